@@ -1,0 +1,37 @@
+/**
+ * contact.transition v1: one binding of a URI to an AOR (a registration), from the
+ * REGISTER that created it to its expiry or removal.
+ */
+import { Schema } from "effect";
+import { AnyInput, AnyOutput } from "./common.js";
+
+export const ContactStateValue = Schema.Literal("registered", "expired", "removed");
+
+export const ContactContext = Schema.Struct({
+  aor: Schema.String,
+  uri: Schema.String,
+  /** Seconds granted on the last REGISTER. */
+  expires: Schema.Number,
+  /** When the binding lapses, microseconds. */
+  expiresAt: Schema.Number,
+  registeredAt: Schema.Number,
+  updatedAt: Schema.Number,
+  callId: Schema.String,
+  cseq: Schema.Number,
+  userAgent: Schema.String,
+  /** Where the REGISTER came from, "udp:127.0.0.1:5062". */
+  source: Schema.String,
+  endpoint: Schema.String,
+  /** Why the binding ended, when it has. */
+  reason: Schema.optional(Schema.String),
+});
+export type ContactContext = Schema.Schema.Type<typeof ContactContext>;
+
+export const ContactTransitionV1 = {
+  type: "contact.transition",
+  v: 1,
+  kind: "contact",
+  input: AnyInput,
+  state: Schema.Struct({ value: ContactStateValue, context: ContactContext, done: Schema.optional(Schema.Boolean) }),
+  output: AnyOutput,
+} as const;

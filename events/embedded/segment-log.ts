@@ -1,0 +1,435 @@
+/**
+ * The embedded event log: append-only segment files in the data directory.
+ *
+ * A segment holds consecutive records as frames `[u32 length][u32 crc32][payload]`
+ * and is named after the offset of its first record. Appends are group-committed:
+ * every append made while a write is in flight goes into the next write, and a batch
+ * is acknowledged only after `fdatasync` returns, so an acknowledged event survives
+ * `kill -9` and power loss.
+ *
+ * On open, the tail of the last segment is checked: a partial frame left by a crash
+ * (never acknowledged) is cut off and reported; a bad frame with valid frames after
+ * it is corruption and stops the open with its offset.
+ */
+import {
+  promises as fsp, openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, unlinkSync,
+  fstatSync, write as fsWrite, fdatasync, ftruncateSync, fsyncSync,
+} from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { lookupEventType } from "../catalogue/index.js";
+import { decodeRecord, encodeRecord } from "../codec.js";
+import { EventLogError, type EventLog, type ReadOptions, type Subscription } from "../log.js";
+import type { EventDraft, EventRecord } from "../record.js";
+
+const HEADER = 8;
+const INDEX_EVERY = 1024;
+const MAX_FRAME = 64 * 1024 * 1024;
+const RECENT_CAP = 65_536;
+
+export interface SegmentLogOptions {
+  /** Start a new segment once the active one reaches this size. */
+  readonly maxSegmentBytes?: number;
+  /** Open without writing: no lock, no tail repair (a torn tail is only reported). */
+  readonly readOnly?: boolean;
+  /** Check every payload against the catalogue when reading. */
+  readonly validate?: boolean;
+  /** Receives operator-facing notices (tail recovery, lock take-over). */
+  readonly notice?: (message: string) => void;
+}
+
+interface Segment {
+  readonly base: number;
+  readonly path: string;
+  /** Records in the segment, once known. */
+  count: number;
+  /** Durable bytes. */
+  bytes: number;
+  /** Byte position of record `k * INDEX_EVERY`; complete once `indexed`. */
+  index: number[];
+  indexed: boolean;
+}
+
+interface Pending {
+  readonly records: EventRecord[];
+  readonly frames: Buffer[];
+  readonly size: number;
+  readonly resolve: (records: EventRecord[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
+
+function frame(payload: Buffer): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + payload.length);
+  f.writeUInt32LE(payload.length, 0);
+  f.writeUInt32LE(crc32(payload), 4);
+  payload.copy(f, HEADER);
+  return f;
+}
+
+/** Walk the frames of `buf`; returns where valid frames end and why walking stopped. */
+function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void): { end: number; problem?: string } {
+  let pos = start;
+  while (pos < buf.length) {
+    if (buf.length - pos < HEADER) return { end: pos, problem: "partial frame header" };
+    const len = buf.readUInt32LE(pos);
+    if (len === 0 || len > MAX_FRAME) return { end: pos, problem: `bad frame length ${len}` };
+    if (pos + HEADER + len > buf.length) return { end: pos, problem: "frame runs past the end of the file" };
+    if (crc32(buf.subarray(pos + HEADER, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) return { end: pos, problem: "checksum mismatch" };
+    onFrame(pos, len);
+    pos += HEADER + len;
+  }
+  return { end: pos };
+}
+
+/** Whether any complete, checksummed frame starts after `from`: tells corruption from a torn tail. */
+function validFrameAfter(buf: Buffer, from: number): boolean {
+  for (let p = from + 1; p + HEADER < buf.length; p++) {
+    const len = buf.readUInt32LE(p);
+    if (len === 0 || len > MAX_FRAME || p + HEADER + len > buf.length) continue;
+    if (crc32(buf.subarray(p + HEADER, p + HEADER + len)) === buf.readUInt32LE(p + 4)) return true;
+  }
+  return false;
+}
+
+export class SegmentLog implements EventLog {
+  private readonly segments: Segment[] = [];
+  private next = 0;
+  private durable = 0;
+  private fd: number | null = null;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+  private recent: EventRecord[] = [];
+  private recentBase = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly maxSegmentBytes: number,
+    private readonly readOnly: boolean,
+    private readonly validate: boolean,
+    private readonly notice: (message: string) => void,
+  ) {}
+
+  static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
+    const log = new SegmentLog(
+      dir,
+      options.maxSegmentBytes ?? 128 * 1024 * 1024,
+      options.readOnly ?? false,
+      options.validate ?? true,
+      options.notice ?? ((m) => process.stderr.write(`${m}\n`)),
+    );
+    log.load();
+    return log;
+  }
+
+  get nextOffset(): number { return this.next; }
+  /** Offset after the last acknowledged (durable) record. */
+  get durableOffset(): number { return this.durable; }
+
+  private load(): void {
+    if (!this.readOnly) {
+      mkdirSync(this.dir, { recursive: true });
+      this.lock();
+    } else if (!statSync(this.dir, { throwIfNoEntry: false })) {
+      throw new EventLogError(`no event log in ${this.dir}`);
+    }
+    const names = readdirSync(this.dir).filter((n) => /^\d{20}\.seg$/.test(n)).sort();
+    for (const name of names) {
+      const base = Number(name.slice(0, 20));
+      this.segments.push({ base, path: join(this.dir, name), count: 0, bytes: statSync(join(this.dir, name)).size, index: [], indexed: false });
+    }
+    for (let i = 0; i + 1 < this.segments.length; i++) this.segments[i].count = this.segments[i + 1].base - this.segments[i].base;
+    const last = this.segments.at(-1);
+    if (last) this.recoverTail(last);
+    this.next = this.durable = last ? last.base + last.count : 0;
+    this.recentBase = this.next;
+  }
+
+  private lock(): void {
+    const path = join(this.dir, "LOCK");
+    const holder = Number(readFileSync(path, { encoding: "utf8", flag: "a+" }).trim());
+    if (holder && holder !== process.pid) {
+      let alive = true;
+      try { process.kill(holder, 0); } catch { alive = false; }
+      if (alive) throw new EventLogError(`event log ${this.dir} is in use by process ${holder}`);
+      this.notice(`event log: taking over the lock of process ${holder}, which is gone`);
+    }
+    writeFileSync(path, String(process.pid));
+  }
+
+  /** Index the last segment, cutting off (or, read-only, ignoring) a torn tail. */
+  private recoverTail(seg: Segment): void {
+    const buf = readFileSync(seg.path);
+    let count = 0;
+    const index: number[] = [];
+    const { end, problem } = walkFrames(buf, 0, (pos) => { if (count % INDEX_EVERY === 0) index.push(pos); count++; });
+    if (problem) {
+      if (validFrameAfter(buf, end)) {
+        throw new EventLogError(`event log corrupt at offset ${seg.base + count} (${seg.path}, byte ${end}): ${problem}; valid records follow it, so it is not a torn write`, seg.base + count);
+      }
+      const lost = buf.length - end;
+      if (this.readOnly) {
+        this.notice(`event log: ignoring ${lost} bytes of an unfinished write after offset ${seg.base + count - 1} (${problem}); open it read-write to repair`);
+      } else {
+        const fd = openSync(seg.path, "r+");
+        try { fsyncTruncate(fd, end); } finally { closeSync(fd); }
+        this.notice(`event log: recovered after a crash: dropped ${lost} bytes of an unacknowledged partial record (${problem}) at the end of ${seg.path}; ${seg.base + count} records kept`);
+      }
+    }
+    seg.count = count;
+    seg.bytes = end;
+    seg.index = index;
+    seg.indexed = true;
+  }
+
+  append(drafts: readonly EventDraft[]): Promise<EventRecord[]> {
+    if (this.closed) return Promise.reject(new EventLogError("event log is closed"));
+    if (this.readOnly) return Promise.reject(new EventLogError("event log is open read-only"));
+    if (drafts.length === 0) return Promise.resolve([]);
+    const records: EventRecord[] = [];
+    const frames: Buffer[] = [];
+    let size = 0;
+    for (const d of drafts) {
+      if (!lookupEventType(d.type, d.v)) return Promise.reject(new EventLogError(`cannot append unknown event ${d.type} v${d.v}`));
+      const r: EventRecord = { ...d, offset: this.next + records.length };
+      const f = frame(encodeRecord(r));
+      records.push(r);
+      frames.push(f);
+      size += f.length;
+    }
+    this.next += records.length;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, frames, size, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Let appends of the same tick join the first write.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.write(batch);
+      } catch (e) {
+        const failed = [...batch, ...this.queue];
+        this.queue = [];
+        this.next = this.durable;
+        const n = failed.reduce((s, p) => s + p.records.length, 0);
+        const code = (e as NodeJS.ErrnoException).code;
+        const error = new EventLogError(
+          `event log write failed${code === "ENOSPC" ? " (disk full)" : ""}: ${(e as Error).message}; ${n} events were not stored, every acknowledged event is intact`,
+          failed[0].records[0].offset, { cause: e },
+        );
+        for (const p of failed) p.reject(error);
+        continue;
+      }
+      for (const p of batch) {
+        this.remember(p.records);
+        p.resolve(p.records);
+      }
+      for (const w of [...this.waiters]) w();
+    }
+    this.flushing = null;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let seg = this.segments.at(-1);
+    if (!seg || (seg.bytes >= this.maxSegmentBytes && seg.count > 0)) {
+      if (this.fd !== null) { closeSync(this.fd); this.fd = null; }
+      seg = { base: this.durable, path: join(this.dir, segmentName(this.durable)), count: 0, bytes: 0, index: [], indexed: true };
+      this.segments.push(seg);
+    }
+    if (this.fd === null) this.fd = openSync(seg.path, "a");
+    const fd = this.fd;
+    const buffers: Buffer[] = [];
+    let pos = seg.bytes;
+    let count = seg.count;
+    const index = seg.index.slice();
+    for (const p of batch) for (const f of p.frames) {
+      if (count % INDEX_EVERY === 0) index.push(pos);
+      buffers.push(f);
+      pos += f.length;
+      count++;
+    }
+    try {
+      await writeAll(fd, Buffer.concat(buffers));
+      await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
+    } catch (e) {
+      // Take back whatever part of the batch reached the file, and reopen next time.
+      try { fsyncTruncate(fd, seg.bytes); } catch { /* the next open repairs the tail */ }
+      try { closeSync(fd); } catch { /* already unusable */ }
+      this.fd = null;
+      throw e;
+    }
+    seg.bytes = pos;
+    seg.count = count;
+    seg.index = index;
+    this.durable = seg.base + count;
+  }
+
+  private remember(records: EventRecord[]): void {
+    this.recent.push(...records);
+    if (this.recent.length > RECENT_CAP * 2) {
+      const drop = this.recent.length - RECENT_CAP;
+      this.recent = this.recent.slice(drop);
+      this.recentBase += drop;
+    }
+  }
+
+  private ensureIndexed(seg: Segment): void {
+    if (seg.indexed) return;
+    const buf = readFileSync(seg.path);
+    const index: number[] = [];
+    let count = 0;
+    const { end, problem } = walkFrames(buf, 0, (pos) => { if (count % INDEX_EVERY === 0) index.push(pos); count++; });
+    if (problem || count !== seg.count) {
+      throw new EventLogError(`event log corrupt at offset ${seg.base + count} (${seg.path}, byte ${end}): ${problem ?? `holds ${count} records, expected ${seg.count}`}`, seg.base + count);
+    }
+    seg.index = index;
+    seg.indexed = true;
+  }
+
+  async *read(from: number, options: ReadOptions = {}): AsyncIterable<EventRecord[]> {
+    const batchSize = options.batchSize ?? 4096;
+    const to = Math.min(options.to ?? Infinity, this.durable);
+    let offset = Math.max(0, from);
+    // Recent records are already decoded: serve the live tail from memory.
+    while (offset < to) {
+      if (offset >= this.recentBase && offset < this.recentBase + this.recent.length) {
+        const end = Math.min(to, this.recentBase + this.recent.length, offset + batchSize);
+        yield this.recent.slice(offset - this.recentBase, end - this.recentBase);
+        offset = end;
+        continue;
+      }
+      const segIdx = this.segmentFor(offset);
+      if (segIdx < 0) throw new EventLogError(`offset ${offset} is not in the log`, offset);
+      const seg = this.segments[segIdx];
+      for await (const batch of this.readSegment(seg, offset, Math.min(to, seg.base + seg.count, this.recentBase > offset ? this.recentBase : Infinity), batchSize)) {
+        yield batch;
+        offset = batch[batch.length - 1].offset + 1;
+      }
+    }
+  }
+
+  private segmentFor(offset: number): number {
+    let lo = 0, hi = this.segments.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid].base <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private async *readSegment(seg: Segment, from: number, to: number, batchSize: number): AsyncIterable<EventRecord[]> {
+    this.ensureIndexed(seg);
+    const slot = Math.floor((from - seg.base) / INDEX_EVERY);
+    let pos = seg.index[slot] ?? 0;
+    let offset = seg.base + slot * INDEX_EVERY;
+    const limit = seg.bytes;
+    const fd = await fsp.open(seg.path, "r");
+    try {
+      const chunk = 4 * 1024 * 1024;
+      let buf = Buffer.alloc(0);
+      let bufStart = pos;
+      let batch: EventRecord[] = [];
+      while (offset < to) {
+        const rel = pos - bufStart;
+        const have = buf.length - rel;
+        const len = have >= HEADER ? buf.readUInt32LE(rel) : 0;
+        if (have >= HEADER && (len === 0 || len > MAX_FRAME)) {
+          throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): bad frame length ${len}`, offset);
+        }
+        const need = HEADER + len;
+        if (have < need) {
+          const n = Math.min(Math.max(chunk, need), limit - pos);
+          if (n < need) throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): segment ends inside a record`, offset);
+          buf = Buffer.allocUnsafe(n);
+          const { bytesRead } = await fd.read(buf, 0, n, pos);
+          buf = buf.subarray(0, bytesRead);
+          bufStart = pos;
+          continue;
+        }
+        const payload = buf.subarray(rel + HEADER, rel + HEADER + len);
+        if (crc32(payload) !== buf.readUInt32LE(rel + 4)) {
+          throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): checksum mismatch`, offset);
+        }
+        if (offset >= from) {
+          batch.push(decodeRecord(payload, offset, this.validate));
+          if (batch.length >= batchSize) { yield batch; batch = []; }
+        }
+        pos += HEADER + len;
+        offset++;
+      }
+      if (batch.length) yield batch;
+    } finally {
+      await fd.close();
+    }
+  }
+
+  subscribe(from: number, handler: (batch: EventRecord[]) => void | Promise<void>): Subscription {
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const pump = (async () => {
+      let position = from;
+      while (!stopped) {
+        if (position < this.durable) {
+          for await (const batch of this.read(position, { to: this.durable })) {
+            if (stopped) return;
+            await handler(batch);
+            position = batch[batch.length - 1].offset + 1;
+          }
+          continue;
+        }
+        if (this.closed) return;
+        await new Promise<void>((r) => { wake = r; this.waiters.add(r); });
+        if (wake) this.waiters.delete(wake);
+      }
+    })();
+    return {
+      close: async () => {
+        stopped = true;
+        if (wake) { this.waiters.delete(wake); wake(); }
+        await pump.catch(() => undefined);
+      },
+    };
+  }
+
+  /** Wait until every append made so far is durable (or failed). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    for (const w of [...this.waiters]) w();
+    if (this.fd !== null) { closeSync(this.fd); this.fd = null; }
+    if (!this.readOnly) {
+      try { unlinkSync(join(this.dir, "LOCK")); } catch { /* already gone */ }
+    }
+  }
+}
+
+
+function writeAll(fd: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number) => {
+      fsWrite(fd, buf, off, buf.length - off, null, (err, n) => {
+        if (err) return reject(err);
+        if (off + n < buf.length) step(off + n); else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+function fsyncTruncate(fd: number, size: number): void {
+  if (fstatSync(fd).size > size) ftruncateSync(fd, size);
+  fsyncSync(fd);
+}

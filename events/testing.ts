@@ -11,7 +11,7 @@ export function sampleDraft(stream: string, seq: number, n = seq): EventDraft {
       value: "registered",
       context: {
         aor: "6001", uri: `sip:6001@127.0.0.1:${5000 + (n % 1000)}`, expires: 3600, expiresAt: t + 3600e6,
-        registeredAt: t, updatedAt: t, callId: `call-${stream}`, cseq: n, userAgent: "sipp", source: "udp:127.0.0.1:5062", endpoint: "6001",
+        registeredAt: t, updatedAt: t, callId: `call-${stream}`, cseq: n, userAgent: "sipp", received: "udp:127.0.0.1:5062", endpoint: "6001",
       },
     },
     outputs: [{ type: "timer.set", name: "expiry", at: t + 3600e6 }],

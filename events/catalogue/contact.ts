@@ -20,7 +20,7 @@ export const ContactContext = Schema.Struct({
   cseq: Schema.Number,
   userAgent: Schema.String,
   /** Where the REGISTER came from, "udp:127.0.0.1:5062". */
-  source: Schema.String,
+  received: Schema.String,
   endpoint: Schema.String,
   /** Why the binding ended, when it has. */
   reason: Schema.optional(Schema.String),

@@ -1,0 +1,30 @@
+/**
+ * What the runtime needs to know about one kind of actor. Machines are pure: the
+ * runtime computes each transition with XState's `transition`, never runs timers
+ * inside XState, and hands every machine event an `env` carrying the injected time
+ * and randomness. Outputs are the events a machine `emit`s.
+ */
+import type { AnyStateMachine } from "xstate";
+import type { ActorKind, Input } from "../events/record.js";
+
+/** The injected services one transition may use. Values drawn here are recorded. */
+export interface TransitionEnv {
+  /** Time of the input being processed, microseconds since the epoch. */
+  readonly now: number;
+  /** A random unsigned 32-bit integer. */
+  random32(): number;
+}
+
+/** The event a machine receives: the logged input plus the environment. */
+export type MachineEvent<I extends { readonly type: string } = Input> = I & { readonly env: TransitionEnv };
+
+/** Input a machine receives when spawned. */
+export type SpawnInput<I extends { readonly type: string } = Input> = { readonly spawn: I; readonly env: TransitionEnv };
+
+export interface ActorKindDef {
+  readonly kind: ActorKind;
+  /** Catalogue entry written for each transition of this kind. */
+  readonly eventType: string;
+  readonly eventVersion: number;
+  readonly machine: AnyStateMachine;
+}

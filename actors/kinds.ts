@@ -1,0 +1,5 @@
+/** Every actor kind Recall runs; the runtime and replay take this list. */
+import type { ActorKindDef } from "./kind.js";
+import { contactKind } from "./contact/machine.js";
+
+export const actorKinds: readonly ActorKindDef[] = [contactKind];

@@ -1,0 +1,164 @@
+/**
+ * The actor runtime: keeps every live actor's machine snapshot, feeds inputs through
+ * pure XState transitions with the injected clock and random, appends each transition
+ * to the event log, and carries out the requested outputs once the event is durable.
+ * Timers are outputs too: the runtime arms them and feeds a `timer` input back.
+ */
+import type { AnyMachineSnapshot } from "xstate";
+import type { Clock, Timer } from "../core/clock.js";
+import type { Random } from "../core/random.js";
+import type { EventLog } from "../events/log.js";
+import type { ActorKind, ActorState, EventDraft, EventRecord, Input, Output } from "../events/record.js";
+import { StateFold } from "./fold.js";
+import type { ActorKindDef } from "./kind.js";
+import { inputStep, restore, spawnStep, type StepResult, type StepSource } from "./step.js";
+
+interface LiveActor {
+  readonly id: string;
+  readonly def: ActorKindDef;
+  snapshot: AnyMachineSnapshot;
+  seq: number;
+  readonly linkedid?: string;
+  readonly timers: Map<string, Timer>;
+}
+
+export interface Transition {
+  readonly state: ActorState;
+  readonly outputs: readonly Output[];
+  /** Settles when the event is durable (and its outputs have been handed out). */
+  readonly durable: Promise<EventRecord>;
+}
+
+export type OutputHandler = (actorId: string, output: Output) => void;
+
+export interface RuntimeOptions {
+  readonly log: EventLog;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly kinds: readonly ActorKindDef[];
+  /** Where runtime failures (an append the log refused) are reported. */
+  readonly onError?: (error: Error) => void;
+}
+
+export class ActorRuntime {
+  private readonly actors = new Map<string, LiveActor>();
+  private readonly kinds = new Map<string, ActorKindDef>();
+  private readonly handlers = new Map<string, OutputHandler[]>();
+  private pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    for (const def of options.kinds) this.kinds.set(def.kind, def);
+  }
+
+  /** Register what to do with outputs of a given type (SIP sends, notifications ...). */
+  onOutput(type: string, handler: OutputHandler): void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(handler);
+    this.handlers.set(type, list);
+  }
+
+  has(id: string): boolean { return this.actors.has(id); }
+
+  /** The current persisted state of a live actor. */
+  state(id: string): ActorState | undefined {
+    const a = this.actors.get(id);
+    return a && { value: a.snapshot.value, context: a.snapshot.context };
+  }
+
+  /** Ids of live actors, optionally of one kind, in spawn order. */
+  ids(kind?: ActorKind): string[] {
+    const out: string[] = [];
+    for (const a of this.actors.values()) if (!kind || a.def.kind === kind) out.push(a.id);
+    return out;
+  }
+
+  spawn(kind: ActorKind, id: string, input: Input, options: { linkedid?: string } = {}): Transition {
+    if (this.actors.has(id)) throw new Error(`actor ${id} already exists`);
+    const def = this.kinds.get(kind);
+    if (!def) throw new Error(`no actor kind ${kind}`);
+    const actor: LiveActor = { id, def, snapshot: undefined as never, seq: 0, timers: new Map(), ...(options.linkedid ? { linkedid: options.linkedid } : {}) };
+    this.actors.set(id, actor);
+    return this.step(actor, input, (source) => spawnStep(def, input, source));
+  }
+
+  /** Feed an input to a live actor; undefined when there is no such actor. */
+  send(id: string, input: Input): Transition | undefined {
+    const actor = this.actors.get(id);
+    if (!actor) return undefined;
+    return this.step(actor, input, (source) => inputStep(actor.def, actor.snapshot, input, source));
+  }
+
+  private step(actor: LiveActor, input: Input, compute: (source: StepSource) => StepResult): Transition {
+    const draws: number[] = [];
+    const random = this.options.random;
+    const source: StepSource = { now: this.options.clock.now(), random32: () => { const v = random.next32(); draws.push(v); return v; } };
+    const result = compute(source);
+    actor.snapshot = result.snapshot;
+    actor.seq++;
+    if (result.state.done) this.retire(actor);
+    const draft: EventDraft = {
+      type: actor.def.eventType, v: actor.def.eventVersion, stream: actor.id, kind: actor.def.kind, seq: actor.seq,
+      time: source.now, input, state: result.state, outputs: result.outputs,
+      ...(actor.linkedid ? { linkedid: actor.linkedid } : {}),
+      ...(draws.length ? { draws } : {}),
+    };
+    const durable = this.options.log.append([draft]).then(([record]) => {
+      this.carryOut(actor, result.outputs);
+      return record;
+    });
+    this.track(durable);
+    return { state: result.state, outputs: result.outputs, durable };
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    p.then(() => this.pending.delete(p), (e: Error) => { this.pending.delete(p); this.options.onError?.(e); });
+  }
+
+  private retire(actor: LiveActor): void {
+    this.actors.delete(actor.id);
+    for (const t of actor.timers.values()) t.cancel();
+    actor.timers.clear();
+  }
+
+  private carryOut(actor: LiveActor, outputs: readonly Output[]): void {
+    for (const o of outputs) {
+      if (o.type === "timer.set") this.arm(actor, o.name as string, o.at as number);
+      else if (o.type === "timer.cancel") { actor.timers.get(o.name as string)?.cancel(); actor.timers.delete(o.name as string); }
+      for (const h of this.handlers.get(o.type) ?? []) h(actor.id, o);
+    }
+  }
+
+  private arm(actor: LiveActor, name: string, at: number): void {
+    if (!this.actors.has(actor.id)) return;
+    actor.timers.get(name)?.cancel();
+    actor.timers.set(name, this.options.clock.schedule(at, () => {
+      actor.timers.delete(name);
+      this.send(actor.id, { source: "timer", type: "timer", name });
+    }));
+  }
+
+  /** Rebuild live actors from the log; timers still pending are armed again. */
+  async recover(): Promise<{ events: number; actors: number }> {
+    const fold = new StateFold();
+    for await (const batch of this.options.log.read(0)) fold.applyAll(batch);
+    for (const view of fold.actors.values()) {
+      const def = this.kinds.get(view.kind);
+      if (!def) throw new Error(`log holds actor ${view.stream} of unknown kind ${view.kind}`);
+      const actor: LiveActor = { id: view.stream, def, snapshot: restore(def, view.state), seq: view.seq, timers: new Map(), ...(view.linkedid ? { linkedid: view.linkedid } : {}) };
+      this.actors.set(actor.id, actor);
+      for (const [name, at] of view.timers) this.arm(actor, name, at);
+    }
+    return { events: fold.events, actors: fold.actors.size };
+  }
+
+  /** Wait until every transition so far is durable and its outputs handed out. */
+  async settle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Stop all timers (the log is closed by its owner). */
+  stop(): void {
+    for (const a of this.actors.values()) for (const t of a.timers.values()) t.cancel();
+  }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `recall` command. The TypeScript build lives in dist/ (npm ci builds it).
+import("../dist/interfaces/cli/main.js").catch((e) => {
+  if (e && e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("dist/interfaces/cli/main.js")) {
+    process.stderr.write("recall: not built yet; run `npm ci` (or `npm run build`) first\n");
+    process.exit(2);
+  }
+  throw e;
+});

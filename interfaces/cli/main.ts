@@ -1,0 +1,80 @@
+/**
+ * The `recall` command line: start, cli, replay, query, rebuild.
+ * See ARCHITECTURE.md "The command line contract".
+ */
+import { parseArgs } from "node:util";
+import { createInterface } from "node:readline";
+import { sendCommand } from "../console/server.js";
+import { sampleConfigDir, version } from "./paths.js";
+
+const usage = `Usage: recall <command> [options]
+
+  start   [--config DIR] [--data DIR]        run the PBX (defaults: the sample config, ./data)
+  cli     [--data DIR] [-rx "COMMAND"]       run a console command on the running instance, or open a console
+  replay  --data DIR [--verify] [--until OFFSET|TIME] [--linkedid ID]
+                                             verify determinism, show state at a point, or one call's timeline
+  query   --data DIR "SQL"                   ClickHouse SQL over cdr, cel, queue_log (not in this build yet)
+  rebuild --data DIR [--sink chdb|clickhouse|csv]
+                                             rebuild projections from the log (not in this build yet)
+`;
+
+const write = (s: string) => process.stdout.write(s);
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case "start": {
+      const { values } = parseArgs({ args: rest, options: { config: { type: "string" }, data: { type: "string" } } });
+      const { start } = await import("./start.js");
+      await start({ configDir: values.config ?? sampleConfigDir, dataDir: values.data ?? "data" });
+      return 0;
+    }
+    case "cli": {
+      const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, rx: { type: "string", short: "x" }, r: { type: "boolean" } } });
+      const dataDir = values.data ?? "data";
+      if (values.rx !== undefined) {
+        write(await sendCommand(dataDir, values.rx));
+        return 0;
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "recall*CLI> " });
+      rl.prompt();
+      for await (const line of rl) {
+        if (/^\s*(exit|quit)\s*$/.test(line)) break;
+        if (line.trim()) write(await sendCommand(dataDir, line).catch((e: Error) => `${e.message}\n`));
+        rl.prompt();
+      }
+      return 0;
+    }
+    case "replay": {
+      const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, verify: { type: "boolean" }, until: { type: "string" }, linkedid: { type: "string" } } });
+      const { replay } = await import("./replay.js");
+      return replay({ dataDir: values.data ?? "data", verify: values.verify ?? false, ...(values.until ? { until: values.until } : {}), ...(values.linkedid ? { linkedid: values.linkedid } : {}) }, write);
+    }
+    case "query":
+    case "rebuild":
+      process.stderr.write(`recall ${verb}: not available in this build yet: the CDR/CEL projections (chDB, ClickHouse, CSV) are still to come. The event log itself is complete: see \`recall replay\`.\n`);
+      return 2;
+    case "--version":
+    case "version":
+      write(`Recall ${version}\n`);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      write(usage);
+      return verb ? 0 : 2;
+    default:
+      process.stderr.write(`recall: unknown command '${verb}'\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`recall: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,94 @@
+/**
+ * `recall start`: compose the PBX from its services and run it until a signal.
+ * Services are Effect layers (clock, random, event log) acquired and released in
+ * scope, so a failing start or a SIGTERM closes the log cleanly.
+ */
+import { Effect, Layer } from "effect";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ClockService, SystemClock } from "../../core/clock.js";
+import { RandomService, SystemRandom } from "../../core/random.js";
+import { EventLogService } from "../../events/log.js";
+import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { ActorRuntime } from "../../actors/runtime.js";
+import { actorKinds } from "../../actors/kinds.js";
+import { CommandTable } from "../console/commands.js";
+import { serveConsole } from "../console/server.js";
+import { version } from "./paths.js";
+
+export interface StartOptions { readonly configDir: string; readonly dataDir: string }
+
+const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`));
+
+const embeddedLog = (dataDir: string) => Layer.scoped(
+  EventLogService,
+  Effect.acquireRelease(
+    Effect.tryPromise({ try: () => SegmentLog.open(join(dataDir, "log")), catch: (e) => e as Error }),
+    (log) => Effect.promise(() => log.close()),
+  ),
+);
+
+function uptime(micros: number): string {
+  let s = Math.floor(micros / 1e6);
+  const parts: string[] = [];
+  for (const [unit, size] of [["day", 86400], ["hour", 3600], ["minute", 60]] as const) {
+    const n = Math.floor(s / size);
+    if (n) parts.push(`${n} ${unit}${n > 1 ? "s" : ""}`);
+    s %= size;
+  }
+  parts.push(`${s} second${s === 1 ? "" : "s"}`);
+  return parts.join(", ");
+}
+
+const waitForSignal = Effect.async<string>((resume) => {
+  const on = (sig: NodeJS.Signals) => resume(Effect.succeed(sig));
+  process.once("SIGINT", on);
+  process.once("SIGTERM", on);
+  return Effect.sync(() => { process.off("SIGINT", on); process.off("SIGTERM", on); });
+});
+
+const program = (options: StartOptions) => Effect.gen(function* () {
+  const log = yield* EventLogService;
+  const clock = yield* ClockService;
+  const random = yield* RandomService;
+  const startedAt = clock.now();
+  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`) });
+  const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(), catch: (e) => e as Error });
+  yield* say(`Recall ${version}: event log ${options.dataDir}/log, ${recovered.events} events, ${recovered.actors} live actors recovered`);
+
+  const table = new CommandTable();
+  table.register("core show version", "Display version info", () => `Recall ${version} on Node.js ${process.version}\n`);
+  table.register("core show uptime", "Show uptime information", () => `System uptime: ${uptime(clock.now() - startedAt)}\n`);
+  table.register("core show help", "Display help list, or specific help on a command", (args) => table.help(args));
+  table.register("recall show log", "Show the event log's position and live actors", () => {
+    const kinds = new Map<string, number>();
+    for (const id of runtime.ids()) { const k = id.split(":")[0]; kinds.set(k, (kinds.get(k) ?? 0) + 1); }
+    return `Event log: embedded (${options.dataDir}/log)\nNext offset: ${log.nextOffset}\nLive actors: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ") || "none"}\n`;
+  });
+  const server = yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => serveConsole(options.dataDir, table), catch: (e) => e as Error }),
+    (s) => Effect.sync(() => s.close()),
+  );
+  void server;
+
+  const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
+  yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
+  yield* say("Not yet available in this build: SIP (pjsip.conf), dialplan, media, AMI, CDR/CEL projections.");
+  yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
+
+  const signal = yield* waitForSignal;
+  yield* say(`${signal}: shutting down`);
+  runtime.stop();
+  yield* Effect.promise(() => runtime.settle());
+});
+
+export async function start(options: StartOptions): Promise<void> {
+  const configDir = resolve(options.configDir), dataDir = resolve(options.dataDir);
+  if (!existsSync(configDir) || !statSync(configDir).isDirectory()) throw new Error(`config directory ${configDir} does not exist`);
+  const layer = Layer.mergeAll(
+    embeddedLog(dataDir),
+    Layer.succeed(ClockService, new SystemClock()),
+    Layer.succeed(RandomService, new SystemRandom()),
+  );
+  await Effect.runPromise(Effect.scoped(program({ configDir, dataDir })).pipe(Effect.provide(layer)));
+}

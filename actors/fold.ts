@@ -1,47 +1,31 @@
 /**
- * Live state as a fold of the log: for each actor, its last state, sequence, linkedid
- * and the timers it has pending. Recovery on start, `recall replay --until` and the
- * replay benchmark all use this one fold.
+ * Live state as a fold of the log: for each actor, its last record (whose state,
+ * sequence, linkedid and pending timers are the actor's now). Only envelopes are
+ * read, so recovery and `recall replay --until` stay fast on long logs; the body of
+ * a live actor's last record is decoded when its state is asked for.
  */
-import type { ActorKind, ActorState, EventRecord } from "../events/record.js";
-
-export interface ActorView {
-  readonly stream: string;
-  readonly kind: ActorKind;
-  state: ActorState;
-  seq: number;
-  linkedid?: string;
-  /** Last event's offset and time. */
-  offset: number;
-  time: number;
-  /** Pending timers by name: when they fire, microseconds. */
-  timers: Map<string, number>;
-}
+import { isFinal, StoredRecord } from "../events/codec.js";
+import type { EventRecord } from "../events/record.js";
 
 export class StateFold {
-  readonly actors = new Map<string, ActorView>();
+  /** Last record of each live actor, in order of first appearance. */
+  readonly actors = new Map<string, EventRecord>();
   events = 0;
 
   apply(r: EventRecord): void {
-    let view = this.actors.get(r.stream);
-    if (!view) {
-      view = { stream: r.stream, kind: r.kind, state: r.state, seq: 0, offset: r.offset, time: r.time, timers: new Map() };
-      if (r.linkedid !== undefined) view.linkedid = r.linkedid;
-      this.actors.set(r.stream, view);
-    }
-    view.state = r.state;
-    view.seq = r.seq;
-    view.offset = r.offset;
-    view.time = r.time;
-    for (const o of r.outputs) {
-      if (o.type === "timer.set") view.timers.set(o.name as string, o.at as number);
-      else if (o.type === "timer.cancel") view.timers.delete(o.name as string);
-    }
-    if (r.state.done) this.actors.delete(r.stream);
-    this.events++;
+    this.applyAll([r]);
   }
 
+  /** Fold a batch; records kept past it get their own copy of their body bytes. */
   applyAll(batch: readonly EventRecord[]): void {
-    for (const r of batch) this.apply(r);
+    const actors = this.actors;
+    for (const r of batch) {
+      if (isFinal(r)) actors.delete(r.stream);
+      else actors.set(r.stream, r);
+    }
+    for (const r of batch) {
+      if (r instanceof StoredRecord && actors.get(r.stream) === r) actors.set(r.stream, r.detach());
+    }
+    this.events += batch.length;
   }
 }

@@ -8,7 +8,7 @@ import { firstDifference } from "../core/diff.js";
 import type { EventLog } from "../events/log.js";
 import type { EventRecord } from "../events/record.js";
 import type { ActorKindDef } from "./kind.js";
-import { inputStep, spawnStep, type StepResult } from "./step.js";
+import { inputStep, pendingTimers, spawnStep, type StepResult } from "./step.js";
 
 export interface Divergence {
   readonly offset: number;
@@ -27,7 +27,7 @@ export interface VerifyResult {
 
 export class Replayer {
   private readonly kinds = new Map<string, ActorKindDef>();
-  private readonly live = new Map<string, AnyMachineSnapshot>();
+  private readonly live = new Map<string, { snapshot: AnyMachineSnapshot; timers: Record<string, number> }>();
   events = 0;
 
   constructor(kinds: readonly ActorKindDef[]) {
@@ -55,7 +55,7 @@ export class Replayer {
       } else {
         const from = this.live.get(r.stream);
         if (!from) return at("actor", `live actor at seq ${r.seq - 1}`, "no such live actor");
-        result = inputStep(def, from, r.input, source);
+        result = inputStep(def, from.snapshot, r.input, source);
       }
     } catch (e) {
       return at("transition", "a transition", `an error: ${(e as Error).message}`);
@@ -65,7 +65,10 @@ export class Replayer {
     if (stateDiff) return at(stateDiff.path, stateDiff.expected, stateDiff.actual);
     const outDiff = firstDifference(r.outputs, result.outputs, "outputs");
     if (outDiff) return at(outDiff.path, outDiff.expected, outDiff.actual);
-    if (result.state.done) this.live.delete(r.stream); else this.live.set(r.stream, result.snapshot);
+    const timers = pendingTimers(this.live.get(r.stream)?.timers ?? {}, result.outputs, result.state.done === true);
+    const timerDiff = firstDifference(r.timers ?? {}, timers, "timers");
+    if (timerDiff) return at(timerDiff.path, timerDiff.expected, timerDiff.actual);
+    if (result.state.done) this.live.delete(r.stream); else this.live.set(r.stream, { snapshot: result.snapshot, timers });
     return undefined;
   }
 }

@@ -11,7 +11,7 @@ import type { EventLog } from "../events/log.js";
 import type { ActorKind, ActorState, EventDraft, EventRecord, Input, Output } from "../events/record.js";
 import { StateFold } from "./fold.js";
 import type { ActorKindDef } from "./kind.js";
-import { inputStep, restore, spawnStep, type StepResult, type StepSource } from "./step.js";
+import { inputStep, pendingTimers, restore, spawnStep, type StepResult, type StepSource } from "./step.js";
 
 interface LiveActor {
   readonly id: string;
@@ -19,6 +19,9 @@ interface LiveActor {
   snapshot: AnyMachineSnapshot;
   seq: number;
   readonly linkedid?: string;
+  /** Timers the actor has asked for and not cancelled (logged with each event). */
+  pending: Record<string, number>;
+  /** Armed clock timers, once their event is durable. */
   readonly timers: Map<string, Timer>;
 }
 
@@ -76,7 +79,7 @@ export class ActorRuntime {
     if (this.actors.has(id)) throw new Error(`actor ${id} already exists`);
     const def = this.kinds.get(kind);
     if (!def) throw new Error(`no actor kind ${kind}`);
-    const actor: LiveActor = { id, def, snapshot: undefined as never, seq: 0, timers: new Map(), ...(options.linkedid ? { linkedid: options.linkedid } : {}) };
+    const actor: LiveActor = { id, def, snapshot: undefined as never, seq: 0, pending: {}, timers: new Map(), ...(options.linkedid ? { linkedid: options.linkedid } : {}) };
     this.actors.set(id, actor);
     return this.step(actor, input, (source) => spawnStep(def, input, source));
   }
@@ -95,12 +98,14 @@ export class ActorRuntime {
     const result = compute(source);
     actor.snapshot = result.snapshot;
     actor.seq++;
+    actor.pending = pendingTimers(actor.pending, result.outputs, result.state.done === true);
     if (result.state.done) this.retire(actor);
     const draft: EventDraft = {
       type: actor.def.eventType, v: actor.def.eventVersion, stream: actor.id, kind: actor.def.kind, seq: actor.seq,
       time: source.now, input, state: result.state, outputs: result.outputs,
       ...(actor.linkedid ? { linkedid: actor.linkedid } : {}),
       ...(draws.length ? { draws } : {}),
+      ...(Object.keys(actor.pending).length ? { timers: actor.pending } : {}),
     };
     const durable = this.options.log.append([draft]).then(([record]) => {
       this.carryOut(actor, result.outputs);
@@ -142,12 +147,15 @@ export class ActorRuntime {
   async recover(): Promise<{ events: number; actors: number }> {
     const fold = new StateFold();
     for await (const batch of this.options.log.read(0)) fold.applyAll(batch);
-    for (const view of fold.actors.values()) {
-      const def = this.kinds.get(view.kind);
-      if (!def) throw new Error(`log holds actor ${view.stream} of unknown kind ${view.kind}`);
-      const actor: LiveActor = { id: view.stream, def, snapshot: restore(def, view.state), seq: view.seq, timers: new Map(), ...(view.linkedid ? { linkedid: view.linkedid } : {}) };
+    for (const last of fold.actors.values()) {
+      const def = this.kinds.get(last.kind);
+      if (!def) throw new Error(`log holds actor ${last.stream} of unknown kind ${last.kind}`);
+      const actor: LiveActor = {
+        id: last.stream, def, snapshot: restore(def, last.state), seq: last.seq, pending: { ...last.timers }, timers: new Map(),
+        ...(last.linkedid ? { linkedid: last.linkedid } : {}),
+      };
       this.actors.set(actor.id, actor);
-      for (const [name, at] of view.timers) this.arm(actor, name, at);
+      for (const [name, at] of Object.entries(actor.pending)) this.arm(actor, name, at);
     }
     return { events: fold.events, actors: fold.actors.size };
   }

@@ -2,7 +2,7 @@
  * One pure step of an actor: the shared core of the live runtime and of replay, so
  * both compute transitions the same way.
  */
-import { initialTransition, transition, type AnyMachineSnapshot } from "xstate";
+import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from "xstate";
 import type { ActorState, Input, Output } from "../events/record.js";
 import type { ActorKindDef, TransitionEnv } from "./kind.js";
 
@@ -32,20 +32,60 @@ export function persist(snapshot: AnyMachineSnapshot): ActorState {
     : { value: snapshot.value, context: snapshot.context };
 }
 
+/**
+ * XState's pure `transition()` builds a throw-away actor on every call, which costs
+ * more than the transition itself. Machines here never spawn children or schedule
+ * delays, so one inert scope per machine serves every step; it collects the actions
+ * a step asks for instead of running them.
+ */
+interface ReusableScope { readonly scope: AnyActorScope; actions: { type: string; params?: unknown }[] }
+const scopes = new WeakMap<AnyStateMachine, ReusableScope>();
+
+function scopeFor(machine: AnyStateMachine): ReusableScope {
+  let reusable = scopes.get(machine);
+  if (!reusable) {
+    const self = createActor(machine, { input: { spawn: { source: "test", type: "probe" }, env: { now: 0, random32: () => 0 } } });
+    const r: ReusableScope = {
+      actions: [],
+      scope: {
+        self, id: "", sessionId: "", system: self.system,
+        defer: () => undefined, logger: () => undefined, stopChild: () => undefined, emit: () => undefined,
+        actionExecutor: (action: { type: string; params?: unknown }) => { r.actions.push(action); },
+      } as unknown as AnyActorScope,
+    };
+    scopes.set(machine, reusable = r);
+  }
+  reusable.actions = [];
+  return reusable;
+}
+
 export function spawnStep(def: ActorKindDef, input: Input, source: StepSource): StepResult {
   const env: TransitionEnv = source;
-  const [snapshot, actions] = initialTransition(def.machine, { spawn: input, env });
-  return { snapshot, state: persist(snapshot), outputs: outputsOf(actions) };
+  const s = scopeFor(def.machine);
+  const snapshot = def.machine.getInitialSnapshot(s.scope, { spawn: input, env }) as AnyMachineSnapshot;
+  return { snapshot, state: persist(snapshot), outputs: outputsOf(s.actions) };
 }
 
 export function inputStep(def: ActorKindDef, from: AnyMachineSnapshot, input: Input, source: StepSource): StepResult {
   const env: TransitionEnv = source;
-  const [snapshot, actions] = transition(def.machine, from, { ...input, env });
-  return { snapshot, state: persist(snapshot), outputs: outputsOf(actions) };
+  const s = scopeFor(def.machine);
+  const snapshot = def.machine.transition(from, { ...input, env }, s.scope) as AnyMachineSnapshot;
+  return { snapshot, state: persist(snapshot), outputs: outputsOf(s.actions) };
 }
 
 /** Rebuild a machine snapshot from a persisted state. */
 export function restore(def: ActorKindDef, state: ActorState): AnyMachineSnapshot {
   const snapshot = def.machine.resolveState({ value: state.value as never, context: state.context as never });
   return state.done ? { ...snapshot, status: "done" } as AnyMachineSnapshot : snapshot;
+}
+
+/** An actor's pending timers after a transition's outputs; none once it is done. */
+export function pendingTimers(before: Readonly<Record<string, number>>, outputs: readonly Output[], done: boolean): Record<string, number> {
+  if (done) return {};
+  let after: Record<string, number> | undefined;
+  for (const o of outputs) {
+    if (o.type === "timer.set") (after ??= { ...before })[o.name as string] = o.at as number;
+    else if (o.type === "timer.cancel") delete (after ??= { ...before })[o.name as string];
+  }
+  return after ?? (before as Record<string, number>);
 }

@@ -1,42 +1,150 @@
 /**
  * The binary form of an event record, shared by the embedded log, Kafka and worker
- * threads: a msgpack array in a fixed field order, tagged with a format number.
- * Decoding checks the shape and the catalogue (type, version, input, state, outputs)
- * and rejects anything else with the offset and the reason.
+ * threads. A record is two msgpack blobs: a small envelope (where the event belongs:
+ * offset, type, stream, sequence, time, timers...) and a body (input, state,
+ * outputs). Readers that only route or fold (recovery, `replay --until`, Kafka keys)
+ * decode the envelope; the body is decoded, and checked against the catalogue, the
+ * first time it is read.
+ *
+ *   payload = [u32 envelope length][envelope][body]
  */
 import { Packr } from "msgpackr";
-import { lookupEventType, knownVersions } from "./catalogue/index.js";
+import { lookupEventType, knownVersions, type CompiledEventType } from "./catalogue/index.js";
 import { EventLogError } from "./log.js";
-import type { ActorKind, EventRecord } from "./record.js";
+import type { ActorKind, ActorState, EventRecord, Input, Output } from "./record.js";
 
-const FORMAT = 1;
+const FORMAT = 2;
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
-export function encodeRecord(r: EventRecord): Buffer {
-  return packr.pack([
+/** Bytes before the payload in a stored frame: `[u32 payload length][u32 crc32 of payload]`. */
+export const FRAME_HEADER = 8;
+
+/**
+ * Encode a record as a storage frame, header space included; `crc` fills in the
+ * checksum (the embedded log frames, Kafka sends `frame.subarray(FRAME_HEADER)`).
+ */
+export function encodeFrame(r: EventRecord, crc?: (payload: Buffer) => number): Buffer {
+  const envelope = packr.pack([
     FORMAT, r.offset, r.type, r.v, r.stream, r.kind, r.linkedid ?? null, r.seq, r.time,
-    r.input, r.state, r.outputs, r.draws ?? null,
+    r.state.done === true, r.timers ?? null, r.draws ?? null,
   ]);
+  const body = packr.pack([r.input, r.state, r.outputs]);
+  const payloadLength = 4 + envelope.length + body.length;
+  const out = Buffer.allocUnsafe(FRAME_HEADER + payloadLength);
+  out.writeUInt32LE(payloadLength, 0);
+  out.writeUInt32LE(envelope.length, FRAME_HEADER);
+  out.set(envelope, FRAME_HEADER + 4);
+  out.set(body, FRAME_HEADER + 4 + envelope.length);
+  out.writeUInt32LE(crc ? crc(out.subarray(FRAME_HEADER)) : 0, 4);
+  return out;
+}
+
+/** The record's payload alone (what Kafka messages and worker threads carry). */
+export function encodeRecord(r: EventRecord): Buffer {
+  return encodeFrame(r).subarray(FRAME_HEADER);
 }
 
 function fail(offset: number | undefined, reason: string): never {
   throw new EventLogError(offset === undefined ? `bad event record: ${reason}` : `bad event record at offset ${offset}: ${reason}`, offset);
 }
 
+/** A record read from storage: envelope fields decoded, body decoded on first use. */
+export class StoredRecord implements EventRecord {
+  private decoded?: [Input, ActorState, Output[]];
+
+  constructor(
+    readonly offset: number,
+    readonly type: string,
+    readonly v: number,
+    readonly stream: string,
+    readonly kind: ActorKind,
+    readonly linkedid: string | undefined,
+    readonly seq: number,
+    readonly time: number,
+    readonly done: boolean,
+    readonly timers: Readonly<Record<string, number>> | undefined,
+    readonly draws: readonly number[] | undefined,
+    private readonly def: CompiledEventType,
+    private readonly validate: boolean,
+    /** The undecoded body: `source[bodyStart, bodyEnd)`. */
+    private readonly source: Uint8Array,
+    private readonly bodyStart: number,
+    private readonly bodyEnd: number,
+  ) {}
+
+  get input(): Input { return this.body()[0]; }
+  get state(): ActorState { return this.body()[1]; }
+  get outputs(): Output[] { return this.body()[2]; }
+
+  /**
+   * The same record holding its own copy of the undecoded body, so keeping it does not
+   * keep alive the read buffer it came from.
+   */
+  detach(): StoredRecord {
+    if (this.decoded || (this.bodyStart === 0 && this.bodyEnd === this.source.length)) return this;
+    const own = Buffer.from(this.source.subarray(this.bodyStart, this.bodyEnd));
+    return new StoredRecord(
+      this.offset, this.type, this.v, this.stream, this.kind, this.linkedid, this.seq, this.time, this.done,
+      this.timers, this.draws, this.def, this.validate, own, 0, own.length,
+    );
+  }
+
+  private body(): [Input, ActorState, Output[]] {
+    if (this.decoded) return this.decoded;
+    let b: unknown;
+    try {
+      b = packr.unpack(this.source as Buffer, { start: this.bodyStart, end: this.bodyEnd });
+    } catch (e) {
+      fail(this.offset, `undecodable body (${(e as Error).message})`);
+    }
+    if (!Array.isArray(b) || b.length !== 3) fail(this.offset, "body is not [input, state, outputs]");
+    const [input, state, outputs] = b as [Input, ActorState, Output[]];
+    if (!Array.isArray(outputs)) fail(this.offset, "outputs is not a list");
+    if (this.validate) {
+      const { type, v } = this.def;
+      if (!this.def.isInput(input)) fail(this.offset, `input does not match ${type} v${v}`);
+      if (!this.def.isState(state)) fail(this.offset, `state does not match ${type} v${v}`);
+      for (const o of outputs) if (!this.def.isOutput(o)) fail(this.offset, `output does not match ${type} v${v}`);
+    }
+    this.decoded = [input, state, outputs];
+    return this.decoded;
+  }
+
+  /** A plain object copy, body included (decodes it). */
+  toJSON(): EventRecord {
+    return {
+      offset: this.offset, type: this.type, v: this.v, stream: this.stream, kind: this.kind, seq: this.seq, time: this.time,
+      input: this.input, state: this.state, outputs: this.outputs,
+      ...(this.linkedid !== undefined ? { linkedid: this.linkedid } : {}),
+      ...(this.draws !== undefined ? { draws: this.draws } : {}),
+      ...(this.timers !== undefined ? { timers: this.timers } : {}),
+    };
+  }
+}
+
+/** Whether the actor ended with this record, read without decoding a stored body. */
+export const isFinal = (r: EventRecord): boolean => (r instanceof StoredRecord ? r.done : r.state.done === true);
+
 /**
  * Decode one record. `expectedOffset` is where the reader found it: a record that
- * claims another offset is corrupt. `validate` checks the payload against the
- * catalogue's schemas (type and version are always checked).
+ * claims another offset is corrupt. `validate` checks the body against the
+ * catalogue's schemas when it is decoded (type and version are always checked).
+ * The record is `bytes[start, end)`; the bytes must not be changed afterwards (the
+ * body is decoded lazily from them).
  */
-export function decodeRecord(bytes: Uint8Array, expectedOffset?: number, validate = true): EventRecord {
+export function decodeRecord(bytes: Uint8Array, expectedOffset?: number, validate = true, start = 0, end = bytes.length): StoredRecord {
+  if (end - start < 4) fail(expectedOffset, "too short");
+  const envLength = bytes[start] | (bytes[start + 1] << 8) | (bytes[start + 2] << 16) | (bytes[start + 3] << 24);
+  const bodyStart = start + 4 + envLength;
+  if (envLength <= 0 || bodyStart > end) fail(expectedOffset, "bad envelope length");
   let a: unknown;
   try {
-    a = packr.unpack(bytes);
+    a = packr.unpack(bytes as Buffer, { start: start + 4, end: bodyStart });
   } catch (e) {
     fail(expectedOffset, `undecodable (${(e as Error).message})`);
   }
-  if (!Array.isArray(a) || a.length !== 13) fail(expectedOffset, "not an event record");
-  const [format, offset, type, v, stream, kind, linkedid, seq, time, input, state, outputs, draws] = a;
+  if (!Array.isArray(a) || a.length !== 12) fail(expectedOffset, "not an event record");
+  const [format, offset, type, v, stream, kind, linkedid, seq, time, done, timers, draws] = a;
   if (format !== FORMAT) fail(expectedOffset, `unknown record format ${String(format)}`);
   if (typeof offset !== "number") fail(expectedOffset, "offset missing");
   if (expectedOffset !== undefined && offset !== expectedOffset) fail(expectedOffset, `record claims offset ${offset}`);
@@ -51,17 +159,10 @@ export function decodeRecord(bytes: Uint8Array, expectedOffset?: number, validat
   if (kind !== def.kind) fail(at, `kind ${String(kind)} does not match ${type}`);
   if (typeof seq !== "number" || typeof time !== "number") fail(at, "seq or time missing");
   if (linkedid !== null && typeof linkedid !== "string") fail(at, "linkedid is not a string");
+  if (timers !== null && (typeof timers !== "object" || Array.isArray(timers))) fail(at, "timers is not a map");
   if (draws !== null && !Array.isArray(draws)) fail(at, "draws is not a list");
-  if (!Array.isArray(outputs)) fail(at, "outputs is not a list");
-  if (validate) {
-    if (!def.isInput(input)) fail(at, `input does not match ${type} v${v}`);
-    if (!def.isState(state)) fail(at, `state does not match ${type} v${v}`);
-    for (const o of outputs) if (!def.isOutput(o)) fail(at, `output does not match ${type} v${v}`);
-  }
-  const record: EventRecord = {
-    offset, type, v, stream, kind: kind as ActorKind, seq, time, input, state, outputs,
-    ...(linkedid !== null ? { linkedid } : {}),
-    ...(draws !== null ? { draws } : {}),
-  };
-  return record;
+  return new StoredRecord(
+    offset, type, v, stream, kind as ActorKind, linkedid ?? undefined, seq, time, done === true,
+    timers ?? undefined, draws ?? undefined, def, validate, bytes, bodyStart, end,
+  );
 }

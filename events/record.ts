@@ -50,6 +50,11 @@ export interface EventDraft {
   readonly outputs: readonly Output[];
   /** Random values the transition drew, in order, so replay can hand them back. */
   readonly draws?: readonly number[];
+  /**
+   * The actor's pending timers after this transition (name → time), a summary of
+   * every `timer.set`/`timer.cancel` so far: recovery reads it without decoding bodies.
+   */
+  readonly timers?: Readonly<Record<string, number>>;
 }
 
 /** An event as stored: a draft plus its position in the log of the node that wrote it. */

@@ -23,20 +23,18 @@ export interface CompiledEventType extends EventTypeDef {
 
 const definitions: readonly EventTypeDef[] = [ContactTransitionV1];
 
-const compiled = new Map<string, CompiledEventType>();
+/** type → version → compiled definition. */
+const compiled = new Map<string, Map<number, CompiledEventType>>();
 for (const def of definitions) {
-  compiled.set(`${def.type}@${def.v}`, {
-    ...def,
-    isInput: Schema.is(def.input),
-    isState: Schema.is(def.state),
-    isOutput: Schema.is(def.output),
-  });
+  const versions = compiled.get(def.type) ?? new Map<number, CompiledEventType>();
+  versions.set(def.v, { ...def, isInput: Schema.is(def.input), isState: Schema.is(def.state), isOutput: Schema.is(def.output) });
+  compiled.set(def.type, versions);
 }
 
 export function lookupEventType(type: string, v: number): CompiledEventType | undefined {
-  return compiled.get(`${type}@${v}`);
+  return compiled.get(type)?.get(v);
 }
 
 export function knownVersions(type: string): number[] {
-  return [...compiled.values()].filter((d) => d.type === type).map((d) => d.v);
+  return [...(compiled.get(type)?.keys() ?? [])];
 }

@@ -13,19 +13,19 @@
  */
 import {
   promises as fsp, openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, unlinkSync,
-  fstatSync, write as fsWrite, fdatasync, ftruncateSync, fsyncSync,
+  fstatSync, writev as fsWritev, fdatasync, ftruncateSync, fsyncSync,
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { lookupEventType } from "../catalogue/index.js";
-import { decodeRecord, encodeRecord } from "../codec.js";
+import { decodeRecord, encodeFrame } from "../codec.js";
 import { EventLogError, type EventLog, type ReadOptions, type Subscription } from "../log.js";
 import type { EventDraft, EventRecord } from "../record.js";
 
 const HEADER = 8;
 const INDEX_EVERY = 1024;
 const MAX_FRAME = 64 * 1024 * 1024;
-const RECENT_CAP = 65_536;
+const RECENT_CAP = 4096;
 
 export interface SegmentLogOptions {
   /** Start a new segment once the active one reaches this size. */
@@ -58,15 +58,15 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
-
-function frame(payload: Buffer): Buffer {
-  const f = Buffer.allocUnsafe(HEADER + payload.length);
-  f.writeUInt32LE(payload.length, 0);
-  f.writeUInt32LE(crc32(payload), 4);
-  payload.copy(f, HEADER);
-  return f;
+/** A draft with its offset; built field by field (much cheaper than a spread on the hot path). */
+function placed(d: EventDraft, offset: number): EventRecord {
+  return {
+    offset, type: d.type, v: d.v, stream: d.stream, kind: d.kind, linkedid: d.linkedid, seq: d.seq, time: d.time,
+    input: d.input, state: d.state, outputs: d.outputs, draws: d.draws, timers: d.timers,
+  };
 }
+
+const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
 
 /** Walk the frames of `buf`; returns where valid frames end and why walking stopped. */
 function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void): { end: number; problem?: string } {
@@ -194,8 +194,8 @@ export class SegmentLog implements EventLog {
     let size = 0;
     for (const d of drafts) {
       if (!lookupEventType(d.type, d.v)) return Promise.reject(new EventLogError(`cannot append unknown event ${d.type} v${d.v}`));
-      const r: EventRecord = { ...d, offset: this.next + records.length };
-      const f = frame(encodeRecord(r));
+      const r = placed(d, this.next + records.length);
+      const f = encodeFrame(r, crc32);
       records.push(r);
       frames.push(f);
       size += f.length;
@@ -257,7 +257,7 @@ export class SegmentLog implements EventLog {
       count++;
     }
     try {
-      await writeAll(fd, Buffer.concat(buffers));
+      await writeAll(fd, buffers);
       await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
     } catch (e) {
       // Take back whatever part of the batch reached the file, and reopen next time.
@@ -354,12 +354,11 @@ export class SegmentLog implements EventLog {
           bufStart = pos;
           continue;
         }
-        const payload = buf.subarray(rel + HEADER, rel + HEADER + len);
-        if (crc32(payload) !== buf.readUInt32LE(rel + 4)) {
+        if (crc32(buf.subarray(rel + HEADER, rel + HEADER + len)) !== buf.readUInt32LE(rel + 4)) {
           throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): checksum mismatch`, offset);
         }
         if (offset >= from) {
-          batch.push(decodeRecord(payload, offset, this.validate));
+          batch.push(decodeRecord(buf, offset, this.validate, rel + HEADER, rel + HEADER + len));
           if (batch.length >= batchSize) { yield batch; batch = []; }
         }
         pos += HEADER + len;
@@ -417,15 +416,22 @@ export class SegmentLog implements EventLog {
 }
 
 
-function writeAll(fd: number, buf: Buffer): Promise<void> {
+/** Write every buffer, in order, however many calls the kernel needs. */
+function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const step = (off: number) => {
-      fsWrite(fd, buf, off, buf.length - off, null, (err, n) => {
+    const step = (rest: Buffer[]) => {
+      const chunk = rest.slice(0, 1024); // IOV_MAX
+      fsWritev(fd, chunk, null, (err, n) => {
         if (err) return reject(err);
-        if (off + n < buf.length) step(off + n); else resolve();
+        let left = n;
+        let i = 0;
+        while (i < rest.length && left >= rest[i].length) left -= rest[i++].length;
+        const remaining = rest.slice(i);
+        if (left > 0) remaining[0] = remaining[0].subarray(left);
+        if (remaining.length) step(remaining); else resolve();
       });
     };
-    step(0);
+    step(buffers);
   });
 }
 

@@ -1,31 +1,53 @@
 /**
- * Live state as a fold of the log: for each actor, its last record (whose state,
- * sequence, linkedid and pending timers are the actor's now). Only envelopes are
- * read, so recovery and `recall replay --until` stay fast on long logs; the body of
- * a live actor's last record is decoded when its state is asked for.
+ * Live state as a fold of the log. The fold reads envelopes only and remembers, for
+ * each live actor, the offset of its last record; the records themselves (state,
+ * pending timers) are then read back at those offsets. Keeping numbers rather than
+ * records is what keeps recovery and `recall replay --until` fast on long logs.
  */
-import { isFinal, StoredRecord } from "../events/codec.js";
+import { isFinal } from "../events/codec.js";
+import type { EventLog } from "../events/log.js";
 import type { EventRecord } from "../events/record.js";
 
 export class StateFold {
-  /** Last record of each live actor, in order of first appearance. */
-  readonly actors = new Map<string, EventRecord>();
+  /** Offset of the last record of each live actor. */
+  private readonly last = new Map<string, number>();
   events = 0;
+  /** The last record folded. */
+  latest?: EventRecord;
 
   apply(r: EventRecord): void {
-    this.applyAll([r]);
+    if (isFinal(r)) this.last.delete(r.stream);
+    else this.last.set(r.stream, r.offset);
+    this.events++;
+    this.latest = r;
   }
 
-  /** Fold a batch; records kept past it get their own copy of their body bytes. */
   applyAll(batch: readonly EventRecord[]): void {
-    const actors = this.actors;
     for (const r of batch) {
-      if (isFinal(r)) actors.delete(r.stream);
-      else actors.set(r.stream, r);
-    }
-    for (const r of batch) {
-      if (r instanceof StoredRecord && actors.get(r.stream) === r) actors.set(r.stream, r.detach());
+      if (isFinal(r)) this.last.delete(r.stream);
+      else this.last.set(r.stream, r.offset);
     }
     this.events += batch.length;
+    if (batch.length) this.latest = batch[batch.length - 1];
+  }
+
+  get liveCount(): number { return this.last.size; }
+
+  /** The last record of every live actor, in log order. */
+  liveRecords(log: EventLog): Promise<EventRecord[]> {
+    return log.readAt([...this.last.values()].sort((a, b) => a - b));
+  }
+
+  /** Fold every record of `log` up to (not including) the first for which `stop` is true. */
+  static async of(log: EventLog, stop?: (r: EventRecord) => boolean): Promise<StateFold> {
+    const fold = new StateFold();
+    for await (const batch of log.read(0)) {
+      if (!stop) { fold.applyAll(batch); continue; }
+      for (const r of batch) {
+        if (stop(r)) return fold;
+        fold.apply(r);
+      }
+    }
+    return fold;
   }
 }

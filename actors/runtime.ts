@@ -145,9 +145,8 @@ export class ActorRuntime {
 
   /** Rebuild live actors from the log; timers still pending are armed again. */
   async recover(): Promise<{ events: number; actors: number }> {
-    const fold = new StateFold();
-    for await (const batch of this.options.log.read(0)) fold.applyAll(batch);
-    for (const last of fold.actors.values()) {
+    const fold = await StateFold.of(this.options.log);
+    for (const last of await fold.liveRecords(this.options.log)) {
       const def = this.kinds.get(last.kind);
       if (!def) throw new Error(`log holds actor ${last.stream} of unknown kind ${last.kind}`);
       const actor: LiveActor = {
@@ -157,7 +156,7 @@ export class ActorRuntime {
       this.actors.set(actor.id, actor);
       for (const [name, at] of Object.entries(actor.pending)) this.arm(actor, name, at);
     }
-    return { events: fold.events, actors: fold.actors.size };
+    return { events: fold.events, actors: fold.liveCount };
   }
 
   /** Wait until every transition so far is durable and its outputs handed out. */

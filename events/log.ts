@@ -28,6 +28,8 @@ export interface EventLog {
   append(drafts: readonly EventDraft[]): Promise<EventRecord[]>;
   /** Read durable records from `from` (inclusive) in offset order, in batches. */
   read(from: number, options?: ReadOptions): AsyncIterable<EventRecord[]>;
+  /** The records at these offsets (ascending), skipping the rest of the log cheaply. */
+  readAt(offsets: readonly number[]): Promise<EventRecord[]>;
   /** Deliver every durable record from `from`, then new ones as they become durable. */
   subscribe(from: number, handler: (batch: EventRecord[]) => void | Promise<void>): Subscription;
   close(): Promise<void>;

@@ -92,9 +92,10 @@ async function replay(dir: string) {
 
   const reader = await SegmentLog.open(dir, { ...quiet, readOnly: true });
   let started = process.hrtime.bigint();
-  const fold = new StateFold();
-  for await (const batch of reader.read(0)) fold.applyAll(batch);
+  const fold = await StateFold.of(reader);
+  const live = await fold.liveRecords(reader);
   let s = seconds(started);
+  console.log(`  (${fmt(live.length)} live actors rebuilt)`);
   report(`replay: read + decode + fold (${fmt(fold.events)} events)`, fold.events / s, "events/s", 500_000);
   started = process.hrtime.bigint();
   const verified = await verifyLog(reader, actorKinds);

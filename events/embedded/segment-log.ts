@@ -370,6 +370,35 @@ export class SegmentLog implements EventLog {
     }
   }
 
+  async readAt(offsets: readonly number[]): Promise<EventRecord[]> {
+    const out: EventRecord[] = [];
+    let i = 0;
+    while (i < offsets.length) {
+      const offset = offsets[i];
+      if (offset >= this.durable) throw new EventLogError(`offset ${offset} is not in the log`, offset);
+      if (offset >= this.recentBase) { out.push(this.recent[offset - this.recentBase]); i++; continue; }
+      const seg = this.segments[this.segmentFor(offset)];
+      this.ensureIndexed(seg);
+      const buf = await fsp.readFile(seg.path);
+      const end = seg.base + seg.count;
+      // Walk frames by their lengths; only the wanted ones are checked and decoded.
+      let slot = Math.floor((offset - seg.base) / INDEX_EVERY);
+      let pos = seg.index[slot], at = seg.base + slot * INDEX_EVERY;
+      for (; i < offsets.length && offsets[i] < end; i++) {
+        const want = offsets[i];
+        const wantSlot = Math.floor((want - seg.base) / INDEX_EVERY);
+        if (wantSlot > slot) { slot = wantSlot; pos = seg.index[slot]; at = seg.base + slot * INDEX_EVERY; }
+        while (at < want) { pos += HEADER + buf.readUInt32LE(pos); at++; }
+        const len = buf.readUInt32LE(pos);
+        if (crc32(buf.subarray(pos + HEADER, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) {
+          throw new EventLogError(`event log corrupt at offset ${want} (${seg.path}, byte ${pos}): checksum mismatch`, want);
+        }
+        out.push(decodeRecord(buf, want, this.validate, pos + HEADER, pos + HEADER + len));
+      }
+    }
+    return out;
+  }
+
   subscribe(from: number, handler: (batch: EventRecord[]) => void | Promise<void>): Subscription {
     let stopped = false;
     let wake: (() => void) | null = null;

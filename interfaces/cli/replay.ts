@@ -63,15 +63,11 @@ export async function replay(options: ReplayOptions, out: (s: string) => void): 
       out(`${n} events for linkedid ${options.linkedid}\n`);
       return n ? 0 : 1;
     }
-    const fold = new StateFold();
-    let last: EventRecord | undefined;
-    outer: for await (const batch of log.read(0)) for (const r of batch) {
-      if (until?.(r)) break outer;
-      fold.apply(r);
-      last = r;
-    }
-    out(`State after ${fold.events} events${last ? ` (offset ${last.offset}, ${iso(last.time)})` : ""}: ${fold.actors.size} live actors\n`);
-    for (const a of [...fold.actors.values()].sort((x, y) => x.kind.localeCompare(y.kind) || x.stream.localeCompare(y.stream))) {
+    const fold = await StateFold.of(log, until);
+    const last = fold.latest;
+    const live = (await fold.liveRecords(log)).sort((x, y) => x.kind.localeCompare(y.kind) || x.stream.localeCompare(y.stream));
+    out(`State after ${fold.events} events${last ? ` (offset ${last.offset}, ${iso(last.time)})` : ""}: ${live.length} live actors\n`);
+    for (const a of live) {
       out(`${a.kind.padEnd(12)} ${a.stream}  ${json(a.state.value)}  since ${iso(a.time)} (offset ${a.offset})\n    ${json(a.state.context)}\n`);
     }
     return 0;

@@ -1,5 +1,6 @@
 /** Every actor kind Recall runs; the runtime and replay take this list. */
 import type { ActorKindDef } from "./kind.js";
 import { contactKind } from "./contact/machine.js";
+import { outboundRegistrationKind } from "./outbound-registration/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind];

@@ -5,6 +5,7 @@
 import { Schema } from "effect";
 import type { ActorKind } from "../record.js";
 import { ContactTransitionV1 } from "./contact.js";
+import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";
 
 export interface EventTypeDef {
   readonly type: string;
@@ -21,7 +22,7 @@ export interface CompiledEventType extends EventTypeDef {
   readonly isOutput: (u: unknown) => boolean;
 }
 
-const definitions: readonly EventTypeDef[] = [ContactTransitionV1];
+const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

@@ -27,7 +27,8 @@ type ContactEvent =
   | MachineEvent<RegisterInput>
   | MachineEvent<{ source: "sip" | "test" | "cli"; type: "unregister" }>
   | MachineEvent<{ source: "sip" | "test" | "cli" | "ami" | "config"; type: "remove"; reason: string }>
-  | MachineEvent<{ source: "timer"; type: "timer"; name: string }>;
+  | MachineEvent<{ source: "timer"; type: "timer"; name: string }>
+  | MachineEvent<{ source: "sip" | "test"; type: "qualify"; status: "Avail" | "Unavail"; rttMs?: number }>;
 
 const EXPIRY = "expiry";
 
@@ -69,6 +70,11 @@ export const contactMachine = setup({
         remove: {
           target: "removed",
           actions: [assign({ reason: ({ event }) => event.reason, updatedAt: ({ event }) => event.env.now }), emit({ type: "timer.cancel", name: EXPIRY })],
+        },
+        qualify: {
+          actions: assign(({ event }) => (event.type === "qualify"
+            ? { qualifyStatus: event.status, ...(event.rttMs !== undefined ? { rttMs: event.rttMs } : { rttMs: undefined }) }
+            : {})),
         },
         timer: {
           guard: ({ context, event }) => event.name === EXPIRY && event.env.now >= context.expiresAt,

@@ -22,6 +22,9 @@ export const ContactContext = Schema.Struct({
   /** Where the REGISTER came from, "udp:127.0.0.1:5062". */
   received: Schema.String,
   endpoint: Schema.String,
+  /** Qualify (OPTIONS) result, when the AOR has qualify_frequency: reachability and round trip. */
+  qualifyStatus: Schema.optional(Schema.Literal("Unknown", "Avail", "Unavail")),
+  rttMs: Schema.optional(Schema.Number),
   /** Why the binding ended, when it has. */
   reason: Schema.optional(Schema.String),
 });

@@ -1,0 +1,40 @@
+/**
+ * Asterisk-style log lines: `[Nov 25 10:00:00] WARNING[1234] res_pjsip_registrar: message`.
+ * Tools that read Asterisk's `messages` log (fail2ban, log shippers) read Recall's too.
+ */
+import { appendFileSync } from "node:fs";
+import type { Clock } from "./clock.js";
+
+export type LogLevel = "DEBUG" | "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "SECURITY";
+
+export interface Logger {
+  log(level: LogLevel, source: string, message: string): void;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n: number) => String(n).padStart(2, "0");
+
+export function formatLogLine(time: number, level: LogLevel, source: string, message: string, pid = process.pid): string {
+  const d = new Date(Math.floor(time / 1000));
+  const stamp = `${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  return `[${stamp}] ${level}[${pid}] ${source}: ${message}`;
+}
+
+/** Writes to a stream (the console) and, when given, appends to a file (DATA/messages.log). */
+export class AsteriskLogger implements Logger {
+  constructor(private readonly clock: Clock, private readonly out: (line: string) => void, private readonly file?: string) {}
+
+  log(level: LogLevel, source: string, message: string): void {
+    const line = formatLogLine(this.clock.now(), level, source, message);
+    this.out(line);
+    if (this.file) appendFileSync(this.file, `${line}\n`);
+  }
+}
+
+/** Keeps lines in memory: for tests. */
+export class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  log(level: LogLevel, source: string, message: string): void {
+    this.lines.push(`${level} ${source}: ${message}`);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * sipp scenarios used by the tests and benchmarks, as text. Fields come from the
+ * injection file: [field0] user, [field1] password (see REFERENCE.md for the sipp
+ * 3.6.1 quirks these follow: quoted keyword parameters, declared variables).
+ */
+
+const register = (expires: number | string, auth: boolean, contactUser = "[field0]") => `
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      To: <sip:[field0]@[remote_ip]>
+      Call-ID: reg-[field0]-[local_port]@[local_ip]
+      CSeq: [cseq] REGISTER
+      Contact: <sip:${contactUser}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Expires: ${expires}
+      User-Agent: sipp
+      ${auth ? '[authentication username="[field0]" password="[field1]"]' : ""}
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+
+/** REGISTER, answer the 401 challenge, expect `finalStatus` (default 200). */
+export function registerWithAuth(options: { expires?: number; finalStatus?: number; unregisterAfterMs?: number } = {}): string {
+  const expires = options.expires ?? 3600;
+  const unregister = options.unregisterAfterMs !== undefined ? `
+  <pause milliseconds="${options.unregisterAfterMs}"/>
+  ${register(0, false)}
+  <recv response="401" auth="true"/>
+  ${register(0, true)}
+  <recv response="200"/>` : "";
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register with digest auth">
+  ${register(expires, false)}
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>
+  ${register(expires, true)}
+  <recv response="100" optional="true"/>
+  <recv response="${options.finalStatus ?? 200}"/>
+  ${unregister}
+</scenario>
+`;
+}
+
+/** REGISTER without credentials, expecting a given status (e.g. 401 for an unknown user). */
+export function registerExpecting(status: number, expires = 3600): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register expecting ${status}">
+  ${register(expires, false)}
+  <recv response="100" optional="true"/>
+  <recv response="${status}"/>
+</scenario>
+`;
+}
+
+/**
+ * A registrar for outbound registration tests: answers the first `responses.length`
+ * REGISTERs with those statuses (401 carries a challenge), then 200 to every later one.
+ */
+export function registrarUas(responses: readonly number[], calls = responses.length + 1): string {
+  const answer = (status: number) => status === 401 ? `
+  <send>
+    <![CDATA[
+      SIP/2.0 401 Unauthorized
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      WWW-Authenticate: Digest realm="sipp", nonce="abcdef[call_number]", algorithm=MD5, qop="auth"
+      Content-Length: 0
+
+    ]]>
+  </send>` : `
+  <send>
+    <![CDATA[
+      SIP/2.0 ${status} ${status === 200 ? "OK" : "Failure"}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      ${status === 200 ? "[last_Contact:];expires=120" : ""}
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+  const steps = Array.from({ length: calls }, (_, i) => `
+  <recv request="REGISTER"/>
+  ${answer(responses[i] ?? 200)}`).join("\n");
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="registrar">
+${steps}
+</scenario>
+`;
+}

@@ -4,10 +4,12 @@
  * scope, so a failing start or a SIGTERM closes the log cleanly.
  */
 import { Effect, Layer } from "effect";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ClockService, SystemClock } from "../../core/clock.js";
-import { RandomService, SystemRandom } from "../../core/random.js";
+import { RandomService, SystemRandom, randomHex, type Random } from "../../core/random.js";
+import { AsteriskLogger } from "../../core/logger.js";
+import { SipServer } from "../../sip/server.js";
 import { EventLogService } from "../../events/log.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { ActorRuntime } from "../../actors/runtime.js";
@@ -38,6 +40,16 @@ function uptime(micros: number): string {
   }
   parts.push(`${s} second${s === 1 ? "" : "s"}`);
   return parts.join(", ");
+}
+
+/** The secret digest nonces are signed with, made once per data directory so nonces outlive a restart. */
+function nonceSecret(dataDir: string, random: Random): string {
+  const path = join(dataDir, "nonce.secret");
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomHex(random, 32);
+  writeFileSync(path, secret, { mode: 0o600 });
+  return secret;
 }
 
 const waitForSignal = Effect.async<string>((resume) => {
@@ -73,7 +85,18 @@ const program = (options: StartOptions) => Effect.gen(function* () {
 
   const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
   yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
-  yield* say("Not yet available in this build: SIP (pjsip.conf), dialplan, media, AMI, CDR/CEL projections.");
+  const logger = new AsteriskLogger(clock, (line) => process.stdout.write(`${line}\n`), join(options.dataDir, "messages.log"));
+  yield* Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => SipServer.start({
+        configDir: options.configDir, runtime, clock, random, logger, console: table,
+        nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
+      }),
+      catch: (e) => e as Error,
+    }),
+    (sip) => Effect.promise(() => sip.stop()),
+  );
+  yield* say("Not yet available in this build: calls (dialplan, INVITE), media, AMI, CDR/CEL projections.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

@@ -46,6 +46,7 @@ const SOURCE = "res_pjsip_registrar.c";
 export class Registrar {
   /** AOR name → ids of contact actors; ids of contacts that have ended are dropped lazily. */
   private readonly byAor = new Map<string, Set<string>>();
+  private readonly addedListeners: ((contact: ContactInfo) => void)[] = [];
 
   constructor(private readonly deps: RegistrarDeps) {
     for (const id of deps.runtime.ids("contact")) this.index(id);
@@ -57,6 +58,11 @@ export class Registrar {
     const set = this.byAor.get(ctx.aor) ?? new Set<string>();
     set.add(id);
     this.byAor.set(ctx.aor, set);
+  }
+
+  /** Called once a new binding is durable (qualify pings it right away, as Asterisk does). */
+  onContactAdded(listener: (contact: ContactInfo) => void): void {
+    this.addedListeners.push(listener);
   }
 
   /** The registered contacts of an AOR, oldest registration first. */
@@ -185,6 +191,7 @@ export class Registrar {
       return;
     }
     const transitions: Transition[] = [];
+    const added: string[] = [];
     const base = {
       source: "sip" as const, type: "register" as const, aor: aor.name, callId: req.callId, cseq: req.cseq.seq,
       userAgent: req.get("User-Agent") ?? "", received: `${source.protocol}:${source.host}:${source.port}`, endpoint: endpoint.name,
@@ -195,6 +202,7 @@ export class Registrar {
         const input: RegisterInput = { ...base, uri: change.uri, expires: change.expires };
         transitions.push(runtime.spawn("contact", id, input));
         this.index(id);
+        added.push(id);
         logger.log("VERBOSE", SOURCE, `Added contact '${change.uri}' to AOR '${aor.name}' with expiration of ${change.expires} seconds`);
       } else if (change.op === "refresh") {
         const t = runtime.send(change.id, { ...base, uri: change.uri, expires: change.expires });
@@ -208,7 +216,10 @@ export class Registrar {
       }
     }
     Promise.all(transitions.map((t) => t.durable)).then(
-      () => respond(this.okResponse(req, aor.name)),
+      () => {
+        respond(this.okResponse(req, aor.name));
+        for (const c of this.contacts(aor.name)) if (added.includes(c.id)) for (const l of this.addedListeners) l(c);
+      },
       () => respond(buildResponse(req, 500, { reason: "Server Internal Error" })),
     );
   }

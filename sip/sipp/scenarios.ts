@@ -11,7 +11,7 @@ const register = (expires: number | string, auth: boolean, contactUser = "[field
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: <sip:[field0]@[remote_ip]>;tag=[pid]SIPpTag[call_number]
       To: <sip:[field0]@[remote_ip]>
-      Call-ID: reg-[field0]-[local_port]@[local_ip]
+      Call-ID: [call_id]
       CSeq: [cseq] REGISTER
       Contact: <sip:${contactUser}@[local_ip]:[local_port]>
       Max-Forwards: 70
@@ -24,8 +24,14 @@ const register = (expires: number | string, auth: boolean, contactUser = "[field
   </send>`;
 
 /** REGISTER, answer the 401 challenge, expect `finalStatus` (default 200). */
-export function registerWithAuth(options: { expires?: number; finalStatus?: number; unregisterAfterMs?: number } = {}): string {
+export function registerWithAuth(options: { expires?: number; finalStatus?: number; refreshAfterMs?: number; unregisterAfterMs?: number } = {}): string {
   const expires = options.expires ?? 3600;
+  const refresh = options.refreshAfterMs !== undefined ? `
+  <pause milliseconds="${options.refreshAfterMs}"/>
+  ${register(expires, false)}
+  <recv response="401" auth="true"/>
+  ${register(expires, true)}
+  <recv response="200"/>` : "";
   const unregister = options.unregisterAfterMs !== undefined ? `
   <pause milliseconds="${options.unregisterAfterMs}"/>
   ${register(0, false)}
@@ -40,6 +46,7 @@ export function registerWithAuth(options: { expires?: number; finalStatus?: numb
   ${register(expires, true)}
   <recv response="100" optional="true"/>
   <recv response="${options.finalStatus ?? 200}"/>
+  ${refresh}
   ${unregister}
 </scenario>
 `;

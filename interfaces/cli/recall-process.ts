@@ -1,0 +1,90 @@
+/**
+ * A real `recall start` child process for end-to-end tests: its own config and data
+ * directories, free ports on 127.0.0.1, and helpers to run console commands and read
+ * its log. Always `stop()` it (tests do so in `finally` / `after`).
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { packageRoot } from "./paths.js";
+
+const run = promisify(execFile);
+const recallBin = join(packageRoot, "bin", "recall.js");
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket("udp4");
+      u.once("error", () => resolve(false));
+      u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+export interface RecallProcess {
+  readonly configDir: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** `recall cli -rx COMMAND` against it. */
+  cli(command: string): Promise<string>;
+  /** Wait until its output matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+/** Start Recall with these config files (name → text) and an empty data directory (or `dataDir`). */
+export async function startRecall(files: Record<string, string>, options: { dataDir?: string } = {}): Promise<RecallProcess> {
+  const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
+  const child = spawn(process.execPath, [recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const listeners = new Set<() => void>();
+  const onData = (d: string) => { out += d; for (const l of listeners) l(); };
+  child.stdout!.setEncoding("utf8").on("data", onData);
+  child.stderr!.setEncoding("utf8").on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => { for (const l of listeners) l(); resolve(code); }));
+  const waitFor = (pattern: RegExp, timeoutMs = 10_000) => new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (pattern.test(out)) { cleanup(); resolve(); }
+      else if (child.exitCode !== null) { cleanup(); reject(new Error(`recall exited (${child.exitCode}) before ${pattern}:\n${out}`)); }
+    };
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for ${pattern}:\n${out}`)); }, timeoutMs);
+    const cleanup = () => { clearTimeout(timer); listeners.delete(check); };
+    listeners.add(check);
+    check();
+  });
+  const proc: RecallProcess = {
+    configDir, dataDir, child,
+    output: () => out,
+    cli: async (command) => (await run(process.execPath, [recallBin, "cli", "--data", dataDir, "-rx", command])).stdout,
+    waitFor,
+    stop: async () => { if (child.exitCode === null) child.kill("SIGTERM"); return exited; },
+  };
+  try {
+    await waitFor(/Recall ready/);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return proc;
+}
+
+/** The data directory's Asterisk-style log (messages.log). */
+export function messages(dataDir: string): string {
+  const path = join(dataDir, "messages.log");
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}

@@ -1,0 +1,118 @@
+/**
+ * The registrar end to end: a real `recall start` process and real sipp user agents
+ * on 127.0.0.1, then `recall replay --verify` on the log they produced.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { packageRoot } from "../../interfaces/cli/paths.js";
+import { runSipp } from "../sipp/sipp.js";
+import { registerExpecting, registerWithAuth } from "../sipp/scenarios.js";
+
+const run = promisify(execFile);
+let recall: RecallProcess;
+let port: number;
+
+const config = (p: number) => `
+[transport-udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${p}
+
+[phone](!)
+type = endpoint
+context = from-internal
+disallow = all
+allow = ulaw
+
+[6001](phone)
+auth = 6001
+aors = 6001
+[6001]
+type = auth
+auth_type = userpass
+username = 6001
+password = right-6001
+[6001]
+type = aor
+max_contacts = 2
+
+[6002](phone)
+auth = 6002
+aors = 6002
+[6002]
+type = auth
+auth_type = userpass
+username = 6002
+password = right-6002
+[6002]
+type = aor
+max_contacts = 1
+remove_existing = yes
+`;
+
+before(async () => {
+  port = await freePort();
+  recall = await startRecall({ "pjsip.conf": config(port) });
+});
+after(async () => { await recall?.stop(); });
+
+const target = () => `127.0.0.1:${port}`;
+const user = (name: string, password: string) => `SEQUENTIAL\n${name};${password}\n`;
+
+test("a phone registers with digest auth, refreshes, and unregisters", async () => {
+  const r = await runSipp({ scenario: registerWithAuth({ expires: 300, refreshAfterMs: 300, unregisterAfterMs: 300 }), target: target(), calls: 1, inject: user("6001", "right-6001"), timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.successful, 1);
+  const log = messages(recall.dataDir);
+  assert.match(log, /VERBOSE\[\d+\] res_pjsip_registrar.c: Added contact 'sip:6001@127\.0\.0\.1:\d+' to AOR '6001' with expiration of 300 seconds/);
+  assert.match(log, /Removed contact 'sip:6001@127\.0\.0\.1:\d+' from AOR '6001' due to request/);
+  assert.match(await recall.cli("pjsip show contacts"), /No objects found/);
+});
+
+test("a wrong password gets a second 401 and a security log line fail2ban can match", async () => {
+  const r = await runSipp({ scenario: registerWithAuth({ finalStatus: 401 }), target: target(), calls: 1, inject: user("6001", "wrong"), timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.errors);
+  assert.match(messages(recall.dataDir), /NOTICE\[\d+\] res_pjsip\/pjsip_distributor.c: Request 'REGISTER' from '<sip:6001@127\.0\.0\.1>;tag=[^']+' failed for '127\.0\.0\.1:\d+' \(callid: [^)]+\) - Failed to authenticate/);
+});
+
+test("an unknown user is challenged like a real one (no user enumeration)", async () => {
+  const r = await runSipp({ scenario: registerExpecting(401), target: target(), calls: 1, inject: user("nobody", "x"), timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.errors);
+});
+
+test("max_contacts=2: two phones register to one AOR, a third is refused with 403 and the seed's warning", async () => {
+  for (const localPort of [await freePort(), await freePort()]) {
+    const r = await runSipp({ scenario: registerWithAuth(), target: target(), calls: 1, localPort, inject: user("6001", "right-6001"), timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.errors);
+  }
+  const third = await runSipp({ scenario: registerWithAuth({ finalStatus: 403 }), target: target(), calls: 1, localPort: await freePort(), inject: user("6001", "right-6001"), timeoutMs: 20_000 });
+  assert.equal(third.code, 0, third.errors);
+  assert.match(messages(recall.dataDir), /WARNING\[\d+\] res_pjsip_registrar.c: Registration attempt from endpoint '6001' \(127\.0\.0\.1:\d+\) to AOR '6001' will exceed max contacts of 2/);
+  const contacts = await recall.cli("pjsip show contacts");
+  assert.equal((contacts.match(/Contact:  6001\/sip:6001@127\.0\.0\.1:/g) ?? []).length, 2, contacts);
+});
+
+test("remove_existing=yes: a new phone replaces the old binding", async () => {
+  const first = await freePort(), second = await freePort();
+  for (const localPort of [first, second]) {
+    const r = await runSipp({ scenario: registerWithAuth(), target: target(), calls: 1, localPort, inject: user("6002", "right-6002"), timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.errors);
+  }
+  const contacts = await recall.cli("pjsip show contacts");
+  assert.match(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${second}`));
+  assert.doesNotMatch(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${first}`));
+  assert.match(messages(recall.dataDir), new RegExp(`Removed contact 'sip:6002@127\\.0\\.0\\.1:${first}' from AOR '6002' due to remove existing`));
+});
+
+test("registrations survive a restart, and the log replays with no divergence", async () => {
+  const before = await recall.cli("pjsip show contacts");
+  assert.equal(await recall.stop(), 0);
+  recall = await startRecall({ "pjsip.conf": config(port) }, { dataDir: recall.dataDir });
+  assert.equal(await recall.cli("pjsip show contacts"), before);
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /^\d+ events, 0 divergences/);
+});

@@ -1,0 +1,169 @@
+/**
+ * The SIP service of a running Recall: pjsip.conf loaded into a model, its transports
+ * bound, the transaction layer over them, and the request handlers (registrar,
+ * OPTIONS), outbound registrations, qualify, and the `pjsip ...` console commands.
+ */
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { Random } from "../core/random.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import { registrationStatus } from "../actors/outbound-registration/machine.js";
+import type { OutboundRegistrationContext } from "../events/catalogue/outbound-registration.js";
+import type { CommandTable } from "../interfaces/console/commands.js";
+import { formatDiagnostic } from "../conf/tokenizer.js";
+import { loadPjsipConfig, type PjsipModel } from "./config/index.js";
+import { registerPjsipCommands, type ContactView, type PjsipView } from "./console/index.js";
+import { AuthSecurity } from "./endpoint/security.js";
+import { OutboundRegistrations } from "./outbound/registrations.js";
+import { Qualifier } from "./registrar/qualify.js";
+import { Registrar } from "./registrar/registrar.js";
+import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
+import { TransportLayer, type TransportOptions } from "./transport/index.js";
+
+export interface SipServerDeps {
+  readonly configDir: string;
+  readonly runtime: ActorRuntime;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  /** Signs digest nonces; kept in the data directory so nonces survive a restart. */
+  readonly nonceSecret: string;
+  readonly console: CommandTable;
+  readonly userAgent: string;
+}
+
+const ALLOW = "OPTIONS, REGISTER";
+
+function transportOptions(model: PjsipModel): TransportOptions[] {
+  return [...model.transports.values()].filter((t) => t.bind).map((t) => ({
+    name: t.name,
+    protocol: t.protocol as TransportOptions["protocol"],
+    bind: t.bind!,
+    ...(t.external_signaling_address ? { externalSignalingAddress: t.external_signaling_address } : {}),
+    ...(t.external_signaling_port ? { externalSignalingPort: t.external_signaling_port } : {}),
+    ...(t.local_net.length ? { localNet: t.local_net.map((n) => `${n.address}/${n.prefix}`) } : {}),
+  }));
+}
+
+export class SipServer {
+  private constructor(
+    private readonly deps: SipServerDeps,
+    private model: PjsipModel,
+    readonly transports: TransportLayer,
+    readonly transactions: TransactionLayer,
+    readonly registrar: Registrar,
+    readonly outbound: OutboundRegistrations,
+    readonly qualifier: Qualifier,
+  ) {}
+
+  /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
+  static async start(deps: SipServerDeps): Promise<SipServer> {
+    const { runtime, clock, random, logger } = deps;
+    const model = SipServer.load(deps);
+    const transports = TransportLayer.create(transportOptions(model), { random, logger });
+    await transports.start();
+    const transactions = new TransactionLayer({ transports, clock, random, logger, timers: { t1: model.system.timer_t1, timeout: model.system.timer_b } });
+    let current = model;
+    const getModel = () => current;
+    const registrar = new Registrar({ model: getModel, runtime, clock, random, nonceSecret: deps.nonceSecret, logger, security: new AuthSecurity(logger) });
+    const outbound = new OutboundRegistrations({ runtime, transactions, model: getModel, random, logger, userAgent: deps.userAgent });
+    const qualifier = new Qualifier({ model: getModel, registrar, runtime, transactions, clock, random, logger });
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier);
+    server.setModel = (m) => { current = m; server.model = m; };
+    transactions.onRequest((tx) => server.request(tx));
+    runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
+    server.registerCommands();
+    outbound.sync();
+    qualifier.start();
+    for (const t of transports.transports) logger.log("VERBOSE", "res_pjsip_transport", `Transport '${t.name}' listening on ${t.protocol.toUpperCase()}:${t.local.host}:${t.local.port}`);
+    return server;
+  }
+
+  private setModel: (m: PjsipModel) => void = () => undefined;
+
+  private static load(deps: SipServerDeps): PjsipModel {
+    const { model, errors, warnings } = loadPjsipConfig(deps.configDir);
+    for (const w of warnings) deps.logger.log("WARNING", "res_pjsip/config", formatDiagnostic(w));
+    for (const e of errors) deps.logger.log("ERROR", "res_pjsip/config", formatDiagnostic(e));
+    return model;
+  }
+
+  get pjsip(): PjsipModel { return this.model; }
+
+  private request(tx: ServerTransaction): void {
+    const req = tx.request;
+    switch (req.method) {
+      case "REGISTER":
+        this.registrar.handle(req, tx.source, (response) => tx.respond(response));
+        return;
+      case "OPTIONS":
+        tx.respond(200, { headers: [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "path, replaces"]] });
+        return;
+      default:
+        tx.respond(501, { headers: [["Allow", ALLOW]] });
+    }
+  }
+
+  /** Re-read pjsip.conf: endpoints, AORs, auths and registrations change; transports stay as bound. */
+  reload(): string {
+    const before = this.model;
+    const next = SipServer.load(this.deps);
+    this.setModel(next);
+    this.outbound.sync();
+    this.qualifier.start();
+    const changed = ["endpoints", "aors", "auths", "registrations"].map((k) => {
+      const a = (before as unknown as Record<string, ReadonlyMap<string, unknown>>)[k], b = (next as unknown as Record<string, ReadonlyMap<string, unknown>>)[k];
+      return `${k} ${b.size}${a.size !== b.size ? ` (was ${a.size})` : ""}`;
+    });
+    return `pjsip.conf reloaded: ${changed.join(", ")}\n`;
+  }
+
+  private view(): PjsipView {
+    const { runtime, clock } = this.deps;
+    return {
+      model: () => this.model,
+      now: () => clock.now(),
+      contacts: () => {
+        const out: ContactView[] = [];
+        for (const aor of this.model.aors.values()) {
+          for (const c of this.registrar.contacts(aor.name)) {
+            const q = this.qualifier.status(c);
+            const status = aor.qualify_frequency > 0 ? q.status : "NonQual";
+            const [, host = "", port = ""] = /^[a-z]+:(.*):(\d+)$/.exec(c.context?.received ?? "") ?? [];
+            out.push({
+              aor: aor.name, uri: c.uri, static: c.static, status,
+              ...(status === "Avail" && q.rttMs !== undefined ? { rttMs: q.rttMs } : {}),
+              ...(c.context ? {
+                expiresAt: c.context.expiresAt, userAgent: c.context.userAgent, endpoint: c.context.endpoint,
+                viaAddr: host, viaPort: Number(port) || 0, callId: c.context.callId,
+              } : {}),
+            });
+          }
+        }
+        return out;
+      },
+      registrations: () => runtime.ids("outbound-registration").map((id) => {
+        const state = runtime.state(id)!;
+        const ctx = state.context as OutboundRegistrationContext;
+        return { name: ctx.name, status: registrationStatus(state.value), ...(ctx.nextAt ? { nextRegAt: ctx.nextAt } : {}) };
+      }),
+      endpointState: (name) => ({ state: this.registrar.contacts(name).length ? "Not in use" : "Unavailable", channels: [] }),
+    };
+  }
+
+  private registerCommands(): void {
+    const table = this.deps.console;
+    registerPjsipCommands(table, this.view());
+    table.register("pjsip reload", "Reload pjsip.conf (endpoints, AORs, auths, registrations)", () => this.reload());
+    table.register("pjsip send register", "Send a REGISTER for an outbound registration now", (args) =>
+      this.outbound.command(args[0] ?? "", "register") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);
+    table.register("pjsip send unregister", "Unregister an outbound registration", (args) =>
+      this.outbound.command(args[0] ?? "", "unregister") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);
+  }
+
+  async stop(): Promise<void> {
+    this.qualifier.stop();
+    this.transactions.close();
+    await this.transports.stop();
+  }
+}

@@ -135,7 +135,10 @@ export class OutboundRegistrations {
 
   private authorize(name: string, r: Registration, model: PjsipModel, request: SipRequest): void {
     const last = this.challenges.get(name);
-    if (!last) return;
+    if (!last) {
+      this.deps.logger.log("WARNING", LOG_SOURCE, `No challenge to answer for outbound registration '${name}'`);
+      return;
+    }
     const auth = r.outbound_auth.map((a) => model.auths.get(a)).find((a) => a && (!a.realm || a.realm === last.challenge.realm)) ?? model.auths.get(r.outbound_auth[0]);
     if (!auth) return;
     last.nc++;
@@ -151,9 +154,12 @@ export class OutboundRegistrations {
   private final(id: string, name: string, cseq: number, requested: number, authenticated: boolean, response: SipResponse): void {
     const status = response.status;
     if (status === 401 || status === 407) {
-      const header = status === 401 ? "WWW-Authenticate" : "Proxy-Authenticate";
+      const key = status === 401 ? "www-authenticate" : "proxy-authenticate";
       const offered: DigestChallenge[] = [];
-      for (const v of response.getAll(header)) { try { offered.push(parseChallenge(v)); } catch { /* skip a bad one */ } }
+      for (const f of response.headerFields) {
+        if (f.key !== key) continue;
+        try { offered.push(parseChallenge(f.value)); } catch { /* skip a bad one */ }
+      }
       const challenge = chooseChallenge(offered);
       if (challenge) this.challenges.set(name, { challenge, nc: 0, header: status === 401 ? "Authorization" : "Proxy-Authorization" });
     }

@@ -11,8 +11,8 @@ import { join } from "node:path";
 export interface SippOptions {
   /** Scenario XML text. */
   readonly scenario: string;
-  /** host:port of the system under test. */
-  readonly target: string;
+  /** host:port of the system under test; absent for a UAS scenario that waits to be called. */
+  readonly target?: string;
   /** Local port for sipp (0: let sipp pick). */
   readonly localPort?: number;
   readonly transport?: "u1" | "un" | "t1" | "tn";
@@ -45,7 +45,7 @@ export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: ()
   const dir = mkdtempSync(join(tmpdir(), "recall-sipp-"));
   writeFileSync(join(dir, "scenario.xml"), o.scenario);
   const args = [
-    o.target, "-sf", join(dir, "scenario.xml"), "-m", String(o.calls), "-i", "127.0.0.1",
+    ...(o.target ? [o.target] : []), "-sf", join(dir, "scenario.xml"), "-m", String(o.calls), "-i", "127.0.0.1",
     "-p", String(o.localPort ?? 0), "-t", o.transport ?? "u1", "-trace_err", "-trace_stat", "-fd", "1",
     "-nostdin", "-bg", "-timeout_error", "-max_recv_loops", "10000",
   ];

@@ -15,8 +15,21 @@ import { registerExpecting, registerWithAuth } from "../sipp/scenarios.js";
 const run = promisify(execFile);
 let recall: RecallProcess;
 let port: number;
+let ipPhonePort: number;
 
 const config = (p: number) => `
+[ipphone]
+type = endpoint
+context = from-internal
+aors = front-desk
+[front-desk]
+type = aor
+max_contacts = 1
+[ipphone-identify]
+type = identify
+endpoint = ipphone
+match = 127.0.0.1:${ipPhonePort}
+
 [transport-udp]
 type = transport
 protocol = udp
@@ -56,6 +69,7 @@ remove_existing = yes
 
 before(async () => {
   port = await freePort();
+  ipPhonePort = await freePort();
   recall = await startRecall({ "pjsip.conf": config(port) });
 });
 after(async () => { await recall?.stop(); });
@@ -106,6 +120,15 @@ test("remove_existing=yes: a new phone replaces the old binding", async () => {
   assert.match(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${second}`));
   assert.doesNotMatch(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${first}`));
   assert.match(messages(recall.dataDir), new RegExp(`Removed contact 'sip:6002@127\\.0\\.0\\.1:${first}' from AOR '6002' due to remove existing`));
+});
+
+test("an endpoint identified by source address through identify registers without a challenge", async () => {
+  const r = await runSipp({ scenario: registerExpecting(200), target: target(), calls: 1, localPort: ipPhonePort, inject: user("front-desk", ""), timeoutMs: 20_000 });
+  assert.equal(r.code, 0, r.errors);
+  assert.match(await recall.cli("pjsip show contacts"), new RegExp(`front-desk/sip:front-desk@127\\.0\\.0\\.1:${ipPhonePort}`));
+  // The same user from another port is not that endpoint: challenged, then unknown.
+  const other = await runSipp({ scenario: registerExpecting(401), target: target(), calls: 1, inject: user("front-desk", ""), timeoutMs: 20_000 });
+  assert.equal(other.code, 0, other.errors);
 });
 
 test("registrations survive a restart, and the log replays with no divergence", async () => {

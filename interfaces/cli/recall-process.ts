@@ -50,7 +50,9 @@ export async function startRecall(files: Record<string, string>, options: { data
   const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
-  const child = spawn(process.execPath, [recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
+  const nodeArgs = (process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: string) => { out += d; for (const l of listeners) l(); };

@@ -1,0 +1,83 @@
+/**
+ * npm run bench:sip — the registrar under sipp load on 127.0.0.1 (issue #3's figures):
+ *   1. digest-authenticated REGISTERs/s sustained (target ≥ 3,000/s for 60 s, < 0.1 % failures,
+ *      every registration logged): 1,000 phones re-registering with challenge + credentials;
+ *   2. 100,000 registered contacts held in under 2 GiB of resident memory;
+ *   3. the parser figure comes from `npm run bench:sip:parser`.
+ * BENCH_SECONDS (default 60), BENCH_RATE (3000) and BENCH_CONTACTS (100000) scale it down.
+ */
+import { readFileSync } from "node:fs";
+import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
+import { runSipp } from "../sipp/sipp.js";
+import { registerWithAuth } from "../sipp/scenarios.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const RATE = Number(process.env.BENCH_RATE ?? 3000);
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function pjsipConf(port: number, users: number): string {
+  const out = [`[udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:${port}\n`,
+    "[ep](!)\ntype = endpoint\ncontext = from-internal\nallow = ulaw\n",
+    "[au](!)\ntype = auth\nauth_type = userpass\n",
+    "[ao](!)\ntype = aor\nmax_contacts = 1\nremove_existing = yes\nmaximum_expiration = 86400\n"];
+  for (let i = 0; i < users; i++) {
+    const u = 100000 + i;
+    out.push(`[${u}](ep)\nauth = ${u}\naors = ${u}\n[${u}](au)\nusername = ${u}\npassword = pw${u}\n[${u}](ao)\n`);
+  }
+  return out.join("\n");
+}
+
+const users = (n: number) => "SEQUENTIAL\n" + Array.from({ length: n }, (_, i) => `${100000 + i};pw${100000 + i}`).join("\n") + "\n";
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function throughput() {
+  const port = await freePort();
+  const recall = await startRecall({ "pjsip.conf": pjsipConf(port, 1000) });
+  try {
+    const calls = RATE * SECONDS;
+    const started = Date.now();
+    const r = await runSipp({
+      scenario: registerWithAuth({ expires: 3600 }), target: `127.0.0.1:${port}`, calls, rate: RATE, limit: RATE * 2,
+      inject: users(1000), timeoutMs: (SECONDS + 60) * 1000,
+    });
+    const elapsed = (Date.now() - started) / 1000;
+    const rate = r.successful / elapsed;
+    const failures = (r.failed / Math.max(1, r.successful + r.failed)) * 100;
+    console.log(`authenticated REGISTERs: ${fmt(r.successful)} ok, ${fmt(r.failed)} failed (${failures.toFixed(3)} %), ${fmt(r.retransmissions)} retransmissions in ${elapsed.toFixed(1)} s`);
+    console.log(`  rate ${fmt(rate)}/s (each is a 401 challenge + an authenticated REGISTER), target ≥ 3,000/s: ratio ${(rate / 3000).toFixed(2)}${rate >= 3000 && failures < 0.1 ? "  ok" : "  BELOW TARGET"}`);
+    console.log(`  recall RSS ${fmt(rssMiB(recall.child.pid!))} MiB`);
+    const log = await recall.cli("recall show log");
+    console.log(`  ${log.trim().split("\n").join("; ")}`);
+  } finally {
+    await recall.stop();
+  }
+}
+
+async function capacity() {
+  const port = await freePort();
+  const recall = await startRecall({ "pjsip.conf": pjsipConf(port, CONTACTS) });
+  try {
+    const before = rssMiB(recall.child.pid!);
+    const started = Date.now();
+    const r = await runSipp({
+      scenario: registerWithAuth({ expires: 86400 }), target: `127.0.0.1:${port}`, calls: CONTACTS, rate: 3000, limit: 6000,
+      inject: users(CONTACTS), timeoutMs: 600_000,
+    });
+    const elapsed = (Date.now() - started) / 1000;
+    const contacts = (await recall.cli("recall show log")).match(/contact (\d+)/)?.[1] ?? "?";
+    const rss = rssMiB(recall.child.pid!);
+    console.log(`capacity: ${fmt(r.successful)} registered (${fmt(r.failed)} failed) in ${elapsed.toFixed(1)} s; live contacts ${contacts}`);
+    console.log(`  recall RSS ${fmt(rss)} MiB with ${contacts} contacts (${fmt(before)} MiB with the config loaded, none registered); target < 2,048 MiB: ${rss < 2048 ? "ok" : "ABOVE TARGET"}`);
+  } finally {
+    await recall.stop();
+  }
+}
+
+console.log(`SIP registrar benchmark: ${SECONDS} s at ${RATE}/s, then ${fmt(CONTACTS)} contacts (Node ${process.version}, sipp on the same 2 cores)`);
+await throughput();
+await capacity();

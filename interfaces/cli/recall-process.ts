@@ -77,7 +77,7 @@ export async function startRecall(files: Record<string, string>, options: { data
     stop: async () => { if (child.exitCode === null) child.kill("SIGTERM"); return exited; },
   };
   try {
-    await waitFor(/Recall ready/);
+    await waitFor(/Recall ready/, 120_000);
   } catch (e) {
     await proc.stop();
     throw e;

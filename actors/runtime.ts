@@ -143,10 +143,14 @@ export class ActorRuntime {
     }));
   }
 
-  /** Rebuild live actors from the log; timers still pending are armed again. */
-  async recover(): Promise<{ events: number; actors: number }> {
-    const fold = await StateFold.of(this.options.log);
-    for (const last of await fold.liveRecords(this.options.log)) {
+  /**
+   * Rebuild live actors from the log (or from `source`: with Kafka, the local outbox,
+   * which holds every event of this node even while Kafka is away); timers still
+   * pending are armed again.
+   */
+  async recover(source: EventLog = this.options.log): Promise<{ events: number; actors: number }> {
+    const fold = await StateFold.of(source);
+    for (const last of await fold.liveRecords(source)) {
       const def = this.kinds.get(last.kind);
       if (!def) throw new Error(`log holds actor ${last.stream} of unknown kind ${last.kind}`);
       const actor: LiveActor = {

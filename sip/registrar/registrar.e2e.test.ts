@@ -11,6 +11,7 @@ import { freePort, messages, startRecall, type RecallProcess } from "../../inter
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp } from "../sipp/sipp.js";
 import { registerExpecting, registerWithAuth } from "../sipp/scenarios.js";
+import { startBaresip } from "../baresip/baresip.js";
 
 const run = promisify(execFile);
 let recall: RecallProcess;
@@ -85,6 +86,21 @@ test("a phone registers with digest auth, refreshes, and unregisters", async () 
   assert.match(log, /VERBOSE\[\d+\] res_pjsip_registrar.c: Added contact 'sip:6001@127\.0\.0\.1:\d+' to AOR '6001' with expiration of 300 seconds/);
   assert.match(log, /Removed contact 'sip:6001@127\.0\.0\.1:\d+' from AOR '6001' due to request/);
   assert.match(await recall.cli("pjsip show contacts"), /No objects found/);
+});
+
+test("baresip registers with digest auth and unregisters when it quits", async () => {
+  const localPort = await freePort();
+  const phone = startBaresip({ account: `<sip:6001@127.0.0.1:${port};transport=udp>;auth_pass=right-6001;regint=300`, localPort });
+  try {
+    await phone.waitFor(/200 OK .*\[1 binding\]/);
+    const listing = await recall.cli("pjsip show contacts");
+    const name = new RegExp(`Contact:  (6001/sip:\\S+@127\\.0\\.0\\.1:${localPort}\\S*)`).exec(listing)?.[1];
+    assert.ok(name, listing);
+    assert.match(await recall.cli(`pjsip show contact ${name}`), /user_agent\s*:\s*baresip/i);
+  } finally {
+    await phone.stop();
+  }
+  await recall.waitFor(/Removed contact 'sip:6001@127\.0\.0\.1:\d+' from AOR '6001' due to request/);
 });
 
 test("a wrong password gets a second 401 and a security log line fail2ban can match", async () => {

@@ -1,0 +1,63 @@
+/**
+ * Running baresip (Debian's package) headless from tests: its own config directory
+ * (no audio devices; file and G.711 modules only), one account, a fixed local port.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface BaresipOptions {
+  /** The account line, e.g. `<sip:6001@127.0.0.1:5060;transport=udp>;auth_pass=secret;regint=60`. */
+  readonly account: string;
+  readonly localPort: number;
+  /** Extra `config` lines. */
+  readonly config?: readonly string[];
+}
+
+export interface Baresip {
+  readonly child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Quit (baresip unregisters on the way out); resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+export function startBaresip(o: BaresipOptions): Baresip {
+  const dir = mkdtempSync(join(tmpdir(), "recall-baresip-"));
+  writeFileSync(join(dir, "config"), [
+    "poll_method epoll",
+    `sip_listen 127.0.0.1:${o.localPort}`,
+    "module_path /usr/lib/baresip/modules",
+    "module g711.so",
+    "module_app account.so",
+    ...(o.config ?? []),
+  ].join("\n") + "\n");
+  writeFileSync(join(dir, "accounts"), `${o.account}\n`);
+  const child = spawn("baresip", ["-f", dir], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  exited.then(() => clearTimeout(killer));
+  return {
+    child,
+    output: () => out,
+    waitFor: async (pattern, timeoutMs = 10_000) => {
+      const until = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`baresip: no ${pattern} in:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.stdin!.write("q");
+        const timer = setTimeout(() => child.kill("SIGTERM"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

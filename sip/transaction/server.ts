@@ -1,0 +1,303 @@
+/**
+ * Server transactions (RFC 3261 §17.2, with RFC 6026's Accepted state for INVITE).
+ *
+ * non-INVITE: Trying → Proceeding (1xx) → Completed (final; Timer J absorbs
+ * retransmitted requests, 64*T1 over UDP, none over TCP) → Terminated. In Completed
+ * the layer holds only the response (CompletedTransaction), not the request.
+ *
+ * INVITE: Proceeding → Completed (3xx-6xx; Timer G retransmits the response over UDP,
+ * T1 doubling up to T2, until the ACK; Timer H gives up after 64*T1) → Confirmed (ACK;
+ * Timer I, T4 over UDP) → Terminated. A 2xx leads to Accepted instead: the 2xx is
+ * retransmitted over UDP (T1 doubling up to T2) until its ACK arrives, and the state
+ * lasts 64*T1 (Timer L) to absorb retransmitted INVITEs.
+ */
+import type { Timer } from "../../core/clock.js";
+import { type ResponseOptions, type SipRequest, SipResponse, buildResponse, serializeMessage } from "../message/index.js";
+import type { Source, Target } from "../transport/index.js";
+import type { TransactionHost } from "./host.js";
+import { ackKey } from "./keys.js";
+
+export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
+
+/** Why an INVITE server transaction ended badly: no ACK (Timer H, or 64*T1 after a 2xx), or a response could not be sent. */
+export type ServerFailure = "timeout" | "transport-error";
+
+/**
+ * What the layer keeps of a non-INVITE server transaction once its final response went
+ * out over an unreliable transport: that response, sent again for each retransmitted
+ * request until Timer J (64*T1) ends it. The transaction object itself stays in state
+ * `completed` for whoever still holds it.
+ */
+export class CompletedTransaction {
+  /**
+   * The response as a byte string: it is rarely sent again, and a kept Buffer would pin
+   * the whole 8 KiB pool slab it was cut from for 32 s.
+   */
+  readonly #last: string;
+
+  constructor(
+    private readonly host: TransactionHost,
+    readonly key: string,
+    last: Buffer,
+    private readonly target: Target,
+    /** When Timer J ends it (Clock time). */
+    readonly expires: number,
+  ) {
+    this.#last = last.toString("latin1");
+  }
+
+  retransmitted(_source: Source): void {
+    this.host.stats.requestRetransmissionsIn++;
+    this.host.stats.responseRetransmissionsOut++;
+    this.host.send(Buffer.from(this.#last, "latin1"), this.target);
+  }
+}
+
+/** Thrown by respond() when the transaction cannot send that response any more. */
+export class TransactionStateError extends Error {
+  override readonly name = "TransactionStateError";
+}
+
+export class ServerTransaction {
+  readonly request: SipRequest;
+  readonly source: Source;
+  readonly isInvite: boolean;
+  /** True once a CANCEL for this INVITE arrived before its final response. */
+  cancelled = false;
+  readonly #host: TransactionHost;
+  readonly #key: string;
+  #state: ServerState;
+  #target: Target | undefined;
+  /** The last response sent, as bytes, for retransmissions. */
+  #last: Buffer | undefined;
+  #lastStatus = 0;
+  #localTag: string | undefined;
+  #retransmit: Timer | undefined;
+  #timeout: Timer | undefined;
+  #interval = 0;
+  #ackKey: string | undefined;
+  #acked = false;
+  #onCancel: ((cancel: SipRequest) => void) | undefined;
+  #onFailure: ((reason: ServerFailure, error?: Error) => void) | undefined;
+
+  /** @internal Created by the TransactionLayer. */
+  constructor(host: TransactionHost, key: string, request: SipRequest, source: Source) {
+    this.#host = host;
+    this.#key = key;
+    this.request = request;
+    this.source = source;
+    this.isInvite = request.method === "INVITE";
+    this.#state = this.isInvite ? "proceeding" : "trying";
+    if (!this.isInvite) {
+      // A TU that never answers must not leak the transaction: the client gives up after 64*T1 too.
+      this.#timeout = host.clock.schedule(host.clock.now() + host.timers.timeout, () => {
+        host.stats.abandoned++;
+        this.#terminate();
+      });
+    }
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  /** Status of the last response sent, 0 before any. */
+  get lastStatus(): number {
+    return this.#lastStatus;
+  }
+
+  /** The To tag responses carry when the request had none (drawn once, so 180 and 200 agree). */
+  get localTag(): string {
+    return (this.#localTag ??= this.request.toTag ?? this.#host.newTag());
+  }
+
+  /**
+   * Send a response: a status (built from the request with `localTag` as To tag, plus
+   * `options`) or a complete SipResponse. Returns what was sent. Throws
+   * TransactionStateError once a final response has been sent.
+   */
+  respond(status: number, options?: ResponseOptions): SipResponse;
+  respond(response: SipResponse): SipResponse;
+  respond(what: number | SipResponse, options: ResponseOptions = {}): SipResponse {
+    const state = this.#state;
+    if (state !== "trying" && state !== "proceeding") {
+      throw new TransactionStateError(`${this.request.method} transaction already answered ${this.#lastStatus} (${state})`);
+    }
+    let response: SipResponse;
+    if (what instanceof SipResponse) response = what;
+    else {
+      const toTag = options.toTag ?? (what === 100 || this.request.toTag !== undefined ? undefined : this.localTag);
+      response = buildResponse(this.request, what, toTag === options.toTag ? options : { ...options, toTag });
+    }
+    const status = response.status;
+    if (this.isInvite && status === 100 && this.#lastStatus > 100) return response; // a 100 after 18x says nothing
+    const host = this.#host;
+    const data = serializeMessage(response);
+    this.#last = data;
+    this.#lastStatus = status;
+    if (this.#target === undefined) {
+      this.#target = host.responseTarget(response.via, this.source);
+      if (this.#target === undefined) {
+        this.#fail("transport-error", new Error("no route for the response (top Via)"));
+        return response;
+      }
+    }
+    host.stats.responsesOut++;
+    host.send(data, this.#target, this.#sendFailed);
+    if (status < 200) {
+      this.#state = "proceeding";
+      return response;
+    }
+    const reliable = this.#target.transport.reliable;
+    const timers = host.timers;
+    this.#cancelTimers();
+    if (!this.isInvite) {
+      if (reliable) this.#terminate();
+      else {
+        // Timer J: the layer keeps only the response; the request (and the datagram it was read from) can go.
+        this.#state = "completed";
+        host.serverDone(this.#key, this);
+        host.keepCompleted(new CompletedTransaction(host, this.#key, data, this.#target, host.clock.now() + timers.timeout));
+      }
+    } else if (status >= 300) {
+      this.#state = "completed";
+      if (!reliable) this.#retransmitEvery(timers.t1); // Timer G
+      this.#timeout = this.#at(timers.timeout, () => this.#fail("timeout")); // Timer H
+    } else {
+      this.#state = "accepted";
+      this.#ackKey = ackKey(response.callId, response.cseq.seq, response.fromTag, response.toTag);
+      host.awaitAck(this.#ackKey, this);
+      if (!reliable) this.#retransmitEvery(timers.t1); // 2xx retransmission (RFC 3261 §13.3.1.4)
+      this.#timeout = this.#at(timers.timeout, () => (this.#acked ? this.#terminate() : this.#fail("timeout"))); // Timer L
+    }
+    return response;
+  }
+
+  /**
+   * For an INVITE: called when a CANCEL for it arrives before the final response (the
+   * CANCEL itself has been answered 200). Answer the INVITE, normally 487. Without a
+   * handler the layer answers 487 itself.
+   */
+  onCancel(handler: (cancel: SipRequest) => void): void {
+    this.#onCancel = handler;
+  }
+
+  /** For an INVITE: no ACK came (to a 2xx: the dialog should be ended with BYE), or a response could not be sent. */
+  onFailure(handler: (reason: ServerFailure, error?: Error) => void): void {
+    this.#onFailure = handler;
+  }
+
+  /**
+   * @internal The same request again: resend the last response (nothing before the
+   * first one, or once confirmed). A retransmission that came on another open
+   * connection is answered, from now on, on that connection.
+   */
+  retransmitted(source: Source): void {
+    const host = this.#host;
+    host.stats.requestRetransmissionsIn++;
+    const target = this.#target;
+    if (this.#state === "confirmed" || this.#last === undefined || target === undefined) return;
+    const connection = source.connection;
+    const to = connection?.open && connection !== target.connection && connection.transport === target.transport
+      ? (this.#target = { transport: target.transport, host: target.host, port: target.port, connection })
+      : target;
+    host.stats.responseRetransmissionsOut++;
+    host.send(this.#last, to);
+  }
+
+  /** @internal An ACK with this INVITE's branch: the end of a non-2xx exchange. True if it should go on to the TU (it acknowledges a 2xx). */
+  ackReceived(): boolean {
+    if (this.#state === "accepted") return this.acknowledged();
+    if (this.#state !== "completed") return false;
+    this.#state = "confirmed";
+    this.#cancelTimers();
+    if (this.#target?.transport.reliable) this.#terminate();
+    else this.#timeout = this.#at(this.#host.timers.t4, () => this.#terminate()); // Timer I
+    return false;
+  }
+
+  /** @internal The ACK of our 2xx: stop retransmitting; true the first time. */
+  acknowledged(): boolean {
+    if (this.#acked) return false;
+    this.#acked = true;
+    this.#retransmit?.cancel();
+    this.#retransmit = undefined;
+    return true;
+  }
+
+  /** @internal A CANCEL matched this INVITE (and has been answered 200). */
+  cancelRequested(cancel: SipRequest): void {
+    if (this.#state !== "proceeding" || this.cancelled) return;
+    this.cancelled = true;
+    const handler = this.#onCancel;
+    if (handler === undefined) {
+      this.respond(487);
+      return;
+    }
+    try {
+      handler(cancel);
+    } catch (e) {
+      this.#host.handlerError(e, "onCancel");
+      if (this.#state === "proceeding") this.respond(487);
+    }
+  }
+
+  /** @internal Stop timers and forget the transaction (layer shutdown). */
+  dispose(): void {
+    this.#terminate();
+  }
+
+  readonly #sendFailed = (error: Error): void => {
+    this.#fail("transport-error", error);
+  };
+
+  #fail(reason: ServerFailure, error?: Error): void {
+    if (this.#state === "terminated") return;
+    const host = this.#host;
+    if (reason === "timeout") host.stats.timeouts++;
+    else host.stats.transportErrors++;
+    this.#terminate();
+    const handler = this.#onFailure;
+    if (handler) {
+      try {
+        handler(reason, error);
+      } catch (e) {
+        host.handlerError(e, "onFailure");
+      }
+    }
+  }
+
+  #at(delay: number, fn: () => void): Timer {
+    const clock = this.#host.clock;
+    return clock.schedule(clock.now() + delay, fn);
+  }
+
+  /** Resend the last response after `interval`, doubling up to T2 (Timer G and the 2xx retransmission). */
+  #retransmitEvery(interval: number): void {
+    this.#interval = interval;
+    this.#retransmit = this.#at(interval, () => {
+      const host = this.#host;
+      host.stats.responseRetransmissionsOut++;
+      host.send(this.#last!, this.#target!);
+      this.#retransmitEvery(Math.min(2 * this.#interval, host.timers.t2));
+    });
+  }
+
+  #cancelTimers(): void {
+    this.#retransmit?.cancel();
+    this.#timeout?.cancel();
+    this.#retransmit = this.#timeout = undefined;
+  }
+
+  #terminate(): void {
+    if (this.#state === "terminated") return;
+    this.#state = "terminated";
+    this.#cancelTimers();
+    this.#host.serverDone(this.#key, this);
+    if (this.#ackKey !== undefined) this.#host.ackDone(this.#ackKey, this);
+  }
+}

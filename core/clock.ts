@@ -46,7 +46,10 @@ export class SystemClock implements Clock {
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  /** Pending timers as a binary min-heap on (at, scheduling order). */
+  private heap: { at: number; id: number; fn: () => void }[] = [];
+  /** Ids of timers neither fired nor cancelled. */
+  private readonly live = new Set<number>();
 
   constructor(start = 1_700_000_000_000_000) { this.current = start; }
 
@@ -56,8 +59,9 @@ export class VirtualClock implements Clock {
 
   schedule(at: number, fn: () => void): Timer {
     const id = this.seq++;
-    this.pending.set(id, { at, fn });
-    return { cancel: () => { this.pending.delete(id); } };
+    this.push({ at, id, fn });
+    this.live.add(id);
+    return { cancel: () => { this.live.delete(id); } };
   }
 
   /** Advance to `to`, firing due timers in time order (ties in scheduling order). */
@@ -65,15 +69,46 @@ export class VirtualClock implements Clock {
 
   advanceTo(to: number): void {
     for (;;) {
-      let nextId = -1, next: { at: number; fn: () => void } | undefined;
-      for (const [id, t] of this.pending) if (t.at <= to && (!next || t.at < next.at)) { next = t; nextId = id; }
-      if (!next) break;
-      this.pending.delete(nextId);
+      const next = this.heap[0];
+      if (!next || next.at > to) break;
+      this.pop();
+      if (!this.live.delete(next.id)) continue;
       this.current = Math.max(this.current, next.at);
       next.fn();
     }
     this.current = Math.max(this.current, to);
   }
 
-  get pendingTimers(): number { return this.pending.size; }
+  get pendingTimers(): number { return this.live.size; }
+
+  private before(a: { at: number; id: number }, b: { at: number; id: number }): boolean {
+    return a.at < b.at || (a.at === b.at && a.id < b.id);
+  }
+
+  private push(t: { at: number; id: number; fn: () => void }): void {
+    const h = this.heap;
+    h.push(t);
+    for (let i = h.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (!h.length) return;
+    h[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < h.length && this.before(h[l], h[m])) m = l;
+      if (r < h.length && this.before(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
 }

@@ -39,9 +39,9 @@ export function encodeFrame(r: EventRecord, crc?: (payload: Buffer) => number): 
   return out;
 }
 
-/** The record's payload alone (what Kafka messages and worker threads carry). */
+/** The record's payload alone (what Kafka messages and worker threads carry); a stored record gives its own bytes back. */
 export function encodeRecord(r: EventRecord): Buffer {
-  return encodeFrame(r).subarray(FRAME_HEADER);
+  return (r instanceof StoredRecord ? r.payload() : undefined) ?? encodeFrame(r).subarray(FRAME_HEADER);
 }
 
 function fail(offset: number | undefined, reason: string): never {
@@ -70,7 +70,16 @@ export class StoredRecord implements EventRecord {
     private readonly source: Uint8Array,
     private readonly bodyStart: number,
     private readonly bodyEnd: number,
+    /** Where the whole payload starts in `source` (-1: only the body is kept). */
+    private readonly payloadStart = -1,
   ) {}
+
+  /** The payload bytes this record was decoded from, unless only its body was kept. */
+  payload(): Buffer | undefined {
+    if (this.payloadStart < 0) return undefined;
+    const s = this.source;
+    return Buffer.from(s.buffer, s.byteOffset + this.payloadStart, this.bodyEnd - this.payloadStart);
+  }
 
   get input(): Input { return this.body()[0]; }
   get state(): ActorState { return this.body()[1]; }
@@ -163,6 +172,6 @@ export function decodeRecord(bytes: Uint8Array, expectedOffset?: number, validat
   if (draws !== null && !Array.isArray(draws)) fail(at, "draws is not a list");
   return new StoredRecord(
     offset, type, v, stream, kind as ActorKind, linkedid ?? undefined, seq, time, done === true,
-    timers ?? undefined, draws ?? undefined, def, validate, bytes, bodyStart, end,
+    timers ?? undefined, draws ?? undefined, def, validate, bytes, bodyStart, end, start,
   );
 }

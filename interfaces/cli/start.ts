@@ -12,6 +12,9 @@ import { AsteriskLogger } from "../../core/logger.js";
 import { SipServer } from "../../sip/server.js";
 import { EventLogService } from "../../events/log.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { KafkaEventLog } from "../../events/kafka/kafka-log.js";
+import type { EventLog } from "../../events/log.js";
+import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { CommandTable } from "../console/commands.js";
@@ -22,13 +25,35 @@ export interface StartOptions { readonly configDir: string; readonly dataDir: st
 
 const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`));
 
-const embeddedLog = (dataDir: string) => Layer.scoped(
+/**
+ * The event log recall.conf asks for. With Kafka, DATA/log is the outbox: appends are
+ * durable there first and shipped on, so Kafka being down never stops calls.
+ */
+function openLog(dataDir: string, settings: RecallSettings): Promise<EventLog> {
+  const dir = join(dataDir, "log");
+  if (settings.log.backend === "embedded") return SegmentLog.open(dir);
+  const { brokers, topic, partitions, clientId } = settings.kafka;
+  return KafkaEventLog.open({
+    dir, brokers, topic, partitions, clientId, nodeId: settings.nodeId,
+    notice: (m) => process.stdout.write(`NOTICE: ${m}\n`),
+  });
+}
+
+const eventLog = (dataDir: string, settings: RecallSettings) => Layer.scoped(
   EventLogService,
   Effect.acquireRelease(
-    Effect.tryPromise({ try: () => SegmentLog.open(join(dataDir, "log")), catch: (e) => e as Error }),
+    Effect.tryPromise({ try: () => openLog(dataDir, settings), catch: (e) => e as Error }),
     (log) => Effect.promise(() => log.close()),
   ),
 );
+
+/** Where the log is, for the banner and `recall show log`. */
+function describeLog(log: EventLog, dataDir: string): string {
+  if (!(log instanceof KafkaEventLog)) return `embedded (${dataDir}/log)`;
+  const s = log.shipping;
+  return `kafka topic ${log.topic} via outbox ${dataDir}/log; shipped ${s.shipped}, waiting ${s.lag}, ` +
+    (s.connected ? "connected" : `not connected${s.error ? ` (${s.error})` : ""}`);
+}
 
 function uptime(micros: number): string {
   let s = Math.floor(micros / 1e6);
@@ -65,8 +90,10 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const random = yield* RandomService;
   const startedAt = clock.now();
   const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`) });
-  const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(), catch: (e) => e as Error });
-  yield* say(`Recall ${version}: event log ${options.dataDir}/log, ${recovered.events} events, ${recovered.actors} live actors recovered`);
+  // Recovery reads the local log (the outbox with Kafka): it holds every event of this node, reachable or not.
+  const local = log instanceof KafkaEventLog ? log.outbox : log;
+  const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
+  yield* say(`Recall ${version}: event log ${describeLog(log, options.dataDir)}, ${recovered.events} events, ${recovered.actors} live actors recovered`);
 
   const table = new CommandTable();
   table.register("core show version", "Display version info", () => `Recall ${version} on Node.js ${process.version}\n`);
@@ -75,7 +102,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   table.register("recall show log", "Show the event log's position and live actors", () => {
     const kinds = new Map<string, number>();
     for (const id of runtime.ids()) { const k = id.split(":")[0]; kinds.set(k, (kinds.get(k) ?? 0) + 1); }
-    return `Event log: embedded (${options.dataDir}/log)\nNext offset: ${log.nextOffset}\nLive actors: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ") || "none"}\n`;
+    return `Event log: ${describeLog(log, options.dataDir)}\nNext offset: ${log.nextOffset}\nLive actors: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ") || "none"}\n`;
   });
   const server = yield* Effect.acquireRelease(
     Effect.tryPromise({ try: () => serveConsole(options.dataDir, table), catch: (e) => e as Error }),
@@ -108,8 +135,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
 export async function start(options: StartOptions): Promise<void> {
   const configDir = resolve(options.configDir), dataDir = resolve(options.dataDir);
   if (!existsSync(configDir) || !statSync(configDir).isDirectory()) throw new Error(`config directory ${configDir} does not exist`);
+  const settings = loadRecallConf(configDir);
   const layer = Layer.mergeAll(
-    embeddedLog(dataDir),
+    eventLog(dataDir, settings),
     Layer.succeed(ClockService, new SystemClock()),
     Layer.succeed(RandomService, new SystemRandom()),
   );

@@ -2,5 +2,7 @@
 import type { ActorKindDef } from "./kind.js";
 import { contactKind } from "./contact/machine.js";
 import { outboundRegistrationKind } from "./outbound-registration/machine.js";
+import { channelKind } from "./channel/machine.js";
+import { bridgeKind } from "./bridge/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind];

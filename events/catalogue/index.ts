@@ -6,6 +6,8 @@ import { Schema } from "effect";
 import type { ActorKind } from "../record.js";
 import { ContactTransitionV1 } from "./contact.js";
 import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";
+import { ChannelTransitionV1 } from "./channel.js";
+import { BridgeTransitionV1 } from "./bridge.js";
 
 export interface EventTypeDef {
   readonly type: string;
@@ -22,7 +24,7 @@ export interface CompiledEventType extends EventTypeDef {
   readonly isOutput: (u: unknown) => boolean;
 }
 
-const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1];
+const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

@@ -1,0 +1,137 @@
+/**
+ * A channel: one call leg, from creation to destruction. The SIP call layer, the
+ * dialplan and Dial decide; this machine keeps the leg's lifecycle and everything CDR
+ * and CEL read from it (position, application, variables, parties, hang-up cause).
+ *
+ *   down|ring ─► dialing|ringing|progress|busy ─► up ─► hungup ─► destroyed
+ *  (hang-up is taken in every state before hungup)
+ * `hungup` still runs the `h` extension (app.start/app.end/setvar are taken); only
+ * `destroy` ends the actor.
+ */
+import { assign, setup } from "xstate";
+import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
+
+type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf";
+
+export type CreateChannelInput = {
+  readonly source: Source;
+  readonly type: "create";
+  readonly name: string;
+  readonly uniqueid: string;
+  readonly linkedid: string;
+  readonly tech: "PJSIP" | "Local";
+  readonly direction: "in" | "out";
+  readonly endpoint?: string;
+  readonly callerId: { readonly num: string; readonly name: string };
+  readonly connected?: { readonly num: string; readonly name: string };
+  readonly context: string;
+  readonly exten: string;
+  readonly accountcode?: string;
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly parent?: string;
+  readonly dnid?: string;
+};
+
+type Progress = "ring" | "ringing" | "progress" | "busy" | "dialing";
+
+export type ChannelInput =
+  | { readonly source: Source; readonly type: Progress }
+  | { readonly source: Source; readonly type: "answer" }
+  | { readonly source: Source; readonly type: "newexten"; readonly context: string; readonly exten: string; readonly priority: number }
+  | { readonly source: Source; readonly type: "app.start"; readonly app: string; readonly data: string }
+  | { readonly source: Source; readonly type: "app.end"; readonly app: string }
+  | { readonly source: Source; readonly type: "setvar"; readonly name: string; readonly value: string }
+  | { readonly source: Source; readonly type: "cdr.set"; readonly field: "accountcode" | "userfield" | "amaflags" | "peeraccount"; readonly value: string }
+  | { readonly source: Source; readonly type: "callerid"; readonly num?: string; readonly name?: string }
+  | { readonly source: Source; readonly type: "connected"; readonly num?: string; readonly name?: string }
+  | { readonly source: Source; readonly type: "dial.begin"; readonly peer: string; readonly dialstring: string }
+  | { readonly source: Source; readonly type: "dial.end"; readonly status: string }
+  | { readonly source: Source; readonly type: "bridge.enter"; readonly bridge: string; readonly peer?: string }
+  | { readonly source: Source; readonly type: "bridge.exit"; readonly bridge: string }
+  | { readonly source: Source; readonly type: "linkedid"; readonly linkedid: string }
+  | { readonly source: Source; readonly type: "user.event"; readonly name: string; readonly extra?: string }
+  | { readonly source: Source; readonly type: "local.optimize"; readonly other: string; readonly peer?: string }
+  /** `by`: the channel name that caused the hang-up (CEL hangupsource), "" when the far end did. */
+  | { readonly source: Source; readonly type: "hangup"; readonly cause: number; readonly by?: string }
+  | { readonly source: Source; readonly type: "destroy" };
+
+type ChannelEvent = MachineEvent<ChannelInput>;
+
+/** Context changes an input makes whatever the state (before `destroy`). */
+function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
+  switch (e.type) {
+    case "newexten": return { context: e.context, exten: e.exten, priority: e.priority };
+    case "app.start": return { app: e.app, appData: e.data };
+    case "setvar": {
+      const vars = { ...c.vars };
+      if (e.value === "") delete vars[e.name]; else vars[e.name] = e.value;
+      return { vars };
+    }
+    case "cdr.set": return { [e.field]: e.value };
+    case "callerid": return { callerId: { num: e.num ?? c.callerId.num, name: e.name ?? c.callerId.name } };
+    case "connected": return { connected: { num: e.num ?? c.connected.num, name: e.name ?? c.connected.name } };
+    case "dial.begin": return { peer: e.peer };
+    case "dial.end": return { dialStatus: e.status };
+    case "bridge.enter": return { bridge: e.bridge, ...(e.peer ? { peer: e.peer } : {}) };
+    case "bridge.exit": return { bridge: undefined };
+    case "linkedid": return { linkedid: e.linkedid };
+    case "local.optimize": return e.peer ? { peer: e.peer } : {};
+    default: return {};
+  }
+}
+
+/** Transitions every state before `up` has: answer and hang-up. */
+const live = {
+  answer: { target: "up", actions: "answered" },
+  hangup: { target: "hungup", actions: "hungup" },
+} as const;
+
+const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
+
+const always = ["newexten", "app.start", "app.end", "setvar", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "local.optimize"] as const;
+
+export const channelMachine = setup({
+  types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },
+  actions: {
+    update: assign(({ context, event }) => ({ ...context, ...update(context, event) })),
+    answered: assign({ answeredAt: ({ context, event }) => context.answeredAt ?? event.env.now }),
+    hungup: assign(({ event }) => (event.type === "hangup"
+      ? { hungupAt: event.env.now, hangupCause: event.cause, hangupSource: event.by ?? "" } : {})),
+  },
+}).createMachine({
+  id: "channel",
+  context: ({ input }) => {
+    const s = input.spawn;
+    return {
+      name: s.name, uniqueid: s.uniqueid, linkedid: s.linkedid, tech: s.tech, direction: s.direction, endpoint: s.endpoint ?? "",
+      callerId: s.callerId, connected: s.connected ?? { num: "", name: "" }, dnid: s.dnid ?? "", ani: s.callerId.num, rdnis: "",
+      context: s.context, exten: s.exten, priority: 1, app: "", appData: "",
+      accountcode: s.accountcode ?? "", peeraccount: "", amaflags: "DOCUMENTATION", userfield: "",
+      vars: { ...(s.vars ?? {}) }, createdAt: input.env.now, ...(s.parent ? { parent: s.parent, peer: s.parent } : {}),
+    };
+  },
+  initial: "start",
+  on: Object.fromEntries(always.map((t) => [t, { actions: "update" }])),
+  states: {
+    /** An incoming call starts ringing (Ring); a leg being dialled starts Down. */
+    start: { always: [{ guard: ({ context }) => context.direction === "in", target: "ring" }, { target: "down" }] },
+    down: { on: { ...progress("ring", "ringing", "progress", "dialing", "busy"), ...live } },
+    ring: { on: { ...progress("ringing", "progress", "busy"), ...live } },
+    dialing: { on: { ...progress("ringing", "progress", "busy"), ...live } },
+    ringing: { on: { ...progress("progress", "busy"), ...live } },
+    progress: { on: { ...progress("ringing", "busy"), ...live } },
+    busy: { on: { ...live } },
+    up: { on: { hangup: live.hangup } },
+    hungup: { on: { destroy: "destroyed" } },
+    destroyed: { type: "final" },
+  },
+});
+
+export const channelKind: ActorKindDef = {
+  kind: "channel",
+  eventType: "channel.transition",
+  eventVersion: 1,
+  machine: channelMachine,
+};

@@ -1,0 +1,81 @@
+/**
+ * channel.transition v1: one call leg (a PJSIP or Local channel), from its creation to
+ * its destruction. The SIP call layer, the dialplan and Dial report what happens to
+ * the leg as inputs; the state after each input is what CDR and CEL fold.
+ *
+ * Inputs (all with `source` and `type`):
+ *   create       spawn: name, uniqueid, linkedid, tech, direction, endpoint?, callerId,
+ *                context, exten, accountcode?, vars?, peer? (the channel that dialled it)
+ *   ring | ringing | progress | busy | dialing   the leg's call-progress state
+ *   answer
+ *   newexten     context, exten, priority                 (dialplan position)
+ *   app.start    app, data                                (an application begins)
+ *   app.end      app
+ *   setvar       name, value                              (channel variable; "" clears)
+ *   cdr.set      field (accountcode|userfield|amaflags|peeraccount), value
+ *   callerid     num?, name?          connected   num?, name?
+ *   dial.begin   peer (channel id), dialstring
+ *   dial.end     status (ANSWER|BUSY|NOANSWER|CANCEL|CONGESTION|CHANUNAVAIL|...)
+ *   bridge.enter bridge, peer?         bridge.exit bridge
+ *   linkedid     linkedid                                 (joined another call's linkedid)
+ *   user.event   name, extra?                             (CELGenUserEvent)
+ *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
+ *   hangup       cause (Q.850 number), source? (channel name or "")
+ *   destroy                                               (after `h` ran: CHAN_END)
+ */
+import { Schema } from "effect";
+import { AnyInput, AnyOutput } from "./common.js";
+
+export const ChannelStateValue = Schema.Literal(
+  "down", "reserved", "ring", "ringing", "progress", "busy", "dialing", "up", "hungup", "destroyed",
+);
+export type ChannelStateValue = Schema.Schema.Type<typeof ChannelStateValue>;
+
+const Party = Schema.Struct({ num: Schema.String, name: Schema.String });
+
+export const ChannelContext = Schema.Struct({
+  name: Schema.String,
+  uniqueid: Schema.String,
+  linkedid: Schema.String,
+  tech: Schema.Literal("PJSIP", "Local"),
+  direction: Schema.Literal("in", "out"),
+  endpoint: Schema.String,
+  callerId: Party,
+  connected: Party,
+  /** Dialled number as it arrived (DNID), ANI and redirecting number, when known. */
+  dnid: Schema.String,
+  ani: Schema.String,
+  rdnis: Schema.String,
+  context: Schema.String,
+  exten: Schema.String,
+  priority: Schema.Number,
+  /** The application running now, or the last one that ran, and its data. */
+  app: Schema.String,
+  appData: Schema.String,
+  accountcode: Schema.String,
+  peeraccount: Schema.String,
+  amaflags: Schema.String,
+  userfield: Schema.String,
+  vars: Schema.Record({ key: Schema.String, value: Schema.String }),
+  createdAt: Schema.Number,
+  answeredAt: Schema.optional(Schema.Number),
+  hungupAt: Schema.optional(Schema.Number),
+  hangupCause: Schema.optional(Schema.Number),
+  hangupSource: Schema.optional(Schema.String),
+  dialStatus: Schema.optional(Schema.String),
+  /** The channel that created this one by dialling (its id), for outbound legs. */
+  parent: Schema.optional(Schema.String),
+  /** The other party of the current dial or bridge (channel id). */
+  peer: Schema.optional(Schema.String),
+  bridge: Schema.optional(Schema.String),
+});
+export type ChannelContext = Schema.Schema.Type<typeof ChannelContext>;
+
+export const ChannelTransitionV1 = {
+  type: "channel.transition",
+  v: 1,
+  kind: "channel",
+  input: AnyInput,
+  state: Schema.Struct({ value: ChannelStateValue, context: ChannelContext, done: Schema.optional(Schema.Boolean) }),
+  output: AnyOutput,
+} as const;

@@ -122,7 +122,7 @@ export const channelMachine = setup({
     dialing: { on: { ...progress("ringing", "progress", "busy"), ...live } },
     ringing: { on: { ...progress("progress", "busy"), ...live } },
     progress: { on: { ...progress("ringing", "busy"), ...live } },
-    busy: { on: { ...live } },
+    busy: { on: { hangup: live.hangup } },
     up: { on: { hangup: live.hangup } },
     hungup: { on: { destroy: "destroyed" } },
     destroyed: { type: "final" },

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VirtualClock } from "../../core/clock.js";
+import { SeededRandom } from "../../core/random.js";
+import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { ActorRuntime } from "../runtime.js";
+import { verifyLog } from "../replay.js";
+import { actorKinds } from "../kinds.js";
+import type { CreateChannelInput } from "./machine.js";
+
+const create = (direction: "in" | "out"): CreateChannelInput => ({
+  source: "test", type: "create", name: "PJSIP/6001-00000001", uniqueid: "1700000000.1", linkedid: "1700000000.1", tech: "PJSIP",
+  direction, endpoint: "6001", callerId: { num: "6001", name: "Alice" }, context: "from-internal", exten: "6002", vars: { __ACCOUNT: "x" },
+});
+
+async function setup() {
+  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-channel-")), { notice: () => undefined });
+  const clock = new VirtualClock(1_700_000_000_000_000);
+  return { log, clock, runtime: new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds }) };
+}
+
+test("an incoming channel rings, runs applications, is answered, hangs up and is destroyed; the log replays", async () => {
+  const { log, clock, runtime } = await setup();
+  const id = "channel:1700000000.1";
+  assert.equal(runtime.spawn("channel", id, create("in"), { linkedid: "1700000000.1" }).state.value, "ring");
+  runtime.send(id, { source: "test", type: "newexten", context: "from-internal", exten: "6002", priority: 1 });
+  runtime.send(id, { source: "test", type: "app.start", app: "Dial", data: "PJSIP/6002,20" });
+  runtime.send(id, { source: "test", type: "ringing" });
+  clock.advance(2e6);
+  const up = runtime.send(id, { source: "test", type: "answer" })!;
+  assert.equal(up.state.value, "up");
+  assert.equal((up.state.context as { answeredAt: number }).answeredAt, 1_700_000_002_000_000);
+  runtime.send(id, { source: "test", type: "cdr.set", field: "userfield", value: "vip" });
+  runtime.send(id, { source: "test", type: "setvar", name: "FOO", value: "bar" });
+  assert.equal(runtime.send(id, { source: "test", type: "ringing" })!.state.value, "up", "an Up channel does not go back to ringing");
+  clock.advance(5e6);
+  const down = runtime.send(id, { source: "test", type: "hangup", cause: 16, by: "PJSIP/6001-00000001" })!;
+  assert.equal(down.state.value, "hungup");
+  const ctx = down.state.context as Record<string, unknown>;
+  assert.deepEqual([ctx.hangupCause, ctx.hangupSource, ctx.userfield, ctx.app], [16, "PJSIP/6001-00000001", "vip", "Dial"]);
+  assert.deepEqual(ctx.vars, { __ACCOUNT: "x", FOO: "bar" });
+  runtime.send(id, { source: "test", type: "app.start", app: "NoOp", data: "in h" });
+  runtime.send(id, { source: "test", type: "destroy" });
+  await runtime.settle();
+  assert.equal(runtime.has(id), false, "a destroyed channel is no longer live");
+  const result = await verifyLog(log, actorKinds);
+  assert.equal(result.divergence, undefined);
+  assert.equal(result.events, 11);
+});
+
+test("an outgoing channel starts Down and a busy callee hangs up from Busy", async () => {
+  const { runtime } = await setup();
+  const id = "channel:1700000000.2";
+  assert.equal(runtime.spawn("channel", id, create("out")).state.value, "down");
+  assert.equal(runtime.send(id, { source: "test", type: "dialing" })!.state.value, "dialing");
+  assert.equal(runtime.send(id, { source: "test", type: "busy" })!.state.value, "busy");
+  assert.equal(runtime.send(id, { source: "test", type: "answer" })!.state.value, "busy", "a busy callee cannot answer");
+  assert.equal(runtime.send(id, { source: "test", type: "hangup", cause: 17 })!.state.value, "hungup");
+});

@@ -19,6 +19,9 @@ import { Qualifier } from "./registrar/qualify.js";
 import { Registrar } from "./registrar/registrar.js";
 import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
+import { Calls, type CallsDeps } from "./call/calls.js";
+import { registerCallCommands } from "./call/console.js";
+import { SilentMedia, type CallMedia } from "./call/media.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -30,9 +33,12 @@ export interface SipServerDeps {
   readonly nonceSecret: string;
   readonly console: CommandTable;
   readonly userAgent: string;
+  /** Runs the dialplan on a new inbound channel; without it INVITEs are answered 501. */
+  readonly runDialplan?: CallsDeps["runDialplan"];
+  readonly media?: CallMedia;
 }
 
-const ALLOW = "OPTIONS, REGISTER";
+const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
 
 function transportOptions(model: PjsipModel): TransportOptions[] {
   return [...model.transports.values()].filter((t) => t.bind).map((t) => ({
@@ -54,6 +60,7 @@ export class SipServer {
     readonly registrar: Registrar,
     readonly outbound: OutboundRegistrations,
     readonly qualifier: Qualifier,
+    readonly calls: Calls | undefined,
   ) {}
 
   /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
@@ -65,10 +72,16 @@ export class SipServer {
     const transactions = new TransactionLayer({ transports, clock, random, logger, timers: { t1: model.system.timer_t1, timeout: model.system.timer_b } });
     let current = model;
     const getModel = () => current;
-    const registrar = new Registrar({ model: getModel, runtime, clock, random, nonceSecret: deps.nonceSecret, logger, security: new AuthSecurity(logger) });
+    const security = new AuthSecurity(logger);
+    const registrar = new Registrar({ model: getModel, runtime, clock, random, nonceSecret: deps.nonceSecret, logger, security });
     const outbound = new OutboundRegistrations({ runtime, transactions, model: getModel, random, logger, userAgent: deps.userAgent });
     const qualifier = new Qualifier({ model: getModel, registrar, runtime, transactions, clock, random, logger });
-    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier);
+    const calls = deps.runDialplan && new Calls({
+      runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
+      userAgent: deps.userAgent, runDialplan: deps.runDialplan,
+      media: deps.media ?? new SilentMedia(transports.transports[0]?.local.host ?? "127.0.0.1", ["ulaw", "alaw"], "/usr/share/asterisk/sounds"),
+    });
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls);
     server.setModel = (m) => { current = m; server.model = m; };
     transactions.onRequest((tx) => server.request(tx));
     runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
@@ -92,6 +105,7 @@ export class SipServer {
 
   private request(tx: ServerTransaction): void {
     const req = tx.request;
+    if (this.calls?.handle(tx)) return;
     switch (req.method) {
       case "REGISTER":
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));
@@ -154,6 +168,7 @@ export class SipServer {
   private registerCommands(): void {
     const table = this.deps.console;
     registerPjsipCommands(table, this.view());
+    if (this.calls) registerCallCommands(table, this.calls, () => this.deps.clock.now());
     table.register("pjsip reload", "Reload pjsip.conf (endpoints, AORs, auths, registrations)", () => this.reload());
     table.register("pjsip send register", "Send a REGISTER for an outbound registration now", (args) =>
       this.outbound.command(args[0] ?? "", "register") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);

@@ -1,0 +1,161 @@
+/**
+ * The SIP call layer with real sipp peers on 127.0.0.1 and a scripted dialplan (the
+ * `runDialplan` seam): INVITE → channel → Dial → outbound INVITE → bridge, and each
+ * way a call ends. The full dialplan runs in the end-to-end tests (calls.e2e.test.ts).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SystemClock } from "../../core/clock.js";
+import { SystemRandom } from "../../core/random.js";
+import { MemoryLogger } from "../../core/logger.js";
+import { SegmentLog } from "../../events/embedded/segment-log.js";
+import type { EventRecord } from "../../events/record.js";
+import { ActorRuntime } from "../../actors/runtime.js";
+import { actorKinds } from "../../actors/kinds.js";
+import { verifyLog } from "../../actors/replay.js";
+import { CommandTable } from "../../interfaces/console/commands.js";
+import { freePort } from "../../interfaces/cli/recall-process.js";
+import { SipServer } from "../server.js";
+import { runSipp, startSipp } from "../sipp/sipp.js";
+import { uacCall, uasCall } from "../sipp/call-scenarios.js";
+import type { SipChannel } from "./channel.js";
+
+let server: SipServer;
+let log: SegmentLog;
+let runtime: ActorRuntime;
+let port: number, uasPort: number;
+const table = new CommandTable();
+const outcomes: Record<string, string>[] = [];
+
+/** exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy. */
+async function script(channel: SipChannel, start: { exten: string }): Promise<void> {
+  const { exten } = start;
+  if (exten === "200") {
+    await channel.answer();
+    const digits = [await channel.readDigit(5000), await channel.readDigit(5000)];
+    outcomes.push({ exten, digits: digits.join("") });
+    channel.hangup(16);
+    return;
+  }
+  if (exten === "486") { channel.busy(); return; }
+  channel.appStart("Dial", "PJSIP/uas,2");
+  const r = await channel.dial({ targets: [{ dialstring: "PJSIP/uas" }], timeout: 2, options: {} });
+  outcomes.push({ exten, status: r.status, peer: r.peerName ?? "" });
+  channel.setVariable("DIALSTATUS", r.status);
+  channel.appEnd("Dial");
+  if (!channel.hungUp) channel.hangup(16);
+}
+
+before(async () => {
+  port = await freePort();
+  uasPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "recall-calls-"));
+  writeFileSync(join(dir, "pjsip.conf"), `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${port}
+[caller]
+type = endpoint
+context = test
+[caller]
+type = identify
+endpoint = caller
+match = 127.0.0.1
+[uas]
+type = endpoint
+context = test
+aors = uas
+[uas]
+type = aor
+contact = sip:uas@127.0.0.1:${uasPort}
+`);
+  log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
+  const clock = new SystemClock(), random = new SystemRandom();
+  runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds });
+  server = await SipServer.start({
+    configDir: dir, runtime, clock, random, logger: new MemoryLogger(), nonceSecret: "s", console: table, userAgent: "Recall test",
+    runDialplan: (channel, start) => script(channel, start),
+  });
+});
+
+after(async () => {
+  await server.stop();
+  await runtime.settle();
+  await log.close();
+});
+
+async function call(exten: string, uas: Parameters<typeof uasCall>[0] | null, uac: Partial<Parameters<typeof uacCall>[0]> = {}) {
+  const callee = uas ? startSipp({ scenario: uasCall(uas), localPort: uasPort, calls: 1, timeoutMs: 20_000 }) : null;
+  const caller = await runSipp({ scenario: uacCall({ exten, ...uac }), target: `127.0.0.1:${port}`, calls: 1, timeoutMs: 20_000 });
+  const called = callee ? await callee.done : null;
+  return { caller, called };
+}
+
+async function records(): Promise<EventRecord[]> {
+  await runtime.settle();
+  const out: EventRecord[] = [];
+  for await (const b of log.read(0)) out.push(...b);
+  return out;
+}
+
+test("answered: the caller's INVITE is dialled out, answered, bridged, and the caller's BYE ends both legs", async () => {
+  const { caller, called } = await call("100", { status: 200, ringMs: 100 }, { holdMs: 300 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  assert.deepEqual(outcomes.at(-1), { exten: "100", status: "ANSWER", peer: outcomes.at(-1)!.peer });
+  assert.match(outcomes.at(-1)!.peer, /^PJSIP\/uas-[0-9a-f]{8}$/);
+  const rs = await records();
+  const types = rs.filter((r) => r.kind === "bridge").map((r) => r.input.type);
+  assert.deepEqual(types, ["create", "enter", "enter", "leave", "leave", "destroy"]);
+  assert.equal(server.calls!.list().length, 0, "every channel is released");
+});
+
+test("busy callee: 486 becomes USER_BUSY on the called channel and DIALSTATUS BUSY; the caller is hung up", async () => {
+  const { caller, called } = await call("101", { status: 486 }, { expect: 480 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(outcomes.at(-1)!.status, "BUSY");
+  const rs = await records();
+  const hangups = rs.filter((r) => r.input.type === "hangup").slice(-2).map((r) => (r.state.context as { hangupCause: number }).hangupCause);
+  assert.deepEqual(hangups, [17, 16]);
+});
+
+test("no answer: the callee is cancelled at the timeout and DIALSTATUS is NOANSWER", async () => {
+  const { caller, called } = await call("102", {}, { expect: 480 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(outcomes.at(-1)!.status, "NOANSWER");
+});
+
+test("caller cancels while the callee rings: the callee gets CANCEL and DIALSTATUS is CANCEL", async () => {
+  const { caller, called } = await call("103", {}, { cancelAfterMs: 500 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(outcomes.at(-1)!.status, "CANCEL");
+});
+
+test("callee declines (603) and an unreachable callee: CHANUNAVAIL, the caller gets a failure", async () => {
+  const { caller, called } = await call("104", { status: 603 }, { expect: 480 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(outcomes.at(-1)!.status, "CHANUNAVAIL");
+});
+
+test("DTMF by SIP INFO reaches the dialplan; Busy() answers 486", async () => {
+  const { caller } = await call("200", null, { dtmf: "42" });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.deepEqual(outcomes.at(-1), { exten: "200", digits: "42" });
+  const busy = await call("486", null, { expect: 486 });
+  assert.equal(busy.caller.code, 0, busy.caller.errors);
+});
+
+test("every call's log replays without divergence", async () => {
+  await runtime.settle();
+  const r = await verifyLog(log, actorKinds);
+  assert.equal(r.divergence, undefined, JSON.stringify(r.divergence));
+  assert.ok(r.events > 50);
+});

@@ -1,0 +1,262 @@
+/**
+ * A PJSIP call leg as the dialplan and Dial see it: a channel actor (the logged truth
+ * of the leg) plus the SIP side that carries it out. Inbound legs answer an INVITE
+ * they received; outbound legs are the INVITEs Dial sends. Every change goes through
+ * the actor first, so the log holds it; SIP messages follow.
+ */
+import type { ActorRuntime } from "../../actors/runtime.js";
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/logger.js";
+import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { ChannelInput } from "../../actors/channel/machine.js";
+import {
+  HangupError, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+} from "../../dialplan/channel-api.js";
+import type { ServerTransaction } from "../transaction/index.js";
+import type { Dialog } from "./dialog.js";
+import type { CallMedia } from "./media.js";
+import { sipFromCause } from "./causes.js";
+
+/** What a channel needs from the call manager (calls.ts). */
+export interface ChannelHost {
+  readonly runtime: ActorRuntime;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly media: CallMedia;
+  dial(caller: SipChannel, request: DialRequest): Promise<DialOutcome>;
+  bridgeWith(caller: SipChannel, channelName: string): Promise<DialOutcome>;
+  /** Send BYE on an established dialog. */
+  bye(channel: SipChannel): void;
+  /** The channel is gone: forget it. */
+  released(channel: SipChannel): void;
+}
+
+type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
+type Change = Distribute<ChannelInput>;
+
+export class SipChannel implements DialplanChannel {
+  private readonly aborter = new AbortController();
+  private last: ChannelContext;
+  private value = "down";
+  private readonly digits: string[] = [];
+  private digitWaiter: ((digit: string | undefined) => void) | null = null;
+  /** The INVITE we are answering (inbound legs, until a final response is sent). */
+  invite: ServerTransaction | undefined;
+  /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
+  dialog: Dialog | undefined;
+  /** The caller's SDP offer (inbound) or the callee's answer (outbound). */
+  remoteSdp: Buffer | undefined;
+  /** Our SDP, once sent. */
+  localSdp: Buffer | undefined;
+  /** Called when the far end hangs up or the leg ends otherwise (Dial listens). */
+  readonly onHangup = new Set<() => void>();
+  /** Early media/answer SDP forwarded to the caller by Dial instead of our own. */
+  answerSdpOverride: Buffer | undefined;
+
+  constructor(
+    private readonly host: ChannelHost,
+    readonly id: string,
+    readonly name: string,
+    initial: ChannelContext,
+    readonly direction: "in" | "out",
+    readonly language: string,
+  ) {
+    this.last = initial;
+    this.value = direction === "in" ? "ring" : "down";
+  }
+
+  get signal(): AbortSignal { return this.aborter.signal; }
+  context = (): ChannelContext => this.last;
+  state = (): string => this.value;
+  get hungUp(): boolean { return this.aborter.signal.aborted; }
+  now(): number { return this.host.clock.now(); }
+
+  /** Apply an input to the channel actor (logged); a no-op once the actor is gone. */
+  change(input: Change, source: ChannelInput["source"] = "dialplan"): void {
+    const t = this.host.runtime.send(this.id, { source, ...input } as ChannelInput);
+    if (!t) return;
+    this.value = String(t.state.value);
+    this.last = t.state.context as ChannelContext;
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    return new Promise((resolve, reject) => {
+      const timer = this.host.clock.schedule(this.now() + ms * 1000, () => { this.signal.removeEventListener("abort", onAbort); resolve(); });
+      const onAbort = () => { timer.cancel(); reject(new HangupError()); };
+      this.signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  newExten(context: string, exten: string, priority: number): void { this.change({ type: "newexten", context, exten, priority }); }
+  appStart(app: string, data: string): void { this.change({ type: "app.start", app, data }); }
+  appEnd(app: string): void { this.change({ type: "app.end", app }); }
+  setVariable(name: string, value: string): void { this.change({ type: "setvar", name, value }); }
+  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void { this.change({ type: "cdr.set", field, value }); }
+  setCallerId(party: { num?: string; name?: string }): void { this.change({ type: "callerid", ...party }); }
+  setConnected(party: { num?: string; name?: string }): void { this.change({ type: "connected", ...party }); }
+  userEvent(name: string, extra: string): void { this.change({ type: "user.event", name, extra }); }
+
+  /** Answer an inbound leg: 200 OK with our SDP (or the bridged party's), the channel Up. */
+  async answer(): Promise<void> {
+    if (this.hungUp) throw new HangupError();
+    if (this.value === "up") return;
+    const tx = this.invite;
+    if (tx && tx.state === "proceeding" || tx?.state === "trying") {
+      this.localSdp = this.answerSdpOverride ?? this.localSdp ?? this.host.media.answer(this.remoteSdp, this.sessionNumber());
+      tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: this.localSdp, copyRecordRoute: true });
+    }
+    this.change({ type: "answer" });
+  }
+
+  ringing(): void {
+    if (this.direction === "in" && this.invite && this.value !== "up" && !this.hungUp) {
+      if (this.invite.lastStatus < 180) this.invite.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
+    }
+    if (this.value !== "ringing" && this.value !== "up") this.change({ type: "ringing" });
+  }
+
+  progress(): void {
+    if (this.direction === "in" && this.invite && this.value !== "up" && !this.hungUp && this.invite.lastStatus !== 183) {
+      this.localSdp = this.answerSdpOverride ?? this.localSdp ?? this.host.media.answer(this.remoteSdp, this.sessionNumber());
+      this.invite.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body: this.localSdp, copyRecordRoute: true });
+    }
+    if (this.value !== "progress" && this.value !== "up") this.change({ type: "progress" });
+  }
+
+  /** Busy(): 486 to an unanswered caller; the channel then waits for its hang-up. */
+  busy(): void {
+    if (this.value !== "up") this.reject(486);
+    if (this.value !== "busy" && this.value !== "up") this.change({ type: "busy" });
+  }
+
+  congestion(): void {
+    if (this.value !== "up") this.reject(503);
+  }
+
+  /** Hang up from our side (dialplan, Dial): final response or BYE, then the hangup input. */
+  hangup(cause: number, by = "dialplan/builtin"): void {
+    if (this.hungUp) return;
+    if (this.value === "up") this.host.bye(this);
+    else if (this.direction === "in") this.reject(sipFromCause(cause));
+    this.ended(cause, by);
+  }
+
+  /** The far end ended the leg (BYE, CANCEL, a failure response, a timeout). */
+  remoteHangup(cause: number, by: string = this.name): void {
+    if (this.hungUp) return;
+    this.ended(cause, by);
+  }
+
+  private ended(cause: number, by: string): void {
+    this.change({ type: "hangup", cause, by }, "sip");
+    this.aborter.abort();
+    this.digitWaiter?.(undefined);
+    for (const listener of [...this.onHangup]) listener();
+  }
+
+  /** After the dialplan (and `h`) finished: CHAN_END and the actor ends. */
+  destroy(): void {
+    if (!this.hungUp) this.hangup(16);
+    this.change({ type: "destroy" });
+    this.host.released(this);
+  }
+
+  private reject(status: number): void {
+    const tx = this.invite;
+    if (tx && (tx.state === "proceeding" || tx.state === "trying")) tx.respond(status);
+  }
+
+  dial(request: DialRequest): Promise<DialOutcome> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    return this.host.dial(this, request);
+  }
+
+  bridgeWith(channelName: string): Promise<DialOutcome> {
+    return this.host.bridgeWith(this, channelName);
+  }
+
+  /** Prompts take the time their sound file lasts; DTMF in `stopOnDigits` interrupts them. */
+  async play(files: readonly string[], options: { stopOnDigits?: string; noAnswer?: boolean } = {}): Promise<MediaResult> {
+    if (!options.noAnswer && this.value !== "up") await this.answer();
+    let status: MediaResult["status"] = "SUCCESS";
+    for (const file of files) {
+      const ms = this.host.media.promptMs(file, this.language);
+      if (ms === undefined) {
+        this.log("WARNING", "file.c", `File ${file} does not exist in any format`);
+        this.log("WARNING", "app_playback.c", `Playback failed on ${this.name} for ${file}`);
+        status = "FAILED";
+        continue;
+      }
+      if (options.stopOnDigits) {
+        const digit = await this.digitWithin(ms, options.stopOnDigits);
+        if (digit !== undefined) return { status, digit };
+      } else {
+        await this.sleep(ms);
+      }
+    }
+    return { status };
+  }
+
+  /** Wait up to `ms` for a digit in `accept`; other digits are dropped. */
+  private async digitWithin(ms: number, accept: string): Promise<string | undefined> {
+    const deadline = this.now() + ms * 1000;
+    for (;;) {
+      const left = Math.max(0, (deadline - this.now()) / 1000);
+      const d = await this.readDigit(left);
+      if (d === undefined) return undefined;
+      if (accept.includes(d)) return d;
+    }
+  }
+
+  readDigit(timeoutMs: number): Promise<string | undefined> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    const queued = this.digits.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (timeoutMs <= 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const timer = this.host.clock.schedule(this.now() + timeoutMs * 1000, () => { this.digitWaiter = null; resolve(undefined); });
+      this.digitWaiter = (d) => {
+        timer.cancel();
+        this.digitWaiter = null;
+        if (d === undefined) reject(new HangupError()); else resolve(d);
+      };
+    });
+  }
+
+  /** A DTMF digit from the caller (SIP INFO now; RFC 4733 once the media workers are in). */
+  digit(d: string): void {
+    if (this.digitWaiter) this.digitWaiter(d);
+    else this.digits.push(d);
+  }
+
+  tones(): void { /* call-progress tones are media: audible once the media workers land */ }
+  stopTones(): void { /* as tones() */ }
+
+  async musicOnHold(_className: string, seconds?: number): Promise<void> {
+    if (this.value !== "up") await this.answer();
+    if (seconds !== undefined) await this.sleep(seconds * 1000);
+    else await new Promise<void>((_, reject) => this.signal.addEventListener("abort", () => reject(new HangupError()), { once: true }));
+  }
+
+  async echo(): Promise<void> {
+    if (this.value !== "up") await this.answer();
+    await new Promise<void>((_, reject) => {
+      if (this.hungUp) reject(new HangupError());
+      this.signal.addEventListener("abort", () => reject(new HangupError()), { once: true });
+    });
+  }
+
+  log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "DEBUG", source: string, message: string): void {
+    this.host.logger.log(level, source, message);
+  }
+
+  /** Our Contact for responses and requests (set by the manager from the transport). */
+  contactHeader = "";
+
+  private sessionNumber(): number {
+    return Number(this.last.uniqueid.split(".")[1] ?? "1");
+  }
+}
+
+export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";

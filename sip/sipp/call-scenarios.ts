@@ -1,0 +1,161 @@
+/**
+ * sipp call scenarios: a caller (UAC) and the called phones (UAS) for the call-path
+ * tests and the calls benchmark. Headers are built as lists: sipp must not see a
+ * blank line before the end of the headers.
+ */
+
+const SDP = [
+  "v=0", "o=sipp 1 1 IN IP4 [local_ip]", "s=-", "c=IN IP4 [local_ip]", "t=0 0",
+  "m=audio [media_port] RTP/AVP 0 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+];
+
+function message(lines: readonly string[], body: readonly string[] = [], type = "application/sdp"): string {
+  const headers = [...lines, ...(body.length ? [`Content-Type: ${type}`] : []), "Content-Length: [len]"];
+  return `<![CDATA[
+      ${headers.join("\n      ")}
+
+      ${body.join("\n      ")}
+    ]]>`;
+}
+
+const send = (lines: readonly string[], body: readonly string[] = [], retrans = true, type?: string) =>
+  `  <send${retrans ? ' retrans="500"' : ""}>\n    ${message(lines, body, type)}\n  </send>`;
+
+export interface UacOptions {
+  /** Number dialled (Request-URI user); `[field0]` to take it from the injection file. */
+  readonly exten: string;
+  /** From user (caller ID number). */
+  readonly from?: string;
+  /** Final response expected. */
+  readonly expect?: number;
+  /** After answer: how long before the caller hangs up (ms); undefined: wait for the BYE from Recall. */
+  readonly holdMs?: number;
+  /** Cancel the call this long after it starts ringing (expect 487). */
+  readonly cancelAfterMs?: number;
+  /** DTMF digits sent by SIP INFO right after the answer, 200 ms apart. */
+  readonly dtmf?: string;
+}
+
+const uacHeaders = (method: string, o: UacOptions, cseq: string) => [
+  `${method} sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`,
+  "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+  `From: "Caller" <sip:${o.from ?? "caller"}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`,
+  `To: <sip:${o.exten}@[remote_ip]:[remote_port]>`,
+  "Call-ID: [call_id]",
+  `CSeq: ${cseq}`,
+  "Contact: <sip:sipp@[local_ip]:[local_port]>",
+  "Max-Forwards: 70",
+  "User-Agent: sipp",
+];
+
+const inDialog = (method: string, cseq: string) => [
+  `${method} [next_url] SIP/2.0`,
+  "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+  "[last_From:]", "[last_To:]", "Call-ID: [call_id]", `CSeq: ${cseq}`, "Contact: <sip:sipp@[local_ip]:[local_port]>", "Max-Forwards: 70",
+];
+
+/** A caller: INVITE, then answered (ACK, hold, BYE), rejected (ACK) or cancelled. */
+export function uacCall(o: UacOptions): string {
+  const expect = o.cancelAfterMs !== undefined ? 487 : o.expect ?? 200;
+  const parts: string[] = [send(uacHeaders("INVITE", o, "1 INVITE"), SDP)];
+  if (o.cancelAfterMs !== undefined) {
+    // Cancel while ringing (sipp takes no message during a pause, nor an optional one right before it).
+    parts.push('  <recv response="100"/>', '  <recv response="180"/>', `  <pause milliseconds="${o.cancelAfterMs}"/>`);
+    parts.push(send([
+      `CANCEL sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]",
+      `From: "Caller" <sip:${o.from ?? "caller"}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`,
+      `To: <sip:${o.exten}@[remote_ip]:[remote_port]>`, "Call-ID: [call_id]", "CSeq: 1 CANCEL", "Max-Forwards: 70",
+    ]));
+    parts.push('  <recv response="200"/>');
+  } else {
+    parts.push('  <recv response="100" optional="true"/>', '  <recv response="180" optional="true"/>', '  <recv response="183" optional="true"/>');
+  }
+  if (expect >= 200 && expect < 300) {
+    parts.push('  <recv response="200" rtd="true" rrs="true"/>');
+    parts.push(send(inDialog("ACK", "1 ACK"), [], false));
+    let cseq = 2;
+    for (const d of o.dtmf ?? "") {
+      parts.push('  <pause milliseconds="200"/>');
+      parts.push(send(inDialog("INFO", `${cseq++} INFO`), [`Signal=${d}`, "Duration=160"], true, "application/dtmf-relay"));
+      parts.push('  <recv response="200"/>');
+    }
+    if (o.holdMs !== undefined) {
+      parts.push(`  <pause milliseconds="${o.holdMs}"/>`);
+      parts.push(send(inDialog("BYE", `${cseq} BYE`)));
+      parts.push('  <recv response="200" crlf="true"/>');
+    } else {
+      parts.push('  <recv request="BYE"/>');
+      parts.push(send(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]"], [], false));
+    }
+  } else {
+    parts.push(`  <recv response="${expect}" rtd="true"/>`);
+    parts.push(send([
+      `ACK sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]", "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 1 ACK", "Max-Forwards: 70",
+    ], [], false));
+  }
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="uac call">\n${parts.join("\n")}\n</scenario>\n`;
+}
+
+export interface UasOptions {
+  /** Ring this long before the final response (ms). */
+  readonly ringMs?: number;
+  /** Final response: 200 answers; anything else rejects. Undefined: never answer (wait for CANCEL). */
+  readonly status?: number;
+  /** Answered: hang up from this side after this long (ms); undefined: wait for the BYE. */
+  readonly holdMs?: number;
+  /** Send 183 with SDP before ringing. */
+  readonly earlyMedia?: boolean;
+}
+
+const reply = (status: string, sdp = false) => send([
+  `SIP/2.0 ${status}`, "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
+  "Contact: <sip:uas@[local_ip]:[local_port]>",
+], sdp ? SDP : [], false);
+
+/** A called phone: answers, rejects, or rings until cancelled. */
+export function uasCall(o: UasOptions): string {
+  const parts: string[] = ['  <recv request="INVITE" crlf="true"/>'];
+  if (o.earlyMedia) parts.push(reply("183 Session Progress", true));
+  parts.push(reply("180 Ringing"));
+  if (o.status === undefined) {
+    parts.push('  <recv request="CANCEL"/>');
+    parts.push(reply("200 OK"));
+    parts.push(send([
+      "SIP/2.0 487 Request Terminated", "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "CSeq: [$c] INVITE",
+    ], [], false));
+    parts.push('  <recv request="ACK"/>');
+    parts.splice(1, 0, '  <Reference variables="c"/>');
+    parts[0] = `  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="([0-9]+) INVITE" search_in="hdr" header="CSeq:" assign_to="all,c"/></action>
+  </recv>
+  <Reference variables="all"/>`;
+  } else {
+    if (o.ringMs) parts.push(`  <pause milliseconds="${o.ringMs}"/>`);
+    if (o.status === 200) {
+      parts.push(reply("200 OK", true));
+      parts.push('  <recv request="ACK" rtd="true" crlf="true"/>');
+      if (o.holdMs !== undefined) {
+        parts.push(`  <pause milliseconds="${o.holdMs}"/>`);
+        parts.push(send([
+          "BYE [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+          "From: [last_To:value]", "To: [last_From:value]",
+          "Call-ID: [call_id]", "CSeq: 1 BYE", "Max-Forwards: 70",
+        ]));
+        parts.push('  <recv response="200"/>');
+      } else {
+        parts.push('  <recv request="BYE"/>');
+        parts.push(reply("200 OK"));
+      }
+    } else {
+      parts.push(send([
+        `SIP/2.0 ${o.status} ${REASONS[o.status] ?? "Failed"}`, "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
+      ], [], false));
+      parts.push('  <recv request="ACK"/>');
+    }
+  }
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="uas call">\n${parts.join("\n")}\n</scenario>\n`;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  403: "Forbidden", 404: "Not Found", 480: "Temporarily Unavailable", 486: "Busy Here", 503: "Service Unavailable", 603: "Decline",
+};

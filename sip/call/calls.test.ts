@@ -30,7 +30,10 @@ let port: number, uasPort: number;
 const table = new CommandTable();
 const outcomes: Record<string, string>[] = [];
 
-/** exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy. */
+/**
+ * exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy;
+ * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n).
+ */
 async function script(channel: SipChannel, start: { exten: string }): Promise<void> {
   const { exten } = start;
   if (exten === "200") {
@@ -41,8 +44,9 @@ async function script(channel: SipChannel, start: { exten: string }): Promise<vo
     return;
   }
   if (exten === "486") { channel.busy(); return; }
-  channel.appStart("Dial", "PJSIP/uas,2");
-  const r = await channel.dial({ targets: [{ dialstring: "PJSIP/uas" }], timeout: 2, options: {} });
+  const dialstring = exten === "300" ? "Local/100@test" : exten === "301" ? "Local/100@test/n" : "PJSIP/uas";
+  channel.appStart("Dial", `${dialstring},2`);
+  const r = await channel.dial({ targets: [{ dialstring }], timeout: exten.startsWith("3") ? 5 : 2, options: {} });
   outcomes.push({ exten, status: r.status, peer: r.peerName ?? "" });
   channel.setVariable("DIALSTATUS", r.status);
   channel.appEnd("Dial");
@@ -151,6 +155,36 @@ test("DTMF by SIP INFO reaches the dialplan; Busy() answers 486", async () => {
   assert.deepEqual(outcomes.at(-1), { exten: "200", digits: "42" });
   const busy = await call("486", null, { expect: 486 });
   assert.equal(busy.caller.code, 0, busy.caller.errors);
+});
+
+test("Local channel: ;2 runs the dialplan and dials the phone; once both halves are bridged the pair optimises itself away", async () => {
+  const before = (await records()).length;
+  const { caller, called } = await call("300", { status: 200, ringMs: 100 }, { holdMs: 800 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  const rs = (await records()).slice(before);
+  const names = [...new Set(rs.filter((r) => r.kind === "channel").map((r) => (r.state.context as { name: string }).name))];
+  assert.equal(names.length, 4, names.join(", "));
+  assert.ok(names.some((n) => /^Local\/100@test-[0-9a-f]{8};1$/.test(n)) && names.some((n) => /;2$/.test(n)), names.join(", "));
+  const optimized = rs.filter((r) => r.input.type === "local.optimize");
+  assert.equal(optimized.length, 1);
+  // The phone ends up in the caller's bridge: its last bridge.enter names the caller as peer.
+  const callerId = rs.find((r) => r.input.type === "create" && (r.state.context as { name: string }).name.startsWith("PJSIP/caller"))!.stream;
+  const uasEnters = rs.filter((r) => r.input.type === "bridge.enter" && (r.state.context as { name: string }).name.startsWith("PJSIP/uas"));
+  assert.equal(uasEnters.at(-1)!.input.peer, callerId);
+  assert.equal(outcomes.at(-1)!.status, "ANSWER");
+  assert.equal(server.calls!.list().length, 0);
+});
+
+test("Local channel with /n stays in the path: two bridges, no optimisation", async () => {
+  const before = (await records()).length;
+  const { caller, called } = await call("301", { status: 200, ringMs: 100 }, { holdMs: 500 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  const rs = (await records()).slice(before);
+  assert.equal(rs.filter((r) => r.input.type === "local.optimize").length, 0);
+  assert.equal(rs.filter((r) => r.kind === "bridge" && r.input.type === "create").length, 2);
+  assert.equal(server.calls!.list().length, 0);
 });
 
 test("every call's log replays without divergence", async () => {

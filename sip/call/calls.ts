@@ -27,6 +27,7 @@ import type { Destination } from "../transport/index.js";
 import { Cause, causeFromSip, dialStatusFromCause, type DialStatus } from "./causes.js";
 import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
+import { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia } from "./media.js";
 
 export interface CallsDeps {
@@ -45,8 +46,13 @@ export interface CallsDeps {
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
 }
 
-/** One resolved Dial target: the endpoint and the URI its INVITE goes to. */
-interface Target { readonly endpoint: Endpoint; readonly uri: string; readonly dialstring: string }
+/** One resolved Dial target: a PJSIP endpoint and the URI its INVITE goes to, or a Local channel. */
+type Target =
+  | { readonly endpoint: Endpoint; readonly uri: string; readonly dialstring: string }
+  | { readonly local: { readonly exten: string; readonly context: string; readonly noOptimize: boolean }; readonly dialstring: string };
+
+/** The two halves of a Local channel: ;1 faces the caller, ;2 runs the dialplan. */
+interface LocalPair { readonly half1: SipChannel; readonly half2: SipChannel; readonly noOptimize: boolean }
 
 const hex8 = (n: number) => n.toString(16).padStart(8, "0");
 
@@ -55,6 +61,8 @@ export class Calls implements ChannelHost {
   /** Established and early dialogs by `Call-ID|local tag`. */
   private readonly dialogs = new Map<string, SipChannel>();
   private sequence = 0;
+  /** Local channel pairs by either half. */
+  private readonly locals = new Map<SipChannel, LocalPair>();
   /** Calls (inbound channels) handled since start, for `core show channels`. */
   processed = 0;
 
@@ -124,7 +132,7 @@ export class Calls implements ChannelHost {
       num: endpoint.callerid?.number ?? (from.uri.user ? safeDecode(from.uri.user) : ""),
       name: endpoint.callerid?.name ?? from.displayName ?? "",
     };
-    const channel = this.create(endpoint, "in", { callerId, context: endpoint.context, exten, dnid: exten });
+    const channel = this.create({ endpoint }, "in", { callerId, context: endpoint.context, exten, dnid: exten });
     this.processed++;
     channel.invite = tx;
     channel.remoteSdp = req.body.length ? req.body : undefined;
@@ -180,26 +188,30 @@ export class Calls implements ChannelHost {
 
   // ---- channels ----
 
-  private create(endpoint: Endpoint, direction: "in" | "out", fields: {
+  /** A new channel actor and its leg: a PJSIP endpoint's, or one half of a Local channel. */
+  private create(of: { endpoint: Endpoint } | { local: string; half: 1 | 2; n: number }, direction: "in" | "out", fields: {
     callerId: { num: string; name: string }; context: string; exten: string; dnid?: string; linkedid?: string;
     parent?: SipChannel; vars?: Record<string, string>;
   }): SipChannel {
-    const n = ++this.sequence;
+    const n = "local" in of ? of.n : ++this.sequence;
+    const seq = "local" in of ? ++this.sequence : n;
     const now = this.deps.clock.now();
-    const uniqueid = `${Math.floor(now / 1e6)}.${n}`;
+    const uniqueid = `${Math.floor(now / 1e6)}.${seq}`;
     const id = `channel:${uniqueid}`;
-    const name = `PJSIP/${endpoint.name}-${hex8(n)}`;
+    const name = "local" in of ? `Local/${of.local}-${hex8(n)};${of.half}` : `PJSIP/${of.endpoint.name}-${hex8(n)}`;
+    const endpoint = "endpoint" in of ? of.endpoint : undefined;
     const linkedid = fields.linkedid ?? uniqueid;
     const input: CreateChannelInput = {
-      source: "sip", type: "create", name, uniqueid, linkedid, tech: "PJSIP", direction, endpoint: endpoint.name,
+      source: "sip", type: "create", name, uniqueid, linkedid, tech: endpoint ? "PJSIP" : "Local", direction,
+      ...(endpoint ? { endpoint: endpoint.name } : {}),
       callerId: fields.callerId, context: fields.context, exten: fields.exten,
-      ...(endpoint.accountcode ? { accountcode: endpoint.accountcode } : {}),
+      ...(endpoint?.accountcode ? { accountcode: endpoint.accountcode } : {}),
       ...(fields.vars && Object.keys(fields.vars).length ? { vars: fields.vars } : {}),
       ...(fields.parent ? { parent: fields.parent.id } : {}),
       ...(fields.dnid ? { dnid: fields.dnid } : {}),
     };
     const t = this.deps.runtime.spawn("channel", id, input, { linkedid });
-    const channel = new SipChannel(this, id, name, t.state.context as ChannelContext, direction, endpoint.language || "en");
+    const channel = new SipChannel(this, id, name, t.state.context as ChannelContext, direction, endpoint?.language || "en");
     this.channels.set(id, channel);
     return channel;
   }
@@ -231,6 +243,11 @@ export class Calls implements ChannelHost {
   /** Resolve one `PJSIP/...` dial string into the INVITE targets it stands for. */
   private resolve(dialstring: string): { targets: Target[]; problem?: string } {
     const model = this.deps.model();
+    const local = /^Local\/([^@/]+)(?:@([^/]+))?((?:\/[a-z]+)*)$/i.exec(dialstring.trim());
+    if (local) {
+      const flags = local[3].toLowerCase().split("/").filter(Boolean);
+      return { targets: [{ local: { exten: local[1], context: local[2] ?? "default", noOptimize: flags.includes("n") }, dialstring }] };
+    }
     const m = /^PJSIP\/(.+)$/i.exec(dialstring.trim());
     if (!m) return { targets: [], problem: `Unsupported channel technology in '${dialstring}'` };
     let rest = m[1];
@@ -312,34 +329,58 @@ export class Calls implements ChannelHost {
 
       for (const target of targets) {
         const ctx = caller.context();
-        const callee = this.create(target.endpoint, "out", {
-          callerId: ctx.callerId, context: target.endpoint.context, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller,
-          vars: inherited(ctx.vars),
-        });
+        const progress = {
+          ringing: (callee: SipChannel) => { if (!winner) { if (callee.tech === "PJSIP") callee.ringing(); caller.ringing(); } },
+          progress: (callee: SipChannel, sdp: Buffer | undefined) => {
+            if (winner) return;
+            callee.change({ type: "progress" }, "sip");
+            if (sdp) { caller.answerSdpOverride = sdp; caller.progress(); }
+          },
+          answered: (callee: SipChannel) => {
+            if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
+            winner = callee;
+            answeredAt = this.deps.clock.now();
+            timeout?.cancel();
+            cancelOthers(26 /* answered elsewhere */, callee);
+            caller.change({ type: "dial.end", status: "ANSWER" });
+            void this.bridgeAnswered(caller, callee, request).then((peer) => {
+              finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt) });
+            });
+          },
+        };
+        const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inherited(ctx.vars) };
+        if ("local" in target) {
+          const pair = this.localPair(target.local, fields);
+          const leg: (typeof legs)[number] = { channel: pair.half1 };
+          legs.push(leg);
+          caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
+          pair.half2.onRinging = () => progress.ringing(pair.half1);
+          pair.half2.onAnswer = () => {
+            pair.half1.remoteSdp = pair.half2.localSdp;
+            pair.half1.change({ type: "answer" }, "actor");
+            progress.answered(pair.half1);
+          };
+          pair.half2.onHangup.add(() => {
+            if (pair.half1.hungUp) return;
+            if (pair.half1.state() === "up") { pair.half1.remoteHangup(Cause.NORMAL_CLEARING, pair.half2.context().hangupSource ?? ""); return; }
+            leg.cause = pair.half2.context().hangupCause ?? Cause.NORMAL_CLEARING;
+            pair.half1.remoteHangup(leg.cause, pair.half1.name);
+            pair.half1.destroy();
+            legFailed();
+          });
+          this.startLocal(pair, target.local, caller);
+          continue;
+        }
+        const callee = this.create({ endpoint: target.endpoint }, "out", { ...fields, context: target.endpoint.context });
         const leg: (typeof legs)[number] = { channel: callee };
         legs.push(leg);
         caller.change({ type: "dial.begin", peer: callee.id, dialstring: target.dialstring });
-        this.deps.logger.log("VERBOSE", "app_dial.c", `Called ${target.dialstring.replace(/^PJSIP\//i, "PJSIP/")}`);
+        this.deps.logger.log("VERBOSE", "app_dial.c", `Called ${target.dialstring}`);
         try {
           leg.tx = this.sendInvite(caller, callee, target, {
-            ringing: () => { if (!winner) { callee.ringing(); caller.ringing(); } },
-            progress: (sdp) => {
-              if (winner) return;
-              callee.change({ type: "progress" }, "sip");
-              if (sdp) { caller.answerSdpOverride = sdp; caller.progress(); }
-            },
-            answered: () => {
-              if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
-              winner = callee;
-              answeredAt = this.deps.clock.now();
-              timeout?.cancel();
-              cancelOthers(26 /* answered elsewhere */, callee);
-              caller.change({ type: "dial.end", status: "ANSWER" });
-              void this.bridgeAnswered(caller, callee, request).then((byCallee) => {
-                finish({ status: "ANSWER", peerName: callee.name, answeredSeconds: seconds(answeredAt) });
-                void byCallee;
-              });
-            },
+            ringing: () => progress.ringing(callee),
+            progress: (sdp) => progress.progress(callee, sdp),
+            answered: () => progress.answered(callee),
             failed: (cause) => { leg.cause = cause; callee.destroy(); legFailed(); },
           });
         } catch (e) {
@@ -353,44 +394,75 @@ export class Calls implements ChannelHost {
     });
   }
 
+  /** The two halves of `Local/exten@context`, sharing one number: `;1` is dialled, `;2` runs the dialplan. */
+  private localPair(local: { exten: string; context: string; noOptimize: boolean }, fields: {
+    callerId: { num: string; name: string }; exten: string; linkedid: string; parent: SipChannel; vars: Record<string, string>;
+  }): LocalPair {
+    const n = ++this.sequence;
+    const resource = `${local.exten}@${local.context}`;
+    const half1 = this.create({ local: resource, half: 1, n }, "out", { ...fields, context: local.context, exten: local.exten });
+    const half2 = this.create({ local: resource, half: 2, n }, "in", {
+      callerId: fields.callerId, context: local.context, exten: local.exten, linkedid: fields.linkedid, vars: fields.vars,
+    });
+    const pair: LocalPair = { half1, half2, noOptimize: local.noOptimize };
+    this.locals.set(half1, pair);
+    this.locals.set(half2, pair);
+    // Whichever half ends first takes the other with it.
+    half1.onHangup.add(() => { if (!half2.hungUp) half2.hangup(Cause.NORMAL_CLEARING, half1.context().hangupSource ?? half1.name); });
+    return pair;
+  }
+
+  /** Run the dialplan on `;2` with the caller's SDP offer; `;2` is destroyed when it is done. */
+  private startLocal(pair: LocalPair, local: { exten: string; context: string }, caller: SipChannel): void {
+    pair.half2.remoteSdp = caller.remoteSdp;
+    pair.half1.change({ type: "dialing" }, "actor");
+    this.deps.runDialplan(pair.half2, { context: local.context, exten: local.exten, priority: 1 })
+      .catch((e) => { if (!(e instanceof HangupError)) this.deps.logger.log("ERROR", "pbx.c", `Dialplan of ${pair.half2.name} failed: ${(e as Error).message}`); })
+      .finally(() => { pair.half2.destroy(); this.locals.delete(pair.half2); });
+  }
+
   /**
-   * The callee answered: answer the caller with the callee's SDP, put both in a bridge,
-   * and wait for either side to hang up. Resolves true when the callee hung up first.
+   * A Local pair whose both halves are bridged (caller ↔ ;1, ;2 ↔ far party) leaves the
+   * path: the far party moves into the caller's bridge and both halves hang up
+   * (LOCAL_OPTIMIZE), unless the pair was dialled with /n.
    */
-  private async bridgeAnswered(caller: SipChannel, callee: SipChannel, request: DialRequest): Promise<boolean> {
-    const { runtime, clock, random } = this.deps;
+  private optimize(channel: SipChannel): void {
+    const pair = this.locals.get(channel);
+    if (!pair || pair.noOptimize) return;
+    const outer = pair.half1.bridge, inner = pair.half2.bridge;
+    if (!outer || !inner || pair.half1.hungUp || pair.half2.hungUp) return;
+    const far = inner.members.find((m) => m !== pair.half2);
+    if (!far) return;
+    pair.half1.change({ type: "local.optimize", other: pair.half2.id, peer: far.id }, "actor");
+    inner.dissolve(far);
+    outer.replace(pair.half1, far);
+    this.locals.delete(pair.half1);
+    for (const half of [pair.half1, pair.half2]) half.hangup(Cause.NORMAL_CLEARING, "");
+    pair.half1.destroy();
+  }
+
+  /**
+   * The callee answered: answer the caller with the callee's SDP, bridge them, and wait
+   * until the bridge ends. The far side of whoever hung up is hung up too, named after
+   * the one who did; with Dial's g option the caller goes on in the dialplan instead.
+   * Resolves with the party the caller was last bridged to (a Local half may have been
+   * optimised away meanwhile).
+   */
+  private async bridgeAnswered(caller: SipChannel, callee: SipChannel, request: DialRequest): Promise<SipChannel> {
     caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
-    const bridgeId = `${randomHex(random, 8)}-${randomHex(random, 4)}-${randomHex(random, 4)}-${randomHex(random, 4)}-${randomHex(random, 12)}`;
-    const id = `bridge:${bridgeId}`;
-    runtime.spawn("bridge", id, { source: "dialplan", type: "create", id: bridgeId, technology: "simple_bridge", name: "" }, { linkedid: caller.context().linkedid });
-    for (const [c, peer] of [[callee, caller], [caller, callee]] as const) {
-      runtime.send(id, { source: "dialplan", type: "enter", channel: c.id });
-      c.change({ type: "bridge.enter", bridge: bridgeId, peer: peer.id });
-    }
-    const byCallee = await new Promise<boolean>((resolve) => {
-      if (caller.hungUp) return resolve(false);
-      if (callee.hungUp) return resolve(true);
-      caller.onHangup.add(() => resolve(false));
-      callee.onHangup.add(() => resolve(true));
-    });
-    for (const c of [caller, callee]) {
-      c.change({ type: "bridge.exit", bridge: bridgeId });
-      runtime.send(id, { source: "dialplan", type: "leave", channel: c.id });
-    }
-    runtime.send(id, { source: "dialplan", type: "destroy" });
-    void clock;
-    const source = byCallee ? callee : caller;
-    const other = byCallee ? caller : callee;
-    // The far side of whoever hung up is hung up too, named after the one who did; with
-    // Dial's g option the caller goes on in the dialplan instead.
-    if (!byCallee) { callee.hangup(Cause.NORMAL_CLEARING, source.name); callee.destroy(); }
-    else { callee.destroy(); if (!("g" in request.options)) other.hangup(Cause.NORMAL_CLEARING, source.name); }
-    return byCallee;
+    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee);
+    for (const m of [...bridge.members]) this.optimize(m);
+    const { by } = await bridge.ended;
+    if (by === null) return callee; // dissolved: the far party moved into another bridge, which owns it now
+    const peer = bridge.callee;
+    if (by === bridge.caller) { peer.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); peer.destroy(); }
+    else { peer.destroy(); if (!("g" in request.options)) caller.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); }
+    return peer;
   }
 
   /** Send the INVITE of an outbound leg and report its progress. */
-  private sendInvite(caller: SipChannel, callee: SipChannel, target: Target, on: {
+  private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, on: {
     ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number): void;
   }): ClientTransaction {
     const { transactions } = this.deps;
@@ -460,9 +532,8 @@ export class Calls implements ChannelHost {
   async bridgeWith(caller: SipChannel, channelName: string): Promise<DialOutcome> {
     const other = this.byName(channelName);
     if (!other || other.hungUp) return { status: "CHANUNAVAIL" };
-    const byOther = await this.bridgeAnswered(caller, other, { targets: [], options: {} });
-    void byOther;
-    return { status: "ANSWER", peerName: other.name };
+    const peer = await this.bridgeAnswered(caller, other, { targets: [], options: {} });
+    return { status: "ANSWER", peerName: peer.name };
   }
 }
 

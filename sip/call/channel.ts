@@ -14,6 +14,7 @@ import {
 } from "../../dialplan/channel-api.js";
 import type { ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
+import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia } from "./media.js";
 import { sipFromCause } from "./causes.js";
 
@@ -35,6 +36,8 @@ type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
 export class SipChannel implements DialplanChannel {
+  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
+  readonly tech: "PJSIP" | "Local";
   private readonly aborter = new AbortController();
   private last: ChannelContext;
   private value = "down";
@@ -52,6 +55,11 @@ export class SipChannel implements DialplanChannel {
   readonly onHangup = new Set<() => void>();
   /** Early media/answer SDP forwarded to the caller by Dial instead of our own. */
   answerSdpOverride: Buffer | undefined;
+  /** The bridge the leg is in, if any. */
+  bridge: TwoPartyBridge | undefined;
+  /** Local channel halves: what the other half does when this one answers or rings. */
+  onAnswer: (() => void) | undefined;
+  onRinging: (() => void) | undefined;
 
   constructor(
     private readonly host: ChannelHost,
@@ -62,6 +70,7 @@ export class SipChannel implements DialplanChannel {
     readonly language: string,
   ) {
     this.last = initial;
+    this.tech = initial.tech;
     this.value = direction === "in" ? "ring" : "down";
   }
 
@@ -107,6 +116,7 @@ export class SipChannel implements DialplanChannel {
       tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: this.localSdp, copyRecordRoute: true });
     }
     this.change({ type: "answer" });
+    this.onAnswer?.();
   }
 
   ringing(): void {
@@ -114,6 +124,7 @@ export class SipChannel implements DialplanChannel {
       if (this.invite.lastStatus < 180) this.invite.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
     }
     if (this.value !== "ringing" && this.value !== "up") this.change({ type: "ringing" });
+    this.onRinging?.();
   }
 
   progress(): void {

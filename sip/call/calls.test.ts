@@ -44,7 +44,7 @@ async function script(channel: SipChannel, start: { exten: string }): Promise<vo
     return;
   }
   if (exten === "486") { channel.busy(); return; }
-  const dialstring = exten === "300" ? "Local/100@test" : exten === "301" ? "Local/100@test/n" : "PJSIP/uas";
+  const dialstring = exten === "300" ? "Local/100@test" : exten === "301" ? "Local/100@test/n" : exten === "555" ? "PJSIP/555@trunk" : "PJSIP/uas";
   channel.appStart("Dial", `${dialstring},2`);
   const r = await channel.dial({ targets: [{ dialstring }], timeout: exten.startsWith("3") ? 5 : 2, options: {} });
   outcomes.push({ exten, status: r.status, peer: r.peerName ?? "" });
@@ -76,6 +76,20 @@ aors = uas
 [uas]
 type = aor
 contact = sip:uas@127.0.0.1:${uasPort}
+[trunk]
+type = endpoint
+context = test
+aors = trunk
+outbound_auth = trunk-auth
+from_user = recall-account
+[trunk]
+type = aor
+contact = sip:provider@127.0.0.1:${uasPort}
+[trunk-auth]
+type = auth
+auth_type = userpass
+username = trunk-user
+password = trunk-secret
 `);
   log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
   const clock = new SystemClock(), random = new SystemRandom();
@@ -185,6 +199,13 @@ test("Local channel with /n stays in the path: two bridges, no optimisation", as
   assert.equal(rs.filter((r) => r.input.type === "local.optimize").length, 0);
   assert.equal(rs.filter((r) => r.kind === "bridge" && r.input.type === "create").length, 2);
   assert.equal(server.calls!.list().length, 0);
+});
+
+test("a trunk call: PJSIP/555@trunk goes to the trunk's contact with 555 as user, the 401 is answered with outbound_auth", async () => {
+  const { caller, called } = await call("555", { status: 200, challengeUser: "trunk-user" }, { holdMs: 200 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(outcomes.at(-1)!.status, "ANSWER");
 });
 
 test("every call's log replays without divergence", async () => {

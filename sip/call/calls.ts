@@ -28,6 +28,7 @@ import { Cause, causeFromSip, dialStatusFromCause, type DialStatus } from "./cau
 import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
 import { TwoPartyBridge } from "./bridge.js";
+import { answerWithAuths } from "../auth/outbound.js";
 import type { CallMedia } from "./media.js";
 
 export interface CallsDeps {
@@ -282,7 +283,7 @@ export class Calls implements ChannelHost {
     }
     if (!targets.length) return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
     return new Promise<DialOutcome>((resolve) => {
-      const legs: { channel: SipChannel; tx?: ClientTransaction; cause?: number }[] = [];
+      const legs: { channel: SipChannel; tx?: { cancel(): void }; cause?: number }[] = [];
       let settled = false, winner: SipChannel | undefined;
       let answeredAt = 0;
       const seconds = (from: number) => Math.floor((this.deps.clock.now() - from) / 1e6);
@@ -464,7 +465,7 @@ export class Calls implements ChannelHost {
   /** Send the INVITE of an outbound leg and report its progress. */
   private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, on: {
     ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number): void;
-  }): ClientTransaction {
+  }): { cancel(): void } {
     const { transactions } = this.deps;
     const destination = destinationOfUri(target.uri);
     const route = transactions.transports.route(destination);
@@ -472,24 +473,31 @@ export class Calls implements ChannelHost {
     const ctx = caller.context();
     const callId = randomHex(this.deps.random, 16);
     const fromTag = transactions.newTag();
-    const from = `${ctx.callerId.name ? `"${ctx.callerId.name.replace(/["\\]/g, "")}" ` : ""}<sip:${encodeUser(ctx.callerId.num || "anonymous")}@${host}>;tag=${fromTag}`;
-    const to = `<${target.uri}>`;
+    const fromUser = target.endpoint.from_user || ctx.callerId.num || "anonymous";
+    const fromHost = target.endpoint.from_domain || host;
+    const from = `${ctx.callerId.name ? `"${ctx.callerId.name.replace(/["\\]/g, "")}" ` : ""}<sip:${encodeUser(fromUser)}@${fromHost}>;tag=${fromTag}`;
     const contact = this.contactFor(destination);
     callee.contactHeader = contact;
-    const invite = new SipRequest("INVITE", target.uri);
-    invite.set("From", from);
-    invite.set("To", to);
-    invite.set("Contact", contact);
-    invite.set("Call-ID", callId);
-    invite.set("CSeq", "1 INVITE");
-    invite.set("Allow", ALLOW);
-    invite.set("User-Agent", this.deps.userAgent);
     const offer = caller.remoteSdp ?? this.deps.media.answer(undefined, Number(ctx.uniqueid.split(".")[1]));
-    invite.set("Content-Type", "application/sdp");
-    invite.body = offer;
     callee.localSdp = offer;
     callee.change({ type: "dialing" }, "sip");
-    const tx = transactions.sendRequest(invite, destination, {
+    let cseq = 1;
+    let current: ClientTransaction;
+    const invite = (credentials?: { header: string; value: string }) => {
+      const r = new SipRequest("INVITE", target.uri);
+      r.set("From", from);
+      r.set("To", `<${target.uri}>`);
+      r.set("Contact", contact);
+      r.set("Call-ID", callId);
+      r.set("CSeq", `${cseq} INVITE`);
+      r.set("Allow", ALLOW);
+      r.set("User-Agent", this.deps.userAgent);
+      if (credentials) r.set(credentials.header, credentials.value);
+      r.set("Content-Type", "application/sdp");
+      r.body = offer;
+      return r;
+    };
+    const send = (request: SipRequest, authenticated: boolean): ClientTransaction => transactions.sendRequest(request, destination, {
       onProvisional: (r) => {
         if (r.status === 180 || r.status === 181 || r.status === 182) on.ringing();
         else if (r.status === 183) on.progress(r.body.length ? r.body : undefined);
@@ -502,32 +510,39 @@ export class Calls implements ChannelHost {
           callee.dialog = new Dialog({
             callId, local: from, remote: r.get("To")!, remoteTarget,
             routeSet: r.recordRoutes().reverse().map((x) => `<${formatUri(x.uri)}>`),
-            localCseq: 1, destination: destinationOfUri(remoteTarget), contact, userAgent: this.deps.userAgent,
+            localCseq: cseq, destination: destinationOfUri(remoteTarget), contact, userAgent: this.deps.userAgent,
           });
           this.dialogs.set(`${callId}|${fromTag}`, callee);
           this.ackFor(callee, r, t, destination);
           callee.change({ type: "answer" }, "sip");
           on.answered();
-        } else {
-          const cause = causeFromSip(r.status);
-          callee.remoteHangup(cause, callee.name);
-          on.failed(cause);
+          return;
         }
+        // A trunk's challenge is answered once with the endpoint's outbound_auth (same Call-ID, next CSeq).
+        if ((r.status === 401 || r.status === 407) && !authenticated && !callee.hungUp) {
+          const auths = target.endpoint.outbound_auth.map((a) => this.deps.model().auths.get(a)).filter((a) => a !== undefined);
+          cseq++;
+          const answer = answerWithAuths(r, auths, { method: "INVITE", uri: target.uri, cnonce: randomHex(this.deps.random, 8), nc: 1 });
+          if (answer) { current = send(invite(answer), true); return; }
+        }
+        const cause = causeFromSip(r.status);
+        callee.remoteHangup(cause, callee.name);
+        on.failed(cause);
       },
       onTimeout: () => { callee.remoteHangup(Cause.NO_USER_RESPONSE, callee.name); on.failed(Cause.NO_USER_RESPONSE); },
       onTransportError: () => { callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },
     });
-    return tx;
+    current = send(invite(), false);
+    return { cancel: () => { current.cancel(); } };
   }
 
   private ackFor(callee: SipChannel, response: SipResponse, tx: ClientTransaction, fallback: Destination): void {
     const dialog = callee.dialog;
-    const ack = dialog ? dialog.request("ACK", { cseq: 1 }) : undefined;
-    if (!ack) return;
+    if (!dialog) return;
+    const ack = dialog.request("ACK", { cseq: Number(tx.request.get("CSeq")?.split(" ")[0] ?? 1) });
     if (response.toTag) ack.set("To", response.get("To")!);
-    tx.ack(ack, dialog?.destination ?? fallback);
+    tx.ack(ack, dialog.destination ?? fallback);
   }
-
   /** Bridge() application: join the caller with another live channel. */
   async bridgeWith(caller: SipChannel, channelName: string): Promise<DialOutcome> {
     const other = this.byName(channelName);

@@ -105,6 +105,8 @@ export interface UasOptions {
   readonly holdMs?: number;
   /** Send 183 with SDP before ringing. */
   readonly earlyMedia?: boolean;
+  /** Challenge the first INVITE with 401 and require digest credentials of this username on the second. */
+  readonly challengeUser?: string;
 }
 
 const reply = (status: string, sdp = false) => send([
@@ -115,6 +117,17 @@ const reply = (status: string, sdp = false) => send([
 /** A called phone: answers, rejects, or rings until cancelled. */
 export function uasCall(o: UasOptions): string {
   const parts: string[] = ['  <recv request="INVITE" crlf="true"/>'];
+  if (o.challengeUser) {
+    parts.push(send([
+      "SIP/2.0 401 Unauthorized", "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
+      'WWW-Authenticate: Digest realm="trunk", nonce="abc[call_number]", algorithm=MD5, qop="auth"',
+    ], [], false));
+    parts.push('  <recv request="ACK"/>');
+    parts.push(`  <recv request="INVITE" crlf="true">
+    <action><ereg regexp="Digest .*username=.${o.challengeUser}." search_in="hdr" header="Authorization:" check_it="true" assign_to="authorization"/></action>
+  </recv>
+  <Reference variables="authorization"/>`);
+  }
   if (o.earlyMedia) parts.push(reply("183 Session Progress", true));
   parts.push(reply("180 Ringing"));
   if (o.status === undefined) {

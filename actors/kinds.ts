@@ -4,5 +4,6 @@ import { contactKind } from "./contact/machine.js";
 import { outboundRegistrationKind } from "./outbound-registration/machine.js";
 import { channelKind } from "./channel/machine.js";
 import { bridgeKind } from "./bridge/machine.js";
+import { astDbKind } from "./astdb/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind];

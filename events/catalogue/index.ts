@@ -8,6 +8,7 @@ import { ContactTransitionV1 } from "./contact.js";
 import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";
 import { ChannelTransitionV1 } from "./channel.js";
 import { BridgeTransitionV1 } from "./bridge.js";
+import { AstDbTransitionV1 } from "./astdb.js";
 
 export interface EventTypeDef {
   readonly type: string;
@@ -24,7 +25,7 @@ export interface CompiledEventType extends EventTypeDef {
   readonly isOutput: (u: unknown) => boolean;
 }
 
-const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1];
+const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

@@ -1,0 +1,19 @@
+/**
+ * astdb.transition v1: one key of the Asterisk database (DB(family/key), `database
+ * put`). Each key is its own actor `astdb:<family>/<key>`, so a write logs one small
+ * event and a restart rebuilds exactly the keys that exist. Inputs: put (spawn and
+ * update: value), del (the key ends).
+ */
+import { Schema } from "effect";
+import { AnyInput, AnyOutput } from "./common.js";
+
+export const AstDbContext = Schema.Struct({ family: Schema.String, key: Schema.String, value: Schema.String });
+
+export const AstDbTransitionV1 = {
+  type: "astdb.transition",
+  v: 1,
+  kind: "astdb",
+  input: AnyInput,
+  state: Schema.Struct({ value: Schema.Literal("set", "deleted"), context: AstDbContext, done: Schema.optional(Schema.Boolean) }),
+  output: AnyOutput,
+} as const;

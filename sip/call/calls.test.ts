@@ -46,7 +46,8 @@ async function script(channel: SipChannel, start: { exten: string }): Promise<vo
   if (exten === "486") { channel.busy(); return; }
   const dialstring = exten === "300" ? "Local/100@test" : exten === "301" ? "Local/100@test/n" : exten === "555" ? "PJSIP/555@trunk" : "PJSIP/uas";
   channel.appStart("Dial", `${dialstring},2`);
-  const r = await channel.dial({ targets: [{ dialstring }], timeout: exten.startsWith("3") ? 5 : 2, options: {} });
+  const options: Record<string, string> = exten === "110" ? { L: "500" } : {};
+  const r = await channel.dial({ targets: [{ dialstring }], timeout: exten.startsWith("3") ? 5 : 2, options });
   outcomes.push({ exten, status: r.status, peer: r.peerName ?? "" });
   channel.setVariable("DIALSTATUS", r.status);
   channel.appEnd("Dial");
@@ -206,6 +207,15 @@ test("a trunk call: PJSIP/555@trunk goes to the trunk's contact with 555 as user
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(outcomes.at(-1)!.status, "ANSWER");
+});
+
+test("Dial option L(500): the called party is hung up after 500 ms and the caller goes on in the dialplan", async () => {
+  const started = performance.now();
+  const { caller, called } = await call("110", { status: 200 }, {});
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(outcomes.at(-1)!.status, "ANSWER");
+  assert.ok(performance.now() - started < 5000);
 });
 
 test("every call's log replays without divergence", async () => {

@@ -314,6 +314,7 @@ export class Calls implements ChannelHost {
         finish({ status: "CANCEL" });
       };
       caller.onHangup.add(callerGone);
+      if ("r" in request.options) caller.ringing(); // r: ring the caller now, whatever the callee does
       const limit = request.timeout;
       const timeout = limit !== undefined && limit > 0
         ? this.deps.clock.schedule(this.deps.clock.now() + limit * 1e6, () => {
@@ -454,11 +455,19 @@ export class Calls implements ChannelHost {
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
     const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee);
     for (const m of [...bridge.members]) this.optimize(m);
+    // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
+    const limitMs = Number((request.options.L ?? "").split(":")[0]);
+    let limited = false;
+    const limit = limitMs > 0 ? this.deps.clock.schedule(this.deps.clock.now() + limitMs * 1000, () => {
+      limited = true;
+      bridge.callee.hangup(Cause.NORMAL_CLEARING, caller.name);
+    }) : undefined;
     const { by } = await bridge.ended;
+    limit?.cancel();
     if (by === null) return callee; // dissolved: the far party moved into another bridge, which owns it now
     const peer = bridge.callee;
     if (by === bridge.caller) { peer.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); peer.destroy(); }
-    else { peer.destroy(); if (!("g" in request.options)) caller.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); }
+    else { peer.destroy(); if (!("g" in request.options) && !limited) caller.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); }
     return peer;
   }
 

@@ -26,6 +26,27 @@ export interface DialRequest {
   readonly options: Readonly<Record<string, string>>;
   /** Sent to the called party as caller ID (the channel's by default). */
   readonly url?: string;
+  /**
+   * Aborted when the dialplan gives up on the Dial (TIMEOUT(absolute) reached):
+   * cancel the outbound legs as on a caller's hang-up. Optional to honour.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Runs a Gosub on another channel (a called leg) in this dialplan: what the `U(...)`
+   * and `b(...)` options ask for. `target` is `[[context,]exten,]priority[(args)]`.
+   * Resolves when the subroutine returns (or the leg hangs up), with GOSUB_RESULT,
+   * which for `U` may be ABORT, CONGESTION, BUSY, CONTINUE or GOTO:[[context^]exten^]priority.
+   */
+  readonly runSubroutine?: (channel: DialplanChannel, target: string) => Promise<{ readonly result?: string; readonly retval?: string }>;
+}
+
+/** One called leg's end, for HANGUPCAUSE_KEYS / HANGUPCAUSE(channel,type). */
+export interface DialLegCause {
+  readonly channel: string;
+  /** Q.850 cause. */
+  readonly cause: number;
+  /** Technology cause, "SIP 486 Busy Here" (see hangup-causes.ts sipTechCause). */
+  readonly tech?: string;
 }
 
 export interface DialOutcome {
@@ -39,6 +60,21 @@ export interface DialOutcome {
   readonly dialedSeconds?: number;
   /** Hang-up cause reported by the called side, for HANGUPCAUSE. */
   readonly cause?: number;
+  /** Every called leg that ended, with its causes (optional; HANGUPCAUSE_KEYS reads it). */
+  readonly legs?: readonly DialLegCause[];
+}
+
+/** REDIRECTING() data: who diverted the call, to whom, how often and why. */
+export interface RedirectingParty {
+  readonly fromNum?: string;
+  readonly fromName?: string;
+  readonly toNum?: string;
+  readonly toName?: string;
+  readonly origNum?: string;
+  readonly origName?: string;
+  readonly count?: string;
+  readonly reason?: string;
+  readonly origReason?: string;
 }
 
 export interface MediaResult {
@@ -56,6 +92,8 @@ export interface DialplanChannel {
   readonly state: () => string;
   /** Aborted when the channel hangs up: every wait must end then. */
   readonly signal: AbortSignal;
+  /** The channel's language (sound file lookup, CHANNEL(language)); "en" when absent. */
+  readonly language?: string;
   /** Microseconds since the epoch, from the injected clock. */
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -69,7 +107,13 @@ export interface DialplanChannel {
   setVariable(name: string, value: string): void;
   setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void;
   setCallerId(party: { num?: string; name?: string }): void;
-  setConnected(party: { num?: string; name?: string }): void;
+  /** `inhibit`: CONNECTEDLINE(...,i): store it without sending an update to the other party now. */
+  setConnected(party: { num?: string; name?: string }, options?: { inhibit?: boolean }): void;
+  /**
+   * REDIRECTING(...) writes (optional): the fields given change. `inhibit` as for
+   * setConnected. Without it the dialplan keeps the values for its own reads only.
+   */
+  setRedirecting?(party: RedirectingParty, options?: { inhibit?: boolean }): void;
   userEvent(name: string, extra: string): void;
 
   /** Call control. */
@@ -84,7 +128,7 @@ export interface DialplanChannel {
   bridgeWith(channelName: string, options: Readonly<Record<string, string>>): Promise<DialOutcome>;
 
   /** Media (audible once the media workers are in; until then they take the time the audio would). */
-  play(files: readonly string[], options?: { stopOnDigits?: string; noAnswer?: boolean }): Promise<MediaResult>;
+  play(files: readonly string[], options?: { stopOnDigits?: string; noAnswer?: boolean; signal?: AbortSignal }): Promise<MediaResult>;
   /** Next DTMF digit within `timeoutMs`, or undefined on timeout. */
   readDigit(timeoutMs: number): Promise<string | undefined>;
   tones(toneList: string): void;

@@ -30,3 +30,20 @@ export {
 export type { Inheritance, Variable, VariableList, VariableScope } from "./variables.js";
 export { localTimeAt, parseTiming, timingHoldsAt, timingMatches } from "./timing.js";
 export type { LocalTime, Timing } from "./timing.js";
+export { inheritedVariables } from "./variables.js";
+export {
+  AbsoluteTimeout, evaluateForInterface, globalsFromDialplan, runDialplan, runSubroutine, setForInterface,
+} from "./executor.js";
+export type { Application, DialplanDeps, ExecutionEnv, ExceptionInfo, Globals, OutsideWorld, Position } from "./executor.js";
+export { MemoryAstDb, splitDbPath } from "./astdb.js";
+export type { AstDb } from "./astdb.js";
+export {
+  Cause, CauseAlias, causeFromSipResponse, causeName, causeText, dialFailureKind, dialStatusFromCause, dialStatusFromCauses,
+  parseCause, sipResponseFromCause, sipTechCause,
+} from "./hangup-causes.js";
+export type { DialStatus } from "./hangup-causes.js";
+export { applicationNames, findApplication } from "./apps/index.js";
+export type { AppResult } from "./apps/index.js";
+export { calleeGosubTarget, parseDial, predialGosubTarget } from "./apps/dial.js";
+export { functionNames, parseCallerId } from "./channel-functions.js";
+export { alphaFiles, digitFiles, numberFiles } from "./say.js";

@@ -89,3 +89,18 @@ export function parseAssignment(text: string): { readonly name: string; readonly
   const eq = text.indexOf("=");
   return eq < 0 ? undefined : { name: text.slice(0, eq), value: text.slice(eq + 1) };
 }
+
+/**
+ * The variables a channel created by this one starts with, from a channel's variable
+ * record (ChannelContext.vars): `_FOO` arrives as `FOO`, `__FOO` stays `__FOO`, the
+ * rest stays behind. What Dial, Local channels and Originate give the new channel.
+ */
+export function inheritedVariables(vars: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    const kind = inheritanceOf(name);
+    if (kind === "child") out[name.slice(1)] = value;
+    else if (kind === "descendants") out[name] = value;
+  }
+  return out;
+}

@@ -719,14 +719,14 @@ export async function runSubroutine(
  * AMI Getvar / ARI variable reads and writes of functions on a live channel, with
  * the privilege rule of seed 003: dangerous functions only under live_dangerously.
  */
-export function evaluateForInterface(channel: DialplanChannel, dialplan: Dialplan, deps: DialplanDeps, text: string): string {
+export function evaluateForInterface(channel: DialplanChannel, dialplan: Dialplan, deps: DialplanDeps, text: string, origin: "ami" | "ari" | "agi" = "ami"): string {
   const ctx = channel.context();
-  return new Executor(channel, dialplan, deps, { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 }).substitute(text);
+  return new Executor(channel, dialplan, { ...deps, origin }, { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 }).substitute(text);
 }
 
-export function setForInterface(channel: DialplanChannel, dialplan: Dialplan, deps: DialplanDeps, name: string, value: string): void {
+export function setForInterface(channel: DialplanChannel, dialplan: Dialplan, deps: DialplanDeps, name: string, value: string, origin: "ami" | "ari" | "agi" = "ami"): void {
   const ctx = channel.context();
-  const ex = new Executor(channel, dialplan, deps, { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 });
+  const ex = new Executor(channel, dialplan, { ...deps, origin }, { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 });
   if (name.includes("(")) {
     const call = splitFunctionCall(name);
     if (!ex.writeFunction(call.name, call.args, value)) ex.warn("pbx.c", `Function ${call.name} not registered`);

@@ -12,8 +12,8 @@ export {
   MAX_INCLUDE_DEPTH, canMatchExtension, extensionExists, findExtension, findHint, findLabel, isIgnoredPattern, matchMoreExtension,
 } from "./lookup.js";
 export type { FindOptions, FindResult, NotFoundReason } from "./lookup.js";
-export { showDialplan } from "./show.js";
-export type { ShowResult } from "./show.js";
+export { listHints, showDialplan } from "./show.js";
+export type { HintEntry, ShowResult } from "./show.js";
 export {
   compareExtensions, extensionCanMatch, extensionMatches, extensionMatchesMore, isPattern, matchCallerId, matchExtension,
 } from "./pattern.js";

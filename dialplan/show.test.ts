@@ -60,3 +60,13 @@ test("dialplan show for what does not exist", () => {
   assert.equal(all.text, "  Alt. Switch =>    'IAX2/box/users'                              [pbx_config]\n"
     + "There is no existence of '7777' extension in all contexts\n", "top-level switches are listed whatever the extension, as in Asterisk");
 });
+
+test("listHints: devices and presence of every hint", async () => {
+  const { parseDialplan } = await import("./parser.js");
+  const { listHints } = await import("./show.js");
+  const { dialplan } = parseDialplan("[a]\nexten => 6001,hint,PJSIP/6001&Custom:lamp,CustomPresence:6001\nexten => 6001,1,NoOp()\n[b]\nexten => 7,hint,PJSIP/7\n");
+  assert.deepEqual(listHints(dialplan), [
+    { context: "a", exten: "6001", devices: ["PJSIP/6001", "Custom:lamp"], presence: "CustomPresence:6001" },
+    { context: "b", exten: "7", devices: ["PJSIP/7"] },
+  ]);
+});

@@ -113,3 +113,31 @@ export function showDialplan(dp: Dialplan, target?: string): ShowResult {
   out.push(`-= ${plural(n.extensions, "extension", "extensions")} (${plural(n.priorities, "priority", "priorities")}) in ${plural(n.contexts, "context", "contexts")}. =-\n`);
   return { text: out.join(""), ok: true };
 }
+
+export interface HintEntry {
+  readonly context: string;
+  readonly exten: string;
+  /** Devices whose states make up the extension's state (`PJSIP/6001`, `Custom:lamp`). */
+  readonly devices: readonly string[];
+  /** The presence provider after the comma (`CustomPresence:6001`), if any. */
+  readonly presence?: string;
+}
+
+/**
+ * Every hint in the dialplan, contexts in declaration order, for `core show hints`
+ * and for the device-state watcher that keeps extension states.
+ */
+export function listHints(dp: Dialplan): HintEntry[] {
+  const out: HintEntry[] = [];
+  for (const ctx of dp.contexts.values()) {
+    for (const e of ctx.extensions) {
+      const hint = e.priorities.find((p) => p.priority === HINT);
+      if (!hint) continue;
+      const comma = hint.app.indexOf(",");
+      const devices = (comma < 0 ? hint.app : hint.app.slice(0, comma)).split("&").map((d) => d.trim()).filter((d) => d !== "");
+      const presence = comma < 0 ? "" : hint.app.slice(comma + 1).trim();
+      out.push({ context: ctx.name, exten: e.name, devices, ...(presence ? { presence } : {}) });
+    }
+  }
+  return out;
+}

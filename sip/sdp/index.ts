@@ -1,0 +1,2 @@
+export * from "./sdp.js";
+export * from "./offer-answer.js";

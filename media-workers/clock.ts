@@ -1,0 +1,64 @@
+/**
+ * The 20 ms media clock. Each tick is scheduled against an absolute deadline
+ * (start + n × period on the monotonic clock), so timer lateness never accumulates
+ * into drift; when the thread was stalled the clock catches up a few frames at once
+ * and, past that, skips ahead and counts the frames it lost.
+ */
+import { performance } from "node:perf_hooks";
+
+export interface ClockStats { ticks: number; skipped: number; lateMeanMs: number; lateMaxMs: number }
+
+export class MediaClock {
+  private timer: NodeJS.Timeout | undefined;
+  private start = 0;
+  private n = 0;
+  private lateSum = 0;
+  private lateMax = 0;
+  private ticks = 0;
+  private skipped = 0;
+  constructor(private readonly periodMs: number, private readonly onTick: (now: number) => void, private readonly maxCatchUp = 5) {}
+
+  begin(): void {
+    this.start = performance.now();
+    this.n = 0;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const due = this.start + (this.n + 1) * this.periodMs;
+    // Timers fire no earlier than asked and usually ~1 ms late; aim a little early.
+    const wait = Math.max(0, due - performance.now() - 0.5);
+    this.timer = setTimeout(this.fire, wait);
+  }
+
+  private readonly fire = (): void => {
+    let now = performance.now();
+    let due = this.start + (this.n + 1) * this.periodMs;
+    // Woke early: a short spin is cheaper than a whole extra timer round trip.
+    while (now < due && due - now < 1) now = performance.now();
+    let caught = 0;
+    while (now >= due) {
+      if (caught === this.maxCatchUp) {
+        const behind = Math.floor((now - due) / this.periodMs) + 1;
+        this.skipped += behind; this.n += behind;
+        break;
+      }
+      const late = now - due;
+      this.lateSum += late; this.ticks++;
+      if (late > this.lateMax) this.lateMax = late;
+      this.n++; caught++;
+      try { this.onTick(now); } catch { /* a tick's failure must not stop the clock */ }
+      now = performance.now();
+      due = this.start + (this.n + 1) * this.periodMs;
+    }
+    if (this.timer !== undefined) this.schedule();
+  };
+
+  stop(): void { if (this.timer) clearTimeout(this.timer); this.timer = undefined; }
+
+  stats(reset = false): ClockStats {
+    const s = { ticks: this.ticks, skipped: this.skipped, lateMeanMs: this.ticks ? this.lateSum / this.ticks : 0, lateMaxMs: this.lateMax };
+    if (reset) { this.ticks = 0; this.lateSum = 0; this.lateMax = 0; this.skipped = 0; }
+    return s;
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * MediaService: the main thread's handle on the media worker pool. Sessions are
+ * placed on the least-loaded worker and stay there; every command crosses a
+ * SharedArrayBuffer ring and every reply or event comes back the same way. Events
+ * are plain objects so that the caller can log them as actor inputs; nothing here
+ * reads the wall clock or randomness to decide anything.
+ */
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { MessageRing } from "./ring.js";
+import { isCodec, type Codec } from "./g711.js";
+import type { Command, CommandBody, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
+
+export type { RemoteInfo } from "./protocol.js";
+export { parseToneList, ringCadenceToneList, ToneError } from "./tones.js";
+
+export interface MediaServiceOptions {
+  /** Worker threads; default one per core. */
+  workers?: number;
+  /** rtp.conf rtpstart/rtpend. */
+  rtpStart?: number;
+  rtpEnd?: number;
+  bindAddress?: string;
+  /** Root of the sound files; the language folder ("en") is looked for under it. */
+  soundsDir?: string;
+  /** Bytes per command/event ring (default 4 MiB) and per worker-to-worker ring (default 8 MiB). */
+  ringBytes?: number;
+  peerRingBytes?: number;
+}
+
+export interface PlayResult { status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
+export interface DtmfEvent { type: "dtmf"; session: string; digit: string; durationMs: number }
+export interface TimeoutEvent { type: "rtpTimeout"; session: string; seconds: number }
+/** Every event a session can produce, as the caller sees it. */
+export type SessionEvent =
+  | DtmfEvent
+  | TimeoutEvent
+  | { type: "playbackFinished"; session: string; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
+  | { type: "tonesFinished"; session: string }
+  | { type: "recordingFinished"; session: string; path: string; durationMs: number; error?: string }
+  | { type: "audioSocketFinished"; session: string; status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }
+  | { type: "audioSocketDtmf"; session: string; digit: string };
+
+export class MediaError extends Error { override readonly name = "MediaError"; }
+
+interface SessionEntry {
+  worker: number;
+  dtmf: ((e: DtmfEvent) => void)[];
+  timeout: ((e: TimeoutEvent) => void)[];
+  play?: { playId: number; resolve: (r: PlayResult) => void };
+  audiosocket?: (r: { status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }) => void;
+  bridgedWith?: string;
+  mix?: string;
+}
+
+interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void }
+
+export class MediaService {
+  private readonly cmd: MessageRing<Command>[];
+  private readonly evt: MessageRing<MediaEvent>[];
+  private readonly pending = new Map<number, Pending>();
+  private readonly sessions = new Map<string, SessionEntry>();
+  private readonly load: number[];
+  private readonly mixHosts = new Map<string, { worker: number; members: Set<string> }>();
+  private readonly listeners: ((e: SessionEvent) => void)[] = [];
+  private nextReq = 1;
+  private nextSession = 1;
+  private nextPlay = 1;
+  private stopped = false;
+  readonly workerCount: number;
+  /** Warnings from workers (missing files, socket errors); replace to route them to a logger. */
+  onWarning: (msg: string) => void = () => undefined;
+
+  private constructor(private readonly workers: Worker[], cmd: MessageRing<Command>[], evt: MessageRing<MediaEvent>[]) {
+    this.cmd = cmd; this.evt = evt; this.workerCount = workers.length;
+    this.load = workers.map(() => 0);
+  }
+
+  static async start(options: MediaServiceOptions = {}): Promise<MediaService> {
+    const n = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
+    const rtpStart = options.rtpStart ?? 10000, rtpEnd = options.rtpEnd ?? 20000;
+    if (!(rtpStart > 0 && rtpEnd <= 65535 && rtpEnd - rtpStart >= 2 * n + 1)) throw new MediaError(`bad RTP port range ${rtpStart}-${rtpEnd}`);
+    const ringBytes = options.ringBytes ?? 4 << 20, peerBytes = options.peerRingBytes ?? 8 << 20;
+    const cmd = Array.from({ length: n }, () => new MessageRing<Command>(ringBytes));
+    const evt = Array.from({ length: n }, () => new MessageRing<MediaEvent>(ringBytes));
+    // peer[i][j]: frames from worker i to worker j.
+    const peer = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? null : new MessageRing<PeerFrame>(peerBytes))));
+    const entry = fileURLToPath(new URL("./worker.js", import.meta.url));
+    const workers = cmd.map((c, i) => {
+      const init: WorkerInit = {
+        index: i, cmd: c.sab, evt: evt[i].sab, workers: n, rtpStart, rtpEnd,
+        peerIn: peer.map((row) => row[i]?.sab ?? null),
+        peerOut: peer[i].map((r) => r?.sab ?? null),
+        bindAddress: options.bindAddress ?? "127.0.0.1",
+        soundsDir: options.soundsDir ?? "/usr/share/asterisk/sounds",
+      };
+      // The SABs travel once, in workerData; after that only the rings carry messages.
+      return new Worker(entry, { workerData: init });
+    });
+    const svc = new MediaService(workers, cmd, evt);
+    const ready = evt.map((ring, i) => new Promise<void>((resolve, reject) => {
+      workers[i].once("error", reject);
+      void ring.consume((e) => { if (e.t === "ready") resolve(); else svc.handleEvent(e); });
+    }));
+    for (const w of workers) w.on("error", (e) => svc.onWarning(`media worker failed: ${e.message}`));
+    await Promise.all(ready);
+    return svc;
+  }
+
+  private call(worker: number, c: CommandBody): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new MediaError("media service stopped"));
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      if (!this.cmd[worker].send({ ...c, req } as Command)) return reject(new MediaError("media command ring full"));
+      this.pending.set(req, { resolve, reject });
+    });
+  }
+
+  private entry(id: string): SessionEntry {
+    const e = this.sessions.get(id);
+    if (!e) throw new MediaError(`no media session ${id}`);
+    return e;
+  }
+
+  private emitAll(e: SessionEvent): void { for (const l of this.listeners) l(e); }
+
+  private handleEvent(e: MediaEvent): void {
+    switch (e.t) {
+      case "reply": {
+        const p = this.pending.get(e.req);
+        if (!p) return;
+        this.pending.delete(e.req);
+        if (e.ok) p.resolve(e.value); else p.reject(new MediaError(e.error));
+        return;
+      }
+      case "dtmf": {
+        const ev: DtmfEvent = { type: "dtmf", session: e.id, digit: e.digit, durationMs: e.durationMs };
+        for (const h of this.sessions.get(e.id)?.dtmf ?? []) h(ev);
+        this.emitAll(ev);
+        return;
+      }
+      case "timeout": {
+        const ev: TimeoutEvent = { type: "rtpTimeout", session: e.id, seconds: e.seconds };
+        for (const h of this.sessions.get(e.id)?.timeout ?? []) h(ev);
+        this.emitAll(ev);
+        return;
+      }
+      case "playDone": {
+        const s = this.sessions.get(e.id);
+        const r: PlayResult = { status: e.status };
+        if (e.interruptedBy) r.interruptedBy = e.interruptedBy;
+        if (e.stopped) r.stopped = true;
+        if (e.error) r.error = e.error;
+        if (s?.play && s.play.playId === e.playId) { const p = s.play; s.play = undefined; p.resolve(r); }
+        this.emitAll({ type: "playbackFinished", session: e.id, ...r });
+        return;
+      }
+      case "tonesDone": this.emitAll({ type: "tonesFinished", session: e.id }); return;
+      case "recordDone": this.emitAll({ type: "recordingFinished", session: e.id, path: e.path, durationMs: e.durationMs, ...(e.error ? { error: e.error } : {}) }); return;
+      case "asDone": {
+        const s = this.sessions.get(e.id);
+        const r = { status: e.status, ...(e.error ? { error: e.error } : {}) };
+        if (s?.audiosocket) { const f = s.audiosocket; s.audiosocket = undefined; f(r); }
+        this.emitAll({ type: "audioSocketFinished", session: e.id, ...r });
+        return;
+      }
+      case "asDtmf": this.emitAll({ type: "audioSocketDtmf", session: e.id, digit: e.digit }); return;
+      case "log": this.onWarning(e.msg); return;
+      case "ready": return;
+    }
+  }
+
+  /** Every session event, for callers that log them all as actor inputs. */
+  onEvent(listener: (e: SessionEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => { const i = this.listeners.indexOf(listener); if (i >= 0) this.listeners.splice(i, 1); };
+  }
+
+  /** A session with a local RTP port; codecs are the endpoint's allow= order (ulaw, alaw, slin). */
+  async createSession(opts: { codecs: string[]; rtpTimeout?: number; symmetric?: boolean }): Promise<{ id: string; localPort: number; localAddress: string }> {
+    const codecs = opts.codecs.filter((c) => c !== "telephone-event" && c !== "dtmf");
+    const bad = codecs.filter((c) => !isCodec(c));
+    if (!codecs.length || bad.length) throw new MediaError(`unsupported codec(s): ${bad.join(",") || "(none given)"}`);
+    let worker = 0;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[worker]) worker = i;
+    const id = `media-${this.nextSession++}`;
+    this.load[worker]++;
+    try {
+      const r = (await this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric })) as { port: number; address: string };
+      this.sessions.set(id, { worker, dtmf: [], timeout: [] });
+      return { id, localPort: r.port, localAddress: r.address };
+    } catch (e) {
+      this.load[worker]--;
+      throw e;
+    }
+  }
+
+  /** Where to send, in which codec: a RemoteMedia from sip/sdp fits. */
+  async setRemote(id: string, remote: RemoteInfo): Promise<void> {
+    const e = this.entry(id);
+    await this.call(e.worker, { t: "remote", id, remote: {
+      address: remote.address, port: remote.port, rtcpPort: remote.rtcpPort, codec: remote.codec, payloadType: remote.payloadType,
+      payloadTypes: remote.payloadTypes, telephoneEvent: remote.telephoneEvent, direction: remote.direction,
+    } });
+  }
+
+  /**
+   * Play prompts in order (`&`-joined names allowed). Resolves when they end, when a digit
+   * of `stopOnDtmf` interrupts (Background), or when stopped; FAILED when a file is missing
+   * or unreadable (nothing is played then).
+   */
+  async play(id: string, files: string[], opts: { stopOnDtmf?: string; language?: string } = {}): Promise<PlayResult> {
+    return this.startPlayer(id, { files, stopOnDtmf: opts.stopOnDtmf, language: opts.language });
+  }
+
+  /** Music on hold, files mode: the directory's sound files in name order, looped until stopped. */
+  async startMoh(id: string, directory: string): Promise<PlayResult> {
+    return this.startPlayer(id, { files: [], dir: directory, loop: true });
+  }
+
+  private async startPlayer(id: string, p: { files: string[]; stopOnDtmf?: string; language?: string; dir?: string; loop?: boolean }): Promise<PlayResult> {
+    const e = this.entry(id);
+    const playId = this.nextPlay++;
+    const done = new Promise<PlayResult>((resolve) => {
+      const prev = e.play;
+      e.play = { playId, resolve };
+      // A new prompt replaces the old one; the old caller learns it was stopped.
+      prev?.resolve({ status: "SUCCESS", stopped: true });
+    });
+    try {
+      await this.call(e.worker, { t: "play", id, playId, files: p.files, stopOnDtmf: p.stopOnDtmf, language: p.language, dir: p.dir, loop: p.loop });
+    } catch (err) {
+      if (e.play?.playId === playId) e.play = undefined;
+      return { status: "FAILED", error: (err as Error).message };
+    }
+    return done;
+  }
+
+  async stopPlayback(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "stopPlay", id }); }
+  async stopMoh(id: string): Promise<void> { return this.stopPlayback(id); }
+
+  /** indications.conf tone list ("480+620/500,0/500"); plays until stopTones or its "!" elements end. */
+  async tones(id: string, toneList: string): Promise<void> { await this.call(this.entry(id).worker, { t: "tones", id, list: toneList }); }
+  async stopTones(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "stopTones", id }); }
+
+  /** Two-party bridge: each leg's packets go out of the other (transcoded only when codecs differ). */
+  async bridge(idA: string, idB: string): Promise<void> {
+    const a = this.entry(idA), b = this.entry(idB);
+    if (idA === idB) throw new MediaError("cannot bridge a session with itself");
+    await Promise.all([this.unbridge(idA), this.unbridge(idB)]);
+    a.bridgedWith = idB; b.bridgedWith = idA;
+    await Promise.all([
+      this.call(a.worker, { t: "bridge", id: idA, peer: idB, peerWorker: b.worker }),
+      this.call(b.worker, { t: "bridge", id: idB, peer: idA, peerWorker: a.worker }),
+    ]);
+  }
+
+  /** Multi-party bridge: everyone hears the sum of the others, mixed in linear PCM on one worker. */
+  async joinMix(mixId: string, id: string): Promise<void> {
+    const e = this.entry(id);
+    await this.unbridge(id);
+    let host = this.mixHosts.get(mixId);
+    if (!host) { host = { worker: e.worker, members: new Set() }; this.mixHosts.set(mixId, host); }
+    host.members.add(id);
+    e.mix = mixId;
+    await this.call(host.worker, { t: "mixAdd", mix: mixId, id, worker: e.worker });
+    await this.call(e.worker, { t: "mixJoin", id, mix: mixId, host: host.worker });
+  }
+
+  /** Leave whatever bridge or mix the session is in. */
+  async unbridge(id: string): Promise<void> {
+    const e = this.entry(id);
+    const jobs: Promise<unknown>[] = [this.call(e.worker, { t: "unbridge", id })];
+    if (e.bridgedWith) {
+      const other = this.sessions.get(e.bridgedWith);
+      if (other && other.bridgedWith === id) { other.bridgedWith = undefined; jobs.push(this.call(other.worker, { t: "unbridge", id: e.bridgedWith })); }
+      e.bridgedWith = undefined;
+    }
+    if (e.mix) {
+      const host = this.mixHosts.get(e.mix);
+      if (host) {
+        host.members.delete(id);
+        jobs.push(this.call(host.worker, { t: "mixRemove", mix: e.mix, id }));
+        if (!host.members.size) this.mixHosts.delete(e.mix);
+      }
+      e.mix = undefined;
+    }
+    await Promise.all(jobs);
+  }
+
+  /** MixMonitor: both directions mixed into `path` (WAV); `rxPath`/`txPath` add one file per direction. */
+  async record(id: string, path: string, opts: { rxPath?: string; txPath?: string } = {}): Promise<void> {
+    await this.call(this.entry(id).worker, { t: "record", id, path, rxPath: opts.rxPath, txPath: opts.txPath });
+  }
+  async stopRecord(id: string): Promise<{ path: string; durationMs: number; error?: string }> {
+    return (await this.call(this.entry(id).worker, { t: "stopRecord", id })) as { path: string; durationMs: number; error?: string };
+  }
+
+  /** Send DTMF as RFC 4733 events (when negotiated). */
+  async sendDtmf(id: string, digits: string, durationMs = 100): Promise<void> {
+    await this.call(this.entry(id).worker, { t: "sendDtmf", id, digits, durationMs });
+  }
+
+  /** AudioSocket(uuid, host:port): stream the caller to a TCP service and play what it returns. */
+  async audioSocket(id: string, uuid: string, hostPort: string): Promise<{ status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }> {
+    const e = this.entry(id);
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
+    if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
+    const done = new Promise<{ status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }>((resolve) => { e.audiosocket = resolve; });
+    try {
+      await this.call(e.worker, { t: "audiosocket", id, uuid, host: m[1], port: Number(m[2]) });
+    } catch (err) {
+      e.audiosocket = undefined;
+      return { status: "ERROR", error: (err as Error).message };
+    }
+    return done;
+  }
+  async stopAudioSocket(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "stopAudiosocket", id }); }
+
+  onDtmf(id: string, handler: (e: DtmfEvent) => void): void { this.entry(id).dtmf.push(handler); }
+  onTimeout(id: string, handler: (e: TimeoutEvent) => void): void { this.entry(id).timeout.push(handler); }
+
+  /** Per-session RTP statistics, or per-worker totals (clock lateness, packets, CPU) without an id. */
+  async stats(id?: string, reset = false): Promise<unknown> {
+    if (id) return this.call(this.entry(id).worker, { t: "stats", id });
+    return Promise.all(this.workers.map((_, i) => this.call(i, { t: "stats", reset })));
+  }
+
+  /** Which worker a session lives on (tests and benches). */
+  workerOf(id: string): number { return this.entry(id).worker; }
+
+  async destroySession(id: string): Promise<void> {
+    const e = this.sessions.get(id);
+    if (!e) return;
+    await this.unbridge(id).catch(() => undefined);
+    this.sessions.delete(id);
+    this.load[e.worker]--;
+    e.play?.resolve({ status: "SUCCESS", stopped: true });
+    await this.call(e.worker, { t: "destroy", id });
+    e.audiosocket?.({ status: "STOPPED" });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    for (const id of [...this.sessions.keys()]) await this.destroySession(id).catch(() => undefined);
+    this.stopped = true;
+    for (const p of this.pending.values()) p.reject(new MediaError("media service stopped"));
+    this.pending.clear();
+    for (const r of this.evt) r.close();
+    for (const r of this.cmd) r.close();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

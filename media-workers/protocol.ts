@@ -1,0 +1,70 @@
+/**
+ * What crosses the rings: commands main → worker, events worker → main, and frames
+ * worker → worker. Plain objects, msgpackr-encoded by MessageRing.
+ */
+import type { Codec } from "./g711.js";
+
+/** The parts of sip/sdp RemoteMedia the worker uses. */
+export interface RemoteInfo {
+  address: string; port: number; rtcpPort?: number;
+  codec: string; payloadType: number;
+  payloadTypes?: Record<number, string>;
+  telephoneEvent?: number;
+  direction?: "sendrecv" | "sendonly" | "recvonly" | "inactive";
+}
+
+export type CommandBody =
+  | { t: "create"; id: string; codecs: Codec[]; rtpTimeout?: number; symmetric?: boolean }
+  | { t: "remote"; id: string; remote: RemoteInfo }
+  | { t: "play"; id: string; playId: number; files: string[]; stopOnDtmf?: string; loop?: boolean; language?: string; dir?: string }
+  | { t: "stopPlay"; id: string }
+  | { t: "tones"; id: string; list: string }
+  | { t: "stopTones"; id: string }
+  | { t: "bridge"; id: string; peer: string; peerWorker: number }
+  | { t: "mixJoin"; id: string; mix: string; host: number }
+  | { t: "mixAdd"; mix: string; id: string; worker: number }
+  | { t: "mixRemove"; mix: string; id: string }
+  | { t: "unbridge"; id: string }
+  | { t: "record"; id: string; path: string; rxPath?: string; txPath?: string }
+  | { t: "stopRecord"; id: string }
+  | { t: "sendDtmf"; id: string; digits: string; durationMs: number }
+  | { t: "audiosocket"; id: string; uuid: string; host: string; port: number }
+  | { t: "stopAudiosocket"; id: string }
+  | { t: "stats"; id?: string; reset?: boolean }
+  | { t: "destroy"; id: string };
+export type Command = CommandBody & { req: number };
+
+export type MediaEvent =
+  | { t: "ready"; worker: number }
+  | { t: "reply"; req: number; ok: true; value?: unknown }
+  | { t: "reply"; req: number; ok: false; error: string }
+  | { t: "dtmf"; id: string; digit: string; durationMs: number }
+  | { t: "timeout"; id: string; seconds: number }
+  | { t: "playDone"; id: string; playId: number; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
+  | { t: "tonesDone"; id: string }
+  | { t: "recordDone"; id: string; path: string; durationMs: number; error?: string }
+  | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }
+  | { t: "asDtmf"; id: string; digit: string }
+  | { t: "log"; level: "warn" | "error"; msg: string };
+
+export type PeerFrame =
+  /** A raw RTP packet received on `from`'s leg, to be relayed out of `to` (bridge). */
+  | { t: "pkt"; to: string; c: Codec | "event"; p: Uint8Array }
+  /** A participant's decoded audio (slin LE) for the mix hosted on the receiving worker. */
+  | { t: "mixIn"; mix: string; from: string; pcm: Uint8Array }
+  /** Mixed audio for participant `to`, to be encoded and sent. */
+  | { t: "mixOut"; to: string; pcm: Uint8Array };
+
+export interface WorkerInit {
+  index: number;
+  cmd: SharedArrayBuffer;
+  evt: SharedArrayBuffer;
+  /** peerIn[i]: frames from worker i (undefined for self); peerOut likewise. */
+  peerIn: (SharedArrayBuffer | null)[];
+  peerOut: (SharedArrayBuffer | null)[];
+  workers: number;
+  rtpStart: number;
+  rtpEnd: number;
+  bindAddress: string;
+  soundsDir: string;
+}

@@ -1,0 +1,710 @@
+/**
+ * A media worker: owns the RTP/RTCP sockets of its sessions and runs their audio on
+ * one 20 ms clock. Everything it learns that matters to a call (DTMF, timeouts, the end
+ * of a prompt) goes back to the main thread as an event; the main thread turns those
+ * into logged actor inputs. Media itself is not replayed, so SSRCs and sequence
+ * numbers may be random here.
+ */
+import { workerData } from "node:worker_threads";
+import { createSocket, type Socket, type RemoteInfo as UdpInfo } from "node:dgram";
+import { connect, type Socket as TcpSocket } from "node:net";
+import { open, readFile, readdir, type FileHandle } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { randomInt } from "node:crypto";
+import { MessageRing } from "./ring.js";
+import { MediaClock } from "./clock.js";
+import { decode, encodeInto, frameBytes, isCodec, type Codec } from "./g711.js";
+import {
+  DTMF_EVENTS, RTP_HEADER, ReceiverStats, buildReceiverReport, buildSenderReport, digitToEvent, ntpFromUnixMs,
+  parseRtcp, parseRtp, parseTelephoneEvent, telephoneEventPayload, writeRtpHeader, type RtpHeader, type ReportBlock,
+} from "./rtp.js";
+import { parseWav, wavHeader } from "./wav.js";
+import { ToneGenerator, parseToneList } from "./tones.js";
+import { AS_AUDIO, AS_DTMF, AS_ERROR, AS_HANGUP, AS_UUID, AsParser, asFrame, uuidBytes } from "./audiosocket.js";
+import type { Command, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
+
+const init = workerData as WorkerInit;
+const cmdRing = new MessageRing<Command>(init.cmd);
+const evtRing = new MessageRing<MediaEvent>(init.evt);
+const peerOut = init.peerOut.map((s) => (s ? new MessageRing<PeerFrame>(s) : null));
+const peerIn = init.peerIn.map((s) => (s ? new MessageRing<PeerFrame>(s) : null));
+
+const FRAME = 160;
+const RTCP_INTERVAL_MS = 5000;
+
+let ringFullEvents = 0;
+function emit(e: MediaEvent): void {
+  if (!evtRing.send(e)) ringFullEvents++;
+}
+function warn(msg: string): void { emit({ t: "log", level: "warn", msg }); }
+
+// ---------- sound files ----------
+
+const fileCache = new Map<string, Promise<Int16Array>>();
+const FILE_CACHE_MAX = 512;
+
+async function loadRaw(path: string): Promise<Int16Array> {
+  const buf = await readFile(path);
+  if (path.endsWith(".wav") || path.endsWith(".WAV")) return parseWav(buf);
+  if (path.endsWith(".sln") || path.endsWith(".raw")) {
+    const out = new Int16Array(buf.length >> 1);
+    for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(2 * i);
+    return out;
+  }
+  if (path.endsWith(".ulaw") || path.endsWith(".pcm")) return decode("ulaw", buf);
+  if (path.endsWith(".alaw")) return decode("alaw", buf);
+  throw new Error(`unsupported sound format: ${path}`);
+}
+
+/** Asterisk-style lookup: a name without extension is tried in each format we read. */
+async function loadSound(name: string, language: string): Promise<Int16Array> {
+  const bases = isAbsolute(name) ? [name] : [join(init.soundsDir, language, name), join(init.soundsDir, name)];
+  const exts = /\.(wav|sln|raw|ulaw|alaw|pcm)$/i.test(name) ? [""] : [".wav", ".sln", ".ulaw", ".alaw"];
+  let lastErr: unknown;
+  for (const base of bases) {
+    for (const ext of exts) {
+      const path = base + ext;
+      let p = fileCache.get(path);
+      if (!p) {
+        if (fileCache.size >= FILE_CACHE_MAX) fileCache.clear();
+        p = loadRaw(path);
+        fileCache.set(path, p);
+        p.catch(() => fileCache.delete(path));
+      }
+      try { return await p; } catch (e) {
+        lastErr = e;
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+    }
+  }
+  throw new Error(`sound file not found: ${name}${lastErr ? "" : ""}`);
+}
+
+// ---------- sources: what a session sends on each tick when not relaying ----------
+
+interface Source { kind: "play" | "tones" | "audiosocket"; next(out: Int16Array): boolean; }
+
+class Player implements Source {
+  readonly kind = "play";
+  private i = 0;
+  private pos = 0;
+  constructor(readonly playId: number, private readonly clips: Int16Array[], readonly stopOnDtmf: string, private readonly loop: boolean) {}
+  next(out: Int16Array): boolean {
+    let w = 0;
+    while (w < out.length) {
+      if (this.i >= this.clips.length) {
+        if (!this.loop || this.clips.every((c) => c.length === 0)) break;
+        this.i = 0;
+      }
+      const clip = this.clips[this.i];
+      const n = Math.min(out.length - w, clip.length - this.pos);
+      out.set(clip.subarray(this.pos, this.pos + n), w);
+      w += n; this.pos += n;
+      if (this.pos >= clip.length) { this.i++; this.pos = 0; }
+    }
+    if (w === 0) return false;
+    out.fill(0, w);
+    return true;
+  }
+}
+
+class Tones implements Source {
+  readonly kind = "tones";
+  constructor(private readonly gen: ToneGenerator) {}
+  next(out: Int16Array): boolean { return this.gen.fill(out); }
+}
+
+// ---------- recording ----------
+
+/** Appends 16-bit frames to a WAV file off the clock: writes are chained, batched per second. */
+class WavWriter {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private chain: Promise<FileHandle | undefined>;
+  error: string | undefined;
+  constructor(readonly path: string) {
+    this.chain = open(path, "w").then(async (fh) => { await fh.write(wavHeader(0), 0, 44, 0); return fh; })
+      .catch((e: Error) => { this.error = e.message; return undefined; });
+  }
+  add(frame: Int16Array): void {
+    const b = Buffer.allocUnsafe(frame.length * 2);
+    for (let i = 0; i < frame.length; i++) b.writeInt16LE(frame[i], 2 * i);
+    this.chunks.push(b);
+    if (this.chunks.length >= 50) this.flush();
+  }
+  private flush(): void {
+    if (!this.chunks.length) return;
+    const data = Buffer.concat(this.chunks), at = 44 + this.bytes;
+    this.chunks = []; this.bytes += data.length;
+    this.chain = this.chain.then(async (fh) => {
+      if (fh) await fh.write(data, 0, data.length, at).catch((e: Error) => { this.error ??= e.message; });
+      return fh;
+    });
+  }
+  async close(): Promise<number> {
+    this.flush();
+    const fh = await this.chain;
+    if (fh) {
+      await fh.write(wavHeader(this.bytes), 0, 44, 0).catch((e: Error) => { this.error ??= e.message; });
+      await fh.close().catch(() => undefined);
+    }
+    return this.bytes;
+  }
+}
+
+/** MixMonitor: both directions mixed (and optionally each alone), one frame per tick. */
+class Recorder {
+  private rxQ: Int16Array[] = [];
+  private txQ: Int16Array[] = [];
+  private readonly mixed = new Int16Array(FRAME);
+  constructor(readonly main: WavWriter, readonly rxW?: WavWriter, readonly txW?: WavWriter) {}
+  rx(pcm: Int16Array): void { this.rxQ.push(pcm.slice(0, FRAME)); if (this.rxQ.length > 10) this.rxQ.shift(); }
+  tx(pcm: Int16Array): void { this.txQ.push(pcm.slice(0, FRAME)); if (this.txQ.length > 10) this.txQ.shift(); }
+  tick(): void {
+    const a = this.rxQ.shift(), b = this.txQ.shift();
+    for (let i = 0; i < FRAME; i++) {
+      const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
+      this.mixed[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    }
+    this.main.add(this.mixed);
+    this.rxW?.add(a ?? new Int16Array(FRAME));
+    this.txW?.add(b ?? new Int16Array(FRAME));
+  }
+}
+
+// ---------- AudioSocket client ----------
+
+class AudioSocketLink implements Source {
+  readonly kind = "audiosocket";
+  private readonly parser = new AsParser();
+  private playout: Int16Array[] = [];
+  private partial: number[] = [];
+  private finished = false;
+  private readonly sock: TcpSocket;
+  constructor(private readonly session: Session, uuid: string, host: string, port: number) {
+    const id = uuidBytes(uuid);
+    this.sock = connect({ host, port });
+    this.sock.setNoDelay(true);
+    this.sock.on("connect", () => this.sock.write(asFrame(AS_UUID, id)));
+    this.sock.on("data", (chunk: Buffer) => {
+      let frames;
+      try { frames = this.parser.push(chunk); } catch (e) { return this.finish("ERROR", (e as Error).message); }
+      for (const f of frames) {
+        if (f.type === AS_AUDIO) this.audio(f.payload);
+        else if (f.type === AS_DTMF && f.payload.length >= 1) {
+          const digit = String.fromCharCode(f.payload[0]);
+          emit({ t: "asDtmf", id: session.id, digit });
+          session.queueDtmf(digit, 100);
+        } else if (f.type === AS_HANGUP) return this.finish("HANGUP");
+        else if (f.type === AS_ERROR) return this.finish("ERROR", `peer error ${f.payload.toString("hex")}`);
+      }
+    });
+    this.sock.on("error", (e) => this.finish("ERROR", e.message));
+    this.sock.on("close", () => this.finish("HANGUP"));
+  }
+  private audio(p: Buffer): void {
+    for (let i = 0; i + 1 < p.length; i += 2) {
+      this.partial.push(p.readInt16LE(i));
+      if (this.partial.length === FRAME) { this.playout.push(Int16Array.from(this.partial)); this.partial = []; }
+    }
+    if (this.playout.length > 50) this.playout.splice(0, this.playout.length - 50); // bound latency at 1 s
+  }
+  /** Caller's audio (20 ms of slin) to the service. */
+  send(pcm: Int16Array): void {
+    if (this.finished || this.sock.connecting) return;
+    const b = Buffer.allocUnsafe(pcm.length * 2);
+    for (let i = 0; i < pcm.length; i++) b.writeInt16LE(pcm[i], 2 * i);
+    this.sock.write(asFrame(AS_AUDIO, b));
+  }
+  sendDtmf(digit: string): void { if (!this.finished && !this.sock.connecting) this.sock.write(asFrame(AS_DTMF, Buffer.from(digit, "latin1"))); }
+  next(out: Int16Array): boolean {
+    const f = this.playout.shift();
+    if (f) out.set(f); else out.fill(0);
+    return true; // silence while the service is quiet: the call stays up
+  }
+  finish(status: "HANGUP" | "ERROR" | "STOPPED", error?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (status === "STOPPED" && !this.sock.destroyed) this.sock.end(asFrame(AS_HANGUP));
+    else this.sock.destroy();
+    if (this.session.source === this) this.session.source = undefined;
+    if (this.session.audiosocket === this) this.session.audiosocket = undefined;
+    emit({ t: "asDone", id: this.session.id, status, ...(error ? { error } : {}) });
+  }
+}
+
+// ---------- sessions ----------
+
+const sessions = new Map<string, Session>();
+const usedPorts = new Set<number>();
+let portCursor = 0;
+
+class Session {
+  readonly rx = new ReceiverStats();
+  readonly ssrc = randomInt(1, 0xffffffff);
+  private seq = randomInt(0, 0xffff);
+  private ts = randomInt(0, 0x7fffffff);
+  sendCodec: Codec;
+  sendPt: number;
+  ptMap = new Map<number, Codec>();
+  tePt: number | undefined;
+  remote: { address: string; port: number; rtcpPort: number } | undefined;
+  direction: RemoteInfo["direction"] = "sendrecv";
+  source: Source | undefined;
+  bridge: { peer: string; worker: number } | undefined;
+  mix: { mix: string; host: number } | undefined;
+  recorder: Recorder | undefined;
+  audiosocket: AudioSocketLink | undefined;
+  packetsSent = 0;
+  octetsSent = 0;
+  dropped = 0;
+  lastRxAt = performance.now();
+  timedOut = false;
+  private lastRtcp: number;
+  private rxEvent: { ts: number; reported: boolean } | undefined;
+  private dtmfTx: { event: number; samples: number; sent: number; ts: number; ends: number }[] = [];
+  private fwdMap: { ssrc: number; offset: number } | undefined;
+  remoteReport: ReportBlock | undefined;
+  private readonly pcm = new Int16Array(FRAME);
+  private readonly out = Buffer.alloc(RTP_HEADER + FRAME * 2);
+  private silentTicks = 0;
+
+  constructor(readonly id: string, readonly codecs: Codec[], readonly rtp: Socket, readonly rtcp: Socket, readonly port: number,
+    readonly rtpTimeoutMs: number, readonly symmetric: boolean) {
+    this.sendCodec = codecs[0];
+    this.sendPt = staticPt(this.sendCodec);
+    for (const c of codecs) this.ptMap.set(staticPt(c), c);
+    this.lastRtcp = performance.now() - randomInt(0, RTCP_INTERVAL_MS); // spread RTCP across sessions
+    rtp.on("message", (m, r) => this.onRtp(m, r));
+    rtcp.on("message", (m) => this.onRtcp(m));
+    rtp.on("error", (e) => warn(`rtp socket ${id}: ${e.message}`));
+    rtcp.on("error", () => undefined);
+  }
+
+  setRemote(r: RemoteInfo): void {
+    if (!isCodec(r.codec)) throw new Error(`codec "${r.codec}" not supported by media workers`);
+    this.sendCodec = r.codec;
+    this.sendPt = r.payloadType;
+    this.ptMap = new Map();
+    for (const [pt, name] of Object.entries(r.payloadTypes ?? { [r.payloadType]: r.codec })) if (isCodec(name)) this.ptMap.set(Number(pt), name);
+    this.ptMap.set(r.payloadType, r.codec);
+    this.tePt = r.telephoneEvent;
+    this.remote = { address: r.address, port: r.port, rtcpPort: r.rtcpPort ?? r.port + 1 };
+    this.direction = r.direction ?? "sendrecv";
+    this.lastRxAt = performance.now();
+    this.timedOut = false;
+  }
+
+  private canSend(): boolean { return !!this.remote && this.remote.port !== 0 && this.direction !== "sendonly" && this.direction !== "inactive"; }
+
+  private sendPacket(b: Uint8Array, len: number): void {
+    if (!this.remote) return;
+    this.packetsSent++; this.octetsSent += len - RTP_HEADER;
+    this.rtp.send(b, 0, len, this.remote.port, this.remote.address);
+  }
+
+  /** One frame of linear audio out, encoded in the negotiated codec. */
+  sendPcm(pcm: Int16Array, marker = false): void {
+    this.recorder?.tx(pcm);
+    if (!this.canSend() || this.dtmfTx.length) return;
+    const n = encodeInto(this.sendCodec, pcm, this.out, RTP_HEADER);
+    this.seq = (this.seq + 1) & 0xffff;
+    writeRtpHeader(this.out, this.sendPt, marker, this.seq, this.ts, this.ssrc);
+    this.ts = (this.ts + pcm.length) >>> 0;
+    this.sendPacket(this.out, RTP_HEADER + n);
+  }
+
+  /** Relay a packet received on the other leg of a two-party bridge. */
+  relay(codec: Codec | "event", pkt: Uint8Array): void {
+    const h = parseRtp(pkt);
+    if (!h || !this.canSend() || this.source) return;
+    if (!this.fwdMap || this.fwdMap.ssrc !== h.ssrc) this.fwdMap = { ssrc: h.ssrc, offset: (this.ts - h.timestamp) | 0 };
+    const ts = (h.timestamp + this.fwdMap.offset) >>> 0;
+    this.seq = (this.seq + 1) & 0xffff;
+    if (codec === "event") {
+      if (this.tePt === undefined) { this.seq = (this.seq - 1) & 0xffff; return; }
+      const b = Buffer.from(pkt.subarray(h.payloadOffset, h.payloadEnd));
+      const out = Buffer.allocUnsafe(RTP_HEADER + b.length);
+      writeRtpHeader(out, this.tePt, h.marker, this.seq, ts, this.ssrc);
+      out.set(b, RTP_HEADER);
+      this.sendPacket(out, out.length);
+      return;
+    }
+    const payload = pkt.subarray(h.payloadOffset, h.payloadEnd);
+    const samples = codec === "slin" ? payload.length >> 1 : payload.length;
+    if (codec === this.sendCodec && !this.recorder) {
+      // Same codec both sides: restamp the header and send the payload as it came.
+      const out = Buffer.allocUnsafe(RTP_HEADER + payload.length);
+      writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
+      out.set(payload, RTP_HEADER);
+      this.sendPacket(out, out.length);
+    } else {
+      const pcm = decode(codec, payload);
+      this.recorder?.tx(pcm);
+      const out = Buffer.allocUnsafe(RTP_HEADER + frameBytes(this.sendCodec, pcm.length));
+      writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
+      encodeInto(this.sendCodec, pcm, out, RTP_HEADER);
+      this.sendPacket(out, out.length);
+    }
+    this.ts = (ts + samples) >>> 0;
+  }
+
+  private onRtp(msg: Buffer, from: UdpInfo): void {
+    const h = parseRtp(msg);
+    if (!h) { this.dropped++; return; }
+    if (this.remote && (from.address !== this.remote.address || from.port !== this.remote.port)) {
+      // Strict RTP: a stranger's packets are dropped unless we follow the peer (rtp_symmetric, NAT).
+      if (!this.symmetric) { this.dropped++; return; }
+      this.remote = { address: from.address, port: from.port, rtcpPort: from.port + 1 };
+    } else if (!this.remote && this.symmetric) {
+      this.remote = { address: from.address, port: from.port, rtcpPort: from.port + 1 };
+    }
+    const now = performance.now();
+    if (!this.rx.update(h.sequence, h.timestamp, h.ssrc, now)) { this.dropped++; return; }
+    this.lastRxAt = now;
+    this.timedOut = false;
+    if (h.payloadType === this.tePt && this.tePt !== undefined) {
+      this.onTelephoneEvent(h, msg);
+      this.forward("event", msg, undefined);
+      return;
+    }
+    const codec = this.ptMap.get(h.payloadType);
+    if (!codec) { this.dropped++; return; } // comfort noise, unknown PTs
+    const needPcm = this.recorder || this.audiosocket || this.mix;
+    const pcm = needPcm ? decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd)) : undefined;
+    if (pcm) {
+      this.recorder?.rx(pcm);
+      this.audiosocket?.send(pcm);
+      if (this.mix) {
+        if (this.mix.host === init.index) mixes.get(this.mix.mix)?.input(this.id, pcm);
+        else peerOut[this.mix.host]?.send({ t: "mixIn", mix: this.mix.mix, from: this.id, pcm: pcmBytes(pcm) });
+      }
+    }
+    this.forward(codec, msg, h);
+  }
+
+  private forward(codec: Codec | "event", msg: Buffer, _h: RtpHeader | undefined): void {
+    const b = this.bridge;
+    if (!b) return;
+    if (b.worker === init.index) sessions.get(b.peer)?.relay(codec, msg);
+    else peerOut[b.worker]?.send({ t: "pkt", to: b.peer, c: codec, p: msg });
+  }
+
+  private onTelephoneEvent(h: RtpHeader, msg: Buffer): void {
+    const ev = parseTelephoneEvent(msg.subarray(h.payloadOffset, h.payloadEnd));
+    if (!ev || ev.event >= DTMF_EVENTS.length) return;
+    if (!this.rxEvent || this.rxEvent.ts !== h.timestamp) this.rxEvent = { ts: h.timestamp, reported: false };
+    // End packets come three times (RFC 4733 §2.5.1.4): report the first only.
+    if (ev.end && !this.rxEvent.reported) {
+      this.rxEvent.reported = true;
+      this.digit(DTMF_EVENTS[ev.event], Math.round(ev.duration / 8));
+    }
+  }
+
+  digit(d: string, durationMs: number): void {
+    emit({ t: "dtmf", id: this.id, digit: d, durationMs });
+    this.audiosocket?.sendDtmf(d);
+    const src = this.source;
+    if (src instanceof Player && src.stopOnDtmf.includes(d)) {
+      this.source = undefined;
+      emit({ t: "playDone", id: this.id, playId: src.playId, status: "SUCCESS", interruptedBy: d });
+    }
+  }
+
+  queueDtmf(digits: string, durationMs: number): void {
+    for (const d of digits) {
+      const ev = digitToEvent(d);
+      if (ev === undefined) continue;
+      this.dtmfTx.push({ event: ev, samples: Math.max(FRAME * 2, Math.round(durationMs * 8)), sent: 0, ts: 0, ends: 0 });
+    }
+  }
+
+  /** RFC 4733 sender: one packet per tick, same timestamp, growing duration, end sent 3×. */
+  private dtmfTick(): void {
+    const e = this.dtmfTx[0];
+    if (!e || !this.canSend() || this.tePt === undefined) { if (e && this.tePt === undefined) this.dtmfTx.shift(); return; }
+    const first = e.sent === 0 && e.ends === 0;
+    if (first) e.ts = this.ts;
+    const end = e.sent + FRAME >= e.samples;
+    if (!end) e.sent += FRAME; else { e.sent = e.samples; e.ends++; }
+    const payload = telephoneEventPayload(e.event, end, 10, Math.min(0xffff, e.sent));
+    this.seq = (this.seq + 1) & 0xffff;
+    const out = Buffer.allocUnsafe(RTP_HEADER + 4);
+    writeRtpHeader(out, this.tePt, first, this.seq, e.ts, this.ssrc);
+    out.set(payload, RTP_HEADER);
+    this.sendPacket(out, out.length);
+    if (e.ends >= 3) { this.dtmfTx.shift(); this.ts = (e.ts + e.samples) >>> 0; }
+  }
+
+  tick(now: number): void {
+    if (this.dtmfTx.length) this.dtmfTick();
+    const src = this.source;
+    if (src) {
+      if (src.next(this.pcm)) this.sendPcm(this.pcm, this.silentTicks > 0 || this.packetsSent === 0);
+      else {
+        this.source = undefined;
+        if (src instanceof Player) emit({ t: "playDone", id: this.id, playId: src.playId, status: "SUCCESS" });
+        else if (src instanceof Tones) emit({ t: "tonesDone", id: this.id });
+      }
+      this.silentTicks = 0;
+    } else this.silentTicks++;
+    this.recorder?.tick();
+    if (this.rtpTimeoutMs > 0 && this.remote && !this.timedOut && now - this.lastRxAt > this.rtpTimeoutMs) {
+      this.timedOut = true;
+      emit({ t: "timeout", id: this.id, seconds: this.rtpTimeoutMs / 1000 });
+    }
+    if (now - this.lastRtcp >= RTCP_INTERVAL_MS) { this.lastRtcp = now; this.sendRtcp(now); }
+  }
+
+  private sendRtcp(now: number): void {
+    if (!this.remote || this.remote.port === 0) return;
+    const blocks = this.rx.received ? [this.rx.reportBlock(now)] : [];
+    const pkt = this.packetsSent
+      ? buildSenderReport(this.ssrc, { ...ntpFromUnixMs(performance.timeOrigin + now), rtpTimestamp: this.ts, packets: this.packetsSent, octets: this.octetsSent }, blocks)
+      : buildReceiverReport(this.ssrc, blocks);
+    this.rtcp.send(pkt, this.remote.rtcpPort, this.remote.address);
+  }
+
+  private onRtcp(msg: Buffer): void {
+    const pkts = parseRtcp(msg);
+    if (!pkts) return;
+    for (const p of pkts) {
+      if (p.type === "sr") { this.rx.lastSr = ((p.sender.ntpSec & 0xffff) << 16 | p.sender.ntpFrac >>> 16) >>> 0; this.rx.lastSrAt = performance.now(); }
+      if (p.type === "sr" || p.type === "rr") {
+        const mine = p.reports.find((r) => r.ssrc === this.ssrc);
+        if (mine) this.remoteReport = mine;
+      }
+    }
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      id: this.id, localPort: this.port, codec: this.sendCodec, packetsSent: this.packetsSent, octetsSent: this.octetsSent,
+      packetsReceived: this.rx.received, lost: this.rx.lost, jitterMs: this.rx.jitter / 8, dropped: this.dropped,
+      remoteReport: this.remoteReport ?? null,
+    };
+  }
+
+  stopSource(): void {
+    const s = this.source;
+    this.source = undefined;
+    if (s instanceof Player) emit({ t: "playDone", id: this.id, playId: s.playId, status: "SUCCESS", stopped: true });
+    else if (s instanceof AudioSocketLink) s.finish("STOPPED");
+  }
+
+  async close(): Promise<void> {
+    this.stopSource();
+    this.audiosocket?.finish("STOPPED");
+    if (this.recorder) await stopRecording(this);
+    for (const s of [this.rtp, this.rtcp]) { try { s.close(); } catch { /* already closed */ } }
+    usedPorts.delete(this.port);
+  }
+}
+
+function staticPt(c: Codec): number { return c === "ulaw" ? 0 : c === "alaw" ? 8 : 118; }
+
+function pcmBytes(pcm: Int16Array): Uint8Array {
+  return new Uint8Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
+}
+function bytesPcm(b: Uint8Array): Int16Array {
+  const copy = new Uint8Array(b.byteLength); copy.set(b);
+  return new Int16Array(copy.buffer, 0, copy.byteLength >> 1);
+}
+
+async function stopRecording(s: Session): Promise<{ path: string; durationMs: number; error?: string }> {
+  const r = s.recorder;
+  if (!r) throw new Error("not recording");
+  s.recorder = undefined;
+  const [bytes] = await Promise.all([r.main.close(), r.rxW?.close(), r.txW?.close()]);
+  const error = r.main.error ?? r.rxW?.error ?? r.txW?.error;
+  const res = { path: r.main.path, durationMs: Math.round(bytes / 16), ...(error ? { error } : {}) };
+  emit({ t: "recordDone", id: s.id, ...res });
+  return res;
+}
+
+// ---------- mixing (multi-party bridges) ----------
+
+class Mix {
+  readonly members = new Map<string, { worker: number; q: Int16Array[] }>();
+  private readonly sum = new Int32Array(FRAME);
+  private readonly out = new Int16Array(FRAME);
+  constructor(readonly id: string) {}
+  input(from: string, pcm: Int16Array): void {
+    const m = this.members.get(from);
+    if (!m) return;
+    m.q.push(pcm.length === FRAME ? pcm : pcm.slice(0, FRAME));
+    if (m.q.length > 5) m.q.shift(); // a fast sender must not build up delay
+  }
+  tick(): void {
+    this.sum.fill(0);
+    const frames = new Map<string, Int16Array | undefined>();
+    for (const [id, m] of this.members) {
+      const f = m.q.shift();
+      frames.set(id, f);
+      if (f) for (let i = 0; i < f.length; i++) this.sum[i] += f[i];
+    }
+    for (const [id, m] of this.members) {
+      const own = frames.get(id);
+      for (let i = 0; i < FRAME; i++) {
+        const v = this.sum[i] - (own && i < own.length ? own[i] : 0); // everyone but yourself
+        this.out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      if (m.worker === init.index) sessions.get(id)?.sendPcm(this.out);
+      else peerOut[m.worker]?.send({ t: "mixOut", to: id, pcm: pcmBytes(this.out) });
+    }
+  }
+}
+const mixes = new Map<string, Mix>();
+
+// ---------- sockets ----------
+
+function bindUdp(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: "udp4", reuseAddr: false });
+    const onErr = (e: Error) => { s.close(); reject(e); };
+    s.once("error", onErr);
+    s.bind(port, init.bindAddress, () => { s.off("error", onErr); resolve(s); });
+  });
+}
+
+/** An even RTP port and the odd RTCP port above it, from this worker's share of the range. */
+async function allocatePorts(): Promise<{ port: number; rtp: Socket; rtcp: Socket }> {
+  const start = init.rtpStart + (init.rtpStart & 1);
+  const slots = Math.floor((init.rtpEnd - start) / 2);
+  const mine = Math.floor((slots - init.index - 1) / init.workers) + 1; // slots k with k % workers == index
+  for (let tries = 0; tries < mine; tries++) {
+    const k = init.index + init.workers * (portCursor++ % mine);
+    const port = start + 2 * k;
+    if (usedPorts.has(port) || port + 1 > init.rtpEnd) continue;
+    let rtp: Socket | undefined;
+    try {
+      rtp = await bindUdp(port);
+      const rtcp = await bindUdp(port + 1);
+      usedPorts.add(port);
+      return { port, rtp, rtcp };
+    } catch { rtp?.close(); }
+  }
+  throw new Error(`no free RTP port in ${init.rtpStart}-${init.rtpEnd}`);
+}
+
+// ---------- commands ----------
+
+function need(id: string): Session {
+  const s = sessions.get(id);
+  if (!s) throw new Error(`no media session ${id}`);
+  return s;
+}
+
+async function handle(c: Command): Promise<unknown> {
+  switch (c.t) {
+    case "create": {
+      if (!c.codecs.length || !c.codecs.every(isCodec)) throw new Error(`unsupported codec in [${c.codecs.join(",")}]`);
+      const { port, rtp, rtcp } = await allocatePorts();
+      const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
+      sessions.set(c.id, s);
+      return { port, address: init.bindAddress };
+    }
+    case "remote": need(c.id).setRemote(c.remote); return undefined;
+    case "play": {
+      const s = need(c.id);
+      let names = c.files.flatMap((f) => f.split("&")).map((f) => f.trim()).filter(Boolean);
+      if (c.dir !== undefined) {
+        const dir = c.dir;
+        names = (await readdir(dir)).filter((f) => /\.(wav|sln|ulaw|alaw)$/i.test(f)).sort().map((f) => join(dir, f));
+        if (!names.length) throw new Error(`no sound files in ${dir}`);
+      }
+      let clips: Int16Array[];
+      try {
+        clips = await Promise.all(names.map((n) => loadSound(n, c.language ?? "en")));
+      } catch (e) {
+        const error = (e as Error).message;
+        warn(`playback on ${c.id}: ${error}`);
+        emit({ t: "playDone", id: c.id, playId: c.playId, status: "FAILED", error });
+        return undefined;
+      }
+      if (!sessions.has(c.id)) return undefined;
+      s.stopSource();
+      s.source = new Player(c.playId, clips, c.stopOnDtmf ?? "", !!c.loop);
+      return undefined;
+    }
+    case "stopPlay": { const s = need(c.id); if (s.source instanceof Player) s.stopSource(); return undefined; }
+    case "tones": {
+      const s = need(c.id);
+      const gen = new ToneGenerator(parseToneList(c.list));
+      s.stopSource();
+      s.source = new Tones(gen);
+      return undefined;
+    }
+    case "stopTones": { const s = need(c.id); if (s.source instanceof Tones) s.source = undefined; return undefined; }
+    case "bridge": { const s = need(c.id); s.bridge = { peer: c.peer, worker: c.peerWorker }; return undefined; }
+    case "mixJoin": { const s = need(c.id); s.bridge = undefined; s.mix = { mix: c.mix, host: c.host }; return undefined; }
+    case "mixAdd": {
+      let m = mixes.get(c.mix);
+      if (!m) { m = new Mix(c.mix); mixes.set(c.mix, m); }
+      m.members.set(c.id, { worker: c.worker, q: [] });
+      return undefined;
+    }
+    case "mixRemove": {
+      const m = mixes.get(c.mix);
+      m?.members.delete(c.id);
+      if (m && !m.members.size) mixes.delete(c.mix);
+      return undefined;
+    }
+    case "unbridge": { const s = sessions.get(c.id); if (s) { s.bridge = undefined; s.mix = undefined; } return undefined; }
+    case "record": {
+      const s = need(c.id);
+      if (s.recorder) throw new Error(`${c.id} is already recording`);
+      s.recorder = new Recorder(new WavWriter(c.path), c.rxPath ? new WavWriter(c.rxPath) : undefined, c.txPath ? new WavWriter(c.txPath) : undefined);
+      return undefined;
+    }
+    case "stopRecord": return stopRecording(need(c.id));
+    case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
+    case "audiosocket": {
+      const s = need(c.id);
+      s.stopSource();
+      const link = new AudioSocketLink(s, c.uuid, c.host, c.port);
+      s.audiosocket = link;
+      s.source = link;
+      return undefined;
+    }
+    case "stopAudiosocket": need(c.id).audiosocket?.finish("STOPPED"); return undefined;
+    case "stats": {
+      const clock = mediaClock.stats(!!c.reset);
+      if (c.id) return need(c.id).stats();
+      let sent = 0, received = 0, dropped = 0, lost = 0;
+      for (const s of sessions.values()) { sent += s.packetsSent; received += s.rx.received; dropped += s.dropped; lost += Math.max(0, s.rx.lost); }
+      return { worker: init.index, sessions: sessions.size, clock, sent, received, dropped, lost, ringFullEvents, cpu: process.cpuUsage() };
+    }
+    case "destroy": {
+      const s = sessions.get(c.id);
+      if (!s) return undefined;
+      sessions.delete(c.id);
+      await s.close();
+      return undefined;
+    }
+  }
+}
+
+function onCommand(c: Command): void {
+  handle(c).then(
+    (value) => emit({ t: "reply", req: c.req, ok: true, ...(value === undefined ? {} : { value }) }),
+    (e: unknown) => emit({ t: "reply", req: c.req, ok: false, error: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+function onPeer(f: PeerFrame): void {
+  if (f.t === "pkt") sessions.get(f.to)?.relay(f.c, Buffer.from(f.p));
+  else if (f.t === "mixIn") mixes.get(f.mix)?.input(f.from, bytesPcm(f.pcm));
+  else if (f.t === "mixOut") sessions.get(f.to)?.sendPcm(bytesPcm(f.pcm));
+}
+
+const mediaClock = new MediaClock(20, (now) => {
+  for (const s of sessions.values()) s.tick(now);
+  for (const m of mixes.values()) m.tick();
+});
+mediaClock.begin();
+
+void cmdRing.consume(onCommand);
+for (const r of peerIn) if (r) void r.consume(onPeer);
+emit({ t: "ready", worker: init.index });

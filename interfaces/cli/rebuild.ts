@@ -1,0 +1,49 @@
+/**
+ * `recall rebuild --data DIR [--config DIR] [--sink chdb|clickhouse|csv]`: fold the
+ * whole event log into one sink again, with a progress bar on a terminal and a final
+ * count. Restartable: a rebuild that was killed resumes where its sink stopped.
+ */
+import { join } from "node:path";
+import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { loadProjectionSettings } from "../../projections/config.js";
+import { openSinks, rebuild } from "../../projections/runner.js";
+
+export interface RebuildOptions { readonly dataDir: string; readonly configDir: string; readonly sink: string }
+
+function bar(done: number, total: number, startedAt: number): string {
+  const width = 30;
+  const f = total ? done / total : 1;
+  const full = Math.round(f * width);
+  const secs = (Date.now() - startedAt) / 1000;
+  const rate = secs > 0 ? Math.round(done / secs) : 0;
+  return `\r[${"#".repeat(full)}${"-".repeat(width - full)}] ${(f * 100).toFixed(1).padStart(5)}%  ${done}/${total} events  ${rate} events/s`;
+}
+
+export async function rebuildCommand(options: RebuildOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (!["chdb", "clickhouse", "csv"].includes(options.sink)) { err(`recall rebuild: unknown sink '${options.sink}' (chdb, clickhouse, csv)\n`); return 2; }
+  const settings = loadProjectionSettings(options.configDir);
+  const log = await SegmentLog.open(join(options.dataDir, "log"), { readOnly: true, notice: (m) => err(`${m}\n`) });
+  try {
+    const [sink] = await openSinks([options.sink], options.dataDir, settings);
+    try {
+      const tty = process.stderr.isTTY;
+      const startedAt = Date.now();
+      let lastDraw = 0;
+      const result = await rebuild(log, sink, settings, (done, total) => {
+        if (!tty) return;
+        const now = Date.now();
+        if (now - lastDraw < 100 && done < total) return;
+        lastDraw = now;
+        err(bar(done, total, startedAt));
+      });
+      if (tty) err("\n");
+      out(`${result.resumed ? "Resumed rebuild" : "Rebuilt"} ${result.sink} (${result.location}): ${result.events} events in ${result.seconds.toFixed(2)} s` +
+        ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows\n`);
+      return 0;
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    await log.close();
+  }
+}

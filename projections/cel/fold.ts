@@ -1,0 +1,207 @@
+/**
+ * CEL as a fold of the log: channel.transition and bridge.transition records in,
+ * Asterisk's Channel Event Logging rows out (seed 003 "CEL Specification", with the
+ * order and `extra` contents of real Asterisk 22 in REFERENCE.md).
+ *
+ * Inputs map to events as Asterisk raises them:
+ *   create → CHAN_START · answer → ANSWER · app.start/app.end → APP_START/APP_END
+ *   user.event → USER_DEFINED · bridge.enter/exit → BRIDGE_ENTER/EXIT
+ *   local.optimize → LOCAL_OPTIMIZE · destroy → HANGUP, CHAN_END, then LINKEDID_END
+ *   once the last channel of the linkedid has ended.
+ * HANGUP is raised at destruction, not at the `hangup` input: Asterisk logs it when
+ * the channel is torn down (after the bridge is left and `h` has run), which is why
+ * its dialstatus is the final DIALSTATUS. Its eventtime is the destruction's.
+ * Transfer, park, pickup and forward inputs (not emitted yet) are mapped too, so the
+ * rows appear as soon as the call layer reports them.
+ */
+import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { BridgeContext } from "../../events/catalogue/bridge.js";
+import type { EventRecord } from "../../events/record.js";
+import { UnexpectedEvent, type Projection } from "../projection.js";
+import { amaFlags, type CelEventType, type CelRow } from "../rows.js";
+import { allCel, type CelSettings } from "../config.js";
+
+interface Chan {
+  readonly first: number;
+  seq: number;
+  ctx: ChannelContext;
+  /** The bridge id the channel is in, as its own inputs say. */
+  bridge?: string;
+}
+
+interface Bridge {
+  readonly first: number;
+  technology: string;
+  /** Channel stream ids in the order they entered. */
+  members: string[];
+}
+
+/** Inputs reserved for features the call layer does not report yet, and the event each becomes. */
+const FUTURE: Readonly<Record<string, CelEventType>> = {
+  "transfer.blind": "BLINDTRANSFER", "transfer.attended": "ATTENDEDTRANSFER", forward: "FORWARD",
+  "park.start": "PARK_START", "park.end": "PARK_END", pickup: "PICKUP",
+};
+
+export class CelProjection implements Projection<CelRow> {
+  readonly name = "cel" as const;
+  private readonly channels = new Map<string, Chan>();
+  private readonly bridges = new Map<string, Bridge>();
+  /** Live channels per linkedid: LINKEDID_END when it drops to zero. */
+  private readonly linked = new Map<string, number>();
+
+  constructor(private readonly settings: CelSettings = allCel) {}
+
+  lowWater(next: number): number {
+    let low = next;
+    for (const c of this.channels.values()) if (c.first < low) low = c.first;
+    for (const b of this.bridges.values()) if (b.first < low) low = b.first;
+    return low;
+  }
+
+  apply(r: EventRecord, report: (problem: UnexpectedEvent) => void = () => undefined): CelRow[] {
+    if (r.type === "bridge.transition") { this.bridge(r); return []; }
+    if (r.type !== "channel.transition") return [];
+    if (r.v !== 1) throw new UnexpectedEvent(r.offset, `${r.type} v${r.v} is not a version CEL knows`);
+    const ctx = r.state.context as ChannelContext;
+    const input = r.input;
+    let chan = this.channels.get(r.stream);
+    if (input.type === "create") {
+      if (chan) throw new UnexpectedEvent(r.offset, `${r.stream} created twice`);
+      chan = { first: r.offset, seq: r.seq, ctx };
+      this.channels.set(r.stream, chan);
+      this.linked.set(ctx.linkedid, (this.linked.get(ctx.linkedid) ?? 0) + 1);
+      return this.rows(r, [this.row("CHAN_START", r.time, ctx)]);
+    }
+    if (!chan) throw new UnexpectedEvent(r.offset, `${r.stream} has no create before ${input.type}`);
+    if (r.seq !== chan.seq + 1) report(new UnexpectedEvent(r.offset, `${r.stream} seq ${r.seq} after ${chan.seq}: records missing or out of order (folded anyway)`));
+    chan.seq = r.seq;
+    const before = chan.ctx;
+    chan.ctx = ctx;
+    const out: CelRow[] = [];
+    switch (input.type) {
+      case "answer":
+        if (before.answeredAt === undefined && ctx.answeredAt !== undefined) out.push(this.row("ANSWER", r.time, ctx));
+        break;
+      case "app.start":
+        if (this.tracksApp(String(input.app))) out.push(this.row("APP_START", r.time, ctx, { appname: String(input.app), appdata: String(input.data ?? "") }));
+        break;
+      case "app.end":
+        if (this.tracksApp(String(input.app))) out.push(this.row("APP_END", r.time, ctx, { appname: String(input.app), appdata: before.app === input.app ? before.appData : "" }));
+        break;
+      case "user.event":
+        out.push(this.row("USER_DEFINED", r.time, ctx, {
+          userdeftype: String(input.name), extra: input.extra === undefined || input.extra === "" ? "" : JSON.stringify({ extra: String(input.extra) }),
+        }));
+        break;
+      case "bridge.enter": {
+        const id = String(input.bridge);
+        const b = this.bridgeOf(id, r.offset);
+        const peers = b.members.filter((m) => m !== r.stream);
+        if (!b.members.includes(r.stream)) b.members.push(r.stream);
+        chan.bridge = id;
+        out.push(this.row("BRIDGE_ENTER", r.time, ctx, { peer: this.names(peers), extra: bridgeExtra(id, b) }));
+        break;
+      }
+      case "bridge.exit": {
+        const id = String(input.bridge);
+        const b = this.bridgeOf(id, r.offset);
+        b.members = b.members.filter((m) => m !== r.stream);
+        if (chan.bridge === id) chan.bridge = undefined;
+        out.push(this.row("BRIDGE_EXIT", r.time, ctx, { peer: this.names(b.members), extra: bridgeExtra(id, b) }));
+        break;
+      }
+      case "linkedid":
+        if (before.linkedid !== ctx.linkedid) {
+          // The channel now counts toward its new call; the old one may have ended with it leaving.
+          this.linked.set(ctx.linkedid, (this.linked.get(ctx.linkedid) ?? 0) + 1);
+          if (this.release(before.linkedid)) out.push(this.row("LINKEDID_END", r.time, { ...before }));
+        }
+        break;
+      case "local.optimize": {
+        const other = this.channels.get(String(input.other));
+        out.push(this.row("LOCAL_OPTIMIZE", r.time, ctx, {
+          peer: other?.ctx.name ?? "",
+          extra: JSON.stringify({ local_two: other?.ctx.name ?? "", local_two_uniqueid: other?.ctx.uniqueid ?? "" }),
+        }));
+        break;
+      }
+      case "destroy": {
+        out.push(this.row("HANGUP", r.time, ctx, {
+          extra: JSON.stringify({ hangupcause: ctx.hangupCause ?? 0, hangupsource: ctx.hangupSource ?? "", dialstatus: ctx.dialStatus ?? "" }),
+        }));
+        out.push(this.row("CHAN_END", r.time, ctx));
+        this.channels.delete(r.stream);
+        if (this.release(ctx.linkedid)) out.push(this.row("LINKEDID_END", r.time, ctx));
+        break;
+      }
+      default: {
+        const future = FUTURE[input.type];
+        if (future) {
+          // Fields naming channels (stream ids) are written as channel names, as Asterisk does.
+          const extra: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(input)) {
+            if (k !== "source" && k !== "type") extra[k] = typeof v === "string" && this.channels.has(v) ? this.channels.get(v)!.ctx.name : v;
+          }
+          out.push(this.row(future, r.time, ctx, { extra: Object.keys(extra).length ? JSON.stringify(extra) : "", peer: typeof input.peer === "string" ? this.names([input.peer]) : "" }));
+        }
+      }
+    }
+    return this.rows(r, out);
+  }
+
+  /** Drop the call's count by one; true when it was the last channel. */
+  private release(linkedid: string): boolean {
+    const n = (this.linked.get(linkedid) ?? 0) - 1;
+    if (n > 0) { this.linked.set(linkedid, n); return false; }
+    this.linked.delete(linkedid);
+    return true;
+  }
+
+  private bridge(r: EventRecord): void {
+    const ctx = r.state.context as BridgeContext;
+    if (r.input.type === "create") { this.bridges.set(ctx.id, { first: r.offset, technology: ctx.technology, members: [] }); return; }
+    const b = this.bridges.get(ctx.id);
+    if (b) b.technology = ctx.technology;
+    if (r.state.done) this.bridges.delete(ctx.id);
+  }
+
+  private bridgeOf(id: string, offset: number): Bridge {
+    let b = this.bridges.get(id);
+    if (!b) { b = { first: offset, technology: "", members: [] }; this.bridges.set(id, b); }
+    return b;
+  }
+
+  private names(ids: readonly string[]): string {
+    return ids.map((id) => this.channels.get(id)?.ctx.name ?? "").filter(Boolean).join(",");
+  }
+
+  private tracksApp(app: string): boolean {
+    const apps = this.settings.apps;
+    return apps === "all" || apps.has(app.toLowerCase());
+  }
+
+  /** Apply enable/events and number the rows of one record. */
+  private rows(r: EventRecord, rows: CelRow[]): CelRow[] {
+    const { enable, events } = this.settings;
+    if (!enable) return [];
+    const kept = events === "ALL" ? rows : rows.filter((row) => events.has(row.eventtype));
+    return kept.map((row, i) => ({ ...row, log_offset: r.offset, log_index: i }));
+  }
+
+  private row(eventtype: CelEventType, time: number, c: ChannelContext, over: Partial<CelRow> = {}): CelRow {
+    return {
+      eventtype, eventtime: time, userdeftype: "",
+      cid_name: c.callerId.name, cid_num: c.callerId.num, cid_ani: c.ani, cid_rdnis: c.rdnis, cid_dnid: c.dnid,
+      exten: c.exten, context: c.context, channame: c.name, appname: c.app, appdata: c.appData,
+      amaflags: amaFlags(c.amaflags), accountcode: c.accountcode, peeraccount: c.peeraccount,
+      uniqueid: c.uniqueid, linkedid: c.linkedid, userfield: c.userfield, peer: "", extra: "",
+      log_offset: 0, log_index: 0,
+      ...over,
+    };
+  }
+}
+
+/** BRIDGE_ENTER/EXIT extra, as Asterisk 22 writes it. */
+function bridgeExtra(id: string, b: Bridge): string {
+  return JSON.stringify({ bridge_id: id, bridge_technology: b.technology });
+}

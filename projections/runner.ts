@@ -1,0 +1,254 @@
+/**
+ * Runs the CDR and CEL folds over the event log into sinks, each sink on its own
+ * from its own checkpoint.
+ *
+ * Resuming: a sink's checkpoints say which offset each projection has stored through
+ * (C) and where its fold must start reading to rebuild the state it had there (R,
+ * the low-water mark of open channels). The runner folds from min(R), keeps only the
+ * rows of records after C, and so writes every row exactly once across kills and
+ * restarts without keeping fold snapshots.
+ *
+ * Writes are batched (up to `batchEvents` records, or whatever the log delivered);
+ * a failed write is retried with back-off after `open` has cleaned up behind it, so a
+ * server that is down costs lag, never rows.
+ */
+import type { EventLog, Subscription } from "../events/log.js";
+import type { EventRecord } from "../events/record.js";
+import { CdrProjection } from "./cdr/fold.js";
+import { CelProjection } from "./cel/fold.js";
+import type { CdrSettings, CelSettings, ProjectionSettings } from "./config.js";
+import { loadProjectionSettings } from "./config.js";
+import { UnexpectedEvent, type Projection, type ProjectionName } from "./projection.js";
+import type { RowOrigin } from "./rows.js";
+import { NO_CHECKPOINT, type Checkpoint, type Sink } from "./sinks/sink.js";
+import { openChdbSink } from "./sinks/chdb.js";
+import { openClickHouseSink } from "./sinks/clickhouse.js";
+import { CsvSink } from "./sinks/csv.js";
+import type { SqlSink } from "./sinks/sql.js";
+import { serveQueries } from "./query-server.js";
+
+export interface RunnerReport {
+  /** An event a fold could not use, or found odd. */
+  problem?(sink: string, e: UnexpectedEvent): void;
+  /** A sink failed a write; the runner retries after `retryMs`. */
+  failure?(sink: string, e: Error, retryMs: number): void;
+  /** After every stored batch. */
+  progress?(sink: string, through: number, rows: { cdr: number; cel: number }): void;
+}
+
+export interface SinkStatus {
+  readonly sink: string;
+  readonly location: string;
+  /** Last offset stored (both projections), -1 for none. */
+  readonly through: number;
+  /** Records of the log not yet stored. */
+  readonly lagEvents: number;
+  /** Event time of the last stored record (µs) or null. */
+  readonly throughTime: number | null;
+  readonly rows: { cdr: number; cel: number };
+  readonly failing: string | null;
+}
+
+const PROJECTIONS: readonly ProjectionName[] = ["cdr", "cel"];
+
+/** One sink fed by its own folds. */
+export class SinkRunner {
+  private cdr: CdrProjection;
+  private cel: CelProjection;
+  private checkpoints = new Map<ProjectionName, Checkpoint>();
+  private next = 0;
+  private lastTime: number | null = null;
+  private written = { cdr: 0, cel: 0 };
+  private failing: string | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly sink: Sink,
+    private readonly settings: { cdr: CdrSettings; cel: CelSettings },
+    private readonly report: RunnerReport = {},
+    private readonly batchEvents = 100_000,
+  ) {
+    this.cdr = new CdrProjection(settings.cdr);
+    this.cel = new CelProjection(settings.cel);
+  }
+
+  /** Open the sink (cleaning up behind a cut-short write) and return where folding must start. */
+  async open(): Promise<number> {
+    this.checkpoints = await this.sink.open(PROJECTIONS);
+    this.cdr = new CdrProjection(this.settings.cdr);
+    this.cel = new CelProjection(this.settings.cel);
+    let from = Infinity, through = Infinity;
+    for (const cp of this.checkpoints.values()) {
+      from = Math.min(from, cp.offset === NO_CHECKPOINT ? 0 : cp.resume);
+      through = Math.min(through, cp.offset);
+    }
+    this.next = through + 1;
+    this.lastTime = [...this.checkpoints.values()].find((c) => c.offset === through)?.time ?? null;
+    return from === Infinity ? 0 : from;
+  }
+
+  get through(): number { return this.next - 1; }
+
+  /** Fold a batch and store the rows of records past each checkpoint, retrying until stored or stopped. */
+  async feed(batch: readonly EventRecord[]): Promise<void> {
+    if (!batch.length) return;
+    for (let i = 0; i < batch.length; i += this.batchEvents) await this.feedChunk(batch.slice(i, i + this.batchEvents));
+  }
+
+  private async feedChunk(batch: readonly EventRecord[]): Promise<void> {
+    const rows = new Map<ProjectionName, RowOrigin[]>([["cdr", []], ["cel", []]]);
+    const projections: [ProjectionName, Projection][] = [["cdr", this.cdr], ["cel", this.cel]];
+    for (const r of batch) {
+      for (const [name, p] of projections) {
+        const after = r.offset > this.checkpoints.get(name)!.offset;
+        const report = (e: UnexpectedEvent) => { if (after) this.report.problem?.(this.sink.name, e); };
+        let out: readonly RowOrigin[];
+        try { out = p.apply(r, report); } catch (e) {
+          if (!(e instanceof UnexpectedEvent)) throw e;
+          report(e);
+          continue;
+        }
+        if (after && out.length) { const list = rows.get(name)!; for (const row of out) list.push(row); }
+      }
+    }
+    const last = batch[batch.length - 1];
+    const moving = new Map<ProjectionName, RowOrigin[]>();
+    const resume = new Map<ProjectionName, number>();
+    for (const [name, p] of projections) {
+      if (last.offset <= this.checkpoints.get(name)!.offset) continue; // still refolding what this sink holds
+      moving.set(name, rows.get(name)!);
+      resume.set(name, p.lowWater(last.offset + 1));
+    }
+    if (!moving.size) return;
+    let wait = 100;
+    for (;;) {
+      try {
+        await this.sink.write({ through: last.offset, throughTime: last.time, rows: moving, resume });
+        break;
+      } catch (e) {
+        if (this.stopped) throw e;
+        this.failing = (e as Error).message;
+        this.report.failure?.(this.sink.name, e as Error, wait);
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 30_000);
+        // A failed write may have left rows past the checkpoint: open removes them before the retry.
+        try { await this.sink.open(PROJECTIONS); } catch { /* still down: the next write fails and we wait again */ }
+      }
+    }
+    this.failing = null;
+    for (const [name] of moving) this.checkpoints.set(name, { offset: last.offset, time: last.time, resume: resume.get(name)! });
+    this.next = last.offset + 1;
+    this.lastTime = last.time;
+    const counts = { cdr: moving.get("cdr")?.length ?? 0, cel: moving.get("cel")?.length ?? 0 };
+    this.written.cdr += counts.cdr; this.written.cel += counts.cel;
+    this.report.progress?.(this.sink.name, last.offset, counts);
+  }
+
+  status(head: number): SinkStatus {
+    return {
+      sink: this.sink.name, location: this.sink.location, through: this.through, lagEvents: Math.max(0, head - this.next),
+      throughTime: this.lastTime, rows: { ...this.written }, failing: this.failing,
+    };
+  }
+
+  stop(): void { this.stopped = true; }
+}
+
+/** Fold the log from each runner's resume point up to `to` (exclusive; default: the end now). */
+export async function catchUp(log: EventLog, runner: SinkRunner, to = log.nextOffset, batchSize = 50_000): Promise<void> {
+  const from = await runner.open();
+  if (from >= to) return;
+  for await (const batch of log.read(from, { to, batchSize })) await runner.feed(batch);
+}
+
+export interface RunningProjections {
+  readonly sinks: readonly SinkRunner[];
+  /** Lines for `recall show projections`-style status: per sink, stored offset, lag. */
+  status(): SinkStatus[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly settings?: ProjectionSettings;
+  readonly report?: RunnerReport;
+  /** Serve `recall query` for the chDB sink on DATA/projections/query.sock (default true). */
+  readonly serveQueries?: boolean;
+}
+
+/** Open the sinks recall.conf [projections] sinks names (chdb by default). */
+export async function openSinks(names: readonly string[], dataDir: string, settings: ProjectionSettings): Promise<Sink[]> {
+  const sinks: Sink[] = [];
+  for (const n of names) {
+    if (n === "chdb") sinks.push(await openChdbSink(dataDir));
+    else if (n === "clickhouse") sinks.push(await openClickHouseSink(settings.clickhouse));
+    else if (n === "csv") sinks.push(new CsvSink(dataDir, settings.cel.dateformat));
+    else throw new Error(`unknown sink '${n}' (chdb, clickhouse, csv)`);
+  }
+  return sinks;
+}
+
+/**
+ * Run the projections live inside `recall start`: each sink catches up from its
+ * checkpoint, then follows the log as events become durable.
+ */
+export async function startProjections(log: EventLog, configDir: string, dataDir: string, options: StartOptions = {}): Promise<RunningProjections> {
+  const settings = options.settings ?? loadProjectionSettings(configDir);
+  const report: RunnerReport = options.report ?? {
+    problem: (sink, e) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}\n`),
+    failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): write failed, retrying in ${ms} ms: ${e.message}\n`),
+  };
+  const sinks = await openSinks(settings.sinks, dataDir, settings);
+  const runners = sinks.map((s) => new SinkRunner(s, settings, report));
+  const subs: Subscription[] = [];
+  for (const runner of runners) {
+    const from = await runner.open();
+    subs.push(log.subscribe(from, (batch) => runner.feed(batch).catch((e: Error) => report.failure?.(runner.sink.name, e, 0))));
+  }
+  const chdb = sinks.find((s) => s.name === "chdb") as SqlSink | undefined;
+  const server = chdb && options.serveQueries !== false ? await serveQueries(dataDir, (sql, format) => chdb.query(sql, format)) : undefined;
+  return {
+    sinks: runners,
+    status: () => runners.map((r) => r.status(log.nextOffset - 1)),
+    close: async () => {
+      for (const r of runners) r.stop();
+      await Promise.all(subs.map((s) => s.close()));
+      await server?.close();
+      for (const s of sinks) await s.close();
+    },
+  };
+}
+
+export interface RebuildResult {
+  readonly sink: string;
+  readonly location: string;
+  readonly resumed: boolean;
+  readonly events: number;
+  readonly rows: { cdr: number; cel: number };
+  readonly seconds: number;
+}
+
+/**
+ * `recall rebuild`: empty the sink's tables, fold the whole log into them, clear the
+ * rebuild mark. Killed half way, the next rebuild finds the mark and resumes from the
+ * sink's checkpoint instead of starting over: no duplicate, no gap.
+ */
+export async function rebuild(log: EventLog, sink: Sink, settings: { cdr: CdrSettings; cel: CelSettings }, onProgress?: (done: number, total: number) => void): Promise<RebuildResult> {
+  const started = process.hrtime.bigint();
+  const resumed = await sink.rebuilding();
+  if (!resumed) {
+    await sink.reset(PROJECTIONS);
+    await sink.setRebuilding(true);
+  }
+  const to = log.nextOffset;
+  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, 200_000);
+  const from = await runner.open();
+  const first = runner.through + 1;
+  if (from < to) for await (const batch of log.read(from, { to, batchSize: 200_000 })) await runner.feed(batch);
+  await sink.setRebuilding(false);
+  onProgress?.(to, to);
+  return {
+    sink: sink.name, location: sink.location, resumed, events: to - first,
+    rows: { cdr: await sink.count("cdr"), cel: await sink.count("cel") },
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The ClickHouse server sink (@clickhouse/client over HTTP), configured by recall.conf
+ * [clickhouse]. The server's version picks the table dialect (schema.ts): Debian's
+ * 18.16 gets the legacy tables. Mutations on old servers run in the background, so a
+ * delete waits for system.mutations to report it done.
+ */
+import { Readable } from "node:stream";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { SqlSink, type SqlEngine } from "./sql.js";
+import { dialectOf, type Dialect } from "./schema.js";
+import type { ClickHouseSettings } from "../config.js";
+
+class ServerEngine implements SqlEngine {
+  constructor(private readonly client: ClickHouseClient, private readonly dialect: Dialect, private readonly database: string) {}
+  async exec(sql: string): Promise<void> { await this.client.command({ query: sql }); }
+  async select<T>(sql: string): Promise<T[]> {
+    const rs = await this.client.query({ query: sql, format: "JSONEachRow" });
+    return rs.json<T>();
+  }
+  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
+    await this.client.insert({
+      table: table.replace(/`/g, ""), values: Readable.from([Buffer.from(tsv)], { objectMode: false }), format: "TabSeparated", columns: columns as [string, ...string[]],
+    });
+  }
+  async deleteWhere(table: string, where: string): Promise<void> {
+    if (this.dialect === "current") { await this.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}`, clickhouse_settings: { mutations_sync: "2" } }); return; }
+    await this.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
+    const name = table.split(".").pop()!.replace(/`/g, "");
+    for (let i = 0; i < 600; i++) {
+      const rows = await this.select<{ n: string }>(`SELECT count() AS n FROM system.mutations WHERE database = '${this.database}' AND table = '${name}' AND is_done = 0`);
+      if (Number(rows[0]?.n ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`ALTER TABLE ${table} DELETE did not finish within 60 s`);
+  }
+  async raw(sql: string, format: string): Promise<string> {
+    const rs = await this.client.query({ query: sql, format: format as "JSONEachRow" });
+    return rs.text();
+  }
+  async close(): Promise<void> { await this.client.close(); }
+}
+
+export async function openClickHouseSink(settings: ClickHouseSettings): Promise<SqlSink> {
+  const client = createClient({
+    url: settings.url, username: settings.username, password: settings.password,
+    log: { level: 127 as never }, // OFF: failures reach the runner as errors and are reported there, once
+    request_timeout: 60_000,
+  });
+  const rs = await client.query({ query: "SELECT version() AS v", format: "JSONEachRow" });
+  const [{ v }] = await rs.json<{ v: string }>();
+  const dialect = dialectOf(v);
+  if (settings.database !== "default") await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${settings.database}\`` });
+  return new SqlSink("clickhouse", `${settings.url} (ClickHouse ${v}, ${dialect} tables)`, new ServerEngine(client, dialect, settings.database), dialect, settings.database);
+}

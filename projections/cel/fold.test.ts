@@ -1,0 +1,110 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CelProjection } from "./fold.js";
+import { allCel, type CelSettings } from "../config.js";
+import type { CelRow } from "../rows.js";
+import * as calls from "../test/calls.js";
+
+async function run(scenario: (d: calls.CallDriver) => calls.Scenario, settings: Partial<CelSettings> = {}) {
+  const d = await calls.CallDriver.open();
+  scenario(d);
+  const records = await d.records();
+  const p = new CelProjection({ ...allCel, ...settings });
+  const problems: string[] = [];
+  const rows = records.flatMap((r) => p.apply(r, (e) => problems.push(e.message)));
+  assert.deepEqual(problems, []);
+  await d.log.close();
+  return rows;
+}
+
+const brief = (rows: CelRow[]) => rows.filter((r) => r.eventtype !== "APP_START" && r.eventtype !== "APP_END").map((r) => [r.eventtype, r.channame, r.peer, r.extra]);
+const bridgeExtra = '{"bridge_id":"00000001-0000-4000-8000-000000000000","bridge_technology":"simple_bridge"}';
+
+test("A dials B, B answers, A hangs up: Asterisk 22's events, peers and extras (REFERENCE.md)", async () => {
+  const rows = await run(calls.answered);
+  const A = "PJSIP/1001-00000001", B = "PJSIP/2002-00000002";
+  assert.deepEqual(brief(rows), [
+    ["CHAN_START", A, "", ""],
+    ["CHAN_START", B, "", ""],
+    ["ANSWER", B, "", ""],
+    ["ANSWER", A, "", ""],
+    ["BRIDGE_ENTER", B, "", bridgeExtra],
+    ["BRIDGE_ENTER", A, B, bridgeExtra],
+    ["BRIDGE_EXIT", A, B, bridgeExtra],
+    ["BRIDGE_EXIT", B, "", bridgeExtra],
+    ["HANGUP", B, "", `{"hangupcause":16,"hangupsource":"${A}","dialstatus":""}`],
+    ["CHAN_END", B, "", ""],
+    ["HANGUP", A, "", `{"hangupcause":16,"hangupsource":"${A}","dialstatus":"ANSWER"}`],
+    ["CHAN_END", A, "", ""],
+    ["LINKEDID_END", A, "", ""],
+  ]);
+  // Every field of one row.
+  const { log_offset: _o, log_index: _i, ...start } = rows[0];
+  assert.deepEqual(start, {
+    eventtype: "CHAN_START", eventtime: calls.T0, userdeftype: "", cid_name: "Alice", cid_num: "1001", cid_ani: "1001", cid_rdnis: "",
+    cid_dnid: "2002", exten: "2002", context: "internal", channame: A, appname: "", appdata: "", amaflags: "DOCUMENTATION", accountcode: "",
+    peeraccount: "", uniqueid: "1716710000.1", linkedid: "1716710000.1", userfield: "", peer: "", extra: "",
+  });
+  const appStart = rows.find((r) => r.eventtype === "APP_START")!;
+  assert.deepEqual([appStart.channame, appStart.appname, appStart.appdata], [A, "Dial", "PJSIP/2002,30"]);
+  assert.ok(rows.every((r) => r.linkedid === "1716710000.1"));
+});
+
+test("busy call with no Dial: CHAN_START, HANGUP (17, dialplan/builtin), CHAN_END, LINKEDID_END", async () => {
+  const rows = await run(calls.hangup17, { apps: new Set() });
+  assert.deepEqual(rows.map((r) => [r.eventtype, r.extra]), [
+    ["CHAN_START", ""],
+    ["HANGUP", '{"hangupcause":17,"hangupsource":"dialplan/builtin","dialstatus":""}'],
+    ["CHAN_END", ""],
+    ["LINKEDID_END", ""],
+  ]);
+});
+
+test("failed dials carry DIALSTATUS on the caller's HANGUP; LINKEDID_END exactly once, last", async () => {
+  for (const [scenario, status, cause] of [[calls.busy, "BUSY", 17], [calls.noAnswer, "NOANSWER", 19], [calls.cancel, "CANCEL", 16], [calls.declined, "CHANUNAVAIL", 21], [calls.unreachable, "CHANUNAVAIL", 27]] as const) {
+    const rows = await run(scenario);
+    const hangups = rows.filter((r) => r.eventtype === "HANGUP").map((r) => JSON.parse(r.extra));
+    assert.equal(hangups.find((h) => h.dialstatus !== "").dialstatus, status, scenario.name);
+    assert.equal(hangups[0].hangupcause, cause, `${scenario.name}: callee's cause`);
+    assert.equal(rows.filter((r) => r.eventtype === "LINKEDID_END").length, 1);
+    assert.equal(rows[rows.length - 1].eventtype, "LINKEDID_END");
+  }
+});
+
+test("cel.conf: events and apps filter, enable=no records nothing", async () => {
+  const rows = await run(calls.gosub, { events: new Set(["APP_START", "USER_DEFINED"]), apps: new Set(["dial"]) });
+  assert.deepEqual(rows.map((r) => [r.eventtype, r.appname, r.userdeftype, r.extra]), [
+    ["USER_DEFINED", "CELGenUserEvent", "TAGGED", '{"extra":"vip"}'],
+    ["APP_START", "Dial", "", ""],
+  ]);
+  assert.equal((await run(calls.gosub, { enable: false })).length, 0);
+  const all = await run(calls.gosub);
+  const userfield = all.filter((r) => r.eventtype === "HANGUP" && r.channame === "PJSIP/1001-00000001")[0];
+  assert.deepEqual([userfield.userfield, userfield.accountcode, userfield.peeraccount], ["projectX", "sales", ""]);
+});
+
+test("Local channel: LOCAL_OPTIMIZE on ;1 naming ;2; one LINKEDID_END for all four channels", async () => {
+  const rows = await run(calls.local);
+  const opt = rows.filter((r) => r.eventtype === "LOCAL_OPTIMIZE");
+  assert.deepEqual(opt.map((r) => [r.channame, r.peer, r.extra]), [[
+    "Local/2002@internal-00000002;1", "Local/2002@internal-00000003;2", '{"local_two":"Local/2002@internal-00000003;2","local_two_uniqueid":"1716710000.3"}',
+  ]]);
+  assert.equal(rows.filter((r) => r.eventtype === "CHAN_START").length, 4);
+  assert.deepEqual(rows.filter((r) => r.eventtype === "LINKEDID_END").map((r) => r.channame), ["PJSIP/1001-00000001"]);
+  // B joins A's bridge with A as peer.
+  const enterB = rows.filter((r) => r.eventtype === "BRIDGE_ENTER" && r.channame === "PJSIP/2002-00000004");
+  assert.deepEqual(enterB.map((r) => r.peer), ["", "PJSIP/1001-00000001"]);
+});
+
+test("transfers: BLINDTRANSFER / ATTENDEDTRANSFER rows name channels; the consultation call ends its own linkedid", async () => {
+  const blind = await run(calls.blindTransfer);
+  const bt = blind.find((r) => r.eventtype === "BLINDTRANSFER")!;
+  assert.equal(bt.channame, "PJSIP/2002-00000002");
+  assert.deepEqual(JSON.parse(bt.extra), { extension: "3003", context: "internal", bridge: "00000001-0000-4000-8000-000000000000", transferee: "PJSIP/1001-00000001" });
+  const att = await run(calls.attendedTransfer);
+  assert.deepEqual(att.filter((r) => r.eventtype === "LINKEDID_END").map((r) => [r.linkedid, r.channame]), [
+    ["1716710011.3", "PJSIP/2002-00000003"], ["1716710000.1", "PJSIP/1001-00000001"],
+  ]);
+  const cEnter = att.filter((r) => r.eventtype === "BRIDGE_ENTER" && r.channame === "PJSIP/3003-00000004").map((r) => [r.peer, r.linkedid]);
+  assert.deepEqual(cEnter, [["", "1716710011.3"], ["PJSIP/1001-00000001", "1716710000.1"]]);
+});

@@ -41,14 +41,21 @@ class ServerEngine implements SqlEngine {
 }
 
 export async function openClickHouseSink(settings: ClickHouseSettings): Promise<SqlSink> {
-  const client = createClient({
+  const common = {
     url: settings.url, username: settings.username, password: settings.password,
     log: { level: 127 as never }, // OFF: failures reach the runner as errors and are reported there, once
     request_timeout: 60_000,
-  });
-  const rs = await client.query({ query: "SELECT version() AS v", format: "JSONEachRow" });
-  const [{ v }] = await rs.json<{ v: string }>();
+  };
+  // The database may not exist yet: create it from a connection that does not name it.
+  const boot = createClient(common);
+  let v: string;
+  try {
+    const rs = await boot.query({ query: "SELECT version() AS v", format: "JSONEachRow" });
+    [{ v }] = await rs.json<{ v: string }>();
+    if (settings.database !== "default") await boot.command({ query: `CREATE DATABASE IF NOT EXISTS \`${settings.database}\`` });
+  } finally { await boot.close(); }
   const dialect = dialectOf(v);
-  if (settings.database !== "default") await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${settings.database}\`` });
+  // Unqualified names in `recall query`-style SQL resolve to the configured database.
+  const client = createClient({ ...common, database: settings.database });
   return new SqlSink("clickhouse", `${settings.url} (ClickHouse ${v}, ${dialect} tables)`, new ServerEngine(client, dialect, settings.database), dialect, settings.database);
 }

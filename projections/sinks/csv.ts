@@ -92,6 +92,7 @@ export class CsvSink implements Sink {
   }
 
   private save(): void {
+    mkdirSync(dirname(this.statePath), { recursive: true });
     const tmp = `${this.statePath}.tmp`;
     const fd = openSync(tmp, "w");
     try { writeSync(fd, JSON.stringify(this.state)); fsyncSync(fd); } finally { closeSync(fd); }

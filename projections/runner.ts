@@ -240,10 +240,10 @@ export async function rebuild(log: EventLog, sink: Sink, settings: { cdr: CdrSet
     await sink.setRebuilding(true);
   }
   const to = log.nextOffset;
-  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, 200_000);
+  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, 20_000);
   const from = await runner.open();
   const first = runner.through + 1;
-  if (from < to) for await (const batch of log.read(from, { to, batchSize: 200_000 })) await runner.feed(batch);
+  if (from < to) for await (const batch of log.read(from, { to, batchSize: 20_000 })) await runner.feed(batch); // small batches: decoded records are large, and a smaller heap means far less GC
   await sink.setRebuilding(false);
   onProgress?.(to, to);
   return {

@@ -41,7 +41,9 @@ class ChdbEngine implements SqlEngine {
     this.session.query(`ALTER TABLE ${table} DELETE WHERE ${where} SETTINGS mutations_sync = 2`, "CSV");
   }
   async raw(sql: string, format: string): Promise<string> {
-    return (await this.session.queryAsync(sql, { format })).text();
+    // Reads run off the event loop; chDB's async path does not apply writes (INSERT ... SELECT, ALTER), so those run in line.
+    if (/^\s*(\(\s*)*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b/i.test(sql)) return (await this.session.queryAsync(sql, { format })).text();
+    return this.session.query(sql, format);
   }
   async close(): Promise<void> { this.session.close(); }
 }

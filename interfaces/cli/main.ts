@@ -50,10 +50,16 @@ async function main(argv: string[]): Promise<number> {
       const { replay } = await import("./replay.js");
       return replay({ dataDir: values.data ?? "data", verify: values.verify ?? false, ...(values.until ? { until: values.until } : {}), ...(values.linkedid ? { linkedid: values.linkedid } : {}) }, write);
     }
-    case "query":
-    case "rebuild":
-      process.stderr.write(`recall ${verb}: not available in this build yet: the CDR/CEL projections (chDB, ClickHouse, CSV) are still to come. The event log itself is complete: see \`recall replay\`.\n`);
-      return 2;
+    case "query": {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { data: { type: "string" }, format: { type: "string" } } });
+      const { queryCommand } = await import("./query.js");
+      return queryCommand({ dataDir: values.data ?? "data", sql: positionals.join(" "), format: values.format ?? "table" }, write, (s) => process.stderr.write(s));
+    }
+    case "rebuild": {
+      const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, config: { type: "string" }, sink: { type: "string" } } });
+      const { rebuildCommand } = await import("./rebuild.js");
+      return rebuildCommand({ dataDir: values.data ?? "data", configDir: values.config ?? sampleConfigDir, sink: values.sink ?? "chdb" }, write, (s) => process.stderr.write(s));
+    }
     case "--version":
     case "version":
       write(`Recall ${version}\n`);

@@ -75,6 +75,8 @@ export class ReceiverStats {
   private badSeq = RTP_SEQ_MOD + 1;
   private probation = MIN_SEQUENTIAL;
   received = 0;
+  /** Every packet accepted, probation included (RFC counters restart after probation). */
+  total = 0;
   private expectedPrior = 0;
   private receivedPrior = 0;
   private transit = 0;
@@ -100,6 +102,7 @@ export class ReceiverStats {
       this.jitter16 = 0; this.transit = 0;
     }
     const udelta = (seq - this.maxSeq + RTP_SEQ_MOD) % RTP_SEQ_MOD;
+    this.total++;
     if (this.probation) {
       if (seq === ((this.maxSeq + 1) & 0xffff)) {
         this.probation--; this.maxSeq = seq;
@@ -112,7 +115,7 @@ export class ReceiverStats {
       this.maxSeq = seq;
     } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
       if (seq === this.badSeq) { this.init(seq); }
-      else { this.badSeq = (seq + 1) & 0xffff; this.rejected++; return false; }
+      else { this.badSeq = (seq + 1) & 0xffff; this.rejected++; this.total--; return false; }
     }
     // else: duplicate or reordered: counted, no jitter update from it
     this.received++;

@@ -481,7 +481,7 @@ class Session {
   stats(): Record<string, unknown> {
     return {
       id: this.id, localPort: this.port, codec: this.sendCodec, packetsSent: this.packetsSent, octetsSent: this.octetsSent,
-      packetsReceived: this.rx.received, lost: this.rx.lost, jitterMs: this.rx.jitter / 8, dropped: this.dropped,
+      packetsReceived: this.rx.total, lost: this.rx.lost, jitterMs: this.rx.jitter / 8, dropped: this.dropped,
       remoteReport: this.remoteReport ?? null,
     };
   }
@@ -673,7 +673,7 @@ async function handle(c: Command): Promise<unknown> {
       const clock = mediaClock.stats(!!c.reset);
       if (c.id) return need(c.id).stats();
       let sent = 0, received = 0, dropped = 0, lost = 0;
-      for (const s of sessions.values()) { sent += s.packetsSent; received += s.rx.received; dropped += s.dropped; lost += Math.max(0, s.rx.lost); }
+      for (const s of sessions.values()) { sent += s.packetsSent; received += s.rx.total; dropped += s.dropped; lost += Math.max(0, s.rx.lost); }
       return { worker: init.index, sessions: sessions.size, clock, sent, received, dropped, lost, ringFullEvents, cpu: process.cpuUsage() };
     }
     case "destroy": {

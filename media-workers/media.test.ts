@@ -1,0 +1,346 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { createServer, type Server } from "node:net";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { MediaService, MediaError, type DtmfEvent, type SessionEvent } from "./index.js";
+import { buildRtp, parseRtp, telephoneEventPayload, type RtpHeader } from "./rtp.js";
+import { decode, encode } from "./g711.js";
+import { parseWav, wavHeader } from "./wav.js";
+import { AS_AUDIO, AS_DTMF, AS_UUID, AsParser, asFrame } from "./audiosocket.js";
+import { createAnswer, createOffer } from "../sip/sdp/index.js";
+
+const SOUNDS = "/usr/share/asterisk/sounds";
+const HAVE_SOUNDS = existsSync(join(SOUNDS, "en", "hello-world.wav"));
+const tmp = mkdtempSync(join(tmpdir(), "recall-media-"));
+let media: MediaService;
+
+interface Got { h: RtpHeader; payload: Buffer; at: number }
+
+/** A phone's RTP stack, reduced to what the tests need. */
+class Peer {
+  readonly sock: Socket;
+  readonly got: Got[] = [];
+  port = 0;
+  private seq = 100;
+  private ts = 1000;
+  constructor() {
+    this.sock = createSocket("udp4");
+    this.sock.on("message", (m) => {
+      const h = parseRtp(m);
+      if (h) this.got.push({ h, payload: m.subarray(h.payloadOffset, h.payloadEnd), at: performance.now() });
+    });
+  }
+  async bind(): Promise<this> {
+    await new Promise<void>((r) => this.sock.bind(0, "127.0.0.1", () => r()));
+    this.port = this.sock.address().port;
+    return this;
+  }
+  send(to: number, pt: number, payload: Uint8Array, marker = false, ts?: number): void {
+    this.seq = (this.seq + 1) & 0xffff;
+    this.sock.send(buildRtp(pt, marker, this.seq, ts ?? this.ts, 0x1234, payload), to, "127.0.0.1");
+    if (ts === undefined) this.ts += 160;
+  }
+  /** Stream `frames` 20 ms frames of a constant/sine signal in codec `pt`. */
+  async stream(to: number, pt: 0 | 8, frames: number, sample: (i: number) => number): Promise<Int16Array> {
+    const all = new Int16Array(frames * 160);
+    for (let f = 0; f < frames; f++) {
+      const pcm = Int16Array.from({ length: 160 }, (_, i) => sample(f * 160 + i));
+      all.set(pcm, f * 160);
+      this.send(to, pt, encode(pt === 0 ? "ulaw" : "alaw", pcm), f === 0);
+      await sleep(20);
+    }
+    return all;
+  }
+  dtmf(to: number, digit: number, pt = 101): void {
+    const ts = this.ts;
+    for (let d = 160; d <= 800; d += 160) this.send(to, pt, telephoneEventPayload(digit, false, 10, d), d === 160, ts);
+    for (let k = 0; k < 3; k++) this.send(to, pt, telephoneEventPayload(digit, true, 10, 800), false, ts);
+    this.ts += 800;
+  }
+  close(): void { this.sock.close(); }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) { if (performance.now() > end) throw new Error("timed out waiting"); await sleep(10); }
+}
+
+async function session(codecs: string[], peer: Peer, opts: { te?: number; rtpTimeout?: number } = {}) {
+  const s = await media.createSession({ codecs, rtpTimeout: opts.rtpTimeout });
+  const codec = codecs[0], pt = codec === "ulaw" ? 0 : codec === "alaw" ? 8 : 118;
+  await media.setRemote(s.id, { address: "127.0.0.1", port: peer.port, codec, payloadType: pt, telephoneEvent: opts.te ?? 101 });
+  return s;
+}
+
+before(async () => { media = await MediaService.start({ workers: 2, rtpStart: 31000, rtpEnd: 31999, soundsDir: SOUNDS }); });
+after(async () => { await media.stop(); });
+
+test("sessions get even ports in range on 127.0.0.1; unknown codec is a MediaError", async () => {
+  const a = await media.createSession({ codecs: ["ulaw"] });
+  const b = await media.createSession({ codecs: ["alaw", "ulaw"] });
+  for (const s of [a, b]) { assert.equal(s.localPort % 2, 0); assert.ok(s.localPort >= 31000 && s.localPort < 32000); assert.equal(s.localAddress, "127.0.0.1"); }
+  assert.notEqual(media.workerOf(a.id), media.workerOf(b.id), "spread over the pool");
+  await assert.rejects(media.createSession({ codecs: ["opus9"] }), MediaError);
+  await assert.rejects(media.setRemote(a.id, { address: "127.0.0.1", port: 4000, codec: "g729", payloadType: 18 }), /not supported/);
+  await media.destroySession(a.id); await media.destroySession(b.id);
+});
+
+test("two sessions exchange RTP directly, negotiated through sip/sdp", async () => {
+  const a = await media.createSession({ codecs: ["ulaw", "alaw"] });
+  const b = await media.createSession({ codecs: ["alaw", "ulaw"] });
+  const offer = createOffer({ codecs: ["ulaw", "alaw"], address: a.localAddress, port: a.localPort });
+  const answer = createAnswer(offer.text, { codecs: ["alaw", "ulaw"], address: b.localAddress, port: b.localPort });
+  await media.setRemote(b.id, answer.remote); // b sends alaw to a
+  await media.setRemote(a.id, { ...answer.remote, address: b.localAddress, port: b.localPort, rtcpPort: b.localPort + 1 });
+  const r1 = media.play(a.id, ["digits/1"]);
+  const r2 = media.play(b.id, ["digits/2"]);
+  if (HAVE_SOUNDS) {
+    assert.equal((await r1).status, "SUCCESS");
+    assert.equal((await r2).status, "SUCCESS");
+    const sa = (await media.stats(a.id)) as { packetsReceived: number; packetsSent: number };
+    const sb = (await media.stats(b.id)) as { packetsReceived: number; packetsSent: number };
+    assert.ok(sa.packetsSent > 10 && sb.packetsReceived >= sa.packetsSent - 1, JSON.stringify([sa, sb]));
+    assert.ok(sb.packetsSent > 10 && sa.packetsReceived >= sb.packetsSent - 1);
+  }
+  await media.destroySession(a.id); await media.destroySession(b.id);
+});
+
+test("playback of a real core sound arrives as paced 160-byte µ-law packets", { skip: !HAVE_SOUNDS && "asterisk-core-sounds-en-wav not installed" }, async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const pcm = parseWav(readFileSync(join(SOUNDS, "en", "hello-world.wav")));
+  const res = await media.play(s.id, ["hello-world"]);
+  assert.deepEqual(res, { status: "SUCCESS" });
+  await sleep(60);
+  const pkts = peer.got;
+  assert.equal(pkts.length, Math.ceil(pcm.length / 160));
+  for (let i = 1; i < pkts.length; i++) {
+    assert.equal(pkts[i].payload.length, 160);
+    assert.equal(pkts[i].h.payloadType, 0);
+    assert.equal((pkts[i].h.timestamp - pkts[i - 1].h.timestamp) >>> 0, 160);
+    assert.equal((pkts[i].h.sequence - pkts[i - 1].h.sequence) & 0xffff, 1);
+  }
+  assert.ok(pkts[0].h.marker, "first packet carries the marker");
+  const span = pkts[pkts.length - 1].at - pkts[0].at, expected = (pkts.length - 1) * 20;
+  assert.ok(Math.abs(span - expected) < 40, `paced: ${span.toFixed(1)} ms for ${expected} ms`);
+  // The audio is the prompt's: decode a frame and compare within G.711 error.
+  const frame = decode("ulaw", pkts[10].payload), want = pcm.subarray(1600, 1760);
+  for (let i = 0; i < 160; i++) assert.ok(Math.abs(frame[i] - want[i]) <= Math.max(16, Math.abs(want[i]) / 14));
+  await media.destroySession(s.id); peer.close();
+});
+
+test("&-joined lists play in order; a missing or corrupt file gives FAILED and the session goes on", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["alaw"], peer);
+  const bad = join(tmp, "corrupt.wav");
+  writeFileSync(bad, Buffer.concat([Buffer.from("RIFF\0\0\0\0WAVEfmt "), Buffer.alloc(7)]));
+  const warnings: string[] = [];
+  media.onWarning = (m) => warnings.push(m);
+  assert.equal((await media.play(s.id, ["no-such-prompt-anywhere"])).status, "FAILED");
+  assert.equal((await media.play(s.id, [bad])).status, "FAILED");
+  assert.ok(warnings.some((w) => /not found/.test(w)));
+  const clip = join(tmp, "clip.wav");
+  writeFileSync(clip, Buffer.concat([wavHeader(3200), Buffer.alloc(3200, 1)])); // 200 ms
+  const r = await media.play(s.id, [`${clip}&${clip}`, clip]);
+  assert.equal(r.status, "SUCCESS");
+  await sleep(40);
+  assert.equal(peer.got.length, 30);
+  assert.ok(peer.got.every((g) => g.h.payloadType === 8 && g.payload.length === 160));
+  media.onWarning = () => undefined;
+  await media.destroySession(s.id); peer.close();
+});
+
+test("RFC 4733 DTMF from a peer is reported once per digit and interrupts Background-style playback", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer, { te: 101 });
+  const digits: DtmfEvent[] = [];
+  media.onDtmf(s.id, (e) => digits.push(e));
+  const clip = join(tmp, "long.wav");
+  writeFileSync(clip, Buffer.concat([wavHeader(160000), Buffer.alloc(160000)])); // 10 s
+  const playing = media.play(s.id, [clip], { stopOnDtmf: "#*" });
+  await sleep(100);
+  peer.dtmf(s.localPort, 1);  // "1": reported, does not interrupt
+  await until(() => digits.length === 1);
+  peer.dtmf(s.localPort, 11); // "#"
+  const r = await playing;
+  assert.deepEqual(r, { status: "SUCCESS", interruptedBy: "#" });
+  assert.deepEqual(digits.map((d) => [d.digit, d.durationMs]), [["1", 100], ["#", 100]]);
+  await media.destroySession(s.id); peer.close();
+});
+
+test("garbage and strangers' packets are dropped without harm; RTP timeout is reported", async () => {
+  const peer = await new Peer().bind(), stranger = await new Peer().bind();
+  const s = await session(["ulaw"], peer, { rtpTimeout: 1 });
+  const timeouts: unknown[] = [];
+  media.onTimeout(s.id, (e) => timeouts.push(e));
+  for (let i = 0; i < 200; i++) peer.sock.send(Buffer.from(Array.from({ length: (i % 50) + 1 }, (_, k) => (k === 0 ? (i % 2 ? 0x40 : 0xc0) | (i & 0x3f) : (i * 7 + k * 13) & 0xff))), s.localPort, "127.0.0.1");
+  peer.sock.send(Buffer.alloc(4000, 0x80), s.localPort, "127.0.0.1");
+  stranger.send(s.localPort, 0, new Uint8Array(160));
+  peer.send(s.localPort, 0, new Uint8Array(160).fill(0xff));
+  peer.send(s.localPort, 0, new Uint8Array(160).fill(0xff));
+  await sleep(100);
+  const st = (await media.stats(s.id)) as { dropped: number; packetsReceived: number };
+  assert.ok(st.dropped >= 150, JSON.stringify(st));
+  assert.equal(st.packetsReceived, 2);
+  await until(() => timeouts.length === 1, 2500);
+  await media.destroySession(s.id); peer.close(); stranger.close();
+});
+
+test("bridge across two workers relays µ-law to an A-law leg, transcoded; DTMF passes through", async () => {
+  const p1 = await new Peer().bind(), p2 = await new Peer().bind();
+  const a = await session(["ulaw"], p1), b = await session(["alaw"], p2);
+  assert.notEqual(media.workerOf(a.id), media.workerOf(b.id));
+  await media.bridge(a.id, b.id);
+  const sent = await p1.stream(a.localPort, 0, 25, (i) => Math.round(8000 * Math.sin(i / 5)));
+  p1.dtmf(a.localPort, 5);
+  await sleep(80);
+  const audio = p2.got.filter((g) => g.h.payloadType === 8);
+  assert.equal(audio.length, 25);
+  const got = new Int16Array(audio.flatMap((g) => [...decode("alaw", g.payload)]));
+  const ref = decode("ulaw", encode("ulaw", sent));
+  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i] - ref[i]) <= Math.max(32, Math.abs(ref[i]) / 12), `sample ${i}`);
+  const events = p2.got.filter((g) => g.h.payloadType === 101);
+  assert.equal(events.length, 8, "5 progress + 3 end packets relayed");
+  // and back the other way
+  await p2.stream(b.localPort, 8, 5, () => 1000);
+  await sleep(60);
+  assert.equal(p1.got.filter((g) => g.h.payloadType === 0).length, 5);
+  await media.unbridge(a.id);
+  p1.got.length = 0;
+  await p2.stream(b.localPort, 8, 3, () => 1000);
+  await sleep(60);
+  assert.equal(p1.got.length, 0, "unbridged: nothing relayed");
+  await media.destroySession(a.id); await media.destroySession(b.id); p1.close(); p2.close();
+});
+
+test("a three-party mix sends each participant the others' audio, not its own", async () => {
+  const peers = await Promise.all([0, 1, 2].map(() => new Peer().bind()));
+  const ss = [] as { id: string; localPort: number }[];
+  for (const p of peers) ss.push(await session(["slin"], p));
+  for (const s of ss) await media.joinMix("conf-1", s.id);
+  const levels = [1000, 2000, 4000];
+  for (let f = 0; f < 30; f++) {
+    peers.forEach((p, i) => {
+      const b = Buffer.alloc(320);
+      for (let k = 0; k < 160; k++) b.writeInt16BE(levels[i], 2 * k);
+      p.send(ss[i].localPort, 118, b);
+    });
+    await sleep(20);
+  }
+  await sleep(60);
+  peers.forEach((p, i) => {
+    const others = levels.reduce((x, y) => x + y, 0) - levels[i];
+    const heard = p.got.map((g) => g.payload.readInt16BE(0));
+    assert.ok(heard.filter((v) => v === others).length >= 20, `peer ${i} heard ${heard.join(",")}`);
+  });
+  for (const s of ss) await media.destroySession(s.id);
+  for (const p of peers) p.close();
+});
+
+test("MixMonitor records both directions into a WAV of the right length", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const path = join(tmp, "rec.wav");
+  await media.record(s.id, path, { rxPath: join(tmp, "rec-rx.wav") });
+  const tone = media.tones(s.id, "440/1000");
+  await tone;
+  await peer.stream(s.localPort, 0, 50, () => 3000);
+  await sleep(40);
+  const done = await media.stopRecord(s.id);
+  const pcm = parseWav(readFileSync(path));
+  assert.equal(done.durationMs, pcm.length / 8);
+  assert.ok(pcm.length >= 8000 && pcm.length <= 9600, `about 1 s: ${pcm.length} samples`);
+  assert.ok(pcm.some((v) => v > 6000), "tone + caller's audio mixed");
+  const rx = parseWav(readFileSync(join(tmp, "rec-rx.wav")));
+  assert.equal(rx.length, pcm.length);
+  assert.ok(rx.filter((v) => Math.abs(v - 3000) < 200).length > 6000, "caller alone in the rx file");
+  await media.destroySession(s.id); peer.close();
+});
+
+test("tones: a one-shot list ends by itself; a repeating one runs until stopped", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const events: SessionEvent[] = [];
+  const off = media.onEvent((e) => { if (e.session === s.id) events.push(e); });
+  await media.tones(s.id, "!440/100,!0/100");
+  await until(() => events.some((e) => e.type === "tonesFinished"));
+  assert.ok(Math.abs(peer.got.length - 10) <= 1, String(peer.got.length));
+  await media.tones(s.id, "480+620/500,0/500");
+  await sleep(300);
+  await media.stopTones(s.id);
+  const n = peer.got.length;
+  await sleep(100);
+  assert.equal(peer.got.length, n, "stopped");
+  assert.ok(n >= 20);
+  off();
+  await media.destroySession(s.id); peer.close();
+});
+
+test("music on hold loops a directory of files until stopped", async () => {
+  const dir = mkdtempSync(join(tmp, "moh-"));
+  for (const name of ["a.wav", "b.wav"]) writeFileSync(join(dir, name), Buffer.concat([wavHeader(1600), Buffer.alloc(1600, name === "a.wav" ? 1 : 2)]));
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const moh = media.startMoh(s.id, dir);
+  await sleep(500);
+  await media.stopMoh(s.id);
+  assert.equal((await moh).stopped, true);
+  assert.ok(peer.got.length >= 20, `looped past 200 ms of files: ${peer.got.length}`);
+  await media.destroySession(s.id); peer.close();
+});
+
+test("AudioSocket streams the caller to a TCP service, plays back its echo and takes its DTMF", async () => {
+  let uuid = "";
+  let dtmfFromCaller = "";
+  const server: Server = createServer((c) => {
+    const parser = new AsParser();
+    let frames = 0;
+    c.on("data", (chunk) => {
+      for (const f of parser.push(chunk)) {
+        if (f.type === AS_UUID) uuid = f.payload.toString("hex");
+        if (f.type === AS_DTMF) dtmfFromCaller += f.payload.toString("latin1");
+        if (f.type === AS_AUDIO) {
+          c.write(asFrame(AS_AUDIO, f.payload)); // echo
+          if (++frames === 10) c.write(asFrame(AS_DTMF, Buffer.from("7")));
+          if (frames === 30) c.end(asFrame(0x00));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const asDigits: string[] = [];
+  const off = media.onEvent((e) => { if (e.type === "audioSocketDtmf") asDigits.push(e.digit); });
+  const done = media.audioSocket(s.id, "0a1b2c3d-0000-4000-8000-00000000abcd", `127.0.0.1:${port}`);
+  await sleep(100);
+  peer.dtmf(s.localPort, 3);
+  await peer.stream(s.localPort, 0, 40, () => 5000);
+  const r = await done;
+  assert.equal(r.status, "HANGUP");
+  assert.equal(uuid, "0a1b2c3d00004000800000000000abcd");
+  assert.equal(dtmfFromCaller, "3");
+  assert.deepEqual(asDigits, ["7"]);
+  const echoed = peer.got.filter((g) => g.h.payloadType === 0 && decode("ulaw", g.payload).every((v) => Math.abs(v - 5000) < 200));
+  assert.ok(echoed.length >= 15, `echoed frames: ${echoed.length}`);
+  assert.ok(peer.got.some((g) => g.h.payloadType === 101), "server DTMF played to the caller as RFC 4733");
+  off();
+  server.close();
+  // a service that is not there: an error result, not a crash
+  const refused = await media.audioSocket(s.id, "0a1b2c3d-0000-4000-8000-00000000abcd", "127.0.0.1:1");
+  assert.equal(refused.status, "ERROR");
+  // garbage from the service
+  const bad = createServer((c) => c.write(Buffer.from([0x42, 0, 1, 0])));
+  await new Promise<void>((r) => bad.listen(0, "127.0.0.1", () => r()));
+  const g = await media.audioSocket(s.id, "0a1b2c3d-0000-4000-8000-00000000abcd", `127.0.0.1:${(bad.address() as { port: number }).port}`);
+  assert.equal(g.status, "ERROR");
+  assert.match(g.error ?? "", /unknown frame type/);
+  bad.close();
+  await media.destroySession(s.id); peer.close();
+});

@@ -18,8 +18,9 @@ export class MediaClock {
   private skipped = 0;
   constructor(private readonly periodMs: number, private readonly onTick: (now: number) => void, private readonly maxCatchUp = 5) {}
 
-  begin(): void {
-    this.start = performance.now();
+  /** `phaseMs` shifts this clock against others (workers tick at different moments, not all at once). */
+  begin(phaseMs = 0): void {
+    this.start = performance.now() + phaseMs;
     this.n = 0;
     this.schedule();
   }

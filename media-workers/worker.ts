@@ -680,6 +680,7 @@ async function handle(c: Command): Promise<unknown> {
       const s = sessions.get(c.id);
       if (!s) return undefined;
       sessions.delete(c.id);
+      slotOf.delete(c.id);
       await s.close();
       return undefined;
     }
@@ -699,11 +700,22 @@ function onPeer(f: PeerFrame): void {
   else if (f.t === "mixOut") sessions.get(f.to)?.sendPcm(bytesPcm(f.pcm));
 }
 
-const mediaClock = new MediaClock(20, (now) => {
-  for (const s of sessions.values()) s.tick(now);
-  for (const m of mixes.values()) m.tick();
+// Every session still gets a 20 ms frame clock, but sessions are spread over four 5 ms
+// slots so a worker never sends all its packets in one burst (bursts are jitter).
+const SLOTS = 4;
+let slot = 0;
+const slotOf = new Map<string, number>();
+let nextSlot = 0;
+const mediaClock = new MediaClock(20 / SLOTS, (now) => {
+  for (const s of sessions.values()) {
+    let k = slotOf.get(s.id);
+    if (k === undefined) { k = nextSlot++ % SLOTS; slotOf.set(s.id, k); }
+    if (k === slot) s.tick(now);
+  }
+  if (slot === 0) for (const m of mixes.values()) m.tick();
+  slot = (slot + 1) % SLOTS;
 });
-mediaClock.begin();
+mediaClock.begin((20 * init.index) / init.workers / SLOTS);
 
 void cmdRing.consume(onCommand);
 for (const r of peerIn) if (r) void r.consume(onPeer);

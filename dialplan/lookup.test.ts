@@ -158,7 +158,7 @@ test("the sample dialplan routes its documented calls", () => {
   assert.equal(findLabel(dp, "from-internal", "6003", "busy"), 5);
   assert.equal(run("914165551212", 2), "from-internal/_9.:2 Dial(PJSIP/${EXTEN:1}@${TRUNK},${OUTBOUND_TIMEOUT})");
   assert.equal(run("*43", 3), "features/*43:3 Echo()");
-  assert.equal(run("7100"), "from-internal/7100:1 Gosub(sub-add,s,1(5,7))");
+  assert.equal(run("7100"), "from-internal/7100:1 Answer()");
   assert.equal(run("s", 3, "sub-add"), "sub-add/s:3 Return(${TOTAL})");
   assert.equal(run("h"), "from-internal/h:1 NoOp(Call from ${CALLERID(num)} ended: cause ${HANGUPCAUSE}, dial status ${DIALSTATUS})");
   assert.equal(run("5551234", 1, "from-trunk"), "from-trunk/_X.:1 Goto(from-internal,s,1)");

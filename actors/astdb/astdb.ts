@@ -28,11 +28,16 @@ export class AstDb {
     return this.runtime.send(astDbId(family, key), { source, type: "del" }) !== undefined;
   }
 
-  /** Delete every key of a family (and its sub-families); how many went. */
-  deltree(family: string, source: Source = "dialplan"): number {
-    const keys = this.entries(family);
+  /** Delete every key of a family, or of `family/keytree`; how many went. */
+  deltree(family: string, keytree?: string, source: Source = "dialplan"): number {
+    const keys = this.entries(keytree ? `${family}/${keytree}` : family);
     for (const e of keys) this.del(e.family, e.key, source);
     return keys.length;
+  }
+
+  /** `/family/key` → value under `/prefix`, sorted (the dialplan's view). */
+  show(prefix?: string): Array<readonly [string, string]> {
+    return this.entries(prefix).map((e) => [`/${e.family}/${e.key}`, e.value] as const);
   }
 
   /** Entries whose `/family/key` starts with `/prefix`, sorted as `database show` lists them. */

@@ -24,7 +24,7 @@ export function registerDatabaseCommands(table: CommandTable, db: AstDb): void {
   });
   table.register("database deltree", "Removes database keytree/values", (args) => {
     if (args.length < 1) return "Usage: database deltree <family> [keytree]\n";
-    const n = db.deltree(args.join("/"), "cli");
+    const n = db.deltree(args[0], args.slice(1).join("/") || undefined, "cli");
     return n ? `${n} database entries removed.\n` : "Database entries do not exist.\n";
   });
 }

@@ -20,7 +20,7 @@
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
- *   hangup       cause (Q.850 number), source? (channel name or "")
+ *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
  *   destroy                                               (after `h` ran: CHAN_END)
  */
 import { Schema } from "effect";

@@ -20,6 +20,9 @@ import { actorKinds } from "../../actors/kinds.js";
 import { CommandTable } from "../console/commands.js";
 import { serveConsole } from "../console/server.js";
 import { version } from "./paths.js";
+import { DialplanService } from "./dialplan-service.js";
+import { AstDb } from "../../actors/astdb/astdb.js";
+import { registerDatabaseCommands } from "../../actors/astdb/console.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -113,17 +116,22 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
   yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
   const logger = new AsteriskLogger(clock, (line) => process.stdout.write(`${line}\n`), join(options.dataDir, "messages.log"));
-  yield* Effect.acquireRelease(
+  const astdb = new AstDb(runtime);
+  registerDatabaseCommands(table, astdb);
+  let sip: SipServer | undefined;
+  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
+  dialplan.registerCommands(table);
+  sip = yield* Effect.acquireRelease(
     Effect.tryPromise({
       try: () => SipServer.start({
         configDir: options.configDir, runtime, clock, random, logger, console: table,
-        nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
+        nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`, runDialplan: dialplan.run,
       }),
       catch: (e) => e as Error,
     }),
     (sip) => Effect.promise(() => sip.stop()),
   );
-  yield* say("Not yet available in this build: calls (dialplan, INVITE), media, AMI, CDR/CEL projections.");
+  yield* say("Not yet available in this build: audio (calls are signalled; prompts and music are silent), AMI.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

@@ -134,7 +134,7 @@ test("answered: the caller's INVITE is dialled out, answered, bridged, and the c
 });
 
 test("busy callee: 486 becomes USER_BUSY on the called channel and DIALSTATUS BUSY; the caller is hung up", async () => {
-  const { caller, called } = await call("101", { status: 486 }, { expect: 480 });
+  const { caller, called } = await call("101", { status: 486 }, { expect: 603 });
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(outcomes.at(-1)!.status, "BUSY");
@@ -144,7 +144,7 @@ test("busy callee: 486 becomes USER_BUSY on the called channel and DIALSTATUS BU
 });
 
 test("no answer: the callee is cancelled at the timeout and DIALSTATUS is NOANSWER", async () => {
-  const { caller, called } = await call("102", {}, { expect: 480 });
+  const { caller, called } = await call("102", {}, { expect: 603 });
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(outcomes.at(-1)!.status, "NOANSWER");
@@ -158,7 +158,7 @@ test("caller cancels while the callee rings: the callee gets CANCEL and DIALSTAT
 });
 
 test("callee declines (603) and an unreachable callee: CHANUNAVAIL, the caller gets a failure", async () => {
-  const { caller, called } = await call("104", { status: 603 }, { expect: 480 });
+  const { caller, called } = await call("104", { status: 603 }, { expect: 603 });
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(outcomes.at(-1)!.status, "CHANUNAVAIL");

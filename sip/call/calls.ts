@@ -24,7 +24,7 @@ import { inheritVariables } from "../../dialplan/variables.js";
 import type { Registrar } from "../registrar/registrar.js";
 import type { ClientTransaction, ServerTransaction, TransactionLayer } from "../transaction/index.js";
 import type { Destination } from "../transport/index.js";
-import { Cause, causeFromSip, dialStatusFromCause, type DialStatus } from "./causes.js";
+import { Cause, causeFromSipResponse, dialStatusFromCauses } from "../../dialplan/hangup-causes.js";
 import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
 import { TwoPartyBridge } from "./bridge.js";
@@ -281,7 +281,10 @@ export class Calls implements ChannelHost {
       if (r.problem) this.deps.logger.log("WARNING", "app_dial.c", r.problem);
       targets.push(...r.targets);
     }
-    if (!targets.length) return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
+    if (!targets.length) {
+      caller.change({ type: "dial.end", status: "CHANUNAVAIL" });
+      return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
+    }
     return new Promise<DialOutcome>((resolve) => {
       const legs: { channel: SipChannel; tx?: { cancel(): void }; cause?: number }[] = [];
       let settled = false, winner: SipChannel | undefined;
@@ -295,11 +298,7 @@ export class Calls implements ChannelHost {
         if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
         resolve({ ...outcome, dialedSeconds: seconds(started) });
       };
-      const failStatus = (): DialStatus => {
-        const statuses = legs.map((l) => dialStatusFromCause(l.cause ?? Cause.NO_ANSWER));
-        for (const s of ["BUSY", "CONGESTION", "NOANSWER"] as const) if (statuses.includes(s)) return s;
-        return "CHANUNAVAIL";
-      };
+      const failStatus = () => dialStatusFromCauses(legs.map((l) => l.cause ?? Cause.NO_ANSWER));
       const cancelOthers = (cause: number, except?: SipChannel) => {
         for (const l of legs) {
           if (l.channel === except || l.channel.hungUp) continue;
@@ -343,7 +342,7 @@ export class Calls implements ChannelHost {
             winner = callee;
             answeredAt = this.deps.clock.now();
             timeout?.cancel();
-            cancelOthers(26 /* answered elsewhere */, callee);
+            cancelOthers(Cause.ANSWERED_ELSEWHERE, callee);
             caller.change({ type: "dial.end", status: "ANSWER" });
             void this.bridgeAnswered(caller, callee, request).then((peer) => {
               finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt) });
@@ -534,7 +533,7 @@ export class Calls implements ChannelHost {
           const answer = answerWithAuths(r, auths, { method: "INVITE", uri: target.uri, cnonce: randomHex(this.deps.random, 8), nc: 1 });
           if (answer) { current = send(invite(answer), true); return; }
         }
-        const cause = causeFromSip(r.status);
+        const cause = causeFromSipResponse(r.status);
         callee.remoteHangup(cause, callee.name);
         on.failed(cause);
       },

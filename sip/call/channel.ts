@@ -16,7 +16,7 @@ import type { ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
 import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia } from "./media.js";
-import { sipFromCause } from "./causes.js";
+import { sipResponseFromCause } from "../../dialplan/hangup-causes.js";
 
 /** What a channel needs from the call manager (calls.ts). */
 export interface ChannelHost {
@@ -149,7 +149,7 @@ export class SipChannel implements DialplanChannel {
   hangup(cause: number, by = "dialplan/builtin"): void {
     if (this.hungUp) return;
     if (this.value === "up") this.host.bye(this);
-    else if (this.direction === "in") this.reject(sipFromCause(cause));
+    else if (this.direction === "in") this.reject(sipResponseFromCause(cause));
     this.ended(cause, by);
   }
 

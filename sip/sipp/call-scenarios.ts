@@ -34,6 +34,8 @@ export interface UacOptions {
   readonly cancelAfterMs?: number;
   /** DTMF digits sent by SIP INFO right after the answer, 200 ms apart. */
   readonly dtmf?: string;
+  /** Answer a 401 to the INVITE with digest credentials: user [field0], password [field1] of the injection file. */
+  readonly auth?: boolean;
 }
 
 const uacHeaders = (method: string, o: UacOptions, cseq: string) => [
@@ -58,13 +60,21 @@ const inDialog = (method: string, cseq: string) => [
 export function uacCall(o: UacOptions): string {
   const expect = o.cancelAfterMs !== undefined ? 487 : o.expect ?? 200;
   const parts: string[] = [send(uacHeaders("INVITE", o, "1 INVITE"), SDP)];
+  const n = o.auth ? 2 : 1; // the INVITE's CSeq number
+  if (o.auth) {
+    parts.push('  <recv response="100" optional="true"/>', '  <recv response="401" auth="true"/>');
+    parts.push(send([
+      `ACK sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]", "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 1 ACK", "Max-Forwards: 70",
+    ], [], false));
+    parts.push(send([...uacHeaders("INVITE", o, "2 INVITE"), '[authentication username="[field0]" password="[field1]"]'], SDP));
+  }
   if (o.cancelAfterMs !== undefined) {
     // Cancel while ringing (sipp takes no message during a pause, nor an optional one right before it).
     parts.push('  <recv response="100"/>', '  <recv response="180"/>', `  <pause milliseconds="${o.cancelAfterMs}"/>`);
     parts.push(send([
       `CANCEL sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]",
       `From: "Caller" <sip:${o.from ?? "caller"}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`,
-      `To: <sip:${o.exten}@[remote_ip]:[remote_port]>`, "Call-ID: [call_id]", "CSeq: 1 CANCEL", "Max-Forwards: 70",
+      `To: <sip:${o.exten}@[remote_ip]:[remote_port]>`, "Call-ID: [call_id]", `CSeq: ${n} CANCEL`, "Max-Forwards: 70",
     ]));
     parts.push('  <recv response="200"/>');
   } else {
@@ -72,8 +82,8 @@ export function uacCall(o: UacOptions): string {
   }
   if (expect >= 200 && expect < 300) {
     parts.push('  <recv response="200" rtd="true" rrs="true"/>');
-    parts.push(send(inDialog("ACK", "1 ACK"), [], false));
-    let cseq = 2;
+    parts.push(send(inDialog("ACK", `${n} ACK`), [], false));
+    let cseq = n + 1;
     for (const d of o.dtmf ?? "") {
       parts.push('  <pause milliseconds="200"/>');
       parts.push(send(inDialog("INFO", `${cseq++} INFO`), [`Signal=${d}`, "Duration=160"], true, "application/dtmf-relay"));
@@ -90,7 +100,7 @@ export function uacCall(o: UacOptions): string {
   } else {
     parts.push(`  <recv response="${expect}" rtd="true"/>`);
     parts.push(send([
-      `ACK sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]", "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 1 ACK", "Max-Forwards: 70",
+      `ACK sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]", "[last_From:]", "[last_To:]", "Call-ID: [call_id]", `CSeq: ${n} ACK`, "Max-Forwards: 70",
     ], [], false));
   }
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="uac call">\n${parts.join("\n")}\n</scenario>\n`;

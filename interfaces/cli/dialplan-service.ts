@@ -1,0 +1,69 @@
+/**
+ * The dialplan of a running Recall: extensions.conf loaded (and reloaded), the
+ * executor started on each new channel with the PBX's globals, AstDB and
+ * PJSIP_DIAL_CONTACTS, and the `dialplan ...` / `core show hints` console commands.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../../core/logger.js";
+import { formatDiagnostic } from "../../conf/tokenizer.js";
+import { DEFAULT_GENERAL, loadDialplan, showDialplan, type Dialplan } from "../../dialplan/index.js";
+import { listHints } from "../../dialplan/show.js";
+import { globalsFromDialplan, runDialplan, runSubroutine, type DialplanDeps } from "../../dialplan/executor.js";
+import type { DialplanChannel } from "../../dialplan/channel-api.js";
+import type { AstDb } from "../../dialplan/astdb.js";
+import type { CommandTable } from "../console/commands.js";
+
+const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
+
+export class DialplanService {
+  private dialplan: Dialplan = EMPTY;
+  private readonly globals = new Map<string, string>();
+  private readonly deps: DialplanDeps;
+
+  constructor(
+    private readonly configDir: string,
+    private readonly logger: Logger,
+    astdb: AstDb,
+    dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
+  ) {
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan" };
+    this.load();
+  }
+
+  /** Read extensions.conf; on errors keep what loaded before and say where each problem is. */
+  load(): string {
+    const path = join(this.configDir, "extensions.conf");
+    if (!existsSync(path)) {
+      this.logger.log("WARNING", "pbx_config.c", `No ${path}: every call finds no extension`);
+      return "No extensions.conf\n";
+    }
+    try {
+      const { dialplan, diagnostics } = loadDialplan(path);
+      for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", "pbx_config.c", formatDiagnostic(d));
+      this.dialplan = dialplan;
+      this.globals.clear();
+      for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);
+      const n = [...dialplan.contexts.values()].reduce((sum, c) => sum + c.extensions.length, 0);
+      return `Dialplan reloaded: ${dialplan.contexts.size} contexts, ${n} extensions\n`;
+    } catch (e) {
+      this.logger.log("ERROR", "pbx_config.c", (e as Error).message);
+      return `Dialplan not reloaded: ${(e as Error).message}\n`;
+    }
+  }
+
+  run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
+    runDialplan(channel, this.dialplan, start, this.deps);
+
+  subroutine = (channel: DialplanChannel, target: string) => runSubroutine(channel, this.dialplan, target, this.deps);
+
+  registerCommands(table: CommandTable): void {
+    table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);
+    table.register("dialplan reload", "Reload extensions and *only* extensions", () => this.load());
+    table.register("core show hints", "Show dialplan hints", () => {
+      const rows = listHints(this.dialplan).map((h) =>
+        `${`${h.exten}@${h.context}`.padEnd(20)}: ${h.devices.join("&").padEnd(20)} State:Unavailable     Presence:${(h.presence ?? "not_set").padEnd(15)} Watchers  0`);
+      return `\n    -= Registered Asterisk Dial Plan Hints =-\n${rows.map((r) => `${r}\n`).join("")}----------------\n- ${rows.length} hints registered\n`;
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Calls end to end: a real `recall start` with the sample pjsip.conf and extensions.conf
+ * (ports made free, ring time shortened), sipp phones registered as 6001/6002, and
+ * each way a call ends; then `recall replay --verify` on the log they produced.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { packageRoot } from "../../interfaces/cli/paths.js";
+import { runSipp, startSipp } from "../sipp/sipp.js";
+import { registerWithAuth } from "../sipp/scenarios.js";
+import { uacCall, uasCall, type UasOptions } from "../sipp/call-scenarios.js";
+
+const run = promisify(execFile);
+const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
+let recall: RecallProcess;
+let port: number;
+let phone6002: number;
+
+const PASSWORDS: Record<string, string> = { 6001: "reception-6001", 6002: "supervisor-6002" };
+const credentials = (user: string) => `SEQUENTIAL\n${user};${PASSWORDS[user]}\n`;
+
+before(async () => {
+  port = await freePort();
+  phone6002 = await freePort();
+  // The sipp phones answer only the call scenario: no qualify OPTIONS to them.
+  const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0");
+  const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 2");
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
+  const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
+  assert.equal(reg.code, 0, reg.errors);
+});
+after(async () => { await recall?.stop(); });
+
+/** 6001 calls `exten`; 6002's phone (at its registered address) behaves as `uas` (null: no phone answers). */
+async function call(exten: string, uas: UasOptions | null, expect: { status?: number; holdMs?: number; cancelAfterMs?: number } = {}) {
+  const phone = uas ? startSipp({ scenario: uasCall(uas), localPort: phone6002, calls: 1, timeoutMs: 30_000 }) : null;
+  const caller = await runSipp({
+    scenario: uacCall({ exten, from: "6001", auth: true, ...(expect.status ? { expect: expect.status } : {}), ...(expect.holdMs !== undefined ? { holdMs: expect.holdMs } : {}), ...(expect.cancelAfterMs !== undefined ? { cancelAfterMs: expect.cancelAfterMs } : {}) }),
+    target: `127.0.0.1:${port}`, calls: 1, inject: credentials("6001"), timeoutMs: 30_000,
+  });
+  const called = phone ? await phone.done : null;
+  return { caller, called };
+}
+
+test("6001 calls 6002 through the sample dialplan: Dial answers, the call is bridged, the caller hangs up", async () => {
+  const { caller, called } = await call("6002", { status: 200, ringMs: 200 }, { holdMs: 500 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  const channels = await recall.cli("core show channels");
+  assert.match(channels, /0 active channels/);
+});
+
+test("6002 busy: DIALSTATUS BUSY sends the caller to Busy(), which answers 486", async () => {
+  const { caller, called } = await call("6002", { status: 486 }, { status: 486 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+});
+
+test("6002 does not answer within RING_TIME: the phone is cancelled and the caller hears the unavailable prompt, then BYE", async () => {
+  const { caller, called } = await call("6002", {}, { status: 200 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+});
+
+test("the caller cancels while 6002 rings: 487 to the caller, CANCEL to the phone", async () => {
+  const { caller, called } = await call("6002", {}, { cancelAfterMs: 300 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+});
+
+test("6002 declines (603) and 6003 is not registered: both go to the unavailable branch", async () => {
+  const declined = await call("6002", { status: 603 }, { status: 200 });
+  assert.equal(declined.called!.code, 0, declined.called!.errors);
+  assert.equal(declined.caller.code, 0, declined.caller.errors);
+  const unreachable = await call("6003", null, { status: 200 });
+  assert.equal(unreachable.caller.code, 0, unreachable.caller.errors);
+});
+
+test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {
+  const { caller } = await call("7100", null, { status: 200 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.match(messages(recall.dataDir), /Sum computed by sub-add: 12/);
+});
+
+test("every call's log passes recall replay --verify", async () => {
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /\d+ events, 0 divergences/);
+});

@@ -13,9 +13,10 @@ const usage = `Usage: recall <command> [options]
   cli     [--data DIR] [-rx "COMMAND"]       run a console command on the running instance, or open a console
   replay  --data DIR [--verify] [--until OFFSET|TIME] [--linkedid ID]
                                              verify determinism, show state at a point, or one call's timeline
-  query   --data DIR "SQL"                   ClickHouse SQL over cdr, cel, queue_log (not in this build yet)
+  query   --data DIR "SQL" [--format table|csv|json]
+                                             ClickHouse SQL over the cdr and cel tables
   rebuild --data DIR [--sink chdb|clickhouse|csv]
-                                             rebuild projections from the log (not in this build yet)
+                                             rebuild projections from the log
 `;
 
 const write = (s: string) => process.stdout.write(s);

@@ -5,6 +5,7 @@
  *   [general]  node_id = pbx1                    ; names this node in a multi-node log
  *   [log]      backend = embedded | kafka
  *   [kafka]    brokers = 127.0.0.1:9092[,...]   topic = recall.events   partitions = 8
+ *   [clickhouse], [projections]: see projections/config.ts
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +31,8 @@ export function loadRecallConf(configDir: string): RecallSettings {
   let backend = defaultSettings.log.backend;
   let { brokers, topic, partitions, clientId } = defaultSettings.kafka;
   for (const section of parseConfFile(path).sections) {
+    // [clickhouse] and [projections] are read by projections/config.ts.
+    if (section.name === "clickhouse" || section.name === "projections") continue;
     for (const e of section.entries) {
       const bad = (reason: string) => new ConfError(e.file, e.line, `[${section.name}] ${e.key}: ${reason}`);
       switch (`${section.name}.${e.key}`) {

@@ -23,6 +23,7 @@ import { version } from "./paths.js";
 import { DialplanService } from "./dialplan-service.js";
 import { AstDb } from "../../actors/astdb/astdb.js";
 import { registerDatabaseCommands } from "../../actors/astdb/console.js";
+import { startProjections } from "../../projections/runner.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -107,6 +108,13 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     for (const id of runtime.ids()) { const k = id.split(":")[0]; kinds.set(k, (kinds.get(k) ?? 0) + 1); }
     return `Event log: ${describeLog(log, options.dataDir)}\nNext offset: ${log.nextOffset}\nLive actors: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ") || "none"}\n`;
   });
+  // CDR and CEL follow the local log (the outbox with Kafka), from each sink's checkpoint.
+  const projections = yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => startProjections(local, options.configDir, options.dataDir), catch: (e) => e as Error }),
+    (p) => Effect.promise(() => p.close()),
+  );
+  table.register("recall show projections", "Show each CDR/CEL sink's position and lag", () => projections.status().map((s) =>
+    `${s.sink} ${s.location}: through offset ${s.through}, lag ${s.lagEvents} events${s.failing ? `, failing: ${s.failing}` : ""}\n`).join(""));
   const server = yield* Effect.acquireRelease(
     Effect.tryPromise({ try: () => serveConsole(options.dataDir, table), catch: (e) => e as Error }),
     (s) => Effect.sync(() => s.close()),
@@ -131,7 +139,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     }),
     (sip) => Effect.promise(() => sip.stop()),
   );
-  yield* say("Not yet available in this build: audio (calls are signalled; prompts and music are silent), AMI.");
+  yield* say("Not yet available in this build: audio in calls (prompts and music are silent), AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

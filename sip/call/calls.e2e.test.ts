@@ -87,6 +87,27 @@ test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {
   assert.match(messages(recall.dataDir), /Sum computed by sub-add: 12/);
 });
 
+/** Rows of a query over the running Recall's chDB tables, once the projections have caught up. */
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  for (let i = 0; i < 100 && !/lag 0 events/.test(await recall.cli("recall show projections")); i++) await new Promise((r) => setTimeout(r, 100));
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "query", "--data", recall.dataDir, "--format", "json", sql]);
+  return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+test("the calls above are in CDR and CEL: the answered call has A and B records and the documented CEL order", async () => {
+  const cdr = await query("SELECT channel, dstchannel, disposition, lastapp, dcontext, linkedid, uniqueid FROM cdr ORDER BY start, sequence");
+  const first = cdr.filter((r) => r.linkedid === cdr[0].linkedid);
+  assert.deepEqual(first.map((r) => [String(r.channel).replace(/-[0-9a-f]{8}$/, ""), r.disposition]), [["PJSIP/6001", "ANSWERED"], ["PJSIP/6002", "ANSWERED"]]);
+  assert.match(String(first[0].dstchannel), /^PJSIP\/6002-[0-9a-f]{8}$/);
+  assert.equal(first[0].lastapp, "Dial");
+  assert.ok(cdr.some((r) => r.disposition === "BUSY"), "the busy call has a BUSY record");
+  const cel = await query(`SELECT eventtype, channame FROM cel WHERE linkedid = '${String(first[0].linkedid)}' ORDER BY log_offset, log_index`);
+  const types = cel.map((r) => r.eventtype);
+  for (const t of ["CHAN_START", "ANSWER", "BRIDGE_ENTER", "BRIDGE_EXIT", "HANGUP", "CHAN_END"]) assert.ok(types.includes(t), `${t} in ${types.join(",")}`);
+  assert.equal(types.at(-1), "LINKEDID_END");
+  assert.equal(types.filter((t) => t === "LINKEDID_END").length, 1);
+});
+
 test("every call's log passes recall replay --verify", async () => {
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /\d+ events, 0 divergences/);

@@ -43,8 +43,8 @@ test("Gosub with arguments returns a value in GOSUB_RETVAL (sample dialplan, 710
   const plan = loadDialplan(SAMPLE).dialplan;
   const ch = new TestChannel({ exten: "7100" });
   await runDialplan(ch, plan, { context: "from-internal", exten: "7100", priority: 1 }, testDeps({ globals: globalsFromDialplan(plan) }));
-  assert.deepEqual(ch.apps().slice(0, 6), [
-    "Gosub(sub-add,s,1(5,7))", "NoOp(Adding 5 and 7)", "Set(TOTAL=12)", "Return(12)",
+  assert.deepEqual(ch.apps().slice(0, 7), [
+    "Answer()", "Gosub(sub-add,s,1(5,7))", "NoOp(Adding 5 and 7)", "Set(TOTAL=12)", "Return(12)",
     "Verbose(1,Sum computed by sub-add: 12)", "SayNumber(12)",
   ]);
   assert.deepEqual(ch.played, ["digits/12"]);
@@ -407,4 +407,28 @@ test("1,000 random dialled strings against the sample dialplan never crash it", 
     await runDialplan(ch, plan, { context: rnd() < 0.8 ? "from-internal" : "from-trunk", exten, priority: 1 }, testDeps({ globals, maxSteps: 200 }));
     assert.equal(ch.state(), "hungup", `dialled ${JSON.stringify(exten)}`);
   }
+});
+
+test("autofallthrough=no: after the last priority the caller may still dial, else t", async () => {
+  const plan = `
+[general]
+autofallthrough = no
+[test]
+exten => s,1,Answer()
+exten => 5,1,NoOp(five)
+exten => t,1,NoOp(t)
+ same => n,Hangup()
+`;
+  const dialled = await run(plan, {}, {}, (c) => c.press(3000, "5"));
+  assert.deepEqual(dialled.apps(), ["Answer()", "NoOp(five)", "NoOp(t)", "Hangup()"], "after 5 runs out, the wait ends in t");
+  const none = await run(plan);
+  assert.deepEqual(none.apps(), ["Answer()", "NoOp(t)", "Hangup()"]);
+  assert.ok(none.elapsedMs() >= 10000, "the response timeout (10 s) passed first");
+});
+
+test("U() results for the call layer", async () => {
+  const { calleeGosubAction } = await import("./apps/dial.js");
+  assert.deepEqual(calleeGosubAction("ABORT"), { action: "abort" });
+  assert.deepEqual(calleeGosubAction("GOTO:ctx^100^1"), { action: "goto", target: "ctx,100,1" });
+  assert.equal(calleeGosubAction(""), undefined);
 });

@@ -168,6 +168,7 @@ class Executor implements ExecutionEnv {
   readonly channelSettings = new Map<string, string>();
   private readonly stack: Frame[] = [];
   private steps = 0;
+  private executed = 0;
   private lastTick = Number.NaN;
   private inHangup = false;
   private readonly maxSteps: number;
@@ -248,10 +249,14 @@ class Executor implements ExecutionEnv {
       }
       // Ran off the end of an extension (or a priority is missing).
       if (!this.dialplan.general.autoFallthrough) {
-        const digit = await this.readDigit(this.timeouts.responseMs).catch((e) => { if (e instanceof AbsoluteTimeout) return "T"; throw e; });
-        if (digit === "T") continue;
-        if (digit === undefined) { if (!this.responseTimeout()) return undefined; continue; }
-        if (!(await this.collect(digit))) return undefined;
+        // Without autofallthrough the caller may still dial: wait as WaitExten would.
+        try {
+          const digit = await this.readDigit(this.timeouts.responseMs);
+          if (digit === undefined) { if (!this.responseTimeout()) return undefined; continue; }
+          if (!(await this.collect(digit))) return undefined;
+        } catch (e) {
+          if (!(e instanceof AbsoluteTimeout)) throw e;
+        }
         continue;
       }
       return this.fallthrough();
@@ -267,7 +272,7 @@ class Executor implements ExecutionEnv {
       return false;
     }
     // Let I/O (a hang-up, a digit) in now and then, even in a loop of instant applications.
-    if (this.steps % 64 === 0) await new Promise<void>((r) => setImmediate(r));
+    if (++this.executed % 64 === 0) await new Promise<void>((r) => setImmediate(r));
     return true;
   }
 

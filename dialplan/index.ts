@@ -44,6 +44,7 @@ export {
 export type { DialStatus } from "./hangup-causes.js";
 export { applicationNames, findApplication } from "./apps/index.js";
 export type { AppResult } from "./apps/index.js";
-export { calleeGosubTarget, parseDial, predialGosubTarget } from "./apps/dial.js";
+export { calleeGosubAction, calleeGosubTarget, parseDial, predialGosubTarget } from "./apps/dial.js";
+export type { CalleeGosubAction } from "./apps/dial.js";
 export { functionNames, parseCallerId } from "./channel-functions.js";
 export { alphaFiles, digitFiles, numberFiles } from "./say.js";

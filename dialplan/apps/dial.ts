@@ -62,6 +62,28 @@ export function predialGosubTarget(spec: string): string {
   return `${location}(${args})`;
 }
 
+export type CalleeGosubAction =
+  | { readonly action: "continue" }
+  | { readonly action: "abort" | "congestion" | "busy" }
+  | { readonly action: "goto"; readonly target: string };
+
+/**
+ * What a U() subroutine asked for in GOSUB_RESULT: ABORT (hang up both), CONGESTION or
+ * BUSY (the called leg fails so), CONTINUE (hang up the called leg, the caller goes on),
+ * GOTO:[[context^]exten^]priority (the caller goes there); anything else bridges.
+ * CONTINUE with nothing set means "bridge" and is reported as `undefined`.
+ */
+export function calleeGosubAction(result: string | undefined): CalleeGosubAction | undefined {
+  const r = (result ?? "").trim();
+  const upper = r.toUpperCase();
+  if (upper === "ABORT") return { action: "abort" };
+  if (upper === "CONGESTION") return { action: "congestion" };
+  if (upper === "BUSY") return { action: "busy" };
+  if (upper === "CONTINUE") return { action: "continue" };
+  if (upper.startsWith("GOTO:")) return { action: "goto", target: r.slice(5).split("^").join(",") };
+  return undefined;
+}
+
 function setTime(env: ExecutionEnv, name: string, secs: number | undefined): void {
   if (secs === undefined) return;
   env.setVar(name, String(Math.floor(secs)));

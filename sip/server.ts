@@ -21,7 +21,7 @@ import { TransactionLayer, type ServerTransaction } from "./transaction/index.js
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
 import { Calls, type CallsDeps } from "./call/calls.js";
 import { registerCallCommands } from "./call/console.js";
-import { SilentMedia, type CallMedia } from "./call/media.js";
+import type { CallMedia } from "./call/media.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -33,9 +33,8 @@ export interface SipServerDeps {
   readonly nonceSecret: string;
   readonly console: CommandTable;
   readonly userAgent: string;
-  /** Runs the dialplan on a new inbound channel; without it INVITEs are answered 501. */
-  readonly runDialplan?: CallsDeps["runDialplan"];
-  readonly media?: CallMedia;
+  /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
+  readonly calls?: { readonly runDialplan: CallsDeps["runDialplan"]; readonly media: CallMedia };
 }
 
 const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
@@ -76,10 +75,9 @@ export class SipServer {
     const registrar = new Registrar({ model: getModel, runtime, clock, random, nonceSecret: deps.nonceSecret, logger, security });
     const outbound = new OutboundRegistrations({ runtime, transactions, model: getModel, random, logger, userAgent: deps.userAgent });
     const qualifier = new Qualifier({ model: getModel, registrar, runtime, transactions, clock, random, logger });
-    const calls = deps.runDialplan && new Calls({
+    const calls = deps.calls && new Calls({
       runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
-      userAgent: deps.userAgent, runDialplan: deps.runDialplan,
-      media: deps.media ?? new SilentMedia(transports.transports[0]?.local.host ?? "127.0.0.1", ["ulaw", "alaw"], "/usr/share/asterisk/sounds"),
+      userAgent: deps.userAgent, ...deps.calls,
     });
     const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls);
     server.setModel = (m) => { current = m; server.model = m; };

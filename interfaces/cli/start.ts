@@ -24,6 +24,9 @@ import { DialplanService } from "./dialplan-service.js";
 import { AstDb } from "../../actors/astdb/astdb.js";
 import { registerDatabaseCommands } from "../../actors/astdb/console.js";
 import { startProjections } from "../../projections/runner.js";
+import { MediaService } from "../../media-workers/index.js";
+import { CallMedia } from "../../sip/call/media.js";
+import { loadRtpConf } from "./rtp-conf.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -126,6 +129,12 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const logger = new AsteriskLogger(clock, (line) => process.stdout.write(`${line}\n`), join(options.dataDir, "messages.log"));
   const astdb = new AstDb(runtime);
   registerDatabaseCommands(table, astdb);
+  const rtp = loadRtpConf(options.configDir);
+  const media = yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => MediaService.start({ ...rtp, soundsDir: "/usr/share/asterisk/sounds" }), catch: (e) => e as Error }),
+    (m) => Effect.promise(() => m.stop()),
+  );
+  media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
   let sip: SipServer | undefined;
   const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
   dialplan.registerCommands(table);
@@ -133,13 +142,14 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     Effect.tryPromise({
       try: () => SipServer.start({
         configDir: options.configDir, runtime, clock, random, logger, console: table,
-        nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`, runDialplan: dialplan.run,
+        nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
+        calls: { runDialplan: dialplan.run, media: new CallMedia(media, "/usr/share/asterisk/moh") },
       }),
       catch: (e) => e as Error,
     }),
     (sip) => Effect.promise(() => sip.stop()),
   );
-  yield* say("Not yet available in this build: audio in calls (prompts and music are silent), AMI, ARI, queues.");
+  yield* say("Not yet available in this build: AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

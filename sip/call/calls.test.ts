@@ -6,6 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "../../core/clock.js";
@@ -22,8 +23,11 @@ import { SipServer } from "../server.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
 import type { SipChannel } from "./channel.js";
+import { CallMedia } from "./media.js";
+import { MediaService } from "../../media-workers/index.js";
 
 let server: SipServer;
+let media: MediaService;
 let log: SegmentLog;
 let runtime: ActorRuntime;
 let port: number, uasPort: number;
@@ -32,7 +36,7 @@ const outcomes: Record<string, string>[] = [];
 
 /**
  * exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy;
- * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n).
+ * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n); 700: Playback(hello-world).
  */
 async function script(channel: SipChannel, start: { exten: string }): Promise<void> {
   const { exten } = start;
@@ -44,6 +48,12 @@ async function script(channel: SipChannel, start: { exten: string }): Promise<vo
     return;
   }
   if (exten === "486") { channel.busy(); return; }
+  if (exten === "700") {
+    const r = await channel.play(["hello-world"]);
+    outcomes.push({ exten, status: r.status });
+    channel.hangup(16);
+    return;
+  }
   const dialstring = exten === "300" ? "Local/100@test" : exten === "301" ? "Local/100@test/n" : exten === "555" ? "PJSIP/555@trunk" : "PJSIP/uas";
   channel.appStart("Dial", `${dialstring},2`);
   const options: Record<string, string> = exten === "110" ? { L: "500" } : {};
@@ -95,14 +105,16 @@ password = trunk-secret
   log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
   const clock = new SystemClock(), random = new SystemRandom();
   runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds });
+  media = await MediaService.start({ workers: 1 });
   server = await SipServer.start({
     configDir: dir, runtime, clock, random, logger: new MemoryLogger(), nonceSecret: "s", console: table, userAgent: "Recall test",
-    runDialplan: (channel, start) => script(channel, start),
+    calls: { runDialplan: (channel, start) => script(channel, start), media: new CallMedia(media, "/usr/share/asterisk/moh") },
   });
 });
 
 after(async () => {
   await server.stop();
+  await media.stop();
   await runtime.settle();
   await log.close();
 });
@@ -216,6 +228,26 @@ test("Dial option L(500): the called party is hung up after 500 ms and the calle
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(outcomes.at(-1)!.status, "ANSWER");
   assert.ok(performance.now() - started < 5000);
+});
+
+test("Playback sends the core sound as RTP to the caller: paced 20 ms packets of 160 µ-law bytes, then BYE", async () => {
+  const rtp = createSocket("udp4");
+  await new Promise<void>((r) => rtp.bind(0, "127.0.0.1", () => r()));
+  const packets: Buffer[] = [];
+  rtp.on("message", (m) => packets.push(m));
+  try {
+    const { caller } = await call("700", null, { mediaPort: rtp.address().port });
+    assert.equal(caller.code, 0, caller.errors);
+    assert.deepEqual(outcomes.at(-1), { exten: "700", status: "SUCCESS" });
+    const audio = packets.filter((p) => (p[1] & 0x7f) === 0);
+    // hello-world.wav lasts about 1.3 s: some 60-70 packets, each 12 bytes of header and 160 of PCMU.
+    assert.ok(audio.length > 50 && audio.length < 90, `${audio.length} RTP packets`);
+    assert.ok(audio.every((p) => p.length === 172));
+    const ts = audio.map((p) => p.readUInt32BE(4));
+    assert.ok(ts.slice(1).every((t, i) => t - ts[i] === 160), "timestamps step by 160");
+  } finally {
+    rtp.close();
+  }
 });
 
 test("every call's log replays without divergence", async () => {

@@ -57,6 +57,12 @@ interface LocalPair { readonly half1: SipChannel; readonly half2: SipChannel; re
 
 const hex8 = (n: number) => n.toString(16).padStart(8, "0");
 
+/** An endpoint's allow= codecs that the media workers carry, in order (G.711 when none). */
+function codecsOf(endpoint: Endpoint): string[] {
+  const known = endpoint.allow.filter((c) => c === "ulaw" || c === "alaw" || c === "slin");
+  return known.length ? known : ["ulaw", "alaw"];
+}
+
 export class Calls implements ChannelHost {
   private readonly channels = new Map<string, SipChannel>();
   /** Established and early dialogs by `Call-ID|local tag`. */
@@ -213,6 +219,7 @@ export class Calls implements ChannelHost {
     };
     const t = this.deps.runtime.spawn("channel", id, input, { linkedid });
     const channel = new SipChannel(this, id, name, t.state.context as ChannelContext, direction, endpoint?.language || "en");
+    if (endpoint) channel.codecs = codecsOf(endpoint);
     this.channels.set(id, channel);
     return channel;
   }
@@ -335,7 +342,10 @@ export class Calls implements ChannelHost {
           progress: (callee: SipChannel, sdp: Buffer | undefined) => {
             if (winner) return;
             callee.change({ type: "progress" }, "sip");
-            if (sdp) { caller.answerSdpOverride = sdp; caller.progress(); }
+            if (!sdp) return;
+            if (!callee.media) { caller.answerSdpOverride = sdp; caller.progress(); return; }
+            // Anchored: the callee's early media reaches the caller through the two sessions.
+            void caller.anchorMedia().then((id) => this.deps.media.bridge(id, callee.media!)).then(() => caller.progress()).catch(() => undefined);
           },
           answered: (callee: SipChannel) => {
             if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
@@ -377,19 +387,24 @@ export class Calls implements ChannelHost {
         legs.push(leg);
         caller.change({ type: "dial.begin", peer: callee.id, dialstring: target.dialstring });
         this.deps.logger.log("VERBOSE", "app_dial.c", `Called ${target.dialstring}`);
-        try {
-          leg.tx = this.sendInvite(caller, callee, target, {
-            ringing: () => progress.ringing(callee),
-            progress: (sdp) => progress.progress(callee, sdp),
-            answered: () => progress.answered(callee),
-            failed: (cause) => { leg.cause = cause; callee.destroy(); legFailed(); },
-          });
-        } catch (e) {
-          this.deps.logger.log("WARNING", "app_dial.c", `Unable to call ${target.dialstring}: ${(e as Error).message}`);
-          leg.cause = Cause.DESTINATION_OUT_OF_ORDER;
-          callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name);
-          callee.destroy();
-        }
+        void (async () => {
+          try {
+            const offer = await this.offerFor(caller, callee, target.endpoint);
+            if (callee.hungUp) return;
+            leg.tx = this.sendInvite(caller, callee, target, offer, {
+              ringing: () => progress.ringing(callee),
+              progress: (sdp) => progress.progress(callee, sdp),
+              answered: () => progress.answered(callee),
+              failed: (cause) => { leg.cause = cause; callee.destroy(); legFailed(); },
+            });
+          } catch (e) {
+            this.deps.logger.log("WARNING", "app_dial.c", `Unable to call ${target.dialstring}: ${(e as Error).message}`);
+            leg.cause = Cause.DESTINATION_OUT_OF_ORDER;
+            callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name);
+            callee.destroy();
+            legFailed();
+          }
+        })();
       }
       legFailed();
     });
@@ -450,8 +465,9 @@ export class Calls implements ChannelHost {
    * optimised away meanwhile).
    */
   private async bridgeAnswered(caller: SipChannel, callee: SipChannel, request: DialRequest): Promise<SipChannel> {
-    caller.answerSdpOverride = callee.remoteSdp;
+    if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
+    if (callee.media) await this.deps.media.bridge(await caller.anchorMedia(), callee.media).catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
     const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee);
     for (const m of [...bridge.members]) this.optimize(m);
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
@@ -471,7 +487,22 @@ export class Calls implements ChannelHost {
   }
 
   /** Send the INVITE of an outbound leg and report its progress. */
-  private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, on: {
+  /**
+   * The SDP offered to a called leg: the caller's own offer when neither endpoint wants
+   * media anchored (direct_media=yes on both, the phones then talk to each other), else
+   * the offer of a media session of the callee's own, bridged to the caller's on answer.
+   */
+  private async offerFor(caller: SipChannel, callee: SipChannel, endpoint: Endpoint): Promise<Buffer> {
+    const callerEndpoint = this.deps.model().endpoints.get(caller.context().endpoint);
+    const direct = !caller.media && caller.remoteSdp && (caller.tech === "Local" || (callerEndpoint?.direct_media !== false && endpoint.direct_media));
+    if (direct) return caller.remoteSdp!;
+    const leg = await this.deps.media.offer(callee.codecs, (d) => callee.digit(d));
+    callee.media = leg.id;
+    if (callee.hungUp) callee.releaseMedia();
+    return leg.sdp;
+  }
+
+  private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, offer: Buffer, on: {
     ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number): void;
   }): { cancel(): void } {
     const { transactions } = this.deps;
@@ -486,7 +517,6 @@ export class Calls implements ChannelHost {
     const from = `${ctx.callerId.name ? `"${ctx.callerId.name.replace(/["\\]/g, "")}" ` : ""}<sip:${encodeUser(fromUser)}@${fromHost}>;tag=${fromTag}`;
     const contact = this.contactFor(destination);
     callee.contactHeader = contact;
-    const offer = caller.remoteSdp ?? this.deps.media.answer(undefined, Number(ctx.uniqueid.split(".")[1]));
     callee.localSdp = offer;
     callee.change({ type: "dialing" }, "sip");
     let cseq = 1;
@@ -508,12 +538,17 @@ export class Calls implements ChannelHost {
     const send = (request: SipRequest, authenticated: boolean): ClientTransaction => transactions.sendRequest(request, destination, {
       onProvisional: (r) => {
         if (r.status === 180 || r.status === 181 || r.status === 182) on.ringing();
-        else if (r.status === 183) on.progress(r.body.length ? r.body : undefined);
+        else if (r.status === 183) {
+          const sdp = r.body.length ? r.body : undefined;
+          if (sdp && callee.media) void this.deps.media.remote(callee.media, sdp, callee.codecs).catch(() => undefined);
+          on.progress(sdp);
+        }
       },
       onFinal: (r, t) => {
         if (r.status >= 200 && r.status < 300) {
           if (callee.dialog) { this.ackFor(callee, r, t, destination); return; } // a 2xx retransmission or fork: ACK it
           callee.remoteSdp = r.body.length ? r.body : undefined;
+          if (callee.media && callee.remoteSdp) void this.deps.media.remote(callee.media, callee.remoteSdp, callee.codecs).catch(() => undefined);
           const remoteTarget = contactUri(r, target.uri);
           callee.dialog = new Dialog({
             callId, local: from, remote: r.get("To")!, remoteTarget,

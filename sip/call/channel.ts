@@ -53,8 +53,12 @@ export class SipChannel implements DialplanChannel {
   localSdp: Buffer | undefined;
   /** Called when the far end hangs up or the leg ends otherwise (Dial listens). */
   readonly onHangup = new Set<() => void>();
-  /** Early media/answer SDP forwarded to the caller by Dial instead of our own. */
+  /** Early media/answer SDP forwarded to the caller by Dial instead of our own (media not anchored). */
   answerSdpOverride: Buffer | undefined;
+  /** The leg's RTP session in the media workers, once its media is anchored in Recall. */
+  media: string | undefined;
+  /** The endpoint's codecs in allow= order. */
+  codecs: readonly string[] = ["ulaw", "alaw"];
   /** The bridge the leg is in, if any. */
   bridge: TwoPartyBridge | undefined;
   /** Local channel halves: what the other half does when this one answers or rings. */
@@ -111,9 +115,12 @@ export class SipChannel implements DialplanChannel {
     if (this.hungUp) throw new HangupError();
     if (this.value === "up") return;
     const tx = this.invite;
-    if (tx && tx.state === "proceeding" || tx?.state === "trying") {
-      this.localSdp = this.answerSdpOverride ?? this.localSdp ?? this.host.media.answer(this.remoteSdp, this.sessionNumber());
-      tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: this.localSdp, copyRecordRoute: true });
+    if (tx && (tx.state === "proceeding" || tx.state === "trying")) {
+      const sdp = await this.ourSdp();
+      if (this.hungUp) throw new HangupError();
+      if (tx.state === "proceeding" || tx.state === "trying") {
+        tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: sdp, copyRecordRoute: true });
+      }
     }
     this.change({ type: "answer" });
     this.onAnswer?.();
@@ -127,12 +134,46 @@ export class SipChannel implements DialplanChannel {
     this.onRinging?.();
   }
 
+  /** 183 with SDP (early media) to an unanswered caller. */
   progress(): void {
-    if (this.direction === "in" && this.invite && this.value !== "up" && !this.hungUp && this.invite.lastStatus !== 183) {
-      this.localSdp = this.answerSdpOverride ?? this.localSdp ?? this.host.media.answer(this.remoteSdp, this.sessionNumber());
-      this.invite.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body: this.localSdp, copyRecordRoute: true });
-    }
     if (this.value !== "progress" && this.value !== "up") this.change({ type: "progress" });
+    void this.earlyMedia();
+  }
+
+  private async earlyMedia(): Promise<void> {
+    const tx = this.invite;
+    if (this.direction !== "in" || !tx || this.value === "up" || this.hungUp || tx.lastStatus === 183) return;
+    const sdp = await this.ourSdp().catch(() => undefined);
+    if (sdp && tx.state === "proceeding" && tx.lastStatus !== 183 && !this.hungUp) {
+      tx.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body: sdp, copyRecordRoute: true });
+    }
+  }
+
+  /**
+   * The SDP we answer the caller with: the bridged party's (media not anchored), or our
+   * own media session's answer to the caller's offer (a 488 if no codec fits).
+   */
+  private async ourSdp(): Promise<Buffer> {
+    if (this.answerSdpOverride && !this.media) return (this.localSdp = this.answerSdpOverride);
+    await this.anchorMedia();
+    return this.localSdp!;
+  }
+
+  /** Give the leg its own RTP session (answering the caller's offer), once. */
+  async anchorMedia(): Promise<string> {
+    if (this.media) return this.media;
+    if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
+    const leg = await this.host.media.answer(this.remoteSdp, this.codecs, (d) => this.digit(d));
+    if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
+    this.media = leg.id;
+    this.localSdp = leg.sdp;
+    if (this.hungUp) this.releaseMedia();
+    return leg.id;
+  }
+
+  releaseMedia(): void {
+    if (this.media) void this.host.media.close(this.media);
+    this.media = undefined;
   }
 
   /** Busy(): 486 to an unanswered caller; the channel then waits for its hang-up. */
@@ -170,6 +211,7 @@ export class SipChannel implements DialplanChannel {
   destroy(): void {
     if (!this.hungUp) this.hangup(16);
     this.change({ type: "destroy" });
+    this.releaseMedia();
     this.host.released(this);
   }
 
@@ -187,36 +229,25 @@ export class SipChannel implements DialplanChannel {
     return this.host.bridgeWith(this, channelName);
   }
 
-  /** Prompts take the time their sound file lasts; DTMF in `stopOnDigits` interrupts them. */
-  async play(files: readonly string[], options: { stopOnDigits?: string; noAnswer?: boolean } = {}): Promise<MediaResult> {
+  /** Play prompts on the leg's RTP session; a DTMF digit in `stopOnDigits` interrupts (Background). */
+  async play(files: readonly string[], options: { stopOnDigits?: string; noAnswer?: boolean; signal?: AbortSignal } = {}): Promise<MediaResult> {
+    if (this.hungUp) throw new HangupError();
     if (!options.noAnswer && this.value !== "up") await this.answer();
-    let status: MediaResult["status"] = "SUCCESS";
-    for (const file of files) {
-      const ms = this.host.media.promptMs(file, this.language);
-      if (ms === undefined) {
-        this.log("WARNING", "file.c", `File ${file} does not exist in any format`);
-        this.log("WARNING", "app_playback.c", `Playback failed on ${this.name} for ${file}`);
-        status = "FAILED";
-        continue;
-      }
-      if (options.stopOnDigits) {
-        const digit = await this.digitWithin(ms, options.stopOnDigits);
-        if (digit !== undefined) return { status, digit };
-      } else {
-        await this.sleep(ms);
-      }
-    }
-    return { status };
-  }
-
-  /** Wait up to `ms` for a digit in `accept`; other digits are dropped. */
-  private async digitWithin(ms: number, accept: string): Promise<string | undefined> {
-    const deadline = this.now() + ms * 1000;
-    for (;;) {
-      const left = Math.max(0, (deadline - this.now()) / 1000);
-      const d = await this.readDigit(left);
-      if (d === undefined) return undefined;
-      if (accept.includes(d)) return d;
+    else if (this.value !== "up") this.progress();
+    const id = await this.anchorMedia();
+    const stop = () => { void this.host.media.stopPlayback(id).catch(() => undefined); };
+    this.signal.addEventListener("abort", stop, { once: true });
+    options.signal?.addEventListener("abort", stop, { once: true });
+    try {
+      const r = await this.host.media.play(id, files, { ...(options.stopOnDigits ? { stopOnDtmf: options.stopOnDigits } : {}), language: this.language });
+      if (this.hungUp) throw new HangupError();
+      if (r.error) this.log("WARNING", "file.c", r.error);
+      // The digit that stopped a prompt is also the first digit of what the caller dials.
+      if (r.interruptedBy) this.digits.unshift(r.interruptedBy);
+      return { status: r.status, ...(r.interruptedBy ? { digit: r.interruptedBy } : {}) };
+    } finally {
+      this.signal.removeEventListener("abort", stop);
+      options.signal?.removeEventListener("abort", stop);
     }
   }
 
@@ -235,18 +266,27 @@ export class SipChannel implements DialplanChannel {
     });
   }
 
-  /** A DTMF digit from the caller (SIP INFO now; RFC 4733 once the media workers are in). */
+  /** A DTMF digit from the caller (RFC 4733 from the media workers, or SIP INFO). */
   digit(d: string): void {
     if (this.digitWaiter) this.digitWaiter(d);
     else this.digits.push(d);
   }
 
-  tones(): void { /* call-progress tones are media: audible once the media workers land */ }
-  stopTones(): void { /* as tones() */ }
+  tones(toneList: string): void {
+    void this.anchorMedia().then((id) => this.host.media.tones(id, toneList)).catch(() => undefined);
+  }
+
+  stopTones(): void {
+    if (this.media) void this.host.media.stopTones(this.media).catch(() => undefined);
+  }
 
   async musicOnHold(_className: string, seconds?: number): Promise<void> {
     if (this.value !== "up") await this.answer();
-    if (seconds !== undefined) await this.sleep(seconds * 1000);
+    const id = await this.anchorMedia();
+    void this.host.media.moh(id).catch(() => undefined);
+    const stop = () => { void this.host.media.stopPlayback(id).catch(() => undefined); };
+    this.signal.addEventListener("abort", stop, { once: true });
+    if (seconds !== undefined) { await this.sleep(seconds * 1000); stop(); }
     else await new Promise<void>((_, reject) => this.signal.addEventListener("abort", () => reject(new HangupError()), { once: true }));
   }
 
@@ -265,9 +305,6 @@ export class SipChannel implements DialplanChannel {
   /** Our Contact for responses and requests (set by the manager from the transport). */
   contactHeader = "";
 
-  private sessionNumber(): number {
-    return Number(this.last.uniqueid.split(".")[1] ?? "1");
-  }
 }
 
 export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";

@@ -1,72 +1,60 @@
 /**
- * The media a call leg needs before the media workers carry audio: an SDP answer that
- * accepts the caller's offer, and prompts that take as long as their sound file lasts.
- * This is signalling-true and silent: no RTP is sent yet (see the README). The
- * media workers replace it behind the same interface.
+ * Call legs' media through the media workers: an RTP session per anchored leg, SDP
+ * offer/answer for it (sip/sdp), and the operations the dialplan needs (play, tones,
+ * music on hold, bridging two legs). DTMF received as RFC 4733 is handed to the leg.
  */
-import { existsSync, openSync, readSync, closeSync } from "node:fs";
-import { join } from "node:path";
+import { MediaService, type PlayResult } from "../../media-workers/index.js";
+import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
 
-export interface CallMedia {
-  /** Our SDP answer to `offer` (or an offer of our own when there is none). */
-  answer(offer: Buffer | undefined, sessionId: number): Buffer;
-  /** Milliseconds one prompt lasts, or undefined when the file does not exist. */
-  promptMs(file: string, language: string): number | undefined;
+export interface LegMedia {
+  readonly id: string;
+  /** Our SDP for this leg (an answer to its offer, or our offer). */
+  readonly sdp: Buffer;
 }
 
-const CODECS: Readonly<Record<string, { pt: number; rtpmap: string }>> = {
-  ulaw: { pt: 0, rtpmap: "PCMU/8000" },
-  alaw: { pt: 8, rtpmap: "PCMA/8000" },
-};
+export class CallMedia {
+  constructor(readonly service: MediaService, private readonly mohDir: string) {}
 
-/** WAV data length / byte rate, or undefined when it is not a readable WAV. */
-function wavMs(path: string): number | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    if (n < 44 || head.toString("latin1", 0, 4) !== "RIFF" || head.toString("latin1", 8, 12) !== "WAVE") return undefined;
-    let byteRate = 16000;
-    for (let pos = 12; pos + 8 <= n;) {
-      const id = head.toString("latin1", pos, pos + 4), size = head.readUInt32LE(pos + 4);
-      if (id === "fmt ") byteRate = head.readUInt32LE(pos + 12) || byteRate;
-      if (id === "data") return Math.round((size / byteRate) * 1000);
-      pos += 8 + size + (size & 1);
+  /** A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec). */
+  async answer(offer: Buffer, codecs: readonly string[], onDigit: (d: string) => void): Promise<LegMedia> {
+    const s = await this.open(codecs, onDigit);
+    try {
+      const a = createAnswer(offer, { codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+      await this.service.setRemote(s.id, a.remote);
+      return { id: s.id, sdp: Buffer.from(a.text, "latin1") };
+    } catch (e) {
+      await this.service.destroySession(s.id).catch(() => undefined);
+      throw e;
     }
-    return undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-export class SilentMedia implements CallMedia {
-  constructor(private readonly address: string, private readonly codecs: readonly string[], private readonly soundsDir: string) {}
-
-  answer(offer: Buffer | undefined, sessionId: number): Buffer {
-    const text = offer?.toString("latin1") ?? "";
-    const m = /^m=audio \d+ RTP\/AVP ([\d ]+)/m.exec(text);
-    const offered = m ? m[1].trim().split(/\s+/).map(Number) : undefined;
-    const ours = this.codecs.map((c) => CODECS[c]).filter((c) => c !== undefined);
-    const chosen = offered ? ours.filter((c) => offered.includes(c.pt)) : ours;
-    const pick = chosen.length ? chosen : ours.slice(0, 1);
-    const dtmf = /^a=rtpmap:(\d+) telephone-event\/8000/m.exec(text)?.[1] ?? (offered ? undefined : "101");
-    const pts = [...pick.map((c) => c.pt), ...(dtmf ? [Number(dtmf)] : [])];
-    const lines = [
-      "v=0", `o=- ${sessionId} ${sessionId} IN IP4 ${this.address}`, "s=Recall", `c=IN IP4 ${this.address}`, "t=0 0",
-      `m=audio ${10000 + (sessionId % 5000) * 2} RTP/AVP ${pts.join(" ")}`,
-      ...pick.map((c) => `a=rtpmap:${c.pt} ${c.rtpmap}`),
-      ...(dtmf ? [`a=rtpmap:${dtmf} telephone-event/8000`, `a=fmtp:${dtmf} 0-16`] : []),
-      "a=ptime:20", "a=sendrecv", "",
-    ];
-    return Buffer.from(lines.join("\r\n"), "latin1");
   }
 
-  promptMs(file: string, language: string): number | undefined {
-    const base = file.startsWith("/") ? file : join(this.soundsDir, language, file);
-    for (const path of [`${base}.wav`, base]) if (existsSync(path)) return wavMs(path);
-    return undefined;
+  /** A session of ours to offer to a called leg; its answer comes to `remote`. */
+  async offer(codecs: readonly string[], onDigit: (d: string) => void): Promise<LegMedia> {
+    const s = await this.open(codecs, onDigit);
+    const o = createOffer({ codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+    return { id: s.id, sdp: Buffer.from(o.text, "latin1") };
+  }
+
+  /** The called leg's answer (or early-media SDP) to our offer. */
+  async remote(id: string, answer: Buffer, codecs: readonly string[]): Promise<void> {
+    await this.service.setRemote(id, remoteMedia(answer, codecs));
+  }
+
+  play(id: string, files: readonly string[], options: { stopOnDtmf?: string; language?: string }): Promise<PlayResult> {
+    return this.service.play(id, [...files], options);
+  }
+
+  stopPlayback(id: string): Promise<void> { return this.service.stopPlayback(id); }
+  tones(id: string, list: string): Promise<void> { return this.service.tones(id, list); }
+  stopTones(id: string): Promise<void> { return this.service.stopTones(id); }
+  moh(id: string): Promise<PlayResult> { return this.service.startMoh(id, this.mohDir); }
+  bridge(a: string, b: string): Promise<void> { return this.service.bridge(a, b); }
+  unbridge(id: string): Promise<void> { return this.service.unbridge(id); }
+  close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
+
+  private async open(codecs: readonly string[], onDigit: (d: string) => void) {
+    const s = await this.service.createSession({ codecs: [...codecs], symmetric: true });
+    this.service.onDtmf(s.id, (e) => onDigit(e.digit));
+    return s;
   }
 }

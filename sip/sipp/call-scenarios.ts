@@ -4,10 +4,11 @@
  * blank line before the end of the headers.
  */
 
-const SDP = [
+const sdp = (port: number | string = "[media_port]") => [
   "v=0", "o=sipp 1 1 IN IP4 [local_ip]", "s=-", "c=IN IP4 [local_ip]", "t=0 0",
-  "m=audio [media_port] RTP/AVP 0 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+  `m=audio ${port} RTP/AVP 0 101`, "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
 ];
+const SDP = sdp();
 
 function message(lines: readonly string[], body: readonly string[] = [], type = "application/sdp"): string {
   const headers = [...lines, ...(body.length ? [`Content-Type: ${type}`] : []), "Content-Length: [len]"];
@@ -36,6 +37,8 @@ export interface UacOptions {
   readonly dtmf?: string;
   /** Answer a 401 to the INVITE with digest credentials: user [field0], password [field1] of the injection file. */
   readonly auth?: boolean;
+  /** The RTP port the caller's SDP announces (default sipp's media port): a test's own socket to receive audio. */
+  readonly mediaPort?: number;
 }
 
 const uacHeaders = (method: string, o: UacOptions, cseq: string) => [
@@ -59,14 +62,15 @@ const inDialog = (method: string, cseq: string) => [
 /** A caller: INVITE, then answered (ACK, hold, BYE), rejected (ACK) or cancelled. */
 export function uacCall(o: UacOptions): string {
   const expect = o.cancelAfterMs !== undefined ? 487 : o.expect ?? 200;
-  const parts: string[] = [send(uacHeaders("INVITE", o, "1 INVITE"), SDP)];
+  const offer = sdp(o.mediaPort ?? "[media_port]");
+  const parts: string[] = [send(uacHeaders("INVITE", o, "1 INVITE"), offer)];
   const n = o.auth ? 2 : 1; // the INVITE's CSeq number
   if (o.auth) {
     parts.push('  <recv response="100" optional="true"/>', '  <recv response="401" auth="true"/>');
     parts.push(send([
       `ACK sip:${o.exten}@[remote_ip]:[remote_port] SIP/2.0`, "[last_Via:]", "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 1 ACK", "Max-Forwards: 70",
     ], [], false));
-    parts.push(send([...uacHeaders("INVITE", o, "2 INVITE"), '[authentication username="[field0]" password="[field1]"]'], SDP));
+    parts.push(send([...uacHeaders("INVITE", o, "2 INVITE"), '[authentication username="[field0]" password="[field1]"]'], offer));
   }
   if (o.cancelAfterMs !== undefined) {
     // Cancel while ringing (sipp takes no message during a pause, nor an optional one right before it).

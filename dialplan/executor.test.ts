@@ -240,7 +240,7 @@ test("the next priority comes from the next best match (seed's catch-all note)",
 
 test("Dial: targets, timeout, options, DIALSTATUS and times; g goes on, otherwise the caller's dialplan ends", async () => {
   const answered = async (text: string) => run(text, {
-    onDial: async (req, c) => { await c.pass(3000); return { status: "ANSWER", peerName: "PJSIP/6002-00000002", answeredSeconds: 42, dialedSeconds: 45, legs: [{ channel: "PJSIP/6003-00000003", cause: 17, tech: "SIP 486 Busy Here" }] } satisfies DialOutcome; },
+    onDial: async (_req, c) => { await c.pass(3000); return { status: "ANSWER", peerName: "PJSIP/6002-00000002", answeredSeconds: 42, dialedSeconds: 45, legs: [{ channel: "PJSIP/6003-00000003", cause: 17, tech: "SIP 486 Busy Here" }] } satisfies DialOutcome; },
   });
   const a = await answered("[test]\nexten => s,1,Dial(PJSIP/6002&PJSIP/6003,20,tTgU(screen^x^y)L(60000:30000))\n same => n,NoOp(${DIALSTATUS} ${ANSWEREDTIME} ${DIALEDTIME} ${DIALEDPEERNAME} ${DIALEDPEERNUMBER} ${HANGUPCAUSE_KEYS()} ${HANGUPCAUSE(PJSIP/6003-00000003,tech)})\n");
   const req = a.dials[0];
@@ -431,4 +431,35 @@ test("U() results for the call layer", async () => {
   assert.deepEqual(calleeGosubAction("ABORT"), { action: "abort" });
   assert.deepEqual(calleeGosubAction("GOTO:ctx^100^1"), { action: "goto", target: "ctx,100,1" });
   assert.equal(calleeGosubAction(""), undefined);
+});
+
+test("switches: Loopback searches another context in place; other modules ask deps.switches", async () => {
+  const plan = `
+[test]
+exten => 1,1,NoOp(local one)
+switch => Loopback/@shared
+switch => Remote/node2
+[shared]
+exten => _2X,1,NoOp(shared \${EXTEN} in \${CONTEXT})
+`;
+  const shared = await run(plan, { exten: "25" });
+  assert.deepEqual(shared.apps(), ["NoOp(shared 25 in test)"], "runs in place: the channel stays in its context");
+  const asked: string[] = [];
+  const remote = await run(plan, { exten: "99" }, {
+    switches: (module, data, position, mode) => {
+      asked.push(`${module}/${data} ${position.exten},${position.priority} ${mode}`);
+      return position.exten === "99" && position.priority === 1 && mode === "match" ? { app: "NoOp", appData: "remote ${EXTEN}" } : undefined;
+    },
+  });
+  assert.deepEqual(remote.apps(), ["NoOp(remote 99)"]);
+  assert.ok(asked.includes("Remote/node2 99,1 match"));
+});
+
+test("PJSIP_DIAL_CONTACTS goes through the injected resolver; CDR(amaflags) takes names and numbers", async () => {
+  const ch = await run("[test]\nexten => s,1,NoOp(${PJSIP_DIAL_CONTACTS(6001)}|${PJSIP_DIAL_CONTACTS(6001,aor2,123)})\n same => n,Set(CDR(amaflags)=2)\n same => n,NoOp(${CDR(amaflags)})\n same => n,Set(CDR(amaflags)=bogus)\n", {}, {
+    dialContacts: (endpoint, aor, user) => `PJSIP/${endpoint}/sip:${user ?? endpoint}@${aor ?? "10.0.0.1"}`,
+  });
+  assert.ok(ch.apps().includes("NoOp(PJSIP/6001/sip:6001@10.0.0.1|PJSIP/6001/sip:123@aor2)"));
+  assert.ok(ch.apps().includes("NoOp(BILLING)"));
+  assert.ok(ch.warnings().includes("Invalid AMA flag 'bogus'"));
 });

@@ -11,9 +11,9 @@
  */
 import { HangupError, type DialplanChannel } from "./channel-api.js";
 import type { Dialplan } from "./model.js";
-import { findExtension, findLabel, matchMoreExtension } from "./lookup.js";
+import { findExtension, findLabel } from "./lookup.js";
 import { substitute } from "./substitute.js";
-import { bareName, type VariableList } from "./variables.js";
+import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
 import { Cause } from "./hangup-causes.js";
@@ -53,6 +53,27 @@ export interface DialplanDeps {
   readonly applications?: ReadonlyMap<string, Application>;
   /** SYSTEMNAME / ENTITYID built-ins. */
   readonly systemName?: string;
+  /**
+   * Switches other than Loopback (`switch => Module/data`, e.g. to another Recall
+   * node): the priority to run for `position`, or undefined for "not here".
+   */
+  readonly switches?: (module: string, data: string, position: Position, mode: "match" | "matchmore", channel: DialplanChannel) => FoundPriority | undefined;
+}
+
+/** What the search found to run: an application and its unsubstituted data. */
+export interface FoundPriority {
+  readonly app: string;
+  readonly appData: string;
+}
+
+/** `Loopback/[exten]@context[:pattern]` data: where to look (the exten defaults to the one dialled). */
+export function parseLoopback(data: string, exten: string): { context: string; exten: string } | undefined {
+  const body = data.split(":")[0];
+  const at = body.lastIndexOf("@");
+  const context = (at < 0 ? body : body.slice(at + 1)).trim();
+  const target = at < 0 ? "" : body.slice(0, at).trim();
+  if (context === "") return undefined;
+  return { context, exten: target === "" ? exten : target.replace(/\$\{EXTEN\}/g, exten) };
 }
 
 /** An application: gets the substituted data, says where the dialplan goes next. */
@@ -146,10 +167,6 @@ export interface ExecutionEnv {
 
 const DEFAULT_MAX_STEPS = 10_000;
 
-export function listFromRecord(vars: Readonly<Record<string, string>>): VariableList {
-  return Object.entries(vars).map(([name, value]) => ({ name, value })).reverse();
-}
-
 /** Global variables seeded from `[globals]` (what the runtime creates once per load). */
 export function globalsFromDialplan(dp: Dialplan): Map<string, string> {
   const m = new Map<string, string>();
@@ -208,14 +225,40 @@ class Executor implements ExecutionEnv {
     return this.find({ context, exten, priority }) !== undefined;
   }
 
-  private find(p: Position) {
+  private find(p: Position): FoundPriority | undefined {
+    return this.search(p, "match", 0);
+  }
+
+  /** True when more digits could still match in `context` (switches asked as well). */
+  private matchMore(context: string, digits: string): boolean {
+    return this.search({ context, exten: digits, priority: 1 }, "matchmore", 0) !== undefined;
+  }
+
+  /**
+   * The extension search, with switches answered: `Loopback/[exten]@context` (and
+   * Recall's `Local/...` spelling of it) searches that context in place; any other
+   * module goes to deps.switches, and without one answers "not here".
+   */
+  private search(p: Position, mode: "match" | "matchmore", depth: number): FoundPriority | undefined {
     let skip = 0;
     for (;;) {
-      const r = findExtension(this.dialplan, p.context, p.exten, this.callerId(), p.priority, { now: this.channel.now(), skipSwitches: skip, ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}) });
-      if (r.kind === "found") return r;
+      const r = findExtension(this.dialplan, p.context, p.exten, this.callerId(), p.priority, {
+        mode, now: this.channel.now(), skipSwitches: skip, ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}),
+      });
+      if (r.kind === "found") return { app: r.priority.app, appData: r.priority.appData };
       if (r.kind === "none") return undefined;
-      // Switches to other nodes are the runtime's business; here they answer "not here".
       skip = r.index + 1;
+      const data = r.switch.evaluate ? this.substitute(r.switch.data) : r.switch.data;
+      const module = r.switch.module.toLowerCase();
+      if ((module === "loopback" || module === "local") && depth < 8) {
+        const target = parseLoopback(data, p.exten);
+        if (!target) continue;
+        const found = this.search({ context: target.context, exten: target.exten, priority: p.priority }, mode, depth + 1);
+        if (found) return found;
+        continue;
+      }
+      const answer = this.deps.switches?.(r.switch.module, data, { ...p, exten: p.exten }, mode, this.channel);
+      if (answer) return answer;
     }
   }
 
@@ -234,7 +277,7 @@ class Executor implements ExecutionEnv {
       if (found) {
         if (!(await this.countStep())) return undefined;
         try {
-          const r = await this.execute(found.priority.app, found.priority.appData);
+          const r = await this.execute(found.app, found.appData);
           if (this.channel.signal.aborted) throw new HangupError();
           if ((await this.apply(r)) === "end") return r.kind === "end" ? r.cause : undefined;
         } catch (e) {
@@ -318,7 +361,7 @@ class Executor implements ExecutionEnv {
   private async collect(first: string): Promise<boolean> {
     let digits = first;
     const ctx = this.position.context;
-    while (matchMoreExtension(this.dialplan, ctx, digits, this.callerId(), 1, { now: this.channel.now() })) {
+    while (this.matchMore(ctx, digits)) {
       const d = await this.readDigit(this.timeouts.digitMs);
       if (d === undefined) break;
       digits += d;
@@ -426,7 +469,7 @@ class Executor implements ExecutionEnv {
       if (!(await this.countStep())) return;
       let r: AppResult;
       try {
-        r = await this.execute(found.priority.app, found.priority.appData);
+        r = await this.execute(found.app, found.appData);
       } catch {
         return;
       }

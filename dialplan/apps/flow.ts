@@ -3,7 +3,6 @@
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { isTrueCondition } from "../expression.js";
-import { splitArguments } from "../functions.js";
 import { parseTiming, timingHoldsAt } from "../timing.js";
 import { findApplication, CONTINUE, END, type AppResult } from "./index.js";
 

@@ -94,6 +94,8 @@ export interface DialplanChannel {
   readonly signal: AbortSignal;
   /** The channel's language (sound file lookup, CHANNEL(language)); "en" when absent. */
   readonly language?: string;
+  /** The SIP Call-ID of a PJSIP leg (CHANNEL(callid), CHANNEL(pjsip,call-id)); optional. */
+  sipCallId?(): string | undefined;
   /** Microseconds since the epoch, from the injected clock. */
   now(): number;
   sleep(ms: number): Promise<void>;

@@ -399,12 +399,12 @@ const CHANNEL: DialplanFunction = {
       case "userfield": return c.userfield;
       case "context": return env.position.context;
       case "exten": return env.position.exten;
-      case "callid": return env.getVar("__SIP_CALLID") ?? "";
+      case "callid": return env.channel.sipCallId?.() ?? "";
       case "endpoint": return c.endpoint;
       case "peer": return env.getVar("BRIDGEPEER") ?? env.getVar("DIALEDPEERNAME") ?? "";
       case "hangupsource": return c.hangupSource ?? "";
       case "hangup_handler_stack": return [...env.hangupHandlers].reverse().join(",");
-      case "pjsip": return rest[0]?.toLowerCase() === "call-id" ? env.getVar("__SIP_CALLID") ?? "" : "";
+      case "pjsip": return rest[0]?.toLowerCase() === "call-id" ? env.channel.sipCallId?.() ?? "" : "";
       default: env.warn("func_channel.c", `Unknown or unavailable item requested: '${item}'`); return "";
     }
   },
@@ -420,6 +420,18 @@ const CHANNEL: DialplanFunction = {
       case "hangup_handler_wipe": env.hangupHandlers.length = 0; if (value !== "") env.hangupHandlers.push(value); return;
       default: env.warn("func_channel.c", `Unknown or unavailable item requested: '${item}'`);
     }
+  },
+};
+
+/** CHANNELS([regex]): names of the live channels, space separated (deps.channels lists them). */
+const CHANNELS: DialplanFunction = {
+  read(env, a) {
+    const names = env.deps.channels?.() ?? [env.channel.context().name];
+    const pattern = a.trim();
+    if (pattern === "") return names.join(" ");
+    let re: RegExp;
+    try { re = new RegExp(pattern); } catch { env.warn("func_channel.c", `Failed to compile regex '${pattern}'`); return ""; }
+    return names.filter((n) => re.test(n)).join(" ");
   },
 };
 
@@ -496,7 +508,7 @@ const STAT: DialplanFunction = { dangerous: true, read(env) { env.warn("func_env
 
 const FUNCTIONS: ReadonlyMap<string, DialplanFunction> = new Map(Object.entries({
   CALLERID, CONNECTEDLINE, REDIRECTING, CDR, GLOBAL, DB, DB_EXISTS, DB_DELETE, DB_KEYS, CUT, IF, IFTIME, SET, EXISTS,
-  EXCEPTION, TIMEOUT, HANGUPCAUSE, HANGUPCAUSE_KEYS, CHANNEL, PJSIP_DIAL_CONTACTS, LOCAL, LOCAL_PEEK, DIALPLAN_EXISTS,
+  EXCEPTION, TIMEOUT, HANGUPCAUSE, HANGUPCAUSE_KEYS, CHANNEL, CHANNELS, PJSIP_DIAL_CONTACTS, LOCAL, LOCAL_PEEK, DIALPLAN_EXISTS,
   VALID_EXTEN, SHELL, FILE, STAT,
 }));
 

@@ -463,3 +463,18 @@ test("PJSIP_DIAL_CONTACTS goes through the injected resolver; CDR(amaflags) take
   assert.ok(ch.apps().includes("NoOp(BILLING)"));
   assert.ok(ch.warnings().includes("Invalid AMA flag 'bogus'"));
 });
+
+test("CHANNELS lists live channels; System/TrySystem only under live_dangerously", async () => {
+  const ch = await run("[test]\nexten => s,1,NoOp(${CHANNELS()}|${CHANNELS(^PJSIP/6002)})\n same => n,TrySystem(touch /tmp/x)\n same => n,NoOp(${SYSTEMSTATUS})\n same => n,System(touch /tmp/x)\n same => n,NoOp(never)\n", {}, {
+    channels: () => ["PJSIP/6001-00000001", "PJSIP/6002-00000002"],
+    outside: { shell: () => "" },
+  });
+  assert.deepEqual(ch.apps().slice(0, 4), [
+    "NoOp(PJSIP/6001-00000001 PJSIP/6002-00000002|PJSIP/6002-00000002)", "TrySystem(touch /tmp/x)", "NoOp(APPERROR)", "System(touch /tmp/x)",
+  ]);
+  assert.ok(!ch.apps().includes("NoOp(never)"));
+  const ran: string[] = [];
+  const ok = await run("[test]\nexten => s,1,System(echo hi)\n same => n,NoOp(${SYSTEMSTATUS})\n", {}, { liveDangerously: true, outside: { shell: (c) => { ran.push(c); return ""; } } });
+  assert.deepEqual(ran, ["echo hi"]);
+  assert.ok(ok.apps().includes("NoOp(SUCCESS)"));
+});

@@ -53,6 +53,8 @@ export interface DialplanDeps {
   readonly applications?: ReadonlyMap<string, Application>;
   /** SYSTEMNAME / ENTITYID built-ins. */
   readonly systemName?: string;
+  /** Names of the live channels, for CHANNELS(). */
+  readonly channels?: () => readonly string[];
   /**
    * Switches other than Loopback (`switch => Module/data`, e.g. to another Recall
    * node): the priority to run for `position`, or undefined for "not here".

@@ -177,12 +177,38 @@ const Bridge: Application = async (env, data) => {
   return env.channel.signal.aborted ? END : CONTINUE;
 };
 
+/**
+ * System(command) / TrySystem(command): a shell command, through deps.outside.shell.
+ * Like the dangerous functions it reaches outside the PBX, so only under
+ * live_dangerously. SYSTEMSTATUS: SUCCESS, FAILURE (it failed), APPERROR (not allowed
+ * or not available). System() ends the call when the command cannot run; TrySystem() never does.
+ */
+function system(tolerant: boolean): Application {
+  return (env, data) => {
+    const fail = (status: "FAILURE" | "APPERROR", message: string): AppResult => {
+      env.warn("app_system.c", message);
+      env.setVar("SYSTEMSTATUS", status);
+      return tolerant ? CONTINUE : END;
+    };
+    if (data.trim() === "") return fail("APPERROR", "System requires an argument(command)");
+    if (!env.deps.liveDangerously) return fail("APPERROR", "System() refused: set live_dangerously = yes to run shell commands");
+    if (!env.deps.outside?.shell) return fail("APPERROR", "System() is not available on this system");
+    try {
+      env.deps.outside.shell(data);
+    } catch (e) {
+      return fail("FAILURE", `Unable to execute '${data}': ${(e as Error).message}`);
+    }
+    env.setVar("SYSTEMSTATUS", "SUCCESS");
+    return CONTINUE;
+  };
+}
+
 const Progress: Application = (env) => { env.channel.progress(); return CONTINUE; };
 const Ringing: Application = (env) => { env.channel.ringing(); return CONTINUE; };
 
 export const basicApplications: Readonly<Record<string, Application>> = {
   Answer, Hangup, Busy: refusal("busy"), Congestion: refusal("congestion"), Wait, NoOp, Verbose, Log, Set: SetApp, MSet,
-  CELGenUserEvent, HangupCauseClear, Echo, MusicOnHold, Bridge, Progress, Ringing,
+  CELGenUserEvent, HangupCauseClear, Echo, MusicOnHold, Bridge, Progress, Ringing, System: system(false), TrySystem: system(true),
 };
 
 export type { AppResult };

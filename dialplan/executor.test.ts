@@ -201,6 +201,14 @@ test("a dialplan loop is cut with a warning naming the place", async () => {
   assert.match(w!, /context 'test', extension 's', priority [12]/);
   assert.equal(ch.state(), "hungup");
   assert.equal(ch.apps().at(-1), "NoOp(h ran)");
+  // A real clock shows a new microsecond at every priority: the loop must still be cut.
+  class TickingChannel extends TestChannel {
+    private ticks = 0;
+    override now(): number { return super.now() + ++this.ticks; }
+  }
+  const ticking = new TickingChannel();
+  await runDialplan(ticking, dp("[test]\nexten => s,1,NoOp()\n same => n,Goto(1)\n"), { context: "test", exten: "s", priority: 1 }, testDeps({ maxSteps: 300 }));
+  assert.ok(ticking.warnings().some((m) => m.includes("Dialplan loop")));
   const waiting = await run("[test]\nexten => s,1,Wait(1)\n same => n,Set(N=$[${N} + 1])\n same => n,GotoIf($[${N} < 50]?1)\n", { vars: { N: "0" } }, { maxSteps: 10 });
   assert.equal(waiting.context().vars.N, "50", "a loop that waits is not a runaway");
 });

@@ -188,7 +188,8 @@ class Executor implements ExecutionEnv {
   private readonly stack: Frame[] = [];
   private steps = 0;
   private executed = 0;
-  private lastTick = Number.NaN;
+  /** A wait that took time happened since the last priority (see countStep). */
+  private paused = false;
   private inHangup = false;
   private readonly maxSteps: number;
 
@@ -308,10 +309,14 @@ class Executor implements ExecutionEnv {
     }
   }
 
-  /** Counts a priority; cuts a loop that runs too many without the clock moving. */
+  /**
+   * Counts a priority; cuts a loop that runs too many without pausing. A pause is a
+   * wait (sleep, digits, media, Dial) during which the clock moved at least 1 ms:
+   * with a real clock every priority sees a new microsecond, so "the clock moved"
+   * alone would never cut a tight Goto loop.
+   */
   private async countStep(): Promise<boolean> {
-    const now = this.channel.now();
-    if (now !== this.lastTick) { this.lastTick = now; this.steps = 0; }
+    if (this.paused) { this.paused = false; this.steps = 0; }
     if (++this.steps > this.maxSteps) {
       this.channel.log("WARNING", "pbx.c", `Dialplan loop on ${this.name}: ${this.maxSteps} priorities ran without a pause, last at ${this.where()} (context '${this.position.context}', extension '${this.position.exten}', priority ${this.position.priority}); hanging up`);
       return false;
@@ -591,7 +596,21 @@ class Executor implements ExecutionEnv {
     return Math.max(0, (this.timeouts.absoluteAt - this.channel.now()) / 1000);
   }
 
-  async sleep(ms: number): Promise<void> {
+  /** Runs a wait and notes whether it took time (the loop cut-off counts from there). */
+  private async timed<T>(wait: () => Promise<T>): Promise<T> {
+    const before = this.channel.now();
+    try {
+      return await wait();
+    } finally {
+      if (this.channel.now() - before >= 1000) this.paused = true;
+    }
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.timed(() => this.sleepUntimed(ms));
+  }
+
+  private async sleepUntimed(ms: number): Promise<void> {
     const left = this.remainingMs();
     if (left !== undefined && left <= ms) {
       await this.channel.sleep(left);
@@ -600,7 +619,11 @@ class Executor implements ExecutionEnv {
     await this.channel.sleep(Math.max(0, ms));
   }
 
-  async readDigit(ms: number): Promise<string | undefined> {
+  readDigit(ms: number): Promise<string | undefined> {
+    return this.timed(() => this.readDigitUntimed(ms));
+  }
+
+  private async readDigitUntimed(ms: number): Promise<string | undefined> {
     const left = this.remainingMs();
     if (left !== undefined && left <= ms) {
       const d = await this.channel.readDigit(left);
@@ -610,7 +633,11 @@ class Executor implements ExecutionEnv {
     return this.channel.readDigit(Math.max(0, ms));
   }
 
-  async guard<T>(run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  guard<T>(run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return this.timed(() => this.guardUntimed(run));
+  }
+
+  private async guardUntimed<T>(run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     const left = this.remainingMs();
     if (left === undefined) return run(undefined);
     if (left <= 0) throw new AbsoluteTimeout();

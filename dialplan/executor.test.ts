@@ -486,3 +486,28 @@ test("CHANNELS lists live channels; System/TrySystem only under live_dangerously
   assert.deepEqual(ran, ["echo hi"]);
   assert.ok(ok.apps().includes("NoOp(SUCCESS)"));
 });
+
+test("early media and refusals: Progress, Ringing, Playback noanswer/skip, Congestion, Answer(delay)", async () => {
+  const early = await run("[test]\nexten => s,1,Progress()\n same => n,Ringing()\n same => n,Playback(closed,noanswer)\n same => n,Playback(skipped,skip)\n same => n,Congestion()\n", {}, {}, (c) => c.hangUpAt(5000));
+  assert.deepEqual(early.events.filter((e) => !e.startsWith("exten") && !e.startsWith("app")), ["progress", "ringing", "congestion", "hangup 16"]);
+  assert.deepEqual(early.played, ["closed"], "noanswer plays early media; skip plays nothing on an unanswered channel");
+  const congested = await run("[test]\nexten => s,1,Congestion(2)\n");
+  assert.equal(congested.context().hangupCause, 42);
+  assert.equal(congested.elapsedMs(), 2000);
+  const answered = await run("[test]\nexten => s,1,Answer(500)\n same => n,Answer(500)\n");
+  assert.equal(answered.elapsedMs(), 500, "the delay applies only when Answer answers");
+});
+
+test("Background with a context and the m option", async () => {
+  const plan = `
+[test]
+exten => s,1,Background(menu,m,,menu)
+ same => n,NoOp(no match)
+[menu]
+exten => 2,1,NoOp(menu two in \${CONTEXT})
+`;
+  const two = await run(plan, {}, {}, (c) => c.press(200, "2"));
+  assert.deepEqual(two.apps(), ["Background(menu,m,,menu)", "NoOp(menu two in menu)"]);
+  const other = await run(plan, {}, {}, (c) => c.press(200, "5"));
+  assert.deepEqual(other.apps(), ["Background(menu,m,,menu)", "NoOp(no match)"], "with m, a digit that is no one-digit extension does not stop it");
+});

@@ -109,6 +109,7 @@ export class TestChannel implements DialplanChannel {
   async sleep(ms: number): Promise<void> {
     this.check();
     const until = this.nowUs + ms * 1000;
+    if (until - this.start > 86_400_000_000) throw new Error("test channel: more than a day of virtual time (waiting for a hang-up nobody scheduled?)");
     if (this.hangupAtUs !== undefined && this.hangupAtUs <= until) this.remoteHangup();
     this.nowUs = until;
   }

@@ -511,3 +511,18 @@ exten => 2,1,NoOp(menu two in \${CONTEXT})
   const other = await run(plan, {}, {}, (c) => c.press(200, "5"));
   assert.deepEqual(other.apps(), ["Background(menu,m,,menu)", "NoOp(no match)"], "with m, a digit that is no one-digit extension does not stop it");
 });
+
+test("AMI/ARI reads and writes: variables and functions, dangerous ones refused without live_dangerously", async () => {
+  const { evaluateForInterface, setForInterface } = await import("./executor.js");
+  const plan = dp("[test]\nexten => s,1,NoOp()\n");
+  const ch = new TestChannel({ vars: { FOO: "bar" } });
+  const deps = testDeps({ outside: { shell: () => "secret" } });
+  assert.equal(evaluateForInterface(ch, plan, deps, "${FOO}-${CALLERID(num)}"), "bar-6001");
+  assert.equal(evaluateForInterface(ch, plan, deps, "${SHELL(id)}"), "");
+  assert.ok(ch.logs.some((l) => l.message.includes("Dangerous function SHELL read blocked from AMI")));
+  assert.equal(evaluateForInterface(ch, plan, { ...deps, liveDangerously: true }, "${SHELL(id)}", "ari"), "secret");
+  setForInterface(ch, plan, deps, "CDR(userfield)", "from-ami");
+  setForInterface(ch, plan, deps, "_X", "1");
+  assert.equal(ch.context().userfield, "from-ami");
+  assert.equal(ch.context().vars._X, "1");
+});

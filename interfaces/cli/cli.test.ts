@@ -91,8 +91,13 @@ test("recall start serves console commands, keeps one writer per data dir, and s
   assert.match(after.stderr, /Unable to connect to a running Recall/);
 });
 
-test("verbs not built yet say so and exit 2", async () => {
-  const r = await recall_(["query", "--data", "x", "SELECT 1"]);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /not available in this build yet/);
+test("recall query: SQL over the empty projection tables, and a syntax error is ClickHouse's message, not a stack trace", async () => {
+  const data = mkdtempSync(join(tmpdir(), "recall-query-"));
+  const ok = await recall_(["query", "--data", data, "--format", "csv", "SELECT count() AS n FROM cdr"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), '"n"\n0');
+  const bad = await recall_(["query", "--data", data, "SELEC 1"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Syntax error/);
+  assert.doesNotMatch(bad.stderr, /\bat .*\.js:\d+/);
 });

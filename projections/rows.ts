@@ -33,6 +33,8 @@ export const amaFlagCodes: Readonly<Record<AmaFlags, number>> = { OMIT: 1, BILLI
 
 /** Set(CDR(amaflags)=...) takes a name or Asterisk's number; anything else keeps the default. */
 export function amaFlags(value: string): AmaFlags {
+  // Every row asks, nearly always with a channel's unchanged default: answer those without new strings.
+  if (value === "DOCUMENTATION" || value === "BILLING" || value === "OMIT") return value;
   const v = value.trim().toUpperCase();
   if (v === "OMIT" || v === "1") return "OMIT";
   if (v === "BILLING" || v === "2") return "BILLING";

@@ -20,7 +20,7 @@ import type { CdrSettings, CelSettings, ProjectionSettings } from "./config.js";
 import { loadProjectionSettings } from "./config.js";
 import { UnexpectedEvent, type Projection, type ProjectionName } from "./projection.js";
 import type { RowOrigin } from "./rows.js";
-import { NO_CHECKPOINT, type Checkpoint, type Sink } from "./sinks/sink.js";
+import { NO_CHECKPOINT, rowCount, type Checkpoint, type EncodedRows, type Sink } from "./sinks/sink.js";
 import { openChdbSink } from "./sinks/chdb.js";
 import { openClickHouseSink } from "./sinks/clickhouse.js";
 import { CsvSink } from "./sinks/csv.js";
@@ -50,6 +50,19 @@ export interface SinkStatus {
 }
 
 const PROJECTIONS: readonly ProjectionName[] = ["cdr", "cel"];
+const ignore = (): void => undefined;
+
+/** One projection's rows since the last write: a list, handed to the encoder (when there is one) after each fold. */
+class Pending {
+  readonly list: RowOrigin[] = [];
+  constructor(private readonly encoded?: EncodedRows) {}
+  encode(): void {
+    if (!this.encoded || !this.list.length) return;
+    this.encoded.add(this.list);
+    this.list.length = 0;
+  }
+  rows(): readonly RowOrigin[] | EncodedRows { return this.encoded ?? this.list; }
+}
 
 /** One sink fed by its own folds. */
 export class SinkRunner {
@@ -61,12 +74,20 @@ export class SinkRunner {
   private written = { cdr: 0, cel: 0 };
   private failing: string | null = null;
   private stopped = false;
+  /** Rows folded since the last write (encoded as they come when `encode`), and the last record folded. */
+  private pending = { cdr: new Pending(), cel: new Pending() };
+  private last: EventRecord | null = null;
+  private pendingEvents = 0;
+  /** The write in flight, when flush did not wait for it. */
+  private writing: Promise<void> | null = null;
 
   constructor(
     readonly sink: Sink,
     private readonly settings: { cdr: CdrSettings; cel: CelSettings },
     private readonly report: RunnerReport = {},
     private readonly batchEvents = 100_000,
+    /** Hand rows to the sink's encoder as they are folded (rebuild), instead of keeping row objects until the write. */
+    private readonly encode = false,
   ) {
     this.cdr = new CdrProjection(settings.cdr);
     this.cel = new CelProjection(settings.cel);
@@ -77,6 +98,10 @@ export class SinkRunner {
     this.checkpoints = await this.sink.open(PROJECTIONS);
     this.cdr = new CdrProjection(this.settings.cdr);
     this.cel = new CelProjection(this.settings.cel);
+    await this.settle();
+    this.pending = this.newPending();
+    this.last = null;
+    this.pendingEvents = 0;
     let from = Infinity, through = Infinity;
     for (const cp of this.checkpoints.values()) {
       from = Math.min(from, cp.offset === NO_CHECKPOINT ? 0 : cp.resume);
@@ -91,35 +116,87 @@ export class SinkRunner {
 
   /** Fold a batch and store the rows of records past each checkpoint, retrying until stored or stopped. */
   async feed(batch: readonly EventRecord[]): Promise<void> {
-    if (!batch.length) return;
-    for (let i = 0; i < batch.length; i += this.batchEvents) await this.feedChunk(batch.slice(i, i + this.batchEvents));
+    for (let i = 0; i < batch.length; i += this.batchEvents) {
+      this.fold(batch, i, Math.min(batch.length, i + this.batchEvents));
+      await this.flush();
+    }
   }
 
-  private async feedChunk(batch: readonly EventRecord[]): Promise<void> {
-    const rows = new Map<ProjectionName, RowOrigin[]>([["cdr", []], ["cel", []]]);
-    const projections: [ProjectionName, Projection][] = [["cdr", this.cdr], ["cel", this.cel]];
-    for (const r of batch) {
-      for (const [name, p] of projections) {
-        const after = r.offset > this.checkpoints.get(name)!.offset;
-        const report = (e: UnexpectedEvent) => { if (after) this.report.problem?.(this.sink.name, e); };
-        let out: readonly RowOrigin[];
-        try { out = p.apply(r, report); } catch (e) {
-          if (!(e instanceof UnexpectedEvent)) throw e;
-          report(e);
-          continue;
-        }
-        if (after && out.length) { const list = rows.get(name)!; for (const row of out) list.push(row); }
-      }
+  /** Records folded but not yet stored (rebuild folds many small read batches per write). */
+  get unflushed(): number { return this.pendingEvents; }
+
+  /**
+   * Fold `batch[start, end)`, keeping the rows of records past each checkpoint for the
+   * next `flush`. Nothing is stored yet.
+   */
+  fold(batch: readonly EventRecord[], start = 0, end = batch.length): void {
+    if (end <= start) return;
+    const cdrAfter = this.checkpoints.get("cdr")!.offset, celAfter = this.checkpoints.get("cel")!.offset;
+    const cdrRows = this.pending.cdr.list, celRows = this.pending.cel.list;
+    for (let i = start; i < end; i++) {
+      const r = batch[i];
+      this.apply(this.cdr, r, r.offset > cdrAfter, cdrRows);
+      this.apply(this.cel, r, r.offset > celAfter, celRows);
     }
-    const last = batch[batch.length - 1];
-    const moving = new Map<ProjectionName, RowOrigin[]>();
+    this.pending.cdr.encode();
+    this.pending.cel.encode();
+    this.last = batch[end - 1];
+    this.pendingEvents += end - start;
+  }
+
+  private newPending(): { cdr: Pending; cel: Pending } {
+    const enc = (p: ProjectionName) => (this.encode && this.sink.encoder ? this.sink.encoder(p) : undefined);
+    return { cdr: new Pending(enc("cdr")), cel: new Pending(enc("cel")) };
+  }
+
+  private apply(p: Projection, r: EventRecord, after: boolean, rows: RowOrigin[]): void {
+    let out: readonly RowOrigin[];
+    try { out = p.apply(r, after ? this.problem : ignore); } catch (e) {
+      if (!(e instanceof UnexpectedEvent)) throw e;
+      if (after) this.problem(e);
+      return;
+    }
+    if (after) for (let i = 0; i < out.length; i++) rows.push(out[i]);
+  }
+
+  private readonly problem = (e: UnexpectedEvent): void => { this.report.problem?.(this.sink.name, e); };
+
+  /**
+   * Store what `fold` kept (one write: rows, then the checkpoints), retrying until
+   * stored or stopped. Writes never overlap: a flush first waits for the write before
+   * it. With `wait` false it returns once its write has started, so folding goes on
+   * while the sink stores (chDB inserts on a libuv thread, a server in its own process).
+   */
+  async flush(wait = true): Promise<void> {
+    await this.settle();
+    const last = this.last;
+    if (!last) return;
+    const projections: [ProjectionName, Projection][] = [["cdr", this.cdr], ["cel", this.cel]];
+    const moving = new Map<ProjectionName, readonly RowOrigin[] | EncodedRows>();
     const resume = new Map<ProjectionName, number>();
     for (const [name, p] of projections) {
       if (last.offset <= this.checkpoints.get(name)!.offset) continue; // still refolding what this sink holds
-      moving.set(name, rows.get(name)!);
+      moving.set(name, this.pending[name as "cdr" | "cel"].rows());
       resume.set(name, p.lowWater(last.offset + 1));
     }
+    this.pending = this.newPending();
+    this.last = null;
+    this.pendingEvents = 0;
     if (!moving.size) return;
+    const writing = this.store(last, moving, resume);
+    this.writing = writing;
+    writing.catch(() => undefined); // whoever settles next gets the error
+    if (wait) await this.settle();
+  }
+
+  /** Wait for the write in flight, if any (its failure is thrown here). */
+  private async settle(): Promise<void> {
+    const w = this.writing;
+    if (!w) return;
+    try { await w; } finally { if (this.writing === w) this.writing = null; }
+  }
+
+  private async store(last: EventRecord, moving: Map<ProjectionName, readonly RowOrigin[] | EncodedRows>, resume: Map<ProjectionName, number>): Promise<void> {
     let wait = 100;
     for (;;) {
       try {
@@ -139,7 +216,8 @@ export class SinkRunner {
     for (const [name] of moving) this.checkpoints.set(name, { offset: last.offset, time: last.time, resume: resume.get(name)! });
     this.next = last.offset + 1;
     this.lastTime = last.time;
-    const counts = { cdr: moving.get("cdr")?.length ?? 0, cel: moving.get("cel")?.length ?? 0 };
+    const count = (p: ProjectionName) => { const r = moving.get(p); return r ? rowCount(r) : 0; };
+    const counts = { cdr: count("cdr"), cel: count("cel") };
     this.written.cdr += counts.cdr; this.written.cel += counts.cel;
     this.report.progress?.(this.sink.name, last.offset, counts);
   }
@@ -232,7 +310,18 @@ export interface RebuildResult {
  * rebuild mark. Killed half way, the next rebuild finds the mark and resumes from the
  * sink's checkpoint instead of starting over: no duplicate, no gap.
  */
-export async function rebuild(log: EventLog, sink: Sink, settings: { cdr: CdrSettings; cel: CelSettings }, onProgress?: (done: number, total: number) => void): Promise<RebuildResult> {
+/** Records per read during a rebuild, and records folded per write. */
+export const REBUILD_READ_BATCH = 1024;
+export const REBUILD_WRITE_BATCH = 200_000;
+
+export interface RebuildOptions {
+  readonly readBatch?: number;
+  readonly writeBatch?: number;
+}
+
+export async function rebuild(
+  log: EventLog, sink: Sink, settings: { cdr: CdrSettings; cel: CelSettings }, onProgress?: (done: number, total: number) => void, options: RebuildOptions = {},
+): Promise<RebuildResult> {
   const started = process.hrtime.bigint();
   const resumed = await sink.rebuilding();
   if (!resumed) {
@@ -240,10 +329,18 @@ export async function rebuild(log: EventLog, sink: Sink, settings: { cdr: CdrSet
     await sink.setRebuilding(true);
   }
   const to = log.nextOffset;
-  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, 20_000);
+  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, Infinity, true);
   const from = await runner.open();
   const first = runner.through + 1;
-  if (from < to) for await (const batch of log.read(from, { to, batchSize: 20_000 })) await runner.feed(batch); // small batches: decoded records are large, and a smaller heap means far less GC
+  if (from < to) {
+    // Read in small batches (a decoded record is large: dropped young, it costs the GC next to nothing) and write in
+    // large ones (each write is an insert per table and a checkpoint row: fewer, bigger inserts are much cheaper).
+    for await (const batch of log.read(from, { to, batchSize: options.readBatch ?? REBUILD_READ_BATCH })) {
+      runner.fold(batch);
+      if (runner.unflushed >= (options.writeBatch ?? REBUILD_WRITE_BATCH)) await runner.flush(false); // fold on while it is stored
+    }
+    await runner.flush();
+  }
   await sink.setRebuilding(false);
   onProgress?.(to, to);
   return {

@@ -55,6 +55,10 @@ interface Chan {
   readonly dialled: boolean;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** What most records return: no rows (shared, never changed). */
+const NONE: readonly CdrRow[] = Object.freeze([]) as readonly CdrRow[];
+
 const CONGESTION_CAUSES = new Set([34, 42, 44]);
 const NO_ANSWER_CAUSES = new Set([0, 16, 18, 19, 26, 31]);
 
@@ -70,13 +74,13 @@ export class CdrProjection implements Projection<CdrRow> {
     return low;
   }
 
-  apply(r: EventRecord, report: (problem: UnexpectedEvent) => void = () => undefined): CdrRow[] {
-    if (r.type !== "channel.transition") return [];
+  apply(r: EventRecord, report: (problem: UnexpectedEvent) => void = () => undefined): readonly CdrRow[] {
+    if (r.type !== "channel.transition") return NONE;
     if (r.v !== 1) throw new UnexpectedEvent(r.offset, `${r.type} v${r.v} is not a version CDR knows`);
     const ctx = r.state.context as ChannelContext;
     const input = r.input;
     const t = r.time;
-    const out: CdrRow[] = [];
+    const out: Mutable<CdrRow>[] = [];
     let c = this.channels.get(r.stream);
     if (input.type === "create") {
       if (c) throw new UnexpectedEvent(r.offset, `${r.stream} created twice`);
@@ -175,7 +179,8 @@ export class CdrProjection implements Projection<CdrRow> {
       default:
         break; // setvar, cdr.set, callerid...: read from the context when the record is finalised
     }
-    return out.map((row, i) => ({ ...row, log_offset: r.offset, log_index: i }));
+    for (let i = 0; i < out.length; i++) { out[i].log_offset = r.offset; out[i].log_index = i; }
+    return out;
   }
 
   private nameOf(id: string | undefined): string {
@@ -199,7 +204,7 @@ export class CdrProjection implements Projection<CdrRow> {
   }
 
   /** Close the channel's open record at `end` and emit it unless cdr.conf says otherwise. */
-  private finish(c: Chan, end: number, out: CdrRow[]): void {
+  private finish(c: Chan, end: number, out: Mutable<CdrRow>[]): void {
     const seg = c.seg;
     if (!seg) return;
     c.seg = null;

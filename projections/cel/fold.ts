@@ -21,6 +21,10 @@ import { UnexpectedEvent, type Projection } from "../projection.js";
 import { amaFlags, type CelEventType, type CelRow } from "../rows.js";
 import { allCel, type CelSettings } from "../config.js";
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** What most records return: no rows (shared, never changed). */
+const NONE: readonly CelRow[] = Object.freeze([]) as readonly CelRow[];
+
 interface Chan {
   readonly first: number;
   seq: number;
@@ -58,9 +62,9 @@ export class CelProjection implements Projection<CelRow> {
     return low;
   }
 
-  apply(r: EventRecord, report: (problem: UnexpectedEvent) => void = () => undefined): CelRow[] {
-    if (r.type === "bridge.transition") { this.bridge(r); return []; }
-    if (r.type !== "channel.transition") return [];
+  apply(r: EventRecord, report: (problem: UnexpectedEvent) => void = () => undefined): readonly CelRow[] {
+    if (r.type === "bridge.transition") { this.bridge(r); return NONE; }
+    if (r.type !== "channel.transition") return NONE;
     if (r.v !== 1) throw new UnexpectedEvent(r.offset, `${r.type} v${r.v} is not a version CEL knows`);
     const ctx = r.state.context as ChannelContext;
     const input = r.input;
@@ -77,21 +81,30 @@ export class CelProjection implements Projection<CelRow> {
     chan.seq = r.seq;
     const before = chan.ctx;
     chan.ctx = ctx;
-    const out: CelRow[] = [];
+    const out: Mutable<CelRow>[] = [];
     switch (input.type) {
       case "answer":
         if (before.answeredAt === undefined && ctx.answeredAt !== undefined) out.push(this.row("ANSWER", r.time, ctx));
         break;
       case "app.start":
-        if (this.tracksApp(String(input.app))) out.push(this.row("APP_START", r.time, ctx, { appname: String(input.app), appdata: String(input.data ?? "") }));
+        if (this.tracksApp(String(input.app))) {
+          const row = this.row("APP_START", r.time, ctx);
+          row.appname = String(input.app); row.appdata = String(input.data ?? "");
+          out.push(row);
+        }
         break;
       case "app.end":
-        if (this.tracksApp(String(input.app))) out.push(this.row("APP_END", r.time, ctx, { appname: String(input.app), appdata: before.app === input.app ? before.appData : "" }));
+        if (this.tracksApp(String(input.app))) {
+          const row = this.row("APP_END", r.time, ctx);
+          row.appname = String(input.app); row.appdata = before.app === input.app ? before.appData : "";
+          out.push(row);
+        }
         break;
       case "user.event":
-        out.push(this.row("USER_DEFINED", r.time, ctx, {
-          userdeftype: String(input.name), extra: input.extra === undefined || input.extra === "" ? "" : JSON.stringify({ extra: String(input.extra) }),
-        }));
+        const row = this.row("USER_DEFINED", r.time, ctx);
+        row.userdeftype = String(input.name);
+        row.extra = input.extra === undefined || input.extra === "" ? "" : JSON.stringify({ extra: String(input.extra) });
+        out.push(row);
         break;
       case "bridge.enter": {
         const id = String(input.bridge);
@@ -99,7 +112,9 @@ export class CelProjection implements Projection<CelRow> {
         const peers = b.members.filter((m) => m !== r.stream);
         if (!b.members.includes(r.stream)) b.members.push(r.stream);
         chan.bridge = id;
-        out.push(this.row("BRIDGE_ENTER", r.time, ctx, { peer: this.names(peers), extra: bridgeExtra(id, b) }));
+        const row = this.row("BRIDGE_ENTER", r.time, ctx);
+        row.peer = this.names(peers); row.extra = bridgeExtra(id, b);
+        out.push(row);
         break;
       }
       case "bridge.exit": {
@@ -107,28 +122,30 @@ export class CelProjection implements Projection<CelRow> {
         const b = this.bridgeOf(id, r.offset);
         b.members = b.members.filter((m) => m !== r.stream);
         if (chan.bridge === id) chan.bridge = undefined;
-        out.push(this.row("BRIDGE_EXIT", r.time, ctx, { peer: this.names(b.members), extra: bridgeExtra(id, b) }));
+        const row = this.row("BRIDGE_EXIT", r.time, ctx);
+        row.peer = this.names(b.members); row.extra = bridgeExtra(id, b);
+        out.push(row);
         break;
       }
       case "linkedid":
         if (before.linkedid !== ctx.linkedid) {
           // The channel now counts toward its new call; the old one may have ended with it leaving.
           this.linked.set(ctx.linkedid, (this.linked.get(ctx.linkedid) ?? 0) + 1);
-          if (this.release(before.linkedid)) out.push(this.row("LINKEDID_END", r.time, { ...before }));
+          if (this.release(before.linkedid)) out.push(this.row("LINKEDID_END", r.time, before));
         }
         break;
       case "local.optimize": {
         const other = this.channels.get(String(input.other));
-        out.push(this.row("LOCAL_OPTIMIZE", r.time, ctx, {
-          peer: other?.ctx.name ?? "",
-          extra: JSON.stringify({ local_two: other?.ctx.name ?? "", local_two_uniqueid: other?.ctx.uniqueid ?? "" }),
-        }));
+        const row = this.row("LOCAL_OPTIMIZE", r.time, ctx);
+        row.peer = other?.ctx.name ?? "";
+        row.extra = JSON.stringify({ local_two: other?.ctx.name ?? "", local_two_uniqueid: other?.ctx.uniqueid ?? "" });
+        out.push(row);
         break;
       }
       case "destroy": {
-        out.push(this.row("HANGUP", r.time, ctx, {
-          extra: JSON.stringify({ hangupcause: ctx.hangupCause ?? 0, hangupsource: ctx.hangupSource ?? "", dialstatus: ctx.dialStatus ?? "" }),
-        }));
+        const row = this.row("HANGUP", r.time, ctx);
+        row.extra = `{"hangupcause":${JSON.stringify(ctx.hangupCause ?? 0)},"hangupsource":${JSON.stringify(ctx.hangupSource ?? "")},"dialstatus":${JSON.stringify(ctx.dialStatus ?? "")}}`;
+        out.push(row);
         out.push(this.row("CHAN_END", r.time, ctx));
         this.channels.delete(r.stream);
         if (this.release(ctx.linkedid)) out.push(this.row("LINKEDID_END", r.time, ctx));
@@ -142,7 +159,10 @@ export class CelProjection implements Projection<CelRow> {
           for (const [k, v] of Object.entries(input)) {
             if (k !== "source" && k !== "type") extra[k] = typeof v === "string" && this.channels.has(v) ? this.channels.get(v)!.ctx.name : v;
           }
-          out.push(this.row(future, r.time, ctx, { extra: Object.keys(extra).length ? JSON.stringify(extra) : "", peer: typeof input.peer === "string" ? this.names([input.peer]) : "" }));
+          const row = this.row(future, r.time, ctx);
+          row.extra = Object.keys(extra).length ? JSON.stringify(extra) : "";
+          row.peer = typeof input.peer === "string" ? this.names([input.peer]) : "";
+          out.push(row);
         }
       }
     }
@@ -180,15 +200,17 @@ export class CelProjection implements Projection<CelRow> {
     return apps === "all" || apps.has(app.toLowerCase());
   }
 
-  /** Apply enable/events and number the rows of one record. */
-  private rows(r: EventRecord, rows: CelRow[]): CelRow[] {
+  /** Apply enable/events and number the rows of one record (in place: the rows are this record's own). */
+  private rows(r: EventRecord, rows: Mutable<CelRow>[]): readonly CelRow[] {
     const { enable, events } = this.settings;
-    if (!enable) return [];
+    if (!enable) return NONE;
     const kept = events === "ALL" ? rows : rows.filter((row) => events.has(row.eventtype));
-    return kept.map((row, i) => ({ ...row, log_offset: r.offset, log_index: i }));
+    for (let i = 0; i < kept.length; i++) { kept[i].log_offset = r.offset; kept[i].log_index = i; }
+    return kept;
   }
 
-  private row(eventtype: CelEventType, time: number, c: ChannelContext, over: Partial<CelRow> = {}): CelRow {
+  /** A row with the channel's fields; the caller sets the event's own (appname, peer, extra...). */
+  private row(eventtype: CelEventType, time: number, c: ChannelContext): Mutable<CelRow> {
     return {
       eventtype, eventtime: time, userdeftype: "",
       cid_name: c.callerId.name, cid_num: c.callerId.num, cid_ani: c.ani, cid_rdnis: c.rdnis, cid_dnid: c.dnid,
@@ -196,12 +218,11 @@ export class CelProjection implements Projection<CelRow> {
       amaflags: amaFlags(c.amaflags), accountcode: c.accountcode, peeraccount: c.peeraccount,
       uniqueid: c.uniqueid, linkedid: c.linkedid, userfield: c.userfield, peer: "", extra: "",
       log_offset: 0, log_index: 0,
-      ...over,
     };
   }
 }
 
-/** BRIDGE_ENTER/EXIT extra, as Asterisk 22 writes it. */
+/** BRIDGE_ENTER/EXIT extra, as Asterisk 22 writes it (JSON.stringify's text, built without the object). */
 function bridgeExtra(id: string, b: Bridge): string {
-  return JSON.stringify({ bridge_id: id, bridge_technology: b.technology });
+  return `{"bridge_id":${JSON.stringify(id)},"bridge_technology":${JSON.stringify(b.technology)}}`;
 }

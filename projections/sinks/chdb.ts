@@ -34,8 +34,8 @@ class ChdbEngine implements SqlEngine {
     const text = this.session.query(sql, "JSONEachRow");
     return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
   }
-  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
-    await this.session.insert({ table: table.replace(/`/g, ""), values: Buffer.from(tsv), format: "TSV", columns });
+  async insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void> {
+    await this.session.insert({ table: table.replace(/`/g, ""), values: typeof tsv === "string" ? Buffer.from(tsv) : tsv, format: "TSV", columns });
   }
   async deleteWhere(table: string, where: string): Promise<void> {
     this.session.query(`ALTER TABLE ${table} DELETE WHERE ${where} SETTINGS mutations_sync = 2`, "CSV");

@@ -17,9 +17,9 @@ class ServerEngine implements SqlEngine {
     const rs = await this.client.query({ query: sql, format: "JSONEachRow" });
     return rs.json<T>();
   }
-  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
+  async insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void> {
     await this.client.insert({
-      table: table.replace(/`/g, ""), values: Readable.from([Buffer.from(tsv)], { objectMode: false }), format: "TabSeparated", columns: columns as [string, ...string[]],
+      table: table.replace(/`/g, ""), values: Readable.from([typeof tsv === "string" ? Buffer.from(tsv) : tsv], { objectMode: false }), format: "TabSeparated", columns: columns as [string, ...string[]],
     });
   }
   async deleteWhere(table: string, where: string): Promise<void> {

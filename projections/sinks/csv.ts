@@ -11,8 +11,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ProjectionName } from "../projection.js";
-import { NO_CHECKPOINT, noCheckpoint, SinkError, type Checkpoint, type Sink, type SinkWrite } from "./sink.js";
-import type { CdrRow, CelRow } from "../rows.js";
+import { NO_CHECKPOINT, noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
+import type { CdrRow, CelRow, RowOrigin } from "../rows.js";
+import { ByteBuilder } from "./bytes.js";
 
 interface State {
   checkpoints: Partial<Record<ProjectionName, Checkpoint & { bytes: number }>>;
@@ -74,6 +75,19 @@ export function celCsvLine(r: CelRow, dateformat: string): string {
   ].join(",");
 }
 
+/** Rows as the CSV bytes to append. */
+class CsvRows implements EncodedRows {
+  count = 0;
+  private readonly text = new ByteBuilder();
+  constructor(private readonly lines: (rows: readonly RowOrigin[]) => string) {}
+  add(rows: readonly RowOrigin[]): void {
+    if (!rows.length) return;
+    this.text.append(this.lines(rows));
+    this.count += rows.length;
+  }
+  bytes(): Buffer { return this.text.bytes(); }
+}
+
 export class CsvSink implements Sink {
   readonly name = "csv";
   readonly location: string;
@@ -120,11 +134,11 @@ export class CsvSink implements Sink {
         if (p !== "cdr" && p !== "cel") continue;
         const file = this.files[p];
         let bytes = this.state.checkpoints[p]?.bytes ?? 0;
-        if (rows.length) {
-          const text = `${rows.map((r) => (p === "cdr" ? cdrCsvLine(r as CdrRow) : celCsvLine(r as CelRow, this.dateformat))).join("\n")}\n`;
+        const data = rows instanceof CsvRows ? rows.bytes() : Buffer.from(this.csv(p, rows as readonly RowOrigin[]));
+        if (data.length) {
           const fd = openSync(file, "a");
-          try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
-          bytes += Buffer.byteLength(text);
+          try { writeSync(fd, data); fsyncSync(fd); } finally { closeSync(fd); }
+          bytes += data.length;
         }
         this.state.checkpoints[p] = { offset: w.through, time: w.throughTime, resume: w.resume.get(p) ?? w.through + 1, bytes };
       }
@@ -132,6 +146,18 @@ export class CsvSink implements Sink {
     } catch (e) {
       throw new SinkError(this.name, (e as Error).message, { cause: e });
     }
+  }
+
+  /** Rows as CSV lines, newline-terminated ("" for none). */
+  private csv(p: "cdr" | "cel", rows: readonly RowOrigin[]): string {
+    let text = "";
+    for (const r of rows) text += `${p === "cdr" ? cdrCsvLine(r as CdrRow) : celCsvLine(r as CelRow, this.dateformat)}\n`;
+    return text;
+  }
+
+  encoder(projection: ProjectionName): EncodedRows {
+    const p = projection === "cdr" ? "cdr" : "cel";
+    return new CsvRows((rows) => this.csv(p, rows));
   }
 
   async reset(projections: readonly ProjectionName[]): Promise<void> {

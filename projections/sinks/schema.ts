@@ -96,8 +96,17 @@ export function createCheckpoints(database?: string): string {
 
 /** TabSeparated escaping. */
 export function tsv(s: string): string {
-  return /[\\\t\n\r\0]/.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\0")) : s;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 || (c <= 13 && (c === 9 || c === 10 || c === 13 || c === 0))) {
+      return s.replace(/[\\\t\n\r\0]/g, (ch) => (ch === "\\" ? "\\\\" : ch === "\t" ? "\\t" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : "\\0"));
+    }
+  }
+  return s;
 }
+
+/** A string column's text: the value escaped (anything else as String() writes it). */
+const str = (v: unknown): string => tsv(typeof v === "string" ? v : String(v));
 
 /** µs since the epoch as DateTime64(6) text input: seconds.micros. */
 function time64(us: number): string {
@@ -105,35 +114,49 @@ function time64(us: number): string {
   return `${s}.${String(us - s * 1e6).padStart(6, "0")}`;
 }
 
-/** Whole seconds as DateTime text, UTC. */
+/** Whole seconds as DateTime text, UTC (rows come in time order: the last second's text is kept). */
+let lastSecond = NaN, lastSecondText = "";
 function time32(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  const ms = Math.floor(us / 1000);
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    const iso = new Date(ms).toISOString();
+    lastSecond = second;
+    lastSecondText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  }
+  return lastSecondText;
+}
+
+/** A time column (two in the legacy tables: DateTime and the exact µs). */
+function time(v: number | null | undefined, d: Dialect): string {
+  if (v === null || v === undefined) return d === "current" ? "\\N" : "\\N\t\\N";
+  return d === "current" ? time64(v) : `${time32(v)}\t${v}`;
+}
+
+const ama = (v: unknown): number => amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3;
+
+/** One CDR row in `insertColumns("cdr")` order. */
+function cdrLine(r: CdrRow, d: Dialect): string {
+  return `${str(r.accountcode)}\t${str(r.src)}\t${str(r.dst)}\t${str(r.dcontext)}\t${str(r.clid)}\t${str(r.channel)}\t${str(r.dstchannel)}\t` +
+    `${str(r.lastapp)}\t${str(r.lastdata)}\t${time(r.start, d)}\t${time(r.answer, d)}\t${time(r.end, d)}\t${r.duration}\t${r.billsec}\t` +
+    `${str(r.disposition)}\t${ama(r.amaflags)}\t${str(r.userfield)}\t${str(r.uniqueid)}\t${str(r.linkedid)}\t${str(r.peeraccount)}\t` +
+    `${r.sequence}\t${r.log_offset}\t${r.log_index}\n`;
+}
+
+/** One CEL row in `insertColumns("cel")` order. */
+function celLine(r: CelRow, d: Dialect): string {
+  return `${str(r.eventtype)}\t${time(r.eventtime, d)}\t${str(r.userdeftype)}\t${str(r.cid_name)}\t${str(r.cid_num)}\t${str(r.cid_ani)}\t` +
+    `${str(r.cid_rdnis)}\t${str(r.cid_dnid)}\t${str(r.exten)}\t${str(r.context)}\t${str(r.channame)}\t${str(r.appname)}\t${str(r.appdata)}\t` +
+    `${ama(r.amaflags)}\t${str(r.accountcode)}\t${str(r.peeraccount)}\t${str(r.uniqueid)}\t${str(r.linkedid)}\t${str(r.userfield)}\t` +
+    `${str(r.peer)}\t${str(r.extra)}\t${r.log_offset}\t${r.log_index}\n`;
 }
 
 /** The rows of one table as TabSeparated lines in `insertColumns` order. */
 export function toTsv(table: "cdr" | "cel", rows: readonly object[], d: Dialect): string {
-  const cols = columnsOf[table];
-  const parts: string[] = [];
-  for (const row of rows as readonly Record<string, unknown>[]) {
-    let line = "";
-    for (let i = 0; i < cols.length; i++) {
-      const [name, kind] = cols[i];
-      const v = row[name];
-      if (i) line += "\t";
-      switch (kind) {
-        case "lc": case "str": line += tsv(String(v)); break;
-        case "u8": line += name === "amaflags" ? String(amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3) : String(v); break;
-        case "u32": case "u64": line += String(v); break;
-        case "time": case "time?":
-          if (v === null || v === undefined) line += d === "current" ? "\\N" : "\\N\t\\N";
-          else line += d === "current" ? time64(v as number) : `${time32(v as number)}\t${v as number}`;
-          break;
-      }
-    }
-    parts.push(line);
-  }
-  return parts.length ? `${parts.join("\n")}\n` : "";
+  let text = "";
+  if (table === "cdr") for (const r of rows as readonly CdrRow[]) text += cdrLine(r, d);
+  else for (const r of rows as readonly CelRow[]) text += celLine(r, d);
+  return text;
 }
 
 export const projectionTables: readonly ProjectionName[] = ["cdr", "cel"];

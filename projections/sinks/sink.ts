@@ -35,10 +35,24 @@ export interface SinkWrite {
    * The projections whose checkpoint moves to `through`, each with its rows of the
    * events after its current checkpoint, in log order (often none).
    */
-  readonly rows: ReadonlyMap<ProjectionName, readonly RowOrigin[]>;
+  readonly rows: ReadonlyMap<ProjectionName, readonly RowOrigin[] | EncodedRows>;
   /** Per projection in `rows`: its resume offset at `through` (Projection.lowWater(through + 1)). */
   readonly resume: ReadonlyMap<ProjectionName, number>;
 }
+
+/**
+ * Rows of one projection already in a sink's own insert format, built by the sink's
+ * `encoder` while a rebuild folds (see SinkRunner): only the bytes wait for the write.
+ */
+export interface EncodedRows {
+  /** Rows added so far. */
+  readonly count: number;
+  /** Append rows, in log order. */
+  add(rows: readonly RowOrigin[]): void;
+}
+
+/** How many rows a write carries for a projection. */
+export const rowCount = (rows: readonly RowOrigin[] | EncodedRows): number => ("count" in rows ? rows.count : rows.length);
 
 export interface Sink {
   /** "chdb", "clickhouse", "csv". */
@@ -51,6 +65,11 @@ export interface Sink {
    * Safe to call again at any time, e.g. before retrying a failed write.
    */
   open(projections: readonly ProjectionName[]): Promise<Map<ProjectionName, Checkpoint>>;
+  /**
+   * An empty EncodedRows for a projection, which `write` then takes in place of a row
+   * list. Optional: without it, writes carry the row objects.
+   */
+  encoder?(projection: ProjectionName): EncodedRows;
   /** Store the rows, then move the checkpoints. A failed write may leave rows past a checkpoint: `open` removes them. */
   write(write: SinkWrite): Promise<void>;
   /** Delete every row and checkpoint of these projections (a rebuild from offset 0). */

@@ -8,13 +8,15 @@
  * deletes whatever rows lie past them: a write cut short by a crash or an error.
  */
 import type { ProjectionName } from "../projection.js";
-import { noCheckpoint, SinkError, type Checkpoint, type Sink, type SinkWrite } from "./sink.js";
+import { noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
+import type { RowOrigin } from "../rows.js";
+import { ByteBuilder } from "./bytes.js";
 import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, toTsv, type Dialect } from "./schema.js";
 
 export interface SqlEngine {
   exec(sql: string): Promise<void>;
   select<T>(sql: string): Promise<T[]>;
-  insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void>;
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void>;
   /** Wait for ALTER ... DELETE to finish (servers without mutations_sync run them in the background). */
   deleteWhere(table: string, where: string): Promise<void>;
   close(): Promise<void>;
@@ -22,6 +24,19 @@ export interface SqlEngine {
 
 const REBUILD = "_rebuild";
 const CHECKPOINT_COLUMNS = ["proj", "through", "resume", "through_time", "version"];
+
+/** Rows as the TabSeparated bytes of one insert. */
+class TsvRows implements EncodedRows {
+  count = 0;
+  private readonly text = new ByteBuilder();
+  constructor(private readonly table: "cdr" | "cel", private readonly dialect: Dialect) {}
+  add(rows: readonly RowOrigin[]): void {
+    if (!rows.length) return;
+    this.text.append(toTsv(this.table, rows, this.dialect));
+    this.count += rows.length;
+  }
+  bytes(): Buffer { return this.text.bytes(); }
+}
 
 export class SqlSink implements Sink {
   private version = 0;
@@ -56,7 +71,9 @@ export class SqlSink implements Sink {
   async write(w: SinkWrite): Promise<void> {
     try {
       for (const [p, rows] of w.rows) {
-        if ((p === "cdr" || p === "cel") && rows.length) await this.engine.insertTsv(this.t(p), insertColumns(p, this.dialect), toTsv(p, rows, this.dialect));
+        if (p !== "cdr" && p !== "cel") continue;
+        if (rows instanceof TsvRows) { if (rows.count) await this.engine.insertTsv(this.t(p), insertColumns(p, this.dialect), rows.bytes()); }
+        else if ((rows as readonly RowOrigin[]).length) await this.engine.insertTsv(this.t(p), insertColumns(p, this.dialect), toTsv(p, rows as readonly RowOrigin[], this.dialect));
       }
       const version = ++this.version;
       const lines = [...w.rows.keys()].map((p) => `${p}\t${w.through}\t${w.resume.get(p) ?? w.through + 1}\t${w.throughTime}\t${version}`);
@@ -64,6 +81,10 @@ export class SqlSink implements Sink {
     } catch (e) {
       throw new SinkError(this.name, (e as Error).message, { cause: e });
     }
+  }
+
+  encoder(projection: ProjectionName): EncodedRows {
+    return new TsvRows(projection === "cdr" ? "cdr" : "cel", this.dialect);
   }
 
   async reset(projections: readonly ProjectionName[]): Promise<void> {

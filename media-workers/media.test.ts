@@ -118,18 +118,24 @@ test("playback of a real core sound arrives as paced 160-byte µ-law packets", {
   assert.deepEqual(res, { status: "SUCCESS" });
   await sleep(60);
   const pkts = peer.got;
-  assert.equal(pkts.length, Math.ceil(pcm.length / 160));
+  // A worker starved of CPU (a loaded test machine) skips a late 20 ms slot rather than
+  // bunching packets: the timestamp then moves on by the time lost. Allow a few of those.
+  const frames = Math.ceil(pcm.length / 160);
+  assert.ok(pkts.length <= frames && pkts.length >= frames * 0.9, `${pkts.length} packets for ${frames} frames`);
   for (let i = 1; i < pkts.length; i++) {
     assert.equal(pkts[i].payload.length, 160);
     assert.equal(pkts[i].h.payloadType, 0);
-    assert.equal((pkts[i].h.timestamp - pkts[i - 1].h.timestamp) >>> 0, 160);
+    const step = (pkts[i].h.timestamp - pkts[i - 1].h.timestamp) >>> 0;
+    assert.ok(step >= 160 && step % 160 === 0, `timestamp step ${step}`);
     assert.equal((pkts[i].h.sequence - pkts[i - 1].h.sequence) & 0xffff, 1);
   }
   assert.ok(pkts[0].h.marker, "first packet carries the marker");
-  const span = pkts[pkts.length - 1].at - pkts[0].at, expected = (pkts.length - 1) * 20;
+  const span = pkts[pkts.length - 1].at - pkts[0].at;
+  const expected = ((pkts[pkts.length - 1].h.timestamp - pkts[0].h.timestamp) >>> 0) / 8;
   assert.ok(Math.abs(span - expected) < 80, `paced: ${span.toFixed(1)} ms for ${expected} ms`);
   // The audio is the prompt's: decode a frame and compare within G.711 error.
-  const frame = decode("ulaw", pkts[10].payload), want = pcm.subarray(1600, 1760);
+  const at = (pkts[10].h.timestamp - pkts[0].h.timestamp) >>> 0;
+  const frame = decode("ulaw", pkts[10].payload), want = pcm.subarray(at, at + 160);
   for (let i = 0; i < 160; i++) assert.ok(Math.abs(frame[i] - want[i]) <= Math.max(16, Math.abs(want[i]) / 14));
   await media.destroySession(s.id); peer.close();
 });
@@ -300,6 +306,9 @@ test("AudioSocket streams the caller to a TCP service, plays back its echo and t
   const server: Server = createServer((c) => {
     const parser = new AsParser();
     let frames = 0;
+    // Hang up after 30 echoed frames, or after 3 s whatever arrived (a loaded machine may lose some).
+    const hangup = setTimeout(() => c.end(asFrame(0x00)), 3000);
+    c.on("close", () => clearTimeout(hangup));
     c.on("data", (chunk) => {
       for (const f of parser.push(chunk)) {
         if (f.type === AS_UUID) uuid = f.payload.toString("hex");

@@ -4,7 +4,7 @@
  * pending timers) are then read back at those offsets. Keeping numbers rather than
  * records is what keeps recovery and `recall replay --until` fast on long logs.
  */
-import { isFinal } from "../events/codec.js";
+import { isFinal, type Envelope } from "../events/codec.js";
 import type { EventLog } from "../events/log.js";
 import type { EventRecord } from "../events/record.js";
 
@@ -12,19 +12,19 @@ export class StateFold {
   /** Offset of the last record of each live actor. */
   private readonly last = new Map<string, number>();
   events = 0;
-  /** The last record folded. */
-  latest?: EventRecord;
+  /** Where the last record folded is: its offset and time. */
+  latest?: { readonly offset: number; readonly time: number };
 
-  apply(r: EventRecord): void {
-    if (isFinal(r)) this.last.delete(r.stream);
+  apply(r: Envelope): void {
+    if (r.done) this.last.delete(r.stream);
     else this.last.set(r.stream, r.offset);
     this.events++;
     this.latest = r;
   }
 
-  applyAll(batch: readonly EventRecord[]): void {
+  applyAll(batch: readonly Envelope[]): void {
     for (const r of batch) {
-      if (isFinal(r)) this.last.delete(r.stream);
+      if (r.done) this.last.delete(r.stream);
       else this.last.set(r.stream, r.offset);
     }
     this.events += batch.length;
@@ -39,9 +39,10 @@ export class StateFold {
   }
 
   /** Fold every record of `log` up to (not including) the first for which `stop` is true. */
-  static async of(log: EventLog, stop?: (r: EventRecord) => boolean): Promise<StateFold> {
+  static async of(log: EventLog, stop?: (r: { readonly offset: number; readonly time: number }) => boolean): Promise<StateFold> {
     const fold = new StateFold();
-    for await (const batch of log.read(0)) {
+    const envelopes: AsyncIterable<Envelope[]> = log.envelopes?.(0) ?? StateFold.envelopesOf(log);
+    for await (const batch of envelopes) {
       if (!stop) { fold.applyAll(batch); continue; }
       for (const r of batch) {
         if (stop(r)) return fold;
@@ -49,5 +50,9 @@ export class StateFold {
       }
     }
     return fold;
+  }
+
+  private static async *envelopesOf(log: EventLog): AsyncIterable<Envelope[]> {
+    for await (const batch of log.read(0)) yield batch.map((r) => ({ offset: r.offset, stream: r.stream, time: r.time, done: isFinal(r) }));
   }
 }

@@ -132,6 +132,108 @@ export class StoredRecord implements EventRecord {
 }
 
 /** Whether the actor ended with this record, read without decoding a stored body. */
+/** What folding needs of a record: where it is, whose it is, when, and whether the actor ended. */
+export interface Envelope {
+  readonly offset: number;
+  readonly stream: string;
+  readonly time: number;
+  readonly done: boolean;
+}
+
+/**
+ * The envelope of a stored record, read straight from its msgpack bytes without
+ * building the whole record: the fold over a long log (recovery, `replay --until`)
+ * reads only this. Checks what decodeRecord checks up to the `done` field: format,
+ * offset, a known type and version, types of the fields; the body is not read.
+ */
+export function decodeEnvelope(bytes: Buffer, expectedOffset: number, start: number, end: number): Envelope {
+  const r = new EnvelopeReader(bytes, start + 4, end, expectedOffset);
+  const envLength = bytes[start] | (bytes[start + 1] << 8) | (bytes[start + 2] << 16) | (bytes[start + 3] << 24);
+  if (end - start < 4 || envLength <= 0 || start + 4 + envLength > end) fail(expectedOffset, "bad envelope length");
+  if (r.arrayLength() !== 12) fail(expectedOffset, "not an event record");
+  const format = r.number();
+  if (format !== FORMAT) fail(expectedOffset, `unknown record format ${format}`);
+  const offset = r.number();
+  if (offset !== expectedOffset) fail(expectedOffset, `record claims offset ${offset}`);
+  const type = r.string(), v = r.number();
+  const def = lookupEventType(type, v);
+  if (!def) {
+    const versions = knownVersions(type);
+    fail(offset, versions.length ? `unknown version ${v} of event type ${type} (known: ${versions.join(", ")})` : `unknown event type ${type}`);
+  }
+  const stream = r.string();
+  if (!stream) fail(offset, "stream missing");
+  if (r.string() !== def.kind) fail(offset, `kind does not match ${type}`);
+  r.skipNilOrString(); // linkedid
+  r.number(); // seq
+  const time = r.number();
+  const done = r.bool();
+  return { offset, stream, time, done };
+}
+
+/** Just enough of msgpack to walk an envelope: numbers, strings, nil and booleans. */
+class EnvelopeReader {
+  constructor(private readonly b: Buffer, private pos: number, private readonly end: number, private readonly at: number) {}
+
+  private byte(): number {
+    if (this.pos >= this.end) fail(this.at, "envelope cut short");
+    return this.b[this.pos++];
+  }
+
+  arrayLength(): number {
+    const t = this.byte();
+    if (t >= 0x90 && t <= 0x9f) return t & 0x0f;
+    if (t === 0xdc) { const n = this.b.readUInt16BE(this.pos); this.pos += 2; return n; }
+    return -1;
+  }
+
+  number(): number {
+    const b = this.b, t = this.byte();
+    let v: number;
+    if (t <= 0x7f) return t;
+    if (t >= 0xe0) return t - 0x100;
+    switch (t) {
+      case 0xcc: v = b[this.pos]; this.pos += 1; return v;
+      case 0xcd: v = b.readUInt16BE(this.pos); this.pos += 2; return v;
+      case 0xce: v = b.readUInt32BE(this.pos); this.pos += 4; return v;
+      case 0xcf: v = Number(b.readBigUInt64BE(this.pos)); this.pos += 8; return v;
+      case 0xd0: v = b.readInt8(this.pos); this.pos += 1; return v;
+      case 0xd1: v = b.readInt16BE(this.pos); this.pos += 2; return v;
+      case 0xd2: v = b.readInt32BE(this.pos); this.pos += 4; return v;
+      case 0xd3: v = Number(b.readBigInt64BE(this.pos)); this.pos += 8; return v;
+      case 0xca: v = b.readFloatBE(this.pos); this.pos += 4; return v;
+      case 0xcb: v = b.readDoubleBE(this.pos); this.pos += 8; return v;
+      default: return fail(this.at, "a number field is not a number");
+    }
+  }
+
+  string(): string {
+    const t = this.byte();
+    let n: number;
+    if (t >= 0xa0 && t <= 0xbf) n = t & 0x1f;
+    else if (t === 0xd9) n = this.b[this.pos++];
+    else if (t === 0xda) { n = this.b.readUInt16BE(this.pos); this.pos += 2; }
+    else if (t === 0xdb) { n = this.b.readUInt32BE(this.pos); this.pos += 4; }
+    else return fail(this.at, "a string field is not a string");
+    if (this.pos + n > this.end) fail(this.at, "envelope cut short");
+    const s = this.b.toString("utf8", this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  skipNilOrString(): void {
+    if (this.b[this.pos] === 0xc0) { this.pos++; return; }
+    this.string();
+  }
+
+  bool(): boolean {
+    const t = this.byte();
+    if (t === 0xc3) return true;
+    if (t === 0xc2) return false;
+    return fail(this.at, "done is not a boolean");
+  }
+}
+
 export const isFinal = (r: EventRecord): boolean => (r instanceof StoredRecord ? r.done : r.state.done === true);
 
 /**

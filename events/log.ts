@@ -4,6 +4,7 @@
  * the order of one stream.
  */
 import { Context } from "effect";
+import type { Envelope } from "./codec.js";
 import type { EventDraft, EventRecord } from "./record.js";
 
 export interface ReadOptions {
@@ -30,6 +31,8 @@ export interface EventLog {
   read(from: number, options?: ReadOptions): AsyncIterable<EventRecord[]>;
   /** The records at these offsets (ascending), skipping the rest of the log cheaply. */
   readAt(offsets: readonly number[]): Promise<EventRecord[]>;
+  /** Only the records' envelopes, when the backend can read them faster than whole records (the embedded log). */
+  envelopes?(from: number, options?: ReadOptions): AsyncIterable<Envelope[]>;
   /** Deliver every durable record from `from`, then new ones as they become durable. */
   subscribe(from: number, handler: (batch: EventRecord[]) => void | Promise<void>): Subscription;
   close(): Promise<void>;

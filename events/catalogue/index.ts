@@ -35,8 +35,14 @@ for (const def of definitions) {
   compiled.set(def.type, versions);
 }
 
+/** The last type looked up: logs are long runs of few types, and this is on every record read. */
+let last: CompiledEventType | undefined;
+
 export function lookupEventType(type: string, v: number): CompiledEventType | undefined {
-  return compiled.get(type)?.get(v);
+  if (last !== undefined && last.type === type && last.v === v) return last;
+  const found = compiled.get(type)?.get(v);
+  if (found) last = found;
+  return found;
 }
 
 export function knownVersions(type: string): number[] {

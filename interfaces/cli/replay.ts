@@ -5,7 +5,6 @@
  */
 import { join } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
-import type { EventRecord } from "../../events/record.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { StateFold } from "../../actors/fold.js";
 import { verifyLog } from "../../actors/replay.js";
@@ -25,7 +24,7 @@ const iso = (micros: number) => {
 const json = (v: unknown) => JSON.stringify(v);
 
 /** `--until` takes an offset (a number) or a time (ISO 8601); returns "stop before this record". */
-export function parseUntil(text: string): (r: EventRecord) => boolean {
+export function parseUntil(text: string): (r: { readonly offset: number; readonly time: number }) => boolean {
   if (/^\d+$/.test(text)) {
     const offset = Number(text);
     return (r) => r.offset > offset;

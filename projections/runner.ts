@@ -311,7 +311,7 @@ export interface RebuildResult {
  * sink's checkpoint instead of starting over: no duplicate, no gap.
  */
 /** Records per read during a rebuild, and records folded per write. */
-export const REBUILD_READ_BATCH = 1024;
+export const REBUILD_READ_BATCH = 256;
 export const REBUILD_WRITE_BATCH = 200_000;
 
 export interface RebuildOptions {

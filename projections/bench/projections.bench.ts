@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { allCel, defaultCdr, defaultClickHouse } from "../config.js";
-import { rebuild } from "../runner.js";
+import { rebuild, REBUILD_READ_BATCH } from "../runner.js";
 import { openChdbSink } from "../sinks/chdb.js";
 import { openClickHouseSink } from "../sinks/clickhouse.js";
 import * as calls from "../test/calls.js";
@@ -39,32 +39,55 @@ async function main(): Promise<void> {
   await d.log.close();
   process.stdout.write(`log: ${events.toLocaleString("en")} events from ${CALLS.toLocaleString("en")} calls\n`);
 
-  const log = await SegmentLog.open(join(dir, "log"), { readOnly: true, notice: () => undefined });
+  // A rebuild reads without schema validation: the frames' checksums already guard the bytes (recall rebuild should open the log so too).
+  const log = await SegmentLog.open(join(dir, "log"), { readOnly: true, validate: false, notice: () => undefined });
   let t = process.hrtime.bigint();
   let n = 0;
-  for await (const b of log.read(0, { batchSize: 200_000 })) n += b.length;
-  line("log read alone", n / (Number(process.hrtime.bigint() - t) / 1e9), "events/s");
+  for await (const b of log.read(0, { batchSize: REBUILD_READ_BATCH })) n += b.length;
+  line("log read alone (envelopes)", n / (Number(process.hrtime.bigint() - t) / 1e9), "events/s");
+  t = process.hrtime.bigint();
+  n = 0;
+  for await (const b of log.read(0, { batchSize: REBUILD_READ_BATCH })) for (const r of b) n += r.state === undefined ? 0 : 1;
+  line("log read, bodies decoded (a rebuild's ceiling)", n / (Number(process.hrtime.bigint() - t) / 1e9), "events/s");
 
   const chdb = await openChdbSink(dir);
   const r1 = await rebuild(log, chdb, settings);
   line("rebuild into chDB", r1.events / r1.seconds, "events/s", 500_000);
   process.stdout.write(`  rows: cdr ${r1.rows.cdr.toLocaleString("en")}, cel ${r1.rows.cel.toLocaleString("en")}\n`);
 
-  // 10M CEL rows: the rebuilt ones copied with fresh linkedids until the table is that big.
+  // 10M CEL rows: the rebuilt ones plus synthetic calls made by ClickHouse itself (numbers()), 18 rows per call as a
+  // transferred call has, 50 calls a second, linkedids shaped like Asterisk's (epoch second.sequence).
   const have = r1.rows.cel;
-  const copies = Math.max(0, Math.ceil(CEL_ROWS / have) - 1);
+  const synthetic = Math.max(0, CEL_ROWS - have);
+  const PER_CALL = 18;
   t = process.hrtime.bigint();
-  for (let k = 1; k <= copies; k++) {
-    await chdb.query(`INSERT INTO cel SELECT * REPLACE (concat(linkedid, '-${k}') AS linkedid, log_offset + ${k * events} AS log_offset) FROM (SELECT * FROM cel WHERE log_offset < ${events})`, "CSV"); // REPLACE's aliases would shadow the columns in a WHERE at this level
+  if (synthetic > 0) {
+    await chdb.query(`INSERT INTO cel SELECT
+        ['CHAN_START','APP_START','CHAN_START','ANSWER','ANSWER','BRIDGE_ENTER','BRIDGE_ENTER','BRIDGE_EXIT','BRIDGE_EXIT','HANGUP','CHAN_END',
+         'APP_END','HANGUP','CHAN_END','USER_DEFINED','LOCAL_OPTIMIZE','BLINDTRANSFER','LINKEDID_END'][(number % ${PER_CALL}) + 1] AS eventtype,
+        toDateTime64(1800000000 + intDiv(number, ${PER_CALL * 50}), 6, 'UTC') + toIntervalMicrosecond(number % ${PER_CALL}) AS eventtime, '' AS userdeftype,
+        'Alice' AS cid_name, toString(1000 + number % 500) AS cid_num, cid_num AS cid_ani, '' AS cid_rdnis, '2002' AS cid_dnid, '2002' AS exten, 'internal' AS context,
+        concat('PJSIP/', cid_num, '-', leftPad(hex(intDiv(number, ${PER_CALL})), 8, '0')) AS channame, if(number % ${PER_CALL} IN (1, 11), 'Dial', '') AS appname,
+        if(appname = '', '', 'PJSIP/2002,30') AS appdata, 3 AS amaflags, '' AS accountcode, '' AS peeraccount,
+        concat(toString(1800000000 + intDiv(number, ${PER_CALL * 50})), '.', toString(intDiv(number, ${PER_CALL}) * 2 + number % 2)) AS uniqueid,
+        concat(toString(1800000000 + intDiv(number, ${PER_CALL * 50})), '.', toString(intDiv(number, ${PER_CALL}) * 2)) AS linkedid,
+        '' AS userfield, '' AS peer, '' AS extra, ${1e12} + number AS log_offset, 0 AS log_index
+      FROM numbers(${synthetic})`, "CSV");
   }
   const total = Number((await chdb.query("SELECT count() FROM cel", "TSV")).trim());
   process.stdout.write(`  cel filled to ${total.toLocaleString("en")} rows in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s\n`);
   await chdb.query("OPTIMIZE TABLE cel FINAL", "CSV").catch(() => undefined);
-  const probe = (await chdb.query(`SELECT linkedid FROM cel WHERE log_offset = ${Math.floor(events / 2)} LIMIT 1`, "TSV")).trim();
+  // Probes: calls spread over the synthetic range (a different call each time, so no cache answers) and over the rebuilt one.
+  const synthCalls = Math.max(1, Math.floor(synthetic / PER_CALL));
+  const rebuilt = (await chdb.query(`SELECT DISTINCT linkedid FROM cel WHERE log_offset < ${events} LIMIT 10`, "TSV")).trim().split("\n");
+  const probes = Array.from({ length: 20 }, (_, i) => (i % 2 && synthetic > 0
+    ? `${1800000000 + Math.floor((Math.floor((synthCalls * (i + 0.5)) / 20) * PER_CALL) / (PER_CALL * 50))}.${Math.floor((synthCalls * (i + 0.5)) / 20) * 2}`
+    : rebuilt[(i >> 1) % rebuilt.length]));
   const times: number[] = [];
   for (let i = 0; i < 20; i++) {
     t = process.hrtime.bigint();
-    await chdb.query(`SELECT * FROM cel WHERE linkedid = '${probe}-${1 + (i % Math.max(1, copies))}' ORDER BY log_offset, log_index`, "JSONEachRow");
+    const rows = (await chdb.query(`SELECT * FROM cel WHERE linkedid = '${probes[i]}' ORDER BY log_offset, log_index`, "JSONEachRow")).trim().split("\n").length;
+    if (rows < 2) throw new Error(`probe ${probes[i]} found ${rows} rows`);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   times.sort((a, b) => a - b);

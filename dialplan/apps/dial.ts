@@ -11,6 +11,7 @@ import { splitArguments } from "../functions.js";
 import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions, seconds } from "./basic.js";
+import { calleeGosubTarget, predialGosubTarget } from "./dial-gosub.js";
 
 export interface ParsedDial {
   readonly targets: readonly DialTarget[];
@@ -42,47 +43,7 @@ export function parseDial(data: string): ParsedDial {
   };
 }
 
-/**
- * Dial's U(x[^arg...]) to a Gosub target: `x` is a context (run from s,1) or a full
- * `context,exten,priority`; `^` separates the arguments.
- */
-export function calleeGosubTarget(spec: string): string {
-  const [location = "", ...args] = spec.split("^");
-  const where = location.includes(",") ? location : `${location},s,1`;
-  return args.length > 0 ? `${where}(${args.join(",")})` : where;
-}
-
-/** Dial's b(...)/B(...): `context^exten^priority[(arg1[^...])]`, all `^` being commas. */
-export function predialGosubTarget(spec: string): string {
-  const open = spec.indexOf("(");
-  const location = (open < 0 ? spec : spec.slice(0, open)).split("^").join(",");
-  if (open < 0) return location;
-  const close = spec.lastIndexOf(")");
-  const args = spec.slice(open + 1, close > open ? close : undefined).split("^").join(",");
-  return `${location}(${args})`;
-}
-
-export type CalleeGosubAction =
-  | { readonly action: "continue" }
-  | { readonly action: "abort" | "congestion" | "busy" }
-  | { readonly action: "goto"; readonly target: string };
-
-/**
- * What a U() subroutine asked for in GOSUB_RESULT: ABORT (hang up both), CONGESTION or
- * BUSY (the called leg fails so), CONTINUE (hang up the called leg, the caller goes on),
- * GOTO:[[context^]exten^]priority (the caller goes there); anything else bridges.
- * CONTINUE with nothing set means "bridge" and is reported as `undefined`.
- */
-export function calleeGosubAction(result: string | undefined): CalleeGosubAction | undefined {
-  const r = (result ?? "").trim();
-  const upper = r.toUpperCase();
-  if (upper === "ABORT") return { action: "abort" };
-  if (upper === "CONGESTION") return { action: "congestion" };
-  if (upper === "BUSY") return { action: "busy" };
-  if (upper === "CONTINUE") return { action: "continue" };
-  if (upper.startsWith("GOTO:")) return { action: "goto", target: r.slice(5).split("^").join(",") };
-  return undefined;
-}
+export { calleeGosubAction, calleeGosubTarget, predialGosubTarget, type CalleeGosubAction } from "./dial-gosub.js";
 
 function setTime(env: ExecutionEnv, name: string, secs: number | undefined): void {
   if (secs === undefined) return;

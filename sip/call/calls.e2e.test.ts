@@ -29,7 +29,10 @@ before(async () => {
   phone6002 = await freePort();
   // The sipp phones answer only the call scenario: no qualify OPTIONS to them.
   const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0");
-  const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 2");
+  // 8002: Dial with U(screen), a callee-side subroutine that refuses the call (GOSUB_RESULT=BUSY).
+  const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 2")
+    .replace("[from-internal]\n", "[from-internal]\nexten => 8002,1,Dial(PJSIP/6002,5,U(screen))\n same => n,Hangup(17)\n") +
+    "\n[screen]\nexten => s,1,Set(GOSUB_RESULT=BUSY)\n same => n,Return()\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -79,6 +82,13 @@ test("6002 declines (603) and 6003 is not registered: both go to the unavailable
   assert.equal(declined.caller.code, 0, declined.caller.errors);
   const unreachable = await call("6003", null, { status: 200 });
   assert.equal(unreachable.caller.code, 0, unreachable.caller.errors);
+});
+
+test("Dial's U(screen) runs on the answered callee; GOSUB_RESULT=BUSY hangs it up and the caller gets busy", async () => {
+  const { caller, called } = await call("8002", { status: 200 }, { status: 486 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.match(messages(recall.dataDir), /Executing \[s@screen:1\] Set\("PJSIP\/6002-[0-9a-f]{8}", "GOSUB_RESULT=BUSY"\)/);
 });
 
 test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {

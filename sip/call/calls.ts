@@ -24,7 +24,8 @@ import { inheritVariables } from "../../dialplan/variables.js";
 import type { Registrar } from "../registrar/registrar.js";
 import type { ClientTransaction, ServerTransaction, TransactionLayer } from "../transaction/index.js";
 import type { Destination } from "../transport/index.js";
-import { Cause, causeFromSipResponse, dialStatusFromCauses } from "../../dialplan/hangup-causes.js";
+import { Cause, causeFromSipResponse, dialStatusFromCauses, sipTechCause } from "../../dialplan/hangup-causes.js";
+import { calleeGosubAction } from "../../dialplan/apps/dial-gosub.js";
 import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
 import { TwoPartyBridge } from "./bridge.js";
@@ -293,7 +294,7 @@ export class Calls implements ChannelHost {
       return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
     }
     return new Promise<DialOutcome>((resolve) => {
-      const legs: { channel: SipChannel; tx?: { cancel(): void }; cause?: number }[] = [];
+      const legs: { channel: SipChannel; tx?: { cancel(): void }; cause?: number; sipStatus?: number }[] = [];
       let settled = false, winner: SipChannel | undefined;
       let answeredAt = 0;
       const seconds = (from: number) => Math.floor((this.deps.clock.now() - from) / 1e6);
@@ -303,7 +304,10 @@ export class Calls implements ChannelHost {
         timeout?.cancel();
         caller.onHangup.delete(callerGone);
         if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
-        resolve({ ...outcome, dialedSeconds: seconds(started) });
+        const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
+          channel: l.channel.name, cause: l.cause!, ...(l.sipStatus ? { tech: sipTechCause(l.sipStatus) } : {}),
+        }));
+        resolve({ ...outcome, dialedSeconds: seconds(started), ...(ended.length ? { legs: ended } : {}) });
       };
       const failStatus = () => dialStatusFromCauses(legs.map((l) => l.cause ?? Cause.NO_ANSWER));
       const cancelOthers = (cause: number, except?: SipChannel) => {
@@ -320,6 +324,12 @@ export class Calls implements ChannelHost {
         finish({ status: "CANCEL" });
       };
       caller.onHangup.add(callerGone);
+      // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
+      request.signal?.addEventListener("abort", () => {
+        if (winner || settled) return;
+        cancelOthers(Cause.NO_ANSWER);
+        finish({ status: "NOANSWER" });
+      }, { once: true });
       if ("r" in request.options) caller.ringing(); // r: ring the caller now, whatever the callee does
       const limit = request.timeout;
       const timeout = limit !== undefined && limit > 0
@@ -353,10 +363,25 @@ export class Calls implements ChannelHost {
             answeredAt = this.deps.clock.now();
             timeout?.cancel();
             cancelOthers(Cause.ANSWERED_ELSEWHERE, callee);
-            caller.change({ type: "dial.end", status: "ANSWER" });
-            void this.bridgeAnswered(caller, callee, request).then((peer) => {
+            void (async () => {
+              // U(sub): a subroutine on the called party before the bridge; it may refuse the call.
+              if (request.options.U && request.runSubroutine) {
+                const r = await request.runSubroutine(callee, request.options.U);
+                // ABORT ends both legs, BUSY and CONGESTION fail the called leg so; CONTINUE and GOTO bridge (not yet their own paths).
+                const action = calleeGosubAction(r.result)?.action;
+                if (action === "abort" || action === "busy" || action === "congestion") {
+                  callee.hangup(Cause.NORMAL_CLEARING, callee.name);
+                  callee.destroy();
+                  if (action === "abort") caller.hangup(Cause.NORMAL_CLEARING, callee.name);
+                  finish({ status: action === "busy" ? "BUSY" : action === "congestion" ? "CONGESTION" : "CANCEL" });
+                  return;
+                }
+              }
+              if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
+              caller.change({ type: "dial.end", status: "ANSWER" });
+              const peer = await this.bridgeAnswered(caller, callee, request);
               finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt) });
-            });
+            })();
           },
         };
         const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inherited(ctx.vars) };
@@ -389,13 +414,15 @@ export class Calls implements ChannelHost {
         this.deps.logger.log("VERBOSE", "app_dial.c", `Called ${target.dialstring}`);
         void (async () => {
           try {
+            // b(sub): a subroutine on each called channel before its INVITE goes out.
+            if (request.options.b && request.runSubroutine) await request.runSubroutine(callee, request.options.b);
             const offer = await this.offerFor(caller, callee, target.endpoint);
             if (callee.hungUp) return;
             leg.tx = this.sendInvite(caller, callee, target, offer, {
               ringing: () => progress.ringing(callee),
               progress: (sdp) => progress.progress(callee, sdp),
               answered: () => progress.answered(callee),
-              failed: (cause) => { leg.cause = cause; callee.destroy(); legFailed(); },
+              failed: (cause, status) => { leg.cause = cause; leg.sipStatus = status; callee.destroy(); legFailed(); },
             });
           } catch (e) {
             this.deps.logger.log("WARNING", "app_dial.c", `Unable to call ${target.dialstring}: ${(e as Error).message}`);
@@ -503,7 +530,7 @@ export class Calls implements ChannelHost {
   }
 
   private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, offer: Buffer, on: {
-    ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number): void;
+    ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number, sipStatus?: number): void;
   }): { cancel(): void } {
     const { transactions } = this.deps;
     const destination = destinationOfUri(target.uri);
@@ -570,7 +597,7 @@ export class Calls implements ChannelHost {
         }
         const cause = causeFromSipResponse(r.status);
         callee.remoteHangup(cause, callee.name);
-        on.failed(cause);
+        on.failed(cause, r.status);
       },
       onTimeout: () => { callee.remoteHangup(Cause.NO_USER_RESPONSE, callee.name); on.failed(Cause.NO_USER_RESPONSE); },
       onTransportError: () => { callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },

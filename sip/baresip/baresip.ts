@@ -13,11 +13,17 @@ export interface BaresipOptions {
   readonly localPort: number;
   /** Extra `config` lines. */
   readonly config?: readonly string[];
+  /** Commands run at start (`-e`), e.g. `/dial sip:6002@...`. */
+  readonly commands?: readonly string[];
+  /** Quit (hanging up any call) after this many seconds (`-t`). */
+  readonly quitAfterSeconds?: number;
 }
 
 export interface Baresip {
   readonly child: ChildProcess;
   output(): string;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<void>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Quit (baresip unregisters on the way out); resolves when it has exited. */
   stop(): Promise<void>;
@@ -31,10 +37,12 @@ export function startBaresip(o: BaresipOptions): Baresip {
     "module_path /usr/lib/baresip/modules",
     "module g711.so",
     "module_app account.so",
+    ...(o.commands?.length ? ["module_app menu.so"] : []), // /dial and friends
     ...(o.config ?? []),
   ].join("\n") + "\n");
   writeFileSync(join(dir, "accounts"), `${o.account}\n`);
-  const child = spawn("baresip", ["-f", dir], { stdio: ["pipe", "pipe", "pipe"] });
+  const args = ["-f", dir, ...(o.commands ?? []).flatMap((c) => ["-e", c]), ...(o.quitAfterSeconds ? ["-t", String(o.quitAfterSeconds)] : [])];
+  const child = spawn("baresip", args, { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
@@ -43,6 +51,7 @@ export function startBaresip(o: BaresipOptions): Baresip {
   exited.then(() => clearTimeout(killer));
   return {
     child,
+    exited,
     output: () => out,
     waitFor: async (pattern, timeoutMs = 10_000) => {
       const until = Date.now() + timeoutMs;

@@ -77,7 +77,7 @@ export class SipServer {
     const qualifier = new Qualifier({ model: getModel, registrar, runtime, transactions, clock, random, logger });
     const calls = deps.calls && new Calls({
       runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
-      userAgent: deps.userAgent, ...deps.calls,
+      userAgent: deps.userAgent, ...deps.calls, lineEndpoint: (token) => outbound.endpointForLine(token),
     });
     const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls);
     server.setModel = (m) => { current = m; server.model = m; };

@@ -44,6 +44,8 @@ export interface CallsDeps {
   readonly nonceSecret: string;
   readonly userAgent: string;
   readonly media: CallMedia;
+  /** The endpoint an outbound registration with `line = yes` gave this `line` token (Request-URI parameter). */
+  readonly lineEndpoint?: (token: string) => string | undefined;
   /** Run the dialplan on a new inbound channel from context/exten; resolves when it (and `h`) finished. */
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
 }
@@ -112,7 +114,9 @@ export class Calls implements ChannelHost {
     const now = clock.now();
     if (security.blocked(source.host, now)) return;
     const model = this.deps.model();
-    const identified = identifyEndpoint(model, req, source);
+    const line = req.requestUri.params.get("line");
+    const lineEndpoint = line ? model.endpoints.get(this.deps.lineEndpoint?.(line) ?? "") : undefined;
+    const identified = lineEndpoint ? { endpoint: lineEndpoint } : identifyEndpoint(model, req, source);
     if (!identified) {
       security.failed(req, source.host, source.port, "No matching endpoint found", now);
       tx.respond(401, { headers: artificialChallenge(this.authContext()).map((v) => ["WWW-Authenticate", v] as [string, string]) });

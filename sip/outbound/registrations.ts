@@ -70,6 +70,19 @@ export class OutboundRegistrations {
     }
   }
 
+  /**
+   * `line = yes`: the endpoint of the registration whose Contact carried this `line`
+   * token, for an INVITE from the provider that sends it back in the Request-URI.
+   */
+  endpointForLine(token: string): string | undefined {
+    for (const r of this.deps.model().registrations.values()) {
+      if (!r.line || !r.endpoint) continue;
+      const state = this.deps.runtime.state(outboundRegistrationId(r.name));
+      if (state && lineToken(state.context as OutboundRegistrationContext) === token) return r.endpoint;
+    }
+    return undefined;
+  }
+
   /** `pjsip send register NAME` / `pjsip send unregister NAME`. */
   command(name: string, what: "register" | "unregister"): boolean {
     return this.deps.runtime.send(outboundRegistrationId(name), { source: "cli", type: what }) !== undefined;
@@ -109,7 +122,8 @@ export class OutboundRegistrations {
       request.set("To", `<${r.client_uri}>`);
       request.set("Call-ID", ctx.callId);
       request.set("CSeq", `${cseq} REGISTER`);
-      request.set("Contact", `<sip:${ctx.contactUser}@${host}:${route.sentBy.port}${transportParam}>`);
+      const line = r.line ? `;line=${lineToken(ctx)}` : "";
+      request.set("Contact", `<sip:${ctx.contactUser}@${host}:${route.sentBy.port}${transportParam}${line}>`);
       request.set("Expires", String(expires));
       request.set("Allow", ALLOW);
       request.set("User-Agent", r.user_agent || this.deps.userAgent);
@@ -173,6 +187,9 @@ export class OutboundRegistrations {
     });
   }
 }
+
+/** A registration's `line` token: random (drawn with its Call-ID, so in the log) and stable for its life. */
+const lineToken = (ctx: OutboundRegistrationContext) => ctx.callId.replace(/[^a-z0-9]/gi, "").slice(0, 12).toLowerCase();
 
 /** The expiration the registrar granted: our Contact's `expires`, else the Expires header, else what we asked. */
 function grantedExpires(response: SipResponse, requested: number): number {

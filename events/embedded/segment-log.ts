@@ -294,22 +294,40 @@ export class SegmentLog implements EventLog {
     seg.indexed = true;
   }
 
-  async *read(from: number, options: ReadOptions = {}): AsyncIterable<EventRecord[]> {
+  read(from: number, options: ReadOptions = {}): AsyncIterable<EventRecord[]> {
+    return this.scan(from, options, (batch) => batch, (buf, offset, start, end) => decodeRecord(buf, offset, this.validate, start, end));
+  }
+
+  /**
+   * Only the envelopes (offset, stream, time, done) of the records from `from`, each
+   * checksummed and checked as `read` checks it: what a fold of the whole log needs,
+   * at a fraction of the cost of full records.
+   */
+  envelopes(from: number, options: ReadOptions = {}): AsyncIterable<Envelope[]> {
+    return this.scan(from, options, (batch) => batch.map((r) => ({ offset: r.offset, stream: r.stream, time: r.time, done: isFinal(r) })), decodeEnvelope);
+  }
+
+  /** Durable records from `from` in batches: the live tail from memory (`recent`), the rest decoded from the segments. */
+  private async *scan<T extends { offset: number }>(
+    from: number, options: ReadOptions,
+    recent: (batch: EventRecord[]) => T[],
+    decode: (buf: Buffer, offset: number, start: number, end: number) => T,
+  ): AsyncIterable<T[]> {
     const batchSize = options.batchSize ?? 4096;
     const to = Math.min(options.to ?? Infinity, this.durable);
     let offset = Math.max(0, from);
-    // Recent records are already decoded: serve the live tail from memory.
     while (offset < to) {
       if (offset >= this.recentBase && offset < this.recentBase + this.recent.length) {
         const end = Math.min(to, this.recentBase + this.recent.length, offset + batchSize);
-        yield this.recent.slice(offset - this.recentBase, end - this.recentBase);
+        yield recent(this.recent.slice(offset - this.recentBase, end - this.recentBase));
         offset = end;
         continue;
       }
       const segIdx = this.segmentFor(offset);
       if (segIdx < 0) throw new EventLogError(`offset ${offset} is not in the log`, offset);
       const seg = this.segments[segIdx];
-      for await (const batch of this.readSegment(seg, offset, Math.min(to, seg.base + seg.count, this.recentBase > offset ? this.recentBase : Infinity), batchSize)) {
+      const until = Math.min(to, seg.base + seg.count, this.recentBase > offset ? this.recentBase : Infinity);
+      for await (const batch of this.readSegment(seg, offset, until, batchSize, decode)) {
         yield batch;
         offset = batch[batch.length - 1].offset + 1;
       }
@@ -325,36 +343,9 @@ export class SegmentLog implements EventLog {
     return found;
   }
 
-  /**
-   * Only the envelopes (offset, stream, time, done) of the records from `from`, each
-   * checksummed and checked as `read` checks it: what a fold of the whole log needs,
-   * at a fraction of the cost of full records.
-   */
-  async *envelopes(from: number, options: ReadOptions = {}): AsyncIterable<Envelope[]> {
-    const batchSize = options.batchSize ?? 4096;
-    const to = Math.min(options.to ?? Infinity, this.durable);
-    let offset = Math.max(0, from);
-    while (offset < to) {
-      if (offset >= this.recentBase && offset < this.recentBase + this.recent.length) {
-        const end = Math.min(to, this.recentBase + this.recent.length, offset + batchSize);
-        yield this.recent.slice(offset - this.recentBase, end - this.recentBase).map((r) => ({ offset: r.offset, stream: r.stream, time: r.time, done: isFinal(r) }));
-        offset = end;
-        continue;
-      }
-      const segIdx = this.segmentFor(offset);
-      if (segIdx < 0) throw new EventLogError(`offset ${offset} is not in the log`, offset);
-      const seg = this.segments[segIdx];
-      const until = Math.min(to, seg.base + seg.count, this.recentBase > offset ? this.recentBase : Infinity);
-      for await (const batch of this.readSegment(seg, offset, until, batchSize, decodeEnvelope)) {
-        yield batch;
-        offset = batch[batch.length - 1].offset + 1;
-      }
-    }
-  }
-
-  private async *readSegment<T extends { offset: number } = EventRecord>(
+  private async *readSegment<T extends { offset: number }>(
     seg: Segment, from: number, to: number, batchSize: number,
-    decode: (buf: Buffer, offset: number, start: number, end: number) => T = (buf, offset, start, end) => decodeRecord(buf, offset, this.validate, start, end) as unknown as T,
+    decode: (buf: Buffer, offset: number, start: number, end: number) => T,
   ): AsyncIterable<T[]> {
     this.ensureIndexed(seg);
     const slot = Math.floor((from - seg.base) / INDEX_EVERY);

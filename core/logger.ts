@@ -20,14 +20,33 @@ export function formatLogLine(time: number, level: LogLevel, source: string, mes
   return `[${stamp}] ${level}[${pid}] ${source}: ${message}`;
 }
 
-/** Writes to a stream (the console) and, when given, appends to a file (DATA/messages.log). */
+/**
+ * Writes to a stream (the console) and, when given, appends to a file (DATA/messages.log).
+ * VERBOSE and DEBUG lines are gathered and written once per turn of the event loop (a
+ * busy PBX logs several per call, and one write per line costs more than the call).
+ */
 export class AsteriskLogger implements Logger {
-  constructor(private readonly clock: Clock, private readonly out: (line: string) => void, private readonly file?: string) {}
+  private pending: string[] = [];
+
+  constructor(private readonly clock: Clock, private readonly out: (line: string) => void, private readonly file?: string) {
+    if (file) process.once("exit", () => this.flush());
+  }
 
   log(level: LogLevel, source: string, message: string): void {
     const line = formatLogLine(this.clock.now(), level, source, message);
     this.out(line);
-    if (this.file) appendFileSync(this.file, `${line}\n`);
+    if (!this.file) return;
+    if (this.pending.length === 0 && (level === "VERBOSE" || level === "DEBUG")) setImmediate(() => this.flush());
+    this.pending.push(`${line}\n`);
+    // Warnings and security events (what fail2ban reads) are written at once.
+    if (level !== "VERBOSE" && level !== "DEBUG") this.flush();
+  }
+
+  private flush(): void {
+    if (!this.file || this.pending.length === 0) return;
+    const text = this.pending.join("");
+    this.pending = [];
+    appendFileSync(this.file, text);
   }
 }
 

@@ -202,7 +202,7 @@ export class SipChannel implements DialplanChannel {
 
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
-    this.aborter.abort();
+    this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
   }
@@ -306,5 +306,7 @@ export class SipChannel implements DialplanChannel {
   contactHeader = "";
 
 }
+
+const HUNG_UP = new HangupError();
 
 export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";

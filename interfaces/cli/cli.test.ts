@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, execFile } from "node:child_process";
@@ -10,6 +10,16 @@ import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
+import { freePort } from "./recall-process.js";
+import { sampleConfigDir } from "./paths.js";
+
+/** The sample configuration, with its SIP port moved to a free one (tests run side by side). */
+async function sampleConfigOnFreePort(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "recall-sample-"));
+  const port = await freePort();
+  for (const f of readdirSync(sampleConfigDir)) writeFileSync(join(dir, f), readFileSync(join(sampleConfigDir, f), "utf8").replace(/:5060\b/g, `:${port}`));
+  return dir;
+}
 
 const run = promisify(execFile);
 const recall = join(process.cwd(), "bin", "recall.js");
@@ -67,12 +77,13 @@ test("recall replay --until shows the live actors at an offset and at a time", a
 
 test("recall start serves console commands, keeps one writer per data dir, and stops on SIGTERM", async () => {
   const data = await recordedData();
-  const child = spawn(process.execPath, [recall, "start", "--data", data], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
+  const child = spawn(process.execPath, [recall, "start", "--config", await sampleConfigOnFreePort(), "--data", data], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
   child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8").on("data", (d: string) => { err += d; });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (d: string) => { out += d; if (out.includes("Recall ready")) resolve(); });
-    child.on("exit", () => reject(new Error(`exited early: ${out}`)));
+    child.on("exit", () => reject(new Error(`exited early: ${out}${err}`)));
   });
   assert.match(out, /5 events, 0 live actors recovered/);
   const help = await recall_(["cli", "--data", data, "-rx", "core show help"]);

@@ -5,15 +5,8 @@
  * update: value), del (the key ends).
  */
 import { Schema } from "effect";
-import { AnyInput, AnyOutput } from "./common.js";
+import { transitionEvent } from "./common.js";
 
 export const AstDbContext = Schema.Struct({ family: Schema.String, key: Schema.String, value: Schema.String });
 
-export const AstDbTransitionV1 = {
-  type: "astdb.transition",
-  v: 1,
-  kind: "astdb",
-  input: AnyInput,
-  state: Schema.Struct({ value: Schema.Literal("set", "deleted"), context: AstDbContext, done: Schema.optional(Schema.Boolean) }),
-  output: AnyOutput,
-} as const;
+export const AstDbTransitionV1 = transitionEvent("astdb.transition", 1, "astdb", Schema.Literal("set", "deleted"), AstDbContext);

@@ -4,7 +4,7 @@
  * (channel), destroy. BRIDGE_ENTER / BRIDGE_EXIT come from the channels' own inputs.
  */
 import { Schema } from "effect";
-import { AnyInput, AnyOutput } from "./common.js";
+import { transitionEvent } from "./common.js";
 
 export const BridgeStateValue = Schema.Literal("active", "destroyed");
 
@@ -20,11 +20,4 @@ export const BridgeContext = Schema.Struct({
 });
 export type BridgeContext = Schema.Schema.Type<typeof BridgeContext>;
 
-export const BridgeTransitionV1 = {
-  type: "bridge.transition",
-  v: 1,
-  kind: "bridge",
-  input: AnyInput,
-  state: Schema.Struct({ value: BridgeStateValue, context: BridgeContext, done: Schema.optional(Schema.Boolean) }),
-  output: AnyOutput,
-} as const;
+export const BridgeTransitionV1 = transitionEvent("bridge.transition", 1, "bridge", BridgeStateValue, BridgeContext);

@@ -24,7 +24,7 @@
  *   destroy                                               (after `h` ran: CHAN_END)
  */
 import { Schema } from "effect";
-import { AnyInput, AnyOutput } from "./common.js";
+import { transitionEvent } from "./common.js";
 
 export const ChannelStateValue = Schema.Literal(
   "down", "reserved", "ring", "ringing", "progress", "busy", "dialing", "up", "hungup", "destroyed",
@@ -71,11 +71,4 @@ export const ChannelContext = Schema.Struct({
 });
 export type ChannelContext = Schema.Schema.Type<typeof ChannelContext>;
 
-export const ChannelTransitionV1 = {
-  type: "channel.transition",
-  v: 1,
-  kind: "channel",
-  input: AnyInput,
-  state: Schema.Struct({ value: ChannelStateValue, context: ChannelContext, done: Schema.optional(Schema.Boolean) }),
-  output: AnyOutput,
-} as const;
+export const ChannelTransitionV1 = transitionEvent("channel.transition", 1, "channel", ChannelStateValue, ChannelContext);

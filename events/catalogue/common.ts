@@ -19,3 +19,14 @@ export const AnyOutput = Schema.Struct(
 /** Timers are outputs: the runtime arms them and feeds a `timer` input back when they fire. */
 export const TimerSet = Schema.Struct({ type: Schema.Literal("timer.set"), name: Schema.String, at: Schema.Number });
 export const TimerCancel = Schema.Struct({ type: Schema.Literal("timer.cancel"), name: Schema.String });
+
+/**
+ * A `<kind>.transition` event type: any input and output, and the machine's state
+ * (value and context) after the transition, `done` once the actor has ended.
+ */
+export const transitionEvent = <T extends string, K extends string, V extends Schema.Schema.Any, C extends Schema.Schema.Any>(
+  type: T, v: number, kind: K, value: V, context: C,
+) => ({
+  type, v, kind, input: AnyInput, output: AnyOutput,
+  state: Schema.Struct({ value, context, done: Schema.optional(Schema.Boolean) }),
+}) as const;

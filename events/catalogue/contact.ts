@@ -3,7 +3,7 @@
  * REGISTER that created it to its expiry or removal.
  */
 import { Schema } from "effect";
-import { AnyInput, AnyOutput } from "./common.js";
+import { transitionEvent } from "./common.js";
 
 export const ContactStateValue = Schema.Literal("registered", "expired", "removed");
 
@@ -30,11 +30,4 @@ export const ContactContext = Schema.Struct({
 });
 export type ContactContext = Schema.Schema.Type<typeof ContactContext>;
 
-export const ContactTransitionV1 = {
-  type: "contact.transition",
-  v: 1,
-  kind: "contact",
-  input: AnyInput,
-  state: Schema.Struct({ value: ContactStateValue, context: ContactContext, done: Schema.optional(Schema.Boolean) }),
-  output: AnyOutput,
-} as const;
+export const ContactTransitionV1 = transitionEvent("contact.transition", 1, "contact", ContactStateValue, ContactContext);

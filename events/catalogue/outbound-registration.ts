@@ -3,7 +3,7 @@
  * start to Registered, Rejected (temporarily, retrying; or permanently) and Stopped.
  */
 import { Schema } from "effect";
-import { AnyInput, AnyOutput } from "./common.js";
+import { transitionEvent } from "./common.js";
 
 export const OutboundRegistrationStateValue = Schema.Literal("unregistered", "registered", "rejected", "stopping", "stopped");
 
@@ -39,11 +39,4 @@ export const OutboundRegistrationContext = Schema.Struct({
 });
 export type OutboundRegistrationContext = Schema.Schema.Type<typeof OutboundRegistrationContext>;
 
-export const OutboundRegistrationTransitionV1 = {
-  type: "outbound-registration.transition",
-  v: 1,
-  kind: "outbound-registration",
-  input: AnyInput,
-  state: Schema.Struct({ value: OutboundRegistrationStateValue, context: OutboundRegistrationContext, done: Schema.optional(Schema.Boolean) }),
-  output: AnyOutput,
-} as const;
+export const OutboundRegistrationTransitionV1 = transitionEvent("outbound-registration.transition", 1, "outbound-registration", OutboundRegistrationStateValue, OutboundRegistrationContext);

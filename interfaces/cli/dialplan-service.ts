@@ -9,7 +9,7 @@ import type { Logger } from "../../core/logger.js";
 import { formatDiagnostic } from "../../conf/tokenizer.js";
 import { DEFAULT_GENERAL, loadDialplan, showDialplan, type Dialplan } from "../../dialplan/index.js";
 import { listHints } from "../../dialplan/show.js";
-import { globalsFromDialplan, runDialplan, runSubroutine, type DialplanDeps } from "../../dialplan/executor.js";
+import { globalsFromDialplan, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
@@ -54,8 +54,6 @@ export class DialplanService {
 
   run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
     runDialplan(channel, this.dialplan, start, this.deps);
-
-  subroutine = (channel: DialplanChannel, target: string) => runSubroutine(channel, this.dialplan, target, this.deps);
 
   registerCommands(table: CommandTable): void {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);

@@ -76,9 +76,7 @@ export class Calls implements ChannelHost {
   /** Calls (inbound channels) handled since start, for `core show channels`. */
   processed = 0;
 
-  constructor(private readonly deps: CallsDeps) {
-    deps.transactions.onAck((ack) => this.ack(ack));
-  }
+  constructor(private readonly deps: CallsDeps) {}
 
   get runtime(): ActorRuntime { return this.deps.runtime; }
   get clock(): Clock { return this.deps.clock; }
@@ -156,7 +154,7 @@ export class Calls implements ChannelHost {
       routeSet: req.recordRoutes().map((r) => `<${formatUri(r.uri)}>`),
       localCseq: 0, destination: destinationOf(source), contact: channel.contactHeader, userAgent: this.deps.userAgent,
     });
-    this.dialogs.set(`${req.callId}|${localTag}`, channel);
+    this.track(channel, `${req.callId}|${localTag}`);
     tx.onCancel(() => {
       tx.respond(487);
       channel.remoteHangup(Cause.NORMAL_CLEARING, channel.name);
@@ -177,13 +175,11 @@ export class Calls implements ChannelHost {
     tx.respond(200, { headers: [["Contact", channel.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: channel.localSdp ?? Buffer.alloc(0) });
   }
 
-  private ack(_ack: SipRequest): void { /* 2xx ACKs need nothing more: the channel is already Up */ }
-
   private bye_(tx: ServerTransaction): void {
     const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);
     if (!channel) { tx.respond(481); return; }
     tx.respond(200);
-    this.dialogs.delete(`${tx.request.callId}|${tx.request.toTag}`);
+    this.untrack(channel);
     channel.remoteHangup(Cause.NORMAL_CLEARING);
   }
 
@@ -229,15 +225,26 @@ export class Calls implements ChannelHost {
     return channel;
   }
 
+  /** In-dialog requests (BYE, INFO, re-INVITE) find the channel by `Call-ID|our tag`. */
+  private track(channel: SipChannel, key: string): void {
+    channel.dialogKey = key;
+    this.dialogs.set(key, channel);
+  }
+
+  private untrack(channel: SipChannel): void {
+    if (channel.dialogKey !== undefined && this.dialogs.get(channel.dialogKey) === channel) this.dialogs.delete(channel.dialogKey);
+    channel.dialogKey = undefined;
+  }
+
   released(channel: SipChannel): void {
     this.channels.delete(channel.id);
-    for (const [key, c] of this.dialogs) if (c === channel) this.dialogs.delete(key);
+    this.untrack(channel);
   }
 
   bye(channel: SipChannel): void {
     const dialog = channel.dialog;
     if (!dialog) return;
-    for (const [key, c] of this.dialogs) if (c === channel) this.dialogs.delete(key);
+    this.untrack(channel);
     try {
       this.deps.transactions.sendRequest(dialog.request("BYE"), dialog.destination, {});
     } catch (e) {
@@ -586,7 +593,7 @@ export class Calls implements ChannelHost {
             routeSet: r.recordRoutes().reverse().map((x) => `<${formatUri(x.uri)}>`),
             localCseq: cseq, destination: destinationOfUri(remoteTarget), contact, userAgent: this.deps.userAgent,
           });
-          this.dialogs.set(`${callId}|${fromTag}`, callee);
+          this.track(callee, `${callId}|${fromTag}`);
           this.ackFor(callee, r, t, destination);
           callee.change({ type: "answer" }, "sip");
           on.answered();

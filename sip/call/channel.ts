@@ -47,6 +47,8 @@ export class SipChannel implements DialplanChannel {
   invite: ServerTransaction | undefined;
   /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
   dialog: Dialog | undefined;
+  /** `Call-ID|our tag`, the key in-dialog requests find this leg by. */
+  dialogKey: string | undefined;
   /** The caller's SDP offer (inbound) or the callee's answer (outbound). */
   remoteSdp: Buffer | undefined;
   /** Our SDP, once sent. */

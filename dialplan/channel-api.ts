@@ -62,6 +62,11 @@ export interface DialOutcome {
   readonly cause?: number;
   /** Every called leg that ended, with its causes (optional; HANGUPCAUSE_KEYS reads it). */
   readonly legs?: readonly DialLegCause[];
+  /**
+   * Answered, but a U() subroutine asked the caller to go on without a bridge: at the
+   * next priority (GOSUB_RESULT=CONTINUE) or at `[[context,]exten,]priority` (GOTO:).
+   */
+  readonly next?: "continue" | { readonly goto: string };
 }
 
 /** REDIRECTING() data: who diverted the call, to whom, how often and why. */

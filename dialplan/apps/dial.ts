@@ -122,6 +122,12 @@ const Dial: Application = async (env, data) => {
   }
   if (outcome.status !== "ANSWER") return CONTINUE;
   if (env.channel.signal.aborted) throw new HangupError();
+  if (outcome.next === "continue") return CONTINUE;
+  if (outcome.next) {
+    const to = env.resolveGoto(outcome.next.goto);
+    if (typeof to === "string") { env.warn("app_dial.c", to); return END; }
+    return { kind: "goto", to };
+  }
   // The called party hung up after answering: the caller goes on only with `g`.
   return "g" in options ? CONTINUE : END;
 };

@@ -31,8 +31,13 @@ before(async () => {
   const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0");
   // 8002: Dial with U(screen), a callee-side subroutine that refuses the call (GOSUB_RESULT=BUSY).
   const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 2")
-    .replace("[from-internal]\n", "[from-internal]\nexten => 8002,1,Dial(PJSIP/6002,5,U(screen))\n same => n,Hangup(17)\n") +
-    "\n[screen]\nexten => s,1,Set(GOSUB_RESULT=BUSY)\n same => n,Return()\n";
+    .replace("[from-internal]\n", "[from-internal]\nexten => 8002,1,Dial(PJSIP/6002,5,U(screen))\n same => n,Hangup(17)\n" +
+      // 8003/8004: U() answers CONTINUE (the caller goes on) and GOTO (the caller goes to 8005).
+      "exten => 8003,1,Dial(PJSIP/6002,5,U(screen^CONTINUE))\n same => n,NoOp(After U CONTINUE: ${DIALSTATUS})\n same => n,Hangup(17)\n" +
+      "exten => 8004,1,Dial(PJSIP/6002,5,U(jump))\n same => n,Hangup(21)\n" +
+      "exten => 8005,1,NoOp(Sent here by U GOTO)\n same => n,Hangup(17)\n") +
+    "\n[screen]\nexten => s,1,Set(GOSUB_RESULT=${IF($[\"${ARG1}\" = \"\"]?BUSY:${ARG1})})\n same => n,Return()\n" +
+    "\n[jump]\nexten => s,1,Set(GOSUB_RESULT=GOTO:from-internal^8005^1)\n same => n,Return()\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -89,6 +94,20 @@ test("Dial's U(screen) runs on the answered callee; GOSUB_RESULT=BUSY hangs it u
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
   assert.match(messages(recall.dataDir), /Executing \[s@screen:1\] Set\("PJSIP\/6002-[0-9a-f]{8}", "GOSUB_RESULT=BUSY"\)/);
+});
+
+test("U() with GOSUB_RESULT=CONTINUE hangs up the answered callee and the caller goes on at the next priority", async () => {
+  const { caller, called } = await call("8003", { status: 200 }, { status: 486 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.match(messages(recall.dataDir), /After U CONTINUE: ANSWER/);
+});
+
+test("U() with GOSUB_RESULT=GOTO:context^exten^priority sends the caller there", async () => {
+  const { caller, called } = await call("8004", { status: 200 }, { status: 486 });
+  assert.equal(called!.code, 0, called!.errors);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.match(messages(recall.dataDir), /Sent here by U GOTO/);
 });
 
 test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {

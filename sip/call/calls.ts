@@ -378,13 +378,19 @@ export class Calls implements ChannelHost {
               // U(sub): a subroutine on the called party before the bridge; it may refuse the call.
               if (request.options.U && request.runSubroutine) {
                 const r = await request.runSubroutine(callee, request.options.U);
-                // ABORT ends both legs, BUSY and CONGESTION fail the called leg so; CONTINUE and GOTO bridge (not yet their own paths).
-                const action = calleeGosubAction(r.result)?.action;
-                if (action === "abort" || action === "busy" || action === "congestion") {
+                // ABORT ends both legs, BUSY and CONGESTION fail the called leg so; CONTINUE and
+                // GOTO hang up the called leg and the caller goes on (next priority, or there).
+                const result = calleeGosubAction(r.result);
+                if (result) {
                   callee.hangup(Cause.NORMAL_CLEARING, callee.name);
                   callee.destroy();
-                  if (action === "abort") caller.hangup(Cause.NORMAL_CLEARING, callee.name);
-                  finish({ status: action === "busy" ? "BUSY" : action === "congestion" ? "CONGESTION" : "CANCEL" });
+                  if (result.action === "abort") caller.hangup(Cause.NORMAL_CLEARING, callee.name);
+                  if (result.action === "continue" || result.action === "goto") {
+                    caller.change({ type: "dial.end", status: "ANSWER" });
+                    finish({ status: "ANSWER", peerName: callee.name, answeredSeconds: 0, next: result.action === "goto" ? { goto: result.target } : "continue" });
+                  } else {
+                    finish({ status: result.action === "busy" ? "BUSY" : result.action === "congestion" ? "CONGESTION" : "CANCEL" });
+                  }
                   return;
                 }
               }

@@ -12,6 +12,10 @@
 import { HangupError, type DialplanChannel } from "./channel-api.js";
 import type { Dialplan } from "./model.js";
 import { findExtension, findLabel } from "./lookup.js";
+import { searchExtension, settledSearch, type FoundPriority, type Position, type Switches } from "./search.js";
+
+export type { FoundPriority, Position } from "./search.js";
+export { parseLoopback } from "./search.js";
 import { substitute } from "./substitute.js";
 import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
@@ -55,37 +59,12 @@ export interface DialplanDeps {
   readonly systemName?: string;
   /** Names of the live channels, for CHANNELS(). */
   readonly channels?: () => readonly string[];
-  /**
-   * Switches other than Loopback (`switch => Module/data`, e.g. to another Recall
-   * node): the priority to run for `position`, or undefined for "not here".
-   */
-  readonly switches?: (module: string, data: string, position: Position, mode: "match" | "matchmore", channel: DialplanChannel) => FoundPriority | undefined;
-}
-
-/** What the search found to run: an application and its unsubstituted data. */
-export interface FoundPriority {
-  readonly app: string;
-  readonly appData: string;
-}
-
-/** `Loopback/[exten]@context[:pattern]` data: where to look (the exten defaults to the one dialled). */
-export function parseLoopback(data: string, exten: string): { context: string; exten: string } | undefined {
-  const body = data.split(":")[0];
-  const at = body.lastIndexOf("@");
-  const context = (at < 0 ? body : body.slice(at + 1)).trim();
-  const target = at < 0 ? "" : body.slice(0, at).trim();
-  if (context === "") return undefined;
-  return { context, exten: target === "" ? exten : target.replace(/\$\{EXTEN\}/g, exten) };
+  /** Switches other than Loopback (`switch => Module/data`, e.g. to another Recall node): see search.ts. */
+  readonly switches?: Switches;
 }
 
 /** An application: gets the substituted data, says where the dialplan goes next. */
 export type Application = (env: ExecutionEnv, data: string) => AppResult | Promise<AppResult>;
-
-export interface Position {
-  context: string;
-  exten: string;
-  priority: number;
-}
 
 /** A Gosub frame: where Return goes, and the LOCAL() variables to restore then. */
 interface Frame {
@@ -229,40 +208,36 @@ class Executor implements ExecutionEnv {
   }
 
   private find(p: Position): FoundPriority | undefined {
-    return this.search(p, "match", 0);
+    return this.search(p, "match");
   }
 
   /** True when more digits could still match in `context` (switches asked as well). */
   private matchMore(context: string, digits: string): boolean {
-    return this.search({ context, exten: digits, priority: 1 }, "matchmore", 0) !== undefined;
+    return this.search({ context, exten: digits, priority: 1 }, "matchmore") !== undefined;
   }
 
-  /**
-   * The extension search, with switches answered: `Loopback/[exten]@context` (and
-   * Recall's `Local/...` spelling of it) searches that context in place; any other
-   * module goes to deps.switches, and without one answers "not here".
-   */
-  private search(p: Position, mode: "match" | "matchmore", depth: number): FoundPriority | undefined {
-    let skip = 0;
-    for (;;) {
-      const r = findExtension(this.dialplan, p.context, p.exten, this.callerId(), p.priority, {
-        mode, now: this.channel.now(), skipSwitches: skip, ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}),
-      });
-      if (r.kind === "found") return { app: r.priority.app, appData: r.priority.appData };
-      if (r.kind === "none") return undefined;
-      skip = r.index + 1;
-      const data = r.switch.evaluate ? this.substitute(r.switch.data) : r.switch.data;
-      const module = r.switch.module.toLowerCase();
-      if ((module === "loopback" || module === "local") && depth < 8) {
-        const target = parseLoopback(data, p.exten);
-        if (!target) continue;
-        const found = this.search({ context: target.context, exten: target.exten, priority: p.priority }, mode, depth + 1);
-        if (found) return found;
-        continue;
-      }
-      const answer = this.deps.switches?.(r.switch.module, data, { ...p, exten: p.exten }, mode, this.channel);
-      if (answer) return answer;
-    }
+  /** The extension search (switches answered, see search.ts); a switch still asking leaves its promise in `pendingSwitch`. */
+  private search(p: Position, mode: "match" | "matchmore"): FoundPriority | undefined {
+    const env = { callerId: this.callerId(), now: this.channel.now(), channel: this.channel, substitute: (t: string) => this.substitute(t),
+      ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}), ...(this.deps.switches ? { switches: this.deps.switches } : {}) };
+    const pending: { at?: Promise<unknown> } = {};
+    const found = searchExtension(this.dialplan, p, mode, env, pending);
+    this.pendingSwitch ??= pending.at;
+    return found;
+  }
+
+  /** A switch that had to ask the network; `settled` waits for it before searching again. */
+  private pendingSwitch: Promise<unknown> | undefined;
+
+  /** Runs searches until no switch is still waiting for its answer (see settledSearch). */
+  private settled<T>(search: () => T): Promise<T> {
+    return settledSearch((pending) => {
+      this.pendingSwitch = undefined;
+      const result = search();
+      pending.at = this.pendingSwitch;
+      this.pendingSwitch = undefined;
+      return result;
+    });
   }
 
   /**
@@ -276,7 +251,7 @@ class Executor implements ExecutionEnv {
         if (!this.onAbsoluteTimeout()) return undefined;
         continue;
       }
-      const found = this.find(this.position);
+      const found = await this.settled(() => this.find(this.position));
       if (found) {
         if (!(await this.countStep())) return undefined;
         try {
@@ -289,7 +264,7 @@ class Executor implements ExecutionEnv {
         }
         continue;
       }
-      if (!this.exists(this.position.context, this.position.exten, 1)) {
+      if (!(await this.settled(() => this.exists(this.position.context, this.position.exten, 1)))) {
         if (!this.invalidExtension(this.position.exten, true)) return undefined;
         continue;
       }
@@ -368,12 +343,12 @@ class Executor implements ExecutionEnv {
   private async collect(first: string): Promise<boolean> {
     let digits = first;
     const ctx = this.position.context;
-    while (this.matchMore(ctx, digits)) {
+    while (await this.settled(() => this.matchMore(ctx, digits))) {
       const d = await this.readDigit(this.timeouts.digitMs);
       if (d === undefined) break;
       digits += d;
     }
-    if (this.exists(ctx, digits, 1)) {
+    if (await this.settled(() => this.exists(ctx, digits, 1))) {
       Object.assign(this.position, { exten: digits, priority: 1 });
       return true;
     }

@@ -19,7 +19,9 @@ import { Qualifier } from "./registrar/qualify.js";
 import { Registrar } from "./registrar/registrar.js";
 import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
-import { Calls, type CallsDeps } from "./call/calls.js";
+import { Calls, type CallsDeps, type ExtensionPresence, type Presence } from "./call/calls.js";
+import { RemoteSwitch } from "./call/remote-switch.js";
+import { identifyEndpoint } from "./endpoint/identify.js";
 import { registerCallCommands } from "./call/console.js";
 import type { CallMedia } from "./call/media.js";
 
@@ -35,6 +37,14 @@ export interface SipServerDeps {
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
   readonly calls?: { readonly runDialplan: CallsDeps["runDialplan"]; readonly media: CallMedia };
+  /**
+   * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
+   * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could
+   * match) or 404, as a remote `switch => PJSIP/...` asks it.
+   */
+  readonly extensionPresence?: ExtensionPresence;
+  /** The same question without asking this node's switches: how an OPTIONS to `exten@recall` is answered. */
+  readonly localPresence?: (context: string, exten: string, now: number) => Presence;
 }
 
 const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
@@ -60,6 +70,8 @@ export class SipServer {
     readonly outbound: OutboundRegistrations,
     readonly qualifier: Qualifier,
     readonly calls: Calls | undefined,
+    /** `switch => PJSIP/<endpoint>` lookups on the node behind an endpoint. */
+    readonly remoteSwitch: RemoteSwitch,
   ) {}
 
   /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
@@ -78,8 +90,10 @@ export class SipServer {
     const calls = deps.calls && new Calls({
       runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
       userAgent: deps.userAgent, ...deps.calls, lineEndpoint: (token) => outbound.endpointForLine(token),
+      ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
     });
-    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls);
+    const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch);
     server.setModel = (m) => { current = m; server.model = m; };
     transactions.onRequest((tx) => server.request(tx));
     runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
@@ -109,11 +123,28 @@ export class SipServer {
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));
         return;
       case "OPTIONS":
-        tx.respond(200, { headers: [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "path, replaces"]] });
+        tx.respond(this.optionsStatus(tx), { headers: [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "path, replaces"]] });
         return;
       default:
         tx.respond(501, { headers: [["Allow", ALLOW]] });
     }
+  }
+
+  /**
+   * OPTIONS to a user part from an identified endpoint asks whether that extension
+   * exists in the endpoint's context (as Asterisk's res_pjsip answers 404 when it
+   * does not; Recall adds 484 for "more digits could match"). Anything else is 200.
+   */
+  private optionsStatus(tx: ServerTransaction): number {
+    const user = tx.request.requestUri.user;
+    const presence = this.deps.localPresence;
+    if (!user || !presence) return 200;
+    const identified = identifyEndpoint(this.model, tx.request, tx.source);
+    if (!identified) return 200;
+    let exten = user;
+    try { exten = decodeURIComponent(user); } catch { /* keep it as sent */ }
+    const found = presence(identified.endpoint.context, exten, this.deps.clock.now());
+    return found === "exists" ? 200 : found === "more" ? 484 : 404;
   }
 
   /** Re-read pjsip.conf: endpoints, AORs, auths and registrations change; transports stay as bound. */

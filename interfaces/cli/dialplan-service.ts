@@ -10,6 +10,9 @@ import { formatDiagnostic } from "../../conf/tokenizer.js";
 import { DEFAULT_GENERAL, loadDialplan, showDialplan, type Dialplan } from "../../dialplan/index.js";
 import { listHints } from "../../dialplan/show.js";
 import { globalsFromDialplan, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
+import { findExtension } from "../../dialplan/lookup.js";
+import { searchExtension, settledSearch } from "../../dialplan/search.js";
+import type { Presence } from "../../sip/call/calls.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
@@ -19,7 +22,7 @@ const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new M
 export class DialplanService {
   private dialplan: Dialplan = EMPTY;
   private readonly globals = new Map<string, string>();
-  private readonly deps: DialplanDeps;
+  private deps: DialplanDeps;
 
   constructor(
     private readonly configDir: string,
@@ -54,6 +57,35 @@ export class DialplanService {
 
   run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
     runDialplan(channel, this.dialplan, start, this.deps);
+
+  /** Answers `switch => Module/data` lookups other than Loopback (set once the SIP side is up). */
+  setSwitches(switches: NonNullable<DialplanDeps["switches"]>): void {
+    this.deps = { ...this.deps, switches };
+  }
+
+  /**
+   * Whether `exten` runs in `context` here without asking switches: how an OPTIONS from
+   * a remote `switch => PJSIP/...` is answered, so two nodes that switch to each other
+   * never ask in circles.
+   */
+  localPresence = (context: string, exten: string, now: number): Presence => {
+    const found = (mode: "match" | "matchmore") =>
+      findExtension(this.dialplan, context, exten, undefined, 1, { mode, now, skipSwitches: Infinity }).kind === "found";
+    return found("match") ? "exists" : found("matchmore") ? "more" : "none";
+  };
+
+  /** Whether an INVITE's `exten` runs in `context`, switches asked (a remote one answers later). */
+  presence = (context: string, exten: string, now: number, callerId: string): Presence | Promise<Presence> => {
+    const env = { callerId, now, substitute: (t: string) => t, ...(this.deps.switches ? { switches: this.deps.switches } : {}) };
+    const classify = (pending: { at?: Promise<unknown> }): Presence => {
+      const at = { context, exten, priority: 1 };
+      if (searchExtension(this.dialplan, at, "match", env, pending)) return "exists";
+      return searchExtension(this.dialplan, at, "matchmore", env, pending) ? "more" : "none";
+    };
+    const first: { at?: Promise<unknown> } = {};
+    const answer = classify(first);
+    return first.at ? settledSearch(classify) : answer;
+  };
 
   registerCommands(table: CommandTable): void {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);

@@ -144,11 +144,16 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         configDir: options.configDir, runtime, clock, random, logger, console: table,
         nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
         calls: { runDialplan: dialplan.run, media: new CallMedia(media, "/usr/share/asterisk/moh") },
+        extensionPresence: dialplan.presence,
+        localPresence: dialplan.localPresence,
       }),
       catch: (e) => e as Error,
     }),
     (sip) => Effect.promise(() => sip.stop()),
   );
+  const remote = sip.remoteSwitch;
+  dialplan.setSwitches((module, data, position, mode) =>
+    module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
   yield* say("Not yet available in this build: AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 

@@ -46,9 +46,19 @@ export interface CallsDeps {
   readonly media: CallMedia;
   /** The endpoint an outbound registration with `line = yes` gave this `line` token (Request-URI parameter). */
   readonly lineEndpoint?: (token: string) => string | undefined;
+  /**
+   * Whether the dialplan has an extension (a reachable switch counts as yes): an INVITE
+   * to an extension that is not there is refused 404 (484 while more digits could
+   * match and the endpoint allows overlap), as res_pjsip does, before any channel.
+   */
+  readonly extensionPresence?: ExtensionPresence;
   /** Run the dialplan on a new inbound channel from context/exten; resolves when it (and `h`) finished. */
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
 }
+
+export type Presence = "exists" | "more" | "none";
+/** Whether the dialplan has `exten` in `context` for this caller, switches asked (maybe over the network). */
+export type ExtensionPresence = (context: string, exten: string, now: number, callerId: string) => Presence | Promise<Presence>;
 
 /** One resolved Dial target: a PJSIP endpoint and the URI its INVITE goes to, or a Local channel. */
 type Target =
@@ -134,7 +144,6 @@ export class Calls implements ChannelHost {
       tx.respond(401, { headers: outcome.challenges.map((v) => ["WWW-Authenticate", v] as [string, string]) });
       return;
     }
-    tx.respond(100);
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { /* undecodable user: s */ }
     const from = req.from;
@@ -142,6 +151,26 @@ export class Calls implements ChannelHost {
       num: endpoint.callerid?.number ?? (from.uri.user ? safeDecode(from.uri.user) : ""),
       name: endpoint.callerid?.name ?? from.displayName ?? "",
     };
+    const presence = this.deps.extensionPresence?.(endpoint.context, exten, now, callerId.num) ?? "exists";
+    if (presence instanceof Promise) {
+      // A switch asks another node first; a CANCEL meanwhile is answered 487 by the transaction.
+      tx.respond(100);
+      void presence.then((p) => { if (!tx.cancelled) this.admit(tx, endpoint, exten, callerId, p); });
+      return;
+    }
+    this.admit(tx, endpoint, exten, callerId, presence);
+  }
+
+  /** An authenticated INVITE to `exten`: refused when the dialplan lacks it, else a channel that runs it. */
+  private admit(tx: ServerTransaction, endpoint: Endpoint, exten: string, callerId: { num: string; name: string }, presence: Presence): void {
+    const req = tx.request, source = tx.source;
+    if (presence !== "exists") {
+      const overlap = presence === "more" && endpoint.allow_overlap;
+      if (!overlap) this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Call from '${endpoint.name}' (${source.protocol.toUpperCase()}:${formatHost(source.host)}:${source.port}) to extension '${exten}' rejected because extension not found in context '${endpoint.context}'.`);
+      tx.respond(overlap ? 484 : 404);
+      return;
+    }
+    tx.respond(100);
     const channel = this.create({ endpoint }, "in", { callerId, context: endpoint.context, exten, dnid: exten });
     this.processed++;
     channel.invite = tx;

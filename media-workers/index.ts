@@ -38,18 +38,38 @@ export type SessionEvent =
   | TimeoutEvent
   | { type: "playbackFinished"; session: string; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
   | { type: "tonesFinished"; session: string }
-  | { type: "recordingFinished"; session: string; path: string; durationMs: number; error?: string }
-  | { type: "audioSocketFinished"; session: string; status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }
+  | { type: "recordingFinished"; session: string; recId: string; path: string; durationMs: number; error?: string }
+  | { type: "audioSocketFinished"; session: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { type: "audioSocketDtmf"; session: string; digit: string };
 
 export class MediaError extends Error { override readonly name = "MediaError"; }
+
+/** How an AudioSocket session ended: the service hung up, something failed, or we stopped it. */
+export interface AudioSocketResult {
+  status: "HANGUP" | "ERROR" | "STOPPED";
+  /** Whether the TCP connection was ever made (an ERROR without it is a failure to connect). */
+  connected: boolean;
+  error?: string;
+}
+
+export interface RecordOptions {
+  /** One file per direction: what the phone sends us (rx) and what we send it (tx). */
+  rxPath?: string;
+  txPath?: string;
+  /** Add to the files' samples instead of replacing them. */
+  append?: boolean;
+  /** Record only while the session is in a bridge or mix (MixMonitor b). */
+  bridgedOnly?: boolean;
+  /** Names the recording among several on one session (default: one per session). */
+  recId?: string;
+}
 
 interface SessionEntry {
   worker: number;
   dtmf: ((e: DtmfEvent) => void)[];
   timeout: ((e: TimeoutEvent) => void)[];
   play?: { playId: number; resolve: (r: PlayResult) => void };
-  audiosocket?: (r: { status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }) => void;
+  audiosocket?: (r: AudioSocketResult) => void;
   bridgedWith?: string;
   mix?: string;
 }
@@ -157,10 +177,10 @@ export class MediaService {
         return;
       }
       case "tonesDone": this.emitAll({ type: "tonesFinished", session: e.id }); return;
-      case "recordDone": this.emitAll({ type: "recordingFinished", session: e.id, path: e.path, durationMs: e.durationMs, ...(e.error ? { error: e.error } : {}) }); return;
+      case "recordDone": this.emitAll({ type: "recordingFinished", session: e.id, recId: e.recId, path: e.path, durationMs: e.durationMs, ...(e.error ? { error: e.error } : {}) }); return;
       case "asDone": {
         const s = this.sessions.get(e.id);
-        const r = { status: e.status, ...(e.error ? { error: e.error } : {}) };
+        const r: AudioSocketResult = { status: e.status, connected: e.connected, ...(e.error ? { error: e.error } : {}) };
         if (s?.audiosocket) { const f = s.audiosocket; s.audiosocket = undefined; f(r); }
         this.emitAll({ type: "audioSocketFinished", session: e.id, ...r });
         return;
@@ -289,13 +309,24 @@ export class MediaService {
     await Promise.all(jobs);
   }
 
-  /** MixMonitor: both directions mixed into `path` (WAV); `rxPath`/`txPath` add one file per direction. */
-  async record(id: string, path: string, opts: { rxPath?: string; txPath?: string } = {}): Promise<void> {
-    await this.call(this.entry(id).worker, { t: "record", id, path, rxPath: opts.rxPath, txPath: opts.txPath });
+  /**
+   * MixMonitor: both directions mixed into `path` ("" for none); `rxPath`/`txPath` add one
+   * file per direction. A `.wav` path is a WAV file, any other headerless 16-bit slin.
+   * Several recordings may run on one session, told apart by `recId`.
+   */
+  async record(id: string, path: string, opts: RecordOptions = {}): Promise<void> {
+    await this.call(this.entry(id).worker, {
+      t: "record", id, path: path || undefined, rxPath: opts.rxPath, txPath: opts.txPath, recId: opts.recId,
+      append: opts.append, bridgedOnly: opts.bridgedOnly,
+    });
   }
-  async stopRecord(id: string): Promise<{ path: string; durationMs: number; error?: string }> {
-    return (await this.call(this.entry(id).worker, { t: "stopRecord", id })) as { path: string; durationMs: number; error?: string };
+  /** Ends a recording (`recId`, or the session's oldest); resolves once its files are closed. */
+  async stopRecord(id: string, recId?: string): Promise<{ recId: string; path: string; durationMs: number; error?: string }> {
+    return (await this.call(this.entry(id).worker, { t: "stopRecord", id, recId })) as { recId: string; path: string; durationMs: number; error?: string };
   }
+
+  /** Echo(): the phone's audio and DTMF go straight back to it (on), or no longer (off). */
+  async echo(id: string, on: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "echo", id, on }); }
 
   /** Send DTMF as RFC 4733 events (when negotiated). */
   async sendDtmf(id: string, digits: string, durationMs = 100): Promise<void> {
@@ -303,16 +334,16 @@ export class MediaService {
   }
 
   /** AudioSocket(uuid, host:port): stream the caller to a TCP service and play what it returns. */
-  async audioSocket(id: string, uuid: string, hostPort: string): Promise<{ status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }> {
+  async audioSocket(id: string, uuid: string, hostPort: string): Promise<AudioSocketResult> {
     const e = this.entry(id);
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
     if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
-    const done = new Promise<{ status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }>((resolve) => { e.audiosocket = resolve; });
+    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = resolve; });
     try {
       await this.call(e.worker, { t: "audiosocket", id, uuid, host: m[1], port: Number(m[2]) });
     } catch (err) {
       e.audiosocket = undefined;
-      return { status: "ERROR", error: (err as Error).message };
+      return { status: "ERROR", connected: false, error: (err as Error).message };
     }
     return done;
   }
@@ -338,7 +369,7 @@ export class MediaService {
     this.load[e.worker]--;
     e.play?.resolve({ status: "SUCCESS", stopped: true });
     await this.call(e.worker, { t: "destroy", id });
-    e.audiosocket?.({ status: "STOPPED" });
+    e.audiosocket?.({ status: "STOPPED", connected: false });
   }
 
   async stop(): Promise<void> {

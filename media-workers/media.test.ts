@@ -353,3 +353,73 @@ test("AudioSocket streams the caller to a TCP service, plays back its echo and t
   bad.close();
   await media.destroySession(s.id); peer.close();
 });
+
+test("Echo: the phone's audio and DTMF come straight back, until echo is turned off", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["alaw"], peer);
+  await media.echo(s.id, true);
+  const sent = await peer.stream(s.localPort, 8, 20, (i) => Math.round(6000 * Math.sin((2 * Math.PI * 500 * i) / 8000)));
+  peer.dtmf(s.localPort, 11);
+  await sleep(80);
+  const audio = peer.got.filter((g) => g.h.payloadType === 8);
+  assert.ok(audio.length >= 19, `echoed frames: ${audio.length}`);
+  const back = new Int16Array(audio.flatMap((g) => [...decode("alaw", g.payload)]));
+  const ref = decode("alaw", encode("alaw", sent));
+  for (let i = 0; i < 160 * 19; i++) assert.equal(back[i], ref[i], `sample ${i} comes back unchanged`);
+  assert.equal(peer.got.filter((g) => g.h.payloadType === 101).length, 8, "DTMF echoed too");
+  await media.echo(s.id, false);
+  peer.got.length = 0;
+  await peer.stream(s.localPort, 8, 5, () => 1000);
+  await sleep(60);
+  assert.equal(peer.got.length, 0, "echo off: nothing comes back");
+  await media.destroySession(s.id); peer.close();
+});
+
+test("recordings: two at once on a session, appending to a WAV, headerless slin, and only-while-bridged", async () => {
+  const p1 = await new Peer().bind(), p2 = await new Peer().bind();
+  const a = await session(["ulaw"], p1), b = await session(["ulaw"], p2);
+  const dir = join(tmp, "rec", "nested"); // created on demand
+  const wav = join(dir, "append.wav"), sln = join(dir, "raw.sln"), bridgedOnly = join(dir, "bridged.wav");
+  await media.record(a.id, wav, { recId: "one" });
+  await media.record(a.id, sln, { recId: "two" });
+  await media.record(a.id, bridgedOnly, { recId: "three", bridgedOnly: true });
+  await assert.rejects(media.record(a.id, wav, { recId: "one" }), /already recording/);
+  await p1.stream(a.localPort, 0, 25, () => 2000);              // 0.5 s, not bridged
+  await media.bridge(a.id, b.id);
+  await p1.stream(a.localPort, 0, 25, () => 2000);              // 0.5 s bridged
+  const one = await media.stopRecord(a.id, "one");
+  assert.equal(one.recId, "one");
+  const first = parseWav(readFileSync(wav));
+  assert.ok(first.length >= 7000 && first.length <= 10000, `about 1 s: ${first.length}`);
+  await media.record(a.id, wav, { recId: "one", append: true });
+  await p1.stream(a.localPort, 0, 25, () => -2000);
+  await media.unbridge(a.id);
+  await p1.stream(a.localPort, 0, 10, () => -2000);             // not bridged again
+  const [again, two, three] = [await media.stopRecord(a.id, "one"), await media.stopRecord(a.id, "two"), await media.stopRecord(a.id, "three")];
+  const appended = parseWav(readFileSync(wav));
+  assert.equal(appended.length, first.length + again.durationMs * 8, "the second recording follows the first");
+  assert.deepEqual([...appended.subarray(0, first.length)], [...first], "the first recording is kept");
+  assert.ok(appended.subarray(first.length).filter((v) => Math.abs(v + 2000) < 100).length > 3000);
+  const raw = readFileSync(sln);
+  assert.equal(raw.length, two.durationMs * 16, "no header: 16 bytes per ms");
+  assert.notEqual(raw.toString("latin1", 0, 4), "RIFF");
+  const onlyBridged = parseWav(readFileSync(bridgedOnly));
+  assert.ok(onlyBridged.length >= 6000 && onlyBridged.length <= 9500, `about 1 s of the 1.7 s: ${onlyBridged.length} samples`);
+  assert.equal(three.durationMs, onlyBridged.length / 8);
+  await assert.rejects(media.stopRecord(a.id), /not recording/);
+  await media.destroySession(a.id); await media.destroySession(b.id); p1.close(); p2.close();
+});
+
+test("appending to something that is not an 8 kHz 16-bit WAV is an error, and the session goes on", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const odd = join(tmp, "odd.wav");
+  const h = wavHeader(0, 16000);
+  writeFileSync(odd, h);
+  await media.record(s.id, odd, { append: true });
+  await sleep(60);
+  const r = await media.stopRecord(s.id);
+  assert.match(r.error ?? "", /8000 Hz mono 16-bit/);
+  assert.deepEqual(readFileSync(odd), h, "left as it was");
+  await media.destroySession(s.id); peer.close();
+});

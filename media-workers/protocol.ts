@@ -25,8 +25,11 @@ export type CommandBody =
   | { t: "mixAdd"; mix: string; id: string; worker: number }
   | { t: "mixRemove"; mix: string; id: string }
   | { t: "unbridge"; id: string }
-  | { t: "record"; id: string; path: string; rxPath?: string; txPath?: string }
-  | { t: "stopRecord"; id: string }
+  /** MixMonitor: `path` mixed, `rxPath`/`txPath` one direction each (at least one of the three). */
+  | { t: "record"; id: string; recId?: string; path?: string; rxPath?: string; txPath?: string; append?: boolean; bridgedOnly?: boolean }
+  | { t: "stopRecord"; id: string; recId?: string }
+  /** Echo(): send back what the phone sends (audio and RFC 4733 events). */
+  | { t: "echo"; id: string; on: boolean }
   | { t: "sendDtmf"; id: string; digits: string; durationMs: number }
   | { t: "audiosocket"; id: string; uuid: string; host: string; port: number }
   | { t: "stopAudiosocket"; id: string }
@@ -42,8 +45,8 @@ export type MediaEvent =
   | { t: "timeout"; id: string; seconds: number }
   | { t: "playDone"; id: string; playId: number; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
   | { t: "tonesDone"; id: string }
-  | { t: "recordDone"; id: string; path: string; durationMs: number; error?: string }
-  | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; error?: string }
+  | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; error?: string }
+  | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
   | { t: "log"; level: "warn" | "error"; msg: string };
 

@@ -52,3 +52,28 @@ export function wavHeader(dataBytes: number, rate = 8000): Buffer {
   h.write("data", 36, "latin1"); h.writeUInt32LE(dataBytes, 40);
   return h;
 }
+
+/**
+ * Where the samples of an existing recording start and how many bytes they take, for
+ * MixMonitor's append option. Only the format Recall writes (8 kHz mono 16-bit PCM) can
+ * be appended to; anything else is a WavError.
+ */
+export function wavDataChunk(head: Uint8Array, fileBytes: number): { dataAt: number; dataBytes: number } {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.length < 12 || b.toString("latin1", 0, 4) !== "RIFF" || b.toString("latin1", 8, 12) !== "WAVE") throw new WavError("not a RIFF/WAVE file");
+  let pcm16 = false;
+  for (let pos = 12; pos + 8 <= b.length;) {
+    const id = b.toString("latin1", pos, pos + 4), size = b.readUInt32LE(pos + 4), body = pos + 8;
+    if (id === "fmt ") {
+      if (body + 16 > b.length) throw new WavError("truncated fmt chunk");
+      pcm16 = b.readUInt16LE(body) === 1 && b.readUInt16LE(body + 2) === 1 && b.readUInt32LE(body + 4) === 8000 && b.readUInt16LE(body + 14) === 16;
+    } else if (id === "data") {
+      if (!pcm16) throw new WavError("can only append to 8000 Hz mono 16-bit PCM");
+      // A recording cut short keeps a size of 0 or one past the end: the file's length decides.
+      const dataBytes = Math.min(size === 0 ? Infinity : size, fileBytes - body) & ~1;
+      return { dataAt: body, dataBytes: Math.max(0, dataBytes) };
+    }
+    pos = body + size + (size & 1);
+  }
+  throw new WavError("no data chunk");
+}

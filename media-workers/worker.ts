@@ -8,8 +8,8 @@
 import { workerData } from "node:worker_threads";
 import { createSocket, type Socket, type RemoteInfo as UdpInfo } from "node:dgram";
 import { connect, type Socket as TcpSocket } from "node:net";
-import { open, readFile, readdir, type FileHandle } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { mkdir, open, readFile, readdir, type FileHandle } from "node:fs/promises";
+import { dirname, isAbsolute, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomInt } from "node:crypto";
 import { MessageRing } from "./ring.js";
@@ -19,7 +19,7 @@ import {
   DTMF_EVENTS, RTP_HEADER, ReceiverStats, buildReceiverReport, buildSenderReport, digitToEvent, ntpFromUnixMs,
   parseRtcp, parseRtp, parseTelephoneEvent, telephoneEventPayload, writeRtpHeader, type RtpHeader, type ReportBlock,
 } from "./rtp.js";
-import { parseWav, wavHeader } from "./wav.js";
+import { parseWav, wavDataChunk, wavHeader } from "./wav.js";
 import { ToneGenerator, parseToneList } from "./tones.js";
 import { AS_AUDIO, AS_DTMF, AS_ERROR, AS_HANGUP, AS_UUID, AsParser, asFrame, uuidBytes } from "./audiosocket.js";
 import type { Command, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
@@ -117,15 +117,47 @@ class Tones implements Source {
 
 // ---------- recording ----------
 
-/** Appends 16-bit frames to a WAV file off the clock: writes are chained, batched per second. */
+/**
+ * Appends 16-bit frames to a recording off the clock: writes are chained, batched per
+ * second. A `.wav` name gets a WAV header (fixed up at close); any other name is
+ * headerless slin (Asterisk's `.sln`/`.raw`). With `append` the samples go after those
+ * already in the file. Missing directories are created, as Asterisk's MixMonitor does.
+ */
 class WavWriter {
   private chunks: Buffer[] = [];
+  /** Bytes written by this recording. */
   private bytes = 0;
+  /** Bytes of samples that were in the file before (append). */
+  private base = 0;
+  private dataAt = 0;
+  private readonly wav: boolean;
   private chain: Promise<FileHandle | undefined>;
   error: string | undefined;
-  constructor(readonly path: string) {
-    this.chain = open(path, "w").then(async (fh) => { await fh.write(wavHeader(0), 0, 44, 0); return fh; })
-      .catch((e: Error) => { this.error = e.message; return undefined; });
+  constructor(readonly path: string, append = false) {
+    this.wav = /\.wav$/i.test(path);
+    this.chain = this.openFile(append).catch((e: Error) => { this.error = e.message; return undefined; });
+  }
+  private async openFile(append: boolean): Promise<FileHandle> {
+    await mkdir(dirname(this.path), { recursive: true });
+    if (append) {
+      let fh: FileHandle | undefined;
+      try {
+        fh = await open(this.path, "r+");
+        const size = (await fh.stat()).size;
+        if (!this.wav) { this.base = size & ~1; return fh; }
+        const head = Buffer.alloc(Math.min(size, 4096));
+        await fh.read(head, 0, head.length, 0);
+        const d = wavDataChunk(head, size);
+        this.dataAt = d.dataAt; this.base = d.dataBytes;
+        return fh;
+      } catch (e) {
+        await fh?.close().catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+    }
+    const fh = await open(this.path, "w");
+    if (this.wav) { await fh.write(wavHeader(0), 0, 44, 0); this.dataAt = 44; }
+    return fh;
   }
   add(frame: Int16Array): void {
     const b = Buffer.allocUnsafe(frame.length * 2);
@@ -135,43 +167,65 @@ class WavWriter {
   }
   private flush(): void {
     if (!this.chunks.length) return;
-    const data = Buffer.concat(this.chunks), at = 44 + this.bytes;
+    const data = Buffer.concat(this.chunks), from = this.bytes;
     this.chunks = []; this.bytes += data.length;
     this.chain = this.chain.then(async (fh) => {
-      if (fh) await fh.write(data, 0, data.length, at).catch((e: Error) => { this.error ??= e.message; });
+      if (fh) await fh.write(data, 0, data.length, this.dataAt + this.base + from).catch((e: Error) => { this.error ??= e.message; });
       return fh;
     });
   }
+  /** Closes the file (the WAV sizes fixed up); resolves with the bytes this recording added. */
   async close(): Promise<number> {
     this.flush();
     const fh = await this.chain;
     if (fh) {
-      await fh.write(wavHeader(this.bytes), 0, 44, 0).catch((e: Error) => { this.error ??= e.message; });
+      if (this.wav) {
+        const total = this.base + this.bytes, sizes = Buffer.alloc(4);
+        sizes.writeUInt32LE(this.dataAt - 8 + total, 0);
+        await fh.write(sizes, 0, 4, 4).catch((e: Error) => { this.error ??= e.message; });
+        const data = Buffer.alloc(4);
+        data.writeUInt32LE(total, 0);
+        await fh.write(data, 0, 4, this.dataAt - 4).catch((e: Error) => { this.error ??= e.message; });
+      }
       await fh.close().catch(() => undefined);
     }
     return this.bytes;
   }
 }
 
-/** MixMonitor: both directions mixed (and optionally each alone), one frame per tick. */
+/**
+ * MixMonitor: both directions mixed (and optionally each alone), one frame per tick.
+ * `bridgedOnly` (option b) keeps only the ticks when the session is in a bridge or mix.
+ */
 class Recorder {
   private rxQ: Int16Array[] = [];
   private txQ: Int16Array[] = [];
   private readonly mixed = new Int16Array(FRAME);
-  constructor(readonly main: WavWriter, readonly rxW?: WavWriter, readonly txW?: WavWriter) {}
+  constructor(readonly recId: string, readonly main: WavWriter | undefined, readonly rxW: WavWriter | undefined, readonly txW: WavWriter | undefined,
+    readonly bridgedOnly: boolean) {}
   rx(pcm: Int16Array): void { this.rxQ.push(pcm.slice(0, FRAME)); if (this.rxQ.length > 10) this.rxQ.shift(); }
   tx(pcm: Int16Array): void { this.txQ.push(pcm.slice(0, FRAME)); if (this.txQ.length > 10) this.txQ.shift(); }
-  tick(): void {
+  tick(bridged: boolean): void {
     const a = this.rxQ.shift(), b = this.txQ.shift();
-    for (let i = 0; i < FRAME; i++) {
-      const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
-      this.mixed[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    if (this.bridgedOnly && !bridged) { this.rxQ = []; this.txQ = []; return; }
+    if (this.main) {
+      for (let i = 0; i < FRAME; i++) {
+        const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
+        this.mixed[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+      }
+      this.main.add(this.mixed);
     }
-    this.main.add(this.mixed);
-    this.rxW?.add(a ?? new Int16Array(FRAME));
-    this.txW?.add(b ?? new Int16Array(FRAME));
+    this.rxW?.add(a ?? SILENCE);
+    this.txW?.add(b ?? SILENCE);
+  }
+  get path(): string { return (this.main ?? this.rxW ?? this.txW)!.path; }
+  async close(): Promise<{ bytes: number; error?: string }> {
+    const [main, rx, tx] = await Promise.all([this.main?.close(), this.rxW?.close(), this.txW?.close()]);
+    const error = this.main?.error ?? this.rxW?.error ?? this.txW?.error;
+    return { bytes: main ?? rx ?? tx ?? 0, ...(error ? { error } : {}) };
   }
 }
+const SILENCE = new Int16Array(FRAME);
 
 // ---------- AudioSocket client ----------
 
@@ -181,12 +235,21 @@ class AudioSocketLink implements Source {
   private playout: Int16Array[] = [];
   private partial: number[] = [];
   private finished = false;
+  /** The TCP connection was made (an error before it is a failure to connect). */
+  private connected = false;
+  private readonly connectTimer: ReturnType<typeof setTimeout>;
   private readonly sock: TcpSocket;
   constructor(private readonly session: Session, uuid: string, host: string, port: number) {
     const id = uuidBytes(uuid);
     this.sock = connect({ host, port });
     this.sock.setNoDelay(true);
-    this.sock.on("connect", () => this.sock.write(asFrame(AS_UUID, id)));
+    // res_audiosocket gives a connection 2 s.
+    this.connectTimer = setTimeout(() => this.finish("ERROR", `connection to ${host}:${port} timed out after 2000 ms`), 2000);
+    this.sock.on("connect", () => {
+      clearTimeout(this.connectTimer);
+      this.connected = true;
+      this.sock.write(asFrame(AS_UUID, id));
+    });
     this.sock.on("data", (chunk: Buffer) => {
       let frames;
       try { frames = this.parser.push(chunk); } catch (e) { return this.finish("ERROR", (e as Error).message); }
@@ -226,11 +289,12 @@ class AudioSocketLink implements Source {
   finish(status: "HANGUP" | "ERROR" | "STOPPED", error?: string): void {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.connectTimer);
     if (status === "STOPPED" && !this.sock.destroyed) this.sock.end(asFrame(AS_HANGUP));
     else this.sock.destroy();
     if (this.session.source === this) this.session.source = undefined;
     if (this.session.audiosocket === this) this.session.audiosocket = undefined;
-    emit({ t: "asDone", id: this.session.id, status, ...(error ? { error } : {}) });
+    emit({ t: "asDone", id: this.session.id, status, connected: this.connected, ...(error ? { error } : {}) });
   }
 }
 
@@ -254,7 +318,9 @@ class Session {
   source: Source | undefined;
   bridge: { peer: string; worker: number } | undefined;
   mix: { mix: string; host: number } | undefined;
-  recorder: Recorder | undefined;
+  recorders: Recorder[] = [];
+  /** Echo(): what the phone sends comes straight back. */
+  echo = false;
   audiosocket: AudioSocketLink | undefined;
   packetsSent = 0;
   octetsSent = 0;
@@ -306,7 +372,7 @@ class Session {
 
   /** One frame of linear audio out, encoded in the negotiated codec. */
   sendPcm(pcm: Int16Array, marker = false): void {
-    this.recorder?.tx(pcm);
+    for (const r of this.recorders) r.tx(pcm);
     if (!this.canSend() || this.dtmfTx.length) return;
     const n = encodeInto(this.sendCodec, pcm, this.out, RTP_HEADER);
     this.seq = (this.seq + 1) & 0xffff;
@@ -333,7 +399,7 @@ class Session {
     }
     const payload = pkt.subarray(h.payloadOffset, h.payloadEnd);
     const samples = codec === "slin" ? payload.length >> 1 : payload.length;
-    if (codec === this.sendCodec && !this.recorder) {
+    if (codec === this.sendCodec && !this.recorders.length) {
       // Same codec both sides: restamp the header and send the payload as it came.
       const out = Buffer.allocUnsafe(RTP_HEADER + payload.length);
       writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
@@ -341,7 +407,7 @@ class Session {
       this.sendPacket(out, out.length);
     } else {
       const pcm = decode(codec, payload);
-      this.recorder?.tx(pcm);
+      for (const r of this.recorders) r.tx(pcm);
       const out = Buffer.allocUnsafe(RTP_HEADER + frameBytes(this.sendCodec, pcm.length));
       writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
       encodeInto(this.sendCodec, pcm, out, RTP_HEADER);
@@ -371,10 +437,10 @@ class Session {
     }
     const codec = this.ptMap.get(h.payloadType);
     if (!codec) { this.dropped++; return; } // comfort noise, unknown PTs
-    const needPcm = this.recorder || this.audiosocket || this.mix;
+    const needPcm = this.recorders.length || this.audiosocket || this.mix;
     const pcm = needPcm ? decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd)) : undefined;
     if (pcm) {
-      this.recorder?.rx(pcm);
+      for (const r of this.recorders) r.rx(pcm);
       this.audiosocket?.send(pcm);
       if (this.mix) {
         if (this.mix.host === init.index) mixes.get(this.mix.mix)?.input(this.id, pcm);
@@ -385,6 +451,7 @@ class Session {
   }
 
   private forward(codec: Codec | "event", msg: Buffer, _h: RtpHeader | undefined): void {
+    if (this.echo) { this.relay(codec, msg); return; }
     const b = this.bridge;
     if (!b) return;
     if (b.worker === init.index) sessions.get(b.peer)?.relay(codec, msg);
@@ -449,7 +516,7 @@ class Session {
       }
       this.silentTicks = 0;
     } else this.silentTicks++;
-    this.recorder?.tick();
+    if (this.recorders.length) { const bridged = !!(this.bridge || this.mix); for (const r of this.recorders) r.tick(bridged); }
     if (this.rtpTimeoutMs > 0 && this.remote && !this.timedOut && now - this.lastRxAt > this.rtpTimeoutMs) {
       this.timedOut = true;
       emit({ t: "timeout", id: this.id, seconds: this.rtpTimeoutMs / 1000 });
@@ -496,7 +563,7 @@ class Session {
   async close(): Promise<void> {
     this.stopSource();
     this.audiosocket?.finish("STOPPED");
-    if (this.recorder) await stopRecording(this);
+    while (this.recorders.length) await stopRecording(this);
     for (const s of [this.rtp, this.rtcp]) { try { s.close(); } catch { /* already closed */ } }
     usedPorts.delete(this.port);
   }
@@ -512,13 +579,14 @@ function bytesPcm(b: Uint8Array): Int16Array {
   return new Int16Array(copy.buffer, 0, copy.byteLength >> 1);
 }
 
-async function stopRecording(s: Session): Promise<{ path: string; durationMs: number; error?: string }> {
-  const r = s.recorder;
-  if (!r) throw new Error("not recording");
-  s.recorder = undefined;
-  const [bytes] = await Promise.all([r.main.close(), r.rxW?.close(), r.txW?.close()]);
-  const error = r.main.error ?? r.rxW?.error ?? r.txW?.error;
-  const res = { path: r.main.path, durationMs: Math.round(bytes / 16), ...(error ? { error } : {}) };
+/** Ends one recording of the session (`recId`, or the oldest): files closed before it resolves. */
+async function stopRecording(s: Session, recId?: string): Promise<{ recId: string; path: string; durationMs: number; error?: string }> {
+  const i = recId === undefined ? 0 : s.recorders.findIndex((r) => r.recId === recId);
+  const r = s.recorders[i];
+  if (!r) throw new Error(recId === undefined ? "not recording" : `no recording ${recId}`);
+  s.recorders.splice(i, 1);
+  const { bytes, error } = await r.close();
+  const res = { recId: r.recId, path: r.path, durationMs: Math.round(bytes / 16), ...(error ? { error } : {}) };
   emit({ t: "recordDone", id: s.id, ...res });
   return res;
 }
@@ -654,11 +722,20 @@ async function handle(c: Command): Promise<unknown> {
     case "unbridge": { const s = sessions.get(c.id); if (s) { s.bridge = undefined; s.mix = undefined; } return undefined; }
     case "record": {
       const s = need(c.id);
-      if (s.recorder) throw new Error(`${c.id} is already recording`);
-      s.recorder = new Recorder(new WavWriter(c.path), c.rxPath ? new WavWriter(c.rxPath) : undefined, c.txPath ? new WavWriter(c.txPath) : undefined);
+      if (!c.path && !c.rxPath && !c.txPath) throw new Error("no file to record to");
+      const recId = c.recId ?? `${c.id}-rec`;
+      if (s.recorders.some((r) => r.recId === recId)) throw new Error(`${c.id} is already recording as ${recId}`);
+      const w = (path: string | undefined) => (path ? new WavWriter(path, !!c.append) : undefined);
+      s.recorders.push(new Recorder(recId, w(c.path), w(c.rxPath), w(c.txPath), !!c.bridgedOnly));
       return undefined;
     }
-    case "stopRecord": return stopRecording(need(c.id));
+    case "stopRecord": return stopRecording(need(c.id), c.recId);
+    case "echo": {
+      const s = need(c.id);
+      if (c.on && s.source) s.stopSource();
+      s.echo = c.on;
+      return undefined;
+    }
     case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
     case "audiosocket": {
       const s = need(c.id);

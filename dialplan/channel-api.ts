@@ -89,6 +89,39 @@ export interface MediaResult {
   readonly digit?: string;
 }
 
+/** What MixMonitor asks to record; relative names are under the monitor directory. */
+export interface MixMonitorRequest {
+  /** The mixed recording ("" when only r()/t() files are wanted). `.wav` is WAV, anything else raw slin. */
+  readonly file: string;
+  /** r(file): what the channel sends (its party speaking). */
+  readonly rxFile?: string;
+  /** t(file): what the channel is sent (what its party hears). */
+  readonly txFile?: string;
+  /** a: add to the files instead of replacing them. */
+  readonly append?: boolean;
+  /** b: only while the channel is bridged. */
+  readonly bridgedOnly?: boolean;
+}
+
+export interface MixMonitorStarted {
+  /** The recording's id (MixMonitor i(var), StopMixMonitor(id)). */
+  readonly id: string;
+  /** Absolute paths, as resolved. */
+  readonly file?: string;
+  readonly rxFile?: string;
+  readonly txFile?: string;
+  /** Settles when the recording has ended and its files are closed (StopMixMonitor, hang-up). */
+  readonly done: Promise<void>;
+}
+
+export interface AudioSocketOutcome {
+  /** HANGUP: the service hung up (0x00 or closed the connection); ERROR: it could not connect, sent 0xff, or broke the protocol. */
+  readonly status: "HANGUP" | "ERROR";
+  /** False when the connection was never made. */
+  readonly connected: boolean;
+  readonly error?: string;
+}
+
 export interface DialplanChannel {
   /** The channel actor's id (`channel:<uniqueid>`) and its state right now. */
   readonly id: string;
@@ -141,7 +174,28 @@ export interface DialplanChannel {
   tones(toneList: string): void;
   stopTones(): void;
   musicOnHold(className: string, seconds?: number): Promise<void>;
+  /** Echo(): the caller hears itself (audio and DTMF) until it presses `#` (resolves) or hangs up (HangupError). */
   echo(): Promise<void>;
+  /**
+   * Dial's m option: music on hold to the unanswered caller (as early media) instead of
+   * ringing, until stopMusicOnHold (the called party answered, or the Dial ended).
+   * Resolves once the caller's media is anchored and the music started. Optional.
+   */
+  startMusicOnHold?(className: string): Promise<void>;
+  stopMusicOnHold?(): void;
+  /**
+   * MixMonitor: record the channel's audio, both directions mixed, until
+   * stopMixMonitor or hang-up. Returns at once with the resolved paths; throws an Error
+   * whose message is the warning when the channel has no media to record. Optional.
+   */
+  startMixMonitor?(request: MixMonitorRequest): Promise<MixMonitorStarted>;
+  /** StopMixMonitor([id]): ends that recording (or the oldest); false when there was none. Files are closed when it resolves. */
+  stopMixMonitor?(id?: string): Promise<boolean>;
+  /**
+   * AudioSocket(uuid,host:port) on an answered channel: resolves when the service hangs
+   * up or on an error; HangupError when the channel hangs up first. Optional.
+   */
+  audioSocket?(uuid: string, service: string): Promise<AudioSocketOutcome>;
 
   /** A message for the console/log (Verbose, NoOp, warnings), with the Asterisk source file it mimics. */
   log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "DEBUG", source: string, message: string): void;

@@ -5,7 +5,10 @@
  * takes microseconds and always gives the same result. (The call layer's end-to-end
  * tests use real SIP; this is only for the dialplan runtime.)
  */
-import { HangupError, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult, type RedirectingParty } from "./channel-api.js";
+import {
+  HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+  type MixMonitorRequest, type MixMonitorStarted, type RedirectingParty,
+} from "./channel-api.js";
 import type { ChannelContext } from "../events/catalogue/channel.js";
 import { MemoryAstDb } from "./astdb.js";
 import type { DialplanDeps } from "./executor.js";
@@ -23,6 +26,10 @@ export interface TestChannelOptions {
   readonly onDial?: (request: DialRequest, channel: TestChannel) => DialOutcome | Promise<DialOutcome>;
   /** Start time, µs since the epoch (default 2024-01-01T00:00:00Z). */
   readonly startUs?: number;
+  /** What AudioSocket() gets back, after `ms` of virtual time (default: the service hangs up after 1 s). */
+  readonly onAudioSocket?: (uuid: string, service: string) => { outcome: AudioSocketOutcome; ms?: number };
+  /** MixMonitor on this channel fails with this message (no media). */
+  readonly mixMonitorFails?: string;
 }
 
 export interface LogLine {
@@ -47,6 +54,8 @@ export class TestChannel implements DialplanChannel {
   readonly dials: DialRequest[] = [];
   readonly redirecting: RedirectingParty[] = [];
   readonly language = "en";
+  /** MixMonitor recordings: running ones have no `stoppedAtMs`. */
+  readonly recordings: (MixMonitorRequest & { id: string; stoppedAtMs?: number })[] = [];
 
   constructor(private readonly options: TestChannelOptions = {}) {
     this.nowUs = this.start = options.startUs ?? 1_704_067_200_000_000;
@@ -228,9 +237,53 @@ export class TestChannel implements DialplanChannel {
     await this.waitForever();
   }
 
+  /** Echo: until the caller presses `#` (digits scheduled with press()). */
   async echo(): Promise<void> {
     if (this.value !== "up") await this.answer();
-    await this.waitForever();
+    this.events.push("echo");
+    for (;;) {
+      const d = await this.readDigit(60_000);
+      if (d === "#") return;
+      if (d === undefined && !this.pending.length) await this.waitForever();
+    }
+  }
+
+  async startMusicOnHold(className: string): Promise<void> {
+    this.check();
+    if (this.value !== "up") this.progress();
+    this.events.push(`moh-start ${className}`);
+  }
+  stopMusicOnHold(): void { this.events.push("moh-stop"); }
+
+  async startMixMonitor(request: MixMonitorRequest): Promise<MixMonitorStarted> {
+    this.check();
+    if (this.options.mixMonitorFails) throw new Error(this.options.mixMonitorFails);
+    const id = `MixMonitor-${this.recordings.length + 1}`;
+    const path = (name: string) => (name.startsWith("/") ? name : `/var/spool/asterisk/monitor/${name}`);
+    this.recordings.push({ ...request, id });
+    this.events.push(`mixmonitor ${request.file}`);
+    return {
+      id, done: Promise.resolve(),
+      ...(request.file ? { file: path(request.file) } : {}),
+      ...(request.rxFile ? { rxFile: path(request.rxFile) } : {}),
+      ...(request.txFile ? { txFile: path(request.txFile) } : {}),
+    };
+  }
+
+  async stopMixMonitor(id?: string): Promise<boolean> {
+    const r = this.recordings.find((x) => x.stoppedAtMs === undefined && (id === undefined || x.id === id));
+    if (!r) return false;
+    r.stoppedAtMs = this.elapsedMs();
+    this.events.push(`stopmixmonitor ${r.id}`);
+    return true;
+  }
+
+  async audioSocket(uuid: string, service: string): Promise<AudioSocketOutcome> {
+    this.check();
+    this.events.push(`audiosocket ${uuid} ${service}`);
+    const { outcome, ms = 1000 } = this.options.onAudioSocket?.(uuid, service) ?? { outcome: { status: "HANGUP" as const, connected: true } };
+    await this.sleep(ms);
+    return outcome;
   }
 
   private async waitForever(): Promise<void> {

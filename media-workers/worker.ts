@@ -319,6 +319,11 @@ class Session {
   bridge: { peer: string; worker: number } | undefined;
   mix: { mix: string; host: number } | undefined;
   recorders: Recorder[] = [];
+  /**
+   * Counts what replaces or stops the session's source. A prompt loads its files first;
+   * if a stop, tones or another prompt came meanwhile, it does not start.
+   */
+  sourceSeq = 0;
   /** Echo(): what the phone sends comes straight back. */
   echo = false;
   audiosocket: AudioSocketLink | undefined;
@@ -676,6 +681,7 @@ async function handle(c: Command): Promise<unknown> {
     case "remote": need(c.id).setRemote(c.remote); return undefined;
     case "play": {
       const s = need(c.id);
+      const seq = ++s.sourceSeq;
       let names = c.files.flatMap((f) => f.split("&")).map((f) => f.trim()).filter(Boolean);
       if (c.dir !== undefined) {
         const dir = c.dir;
@@ -692,13 +698,15 @@ async function handle(c: Command): Promise<unknown> {
         return undefined;
       }
       if (!sessions.has(c.id)) return undefined;
+      if (s.sourceSeq !== seq) { emit({ t: "playDone", id: c.id, playId: c.playId, status: "SUCCESS", stopped: true }); return undefined; }
       s.stopSource();
       s.source = new Player(c.playId, clips, c.stopOnDtmf ?? "", !!c.loop);
       return undefined;
     }
-    case "stopPlay": { const s = need(c.id); if (s.source instanceof Player) s.stopSource(); return undefined; }
+    case "stopPlay": { const s = need(c.id); s.sourceSeq++; if (s.source instanceof Player) s.stopSource(); return undefined; }
     case "tones": {
       const s = need(c.id);
+      s.sourceSeq++;
       const gen = new ToneGenerator(parseToneList(c.list));
       s.stopSource();
       s.source = new Tones(gen);
@@ -732,13 +740,14 @@ async function handle(c: Command): Promise<unknown> {
     case "stopRecord": return stopRecording(need(c.id), c.recId);
     case "echo": {
       const s = need(c.id);
-      if (c.on && s.source) s.stopSource();
+      if (c.on) { s.sourceSeq++; if (s.source) s.stopSource(); }
       s.echo = c.on;
       return undefined;
     }
     case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
     case "audiosocket": {
       const s = need(c.id);
+      s.sourceSeq++;
       s.stopSource();
       const link = new AudioSocketLink(s, c.uuid, c.host, c.port);
       s.audiosocket = link;

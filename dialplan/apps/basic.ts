@@ -136,9 +136,10 @@ const HangupCauseClear: Application = (env) => {
   return CONTINUE;
 };
 
+/** Echo(): the caller hears its own audio (and DTMF) back; `#` ends it and the dialplan goes on. */
 const Echo: Application = async (env) => {
   await waitOn(env, () => env.channel.echo());
-  return END;
+  return CONTINUE;
 };
 
 const MusicOnHold: Application = async (env, data) => {

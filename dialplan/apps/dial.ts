@@ -88,6 +88,11 @@ const Dial: Application = async (env, data) => {
     if (env.channel.signal.aborted) throw new HangupError();
   }
   if ("r" in options && !("m" in options)) env.channel.ringing();
+  // m[(class)]: the caller hears music on hold instead of ringing; the call layer stops it at answer.
+  const moh = "m" in options && env.channel.startMusicOnHold ? options.m || env.channelSettings.get("musicclass") || "default" : undefined;
+  if (moh !== undefined) {
+    await env.channel.startMusicOnHold!(moh).catch((e: Error) => { if (e instanceof HangupError) throw e; env.warn("app_dial.c", e.message); });
+  }
 
   const started = env.channel.now();
   let outcome: DialOutcome;
@@ -107,6 +112,8 @@ const Dial: Application = async (env, data) => {
     // The caller hung up while the called legs were ringing.
     if (e instanceof HangupError && !env.getVar("DIALSTATUS")) env.setVar("DIALSTATUS", "CANCEL");
     throw e;
+  } finally {
+    if (moh !== undefined) env.channel.stopMusicOnHold?.();
   }
   const elapsed = (env.channel.now() - started) / 1e6;
   env.setVar("DIALSTATUS", outcome.status);

@@ -1,7 +1,8 @@
 /**
  * Prompts and caller input: Playback, Background, WaitExten, Read, SayDigits,
- * SayNumber, SayAlpha. The channel plays (or, until media lands, takes the time of)
- * the files; digits come from channel.readDigit.
+ * SayNumber, SayAlpha; and the applications that hand the channel's audio to
+ * something else: MixMonitor/StopMixMonitor (recording) and AudioSocket (a TCP
+ * service). The channel plays the files; digits come from channel.readDigit.
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { splitArguments } from "../functions.js";
@@ -159,6 +160,133 @@ const SayAlpha: Application = async (env, data) => {
   return CONTINUE;
 };
 
+/**
+ * A MixMonitor file name as Asterisk takes it: `name.wav` is a WAV file, `name.sln` or
+ * `name.raw` headerless 16-bit slin, and a name without extension gets `.raw`. Other
+ * formats (gsm, WAV/wav49, ulaw ...) are not written by Recall: undefined.
+ */
+function recordingName(name: string): string | undefined {
+  const slash = name.lastIndexOf("/"), dot = name.lastIndexOf(".");
+  if (dot <= slash || dot === name.length - 1) return `${dot === name.length - 1 ? name.slice(0, -1) : name}.raw`;
+  const ext = name.slice(dot + 1);
+  return ext === "wav" || ext === "sln" || ext === "raw" ? name : undefined;
+}
+
+/** MixMonitor options Recall does not carry out; they are reported once and ignored. */
+const UNSUPPORTED_MIXMONITOR = ["v", "V", "W", "B", "p", "P", "m"];
+
+/**
+ * MixMonitor(file.ext[,options[,command]]): records the channel's audio, both directions
+ * mixed, into `file` (relative names under the monitor directory) and returns at once;
+ * the recording runs on while the channel is bridged and ends at hang-up or
+ * StopMixMonitor. MIXMONITOR_FILENAME holds the full path. Options: a (append),
+ * b (only while bridged), r(file) and t(file) (what the channel sends / is sent, each
+ * alone), i(var) (the recording's id, for StopMixMonitor). `command` runs when the
+ * recording is over (`^{X}` becomes `${X}`, evaluated now), under live_dangerously as
+ * System() is.
+ */
+const MixMonitor: Application = async (env, data) => {
+  if (data.trim() === "") {
+    env.warn("app_mixmonitor.c", "MixMonitor requires an argument (filename or ,t(filename) and/or r(filename)");
+    return END;
+  }
+  const [rawFile = "", optionText = "", rawCommand = ""] = splitArguments(data, ",", 3);
+  const opts = parseOptions(optionText);
+  for (const o of UNSUPPORTED_MIXMONITOR) if (o in opts) env.channel.log("NOTICE", "app_mixmonitor.c", `MixMonitor option '${o}' is not supported by Recall; ignored`);
+  const names: { file?: string; rxFile?: string; txFile?: string } = {};
+  for (const [key, given, what] of [["file", rawFile.trim(), "the recording"], ["rxFile", "r" in opts ? opts.r.trim() : undefined, "r()"], ["txFile", "t" in opts ? opts.t.trim() : undefined, "t()"]] as const) {
+    if (given === undefined) continue;
+    if (given === "") { if (key !== "file") env.warn("app_mixmonitor.c", "No file name was provided for a file save option."); continue; }
+    const name = recordingName(given);
+    if (name === undefined) { env.warn("app_mixmonitor.c", `Cannot record ${what} to '${given}': Recall writes .wav, .sln and .raw files only`); continue; }
+    names[key] = name;
+  }
+  if (!names.file && !names.rxFile && !names.txFile) {
+    env.warn("app_mixmonitor.c", "MixMonitor requires an argument (filename)");
+    return END;
+  }
+  const channel = env.channel;
+  if (!channel.startMixMonitor) {
+    env.warn("app_mixmonitor.c", `Unable to add 'MixMonitor' spy to channel '${channel.context().name}'`);
+    return CONTINUE;
+  }
+  let command = rawCommand.trim() === "" ? "" : env.substitute(rawCommand.replace(/\^\{/g, "${"));
+  if (command !== "" && !(env.deps.liveDangerously && env.deps.outside?.shell)) {
+    env.warn("app_mixmonitor.c", `MixMonitor will not run '${command}' after the recording: set live_dangerously = yes to run shell commands`);
+    command = "";
+  }
+  let started;
+  try {
+    started = await channel.startMixMonitor({
+      file: names.file ?? "", ...(names.rxFile ? { rxFile: names.rxFile } : {}), ...(names.txFile ? { txFile: names.txFile } : {}),
+      ...("a" in opts ? { append: true } : {}), ...("b" in opts ? { bridgedOnly: true } : {}),
+    });
+  } catch (e) {
+    if (e instanceof HangupError) throw e;
+    env.warn("app_mixmonitor.c", `Unable to add 'MixMonitor' spy to channel '${channel.context().name}': ${(e as Error).message}`);
+    return CONTINUE;
+  }
+  env.setVar("MIXMONITOR_FILENAME", started.file ?? "");
+  if ("i" in opts && opts.i.trim() !== "") env.setVar(opts.i.trim(), started.id);
+  const shell = env.deps.outside?.shell;
+  if (command !== "" && shell) {
+    void started.done.then(() => {
+      try { shell(command); } catch (e) { channel.log("WARNING", "app_mixmonitor.c", `MixMonitor command '${command}' failed: ${(e as Error).message}`); }
+    });
+  }
+  return CONTINUE;
+};
+
+/** StopMixMonitor([MixMonitorID]): ends that recording, or the channel's oldest; its files are complete when it returns. */
+const StopMixMonitor: Application = async (env, data) => {
+  const [id = ""] = splitArguments(data);
+  await env.channel.stopMixMonitor?.(id.trim() === "" ? undefined : id.trim());
+  return CONTINUE;
+};
+
+/** uuid_parse() takes the 36-character text form only. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * AudioSocket(uuid,host:port): streams the answered channel's audio (slin, 20 ms frames)
+ * to a TCP service after a UUID frame and plays what the service sends back; the
+ * caller's DTMF goes to it as 0x03 frames, and 0x03 frames from it are played to the
+ * caller as RFC 4733 DTMF. It returns when the service hangs up (0x00 or closing the
+ * connection): the dialplan goes on. A missing or malformed uuid, an unreachable
+ * service, an unanswered channel, a 0xff error frame or a broken frame end the
+ * channel's dialplan, as Asterisk's -1 does.
+ */
+const AudioSocket: Application = async (env, data) => {
+  const [uuid = "", service = ""] = splitArguments(data).map((a) => a.trim());
+  const error = (source: string, message: string) => env.channel.log("ERROR", source, message);
+  if (uuid === "") { error("app_audiosocket.c", "UUID is required"); return END; }
+  if (!UUID.test(uuid)) { error("app_audiosocket.c", `Failed to parse UUID '${uuid}'`); return END; }
+  if (service === "") { error("res_audiosocket.c", "No AudioSocket server provided"); return END; }
+  if (!/^(\[[^\]]+\]|[^:\[\]]+):\d{1,5}$/.test(service)) {
+    error("res_audiosocket.c", `Failed to resolve AudioSocket service using '${service}' - requires a valid hostname and port`);
+    return END;
+  }
+  const channel = env.channel;
+  if (!channel.audioSocket) { error("app_audiosocket.c", "AudioSocket is not available on this channel"); return END; }
+  if (channel.state() !== "up") { error("app_audiosocket.c", "Channel is not answered"); return END; }
+  let r;
+  try {
+    r = await env.guard(() => channel.audioSocket!(uuid, service));
+  } catch (e) {
+    if (e instanceof HangupError) throw e;
+    error("app_audiosocket.c", `AudioSocket on '${channel.context().name}' failed: ${(e as Error).message}`);
+    return END;
+  }
+  if (r.status === "HANGUP") return CONTINUE;
+  if (!r.connected) {
+    channel.log("WARNING", "res_audiosocket.c", `Connect to '${service}' failed: ${r.error ?? "unknown error"}`);
+    error("res_audiosocket.c", "Failed to connect to AudioSocket service");
+  } else {
+    channel.log("WARNING", "app_audiosocket.c", `Failed to receive frame from AudioSocket server '${service}' connected to channel '${channel.context().name}': ${r.error ?? "unknown error"}`);
+  }
+  return END;
+};
+
 export const mediaApplications: Readonly<Record<string, Application>> = {
-  Playback, Background, WaitExten, Read, SayDigits, SayNumber, SayAlpha,
+  Playback, Background, WaitExten, Read, SayDigits, SayNumber, SayAlpha, MixMonitor, StopMixMonitor, AudioSocket,
 };

@@ -25,7 +25,7 @@ import { AstDb } from "../../actors/astdb/astdb.js";
 import { registerDatabaseCommands } from "../../actors/astdb/console.js";
 import { startProjections } from "../../projections/runner.js";
 import { MediaService } from "../../media-workers/index.js";
-import { CallMedia } from "../../sip/call/media.js";
+import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
@@ -143,7 +143,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       try: () => SipServer.start({
         configDir: options.configDir, runtime, clock, random, logger, console: table,
         nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
-        calls: { runDialplan: dialplan.run, media: new CallMedia(media, "/usr/share/asterisk/moh") },
+        calls: {
+          runDialplan: dialplan.run,
+          // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
+          media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor") }),
+        },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
       }),

@@ -385,14 +385,16 @@ export class Calls implements ChannelHost {
         if (legs.every((l) => l.channel.hungUp)) finish({ status: failStatus(), ...(legs[0]?.cause ? { cause: legs[0].cause } : {}) });
       };
 
+      // m: the caller hears music on hold (started by Dial) until answer, not the callee's ringing or early media.
+      const moh = "m" in request.options;
       for (const target of targets) {
         const ctx = caller.context();
         const progress = {
-          ringing: (callee: SipChannel) => { if (!winner) { if (callee.tech === "PJSIP") callee.ringing(); caller.ringing(); } },
+          ringing: (callee: SipChannel) => { if (!winner) { if (callee.tech === "PJSIP") callee.ringing(); if (!moh) caller.ringing(); } },
           progress: (callee: SipChannel, sdp: Buffer | undefined) => {
             if (winner) return;
             callee.change({ type: "progress" }, "sip");
-            if (!sdp) return;
+            if (!sdp || moh) return;
             if (!callee.media) { caller.answerSdpOverride = sdp; caller.progress(); return; }
             // Anchored: the callee's early media reaches the caller through the two sessions.
             void caller.anchorMedia().then((id) => this.deps.media.bridge(id, callee.media!)).then(() => caller.progress()).catch(() => undefined);
@@ -400,6 +402,7 @@ export class Calls implements ChannelHost {
           answered: (callee: SipChannel) => {
             if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
             winner = callee;
+            if (moh) caller.stopMusicOnHold();
             answeredAt = this.deps.clock.now();
             timeout?.cancel();
             cancelOthers(Cause.ANSWERED_ELSEWHERE, callee);

@@ -10,7 +10,8 @@ import type { Logger } from "../../core/logger.js";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { ChannelInput } from "../../actors/channel/machine.js";
 import {
-  HangupError, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+  HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+  type MixMonitorRequest, type MixMonitorStarted,
 } from "../../dialplan/channel-api.js";
 import type { ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
@@ -66,6 +67,11 @@ export class SipChannel implements DialplanChannel {
   /** Local channel halves: what the other half does when this one answers or rings. */
   onAnswer: (() => void) | undefined;
   onRinging: (() => void) | undefined;
+  /** The session Dial's m option plays music on hold to, while it does. */
+  private dialMoh: string | undefined;
+  /** MixMonitor recordings running on the leg: id → media session. */
+  private readonly recordings = new Map<string, string>();
+  private recordingCount = 0;
 
   constructor(
     private readonly host: ChannelHost,
@@ -282,22 +288,106 @@ export class SipChannel implements DialplanChannel {
     if (this.media) void this.host.media.stopTones(this.media).catch(() => undefined);
   }
 
-  async musicOnHold(_className: string, seconds?: number): Promise<void> {
+  async musicOnHold(className: string, seconds?: number): Promise<void> {
     if (this.value !== "up") await this.answer();
     const id = await this.anchorMedia();
-    void this.host.media.moh(id).catch(() => undefined);
+    void this.host.media.moh(id, className).then((r) => this.mohFailed(className, r.error), () => undefined);
     const stop = () => { void this.host.media.stopPlayback(id).catch(() => undefined); };
     this.signal.addEventListener("abort", stop, { once: true });
     if (seconds !== undefined) { await this.sleep(seconds * 1000); stop(); }
     else await new Promise<void>((_, reject) => this.signal.addEventListener("abort", () => reject(new HangupError()), { once: true }));
   }
 
+  private mohFailed(className: string, error: string | undefined): void {
+    if (error) this.log("WARNING", "res_musiconhold.c", `Unable to start music on hold class '${className}' on channel '${this.name}': ${error}`);
+  }
+
+  /** Dial m: music on hold to the caller, as early media when it is not answered yet. */
+  async startMusicOnHold(className: string): Promise<void> {
+    if (this.hungUp) throw new HangupError();
+    const id = await this.appMedia("music on hold");
+    if (this.value !== "up") this.progress(); // 183 with the SDP of the session just anchored
+    this.dialMoh = id;
+    void this.host.media.moh(id, className).then((r) => this.mohFailed(className, r.error), () => undefined);
+  }
+
+  stopMusicOnHold(): void {
+    const id = this.dialMoh;
+    this.dialMoh = undefined;
+    if (id !== undefined && id === this.media) void this.host.media.stopPlayback(id).catch(() => undefined);
+  }
+
+  /**
+   * The leg's media session for an application that needs one: an inbound leg anchors
+   * its media now (answering the caller's offer); an outbound leg has one only when Dial
+   * anchored it.
+   */
+  private async appMedia(what: string): Promise<string> {
+    if (this.media) return this.media;
+    if (this.direction === "in" && this.remoteSdp) return this.anchorMedia();
+    throw new Error(`${this.name} has no media through Recall for ${what} (direct media)`);
+  }
+
+  /** Echo(): the media worker sends back what the phone sends until `#` or hang-up. */
   async echo(): Promise<void> {
+    if (this.hungUp) throw new HangupError();
     if (this.value !== "up") await this.answer();
-    await new Promise<void>((_, reject) => {
-      if (this.hungUp) reject(new HangupError());
-      this.signal.addEventListener("abort", () => reject(new HangupError()), { once: true });
+    const id = await this.anchorMedia();
+    this.digits.length = 0; // only what is pressed during the echo counts
+    await this.host.media.echo(id, true);
+    try {
+      for (;;) if ((await this.readDigit(60_000)) === "#") return;
+    } finally {
+      if (!this.hungUp && this.media === id) await this.host.media.echo(id, false).catch(() => undefined);
+    }
+  }
+
+  /** MixMonitor: a recording on the leg's media session, running until stopMixMonitor or the session ends. */
+  async startMixMonitor(request: MixMonitorRequest): Promise<MixMonitorStarted> {
+    if (this.hungUp) throw new HangupError();
+    const session = await this.appMedia("MixMonitor");
+    const media = this.host.media;
+    const id = `MixMonitor-${this.context().uniqueid}-${++this.recordingCount}`;
+    const file = request.file ? media.monitorPath(request.file) : undefined;
+    const rxFile = request.rxFile ? media.monitorPath(request.rxFile) : undefined;
+    const txFile = request.txFile ? media.monitorPath(request.txFile) : undefined;
+    const { done } = await media.record(session, file ?? "", {
+      recId: id, ...(rxFile ? { rxPath: rxFile } : {}), ...(txFile ? { txPath: txFile } : {}),
+      ...(request.append ? { append: true } : {}), ...(request.bridgedOnly ? { bridgedOnly: true } : {}),
     });
+    this.recordings.set(id, session);
+    const finished = done.then((r) => {
+      this.recordings.delete(id);
+      if (r.error) this.log("ERROR", "app_mixmonitor.c", `Cannot write recording ${r.path}: ${r.error}`);
+    });
+    this.log("VERBOSE", "app_mixmonitor.c", `Begin MixMonitor Recording ${this.name}`);
+    if (this.hungUp) await this.stopMixMonitor(id);
+    return { id, ...(file ? { file } : {}), ...(rxFile ? { rxFile } : {}), ...(txFile ? { txFile } : {}), done: finished };
+  }
+
+  async stopMixMonitor(id?: string): Promise<boolean> {
+    const recId = id ?? this.recordings.keys().next().value;
+    const session = recId === undefined ? undefined : this.recordings.get(recId);
+    if (recId === undefined || session === undefined) return false;
+    this.recordings.delete(recId);
+    await this.host.media.stopRecord(session, recId).catch(() => undefined);
+    return true;
+  }
+
+  /** AudioSocket: the leg's audio to a TCP service and back, until it hangs up (or the leg does). */
+  async audioSocket(uuid: string, service: string): Promise<AudioSocketOutcome> {
+    if (this.hungUp) throw new HangupError();
+    const id = await this.appMedia("AudioSocket");
+    const stop = () => { void this.host.media.stopAudioSocket(id).catch(() => undefined); };
+    this.signal.addEventListener("abort", stop, { once: true });
+    try {
+      const r = await this.host.media.audioSocket(id, uuid, service);
+      if (this.hungUp) throw new HangupError();
+      this.digits.length = 0; // the caller's digits went to the service
+      return { status: r.status === "HANGUP" ? "HANGUP" : "ERROR", connected: r.connected, ...(r.error ? { error: r.error } : {}) };
+    } finally {
+      this.signal.removeEventListener("abort", stop);
+    }
   }
 
   log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "DEBUG", source: string, message: string): void {

@@ -1,9 +1,13 @@
 /**
  * Call legs' media through the media workers: an RTP session per anchored leg, SDP
  * offer/answer for it (sip/sdp), and the operations the dialplan needs (play, tones,
- * music on hold, bridging two legs). DTMF received as RFC 4733 is handed to the leg.
+ * music on hold, bridging two legs, recording, echo, AudioSocket). DTMF received as
+ * RFC 4733 is handed to the leg.
  */
-import { MediaService, type PlayResult } from "../../media-workers/index.js";
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions } from "../../media-workers/index.js";
+import { parseConfFile, resolveTemplates } from "../../conf/tokenizer.js";
 import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
 
 export interface LegMedia {
@@ -12,8 +16,55 @@ export interface LegMedia {
   readonly sdp: Buffer;
 }
 
+/** Music on hold classes (musiconhold.conf, files mode): class name → directory of sound files. */
+export type MohClasses = ReadonlyMap<string, string>;
+
+/** Where Asterisk's Debian packages keep sounds and music on hold; relative `directory=` is under it. */
+const ASTERISK_DATA = "/usr/share/asterisk";
+
+/**
+ * musiconhold.conf: each `mode = files` class with its `directory` (relative paths under
+ * /usr/share/asterisk, as Asterisk's data directory). Without the file, or without a
+ * `default` class, `default` is /usr/share/asterisk/moh. Other modes (custom, mp3,
+ * playlist) are not supported: `warn` hears about them and the class is left out.
+ */
+export function loadMusicOnHold(configDir: string, warn: (message: string) => void = () => undefined): Map<string, string> {
+  const classes = new Map<string, string>();
+  const path = join(configDir, "musiconhold.conf");
+  if (existsSync(path)) {
+    for (const section of resolveTemplates(parseConfFile(path))) {
+      if (section.name === "general") continue;
+      let mode = "files", directory = "";
+      for (const e of section.entries) {
+        if (e.key === "mode") mode = e.value.trim().toLowerCase();
+        else if (e.key === "directory") directory = e.value.trim();
+      }
+      if (mode !== "files") { warn(`musiconhold.conf [${section.name}]: mode=${mode} is not supported, only files`); continue; }
+      if (directory === "") { warn(`musiconhold.conf [${section.name}]: no directory`); continue; }
+      classes.set(section.name, isAbsolute(directory) ? directory : resolve(ASTERISK_DATA, directory));
+    }
+  }
+  if (!classes.has("default")) classes.set("default", join(ASTERISK_DATA, "moh"));
+  return classes;
+}
+
+export interface CallMediaOptions {
+  /** Music on hold: one directory for every class, or classes by name (see loadMusicOnHold). */
+  readonly moh: string | MohClasses;
+  /** Where MixMonitor puts recordings given by a relative name (Asterisk's spool/monitor). */
+  readonly monitorDir?: string;
+}
+
 export class CallMedia {
-  constructor(readonly service: MediaService, private readonly mohDir: string) {}
+  private readonly mohClasses: MohClasses;
+  /** Relative MixMonitor file names are resolved here (default: Asterisk's /var/spool/asterisk/monitor). */
+  readonly monitorDir: string;
+
+  constructor(readonly service: MediaService, moh: string | CallMediaOptions) {
+    const o: CallMediaOptions = typeof moh === "string" ? { moh } : moh;
+    this.mohClasses = typeof o.moh === "string" ? new Map([["default", o.moh]]) : o.moh;
+    this.monitorDir = o.monitorDir ?? "/var/spool/asterisk/monitor";
+  }
 
   /** A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec). */
   async answer(offer: Buffer, codecs: readonly string[], onDigit: (d: string) => void): Promise<LegMedia> {
@@ -47,9 +98,42 @@ export class CallMedia {
   stopPlayback(id: string): Promise<void> { return this.service.stopPlayback(id); }
   tones(id: string, list: string): Promise<void> { return this.service.tones(id, list); }
   stopTones(id: string): Promise<void> { return this.service.stopTones(id); }
-  moh(id: string): Promise<PlayResult> { return this.service.startMoh(id, this.mohDir); }
+
+  /** The directory of a music class; an unknown class plays `default`, as Asterisk falls back to it. */
+  mohDirectory(className = "default"): string {
+    return this.mohClasses.get(className) ?? this.mohClasses.get("default") ?? join(ASTERISK_DATA, "moh");
+  }
+  moh(id: string, className?: string): Promise<PlayResult> { return this.service.startMoh(id, this.mohDirectory(className)); }
   bridge(a: string, b: string): Promise<void> { return this.service.bridge(a, b); }
   unbridge(id: string): Promise<void> { return this.service.unbridge(id); }
+
+  /** A MixMonitor file name as Asterisk resolves it: absolute as given, else under the monitor directory. */
+  monitorPath(name: string): string { return isAbsolute(name) ? name : join(this.monitorDir, name); }
+  /**
+   * Starts a recording on session `id`; `done` settles when it ends, however it ends
+   * (StopMixMonitor, hang-up), with its files closed.
+   */
+  async record(id: string, path: string, options: RecordOptions & { recId: string }): Promise<{ done: Promise<{ path: string; durationMs: number; error?: string }> }> {
+    let off = () => undefined as void;
+    const done = new Promise<{ path: string; durationMs: number; error?: string }>((resolve) => {
+      off = this.service.onEvent((e) => {
+        if (e.type === "recordingFinished" && e.session === id && e.recId === options.recId) { off(); resolve(e); }
+      });
+    });
+    try {
+      await this.service.record(id, path, options);
+    } catch (e) {
+      off();
+      throw e;
+    }
+    return { done };
+  }
+  stopRecord(id: string, recId: string): Promise<{ path: string; durationMs: number; error?: string }> { return this.service.stopRecord(id, recId); }
+
+  echo(id: string, on: boolean): Promise<void> { return this.service.echo(id, on); }
+  audioSocket(id: string, uuid: string, service: string): Promise<AudioSocketResult> { return this.service.audioSocket(id, uuid, service); }
+  stopAudioSocket(id: string): Promise<void> { return this.service.stopAudioSocket(id); }
+
   close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
 
   private async open(codecs: readonly string[], onDigit: (d: string) => void) {

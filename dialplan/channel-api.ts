@@ -10,7 +10,14 @@ import type { ChannelContext } from "../events/catalogue/channel.js";
 
 /** Why an application's wait ended early. */
 export class HangupError extends Error {
-  constructor() { super("channel hung up"); this.name = "HangupError"; }
+  constructor() {
+    // Control flow (every wait of a hung-up channel ends with one), not a fault: no stack to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super("channel hung up");
+    Error.stackTraceLimit = limit;
+    this.name = "HangupError";
+  }
 }
 
 export interface DialTarget {

@@ -42,6 +42,7 @@ export type ChannelInput =
   | { readonly source: Source; readonly type: "app.start"; readonly app: string; readonly data: string }
   | { readonly source: Source; readonly type: "app.end"; readonly app: string }
   | { readonly source: Source; readonly type: "setvar"; readonly name: string; readonly value: string }
+  | { readonly source: Source; readonly type: "setvars"; readonly vars: Readonly<Record<string, string>> }
   | { readonly source: Source; readonly type: "cdr.set"; readonly field: "accountcode" | "userfield" | "amaflags" | "peeraccount"; readonly value: string }
   | { readonly source: Source; readonly type: "callerid"; readonly num?: string; readonly name?: string }
   | { readonly source: Source; readonly type: "connected"; readonly num?: string; readonly name?: string }
@@ -68,6 +69,11 @@ function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
       if (e.value === "") delete vars[e.name]; else vars[e.name] = e.value;
       return { vars };
     }
+    case "setvars": {
+      const vars = { ...c.vars };
+      for (const [name, value] of Object.entries(e.vars)) if (value === "") delete vars[name]; else vars[name] = value;
+      return { vars };
+    }
     case "cdr.set": return { [e.field]: e.value };
     case "callerid": return { callerId: { num: e.num ?? c.callerId.num, name: e.name ?? c.callerId.name } };
     case "connected": return { connected: { num: e.num ?? c.connected.num, name: e.name ?? c.connected.name } };
@@ -89,7 +95,7 @@ const live = {
 
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
-const always = ["newexten", "app.start", "app.end", "setvar", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
+const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
   "bridge.enter", "bridge.exit", "linkedid", "user.event", "local.optimize"] as const;
 
 export const channelMachine = setup({

@@ -12,6 +12,7 @@
  *   app.start    app, data                                (an application begins)
  *   app.end      app
  *   setvar       name, value                              (channel variable; "" clears)
+ *   setvars      vars {name: value}                       (several set in one turn, in order)
  *   cdr.set      field (accountcode|userfield|amaflags|peeraccount), value
  *   callerid     num?, name?          connected   num?, name?
  *   dial.begin   peer (channel id), dialstring

@@ -126,7 +126,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
 
   const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
   yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
-  const logger = new AsteriskLogger(clock, (line) => process.stdout.write(`${line}\n`), join(options.dataDir, "messages.log"));
+  const logger = new AsteriskLogger(clock, (text) => process.stdout.write(text), join(options.dataDir, "messages.log"));
   const astdb = new AstDb(runtime);
   registerDatabaseCommands(table, astdb);
   const rtp = loadRtpConf(options.configDir);

@@ -87,13 +87,24 @@ export class SipChannel implements DialplanChannel {
   }
 
   get signal(): AbortSignal { return this.aborter.signal; }
-  context = (): ChannelContext => this.last;
+  /** The actor's context, with the variables set this turn and not yet written. */
+  context = (): ChannelContext => {
+    const pending = this.pendingVars;
+    if (!pending) return this.last;
+    if (!this.pendingView) {
+      const vars = { ...this.last.vars };
+      for (const [name, value] of pending) if (value === "") delete vars[name]; else vars[name] = value;
+      this.pendingView = { ...this.last, vars };
+    }
+    return this.pendingView;
+  };
   state = (): string => this.value;
   get hungUp(): boolean { return this.aborter.signal.aborted; }
   now(): number { return this.host.clock.now(); }
 
   /** Apply an input to the channel actor (logged); a no-op once the actor is gone. */
   change(input: Change, source: ChannelInput["source"] = "dialplan"): void {
+    this.flushVariables();
     const t = this.host.runtime.send(this.id, { source, ...input } as ChannelInput);
     if (!t) return;
     this.value = String(t.state.value);
@@ -112,7 +123,34 @@ export class SipChannel implements DialplanChannel {
   newExten(context: string, exten: string, priority: number): void { this.change({ type: "newexten", context, exten, priority }); }
   appStart(app: string, data: string): void { this.change({ type: "app.start", app, data }); }
   appEnd(app: string): void { this.change({ type: "app.end", app }); }
-  setVariable(name: string, value: string): void { this.change({ type: "setvar", name, value }); }
+  /**
+   * Variables set one after another in one turn (Dial sets seven as it returns) become
+   * one `setvars` input: written before any other input of the channel and before its
+   * context is read, so order and reads are as if each were its own.
+   */
+  setVariable(name: string, value: string): void {
+    if (!this.pendingVars) {
+      this.pendingVars = new Map();
+      queueMicrotask(() => this.flushVariables());
+    }
+    this.pendingVars.delete(name); // the last write wins, in the order of the writes
+    this.pendingVars.set(name, value);
+    this.pendingView = undefined;
+  }
+
+  private pendingVars: Map<string, string> | undefined;
+  private pendingView: ChannelContext | undefined;
+
+  private flushVariables(): void {
+    const pending = this.pendingVars;
+    if (!pending) return;
+    this.pendingVars = undefined;
+    this.pendingView = undefined;
+    const input: Change = pending.size === 1
+      ? { type: "setvar", name: pending.keys().next().value!, value: pending.values().next().value! }
+      : { type: "setvars", vars: Object.fromEntries(pending) };
+    this.change(input);
+  }
   setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void { this.change({ type: "cdr.set", field, value }); }
   setCallerId(party: { num?: string; name?: string }): void { this.change({ type: "callerid", ...party }); }
   setConnected(party: { num?: string; name?: string }): void { this.change({ type: "connected", ...party }); }

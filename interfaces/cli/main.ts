@@ -21,6 +21,12 @@ const usage = `Usage: recall <command> [options]
 
 const write = (s: string) => process.stdout.write(s);
 
+// Output piped into `head` or `less` that quits early: stop quietly, as a Unix tool does.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {

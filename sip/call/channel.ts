@@ -397,6 +397,7 @@ export class SipChannel implements DialplanChannel {
     const finished = done.then((r) => {
       this.recordings.delete(id);
       if (r.error) this.log("ERROR", "app_mixmonitor.c", `Cannot write recording ${r.path}: ${r.error}`);
+      this.log("VERBOSE", "app_mixmonitor.c", `End MixMonitor Recording ${this.name}`);
     });
     this.log("VERBOSE", "app_mixmonitor.c", `Begin MixMonitor Recording ${this.name}`);
     if (this.hungUp) await this.stopMixMonitor(id);

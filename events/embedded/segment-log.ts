@@ -347,9 +347,12 @@ export class SegmentLog implements EventLog {
     seg: Segment, from: number, to: number, batchSize: number,
     decode: (buf: Buffer, offset: number, start: number, end: number) => T,
   ): AsyncIterable<T[]> {
-    this.ensureIndexed(seg);
-    const slot = Math.floor((from - seg.base) / INDEX_EVERY);
-    let pos = seg.index[slot] ?? 0;
+    // A read from the segment's first records needs no index: it builds it as it walks
+    // (a rebuild reading the whole log so reads and checksums each segment once, not twice).
+    const building: number[] | null = !seg.indexed && from - seg.base < INDEX_EVERY ? [] : null;
+    if (!building) this.ensureIndexed(seg);
+    const slot = building ? 0 : Math.floor((from - seg.base) / INDEX_EVERY);
+    let pos = building ? 0 : seg.index[slot] ?? 0;
     let offset = seg.base + slot * INDEX_EVERY;
     const limit = seg.bytes;
     const fd = await fsp.open(seg.path, "r");
@@ -378,6 +381,7 @@ export class SegmentLog implements EventLog {
         if (crc32(buf.subarray(rel + HEADER, rel + HEADER + len)) !== buf.readUInt32LE(rel + 4)) {
           throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): checksum mismatch`, offset);
         }
+        if (building && (offset - seg.base) % INDEX_EVERY === 0) building.push(pos);
         if (offset >= from) {
           batch.push(decode(buf, offset, rel + HEADER, rel + HEADER + len));
           if (batch.length >= batchSize) { yield batch; batch = []; }
@@ -385,6 +389,7 @@ export class SegmentLog implements EventLog {
         pos += HEADER + len;
         offset++;
       }
+      if (building && !seg.indexed && offset === seg.base + seg.count && pos === limit) { seg.index = building; seg.indexed = true; }
       if (batch.length) yield batch;
     } finally {
       await fd.close();

@@ -51,7 +51,8 @@ export async function startRecall(files: Record<string, string>, options: { data
   for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
-  const nodeArgs = (process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  // As bin/recall.js's shebang and `npm start` run it (a 64 MB young generation), plus RECALL_NODE_ARGS.
+  const nodeArgs = ["--max-semi-space-size=64", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const listeners = new Set<() => void>();

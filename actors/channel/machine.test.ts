@@ -60,3 +60,23 @@ test("an outgoing channel starts Down and a busy callee hangs up from Busy", asy
   assert.equal(runtime.send(id, { source: "test", type: "answer" })!.state.value, "busy", "a busy callee cannot answer");
   assert.equal(runtime.send(id, { source: "test", type: "hangup", cause: 17 })!.state.value, "hungup");
 });
+
+test("transfer inputs are logged in Up and after hang-up, leave the leg's state as it was, and replay", async () => {
+  const { log, runtime } = await setup();
+  const id = "channel:1700000000.3";
+  runtime.spawn("channel", id, create("out"));
+  runtime.send(id, { source: "test", type: "answer" });
+  const before = runtime.state(id)!;
+  const blind = runtime.send(id, { source: "sip", type: "transfer.blind", exten: "6003", context: "from-internal", bridge: "b1", transferee: "channel:1700000000.1" })!;
+  assert.equal(blind.state.value, "up");
+  assert.deepEqual(blind.state.context, before.context);
+  runtime.send(id, { source: "test", type: "hangup", cause: 16, by: "PJSIP/6001-00000001" });
+  const attended = runtime.send(id, {
+    source: "dtmf", type: "transfer.attended", bridge1: "b1", bridge2: "b2", channel2: id, transferee: "channel:1700000000.1", target: "channel:1700000000.4",
+  })!;
+  assert.equal(attended.state.value, "hungup", "an atxfer completes as the transferer hangs up");
+  runtime.send(id, { source: "test", type: "destroy" });
+  await runtime.settle();
+  const result = await verifyLog(log, actorKinds);
+  assert.equal(result.divergence, undefined);
+});

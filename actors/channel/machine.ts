@@ -53,6 +53,14 @@ export type ChannelInput =
   | { readonly source: Source; readonly type: "linkedid"; readonly linkedid: string }
   | { readonly source: Source; readonly type: "user.event"; readonly name: string; readonly extra?: string }
   | { readonly source: Source; readonly type: "local.optimize"; readonly other: string; readonly peer?: string }
+  /** This channel blind-transferred its bridge partner (`transferee`, a channel id) to exten@context. */
+  | { readonly source: Source; readonly type: "transfer.blind"; readonly exten: string; readonly context: string; readonly bridge: string; readonly transferee: string }
+  /**
+   * This channel (in `bridge1` with `transferee`) completed an attended transfer: `target`, who
+   * talked to `channel2` in `bridge2`, takes its place. channel2 is this channel itself after a
+   * DTMF atxfer, the transferer's second leg after a REFER with Replaces.
+   */
+  | { readonly source: Source; readonly type: "transfer.attended"; readonly bridge1: string; readonly bridge2: string; readonly channel2: string; readonly transferee: string; readonly target: string }
   /** `by`: the channel name that caused the hang-up (CEL hangupsource), "" when the far end did. */
   | { readonly source: Source; readonly type: "hangup"; readonly cause: number; readonly by?: string }
   | { readonly source: Source; readonly type: "destroy" };
@@ -96,7 +104,7 @@ const live = {
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
 const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
-  "bridge.enter", "bridge.exit", "linkedid", "user.event", "local.optimize"] as const;
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "local.optimize", "transfer.blind", "transfer.attended"] as const;
 
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },

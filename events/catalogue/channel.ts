@@ -21,6 +21,13 @@
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
+ *   transfer.blind  exten, context, bridge (bridge id), transferee (channel id)
+ *                                                         (this channel blind-transferred its bridge partner)
+ *   transfer.attended  bridge1, bridge2 (bridge ids), channel2, transferee, target (channel ids)
+ *                                                         (this channel, in bridge1 with transferee, completed an
+ *                                                          attended transfer: target, who talked to channel2 in
+ *                                                          bridge2, takes its place; channel2 is this channel after
+ *                                                          a DTMF atxfer, its second leg after a REFER/Replaces)
  *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
  *   destroy                                               (after `h` ran: CHAN_END)
  */

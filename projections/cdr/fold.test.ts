@@ -144,25 +144,37 @@ test("Local channel optimised away: no Local records; A and B each see the other
   ]);
 });
 
-test("blind transfer: the four records of seed 003's transfer example", async () => {
+test("blind transfer: the four records of seed 003's transfer example, every field", async () => {
   const { rows } = await run(calls.blindTransfer);
-  assert.deepEqual(rows.map((r) => [r.channel, r.dstchannel, r.dst, r.sequence, r.start, r.answer, r.end, r.billsec, r.disposition, r.linkedid]), [
-    ["PJSIP/1001-00000001", "PJSIP/2002-00000002", "2002", 1, at(0), at(1), at(21), 20, "ANSWERED", "1716710000.1"],
-    ["PJSIP/2002-00000002", "PJSIP/1001-00000001", "2002", 1, at(0), at(1), at(21), 20, "ANSWERED", "1716710000.1"],
-    ["PJSIP/1001-00000001", "PJSIP/3003-00000003", "3003", 2, at(21), at(23), at(53), 30, "ANSWERED", "1716710000.1"],
-    ["PJSIP/3003-00000003", "PJSIP/1001-00000001", "3003", 1, at(21), at(23), at(53), 30, "ANSWERED", "1716710000.1"],
+  const A = "PJSIP/1001-00000001", B = "PJSIP/2002-00000002", C = "PJSIP/3003-00000003";
+  const common = { accountcode: "", src: "1001", dcontext: "internal", clid: '"Alice" <1001>', disposition: "ANSWERED", amaflags: "DOCUMENTATION", userfield: "", linkedid: "1716710000.1", peeraccount: "" };
+  assert.deepEqual(rows.map(fields), [
+    // At the transfer: A→B (A's first record) and B's record end together.
+    { ...common, dst: "2002", channel: A, dstchannel: B, lastapp: "Dial", lastdata: "PJSIP/2002", start: at(0), answer: at(1), end: at(21), duration: 21, billsec: 20, uniqueid: "1716710000.1", sequence: 1 },
+    { ...common, dst: "2002", channel: B, dstchannel: A, lastapp: "AppDial", lastdata: "(Outgoing Line)", start: at(0), answer: at(1), end: at(21), duration: 21, billsec: 20, uniqueid: "1716710000.2", sequence: 1 },
+    // A goes on in the dialplan at 3003: a new record for A→C (sequence 2), and C's own.
+    { ...common, dst: "3003", channel: A, dstchannel: C, lastapp: "Dial", lastdata: "PJSIP/3003", start: at(21), answer: at(23), end: at(53), duration: 32, billsec: 30, uniqueid: "1716710000.1", sequence: 2 },
+    { ...common, dst: "3003", channel: C, dstchannel: A, lastapp: "AppDial", lastdata: "(Outgoing Line)", start: at(21), answer: at(23), end: at(53), duration: 32, billsec: 30, uniqueid: "1716710021.3", sequence: 1 },
   ]);
+});
+
+test("blind transfer: the records end at the transfer input itself, whatever follows", async () => {
+  const { records } = await run(calls.blindTransfer);
+  const transfer = records.findIndex((r) => r.input.type === "transfer.blind");
+  const p = new CdrProjection();
+  const byRecord = records.map((r) => p.apply(r).map((row) => row.channel));
+  assert.deepEqual(byRecord[transfer], ["PJSIP/1001-00000001", "PJSIP/2002-00000002"]);
 });
 
 test("attended transfer: A→B and B's consultation B2→C end at the transfer; A↔C continue as new records on A's linkedid", async () => {
   const { rows } = await run(calls.attendedTransfer);
-  assert.deepEqual(rows.map((r) => [r.channel, r.dstchannel, r.sequence, r.billsec, r.linkedid]), [
-    ["PJSIP/2002-00000002", "PJSIP/1001-00000001", 1, 20, "1716710000.1"],
-    ["PJSIP/1001-00000001", "PJSIP/2002-00000002", 1, 20, "1716710000.1"],
-    ["PJSIP/2002-00000003", "PJSIP/3003-00000004", 1, 5, "1716710011.3"],
-    ["PJSIP/3003-00000004", "PJSIP/2002-00000003", 1, 5, "1716710011.3"],
-    ["PJSIP/1001-00000001", "PJSIP/3003-00000004", 2, 60, "1716710000.1"],
-    ["PJSIP/3003-00000004", "PJSIP/1001-00000001", 2, 60, "1716710000.1"],
+  assert.deepEqual(rows.map((r) => [r.channel, r.dstchannel, r.dst, r.lastapp, r.sequence, r.start, r.answer, r.end, r.billsec, r.disposition, r.uniqueid, r.linkedid]), [
+    ["PJSIP/1001-00000001", "PJSIP/2002-00000002", "2002", "Dial", 1, at(0), at(1), at(21), 20, "ANSWERED", "1716710000.1", "1716710000.1"],
+    ["PJSIP/2002-00000002", "PJSIP/1001-00000001", "2002", "AppDial", 1, at(0), at(1), at(21), 20, "ANSWERED", "1716710000.2", "1716710000.1"],
+    ["PJSIP/2002-00000003", "PJSIP/3003-00000004", "3003", "Dial", 1, at(11), at(16), at(21), 5, "ANSWERED", "1716710011.3", "1716710011.3"],
+    ["PJSIP/3003-00000004", "PJSIP/2002-00000003", "3003", "AppDial", 1, at(11), at(16), at(21), 5, "ANSWERED", "1716710011.4", "1716710011.3"],
+    ["PJSIP/1001-00000001", "PJSIP/3003-00000004", "2002", "Dial", 2, at(21), at(21), at(81), 60, "ANSWERED", "1716710000.1", "1716710000.1"],
+    ["PJSIP/3003-00000004", "PJSIP/1001-00000001", "3003", "AppDial", 2, at(21), at(21), at(81), 60, "ANSWERED", "1716710011.4", "1716710000.1"],
   ]);
 });
 

@@ -16,6 +16,13 @@
  *
  * Local channels: both halves of a pair that optimised itself away leave no record;
  * whoever was talking to `;1` is shown talking to the party that took its place.
+ *
+ * Transfers (seed 003's transfer example): at `transfer.blind` the transferer's record
+ * and the transferee's (A→B) end; at `transfer.attended` so do those of the
+ * transferer's two legs and of both their partners. The parties that go on (A dialled
+ * on to C, or C joined with A) start new records, with the next `sequence` and the
+ * same linkedid, when they are bridged again: four records for a blind transfer, six
+ * for an attended one (the consultation call B→C has its own two).
  */
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { EventRecord } from "../../events/record.js";
@@ -165,6 +172,18 @@ export class CdrProjection implements Projection<CdrRow> {
           for (const o of this.channels.values()) {
             if (o.seg && o.seg.peer === r.stream) { o.seg.peer = far; o.seg.peerName = this.nameOf(far); }
           }
+        }
+        break;
+      }
+      case "transfer.blind":
+      case "transfer.attended": {
+        // The conversations the transfer breaks up end now; the parties' next bridges start new records.
+        const parties = input.type === "transfer.blind"
+          ? [input.transferee, r.stream]
+          : [input.transferee, r.stream, input.channel2, input.target];
+        for (const id of parties) {
+          const p = typeof id === "string" ? this.channels.get(id) : undefined;
+          if (p?.seg && !p.moving) this.finish(p, t, out);
         }
         break;
       }

@@ -96,15 +96,69 @@ test("Local channel: LOCAL_OPTIMIZE on ;1 naming ;2; one LINKEDID_END for all fo
   assert.deepEqual(enterB.map((r) => r.peer), ["", "PJSIP/1001-00000001"]);
 });
 
-test("transfers: BLINDTRANSFER / ATTENDEDTRANSFER rows name channels; the consultation call ends its own linkedid", async () => {
-  const blind = await run(calls.blindTransfer);
-  const bt = blind.find((r) => r.eventtype === "BLINDTRANSFER")!;
-  assert.equal(bt.channame, "PJSIP/2002-00000002");
-  assert.deepEqual(JSON.parse(bt.extra), { extension: "3003", context: "internal", bridge: "00000001-0000-4000-8000-000000000000", transferee: "PJSIP/1001-00000001" });
-  const att = await run(calls.attendedTransfer);
-  assert.deepEqual(att.filter((r) => r.eventtype === "LINKEDID_END").map((r) => [r.linkedid, r.channame]), [
-    ["1716710011.3", "PJSIP/2002-00000003"], ["1716710000.1", "PJSIP/1001-00000001"],
+test("blind transfer: BLINDTRANSFER on the transferer with Asterisk's extra, before both leave the bridge (every field)", async () => {
+  const rows = await run(calls.blindTransfer);
+  const A = "PJSIP/1001-00000001", B = "PJSIP/2002-00000002", C = "PJSIP/3003-00000003";
+  const i = rows.findIndex((r) => r.eventtype === "BLINDTRANSFER");
+  const { log_offset: _o, log_index: _i, ...bt } = rows[i];
+  assert.deepEqual(bt, {
+    eventtype: "BLINDTRANSFER", eventtime: calls.T0 + 21e6, userdeftype: "", cid_name: "Alice", cid_num: "1001", cid_ani: "1001", cid_rdnis: "", cid_dnid: "",
+    exten: "2002", context: "internal", channame: B, appname: "", appdata: "", amaflags: "DOCUMENTATION", accountcode: "", peeraccount: "",
+    uniqueid: "1716710000.2", linkedid: "1716710000.1", userfield: "", peer: "",
+    extra: '{"extension":"3003","context":"internal","bridge_id":"00000001-0000-4000-8000-000000000000","transferee_channel_name":"PJSIP/1001-00000001","transferee_channel_uniqueid":"1716710000.1"}',
+  });
+  const bridge1 = '{"bridge_id":"00000001-0000-4000-8000-000000000000","bridge_technology":"simple_bridge"}';
+  const bridge2 = '{"bridge_id":"00000002-0000-4000-8000-000000000000","bridge_technology":"simple_bridge"}';
+  assert.deepEqual(brief(rows.slice(i)), [
+    ["BLINDTRANSFER", B, "", bt.extra],
+    ["BRIDGE_EXIT", A, B, bridge1],
+    ["BRIDGE_EXIT", B, "", bridge1],
+    ["HANGUP", B, "", `{"hangupcause":16,"hangupsource":"${B}","dialstatus":""}`],
+    ["CHAN_END", B, "", ""],
+    ["CHAN_START", C, "", ""],
+    ["ANSWER", C, "", ""],
+    ["BRIDGE_ENTER", C, "", bridge2],
+    ["BRIDGE_ENTER", A, C, bridge2],
+    ["BRIDGE_EXIT", A, C, bridge2],
+    ["BRIDGE_EXIT", C, "", bridge2],
+    ["HANGUP", C, "", `{"hangupcause":16,"hangupsource":"${A}","dialstatus":""}`],
+    ["CHAN_END", C, "", ""],
+    ["HANGUP", A, "", `{"hangupcause":16,"hangupsource":"${A}","dialstatus":"ANSWER"}`],
+    ["CHAN_END", A, "", ""],
+    ["LINKEDID_END", A, "", ""],
   ]);
-  const cEnter = att.filter((r) => r.eventtype === "BRIDGE_ENTER" && r.channame === "PJSIP/3003-00000004").map((r) => [r.peer, r.linkedid]);
-  assert.deepEqual(cEnter, [["", "1716710011.3"], ["PJSIP/1001-00000001", "1716710000.1"]]);
+});
+
+test("attended transfer: ATTENDEDTRANSFER on the transferer's first leg naming both bridges and all parties; the consultation call ends its own linkedid", async () => {
+  const att = await run(calls.attendedTransfer);
+  const A = "PJSIP/1001-00000001", B = "PJSIP/2002-00000002", B2 = "PJSIP/2002-00000003", C = "PJSIP/3003-00000004";
+  const row = att.find((r) => r.eventtype === "ATTENDEDTRANSFER")!;
+  assert.deepEqual([row.channame, row.uniqueid, row.linkedid, row.peer, row.eventtime, row.exten, row.context], [B, "1716710000.2", "1716710000.1", "", calls.T0 + 21e6, "2002", "internal"]);
+  assert.equal(row.extra, '{"bridge1_id":"00000001-0000-4000-8000-000000000000","channel2_name":"PJSIP/2002-00000003","channel2_uniqueid":"1716710011.3",' +
+    '"bridge2_id":"00000002-0000-4000-8000-000000000000","transferee_channel_name":"PJSIP/1001-00000001","transferee_channel_uniqueid":"1716710000.1",' +
+    '"transfer_target_channel_name":"PJSIP/3003-00000004","transfer_target_channel_uniqueid":"1716710011.4"}');
+  const i = att.indexOf(row);
+  assert.deepEqual(brief(att.slice(i, i + 6)).map((r) => r.slice(0, 3)), [
+    ["ATTENDEDTRANSFER", B, ""],
+    ["BRIDGE_EXIT", C, B2],
+    ["BRIDGE_EXIT", B2, ""],
+    ["BRIDGE_EXIT", B, A],
+    ["BRIDGE_ENTER", C, A],
+    ["HANGUP", B, ""],
+  ]);
+  assert.deepEqual(att.filter((r) => r.eventtype === "LINKEDID_END").map((r) => [r.linkedid, r.channame]), [
+    ["1716710011.3", B2], ["1716710000.1", A],
+  ]);
+  const cEnter = att.filter((r) => r.eventtype === "BRIDGE_ENTER" && r.channame === C).map((r) => [r.peer, r.linkedid]);
+  assert.deepEqual(cEnter, [["", "1716710011.3"], [A, "1716710000.1"]]);
+});
+
+test("a transfer naming channels the fold never saw writes N/A, as Asterisk does for a missing snapshot", () => {
+  const p = new CelProjection();
+  const ctx = { name: "PJSIP/2002-00000009", uniqueid: "1.9", linkedid: "1.9", tech: "PJSIP", direction: "out", endpoint: "2002", callerId: { num: "", name: "" }, connected: { num: "", name: "" },
+    dnid: "", ani: "", rdnis: "", context: "internal", exten: "s", priority: 1, app: "", appData: "", accountcode: "", peeraccount: "", amaflags: "DOCUMENTATION", userfield: "", vars: {}, createdAt: 0 };
+  const rec = (offset: number, seq: number, input: Record<string, unknown>) => ({ offset, stream: "channel:1.9", kind: "channel", linkedid: "1.9", seq, time: 0, type: "channel.transition", v: 1, input, state: { value: "up", context: ctx }, output: [], random: [] }) as never;
+  p.apply(rec(0, 0, { source: "test", type: "create" }));
+  const [row] = p.apply(rec(1, 1, { source: "sip", type: "transfer.blind", exten: "100", context: "internal", bridge: "b", transferee: "channel:gone" }));
+  assert.equal(row.extra, '{"extension":"100","context":"internal","bridge_id":"b","transferee_channel_name":"N/A","transferee_channel_uniqueid":"N/A"}');
 });

@@ -8,11 +8,17 @@
  *   user.event → USER_DEFINED · bridge.enter/exit → BRIDGE_ENTER/EXIT
  *   local.optimize → LOCAL_OPTIMIZE · destroy → HANGUP, CHAN_END, then LINKEDID_END
  *   once the last channel of the linkedid has ended.
+ *   transfer.blind → BLINDTRANSFER on the transferer, extra {extension, context,
+ *   bridge_id, transferee_channel_name, transferee_channel_uniqueid} ·
+ *   transfer.attended → ATTENDEDTRANSFER on the transferer's leg in the transferee's
+ *   bridge, extra {bridge1_id, channel2_name, channel2_uniqueid, bridge2_id,
+ *   transferee_channel_name/uniqueid, transfer_target_channel_name/uniqueid}, keys in
+ *   the order Asterisk's cel.c packs them ("N/A" for a channel the log does not know).
  * HANGUP is raised at destruction, not at the `hangup` input: Asterisk logs it when
  * the channel is torn down (after the bridge is left and `h` has run), which is why
  * its dialstatus is the final DIALSTATUS. Its eventtime is the destruction's.
- * Transfer, park, pickup and forward inputs (not emitted yet) are mapped too, so the
- * rows appear as soon as the call layer reports them.
+ * Park, pickup and forward inputs (not emitted yet) are mapped too, so the rows appear
+ * as soon as the call layer reports them.
  */
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { BridgeContext } from "../../events/catalogue/bridge.js";
@@ -42,8 +48,7 @@ interface Bridge {
 
 /** Inputs reserved for features the call layer does not report yet, and the event each becomes. */
 const FUTURE: Readonly<Record<string, CelEventType>> = {
-  "transfer.blind": "BLINDTRANSFER", "transfer.attended": "ATTENDEDTRANSFER", forward: "FORWARD",
-  "park.start": "PARK_START", "park.end": "PARK_END", pickup: "PICKUP",
+  forward: "FORWARD", "park.start": "PARK_START", "park.end": "PARK_END", pickup: "PICKUP",
 };
 
 export class CelProjection implements Projection<CelRow> {
@@ -139,6 +144,27 @@ export class CelProjection implements Projection<CelRow> {
         const row = this.row("LOCAL_OPTIMIZE", r.time, ctx);
         row.peer = other?.ctx.name ?? "";
         row.extra = JSON.stringify({ local_two: other?.ctx.name ?? "", local_two_uniqueid: other?.ctx.uniqueid ?? "" });
+        out.push(row);
+        break;
+      }
+      case "transfer.blind": {
+        const row = this.row("BLINDTRANSFER", r.time, ctx);
+        const transferee = this.channels.get(String(input.transferee))?.ctx;
+        row.extra = `{"extension":${JSON.stringify(String(input.exten ?? ""))},"context":${JSON.stringify(String(input.context ?? ""))},` +
+          `"bridge_id":${JSON.stringify(String(input.bridge ?? ""))},` +
+          `"transferee_channel_name":${JSON.stringify(transferee?.name ?? "N/A")},"transferee_channel_uniqueid":${JSON.stringify(transferee?.uniqueid ?? "N/A")}}`;
+        out.push(row);
+        break;
+      }
+      case "transfer.attended": {
+        const row = this.row("ATTENDEDTRANSFER", r.time, ctx);
+        const other = (id: unknown) => this.channels.get(String(id))?.ctx;
+        const channel2 = other(input.channel2), transferee = other(input.transferee), target = other(input.target);
+        row.extra = `{"bridge1_id":${JSON.stringify(String(input.bridge1 ?? ""))},` +
+          `"channel2_name":${JSON.stringify(channel2?.name ?? "N/A")},"channel2_uniqueid":${JSON.stringify(channel2?.uniqueid ?? "N/A")},` +
+          `"bridge2_id":${JSON.stringify(String(input.bridge2 ?? ""))},` +
+          `"transferee_channel_name":${JSON.stringify(transferee?.name ?? "N/A")},"transferee_channel_uniqueid":${JSON.stringify(transferee?.uniqueid ?? "N/A")},` +
+          `"transfer_target_channel_name":${JSON.stringify(target?.name ?? "N/A")},"transfer_target_channel_uniqueid":${JSON.stringify(target?.uniqueid ?? "N/A")}}`;
         out.push(row);
         break;
       }

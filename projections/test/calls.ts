@@ -288,17 +288,19 @@ export function local(d: CallDriver): Scenario {
 }
 
 /**
- * Blind transfer (seed 003's four-record example): A talks to B 20 s; B transfers A
- * to 3003; B leaves and hangs up; A dials C, who answers after 2 s; they talk 30 s.
+ * Blind transfer (seed 003's four-record example), as a REFER from B makes it: A talks
+ * to B 20 s; B transfers A to 3003; A and B leave the bridge, B is hung up; A's Dial
+ * returns there and A dials C, who answers after 2 s; they talk 30 s.
  */
-export function blindTransfer(d: CallDriver): Scenario {
+export function blindTransfer(d: CallDriver): Scenario & { bridge: string } {
   const a = d.channel(alice, "in", { exten: "2002" });
   d.startDial(a, "2002", "Dial", "PJSIP/2002");
   const b = d.dialLeg(a, bob, "PJSIP/2002");
   d.advance(1);
   const bid = d.answerAndBridge(a, b);
   d.advance(20);
-  d.send(b, "transfer.blind", { extension: "3003", context: "internal", bridge: bid, transferee: a });
+  d.send(b, "transfer.blind", { exten: "3003", context: "internal", bridge: bid, transferee: a });
+  d.send(a, "setvars", { vars: { BLINDTRANSFER: d.ctx(b).name, SIPTRANSFER: "yes" } });
   d.endBridge(bid, [a, b]);
   d.hangup(b, 16, d.ctx(b).name);
   d.destroy(b);
@@ -314,15 +316,16 @@ export function blindTransfer(d: CallDriver): Scenario {
   d.destroy(c);
   d.send(a, "app.end", { app: "Dial" });
   d.destroy(a);
-  return { a, b, c };
+  return { a, b, c, bridge: bid };
 }
 
 /**
- * Attended transfer: A talks to B; B calls C on a second line (B2, its own linkedid);
- * C answers; B completes the transfer: C moves into A's bridge and joins A's linkedid,
- * B and B2 hang up; A and C talk 60 s.
+ * Attended transfer, as a REFER with Replaces makes it (a swap): A talks to B; B calls
+ * C on a second line (B2, its own linkedid); C answers; B completes the transfer: C
+ * leaves B2's bridge (which ends), joins A's linkedid and takes B's place beside A; B
+ * and B2 are hung up; A and C talk 60 s.
  */
-export function attendedTransfer(d: CallDriver): Scenario & { b2: string } {
+export function attendedTransfer(d: CallDriver): Scenario & { b2: string; bridge1: string; bridge2: string } {
   const a = d.channel(alice, "in", { exten: "2002" });
   d.startDial(a, "2002", "Dial", "PJSIP/2002");
   const b = d.dialLeg(a, bob, "PJSIP/2002");
@@ -335,14 +338,17 @@ export function attendedTransfer(d: CallDriver): Scenario & { b2: string } {
   d.advance(5);
   const bid2 = d.answerAndBridge(b2, c);
   d.advance(5);
-  d.send(b, "transfer.attended", { bridge1: bid, bridge2: bid2, transferee: a, target: c, channel2: b2 });
-  d.exit(bid, b);
-  d.endBridge(bid2, [b2, c]);
-  d.send(c, "linkedid", { linkedid: d.ctx(a).linkedid });
-  d.enter(`bridge:${bid}`, bid, c, a);
   const bName = d.ctx(b).name;
+  d.send(b, "transfer.attended", { bridge1: bid, bridge2: bid2, channel2: b2, transferee: a, target: c });
+  d.send(c, "setvar", { name: "ATTENDEDTRANSFER", value: bName });
+  d.exit(bid2, c);
+  d.endBridge(bid2, [b2]);
+  d.send(c, "linkedid", { linkedid: d.ctx(a).linkedid });
+  d.exit(bid, b);
+  d.enter(`bridge:${bid}`, bid, c, a);
   d.hangup(b, 16, bName); d.destroy(b);
   d.hangup(b2, 16, bName);
+  d.send(a, "setvar", { name: "ATTENDEDTRANSFER", value: bName });
   d.send(b2, "app.end", { app: "Dial" });
   d.destroy(b2);
   d.advance(60);
@@ -351,5 +357,5 @@ export function attendedTransfer(d: CallDriver): Scenario & { b2: string } {
   d.hangup(c, 16, d.ctx(a).name); d.destroy(c);
   d.send(a, "app.end", { app: "Dial" });
   d.destroy(a);
-  return { a, b, c, b2 };
+  return { a, b, c, b2, bridge1: bid, bridge2: bid2 };
 }

@@ -22,6 +22,7 @@
  */
 import type { ProjectionName } from "../projection.js";
 import { amaFlagCodes, type CdrRow, type CelRow } from "../rows.js";
+import { ByteBuilder, escapeTsv } from "./bytes.js";
 
 export type Dialect = "current" | "legacy";
 
@@ -95,24 +96,10 @@ export function createCheckpoints(database?: string): string {
 }
 
 /** TabSeparated escaping. */
-export function tsv(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92 || (c <= 13 && (c === 9 || c === 10 || c === 13 || c === 0))) {
-      return s.replace(/[\\\t\n\r\0]/g, (ch) => (ch === "\\" ? "\\\\" : ch === "\t" ? "\\t" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : "\\0"));
-    }
-  }
-  return s;
-}
+export const tsv = escapeTsv;
 
-/** A string column's text: the value escaped (anything else as String() writes it). */
-const str = (v: unknown): string => tsv(typeof v === "string" ? v : String(v));
-
-/** µs since the epoch as DateTime64(6) text input: seconds.micros. */
-function time64(us: number): string {
-  const s = Math.floor(us / 1e6);
-  return `${s}.${String(us - s * 1e6).padStart(6, "0")}`;
-}
+/** A string column (anything else as String() writes it). */
+const field = (b: ByteBuilder, v: unknown): void => b.tsv(typeof v === "string" ? v : String(v));
 
 /** Whole seconds as DateTime text, UTC (rows come in time order: the last second's text is kept). */
 let lastSecond = NaN, lastSecondText = "";
@@ -127,36 +114,56 @@ function time32(us: number): string {
   return lastSecondText;
 }
 
-/** A time column (two in the legacy tables: DateTime and the exact µs). */
-function time(v: number | null | undefined, d: Dialect): string {
-  if (v === null || v === undefined) return d === "current" ? "\\N" : "\\N\t\\N";
-  return d === "current" ? time64(v) : `${time32(v)}\t${v}`;
+const TAB = 9, NL = 10, DOT = 46, ZERO = 48;
+
+/**
+ * A time column: DateTime64(6) text input `seconds.micros`; in the legacy tables two
+ * columns, the DateTime text and the exact µs. Null as `\N`.
+ */
+function time(b: ByteBuilder, v: number | null | undefined, d: Dialect): void {
+  if (v === null || v === undefined) { b.ascii(d === "current" ? "\\N" : "\\N\t\\N"); return; }
+  if (d === "legacy") { b.ascii(time32(v)); b.byte(TAB); b.int(v); return; }
+  if (!Number.isInteger(v)) { b.ascii(String(v / 1e6)); return; }
+  const s = Math.floor(v / 1e6);
+  let us = v - s * 1e6;
+  b.int(s);
+  b.byte(DOT);
+  for (let div = 100_000; div >= 1; div /= 10) { const digit = Math.floor(us / div); b.byte(ZERO + digit); us -= digit * div; }
 }
 
 const ama = (v: unknown): number => amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3;
 
 /** One CDR row in `insertColumns("cdr")` order. */
-function cdrLine(r: CdrRow, d: Dialect): string {
-  return `${str(r.accountcode)}\t${str(r.src)}\t${str(r.dst)}\t${str(r.dcontext)}\t${str(r.clid)}\t${str(r.channel)}\t${str(r.dstchannel)}\t` +
-    `${str(r.lastapp)}\t${str(r.lastdata)}\t${time(r.start, d)}\t${time(r.answer, d)}\t${time(r.end, d)}\t${r.duration}\t${r.billsec}\t` +
-    `${str(r.disposition)}\t${ama(r.amaflags)}\t${str(r.userfield)}\t${str(r.uniqueid)}\t${str(r.linkedid)}\t${str(r.peeraccount)}\t` +
-    `${r.sequence}\t${r.log_offset}\t${r.log_index}\n`;
+function cdrLine(b: ByteBuilder, r: CdrRow, d: Dialect): void {
+  field(b, r.accountcode); b.byte(TAB); field(b, r.src); b.byte(TAB); field(b, r.dst); b.byte(TAB); field(b, r.dcontext); b.byte(TAB);
+  field(b, r.clid); b.byte(TAB); field(b, r.channel); b.byte(TAB); field(b, r.dstchannel); b.byte(TAB); field(b, r.lastapp); b.byte(TAB);
+  field(b, r.lastdata); b.byte(TAB); time(b, r.start, d); b.byte(TAB); time(b, r.answer, d); b.byte(TAB); time(b, r.end, d); b.byte(TAB);
+  b.int(r.duration); b.byte(TAB); b.int(r.billsec); b.byte(TAB); field(b, r.disposition); b.byte(TAB); b.int(ama(r.amaflags)); b.byte(TAB);
+  field(b, r.userfield); b.byte(TAB); field(b, r.uniqueid); b.byte(TAB); field(b, r.linkedid); b.byte(TAB); field(b, r.peeraccount); b.byte(TAB);
+  b.int(r.sequence); b.byte(TAB); b.int(r.log_offset); b.byte(TAB); b.int(r.log_index); b.byte(NL);
 }
 
 /** One CEL row in `insertColumns("cel")` order. */
-function celLine(r: CelRow, d: Dialect): string {
-  return `${str(r.eventtype)}\t${time(r.eventtime, d)}\t${str(r.userdeftype)}\t${str(r.cid_name)}\t${str(r.cid_num)}\t${str(r.cid_ani)}\t` +
-    `${str(r.cid_rdnis)}\t${str(r.cid_dnid)}\t${str(r.exten)}\t${str(r.context)}\t${str(r.channame)}\t${str(r.appname)}\t${str(r.appdata)}\t` +
-    `${ama(r.amaflags)}\t${str(r.accountcode)}\t${str(r.peeraccount)}\t${str(r.uniqueid)}\t${str(r.linkedid)}\t${str(r.userfield)}\t` +
-    `${str(r.peer)}\t${str(r.extra)}\t${r.log_offset}\t${r.log_index}\n`;
+function celLine(b: ByteBuilder, r: CelRow, d: Dialect): void {
+  field(b, r.eventtype); b.byte(TAB); time(b, r.eventtime, d); b.byte(TAB); field(b, r.userdeftype); b.byte(TAB); field(b, r.cid_name); b.byte(TAB);
+  field(b, r.cid_num); b.byte(TAB); field(b, r.cid_ani); b.byte(TAB); field(b, r.cid_rdnis); b.byte(TAB); field(b, r.cid_dnid); b.byte(TAB);
+  field(b, r.exten); b.byte(TAB); field(b, r.context); b.byte(TAB); field(b, r.channame); b.byte(TAB); field(b, r.appname); b.byte(TAB);
+  field(b, r.appdata); b.byte(TAB); b.int(ama(r.amaflags)); b.byte(TAB); field(b, r.accountcode); b.byte(TAB); field(b, r.peeraccount); b.byte(TAB);
+  field(b, r.uniqueid); b.byte(TAB); field(b, r.linkedid); b.byte(TAB); field(b, r.userfield); b.byte(TAB); field(b, r.peer); b.byte(TAB);
+  field(b, r.extra); b.byte(TAB); b.int(r.log_offset); b.byte(TAB); b.int(r.log_index); b.byte(NL);
 }
 
-/** The rows of one table as TabSeparated lines in `insertColumns` order. */
-export function toTsv(table: "cdr" | "cel", rows: readonly object[], d: Dialect): string {
-  let text = "";
-  if (table === "cdr") for (const r of rows as readonly CdrRow[]) text += cdrLine(r, d);
-  else for (const r of rows as readonly CelRow[]) text += celLine(r, d);
-  return text;
+/** Append the rows of one table to `into` as TabSeparated lines in `insertColumns` order. */
+export function writeTsv(into: ByteBuilder, table: "cdr" | "cel", rows: readonly object[], d: Dialect): void {
+  if (table === "cdr") for (const r of rows as readonly CdrRow[]) cdrLine(into, r, d);
+  else for (const r of rows as readonly CelRow[]) celLine(into, r, d);
+}
+
+/** The rows of one table as TabSeparated text in `insertColumns` order. */
+export function toTsv(table: "cdr" | "cel", rows: readonly object[], d: Dialect): Buffer {
+  const b = new ByteBuilder(Math.max(256, rows.length * 256));
+  writeTsv(b, table, rows, d);
+  return b.bytes();
 }
 
 export const projectionTables: readonly ProjectionName[] = ["cdr", "cel"];

@@ -11,7 +11,7 @@ import type { ProjectionName } from "../projection.js";
 import { noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
 import type { RowOrigin } from "../rows.js";
 import { ByteBuilder } from "./bytes.js";
-import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, toTsv, type Dialect } from "./schema.js";
+import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, toTsv, writeTsv, type Dialect } from "./schema.js";
 
 export interface SqlEngine {
   exec(sql: string): Promise<void>;
@@ -32,7 +32,7 @@ class TsvRows implements EncodedRows {
   constructor(private readonly table: "cdr" | "cel", private readonly dialect: Dialect) {}
   add(rows: readonly RowOrigin[]): void {
     if (!rows.length) return;
-    this.text.append(toTsv(this.table, rows, this.dialect));
+    writeTsv(this.text, this.table, rows, this.dialect);
     this.count += rows.length;
   }
   bytes(): Buffer { return this.text.bytes(); }

@@ -36,6 +36,7 @@ export function startBaresip(o: BaresipOptions): Baresip {
     `sip_listen 127.0.0.1:${o.localPort}`,
     "module_path /usr/lib/baresip/modules",
     "module g711.so",
+    "module stdio.so", // reads the "q" stop() writes (it warns that stdin is no terminal, and works)
     "module_app account.so",
     ...(o.commands?.length ? ["module_app menu.so"] : []), // /dial and friends
     ...(o.config ?? []),

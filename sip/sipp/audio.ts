@@ -148,13 +148,17 @@ export interface PcmMatch {
  * decoded) sits in the reference it should be, and how much of it is exactly that
  * reference. The received audio's frames need not start on the reference's frame
  * boundaries: each voiced received frame is looked up by its content among every
- * 160-sample window of the reference; the most common offset wins.
+ * 160-sample window of the reference; the most common offset wins. "Identical" means
+ * the same µ-law codes (what went over the wire), whichever way each side decoded them.
  */
 export function matchPcm(reference: Int16Array, received: Int16Array, silence = 64): PcmMatch {
-  const key = (pcm: Int16Array, at: number) => Buffer.from(pcm.buffer, pcm.byteOffset + at * 2, 320).toString("base64");
+  // Frames are compared as G.711 µ-law codes, +0 and -0 as one: decoders differ there (baresip's gives ±2).
+  const codes = (pcm: Int16Array) => Uint8Array.from(pcm, (x) => { const u = ulawEncode(x); return u === 0x7f ? 0xff : u; });
+  const [ref, got] = [codes(reference), codes(received)];
+  const key = (c: Uint8Array, at: number) => Buffer.from(c.buffer, c.byteOffset + at, 160).toString("latin1");
   const index = new Map<string, number[]>();
   for (let at = 0; at + 160 <= reference.length; at++) {
-    const k = key(reference, at);
+    const k = key(ref, at);
     const list = index.get(k);
     if (list) list.push(at); else index.set(k, [at]);
   }
@@ -167,7 +171,7 @@ export function matchPcm(reference: Int16Array, received: Int16Array, silence = 
     if (peak <= silence) continue;
     voiced++;
     voicedAt.push(at);
-    for (const r of index.get(key(received, at)) ?? []) votes.set(r - at, (votes.get(r - at) ?? 0) + 1);
+    for (const r of index.get(key(got, at)) ?? []) votes.set(r - at, (votes.get(r - at) ?? 0) + 1);
   }
   let lag = 0, identical = 0;
   for (const [l, n] of votes) if (n > identical) { lag = l; identical = n; }

@@ -601,7 +601,6 @@ async function stopRecording(s: Session, recId?: string): Promise<{ recId: strin
 class Mix {
   readonly members = new Map<string, { worker: number; q: Int16Array[] }>();
   private readonly sum = new Int32Array(FRAME);
-  private readonly out = new Int16Array(FRAME);
   constructor(readonly id: string) {}
   input(from: string, pcm: Int16Array): void {
     const m = this.members.get(from);
@@ -609,7 +608,9 @@ class Mix {
     m.q.push(pcm.length === FRAME ? pcm : pcm.slice(0, FRAME));
     if (m.q.length > 5) m.q.shift(); // a fast sender must not build up delay
   }
-  tick(): void {
+  /** One 20 ms frame: mix every party's output, then send them; returns the mixing time (ms), sends excluded. */
+  tick(): number {
+    const t0 = performance.now();
     this.sum.fill(0);
     const frames = new Map<string, Int16Array | undefined>();
     for (const [id, m] of this.members) {
@@ -617,18 +618,35 @@ class Mix {
       frames.set(id, f);
       if (f) for (let i = 0; i < f.length; i++) this.sum[i] += f[i];
     }
-    for (const [id, m] of this.members) {
+    const outs: [string, Int16Array][] = [];
+    for (const id of this.members.keys()) {
       const own = frames.get(id);
+      const out = new Int16Array(FRAME);
       for (let i = 0; i < FRAME; i++) {
         const v = this.sum[i] - (own && i < own.length ? own[i] : 0); // everyone but yourself
-        this.out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
-      if (m.worker === init.index) sessions.get(id)?.sendPcm(this.out);
-      else peerOut[m.worker]?.send({ t: "mixOut", to: id, pcm: pcmBytes(this.out) });
+      outs.push([id, out]);
     }
+    const mixing = performance.now() - t0;
+    for (const [id, out] of outs) {
+      const worker = this.members.get(id)!.worker;
+      if (worker === init.index) sessions.get(id)?.sendPcm(out);
+      else peerOut[worker]?.send({ t: "mixOut", to: id, pcm: pcmBytes(out) });
+    }
+    return mixing;
   }
 }
 const mixes = new Map<string, Mix>();
+/** How long each conference frame took to mix (ms; sending excluded), for stats. */
+const mixFrameMs: number[] = [];
+
+function mixFrameStats(reset: boolean): { frames: number; p50Ms: number; p99Ms: number; maxMs: number } {
+  const sorted = [...mixFrameMs].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0);
+  if (reset) mixFrameMs.length = 0;
+  return { frames: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+}
 
 // ---------- sockets ----------
 
@@ -756,11 +774,12 @@ async function handle(c: Command): Promise<unknown> {
     }
     case "stopAudiosocket": need(c.id).audiosocket?.finish("STOPPED"); return undefined;
     case "stats": {
-      const clock = mediaClock.stats(!!c.reset);
       if (c.id) return need(c.id).stats();
+      const clock = mediaClock.stats(!!c.reset);
+      const mix = mixFrameStats(!!c.reset);
       let sent = 0, received = 0, dropped = 0, lost = 0;
       for (const s of sessions.values()) { sent += s.packetsSent; received += s.rx.total; dropped += s.dropped; lost += Math.max(0, s.rx.lost); }
-      return { worker: init.index, sessions: sessions.size, clock, sent, received, dropped, lost, ringFullEvents, cpu: process.cpuUsage() };
+      return { worker: init.index, sessions: sessions.size, clock, mix, sent, received, dropped, lost, ringFullEvents, cpu: process.cpuUsage() };
     }
     case "destroy": {
       const s = sessions.get(c.id);
@@ -798,7 +817,12 @@ const mediaClock = new MediaClock(20 / SLOTS, (now) => {
     if (k === undefined) { k = nextSlot++ % SLOTS; slotOf.set(s.id, k); }
     if (k === slot) s.tick(now);
   }
-  if (slot === 0) for (const m of mixes.values()) m.tick();
+  if (slot === 0) {
+    for (const m of mixes.values()) {
+      mixFrameMs.push(m.tick());
+      if (mixFrameMs.length > 100_000) mixFrameMs.splice(0, 50_000);
+    }
+  }
   slot = (slot + 1) % SLOTS;
 });
 mediaClock.begin((20 * init.index) / init.workers / SLOTS);

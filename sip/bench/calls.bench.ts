@@ -45,6 +45,13 @@ exten => _X.,1,Dial(PJSIP/uas,30)
  same => n,Hangup()
 `;
 
+/** CPU seconds (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, in clock ticks. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -61,11 +68,13 @@ async function throughput(): Promise<void> {
     const calls = RATE * SECONDS;
     const uas = startSipp({ scenario: uasCall({ status: 200 }), localPort: uasPort, calls, timeoutMs: (SECONDS + 90) * 1000 });
     const started = performance.now();
+    const cpuBefore = cpuSeconds(recall.child.pid!);
     const uac = await runSipp({
       scenario: uacCall({ exten: "100", holdMs: 2000 }), target: `127.0.0.1:${port}`, calls, rate: RATE, limit: RATE * 4,
       timeoutMs: (SECONDS + 60) * 1000,
     });
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(recall.child.pid!) - cpuBefore;
     uas.stop();
     const u = await uas.done;
     const failed = (uac.failed / Math.max(1, calls)) * 100;
@@ -73,6 +82,7 @@ async function throughput(): Promise<void> {
     console.log(`  retransmissions: caller side ${fmt(uac.retransmissions)}, callee side ${fmt(u.retransmissions)}`);
     const rate = uac.successful / Math.max(1, elapsed - 2);
     console.log(`  completed calls/s ${fmt(rate)}, target ≥ 500/s with < 0.1 % failed: ratio ${(rate / 500).toFixed(2)}${rate >= 500 && failed < 0.1 ? "  ok" : "  BELOW TARGET"}`);
+    console.log(`  recall CPU ${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s (${Math.round((cpu / elapsed) * 100)} % of one core, all threads), ${((cpu * 1000) / Math.max(1, uac.successful)).toFixed(2)} ms per call`);
     console.log(`  recall RSS ${fmt(rssMiB(recall.child.pid!))} MiB; ${(await recall.cli("recall show log")).trim().split("\n").join("; ")}`);
   });
 }

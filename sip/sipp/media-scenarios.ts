@@ -43,9 +43,9 @@ export function pcapCaller(o: PcapCallerOptions): string {
     </action>
   </nop>${s.slice(end)}`;
   if (o.logRemotePort) {
-    const ok = '<recv response="200" rtd="true" rrs="true"/>';
-    if (!s.includes(ok)) throw new Error("pcapCaller: no 200 OK to log the port of");
-    s = s.replace(ok, logPort(ok));
+    const ok = /<recv response="200" rtd="true"[^>]*\/>/.exec(s);
+    if (!ok) throw new Error("pcapCaller: no 200 OK to log the port of");
+    s = s.replace(ok[0], logPort(ok[0]));
   }
   return s;
 }
@@ -61,9 +61,9 @@ export interface PortCalleeOptions extends UasOptions {
 export function portCallee(o: PortCalleeOptions): string {
   let s = uasCall(o).replaceAll("m=audio [media_port]", `m=audio ${o.mediaPort}`);
   if (o.logRemotePort) {
-    const invite = '<recv request="INVITE" crlf="true"/>';
-    if (!s.startsWith(invite, s.indexOf("<recv"))) throw new Error("portCallee: the scenario does not start with a plain INVITE");
-    s = s.replace(invite, logPort(invite));
+    const invite = /<recv request="INVITE"[^>]*\/>/.exec(s);
+    if (!invite || invite.index !== s.indexOf("<recv")) throw new Error("portCallee: the scenario does not start with a plain INVITE");
+    s = s.replace(invite[0], logPort(invite[0]));
   }
   return s;
 }

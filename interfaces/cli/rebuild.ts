@@ -1,7 +1,8 @@
 /**
  * `recall rebuild --data DIR [--config DIR] [--sink chdb|clickhouse|csv]`: fold the
- * whole event log into one sink again, with a progress bar on a terminal and a final
- * count. Restartable: a rebuild that was killed resumes where its sink stopped.
+ * whole event log into one sink again, with a progress bar on a terminal (a line per
+ * stored write otherwise) and a final count. Restartable: a rebuild that was killed
+ * resumes where its sink stopped.
  */
 import { join } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -31,7 +32,8 @@ export async function rebuildCommand(options: RebuildOptions, out: (s: string) =
       const startedAt = Date.now();
       let lastDraw = 0;
       const result = await rebuild(log, sink, settings, (done, total) => {
-        if (!tty) return;
+        // Without a terminal (a log file, a supervisor), one line per stored write: how far a killed rebuild got.
+        if (!tty) { if (done < total) err(`rebuild: ${done}/${total} events stored\n`); return; }
         const now = Date.now();
         if (now - lastDraw < 100 && done < total) return;
         lastDraw = now;

@@ -1,0 +1,142 @@
+/**
+ * `recall rebuild` killed with SIGKILL half way, run again: the rows are those of a
+ * clean rebuild, with no duplicate and no gap. Real processes on a real log of more
+ * than one write's worth of events (REBUILD_WRITE_BATCH), for chDB, the CSV files and,
+ * when it is installed, a ClickHouse server started here.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { REBUILD_WRITE_BATCH } from "../../projections/runner.js";
+import * as calls from "../../projections/test/calls.js";
+import { freePort } from "./recall-process.js";
+
+const recall = join(process.cwd(), "bin", "recall.js");
+const mix = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.gosub, calls.local, calls.blindTransfer, calls.attendedTransfer, calls.hangup17];
+
+/** A data directory holding only a log of about 1.6 writes' worth of events. */
+let logDir: Promise<string> | undefined;
+function bigLog(): Promise<string> {
+  logDir ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "recall-rebuild-kill-"));
+    const d = await calls.CallDriver.open(dir);
+    for (let i = 0; d.log.nextOffset < REBUILD_WRITE_BATCH * 1.6; i++) {
+      mix[i % mix.length](d);
+      d.advance(0.5);
+      if (i % 500 === 0) await d.settle();
+    }
+    await d.settle();
+    await d.log.close();
+    return dir;
+  })();
+  return logDir;
+}
+
+after(async () => { if (logDir) rmSync(await logDir, { recursive: true, force: true }); });
+
+/** A fresh data directory with a copy of the log. */
+async function dataDir(): Promise<string> {
+  const data = mkdtempSync(join(tmpdir(), "recall-rebuild-data-"));
+  cpSync(join(await bigLog(), "log"), join(data, "log"), { recursive: true });
+  return data;
+}
+
+function configDir(recallConf = ""): string {
+  const dir = mkdtempSync(join(tmpdir(), "recall-rebuild-conf-"));
+  if (recallConf) writeFileSync(join(dir, "recall.conf"), recallConf);
+  return dir;
+}
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Run `recall rebuild`; with `killAfterFirstWrite`, SIGKILL it as soon as it reports its first stored write. */
+function rebuild(data: string, config: string, sink: string, killAfterFirstWrite = false): Promise<Run> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [recall, "rebuild", "--data", data, "--config", config, "--sink", sink], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+      if (killAfterFirstWrite && /events stored/.test(stderr)) child.kill("SIGKILL");
+    });
+    child.on("error", rej);
+    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Kill a rebuild after its first write, run it again, and rebuild a copy cleanly; returns both data directories. */
+async function killedAndClean(sink: string, config: (which: "killed" | "clean") => string): Promise<{ killed: string; clean: string }> {
+  const killed = await dataDir(), clean = await dataDir();
+  const first = await rebuild(killed, config("killed"), sink, true);
+  assert.equal(first.signal, "SIGKILL", `the rebuild was to be killed half way, but it ended: ${first.stdout}${first.stderr}`);
+  const stored = Number(/(\d+)\/\d+ events stored/.exec(first.stderr)![1]);
+  const second = await rebuild(killed, config("killed"), sink);
+  assert.equal(second.code, 0, second.stderr);
+  const m = /^Resumed rebuild .*: (\d+) events in/.exec(second.stdout);
+  assert.ok(m, `the second run resumes: ${second.stdout}`);
+  const total = Number(/\/(\d+) events stored/.exec(first.stderr)![1]);
+  assert.ok(Number(m[1]) <= total - stored, `resumed after the ${stored} events stored, not from the start: ${second.stdout}`);
+  const reference = await rebuild(clean, config("clean"), sink);
+  assert.equal(reference.code, 0, reference.stderr);
+  assert.match(reference.stdout, /^Rebuilt /);
+  return { killed, clean };
+}
+
+const order = { cdr: "ORDER BY log_offset, log_index", cel: "ORDER BY log_offset, log_index" };
+
+test("recall rebuild into chDB, SIGKILLed after its first write and run again, holds exactly the rows of a clean rebuild", { timeout: 300_000 }, async () => {
+  const config = configDir();
+  const { killed, clean } = await killedAndClean("chdb", () => config);
+  const query = (data: string, sql: string) => execFileSync(process.execPath, [recall, "query", "--data", data, "--format", "tsv", sql], { encoding: "utf8", maxBuffer: 1 << 30 });
+  for (const table of ["cdr", "cel"] as const) {
+    const rows = query(killed, `SELECT * FROM ${table} ${order[table]}`);
+    assert.ok(rows.split("\n").length > 1000, `${table} has rows`);
+    assert.ok(rows === query(clean, `SELECT * FROM ${table} ${order[table]}`), `${table}: the same rows as a clean rebuild`);
+    assert.equal(query(killed, `SELECT count() = uniqExact(log_offset, log_index) FROM ${table}`).split("\n")[1], "1", `${table}: no duplicate`);
+  }
+  for (const d of [killed, clean]) rmSync(d, { recursive: true, force: true });
+});
+
+test("recall rebuild into CSV, SIGKILLed after its first write and run again, writes the same files as a clean rebuild", { timeout: 300_000 }, async () => {
+  const config = configDir();
+  const { killed, clean } = await killedAndClean("csv", () => config);
+  for (const file of [join("cdr-csv", "Master.csv"), join("cel-custom", "Master.csv")]) {
+    const a = readFileSync(join(killed, file)), b = readFileSync(join(clean, file));
+    assert.ok(a.length > 100_000, `${file} has rows`);
+    assert.ok(a.equals(b), `${file}: the same bytes as a clean rebuild`);
+  }
+  for (const d of [killed, clean]) rmSync(d, { recursive: true, force: true });
+});
+
+const chScripts = resolve(process.cwd(), "infra", "clickhouse");
+const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr/bin/clickhouse-server");
+
+test("recall rebuild into a ClickHouse server, SIGKILLed after its first write and run again, holds exactly the rows of a clean rebuild",
+  { skip: !haveServer && "clickhouse-server is not installed", timeout: 300_000 }, async () => {
+    const server = mkdtempSync(join(tmpdir(), "recall-rebuild-ch-"));
+    mkdirSync(server, { recursive: true });
+    const port = await freePort();
+    const url = execFileSync("sh", [join(chScripts, "start.sh"), String(port), server], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(await freePort()) }, encoding: "utf8" }).trim();
+    try {
+      const configs = { killed: configDir(`[clickhouse]\nurl = ${url}\ndatabase = killed\n`), clean: configDir(`[clickhouse]\nurl = ${url}\ndatabase = clean\n`) };
+      const { killed, clean } = await killedAndClean("clickhouse", (which) => configs[which]);
+      const query = async (sql: string) => {
+        const r = await fetch(`${url}/?query=${encodeURIComponent(sql)}`);
+        const text = await r.text();
+        assert.ok(r.ok, text);
+        return text;
+      };
+      for (const table of ["cdr", "cel"] as const) {
+        const rows = await query(`SELECT * FROM killed.${table} ${order[table]} FORMAT TSV`);
+        assert.ok(rows.split("\n").length > 1000, `${table} has rows`);
+        assert.ok(rows === await query(`SELECT * FROM clean.${table} ${order[table]} FORMAT TSV`), `${table}: the same rows as a clean rebuild`);
+        assert.equal((await query(`SELECT count() = uniqExact(log_offset, log_index) FROM killed.${table} FORMAT TSV`)).trim(), "1", `${table}: no duplicate`);
+      }
+      for (const d of [killed, clean]) rmSync(d, { recursive: true, force: true });
+    } finally {
+      execFileSync("sh", [join(chScripts, "stop.sh"), server]);
+    }
+  });

@@ -27,6 +27,7 @@ import { startProjections } from "../../projections/runner.js";
 import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
+import { FeaturesService } from "./features-service.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -138,6 +139,8 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   let sip: SipServer | undefined;
   const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
   dialplan.registerCommands(table);
+  const features = new FeaturesService(options.configDir, logger);
+  features.registerCommands(table);
   sip = yield* Effect.acquireRelease(
     Effect.tryPromise({
       try: () => SipServer.start({
@@ -147,6 +150,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           runDialplan: dialplan.run,
           // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor") }),
+          features: features.current,
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,

@@ -28,7 +28,9 @@ import { Cause, causeFromSipResponse, dialStatusFromCauses, sipTechCause } from 
 import { calleeGosubAction } from "../../dialplan/apps/dial-gosub.js";
 import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
-import { TwoPartyBridge } from "./bridge.js";
+import { TwoPartyBridge, stayBridged } from "./bridge.js";
+import { Transfers } from "./transfer.js";
+import { DEFAULT_FEATURES, type FeaturesConfig } from "../../dialplan/features.js";
 import { answerWithAuths } from "../auth/outbound.js";
 import type { CallMedia } from "./media.js";
 
@@ -54,6 +56,8 @@ export interface CallsDeps {
   readonly extensionPresence?: ExtensionPresence;
   /** Run the dialplan on a new inbound channel from context/exten; resolves when it (and `h`) finished. */
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  /** features.conf (DTMF transfer codes and timeouts); Asterisk's defaults without it. */
+  readonly features?: () => FeaturesConfig;
 }
 
 export type Presence = "exists" | "more" | "none";
@@ -86,7 +90,19 @@ export class Calls implements ChannelHost {
   /** Calls (inbound channels) handled since start, for `core show channels`. */
   processed = 0;
 
-  constructor(private readonly deps: CallsDeps) {}
+  /** REFER and the DTMF transfer features (transfer.ts). */
+  private readonly transfers: Transfers;
+
+  constructor(private readonly deps: CallsDeps) {
+    this.transfers = new Transfers({
+      runtime: deps.runtime, clock: deps.clock, logger: deps.logger, media: deps.media, transactions: deps.transactions, model: deps.model,
+      features: deps.features ?? (() => DEFAULT_FEATURES),
+      presence: (context, exten, callerId) => deps.extensionPresence?.(context, exten, deps.clock.now(), callerId) ?? "exists",
+      runDialplan: deps.runDialplan,
+      dialogChannel: (key) => this.dialogs.get(key),
+      dial: (caller, request) => this.dial(caller, request),
+    });
+  }
 
   get runtime(): ActorRuntime { return this.deps.runtime; }
   get clock(): Clock { return this.deps.clock; }
@@ -97,7 +113,7 @@ export class Calls implements ChannelHost {
   list(): SipChannel[] { return [...this.channels.values()]; }
   byName(name: string): SipChannel | undefined { return this.list().find((c) => c.name === name); }
 
-  /** Requests the call layer answers: INVITE (new or re-INVITE), BYE, INFO. */
+  /** Requests the call layer answers: INVITE (new or re-INVITE), BYE, INFO, REFER in a dialog. */
   handle(tx: ServerTransaction): boolean {
     const req = tx.request;
     switch (req.method) {
@@ -106,6 +122,10 @@ export class Calls implements ChannelHost {
         return true;
       case "BYE": this.bye_(tx); return true;
       case "INFO": this.info(tx); return true;
+      case "REFER":
+        if (!req.toTag) return false;
+        this.transfers.refer(tx, this.dialogs.get(`${req.callId}|${req.toTag}`));
+        return true;
       default: return false;
     }
   }
@@ -429,7 +449,7 @@ export class Calls implements ChannelHost {
               if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
               caller.change({ type: "dial.end", status: "ANSWER" });
               const peer = await this.bridgeAnswered(caller, callee, request);
-              finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt) });
+              finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt), ...this.transfers.continuation(caller) });
             })();
           },
         };
@@ -535,10 +555,10 @@ export class Calls implements ChannelHost {
 
   /**
    * The callee answered: answer the caller with the callee's SDP, bridge them, and wait
-   * until the bridge ends. The far side of whoever hung up is hung up too, named after
-   * the one who did; with Dial's g option the caller goes on in the dialplan instead.
-   * Resolves with the party the caller was last bridged to (a Local half may have been
-   * optimised away meanwhile).
+   * until the caller leaves its bridges (bridge.ts stayBridged, which follows it through
+   * Local optimisations and transfers). The far side of whoever hung up is hung up too,
+   * named after the one who did; with Dial's g option the caller goes on in the dialplan
+   * instead. Resolves with the party the caller was last bridged to.
    */
   private async bridgeAnswered(caller: SipChannel, callee: SipChannel, request: DialRequest): Promise<SipChannel> {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
@@ -546,20 +566,17 @@ export class Calls implements ChannelHost {
     if (callee.media) await this.deps.media.bridge(await caller.anchorMedia(), callee.media).catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
     const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee);
     for (const m of [...bridge.members]) this.optimize(m);
+    this.transfers.bridged(bridge, request.options);
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;
     const limit = limitMs > 0 ? this.deps.clock.schedule(this.deps.clock.now() + limitMs * 1000, () => {
       limited = true;
-      bridge.callee.hangup(Cause.NORMAL_CLEARING, caller.name);
+      caller.bridge?.partner(caller)?.hangup(Cause.NORMAL_CLEARING, caller.name);
     }) : undefined;
-    const { by } = await bridge.ended;
+    const peer = await stayBridged(caller, bridge, () => limited || "g" in request.options);
     limit?.cancel();
-    if (by === null) return callee; // dissolved: the far party moved into another bridge, which owns it now
-    const peer = bridge.callee;
-    if (by === bridge.caller) { peer.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); peer.destroy(); }
-    else { peer.destroy(); if (!("g" in request.options) && !limited) caller.hangup(Cause.NORMAL_CLEARING, by.context().hangupSource ?? by.name); }
-    return peer;
+    return peer ?? callee;
   }
 
   /** Send the INVITE of an outbound leg and report its progress. */

@@ -67,6 +67,14 @@ export class SipChannel implements DialplanChannel {
   /** Local channel halves: what the other half does when this one answers or rings. */
   onAnswer: (() => void) | undefined;
   onRinging: (() => void) | undefined;
+  /** Transfers (transfer.ts): whether a dialplan runs on the leg (inbound legs, `;2`, a transferred callee). */
+  pbx: boolean;
+  /** How many of the leg's Dial/Bridge waits are waiting for it to leave its bridges (bridge.ts stayBridged). */
+  bridgeWaits = 0;
+  /** Blind-transferred while in Dial: where its dialplan goes on once Dial returns. */
+  continueAt: { readonly context: string; readonly exten: string; readonly priority: number } | undefined;
+  /** In-call DTMF features: sees each digit first and keeps the ones it takes (returns true). */
+  onDigit: ((digit: string) => boolean) | undefined;
   /** The session Dial's m option plays music on hold to, while it does. */
   private dialMoh: string | undefined;
   /** MixMonitor recordings running on the leg: id → media session. */
@@ -84,6 +92,7 @@ export class SipChannel implements DialplanChannel {
     this.last = initial;
     this.tech = initial.tech;
     this.value = direction === "in" ? "ring" : "down";
+    this.pbx = direction === "in";
   }
 
   get signal(): AbortSignal { return this.aborter.signal; }
@@ -314,6 +323,7 @@ export class SipChannel implements DialplanChannel {
 
   /** A DTMF digit from the caller (RFC 4733 from the media workers, or SIP INFO). */
   digit(d: string): void {
+    if (this.onDigit?.(d)) return;
     if (this.digitWaiter) this.digitWaiter(d);
     else this.digits.push(d);
   }
@@ -440,4 +450,4 @@ export class SipChannel implements DialplanChannel {
 
 const HUNG_UP = new HangupError();
 
-export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
+export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER";

@@ -130,7 +130,7 @@ const reply = (status: string, sdp = false) => send([
 
 /** A called phone: answers, rejects, or rings until cancelled. */
 export function uasCall(o: UasOptions): string {
-  const parts: string[] = ['  <recv request="INVITE" crlf="true"/>'];
+  const parts: string[] = ['  <recv request="INVITE" crlf="true" rrs="true"/>'];
   if (o.challengeUser) {
     parts.push(send([
       "SIP/2.0 401 Unauthorized", "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
@@ -160,16 +160,23 @@ export function uasCall(o: UasOptions): string {
     if (o.ringMs) parts.push(`  <pause milliseconds="${o.ringMs}"/>`);
     if (o.status === 200) {
       parts.push(reply("200 OK", true));
-      parts.push('  <recv request="ACK" rtd="true" crlf="true"/>');
       if (o.holdMs !== undefined) {
+        // The dialog's two ends as the ACK names them: our BYE's From and To.
+        parts.push(`  <recv request="ACK" rtd="true" crlf="true">
+    <action>
+      <ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="peer"/>
+      <ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="me"/>
+    </action>
+  </recv>`);
         parts.push(`  <pause milliseconds="${o.holdMs}"/>`);
         parts.push(send([
           "BYE [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
-          "From: [last_To:value]", "To: [last_From:value]",
+          "From: [$me]", "To: [$peer]",
           "Call-ID: [call_id]", "CSeq: 1 BYE", "Max-Forwards: 70",
         ]));
         parts.push('  <recv response="200"/>');
       } else {
+        parts.push('  <recv request="ACK" rtd="true" crlf="true"/>');
         parts.push('  <recv request="BYE"/>');
         parts.push(reply("200 OK"));
       }

@@ -1,0 +1,600 @@
+/**
+ * Call transfers, as Asterisk's res_pjsip_refer and bridge features do them:
+ *
+ * - **REFER** (RFC 3515) on an answered, bridged leg: 202 Accepted, then NOTIFYs with a
+ *   message/sipfrag body ("SIP/2.0 100 Trying", then the outcome); `Refer-Sub: false`
+ *   (RFC 4488) gets the outcome as the final response instead. `allow_transfer = no`
+ *   on the endpoint answers 603.
+ *   - Blind (`Refer-To: <sip:EXT@host>`): the bridge partner (transferee) goes on in the
+ *     dialplan at EXT of TRANSFER_CONTEXT, else of the transferer's endpoint context; a
+ *     missing extension is reported as `404 Not Found` and the call stays as it is.
+ *   - Attended (`Refer-To: <sip:C@host?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D..>`
+ *     naming the transferer's other dialog with Recall): the party of that other call
+ *     takes the transferer's place beside the transferee (a swap: bridge 1 stays), the
+ *     transferer's two legs are hung up. A dialog that is not Recall's goes to the
+ *     `external_replaces` extension when the context has one, as Asterisk does.
+ * - **DTMF features** of bridged calls (features.conf, enabled per side by Dial's t/T):
+ *   `blindxfer` collects the target (transferdigittimeout per digit,
+ *   transferdialattempts tries) and transfers blind; `atxfer` collects it, steps the
+ *   transferer out of the call (the transferee hears music on hold) and dials the
+ *   target through `Local/EXT@context`; the transfer completes when the transferer
+ *   hangs up or presses atxfercomplete, atxferabort or a failed call brings the
+ *   transferer back. `disconnect` (h/H) hangs up the one who pressed it.
+ *
+ * Every step is a logged input: `transfer.blind` / `transfer.attended` on the
+ * transferer's channel, then bridge exits and enters, linkedid and hang-ups.
+ */
+import type { ActorRuntime } from "../../actors/runtime.js";
+import type { Clock, Timer } from "../../core/clock.js";
+import type { Logger } from "../../core/logger.js";
+import type { DialOutcome, DialRequest } from "../../dialplan/channel-api.js";
+import { HangupError } from "../../dialplan/channel-api.js";
+import { DEFAULT_FEATURES, featuresFromDialOptions, matchFeature, type FeatureName, type FeaturesConfig } from "../../dialplan/features.js";
+import { Cause } from "../../dialplan/hangup-causes.js";
+import { bareName } from "../../dialplan/variables.js";
+import type { PjsipModel } from "../config/model.js";
+import { formatUri, parseNameAddr, reasonPhrase, type SipUri } from "../message/index.js";
+import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import { holdBridge, type TwoPartyBridge } from "./bridge.js";
+import type { SipChannel } from "./channel.js";
+import type { Presence } from "./calls.js";
+import type { CallMedia } from "./media.js";
+
+
+/** What transfers need of the call layer (calls.ts builds it). */
+export interface TransferHost {
+  readonly runtime: ActorRuntime;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly media: CallMedia;
+  readonly transactions: TransactionLayer;
+  model(): PjsipModel;
+  features(): FeaturesConfig;
+  /** Whether `exten` is in `context` (switches asked); "exists" when the call layer cannot tell. */
+  presence(context: string, exten: string, callerId: string): Presence | Promise<Presence>;
+  runDialplan(channel: SipChannel, start: { context: string; exten: string; priority: number }): Promise<void>;
+  /** The leg of an established dialog by `Call-ID|our tag`. */
+  dialogChannel(key: string): SipChannel | undefined;
+  dial(caller: SipChannel, request: DialRequest): Promise<DialOutcome>;
+}
+
+type Source = "sip" | "dtmf";
+
+/** A channel variable, stored with or without its inheritance prefix. */
+function variable(channel: SipChannel, name: string): string | undefined {
+  const vars = channel.context().vars;
+  if (vars[name] !== undefined) return vars[name];
+  for (const [k, v] of Object.entries(vars)) if (bareName(k) === name) return v;
+  return undefined;
+}
+
+/** `1716710000.12` → [1716710000, 12], to find the older of two linkedids. */
+function linkedidOrder(id: string): [number, number] {
+  const [s, n] = id.split(".");
+  return [Number(s) || 0, Number(n) || 0];
+}
+
+function older(a: string, b: string): string {
+  const [as, an] = linkedidOrder(a), [bs, bn] = linkedidOrder(b);
+  return as < bs || (as === bs && an <= bn) ? a : b;
+}
+
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+/** `callid;to-tag=X;from-tag=Y` (the value of a Replaces URI header, decoded). */
+export function parseReplaces(value: string): { callId: string; toTag: string; fromTag: string; earlyOnly: boolean } | undefined {
+  const [callId, ...params] = value.split(";").map((p) => p.trim());
+  if (!callId) return undefined;
+  let toTag: string | undefined, fromTag: string | undefined, earlyOnly = false;
+  for (const p of params) {
+    const eq = p.indexOf("=");
+    const name = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
+    const v = eq < 0 ? "" : p.slice(eq + 1).trim();
+    if (name === "to-tag") toTag = v;
+    else if (name === "from-tag") fromTag = v;
+    else if (name === "early-only") earlyOnly = true;
+  }
+  if (toTag === undefined || fromTag === undefined) return undefined;
+  return { callId, toTag, fromTag, earlyOnly };
+}
+
+/** The implicit subscription of a REFER: its NOTIFYs, or one final response with Refer-Sub: false. */
+class ReferProgress {
+  private sent100 = false;
+  private done = false;
+
+  constructor(private readonly host: TransferHost, private readonly channel: SipChannel, private readonly tx: ServerTransaction, readonly subscribed: boolean) {}
+
+  accept(): void {
+    if (this.subscribed) this.tx.respond(202, { headers: [["Contact", this.channel.contactHeader]] });
+  }
+
+  /** The transfer's outcome as a SIP status: NOTIFY (after a deferred 100 Trying), or the REFER's final response. */
+  finish(status: number): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.subscribed) {
+      this.tx.respond(status === 200 ? 200 : status, { headers: [["Refer-Sub", "false"], ["Contact", this.channel.contactHeader]] });
+      return;
+    }
+    if (!this.sent100 && status !== 100) this.notify(100, false);
+    this.notify(status, true);
+  }
+
+  private notify(status: number, final: boolean): void {
+    this.sent100 ||= status === 100;
+    const dialog = this.channel.dialog;
+    if (!dialog) return;
+    const body = Buffer.from(`SIP/2.0 ${status} ${reasonPhrase(status)}\r\n`, "latin1");
+    const r = dialog.request("NOTIFY", { body, contentType: "message/sipfrag;version=2.0" });
+    r.set("Event", "refer");
+    r.set("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60");
+    try {
+      this.host.transactions.sendRequest(r, dialog.destination, {});
+    } catch (e) {
+      this.host.logger.log("WARNING", "res_pjsip_refer.c", `Could not send NOTIFY for ${this.channel.name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** DTMF feature detection on one bridged leg: the features its Dial enabled, and what the digits are doing now. */
+class FeatureWatch {
+  private buffer = "";
+  private timer: Timer | undefined;
+  /** While a feature runs (collecting a target, consulting): the digits go here instead. */
+  route: ((digit: string) => boolean) | undefined;
+  busy = false;
+
+  constructor(private readonly transfers: Transfers, readonly channel: SipChannel, readonly features: readonly FeatureName[]) {}
+
+  digit(d: string): boolean {
+    if (this.route) return this.route(d);
+    if (this.busy || !this.channel.bridge || this.channel.hungUp) return false;
+    const config = this.transfers.config();
+    const codes = new Map(this.features.map((f) => [f, config.featuremap[f]] as const));
+    this.timer?.cancel();
+    this.timer = undefined;
+    let m = matchFeature(this.buffer + d, codes);
+    if (m.kind === "none" && this.buffer !== "") {
+      // The earlier digits were no feature after all: start again from this one.
+      this.buffer = "";
+      m = matchFeature(d, codes);
+    }
+    switch (m.kind) {
+      case "none":
+        this.buffer = "";
+        return false;
+      case "match":
+        this.buffer = "";
+        this.transfers.runFeature(this, m.feature);
+        return true;
+      case "ambiguous":
+      case "prefix": {
+        this.buffer += d;
+        const feature = m.kind === "ambiguous" ? m.feature : undefined;
+        this.timer = this.transfers.after(config.general.featuredigittimeout, () => {
+          this.timer = undefined;
+          this.buffer = "";
+          if (feature) this.transfers.runFeature(this, feature);
+        });
+        return true;
+      }
+    }
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.buffer = "";
+    if (this.channel.onDigit === this.handler) this.channel.onDigit = undefined;
+  }
+
+  readonly handler = (d: string): boolean => this.digit(d);
+}
+
+export class Transfers {
+  private readonly watches = new Map<SipChannel, FeatureWatch>();
+
+  constructor(private readonly host: TransferHost) {}
+
+  config(): FeaturesConfig { return this.host.features?.() ?? DEFAULT_FEATURES; }
+
+  after(ms: number, fn: () => void): Timer {
+    return this.host.clock.schedule(this.host.clock.now() + ms * 1000, fn);
+  }
+
+  private log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR", source: string, message: string): void {
+    this.host.logger.log(level, source, message);
+  }
+
+  // ---- hooks from calls.ts ----
+
+  /** Dial bridged two legs: arm the DTMF features its options enable (t/T, h/H, ...). */
+  bridged(bridge: TwoPartyBridge, options: Readonly<Record<string, string>>): void {
+    const { caller, callee } = featuresFromDialOptions(options);
+    if (caller.length && bridge.members[0]) this.arm(bridge.members[0], caller);
+    if (callee.length && bridge.members[1]) this.arm(bridge.members[1], callee);
+  }
+
+  /** What Dial returns for a caller blind-transferred while in it: go on there. */
+  continuation(channel: SipChannel): { next?: { goto: string } } {
+    const at = channel.continueAt;
+    if (!at) return {};
+    channel.continueAt = undefined;
+    return { next: { goto: `${at.context},${at.exten},${at.priority}` } };
+  }
+
+  private arm(channel: SipChannel, features: readonly FeatureName[]): void {
+    this.watches.get(channel)?.stop();
+    const watch = new FeatureWatch(this, channel, features);
+    this.watches.set(channel, watch);
+    channel.onDigit = watch.handler;
+    channel.onHangup.add(() => { watch.stop(); if (this.watches.get(channel) === watch) this.watches.delete(channel); });
+  }
+
+  private disarm(channel: SipChannel): void {
+    const watch = this.watches.get(channel);
+    if (!watch) return;
+    watch.stop();
+    this.watches.delete(channel);
+  }
+
+  // ---- REFER ----
+
+  /** An in-dialog REFER on `channel`'s dialog (undefined: no such dialog). */
+  refer(tx: ServerTransaction, channel: SipChannel | undefined): void {
+    const req = tx.request;
+    if (!channel || channel.hungUp) { tx.respond(481); return; }
+    const endpointName = channel.context().endpoint;
+    const endpoint = this.host.model().endpoints.get(endpointName);
+    if (endpoint && !endpoint.allow_transfer) {
+      this.log("WARNING", "res_pjsip_refer.c", `Endpoint ${endpointName} transfer attempt blocked due to configuration`);
+      tx.respond(603);
+      return;
+    }
+    const referTo = req.get("Refer-To");
+    let target: SipUri | undefined;
+    try { target = referTo ? parseNameAddr(referTo, "Refer-To").uri : undefined; } catch { target = undefined; }
+    if (!target || (target.scheme !== "sip" && target.scheme !== "sips")) { tx.respond(400); return; }
+    const progress = new ReferProgress(this.host, channel, tx, (req.get("Refer-Sub") ?? "").trim().toLowerCase() !== "false");
+    progress.accept();
+    let replaces: string | undefined;
+    for (const [name, value] of target.headers) if (name.toLowerCase() === "replaces") replaces = safeDecode(value);
+    replaces ??= target.params.get("replaces") ?? undefined;
+    const context = variable(channel, "TRANSFER_CONTEXT") || endpoint?.context || channel.context().context;
+    const referredBy = req.get("Referred-By");
+    const vars: Record<string, string> = {
+      SIPTRANSFER: "yes", SIPREFERRINGCONTEXT: context,
+      SIPREFERTOHDR: formatUri({ ...target, headers: new Map() }),
+      ...(referredBy ? { __SIPREFERREDBYHDR: referredBy } : {}),
+    };
+    const run = replaces !== undefined
+      ? this.referAttended(channel, endpointName, context, replaces, vars, progress)
+      : this.referBlind(channel, endpointName, context, safeDecode(target.user ?? ""), vars, progress);
+    void run.catch((e: Error) => {
+      this.log("ERROR", "res_pjsip_refer.c", `REFER on ${channel.name} failed: ${e.message}`);
+      progress.finish(500);
+    });
+  }
+
+  private async referBlind(channel: SipChannel, endpoint: string, context: string, user: string, vars: Record<string, string>, progress: ReferProgress): Promise<void> {
+    const exten = user.split(";")[0] || "s";
+    if (await this.host.presence(context, exten, channel.context().callerId.num) !== "exists") {
+      this.log("ERROR", "res_pjsip_refer.c", `Channel '${channel.name}' from endpoint '${endpoint}' attempted blind transfer to '${exten}@${context}' but target does not exist`);
+      progress.finish(404);
+      return;
+    }
+    if (channel.hungUp || !this.blind(channel, exten, context, vars, "sip")) { progress.finish(400); return; }
+    progress.finish(200);
+    this.leave(channel);
+  }
+
+  private async referAttended(channel: SipChannel, endpoint: string, context: string, value: string, vars: Record<string, string>, progress: ReferProgress): Promise<void> {
+    const replaces = parseReplaces(value);
+    if (!replaces) {
+      this.log("ERROR", "res_pjsip_refer.c", `Received REFER request on channel '${channel.name}' from endpoint '${endpoint}' with invalid Replaces header, rejecting`);
+      progress.finish(400);
+      return;
+    }
+    const other = this.host.dialogChannel(`${replaces.callId}|${replaces.toTag}`);
+    const remoteTag = /;\s*tag=([^;>\s]+)/i.exec(other?.dialog?.init.remote ?? "")?.[1];
+    if (!other || remoteTag !== replaces.fromTag) {
+      // Not a dialog of ours: Asterisk hands the transferee to the `external_replaces` extension.
+      if (await this.host.presence(context, "external_replaces", channel.context().callerId.num) !== "exists") {
+        this.log("ERROR", "res_pjsip_refer.c", `Received REFER for remote session on channel '${channel.name}' from endpoint '${endpoint}' but 'external_replaces' extension not found in context ${context}`);
+        progress.finish(404);
+        return;
+      }
+      const ok = !channel.hungUp && this.blind(channel, "external_replaces", context, { ...vars, __SIPREPLACESHDR: value }, "sip");
+      progress.finish(ok ? 200 : 400);
+      if (ok) this.leave(channel);
+      return;
+    }
+    if (other === channel || other.hungUp || channel.hungUp) { progress.finish(603); return; }
+    if (!this.attended(channel, other, "sip")) { progress.finish(400); return; }
+    progress.finish(200);
+    this.leave(channel);
+    this.leave(other, channel.name);
+  }
+
+  // ---- the transfers themselves ----
+
+  /**
+   * Blind transfer: `transferer`'s bridge partner goes to exten@context, the bridge is
+   * dissolved. The caller says what becomes of the transferer. False when it is not in
+   * a two-party bridge with a live partner.
+   */
+  private blind(transferer: SipChannel, exten: string, context: string, vars: Record<string, string>, source: Source): boolean {
+    const bridge = transferer.bridge;
+    const transferee = bridge?.partner(transferer);
+    if (!bridge || !transferee || transferee.hungUp) return false;
+    this.log("VERBOSE", "bridge_basic.c", `Channel ${transferer.name}: Blind transferring ${transferee.name} to '${exten}@${context}'`);
+    transferer.change({ type: "transfer.blind", exten, context, bridge: bridge.id, transferee: transferee.id }, source);
+    transferee.setVariable("BLINDTRANSFER", transferer.name);
+    if (variable(transferee, "ATTENDEDTRANSFER") !== undefined) transferee.setVariable("ATTENDEDTRANSFER", "");
+    for (const [k, v] of Object.entries(vars)) transferee.setVariable(k, v);
+    this.disarm(transferer);
+    this.disarm(transferee);
+    this.unhold(transferee, false);
+    if (transferee.media) void this.host.media.unbridge(transferee.media).catch(() => undefined);
+    bridge.release();
+    if (transferee.bridgeWaits > 0) transferee.continueAt = { context, exten, priority: 1 }; // its Dial returns there
+    else this.startDialplan(transferee, { context, exten, priority: 1 });
+    return true;
+  }
+
+  /**
+   * Attended transfer (a swap): the party `second` talks to takes `first`'s place beside
+   * `first`'s partner, and joins that call's linkedid (the older one wins, as Asterisk's
+   * bridges do). The caller says what becomes of the transferer's legs.
+   */
+  private attended(first: SipChannel, second: SipChannel, source: Source): boolean {
+    const bridge1 = first.bridge, bridge2 = second.bridge;
+    const transferee = bridge1?.partner(first), target = bridge2?.partner(second);
+    if (!bridge1 || !bridge2 || bridge1 === bridge2 || !transferee || !target || transferee.hungUp || target.hungUp) return false;
+    this.complete(first, bridge1, transferee, second, bridge2, target, source);
+    return true;
+  }
+
+  private complete(first: SipChannel, bridge1: TwoPartyBridge, transferee: SipChannel, second: SipChannel, bridge2: TwoPartyBridge, target: SipChannel, source: Source): void {
+    this.log("VERBOSE", "bridge_basic.c", `Channel ${first.name}: Attended transfer of ${transferee.name} to ${target.name}`);
+    first.change({
+      type: "transfer.attended", bridge1: bridge1.id, bridge2: bridge2.id, channel2: second.id, transferee: transferee.id, target: target.id,
+    }, source);
+    for (const party of [transferee, target]) {
+      party.setVariable("ATTENDEDTRANSFER", first.name);
+      if (variable(party, "BLINDTRANSFER") !== undefined) party.setVariable("BLINDTRANSFER", "");
+    }
+    this.disarm(first);
+    if (second !== first) this.disarm(second);
+    bridge2.dissolve(target);
+    const linkedid = older(transferee.context().linkedid, target.context().linkedid);
+    for (const party of [transferee, target]) if (party.context().linkedid !== linkedid) party.change({ type: "linkedid", linkedid }, "actor");
+    if (bridge1.members.includes(first)) bridge1.replace(first, target);
+    else bridge1.attach(target);
+    this.unhold(transferee, false);
+    if (transferee.media && target.media) {
+      void this.host.media.bridge(transferee.media, target.media).catch((e: Error) => this.log("WARNING", "bridge.c", `No media between ${transferee.name} and ${target.name}: ${e.message}`));
+    }
+    // Nobody's dialplan may wait on the joined call (both are called legs): hold it, so it is tidied up when it ends.
+    holdBridge(bridge1);
+  }
+
+  /** The transferer's leg after a transfer: hung up (BYE), and destroyed unless a dialplan of its own does it. */
+  private leave(channel: SipChannel, by = channel.name): void {
+    channel.hangup(Cause.NORMAL_CLEARING, by);
+    if (!channel.pbx) channel.destroy();
+  }
+
+  /** A called leg sent to the dialplan by a transfer: it runs a dialplan of its own from now on. */
+  private startDialplan(channel: SipChannel, start: { context: string; exten: string; priority: number }): void {
+    channel.pbx = true;
+    this.host.runDialplan(channel, start)
+      .catch((e) => { if (!(e instanceof HangupError)) this.log("ERROR", "pbx.c", `Dialplan of ${channel.name} failed: ${(e as Error).message}`); })
+      .finally(() => channel.destroy());
+  }
+
+  // ---- DTMF features ----
+
+  runFeature(watch: FeatureWatch, feature: FeatureName): void {
+    const channel = watch.channel;
+    switch (feature) {
+      case "blindxfer": void this.featureTransfer(watch, "blind").catch((e: Error) => this.featureFailed(watch, e)); return;
+      case "atxfer": void this.featureTransfer(watch, "attended").catch((e: Error) => this.featureFailed(watch, e)); return;
+      case "disconnect": channel.hangup(Cause.NORMAL_CLEARING, channel.name); return;
+      default: this.log("NOTICE", "features.c", `Feature '${feature}' pressed on ${channel.name} is not available in Recall yet`);
+    }
+  }
+
+  private featureFailed(watch: FeatureWatch, e: Error): void {
+    watch.busy = false;
+    watch.route = undefined;
+    if (!(e instanceof HangupError)) this.log("WARNING", "bridge_basic.c", `Transfer by ${watch.channel.name} failed: ${e.message}`);
+  }
+
+  /** TRANSFER_CONTEXT, else the transferer's own context, else "default" (bridge_basic.c get_transfer_context). */
+  private featureContext(channel: SipChannel): string {
+    return variable(channel, "TRANSFER_CONTEXT") || channel.context().context || "default";
+  }
+
+  /** The transferer pressed blindxfer/atxfer: collect the target, then transfer. */
+  private async featureTransfer(watch: FeatureWatch, kind: "blind" | "attended"): Promise<void> {
+    const transferer = watch.channel;
+    const bridge = transferer.bridge;
+    const transferee = bridge?.partner(transferer);
+    if (!bridge || !transferee) return;
+    const { general } = this.config();
+    const context = this.featureContext(transferer);
+    watch.busy = true;
+    this.hold(transferee, bridge);
+    this.prompt(transferer, "pbx-transfer");
+    let exten: string | undefined;
+    for (let attempt = 1; attempt <= Math.max(1, general.transferdialattempts); attempt++) {
+      const dialled = await this.collect(watch, context, general.transferdigittimeout * 1000, bridge);
+      if (dialled === undefined || dialled === "") break; // hung up, call over, or nothing dialled
+      if (await this.host.presence(context, dialled, transferer.context().callerId.num) === "exists") { exten = dialled; break; }
+      this.log("VERBOSE", "bridge_basic.c", `Channel ${transferer.name}: Extension '${dialled}' does not exist in context '${context}'`);
+      this.prompt(transferer, attempt < general.transferdialattempts ? general.transferretrysound : general.transferinvalidsound);
+    }
+    if (exten === undefined || transferer.hungUp || !bridge.active || transferer.bridge !== bridge) {
+      watch.busy = false;
+      if (bridge.active && !transferee.hungUp) this.unhold(transferee, true);
+      return;
+    }
+    if (kind === "blind") {
+      this.blind(transferer, exten, context, {}, "dtmf");
+      // A called leg is hung up; a caller's Dial returns and its `g` option says whether it goes on (app_dial).
+      if (!transferer.pbx) this.leave(transferer);
+      return;
+    }
+    await this.consult(watch, bridge, transferee, exten, context);
+  }
+
+  /**
+   * atxfer: the transferer steps out of bridge 1 and calls the target through
+   * Local/exten@context (bridge 2). Hanging up (or atxfercomplete) once the target
+   * answered completes the transfer; atxferabort, no answer or the target hanging up
+   * brings the transferer back to the transferee.
+   */
+  private async consult(watch: FeatureWatch, bridge1: TwoPartyBridge, transferee: SipChannel, exten: string, context: string): Promise<void> {
+    const transferer = watch.channel;
+    const { general } = this.config();
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => { release = resolve; });
+    bridge1.detach(transferer, hold);
+    holdBridge(bridge1); // the transferee alone may hang up meanwhile
+    let completed = false;
+    const consultation = (): { bridge2: TwoPartyBridge; target: SipChannel } | undefined => {
+      const bridge2 = transferer.bridge;
+      const target = bridge2?.partner(transferer);
+      return bridge2 && bridge2 !== bridge1 && target && !target.hungUp ? { bridge2, target } : undefined;
+    };
+    const completeNow = (): boolean => {
+      const c = consultation();
+      if (completed || !c || !bridge1.active || transferee.hungUp) return false;
+      completed = true;
+      this.complete(transferer, bridge1, transferee, transferer, c.bridge2, c.target, "dtmf");
+      return true;
+    };
+    // Runs before the consultation bridge's own hang-up listener: the target moves instead of being hung up.
+    const onHangup = () => { completeNow(); };
+    transferer.onHangup.add(onHangup);
+    const cancel = new AbortController();
+    const codes = new Map([["abort", general.atxferabort], ["complete", general.atxfercomplete]] as const);
+    let pressed = "";
+    watch.route = (d) => {
+      const m = matchFeature(pressed + d, codes);
+      pressed = m.kind === "prefix" ? pressed + d : "";
+      if (m.kind === "match" || m.kind === "ambiguous") {
+        if (m.feature === "abort") {
+          const c = consultation();
+          if (c) c.target.hangup(Cause.NORMAL_CLEARING, transferer.name); else cancel.abort();
+        } else if (completeNow()) {
+          transferer.hangup(Cause.NORMAL_CLEARING, transferer.name);
+        }
+      }
+      return m.kind !== "none";
+    };
+    try {
+      await this.host.dial(transferer, {
+        targets: [{ dialstring: `Local/${exten}@${context}` }], timeout: general.atxfernoanswertimeout, options: { g: "" }, signal: cancel.signal,
+      });
+    } finally {
+      transferer.onHangup.delete(onHangup);
+      watch.route = undefined;
+      watch.busy = false;
+    }
+    if (completed) {
+      if (!transferer.hungUp) transferer.hangup(Cause.NORMAL_CLEARING, transferer.name);
+      if (!transferer.pbx) transferer.destroy();
+    } else if (transferer.hungUp) {
+      // Hung up before the target answered: no blonde transfer here, the call ends.
+      if (bridge1.active && !transferee.hungUp) transferee.hangup(Cause.NORMAL_CLEARING, transferer.name);
+      if (!transferer.pbx) transferer.destroy();
+    } else if (bridge1.active && !transferee.hungUp) {
+      this.prompt(transferer, general.xferfailsound);
+      bridge1.attach(transferer);
+      this.unhold(transferee, true);
+    } else {
+      // The transferee left meanwhile: nobody to go back to.
+      transferer.hangup(Cause.NORMAL_CLEARING, transferee.name);
+      if (!transferer.pbx) transferer.destroy();
+    }
+    release();
+  }
+
+  /**
+   * Digits of a transfer target, as ast_app_dtget collects them: each within
+   * `timeoutMs`, until the dialplan has the number and nothing longer could match.
+   * Resolves with what was dialled ("" if nothing), or undefined when the transferer
+   * hung up or the call ended meanwhile.
+   */
+  private collect(watch: FeatureWatch, context: string, timeoutMs: number, bridge: TwoPartyBridge): Promise<string | undefined> {
+    const channel = watch.channel;
+    return new Promise((resolve) => {
+      let digits = "";
+      let timer: Timer | undefined;
+      let settled = false;
+      const done = (value: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        timer?.cancel();
+        watch.route = undefined;
+        channel.onHangup.delete(gone);
+        resolve(value);
+      };
+      const gone = () => done(undefined);
+      channel.onHangup.add(gone);
+      void bridge.ended.then(() => done(undefined));
+      const wait = () => { timer?.cancel(); timer = this.after(timeoutMs, () => done(digits)); };
+      watch.route = (d) => {
+        if (channel.media) void this.host.media.stopPlayback(channel.media).catch(() => undefined);
+        digits += d;
+        const asked = digits;
+        wait();
+        void Promise.resolve(this.host.presence(context, asked, channel.context().callerId.num)).then((p) => {
+          if (p !== "more" && digits === asked) done(asked);
+        });
+        return true;
+      };
+      wait();
+    });
+  }
+
+  /** Media operations on a leg run one after another (hold, then unhold, never the other way round). */
+  private readonly mediaQueue = new WeakMap<SipChannel, Promise<unknown>>();
+
+  private queueMedia(channel: SipChannel, op: (media: string) => Promise<unknown> | undefined): void {
+    const before = this.mediaQueue.get(channel) ?? Promise.resolve();
+    const next = before.then(() => (channel.media ? op(channel.media) : undefined)).catch(() => undefined);
+    this.mediaQueue.set(channel, next);
+  }
+
+  /** The transferee waits: its media leaves the transferer's and hears music on hold. */
+  private hold(transferee: SipChannel, bridge: TwoPartyBridge): void {
+    if (!transferee.media) return;
+    this.queueMedia(transferee, async (media) => {
+      await this.host.media.unbridge(media);
+      // Resolves only when the music stops: started, not awaited (the worker keeps the order of commands).
+      if (bridge.active && !transferee.hungUp) void this.host.media.moh(media).catch(() => undefined);
+    });
+  }
+
+  /** Music on hold off; with `rebridge`, the transferee's media is joined again to its bridge partner's. */
+  private unhold(transferee: SipChannel, rebridge: boolean): void {
+    if (!transferee.media) return;
+    this.queueMedia(transferee, async (media) => {
+      await this.host.media.stopPlayback(media);
+      const partner = transferee.bridge?.partner(transferee);
+      if (rebridge && partner?.media) await this.host.media.bridge(media, partner.media);
+    });
+  }
+
+  /** A prompt to a leg whose media Recall carries (others hear nothing). */
+  private prompt(channel: SipChannel, sound: string): void {
+    if (!channel.media || !sound) return;
+    void this.host.media.play(channel.media, [sound], { language: channel.language }).catch(() => undefined);
+  }
+}

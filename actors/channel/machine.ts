@@ -38,7 +38,7 @@ type Progress = "ring" | "ringing" | "progress" | "busy" | "dialing";
 export type ChannelInput =
   | { readonly source: Source; readonly type: Progress }
   | { readonly source: Source; readonly type: "answer" }
-  | { readonly source: Source; readonly type: "newexten"; readonly context: string; readonly exten: string; readonly priority: number }
+  | { readonly source: Source; readonly type: "newexten"; readonly context: string; readonly exten: string; readonly priority: number; readonly app?: string; readonly data?: string }
   | { readonly source: Source; readonly type: "app.start"; readonly app: string; readonly data: string }
   | { readonly source: Source; readonly type: "app.end"; readonly app: string }
   | { readonly source: Source; readonly type: "setvar"; readonly name: string; readonly value: string }
@@ -70,7 +70,7 @@ type ChannelEvent = MachineEvent<ChannelInput>;
 /** Context changes an input makes whatever the state (before `destroy`). */
 function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
   switch (e.type) {
-    case "newexten": return { context: e.context, exten: e.exten, priority: e.priority };
+    case "newexten": return { context: e.context, exten: e.exten, priority: e.priority, ...(e.app !== undefined ? { app: e.app, appData: e.data ?? "" } : {}) };
     case "app.start": return { app: e.app, appData: e.data };
     case "setvar": {
       const vars = { ...c.vars };

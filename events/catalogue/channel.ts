@@ -8,7 +8,8 @@
  *                context, exten, accountcode?, vars?, peer? (the channel that dialled it)
  *   ring | ringing | progress | busy | dialing   the leg's call-progress state
  *   answer
- *   newexten     context, exten, priority                 (dialplan position)
+ *   newexten     context, exten, priority, app?, data?    (dialplan position; with app: the
+ *                application that starts there, as AMI's Newexten: APP_START)
  *   app.start    app, data                                (an application begins)
  *   app.end      app
  *   setvar       name, value                              (channel variable; "" clears)

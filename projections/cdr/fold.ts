@@ -111,6 +111,7 @@ export class CdrProjection implements Projection<CdrRow> {
         break;
       case "newexten":
         if (c.seg && ctx.exten !== "h" && !c.hungup) { c.seg.dst = ctx.exten; c.seg.dcontext = ctx.context; }
+        if (input.app !== undefined && c.seg && !inH) { c.seg.lastapp = String(input.app); c.seg.lastdata = String(input.data ?? ""); }
         break;
       case "app.start":
         if (c.seg && !inH) { c.seg.lastapp = String(input.app); c.seg.lastdata = String(input.data ?? ""); }

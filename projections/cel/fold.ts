@@ -91,8 +91,9 @@ export class CelProjection implements Projection<CelRow> {
       case "answer":
         if (before.answeredAt === undefined && ctx.answeredAt !== undefined) out.push(this.row("ANSWER", r.time, ctx));
         break;
+      case "newexten": // with an app: the position and the application that starts there
       case "app.start":
-        if (this.tracksApp(String(input.app))) {
+        if (input.app !== undefined && this.tracksApp(String(input.app))) {
           const row = this.row("APP_START", r.time, ctx);
           row.appname = String(input.app); row.appdata = String(input.data ?? "");
           out.push(row);

@@ -94,10 +94,9 @@ export class CallDriver {
   hangup(id: string, cause: number, by: string): void { this.send(id, "hangup", { cause, by }); }
   destroy(id: string): void { this.send(id, "destroy"); }
 
-  /** Inbound leg runs `exten` and starts Dial(dialstring). */
+  /** Inbound leg runs `exten` and starts Dial(dialstring): one newexten with the application, as the call layer logs it. */
   startDial(caller: string, exten: string, app: string, data: string, priority = 1): void {
-    this.send(caller, "newexten", { context: "internal", exten, priority });
-    this.send(caller, "app.start", { app, data });
+    this.send(caller, "newexten", { context: "internal", exten, priority, app, data });
   }
 
   /** Dial places an outbound leg to `to` (as calls.ts dial(): create, dial.begin). */

@@ -98,12 +98,16 @@ export class SipChannel implements DialplanChannel {
   get signal(): AbortSignal { return this.aborter.signal; }
   /** The actor's context, with the variables set this turn and not yet written. */
   context = (): ChannelContext => {
-    const pending = this.pendingVars;
-    if (!pending) return this.last;
+    const pending = this.pendingVars, at = this.pendingPosition;
+    if (!pending && !at) return this.last;
     if (!this.pendingView) {
-      const vars = { ...this.last.vars };
-      for (const [name, value] of pending) if (value === "") delete vars[name]; else vars[name] = value;
-      this.pendingView = { ...this.last, vars };
+      let view: ChannelContext = at ? { ...this.last, ...at } : this.last;
+      if (pending) {
+        const vars = { ...view.vars };
+        for (const [name, value] of pending) if (value === "") delete vars[name]; else vars[name] = value;
+        view = { ...view, vars };
+      }
+      this.pendingView = view;
     }
     return this.pendingView;
   };
@@ -114,6 +118,7 @@ export class SipChannel implements DialplanChannel {
   /** Apply an input to the channel actor (logged); a no-op once the actor is gone. */
   change(input: Change, source: ChannelInput["source"] = "dialplan"): void {
     this.flushVariables();
+    this.flushPosition();
     const t = this.host.runtime.send(this.id, { source, ...input } as ChannelInput);
     if (!t) return;
     this.value = String(t.state.value);
@@ -129,8 +134,33 @@ export class SipChannel implements DialplanChannel {
     });
   }
 
-  newExten(context: string, exten: string, priority: number): void { this.change({ type: "newexten", context, exten, priority }); }
-  appStart(app: string, data: string): void { this.change({ type: "app.start", app, data }); }
+  /**
+   * A new dialplan position is held back until the application that runs there starts,
+   * and both become one `newexten` input (as AMI's Newexten carries both): one event per
+   * priority instead of two. Any other input first writes the position alone.
+   */
+  newExten(context: string, exten: string, priority: number): void {
+    this.flushPosition();
+    this.pendingPosition = { context, exten, priority };
+    this.pendingView = undefined;
+  }
+
+  appStart(app: string, data: string): void {
+    const at = this.pendingPosition;
+    this.pendingPosition = undefined;
+    this.pendingView = undefined;
+    this.change(at ? { type: "newexten", ...at, app, data } : { type: "app.start", app, data });
+  }
+
+  private pendingPosition: { context: string; exten: string; priority: number } | undefined;
+
+  private flushPosition(): void {
+    const at = this.pendingPosition;
+    if (!at) return;
+    this.pendingPosition = undefined;
+    this.pendingView = undefined;
+    this.change({ type: "newexten", ...at });
+  }
   appEnd(app: string): void { this.change({ type: "app.end", app }); }
   /**
    * Variables set one after another in one turn (Dial sets seven as it returns) become

@@ -111,6 +111,8 @@ test("the envelope's fast path and the general one agree (timers, draws, large n
   for (const r of [
     record(0), record(2 ** 40), record(3, { timers: { t: 1 } }), record(4, { draws: [7] }), record(5, { linkedid: "x" }),
     record(6, { seq: 70_000, time: -5 }), withoutLinkedid(channelRecord(7, { value: "ring", context: channelContext() })),
+    record(8, { stream: "contact:Zoë/日本", linkedid: "Zoë" }), record(9, { stream: "contact:Zoë/日本", linkedid: "Zoë" }),
+    record(10, { stream: "contact:Zo\u00c3\u00ab/日本", linkedid: "Zo\u00c3\u00ab" }), // latin1 look-alikes of the UTF-8 bytes above
   ]) {
     assert.deepStrictEqual(decodeRecord(payload(r), r.offset).toJSON(), r);
   }

@@ -467,9 +467,10 @@ function fastStringLength(b: Uint8Array): number {
   return -1;
 }
 
+/** Whether the bytes are the ASCII string `s` (a string with other characters never matches). */
 function sameBytes(b: Uint8Array, from: number, n: number, s: string): boolean {
   if (s.length !== n) return false;
-  for (let i = 0; i < n; i++) if (b[from + i] !== s.charCodeAt(i)) return false;
+  for (let i = 0; i < n; i++) { const c = s.charCodeAt(i); if (c >= 0x80 || b[from + i] !== c) return false; }
   return true;
 }
 
@@ -478,6 +479,22 @@ const text = (b: Uint8Array, from: number, n: number): string =>
 
 /** Recent types, so the common ones are matched by their bytes and not decoded. */
 const recentTypes: string[] = [];
+
+/**
+ * Streams and linkedids seen lately, by a hash of their bytes: a channel's records come
+ * close together, so most are found here. Giving back the same string each time saves
+ * decoding it, and lets maps keyed by stream (the folds') reuse its cached hash.
+ */
+const recentIds: string[] = new Array(512).fill("");
+
+function id(b: Uint8Array, from: number, n: number): string {
+  let h = n;
+  for (let i = Math.max(from, from + n - 6); i < from + n; i++) h = (h * 31 + b[i]) | 0;
+  const slot = h & 511;
+  const known = recentIds[slot];
+  if (sameBytes(b, from, n, known)) return known;
+  return (recentIds[slot] = text(b, from, n));
+}
 
 function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate: boolean, start: number, bodyStart: number, end: number): StoredRecord | undefined {
   at = start + 4;
@@ -501,7 +518,7 @@ function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate:
   if (!def) return undefined;
   n = fastStringLength(b);
   if (n <= 0) return undefined;
-  const stream = text(b, at, n);
+  const stream = id(b, at, n);
   at += n;
   n = fastStringLength(b);
   if (n < 0 || !sameBytes(b, at, n, def.kind)) return undefined;
@@ -511,7 +528,7 @@ function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate:
   else {
     n = fastStringLength(b);
     if (n < 0) return undefined;
-    linkedid = text(b, at, n);
+    linkedid = id(b, at, n);
     at += n;
   }
   const seq = fastNumber(b), time = fastNumber(b);

@@ -54,10 +54,16 @@ direct_media = no
 type = auth
 auth_type = userpass
 ${phone("6001", phoneA)}${phone("6002", phoneB)}${phone("6003", phoneC)}${phone("6005", phoneB, "allow_transfer = no")}`;
+  // 6010: TRANSFER_CONTEXT (inherited by B) sends B's blind transfers to [transfers].
   const extensions = `
 [from-internal]
 exten => _600X,1,Dial(PJSIP/\${EXTEN},20,tT)
  same => n,Hangup()
+exten => 6010,1,Set(__TRANSFER_CONTEXT=transfers)
+ same => n,Dial(PJSIP/6002,20)
+exten => 6011,1,Dial(PJSIP/6002,20,H)
+[transfers]
+exten => 100,1,Dial(PJSIP/6003,20)
 `;
   const features = "[general]\ntransferdigittimeout = 3\n[featuremap]\nblindxfer => #\natxfer => *2\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "features.conf": features });
@@ -148,6 +154,17 @@ test("allow_transfer=no: the REFER is refused 603 and the call goes on", async (
   ok(a, "A"); ok(await b.done, "B");
   assert.match(messages(recall.dataDir), /Endpoint 6005 transfer attempt blocked due to configuration/);
   await newRows();
+});
+
+test("TRANSFER_CONTEXT on the transferer picks the context a blind REFER's target is looked up in", async () => {
+  const b = startSipp({ scenario: uasRefer({ referTo: `sip:100@127.0.0.1:${port}`, afterMs: 200, outcome: { notify: "200 OK" } }), localPort: phoneB, calls: 1, timeoutMs: 30_000 });
+  const c = startSipp({ scenario: uasCall({ status: 200, holdMs: 300 }), localPort: phoneC, calls: 1, timeoutMs: 30_000 });
+  const a = await runA(uacCall({ exten: "6010", from: "6001", auth: true }));
+  ok(a, "A"); ok(await b.done, "B"); ok(await c.done, "C");
+  const { cel } = await newRows();
+  const extra = JSON.parse(String(cel.find((r) => r.eventtype === "BLINDTRANSFER")!.extra)) as Record<string, string>;
+  assert.deepEqual([extra.extension, extra.context], ["100", "transfers"]);
+  assert.ok(cel.some((r) => r.eventtype === "APP_START" && r.context === "transfers" && r.appdata === "PJSIP/6003,20"), "A went on at 100@transfers");
 });
 
 /** Lines of a sipp log file once `pattern` shows up in it. */
@@ -269,6 +286,15 @@ test("DTMF attended transfer: A presses *2 6003, talks to C, hangs up: B and C a
   assert.ok(cel.some((r) => r.eventtype === "LOCAL_OPTIMIZE"), "the target was dialled through a Local channel, optimised away");
   const last = cdr.filter((r) => r.channel === nameB || r.channel === nameC).at(-1)!;
   assert.deepEqual([last.disposition, new Set([last.channel, last.dstchannel])], ["ANSWERED", new Set([nameB, nameC])]);
+});
+
+test("Dial option H: the caller's * (disconnect) hangs the call up", async () => {
+  const b = startSipp({ scenario: uasCall({ status: 200 }), localPort: phoneB, calls: 1, timeoutMs: 30_000 });
+  const a = await runA(uacCall({ exten: "6011", from: "6001", auth: true, dtmf: "*" }));
+  ok(a, "A"); ok(await b.done, "B");
+  const { cel } = await newRows();
+  const hangupA = cel.find((r) => r.eventtype === "HANGUP" && String(r.channame).startsWith("PJSIP/6001"))!;
+  assert.equal((JSON.parse(String(hangupA.extra)) as { hangupsource: string }).hangupsource, hangupA.channame);
 });
 
 test("every transfer's log passes recall replay --verify", async () => {

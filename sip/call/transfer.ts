@@ -116,7 +116,7 @@ class ReferProgress {
     if (this.done) return;
     this.done = true;
     if (!this.subscribed) {
-      this.tx.respond(status === 200 ? 200 : status, { headers: [["Refer-Sub", "false"], ["Contact", this.channel.contactHeader]] });
+      this.tx.respond(status, { headers: [["Refer-Sub", "false"], ["Contact", this.channel.contactHeader]] });
       return;
     }
     if (!this.sent100 && status !== 100) this.notify(100, false);

@@ -335,9 +335,13 @@ export async function rebuild(
   if (from < to) {
     // Read in small batches (a decoded record is large: dropped young, it costs the GC next to nothing) and write in
     // large ones (each write is an insert per table and a checkpoint row: fewer, bigger inserts are much cheaper).
+    // Near the end the writes shrink (half of what is left, down to a tenth of a batch): the last write is the one
+    // nothing overlaps, so a small one ends the rebuild sooner.
+    const writeBatch = options.writeBatch ?? REBUILD_WRITE_BATCH;
     for await (const batch of log.read(from, { to, batchSize: options.readBatch ?? REBUILD_READ_BATCH })) {
       runner.fold(batch);
-      if (runner.unflushed >= (options.writeBatch ?? REBUILD_WRITE_BATCH)) await runner.flush(false); // fold on while it is stored
+      const left = to - batch[batch.length - 1].offset - 1;
+      if (runner.unflushed >= Math.min(writeBatch, Math.max(writeBatch / 10, left / 2))) await runner.flush(false); // fold on while it is stored
     }
     await runner.flush();
   }

@@ -118,7 +118,9 @@ test("blind REFER: B refers A to 6003: 202, NOTIFY 100 Trying then 200 OK, B get
   assert.equal(a1.uniqueid, a2.uniqueid, "A keeps its channel: its second record has the next sequence");
   assert.equal(a1.end, b1.end, "A→B and B end together, at the transfer");
   assert.ok(String(a2.start) >= String(a1.end), "A→C starts after the transfer");
-  assert.ok(Number(a1.billsec) >= 0 && Number(a2.billsec) >= 0 && Number(c1.billsec) === Number(a2.billsec));
+  for (const r of cdr) assert.ok(Number(r.billsec) >= 0 && Number(r.billsec) <= Number(r.duration), `billsec within duration: ${String(r.channel)}`);
+  // A↔C's two records span the same talk, up to a whole second of truncation.
+  assert.ok(Math.abs(Number(a2.billsec) - Number(c1.billsec)) <= 1);
   // CEL: BLINDTRANSFER on B with Asterisk's extra, then both leave the bridge.
   const bt = cel.filter((r) => r.eventtype === "BLINDTRANSFER");
   assert.equal(bt.length, 1);

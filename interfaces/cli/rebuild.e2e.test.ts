@@ -1,8 +1,9 @@
 /**
  * `recall rebuild` killed with SIGKILL half way, run again: the rows are those of a
- * clean rebuild, with no duplicate and no gap. Real processes on a real log of more
- * than one write's worth of events (REBUILD_WRITE_BATCH), for chDB, the CSV files and,
- * when it is installed, a ClickHouse server started here.
+ * clean rebuild, with no duplicate and no gap. Real processes on a real log of one
+ * write batch's worth of events (REBUILD_WRITE_BATCH: a rebuild stores it in several
+ * writes, shrinking toward the end), for chDB, the CSV files and, when it is installed,
+ * a ClickHouse server started here.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,13 +18,13 @@ import { freePort } from "./recall-process.js";
 const recall = join(process.cwd(), "bin", "recall.js");
 const mix = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.gosub, calls.local, calls.blindTransfer, calls.attendedTransfer, calls.hangup17];
 
-/** A data directory holding only a log of about 1.6 writes' worth of events. */
+/** A data directory holding only a log of REBUILD_WRITE_BATCH events. */
 let logDir: Promise<string> | undefined;
 function bigLog(): Promise<string> {
   logDir ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "recall-rebuild-kill-"));
     const d = await calls.CallDriver.open(dir);
-    for (let i = 0; d.log.nextOffset < REBUILD_WRITE_BATCH * 1.6; i++) {
+    for (let i = 0; d.log.nextOffset < REBUILD_WRITE_BATCH; i++) {
       mix[i % mix.length](d);
       d.advance(0.5);
       if (i % 500 === 0) await d.settle();

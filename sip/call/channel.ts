@@ -327,8 +327,12 @@ export class SipChannel implements DialplanChannel {
       const r = await this.host.media.play(id, files, { ...(options.stopOnDigits ? { stopOnDtmf: options.stopOnDigits } : {}), language: this.language });
       if (this.hungUp) throw new HangupError();
       if (r.error) this.log("WARNING", "file.c", r.error);
-      // The digit that stopped a prompt is also the first digit of what the caller dials.
-      if (r.interruptedBy) this.digits.unshift(r.interruptedBy);
+      // The digit that stopped a prompt is returned as the first digit of what the caller
+      // dials; its DTMF event, which came first, queued it too: take that copy out.
+      if (r.interruptedBy) {
+        const queued = this.digits.lastIndexOf(r.interruptedBy);
+        if (queued >= 0) this.digits.splice(queued, 1);
+      }
       return { status: r.status, ...(r.interruptedBy ? { digit: r.interruptedBy } : {}) };
     } finally {
       this.signal.removeEventListener("abort", stop);

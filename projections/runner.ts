@@ -122,6 +122,30 @@ export class SinkRunner {
     }
   }
 
+  /**
+   * Follow the log (the live runner): fold the batch and start a write unless one is in
+   * flight. Rows folded while a write runs go into the next one, started as soon as it
+   * is done, so a write's size follows the sink's latency: a runner that fell behind
+   * (a restart, a slow or absent server) catches up in a few large writes instead of one
+   * per delivered batch. Folding waits only when a whole batch (`batchEvents`) is
+   * waiting. `drain` stores whatever is folded.
+   */
+  async follow(batch: readonly EventRecord[]): Promise<void> {
+    for (let i = 0; i < batch.length; i += this.batchEvents) {
+      this.fold(batch, i, Math.min(batch.length, i + this.batchEvents));
+      if (this.writing) {
+        if (this.pendingEvents < this.batchEvents) continue;
+        await this.settle();
+      }
+      this.begin(true);
+    }
+  }
+
+  /** Store everything folded, and wait for it. */
+  async drain(): Promise<void> {
+    await this.flush();
+  }
+
   /** Records folded but not yet stored (rebuild folds many small read batches per write). */
   get unflushed(): number { return this.pendingEvents; }
 
@@ -169,6 +193,12 @@ export class SinkRunner {
    */
   async flush(wait = true): Promise<void> {
     await this.settle();
+    this.begin(false);
+    if (wait) await this.settle();
+  }
+
+  /** Start the write of what is folded (no write may be in flight); `chain`: when it is done, start the next. */
+  private begin(chain: boolean): void {
     const last = this.last;
     if (!last) return;
     const projections: [ProjectionName, Projection][] = [["cdr", this.cdr], ["cel", this.cel]];
@@ -183,17 +213,19 @@ export class SinkRunner {
     this.last = null;
     this.pendingEvents = 0;
     if (!moving.size) return;
-    const writing = this.store(last, moving, resume);
+    const writing: Promise<void> = this.store(last, moving, resume).then(() => {
+      if (this.writing === writing) this.writing = null;
+      if (chain && !this.stopped) this.begin(true); // what was folded meanwhile
+    });
     this.writing = writing;
     writing.catch(() => undefined); // whoever settles next gets the error
-    if (wait) await this.settle();
   }
 
-  /** Wait for the write in flight, if any (its failure is thrown here). */
+  /** Wait until no write is in flight (a failure is thrown here). */
   private async settle(): Promise<void> {
-    const w = this.writing;
-    if (!w) return;
-    try { await w; } finally { if (this.writing === w) this.writing = null; }
+    for (let w = this.writing; w; w = this.writing) {
+      try { await w; } finally { if (this.writing === w) this.writing = null; }
+    }
   }
 
   private async store(last: EventRecord, moving: Map<ProjectionName, readonly RowOrigin[] | EncodedRows>, resume: Map<ProjectionName, number>): Promise<void> {
@@ -280,7 +312,7 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
   const subs: Subscription[] = [];
   for (const runner of runners) {
     const from = await runner.open();
-    subs.push(log.subscribe(from, (batch) => runner.feed(batch).catch((e: Error) => report.failure?.(runner.sink.name, e, 0))));
+    subs.push(log.subscribe(from, (batch) => runner.follow(batch).catch((e: Error) => report.failure?.(runner.sink.name, e, 0))));
   }
   const chdb = sinks.find((s) => s.name === "chdb") as SqlSink | undefined;
   const server = chdb && options.serveQueries !== false ? await serveQueries(dataDir, (sql, format) => chdb.query(sql, format)) : undefined;
@@ -290,6 +322,7 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
     close: async () => {
       for (const r of runners) r.stop();
       await Promise.all(subs.map((s) => s.close()));
+      await Promise.all(runners.map((r) => r.drain().catch((e: Error) => report.failure?.(r.sink.name, e, 0))));
       await server?.close();
       for (const s of sinks) await s.close();
     },

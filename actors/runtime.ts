@@ -32,6 +32,36 @@ export interface Transition {
   readonly durable: Promise<EventRecord>;
 }
 
+/**
+ * The transitions of one turn of the event loop, appended to the log together: one
+ * append and one promise per turn instead of several per event (a call makes dozens).
+ * Order is step order, so the log reads exactly as the steps happened.
+ */
+class TurnBatch {
+  readonly drafts: EventDraft[] = [];
+  readonly steps: { readonly actor: LiveActor; readonly outputs: readonly Output[] }[] = [];
+  /** Resolves with the stored records once durable and every output is handed out. */
+  readonly stored: Promise<EventRecord[]>;
+  settle!: (append: Promise<EventRecord[]>) => void;
+  constructor() {
+    this.stored = new Promise<EventRecord[]>((resolve, reject) => { this.settle = (append) => append.then(resolve, reject); });
+    this.stored.catch(() => undefined); // a failed append is reported once, by the runtime's onError
+  }
+}
+
+/** A step's Transition: its durable promise is made only for callers that ask. */
+class StepTransition implements Transition {
+  private made?: Promise<EventRecord>;
+  constructor(readonly state: ActorState, readonly outputs: readonly Output[], private readonly batch: TurnBatch, private readonly index: number) {}
+  get durable(): Promise<EventRecord> {
+    if (!this.made) {
+      this.made = this.batch.stored.then((records) => records[this.index]);
+      this.made.catch(() => undefined); // as above: whoever awaits it still sees the failure
+    }
+    return this.made;
+  }
+}
+
 export type OutputHandler = (actorId: string, output: Output) => void;
 
 export interface RuntimeOptions {
@@ -92,9 +122,9 @@ export class ActorRuntime {
   }
 
   private step(actor: LiveActor, input: Input, compute: (source: StepSource) => StepResult): Transition {
-    const draws: number[] = [];
+    let draws: number[] | undefined;
     const random = this.options.random;
-    const source: StepSource = { now: this.options.clock.now(), random32: () => { const v = random.next32(); draws.push(v); return v; } };
+    const source: StepSource = { now: this.options.clock.now(), random32: () => { const v = random.next32(); (draws ??= []).push(v); return v; } };
     const result = compute(source);
     actor.snapshot = result.snapshot;
     actor.seq++;
@@ -104,15 +134,32 @@ export class ActorRuntime {
       type: actor.def.eventType, v: actor.def.eventVersion, stream: actor.id, kind: actor.def.kind, seq: actor.seq,
       time: source.now, input, state: result.state, outputs: result.outputs,
       ...(actor.linkedid ? { linkedid: actor.linkedid } : {}),
-      ...(draws.length ? { draws } : {}),
-      ...(Object.keys(actor.pending).length ? { timers: actor.pending } : {}),
+      ...(draws ? { draws } : {}),
+      ...(hasKeys(actor.pending) ? { timers: actor.pending } : {}),
     };
-    const durable = this.options.log.append([draft]).then(([record]) => {
-      this.carryOut(actor, result.outputs);
-      return record;
+    let batch = this.batch;
+    if (!batch) {
+      batch = this.batch = new TurnBatch();
+      queueMicrotask(() => this.appendBatch());
+    }
+    batch.drafts.push(draft);
+    batch.steps.push({ actor, outputs: result.outputs });
+    return new StepTransition(result.state, result.outputs, batch, batch.drafts.length - 1);
+  }
+
+  /** The turn's batch being gathered, appended at the end of the turn. */
+  private batch: TurnBatch | undefined;
+
+  private appendBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    const appended = this.options.log.append(batch.drafts).then((records) => {
+      for (const { actor, outputs } of batch.steps) if (outputs.length) this.carryOut(actor, outputs);
+      return records;
     });
-    this.track(durable);
-    return { state: result.state, outputs: result.outputs, durable };
+    batch.settle(appended);
+    this.track(appended);
   }
 
   private track(p: Promise<unknown>): void {
@@ -165,6 +212,7 @@ export class ActorRuntime {
 
   /** Wait until every transition so far is durable and its outputs handed out. */
   async settle(): Promise<void> {
+    this.appendBatch();
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
@@ -172,4 +220,9 @@ export class ActorRuntime {
   stop(): void {
     for (const a of this.actors.values()) for (const t of a.timers.values()) t.cancel();
   }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }

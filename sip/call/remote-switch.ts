@@ -7,29 +7,16 @@
  * `cacheSeconds` on the injected clock. An extension found there runs as
  * `Dial(PJSIP/<exten>@<endpoint>)` at priority 1.
  */
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import { randomHex, type Random } from "../../core/random.js";
+import { randomHex } from "../../core/random.js";
 import type { FoundPriority, Position } from "../../dialplan/search.js";
-import type { PjsipModel } from "../config/model.js";
 import { SipRequest } from "../message/index.js";
-import type { Registrar } from "../registrar/registrar.js";
-import type { TransactionLayer } from "../transaction/index.js";
+import type { CallsDeps, Presence } from "./calls.js";
 import { destinationOfUri } from "./dialog.js";
 
-export interface RemoteSwitchDeps {
-  readonly transactions: TransactionLayer;
-  readonly model: () => PjsipModel;
-  readonly registrar: Registrar;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly userAgent: string;
+export type RemoteSwitchDeps = Pick<CallsDeps, "transactions" | "model" | "registrar" | "clock" | "random" | "logger" | "userAgent"> & {
   /** How long an answer is trusted (default 60 s). */
   readonly cacheSeconds?: number;
-}
-
-type Presence = "exists" | "more" | "none";
+};
 
 export class RemoteSwitch {
   private readonly cache = new Map<string, { presence: Presence; until: number } | Promise<void>>();

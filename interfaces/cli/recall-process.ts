@@ -3,6 +3,7 @@
  * directories, free ports on 127.0.0.1, and helpers to run console commands and read
  * its log. Always `stop()` it (tests do so in `finally` / `after`).
  */
+import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { createSocket } from "node:dgram";
@@ -90,4 +91,15 @@ export async function startRecall(files: Record<string, string>, options: { data
 export function messages(dataDir: string): string {
   const path = join(dataDir, "messages.log");
   return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+/**
+ * Waits (up to `timeoutMs`) until DATA/messages.log matches `pattern`, then asserts it:
+ * verbose lines are written once per turn of Recall's event loop, so a line can land a
+ * moment after the SIP message the same turn sent.
+ */
+export async function assertLogged(dataDir: string, pattern: RegExp, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!pattern.test(messages(dataDir)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.match(messages(dataDir), pattern);
 }

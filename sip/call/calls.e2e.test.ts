@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { registerWithAuth } from "../sipp/scenarios.js";
@@ -93,27 +93,27 @@ test("Dial's U(screen) runs on the answered callee; GOSUB_RESULT=BUSY hangs it u
   const { caller, called } = await call("8002", { status: 200 }, { status: 486 });
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
-  assert.match(messages(recall.dataDir), /Executing \[s@screen:1\] Set\("PJSIP\/6002-[0-9a-f]{8}", "GOSUB_RESULT=BUSY"\)/);
+  await assertLogged(recall.dataDir, /Executing \[s@screen:1\] Set\("PJSIP\/6002-[0-9a-f]{8}", "GOSUB_RESULT=BUSY"\)/);
 });
 
 test("U() with GOSUB_RESULT=CONTINUE hangs up the answered callee and the caller goes on at the next priority", async () => {
   const { caller, called } = await call("8003", { status: 200 }, { status: 486 });
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
-  assert.match(messages(recall.dataDir), /After U CONTINUE: ANSWER/);
+  await assertLogged(recall.dataDir, /After U CONTINUE: ANSWER/);
 });
 
 test("U() with GOSUB_RESULT=GOTO:context^exten^priority sends the caller there", async () => {
   const { caller, called } = await call("8004", { status: 200 }, { status: 486 });
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
-  assert.match(messages(recall.dataDir), /Sent here by U GOTO/);
+  await assertLogged(recall.dataDir, /Sent here by U GOTO/);
 });
 
 test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {
   const { caller } = await call("7100", null, { status: 200 });
   assert.equal(caller.code, 0, caller.errors);
-  assert.match(messages(recall.dataDir), /Sum computed by sub-add: 12/);
+  await assertLogged(recall.dataDir, /Sum computed by sub-add: 12/);
 });
 
 /** Rows of a query over the running Recall's chDB tables, once the projections have caught up. */

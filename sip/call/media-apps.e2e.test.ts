@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../sipp/call-scenarios.js";
@@ -239,7 +239,7 @@ test("Echo(): the caller hears its own audio back until it presses #, then the d
     const echoed = toneFrames(rtp.audio(), [500]);
     assert.ok(echoed >= 40, `the 500 Hz tone came back: ${echoed} frames of 50`);
     assert.ok(rtp.got.some((g) => g.pt === 101), "the # came back too (RFC 4733)");
-    assert.match(messages(recall.dataDir), /Echo ended by the caller's #/);
+    await assertLogged(recall.dataDir, /Echo ended by the caller's #/);
   } finally { rtp.close(); }
 });
 
@@ -315,7 +315,7 @@ test("MixMonitor() records a bridged sipp → Recall → sipp call: the mixed WA
     assert.ok(inTx >= 80, `t(): the called phone's 1000 Hz in ${inTx} frames`);
     assert.ok(both >= 70, `both tones mixed in ${both} frames`);
     assert.equal(toneFrames(rx, [1000]), 0, "r() holds the caller alone");
-    assert.match(messages(recall.dataDir), /End MixMonitor Recording PJSIP\/caller-/);
+    await assertLogged(recall.dataDir, /End MixMonitor Recording PJSIP\/caller-/);
   } finally { a.close(); b.close(); }
 });
 

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { runSipp } from "../sipp/sipp.js";
 import { uacCall } from "../sipp/call-scenarios.js";
 import { SipRequest, SipResponse, parseMessage, serializeMessage } from "../message/index.js";
@@ -63,15 +63,15 @@ test("OPTIONS to exten@node answers whether the endpoint's context has it: 200, 
 test("an extension node A lacks runs on node B through the switch: the call is answered and bridged", async () => {
   const caller = await runSipp({ scenario: uacCall({ exten: "300", from: "6001" }), target: `127.0.0.1:${portA}`, calls: 1, timeoutMs: 20_000 });
   assert.equal(caller.code, 0, caller.errors);
-  assert.match(messages(nodeA.dataDir), /Executing \[300@from-internal:1\] Dial\("PJSIP\/6001-[0-9a-f]{8}", "PJSIP\/300@nodeb"\)/);
-  assert.match(messages(nodeB.dataDir), /Executing \[300@from-nodea:1\] Answer\("PJSIP\/nodea-[0-9a-f]{8}", ""\)/);
+  await assertLogged(nodeA.dataDir, /Executing \[300@from-internal:1\] Dial\("PJSIP\/6001-[0-9a-f]{8}", "PJSIP\/300@nodeb"\)/);
+  await assertLogged(nodeB.dataDir, /Executing \[300@from-nodea:1\] Answer\("PJSIP\/nodea-[0-9a-f]{8}", ""\)/);
 });
 
 test("an extension neither node has is not found: the caller gets 404", async () => {
   const caller = await runSipp({ scenario: uacCall({ exten: "999", from: "6001", expect: 404 }), target: `127.0.0.1:${portA}`, calls: 1, timeoutMs: 20_000 });
   assert.equal(caller.code, 0, caller.errors);
   assert.doesNotMatch(messages(nodeA.dataDir), /Dial\("PJSIP\/6001-[0-9a-f]{8}", "PJSIP\/999@nodeb"\)/);
-  assert.match(messages(nodeA.dataDir), /NOTICE.*Call from '6001' \(UDP:127\.0\.0\.1:\d+\) to extension '999' rejected because extension not found in context 'from-internal'/);
+  await assertLogged(nodeA.dataDir, /NOTICE.*Call from '6001' \(UDP:127\.0\.0\.1:\d+\) to extension '999' rejected because extension not found in context 'from-internal'/);
 });
 
 test("without a switch the answer is immediate: 404 for a missing extension, 484 for a prefix with overlap", async () => {

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp, type SippResult } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
@@ -136,14 +136,14 @@ test("blind REFER: B refers A to 6003: 202, NOTIFY 100 Trying then 200 OK, B get
   assert.deepEqual(JSON.parse(String(hangupB.extra)), { hangupcause: 16, hangupsource: nameB, dialstatus: "" });
   assert.deepEqual(cel.filter((r) => r.eventtype === "BRIDGE_ENTER" && r.channame === nameA).map((r) => r.peer), [nameB, nameC]);
   assert.deepEqual(cel.filter((r) => r.eventtype === "LINKEDID_END").map((r) => r.channame), [nameA]);
-  assert.match(messages(recall.dataDir), /Blind transferring PJSIP\/6001-[0-9a-f]{8} to '6003@from-internal'/);
+  await assertLogged(recall.dataDir, /Blind transferring PJSIP\/6001-[0-9a-f]{8} to '6003@from-internal'/);
 });
 
 test("blind REFER to a missing extension: NOTIFY 404 Not Found, the call stays until B hangs up", async () => {
   const b = startSipp({ scenario: uasRefer({ referTo: `sip:7999@127.0.0.1:${port}`, afterMs: 200, outcome: { notify: "404 Not Found" }, hangUpAfterMs: 300 }), localPort: phoneB, calls: 1, timeoutMs: 30_000 });
   const a = await runA(A());
   ok(a, "A"); ok(await b.done, "B");
-  assert.match(messages(recall.dataDir), /attempted blind transfer to '7999@from-internal' but target does not exist/);
+  await assertLogged(recall.dataDir, /attempted blind transfer to '7999@from-internal' but target does not exist/);
   const { cdr, cel } = await newRows();
   assert.equal(cel.filter((r) => r.eventtype === "BLINDTRANSFER").length, 0);
   // B hung up: its record ends first, then A's.
@@ -154,7 +154,7 @@ test("allow_transfer=no: the REFER is refused 603 and the call goes on", async (
   const b = startSipp({ scenario: uasRefer({ referTo: `sip:6003@127.0.0.1:${port}`, afterMs: 200, outcome: { status: 603 }, hangUpAfterMs: 300 }), localPort: phoneB, calls: 1, timeoutMs: 30_000 });
   const a = await runA(uacCall({ exten: "6005", from: "6001", auth: true }));
   ok(a, "A"); ok(await b.done, "B");
-  assert.match(messages(recall.dataDir), /Endpoint 6005 transfer attempt blocked due to configuration/);
+  await assertLogged(recall.dataDir, /Endpoint 6005 transfer attempt blocked due to configuration/);
   await newRows();
 });
 

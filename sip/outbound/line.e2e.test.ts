@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { freePort, messages, startRecall } from "../../interfaces/cli/recall-process.js";
+import { freePort, messages, assertLogged, startRecall } from "../../interfaces/cli/recall-process.js";
 import { startSipp } from "../sipp/sipp.js";
 
 /** A registrar that notes Recall's address and line token from the Contact, then calls back with them (expecting 486 from the dialplan). */
@@ -98,7 +98,7 @@ exten => _X.,1,NoOp(Call for \${EXTEN} from the carrier line)
   try {
     const r = await carrier.done;
     assert.equal(r.code, 0, `${r.errors}\n${r.stdout.slice(-2000)}\n${messages(recall.dataDir)}`);
-    assert.match(messages(recall.dataDir), /Executing \[5551234@from-carrier:1\] NoOp\("PJSIP\/carrier-[0-9a-f]{8}"/);
+    await assertLogged(recall.dataDir, /Executing \[5551234@from-carrier:1\] NoOp\("PJSIP\/carrier-[0-9a-f]{8}"/);
   } finally {
     await recall.stop();
   }

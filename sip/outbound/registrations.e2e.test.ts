@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { startSipp, type SippResult } from "../sipp/sipp.js";
 import { registrarUas } from "../sipp/scenarios.js";
@@ -92,21 +92,21 @@ test("401 without credentials and auth_rejection_permanent=yes: Rejected, not re
   const r = await sipps.get("perm401")!;
   assert.equal(r.code, 0, r.errors);
   await eventually("perm401", "Rejected");
-  assert.match(messages(recall.dataDir), /ERROR\[\d+\] res_pjsip_outbound_registration.c: Fatal response '401' received from 'sip:registrar@127\.0\.0\.1:\d+' on registration attempt to 'sip:perm401@127\.0\.0\.1:\d+', stopping outbound registration/);
+  await assertLogged(recall.dataDir, /ERROR\[\d+\] res_pjsip_outbound_registration.c: Fatal response '401' received from 'sip:registrar@127\.0\.0\.1:\d+' on registration attempt to 'sip:perm401@127\.0\.0\.1:\d+', stopping outbound registration/);
 });
 
 test("401 with auth_rejection_permanent=no is temporary: retried after retry_interval", async () => {
   const r = await sipps.get("temp401")!;
   assert.equal(r.code, 0, r.errors);
   await eventually("temp401", "Registered");
-  assert.match(messages(recall.dataDir), /Temporal response '401' received from .*temp401.* retrying in '1'/);
+  await assertLogged(recall.dataDir, /Temporal response '401' received from .*temp401.* retrying in '1'/);
 });
 
 test("403 with forbidden_retry_interval is retried", async () => {
   const r = await sipps.get("forbidden")!;
   assert.equal(r.code, 0, r.errors);
   await eventually("forbidden", "Registered");
-  assert.match(messages(recall.dataDir), /403 Forbidden fatal response received from .*forbidden.* retrying in '1' seconds/);
+  await assertLogged(recall.dataDir, /403 Forbidden fatal response received from .*forbidden.* retrying in '1' seconds/);
 });
 
 test("503 is retried max_retries times, then Rejected", async () => {

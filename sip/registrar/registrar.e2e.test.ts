@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp } from "../sipp/sipp.js";
 import { registerExpecting, registerWithAuth } from "../sipp/scenarios.js";
@@ -106,7 +106,7 @@ test("baresip registers with digest auth and unregisters when it quits", async (
 test("a wrong password gets a second 401 and a security log line fail2ban can match", async () => {
   const r = await runSipp({ scenario: registerWithAuth({ finalStatus: 401 }), target: target(), calls: 1, inject: user("6001", "wrong"), timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.errors);
-  assert.match(messages(recall.dataDir), /NOTICE\[\d+\] res_pjsip\/pjsip_distributor.c: Request 'REGISTER' from '<sip:6001@127\.0\.0\.1>;tag=[^']+' failed for '127\.0\.0\.1:\d+' \(callid: [^)]+\) - Failed to authenticate/);
+  await assertLogged(recall.dataDir, /NOTICE\[\d+\] res_pjsip\/pjsip_distributor.c: Request 'REGISTER' from '<sip:6001@127\.0\.0\.1>;tag=[^']+' failed for '127\.0\.0\.1:\d+' \(callid: [^)]+\) - Failed to authenticate/);
 });
 
 test("an unknown user is challenged like a real one (no user enumeration)", async () => {
@@ -121,7 +121,7 @@ test("max_contacts=2: two phones register to one AOR, a third is refused with 40
   }
   const third = await runSipp({ scenario: registerWithAuth({ finalStatus: 403 }), target: target(), calls: 1, localPort: await freePort(), inject: user("6001", "right-6001"), timeoutMs: 20_000 });
   assert.equal(third.code, 0, third.errors);
-  assert.match(messages(recall.dataDir), /WARNING\[\d+\] res_pjsip_registrar.c: Registration attempt from endpoint '6001' \(127\.0\.0\.1:\d+\) to AOR '6001' will exceed max contacts of 2/);
+  await assertLogged(recall.dataDir, /WARNING\[\d+\] res_pjsip_registrar.c: Registration attempt from endpoint '6001' \(127\.0\.0\.1:\d+\) to AOR '6001' will exceed max contacts of 2/);
   const contacts = await recall.cli("pjsip show contacts");
   assert.equal((contacts.match(/Contact:  6001\/sip:6001@127\.0\.0\.1:/g) ?? []).length, 2, contacts);
 });
@@ -135,7 +135,7 @@ test("remove_existing=yes: a new phone replaces the old binding", async () => {
   const contacts = await recall.cli("pjsip show contacts");
   assert.match(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${second}`));
   assert.doesNotMatch(contacts, new RegExp(`6002/sip:6002@127\\.0\\.0\\.1:${first}`));
-  assert.match(messages(recall.dataDir), new RegExp(`Removed contact 'sip:6002@127\\.0\\.0\\.1:${first}' from AOR '6002' due to remove existing`));
+  await assertLogged(recall.dataDir, new RegExp(`Removed contact 'sip:6002@127\\.0\\.0\\.1:${first}' from AOR '6002' due to remove existing`));
 });
 
 test("an endpoint identified by source address through identify registers without a challenge", async () => {

@@ -55,13 +55,19 @@ async function main(): Promise<void> {
   if (ONLY.has("live")) await liveLag();
 }
 
-async function rebuilds(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "recall-bench-proj-"));
+/** The calls of the mix into DIR/log; returns the event count (the driver and its actors are garbage afterwards). */
+async function makeLog(dir: string): Promise<number> {
   const d = await calls.CallDriver.open(dir);
   for (let i = 0; i < CALLS; i++) { mix[i % mix.length](d); d.advance(0.5); if (i % 500 === 0) await d.settle(); }
   await d.settle();
   const events = d.log.nextOffset;
   await d.log.close();
+  return events;
+}
+
+async function rebuilds(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "recall-bench-proj-"));
+  const events = await makeLog(dir);
   process.stdout.write(`log: ${events.toLocaleString("en")} events from ${CALLS.toLocaleString("en")} calls\n`);
 
   // A rebuild reads without schema validation: the frames' checksums already guard the bytes (recall rebuild should open the log so too).

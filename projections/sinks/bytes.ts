@@ -65,14 +65,23 @@ export class ByteBuilder {
 
   /** An integer in decimal (anything else as String() writes it). */
   int(v: number): void {
+    if (v >= 0 && v < 1e9 && (v | 0) === v) { this.small(v, 0); return; }
     if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) { this.ascii(String(v)); return; }
-    const b = this.room(16);
-    if (v < 10) { b[this.len++] = 48 + v; return; }
-    let digits = 0;
-    for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
+    // Past 32 bits: the high digits, then the low nine zero-padded, each with integer arithmetic.
+    const hi = Math.floor(v / 1e9);
+    this.int(hi);
+    this.small(v - hi * 1e9, 9);
+  }
+
+  /** `v` < 1e9 in decimal, padded with zeros to `width` digits. */
+  small(v: number, width: number): void {
+    let digits = 1;
+    for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+    if (digits < width) digits = width;
+    const b = this.room(digits);
     let p = this.len + digits;
     this.len = p;
-    for (let x = v; x >= 1; x = Math.floor(x / 10)) b[--p] = 48 + (x % 10);
+    for (let x = v, i = 0; i < digits; i++, x = (x / 10) | 0) b[--p] = 48 + (x % 10);
   }
 
   /** The bytes so far (a view: valid until the next write). */

@@ -101,20 +101,21 @@ export const tsv = escapeTsv;
 /** A string column (anything else as String() writes it). */
 const field = (b: ByteBuilder, v: unknown): void => b.tsv(typeof v === "string" ? v : String(v));
 
-/** Whole seconds as DateTime text, UTC (rows come in time order: the last second's text is kept). */
-let lastSecond = NaN, lastSecondText = "";
+/** Whole seconds as DateTime text, UTC; recent seconds' texts are kept (a row's times, and the rows of a batch, are close). */
+const secondTexts: { second: number; text: string }[] = Array.from({ length: 64 }, () => ({ second: NaN, text: "" }));
 function time32(us: number): string {
   const ms = Math.floor(us / 1000);
   const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
+  const slot = secondTexts[second & 63];
+  if (slot.second !== second) {
     const iso = new Date(ms).toISOString();
-    lastSecond = second;
-    lastSecondText = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    slot.second = second;
+    slot.text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
   }
-  return lastSecondText;
+  return slot.text;
 }
 
-const TAB = 9, NL = 10, DOT = 46, ZERO = 48;
+const TAB = 9, NL = 10, DOT = 46;
 
 /**
  * A time column: DateTime64(6) text input `seconds.micros`; in the legacy tables two
@@ -125,10 +126,9 @@ function time(b: ByteBuilder, v: number | null | undefined, d: Dialect): void {
   if (d === "legacy") { b.ascii(time32(v)); b.byte(TAB); b.int(v); return; }
   if (!Number.isInteger(v)) { b.ascii(String(v / 1e6)); return; }
   const s = Math.floor(v / 1e6);
-  let us = v - s * 1e6;
   b.int(s);
   b.byte(DOT);
-  for (let div = 100_000; div >= 1; div /= 10) { const digit = Math.floor(us / div); b.byte(ZERO + digit); us -= digit * div; }
+  b.small(v - s * 1e6, 6);
 }
 
 const ama = (v: unknown): number => amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3;

@@ -41,7 +41,12 @@ export class TwoPartyBridge {
   private readonly departures = new Map<SipChannel, BridgeEnd>();
   private readonly waiting = new Map<SipChannel, (end: BridgeEnd) => void>();
 
-  constructor(private readonly runtime: ActorRuntime, random: Random, caller: SipChannel, callee: SipChannel) {
+  /**
+   * `joined` hears of every pairing: the two first members (`initial`), and each later
+   * one that enters beside a member (replace, attach), so media can follow (reinvite.ts).
+   */
+  constructor(private readonly runtime: ActorRuntime, random: Random, caller: SipChannel, callee: SipChannel,
+    private readonly joined?: (bridge: TwoPartyBridge, initial: boolean) => void) {
     this.id = [8, 4, 4, 4, 12].map((n) => randomHex(random, n / 2)).join("-");
     this.actor = `bridge:${this.id}`;
     this.ended = new Promise((resolve) => { this.finish = resolve; });
@@ -50,6 +55,7 @@ export class TwoPartyBridge {
     // Asterisk's order: the called channel enters first, then the caller with it as peer.
     this.enter(callee, caller);
     this.enter(caller, callee);
+    if (!this.done) this.joined?.(this, true);
   }
 
   get caller(): SipChannel { return this.members[0]; }
@@ -115,6 +121,7 @@ export class TwoPartyBridge {
     this.exit(old, this.dissolved());
     this.members[i] = next;
     this.enter(next, this.members[1 - i]);
+    if (!this.done && this.members.length === 2) this.joined?.(this, false);
   }
 
   /** Let `keep` go (it moves elsewhere) and end the bridge without a hang-up. */
@@ -147,6 +154,7 @@ export class TwoPartyBridge {
     const peer = this.members[0];
     this.members.push(channel);
     this.enter(channel, peer);
+    if (!this.done) this.joined?.(this, false);
   }
 }
 

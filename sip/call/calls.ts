@@ -30,7 +30,8 @@ import { ALLOW, SipChannel, type ChannelHost } from "./channel.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
 import { TwoPartyBridge, stayBridged } from "./bridge.js";
 import { Transfers } from "./transfer.js";
-import { DEFAULT_FEATURES, type FeaturesConfig } from "../../dialplan/features.js";
+import { Reinvites } from "./reinvite.js";
+import { DEFAULT_FEATURES, featuresFromDialOptions, type FeaturesConfig } from "../../dialplan/features.js";
 import { answerWithAuths } from "../auth/outbound.js";
 import type { CallMedia } from "./media.js";
 
@@ -92,8 +93,15 @@ export class Calls implements ChannelHost {
 
   /** REFER and the DTMF transfer features (transfer.ts). */
   private readonly transfers: Transfers;
+  /** Re-INVITEs: media that follows bridges and applications, and the phones' own re-INVITEs (reinvite.ts). */
+  private readonly reinvites: Reinvites;
+  /** The channel that dialled each Local `;2`'s pair: whose media a `;2`'s Dial offers or anchors. */
+  private readonly localCallers = new WeakMap<SipChannel, SipChannel>();
 
   constructor(private readonly deps: CallsDeps) {
+    this.reinvites = new Reinvites({
+      transactions: deps.transactions, clock: deps.clock, random: deps.random, logger: deps.logger, media: deps.media, model: deps.model,
+    });
     this.transfers = new Transfers({
       runtime: deps.runtime, clock: deps.clock, logger: deps.logger, media: deps.media, transactions: deps.transactions, model: deps.model,
       features: deps.features ?? (() => DEFAULT_FEATURES),
@@ -216,13 +224,17 @@ export class Calls implements ChannelHost {
       .finally(() => channel.destroy());
   }
 
-  /** A re-INVITE (session refresh, hold): answer it with the SDP we last sent. */
+  /**
+   * A re-INVITE (session refresh, hold, a new address): an anchored leg's session takes
+   * the new SDP, a direct leg's offer is relayed to its bridge partner (reinvite.ts).
+   */
   private reinvite(tx: ServerTransaction): void {
     const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);
     if (!channel) { tx.respond(481); return; }
-    if (tx.request.body.length) channel.remoteSdp = tx.request.body;
-    tx.respond(200, { headers: [["Contact", channel.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: channel.localSdp ?? Buffer.alloc(0) });
+    this.reinvites.incoming(tx, channel);
   }
+
+  reanchor(channel: SipChannel): Promise<string> { return this.reinvites.anchor(channel); }
 
   private bye_(tx: ServerTransaction): void {
     const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);
@@ -461,7 +473,8 @@ export class Calls implements ChannelHost {
           caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
           pair.half2.onRinging = () => progress.ringing(pair.half1);
           pair.half2.onAnswer = () => {
-            pair.half1.remoteSdp = pair.half2.localSdp;
+            // What the caller is answered with: ;2's media session's SDP, or (direct media) its callee's.
+            pair.half1.remoteSdp = pair.half2.media ? pair.half2.localSdp : pair.half2.answerSdpOverride ?? pair.half2.localSdp;
             pair.half1.change({ type: "answer" }, "actor");
             progress.answered(pair.half1);
           };
@@ -485,7 +498,7 @@ export class Calls implements ChannelHost {
           try {
             // b(sub): a subroutine on each called channel before its INVITE goes out.
             if (request.options.b && request.runSubroutine) await request.runSubroutine(callee, request.options.b);
-            const offer = await this.offerFor(caller, callee, target.endpoint);
+            const offer = await this.offerFor(caller, callee, target.endpoint, request.options);
             if (callee.hungUp) return;
             leg.tx = this.sendInvite(caller, callee, target, offer, {
               ringing: () => progress.ringing(callee),
@@ -527,6 +540,7 @@ export class Calls implements ChannelHost {
   /** Run the dialplan on `;2` with the caller's SDP offer; `;2` is destroyed when it is done. */
   private startLocal(pair: LocalPair, local: { exten: string; context: string }, caller: SipChannel): void {
     pair.half2.remoteSdp = caller.remoteSdp;
+    this.localCallers.set(pair.half2, caller);
     pair.half1.change({ type: "dialing" }, "actor");
     this.deps.runDialplan(pair.half2, { context: local.context, exten: local.exten, priority: 1 })
       .catch((e) => { if (!(e instanceof HangupError)) this.deps.logger.log("ERROR", "pbx.c", `Dialplan of ${pair.half2.name} failed: ${(e as Error).message}`); })
@@ -564,7 +578,7 @@ export class Calls implements ChannelHost {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
     if (callee.media) await this.deps.media.bridge(await caller.anchorMedia(), callee.media).catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
-    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee);
+    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.reinvites.joined(b, initial));
     for (const m of [...bridge.members]) this.optimize(m);
     this.transfers.bridged(bridge, request.options);
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
@@ -579,15 +593,24 @@ export class Calls implements ChannelHost {
     return peer ?? callee;
   }
 
-  /** Send the INVITE of an outbound leg and report its progress. */
   /**
-   * The SDP offered to a called leg: the caller's own offer when neither endpoint wants
-   * media anchored (direct_media=yes on both, the phones then talk to each other), else
-   * the offer of a media session of the callee's own, bridged to the caller's on answer.
+   * The SDP offered to a called leg: the caller's own offer when media may flow directly
+   * between the phones, else the offer of a media session of the callee's own, bridged
+   * to the caller's on answer. Directly as Asterisk's native RTP bridge allows it: both
+   * endpoints have `direct_media = yes`, the caller's media is not anchored in Recall,
+   * and no DTMF feature of the Dial (t/T, h/H, k/K, w/W, x/X) listens on a side whose
+   * digits travel in the RTP (any `dtmf_mode` but info). A Local `;2` offers what the
+   * channel that dialled its pair would.
    */
-  private async offerFor(caller: SipChannel, callee: SipChannel, endpoint: Endpoint): Promise<Buffer> {
-    const callerEndpoint = this.deps.model().endpoints.get(caller.context().endpoint);
-    const direct = !caller.media && caller.remoteSdp && (caller.tech === "Local" || (callerEndpoint?.direct_media !== false && endpoint.direct_media));
+  private async offerFor(caller: SipChannel, callee: SipChannel, endpoint: Endpoint, options: Readonly<Record<string, string>>): Promise<Buffer> {
+    let origin = caller;
+    for (let i = 0; origin.tech === "Local" && i < 8; i++) origin = this.localCallers.get(origin) ?? origin;
+    const originEndpoint = origin.tech === "PJSIP" ? this.deps.model().endpoints.get(origin.context().endpoint) : undefined;
+    const features = featuresFromDialOptions(options);
+    const inMedia = (e: Endpoint | undefined) => e?.dtmf_mode !== "info" && e?.dtmf_mode !== "none";
+    const hooks = (features.caller.length > 0 && inMedia(originEndpoint)) || (features.callee.length > 0 && inMedia(endpoint));
+    const direct = !origin.media && caller.remoteSdp && !hooks
+      && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
     const leg = await this.deps.media.offer(callee.codecs, (d) => callee.digit(d));
     callee.media = leg.id;
@@ -595,6 +618,7 @@ export class Calls implements ChannelHost {
     return leg.sdp;
   }
 
+  /** Send the INVITE of an outbound leg and report its progress. */
   private sendInvite(caller: SipChannel, callee: SipChannel, target: Extract<Target, { uri: string }>, offer: Buffer, on: {
     ringing(): void; progress(sdp: Buffer | undefined): void; answered(): void; failed(cause: number, sipStatus?: number): void;
   }): { cancel(): void } {

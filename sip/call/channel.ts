@@ -29,6 +29,11 @@ export interface ChannelHost {
   bridgeWith(caller: SipChannel, channelName: string): Promise<DialOutcome>;
   /** Send BYE on an established dialog. */
   bye(channel: SipChannel): void;
+  /**
+   * Media through Recall for an established leg whose SDP was passed through (direct
+   * media): a re-INVITE to a session of ours, its bridge partner's too (reinvite.ts).
+   */
+  reanchor(channel: SipChannel): Promise<string>;
   /** The channel is gone: forget it. */
   released(channel: SipChannel): void;
 }
@@ -244,9 +249,14 @@ export class SipChannel implements DialplanChannel {
     return this.localSdp!;
   }
 
-  /** Give the leg its own RTP session (answering the caller's offer), once. */
+  /**
+   * Give the leg its own RTP session, once: answering the caller's offer before the
+   * answer; after it, when the leg's SDP was passed through (direct media), by a
+   * re-INVITE to the new session (and its bridge partner to one of its own).
+   */
   async anchorMedia(): Promise<string> {
     if (this.media) return this.media;
+    if (this.established()) return this.host.reanchor(this);
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
     const leg = await this.host.media.answer(this.remoteSdp, this.codecs, (d) => this.digit(d));
     if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
@@ -254,6 +264,11 @@ export class SipChannel implements DialplanChannel {
     this.localSdp = leg.sdp;
     if (this.hungUp) this.releaseMedia();
     return leg.id;
+  }
+
+  /** A SIP leg up with SDP sent and received: its media moves only by re-INVITE. */
+  private established(): boolean {
+    return this.tech === "PJSIP" && this.value === "up" && !!this.dialog && this.localSdp !== undefined && this.remoteSdp !== undefined;
   }
 
   releaseMedia(): void {
@@ -400,13 +415,13 @@ export class SipChannel implements DialplanChannel {
   }
 
   /**
-   * The leg's media session for an application that needs one: an inbound leg anchors
-   * its media now (answering the caller's offer); an outbound leg has one only when Dial
-   * anchored it.
+   * The leg's media session for an application that needs one: an inbound leg not yet
+   * answered anchors its media now (answering the caller's offer); an answered leg whose
+   * SDP was passed through is re-INVITEd to a session of ours.
    */
   private async appMedia(what: string): Promise<string> {
     if (this.media) return this.media;
-    if (this.direction === "in" && this.remoteSdp) return this.anchorMedia();
+    if ((this.direction === "in" && this.remoteSdp) || this.established()) return this.anchorMedia();
     throw new Error(`${this.name} has no media through Recall for ${what} (direct media)`);
   }
 

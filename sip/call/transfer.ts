@@ -566,20 +566,33 @@ export class Transfers {
   /** Media operations on a leg run one after another (hold, then unhold, never the other way round). */
   private readonly mediaQueue = new WeakMap<SipChannel, Promise<unknown>>();
 
-  private queueMedia(channel: SipChannel, op: (media: string) => Promise<unknown> | undefined): void {
+  private queueMedia(channel: SipChannel, op: (media: string) => Promise<unknown> | undefined, anchor = false): void {
     const before = this.mediaQueue.get(channel) ?? Promise.resolve();
-    const next = before.then(() => (channel.media ? op(channel.media) : undefined)).catch(() => undefined);
+    const next = before.then(async () => {
+      const media = channel.media ?? (anchor ? await this.anchored(channel) : undefined);
+      return media ? op(media) : undefined;
+    }).catch(() => undefined);
     this.mediaQueue.set(channel, next);
   }
 
-  /** The transferee waits: its media leaves the transferer's and hears music on hold. */
+  /**
+   * The media session of an answered SIP leg, made now if its media went directly to
+   * its partner's phone: both are re-INVITEd to Recall, as Asterisk re-INVITEs a party
+   * it puts on hold out of a direct-media bridge (undefined if that failed).
+   */
+  private anchored(channel: SipChannel): Promise<string | undefined> {
+    if (channel.media) return Promise.resolve(channel.media);
+    if (channel.tech !== "PJSIP" || channel.state() !== "up" || channel.hungUp) return Promise.resolve(undefined);
+    return channel.anchorMedia().catch(() => undefined);
+  }
+
+  /** The transferee waits: its media leaves the transferer's and hears music on hold (through Recall, re-INVITEd there if need be). */
   private hold(transferee: SipChannel, bridge: TwoPartyBridge): void {
-    if (!transferee.media) return;
     this.queueMedia(transferee, async (media) => {
       await this.host.media.unbridge(media);
       // Resolves only when the music stops: started, not awaited (the worker keeps the order of commands).
       if (bridge.active && !transferee.hungUp) void this.host.media.moh(media).catch(() => undefined);
-    });
+    }, true);
   }
 
   /** Music on hold off; with `rebridge`, the transferee's media is joined again to its bridge partner's. */
@@ -592,9 +605,9 @@ export class Transfers {
     });
   }
 
-  /** A prompt to a leg whose media Recall carries (others hear nothing). */
+  /** A prompt to a leg (its media re-INVITEd to Recall first if it went directly to its partner's phone). */
   private prompt(channel: SipChannel, sound: string): void {
-    if (!channel.media || !sound) return;
-    void this.host.media.play(channel.media, [sound], { language: channel.language }).catch(() => undefined);
+    if (!sound) return;
+    void this.anchored(channel).then((media) => (media ? this.host.media.play(media, [sound], { language: channel.language }) : undefined)).catch(() => undefined);
   }
 }

@@ -88,6 +88,13 @@ export class SinkRunner {
     private readonly batchEvents = 100_000,
     /** Hand rows to the sink's encoder as they are folded (rebuild), instead of keeping row objects until the write. */
     private readonly encode = false,
+    /**
+     * Live: start writes at most this often (ms). Each write is an insert per table and a
+     * checkpoint, and each insert a part for the engine to merge: a few larger writes a
+     * second cost the PBX far less than one per delivered batch, for a lag still well
+     * under a second.
+     */
+    private readonly minWriteIntervalMs = 0,
   ) {
     this.cdr = new CdrProjection(settings.cdr);
     this.cel = new CelProjection(settings.cel);
@@ -137,8 +144,22 @@ export class SinkRunner {
         if (this.pendingEvents < this.batchEvents) continue;
         await this.settle();
       }
-      this.begin(true);
+      this.beginSoon();
     }
+  }
+
+  private lastBegin = -Infinity;
+  private beginTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Start the next write now, or once `minWriteIntervalMs` has passed since the last one began. */
+  private beginSoon(): void {
+    if (this.beginTimer || this.writing) return;
+    const wait = this.lastBegin + this.minWriteIntervalMs - performance.now();
+    if (wait <= 0 || this.pendingEvents >= this.batchEvents) { this.begin(true); return; }
+    this.beginTimer = setTimeout(() => {
+      this.beginTimer = undefined;
+      if (!this.writing && !this.stopped) this.begin(true);
+    }, wait);
   }
 
   /** Store everything folded, and wait for it. */
@@ -213,9 +234,10 @@ export class SinkRunner {
     this.last = null;
     this.pendingEvents = 0;
     if (!moving.size) return;
+    this.lastBegin = performance.now();
     const writing: Promise<void> = this.store(last, moving, resume).then(() => {
       if (this.writing === writing) this.writing = null;
-      if (chain && !this.stopped) this.begin(true); // what was folded meanwhile
+      if (chain && !this.stopped) this.beginSoon(); // what was folded meanwhile
     });
     this.writing = writing;
     writing.catch(() => undefined); // whoever settles next gets the error
@@ -261,7 +283,11 @@ export class SinkRunner {
     };
   }
 
-  stop(): void { this.stopped = true; }
+  stop(): void {
+    this.stopped = true;
+    if (this.beginTimer) clearTimeout(this.beginTimer);
+    this.beginTimer = undefined;
+  }
 }
 
 /** Fold the log from each runner's resume point up to `to` (exclusive; default: the end now). */
@@ -283,7 +309,12 @@ export interface StartOptions {
   readonly report?: RunnerReport;
   /** Serve `recall query` for the chDB sink on DATA/projections/query.sock (default true). */
   readonly serveQueries?: boolean;
+  /** Start live writes at most this often (default LIVE_WRITE_INTERVAL_MS). */
+  readonly minWriteIntervalMs?: number;
 }
+
+/** The live runner's write pace: ~4 writes a second. */
+export const LIVE_WRITE_INTERVAL_MS = 250;
 
 /** Open the sinks recall.conf [projections] sinks names (chdb by default). */
 export async function openSinks(names: readonly string[], dataDir: string, settings: ProjectionSettings): Promise<Sink[]> {
@@ -308,7 +339,7 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
     failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): write failed, retrying in ${ms} ms: ${e.message}\n`),
   };
   const sinks = await openSinks(settings.sinks, dataDir, settings);
-  const runners = sinks.map((s) => new SinkRunner(s, settings, report));
+  const runners = sinks.map((s) => new SinkRunner(s, settings, report, undefined, false, options.minWriteIntervalMs ?? LIVE_WRITE_INTERVAL_MS));
   const subs: Subscription[] = [];
   for (const runner of runners) {
     const from = await runner.open();

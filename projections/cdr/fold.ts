@@ -95,7 +95,7 @@ export class CdrProjection implements Projection<CdrRow> {
       c = { first: r.offset, seq: r.seq, ctx, seg: null, sequence: 0, optimised: false, moving: false, hungup: false, dialled };
       this.channels.set(r.stream, c);
       const seg = this.open(c, t, null);
-      if (dialled) { seg.peer = ctx.parent; seg.peerName = this.nameOf(ctx.parent); }
+      if (dialled) this.setPeer(c, seg, ctx.parent!);
       return out;
     }
     if (!c) throw new UnexpectedEvent(r.offset, `${r.stream} has no create before ${input.type}`);
@@ -121,7 +121,7 @@ export class CdrProjection implements Projection<CdrRow> {
         const seg = c.seg ?? this.open(c, t, null);
         if (seg.sequence > 1 && !seg.bridged && seg.peer === undefined) seg.answer = null; // a new segment's talk starts when the dial is answered
         if (seg.peer === undefined || !seg.bridged) {
-          if (seg.peer === undefined) { seg.peer = String(input.peer); seg.peerName = this.nameOf(seg.peer); }
+          if (seg.peer === undefined) this.setPeer(c, seg, String(input.peer));
         }
         break;
       }
@@ -136,19 +136,19 @@ export class CdrProjection implements Projection<CdrRow> {
         if (c.moving) {
           // Local optimisation: same conversation, a new party B (the far end of the Local pair).
           c.moving = false;
-          if (c.seg && peer) { c.seg.peer = peer; c.seg.peerName = this.nameOf(peer); c.seg.bridged = true; }
+          if (c.seg && peer) { this.setPeer(c, c.seg, peer); c.seg.bridged = true; }
           break;
         }
         if (c.seg && c.seg.bridged && peer && c.seg.peer !== peer) this.finish(c, t, out); // bridged with someone new: a new record
         const seg = c.seg ?? this.open(c, t, null);
-        if (peer) { seg.peer = peer; seg.peerName = this.nameOf(peer); }
+        if (peer) this.setPeer(c, seg, peer);
         seg.bridged = true;
         if (seg.answer === null && ctx.answeredAt !== undefined) seg.answer = t;
         // A party already in the bridge whose record ended (its partner left, as in a transfer) starts one with the newcomer.
         const p = peer ? this.channels.get(peer) : undefined;
         if (p && !p.seg && !p.hungup && !p.optimised) {
           const ps = this.open(p, t, t);
-          ps.peer = r.stream; ps.peerName = ctx.name; ps.bridged = true;
+          this.setPeer(p, ps, r.stream, ctx.name); ps.bridged = true;
         }
         break;
       }
@@ -156,7 +156,7 @@ export class CdrProjection implements Projection<CdrRow> {
         if (c.moving) break;
         if (c.seg && !c.hungup) this.finish(c, t, out); // left the bridge alive: this record ends here
         // Whoever was talking to this channel has lost its party B: their records end too.
-        for (const other of this.channels.values()) {
+        for (const other of this.partiesOf(r.stream)) {
           if (other !== c && other.seg?.bridged && other.seg.peer === r.stream && !other.moving) this.finish(other, t, out);
         }
         break;
@@ -170,8 +170,8 @@ export class CdrProjection implements Projection<CdrRow> {
           const farChan = this.channels.get(far);
           if (farChan) farChan.moving = true;
           // Whoever talked to ;1 now talks to the far party.
-          for (const o of this.channels.values()) {
-            if (o.seg && o.seg.peer === r.stream) { o.seg.peer = far; o.seg.peerName = this.nameOf(far); }
+          for (const o of this.partiesOf(r.stream)) {
+            if (o.seg && o.seg.peer === r.stream) this.setPeer(o, o.seg, far);
           }
         }
         break;
@@ -195,6 +195,7 @@ export class CdrProjection implements Projection<CdrRow> {
       case "destroy":
         if (c.seg) this.finish(c, t, out);
         this.channels.delete(r.stream);
+        this.parties.delete(r.stream);
         break;
       default:
         break; // setvar, cdr.set, callerid...: read from the context when the record is finalised
@@ -205,6 +206,24 @@ export class CdrProjection implements Projection<CdrRow> {
 
   private nameOf(id: string | undefined): string {
     return (id && this.channels.get(id)?.ctx.name) || "";
+  }
+
+  /**
+   * Channels whose record has named `id` as party B (some may have moved on since: check
+   * `seg.peer` again). Saves scanning every open channel when a bridge breaks.
+   */
+  private readonly parties = new Map<string, Set<Chan>>();
+
+  private partiesOf(id: string): Iterable<Chan> {
+    return this.parties.get(id) ?? [];
+  }
+
+  private setPeer(c: Chan, seg: Segment, peer: string, name = this.nameOf(peer)): void {
+    seg.peer = peer;
+    seg.peerName = name;
+    let set = this.parties.get(peer);
+    if (!set) this.parties.set(peer, set = new Set());
+    set.add(c);
   }
 
   private open(c: Chan, start: number, answer: number | null): Segment {

@@ -109,7 +109,8 @@ const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.se
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },
   actions: {
-    update: assign(({ context, event }) => ({ ...context, ...update(context, event) })),
+    // The changed fields only: assign merges them into a copy of the context itself.
+    update: assign(({ context, event }) => update(context, event)),
     answered: assign({ answeredAt: ({ context, event }) => context.answeredAt ?? event.env.now }),
     hungup: assign(({ event }) => (event.type === "hangup"
       ? { hungupAt: event.env.now, hangupCause: event.cause, hangupSource: event.by ?? "" } : {})),

@@ -805,9 +805,9 @@ function onPeer(f: PeerFrame): void {
   else if (f.t === "mixOut") sessions.get(f.to)?.sendPcm(bytesPcm(f.pcm));
 }
 
-// Every session still gets a 20 ms frame clock, but sessions are spread over four 5 ms
+// Every session still gets a 20 ms frame clock, but sessions are spread over ten 2 ms
 // slots so a worker never sends all its packets in one burst (bursts are jitter).
-const SLOTS = 4;
+const SLOTS = 10;
 let slot = 0;
 const slotOf = new Map<string, number>();
 let nextSlot = 0;

@@ -13,7 +13,8 @@
  *
  * Each step runs `--seconds` (default 4) after a 1 s warm-up; a ladder stops at the first
  * step that misses its target. Usage:
- *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000]
+ *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all]
+ * (`--all`: run every step up to --max instead of stopping at the first miss.)
  */
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtempSync, symlinkSync, existsSync, writeFileSync } from "node:fs";
@@ -29,6 +30,7 @@ const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`)
 const WORKERS = arg("workers", "2,1").split(",").map(Number);
 const SECONDS = Number(arg("seconds", "4"));
 const MAX = Number(arg("max", "2000"));
+const ALL = args.includes("--all");
 const PLAY_STEPS = [250, 500, 750, 1000, 1250, 1500, 2000].filter((n) => n <= MAX);
 const BRIDGE_STEPS = [100, 250, 500, 750, 1000].filter((n) => n <= MAX);
 const ROOM_STEPS = [1, 10, 25, 50].filter((n) => n * 10 <= MAX);
@@ -214,19 +216,19 @@ async function main(): Promise<void> {
     for (const n of PLAY_STEPS) {
       const r = await playbackStep(w, n, dir);
       print(r);
-      if (!r.ok) break;
+      if (!r.ok) { if (ALL) continue; break; }
       best[`playback w=${w}`] = n;
     }
     for (const n of BRIDGE_STEPS) {
       const r = await bridgeStep(w, n);
       print(r);
-      if (!r.ok) break;
+      if (!r.ok) { if (ALL) continue; break; }
       best[`bridge w=${w}`] = n;
     }
     for (const n of ROOM_STEPS) {
       const r = await conferenceStep(w, n);
       print(r);
-      if (!r.ok) break;
+      if (!r.ok) { if (ALL) continue; break; }
       best[`conference w=${w}`] = n;
     }
   }

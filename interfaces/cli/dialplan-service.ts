@@ -3,11 +3,11 @@
  * executor started on each new channel with the PBX's globals, AstDB and
  * PJSIP_DIAL_CONTACTS, and the `dialplan ...` / `core show hints` console commands.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../core/logger.js";
 import { formatDiagnostic } from "../../conf/tokenizer.js";
-import { DEFAULT_GENERAL, loadDialplan, showDialplan, type Dialplan } from "../../dialplan/index.js";
+import { DEFAULT_GENERAL, showDialplan, type Dialplan } from "../../dialplan/index.js";
+import { loadDialplanFiles } from "../../dialplan/ael/index.js";
 import { listHints } from "../../dialplan/show.js";
 import { globalsFromDialplan, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
 import { findExtension } from "../../dialplan/lookup.js";
@@ -34,16 +34,16 @@ export class DialplanService {
     this.load();
   }
 
-  /** Read extensions.conf; on errors keep what loaded before and say where each problem is. */
+  /** Read extensions.conf and extensions.ael; on errors keep what loaded before and say where each problem is. */
   load(): string {
-    const path = join(this.configDir, "extensions.conf");
-    if (!existsSync(path)) {
-      this.logger.log("WARNING", "pbx_config.c", `No ${path}: every call finds no extension`);
-      return "No extensions.conf\n";
-    }
     try {
-      const { dialplan, diagnostics } = loadDialplan(path);
-      for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", "pbx_config.c", formatDiagnostic(d));
+      const loaded = loadDialplanFiles(this.configDir);
+      if (!loaded) {
+        this.logger.log("WARNING", "pbx_config.c", `No ${join(this.configDir, "extensions.conf")}: every call finds no extension`);
+        return "No extensions.conf\n";
+      }
+      const { dialplan, diagnostics } = loaded;
+      for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", d.file.endsWith(".ael") ? "pbx_ael.c" : "pbx_config.c", formatDiagnostic(d));
       this.dialplan = dialplan;
       this.globals.clear();
       for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);

@@ -150,9 +150,9 @@ class Parser {
         if (depth === 0 && stops.includes(t.text)) break;
         if (t.text === "(" || t.text === "{") depth++;
         else if (t.text === ")" || t.text === "}") {
-          if (depth === 0) this.fail(t, `${what}: unexpected '${t.text}'`);
+          if (depth === 0) this.missing(start, t, stops, what);
           depth--;
-        }
+        } else if (t.text === ";" && depth === 0) this.missing(start, t, stops, what);
       }
       if (!first && t.ws) out += /[\n\r]/.test(t.ws) ? " " : t.ws;
       out += t.text;
@@ -160,6 +160,11 @@ class Parser {
       this.next();
     }
     return out;
+  }
+
+  private missing(start: Token, found: Token, stops: readonly string[], what: string): never {
+    const where = found.line === start.line && found.file === start.file ? "" : ` (on line ${found.line})`;
+    this.fail(start, `${what}: missing ${stops.map((s) => `'${s}'`).join(" or ")} before ${describe(found)}${where}`);
   }
 
   parseFile(): AelTree {
@@ -283,9 +288,9 @@ class Parser {
   }
 
   /** `( text )` after a keyword. */
-  private parenthesized(keyword: string): string {
+  private parenthesized(keyword: string, start: Token): string {
     this.expect("(", `after '${keyword}'`);
-    const text = this.raw([")"], keyword).trim();
+    const text = this.raw([")"], keyword, start).trim();
     this.expect(")", `to close '${keyword} (...'`);
     return text;
   }
@@ -301,7 +306,7 @@ class Parser {
       let args = "";
       if (this.isPunct("(")) {
         this.next();
-        args = this.raw([")"], `&${macro}(...)`);
+        args = this.raw([")"], `&${macro}(...)`, t);
         this.expect(")", `to close &${macro}(...`);
       }
       this.expect(";", `after &${macro}(...)`);
@@ -314,7 +319,7 @@ class Parser {
       case "if":
       case "ifTime": {
         this.next();
-        const condition = this.parenthesized(word);
+        const condition = this.parenthesized(word, t);
         if (!condition) this.fail(t, `${word} needs a condition`);
         const then = this.statement();
         let otherwise: Statement | undefined;
@@ -323,7 +328,7 @@ class Parser {
       }
       case "while": {
         this.next();
-        const condition = this.parenthesized("while");
+        const condition = this.parenthesized("while", t);
         if (!condition) this.fail(t, "while needs a condition");
         return { kind: "while", condition, body: this.statement(), at };
       }
@@ -341,7 +346,7 @@ class Parser {
       }
       case "switch": {
         this.next();
-        const value = this.parenthesized("switch");
+        const value = this.parenthesized("switch", t);
         return { kind: "switch", value, cases: this.cases(t), at };
       }
       case "else":
@@ -389,7 +394,7 @@ class Parser {
     if (this.isPunct(";")) { this.next(); return { kind: "app", name: word, args: undefined, at }; }
     if (this.isPunct("(")) {
       this.next();
-      const args = this.raw([")"], `${word}(...)`);
+      const args = this.raw([")"], `${word}(...)`, t);
       this.expect(")", `to close ${word}(...`);
       if (this.isPunct("=")) {
         // FUNCTION(args)=value: an assignment to a dialplan function.

@@ -418,7 +418,7 @@ test("syntax errors name the file, the line and the reason", () => {
     ["exten => s,1,NoOp()\n", 1, /expected 'context', 'macro' or 'globals', found 'exten'/],
     ["context c {\n  s => switch (\${X}) {\n    NoOp();\n  }\n}\n", 3, /expected 'case', 'pattern' or 'default'/],
     ["context c {\n  s => {\n    /* never closed\n  }\n}\n", 3, /unterminated \/\* comment/],
-    ["context c {\n\n  s => Set(X=\${FOO);\n}\n", 3, /unterminated/],
+    ["context c {\n\n  s => Set(X=\${FOO);\n}\n", 3, /Set\(\.\.\.\): reached the end of the file looking for .\)./],
   ];
   for (const [text, line, reason] of cases) {
     const e = errorOf(text, "/etc/recall/extensions.ael");

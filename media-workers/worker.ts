@@ -694,6 +694,7 @@ async function handle(c: Command): Promise<unknown> {
       const { port, rtp, rtcp } = await allocatePorts();
       const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
       sessions.set(c.id, s);
+      wake();
       return { port, address: init.bindAddress };
     }
     case "remote": need(c.id).setRemote(c.remote); return undefined;
@@ -735,14 +736,14 @@ async function handle(c: Command): Promise<unknown> {
     case "mixJoin": { const s = need(c.id); s.bridge = undefined; s.mix = { mix: c.mix, host: c.host }; return undefined; }
     case "mixAdd": {
       let m = mixes.get(c.mix);
-      if (!m) { m = new Mix(c.mix); mixes.set(c.mix, m); }
+      if (!m) { m = new Mix(c.mix); mixes.set(c.mix, m); wake(); }
       m.members.set(c.id, { worker: c.worker, q: [] });
       return undefined;
     }
     case "mixRemove": {
       const m = mixes.get(c.mix);
       m?.members.delete(c.id);
-      if (m && !m.members.size) mixes.delete(c.mix);
+      if (m && !m.members.size) { mixes.delete(c.mix); sleepIfIdle(); }
       return undefined;
     }
     case "unbridge": { const s = sessions.get(c.id); if (s) { s.bridge = undefined; s.mix = undefined; } return undefined; }
@@ -786,6 +787,7 @@ async function handle(c: Command): Promise<unknown> {
       if (!s) return undefined;
       sessions.delete(c.id);
       slotOf.delete(c.id);
+      sleepIfIdle();
       await s.close();
       return undefined;
     }
@@ -825,7 +827,20 @@ const mediaClock = new MediaClock(20 / SLOTS, (now) => {
   }
   slot = (slot + 1) % SLOTS;
 });
-mediaClock.begin((20 * init.index) / init.workers / SLOTS);
+// The clock runs only while the worker has sessions or conferences: an idle PBX costs nothing.
+// Rings are waited on with Atomics.waitAsync, which keeps no thread alive: this does.
+setInterval(() => undefined, 2 ** 30);
+let ticking = false;
+function wake(): void {
+  if (ticking) return;
+  ticking = true;
+  mediaClock.begin((20 * init.index) / init.workers / SLOTS);
+}
+function sleepIfIdle(): void {
+  if (!ticking || sessions.size || mixes.size) return;
+  ticking = false;
+  mediaClock.stop();
+}
 
 void cmdRing.consume(onCommand);
 for (const r of peerIn) if (r) void r.consume(onPeer);

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { phoneCredentials, phonesPjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { startSipp, type SippResult } from "../sipp/sipp.js";
 import { uasCall } from "../sipp/call-scenarios.js";
@@ -30,7 +31,7 @@ const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let recall: RecallProcess;
 let port: number, phoneA: number, phoneB: number, phoneB2: number, phoneC: number, phoneD: number;
-const credentials = (user: string) => `SEQUENTIAL\n${user};secret-${user}\n`;
+const credentials = phoneCredentials;
 const tmp = mkdtempSync(join(tmpdir(), "recall-direct-media-"));
 
 /** A phone's RTP port: sends µ-law packets, keeps who sent what. */
@@ -62,34 +63,11 @@ class Rtp {
 
 before(async () => {
   [port, phoneA, phoneB, phoneB2, phoneC, phoneD] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const phone = (name: string, contactPort: number, extra = "") => `
-[${name}](phone)
-auth = ${name}
-aors = ${name}
-callerid = "Phone ${name}" <${name}>
-${extra}
-[${name}](phone-auth)
-username = ${name}
-password = secret-${name}
-[${name}]
-type = aor
-contact = sip:${name}@127.0.0.1:${contactPort}
-`;
   // direct_media is left at its default (yes) but for 6004.
-  const pjsip = `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[phone](!)
-type = endpoint
-context = phones
-disallow = all
-allow = ulaw
-[phone-auth](!)
-type = auth
-auth_type = userpass
-${phone("6001", phoneA)}${phone("6002", phoneB)}${phone("6003", phoneC)}${phone("6005", phoneB2)}${phone("6004", phoneD, "direct_media = no")}${phone("6006", phoneA, "dtmf_mode = info")}`;
+  const pjsip = phonesPjsip(port, { context: "phones" }, [
+    { name: "6001", port: phoneA }, { name: "6002", port: phoneB }, { name: "6003", port: phoneC }, { name: "6005", port: phoneB2 },
+    { name: "6004", port: phoneD, extra: "direct_media = no" }, { name: "6006", port: phoneA, extra: "dtmf_mode = info" },
+  ]);
   const extensions = `
 [phones]
 exten => _600X,1,Dial(PJSIP/\${EXTEN},20)

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { phoneCredentials, phonesPjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp, type SippResult } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
@@ -22,38 +23,13 @@ import { uacSecondLine, uasRefer } from "../sipp/transfer-scenarios.js";
 const run = promisify(execFile);
 let recall: RecallProcess;
 let port: number, phoneA: number, phoneB: number, phoneB2: number, phoneC: number;
-const credentials = (user: string) => `SEQUENTIAL\n${user};secret-${user}\n`;
+const credentials = phoneCredentials;
 
 before(async () => {
   [port, phoneA, phoneB, phoneB2, phoneC] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const phone = (name: string, contactPort: number, extra = "") => `
-[${name}](phone)
-auth = ${name}
-aors = ${name}
-callerid = "Phone ${name}" <${name}>
-${extra}
-[${name}](phone-auth)
-username = ${name}
-password = secret-${name}
-[${name}]
-type = aor
-contact = sip:${name}@127.0.0.1:${contactPort}
-`;
-  const pjsip = `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[phone](!)
-type = endpoint
-context = from-internal
-disallow = all
-allow = ulaw
-direct_media = no
-[phone-auth](!)
-type = auth
-auth_type = userpass
-${phone("6001", phoneA)}${phone("6002", phoneB)}${phone("6003", phoneC)}${phone("6005", phoneB, "allow_transfer = no")}`;
+  const pjsip = phonesPjsip(port, { context: "from-internal", endpoint: "direct_media = no" }, [
+    { name: "6001", port: phoneA }, { name: "6002", port: phoneB }, { name: "6003", port: phoneC }, { name: "6005", port: phoneB, extra: "allow_transfer = no" },
+  ]);
   // 6010: TRANSFER_CONTEXT (inherited by B) sends B's blind transfers to [transfers].
   const extensions = `
 [from-internal]

@@ -4,23 +4,9 @@
  * blank line before the end of the headers.
  */
 
-const sdp = (port: number | string = "[media_port]") => [
-  "v=0", "o=sipp 1 1 IN IP4 [local_ip]", "s=-", "c=IN IP4 [local_ip]", "t=0 0",
-  `m=audio ${port} RTP/AVP 0 101`, "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-];
+import { message, sdp, send } from "./xml.js";
+
 const SDP = sdp();
-
-function message(lines: readonly string[], body: readonly string[] = [], type = "application/sdp"): string {
-  const headers = [...lines, ...(body.length ? [`Content-Type: ${type}`] : []), "Content-Length: [len]"];
-  return `<![CDATA[
-      ${headers.join("\n      ")}
-
-      ${body.join("\n      ")}
-    ]]>`;
-}
-
-const send = (lines: readonly string[], body: readonly string[] = [], retrans = true, type?: string) =>
-  `  <send${retrans ? ' retrans="500"' : ""}>\n    ${message(lines, body, type)}\n  </send>`;
 
 export interface UacOptions {
   /** Number dialled (Request-URI user); `[field0]` to take it from the injection file. */

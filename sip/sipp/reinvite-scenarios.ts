@@ -6,29 +6,11 @@
  * -log_file (with -trace_logs) as one line per message, read by `loggedOffers`.
  */
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "./call-scenarios.js";
+import { sdp, send as sendStep } from "./xml.js";
 
-const sdp = (port: number | string, version: number, direction?: string) => [
-  "v=0", `o=sipp 1 ${version} IN IP4 [local_ip]`, "s=-", "c=IN IP4 [local_ip]", "t=0 0",
-  `m=audio ${port} RTP/AVP 0 101`, "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-  ...(direction ? [`a=${direction}`] : []),
-];
+/** Scenario steps here are not retransmitted unless asked. */
+const send = (lines: readonly string[], body: readonly string[] = [], retrans = false): string => sendStep(lines, body, retrans);
 
-function send(lines: readonly string[], body: readonly string[] = [], retrans = false): string {
-  const headers = [...lines, ...(body.length ? ["Content-Type: application/sdp"] : []), "Content-Length: [len]"];
-  return `  <send${retrans ? ' retrans="500"' : ""}>
-    <![CDATA[
-      ${headers.join("\n      ")}
-
-      ${body.join("\n      ")}
-    ]]>
-  </send>`;
-}
-
-/**
- * What the SDP of a message just received names, logged as
- * `<tag> <address> <port> <o= username> <o= session id> <o= version> <direction or ->`.
- * Variables are suffixed with `n` (each must be unique in a scenario).
- */
 function logSdp(tag: string, n: string): string {
   return `    <action>\n${sdpActions(tag, n)}\n    </action>`;
 }

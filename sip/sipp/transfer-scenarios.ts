@@ -1,25 +1,11 @@
 /**
  * sipp scenarios for call transfers: a called phone that transfers its caller with
  * REFER (blind, or attended with Replaces), and the transferer's second line, the
- * call whose dialog the Replaces names. Headers are built as lists: sipp must not see
- * a blank line before the end of the headers (as in call-scenarios.ts).
+ * call whose dialog the Replaces names (steps built with xml.ts).
  */
+import { sdp, send } from "./xml.js";
 
-const SDP = [
-  "v=0", "o=sipp 1 1 IN IP4 [local_ip]", "s=-", "c=IN IP4 [local_ip]", "t=0 0",
-  "m=audio [media_port] RTP/AVP 0 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-];
-
-function send(lines: readonly string[], body: readonly string[] = [], retrans = true): string {
-  const headers = [...lines, ...(body.length ? ["Content-Type: application/sdp"] : []), "Content-Length: [len]"];
-  return `  <send${retrans ? ' retrans="500"' : ""}>
-    <![CDATA[
-      ${headers.join("\n      ")}
-
-      ${body.join("\n      ")}
-    ]]>
-  </send>`;
-}
+const SDP = sdp();
 
 /** 200 OK to the request just received. */
 const ok = () => send(["SIP/2.0 200 OK", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]", "Contact: <sip:uas@[local_ip]:[local_port]>"], [], false);

@@ -10,34 +10,14 @@ import { readFileSync } from "node:fs";
 import { freePort, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { startSipp, runSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
+import { callerCalleePjsip } from "../call/test-phones.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_CALL_RATE ?? 500);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-const pjsip = (port: number, uasPort: number) => `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = bench
-allow = ulaw
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
-[uas]
-type = endpoint
-context = bench
-allow = ulaw
-aors = uas
-[uas]
-type = aor
-contact = sip:uas@127.0.0.1:${uasPort}
-`;
+const pjsip = (port: number, uasPort: number) => callerCalleePjsip(port, uasPort, { context: "bench", callee: "uas" });
 
 const extensions = `
 [bench]

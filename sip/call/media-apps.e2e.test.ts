@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { callerCalleePjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../sipp/call-scenarios.js";
@@ -173,28 +174,7 @@ before(async () => {
   for (let i = 0; i < 8000; i++) tone.writeInt16LE(sine(600)(i), 2 * i);
   writeFileSync(join(moh, "tone.wav"), Buffer.concat([wavHeader(16000), tone]));
   recall = await startRecall({
-    "pjsip.conf": `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = media
-allow = ulaw
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
-[callee]
-type = endpoint
-context = media
-allow = ulaw
-aors = callee
-[callee]
-type = aor
-contact = sip:callee@127.0.0.1:${calleePort}
-`,
+    "pjsip.conf": callerCalleePjsip(port, calleePort, { context: "media" }),
     "musiconhold.conf": `[default]\nmode = files\ndirectory = ${moh}\n`,
     "extensions.conf": `
 [media]

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { callerCalleePjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { startSipp, type SippResult } from "../sipp/sipp.js";
 import { RtpStream } from "../sipp/pcap.js";
@@ -87,30 +88,7 @@ before(async () => {
   if (skip) return;
   [port, calleePort] = [await freePort(), await freePort()];
   recall = await startRecall({
-    "pjsip.conf": `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = media
-allow = ulaw
-direct_media = no
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
-[callee]
-type = endpoint
-context = media
-allow = ulaw
-direct_media = no
-aors = callee
-[callee]
-type = aor
-contact = sip:callee@127.0.0.1:${calleePort}
-`,
+    "pjsip.conf": callerCalleePjsip(port, calleePort, { context: "media", endpoint: "direct_media = no" }),
     "extensions.conf": `
 [media]
 exten => 100,1,Dial(PJSIP/callee,10)

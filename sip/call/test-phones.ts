@@ -38,3 +38,35 @@ ${phones.map(phone).join("")}`;
 
 /** sipp's injection file for a phone's digest credentials. */
 export const phoneCredentials = (user: string) => `SEQUENTIAL\n${user};secret-${user}\n`;
+
+/**
+ * pjsip.conf of a caller and a called phone: `caller` identified by its address
+ * (127.0.0.1, no auth) and `<callee>` with a static contact at `calleePort`, both in
+ * `context`, with extra endpoint lines if given. The benchmark and the media tests use it.
+ */
+export function callerCalleePjsip(port: number, calleePort: number, o: { context: string; callee?: string; endpoint?: string }): string {
+  const callee = o.callee ?? "callee";
+  const extra = o.endpoint ? `${o.endpoint}\n` : "";
+  return `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${port}
+[caller]
+type = endpoint
+context = ${o.context}
+allow = ulaw
+${extra}[caller]
+type = identify
+endpoint = caller
+match = 127.0.0.1
+[${callee}]
+type = endpoint
+context = ${o.context}
+allow = ulaw
+${extra}aors = ${callee}
+[${callee}]
+type = aor
+contact = sip:${callee}@127.0.0.1:${calleePort}
+`;
+}

@@ -35,7 +35,9 @@ before(async () => {
       // 8003/8004: U() answers CONTINUE (the caller goes on) and GOTO (the caller goes to 8005).
       "exten => 8003,1,Dial(PJSIP/6002,5,U(screen^CONTINUE))\n same => n,NoOp(After U CONTINUE: ${DIALSTATUS})\n same => n,Hangup(17)\n" +
       "exten => 8004,1,Dial(PJSIP/6002,5,U(jump))\n same => n,Hangup(21)\n" +
-      "exten => 8005,1,NoOp(Sent here by U GOTO)\n same => n,Hangup(17)\n") +
+      "exten => 8005,1,NoOp(Sent here by U GOTO)\n same => n,Hangup(17)\n" +
+      // 8006: a 30 s prompt that a SIP INFO digit interrupts.
+      "exten => 8006,1,Background(demo-congrats)\n same => n,WaitExten(5)\nexten => 1,1,NoOp(Pressed 1 by INFO)\n same => n,Hangup()\n") +
     "\n[screen]\nexten => s,1,Set(GOSUB_RESULT=${IF($[\"${ARG1}\" = \"\"]?BUSY:${ARG1})})\n same => n,Return()\n" +
     "\n[jump]\nexten => s,1,Set(GOSUB_RESULT=GOTO:from-internal^8005^1)\n same => n,Return()\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
@@ -108,6 +110,16 @@ test("U() with GOSUB_RESULT=GOTO:context^exten^priority sends the caller there",
   assert.equal(called!.code, 0, called!.errors);
   assert.equal(caller.code, 0, caller.errors);
   await assertLogged(recall.dataDir, /Sent here by U GOTO/);
+});
+
+test("a SIP INFO digit interrupts Background() at once and the caller goes to that extension", async () => {
+  const started = Date.now();
+  const caller = await runSipp({
+    scenario: uacCall({ exten: "8006", from: "6001", auth: true, dtmf: "1" }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials("6001"), timeoutMs: 40_000,
+  });
+  assert.equal(caller.code, 0, caller.errors);
+  await assertLogged(recall.dataDir, /Pressed 1 by INFO/);
+  assert.ok(Date.now() - started < 10_000, `the 30 s prompt was cut short (${Date.now() - started} ms)`);
 });
 
 test("Gosub with arguments returns a value (7100: sub-add 5 + 7)", async () => {

@@ -338,18 +338,25 @@ export class SipChannel implements DialplanChannel {
     const stop = () => { void this.host.media.stopPlayback(id).catch(() => undefined); };
     this.signal.addEventListener("abort", stop, { once: true });
     options.signal?.addEventListener("abort", stop, { once: true });
+    // RFC 4733 digits stop the prompt in the media worker; SIP INFO digits reach only this
+    // channel, so a digit the prompt stops on stops it from here too.
+    let stoppedBy: string | undefined;
+    const stopDigits = options.stopOnDigits;
+    if (stopDigits) this.promptDigit = (d) => { if (stoppedBy === undefined && stopDigits.includes(d)) { stoppedBy = d; stop(); } };
     try {
-      const r = await this.host.media.play(id, files, { ...(options.stopOnDigits ? { stopOnDtmf: options.stopOnDigits } : {}), language: this.language });
+      const r = await this.host.media.play(id, files, { ...(stopDigits ? { stopOnDtmf: stopDigits } : {}), language: this.language });
       if (this.hungUp) throw new HangupError();
       if (r.error) this.log("WARNING", "file.c", r.error);
       // The digit that stopped a prompt is returned as the first digit of what the caller
       // dials; its DTMF event, which came first, queued it too: take that copy out.
-      if (r.interruptedBy) {
-        const queued = this.digits.lastIndexOf(r.interruptedBy);
+      const by = r.interruptedBy ?? stoppedBy;
+      if (by) {
+        const queued = this.digits.lastIndexOf(by);
         if (queued >= 0) this.digits.splice(queued, 1);
       }
-      return { status: r.status, ...(r.interruptedBy ? { digit: r.interruptedBy } : {}) };
+      return { status: r.status, ...(by ? { digit: by } : {}) };
     } finally {
+      this.promptDigit = undefined;
       this.signal.removeEventListener("abort", stop);
       options.signal?.removeEventListener("abort", stop);
     }
@@ -371,8 +378,12 @@ export class SipChannel implements DialplanChannel {
   }
 
   /** A DTMF digit from the caller (RFC 4733 from the media workers, or SIP INFO). */
+  /** While a prompt that stops on digits plays: sees each digit (play()). */
+  private promptDigit: ((d: string) => void) | undefined;
+
   digit(d: string): void {
     if (this.onDigit?.(d)) return;
+    this.promptDigit?.(d);
     if (this.digitWaiter) this.digitWaiter(d);
     else this.digits.push(d);
   }

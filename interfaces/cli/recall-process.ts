@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, statSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,20 +17,40 @@ const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
 
 /** A port free for both UDP and TCP on 127.0.0.1 right now. */
+/**
+ * A port free for TCP and UDP on 127.0.0.1, for a test to bind a little later. Picked
+ * at random above the kernel's ephemeral range (32768-60999), so no socket the system
+ * numbers itself (sipp's, a client's) can take it meanwhile, and reserved by a file in
+ * the temporary directory, so concurrent test processes never hand out the same one
+ * (a reservation older than ten minutes is stale and may be taken again).
+ */
 export async function freePort(): Promise<number> {
+  const dir = join(tmpdir(), "recall-test-ports");
+  mkdirSync(dir, { recursive: true });
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const u = createSocket("udp4");
-      u.once("error", () => resolve(false));
-      u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
+    const port = 61000 + Math.floor(Math.random() * 4500);
+    const file = join(dir, String(port));
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+    } catch {
+      try { if (Date.now() - statSync(file).mtimeMs < 600_000) continue; writeFileSync(file, String(process.pid)); } catch { continue; }
+    }
+    if (await bindable(port)) return port;
   }
+}
+
+async function bindable(port: number): Promise<boolean> {
+  const tcp = await new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+  if (!tcp) return false;
+  return new Promise<boolean>((resolve) => {
+    const u = createSocket("udp4");
+    u.once("error", () => resolve(false));
+    u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+  });
 }
 
 export interface RecallProcess {

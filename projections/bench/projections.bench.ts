@@ -11,7 +11,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -26,6 +25,7 @@ import type { SqlSink } from "../sinks/sql.js";
 import { openChdbSink } from "../sinks/chdb.js";
 import { openClickHouseSink } from "../sinks/clickhouse.js";
 import * as calls from "../test/calls.js";
+import { freePort } from "../../interfaces/cli/recall-process.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 20);
@@ -46,9 +46,6 @@ const cpuLine = (from: NodeJS.CpuUsage, seconds: number, whose: string) => {
   process.stdout.write(`  ${seconds.toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s CPU (${whose})\n`);
 };
 
-function freePort(): Promise<number> {
-  return new Promise((res) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-}
 
 async function main(): Promise<void> {
   if (ONLY.has("rebuild") || ONLY.has("server")) await rebuilds();

@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -19,6 +18,7 @@ import { CsvSink, cdrCsvLine, celCsvLine } from "./csv.js";
 import type { Sink, SinkWrite } from "./sink.js";
 import type { SqlSink } from "./sql.js";
 import { columnsOf } from "./schema.js";
+import { freePort } from "../../interfaces/cli/recall-process.js";
 
 const settings = { cdr: defaultCdr, cel: allCel };
 const scenarios = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.declined, calls.unreachable, calls.hangup17, calls.gosub, calls.local, calls.blindTransfer, calls.attendedTransfer];
@@ -158,9 +158,6 @@ test("CSV: Master.csv in cdr_csv order and the CEL CSV match the folds; killed m
   assert.equal(readFileSync(join(dir, "cel-custom", "Master.csv"), "utf8"), celText);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((res) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-}
 
 const chScripts = resolve(process.cwd(), "infra", "clickhouse");
 const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr/bin/clickhouse-server");

@@ -49,7 +49,6 @@ async function throughput(dir: string) {
 async function latency(dir: string) {
   const log = await SegmentLog.open(dir, quiet);
   const rate = 20_000, durationS = 5, tickMs = 1;
-  const perTick = rate / (1000 / tickMs);
   const lat: number[] = [];
   const draft = sampleDraft("contact:lat", 1);
   const started = process.hrtime.bigint();

@@ -5,7 +5,6 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
-import type { EventRecord } from "../../events/record.js";
 import { CdrProjection } from "../cdr/fold.js";
 import { CelProjection } from "../cel/fold.js";
 import { allCel, defaultCdr, defaultClickHouse } from "../config.js";

@@ -21,7 +21,7 @@ import { promisify } from "node:util";
 import { freePort, messages, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { callerCalleePjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
-import { runSipp, startSipp } from "../sipp/sipp.js";
+import { startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../sipp/call-scenarios.js";
 import { buildRtp, parseRtp, telephoneEventPayload } from "../../media-workers/rtp.js";
 import { decode, encode } from "../../media-workers/g711.js";

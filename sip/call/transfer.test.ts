@@ -13,7 +13,6 @@ import { VirtualClock } from "../../core/clock.js";
 import { MemoryLogger } from "../../core/logger.js";
 import { DEFAULT_FEATURES } from "../../dialplan/features.js";
 import { Transfers, type TransferHost } from "./transfer.js";
-import type { SipChannel } from "./channel.js";
 import type { TwoPartyBridge } from "./bridge.js";
 
 /** Just enough of a bridged leg for the DTMF feature detection: digits in, hang-ups out. */

@@ -4,7 +4,7 @@
  * blank line before the end of the headers.
  */
 
-import { message, sdp, send } from "./xml.js";
+import { sdp, send } from "./xml.js";
 
 const SDP = sdp();
 

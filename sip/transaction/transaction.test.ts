@@ -93,7 +93,7 @@ describe("client transactions", () => {
     const finals: number[] = [];
     uac.sendRequest(makeRequest("OPTIONS", "sip:10.0.0.2"), { host: "10.0.0.2" }, {
       onProvisional: (r) => assert.equal(r.status, 100),
-      onFinal: (r) => finals.push(clock.now()),
+      onFinal: () => finals.push(clock.now()),
     });
     clock.advanceTo(10 * S);
     pending!.respond(200);

@@ -5,7 +5,7 @@ import { type Socket as UdpSocket, createSocket } from "node:dgram";
 import { type Socket, connect, createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { SeededRandom } from "../../core/random.js";
-import { type SipRequest, buildResponse, parseLimits, parseMessage, serializeMessage } from "../message/index.js";
+import { type SipRequest, buildResponse, parseLimits, parseMessage } from "../message/index.js";
 import { rawRequest } from "../transaction/test-support.js";
 import { Advertiser } from "./address.js";
 import { type MessageHandler, TransportLayer } from "./layer.js";

@@ -356,9 +356,16 @@ export class SegmentLog implements EventLog {
     let offset = seg.base + slot * INDEX_EVERY;
     const limit = seg.bytes;
     const fd = await fsp.open(seg.path, "r");
+    // The next chunk is read while this one is decoded: the fold never waits on the disk (or the page cache's copy).
+    const chunk = 4 * 1024 * 1024;
+    const readAt = async (at: number): Promise<Buffer> => {
+      const b = Buffer.allocUnsafe(Math.min(chunk, limit - at));
+      const { bytesRead } = await fd.read(b, 0, b.length, at);
+      return b.subarray(0, bytesRead);
+    };
+    let ahead: Promise<Buffer> | null = null;
     try {
-      const chunk = 4 * 1024 * 1024;
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let bufStart = pos;
       let batch: T[] = [];
       while (offset < to) {
@@ -370,12 +377,14 @@ export class SegmentLog implements EventLog {
         }
         const need = HEADER + len;
         if (have < need) {
-          const n = Math.min(Math.max(chunk, need), limit - pos);
-          if (n < need) throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): segment ends inside a record`, offset);
-          buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await fd.read(buf, 0, n, pos);
-          buf = buf.subarray(0, bytesRead);
+          const end = bufStart + buf.length;
+          if (end >= limit) throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): segment ends inside a record`, offset);
+          const next = await (ahead ?? readAt(end));
+          ahead = null;
+          if (next.length === 0) throw new EventLogError(`event log corrupt at offset ${offset} (${seg.path}, byte ${pos}): segment ends inside a record`, offset);
+          buf = have > 0 ? Buffer.concat([buf.subarray(rel), next]) : next;
           bufStart = pos;
+          if (bufStart + buf.length < limit) ahead = readAt(bufStart + buf.length);
           continue;
         }
         if (crc32(buf.subarray(rel + HEADER, rel + HEADER + len)) !== buf.readUInt32LE(rel + 4)) {
@@ -392,6 +401,7 @@ export class SegmentLog implements EventLog {
       if (building && !seg.indexed && offset === seg.base + seg.count && pos === limit) { seg.index = building; seg.indexed = true; }
       if (batch.length) yield batch;
     } finally {
+      await ahead?.catch(() => undefined);
       await fd.close();
     }
   }

@@ -4,7 +4,8 @@
  * while Recall runs, `recall query` asks the running process (query-server.ts).
  */
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SqlSink, type SqlEngine } from "./sql.js";
 import { dialectOf } from "./schema.js";
@@ -15,7 +16,7 @@ const require = createRequire(import.meta.url);
 interface ChdbSession {
   query(sql: string, format?: string): string;
   queryAsync(sql: string, opts?: { format?: string }): Promise<{ text(): string }>;
-  insert(p: { table: string; values: Buffer | string; format: "TSV"; columns?: readonly string[]; settings?: Record<string, number | string> }): Promise<unknown>;
+  insert(p: { table: string; values: Buffer; format: "TSV"; columns?: readonly string[] }): Promise<unknown>;
   close(): void;
 }
 
@@ -28,24 +29,37 @@ export function chdbMessage(e: unknown): string {
 }
 
 class ChdbEngine implements SqlEngine {
-  constructor(readonly session: ChdbSession) {}
+  private inserts = 0;
+  constructor(readonly session: ChdbSession, private readonly spool: string) {}
   async exec(sql: string): Promise<void> { this.session.query(sql, "CSV"); }
   async select<T>(sql: string): Promise<T[]> {
     const text = this.session.query(sql, "JSONEachRow");
     return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
   }
-  async insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void> {
-    // No replacing merge inside each inserted block: exactness comes from the checkpoints, background merges still
-    // collapse a row written twice, and it is a quarter of the insert's cost.
-    await this.session.insert({
-      table: table.replace(/`/g, ""), values: typeof tsv === "string" ? Buffer.from(tsv) : tsv, format: "TSV", columns, settings: { optimize_on_insert: 0 },
-    });
+  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
+    await this.session.insert({ table: table.replace(/`/g, ""), values: Buffer.from(tsv), format: "TSV", columns });
+  }
+  /**
+   * A Native block goes through a file: chDB's insert API takes text formats only, and
+   * `INSERT ... SELECT FROM file()` runs off the event loop like an insert does.
+   */
+  async insertNative(table: string, columns: readonly string[], block: Buffer): Promise<void> {
+    const file = join(this.spool, `insert-${++this.inserts}.native`);
+    await writeFile(file, block);
+    try {
+      await this.session.queryAsync(
+        `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(", ")}) SELECT * FROM file('${file.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}', 'Native') ` +
+        // No replacing merge inside the block: exactness comes from the checkpoints (background merges still collapse a row
+        // written twice), and it is a quarter of the insert's cost.
+        "SETTINGS optimize_on_insert = 0",
+        { format: "CSV" });
+    } finally { await rm(file, { force: true }); }
   }
   async deleteWhere(table: string, where: string): Promise<void> {
     this.session.query(`ALTER TABLE ${table} DELETE WHERE ${where} SETTINGS mutations_sync = 2`, "CSV");
   }
   async raw(sql: string, format: string): Promise<string> {
-    // Reads run off the event loop; chDB's async path does not apply writes (INSERT ... SELECT, ALTER), so those run in line.
+    // Reads run off the event loop; anything else (an INSERT, an ALTER) in line, so it has taken effect when the answer comes.
     if (/^\s*(\(\s*)*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b/i.test(sql)) return (await this.session.queryAsync(sql, { format })).text();
     return this.session.query(sql, format);
   }
@@ -63,6 +77,9 @@ export async function openChdbSink(dataDir: string): Promise<SqlSink> {
     const cause = (e as { cause?: Error }).cause?.message ?? "";
     throw new SinkError("chdb", `cannot open ${dir}: ${chdbMessage(e)}${cause ? ` (${cause})` : ""}; is another Recall process using this data directory?`, { cause: e });
   }
+  // Blocks a killed process left behind (their rows are past the checkpoint, or never inserted): the directory is ours now.
+  const spool = join(dataDir, "projections");
+  for (const f of readdirSync(spool)) if (/^insert-\d+\.native$/.test(f)) rmSync(join(spool, f), { force: true });
   const version = session.query("SELECT version()", "TSV").trim();
-  return new SqlSink("chdb", dir, new ChdbEngine(session), dialectOf(version));
+  return new SqlSink("chdb", dir, new ChdbEngine(session, spool), dialectOf(version));
 }

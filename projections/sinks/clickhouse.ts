@@ -17,10 +17,17 @@ class ServerEngine implements SqlEngine {
     const rs = await this.client.query({ query: sql, format: "JSONEachRow" });
     return rs.json<T>();
   }
-  async insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void> {
+  async insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void> {
     await this.client.insert({
-      table: table.replace(/`/g, ""), values: Readable.from([typeof tsv === "string" ? Buffer.from(tsv) : tsv], { objectMode: false }), format: "TabSeparated", columns: columns as [string, ...string[]],
+      table: table.replace(/`/g, ""), values: Readable.from([Buffer.from(tsv)], { objectMode: false }), format: "TabSeparated", columns: columns as [string, ...string[]],
     });
+  }
+  async insertNative(table: string, columns: readonly string[], block: Buffer): Promise<void> {
+    const r = await this.client.exec({
+      query: `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(", ")}) FORMAT Native`, values: Readable.from([block], { objectMode: false }),
+    });
+    r.stream.resume(); // nothing to read, but the response must be consumed to free the connection
+    await new Promise<void>((res, rej) => { r.stream.once("end", res); r.stream.once("error", rej); });
   }
   async deleteWhere(table: string, where: string): Promise<void> {
     if (this.dialect === "current") { await this.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}`, clickhouse_settings: { mutations_sync: "2" } }); return; }

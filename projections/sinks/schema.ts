@@ -1,6 +1,6 @@
 /**
- * The ClickHouse tables of the projections, for chDB and for a server, and the
- * TabSeparated text the sinks insert.
+ * The ClickHouse tables of the projections, for chDB and for a server (native.ts
+ * writes their rows).
  *
  * Two dialects, picked from the server's version:
  * - current (20.1 and later, chDB): DateTime64(6, 'UTC') times, LowCardinality for the
@@ -21,8 +21,7 @@
  * monthly partitions plus the minmax index prune time-range scans.
  */
 import type { ProjectionName } from "../projection.js";
-import { amaFlagCodes, type CdrRow, type CelRow } from "../rows.js";
-import { ByteBuilder, escapeTsv } from "./bytes.js";
+import type { CdrRow, CelRow } from "../rows.js";
 
 export type Dialect = "current" | "legacy";
 
@@ -93,77 +92,6 @@ export function createCheckpoints(database?: string): string {
   const name = database ? `${q(database)}.${q(CHECKPOINTS)}` : q(CHECKPOINTS);
   return `CREATE TABLE IF NOT EXISTS ${name} (proj String, through Int64, resume Int64, through_time Int64, version UInt64) ` +
     `ENGINE = ReplacingMergeTree(version) ORDER BY proj`;
-}
-
-/** TabSeparated escaping. */
-export const tsv = escapeTsv;
-
-/** A string column (anything else as String() writes it). */
-const field = (b: ByteBuilder, v: unknown): void => b.tsv(typeof v === "string" ? v : String(v));
-
-/** Whole seconds as DateTime text, UTC; recent seconds' texts are kept (a row's times, and the rows of a batch, are close). */
-const secondTexts: { second: number; text: string }[] = Array.from({ length: 64 }, () => ({ second: NaN, text: "" }));
-function time32(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const second = Math.floor(ms / 1000);
-  const slot = secondTexts[second & 63];
-  if (slot.second !== second) {
-    const iso = new Date(ms).toISOString();
-    slot.second = second;
-    slot.text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-  }
-  return slot.text;
-}
-
-const TAB = 9, NL = 10, DOT = 46;
-
-/**
- * A time column: DateTime64(6) text input `seconds.micros`; in the legacy tables two
- * columns, the DateTime text and the exact µs. Null as `\N`.
- */
-function time(b: ByteBuilder, v: number | null | undefined, d: Dialect): void {
-  if (v === null || v === undefined) { b.ascii(d === "current" ? "\\N" : "\\N\t\\N"); return; }
-  if (d === "legacy") { b.ascii(time32(v)); b.byte(TAB); b.int(v); return; }
-  if (!Number.isInteger(v)) { b.ascii(String(v / 1e6)); return; }
-  const s = Math.floor(v / 1e6);
-  b.int(s);
-  b.byte(DOT);
-  b.small(v - s * 1e6, 6);
-}
-
-const ama = (v: unknown): number => amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3;
-
-/** One CDR row in `insertColumns("cdr")` order. */
-function cdrLine(b: ByteBuilder, r: CdrRow, d: Dialect): void {
-  field(b, r.accountcode); b.byte(TAB); field(b, r.src); b.byte(TAB); field(b, r.dst); b.byte(TAB); field(b, r.dcontext); b.byte(TAB);
-  field(b, r.clid); b.byte(TAB); field(b, r.channel); b.byte(TAB); field(b, r.dstchannel); b.byte(TAB); field(b, r.lastapp); b.byte(TAB);
-  field(b, r.lastdata); b.byte(TAB); time(b, r.start, d); b.byte(TAB); time(b, r.answer, d); b.byte(TAB); time(b, r.end, d); b.byte(TAB);
-  b.int(r.duration); b.byte(TAB); b.int(r.billsec); b.byte(TAB); field(b, r.disposition); b.byte(TAB); b.int(ama(r.amaflags)); b.byte(TAB);
-  field(b, r.userfield); b.byte(TAB); field(b, r.uniqueid); b.byte(TAB); field(b, r.linkedid); b.byte(TAB); field(b, r.peeraccount); b.byte(TAB);
-  b.int(r.sequence); b.byte(TAB); b.int(r.log_offset); b.byte(TAB); b.int(r.log_index); b.byte(NL);
-}
-
-/** One CEL row in `insertColumns("cel")` order. */
-function celLine(b: ByteBuilder, r: CelRow, d: Dialect): void {
-  field(b, r.eventtype); b.byte(TAB); time(b, r.eventtime, d); b.byte(TAB); field(b, r.userdeftype); b.byte(TAB); field(b, r.cid_name); b.byte(TAB);
-  field(b, r.cid_num); b.byte(TAB); field(b, r.cid_ani); b.byte(TAB); field(b, r.cid_rdnis); b.byte(TAB); field(b, r.cid_dnid); b.byte(TAB);
-  field(b, r.exten); b.byte(TAB); field(b, r.context); b.byte(TAB); field(b, r.channame); b.byte(TAB); field(b, r.appname); b.byte(TAB);
-  field(b, r.appdata); b.byte(TAB); b.int(ama(r.amaflags)); b.byte(TAB); field(b, r.accountcode); b.byte(TAB); field(b, r.peeraccount); b.byte(TAB);
-  field(b, r.uniqueid); b.byte(TAB); field(b, r.linkedid); b.byte(TAB); field(b, r.userfield); b.byte(TAB); field(b, r.peer); b.byte(TAB);
-  field(b, r.extra); b.byte(TAB); b.int(r.log_offset); b.byte(TAB); b.int(r.log_index); b.byte(NL);
-}
-
-/** Append the rows of one table to `into` as TabSeparated lines in `insertColumns` order. */
-export function writeTsv(into: ByteBuilder, table: "cdr" | "cel", rows: readonly object[], d: Dialect): void {
-  if (table === "cdr") for (const r of rows as readonly CdrRow[]) cdrLine(into, r, d);
-  else for (const r of rows as readonly CelRow[]) celLine(into, r, d);
-}
-
-/** The rows of one table as TabSeparated text in `insertColumns` order. */
-export function toTsv(table: "cdr" | "cel", rows: readonly object[], d: Dialect): Buffer {
-  const b = new ByteBuilder(Math.max(256, rows.length * 256));
-  writeTsv(b, table, rows, d);
-  return b.bytes();
 }
 
 export const projectionTables: readonly ProjectionName[] = ["cdr", "cel"];

@@ -8,15 +8,18 @@
  * deletes whatever rows lie past them: a write cut short by a crash or an error.
  */
 import type { ProjectionName } from "../projection.js";
-import { noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
+import { NativeRows, toNative } from "./native.js";
+import { noCheckpoint, rowCount, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
 import type { RowOrigin } from "../rows.js";
-import { ByteBuilder } from "./bytes.js";
-import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, toTsv, writeTsv, type Dialect } from "./schema.js";
+import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, type Dialect } from "./schema.js";
 
 export interface SqlEngine {
   exec(sql: string): Promise<void>;
   select<T>(sql: string): Promise<T[]>;
-  insertTsv(table: string, columns: readonly string[], tsv: Buffer | string): Promise<void>;
+  /** Insert TabSeparated text (the checkpoint rows). */
+  insertTsv(table: string, columns: readonly string[], tsv: string): Promise<void>;
+  /** Insert a Native block (native.ts): the rows of the projections. */
+  insertNative(table: string, columns: readonly string[], block: Buffer): Promise<void>;
   /** Wait for ALTER ... DELETE to finish (servers without mutations_sync run them in the background). */
   deleteWhere(table: string, where: string): Promise<void>;
   close(): Promise<void>;
@@ -24,19 +27,6 @@ export interface SqlEngine {
 
 const REBUILD = "_rebuild";
 const CHECKPOINT_COLUMNS = ["proj", "through", "resume", "through_time", "version"];
-
-/** Rows as the TabSeparated bytes of one insert. */
-class TsvRows implements EncodedRows {
-  count = 0;
-  private readonly text = new ByteBuilder();
-  constructor(private readonly table: "cdr" | "cel", private readonly dialect: Dialect) {}
-  add(rows: readonly RowOrigin[]): void {
-    if (!rows.length) return;
-    writeTsv(this.text, this.table, rows, this.dialect);
-    this.count += rows.length;
-  }
-  bytes(): Buffer { return this.text.bytes(); }
-}
 
 export class SqlSink implements Sink {
   private version = 0;
@@ -70,11 +60,12 @@ export class SqlSink implements Sink {
 
   async write(w: SinkWrite): Promise<void> {
     try {
-      for (const [p, rows] of w.rows) {
-        if (p !== "cdr" && p !== "cel") continue;
-        if (rows instanceof TsvRows) { if (rows.count) await this.engine.insertTsv(this.t(p), insertColumns(p, this.dialect), rows.bytes()); }
-        else if ((rows as readonly RowOrigin[]).length) await this.engine.insertTsv(this.t(p), insertColumns(p, this.dialect), toTsv(p, rows as readonly RowOrigin[], this.dialect));
-      }
+      // The tables' inserts run side by side (the engine works on them off the event loop); the checkpoints wait for both.
+      await Promise.all([...w.rows].map(([p, rows]) => {
+        if ((p !== "cdr" && p !== "cel") || !rowCount(rows)) return undefined;
+        const columns = insertColumns(p, this.dialect);
+        return this.engine.insertNative(this.t(p), columns, rows instanceof NativeRows ? rows.bytes() : toNative(p, rows as readonly RowOrigin[], this.dialect));
+      }));
       const version = ++this.version;
       const lines = [...w.rows.keys()].map((p) => `${p}\t${w.through}\t${w.resume.get(p) ?? w.through + 1}\t${w.throughTime}\t${version}`);
       if (lines.length) await this.engine.insertTsv(this.t(CHECKPOINTS), CHECKPOINT_COLUMNS, `${lines.join("\n")}\n`);
@@ -84,7 +75,7 @@ export class SqlSink implements Sink {
   }
 
   encoder(projection: ProjectionName): EncodedRows {
-    return new TsvRows(projection === "cdr" ? "cdr" : "cel", this.dialect);
+    return new NativeRows(projection === "cdr" ? "cdr" : "cel", this.dialect);
   }
 
   async reset(projections: readonly ProjectionName[]): Promise<void> {

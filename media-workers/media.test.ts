@@ -224,6 +224,24 @@ test("bridge across two workers relays µ-law to an A-law leg, transcoded; DTMF 
   await media.destroySession(a.id); await media.destroySession(b.id); p1.close(); p2.close();
 });
 
+test("a session created near another lands on its worker, and their bridge relays in that thread", async () => {
+  const p1 = await new Peer().bind(), p2 = await new Peer().bind();
+  const a = await session(["ulaw"], p1);
+  const other = await media.createSession({ codecs: ["ulaw"] }); // least-loaded would now be a's worker again
+  const b = await media.createSession({ codecs: ["ulaw"], near: a.id });
+  assert.equal(media.workerOf(b.id), media.workerOf(a.id));
+  await media.setRemote(b.id, { address: "127.0.0.1", port: p2.port, codec: "ulaw", payloadType: 0, telephoneEvent: 101 });
+  await media.bridge(a.id, b.id);
+  const sent = await p1.stream(a.localPort, 0, 20, (i) => Math.round(6000 * Math.sin(i / 7)));
+  await sleep(80);
+  const audio = p2.got.filter((g) => g.h.payloadType === 0);
+  assert.equal(audio.length, 20);
+  assert.deepEqual([...audio.flatMap((g) => [...g.payload])], [...encode("ulaw", sent)], "µ-law to µ-law passes unchanged");
+  const loose = await media.createSession({ codecs: ["ulaw"], near: "media-gone" }); // an unknown partner: placed by load
+  for (const s of [a, b, other, loose]) await media.destroySession(s.id);
+  p1.close(); p2.close();
+});
+
 test("a three-party mix sends each participant the others' audio, not its own", async () => {
   const peers = await Promise.all([0, 1, 2].map(() => new Peer().bind()));
   const ss = [] as { id: string; localPort: number }[];

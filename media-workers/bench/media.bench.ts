@@ -13,8 +13,8 @@
  *
  * Each step runs `--seconds` (default 4) after a 1 s warm-up; a ladder stops at the first
  * step that misses its target. Usage:
- *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all]
- * (`--all`: run every step up to --max instead of stopping at the first miss.)
+ *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all] [--only playback,bridge,conf] [--from N]
+ * (`--all`: run every step up to --max instead of stopping at the first miss; `--from`: skip steps below N.)
  */
 import { mkdtempSync, symlinkSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,10 +29,12 @@ const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`)
 const WORKERS = arg("workers", "2,1").split(",").map(Number);
 const SECONDS = Number(arg("seconds", "4"));
 const MAX = Number(arg("max", "2000"));
+const FROM = Number(arg("from", "0"));
+const ONLY = arg("only", "playback,bridge,conf").split(",");
 const ALL = args.includes("--all");
-const PLAY_STEPS = [250, 500, 750, 1000, 1250, 1500, 2000].filter((n) => n <= MAX);
-const BRIDGE_STEPS = [100, 250, 500, 750, 1000].filter((n) => n <= MAX);
-const ROOM_STEPS = [1, 10, 25, 50].filter((n) => n * 10 <= MAX);
+const PLAY_STEPS = ONLY.includes("playback") ? [250, 500, 750, 1000, 1250, 1500, 2000].filter((n) => n <= MAX && n >= FROM) : [];
+const BRIDGE_STEPS = ONLY.includes("bridge") ? [100, 250, 500, 750, 1000].filter((n) => n <= MAX && n >= FROM) : [];
+const ROOM_STEPS = ONLY.includes("conf") ? [1, 10, 25, 50].filter((n) => n * 10 <= MAX && n * 10 >= FROM) : [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Row {
@@ -105,7 +107,8 @@ async function bridgeStep(workers: number, calls: number): Promise<Row> {
   const [sideA, sideB] = await Promise.all([startPhones(1, "latency"), startPhones(1, "latency")]);
   const toA: { to: number; ssrc: number }[] = [], toB: { to: number; ssrc: number }[] = [];
   for (let i = 0; i < calls; i++) {
-    const a = await media.createSession({ codecs: ["ulaw"] }), b = await media.createSession({ codecs: ["ulaw"] });
+    // As Dial places them: the called leg on its caller's worker.
+    const a = await media.createSession({ codecs: ["ulaw"] }), b = await media.createSession({ codecs: ["ulaw"], near: a.id });
     await media.setRemote(a.id, { address: "127.0.0.1", port: sideA.ports[0], codec: "ulaw", payloadType: 0 });
     await media.setRemote(b.id, { address: "127.0.0.1", port: sideB.ports[0], codec: "ulaw", payloadType: 0 });
     await media.bridge(a.id, b.id);

@@ -612,7 +612,7 @@ export class Calls implements ChannelHost {
     const direct = !origin.media && caller.remoteSdp && !hooks
       && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
-    const leg = await this.deps.media.offer(callee.codecs, (d) => callee.digit(d));
+    const leg = await this.deps.media.offer(callee.codecs, (d) => callee.digit(d), origin.media ?? caller.media);
     callee.media = leg.id;
     if (callee.hungUp) callee.releaseMedia();
     return leg.sdp;

@@ -79,9 +79,9 @@ export class CallMedia {
     }
   }
 
-  /** A session of ours to offer to a called leg; its answer comes to `remote`. */
-  async offer(codecs: readonly string[], onDigit: (d: string) => void): Promise<LegMedia> {
-    const s = await this.open(codecs, onDigit);
+  /** A session of ours to offer to a called leg (on the worker of `near`, the caller's session, if any); its answer comes to `remote`. */
+  async offer(codecs: readonly string[], onDigit: (d: string) => void, near?: string): Promise<LegMedia> {
+    const s = await this.open(codecs, onDigit, near);
     const o = createOffer({ codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
     return { id: s.id, sdp: Buffer.from(o.text, "latin1") };
   }
@@ -136,8 +136,8 @@ export class CallMedia {
 
   close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
 
-  private async open(codecs: readonly string[], onDigit: (d: string) => void) {
-    const s = await this.service.createSession({ codecs: [...codecs], symmetric: true });
+  private async open(codecs: readonly string[], onDigit: (d: string) => void, near?: string) {
+    const s = await this.service.createSession({ codecs: [...codecs], symmetric: true, near });
     this.service.onDtmf(s.id, (e) => onDigit(e.digit));
     return s;
   }

@@ -201,9 +201,10 @@ export class MediaService {
    * A session with a local RTP port; codecs are the endpoint's allow= order (ulaw, alaw, slin).
    * `near`: a session this one will likely be bridged to (the caller of a dialled leg). The new
    * session goes on its worker, so the bridge relays packets in one thread instead of through a
-   * ring between two; otherwise on the least-loaded worker.
+   * ring between two; otherwise on the least-loaded worker. `tos`/`cos`: the endpoint's tos_audio
+   * (the TOS byte) and cos_audio, marked on the session's RTP and RTCP sockets.
    */
-  async createSession(opts: { codecs: string[]; rtpTimeout?: number; symmetric?: boolean; near?: string }): Promise<{ id: string; localPort: number; localAddress: string }> {
+  async createSession(opts: { codecs: string[]; rtpTimeout?: number; symmetric?: boolean; near?: string; tos?: number; cos?: number }): Promise<{ id: string; localPort: number; localAddress: string }> {
     const codecs = opts.codecs.filter((c) => c !== "telephone-event" && c !== "dtmf");
     const bad = codecs.filter((c) => !isCodec(c));
     if (!codecs.length || bad.length) throw new MediaError(`unsupported codec(s): ${bad.join(",") || "(none given)"}`);
@@ -214,7 +215,7 @@ export class MediaService {
     const id = `media-${this.nextSession++}`;
     this.load[worker]++;
     try {
-      const r = (await this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric })) as { port: number; address: string };
+      const r = (await this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric, tos: opts.tos, cos: opts.cos })) as { port: number; address: string };
       this.sessions.set(id, { worker, dtmf: [], timeout: [] });
       return { id, localPort: r.port, localAddress: r.address };
     } catch (e) {

@@ -12,6 +12,7 @@ import { decode, encode } from "./g711.js";
 import { parseWav, wavHeader } from "./wav.js";
 import { AS_AUDIO, AS_DTMF, AS_UUID, AsParser, asFrame } from "./audiosocket.js";
 import { createAnswer, createOffer } from "../sip/sdp/index.js";
+import { tosProbe } from "./tos-probe.js";
 
 const SOUNDS = "/usr/share/asterisk/sounds";
 const HAVE_SOUNDS = existsSync(join(SOUNDS, "en", "hello-world.wav"));
@@ -240,6 +241,19 @@ test("a session created near another lands on its worker, and their bridge relay
   const loose = await media.createSession({ codecs: ["ulaw"], near: "media-gone" }); // an unknown partner: placed by load
   for (const s of [a, b, other, loose]) await media.destroySession(s.id);
   p1.close(); p2.close();
+});
+
+test("tos_audio and cos_audio mark the session's packets (TOS byte on the wire, SO_PRIORITY on the socket)", { skip: !existsSync(new URL("./qos.node", import.meta.url)) && "qos helper not built" }, async () => {
+  const probe = await tosProbe();
+  const s = await media.createSession({ codecs: ["ulaw"], tos: 0xb8, cos: 5 });
+  await media.setRemote(s.id, { address: "127.0.0.1", port: probe.port, codec: "ulaw", payloadType: 0 });
+  await media.tones(s.id, "440/200");
+  assert.equal(await probe.tos, 0xb8, "EF (46 << 2) in the received packet's TOS byte");
+  assert.deepEqual(((await media.stats(s.id)) as { qos: number[] }).qos, [0xb8, 5]);
+  const plain = await media.createSession({ codecs: ["ulaw"] });
+  assert.deepEqual(((await media.stats(plain.id)) as { qos: number[] }).qos, [0, 0], "unmarked unless asked");
+  await media.destroySession(s.id); await media.destroySession(plain.id);
+  probe.close();
 });
 
 test("a three-party mix sends each participant the others' audio, not its own", async () => {

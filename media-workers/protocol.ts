@@ -14,7 +14,7 @@ export interface RemoteInfo {
 }
 
 export type CommandBody =
-  | { t: "create"; id: string; codecs: Codec[]; rtpTimeout?: number; symmetric?: boolean }
+  | { t: "create"; id: string; codecs: Codec[]; rtpTimeout?: number; symmetric?: boolean; tos?: number; cos?: number }
   | { t: "remote"; id: string; remote: RemoteInfo }
   | { t: "play"; id: string; playId: number; files: string[]; stopOnDtmf?: string; loop?: boolean; language?: string; dir?: string }
   | { t: "stopPlay"; id: string }

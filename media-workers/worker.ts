@@ -21,6 +21,7 @@ import {
 } from "./rtp.js";
 import { parseWav, wavDataChunk, wavHeader } from "./wav.js";
 import { ToneGenerator, parseToneList } from "./tones.js";
+import { applyQos, readQos } from "./qos.js";
 import { AS_AUDIO, AS_DTMF, AS_ERROR, AS_HANGUP, AS_UUID, AsParser, asFrame, uuidBytes } from "./audiosocket.js";
 import type { Command, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
 
@@ -554,7 +555,7 @@ class Session {
     return {
       id: this.id, localPort: this.port, codec: this.sendCodec, packetsSent: this.packetsSent, octetsSent: this.octetsSent,
       packetsReceived: this.rx.total, lost: this.rx.lost, jitterMs: this.rx.jitter / 8, dropped: this.dropped,
-      remoteReport: this.remoteReport ?? null,
+      remoteReport: this.remoteReport ?? null, qos: readQos(this.rtp) ?? null,
     };
   }
 
@@ -679,6 +680,13 @@ async function allocatePorts(): Promise<{ port: number; rtp: Socket; rtcp: Socke
   throw new Error(`no free RTP port in ${init.rtpStart}-${init.rtpEnd}`);
 }
 
+let qosWarned = false;
+/** tos_audio/cos_audio where the OS allows it; when it does not, the call goes on unmarked and this worker says why once. */
+function markQos(rtp: Socket, rtcp: Socket, tos: number, cos: number): void {
+  const why = applyQos(rtp, tos, cos) ?? applyQos(rtcp, tos, cos);
+  if (why && !qosWarned) { qosWarned = true; warn(`tos_audio/cos_audio not applied: ${why}`); }
+}
+
 // ---------- commands ----------
 
 function need(id: string): Session {
@@ -692,6 +700,7 @@ async function handle(c: Command): Promise<unknown> {
     case "create": {
       if (!c.codecs.length || !c.codecs.every(isCodec)) throw new Error(`unsupported codec in [${c.codecs.join(",")}]`);
       const { port, rtp, rtcp } = await allocatePorts();
+      if (c.tos || c.cos) markQos(rtp, rtcp, c.tos ?? 0, c.cos ?? 0);
       const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
       sessions.set(c.id, s);
       wake();

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
 import type { SipChannel } from "./channel.js";
 import { CallMedia } from "./media.js";
+import { tosProbe } from "../../media-workers/tos-probe.js";
 import { MediaService } from "../../media-workers/index.js";
 
 let server: SipServer;
@@ -76,6 +77,8 @@ bind = 127.0.0.1:${port}
 [caller]
 type = endpoint
 context = test
+tos_audio = ef
+cos_audio = 3
 [caller]
 type = identify
 endpoint = caller
@@ -247,6 +250,17 @@ test("Playback sends the core sound as RTP to the caller: paced 20 ms packets of
     assert.ok(ts.slice(1).every((t, i) => t - ts[i] === 160), "timestamps step by 160");
   } finally {
     rtp.close();
+  }
+});
+
+test("the caller's endpoint has tos_audio = ef: the RTP it is sent carries DSCP EF", { skip: !existsSync(new URL("../../media-workers/qos.node", import.meta.url)) && "qos helper not built" }, async () => {
+  const probe = await tosProbe();
+  try {
+    const { caller } = await call("700", null, { mediaPort: probe.port });
+    assert.equal(caller.code, 0, caller.errors);
+    assert.equal(await probe.tos, 0x2e << 2);
+  } finally {
+    probe.close();
   }
 });
 

@@ -16,6 +16,7 @@ import type { DialOutcome, DialRequest } from "../../dialplan/channel-api.js";
 import { HangupError } from "../../dialplan/channel-api.js";
 import type { Endpoint, PjsipModel } from "../config/model.js";
 import { aclAllows } from "../config/acl.js";
+import { tosValue } from "../config/tos.js";
 import { artificialChallenge, authenticate, type AuthContext } from "../endpoint/authenticate.js";
 import { identifyEndpoint } from "../endpoint/identify.js";
 import type { AuthSecurity } from "../endpoint/security.js";
@@ -281,7 +282,10 @@ export class Calls implements ChannelHost {
     };
     const t = this.deps.runtime.spawn("channel", id, input, { linkedid });
     const channel = new SipChannel(this, id, name, t.state.context as ChannelContext, direction, endpoint?.language || "en");
-    if (endpoint) channel.codecs = codecsOf(endpoint);
+    if (endpoint) {
+      channel.codecs = codecsOf(endpoint);
+      channel.qos = { tos: tosValue(endpoint.tos_audio), cos: endpoint.cos_audio };
+    }
     this.channels.set(id, channel);
     return channel;
   }
@@ -612,7 +616,7 @@ export class Calls implements ChannelHost {
     const direct = !origin.media && caller.remoteSdp && !hooks
       && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
-    const leg = await this.deps.media.offer(callee.codecs, (d) => callee.digit(d), origin.media ?? caller.media);
+    const leg = await this.deps.media.offer(callee, origin.media ?? caller.media);
     callee.media = leg.id;
     if (callee.hungUp) callee.releaseMedia();
     return leg.sdp;

@@ -67,6 +67,8 @@ export class SipChannel implements DialplanChannel {
   media: string | undefined;
   /** The endpoint's codecs in allow= order. */
   codecs: readonly string[] = ["ulaw", "alaw"];
+  /** The endpoint's tos_audio (TOS byte) and cos_audio, marked on this leg's RTP. */
+  qos = { tos: 0, cos: 0 };
   /** The bridge the leg is in, if any. */
   bridge: TwoPartyBridge | undefined;
   /** Local channel halves: what the other half does when this one answers or rings. */
@@ -258,7 +260,7 @@ export class SipChannel implements DialplanChannel {
     if (this.media) return this.media;
     if (this.established()) return this.host.reanchor(this);
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
-    const leg = await this.host.media.answer(this.remoteSdp, this.codecs, (d) => this.digit(d));
+    const leg = await this.host.media.answer(this.remoteSdp, this);
     if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
     this.media = leg.id;
     this.localSdp = leg.sdp;

@@ -10,6 +10,14 @@ import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptio
 import { parseConfFile, resolveTemplates } from "../../conf/tokenizer.js";
 import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
 
+/** A call leg as its media session needs it: the endpoint's codecs (allow= order) and QoS marks, and where its digits go. */
+export interface Leg {
+  readonly codecs: readonly string[];
+  /** tos_audio as the TOS byte, cos_audio. */
+  readonly qos: { readonly tos: number; readonly cos: number };
+  digit(d: string): void;
+}
+
 export interface LegMedia {
   readonly id: string;
   /** Our SDP for this leg (an answer to its offer, or our offer). */
@@ -67,10 +75,10 @@ export class CallMedia {
   }
 
   /** A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec). */
-  async answer(offer: Buffer, codecs: readonly string[], onDigit: (d: string) => void): Promise<LegMedia> {
-    const s = await this.open(codecs, onDigit);
+  async answer(offer: Buffer, leg: Leg): Promise<LegMedia> {
+    const s = await this.open(leg);
     try {
-      const a = createAnswer(offer, { codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+      const a = createAnswer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
       await this.service.setRemote(s.id, a.remote);
       return { id: s.id, sdp: Buffer.from(a.text, "latin1") };
     } catch (e) {
@@ -80,9 +88,9 @@ export class CallMedia {
   }
 
   /** A session of ours to offer to a called leg (on the worker of `near`, the caller's session, if any); its answer comes to `remote`. */
-  async offer(codecs: readonly string[], onDigit: (d: string) => void, near?: string): Promise<LegMedia> {
-    const s = await this.open(codecs, onDigit, near);
-    const o = createOffer({ codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+  async offer(leg: Leg, near?: string): Promise<LegMedia> {
+    const s = await this.open(leg, near);
+    const o = createOffer({ codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
     return { id: s.id, sdp: Buffer.from(o.text, "latin1") };
   }
 
@@ -136,9 +144,9 @@ export class CallMedia {
 
   close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
 
-  private async open(codecs: readonly string[], onDigit: (d: string) => void, near?: string) {
-    const s = await this.service.createSession({ codecs: [...codecs], symmetric: true, near });
-    this.service.onDtmf(s.id, (e) => onDigit(e.digit));
+  private async open(leg: Leg, near?: string) {
+    const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric: true, near, tos: leg.qos.tos, cos: leg.qos.cos });
+    this.service.onDtmf(s.id, (e) => leg.digit(e.digit));
     return s;
   }
 }

@@ -261,7 +261,7 @@ export class Reinvites {
   private async reanchor(channel: SipChannel): Promise<string> {
     if (!this.established(channel)) throw new Error(`${channel.name} has no established dialog to move its media to Recall`);
     const media = this.host.media;
-    const leg = await media.offer(channel.codecs, (d) => channel.digit(d));
+    const leg = await media.offer(channel);
     const ok = await this.offer(channel, leg.sdp, "media through Recall").catch(() => false);
     if (channel.media) { void media.close(leg.id); return channel.media; }
     if (!ok || channel.hungUp) {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseNetwork } from "../config/network.js";
-import { netmaskText, tosValue } from "./parameters.js";
+import { netmaskText } from "./parameters.js";
+import { tosValue } from "../config/tos.js";
 import { field, fit, indentWidth, parameterTable, title } from "./text.js";
 
 test("fields behave like printf's %-W.Ps, counting bytes", () => {

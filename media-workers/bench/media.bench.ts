@@ -1,26 +1,29 @@
 /**
  * bench:media — what the worker pool carries on loopback, against the media issue's targets:
  *
- *   playback:   N sessions each sending a looping core-sound prompt; receivers in two threads
- *               of their own (receiver.ts) time every packet and measure the inter-packet
- *               interval against 20 ms, and loss from sequence gaps. Target: 1,000 sessions, interval p99 within 20 ± 2 ms, no loss, < 80 %
+ *   playback:   N sessions each sending a looping core-sound prompt; phones (phones.c, a
+ *               process of their own, timing each arrival in the kernel) measure the
+ *               inter-packet interval against 20 ms, and loss from sequence gaps. Target: 1,000 sessions, interval p99 within 20 ± 2 ms, no loss, < 80 %
  *               of the two cores.
- *   bridge:     N two-party calls relaying µ-law both ways; our generator stamps each packet
+ *   bridge:     N two-party calls relaying µ-law both ways; the phones stamp each packet
  *               with its send time, so we measure the latency the relay adds. Target: 500
  *               calls, loss < 0.01 %, added latency p99 < 5 ms.
  *   conference: R rooms of 10 parties mixed in linear PCM; the workers time every mixed
  *               frame (sum, minus each party's own audio, encode, send). Target: p99 < 1 ms.
  *
  * Each step runs `--seconds` (default 4) after a 1 s warm-up; a ladder stops at the first
- * step that misses its target. Usage:
+ * step that misses its target. CPU is the PBX's (this process: main thread and workers);
+ * the phones' own is printed beside it. Usage:
  *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all] [--only playback,bridge,conf] [--from N]
  * (`--all`: run every step up to --max instead of stopping at the first miss; `--from`: skip steps below N.)
  */
-import { mkdtempSync, symlinkSync, existsSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, existsSync, writeFileSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Worker } from "node:worker_threads";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { MediaService } from "../index.js";
 import { wavHeader } from "../wav.js";
 
@@ -39,7 +42,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Row {
   scenario: string; workers: number; sessions: number; pps: number; meanJitterMs: number; p99JitterMs: number;
-  latencyP50Ms?: number; latencyP99Ms?: number; mixP99Ms?: number; lossPct: number; cpuPct: number; clockLateMs: number; skipped: number; ok: boolean;
+  latencyP50Ms?: number; latencyP99Ms?: number; mixP99Ms?: number; lossPct: number; cpuPct: number; phonesCpuPct: number; clockLateMs: number; skipped: number; ok: boolean;
 }
 
 /** After a 1 s warm-up, start the phones' measuring and the workers' stats, and run `--seconds`. */
@@ -58,19 +61,33 @@ async function measure(media: MediaService, startMeasuring: () => void): Promise
   };
 }
 
-interface PhonesResult { samples: Float64Array; packets: number; lost: number }
+interface PhonesResult { samples: Float64Array; packets: number; lost: number; cpuMs: number }
 
-/** A thread of phones (phones.ts) with `sockets` sockets, measuring `mode`. */
+const PHONES_SRC = fileURLToPath(new URL("../../../media-workers/bench/phones.c", import.meta.url));
+const PHONES = fileURLToPath(new URL("./phones", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "bench-media-"));
+let phonesMade = 0;
+
+/** A phones process (phones.c) with `sockets` sockets, measuring `mode`. */
 async function startPhones(sockets: number, mode: "interval" | "latency"): Promise<{
   ports: number[]; send(streams: { to: number; ssrc: number }[]): void; measure(): void; result(): Promise<PhonesResult>;
 }> {
-  const w = new Worker(new URL("./phones.js", import.meta.url), { workerData: { sockets, mode } });
-  const ports = await new Promise<number[]>((resolve) => w.once("message", (m: { ports: number[] }) => resolve(m.ports)));
+  if (!existsSync(PHONES) || statSync(PHONES).mtimeMs < statSync(PHONES_SRC).mtimeMs) execFileSync("cc", ["-O2", "-Wall", "-o", PHONES, PHONES_SRC], { stdio: "inherit" });
+  const p = spawn(PHONES, [mode, String(sockets)], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+  const line = async () => { const r = await lines.next(); if (r.done) throw new Error("phones ended early"); return r.value.split(" "); };
+  const ports = (await line()).slice(1).map(Number);
+  const file = join(scratch, `samples-${++phonesMade}`);
   return {
     ports,
-    send: (streams) => w.postMessage({ t: "send", streams }),
-    measure: () => w.postMessage({ t: "measure", on: true }),
-    result: () => new Promise<PhonesResult>((resolve) => { w.once("message", resolve); w.postMessage({ t: "measure", on: false }); }),
+    send: (streams) => p.stdin!.write(streams.map((s) => `stream ${s.to} ${s.ssrc}\n`).join("") + "send\n"),
+    measure: () => p.stdin!.write("measure\n"),
+    async result() {
+      p.stdin!.write(`result ${file}\n`);
+      const [, packets, lost, , cpuMs] = (await line()).map(Number);
+      const bytes = readFileSync(file);
+      return { samples: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8), packets, lost, cpuMs };
+    },
   };
 }
 
@@ -80,12 +97,13 @@ const sortedOf = (results: readonly PhonesResult[]) => {
   for (const r of results) { all.set(r.samples, at); at += r.samples.length; }
   return all.sort();
 };
+const phonesCpu = (results: readonly PhonesResult[], seconds: number) => (results.reduce((a, r) => a + r.cpuMs, 0) / 1000 / seconds / 2) * 100;
 const pctOf = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 const meanOf = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 async function playbackStep(workers: number, n: number, mohDir: string): Promise<Row> {
   const media = await MediaService.start({ workers, rtpStart: 20000, rtpEnd: 30000 });
-  const phones = await Promise.all([startPhones(2, "interval"), startPhones(2, "interval")]);
+  const phones = [await startPhones(4, "interval")];
   const ports = phones.flatMap((p) => p.ports);
   for (let i = 0; i < n; i++) {
     const s = await media.createSession({ codecs: ["ulaw"] });
@@ -98,10 +116,10 @@ async function playbackStep(workers: number, n: number, mohDir: string): Promise
   const dev = sortedOf(results);
   const packets = results.reduce((a, r) => a + r.packets, 0), lost = results.reduce((a, r) => a + r.lost, 0);
   const lossPct = (100 * lost) / Math.max(1, packets + lost), p99 = pctOf(dev, 99);
-  return { scenario: "playback", workers, sessions: n, pps: Math.round(packets / m.seconds), meanJitterMs: meanOf(dev), p99JitterMs: p99, lossPct, cpuPct: m.cpuPct, clockLateMs: m.clockLateMs, skipped: m.skipped, ok: p99 <= 2 && lost === 0 && m.cpuPct < 80 };
+  return { scenario: "playback", workers, sessions: n, pps: Math.round(packets / m.seconds), meanJitterMs: meanOf(dev), p99JitterMs: p99, lossPct, cpuPct: m.cpuPct, phonesCpuPct: phonesCpu(results, m.seconds), clockLateMs: m.clockLateMs, skipped: m.skipped, ok: p99 <= 2 && lost === 0 && m.cpuPct < 80 };
 }
 
-/** N two-party calls: the callers' phones in one thread, the called phones in another, each sending and timing. */
+/** N two-party calls: the callers' phones in one process, the called phones in another, each sending and timing. */
 async function bridgeStep(workers: number, calls: number): Promise<Row> {
   const media = await MediaService.start({ workers, rtpStart: 20000, rtpEnd: 30000 });
   const [sideA, sideB] = await Promise.all([startPhones(1, "latency"), startPhones(1, "latency")]);
@@ -127,7 +145,7 @@ async function bridgeStep(workers: number, calls: number): Promise<Row> {
   const lossPct = (100 * lost) / Math.max(1, packets + lost), latencyP99Ms = pctOf(lat, 99);
   return {
     scenario: "bridge", workers, sessions: calls, pps: Math.round(packets / m.seconds), meanJitterMs: meanOf(dev), p99JitterMs: pctOf(dev, 99),
-    latencyP50Ms: pctOf(lat, 50), latencyP99Ms, lossPct, cpuPct: m.cpuPct, clockLateMs: m.clockLateMs, skipped: m.skipped, ok: lossPct < 0.01 && latencyP99Ms < 5,
+    latencyP50Ms: pctOf(lat, 50), latencyP99Ms, lossPct, cpuPct: m.cpuPct, phonesCpuPct: phonesCpu(results, m.seconds), clockLateMs: m.clockLateMs, skipped: m.skipped, ok: lossPct < 0.01 && latencyP99Ms < 5,
   };
 }
 
@@ -152,7 +170,7 @@ async function conferenceStep(workers: number, rooms: number): Promise<Row> {
   const lossPct = (100 * result.lost) / Math.max(1, result.packets + result.lost);
   return {
     scenario: "conf", workers, sessions: rooms * 10, pps: Math.round(result.packets / m.seconds), meanJitterMs: meanOf(dev),
-    p99JitterMs: pctOf(dev, 99), mixP99Ms: m.mixP99Ms, lossPct, cpuPct: m.cpuPct, clockLateMs: m.clockLateMs, skipped: m.skipped, ok: m.mixP99Ms < 1,
+    p99JitterMs: pctOf(dev, 99), mixP99Ms: m.mixP99Ms, lossPct, cpuPct: m.cpuPct, phonesCpuPct: phonesCpu([result], m.seconds), clockLateMs: m.clockLateMs, skipped: m.skipped, ok: m.mixP99Ms < 1,
   };
 }
 
@@ -162,7 +180,7 @@ function print(r: Row): void {
     `added jitter mean ${f(r.meanJitterMs, 3)} ms p99 ${f(r.p99JitterMs)} ms  ` +
     (r.latencyP50Ms !== undefined ? `latency p50 ${f(r.latencyP50Ms)} p99 ${f(r.latencyP99Ms)} ms  ` : "") +
     (r.mixP99Ms !== undefined ? `mix frame p99 ${f(r.mixP99Ms, 3)} ms  ` : "") +
-    `loss ${f(r.lossPct, 3)} %  cpu ${f(r.cpuPct, 0)} % of 2 cores  clock late ${f(r.clockLateMs)} ms  skipped ${r.skipped}  ${r.ok ? "OK" : "OVER"}`);
+    `loss ${f(r.lossPct, 3)} %  cpu ${f(r.cpuPct, 0)} % of 2 cores (phones ${f(r.phonesCpuPct, 0)} %)  clock late ${f(r.clockLateMs)} ms  skipped ${r.skipped}  ${r.ok ? "OK" : "OVER"}`);
 }
 
 async function main(): Promise<void> {

@@ -9,7 +9,10 @@ import { performance } from "node:perf_hooks";
 /** How early a timer is aimed, and how early a tick may run (ms). */
 const EARLY_MS = 0.5;
 
-export interface ClockStats { ticks: number; skipped: number; lateMeanMs: number; lateMaxMs: number }
+export interface ClockStats { ticks: number; skipped: number; lateMeanMs: number; lateP99Ms: number; lateMaxMs: number }
+
+/** Lateness histogram: 0.1 ms buckets up to 50 ms, the last one for anything later. */
+const BUCKET_MS = 0.1, BUCKETS = 501;
 
 export class MediaClock {
   private timer: NodeJS.Timeout | undefined;
@@ -19,6 +22,7 @@ export class MediaClock {
   private lateMax = 0;
   private ticks = 0;
   private skipped = 0;
+  private readonly lateHist = new Uint32Array(BUCKETS);
   constructor(private readonly periodMs: number, private readonly onTick: (now: number) => void, private readonly maxCatchUp = 5) {}
 
   /** `phaseMs` shifts this clock against others (workers tick at different moments, not all at once). */
@@ -50,6 +54,7 @@ export class MediaClock {
       const late = Math.max(0, now - due);
       this.lateSum += late; this.ticks++;
       if (late > this.lateMax) this.lateMax = late;
+      this.lateHist[Math.min(BUCKETS - 1, Math.floor(late / BUCKET_MS))]++;
       this.n++; caught++;
       try { this.onTick(now); } catch { /* a tick's failure must not stop the clock */ }
       now = performance.now();
@@ -61,8 +66,10 @@ export class MediaClock {
   stop(): void { if (this.timer) clearTimeout(this.timer); this.timer = undefined; }
 
   stats(reset = false): ClockStats {
-    const s = { ticks: this.ticks, skipped: this.skipped, lateMeanMs: this.ticks ? this.lateSum / this.ticks : 0, lateMaxMs: this.lateMax };
-    if (reset) { this.ticks = 0; this.lateSum = 0; this.lateMax = 0; this.skipped = 0; }
+    let p99 = 0;
+    for (let i = 0, seen = 0; i < BUCKETS; i++) { seen += this.lateHist[i]; if (seen >= this.ticks * 0.99) { p99 = (i + 1) * BUCKET_MS; break; } }
+    const s = { ticks: this.ticks, skipped: this.skipped, lateMeanMs: this.ticks ? this.lateSum / this.ticks : 0, lateP99Ms: p99, lateMaxMs: this.lateMax };
+    if (reset) { this.ticks = 0; this.lateSum = 0; this.lateMax = 0; this.skipped = 0; this.lateHist.fill(0); }
     return s;
   }
 }

@@ -12,7 +12,8 @@
  *               frame (sum, minus each party's own audio, encode, send). Target: p99 < 1 ms.
  *
  * Each step runs `--seconds` (default 4) after a 1 s warm-up; a ladder stops at the first
- * step that misses its target. CPU is the PBX's (this process: main thread and workers);
+ * step that misses its target (a step that missed while the virtual machine's host stole
+ * more than 2 % of the CPU runs again, twice at most). CPU is the PBX's (this process: main thread and workers);
  * the phones' own is printed beside it. Usage:
  *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all] [--only playback,bridge,conf] [--from N]
  * (`--all`: run every step up to --max instead of stopping at the first miss; `--from`: skip steps below N.)
@@ -38,6 +39,7 @@ const ALL = args.includes("--all");
 const PLAY_STEPS = ONLY.includes("playback") ? [250, 500, 750, 1000, 1250, 1500, 2000].filter((n) => n <= MAX && n >= FROM) : [];
 const BRIDGE_STEPS = ONLY.includes("bridge") ? [100, 250, 500, 750, 1000].filter((n) => n <= MAX && n >= FROM) : [];
 const ROOM_STEPS = ONLY.includes("conf") ? [1, 10, 25, 50].filter((n) => n * 10 <= MAX && n * 10 >= FROM) : [];
+const STEAL_RETRY_PCT = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Row {
@@ -200,24 +202,25 @@ async function main(): Promise<void> {
   if (existsSync(prompt)) symlinkSync(prompt, join(dir, "hello-world.wav"));
   else writeFileSync(join(dir, "tone.wav"), Buffer.concat([wavHeader(32000), Buffer.alloc(32000, 7)]));
   const best: Record<string, number> = {};
+  const ladders: [string, readonly number[], (w: number, n: number) => Promise<Row>][] = [
+    ["playback", PLAY_STEPS, (w, n) => playbackStep(w, n, dir)],
+    ["bridge", BRIDGE_STEPS, bridgeStep],
+    ["conference", ROOM_STEPS, conferenceStep],
+  ];
   for (const w of WORKERS) {
-    for (const n of PLAY_STEPS) {
-      const r = await playbackStep(w, n, dir);
-      print(r);
-      if (!r.ok) { if (ALL) continue; break; }
-      best[`playback w=${w}`] = n;
-    }
-    for (const n of BRIDGE_STEPS) {
-      const r = await bridgeStep(w, n);
-      print(r);
-      if (!r.ok) { if (ALL) continue; break; }
-      best[`bridge w=${w}`] = n;
-    }
-    for (const n of ROOM_STEPS) {
-      const r = await conferenceStep(w, n);
-      print(r);
-      if (!r.ok) { if (ALL) continue; break; }
-      best[`conference w=${w}`] = n;
+    for (const [kind, steps, step] of ladders) {
+      for (const n of steps) {
+        let r = await step(w, n);
+        print(r);
+        // A miss while the host took CPU away (steal) says little about the code: that step runs again, twice at most.
+        for (let again = 0; !r.ok && r.stealPct > STEAL_RETRY_PCT && again < 2; again++) {
+          console.log(`         the host stole ${r.stealPct.toFixed(0)} % of the CPU during that step: once more`);
+          r = await step(w, n);
+          print(r);
+        }
+        if (!r.ok) { if (ALL) continue; break; }
+        best[`${kind} w=${w}`] = n;
+      }
     }
   }
   console.log("\nsustained within the targets (playback: interval p99 ≤ 20 ± 2 ms, no loss, < 80 % CPU; bridge: loss < 0.01 %, latency p99 < 5 ms; conference: mix frame p99 < 1 ms):");

@@ -22,6 +22,13 @@ export interface MediaServiceOptions {
   rtpStart?: number;
   rtpEnd?: number;
   bindAddress?: string;
+  /**
+   * rtp.conf `strictrtp` (default yes) and `probation` (default 4): after its remote address is
+   * set a session learns for 5 s; a source other than that address is taken only after
+   * `probation` packets in sequence, and once learning ends nobody else is.
+   */
+  strictRtp?: boolean;
+  probation?: number;
   /** Root of the sound files; the language folder ("en") is looked for under it. */
   soundsDir?: string;
   /** Bytes per command/event ring (default 4 MiB) and per worker-to-worker ring (default 8 MiB). */
@@ -113,6 +120,7 @@ export class MediaService {
         peerIn: peer.map((row) => row[i]?.sab ?? null),
         peerOut: peer[i].map((r) => r?.sab ?? null),
         bindAddress: options.bindAddress ?? "127.0.0.1",
+        strictRtp: options.strictRtp ?? true, probation: Math.max(1, options.probation ?? 4),
         soundsDir: options.soundsDir ?? "/usr/share/asterisk/sounds",
       };
       // The SABs travel once, in workerData; after that only the rings carry messages.

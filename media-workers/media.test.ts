@@ -198,6 +198,39 @@ test("garbage and strangers' packets are dropped without harm; RTP timeout is re
   await media.destroySession(s.id); peer.close(); stranger.close();
 });
 
+test("strict RTP: a phone behind NAT is taken after 4 packets in sequence, followed only with rtp_symmetric; past the learning window nobody else gets in", async () => {
+  // Each phone's SDP names sdp's port (its private address); its packets come from its own port (the NAT's).
+  const natPhone = await new Peer().bind(), plainPhone = await new Peer().bind(), sdp = await new Peer().bind(), stranger = await new Peer().bind();
+  const nat = await media.createSession({ codecs: ["ulaw"], symmetric: true });
+  const plain = await media.createSession({ codecs: ["ulaw"] });
+  const received = async () => Promise.all([nat, plain].map(async (s) => ((await media.stats(s.id)) as { packetsReceived: number }).packetsReceived));
+  try {
+    for (const s of [nat, plain]) await media.setRemote(s.id, { address: "127.0.0.1", port: sdp.port, codec: "ulaw", payloadType: 0 });
+    const both = (n: number) => { for (let i = 0; i < n; i++) { natPhone.send(nat.localPort, 0, new Uint8Array(160)); plainPhone.send(plain.localPort, 0, new Uint8Array(160)); } };
+    both(3);
+    await sleep(50);
+    assert.deepEqual(await received(), [0, 0], "three packets are not enough");
+    both(2);
+    await sleep(50);
+    assert.deepEqual(await received(), [2, 2], "the 4th in sequence qualifies the source");
+    await media.tones(nat.id, "440/100");
+    await media.tones(plain.id, "440/100");
+    await sleep(200);
+    assert.ok(natPhone.got.length >= 3, "rtp_symmetric: our audio follows the phone's source");
+    assert.equal(plainPhone.got.length, 0, "without it, audio goes where the SDP said...");
+    assert.ok(sdp.got.length >= 3, "...and only there");
+    // While learning, a stranger in sequence could take over; past the window nothing does.
+    await sleep(5100);
+    for (let i = 0; i < 10; i++) stranger.send(plain.localPort, 0, new Uint8Array(160));
+    plainPhone.send(plain.localPort, 0, new Uint8Array(160));
+    await sleep(50);
+    assert.deepEqual(await received(), [2, 3], "only the phone's packet got in");
+  } finally {
+    for (const s of [nat, plain]) await media.destroySession(s.id);
+    for (const p of [natPhone, plainPhone, sdp, stranger]) p.close();
+  }
+});
+
 test("bridge across two workers relays µ-law to an A-law leg, transcoded; DTMF passes through", async () => {
   const p1 = await new Peer().bind(), p2 = await new Peer().bind();
   const a = await session(["ulaw"], p1), b = await session(["alaw"], p2);

@@ -70,4 +70,7 @@ export interface WorkerInit {
   rtpEnd: number;
   bindAddress: string;
   soundsDir: string;
+  /** rtp.conf strictrtp and probation: see Session.accepts. */
+  strictRtp: boolean;
+  probation: number;
 }

@@ -33,6 +33,8 @@ const peerIn = init.peerIn.map((s) => (s ? new MessageRing<PeerFrame>(s) : null)
 
 const FRAME = 160;
 const RTCP_INTERVAL_MS = 5000;
+/** Strict RTP learns a new source for this long after the remote address is set (as Asterisk does). */
+const LEARN_MS = 5000;
 
 let ringFullEvents = 0;
 function emit(e: MediaEvent): void {
@@ -341,6 +343,10 @@ class Session {
   private readonly pcm = new Int16Array(FRAME);
   private readonly out = Buffer.alloc(RTP_HEADER + FRAME * 2);
   private silentTicks = 0;
+  /** Strict RTP: the source whose packets are taken, until when another may qualify, and the one qualifying. */
+  private rtpFrom: { address: string; port: number } | undefined;
+  private learnUntil = performance.now() + LEARN_MS;
+  private candidate: { address: string; port: number; seq: number; count: number } | undefined;
 
   constructor(readonly id: string, readonly codecs: Codec[], readonly rtp: Socket, readonly rtcp: Socket, readonly port: number,
     readonly rtpTimeoutMs: number, readonly symmetric: boolean) {
@@ -363,6 +369,10 @@ class Session {
     this.ptMap.set(r.payloadType, r.codec);
     this.tePt = r.telephoneEvent;
     this.remote = { address: r.address, port: r.port, rtcpPort: r.rtcpPort ?? r.port + 1 };
+    // A new remote address (an answer, a re-INVITE, a transfer) starts learning again.
+    this.rtpFrom = { address: r.address, port: r.port };
+    this.learnUntil = performance.now() + LEARN_MS;
+    this.candidate = undefined;
     this.direction = r.direction ?? "sendrecv";
     this.lastRxAt = performance.now();
     this.timedOut = false;
@@ -425,13 +435,7 @@ class Session {
   private onRtp(msg: Buffer, from: UdpInfo): void {
     const h = parseRtp(msg);
     if (!h) { this.dropped++; return; }
-    if (this.remote && (from.address !== this.remote.address || from.port !== this.remote.port)) {
-      // Strict RTP: a stranger's packets are dropped unless we follow the peer (rtp_symmetric, NAT).
-      if (!this.symmetric) { this.dropped++; return; }
-      this.remote = { address: from.address, port: from.port, rtcpPort: from.port + 1 };
-    } else if (!this.remote && this.symmetric) {
-      this.remote = { address: from.address, port: from.port, rtcpPort: from.port + 1 };
-    }
+    if (!this.accepts(from, h.sequence)) { this.dropped++; return; }
     const now = performance.now();
     if (!this.rx.update(h.sequence, h.timestamp, h.ssrc, now)) { this.dropped++; return; }
     this.lastRxAt = now;
@@ -454,6 +458,29 @@ class Session {
       }
     }
     this.forward(codec, msg, h);
+  }
+
+  /**
+   * Whose packets are taken (rtp.conf strictrtp, probation): the remote address's, and
+   * during the learning window after it was set, a source that sends `probation` packets
+   * in sequence replaces it (a phone behind NAT, whose packets come from another address
+   * than its SDP says). Past the window nobody else gets in. With strictrtp = no anyone
+   * does. With rtp_symmetric our packets follow the source taken.
+   */
+  private accepts(from: UdpInfo, seq: number): boolean {
+    const known = this.rtpFrom;
+    if (known && known.address === from.address && known.port === from.port) return true;
+    if (init.strictRtp) {
+      if (performance.now() > this.learnUntil) return false;
+      const c = this.candidate;
+      if (c && c.address === from.address && c.port === from.port && seq === ((c.seq + 1) & 0xffff)) { c.seq = seq; c.count++; }
+      else this.candidate = { address: from.address, port: from.port, seq, count: 1 };
+      if (this.candidate!.count < init.probation) return false;
+      this.candidate = undefined;
+    }
+    this.rtpFrom = { address: from.address, port: from.port };
+    if (this.symmetric) this.remote = { address: from.address, port: from.port, rtcpPort: from.port + 1 };
+    return true;
   }
 
   private forward(codec: Codec | "event", msg: Buffer, _h: RtpHeader | undefined): void {

@@ -284,7 +284,7 @@ export class Calls implements ChannelHost {
     const channel = new SipChannel(this, id, name, t.state.context as ChannelContext, direction, endpoint?.language || "en");
     if (endpoint) {
       channel.codecs = codecsOf(endpoint);
-      channel.qos = { tos: tosValue(endpoint.tos_audio), cos: endpoint.cos_audio };
+      channel.rtp = { tos: tosValue(endpoint.tos_audio), cos: endpoint.cos_audio, symmetric: endpoint.rtp_symmetric };
     }
     this.channels.set(id, channel);
     return channel;

@@ -16,7 +16,7 @@ import {
 import type { ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
 import type { TwoPartyBridge } from "./bridge.js";
-import type { CallMedia } from "./media.js";
+import type { CallMedia, LegRtp } from "./media.js";
 import { sipResponseFromCause } from "../../dialplan/hangup-causes.js";
 
 /** What a channel needs from the call manager (calls.ts). */
@@ -67,8 +67,8 @@ export class SipChannel implements DialplanChannel {
   media: string | undefined;
   /** The endpoint's codecs in allow= order. */
   codecs: readonly string[] = ["ulaw", "alaw"];
-  /** The endpoint's tos_audio (TOS byte) and cos_audio, marked on this leg's RTP. */
-  qos = { tos: 0, cos: 0 };
+  /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
+  rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
   /** The bridge the leg is in, if any. */
   bridge: TwoPartyBridge | undefined;
   /** Local channel halves: what the other half does when this one answers or rings. */

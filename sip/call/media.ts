@@ -10,13 +10,15 @@ import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptio
 import { parseConfFile, resolveTemplates } from "../../conf/tokenizer.js";
 import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
 
-/** A call leg as its media session needs it: the endpoint's codecs (allow= order) and QoS marks, and where its digits go. */
+/** A call leg as its media session needs it: the endpoint's codecs (allow= order) and RTP settings, and where its digits go. */
 export interface Leg {
   readonly codecs: readonly string[];
-  /** tos_audio as the TOS byte, cos_audio. */
-  readonly qos: { readonly tos: number; readonly cos: number };
+  readonly rtp: LegRtp;
   digit(d: string): void;
 }
+
+/** An endpoint's tos_audio (as the TOS byte), cos_audio and rtp_symmetric. */
+export interface LegRtp { readonly tos: number; readonly cos: number; readonly symmetric: boolean }
 
 export interface LegMedia {
   readonly id: string;
@@ -145,7 +147,8 @@ export class CallMedia {
   close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
 
   private async open(leg: Leg, near?: string) {
-    const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric: true, near, tos: leg.qos.tos, cos: leg.qos.cos });
+    const { tos, cos, symmetric } = leg.rtp;
+    const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric, near, tos, cos });
     this.service.onDtmf(s.id, (e) => leg.digit(e.digit));
     return s;
   }

@@ -112,13 +112,13 @@ static void on_packet(const uint8_t *p, size_t len, double at) {
 
 static void drain(int fd) {
   static uint8_t bufs[BATCH][2048];
-  static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+  static union { char buf[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } ctl[BATCH];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   for (;;) {
     for (int i = 0; i < BATCH; i++) {
       iov[i] = (struct iovec){ bufs[i], sizeof bufs[i] };
-      msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctl[i], .msg_controllen = sizeof ctl[i] };
+      msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctl[i].buf, .msg_controllen = sizeof ctl[i].buf };
     }
     int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return;

@@ -238,8 +238,8 @@ export class Reinvites {
     const partner = channel.bridge?.partner(channel);
     const both = partner && partner.tech === "PJSIP" && !partner.hungUp && (partner.media !== undefined || this.established(partner));
     const [id, other] = await Promise.all([
-      this.anchorLeg(channel),
-      both ? this.anchorLeg(partner).catch((e: Error) => { this.warn(e.message); return undefined; }) : undefined,
+      this.anchorLeg(channel, partner?.media),
+      both ? this.anchorLeg(partner, channel.media).catch((e: Error) => { this.warn(e.message); return undefined; }) : undefined,
     ]);
     if (partner && other !== undefined && channel.bridge === partner.bridge && channel.bridge) {
       await this.host.media.bridge(id, other).catch((e: Error) => this.warn(`No media between ${channel.name} and ${partner.name}: ${e.message}`));
@@ -247,21 +247,24 @@ export class Reinvites {
     return id;
   }
 
-  /** `channel` alone: its session (made once, however many ask at the same time). */
-  private anchorLeg(channel: SipChannel): Promise<string> {
+  /**
+   * `channel` alone: its session (made once, however many ask at the same time), on the
+   * worker of `near` (its bridge partner's session) when that one exists already.
+   */
+  private anchorLeg(channel: SipChannel, near?: string): Promise<string> {
     if (channel.media) return Promise.resolve(channel.media);
     let p = this.anchoring.get(channel);
     if (!p) {
-      p = this.reanchor(channel).finally(() => this.anchoring.delete(channel));
+      p = this.reanchor(channel, near).finally(() => this.anchoring.delete(channel));
       this.anchoring.set(channel, p);
     }
     return p;
   }
 
-  private async reanchor(channel: SipChannel): Promise<string> {
+  private async reanchor(channel: SipChannel, near: string | undefined): Promise<string> {
     if (!this.established(channel)) throw new Error(`${channel.name} has no established dialog to move its media to Recall`);
     const media = this.host.media;
-    const leg = await media.offer(channel);
+    const leg = await media.offer(channel, near);
     const ok = await this.offer(channel, leg.sdp, "media through Recall").catch(() => false);
     if (channel.media) { void media.close(leg.id); return channel.media; }
     if (!ok || channel.hungUp) {
@@ -324,7 +327,7 @@ export class Reinvites {
 
   /** Media through Recall: each direct leg re-INVITEd to a session of its own, the sessions bridged. */
   private async throughRecall(bridge: TwoPartyBridge, a: SipChannel, b: SipChannel): Promise<void> {
-    const [ma, mb] = await Promise.all([a, b].map((c) => (c.media ? c.media : this.anchorLeg(c).catch((e: Error) => { this.warn(e.message); return undefined; }))));
+    const [ma, mb] = await Promise.all([[a, b], [b, a]].map(([c, other]) => (c.media ? c.media : this.anchorLeg(c, other.media).catch((e: Error) => { this.warn(e.message); return undefined; }))));
     if (ma === undefined || mb === undefined || a.bridge !== bridge || b.bridge !== bridge) return;
     await this.host.media.bridge(ma, mb);
   }

@@ -216,10 +216,9 @@ export class MediaService {
     const codecs = opts.codecs.filter((c) => c !== "telephone-event" && c !== "dtmf");
     const bad = codecs.filter((c) => !isCodec(c));
     if (!codecs.length || bad.length) throw new MediaError(`unsupported codec(s): ${bad.join(",") || "(none given)"}`);
-    let worker = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[worker]) worker = i;
     const partner = opts.near === undefined ? undefined : this.sessions.get(opts.near);
-    if (partner) worker = partner.worker;
+    let worker = partner?.worker ?? 0;
+    if (!partner) for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[worker]) worker = i;
     const id = `media-${this.nextSession++}`;
     this.load[worker]++;
     try {

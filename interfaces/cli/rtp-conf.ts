@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError, parseConfFile } from "../../conf/tokenizer.js";
+import { parseBool } from "../../sip/config/values.js";
 
 export interface RtpConf { rtpStart: number; rtpEnd: number; strictRtp: boolean; probation: number }
 
@@ -22,9 +23,8 @@ export function loadRtpConf(configDir: string): RtpConf {
         if (!Number.isInteger(n) || n < 1024 || n > 65535) throw new ConfError(e.file, e.line, `[general] ${e.key}: a port from 1024 to 65535`);
         if (e.key === "rtpstart") conf.rtpStart = n; else conf.rtpEnd = n;
       } else if (e.key === "strictrtp") {
-        if (["yes", "true", "on", "1", "seqno"].includes(value)) conf.strictRtp = true;
-        else if (["no", "false", "off", "0"].includes(value)) conf.strictRtp = false;
-        else throw new ConfError(e.file, e.line, `[general] strictrtp: yes, no or seqno, not "${e.value}"`);
+        try { conf.strictRtp = value === "seqno" || parseBool(value); }
+        catch { throw new ConfError(e.file, e.line, `[general] strictrtp: yes, no or seqno, not "${e.value}"`); }
       } else if (e.key === "probation") {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1) throw new ConfError(e.file, e.line, `[general] probation: a number of packets from 1 up, not "${e.value}"`);

@@ -99,7 +99,7 @@ async function startPhones(sockets: number, mode: "interval" | "latency"): Promi
       p.stdin!.write(`result ${file}\n`);
       const [, packets, lost, , cpuMs] = (await line()).map(Number);
       const bytes = readFileSync(file);
-      return { samples: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8), packets, lost, cpuMs };
+      return { samples: new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), packets, lost, cpuMs };
     },
   };
 }

@@ -27,6 +27,7 @@
 import { Packr } from "msgpackr";
 import { lookupEventType, knownVersions, type CompiledEventType } from "./catalogue/index.js";
 import { EventLogError } from "./log.js";
+import { GIVE_UP, read as readBody } from "./body-reader.js";
 import type { ActorKind, ActorState, EventRecord, Input, Output } from "./record.js";
 
 /** The format written. */
@@ -243,11 +244,14 @@ export class StoredRecord implements EventRecord {
 
   private body(): [Input, ActorState, Output[]] {
     if (this.decoded) return this.decoded;
-    let b: unknown;
-    try {
-      b = packr.unpack(this.source as Buffer, { start: this.bodyStart, end: this.bodyEnd });
-    } catch (e) {
-      fail(this.offset, `undecodable body (${(e as Error).message})`);
+    const s = this.source;
+    let b = readBody(Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength), this.bodyStart, this.bodyEnd);
+    if (b === GIVE_UP) {
+      try {
+        b = packr.unpack(s as Buffer, { start: this.bodyStart, end: this.bodyEnd });
+      } catch (e) {
+        fail(this.offset, `undecodable body (${(e as Error).message})`);
+      }
     }
     if (!Array.isArray(b) || b.length !== 3) fail(this.offset, "body is not [input, state, outputs]");
     const [input, stored, outputs] = b as [Input, ActorState | unknown[], Output[]];

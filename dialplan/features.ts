@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfFile, resolveTemplates, type ConfDiagnostic, type ConfEntry, type ConfFile } from "../conf/tokenizer.js";
+import { yesNo } from "../conf/yes-no.js";
 
 export const FEATURE_NAMES = ["blindxfer", "disconnect", "automon", "atxfer", "parkcall", "automixmon"] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -102,14 +103,6 @@ export interface LoadedFeatures {
   readonly warnings: readonly ConfDiagnostic[];
 }
 
-/** Asterisk's ast_true / ast_false. */
-function bool(v: string): boolean | undefined {
-  const s = v.trim().toLowerCase();
-  if (["yes", "true", "y", "t", "1", "on"].includes(s)) return true;
-  if (["no", "false", "n", "f", "0", "off"].includes(s)) return false;
-  return undefined;
-}
-
 /** The features of a tokenized features.conf. */
 export function parseFeatures(file: ConfFile): LoadedFeatures {
   const warnings: ConfDiagnostic[] = [...file.warnings];
@@ -137,7 +130,7 @@ export function parseFeatures(file: ConfFile): LoadedFeatures {
           if (Number.isNaN(n)) warn(e, `Invalid value '${value}' for '${e.key}': not a whole number`);
           else general[key] = n;
         } else if (BOOLEANS.has(key as keyof FeaturesGeneral)) {
-          const b = bool(value);
+          const b = yesNo(value);
           if (b === undefined) warn(e, `Invalid value '${value}' for '${e.key}': not yes or no`);
           else general[key] = b;
         } else {

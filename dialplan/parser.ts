@@ -26,6 +26,7 @@ import { compactExtension, isPattern, patternProblem, shrinkPhoneNumber } from "
 import { substitute } from "./substitute.js";
 import { parseTiming } from "./timing.js";
 import { setVariable, type VariableList } from "./variables.js";
+import { yesNo } from "../conf/yes-no.js";
 
 export interface DialplanDiagnostic extends SourcePosition {
   readonly severity: "error" | "warning";
@@ -66,8 +67,7 @@ export function loadDialplan(path: string, options: DialplanLoadOptions = {}): D
   return buildDialplan(parseConfFile(path, options.conf), options);
 }
 
-const TRUE_WORDS = new Set(["yes", "true", "y", "t", "1", "on"]);
-const isTrue = (v: string | undefined) => v !== undefined && TRUE_WORDS.has(v.trim().toLowerCase());
+const isTrue = (v: string | undefined) => v !== undefined && yesNo(v) === true;
 
 /** Builds the dialplan from tokenized sections. */
 export function buildDialplan(conf: ConfFile, options: DialplanLoadOptions = {}): DialplanLoad {

@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError, parseConfFile, type ConfEntry } from "../conf/tokenizer.js";
+import { yesNo } from "../conf/yes-no.js";
 import type { CelEventType } from "./rows.js";
 
 export interface CdrSettings {
@@ -66,12 +67,11 @@ const celEventTypes: readonly CelEventType[] = [
   "BRIDGE_ENTER", "BRIDGE_EXIT", "FORWARD", "PARK_START", "PARK_END", "PICKUP", "BLINDTRANSFER", "ATTENDEDTRANSFER", "LOCAL_OPTIMIZE",
 ];
 
-/** Asterisk's ast_true / ast_false words. */
+/** A yes/no setting; anything else (an empty value too) is an error. */
 function bool(e: ConfEntry, section: string): boolean {
-  const v = e.value.trim().toLowerCase();
-  if (["yes", "true", "y", "t", "1", "on"].includes(v)) return true;
-  if (["no", "false", "n", "f", "0", "off"].includes(v)) return false;
-  throw new ConfError(e.file, e.line, `[${section}] ${e.key}: '${e.value}' is not yes or no`);
+  const b = yesNo(e.value);
+  if (b === undefined) throw new ConfError(e.file, e.line, `[${section}] ${e.key}: '${e.value}' is not yes or no`);
+  return b;
 }
 
 const list = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);

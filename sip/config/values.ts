@@ -5,6 +5,8 @@
  * `permit`...) get the current value; the rest replace it. A bad value throws ValueError
  * with the reason; the loader adds file, line, object and option.
  */
+import { yesNo } from "../../conf/yes-no.js";
+
 export class ValueError extends Error {
   override readonly name = "ValueError";
 }
@@ -35,15 +37,11 @@ export function into<F extends string, T>(field: F, spec: OptionSpec<T>): Option
 
 export const str = (initial = ""): OptionSpec<string> => option(initial, (v) => v);
 
-const TRUE = new Set(["yes", "true", "y", "t", "1", "on"]);
-const FALSE = new Set(["no", "false", "n", "f", "0", "off", ""]);
-
-/** Asterisk's ast_true/ast_false words; an empty value is false, anything else an error. */
+/** A yes/no option (pjsip.conf and friends): an empty value is false, a word not yes or no an error. */
 export function parseBool(value: string): boolean {
-  const v = value.toLowerCase();
-  if (TRUE.has(v)) return true;
-  if (FALSE.has(v)) return false;
-  throw new ValueError(`'${value}' is not a yes/no value`);
+  const b = value.trim() === "" ? false : yesNo(value);
+  if (b === undefined) throw new ValueError(`'${value}' is not a yes/no value`);
+  return b;
 }
 
 export const bool = (initial: boolean): OptionSpec<boolean> => option(initial, parseBool);

@@ -1,6 +1,6 @@
 /**
  * `recall rebuild` killed with SIGKILL half way, run again: the rows are those of a
- * clean rebuild, with no duplicate and no gap. Real processes on a real log of one
+ * clean rebuild (itself rebuilt a second time), with no duplicate and no gap. Real processes on a real log of one
  * write batch's worth of events (REBUILD_WRITE_BATCH: a rebuild stores it in several
  * writes, shrinking toward the end), for chDB, the CSV files and, when it is installed,
  * a ClickHouse server started here.
@@ -83,6 +83,10 @@ async function killedAndClean(sink: string, config: (which: "killed" | "clean") 
   const reference = await rebuild(clean, config("clean"), sink);
   assert.equal(reference.code, 0, reference.stderr);
   assert.match(reference.stdout, /^Rebuilt /);
+  // A rebuild over a complete sink starts over: the whole log again, and the same rows (compared by the callers).
+  const again = await rebuild(clean, config("clean"), sink);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(/^Rebuilt .*: (\d+) events in/.exec(again.stdout)?.[1], String(total), `a second rebuild folds the whole log: ${again.stdout}`);
   return { killed, clean };
 }
 

@@ -85,7 +85,7 @@ export class SqlSink implements Sink {
       await this.engine.exec(createTable(p, this.dialect, this.database));
     }
     await this.engine.exec(createCheckpoints(this.database));
-    const version = ++this.version;
+    const version = await this.nextVersion();
     // A checkpoint row of NO_CHECKPOINT supersedes the old ones (ReplacingMergeTree keeps the highest version).
     const lines = projections.map((p) => `${p}\t-1\t0\t-1\t${version}`);
     await this.engine.insertTsv(this.t(CHECKPOINTS), CHECKPOINT_COLUMNS, `${lines.join("\n")}\n`);
@@ -99,9 +99,19 @@ export class SqlSink implements Sink {
   }
 
   async setRebuilding(on: boolean): Promise<void> {
+    const version = await this.nextVersion();
+    await this.engine.insertTsv(this.t(CHECKPOINTS), CHECKPOINT_COLUMNS, `${REBUILD}\t${on ? 1 : 0}\t0\t-1\t${version}\n`);
+  }
+
+  /**
+   * A version above every checkpoint row stored, read from the table: `reset` and the
+   * rebuild mark come before `open` has read it, and a row with a lower version than
+   * the old checkpoints would lose to them (and a rebuild would store nothing).
+   */
+  private async nextVersion(): Promise<number> {
     const [{ v }] = await this.engine.select<{ v: string | number }>(`SELECT max(version) AS v FROM ${this.t(CHECKPOINTS)}`);
     this.version = Math.max(this.version, Number(v)) + 1;
-    await this.engine.insertTsv(this.t(CHECKPOINTS), CHECKPOINT_COLUMNS, `${REBUILD}\t${on ? 1 : 0}\t0\t-1\t${this.version}\n`);
+    return this.version;
   }
 
   async count(projection: ProjectionName): Promise<number> {

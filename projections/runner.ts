@@ -22,7 +22,7 @@ import { UnexpectedEvent, type Projection, type ProjectionName } from "./project
 import type { RowOrigin } from "./rows.js";
 import { NO_CHECKPOINT, rowCount, type Checkpoint, type EncodedRows, type Sink } from "./sinks/sink.js";
 import { openChdbSink } from "./sinks/chdb.js";
-import { openClickHouseSink } from "./sinks/clickhouse.js";
+import { ClickHouseSink } from "./sinks/clickhouse.js";
 import { CsvSink } from "./sinks/csv.js";
 import type { SqlSink } from "./sinks/sql.js";
 import { serveQueries } from "./query-server.js";
@@ -102,7 +102,13 @@ export class SinkRunner {
 
   /** Open the sink (cleaning up behind a cut-short write) and return where folding must start. */
   async open(): Promise<number> {
-    this.checkpoints = await this.sink.open(PROJECTIONS);
+    try {
+      this.checkpoints = await this.sink.open(PROJECTIONS);
+    } catch (e) {
+      this.failing = (e as Error).message;
+      throw e;
+    }
+    this.failing = null;
     this.cdr = new CdrProjection(this.settings.cdr);
     this.cel = new CelProjection(this.settings.cel);
     await this.settle();
@@ -321,7 +327,7 @@ export async function openSinks(names: readonly string[], dataDir: string, setti
   const sinks: Sink[] = [];
   for (const n of names) {
     if (n === "chdb") sinks.push(await openChdbSink(dataDir));
-    else if (n === "clickhouse") sinks.push(await openClickHouseSink(settings.clickhouse));
+    else if (n === "clickhouse") sinks.push(new ClickHouseSink(settings.clickhouse));
     else if (n === "csv") sinks.push(new CsvSink(dataDir, settings.cel.dateformat));
     else throw new Error(`unknown sink '${n}' (chdb, clickhouse, csv)`);
   }
@@ -336,15 +342,12 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
   const settings = options.settings ?? loadProjectionSettings(configDir);
   const report: RunnerReport = options.report ?? {
     problem: (sink, e) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}\n`),
-    failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): write failed, retrying in ${ms} ms: ${e.message}\n`),
+    failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}; retrying in ${ms} ms\n`),
   };
   const sinks = await openSinks(settings.sinks, dataDir, settings);
   const runners = sinks.map((s) => new SinkRunner(s, settings, report, undefined, false, options.minWriteIntervalMs ?? LIVE_WRITE_INTERVAL_MS));
   const subs: Subscription[] = [];
-  for (const runner of runners) {
-    const from = await runner.open();
-    subs.push(log.subscribe(from, (batch) => runner.follow(batch).catch((e: Error) => report.failure?.(runner.sink.name, e, 0))));
-  }
+  for (const runner of runners) subs.push(await follow(log, runner, report));
   const chdb = sinks.find((s) => s.name === "chdb") as SqlSink | undefined;
   const server = chdb && options.serveQueries !== false ? await serveQueries(dataDir, (sql, format) => chdb.query(sql, format)) : undefined;
   return {
@@ -356,6 +359,45 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
       await Promise.all(runners.map((r) => r.drain().catch((e: Error) => report.failure?.(r.sink.name, e, 0))));
       await server?.close();
       for (const s of sinks) await s.close();
+    },
+  };
+}
+
+/**
+ * Follow the log into one runner from its checkpoint. A sink in this process (chDB, CSV)
+ * that cannot be opened fails the start (another Recall holds the data directory); a
+ * server that cannot be reached is tried again with back-off (100 ms doubling to 30 s)
+ * while the PBX runs: its rows wait in the log, and its status shows the lag and why.
+ */
+async function follow(log: EventLog, runner: SinkRunner, report: RunnerReport): Promise<Subscription> {
+  let sub: Subscription | null = null, closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined, attempt: Promise<void> = Promise.resolve();
+  const subscribe = (from: number) => {
+    sub = log.subscribe(from, (batch) => runner.follow(batch).catch((e: Error) => report.failure?.(runner.sink.name, e, 0)));
+  };
+  const retry = (wait: number): void => {
+    timer = setTimeout(() => {
+      attempt = runner.open().then((from) => { if (!closed) subscribe(from); }, (e: Error) => {
+        if (closed) return;
+        const next = Math.min(wait * 2, 30_000);
+        report.failure?.(runner.sink.name, e, next);
+        retry(next);
+      });
+    }, wait);
+  };
+  try {
+    subscribe(await runner.open());
+  } catch (e) {
+    if (!(runner.sink instanceof ClickHouseSink)) throw e;
+    report.failure?.(runner.sink.name, e as Error, 100);
+    retry(100);
+  }
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(timer);
+      await attempt;
+      await sub?.close();
     },
   };
 }

@@ -23,7 +23,7 @@ import { allCel, defaultCdr, defaultClickHouse } from "../config.js";
 import { rebuild, REBUILD_READ_BATCH, startProjections } from "../runner.js";
 import type { SqlSink } from "../sinks/sql.js";
 import { openChdbSink } from "../sinks/chdb.js";
-import { openClickHouseSink } from "../sinks/clickhouse.js";
+import { ClickHouseSink } from "../sinks/clickhouse.js";
 import * as calls from "../test/calls.js";
 import { freePort } from "../../interfaces/cli/recall-process.js";
 
@@ -136,7 +136,7 @@ async function rebuilds(): Promise<void> {
     const scripts = resolve(process.cwd(), "infra", "clickhouse");
     const url = execFileSync("sh", [join(scripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(await freePort()) }, encoding: "utf8" }).trim();
     try {
-      const sink = await openClickHouseSink({ ...defaultClickHouse, url });
+      const sink = new ClickHouseSink({ ...defaultClickHouse, url });
       const cpu2 = process.cpuUsage();
       const r2 = await rebuild(log, sink, settings);
       line(`rebuild into ClickHouse server (${sink.dialect})`, r2.events / r2.seconds, "events/s", 200_000);

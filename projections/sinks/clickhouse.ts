@@ -9,6 +9,8 @@ import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { SqlSink, type SqlEngine } from "./sql.js";
 import { dialectOf, type Dialect } from "./schema.js";
 import type { ClickHouseSettings } from "../config.js";
+import type { ProjectionName } from "../projection.js";
+import { SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
 
 class ServerEngine implements SqlEngine {
   constructor(private readonly client: ClickHouseClient, private readonly dialect: Dialect, private readonly database: string) {}
@@ -47,7 +49,52 @@ class ServerEngine implements SqlEngine {
   async close(): Promise<void> { await this.client.close(); }
 }
 
-export async function openClickHouseSink(settings: ClickHouseSettings): Promise<SqlSink> {
+/**
+ * The server sink. It connects on first use and again after a failed connection, so
+ * a server that is down when Recall starts costs lag (the runner retries), not the
+ * start: the PBX takes calls, and the rows follow once the server answers.
+ */
+export class ClickHouseSink implements Sink {
+  readonly name = "clickhouse";
+  private inner: SqlSink | null = null;
+  private connecting: Promise<SqlSink> | null = null;
+
+  constructor(private readonly settings: ClickHouseSettings) {}
+
+  /** The URL, and the server's version and table dialect once connected. */
+  get location(): string { return this.inner?.location ?? this.settings.url; }
+  /** The table dialect (schema.ts); only known once connected. */
+  get dialect(): Dialect | undefined { return this.inner?.dialect; }
+
+  /** The connected sink, connecting first if need be. */
+  connect(): Promise<SqlSink> {
+    if (this.inner) return Promise.resolve(this.inner);
+    this.connecting ??= connect(this.settings).then(
+      (sink) => { this.inner = sink; return sink; },
+      (e: Error) => { this.connecting = null; throw new Error(`cannot reach ${this.settings.url}: ${e.message}`, { cause: e }); },
+    );
+    return this.connecting;
+  }
+
+  async open(projections: readonly ProjectionName[]): Promise<Map<ProjectionName, Checkpoint>> { return (await this.connect()).open(projections); }
+  /** Rows encoded for the connected server's dialect: a rebuild asks only after `open`. */
+  encoder(projection: ProjectionName): EncodedRows {
+    if (!this.inner) throw new SinkError(this.name, "not connected yet");
+    return this.inner.encoder(projection);
+  }
+  async write(w: SinkWrite): Promise<void> { return (await this.connect()).write(w); }
+  async reset(projections: readonly ProjectionName[]): Promise<void> { return (await this.connect()).reset(projections); }
+  async rebuilding(): Promise<boolean> { return (await this.connect()).rebuilding(); }
+  async setRebuilding(on: boolean): Promise<void> { return (await this.connect()).setRebuilding(on); }
+  async count(projection: ProjectionName): Promise<number> { return (await this.connect()).count(projection); }
+  async query(sql: string, format: string): Promise<string> { return (await this.connect()).query(sql, format); }
+  async close(): Promise<void> {
+    const inner = this.inner ?? (await this.connecting?.catch(() => null));
+    await inner?.close();
+  }
+}
+
+async function connect(settings: ClickHouseSettings): Promise<SqlSink> {
   const common = {
     url: settings.url, username: settings.username, password: settings.password,
     log: { level: 127 as never }, // OFF: failures reach the runner as errors and are reported there, once

@@ -12,7 +12,7 @@ import type { CdrRow, CelRow, RowOrigin } from "../rows.js";
 import * as calls from "../test/calls.js";
 import { rebuild } from "../runner.js";
 import { openChdbSink } from "./chdb.js";
-import { openClickHouseSink } from "./clickhouse.js";
+import { ClickHouseSink } from "./clickhouse.js";
 import { CsvSink, cdrCsvLine, celCsvLine } from "./csv.js";
 import type { Sink, SinkWrite } from "./sink.js";
 import type { SqlSink } from "./sql.js";
@@ -214,7 +214,7 @@ test("ClickHouse server (Debian's 18.16 or current): the same rows as the folds 
   const tcp = await freePort();
   const url = execFileSync("sh", [join(chScripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" }).trim();
   try {
-    const sink = await openClickHouseSink({ ...defaultClickHouse, url, database: "recall" });
+    const sink = await new ClickHouseSink({ ...defaultClickHouse, url, database: "recall" }).connect();
     try {
       const first = await rebuildInto(dir, sink);
       assert.deepEqual(first.rows, { cdr: expected.cdr.length, cel: expected.cel.length });

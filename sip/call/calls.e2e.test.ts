@@ -1,7 +1,9 @@
 /**
  * Calls end to end: a real `recall start` with the sample pjsip.conf and extensions.conf
  * (ports made free, ring time shortened), sipp phones registered as 6001/6002, and
- * each way a call ends; then `recall replay --verify` on the log they produced.
+ * each way a call ends; then the CDR and CEL rows those calls left, field by field
+ * (REFERENCE.md's answered call, each failed call's disposition and HANGUP), and
+ * `recall replay --verify` on the log they produced.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -135,18 +137,84 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
   return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-test("the calls above are in CDR and CEL: the answered call has A and B records and the documented CEL order", async () => {
-  const cdr = await query("SELECT channel, dstchannel, disposition, lastapp, dcontext, linkedid, uniqueid FROM cdr ORDER BY start, sequence");
-  const first = cdr.filter((r) => r.linkedid === cdr[0].linkedid);
-  assert.deepEqual(first.map((r) => [String(r.channel).replace(/-[0-9a-f]{8}$/, ""), r.disposition]), [["PJSIP/6001", "ANSWERED"], ["PJSIP/6002", "ANSWERED"]]);
-  assert.match(String(first[0].dstchannel), /^PJSIP\/6002-[0-9a-f]{8}$/);
-  assert.equal(first[0].lastapp, "Dial");
-  assert.ok(cdr.some((r) => r.disposition === "BUSY"), "the busy call has a BUSY record");
-  const cel = await query(`SELECT eventtype, channame FROM cel WHERE linkedid = '${String(first[0].linkedid)}' ORDER BY log_offset, log_index`);
-  const types = cel.map((r) => r.eventtype);
-  for (const t of ["CHAN_START", "ANSWER", "BRIDGE_ENTER", "BRIDGE_EXIT", "HANGUP", "CHAN_END"]) assert.ok(types.includes(t), `${t} in ${types.join(",")}`);
-  assert.equal(types.at(-1), "LINKEDID_END");
-  assert.equal(types.filter((t) => t === "LINKEDID_END").length, 1);
+/** A channel name without its instance number: PJSIP/6001-0000000c → PJSIP/6001. */
+const bare = (name: unknown) => String(name).replace(/-[0-9a-f]{8}$/, "");
+
+test("the calls above in CDR, field by field: each scenario's records, dispositions and last applications, A and B sharing the linkedid", async () => {
+  const rows = await query("SELECT channel, dstchannel, src, dst, dcontext, clid, lastapp, lastdata, disposition, billsec, amaflags, accountcode, userfield, " +
+    "peeraccount, uniqueid, linkedid, sequence FROM cdr ORDER BY start, sequence");
+  const calls = new Map<string, Record<string, unknown>[]>();
+  for (const r of rows) calls.set(String(r.linkedid), [...(calls.get(String(r.linkedid)) ?? []), r]);
+  const shape = (r: Record<string, unknown>) =>
+    [bare(r.channel), r.dstchannel === "" ? "" : bare(r.dstchannel), r.src, r.dst, r.dcontext, r.lastapp, r.lastdata, r.disposition, Number(r.billsec) > 0 ? "billed" : "0 s", r.sequence].join(" | ");
+  // Made in this order by the tests above: answered, busy, no answer, cancel, declined, unreachable, then U() and the rest.
+  const expected = [
+    ["PJSIP/6001 | PJSIP/6002 | 6001 | 6002 | from-internal | Dial | PJSIP/6002,2 | ANSWERED | 0 s | 1",
+      "PJSIP/6002 | PJSIP/6001 | 6001 | 6002 | from-internal | AppDial | (Outgoing Line) | ANSWERED | 0 s | 1"],
+    ["PJSIP/6001 | PJSIP/6002 | 6001 | 6002 | from-internal | Dial | PJSIP/6002,2 | BUSY | 0 s | 1"],
+    // Dial gives up after RING_TIME; Playback answers the caller for the prompt: a second record, as Asterisk starts one after a failed dial.
+    ["PJSIP/6001 | PJSIP/6002 | 6001 | 6002 | from-internal | Dial | PJSIP/6002,2 | NO ANSWER | 0 s | 1",
+      "PJSIP/6001 |  | 6001 | 6002 | from-internal | Hangup |  | ANSWERED | billed | 2"],
+    ["PJSIP/6001 | PJSIP/6002 | 6001 | 6002 | from-internal | Dial | PJSIP/6002,2 | NO ANSWER | 0 s | 1"],
+    ["PJSIP/6001 | PJSIP/6002 | 6001 | 6002 | from-internal | Dial | PJSIP/6002,2 | FAILED | 0 s | 1",
+      "PJSIP/6001 |  | 6001 | 6002 | from-internal | Hangup |  | ANSWERED | billed | 2"],
+    ["PJSIP/6001 |  | 6001 | 6003 | from-internal | Dial | PJSIP/6003,2 | FAILED | 0 s | 1",
+      "PJSIP/6001 |  | 6001 | 6003 | from-internal | Hangup |  | ANSWERED | billed | 2"],
+  ];
+  const made = [...calls.values()];
+  assert.deepEqual(made.slice(0, expected.length).map((c) => c.map(shape)), expected);
+  for (const c of made) {
+    assert.equal(c[0].uniqueid, c[0].linkedid, "the caller's uniqueid is the call's linkedid");
+    for (const r of c) {
+      assert.deepEqual([r.clid, r.amaflags, r.accountcode, r.userfield, r.peeraccount], ['"Reception" <6001>', 3, "", "", ""]);
+      if (bare(r.channel) === "PJSIP/6002") assert.equal(r.dstchannel, c[0].channel, "B's record names A");
+    }
+  }
+  // Gosub (7100, answered by the dialplan, no Dial): one record.
+  assert.deepEqual(made.at(-1)!.map(shape), ["PJSIP/6001 |  | 6001 | 7100 | from-internal | Hangup |  | ANSWERED | 0 s | 1"]);
+});
+
+test("the answered call in CEL: REFERENCE.md's events, channels, peers and extras, in the log's order; each failed call's HANGUP carries its cause and DIALSTATUS", async () => {
+  const [first] = await query("SELECT linkedid, channel, dstchannel FROM cdr ORDER BY start, sequence LIMIT 1");
+  const a = String(first.channel), b = String(first.dstchannel);
+  const cel = await query(`SELECT eventtype, channame, peer, extra, appname, appdata, exten, context, cid_num, cid_name, uniqueid, linkedid FROM cel WHERE linkedid = '${String(first.linkedid)}' ORDER BY log_offset, log_index`);
+  const bridge = /"bridge_id":"([0-9a-f-]{36})"/.exec(String(cel.find((r) => r.eventtype === "BRIDGE_ENTER")?.extra))?.[1];
+  assert.ok(bridge, "BRIDGE_ENTER names its bridge");
+  const inBridge = `{"bridge_id":"${bridge}","bridge_technology":"simple_bridge"}`;
+  const who = (n: unknown) => (n === a ? "A" : n === b ? "B" : String(n));
+  const events = cel.filter((r) => !String(r.eventtype).startsWith("APP_")).map((r) => [r.eventtype, who(r.channame), who(r.peer), String(r.extra).replaceAll(a, "A")]);
+  assert.deepEqual(events, [
+    ["CHAN_START", "A", "", ""], ["CHAN_START", "B", "", ""], ["ANSWER", "B", "", ""], ["ANSWER", "A", "", ""],
+    ["BRIDGE_ENTER", "B", "", inBridge], ["BRIDGE_ENTER", "A", "B", inBridge], ["BRIDGE_EXIT", "A", "B", inBridge], ["BRIDGE_EXIT", "B", "", inBridge],
+    // Asterisk's order of the two channels' ends varies run to run; Recall's is the log's (B is torn down first, A after its h extension).
+    ["HANGUP", "B", "", '{"hangupcause":16,"hangupsource":"A","dialstatus":""}'], ["CHAN_END", "B", "", ""],
+    ["HANGUP", "A", "", '{"hangupcause":16,"hangupsource":"A","dialstatus":"ANSWER"}'], ["CHAN_END", "A", "", ""],
+    ["LINKEDID_END", "A", "", ""],
+  ]);
+  // apps = all: every application of A's dialplan, h included, each APP_START closed by its APP_END.
+  const apps = cel.filter((r) => String(r.eventtype).startsWith("APP_")).map((r) => `${String(r.eventtype)} ${String(r.appname)}(${String(r.appdata)}) @${String(r.exten)}`);
+  assert.deepEqual(apps, [
+    "APP_START NoOp(Internal call from 6001 to 6002) @6002", "APP_END NoOp(Internal call from 6001 to 6002) @6002",
+    "APP_START Set(__CALL_ORIGIN=6001) @6002", "APP_END Set(__CALL_ORIGIN=6001) @6002", "APP_START Dial(PJSIP/6002,2) @6002", "APP_END Dial(PJSIP/6002,2) @6002",
+    "APP_START NoOp(Call from 6001 ended: cause 16, dial status ANSWER) @h", "APP_END NoOp(Call from 6001 ended: cause 16, dial status ANSWER) @h",
+  ]);
+  for (const r of cel) {
+    assert.deepEqual([r.cid_num, r.cid_name, r.context, r.linkedid], ["6001", "Reception", "from-internal", first.linkedid]);
+    assert.equal(r.uniqueid === r.linkedid, r.channame === a, "A's uniqueid is the linkedid, B's its own");
+  }
+
+  // The caller's HANGUP of each failed call, in the order the tests made them.
+  const hangups = await query("SELECT linkedid, channame, extra FROM cel WHERE eventtype = 'HANGUP' AND channame LIKE 'PJSIP/6001-%' ORDER BY log_offset");
+  const byCall = await query("SELECT linkedid FROM cdr WHERE sequence = 1 AND channel LIKE 'PJSIP/6001-%' ORDER BY start");
+  const extraOf = (i: number) => String(hangups.find((h) => h.linkedid === byCall[i].linkedid)?.extra);
+  assert.deepEqual([1, 2, 3, 4, 5].map(extraOf), [
+    '{"hangupcause":17,"hangupsource":"dialplan/builtin","dialstatus":"BUSY"}',
+    '{"hangupcause":16,"hangupsource":"dialplan/builtin","dialstatus":"NOANSWER"}',
+    `{"hangupcause":16,"hangupsource":"${String(hangups.find((h) => h.linkedid === byCall[3].linkedid)?.channame)}","dialstatus":"CANCEL"}`,
+    '{"hangupcause":16,"hangupsource":"dialplan/builtin","dialstatus":"CHANUNAVAIL"}',
+    '{"hangupcause":16,"hangupsource":"dialplan/builtin","dialstatus":"CHANUNAVAIL"}',
+  ]);
+  assert.equal((await query("SELECT count() AS n FROM cel WHERE eventtype = 'LINKEDID_END'"))[0].n, byCall.length, "one LINKEDID_END per call");
 });
 
 test("every call's log passes recall replay --verify", async () => {

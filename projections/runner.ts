@@ -423,6 +423,8 @@ export const REBUILD_WRITE_BATCH = 200_000;
 export interface RebuildOptions {
   readonly readBatch?: number;
   readonly writeBatch?: number;
+  /** An event a fold could not use, or found odd (with its offset): the fold goes on with every other call. */
+  readonly problem?: (e: UnexpectedEvent) => void;
 }
 
 export async function rebuild(
@@ -435,7 +437,7 @@ export async function rebuild(
     await sink.setRebuilding(true);
   }
   const to = log.nextOffset;
-  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to) }, Infinity, true);
+  const runner = new SinkRunner(sink, settings, { progress: (_s, through) => onProgress?.(through + 1, to), problem: (_s, e) => options.problem?.(e) }, Infinity, true);
   const from = await runner.open();
   const first = runner.through + 1;
   if (from < to) {

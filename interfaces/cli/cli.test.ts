@@ -12,6 +12,8 @@ import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { freePort } from "./recall-process.js";
 import { sampleConfigDir } from "./paths.js";
+import * as calls from "../../projections/test/calls.js";
+import type { EventRecord } from "../../events/record.js";
 
 /** The sample configuration, with its SIP port moved to a free one (tests run side by side). */
 async function sampleConfigOnFreePort(): Promise<string> {
@@ -112,3 +114,26 @@ test("recall query: SQL over the empty projection tables, and a syntax error is 
   assert.match(bad.stderr, /Syntax error/);
   assert.doesNotMatch(bad.stderr, /\bat .*\.js:\d+/);
 });
+
+test("recall rebuild reports an event the folds do not expect, with its offset, and folds every other call", async () => {
+  const data = mkdtempSync(join(tmpdir(), "recall-rebuild-odd-"));
+  const d = await calls.CallDriver.open(data);
+  calls.answered(d);
+  await d.settle();
+  // A transition of a channel the log never created: copied from a real one, under another stream.
+  let answer: EventRecord | undefined;
+  for await (const batch of d.log.read(0)) answer ??= batch.find((r) => r.input.type === "answer");
+  const plain = answer as EventRecord & { toJSON?(): EventRecord };
+  const { offset: _, ...draft } = plain.toJSON ? plain.toJSON() : plain;
+  const [stray] = await d.log.append([{ ...draft, stream: "channel:stray" }]);
+  calls.busy(d);
+  await d.settle();
+  await d.log.close();
+  const r = await recall_(["rebuild", "--data", data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`WARNING: rebuild: offset ${stray.offset}: channel:stray has no create before answer`));
+  assert.match(r.stdout, /cdr 3 rows, cel \d+ rows; 1 unexpected event reported above, the other calls folded/);
+  const dispositions = await recall_(["query", "--data", data, "--format", "csv", "SELECT disposition FROM cdr ORDER BY start, sequence"]);
+  assert.equal(dispositions.stdout.trim(), '"disposition"\n"ANSWERED"\n"ANSWERED"\n"BUSY"');
+});
+

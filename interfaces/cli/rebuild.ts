@@ -31,6 +31,7 @@ export async function rebuildCommand(options: RebuildOptions, out: (s: string) =
       const tty = process.stderr.isTTY;
       const startedAt = Date.now();
       let lastDraw = 0;
+      const problems = new Set<number>(); // offsets: both folds may report the same record
       const result = await rebuild(log, sink, settings, (done, total) => {
         // Without a terminal (a log file, a supervisor), one line per stored write: how far a killed rebuild got.
         if (!tty) { if (done < total) err(`rebuild: ${done}/${total} events stored\n`); return; }
@@ -38,10 +39,11 @@ export async function rebuildCommand(options: RebuildOptions, out: (s: string) =
         if (now - lastDraw < 100 && done < total) return;
         lastDraw = now;
         err(bar(done, total, startedAt));
-      });
+      }, { problem: (e) => { problems.add(e.offset); err(`${tty ? "\n" : ""}WARNING: rebuild: ${e.message}\n`); } });
       if (tty) err("\n");
       out(`${result.resumed ? "Resumed rebuild" : "Rebuilt"} ${result.sink} (${result.location}): ${result.events} events in ${result.seconds.toFixed(2)} s` +
-        ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows\n`);
+        ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows` +
+        `${problems.size ? `; ${problems.size} unexpected event${problems.size === 1 ? "" : "s"} reported above, the other calls folded` : ""}\n`);
       return 0;
     } finally {
       await sink.close();

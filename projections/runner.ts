@@ -27,6 +27,10 @@ import { CsvSink } from "./sinks/csv.js";
 import type { SqlSink } from "./sinks/sql.js";
 import { serveQueries } from "./query-server.js";
 
+/** A sink that fails is tried again after 100 ms, then twice as long each time, up to 30 s. */
+const FIRST_RETRY_MS = 100;
+const nextRetry = (wait: number) => Math.min(wait * 2, 30_000);
+
 export interface RunnerReport {
   /** An event a fold could not use, or found odd. */
   problem?(sink: string, e: UnexpectedEvent): void;
@@ -257,7 +261,7 @@ export class SinkRunner {
   }
 
   private async store(last: EventRecord, moving: Map<ProjectionName, readonly RowOrigin[] | EncodedRows>, resume: Map<ProjectionName, number>): Promise<void> {
-    let wait = 100;
+    let wait = FIRST_RETRY_MS;
     for (;;) {
       try {
         await this.sink.write({ through: last.offset, throughTime: last.time, rows: moving, resume });
@@ -267,7 +271,7 @@ export class SinkRunner {
         this.failing = (e as Error).message;
         this.report.failure?.(this.sink.name, e as Error, wait);
         await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 30_000);
+        wait = nextRetry(wait);
         // A failed write may have left rows past the checkpoint: open removes them before the retry.
         try { await this.sink.open(PROJECTIONS); } catch { /* still down: the next write fails and we wait again */ }
       }
@@ -366,8 +370,8 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
 /**
  * Follow the log into one runner from its checkpoint. A sink in this process (chDB, CSV)
  * that cannot be opened fails the start (another Recall holds the data directory); a
- * server that cannot be reached is tried again with back-off (100 ms doubling to 30 s)
- * while the PBX runs: its rows wait in the log, and its status shows the lag and why.
+ * remote sink (a server) that cannot be reached is tried again with back-off while the
+ * PBX runs: its rows wait in the log, and its status shows the lag and why.
  */
 async function follow(log: EventLog, runner: SinkRunner, report: RunnerReport): Promise<Subscription> {
   let sub: Subscription | null = null, closed = false;
@@ -379,7 +383,7 @@ async function follow(log: EventLog, runner: SinkRunner, report: RunnerReport): 
     timer = setTimeout(() => {
       attempt = runner.open().then((from) => { if (!closed) subscribe(from); }, (e: Error) => {
         if (closed) return;
-        const next = Math.min(wait * 2, 30_000);
+        const next = nextRetry(wait);
         report.failure?.(runner.sink.name, e, next);
         retry(next);
       });
@@ -388,9 +392,9 @@ async function follow(log: EventLog, runner: SinkRunner, report: RunnerReport): 
   try {
     subscribe(await runner.open());
   } catch (e) {
-    if (!(runner.sink instanceof ClickHouseSink)) throw e;
-    report.failure?.(runner.sink.name, e as Error, 100);
-    retry(100);
+    if (!runner.sink.remote) throw e;
+    report.failure?.(runner.sink.name, e as Error, FIRST_RETRY_MS);
+    retry(FIRST_RETRY_MS);
   }
   return {
     close: async () => {

@@ -56,6 +56,7 @@ class ServerEngine implements SqlEngine {
  */
 export class ClickHouseSink implements Sink {
   readonly name = "clickhouse";
+  readonly remote = true;
   private inner: SqlSink | null = null;
   private connecting: Promise<SqlSink> | null = null;
 

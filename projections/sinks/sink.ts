@@ -60,6 +60,12 @@ export interface Sink {
   /** Where the rows go, for messages: a directory or a URL. */
   readonly location: string;
   /**
+   * A server that may be down for a while: the live runner keeps trying to open it
+   * (its rows wait in the log) instead of failing the start, as it does for a sink in
+   * the data directory that another process holds.
+   */
+  readonly remote?: boolean;
+  /**
    * Create what is missing, remove every row past its projection's checkpoint (a
    * write that a crash or an error cut short), and return the checkpoints.
    * Safe to call again at any time, e.g. before retrying a failed write.

@@ -1,7 +1,7 @@
 /**
  * Calls end to end: a real `recall start` with the sample pjsip.conf and extensions.conf
  * (ports made free, ring time shortened), sipp phones registered as 6001/6002, and
- * each way a call ends; then the CDR and CEL rows those calls left, field by field
+ * each way a call ends (and one through a Local channel); then the CDR and CEL rows those calls left, field by field
  * (REFERENCE.md's answered call, each failed call's disposition and HANGUP), and
  * `recall replay --verify` on the log they produced.
  */
@@ -39,7 +39,9 @@ before(async () => {
       "exten => 8004,1,Dial(PJSIP/6002,5,U(jump))\n same => n,Hangup(21)\n" +
       "exten => 8005,1,NoOp(Sent here by U GOTO)\n same => n,Hangup(17)\n" +
       // 8006: a 30 s prompt that a SIP INFO digit interrupts.
-      "exten => 8006,1,Background(demo-congrats)\n same => n,WaitExten(5)\nexten => 1,1,NoOp(Pressed 1 by INFO)\n same => n,Hangup()\n") +
+      "exten => 8006,1,Background(demo-congrats)\n same => n,WaitExten(5)\nexten => 1,1,NoOp(Pressed 1 by INFO)\n same => n,Hangup()\n" +
+      // 8007: 6002 reached through a Local channel, which optimises itself away once both sides answer.
+      "exten => 8007,1,Dial(Local/6002@from-internal)\n same => n,Hangup()\n") +
     "\n[screen]\nexten => s,1,Set(GOSUB_RESULT=${IF($[\"${ARG1}\" = \"\"]?BUSY:${ARG1})})\n same => n,Return()\n" +
     "\n[jump]\nexten => s,1,Set(GOSUB_RESULT=GOTO:from-internal^8005^1)\n same => n,Return()\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
@@ -215,6 +217,45 @@ test("the answered call in CEL: REFERENCE.md's events, channels, peers and extra
     '{"hangupcause":16,"hangupsource":"dialplan/builtin","dialstatus":"CHANUNAVAIL"}',
   ]);
   assert.equal((await query("SELECT count() AS n FROM cel WHERE eventtype = 'LINKEDID_END'"))[0].n, byCall.length, "one LINKEDID_END per call");
+});
+
+test("a call through a Local channel (8007: Dial(Local/6002@from-internal)): the pair optimises itself away and leaves no CDR record; CEL shows its four channels and LOCAL_OPTIMIZE", async () => {
+  const { caller, called } = await call("8007", { status: 200, ringMs: 200 }, { holdMs: 1500 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called!.code, 0, called!.errors);
+  const [{ linkedid }] = await query("SELECT linkedid FROM cel WHERE eventtype = 'CHAN_START' ORDER BY log_offset DESC LIMIT 1");
+  // The caller's h extension runs after its BYE: wait for the call's end.
+  const ended = `SELECT count() AS n FROM cel WHERE linkedid = '${String(linkedid)}' AND eventtype = 'LINKEDID_END'`;
+  for (let i = 0; i < 50 && Number((await query(ended))[0].n) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  const cdr = await query(`SELECT * FROM cdr WHERE linkedid = '${String(linkedid)}' ORDER BY log_offset, log_index`);
+  const cel = await query(`SELECT * FROM cel WHERE linkedid = '${String(linkedid)}' ORDER BY log_offset, log_index`);
+  const names = cel.filter((r) => r.eventtype === "CHAN_START").map((r) => String(r.channame));
+  const [a, one, two, b] = names;
+  assert.deepEqual(names.map((n) => n.replace(/-[0-9a-f]{8}(;[12])?$/, "$1")), ["PJSIP/6001", "Local/6002@from-internal;1", "Local/6002@from-internal;2", "PJSIP/6002"]);
+  assert.equal(one.slice(0, -2), two.slice(0, -2), "the two halves share a name");
+
+  // CDR: A's record and B's, each naming the other; neither half of the Local pair has one.
+  assert.deepEqual(cdr.map((r) => [r.channel, r.dstchannel, r.src, r.dst, r.dcontext, r.lastapp, r.lastdata, r.disposition, r.sequence]), [
+    [a, b, "6001", "8007", "from-internal", "Dial", "Local/6002@from-internal", "ANSWERED", 1],
+    [b, a, "6001", "6002", "from-internal", "AppDial", "(Outgoing Line)", "ANSWERED", 1],
+  ]);
+  assert.equal(cdr[0].uniqueid, linkedid, "A's uniqueid is the call's linkedid");
+  for (const r of cdr) assert.ok(Number(r.billsec) >= 1 && Number(r.billsec) <= Number(r.duration), `billsec ${String(r.billsec)} of the 1.5 s talk, within duration ${String(r.duration)}`);
+
+  // CEL: LOCAL_OPTIMIZE on ;1 naming ;2; B leaves ;2's bridge and takes ;1's place in A's, A as its peer.
+  const uid = (n: string) => String(cel.find((r) => r.eventtype === "CHAN_START" && r.channame === n)!.uniqueid);
+  assert.deepEqual(cel.filter((r) => r.eventtype === "LOCAL_OPTIMIZE").map((r) => [r.channame, r.peer, r.extra]), [
+    [one, two, JSON.stringify({ local_two: two, local_two_uniqueid: uid(two) })],
+  ]);
+  const bridgeOf = (r: Record<string, unknown>) => (JSON.parse(String(r.extra)) as { bridge_id: string }).bridge_id;
+  const enters = cel.filter((r) => r.eventtype === "BRIDGE_ENTER");
+  const outer = bridgeOf(enters.find((r) => r.channame === a)!);
+  assert.deepEqual(enters.filter((r) => r.channame === b).map((r) => [r.peer, bridgeOf(r) === outer ? "A's bridge" : "the inner bridge"]), [["", "the inner bridge"], [a, "A's bridge"]]);
+  const i = cel.findIndex((r) => r.eventtype === "LOCAL_OPTIMIZE");
+  assert.deepEqual(cel.slice(i + 1, i + 5).map((r) => [r.eventtype, r.channame]), [["BRIDGE_EXIT", b], ["BRIDGE_EXIT", two], ["BRIDGE_EXIT", one], ["BRIDGE_ENTER", b]]);
+  for (const n of names) assert.deepEqual(cel.filter((r) => r.channame === n && (r.eventtype === "HANGUP" || r.eventtype === "CHAN_END")).map((r) => r.eventtype), ["HANGUP", "CHAN_END"], n);
+  assert.deepEqual(cel.filter((r) => r.eventtype === "LINKEDID_END").map((r) => r.channame), [a]);
+  assert.equal(cel.at(-1)!.eventtype, "LINKEDID_END", "after the last channel of the call ends");
 });
 
 test("every call's log passes recall replay --verify", async () => {

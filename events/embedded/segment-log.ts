@@ -66,6 +66,20 @@ function placed(d: EventDraft, offset: number): EventRecord {
   };
 }
 
+const isAlive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+/**
+ * The process that holds the event log in `dir` open for writing (a running Recall),
+ * or undefined when none does: no LOCK, or its process is gone.
+ */
+export function logHolder(dir: string): number | undefined {
+  let pid: number;
+  try { pid = Number(readFileSync(join(dir, "LOCK"), "utf8").trim()); } catch { return undefined; }
+  return pid && pid !== process.pid && isAlive(pid) ? pid : undefined;
+}
+
 const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
 
 /** Walk the frames of `buf`; returns where valid frames end and why walking stopped. */
@@ -152,9 +166,7 @@ export class SegmentLog implements EventLog {
     const path = join(this.dir, "LOCK");
     const holder = Number(readFileSync(path, { encoding: "utf8", flag: "a+" }).trim());
     if (holder && holder !== process.pid) {
-      let alive = true;
-      try { process.kill(holder, 0); } catch { alive = false; }
-      if (alive) throw new EventLogError(`event log ${this.dir} is in use by process ${holder}`);
+      if (isAlive(holder)) throw new EventLogError(`event log ${this.dir} is in use by process ${holder}`);
       this.notice(`event log: taking over the lock of process ${holder}, which is gone`);
     }
     writeFileSync(path, String(process.pid));

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, execFile } from "node:child_process";
@@ -95,6 +95,11 @@ test("recall start serves console commands, keeps one writer per data dir, and s
   const second = await recall_(["start", "--data", data]);
   assert.equal(second.code, 1);
   assert.match(second.stderr, /is in use by process/);
+  // A rebuild beside the live projections is refused, into any sink, before it touches one.
+  const rebuilding = await recall_(["rebuild", "--data", data, "--sink", "csv"]);
+  assert.equal(rebuilding.code, 1);
+  assert.match(rebuilding.stderr, new RegExp(`Recall \\(process ${child.pid}\\) is running on ${data}.*stop it first`));
+  assert.ok(!existsSync(join(data, "cdr-csv")), "nothing written");
   child.kill("SIGTERM");
   const code = await new Promise((r) => child.on("exit", r));
   assert.equal(code, 0);
@@ -102,6 +107,9 @@ test("recall start serves console commands, keeps one writer per data dir, and s
   const after = await recall_(["cli", "--data", data, "-rx", "core show uptime"]);
   assert.equal(after.code, 1);
   assert.match(after.stderr, /Unable to connect to a running Recall/);
+  const stopped = await recall_(["rebuild", "--data", data, "--sink", "csv"]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /^Rebuilt csv .*: 5 events/);
 });
 
 test("recall query: SQL over the empty projection tables, and a syntax error is ClickHouse's message, not a stack trace", async () => {

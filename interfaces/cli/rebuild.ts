@@ -2,10 +2,10 @@
  * `recall rebuild --data DIR [--config DIR] [--sink chdb|clickhouse|csv]`: fold the
  * whole event log into one sink again, with a progress bar on a terminal (a line per
  * stored write otherwise) and a final count. Restartable: a rebuild that was killed
- * resumes where its sink stopped.
+ * resumes where its sink stopped. Refused while a Recall runs on the data directory.
  */
 import { join } from "node:path";
-import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { logHolder, SegmentLog } from "../../events/embedded/segment-log.js";
 import { loadProjectionSettings } from "../../projections/config.js";
 import { openSinks, rebuild } from "../../projections/runner.js";
 
@@ -22,6 +22,13 @@ function bar(done: number, total: number, startedAt: number): string {
 
 export async function rebuildCommand(options: RebuildOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (!["chdb", "clickhouse", "csv"].includes(options.sink)) { err(`recall rebuild: unknown sink '${options.sink}' (chdb, clickhouse, csv)\n`); return 2; }
+  // A running Recall's live projections write to the same sinks: a rebuild beside them would drop the tables under
+  // their writes and race them on the checkpoints (chDB would refuse anyway: it is locked to that process).
+  const holder = logHolder(join(options.dataDir, "log"));
+  if (holder !== undefined) {
+    err(`recall rebuild: Recall (process ${holder}) is running on ${options.dataDir} and its projections are live; stop it first, or rebuild from a copy of ${join(options.dataDir, "log")}\n`);
+    return 1;
+  }
   const settings = loadProjectionSettings(options.configDir);
   // A rebuild trusts the frames' checksums and skips the schema checks of every body (1.5x faster).
   const log = await SegmentLog.open(join(options.dataDir, "log"), { readOnly: true, validate: false, notice: (m) => err(`${m}\n`) });

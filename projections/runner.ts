@@ -177,6 +177,9 @@ export class SinkRunner {
     await this.flush();
   }
 
+  /** Whether a write is in flight. */
+  get storing(): boolean { return this.writing !== null; }
+
   /** Records folded but not yet stored (rebuild folds many small read batches per write). */
   get unflushed(): number { return this.pendingEvents; }
 
@@ -454,6 +457,9 @@ export async function rebuild(
       runner.fold(batch);
       const left = to - batch[batch.length - 1].offset - 1;
       if (runner.unflushed >= Math.min(writeBatch, Math.max(writeBatch / 10, left / 2))) await runner.flush(false); // fold on while it is stored
+      // Reads mostly resolve from chunks read ahead, without a turn of the event loop: a write's own steps (its
+      // block's file, chDB's or the server's answer) would wait for the next real read, and the fold for the write.
+      else if (runner.storing) await new Promise(setImmediate);
     }
     await runner.flush();
   }

@@ -303,13 +303,6 @@ export class SinkRunner {
   }
 }
 
-/** Fold the log from each runner's resume point up to `to` (exclusive; default: the end now). */
-export async function catchUp(log: EventLog, runner: SinkRunner, to = log.nextOffset, batchSize = 50_000): Promise<void> {
-  const from = await runner.open();
-  if (from >= to) return;
-  for await (const batch of log.read(from, { to, batchSize })) await runner.feed(batch);
-}
-
 export interface RunningProjections {
   readonly sinks: readonly SinkRunner[];
   /** Lines for `recall show projections`-style status: per sink, stored offset, lag. */

@@ -12,7 +12,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { REBUILD_WRITE_BATCH } from "../../projections/runner.js";
+import { REBUILD_WRITE_BATCH } from "../../projections/rebuild.js";
 import * as calls from "../../projections/test/calls.js";
 import { freePort, startRecall } from "./recall-process.js";
 import { askRunning } from "../../projections/query-server.js";
@@ -183,6 +183,49 @@ test("recall rebuild into a ClickHouse server, SIGKILLed after its first write a
         assert.equal((await query(`SELECT count() = uniqExact(log_offset, log_index) FROM killed.${table} FORMAT TSV`)).trim(), "1", `${table}: no duplicate`);
       }
       for (const d of [killed, clean]) rmSync(d, { recursive: true, force: true });
+    } finally {
+      execFileSync("sh", [join(chScripts, "stop.sh"), server]);
+    }
+  });
+
+test("recall rebuild into a ClickHouse server that stops after the first write: it warns, retries with back-off, and once the server is back ends with a clean rebuild's rows",
+  { skip: !haveServer && "clickhouse-server is not installed", timeout: 300_000 }, async () => {
+    const server = mkdtempSync(join(tmpdir(), "recall-rebuild-outage-"));
+    const port = await freePort(), tcp = await freePort();
+    const start = () => execFileSync("sh", [join(chScripts, "start.sh"), String(port), server], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" }).trim();
+    const url = start();
+    try {
+      const config = configDir(`[clickhouse]\nurl = ${url}\ndatabase = outage\n`);
+      const data = await dataDir();
+      const child = spawn(process.execPath, [recall, "rebuild", "--data", data, "--config", config, "--sink", "clickhouse"], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "", stderr = "", stopped = false, restarted = false;
+      child.stdout.on("data", (b: Buffer) => { stdout += b.toString(); });
+      child.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        if (!stopped && /events stored/.test(stderr)) {
+          // Paused while the server stops, so its next write is the one that fails.
+          stopped = true;
+          child.kill("SIGSTOP");
+          execFileSync("sh", [join(chScripts, "stop.sh"), server]);
+          child.kill("SIGCONT");
+        }
+        if (stopped && !restarted && (stderr.match(/retrying in/g) ?? []).length >= 2) { restarted = true; start(); }
+      });
+      const code = await new Promise((r) => child.on("close", r));
+      assert.equal(code, 0, stderr);
+      const waits = [...stderr.matchAll(/WARNING: rebuild: .*; retrying in (\d+) ms/g)].map((m) => Number(m[1]));
+      assert.ok(waits.length >= 2 && waits[1] > waits[0], `the write failures are reported, with growing waits: ${stderr}`);
+      assert.match(stdout, /^Rebuilt clickhouse .*: \d+ events in/);
+      const clean = await dataDir();
+      const reference = await rebuild(clean, configDir(`[clickhouse]\nurl = ${url}\ndatabase = reference\n`), "clickhouse");
+      assert.equal(reference.code, 0, reference.stderr);
+      const query = async (sql: string) => (await fetch(`${url}/?query=${encodeURIComponent(sql)}`)).text();
+      for (const table of ["cdr", "cel"] as const) {
+        const rows = await query(`SELECT * FROM outage.${table} ${order[table]} FORMAT TSV`);
+        assert.ok(rows.split("\n").length > 1000, `${table} has rows`);
+        assert.ok(rows === await query(`SELECT * FROM reference.${table} ${order[table]} FORMAT TSV`), `${table}: the same rows as a rebuild without the outage`);
+      }
+      for (const d of [data, clean]) rmSync(d, { recursive: true, force: true });
     } finally {
       execFileSync("sh", [join(chScripts, "stop.sh"), server]);
     }

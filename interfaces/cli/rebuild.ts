@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { logHolder, SegmentLog } from "../../events/embedded/segment-log.js";
 import { loadProjectionSettings } from "../../projections/config.js";
-import { openSinks, rebuild } from "../../projections/runner.js";
+import { openSinks } from "../../projections/runner.js";
+import { rebuild } from "../../projections/rebuild.js";
 
 export interface RebuildOptions { readonly dataDir: string; readonly configDir: string; readonly sink: string }
 
@@ -46,7 +47,10 @@ export async function rebuildCommand(options: RebuildOptions, out: (s: string) =
         if (now - lastDraw < 100 && done < total) return;
         lastDraw = now;
         err(bar(done, total, startedAt));
-      }, { problem: (e) => { problems.add(e.offset); err(`${tty ? "\n" : ""}WARNING: rebuild: ${e.message}\n`); } });
+      }, {
+        problem: (e) => { problems.add(e.offset); err(`${tty ? "\n" : ""}WARNING: rebuild: ${e.message}\n`); },
+        failure: (e, ms) => err(`${tty ? "\n" : ""}WARNING: rebuild: ${e.message}; retrying in ${ms} ms\n`),
+      });
       if (tty) err("\n");
       out(`${result.resumed ? "Resumed rebuild" : "Rebuilt"} ${result.sink} (${result.location}): ${result.events} events in ${result.seconds.toFixed(2)} s` +
         ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows` +

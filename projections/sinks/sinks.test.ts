@@ -10,7 +10,7 @@ import { CelProjection } from "../cel/fold.js";
 import { allCel, defaultCdr, defaultClickHouse } from "../config.js";
 import type { CdrRow, CelRow, RowOrigin } from "../rows.js";
 import * as calls from "../test/calls.js";
-import { rebuild } from "../runner.js";
+import { rebuild } from "../rebuild.js";
 import { openChdbSink } from "./chdb.js";
 import { ClickHouseSink } from "./clickhouse.js";
 import { CsvSink, cdrCsvLine, celCsvLine } from "./csv.js";
@@ -154,9 +154,9 @@ test("chDB: a rebuild killed mid-write resumes from its checkpoint with no dupli
   try {
     const log = await SegmentLog.open(join(dir, "log"), { readOnly: true, notice: () => undefined });
     // Small batches so the kill lands in the middle: rebuild() writes 200k-record batches, so drive a runner directly.
-    const { SinkRunner } = await import("../runner.js");
+    const { SinkRunner } = await import("../sink-runner.js");
     await sink.reset(["cdr", "cel"]); await sink.setRebuilding(true);
-    const runner = new SinkRunner(crashing(sink, 3), settings, {}, 100);
+    const runner = new SinkRunner(crashing(sink, 3), settings, {}, { batchEvents: 100 });
     runner.stop(); // a failed write is not retried: the process is "dead"
     await runner.open();
     await assert.rejects(async () => { for await (const b of log.read(0, { batchSize: 100 })) await runner.feed(b); }, /killed/);
@@ -186,13 +186,13 @@ test("CSV: Master.csv in cdr_csv order and the CEL CSV match the folds; killed m
 
   // A killed write leaves half its rows; the next rebuild resumes and the files end up identical.
   const log = await SegmentLog.open(join(dir, "log"), { readOnly: true, notice: () => undefined });
-  const { SinkRunner } = await import("../runner.js");
+  const { SinkRunner } = await import("../sink-runner.js");
   await sink.reset(["cdr", "cel"]); await sink.setRebuilding(true);
   // The files get half of the 4th write's lines; the checkpoint file does not move.
   const runner = new SinkRunner(crashing(sink, 4, (rows) => {
     appendFileSync(join(dir, "cdr-csv", "Master.csv"), (rows.get("cdr") as CdrRow[]).map((r) => `${cdrCsvLine(r)}\n`).join(""));
     appendFileSync(join(dir, "cel-custom", "Master.csv"), (rows.get("cel") as CelRow[]).map((r) => `${celCsvLine(r, "")}\n`).join("").slice(0, -7));
-  }), settings, {}, 50);
+  }), settings, {}, { batchEvents: 50 });
   runner.stop();
   await runner.open();
   await assert.rejects(async () => { for await (const b of log.read(0, { batchSize: 50 })) await runner.feed(b); }, /killed/);
@@ -223,9 +223,9 @@ test("ClickHouse server (Debian's 18.16 or current): the same rows as the folds 
       assert.deepEqual(normalise(rows.cel), normalise(expected.cel));
 
       const log = await SegmentLog.open(join(dir, "log"), { readOnly: true, notice: () => undefined });
-      const { SinkRunner } = await import("../runner.js");
+      const { SinkRunner } = await import("../sink-runner.js");
       await sink.reset(["cdr", "cel"]); await sink.setRebuilding(true);
-      const runner = new SinkRunner(crashing(sink, 3), settings, {}, 100);
+      const runner = new SinkRunner(crashing(sink, 3), settings, {}, { batchEvents: 100 });
       runner.stop();
       await runner.open();
       await assert.rejects(async () => { for await (const b of log.read(0, { batchSize: 100 })) await runner.feed(b); }, /killed/);

@@ -138,14 +138,6 @@ export class SinkRunner {
 
   get through(): number { return this.next - 1; }
 
-  /** Fold a batch and store the rows of records past each checkpoint, retrying until stored or stopped. */
-  async feed(batch: readonly EventRecord[]): Promise<void> {
-    for (let i = 0; i < batch.length; i += this.batchEvents) {
-      this.fold(batch, i, Math.min(batch.length, i + this.batchEvents));
-      await this.flush();
-    }
-  }
-
   /**
    * Follow the log (the live runner): fold the batch and start a write unless one is in
    * flight. Rows folded while a write runs go into the next one, started as soon as it

@@ -102,9 +102,18 @@ function map(n: number): Record<string, unknown> | undefined {
 
 /** The string of `n` bytes at `pos`: interned when short and ASCII. */
 function str(n: number): string | undefined {
-  const from = pos, bytes = b;
+  const from = pos;
   if (n > end - from) return fail();
   pos = from + n;
+  return intern(b, from, n);
+}
+
+/**
+ * The UTF-8 string `bytes[from, from + n)`, the same string each time when it is short
+ * and ASCII (the envelope reader's streams and linkedids come from here too, so a
+ * channel's ids are one string wherever a record names them).
+ */
+export function intern(bytes: Buffer, from: number, n: number): string {
   if (n > INTERN_MAX) return bytes.toString("utf8", from, from + n);
   // The slot: length, first and last bytes (ids differ at their ends); the whole string is compared.
   const last = from + n - 1;

@@ -27,7 +27,7 @@
 import { Packr } from "msgpackr";
 import { lookupEventType, knownVersions, type CompiledEventType } from "./catalogue/index.js";
 import { EventLogError } from "./log.js";
-import { GIVE_UP, read as readBody } from "./body-reader.js";
+import { GIVE_UP, intern, read as readBody } from "./body-reader.js";
 import type { ActorKind, ActorState, EventRecord, Input, Output } from "./record.js";
 
 /** The format written. */
@@ -478,27 +478,11 @@ function sameBytes(b: Uint8Array, from: number, n: number, s: string): boolean {
   return true;
 }
 
-const text = (b: Uint8Array, from: number, n: number): string =>
-  (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString("utf8", from, from + n);
+const buffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const text = (b: Uint8Array, from: number, n: number): string => buffer(b).toString("utf8", from, from + n);
 
 /** Recent types, so the common ones are matched by their bytes and not decoded. */
 const recentTypes: string[] = [];
-
-/**
- * Streams and linkedids seen lately, by a hash of their bytes: a channel's records come
- * close together, so most are found here. Giving back the same string each time saves
- * decoding it, and lets maps keyed by stream (the folds') reuse its cached hash.
- */
-const recentIds: string[] = new Array(512).fill("");
-
-function id(b: Uint8Array, from: number, n: number): string {
-  let h = n;
-  for (let i = Math.max(from, from + n - 6); i < from + n; i++) h = (h * 31 + b[i]) | 0;
-  const slot = h & 511;
-  const known = recentIds[slot];
-  if (sameBytes(b, from, n, known)) return known;
-  return (recentIds[slot] = text(b, from, n));
-}
 
 function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate: boolean, start: number, bodyStart: number, end: number): StoredRecord | undefined {
   at = start + 4;
@@ -522,7 +506,7 @@ function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate:
   if (!def) return undefined;
   n = fastStringLength(b);
   if (n <= 0) return undefined;
-  const stream = id(b, at, n);
+  const stream = intern(buffer(b), at, n);
   at += n;
   n = fastStringLength(b);
   if (n < 0 || !sameBytes(b, at, n, def.kind)) return undefined;
@@ -532,7 +516,7 @@ function fastRecord(b: Uint8Array, expectedOffset: number | undefined, validate:
   else {
     n = fastStringLength(b);
     if (n < 0) return undefined;
-    linkedid = id(b, at, n);
+    linkedid = intern(buffer(b), at, n);
     at += n;
   }
   const seq = fastNumber(b), time = fastNumber(b);

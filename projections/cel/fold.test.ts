@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { CelProjection } from "./fold.js";
 import { allCel, type CelSettings } from "../config.js";
 import type { CelRow } from "../rows.js";
+import type { EventRecord } from "../../events/record.js";
 import * as calls from "../test/calls.js";
 
 async function run(scenario: (d: calls.CallDriver) => calls.Scenario, settings: Partial<CelSettings> = {}) {
@@ -48,6 +49,26 @@ test("A dials B, B answers, A hangs up: Asterisk 22's events, peers and extras (
   const appStart = rows.find((r) => r.eventtype === "APP_START")!;
   assert.deepEqual([appStart.channame, appStart.appname, appStart.appdata], [A, "Dial", "PJSIP/2002,30"]);
   assert.ok(rows.every((r) => r.linkedid === "1716710000.1"));
+});
+
+test("a bridge whose technology changes: the BRIDGE_ENTER/EXIT extras that follow name the new one", async () => {
+  const d = await calls.CallDriver.open();
+  calls.answered(d);
+  const records = await d.records();
+  await d.log.close();
+  // The bridge becomes softmix just before A enters it (as a third party joining would make it): its records say so from there on.
+  const at = records.findIndex((r) => r.type === "channel.transition" && r.input.type === "bridge.enter" && r.stream.endsWith(".1"));
+  const softmixed = (b: EventRecord): EventRecord => ({
+    offset: b.offset, type: b.type, v: b.v, stream: b.stream, kind: b.kind, seq: b.seq, time: b.time, input: b.input, outputs: [],
+    state: { ...b.state, context: { ...(b.state.context as object), technology: "softmix" } },
+  });
+  const changed = records.map((r, i) => (i >= at - 1 && r.type === "bridge.transition" ? softmixed(r) : r));
+  const p = new CelProjection(allCel);
+  const rows = changed.flatMap((r) => p.apply(r));
+  const softmix = bridgeExtra.replace("simple_bridge", "softmix");
+  assert.deepEqual(rows.filter((r) => r.eventtype.startsWith("BRIDGE_")).map((r) => [r.eventtype, r.extra]), [
+    ["BRIDGE_ENTER", bridgeExtra], ["BRIDGE_ENTER", softmix], ["BRIDGE_EXIT", softmix], ["BRIDGE_EXIT", softmix],
+  ]);
 });
 
 test("busy call with no Dial: CHAN_START, HANGUP (17, dialplan/builtin), CHAN_END, LINKEDID_END", async () => {

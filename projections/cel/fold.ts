@@ -44,6 +44,8 @@ interface Bridge {
   technology: string;
   /** Channel stream ids in the order they entered. */
   members: string[];
+  /** BRIDGE_ENTER/EXIT extra for the present technology, made on first use. */
+  extra?: string;
 }
 
 /** Inputs reserved for features the call layer does not report yet, and the event each becomes. */
@@ -208,7 +210,7 @@ export class CelProjection implements Projection<CelRow> {
     const ctx = r.state.context as BridgeContext;
     if (r.input.type === "create") { this.bridges.set(ctx.id, { first: r.offset, technology: ctx.technology, members: [] }); return; }
     const b = this.bridges.get(ctx.id);
-    if (b) b.technology = ctx.technology;
+    if (b && b.technology !== ctx.technology) { b.technology = ctx.technology; b.extra = undefined; }
     if (r.state.done) this.bridges.delete(ctx.id);
   }
 
@@ -251,5 +253,5 @@ export class CelProjection implements Projection<CelRow> {
 
 /** BRIDGE_ENTER/EXIT extra, as Asterisk 22 writes it (JSON.stringify's text, built without the object). */
 function bridgeExtra(id: string, b: Bridge): string {
-  return `{"bridge_id":${JSON.stringify(id)},"bridge_technology":${JSON.stringify(b.technology)}}`;
+  return (b.extra ??= `{"bridge_id":${JSON.stringify(id)},"bridge_technology":${JSON.stringify(b.technology)}}`);
 }

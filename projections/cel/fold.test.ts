@@ -56,8 +56,10 @@ test("a bridge whose technology changes: the BRIDGE_ENTER/EXIT extras that follo
   calls.answered(d);
   const records = await d.records();
   await d.log.close();
-  // The bridge becomes softmix just before A enters it (as a third party joining would make it): its records say so from there on.
+  // The bridge turns softmix as A joins it (as a third party would make it): its own record of A entering, just
+  // before A's bridge.enter, and every bridge record after it say so.
   const at = records.findIndex((r) => r.type === "channel.transition" && r.input.type === "bridge.enter" && r.stream.endsWith(".1"));
+  assert.equal(records[at - 1].type, "bridge.transition");
   const softmixed = (b: EventRecord): EventRecord => ({
     offset: b.offset, type: b.type, v: b.v, stream: b.stream, kind: b.kind, seq: b.seq, time: b.time, input: b.input, outputs: [],
     state: { ...b.state, context: { ...(b.state.context as object), technology: "softmix" } },

@@ -285,6 +285,7 @@ export class Calls implements ChannelHost {
     if (endpoint) {
       channel.codecs = codecsOf(endpoint);
       channel.rtp = { tos: tosValue(endpoint.tos_audio), cos: endpoint.cos_audio, symmetric: endpoint.rtp_symmetric };
+      channel.sdpNames = { owner: endpoint.sdp_owner, session: endpoint.sdp_session };
     }
     this.channels.set(id, channel);
     return channel;

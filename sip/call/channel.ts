@@ -69,6 +69,8 @@ export class SipChannel implements DialplanChannel {
   codecs: readonly string[] = ["ulaw", "alaw"];
   /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
   rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
+  /** The endpoint's sdp_owner and sdp_session. */
+  sdpNames = { owner: "-", session: "Asterisk" };
   /** The bridge the leg is in, if any. */
   bridge: TwoPartyBridge | undefined;
   /** Local channel halves: what the other half does when this one answers or rings. */

@@ -3,7 +3,7 @@
  * target and route set, our CSeq, and where in-dialog requests go. The inbound leg
  * builds it from the INVITE it answers, the outbound leg from the 2xx it receives.
  */
-import { SipRequest, formatUri, parseUri, type SipResponse } from "../message/index.js";
+import { SipRequest, formatUri, parseUri, uriTransport, type SipResponse } from "../message/index.js";
 import type { Destination, Source, TransportProtocol } from "../transport/index.js";
 
 export interface DialogInit {
@@ -69,6 +69,6 @@ export function contactUri(message: SipRequest | SipResponse, fallback: string):
 /** Destination for a SIP URI: its host, port and transport parameter. */
 export function destinationOfUri(uri: string): Destination {
   const u = parseUri(uri.replace(/^<|>$/g, ""));
-  const protocol = u.params.get("transport") as TransportProtocol | undefined;
+  const protocol = uriTransport(u) as TransportProtocol | undefined;
   return { host: u.host, ...(u.port !== undefined ? { port: u.port } : {}), ...(protocol ? { protocol } : {}) };
 }

@@ -14,6 +14,8 @@ import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
 export interface Leg {
   readonly codecs: readonly string[];
   readonly rtp: LegRtp;
+  /** The endpoint's `sdp_owner` and `sdp_session`, for the o= and s= lines of our SDP. */
+  readonly sdpNames: { readonly owner: string; readonly session: string };
   digit(d: string): void;
 }
 
@@ -80,7 +82,7 @@ export class CallMedia {
   async answer(offer: Buffer, leg: Leg): Promise<LegMedia> {
     const s = await this.open(leg);
     try {
-      const a = createAnswer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+      const a = createAnswer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, owner: leg.sdpNames.owner, sessionName: leg.sdpNames.session });
       await this.service.setRemote(s.id, a.remote);
       return { id: s.id, sdp: Buffer.from(a.text, "latin1") };
     } catch (e) {
@@ -92,7 +94,7 @@ export class CallMedia {
   /** A session of ours to offer to a called leg (on the worker of `near`, the caller's session, if any); its answer comes to `remote`. */
   async offer(leg: Leg, near?: string): Promise<LegMedia> {
     const s = await this.open(leg, near);
-    const o = createOffer({ codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort });
+    const o = createOffer({ codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, owner: leg.sdpNames.owner, sessionName: leg.sdpNames.session });
     return { id: s.id, sdp: Buffer.from(o.text, "latin1") };
   }
 

@@ -374,7 +374,7 @@ export class Reinvites {
     }
     let answer;
     try {
-      answer = createAnswer(offer, { codecs: channel.codecs, address: ours.address, port: ours.port, sessionId: ours.sessionId });
+      answer = createAnswer(offer, { codecs: channel.codecs, address: ours.address, port: ours.port, sessionId: ours.sessionId, owner: channel.sdpNames.owner, sessionName: channel.sdpNames.session });
     } catch (e) {
       const status = e instanceof SdpError ? e.status : 488;
       tx.respond(status, { headers: [["Warning", `399 recall "${(e as Error).message.replace(/"/g, "'")}"`]] });

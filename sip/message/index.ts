@@ -4,6 +4,7 @@ export { DEFAULT_LIMITS, type ParseLimits, parseLimits } from "./limits.js";
 export { canonicalHeaderName, headerKey } from "./header-names.js";
 export { NO_PARAMS, type Params, formatParams, parseParams, quote, splitList, unquote } from "./text.js";
 export { type SipUri, formatHost, formatUri, parseUri, sipUri } from "./uri.js";
+export { sameHost, uriEquals, uriParam, uriTransport } from "./compare.js";
 export { type NameAddr, formatNameAddr, parseNameAddr, tagOf } from "./name-addr.js";
 export { BRANCH_COOKIE, type Via, branchOf, formatVia, parseVia } from "./via.js";
 export { type CSeq, formatCSeq, parseCSeq } from "./cseq.js";

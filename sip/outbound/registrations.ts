@@ -12,7 +12,7 @@ import type { OutboundRegistrationContext } from "../../events/catalogue/outboun
 import type { Output } from "../../events/record.js";
 import type { PjsipModel, Registration } from "../config/model.js";
 import { answerChallenge, chooseChallenge, formatCredentials, parseChallenge, type DigestChallenge } from "../auth/index.js";
-import { SipRequest, parseUri, parseNameAddr, type SipResponse } from "../message/index.js";
+import { SipRequest, parseUri, parseNameAddr, uriTransport, type SipResponse } from "../message/index.js";
 import type { TransactionLayer } from "../transaction/index.js";
 import type { Destination, TransportProtocol } from "../transport/index.js";
 
@@ -90,7 +90,7 @@ export class OutboundRegistrations {
 
   private destination(r: Registration): Destination {
     const target = parseUri(r.outbound_proxy ? r.outbound_proxy.replace(/^<|>$/g, "") : r.server_uri);
-    const protocol = (target.params.get("transport") ?? undefined) as TransportProtocol | undefined;
+    const protocol = uriTransport(target) as TransportProtocol | undefined;
     return {
       host: target.host,
       ...(target.port !== undefined ? { port: target.port } : {}),

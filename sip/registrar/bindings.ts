@@ -4,6 +4,7 @@
  * contact actors. Either the request is rejected with a status, or it yields the
  * contacts to add, refresh and remove.
  */
+import { parseUri, uriEquals } from "../message/index.js";
 
 export interface AorPolicy {
   readonly name: string;
@@ -46,20 +47,14 @@ export type BindingDecision =
   | { readonly ok: true; readonly changes: readonly BindingChange[] }
   | { readonly ok: false; readonly status: number; readonly reason: string; readonly minExpires?: number; readonly exceedsMaxContacts?: boolean };
 
-/**
- * Contact URIs compare by scheme, user, host and port, case-insensitively in the
- * host: enough to tell a phone's re-REGISTER from a new device (RFC 3261 §19.1.4
- * in the cases phones produce).
- */
+/** Contact URIs are the same binding when they are equal URIs (RFC 3261 §10.3 step 6, §19.1.4). */
 export function sameContact(a: string, b: string): boolean {
-  return contactKey(a) === contactKey(b);
-}
-
-function contactKey(uri: string): string {
-  const m = /^(sips?):(?:([^@;?]*)@)?([^;?]*)(.*)$/i.exec(uri.trim());
-  if (!m) return uri.trim();
-  const [, scheme, user = "", hostPort, rest] = m;
-  return `${scheme.toLowerCase()}:${user}@${hostPort.toLowerCase()}${rest}`;
+  if (a === b) return true;
+  try {
+    return uriEquals(parseUri(a.trim()), parseUri(b.trim()));
+  } catch {
+    return a.trim() === b.trim();
+  }
 }
 
 export function decideBindings(policy: AorPolicy, existing: readonly Binding[], req: RegisterRequest, now: number): BindingDecision {

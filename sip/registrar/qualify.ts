@@ -9,7 +9,7 @@ import type { Logger } from "../../core/logger.js";
 import { randomHex, type Random } from "../../core/random.js";
 import type { ActorRuntime } from "../../actors/runtime.js";
 import type { PjsipModel } from "../config/model.js";
-import { SipRequest, parseUri } from "../message/index.js";
+import { SipRequest, parseUri, uriTransport } from "../message/index.js";
 import type { TransactionLayer } from "../transaction/index.js";
 import type { Destination, TransportProtocol } from "../transport/index.js";
 import type { ContactInfo, Registrar } from "./registrar.js";
@@ -73,7 +73,7 @@ export class Qualifier {
       return { host: rest.join(":"), port, protocol: protocol as TransportProtocol };
     }
     const uri = parseUri(contact.uri);
-    const protocol = (uri.params.get("transport") ?? undefined) as TransportProtocol | undefined;
+    const protocol = uriTransport(uri) as TransportProtocol | undefined;
     return { host: uri.host, ...(uri.port !== undefined ? { port: uri.port } : {}), ...(protocol ? { protocol } : {}) };
   }
 

@@ -50,6 +50,8 @@ export interface LocalMedia {
   sessionVersion?: string | number;
   ptime?: number;
   direction?: Direction;
+  /** o= user name and s= line: the endpoint's `sdp_owner` and `sdp_session` (Asterisk's defaults: "-" and "Asterisk"). */
+  owner?: string;
   sessionName?: string;
 }
 
@@ -157,7 +159,7 @@ function baseDescription(local: LocalMedia): SessionDescription {
   return {
     version: 0,
     origin: {
-      username: "-", sessionId: String(local.sessionId ?? 0), sessionVersion: String(local.sessionVersion ?? local.sessionId ?? 0),
+      username: local.owner || "-", sessionId: String(local.sessionId ?? 0), sessionVersion: String(local.sessionVersion ?? local.sessionId ?? 0),
       netType: "IN", addrType: at, address: local.address,
     },
     sessionName: local.sessionName ?? "Recall",

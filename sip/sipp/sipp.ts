@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface SippOptions {
-  /** Scenario XML text. */
-  readonly scenario: string;
+  /** Scenario XML text, or sipp's own built-in scenario by name (`{ builtin: "uas" }`, run as `-sn uas`, unmodified). */
+  readonly scenario: string | { readonly builtin: string };
   /** host:port of the system under test; absent for a UAS scenario that waits to be called. */
   readonly target?: string;
   /** Local port for sipp (0: let sipp pick). */
@@ -43,9 +43,10 @@ export interface SippResult {
 /** Start sipp; `done` settles when it exits. `stop()` ends it early (SIGUSR1 = graceful quit). */
 export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "recall-sipp-"));
-  writeFileSync(join(dir, "scenario.xml"), o.scenario);
+  const scenario = typeof o.scenario === "string" ? ["-sf", join(dir, "scenario.xml")] : ["-sn", o.scenario.builtin];
+  if (typeof o.scenario === "string") writeFileSync(join(dir, "scenario.xml"), o.scenario);
   const args = [
-    ...(o.target ? [o.target] : []), "-sf", join(dir, "scenario.xml"), "-m", String(o.calls), "-i", "127.0.0.1",
+    ...(o.target ? [o.target] : []), ...scenario, "-m", String(o.calls), "-i", "127.0.0.1",
     "-p", String(o.localPort ?? 0), "-t", o.transport ?? "u1", "-trace_err", "-trace_stat", "-fd", "1",
     "-nostdin", "-bg", "-timeout_error", "-max_recv_loops", "10000",
   ];
@@ -67,7 +68,7 @@ export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: ()
     child.on("exit", (code) => {
       clearTimeout(timer);
       const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));
-      const statFile = readdirSync(dir).find((f) => f.endsWith(".csv") && f.includes("scenario_"));
+      const statFile = readdirSync(dir).find((f) => f.endsWith("_.csv"));
       const stats = statFile ? parseStats(readFileSync(join(dir, statFile), "utf8")) : { successful: 0, failed: 0, retransmissions: 0 };
       resolve({ code, stdout, stderr, errors: errFile ? readFileSync(join(dir, errFile), "utf8") : "", ...stats, dir });
     });

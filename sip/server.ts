@@ -22,6 +22,8 @@ import { TransportLayer, type TransportOptions } from "./transport/index.js";
 import { Calls, type CallsDeps, type ExtensionPresence, type Presence } from "./call/calls.js";
 import { RemoteSwitch } from "./call/remote-switch.js";
 import { identifyEndpoint } from "./endpoint/identify.js";
+import { refuse } from "./refuse.js";
+import { SUPPORTED_OPTION_TAGS, screenRequest } from "./screen.js";
 import { registerCallCommands } from "./call/console.js";
 import type { CallMedia } from "./call/media.js";
 
@@ -117,13 +119,18 @@ export class SipServer {
 
   private request(tx: ServerTransaction): void {
     const req = tx.request;
+    const refusal = screenRequest(req);
+    if (refusal) {
+      refuse(tx, refusal, this.deps.logger);
+      return;
+    }
     if (this.calls?.handle(tx)) return;
     switch (req.method) {
       case "REGISTER":
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));
         return;
       case "OPTIONS":
-        tx.respond(this.optionsStatus(tx), { headers: [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", "path, replaces"]] });
+        tx.respond(this.optionsStatus(tx), { headers: [["Allow", ALLOW], ["Accept", "application/sdp"], ["Supported", SUPPORTED_OPTION_TAGS.join(", ")]] });
         return;
       default:
         tx.respond(501, { headers: [["Allow", ALLOW]] });

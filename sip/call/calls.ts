@@ -35,6 +35,8 @@ import { Reinvites } from "./reinvite.js";
 import { DEFAULT_FEATURES, featuresFromDialOptions, type FeaturesConfig } from "../../dialplan/features.js";
 import { answerWithAuths } from "../auth/outbound.js";
 import type { CallMedia } from "./media.js";
+import { screenInvite } from "./offer.js";
+import { refuse } from "../refuse.js";
 
 export interface CallsDeps {
   readonly runtime: ActorRuntime;
@@ -173,6 +175,11 @@ export class Calls implements ChannelHost {
       tx.respond(401, { headers: outcome.challenges.map((v) => ["WWW-Authenticate", v] as [string, string]) });
       return;
     }
+    const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => this.dialogs.has(`${callId}|${toTag}`));
+    if ("refusal" in screened) {
+      refuse(tx, screened.refusal, this.deps.logger);
+      return;
+    }
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { /* undecodable user: s */ }
     const from = req.from;
@@ -184,14 +191,14 @@ export class Calls implements ChannelHost {
     if (presence instanceof Promise) {
       // A switch asks another node first; a CANCEL meanwhile is answered 487 by the transaction.
       tx.respond(100);
-      void presence.then((p) => { if (!tx.cancelled) this.admit(tx, endpoint, exten, callerId, p); });
+      void presence.then((p) => { if (!tx.cancelled) this.admit(tx, endpoint, exten, callerId, p, screened.offer); });
       return;
     }
-    this.admit(tx, endpoint, exten, callerId, presence);
+    this.admit(tx, endpoint, exten, callerId, presence, screened.offer);
   }
 
   /** An authenticated INVITE to `exten`: refused when the dialplan lacks it, else a channel that runs it. */
-  private admit(tx: ServerTransaction, endpoint: Endpoint, exten: string, callerId: { num: string; name: string }, presence: Presence): void {
+  private admit(tx: ServerTransaction, endpoint: Endpoint, exten: string, callerId: { num: string; name: string }, presence: Presence, offer: Buffer | undefined): void {
     const req = tx.request, source = tx.source;
     if (presence !== "exists") {
       const overlap = presence === "more" && endpoint.allow_overlap;
@@ -203,7 +210,7 @@ export class Calls implements ChannelHost {
     const channel = this.create({ endpoint }, "in", { callerId, context: endpoint.context, exten, dnid: exten });
     this.processed++;
     channel.invite = tx;
-    channel.remoteSdp = req.body.length ? req.body : undefined;
+    channel.remoteSdp = offer;
     channel.contactHeader = this.contactFor(destinationOf(source));
     const localTag = tx.localTag;
     channel.dialog = new Dialog({

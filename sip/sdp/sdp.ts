@@ -50,6 +50,9 @@ const MAX_SDP_BYTES = 65536;
 function parseConnection(v: string, lineNo: number): SdpConnection {
   const p = v.split(" ");
   if (p.length < 3 || !p[0] || !p[1] || !p[2]) throw new SdpError("malformed", `line ${lineNo}: bad c= "${v}"`);
+  // As pjmedia: a network type other than IN, or an address type other than IP4/IP6, is a bad request, not an offer to refuse.
+  if (p[0] !== "IN") throw new SdpError("malformed", `line ${lineNo}: unknown network type "${p[0].slice(0, 20)}" in c=`);
+  if (p[1] !== "IP4" && p[1] !== "IP6") throw new SdpError("malformed", `line ${lineNo}: unknown address type "${p[1].slice(0, 20)}" in c=`);
   // Multicast TTL/count suffixes ("/127") are not ours to use; keep only the host.
   return { netType: p[0], addrType: p[1], address: p[2].split("/")[0] };
 }
@@ -64,8 +67,9 @@ export function parseSdp(input: string | Uint8Array): SessionDescription {
   const text = typeof input === "string" ? input : Buffer.from(input).toString("latin1");
   if (text.length > MAX_SDP_BYTES) throw new SdpError("malformed", "SDP too large");
   const lines = text.split(/\r?\n/);
-  while (lines.length && lines[lines.length - 1] === "") lines.pop();
-  if (!lines.length) throw new SdpError("malformed", "empty SDP");
+  // Blank lines (before v=, between lines, at the end) are skipped, as pjmedia does; so are LF-only line ends.
+  if (lines.every((l) => l === "")) throw new SdpError("malformed", "empty SDP");
+  const first = lines.findIndex((l) => l !== "");
   let origin: SdpOrigin | undefined;
   let version: number | undefined;
   let sessionName: string | undefined;
@@ -75,11 +79,12 @@ export function parseSdp(input: string | Uint8Array): SessionDescription {
   let media: SdpMedia | undefined;
   lines.forEach((line, idx) => {
     const n = idx + 1;
+    if (line === "") return;
     if (line.length < 2 || line[1] !== "=" || !/^[a-z]$/.test(line[0])) {
       throw new SdpError("malformed", `line ${n}: not "x=value": ${JSON.stringify(line.slice(0, 40))}`);
     }
     const k = line[0], v = line.slice(2);
-    if (n === 1 && k !== "v") throw new SdpError("malformed", "SDP must start with v=");
+    if (idx === first && k !== "v") throw new SdpError("malformed", "SDP must start with v=");
     switch (k) {
       case "v":
         if (v !== "0") throw new SdpError("malformed", `unsupported SDP version ${v}`);

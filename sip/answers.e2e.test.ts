@@ -9,14 +9,12 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket, type Socket } from "node:dgram";
 import { freePort, messages, startRecall, type RecallProcess } from "../interfaces/cli/recall-process.js";
+import { UdpPeer, headerValue, offerSdp as SDP, type Received } from "./udp-peer.js";
 
 let recall: RecallProcess;
 let port: number;
-let sock: Socket;
-let localPort: number;
-let n = 0;
+let peer: UdpPeer;
 
 before(async () => {
   port = await freePort();
@@ -42,79 +40,31 @@ exten => 900,1,Answer()
  same => n,Hangup()
 `;
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
-  sock = createSocket("udp4");
-  await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
-  localPort = sock.address().port;
+  peer = await UdpPeer.open(port);
 });
-after(async () => { sock?.close(); await recall?.stop(); });
+after(async () => { peer?.close(); await recall?.stop(); });
 
-interface Answer { readonly status: number; readonly text: string }
-
-const SDP = (o: { codec?: string; pt?: number; c?: string; media?: string } = {}) => [
-  "v=0", "o=probe 1 1 IN IP4 127.0.0.1", "s=-", o.c ?? "c=IN IP4 127.0.0.1", "t=0 0",
-  o.media ?? `m=audio 40000 RTP/AVP ${o.pt ?? 0}`, `a=rtpmap:${o.pt ?? 0} ${o.codec ?? "PCMU"}/8000`, "",
-].join("\r\n");
-
-/** A request of `method` from the caller (fresh Call-ID, branch and tag), with extra headers and a body. */
-function request(method: string, o: { uri?: string; headers?: string[]; body?: string; contentType?: string; cseqMethod?: string } = {}): { text: string; callId: string } {
-  const id = `probe-${++n}-${process.pid}`;
-  const body = o.body ?? "";
-  const lines = [
-    `${method} ${o.uri ?? `sip:900@127.0.0.1:${port}`} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK-${id};rport`,
-    "Max-Forwards: 70",
-    `From: <sip:caller@127.0.0.1:${localPort}>;tag=t-${id}`,
-    `To: <sip:900@127.0.0.1:${port}>`,
-    `Call-ID: ${id}`,
-    `CSeq: 1 ${o.cseqMethod ?? method}`,
-    `Contact: <sip:caller@127.0.0.1:${localPort}>`,
-    ...(o.headers ?? []),
-    ...(body ? [`Content-Type: ${o.contentType ?? "application/sdp"}`] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    "", body,
-  ];
-  return { text: lines.join("\r\n"), callId: id };
-}
-
-/** Send `text`; resolve with the first final response of its Call-ID (or status 0 after `ms` without one). */
-function send(text: string, callId: string, ms = 3000): Promise<Answer> {
-  return new Promise((resolve) => {
-    const onMessage = (msg: Buffer) => {
-      const s = msg.toString("latin1");
-      const status = Number(/^SIP\/2\.0 (\d{3})/.exec(s)?.[1] ?? 0);
-      if (status >= 200 && s.includes(`Call-ID: ${callId}`)) {
-        cleanup();
-        resolve({ status, text: s });
-      }
-    };
-    const timer = setTimeout(() => { cleanup(); resolve({ status: 0, text: "" }); }, ms);
-    const cleanup = () => { clearTimeout(timer); sock.off("message", onMessage); };
-    sock.on("message", onMessage);
-    sock.send(text, port, "127.0.0.1");
-  });
-}
-
-async function ask(method: string, o: Parameters<typeof request>[1] = {}): Promise<Answer> {
-  const { text, callId } = request(method, o);
-  const answer = await send(text, callId);
+async function ask(method: string, o: Parameters<UdpPeer["request"]>[1] = {}): Promise<Received> {
+  const { text, callId } = peer.request(method, o);
+  const answer = await peer.ask(text, callId);
   if (answer.status >= 200 && answer.status < 300 && method === "INVITE") await hangUp(answer);
   return answer;
 }
 
 /** ACK and BYE an answered INVITE, so the probe leaves no call behind. */
-async function hangUp(ok: Answer): Promise<void> {
-  const get = (h: string) => new RegExp(`^${h}: (.*)$`, "mi").exec(ok.text)?.[1] ?? "";
+async function hangUp(ok: Received): Promise<void> {
+  const get = (h: string) => headerValue(ok.text, h) ?? "";
   const callId = get("Call-ID"), from = get("From"), to = get("To");
   const base = (method: string, seq: number, branch: string) => [
-    `${method} sip:900@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK-${branch};rport`,
+    `${method} sip:900@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-${branch};rport`,
     "Max-Forwards: 70", `From: ${from}`, `To: ${to}`, `Call-ID: ${callId}`, `CSeq: ${seq} ${method}`, "Content-Length: 0", "", "",
   ].join("\r\n");
-  sock.send(base("ACK", 1, `ack-${callId}`), port, "127.0.0.1");
-  const bye = await send(base("BYE", 2, `bye-${callId}`), callId);
+  peer.send(base("ACK", 1, `ack-${callId}`));
+  const bye = await peer.ask(base("BYE", 2, `bye-${callId}`), callId);
   assert.equal(bye.status, 200, "the answered probe is hung up");
 }
 
-const header = (a: Answer, name: string) => new RegExp(`^${name}:\\s*(.*)$`, "mi").exec(a.text)?.[1];
+const header = (a: Received, name: string) => headerValue(a.text, name);
 
 test("an offer with no codec in common: 488 with a Warning", async () => {
   const a = await ask("INVITE", { body: SDP({ codec: "G722", pt: 9 }) });

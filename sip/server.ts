@@ -49,7 +49,7 @@ export interface SipServerDeps {
   readonly localPresence?: (context: string, exten: string, now: number) => Presence;
 }
 
-const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
+const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";
 
 function transportOptions(model: PjsipModel): TransportOptions[] {
   return [...model.transports.values()].filter((t) => t.bind).map((t) => ({

@@ -36,6 +36,7 @@ import { DEFAULT_FEATURES, featuresFromDialOptions, type FeaturesConfig } from "
 import { answerWithAuths } from "../auth/outbound.js";
 import type { CallMedia } from "./media.js";
 import { screenInvite } from "./offer.js";
+import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
 import { refuse } from "../refuse.js";
 
 export interface CallsDeps {
@@ -133,6 +134,7 @@ export class Calls implements ChannelHost {
         return true;
       case "BYE": this.bye_(tx); return true;
       case "INFO": this.info(tx); return true;
+      case "UPDATE": this.update(tx); return true;
       case "REFER":
         if (!req.toTag) return false;
         this.transfers.refer(tx, this.dialogs.get(`${req.callId}|${req.toTag}`));
@@ -211,6 +213,8 @@ export class Calls implements ChannelHost {
     this.processed++;
     channel.invite = tx;
     channel.remoteSdp = offer;
+    const terms = sessionTimerTerms(req, endpoint);
+    if (terms) channel.sessionTimer = this.sessionTimer(channel, terms);
     channel.contactHeader = this.contactFor(destinationOf(source));
     const localTag = tx.localTag;
     channel.dialog = new Dialog({
@@ -243,6 +247,29 @@ export class Calls implements ChannelHost {
   }
 
   reanchor(channel: SipChannel): Promise<string> { return this.reinvites.anchor(channel); }
+
+  /** RFC 4028: Recall refreshes with a re-INVITE of the SDP it last sent; a lapse or a failed refresh ends the call, cause 18. */
+  private sessionTimer(channel: SipChannel, terms: SessionTimerTerms): SessionTimer {
+    return new SessionTimer({
+      clock: this.deps.clock,
+      refresh: async () => (channel.localSdp ? (await this.reinvites.send(channel, channel.localSdp, { retryGlare: true })).status : 0),
+      expire: (reason) => {
+        if (channel.hungUp) return;
+        this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Session timer of ${channel.name} expired: ${reason}; hanging up`);
+        channel.hangup(Cause.NO_USER_RESPONSE, channel.name);
+      },
+    }, terms);
+  }
+
+  /** UPDATE in a dialog (RFC 3311): a session refresh without SDP, or an offer handled as a re-INVITE's. */
+  private update(tx: ServerTransaction): void {
+    const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);
+    if (!channel) { tx.respond(481); return; }
+    if (tx.request.body.length) { this.reinvites.incoming(tx, channel); return; }
+    const timer: [string, string][] = channel.sessionTimer ? sessionTimerHeaders(channel.sessionTimer.terms) : [];
+    tx.respond(200, { headers: [["Contact", channel.contactHeader], ...timer] });
+    channel.sessionTimer?.refreshed();
+  }
 
   private bye_(tx: ServerTransaction): void {
     const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);

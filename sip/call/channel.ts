@@ -4,6 +4,7 @@
  * they received; outbound legs are the INVITEs Dial sends. Every change goes through
  * the actor first, so the log holds it; SIP messages follow.
  */
+import { SessionTimer, sessionTimerHeaders } from "./session-timer.js";
 import type { ActorRuntime } from "../../actors/runtime.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
@@ -51,6 +52,8 @@ export class SipChannel implements DialplanChannel {
   private digitWaiter: ((digit: string | undefined) => void) | null = null;
   /** The INVITE we are answering (inbound legs, until a final response is sent). */
   invite: ServerTransaction | undefined;
+  /** RFC 4028 session timer of an inbound call, settled at the INVITE, running from the answer. */
+  sessionTimer: SessionTimer | undefined;
   /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
   dialog: Dialog | undefined;
   /** `Call-ID|our tag`, the key in-dialog requests find this leg by. */
@@ -213,10 +216,12 @@ export class SipChannel implements DialplanChannel {
       const sdp = await this.ourSdp();
       if (this.hungUp) throw new HangupError();
       if (tx.state === "proceeding" || tx.state === "trying") {
-        tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: sdp, copyRecordRoute: true });
+        const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
+        tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body: sdp, copyRecordRoute: true });
       }
     }
     this.change({ type: "answer" });
+    this.sessionTimer?.start();
     this.onAnswer?.();
   }
 
@@ -306,6 +311,7 @@ export class SipChannel implements DialplanChannel {
 
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
+    this.sessionTimer?.stop();
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
@@ -514,4 +520,4 @@ export class SipChannel implements DialplanChannel {
 
 const HUNG_UP = new HangupError();
 
-export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER";
+export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";

@@ -26,6 +26,7 @@
  * stays); on a direct leg bridged to another direct leg the offer is relayed to the
  * partner, as a B2BUA does, and the partner's answer returned.
  */
+import { sessionTimerHeaders } from "./session-timer.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { Random } from "../../core/random.js";
@@ -355,7 +356,9 @@ export class Reinvites {
   }
 
   private ok(tx: ServerTransaction, channel: SipChannel, sdp: Buffer | undefined): void {
-    tx.respond(200, { headers: [["Contact", channel.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW]], body: sdp ?? Buffer.alloc(0) });
+    const timer: [string, string][] = channel.sessionTimer ? sessionTimerHeaders(channel.sessionTimer.terms) : [];
+    tx.respond(200, { headers: [["Contact", channel.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body: sdp ?? Buffer.alloc(0) });
+    channel.sessionTimer?.refreshed();
   }
 
   /** Anchored: the session now sends where the new offer says (or stops, on hold); our answer comes from it. */

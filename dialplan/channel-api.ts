@@ -1,6 +1,6 @@
 /**
  * What the dialplan executor (`executor.ts`) and its applications see of the channel
- * they run on. The call layer (sip/call/) implements it over a channel actor: every
+ * they run on. The call core (calls/channel.ts) implements it over a channel actor: every
  * method that changes the channel becomes a logged actor input, so a call's history
  * is in the log whatever the dialplan did. Nothing here reads the wall clock or does
  * I/O of its own: waiting goes through `sleep` (the injected clock), media through

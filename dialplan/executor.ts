@@ -20,7 +20,7 @@ import { substitute } from "./substitute.js";
 import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
-import { Cause } from "./hangup-causes.js";
+import { Cause } from "../calls/hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
 import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
 

@@ -38,10 +38,9 @@ export type { Application, DialplanDeps, ExecutionEnv, ExceptionInfo, FoundPrior
 export { MemoryAstDb, splitDbPath } from "./astdb.js";
 export type { AstDb } from "./astdb.js";
 export {
-  Cause, CauseAlias, causeFromSipResponse, causeName, causeText, dialFailureKind, dialStatusFromCause, dialStatusFromCauses,
-  parseCause, sipResponseFromCause, sipTechCause,
-} from "./hangup-causes.js";
-export type { DialStatus } from "./hangup-causes.js";
+  Cause, CauseAlias, causeName, causeText, dialFailureKind, dialStatusFromCause, dialStatusFromCauses, parseCause,
+} from "../calls/hangup-causes.js";
+export type { DialStatus } from "../calls/hangup-causes.js";
 export { applicationNames, findApplication } from "./apps/index.js";
 export type { AppResult } from "./apps/index.js";
 export { calleeGosubAction, calleeGosubTarget, parseDial, predialGosubTarget } from "./apps/dial.js";

@@ -12,7 +12,7 @@ import { listHints } from "../../dialplan/show.js";
 import { globalsFromDialplan, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
 import { findExtension } from "../../dialplan/lookup.js";
 import { searchExtension, settledSearch } from "../../dialplan/search.js";
-import type { Presence } from "../../sip/call/calls.js";
+import type { Presence } from "../../calls/driver.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";

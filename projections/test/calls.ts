@@ -1,7 +1,7 @@
 /**
  * Call scenarios for projection tests and benches: the real channel and bridge
- * machines driven through the ActorRuntime, with the inputs in the order the SIP call
- * layer (sip/call/calls.ts, bridge.ts, channel.ts) sends them. Each scenario returns
+ * machines driven through the ActorRuntime, with the inputs in the order the call core
+ * (calls/dial.ts, bridge.ts, channel.ts) and its PJSIP driver (sip/call/pjsip.ts) send them. Each scenario returns
  * the channel names and uniqueids it used so tests can compare rows field by field.
  */
 import { mkdtempSync } from "node:fs";

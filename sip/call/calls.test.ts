@@ -22,8 +22,9 @@ import { freePort } from "../../interfaces/cli/recall-process.js";
 import { SipServer } from "../server.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
-import type { SipChannel } from "./channel.js";
-import { CallMedia } from "./media.js";
+import type { Channel } from "../../calls/channel.js";
+import { CallMedia } from "../../calls/media.js";
+import { sdpDescriptions } from "../sdp/index.js";
 import { tosProbe } from "../../media-workers/tos-probe.js";
 import { MediaService } from "../../media-workers/index.js";
 
@@ -39,7 +40,7 @@ const outcomes: Record<string, string>[] = [];
  * exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy;
  * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n); 700: Playback(hello-world).
  */
-async function script(channel: SipChannel, start: { exten: string }): Promise<void> {
+async function script(channel: Channel, start: { exten: string }): Promise<void> {
   const { exten } = start;
   if (exten === "200") {
     await channel.answer();
@@ -111,7 +112,7 @@ password = trunk-secret
   media = await MediaService.start({ workers: 1 });
   server = await SipServer.start({
     configDir: dir, runtime, clock, random, logger: new MemoryLogger(), nonceSecret: "s", console: table, userAgent: "Recall test",
-    calls: { runDialplan: (channel, start) => script(channel, start), media: new CallMedia(media, "/usr/share/asterisk/moh") },
+    calls: { runDialplan: (channel, start) => script(channel, start), media: new CallMedia(media, { moh: "/usr/share/asterisk/moh", descriptions: sdpDescriptions }) },
   });
 });
 
@@ -145,7 +146,7 @@ test("answered: the caller's INVITE is dialled out, answered, bridged, and the c
   const rs = await records();
   const types = rs.filter((r) => r.kind === "bridge").map((r) => r.input.type);
   assert.deepEqual(types, ["create", "enter", "enter", "leave", "leave", "destroy"]);
-  assert.equal(server.calls!.list().length, 0, "every channel is released");
+  assert.equal(server.calls!.core.list().length, 0, "every channel is released");
 });
 
 test("busy callee: 486 becomes USER_BUSY on the called channel and DIALSTATUS BUSY; the caller is hung up", async () => {
@@ -203,7 +204,7 @@ test("Local channel: ;2 runs the dialplan and dials the phone; once both halves 
   const uasEnters = rs.filter((r) => r.input.type === "bridge.enter" && (r.state.context as { name: string }).name.startsWith("PJSIP/uas"));
   assert.equal(uasEnters.at(-1)!.input.peer, callerId);
   assert.equal(outcomes.at(-1)!.status, "ANSWER");
-  assert.equal(server.calls!.list().length, 0);
+  assert.equal(server.calls!.core.list().length, 0);
 });
 
 test("Local channel with /n stays in the path: two bridges, no optimisation", async () => {
@@ -214,7 +215,7 @@ test("Local channel with /n stays in the path: two bridges, no optimisation", as
   const rs = (await records()).slice(before);
   assert.equal(rs.filter((r) => r.input.type === "local.optimize").length, 0);
   assert.equal(rs.filter((r) => r.kind === "bridge" && r.input.type === "create").length, 2);
-  assert.equal(server.calls!.list().length, 0);
+  assert.equal(server.calls!.core.list().length, 0);
 });
 
 test("a trunk call: PJSIP/555@trunk goes to the trunk's contact with 555 as user, the 401 is answered with outbound_auth", async () => {

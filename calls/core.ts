@@ -24,6 +24,7 @@ import type { CallMedia } from "./media.js";
 import { Transfers } from "./transfer.js";
 import { LocalChannels } from "./local.js";
 import { dial } from "./dial.js";
+import { originate, type OriginateOutcome, type OriginateRequest } from "./originate.js";
 
 export interface CallCoreDeps {
   readonly runtime: ActorRuntime;
@@ -33,6 +34,8 @@ export interface CallCoreDeps {
   readonly media: CallMedia;
   /** Run the dialplan on a channel from context/exten/priority; resolves when it (and `h`) finished. */
   readonly runDialplan: (channel: Channel, start: DialplanStart) => Promise<void>;
+  /** Run one application on a channel (Originate's Application=); without it Originate runs only the dialplan. */
+  readonly runApplication?: (channel: Channel, application: string, data: string) => Promise<void>;
   /** features.conf (DTMF transfer codes and timeouts); Asterisk's defaults without it. */
   readonly features?: () => FeaturesConfig;
   /** Whether the dialplan has an extension (transfers ask); "exists" when not given. */
@@ -136,6 +139,19 @@ export class CallCore implements ChannelHost {
       .finally(() => { channel.destroy(); after?.(); });
   }
 
+  /** Whether Originate can run an application (runApplication was given). */
+  get runsApplications(): boolean { return this.deps.runApplication !== undefined; }
+
+  runApplication(channel: Channel, application: string, data: string): Promise<void> {
+    if (!this.deps.runApplication) return Promise.reject(new Error("no application runner"));
+    return this.deps.runApplication(channel, application, data);
+  }
+
+  /** Call out to a channel and run the dialplan or an application on it once it answers (originate.ts). */
+  originate(request: OriginateRequest): Promise<OriginateOutcome> {
+    return originate(this, request);
+  }
+
   released(channel: Channel): void {
     this.channels.delete(channel.id);
   }
@@ -159,7 +175,12 @@ export class CallCore implements ChannelHost {
   async bridgeAnswered(caller: Channel, callee: Channel, request: DialRequest): Promise<Channel> {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
-    if (callee.media) await this.deps.media.bridge(await caller.anchorMedia(), callee.media).catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
+    if (callee.media) {
+      const media = callee.media;
+      // Anchoring the caller may fail too (a Local half nobody dialled has no SDP): the call goes on without media.
+      await caller.anchorMedia().then((id) => this.deps.media.bridge(id, media))
+        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
+    }
     const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
     for (const m of [...bridge.members]) this.locals.optimize(m);
     this.transfers.bridged(bridge, request.options);

@@ -32,7 +32,7 @@ export { localTimeAt, parseTiming, timingHoldsAt, timingMatches } from "./timing
 export type { LocalTime, Timing } from "./timing.js";
 export { inheritedVariables } from "./variables.js";
 export {
-  AbsoluteTimeout, evaluateForInterface, globalsFromDialplan, parseLoopback, runDialplan, runSubroutine, setForInterface,
+  AbsoluteTimeout, evaluateForInterface, globalsFromDialplan, parseLoopback, runApplication, runDialplan, runSubroutine, setForInterface,
 } from "./executor.js";
 export type { Application, DialplanDeps, ExecutionEnv, ExceptionInfo, FoundPriority, Globals, OutsideWorld, Position } from "./executor.js";
 export { MemoryAstDb, splitDbPath } from "./astdb.js";

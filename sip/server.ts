@@ -24,7 +24,6 @@ import { CallCore, type CallCoreDeps } from "../calls/core.js";
 import { RemoteSwitch } from "./call/remote-switch.js";
 import { identifyEndpoint } from "./endpoint/identify.js";
 import { registerCallCommands } from "../calls/console.js";
-import type { CallMedia } from "../calls/media.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -37,7 +36,7 @@ export interface SipServerDeps {
   readonly console: CommandTable;
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
-  readonly calls?: { readonly runDialplan: CallCoreDeps["runDialplan"]; readonly media: CallMedia; readonly features?: CallCoreDeps["features"] };
+  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication">;
   /**
    * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
    * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could

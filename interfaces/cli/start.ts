@@ -149,6 +149,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
         calls: {
           runDialplan: dialplan.run,
+          runApplication: dialplan.runApplication,
           // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor"), descriptions: sdpDescriptions }),
           features: features.current,

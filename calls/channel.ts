@@ -12,7 +12,7 @@ import type { ChannelInput } from "../actors/channel/machine.js";
 import {
   HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted,
-} from "../dialplan/channel-api.js";
+} from "./channel-api.js";
 import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia, LegRtp } from "./media.js";
 import type { ChannelSignalling } from "./driver.js";

@@ -14,7 +14,7 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Random } from "../core/random.js";
 import type { ChannelContext } from "../events/catalogue/channel.js";
-import { HangupError, type DialOutcome, type DialRequest } from "../dialplan/channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest } from "./channel-api.js";
 import { Channel, type ChannelHost } from "./channel.js";
 import { TwoPartyBridge, stayBridged } from "./bridge.js";
 import type { ChannelDriver, ChannelSpec, ExtensionPresence, Presence } from "./driver.js";

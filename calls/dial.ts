@@ -7,7 +7,7 @@
  * is CANCEL, the timeout (or TIMEOUT(absolute)) NOANSWER. Options handled here: r, m,
  * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts).
  */
-import type { DialOutcome, DialRequest } from "../dialplan/channel-api.js";
+import type { DialOutcome, DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
 import type { CallCore } from "./core.js";
 import { calleeGosubAction } from "./dial-gosub.js";

@@ -17,8 +17,8 @@
 import type { ActorRuntime } from "../actors/runtime.js";
 import type { Clock, Timer } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { DialOutcome, DialRequest } from "../dialplan/channel-api.js";
-import { HangupError } from "../dialplan/channel-api.js";
+import type { DialOutcome, DialRequest } from "./channel-api.js";
+import { HangupError } from "./channel-api.js";
 import { DEFAULT_FEATURES, featuresFromDialOptions, matchFeature, type FeatureName, type FeaturesConfig } from "./features.js";
 import { Cause } from "./hangup-causes.js";
 import { bareName } from "./variables.js";

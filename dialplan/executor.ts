@@ -9,7 +9,7 @@
  * It touches the call only through DialplanChannel, reads time only from
  * channel.now()/sleep(), and keeps nothing global: the same inputs give the same run.
  */
-import { HangupError, type DialplanChannel } from "./channel-api.js";
+import { HangupError, type DialplanChannel } from "../calls/channel-api.js";
 import type { Dialplan } from "./model.js";
 import { findExtension, findLabel } from "./lookup.js";
 import { searchExtension, settledSearch, type FoundPriority, type Position, type Switches } from "./search.js";

@@ -8,7 +8,7 @@
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { splitArguments } from "../functions.js";
-import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions, seconds } from "./basic.js";
 import { calleeGosubTarget, predialGosubTarget } from "../../calls/dial-gosub.js";

@@ -13,7 +13,7 @@ import { globalsFromDialplan, runApplication, runDialplan, type DialplanDeps } f
 import { findExtension } from "../../dialplan/lookup.js";
 import { searchExtension, settledSearch } from "../../dialplan/search.js";
 import type { Presence } from "../../calls/driver.js";
-import type { DialplanChannel } from "../../dialplan/channel-api.js";
+import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
 

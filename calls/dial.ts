@@ -11,7 +11,7 @@ import type { DialOutcome, DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
 import type { CallCore } from "./core.js";
 import { calleeGosubAction } from "./dial-gosub.js";
-import type { OutboundTarget, PlacedCall } from "./driver.js";
+import type { LegProgress, OutboundTarget, PlacedCall } from "./driver.js";
 import { Cause, dialStatusFromCauses } from "./hangup-causes.js";
 import { inheritedVariables } from "./variables.js";
 import { parseLocal, type LocalTarget } from "./local.js";
@@ -141,6 +141,13 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         })();
       },
     };
+    /** What a called leg's driver (or its Local pair) reports. */
+    const legProgress = (callee: Channel, leg: (typeof legs)[number]): LegProgress => ({
+      ringing: () => progress.ringing(callee),
+      progress: (sdp) => progress.progress(callee, sdp),
+      answered: () => progress.answered(callee),
+      failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; callee.destroy(); legFailed(); },
+    });
     for (const target of targets) {
       const ctx = caller.context();
       const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inheritedVariables(ctx.vars) };
@@ -149,22 +156,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         const leg: (typeof legs)[number] = { channel: pair.half1 };
         legs.push(leg);
         caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
-        pair.half2.onRinging = () => progress.ringing(pair.half1);
-        pair.half2.onAnswer = () => {
-          // What the caller is answered with: ;2's media session's SDP, or (direct media) its callee's.
-          pair.half1.remoteSdp = pair.half2.media ? pair.half2.localSdp : pair.half2.answerSdpOverride ?? pair.half2.localSdp;
-          pair.half1.change({ type: "answer" }, "actor");
-          progress.answered(pair.half1);
-        };
-        pair.half2.onHangup.add(() => {
-          if (pair.half1.hungUp) return;
-          if (pair.half1.state() === "up") { pair.half1.remoteHangup(Cause.NORMAL_CLEARING, pair.half2.context().hangupSource ?? ""); return; }
-          leg.cause = pair.half2.context().hangupCause ?? Cause.NORMAL_CLEARING;
-          pair.half1.remoteHangup(leg.cause, pair.half1.name);
-          pair.half1.destroy();
-          legFailed();
-        });
-        core.locals.start(pair, target.local, caller);
+        core.locals.call(pair, target.local, caller, legProgress(pair.half1, leg));
         continue;
       }
       const { target: outbound } = target;
@@ -178,12 +170,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         try {
           // b(sub): a subroutine on each called channel before its call goes out.
           if (request.options.b && request.runSubroutine) await request.runSubroutine(callee, request.options.b);
-          leg.placed = await driver.call({ caller, origin: core.locals.origin(caller), callee, target: outbound, options: request.options }, {
-            ringing: () => progress.ringing(callee),
-            progress: (sdp) => progress.progress(callee, sdp),
-            answered: () => progress.answered(callee),
-            failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; callee.destroy(); legFailed(); },
-          });
+          leg.placed = await driver.call({ caller, origin: core.locals.origin(caller), callee, target: outbound, options: request.options }, legProgress(callee, leg));
         } catch (e) {
           logger.log("WARNING", "app_dial.c", `Unable to call ${outbound.dialstring}: ${(e as Error).message}`);
           leg.cause = Cause.DESTINATION_OUT_OF_ORDER;

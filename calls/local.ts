@@ -7,6 +7,7 @@
  */
 import type { Channel } from "./channel.js";
 import type { CallCore, NewChannel } from "./core.js";
+import type { LegProgress } from "./driver.js";
 import { Cause } from "./hangup-causes.js";
 
 /** The two halves of a Local channel: ;1 faces the caller, ;2 runs the dialplan. */
@@ -47,8 +48,32 @@ export class LocalChannels {
     return pair;
   }
 
+  /**
+   * Call the pair as a driver calls a leg: `;2` runs the dialplan, and what it does is
+   * what `;1` does for whoever called it: ringing, answered (with `;2`'s media, or its
+   * callee's under direct media), or failed with `;2`'s cause (`;1` is hung up with it).
+   * Once `;1` is up, `;2` hanging up hangs `;1` up too.
+   */
+  call(pair: LocalPair, local: LocalTarget, caller: Channel | undefined, on: LegProgress): void {
+    const { half1, half2 } = pair;
+    half2.onRinging = () => on.ringing();
+    half2.onAnswer = () => {
+      half1.remoteSdp = half2.media ? half2.localSdp : half2.answerSdpOverride ?? half2.localSdp;
+      half1.change({ type: "answer" }, "actor");
+      on.answered();
+    };
+    half2.onHangup.add(() => {
+      if (half1.hungUp) return;
+      if (half1.state() === "up") { half1.remoteHangup(Cause.NORMAL_CLEARING, half2.context().hangupSource ?? ""); return; }
+      const cause = half2.context().hangupCause ?? Cause.NORMAL_CLEARING;
+      half1.remoteHangup(cause, half1.name);
+      on.failed(cause);
+    });
+    this.start(pair, local, caller);
+  }
+
   /** Run the dialplan on `;2` with the caller's SDP offer (if any); `;2` is destroyed when it is done. */
-  start(pair: LocalPair, local: LocalTarget, caller: Channel | undefined): void {
+  private start(pair: LocalPair, local: LocalTarget, caller: Channel | undefined): void {
     pair.half2.remoteSdp = caller?.remoteSdp;
     if (caller) this.callers.set(pair.half2, caller);
     pair.half1.change({ type: "dialing" }, "actor");

@@ -179,17 +179,24 @@ class Call {
     }
   }
 
+  /** What the channel's driver (or its Local pair) reports. A Local `;1` only follows `;2`'s state. */
+  private progress(): LegProgress {
+    const channel = this.channel;
+    const local = channel.tech === "Local";
+    return {
+      ringing: () => { if (!this.settled && !local) channel.ringing(); },
+      progress: () => { if (!this.settled && !local) channel.change({ type: "progress" }, "sip"); },
+      answered: () => this.answered(),
+      failed: (cause) => this.end(cause),
+    };
+  }
+
   /** A driver's channel: the driver places the call and reports. */
   viaDriver(place: (on: LegProgress) => Promise<PlacedCall>): Promise<OriginateOutcome> {
     const channel = this.channel;
     let placed: PlacedCall | undefined;
     this.onTimeout = () => placed?.cancel();
-    place({
-      ringing: () => { if (!this.settled) channel.ringing(); },
-      progress: () => { if (!this.settled) channel.change({ type: "progress" }, "sip"); },
-      answered: () => this.answered(),
-      failed: (cause) => this.end(cause),
-    }).then((p) => {
+    place(this.progress()).then((p) => {
       placed = p;
       if (this.settled && channel.state() !== "up") p.cancel();
     }, (e: Error) => {
@@ -201,19 +208,7 @@ class Call {
 
   /** A Local pair: `;1` is answered when `;2` answers, and fails with `;2`'s cause. */
   viaLocal(pair: LocalPair, local: LocalTarget): Promise<OriginateOutcome> {
-    const { half1, half2 } = pair;
-    half2.onAnswer = () => {
-      // What the originated half is answered with: ;2's media session's SDP, or (direct media) its callee's.
-      half1.remoteSdp = half2.media ? half2.localSdp : half2.answerSdpOverride ?? half2.localSdp;
-      half1.change({ type: "answer" }, "actor");
-      this.answered();
-    };
-    half2.onHangup.add(() => {
-      if (half1.hungUp) return;
-      if (half1.state() === "up") { half1.remoteHangup(Cause.NORMAL_CLEARING, half2.context().hangupSource ?? ""); return; }
-      this.end(half2.context().hangupCause ?? Cause.NORMAL_CLEARING);
-    });
-    this.core.locals.start(pair, local, undefined);
+    this.core.locals.call(pair, local, undefined, this.progress());
     return this.outcome;
   }
 }

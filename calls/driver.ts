@@ -27,7 +27,10 @@ export type ExtensionPresence = (context: string, exten: string, now: number, ca
 
 /** What a new channel of a driver is named after and starts with. */
 export interface ChannelSpec {
-  /** The technology, first part of the name: `PJSIP/<resource>-<8 hex>`. */
+  /**
+   * The technology, first part of the name: `PJSIP/<resource>-<8 hex>`. One the channel
+   * events know (events/catalogue/channel.ts `tech`): a new driver adds its name there.
+   */
   readonly tech: "PJSIP";
   /** The resource the name carries (the endpoint). */
   readonly resource: string;

@@ -134,7 +134,7 @@ export class Transfers {
     this.host.logger.log(level, source, message);
   }
 
-  // ---- hooks from calls.ts ----
+  // ---- hooks from the call core (core.ts, dial.ts) ----
 
   /** Dial bridged two legs: arm the DTMF features its options enable (t/T, h/H, ...). */
   bridged(bridge: TwoPartyBridge, options: Readonly<Record<string, string>>): void {

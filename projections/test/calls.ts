@@ -99,7 +99,7 @@ export class CallDriver {
     this.send(caller, "newexten", { context: "internal", exten, priority, app, data });
   }
 
-  /** Dial places an outbound leg to `to` (as calls.ts dial(): create, dial.begin). */
+  /** Dial places an outbound leg to `to` (as calls/dial.ts does: create, dial.begin). */
   dialLeg(caller: string, to: Party, dialstring: string): string {
     const c = this.ctx(caller);
     const callee = this.channel(to, "out", { exten: c.exten, context: to.context ?? "internal", linkedid: c.linkedid, parent: caller, callerId: c.callerId });

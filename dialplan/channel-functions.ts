@@ -10,7 +10,7 @@ import { isTrueCondition } from "./expression.js";
 import { splitArguments } from "./functions.js";
 import { splitDbPath } from "./astdb.js";
 import { parseTiming, timingHoldsAt } from "./timing.js";
-import type { RedirectingParty } from "./channel-api.js";
+import type { RedirectingParty } from "../calls/channel-api.js";
 
 interface DialplanFunction {
   read?(env: ExecutionEnv, args: string): string;

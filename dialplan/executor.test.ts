@@ -5,7 +5,7 @@ import { parseDialplan, loadDialplan } from "./parser.js";
 import { runDialplan, globalsFromDialplan, type DialplanDeps } from "./executor.js";
 import { TestChannel, testDeps, type TestChannelOptions } from "./test-support.js";
 import { inheritedVariables } from "./variables.js";
-import type { DialOutcome } from "./channel-api.js";
+import type { DialOutcome } from "../calls/channel-api.js";
 
 function dp(text: string) {
   const load = parseDialplan(text);

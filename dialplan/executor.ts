@@ -9,7 +9,7 @@
  * It touches the call only through DialplanChannel, reads time only from
  * channel.now()/sleep(), and keeps nothing global: the same inputs give the same run.
  */
-import { HangupError, type DialplanChannel } from "./channel-api.js";
+import { HangupError, type DialplanChannel } from "../calls/channel-api.js";
 import type { Dialplan } from "./model.js";
 import { findExtension, findLabel } from "./lookup.js";
 import { searchExtension, settledSearch, type FoundPriority, type Position, type Switches } from "./search.js";
@@ -20,7 +20,7 @@ import { substitute } from "./substitute.js";
 import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
-import { Cause } from "./hangup-causes.js";
+import { Cause } from "../calls/hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
 import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
 
@@ -701,6 +701,24 @@ class Executor implements ExecutionEnv {
     return { kind: "goto", to: frame.returnTo };
   }
 
+  /** One application outside any extension (Originate's Application=): its data as given, as pbx_exec runs it. */
+  async runApplication(appName: string, data: string): Promise<void> {
+    const app = this.deps.applications?.get(appName.toLowerCase()) ?? findApplication(appName);
+    if (!app) {
+      this.channel.log("WARNING", "pbx.c", `No application '${appName}' to run on ${this.name}`);
+      return;
+    }
+    this.channel.appStart(appName, data);
+    try {
+      await app(this, data);
+    } catch (e) {
+      if (isHangup(e) || e instanceof AbsoluteTimeout || this.channel.signal.aborted) return;
+      this.channel.log("ERROR", "pbx.c", `${appName} failed on ${this.name}: ${(e as Error).message}`);
+    } finally {
+      this.channel.appEnd(appName);
+    }
+  }
+
   async runSubroutine(channel: DialplanChannel, target: string): Promise<{ result?: string; retval?: string }> {
     if (channel !== this.channel) {
       const other = new Executor(channel, this.dialplan, this.deps, { ...this.position });
@@ -763,6 +781,15 @@ export async function runSubroutine(
   const ctx = channel.context();
   const ex = new Executor(channel, dialplan, deps, at ?? { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 });
   return ex.runSubroutine(channel, target);
+}
+
+/**
+ * Runs one application on `channel` (Originate with Application=): no extension, no `h`.
+ * Resolves when it returns; a hang-up or a failure ends it quietly (failures are logged).
+ */
+export async function runApplication(channel: DialplanChannel, dialplan: Dialplan, application: string, data: string, deps: DialplanDeps): Promise<void> {
+  const ctx = channel.context();
+  await new Executor(channel, dialplan, deps, { context: ctx.context, exten: ctx.exten, priority: ctx.priority || 1 }).runApplication(application, data);
 }
 
 /**

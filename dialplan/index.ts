@@ -32,16 +32,15 @@ export { localTimeAt, parseTiming, timingHoldsAt, timingMatches } from "./timing
 export type { LocalTime, Timing } from "./timing.js";
 export { inheritedVariables } from "./variables.js";
 export {
-  AbsoluteTimeout, evaluateForInterface, globalsFromDialplan, parseLoopback, runDialplan, runSubroutine, setForInterface,
+  AbsoluteTimeout, evaluateForInterface, globalsFromDialplan, parseLoopback, runApplication, runDialplan, runSubroutine, setForInterface,
 } from "./executor.js";
 export type { Application, DialplanDeps, ExecutionEnv, ExceptionInfo, FoundPriority, Globals, OutsideWorld, Position } from "./executor.js";
 export { MemoryAstDb, splitDbPath } from "./astdb.js";
 export type { AstDb } from "./astdb.js";
 export {
-  Cause, CauseAlias, causeFromSipResponse, causeName, causeText, dialFailureKind, dialStatusFromCause, dialStatusFromCauses,
-  parseCause, sipResponseFromCause, sipTechCause,
-} from "./hangup-causes.js";
-export type { DialStatus } from "./hangup-causes.js";
+  Cause, CauseAlias, causeName, causeText, dialFailureKind, dialStatusFromCause, dialStatusFromCauses, parseCause,
+} from "../calls/hangup-causes.js";
+export type { DialStatus } from "../calls/hangup-causes.js";
 export { applicationNames, findApplication } from "./apps/index.js";
 export type { AppResult } from "./apps/index.js";
 export { calleeGosubAction, calleeGosubTarget, parseDial, predialGosubTarget } from "./apps/dial.js";

@@ -6,7 +6,7 @@
  * "later" with a promise (a question on the network): `settledSearch` waits for it and
  * searches again.
  */
-import type { DialplanChannel } from "./channel-api.js";
+import type { DialplanChannel } from "../calls/channel-api.js";
 import type { Dialplan } from "./model.js";
 import { findExtension } from "./lookup.js";
 

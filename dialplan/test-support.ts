@@ -8,7 +8,7 @@
 import {
   HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted, type RedirectingParty,
-} from "./channel-api.js";
+} from "../calls/channel-api.js";
 import type { ChannelContext } from "../events/catalogue/channel.js";
 import { MemoryAstDb } from "./astdb.js";
 import type { DialplanDeps } from "./executor.js";

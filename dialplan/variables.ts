@@ -17,16 +17,8 @@ export interface Variable {
 /** A channel's (or the globals') variables, most recently set first, as Asterisk lists them. */
 export type VariableList = readonly Variable[];
 
-export type Inheritance = "none" | "child" | "descendants";
-
-/** The name without its inheritance prefix (at most two underscores). */
-export function bareName(name: string): string {
-  return name.startsWith("__") ? name.slice(2) : name.startsWith("_") ? name.slice(1) : name;
-}
-
-export function inheritanceOf(name: string): Inheritance {
-  return name.startsWith("__") ? "descendants" : name.startsWith("_") ? "child" : "none";
-}
+import { bareName, inheritanceOf } from "../calls/variables.js";
+export { bareName, inheritanceOf, inheritedVariables, type Inheritance } from "../calls/variables.js";
 
 /** The value of a variable by its bare name, or undefined when unset. */
 export function getVariable(list: VariableList, name: string): string | undefined {
@@ -88,19 +80,4 @@ export function lookupVariable(scope: VariableScope, name: string): string | und
 export function parseAssignment(text: string): { readonly name: string; readonly value: string } | undefined {
   const eq = text.indexOf("=");
   return eq < 0 ? undefined : { name: text.slice(0, eq), value: text.slice(eq + 1) };
-}
-
-/**
- * The variables a channel created by this one starts with, from a channel's variable
- * record (ChannelContext.vars): `_FOO` arrives as `FOO`, `__FOO` stays `__FOO`, the
- * rest stays behind. What Dial, Local channels and Originate give the new channel.
- */
-export function inheritedVariables(vars: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(vars)) {
-    const kind = inheritanceOf(name);
-    if (kind === "child") out[name.slice(1)] = value;
-    else if (kind === "descendants") out[name] = value;
-  }
-  return out;
 }

@@ -19,13 +19,13 @@ import { Qualifier } from "./registrar/qualify.js";
 import { Registrar } from "./registrar/registrar.js";
 import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
-import { Calls, type CallsDeps, type ExtensionPresence, type Presence } from "./call/calls.js";
+import { PjsipDriver, type ExtensionPresence, type Presence } from "./call/pjsip.js";
+import { CallCore, type CallCoreDeps } from "../calls/core.js";
 import { RemoteSwitch } from "./call/remote-switch.js";
 import { identifyEndpoint } from "./endpoint/identify.js";
 import { refuse } from "./refuse.js";
 import { SUPPORTED_OPTION_TAGS, screenRequest } from "./screen.js";
-import { registerCallCommands } from "./call/console.js";
-import type { CallMedia } from "./call/media.js";
+import { registerCallCommands } from "../calls/console.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -38,7 +38,7 @@ export interface SipServerDeps {
   readonly console: CommandTable;
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
-  readonly calls?: { readonly runDialplan: CallsDeps["runDialplan"]; readonly media: CallMedia; readonly features?: CallsDeps["features"] };
+  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication">;
   /**
    * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
    * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could
@@ -71,7 +71,7 @@ export class SipServer {
     readonly registrar: Registrar,
     readonly outbound: OutboundRegistrations,
     readonly qualifier: Qualifier,
-    readonly calls: Calls | undefined,
+    readonly calls: PjsipDriver | undefined,
     /** `switch => PJSIP/<endpoint>` lookups on the node behind an endpoint. */
     readonly remoteSwitch: RemoteSwitch,
   ) {}
@@ -89,9 +89,13 @@ export class SipServer {
     const registrar = new Registrar({ model: getModel, runtime, clock, random, nonceSecret: deps.nonceSecret, logger, security });
     const outbound = new OutboundRegistrations({ runtime, transactions, model: getModel, random, logger, userAgent: deps.userAgent });
     const qualifier = new Qualifier({ model: getModel, registrar, runtime, transactions, clock, random, logger });
-    const calls = deps.calls && new Calls({
-      runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
-      userAgent: deps.userAgent, ...deps.calls, lineEndpoint: (token) => outbound.endpointForLine(token),
+    // The call core, with PJSIP as its channel driver.
+    const core = deps.calls && new CallCore({
+      runtime, clock, random, logger, ...deps.calls, ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
+    });
+    const calls = core && new PjsipDriver({
+      core, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
+      userAgent: deps.userAgent, lineEndpoint: (token) => outbound.endpointForLine(token),
       ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
     });
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
@@ -204,7 +208,7 @@ export class SipServer {
   private registerCommands(): void {
     const table = this.deps.console;
     registerPjsipCommands(table, this.view());
-    if (this.calls) registerCallCommands(table, this.calls, () => this.deps.clock.now());
+    if (this.calls) registerCallCommands(table, this.calls.core, () => this.deps.clock.now());
     table.register("pjsip reload", "Reload pjsip.conf (endpoints, AORs, auths, registrations)", () => this.reload());
     table.register("pjsip send register", "Send a REGISTER for an outbound registration now", (args) =>
       this.outbound.command(args[0] ?? "", "register") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);

@@ -5,7 +5,7 @@
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { splitArguments, splitFunctionCall } from "../functions.js";
-import { Cause, parseCause } from "../hangup-causes.js";
+import { Cause, parseCause } from "../../calls/hangup-causes.js";
 import { CONTINUE, END, type AppResult } from "./index.js";
 
 /** Seconds as Asterisk reads them (a decimal); undefined when absent or not a number. */

@@ -8,10 +8,10 @@
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { splitArguments } from "../functions.js";
-import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions, seconds } from "./basic.js";
-import { calleeGosubTarget, predialGosubTarget } from "./dial-gosub.js";
+import { calleeGosubTarget, predialGosubTarget } from "../../calls/dial-gosub.js";
 
 export interface ParsedDial {
   readonly targets: readonly DialTarget[];
@@ -43,7 +43,7 @@ export function parseDial(data: string): ParsedDial {
   };
 }
 
-export { calleeGosubAction, calleeGosubTarget, predialGosubTarget, type CalleeGosubAction } from "./dial-gosub.js";
+export { calleeGosubAction, calleeGosubTarget, predialGosubTarget, type CalleeGosubAction } from "../../calls/dial-gosub.js";
 
 function setTime(env: ExecutionEnv, name: string, secs: number | undefined): void {
   if (secs === undefined) return;

@@ -7,8 +7,8 @@
 import type { Application, ExecutionEnv } from "../executor.js";
 import { splitArguments } from "../functions.js";
 import { alphaFiles, digitFiles, numberFiles } from "../say.js";
-import type { MediaResult } from "../channel-api.js";
-import { HangupError } from "../channel-api.js";
+import type { MediaResult } from "../../calls/channel-api.js";
+import { HangupError } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions, seconds } from "./basic.js";
 

@@ -9,11 +9,11 @@ import { formatDiagnostic } from "../../conf/tokenizer.js";
 import { DEFAULT_GENERAL, showDialplan, type Dialplan } from "../../dialplan/index.js";
 import { loadDialplanFiles } from "../../dialplan/ael/index.js";
 import { listHints } from "../../dialplan/show.js";
-import { globalsFromDialplan, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
+import { globalsFromDialplan, runApplication, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
 import { findExtension } from "../../dialplan/lookup.js";
 import { searchExtension, settledSearch } from "../../dialplan/search.js";
-import type { Presence } from "../../sip/call/calls.js";
-import type { DialplanChannel } from "../../dialplan/channel-api.js";
+import type { Presence } from "../../calls/driver.js";
+import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
 
@@ -57,6 +57,10 @@ export class DialplanService {
 
   run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
     runDialplan(channel, this.dialplan, start, this.deps);
+
+  /** One application on a channel (Originate's Application=). */
+  runApplication = (channel: DialplanChannel, application: string, data: string): Promise<void> =>
+    runApplication(channel, this.dialplan, application, data, this.deps);
 
   /** Answers `switch => Module/data` lookups other than Loopback (set once the SIP side is up). */
   setSwitches(switches: NonNullable<DialplanDeps["switches"]>): void {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../../core/logger.js";
 import { formatDiagnostic } from "../../conf/tokenizer.js";
-import { DEFAULT_FEATURES, loadFeatures, showFeatures, type FeaturesConfig } from "../../dialplan/features.js";
+import { DEFAULT_FEATURES, loadFeatures, showFeatures, type FeaturesConfig } from "../../calls/features.js";
 import type { CommandTable } from "../console/commands.js";
 
 export class FeaturesService {

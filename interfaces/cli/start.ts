@@ -25,7 +25,8 @@ import { AstDb } from "../../actors/astdb/astdb.js";
 import { registerDatabaseCommands } from "../../actors/astdb/console.js";
 import { startProjections } from "../../projections/runner.js";
 import { MediaService } from "../../media-workers/index.js";
-import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
+import { CallMedia, loadMusicOnHold } from "../../calls/media.js";
+import { sdpDescriptions } from "../../sip/sdp/index.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
 
@@ -148,8 +149,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         nonceSecret: nonceSecret(options.dataDir, random), userAgent: `Recall ${version}`,
         calls: {
           runDialplan: dialplan.run,
+          runApplication: dialplan.runApplication,
           // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
-          media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor") }),
+          media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor"), descriptions: sdpDescriptions }),
           features: features.current,
         },
         extensionPresence: dialplan.presence,

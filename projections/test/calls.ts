@@ -1,7 +1,7 @@
 /**
  * Call scenarios for projection tests and benches: the real channel and bridge
- * machines driven through the ActorRuntime, with the inputs in the order the SIP call
- * layer (sip/call/calls.ts, bridge.ts, channel.ts) sends them. Each scenario returns
+ * machines driven through the ActorRuntime, with the inputs in the order the call core
+ * (calls/dial.ts, bridge.ts, channel.ts) and its PJSIP driver (sip/call/pjsip.ts) send them. Each scenario returns
  * the channel names and uniqueids it used so tests can compare rows field by field.
  */
 import { mkdtempSync } from "node:fs";
@@ -99,7 +99,7 @@ export class CallDriver {
     this.send(caller, "newexten", { context: "internal", exten, priority, app, data });
   }
 
-  /** Dial places an outbound leg to `to` (as calls.ts dial(): create, dial.begin). */
+  /** Dial places an outbound leg to `to` (as calls/dial.ts does: create, dial.begin). */
   dialLeg(caller: string, to: Party, dialstring: string): string {
     const c = this.ctx(caller);
     const callee = this.channel(to, "out", { exten: c.exten, context: to.context ?? "internal", linkedid: c.linkedid, parent: caller, callerId: c.callerId });

@@ -22,8 +22,10 @@ import { freePort } from "../../interfaces/cli/recall-process.js";
 import { SipServer } from "../server.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
-import type { SipChannel } from "./channel.js";
-import { CallMedia } from "./media.js";
+import type { Channel } from "../../calls/channel.js";
+import { CallMedia } from "../../calls/media.js";
+import { OriginateReason, type OriginateRequest } from "../../calls/originate.js";
+import { sdpDescriptions } from "../sdp/index.js";
 import { tosProbe } from "../../media-workers/tos-probe.js";
 import { MediaService } from "../../media-workers/index.js";
 
@@ -37,10 +39,18 @@ const outcomes: Record<string, string>[] = [];
 
 /**
  * exten 1xx: Dial(PJSIP/uas,2); 200: Answer, wait for 2 digits, hang up 16; 486: Busy;
- * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n); 700: Playback(hello-world).
+ * 300: Dial(Local/100@test); 301: Dial(Local/100@test/n); 700: Playback(hello-world);
+ * 900 (where originated channels go): note the channel, wait 200 ms, hang up.
  */
-async function script(channel: SipChannel, start: { exten: string }): Promise<void> {
+async function script(channel: Channel, start: { exten: string }): Promise<void> {
   const { exten } = start;
+  if (exten === "900") {
+    const ctx = channel.context();
+    outcomes.push({ exten, channel: channel.name, state: channel.state(), cid: `${ctx.callerId.name} <${ctx.callerId.num}>`, foo: ctx.vars.FOO ?? "" });
+    await channel.sleep(200);
+    channel.hangup(16);
+    return;
+  }
   if (exten === "200") {
     await channel.answer();
     const digits = [await channel.readDigit(5000), await channel.readDigit(5000)];
@@ -111,7 +121,16 @@ password = trunk-secret
   media = await MediaService.start({ workers: 1 });
   server = await SipServer.start({
     configDir: dir, runtime, clock, random, logger: new MemoryLogger(), nonceSecret: "s", console: table, userAgent: "Recall test",
-    calls: { runDialplan: (channel, start) => script(channel, start), media: new CallMedia(media, "/usr/share/asterisk/moh") },
+    calls: {
+      runDialplan: (channel, start) => script(channel, start),
+      media: new CallMedia(media, { moh: "/usr/share/asterisk/moh", descriptions: sdpDescriptions }),
+      // Originate's Application=: Playback only, enough to hear that the originated leg has media.
+      runApplication: async (channel, application, data) => {
+        const r = await channel.play([data]);
+        outcomes.push({ application, data, channel: channel.name, status: r.status });
+      },
+    },
+    extensionPresence: (_context, exten) => (exten === "nowhere" ? "none" : "exists"),
   });
 });
 
@@ -145,7 +164,7 @@ test("answered: the caller's INVITE is dialled out, answered, bridged, and the c
   const rs = await records();
   const types = rs.filter((r) => r.kind === "bridge").map((r) => r.input.type);
   assert.deepEqual(types, ["create", "enter", "enter", "leave", "leave", "destroy"]);
-  assert.equal(server.calls!.list().length, 0, "every channel is released");
+  assert.equal(server.calls!.core.list().length, 0, "every channel is released");
 });
 
 test("busy callee: 486 becomes USER_BUSY on the called channel and DIALSTATUS BUSY; the caller is hung up", async () => {
@@ -203,7 +222,7 @@ test("Local channel: ;2 runs the dialplan and dials the phone; once both halves 
   const uasEnters = rs.filter((r) => r.input.type === "bridge.enter" && (r.state.context as { name: string }).name.startsWith("PJSIP/uas"));
   assert.equal(uasEnters.at(-1)!.input.peer, callerId);
   assert.equal(outcomes.at(-1)!.status, "ANSWER");
-  assert.equal(server.calls!.list().length, 0);
+  assert.equal(server.calls!.core.list().length, 0);
 });
 
 test("Local channel with /n stays in the path: two bridges, no optimisation", async () => {
@@ -214,7 +233,7 @@ test("Local channel with /n stays in the path: two bridges, no optimisation", as
   const rs = (await records()).slice(before);
   assert.equal(rs.filter((r) => r.input.type === "local.optimize").length, 0);
   assert.equal(rs.filter((r) => r.kind === "bridge" && r.input.type === "create").length, 2);
-  assert.equal(server.calls!.list().length, 0);
+  assert.equal(server.calls!.core.list().length, 0);
 });
 
 test("a trunk call: PJSIP/555@trunk goes to the trunk's contact with 555 as user, the 401 is answered with outbound_auth", async () => {
@@ -263,6 +282,83 @@ test("the caller's endpoint has tos_audio = ef: the RTP it is sent carries DSCP 
     probe.close();
   }
 });
+
+/** Originate from the call core to the sipp phone behind endpoint `uas`. */
+async function originateToPhone(uas: Parameters<typeof uasCall>[0], request: Omit<OriginateRequest, "channel"> & { channel?: string }) {
+  const phone = startSipp({ scenario: uasCall(uas), localPort: uasPort, calls: 1, timeoutMs: 20_000 });
+  const r = await server.calls!.core.originate({ channel: "PJSIP/uas", ...request });
+  await r.done;
+  return { r, phone: await phone.done };
+}
+
+test("Originate PJSIP/uas to test,900: the phone is called, answers (reason 4) and the channel runs the dialplan with the caller id, variables and account given", async () => {
+  const { r, phone } = await originateToPhone({ status: 200, ringMs: 100 }, {
+    context: "test", exten: "900", callerId: { num: "4242", name: "Wake up" }, variables: { FOO: "bar" }, account: "acct-9", timeoutMs: 5000,
+  });
+  assert.equal(phone.code, 0, phone.errors);
+  assert.equal(r.reason, OriginateReason.ANSWERED);
+  assert.equal(r.cause, 16);
+  assert.match(r.channel!, /^PJSIP\/uas-[0-9a-f]{8}$/);
+  assert.deepEqual(outcomes.at(-1), { exten: "900", channel: r.channel, state: "up", cid: "Wake up <4242>", foo: "bar" });
+  const created = (await records()).find((x) => x.input.type === "create" && (x.state.context as { name: string }).name === r.channel)!;
+  assert.equal((created.state.context as { accountcode: string }).accountcode, "acct-9");
+  assert.equal(server.calls!.core.list().length, 0, "the originated channel is released when its dialplan ends");
+});
+
+test("Originate to a busy phone is reason 5 (cause 17), to a congested one reason 8 (42), to one that never answers reason 3 at the timeout (19)", async () => {
+  const busy = await originateToPhone({ status: 486 }, { context: "test", exten: "900" });
+  assert.equal(busy.phone.code, 0, busy.phone.errors);
+  assert.deepEqual([busy.r.reason, busy.r.cause, busy.r.done], [OriginateReason.BUSY, 17, undefined]);
+  const congested = await originateToPhone({ status: 503 }, { context: "test", exten: "900" });
+  assert.equal(congested.phone.code, 0, congested.phone.errors);
+  assert.deepEqual([congested.r.reason, congested.r.cause], [OriginateReason.CONGESTION, 42]);
+  const started = performance.now();
+  const unanswered = await originateToPhone({}, { context: "test", exten: "900", timeoutMs: 1000 });
+  assert.equal(unanswered.phone.code, 0, `the phone is cancelled: ${unanswered.phone.errors}`);
+  assert.deepEqual([unanswered.r.reason, unanswered.r.cause], [OriginateReason.NO_ANSWER, 19]);
+  assert.ok(performance.now() - started < 5000);
+  assert.equal(server.calls!.core.list().length, 0);
+});
+
+test("Originate that cannot call: unknown endpoint or technology (reason 0), missing extension (reason 1), nothing to run (0); no channel is left", async () => {
+  const core = server.calls!.core;
+  const before = (await records()).length;
+  const noEndpoint = await core.originate({ channel: "PJSIP/nobody", context: "test", exten: "900" });
+  assert.equal(noEndpoint.reason, OriginateReason.FAILURE);
+  assert.match(noEndpoint.problem!, /endpoint 'nobody'/);
+  assert.equal((await core.originate({ channel: "DAHDI/1", context: "test", exten: "900" })).reason, OriginateReason.FAILURE);
+  const missing = await core.originate({ channel: "PJSIP/uas", context: "test", exten: "nowhere" });
+  assert.deepEqual([missing.reason, missing.cause], [OriginateReason.NO_SUCH_EXTENSION, 1]);
+  assert.equal((await core.originate({ channel: "PJSIP/uas" })).reason, OriginateReason.FAILURE);
+  assert.equal((await records()).length, before, "nothing was created");
+});
+
+test("Originate with an application: the answered phone hears Playback(hello-world) on its own media session, then is hung up", async () => {
+  const { r, phone } = await originateToPhone({ status: 200, ringMs: 50 }, { application: "Playback", data: "hello-world", timeoutMs: 5000 });
+  assert.equal(phone.code, 0, phone.errors);
+  assert.equal(r.reason, OriginateReason.ANSWERED);
+  assert.deepEqual(outcomes.at(-1), { application: "Playback", data: "hello-world", channel: r.channel, status: "SUCCESS" });
+  assert.equal(server.calls!.core.list().length, 0);
+});
+
+test("Originate Local/100@test: ;2 dials the phone, its answer answers ;1, which runs test,900; hanging up ;1 ends the whole call", async () => {
+  const before = outcomes.length;
+  const { r, phone } = await originateToPhone({ status: 200, ringMs: 100 }, { channel: "Local/100@test", context: "test", exten: "900", timeoutMs: 5000 });
+  assert.equal(phone.code, 0, phone.errors);
+  assert.equal(r.reason, OriginateReason.ANSWERED);
+  assert.match(r.channel!, /^Local\/100@test-[0-9a-f]{8};1$/);
+  await until(() => outcomes.slice(before).some((o) => o.exten === "100"));
+  const ran = outcomes.slice(before);
+  assert.ok(ran.some((o) => o.exten === "900" && o.channel === r.channel), JSON.stringify(ran));
+  assert.ok(ran.some((o) => o.exten === "100" && o.status === "ANSWER" && /^PJSIP\/uas-/.test(o.peer)), JSON.stringify(ran));
+  await until(() => server.calls!.core.list().length === 0);
+});
+
+/** Wait (at most 5 s) until `ok()` holds. */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(ok(), "condition not reached within 5 s");
+}
 
 test("every call's log replays without divergence", async () => {
   await runtime.settle();

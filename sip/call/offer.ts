@@ -16,7 +16,7 @@ import { SdpError, parseSdp } from "../sdp/sdp.js";
 import { remoteMedia } from "../sdp/offer-answer.js";
 import type { Endpoint } from "../config/model.js";
 import type { Refusal } from "../screen.js";
-import { parseReplaces } from "./transfer.js";
+import { parseReplaces } from "./refer.js";
 
 export interface AcceptedInvite {
   /** The SDP offer (the SDP part of a multipart body), if the INVITE carried one. */

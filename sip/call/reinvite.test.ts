@@ -12,8 +12,9 @@ import { MemoryLogger } from "../../core/logger.js";
 import type { SipRequest } from "../message/index.js";
 import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
 import { Dialog } from "./dialog.js";
-import type { SipChannel } from "./channel.js";
-import type { CallMedia } from "./media.js";
+import type { Channel } from "../../calls/channel.js";
+import type { CallMedia } from "../../calls/media.js";
+import { SipLeg, type SipLegHost } from "./leg.js";
 import type { PjsipModel } from "../config/model.js";
 import { Reinvites, glareDelayMs, mediaTarget, shareCodec, versioned } from "./reinvite.js";
 
@@ -65,15 +66,19 @@ function scripted(script: number[], answer = sdp("phone 5 6", 6000)) {
   return { layer, sent, acks };
 }
 
-function leg(direction: "in" | "out"): SipChannel {
+function leg(direction: "in" | "out"): Channel {
   const dialog = new Dialog({
     callId: "call-1", local: "<sip:recall@10.0.0.9>;tag=ours", remote: "<sip:phone@10.0.0.1>;tag=theirs", remoteTarget: "sip:phone@10.0.0.1:5062",
     routeSet: [], localCseq: 1, destination: { host: "10.0.0.1", port: 5062 }, contact: "<sip:10.0.0.9:5060>", userAgent: "test",
   });
-  return {
-    name: `PJSIP/phone-${direction}`, direction, tech: "PJSIP", hungUp: false, dialog, onHangup: new Set(), state: () => "up",
-    localSdp: sdp("sipp 1 1", 4000), remoteSdp: sdp("phone 5 5", 6000), contactHeader: "<sip:10.0.0.9:5060>",
-  } as unknown as SipChannel;
+  const channel = {
+    name: `PJSIP/phone-${direction}`, direction, tech: "PJSIP", hungUp: false, onHangup: new Set(), state: () => "up",
+    localSdp: sdp("sipp 1 1", 4000), remoteSdp: sdp("phone 5 5", 6000),
+  } as unknown as Channel;
+  const sip = new SipLeg(channel, {} as SipLegHost);
+  sip.dialog = dialog;
+  sip.contactHeader = "<sip:10.0.0.9:5060>";
+  return channel;
 }
 
 function reinvites(layer: TransactionLayer, clock: VirtualClock, logger = new MemoryLogger()) {

@@ -34,9 +34,10 @@ import type { PjsipModel } from "../config/model.js";
 import { reasonPhrase } from "../message/index.js";
 import { SdpError, createAnswer, parseSdp, remoteMedia, CODECS } from "../sdp/index.js";
 import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
-import type { TwoPartyBridge } from "./bridge.js";
-import { ALLOW, type SipChannel } from "./channel.js";
-import type { CallMedia } from "./media.js";
+import type { TwoPartyBridge } from "../../calls/bridge.js";
+import type { Channel } from "../../calls/channel.js";
+import type { CallMedia } from "../../calls/media.js";
+import { ALLOW, sipLeg } from "./leg.js";
 
 export interface ReinviteHost {
   readonly transactions: TransactionLayer;
@@ -124,12 +125,12 @@ interface LegState {
 }
 
 export class Reinvites {
-  private readonly legs = new WeakMap<SipChannel, LegState>();
-  private readonly anchoring = new WeakMap<SipChannel, Promise<string>>();
+  private readonly legs = new WeakMap<Channel, LegState>();
+  private readonly anchoring = new WeakMap<Channel, Promise<string>>();
 
   constructor(private readonly host: ReinviteHost) {}
 
-  private state(channel: SipChannel): LegState {
+  private state(channel: Channel): LegState {
     let s = this.legs.get(channel);
     if (!s) { s = { chain: Promise.resolve(), client: false, server: undefined }; this.legs.set(channel, s); }
     return s;
@@ -140,26 +141,26 @@ export class Reinvites {
   }
 
   /** A SIP leg that answered (or was answered) with SDP on a dialog: one we can re-INVITE. */
-  established(channel: SipChannel): boolean {
-    return channel.tech === "PJSIP" && !channel.hungUp && channel.state() === "up" && !!channel.dialog
+  established(channel: Channel): boolean {
+    return channel.tech === "PJSIP" && !channel.hungUp && channel.state() === "up" && !!sipLeg(channel)?.dialog
       && channel.localSdp !== undefined && channel.remoteSdp !== undefined;
   }
 
   // ---- sending ----
 
   /** Send `sdp` in a re-INVITE on `channel`'s dialog, after any re-INVITE already under way on it. */
-  send(channel: SipChannel, sdp: Buffer, options: { retryGlare: boolean }): Promise<ReinviteOutcome> {
+  send(channel: Channel, sdp: Buffer, options: { retryGlare: boolean }): Promise<ReinviteOutcome> {
     const st = this.state(channel);
     const run = st.chain.then(() => this.transact(channel, sdp, options.retryGlare));
     st.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async transact(channel: SipChannel, sdp: Buffer, retryGlare: boolean): Promise<ReinviteOutcome> {
+  private async transact(channel: Channel, sdp: Buffer, retryGlare: boolean): Promise<ReinviteOutcome> {
     const st = this.state(channel);
     for (let attempt = 1; ; attempt++) {
       while (st.server) await st.server;
-      if (channel.hungUp || !channel.dialog) return { status: 0 };
+      if (channel.hungUp || !sipLeg(channel)?.dialog) return { status: 0 };
       const r = await this.once(channel, sdp);
       if (r.status !== 491 || !retryGlare || attempt >= GLARE_TRIES) return r;
       const ms = glareDelayMs(this.host.random, channel.direction === "out");
@@ -173,8 +174,8 @@ export class Reinvites {
   }
 
   /** One INVITE transaction: 2xx → ACK; resolves with the final status (408 timeout, 503 transport error). */
-  private once(channel: SipChannel, sdp: Buffer): Promise<ReinviteOutcome> {
-    const dialog = channel.dialog!;
+  private once(channel: Channel, sdp: Buffer): Promise<ReinviteOutcome> {
+    const dialog = sipLeg(channel)!.dialog!;
     const st = this.state(channel);
     return new Promise((resolve) => {
       let settled = false;
@@ -212,7 +213,7 @@ export class Reinvites {
    * on a 2xx with SDP the leg's local and remote SDP become this exchange's. False (and
    * a WARNING; the call goes on as it was) when the phone refused or did not answer.
    */
-  private async offer(channel: SipChannel, sdp: Buffer, why: string): Promise<boolean> {
+  private async offer(channel: Channel, sdp: Buffer, why: string): Promise<boolean> {
     const body = versioned(sdp, channel.localSdp);
     this.host.logger.log("DEBUG", "res_pjsip_session.c", `Re-INVITE to ${channel.name}: ${why}`);
     const r = await this.send(channel, body, { retryGlare: true });
@@ -235,7 +236,7 @@ export class Reinvites {
    * sessions are bridged, so both directions go through Recall. Resolves with the leg's
    * session; rejects when the phone did not take the offer.
    */
-  async anchor(channel: SipChannel): Promise<string> {
+  async anchor(channel: Channel): Promise<string> {
     const partner = channel.bridge?.partner(channel);
     const both = partner && partner.tech === "PJSIP" && !partner.hungUp && (partner.media !== undefined || this.established(partner));
     const [id, other] = await Promise.all([
@@ -252,7 +253,7 @@ export class Reinvites {
    * `channel` alone: its session (made once, however many ask at the same time), on the
    * worker of `near` (its bridge partner's session) when that one exists already.
    */
-  private anchorLeg(channel: SipChannel, near?: string): Promise<string> {
+  private anchorLeg(channel: Channel, near?: string): Promise<string> {
     if (channel.media) return Promise.resolve(channel.media);
     let p = this.anchoring.get(channel);
     if (!p) {
@@ -262,7 +263,7 @@ export class Reinvites {
     return p;
   }
 
-  private async reanchor(channel: SipChannel, near: string | undefined): Promise<string> {
+  private async reanchor(channel: Channel, near: string | undefined): Promise<string> {
     if (!this.established(channel)) throw new Error(`${channel.name} has no established dialog to move its media to Recall`);
     const media = this.host.media;
     const leg = await media.offer(channel, near);
@@ -305,7 +306,7 @@ export class Reinvites {
   }
 
   /** Both endpoints allow direct media and the phones share a codec. */
-  private directAllowed(a: SipChannel, b: SipChannel): boolean {
+  private directAllowed(a: Channel, b: Channel): boolean {
     const endpoints = this.host.model().endpoints;
     for (const c of [a, b]) if (endpoints.get(c.context().endpoint)?.direct_media === false) return false;
     return a.remoteSdp !== undefined && b.remoteSdp !== undefined && shareCodec(a.remoteSdp, b.remoteSdp);
@@ -316,7 +317,7 @@ export class Reinvites {
    * (a leg dialled with the other's offer). Their answers may move them again: a few
    * rounds, until both point at each other, one fails, or the bridge changes.
    */
-  private async direct(bridge: TwoPartyBridge, a: SipChannel, b: SipChannel): Promise<void> {
+  private async direct(bridge: TwoPartyBridge, a: Channel, b: Channel): Promise<void> {
     for (let round = 0; round < 3; round++) {
       if (a.bridge !== bridge || b.bridge !== bridge || a.hungUp || b.hungUp || a.media || b.media) return;
       const moves = ([[a, b], [b, a]] as const).filter(([x, y]) => y.remoteSdp && mediaTarget(x.localSdp) !== mediaTarget(y.remoteSdp));
@@ -327,7 +328,7 @@ export class Reinvites {
   }
 
   /** Media through Recall: each direct leg re-INVITEd to a session of its own, the sessions bridged. */
-  private async throughRecall(bridge: TwoPartyBridge, a: SipChannel, b: SipChannel): Promise<void> {
+  private async throughRecall(bridge: TwoPartyBridge, a: Channel, b: Channel): Promise<void> {
     const [ma, mb] = await Promise.all([[a, b], [b, a]].map(([c, other]) => (c.media ? c.media : this.anchorLeg(c, other.media).catch((e: Error) => { this.warn(e.message); return undefined; }))));
     if (ma === undefined || mb === undefined || a.bridge !== bridge || b.bridge !== bridge) return;
     await this.host.media.bridge(ma, mb);
@@ -336,7 +337,7 @@ export class Reinvites {
   // ---- incoming re-INVITEs ----
 
   /** A re-INVITE from the phone of `channel`. */
-  incoming(tx: ServerTransaction, channel: SipChannel): void {
+  incoming(tx: ServerTransaction, channel: Channel): void {
     const st = this.state(channel);
     if (st.client) { tx.respond(491); return; } // ours crossed theirs (RFC 3261 §14.2)
     if (st.server) { tx.respond(500, { headers: [["Retry-After", String(this.host.random.next32() % 10)]] }); return; }
@@ -355,14 +356,15 @@ export class Reinvites {
     this.ok(tx, channel, channel.localSdp);
   }
 
-  private ok(tx: ServerTransaction, channel: SipChannel, sdp: Buffer | undefined): void {
-    const timer: [string, string][] = channel.sessionTimer ? sessionTimerHeaders(channel.sessionTimer.terms) : [];
-    tx.respond(200, { headers: [["Contact", channel.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body: sdp ?? Buffer.alloc(0) });
-    channel.sessionTimer?.refreshed();
+  private ok(tx: ServerTransaction, channel: Channel, sdp: Buffer | undefined): void {
+    const leg = sipLeg(channel);
+    const timer: [string, string][] = leg?.sessionTimer ? sessionTimerHeaders(leg.sessionTimer.terms) : [];
+    tx.respond(200, { headers: [["Contact", leg?.contactHeader ?? ""], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body: sdp ?? Buffer.alloc(0) });
+    leg?.sessionTimer?.refreshed();
   }
 
   /** Anchored: the session now sends where the new offer says (or stops, on hold); our answer comes from it. */
-  private answerAnchored(tx: ServerTransaction, channel: SipChannel, offer: Buffer): void {
+  private answerAnchored(tx: ServerTransaction, channel: Channel, offer: Buffer): void {
     const id = channel.media!;
     let ours: { address: string; port: number; sessionId: string };
     try {
@@ -377,7 +379,10 @@ export class Reinvites {
     }
     let answer;
     try {
-      answer = createAnswer(offer, { codecs: channel.codecs, address: ours.address, port: ours.port, sessionId: ours.sessionId, owner: channel.sdpNames.owner, sessionName: channel.sdpNames.session });
+      answer = createAnswer(offer, {
+        codecs: channel.codecs, address: ours.address, port: ours.port, sessionId: ours.sessionId,
+        ...(channel.origin ? { owner: channel.origin.owner, sessionName: channel.origin.session } : {}),
+      });
     } catch (e) {
       const status = e instanceof SdpError ? e.status : 488;
       tx.respond(status, { headers: [["Warning", `399 recall "${(e as Error).message.replace(/"/g, "'")}"`]] });
@@ -391,7 +396,7 @@ export class Reinvites {
   }
 
   /** Direct: the offer goes on to the partner's phone (its view of the session versioned), its answer comes back. */
-  private async relay(tx: ServerTransaction, channel: SipChannel, partner: SipChannel, offer: Buffer): Promise<void> {
+  private async relay(tx: ServerTransaction, channel: Channel, partner: Channel, offer: Buffer): Promise<void> {
     const body = versioned(offer, partner.localSdp);
     const r = await this.send(partner, body, { retryGlare: false });
     if (channel.hungUp) return;

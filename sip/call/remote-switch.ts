@@ -10,10 +10,10 @@
 import { randomHex } from "../../core/random.js";
 import type { FoundPriority, Position } from "../../dialplan/search.js";
 import { SipRequest } from "../message/index.js";
-import type { CallsDeps, Presence } from "./calls.js";
+import type { PjsipDriverDeps, Presence } from "./pjsip.js";
 import { destinationOfUri } from "./dialog.js";
 
-export type RemoteSwitchDeps = Pick<CallsDeps, "transactions" | "model" | "registrar" | "clock" | "random" | "logger" | "userAgent"> & {
+export type RemoteSwitchDeps = Pick<PjsipDriverDeps, "transactions" | "model" | "registrar" | "clock" | "random" | "logger" | "userAgent"> & {
   /** How long an answer is trusted (default 60 s). */
   readonly cacheSeconds?: number;
 };

@@ -1,18 +1,8 @@
 /**
- * Call transfers, as Asterisk's res_pjsip_refer and bridge features do them:
+ * Call transfers, as Asterisk's bridge features (bridge_basic.c) do them:
  *
- * - **REFER** (RFC 3515) on an answered, bridged leg: 202 Accepted, then NOTIFYs with a
- *   message/sipfrag body ("SIP/2.0 100 Trying", then the outcome); `Refer-Sub: false`
- *   (RFC 4488) gets the outcome as the final response instead. `allow_transfer = no`
- *   on the endpoint answers 603.
- *   - Blind (`Refer-To: <sip:EXT@host>`): the bridge partner (transferee) goes on in the
- *     dialplan at EXT of TRANSFER_CONTEXT, else of the transferer's endpoint context; a
- *     missing extension is reported as `404 Not Found` and the call stays as it is.
- *   - Attended (`Refer-To: <sip:C@host?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D..>`
- *     naming the transferer's other dialog with Recall): the party of that other call
- *     takes the transferer's place beside the transferee (a swap: bridge 1 stays), the
- *     transferer's two legs are hung up. A dialog that is not Recall's goes to the
- *     `external_replaces` extension when the context has one, as Asterisk does.
+ * - **blind** and **attended** transfers of a bridged call, which a driver's own
+ *   transfer requests use too (SIP REFER: sip/call/refer.ts);
  * - **DTMF features** of bridged calls (features.conf, enabled per side by Dial's t/T):
  *   `blindxfer` collects the target (transferdigittimeout per digit,
  *   transferdialattempts tries) and transfers blind; `atxfer` collects it, steps the
@@ -24,44 +14,39 @@
  * Every step is a logged input: `transfer.blind` / `transfer.attended` on the
  * transferer's channel, then bridge exits and enters, linkedid and hang-ups.
  */
-import type { ActorRuntime } from "../../actors/runtime.js";
-import type { Clock, Timer } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import type { DialOutcome, DialRequest } from "../../dialplan/channel-api.js";
-import { HangupError } from "../../dialplan/channel-api.js";
-import { DEFAULT_FEATURES, featuresFromDialOptions, matchFeature, type FeatureName, type FeaturesConfig } from "../../dialplan/features.js";
-import { Cause } from "../../dialplan/hangup-causes.js";
-import { bareName } from "../../dialplan/variables.js";
-import type { PjsipModel } from "../config/model.js";
-import { formatUri, parseNameAddr, reasonPhrase, type SipUri } from "../message/index.js";
-import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import type { Clock, Timer } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { DialOutcome, DialRequest } from "./channel-api.js";
+import { HangupError } from "./channel-api.js";
+import { DEFAULT_FEATURES, featuresFromDialOptions, matchFeature, type FeatureName, type FeaturesConfig } from "./features.js";
+import { Cause } from "./hangup-causes.js";
+import { bareName } from "./variables.js";
 import { holdBridge, type TwoPartyBridge } from "./bridge.js";
-import type { SipChannel } from "./channel.js";
-import type { Presence } from "./calls.js";
+import type { Channel } from "./channel.js";
+import type { Presence } from "./driver.js";
 import type { CallMedia } from "./media.js";
 
 
-/** What transfers need of the call layer (calls.ts builds it). */
+/** What transfers need of the call core (core.ts builds it). */
 export interface TransferHost {
   readonly runtime: ActorRuntime;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly media: CallMedia;
-  readonly transactions: TransactionLayer;
-  model(): PjsipModel;
   features(): FeaturesConfig;
   /** Whether `exten` is in `context` (switches asked); "exists" when the call layer cannot tell. */
   presence(context: string, exten: string, callerId: string): Presence | Promise<Presence>;
-  runDialplan(channel: SipChannel, start: { context: string; exten: string; priority: number }): Promise<void>;
-  /** The leg of an established dialog by `Call-ID|our tag`. */
-  dialogChannel(key: string): SipChannel | undefined;
-  dial(caller: SipChannel, request: DialRequest): Promise<DialOutcome>;
+  runDialplan(channel: Channel, start: { context: string; exten: string; priority: number }): Promise<void>;
+  dial(caller: Channel, request: DialRequest): Promise<DialOutcome>;
 }
 
-type Source = "sip" | "dtmf";
+/** Who asked for a transfer: a driver's request (SIP REFER), or DTMF features. */
+export type TransferSource = "sip" | "dtmf";
+type Source = TransferSource;
 
 /** A channel variable, stored with or without its inheritance prefix. */
-function variable(channel: SipChannel, name: string): string | undefined {
+export function channelVariable(channel: Channel, name: string): string | undefined {
   const vars = channel.context().vars;
   if (vars[name] !== undefined) return vars[name];
   for (const [k, v] of Object.entries(vars)) if (bareName(k) === name) return v;
@@ -79,66 +64,6 @@ function older(a: string, b: string): string {
   return as < bs || (as === bs && an <= bn) ? a : b;
 }
 
-function safeDecode(s: string): string {
-  try { return decodeURIComponent(s); } catch { return s; }
-}
-
-/** `callid;to-tag=X;from-tag=Y` (the value of a Replaces URI header, decoded). */
-export function parseReplaces(value: string): { callId: string; toTag: string; fromTag: string; earlyOnly: boolean } | undefined {
-  const [callId, ...params] = value.split(";").map((p) => p.trim());
-  if (!callId) return undefined;
-  let toTag: string | undefined, fromTag: string | undefined, earlyOnly = false;
-  for (const p of params) {
-    const eq = p.indexOf("=");
-    const name = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
-    const v = eq < 0 ? "" : p.slice(eq + 1).trim();
-    if (name === "to-tag") toTag = v;
-    else if (name === "from-tag") fromTag = v;
-    else if (name === "early-only") earlyOnly = true;
-  }
-  if (toTag === undefined || fromTag === undefined) return undefined;
-  return { callId, toTag, fromTag, earlyOnly };
-}
-
-/** The implicit subscription of a REFER: its NOTIFYs, or one final response with Refer-Sub: false. */
-class ReferProgress {
-  private sent100 = false;
-  private done = false;
-
-  constructor(private readonly host: TransferHost, private readonly channel: SipChannel, private readonly tx: ServerTransaction, readonly subscribed: boolean) {}
-
-  accept(): void {
-    if (this.subscribed) this.tx.respond(202, { headers: [["Contact", this.channel.contactHeader]] });
-  }
-
-  /** The transfer's outcome as a SIP status: NOTIFY (after a deferred 100 Trying), or the REFER's final response. */
-  finish(status: number): void {
-    if (this.done) return;
-    this.done = true;
-    if (!this.subscribed) {
-      this.tx.respond(status, { headers: [["Refer-Sub", "false"], ["Contact", this.channel.contactHeader]] });
-      return;
-    }
-    if (!this.sent100 && status !== 100) this.notify(100, false);
-    this.notify(status, true);
-  }
-
-  private notify(status: number, final: boolean): void {
-    this.sent100 ||= status === 100;
-    const dialog = this.channel.dialog;
-    if (!dialog) return;
-    const body = Buffer.from(`SIP/2.0 ${status} ${reasonPhrase(status)}\r\n`, "latin1");
-    const r = dialog.request("NOTIFY", { body, contentType: "message/sipfrag;version=2.0" });
-    r.set("Event", "refer");
-    r.set("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60");
-    try {
-      this.host.transactions.sendRequest(r, dialog.destination, {});
-    } catch (e) {
-      this.host.logger.log("WARNING", "res_pjsip_refer.c", `Could not send NOTIFY for ${this.channel.name}: ${(e as Error).message}`);
-    }
-  }
-}
-
 /** DTMF feature detection on one bridged leg: the features its Dial enabled, and what the digits are doing now. */
 class FeatureWatch {
   private buffer = "";
@@ -147,7 +72,7 @@ class FeatureWatch {
   route: ((digit: string) => boolean) | undefined;
   busy = false;
 
-  constructor(private readonly transfers: Transfers, readonly channel: SipChannel, readonly features: readonly FeatureName[]) {}
+  constructor(private readonly transfers: Transfers, readonly channel: Channel, readonly features: readonly FeatureName[]) {}
 
   digit(d: string): boolean {
     if (this.route) return this.route(d);
@@ -195,7 +120,7 @@ class FeatureWatch {
 }
 
 export class Transfers {
-  private readonly watches = new Map<SipChannel, FeatureWatch>();
+  private readonly watches = new Map<Channel, FeatureWatch>();
 
   constructor(private readonly host: TransferHost) {}
 
@@ -209,7 +134,7 @@ export class Transfers {
     this.host.logger.log(level, source, message);
   }
 
-  // ---- hooks from calls.ts ----
+  // ---- hooks from the call core (core.ts, dial.ts) ----
 
   /** Dial bridged two legs: arm the DTMF features its options enable (t/T, h/H, ...). */
   bridged(bridge: TwoPartyBridge, options: Readonly<Record<string, string>>): void {
@@ -219,14 +144,14 @@ export class Transfers {
   }
 
   /** What Dial returns for a caller blind-transferred while in it: go on there. */
-  continuation(channel: SipChannel): { next?: { goto: string } } {
+  continuation(channel: Channel): { next?: { goto: string } } {
     const at = channel.continueAt;
     if (!at) return {};
     channel.continueAt = undefined;
     return { next: { goto: `${at.context},${at.exten},${at.priority}` } };
   }
 
-  private arm(channel: SipChannel, features: readonly FeatureName[]): void {
+  private arm(channel: Channel, features: readonly FeatureName[]): void {
     this.watches.get(channel)?.stop();
     const watch = new FeatureWatch(this, channel, features);
     this.watches.set(channel, watch);
@@ -234,89 +159,11 @@ export class Transfers {
     channel.onHangup.add(() => { watch.stop(); if (this.watches.get(channel) === watch) this.watches.delete(channel); });
   }
 
-  private disarm(channel: SipChannel): void {
+  private disarm(channel: Channel): void {
     const watch = this.watches.get(channel);
     if (!watch) return;
     watch.stop();
     this.watches.delete(channel);
-  }
-
-  // ---- REFER ----
-
-  /** An in-dialog REFER on `channel`'s dialog (undefined: no such dialog). */
-  refer(tx: ServerTransaction, channel: SipChannel | undefined): void {
-    const req = tx.request;
-    if (!channel || channel.hungUp) { tx.respond(481); return; }
-    const endpointName = channel.context().endpoint;
-    const endpoint = this.host.model().endpoints.get(endpointName);
-    if (endpoint && !endpoint.allow_transfer) {
-      this.log("WARNING", "res_pjsip_refer.c", `Endpoint ${endpointName} transfer attempt blocked due to configuration`);
-      tx.respond(603);
-      return;
-    }
-    const referTo = req.get("Refer-To");
-    let target: SipUri | undefined;
-    try { target = referTo ? parseNameAddr(referTo, "Refer-To").uri : undefined; } catch { target = undefined; }
-    if (!target || (target.scheme !== "sip" && target.scheme !== "sips")) { tx.respond(400); return; }
-    const progress = new ReferProgress(this.host, channel, tx, (req.get("Refer-Sub") ?? "").trim().toLowerCase() !== "false");
-    progress.accept();
-    let replaces: string | undefined;
-    for (const [name, value] of target.headers) if (name.toLowerCase() === "replaces") replaces = safeDecode(value);
-    replaces ??= target.params.get("replaces") ?? undefined;
-    const context = variable(channel, "TRANSFER_CONTEXT") || endpoint?.context || channel.context().context;
-    const referredBy = req.get("Referred-By");
-    const vars: Record<string, string> = {
-      SIPTRANSFER: "yes", SIPREFERRINGCONTEXT: context,
-      SIPREFERTOHDR: formatUri({ ...target, headers: new Map() }),
-      ...(referredBy ? { __SIPREFERREDBYHDR: referredBy } : {}),
-    };
-    const run = replaces !== undefined
-      ? this.referAttended(channel, endpointName, context, replaces, vars, progress)
-      : this.referBlind(channel, endpointName, context, safeDecode(target.user ?? ""), vars, progress);
-    void run.catch((e: Error) => {
-      this.log("ERROR", "res_pjsip_refer.c", `REFER on ${channel.name} failed: ${e.message}`);
-      progress.finish(500);
-    });
-  }
-
-  private async referBlind(channel: SipChannel, endpoint: string, context: string, user: string, vars: Record<string, string>, progress: ReferProgress): Promise<void> {
-    const exten = user.split(";")[0] || "s";
-    if (await this.host.presence(context, exten, channel.context().callerId.num) !== "exists") {
-      this.log("ERROR", "res_pjsip_refer.c", `Channel '${channel.name}' from endpoint '${endpoint}' attempted blind transfer to '${exten}@${context}' but target does not exist`);
-      progress.finish(404);
-      return;
-    }
-    if (channel.hungUp || !this.blind(channel, exten, context, vars, "sip")) { progress.finish(400); return; }
-    progress.finish(200);
-    this.leave(channel);
-  }
-
-  private async referAttended(channel: SipChannel, endpoint: string, context: string, value: string, vars: Record<string, string>, progress: ReferProgress): Promise<void> {
-    const replaces = parseReplaces(value);
-    if (!replaces) {
-      this.log("ERROR", "res_pjsip_refer.c", `Received REFER request on channel '${channel.name}' from endpoint '${endpoint}' with invalid Replaces header, rejecting`);
-      progress.finish(400);
-      return;
-    }
-    const other = this.host.dialogChannel(`${replaces.callId}|${replaces.toTag}`);
-    const remoteTag = /;\s*tag=([^;>\s]+)/i.exec(other?.dialog?.init.remote ?? "")?.[1];
-    if (!other || remoteTag !== replaces.fromTag) {
-      // Not a dialog of ours: Asterisk hands the transferee to the `external_replaces` extension.
-      if (await this.host.presence(context, "external_replaces", channel.context().callerId.num) !== "exists") {
-        this.log("ERROR", "res_pjsip_refer.c", `Received REFER for remote session on channel '${channel.name}' from endpoint '${endpoint}' but 'external_replaces' extension not found in context ${context}`);
-        progress.finish(404);
-        return;
-      }
-      const ok = !channel.hungUp && this.blind(channel, "external_replaces", context, { ...vars, __SIPREPLACESHDR: value }, "sip");
-      progress.finish(ok ? 200 : 400);
-      if (ok) this.leave(channel);
-      return;
-    }
-    if (other === channel || other.hungUp || channel.hungUp) { progress.finish(603); return; }
-    if (!this.attended(channel, other, "sip")) { progress.finish(400); return; }
-    progress.finish(200);
-    this.leave(channel);
-    this.leave(other, channel.name);
   }
 
   // ---- the transfers themselves ----
@@ -326,14 +173,14 @@ export class Transfers {
    * dissolved. The caller says what becomes of the transferer. False when it is not in
    * a two-party bridge with a live partner.
    */
-  private blind(transferer: SipChannel, exten: string, context: string, vars: Record<string, string>, source: Source): boolean {
+  blind(transferer: Channel, exten: string, context: string, vars: Record<string, string>, source: Source): boolean {
     const bridge = transferer.bridge;
     const transferee = bridge?.partner(transferer);
     if (!bridge || !transferee || transferee.hungUp) return false;
     this.log("VERBOSE", "bridge_basic.c", `Channel ${transferer.name}: Blind transferring ${transferee.name} to '${exten}@${context}'`);
     transferer.change({ type: "transfer.blind", exten, context, bridge: bridge.id, transferee: transferee.id }, source);
     transferee.setVariable("BLINDTRANSFER", transferer.name);
-    if (variable(transferee, "ATTENDEDTRANSFER") !== undefined) transferee.setVariable("ATTENDEDTRANSFER", "");
+    if (channelVariable(transferee, "ATTENDEDTRANSFER") !== undefined) transferee.setVariable("ATTENDEDTRANSFER", "");
     for (const [k, v] of Object.entries(vars)) transferee.setVariable(k, v);
     this.disarm(transferer);
     this.disarm(transferee);
@@ -350,7 +197,7 @@ export class Transfers {
    * `first`'s partner, and joins that call's linkedid (the older one wins, as Asterisk's
    * bridges do). The caller says what becomes of the transferer's legs.
    */
-  private attended(first: SipChannel, second: SipChannel, source: Source): boolean {
+  attended(first: Channel, second: Channel, source: Source): boolean {
     const bridge1 = first.bridge, bridge2 = second.bridge;
     const transferee = bridge1?.partner(first), target = bridge2?.partner(second);
     if (!bridge1 || !bridge2 || bridge1 === bridge2 || !transferee || !target || transferee.hungUp || target.hungUp) return false;
@@ -358,14 +205,14 @@ export class Transfers {
     return true;
   }
 
-  private complete(first: SipChannel, bridge1: TwoPartyBridge, transferee: SipChannel, second: SipChannel, bridge2: TwoPartyBridge, target: SipChannel, source: Source): void {
+  private complete(first: Channel, bridge1: TwoPartyBridge, transferee: Channel, second: Channel, bridge2: TwoPartyBridge, target: Channel, source: Source): void {
     this.log("VERBOSE", "bridge_basic.c", `Channel ${first.name}: Attended transfer of ${transferee.name} to ${target.name}`);
     first.change({
       type: "transfer.attended", bridge1: bridge1.id, bridge2: bridge2.id, channel2: second.id, transferee: transferee.id, target: target.id,
     }, source);
     for (const party of [transferee, target]) {
       party.setVariable("ATTENDEDTRANSFER", first.name);
-      if (variable(party, "BLINDTRANSFER") !== undefined) party.setVariable("BLINDTRANSFER", "");
+      if (channelVariable(party, "BLINDTRANSFER") !== undefined) party.setVariable("BLINDTRANSFER", "");
     }
     this.disarm(first);
     if (second !== first) this.disarm(second);
@@ -383,13 +230,13 @@ export class Transfers {
   }
 
   /** The transferer's leg after a transfer: hung up (BYE), and destroyed unless a dialplan of its own does it. */
-  private leave(channel: SipChannel, by = channel.name): void {
+  leave(channel: Channel, by = channel.name): void {
     channel.hangup(Cause.NORMAL_CLEARING, by);
     if (!channel.pbx) channel.destroy();
   }
 
   /** A called leg sent to the dialplan by a transfer: it runs a dialplan of its own from now on. */
-  private startDialplan(channel: SipChannel, start: { context: string; exten: string; priority: number }): void {
+  private startDialplan(channel: Channel, start: { context: string; exten: string; priority: number }): void {
     channel.pbx = true;
     this.host.runDialplan(channel, start)
       .catch((e) => { if (!(e instanceof HangupError)) this.log("ERROR", "pbx.c", `Dialplan of ${channel.name} failed: ${(e as Error).message}`); })
@@ -415,8 +262,8 @@ export class Transfers {
   }
 
   /** TRANSFER_CONTEXT, else the transferer's own context, else "default" (bridge_basic.c get_transfer_context). */
-  private featureContext(channel: SipChannel): string {
-    return variable(channel, "TRANSFER_CONTEXT") || channel.context().context || "default";
+  private featureContext(channel: Channel): string {
+    return channelVariable(channel, "TRANSFER_CONTEXT") || channel.context().context || "default";
   }
 
   /** The transferer pressed blindxfer/atxfer: collect the target, then transfer. */
@@ -458,7 +305,7 @@ export class Transfers {
    * answered completes the transfer; atxferabort, no answer or the target hanging up
    * brings the transferer back to the transferee.
    */
-  private async consult(watch: FeatureWatch, bridge1: TwoPartyBridge, transferee: SipChannel, exten: string, context: string): Promise<void> {
+  private async consult(watch: FeatureWatch, bridge1: TwoPartyBridge, transferee: Channel, exten: string, context: string): Promise<void> {
     const transferer = watch.channel;
     const { general } = this.config();
     let release!: () => void;
@@ -466,7 +313,7 @@ export class Transfers {
     bridge1.detach(transferer, hold);
     holdBridge(bridge1); // the transferee alone may hang up meanwhile
     let completed = false;
-    const consultation = (): { bridge2: TwoPartyBridge; target: SipChannel } | undefined => {
+    const consultation = (): { bridge2: TwoPartyBridge; target: Channel } | undefined => {
       const bridge2 = transferer.bridge;
       const target = bridge2?.partner(transferer);
       return bridge2 && bridge2 !== bridge1 && target && !target.hungUp ? { bridge2, target } : undefined;
@@ -564,9 +411,9 @@ export class Transfers {
   }
 
   /** Media operations on a leg run one after another (hold, then unhold, never the other way round). */
-  private readonly mediaQueue = new WeakMap<SipChannel, Promise<unknown>>();
+  private readonly mediaQueue = new WeakMap<Channel, Promise<unknown>>();
 
-  private queueMedia(channel: SipChannel, op: (media: string) => Promise<unknown> | undefined, anchor = false): void {
+  private queueMedia(channel: Channel, op: (media: string) => Promise<unknown> | undefined, anchor = false): void {
     const before = this.mediaQueue.get(channel) ?? Promise.resolve();
     const next = before.then(async () => {
       const media = channel.media ?? (anchor ? await this.anchored(channel) : undefined);
@@ -576,18 +423,18 @@ export class Transfers {
   }
 
   /**
-   * The media session of an answered SIP leg, made now if its media went directly to
-   * its partner's phone: both are re-INVITEd to Recall, as Asterisk re-INVITEs a party
+   * The media session of an answered leg of a driver, made now if its media went directly
+   * to its partner's phone: both are re-INVITEd (SIP) to Recall, as Asterisk re-INVITEs a party
    * it puts on hold out of a direct-media bridge (undefined if that failed).
    */
-  private anchored(channel: SipChannel): Promise<string | undefined> {
+  private anchored(channel: Channel): Promise<string | undefined> {
     if (channel.media) return Promise.resolve(channel.media);
-    if (channel.tech !== "PJSIP" || channel.state() !== "up" || channel.hungUp) return Promise.resolve(undefined);
+    if (!channel.signalling || channel.state() !== "up" || channel.hungUp) return Promise.resolve(undefined);
     return channel.anchorMedia().catch(() => undefined);
   }
 
   /** The transferee waits: its media leaves the transferer's and hears music on hold (through Recall, re-INVITEd there if need be). */
-  private hold(transferee: SipChannel, bridge: TwoPartyBridge): void {
+  private hold(transferee: Channel, bridge: TwoPartyBridge): void {
     this.queueMedia(transferee, async (media) => {
       await this.host.media.unbridge(media);
       // Resolves only when the music stops: started, not awaited (the worker keeps the order of commands).
@@ -596,7 +443,7 @@ export class Transfers {
   }
 
   /** Music on hold off; with `rebridge`, the transferee's media is joined again to its bridge partner's. */
-  private unhold(transferee: SipChannel, rebridge: boolean): void {
+  private unhold(transferee: Channel, rebridge: boolean): void {
     if (!transferee.media) return;
     this.queueMedia(transferee, async (media) => {
       await this.host.media.stopPlayback(media);
@@ -606,7 +453,7 @@ export class Transfers {
   }
 
   /** A prompt to a leg (its media re-INVITEd to Recall first if it went directly to its partner's phone). */
-  private prompt(channel: SipChannel, sound: string): void {
+  private prompt(channel: Channel, sound: string): void {
     if (!sound) return;
     void this.anchored(channel).then((media) => (media ? this.host.media.play(media, [sound], { language: channel.language }) : undefined)).catch(() => undefined);
   }

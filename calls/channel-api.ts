@@ -1,8 +1,9 @@
 /**
- * What the dialplan executor (`executor.ts`) and its applications see of the channel
- * they run on. The call layer (sip/call/) implements it over a channel actor: every
- * method that changes the channel becomes a logged actor input, so a call's history
- * is in the log whatever the dialplan did. Nothing here reads the wall clock or does
+ * What the dialplan executor (`dialplan/executor.ts`) and its applications see of the
+ * channel they run on, and what Dial asks of the call core. It lives with the call core
+ * so the dialplan depends on it and not the other way round; the call core (channel.ts)
+ * implements it over a channel actor: every method that changes the channel becomes a
+ * logged actor input, so a call's history is in the log whatever the dialplan did. Nothing here reads the wall clock or does
  * I/O of its own: waiting goes through `sleep` (the injected clock), media through
  * `media`, and hang-up arrives as `signal` aborting.
  */
@@ -52,7 +53,7 @@ export interface DialLegCause {
   readonly channel: string;
   /** Q.850 cause. */
   readonly cause: number;
-  /** Technology cause, "SIP 486 Busy Here" (see hangup-causes.ts sipTechCause). */
+  /** Technology cause in the driver's words: "SIP 486 Busy Here" (driver.ts LegProgress.failed). */
   readonly tech?: string;
 }
 

@@ -9,43 +9,43 @@
  * among the members, else whoever holds the bridge, see `settle`) hangs up and
  * destroys the members nobody waits for: the called legs, which have no dialplan.
  */
-import type { ActorRuntime } from "../../actors/runtime.js";
-import { randomHex, type Random } from "../../core/random.js";
-import type { SipChannel } from "./channel.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import { randomHex, type Random } from "../core/random.js";
+import type { Channel } from "./channel.js";
 
 export interface BridgeEnd {
   /** The member that hung up, or null when the bridge was dissolved (its members moved elsewhere). */
-  readonly by: SipChannel | null;
+  readonly by: Channel | null;
   /** The members at the end, in slot order. */
-  readonly members: readonly SipChannel[];
+  readonly members: readonly Channel[];
   /** Members whose dialplan waited on them at the end (stayBridged): each deals with its own leg. */
-  readonly waiters: ReadonlySet<SipChannel>;
+  readonly waiters: ReadonlySet<Channel>;
   /** The first of them: it settles the others (null: nobody waits, whoever holds the bridge does). */
-  readonly handler: SipChannel | null;
+  readonly handler: Channel | null;
   /** A transfer took the channel out for a while (detach): its waiter waits for this, then follows it. */
   readonly hold?: Promise<void>;
 }
 
-const NOBODY: ReadonlySet<SipChannel> = new Set();
+const NOBODY: ReadonlySet<Channel> = new Set();
 
 export class TwoPartyBridge {
   readonly id: string;
   readonly actor: string;
   /** [the calling side, the called side] (one of them may be empty during an attended transfer). */
-  readonly members: SipChannel[];
+  readonly members: Channel[];
   readonly ended: Promise<BridgeEnd>;
   private finish!: (end: BridgeEnd) => void;
   private done = false;
-  private readonly listeners = new Map<SipChannel, () => void>();
+  private readonly listeners = new Map<Channel, () => void>();
   /** Why each channel that was a member left (a waiter may ask after the fact). */
-  private readonly departures = new Map<SipChannel, BridgeEnd>();
-  private readonly waiting = new Map<SipChannel, (end: BridgeEnd) => void>();
+  private readonly departures = new Map<Channel, BridgeEnd>();
+  private readonly waiting = new Map<Channel, (end: BridgeEnd) => void>();
 
   /**
    * `joined` hears of every pairing: the two first members (`initial`), and each later
    * one that enters beside a member (replace, attach), so media can follow (reinvite.ts).
    */
-  constructor(private readonly runtime: ActorRuntime, random: Random, caller: SipChannel, callee: SipChannel,
+  constructor(private readonly runtime: ActorRuntime, random: Random, caller: Channel, callee: Channel,
     private readonly joined?: (bridge: TwoPartyBridge, initial: boolean) => void) {
     this.id = [8, 4, 4, 4, 12].map((n) => randomHex(random, n / 2)).join("-");
     this.actor = `bridge:${this.id}`;
@@ -58,23 +58,23 @@ export class TwoPartyBridge {
     if (!this.done) this.joined?.(this, true);
   }
 
-  get caller(): SipChannel { return this.members[0]; }
-  get callee(): SipChannel { return this.members[1]; }
+  get caller(): Channel { return this.members[0]; }
+  get callee(): Channel { return this.members[1]; }
   get active(): boolean { return !this.done; }
 
   /** The other member of `channel`'s bridge, if any. */
-  partner(channel: SipChannel): SipChannel | undefined {
+  partner(channel: Channel): Channel | undefined {
     return this.members.find((m) => m !== channel);
   }
 
   /** Resolves when `channel` leaves the bridge: with who hung up if the bridge ended so, else `by: null`. */
-  left(channel: SipChannel): Promise<BridgeEnd> {
+  left(channel: Channel): Promise<BridgeEnd> {
     const gone = this.departures.get(channel);
     if (gone) return Promise.resolve(gone);
     return new Promise((resolve) => this.waiting.set(channel, resolve));
   }
 
-  private enter(channel: SipChannel, peer: SipChannel | undefined): void {
+  private enter(channel: Channel, peer: Channel | undefined): void {
     this.departures.delete(channel);
     this.runtime.send(this.actor, { source: "dialplan", type: "enter", channel: channel.id });
     channel.change({ type: "bridge.enter", bridge: this.id, ...(peer ? { peer: peer.id } : {}) });
@@ -85,7 +85,7 @@ export class TwoPartyBridge {
     if (channel.hungUp) listener();
   }
 
-  private exit(channel: SipChannel, end: BridgeEnd): void {
+  private exit(channel: Channel, end: BridgeEnd): void {
     const listener = this.listeners.get(channel);
     if (listener) channel.onHangup.delete(listener);
     this.listeners.delete(channel);
@@ -103,7 +103,7 @@ export class TwoPartyBridge {
   }
 
   /** A member hung up: everyone leaves, the bridge is destroyed. */
-  private end(by: SipChannel | null): void {
+  private end(by: Channel | null): void {
     if (this.done) return;
     this.done = true;
     const members = [...this.members];
@@ -115,7 +115,7 @@ export class TwoPartyBridge {
   }
 
   /** Put `next` in place of `old` (a Local half optimised out, a transfer target): old leaves, next enters. */
-  replace(old: SipChannel, next: SipChannel): void {
+  replace(old: Channel, next: Channel): void {
     const i = this.members.indexOf(old);
     if (i < 0 || this.done) return;
     this.exit(old, this.dissolved());
@@ -125,7 +125,7 @@ export class TwoPartyBridge {
   }
 
   /** Let `keep` go (it moves elsewhere) and end the bridge without a hang-up. */
-  dissolve(keep: SipChannel): void {
+  dissolve(keep: Channel): void {
     if (this.done) return;
     this.exit(keep, this.dissolved());
     this.members.splice(this.members.indexOf(keep), 1);
@@ -141,7 +141,7 @@ export class TwoPartyBridge {
    * `channel` steps out (an attended transfer's consultation) and the bridge stays, with
    * its partner alone. A Dial waiting on the channel waits for `hold`, then follows it.
    */
-  detach(channel: SipChannel, hold?: Promise<void>): void {
+  detach(channel: Channel, hold?: Promise<void>): void {
     const i = this.members.indexOf(channel);
     if (i < 0 || this.done) return;
     this.exit(channel, { ...this.dissolved(), ...(hold ? { hold } : {}) });
@@ -149,7 +149,7 @@ export class TwoPartyBridge {
   }
 
   /** A channel takes the empty place of a detached one (the transferer back, or the transfer target). */
-  attach(channel: SipChannel): void {
+  attach(channel: Channel): void {
     if (this.done || this.members.includes(channel) || this.members.length >= 2) return;
     const peer = this.members[0];
     this.members.push(channel);
@@ -183,7 +183,7 @@ export function settle(end: BridgeEnd): void {
  * itself is hung up when its partner hung up, unless `goOn` says the dialplan goes
  * on), or it was sent elsewhere (a blind transfer; then `continueAt` says where).
  */
-export async function stayBridged(channel: SipChannel, bridge: TwoPartyBridge, goOn: () => boolean): Promise<SipChannel | undefined> {
+export async function stayBridged(channel: Channel, bridge: TwoPartyBridge, goOn: () => boolean): Promise<Channel | undefined> {
   channel.bridgeWaits++;
   let partner = bridge.partner(channel);
   try {

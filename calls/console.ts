@@ -2,15 +2,15 @@
  * Channel console commands, in Asterisk's layouts: `core show channels [concise|verbose]`,
  * `core show channel NAME`, `channel request hangup NAME|all`.
  */
-import type { CommandTable } from "../../interfaces/console/commands.js";
-import type { Calls } from "./calls.js";
-import type { SipChannel } from "./channel.js";
+import type { CommandTable } from "../interfaces/console/commands.js";
+import type { CallCore } from "./core.js";
+import type { Channel } from "./channel.js";
 
 const STATE_NAMES: Readonly<Record<string, string>> = {
   down: "Down", reserved: "Rsrvd", ring: "Ring", ringing: "Ringing", progress: "Ringing", busy: "Busy", dialing: "Dialing", up: "Up", hungup: "Down",
 };
 
-const stateName = (c: SipChannel) => STATE_NAMES[c.state()] ?? c.state();
+const stateName = (c: Channel) => STATE_NAMES[c.state()] ?? c.state();
 const pad = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s.padEnd(n));
 
 function hms(seconds: number): string {
@@ -19,15 +19,15 @@ function hms(seconds: number): string {
 }
 
 /** Calls = distinct linkedids among live channels. */
-function summary(channels: readonly SipChannel[], processed: number): string {
+function summary(channels: readonly Channel[], processed: number): string {
   const calls = new Set(channels.map((c) => c.context().linkedid)).size;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   return `${plural(channels.length, "active channel")}\n${plural(calls, "active call")}\n${plural(processed, "call")} processed\n`;
 }
 
-export function registerCallCommands(table: CommandTable, calls: Calls, now: () => number): void {
-  const seconds = (c: SipChannel) => Math.floor((now() - c.context().createdAt) / 1e6);
-  const bridged = (c: SipChannel) => {
+export function registerCallCommands(table: CommandTable, calls: CallCore, now: () => number): void {
+  const seconds = (c: Channel) => Math.floor((now() - c.context().createdAt) / 1e6);
+  const bridged = (c: Channel) => {
     const peer = c.context().bridge ? c.context().peer : undefined;
     return peer ? calls.list().find((x) => x.id === peer)?.name ?? "" : "";
   };

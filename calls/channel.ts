@@ -1,48 +1,39 @@
 /**
- * A PJSIP call leg as the dialplan and Dial see it: a channel actor (the logged truth
- * of the leg) plus the SIP side that carries it out. Inbound legs answer an INVITE
- * they received; outbound legs are the INVITEs Dial sends. Every change goes through
- * the actor first, so the log holds it; SIP messages follow.
+ * A call leg as the dialplan and Dial see it: a channel actor (the logged truth of the
+ * leg) plus its driver's signalling (driver.ts ChannelSignalling: SIP for PJSIP legs,
+ * none for the halves of a Local channel). Every change goes through the actor first,
+ * so the log holds it; the driver's messages follow.
  */
-import { SessionTimer, sessionTimerHeaders } from "./session-timer.js";
-import type { ActorRuntime } from "../../actors/runtime.js";
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import type { ChannelContext } from "../../events/catalogue/channel.js";
-import type { ChannelInput } from "../../actors/channel/machine.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { ChannelContext } from "../events/catalogue/channel.js";
+import type { ChannelInput } from "../actors/channel/machine.js";
 import {
   HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted,
-} from "../../dialplan/channel-api.js";
-import type { ServerTransaction } from "../transaction/index.js";
-import type { Dialog } from "./dialog.js";
+} from "./channel-api.js";
 import type { TwoPartyBridge } from "./bridge.js";
-import type { CallMedia, LegRtp } from "./media.js";
-import { sipResponseFromCause } from "../../dialplan/hangup-causes.js";
+import type { CallMedia, DescriptionOrigin, LegRtp } from "./media.js";
+import type { ChannelSignalling } from "./driver.js";
+import { Cause } from "./hangup-causes.js";
 
-/** What a channel needs from the call manager (calls.ts). */
+/** What a channel needs from the call core (core.ts). */
 export interface ChannelHost {
   readonly runtime: ActorRuntime;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly media: CallMedia;
-  dial(caller: SipChannel, request: DialRequest): Promise<DialOutcome>;
-  bridgeWith(caller: SipChannel, channelName: string): Promise<DialOutcome>;
-  /** Send BYE on an established dialog. */
-  bye(channel: SipChannel): void;
-  /**
-   * Media through Recall for an established leg whose SDP was passed through (direct
-   * media): a re-INVITE to a session of ours, its bridge partner's too (reinvite.ts).
-   */
-  reanchor(channel: SipChannel): Promise<string>;
+  dial(caller: Channel, request: DialRequest): Promise<DialOutcome>;
+  bridgeWith(caller: Channel, channelName: string): Promise<DialOutcome>;
   /** The channel is gone: forget it. */
-  released(channel: SipChannel): void;
+  released(channel: Channel): void;
 }
 
 type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
-export class SipChannel implements DialplanChannel {
+export class Channel implements DialplanChannel {
   /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
   readonly tech: "PJSIP" | "Local";
   private readonly aborter = new AbortController();
@@ -50,14 +41,8 @@ export class SipChannel implements DialplanChannel {
   private value = "down";
   private readonly digits: string[] = [];
   private digitWaiter: ((digit: string | undefined) => void) | null = null;
-  /** The INVITE we are answering (inbound legs, until a final response is sent). */
-  invite: ServerTransaction | undefined;
-  /** RFC 4028 session timer of an inbound call, settled at the INVITE, running from the answer. */
-  sessionTimer: SessionTimer | undefined;
-  /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
-  dialog: Dialog | undefined;
-  /** `Call-ID|our tag`, the key in-dialog requests find this leg by. */
-  dialogKey: string | undefined;
+  /** The driver's side of the leg (undefined: a Local channel half, nothing to signal). */
+  signalling: ChannelSignalling | undefined;
   /** The caller's SDP offer (inbound) or the callee's answer (outbound). */
   remoteSdp: Buffer | undefined;
   /** Our SDP, once sent. */
@@ -72,8 +57,8 @@ export class SipChannel implements DialplanChannel {
   codecs: readonly string[] = ["ulaw", "alaw"];
   /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
   rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
-  /** The endpoint's sdp_owner and sdp_session. */
-  sdpNames = { owner: "-", session: "Asterisk" };
+  /** The endpoint's sdp_owner and sdp_session (unset: the description format's defaults). */
+  origin: DescriptionOrigin | undefined;
   /** The bridge the leg is in, if any. */
   bridge: TwoPartyBridge | undefined;
   /** Local channel halves: what the other half does when this one answers or rings. */
@@ -207,28 +192,20 @@ export class SipChannel implements DialplanChannel {
   setConnected(party: { num?: string; name?: string }): void { this.change({ type: "connected", ...party }); }
   userEvent(name: string, extra: string): void { this.change({ type: "user.event", name, extra }); }
 
-  /** Answer an inbound leg: 200 OK with our SDP (or the bridged party's), the channel Up. */
+  /** Answer an inbound leg: the driver answers with our SDP (or the bridged party's), the channel Up. */
   async answer(): Promise<void> {
     if (this.hungUp) throw new HangupError();
     if (this.value === "up") return;
-    const tx = this.invite;
-    if (tx && (tx.state === "proceeding" || tx.state === "trying")) {
-      const sdp = await this.ourSdp();
+    if (this.direction === "in" && this.signalling) {
+      await this.signalling.answer(() => this.ourSdp());
       if (this.hungUp) throw new HangupError();
-      if (tx.state === "proceeding" || tx.state === "trying") {
-        const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
-        tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body: sdp, copyRecordRoute: true });
-      }
     }
     this.change({ type: "answer" });
-    this.sessionTimer?.start();
     this.onAnswer?.();
   }
 
   ringing(): void {
-    if (this.direction === "in" && this.invite && this.value !== "up" && !this.hungUp) {
-      if (this.invite.lastStatus < 180) this.invite.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
-    }
+    if (this.direction === "in" && this.value !== "up" && !this.hungUp) this.signalling?.ringing();
     if (this.value !== "ringing" && this.value !== "up") this.change({ type: "ringing" });
     this.onRinging?.();
   }
@@ -240,12 +217,8 @@ export class SipChannel implements DialplanChannel {
   }
 
   private async earlyMedia(): Promise<void> {
-    const tx = this.invite;
-    if (this.direction !== "in" || !tx || this.value === "up" || this.hungUp || tx.lastStatus === 183) return;
-    const sdp = await this.ourSdp().catch(() => undefined);
-    if (sdp && tx.state === "proceeding" && tx.lastStatus !== 183 && !this.hungUp) {
-      tx.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body: sdp, copyRecordRoute: true });
-    }
+    if (this.direction !== "in" || this.value === "up" || this.hungUp) return;
+    await this.signalling?.earlyMedia(() => this.ourSdp().catch(() => undefined));
   }
 
   /**
@@ -265,7 +238,7 @@ export class SipChannel implements DialplanChannel {
    */
   async anchorMedia(): Promise<string> {
     if (this.media) return this.media;
-    if (this.established()) return this.host.reanchor(this);
+    if (this.established()) return this.signalling!.anchor();
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
     const leg = await this.host.media.answer(this.remoteSdp, this);
     if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
@@ -275,9 +248,9 @@ export class SipChannel implements DialplanChannel {
     return leg.id;
   }
 
-  /** A SIP leg up with SDP sent and received: its media moves only by re-INVITE. */
+  /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */
   private established(): boolean {
-    return this.tech === "PJSIP" && this.value === "up" && !!this.dialog && this.localSdp !== undefined && this.remoteSdp !== undefined;
+    return this.signalling?.established() ?? false;
   }
 
   releaseMedia(): void {
@@ -287,19 +260,19 @@ export class SipChannel implements DialplanChannel {
 
   /** Busy(): 486 to an unanswered caller; the channel then waits for its hang-up. */
   busy(): void {
-    if (this.value !== "up") this.reject(486);
+    if (this.value !== "up") this.reject(Cause.USER_BUSY);
     if (this.value !== "busy" && this.value !== "up") this.change({ type: "busy" });
   }
 
   congestion(): void {
-    if (this.value !== "up") this.reject(503);
+    if (this.value !== "up") this.reject(Cause.SWITCH_CONGESTION);
   }
 
-  /** Hang up from our side (dialplan, Dial): final response or BYE, then the hangup input. */
+  /** Hang up from our side (dialplan, Dial): the driver refuses or ends the call, then the hangup input. */
   hangup(cause: number, by = "dialplan/builtin"): void {
     if (this.hungUp) return;
-    if (this.value === "up") this.host.bye(this);
-    else if (this.direction === "in") this.reject(sipResponseFromCause(cause));
+    if (this.value === "up") this.signalling?.bye();
+    else if (this.direction === "in") this.reject(cause);
     this.ended(cause, by);
   }
 
@@ -311,7 +284,6 @@ export class SipChannel implements DialplanChannel {
 
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
-    this.sessionTimer?.stop();
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
@@ -322,12 +294,12 @@ export class SipChannel implements DialplanChannel {
     if (!this.hungUp) this.hangup(16);
     this.change({ type: "destroy" });
     this.releaseMedia();
+    this.signalling?.released();
     this.host.released(this);
   }
 
-  private reject(status: number): void {
-    const tx = this.invite;
-    if (tx && (tx.state === "proceeding" || tx.state === "trying")) tx.respond(status);
+  private reject(cause: number): void {
+    this.signalling?.reject(cause);
   }
 
   dial(request: DialRequest): Promise<DialOutcome> {
@@ -513,11 +485,6 @@ export class SipChannel implements DialplanChannel {
     this.host.logger.log(level, source, message);
   }
 
-  /** Our Contact for responses and requests (set by the manager from the transport). */
-  contactHeader = "";
-
 }
 
 const HUNG_UP = new HangupError();
-
-export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";

@@ -1,21 +1,44 @@
 /**
- * Call legs' media through the media workers: an RTP session per anchored leg, SDP
- * offer/answer for it (sip/sdp), and the operations the dialplan needs (play, tones,
- * music on hold, bridging two legs, recording, echo, AudioSocket). DTMF received as
- * RFC 4733 is handed to the leg.
+ * Call legs' media through the media workers: an RTP session per anchored leg, the
+ * offer/answer of its media description (by a `MediaDescriptions` codec the caller
+ * gives: SDP from sip/sdp), and the operations the dialplan needs (play, tones, music
+ * on hold, bridging two legs, recording, echo, AudioSocket). DTMF received as RFC 4733
+ * is handed to the leg.
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions } from "../../media-workers/index.js";
-import { parseConfFile, resolveTemplates } from "../../conf/tokenizer.js";
-import { createAnswer, createOffer, remoteMedia } from "../sdp/index.js";
+import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions, type RemoteInfo } from "../media-workers/index.js";
+import { parseConfFile, resolveTemplates } from "../conf/tokenizer.js";
+
+/** Where one of our media sessions receives, as a media description announces it. */
+export interface LocalSession {
+  readonly codecs: readonly string[];
+  readonly address: string;
+  readonly port: number;
+  readonly sessionId: number;
+  /** How our descriptions name their origin (SDP: the endpoint's sdp_owner and sdp_session). */
+  readonly origin?: DescriptionOrigin;
+}
+
+/** The name in a media description's origin and its session name (SDP's o= user and s=). */
+export interface DescriptionOrigin { readonly owner: string; readonly session: string }
+
+/**
+ * The media description format (SDP): our answer to a far end's offer, our offer, and
+ * what the media workers need from a far end's description. Throws on a description it
+ * cannot use (SDP: SdpError, 400 malformed or 488 no common codec).
+ */
+export interface MediaDescriptions {
+  answer(offer: Buffer, ours: LocalSession): { readonly description: Buffer; readonly remote: RemoteInfo };
+  offer(ours: LocalSession): Buffer;
+  remote(answer: Buffer, codecs: readonly string[]): RemoteInfo;
+}
 
 /** A call leg as its media session needs it: the endpoint's codecs (allow= order) and RTP settings, and where its digits go. */
 export interface Leg {
   readonly codecs: readonly string[];
   readonly rtp: LegRtp;
-  /** The endpoint's `sdp_owner` and `sdp_session`, for the o= and s= lines of our SDP. */
-  readonly sdpNames: { readonly owner: string; readonly session: string };
+  readonly origin?: DescriptionOrigin;
   digit(d: string): void;
 }
 
@@ -65,6 +88,8 @@ export interface CallMediaOptions {
   readonly moh: string | MohClasses;
   /** Where MixMonitor puts recordings given by a relative name (Asterisk's spool/monitor). */
   readonly monitorDir?: string;
+  /** The media description format of the channels' drivers (SDP: sip/sdp's sdpDescriptions). */
+  readonly descriptions: MediaDescriptions;
 }
 
 export class CallMedia {
@@ -72,19 +97,21 @@ export class CallMedia {
   /** Relative MixMonitor file names are resolved here (default: Asterisk's /var/spool/asterisk/monitor). */
   readonly monitorDir: string;
 
-  constructor(readonly service: MediaService, moh: string | CallMediaOptions) {
-    const o: CallMediaOptions = typeof moh === "string" ? { moh } : moh;
+  private readonly descriptions: MediaDescriptions;
+
+  constructor(readonly service: MediaService, o: CallMediaOptions) {
     this.mohClasses = typeof o.moh === "string" ? new Map([["default", o.moh]]) : o.moh;
     this.monitorDir = o.monitorDir ?? "/var/spool/asterisk/monitor";
+    this.descriptions = o.descriptions;
   }
 
   /** A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec). */
   async answer(offer: Buffer, leg: Leg): Promise<LegMedia> {
     const s = await this.open(leg);
     try {
-      const a = createAnswer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, owner: leg.sdpNames.owner, sessionName: leg.sdpNames.session });
+      const a = this.descriptions.answer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, ...(leg.origin ? { origin: leg.origin } : {}) });
       await this.service.setRemote(s.id, a.remote);
-      return { id: s.id, sdp: Buffer.from(a.text, "latin1") };
+      return { id: s.id, sdp: a.description };
     } catch (e) {
       await this.service.destroySession(s.id).catch(() => undefined);
       throw e;
@@ -94,13 +121,12 @@ export class CallMedia {
   /** A session of ours to offer to a called leg (on the worker of `near`, the caller's session, if any); its answer comes to `remote`. */
   async offer(leg: Leg, near?: string): Promise<LegMedia> {
     const s = await this.open(leg, near);
-    const o = createOffer({ codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, owner: leg.sdpNames.owner, sessionName: leg.sdpNames.session });
-    return { id: s.id, sdp: Buffer.from(o.text, "latin1") };
+    return { id: s.id, sdp: this.descriptions.offer({ codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, ...(leg.origin ? { origin: leg.origin } : {}) }) };
   }
 
   /** The called leg's answer (or early-media SDP) to our offer. */
   async remote(id: string, answer: Buffer, codecs: readonly string[]): Promise<void> {
-    await this.service.setRemote(id, remoteMedia(answer, codecs));
+    await this.service.setRemote(id, this.descriptions.remote(answer, codecs));
   }
 
   play(id: string, files: readonly string[], options: { stopOnDtmf?: string; language?: string }): Promise<PlayResult> {

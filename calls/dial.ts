@@ -1,0 +1,185 @@
+/**
+ * Dial (Asterisk's app_dial and dial.c): ring every leg its dial strings stand for at
+ * once, through their drivers or as Local channels; the first to answer wins, the
+ * others are cancelled (ANSWERED_ELSEWHERE); the caller is answered and bridged to the
+ * winner until it leaves its bridges. Without a winner, DIALSTATUS comes from the legs'
+ * causes (BUSY over CONGESTION over CHANUNAVAIL over NOANSWER), the caller hanging up
+ * is CANCEL, the timeout (or TIMEOUT(absolute)) NOANSWER. Options handled here: r, m,
+ * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts).
+ */
+import type { DialOutcome, DialRequest } from "./channel-api.js";
+import type { Channel } from "./channel.js";
+import type { CallCore } from "./core.js";
+import { calleeGosubAction } from "./dial-gosub.js";
+import type { LegProgress, OutboundTarget, PlacedCall } from "./driver.js";
+import { Cause, dialStatusFromCauses } from "./hangup-causes.js";
+import { inheritedVariables } from "./variables.js";
+import { parseLocal, type LocalTarget } from "./local.js";
+
+/** One resolved Dial target: a driver's leg, or a Local channel. */
+type Target = { readonly driver: string; readonly target: OutboundTarget } | { readonly local: LocalTarget; readonly dialstring: string };
+
+/** Resolve one `TECH/...` dial string into the legs it stands for. */
+function resolve(core: CallCore, dialstring: string): { targets: Target[]; problem?: string } {
+  const local = parseLocal(dialstring);
+  if (local) return { targets: [{ local, dialstring }] };
+  const m = /^([A-Za-z0-9_]+)\/(.+)$/.exec(dialstring.trim());
+  const driver = m ? core.driver(m[1]) : undefined;
+  if (!m || !driver) return { targets: [], problem: `Unsupported channel technology in '${dialstring}'` };
+  const r = driver.resolve(dialstring, m[2]);
+  return { targets: r.targets.map((target) => ({ driver: driver.tech, target })), ...(r.problem ? { problem: r.problem } : {}) };
+}
+
+export function dial(core: CallCore, caller: Channel, request: DialRequest): Promise<DialOutcome> {
+  const { clock, logger, media } = core;
+  const started = clock.now();
+  const targets: Target[] = [];
+  for (const t of request.targets) {
+    const r = resolve(core, t.dialstring);
+    if (r.problem) logger.log("WARNING", "app_dial.c", r.problem);
+    targets.push(...r.targets);
+  }
+  if (!targets.length) {
+    caller.change({ type: "dial.end", status: "CHANUNAVAIL" });
+    return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
+  }
+  return new Promise<DialOutcome>((resolveOutcome) => {
+    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string }[] = [];
+    let settled = false, winner: Channel | undefined;
+    let answeredAt = 0;
+    const seconds = (from: number) => Math.floor((clock.now() - from) / 1e6);
+    const finish = (outcome: DialOutcome) => {
+      if (settled) return;
+      settled = true;
+      timeout?.cancel();
+      caller.onHangup.delete(callerGone);
+      if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
+      const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
+        channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}),
+      }));
+      resolveOutcome({ ...outcome, dialedSeconds: seconds(started), ...(ended.length ? { legs: ended } : {}) });
+    };
+    const failStatus = () => dialStatusFromCauses(legs.map((l) => l.cause ?? Cause.NO_ANSWER));
+    const cancelOthers = (cause: number, except?: Channel) => {
+      for (const l of legs) {
+        if (l.channel === except || l.channel.hungUp) continue;
+        l.placed?.cancel();
+        l.channel.remoteHangup(cause, l.channel.name);
+        l.channel.destroy();
+      }
+    };
+    const callerGone = () => {
+      if (winner) return;
+      cancelOthers(Cause.NORMAL_CLEARING);
+      finish({ status: "CANCEL" });
+    };
+    caller.onHangup.add(callerGone);
+    // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
+    request.signal?.addEventListener("abort", () => {
+      if (winner || settled) return;
+      cancelOthers(Cause.NO_ANSWER);
+      finish({ status: "NOANSWER" });
+    }, { once: true });
+    if ("r" in request.options) caller.ringing(); // r: ring the caller now, whatever the callee does
+    const limit = request.timeout;
+    const timeout = limit !== undefined && limit > 0
+      ? clock.schedule(clock.now() + limit * 1e6, () => {
+        if (winner || settled) return;
+        logger.log("VERBOSE", "app_dial.c", `Nobody picked up in ${limit * 1000} ms`);
+        cancelOthers(Cause.NO_ANSWER);
+        finish({ status: "NOANSWER" });
+      })
+      : undefined;
+    const legFailed = () => {
+      if (winner || settled) return;
+      if (legs.every((l) => l.channel.hungUp)) finish({ status: failStatus(), ...(legs[0]?.cause ? { cause: legs[0].cause } : {}) });
+    };
+
+    // m: the caller hears music on hold (started by Dial) until answer, not the callee's ringing or early media.
+    const moh = "m" in request.options;
+    const progress = {
+      ringing: (callee: Channel) => { if (!winner) { if (callee.tech !== "Local") callee.ringing(); if (!moh) caller.ringing(); } },
+      progress: (callee: Channel, sdp: Buffer | undefined) => {
+        if (winner) return;
+        callee.change({ type: "progress" }, "sip");
+        if (!sdp || moh) return;
+        if (!callee.media) { caller.answerSdpOverride = sdp; caller.progress(); return; }
+        // Anchored: the callee's early media reaches the caller through the two sessions.
+        void caller.anchorMedia().then((id) => media.bridge(id, callee.media!)).then(() => caller.progress()).catch(() => undefined);
+      },
+      answered: (callee: Channel) => {
+        if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
+        winner = callee;
+        if (moh) caller.stopMusicOnHold();
+        answeredAt = clock.now();
+        timeout?.cancel();
+        cancelOthers(Cause.ANSWERED_ELSEWHERE, callee);
+        void (async () => {
+          // U(sub): a subroutine on the called party before the bridge; it may refuse the call.
+          if (request.options.U && request.runSubroutine) {
+            const r = await request.runSubroutine(callee, request.options.U);
+            // ABORT ends both legs, BUSY and CONGESTION fail the called leg so; CONTINUE and
+            // GOTO hang up the called leg and the caller goes on (next priority, or there).
+            const result = calleeGosubAction(r.result);
+            if (result) {
+              callee.hangup(Cause.NORMAL_CLEARING, callee.name);
+              callee.destroy();
+              if (result.action === "abort") caller.hangup(Cause.NORMAL_CLEARING, callee.name);
+              if (result.action === "continue" || result.action === "goto") {
+                caller.change({ type: "dial.end", status: "ANSWER" });
+                finish({ status: "ANSWER", peerName: callee.name, answeredSeconds: 0, next: result.action === "goto" ? { goto: result.target } : "continue" });
+              } else {
+                finish({ status: result.action === "busy" ? "BUSY" : result.action === "congestion" ? "CONGESTION" : "CANCEL" });
+              }
+              return;
+            }
+          }
+          if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
+          caller.change({ type: "dial.end", status: "ANSWER" });
+          const peer = await core.bridgeAnswered(caller, callee, request);
+          finish({ status: "ANSWER", peerName: peer.name, answeredSeconds: seconds(answeredAt), ...core.transfers.continuation(caller) });
+        })();
+      },
+    };
+    /** What a called leg's driver (or its Local pair) reports. */
+    const legProgress = (callee: Channel, leg: (typeof legs)[number]): LegProgress => ({
+      ringing: () => progress.ringing(callee),
+      progress: (sdp) => progress.progress(callee, sdp),
+      answered: () => progress.answered(callee),
+      failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; callee.destroy(); legFailed(); },
+    });
+    for (const target of targets) {
+      const ctx = caller.context();
+      const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inheritedVariables(ctx.vars) };
+      if ("local" in target) {
+        const pair = core.locals.pair(target.local, { ...fields, context: target.local.context });
+        const leg: (typeof legs)[number] = { channel: pair.half1 };
+        legs.push(leg);
+        caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
+        core.locals.call(pair, target.local, caller, legProgress(pair.half1, leg));
+        continue;
+      }
+      const { target: outbound } = target;
+      const driver = core.driver(target.driver)!;
+      const callee = core.createChannel(outbound.channel, "out", { ...fields, context: outbound.context });
+      const leg: (typeof legs)[number] = { channel: callee };
+      legs.push(leg);
+      caller.change({ type: "dial.begin", peer: callee.id, dialstring: outbound.dialstring });
+      logger.log("VERBOSE", "app_dial.c", `Called ${outbound.dialstring}`);
+      void (async () => {
+        try {
+          // b(sub): a subroutine on each called channel before its call goes out.
+          if (request.options.b && request.runSubroutine) await request.runSubroutine(callee, request.options.b);
+          leg.placed = await driver.call({ caller, origin: core.locals.origin(caller), callee, target: outbound, options: request.options }, legProgress(callee, leg));
+        } catch (e) {
+          logger.log("WARNING", "app_dial.c", `Unable to call ${outbound.dialstring}: ${(e as Error).message}`);
+          leg.cause = Cause.DESTINATION_OUT_OF_ORDER;
+          callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name);
+          callee.destroy();
+          legFailed();
+        }
+      })();
+    }
+    legFailed();
+  });
+}

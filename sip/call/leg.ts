@@ -1,0 +1,97 @@
+/**
+ * The SIP side of a PJSIP channel (calls/driver.ts ChannelSignalling): the INVITE it
+ * answers (inbound), its dialog once established, and how the core's orders become
+ * SIP: 180, 183 with SDP, 200 with SDP, a failure response, BYE, a re-INVITE that moves
+ * its media to a session of ours.
+ */
+import type { Channel } from "../../calls/channel.js";
+import type { ChannelSignalling } from "../../calls/driver.js";
+import type { ServerTransaction } from "../transaction/index.js";
+import type { Dialog } from "./dialog.js";
+import { sipResponseFromCause } from "./causes.js";
+import { type SessionTimer, sessionTimerHeaders } from "./session-timer.js";
+
+export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";
+
+/** What a leg needs from the PJSIP driver (pjsip.ts). */
+export interface SipLegHost {
+  /** Send BYE on the leg's dialog. */
+  bye(leg: SipLeg): void;
+  /** Media through Recall for an established leg whose SDP was passed through: a re-INVITE (reinvite.ts). */
+  reanchor(channel: Channel): Promise<string>;
+  /** The channel is gone: forget its dialog. */
+  released(leg: SipLeg): void;
+}
+
+export class SipLeg implements ChannelSignalling {
+  /** The INVITE we are answering (inbound legs, until a final response is sent). */
+  invite: ServerTransaction | undefined;
+  /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
+  dialog: Dialog | undefined;
+  /** `Call-ID|our tag`, the key in-dialog requests find this leg by. */
+  dialogKey: string | undefined;
+  /** Our Contact for responses and requests (set by the driver from the transport). */
+  contactHeader = "";
+  /** RFC 4028 session timer of an inbound call, settled at the INVITE, running from the answer. */
+  sessionTimer: SessionTimer | undefined;
+
+  constructor(readonly channel: Channel, private readonly host: SipLegHost) {
+    channel.signalling = this;
+  }
+
+  private pending(): ServerTransaction | undefined {
+    const tx = this.invite;
+    return tx && (tx.state === "proceeding" || tx.state === "trying") ? tx : undefined;
+  }
+
+  async answer(sdp: () => Promise<Buffer>): Promise<void> {
+    if (!this.pending()) return;
+    const body = await sdp();
+    if (this.channel.hungUp) return;
+    const tx = this.pending();
+    if (!tx) return;
+    const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
+    tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body, copyRecordRoute: true });
+    this.sessionTimer?.start();
+  }
+
+  ringing(): void {
+    if (this.invite && this.invite.lastStatus < 180) this.invite.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
+  }
+
+  async earlyMedia(sdp: () => Promise<Buffer | undefined>): Promise<void> {
+    const tx = this.invite;
+    if (!tx || tx.lastStatus === 183) return;
+    const body = await sdp();
+    if (body && tx.state === "proceeding" && tx.lastStatus !== 183 && !this.channel.hungUp) {
+      tx.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body, copyRecordRoute: true });
+    }
+  }
+
+  reject(cause: number): void {
+    this.sessionTimer?.stop();
+    this.pending()?.respond(sipResponseFromCause(cause));
+  }
+
+  bye(): void {
+    this.sessionTimer?.stop();
+    this.host.bye(this);
+  }
+
+  /** Up with SDP sent and received: its media moves only by re-INVITE. */
+  established(): boolean {
+    const c = this.channel;
+    return c.state() === "up" && !!this.dialog && c.localSdp !== undefined && c.remoteSdp !== undefined;
+  }
+
+  anchor(): Promise<string> { return this.host.reanchor(this.channel); }
+  released(): void {
+    this.sessionTimer?.stop();
+    this.host.released(this);
+  }
+}
+
+/** The SIP side of a channel, if it is a PJSIP one. */
+export function sipLeg(channel: Channel | undefined): SipLeg | undefined {
+  return channel?.signalling instanceof SipLeg ? channel.signalling : undefined;
+}

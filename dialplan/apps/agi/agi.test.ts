@@ -247,3 +247,73 @@ exten => h,1,Verbose(1,\${AGISTATUS})
     assert.ok(ch.apps().includes("Verbose(1,HANGUP)"), ch.apps().join("\n"));
   }
 });
+
+test("RECORD FILE, CONTROL STREAM FILE, GET OPTION, SAY NUMBER/ALPHA, SET MUSIC and SET CONTEXT/EXTENSION/PRIORITY answer as res_agi does; the dialplan goes on where the program said", async () => {
+  const answers: string[] = [];
+  const link = scripted(async (p) => {
+    for (const line of [
+      "RECORD FILE /tmp/msg wav # 3000 BEEP", "RECORD FILE /tmp/msg2 gsm # 1000", 'RECORD FILE msg3 wav "" 1000',
+      "CONTROL STREAM FILE demo-congrats 5", "GET OPTION beep 12 2000", 'SAY NUMBER 342 ""', 'SAY ALPHA ab ""',
+      "SET MUSIC on jazz", "SET MUSIC off", "SET CONTEXT other", "SET EXTENSION 55", "SET PRIORITY nolabel", "SET PRIORITY 2",
+    ]) answers.push(await p.command(line));
+  });
+  const { ch } = await run(`[test]
+exten => s,1,AGI(agi://127.0.0.1/flow)
+ same => n,Verbose(1,not here)
+[other]
+exten => 55,1,Verbose(1,not here either)
+ same => n,Verbose(1,other 55 2: \${CPLAYBACKSTATUS} \${CPLAYBACKOFFSET} \${CPLAYBACKSTOPKEY})
+`, link, { fileMs: { beep: 200, "demo-congrats": 3000 } }, (c) => c.press(700, "5").press(1200, "#").press(3200, "5").press(3600, "7").press(3900, "2"));
+  assert.deepEqual(answers.slice(0, 11), [
+    // beep 0-200 ms, recording from 200 ms; the 5 at 700 ms is not an escape digit, the # at 1200 ms is.
+    "200 result=35 (dtmf) endpos=8000", "200 result=-1 (writefile)", "200 result=0 (timeout) endpos=8000",
+    // demo-congrats from 2200 ms, stopped by the 5 at 3200 ms: 1000 ms in.
+    "200 result=53 endpos=1000",
+    // beep 3200-3400 ms, then the 7 (not an option) and the 2 at 3900 ms.
+    "200 result=50 endpos=1600",
+    "200 result=0", "200 result=0", "200 result=0", "200 result=0", "200 result=0", "200 result=0",
+  ]);
+  assert.match(answers[11], /^520-Invalid command syntax/);
+  assert.equal(answers[12], "200 result=0");
+  assert.deepEqual(ch.recordings.map((r) => [r.file, r.stoppedAtMs]), [["/tmp/msg.wav", 1200], ["msg3.wav", 2200]]);
+  assert.deepEqual(ch.played.slice(0, 3), ["beep", "demo-congrats", "beep"]);
+  assert.deepEqual(ch.played.slice(3), ["digits/3", "digits/hundred", "digits/40", "digits/2", "letters/a", "letters/b"]);
+  assert.ok(ch.events.includes("moh-start jazz") && ch.events.includes("moh-stop"));
+  assert.ok(ch.apps().includes("Verbose(1,other 55 2: USERSTOPPED 1000 5)"), ch.apps().join("\n"));
+  assert.ok(!ch.apps().some((a) => a.includes("not here")));
+});
+
+test("SET AUTOHANGUP: at its time the command waiting answers -1, the program is sent HANGUP and the dialplan takes the absolute timeout (T)", async () => {
+  const answers: string[] = [];
+  const link = scripted(async (p) => {
+    answers.push(await p.command("ANSWER"));
+    answers.push(await p.command("SET AUTOHANGUP 2"));
+    answers.push(await p.command("WAIT FOR DIGIT -1"));
+    answers.push(await p.command("NOOP"));
+  });
+  const { ch } = await run(`[test]
+exten => s,1,AGI(agi://127.0.0.1/x)
+exten => T,1,Verbose(1,T after \${EPOCH})
+`, link);
+  assert.deepEqual(answers, ["200 result=0", "200 result=0", "200 result=-1", "HANGUP"]);
+  assert.ok(ch.apps().includes("Verbose(1,T after 1704067202)"), ch.apps().join("\n"));
+});
+
+test("EAGI runs a local program with agi_enhanced 1.0 and refuses FastAGI; AGI() without a program ends the dialplan", async () => {
+  let env: Record<string, string> = {};
+  const link = scripted(async (p) => { env = p.env; });
+  const { ch } = await run(`[test]
+exten => s,1,EAGI(ivr.eagi)
+ same => n,Verbose(1,local \${AGISTATUS})
+ same => n,EAGI(agi://127.0.0.1/x)
+ same => n,Verbose(1,fast \${AGISTATUS})
+ same => n,AGI()
+ same => n,Verbose(1,not here)
+`, link);
+  assert.equal(env.agi_enhanced, "1.0");
+  assert.equal(env.agi_request, "ivr.eagi");
+  assert.equal(env.agi_network, undefined);
+  assert.ok(ch.apps().includes("Verbose(1,local SUCCESS)") && ch.apps().includes("Verbose(1,fast FAILURE)"), ch.apps().join("\n"));
+  assert.match(ch.warnings().join("\n"), /EAGI cannot run over FastAGI/);
+  assert.ok(!ch.apps().includes("Verbose(1,not here)"));
+});

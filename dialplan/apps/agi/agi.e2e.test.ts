@@ -94,6 +94,8 @@ exit 0
 exten => 300,1,AGI(${agi}/ivr,first)
  same => n,Verbose(1,after ivr: never, AGI hung up)
 exten => 301,1,Goto(deadtest,s,1)
+exten => 304,1,AGI(${agi}/flow,${join(tmp, "agi-rec")})
+ same => n,Verbose(1,after flow: never, SET PRIORITY moved on)
 exten => 302,1,Answer()
  same => n,AGI(${script},hello)
  same => n,Verbose(1,local: \${AGISTATUS} \${LOCALAGI})
@@ -108,6 +110,11 @@ exten => 303,1,Answer()
  same => n,Verbose(1,closes: \${AGISTATUS})
  same => n,AGI(agi://127.0.0.1:${closedPort}/x)
  same => n,Verbose(1,refused: \${AGISTATUS})
+ same => n,Hangup()
+
+[flownext]
+exten => s,1,Verbose(1,never: SET PRIORITY 2)
+ same => n,Verbose(1,flow went on: \${AGISTATUS} \${CALLERID(name)} \${CALLERID(num)})
  same => n,Hangup()
 
 [deadtest]
@@ -156,6 +163,29 @@ test("panoramisk's FastAGI server drives a call: every command answered as Aster
   assert.deepEqual(result("hangup"), ["1", ""]);
   assert.doesNotMatch(messages(recall.dataDir), /after ivr: never/);
   assert.match(await recall.cli("database show agitest"), /\/agitest\/digits\s*: 12/);
+});
+
+test("panoramisk drives the rest of the command set: WAIT FOR DIGIT, GET OPTION, RECORD FILE (a WAV of the call), CONTROL STREAM FILE, SAY, SET MUSIC, SET CALLERID, SET CONTEXT/EXTENSION/PRIORITY", { skip }, async () => {
+  const pcap = join(tmp, "flow.pcap");
+  writeFileSync(pcap, new RtpStream().silence(1000).digit("1").silence(1400).digit("2").silence(1400).digit("#").silence(500).pcap());
+  ok(await sipp(pcapCaller({ exten: "304", pcap }), await freePort()).done, "caller");
+  const r = await report("flow");
+  const result = (k: string) => r.results[k]?.result;
+  assert.deepEqual(result("answer"), ["0", ""]);
+  assert.deepEqual(result("waitdigit"), ["49", ""]);
+  assert.deepEqual(result("getoption")?.[0], "50");
+  assert.deepEqual(result("record"), ["35", "dtmf"]);
+  assert.ok(Number(r.results.record.endpos?.[0]) > 4000, `endpos ${JSON.stringify(r.results.record)}`);
+  assert.deepEqual(result("control")?.[0], "0");
+  for (const k of ["saynumber", "sayalpha", "musicon", "musicoff", "noop", "context", "extension", "priority"]) assert.deepEqual(result(k), ["0", ""], k);
+  assert.deepEqual(result("callerid"), ["1", ""]);
+  assert.deepEqual(result("verbose"), ["1", ""]);
+  await waitFor(/flow went on: SUCCESS AGI Caller 4242/);
+  const log = messages(recall.dataDir);
+  assert.doesNotMatch(log, /after flow: never|never: SET PRIORITY 2/);
+  const wav = readFileSync(join(tmp, "agi-rec.wav"));
+  assert.equal(wav.subarray(0, 4).toString(), "RIFF");
+  assert.ok(wav.length > 44 + 8000, `${wav.length} bytes: about a second and a half of 8 kHz audio or more`);
 });
 
 test("a local executable gets the agi_ environment on stdin and answers on stdout; a missing one is NOTFOUND", { skip }, async () => {

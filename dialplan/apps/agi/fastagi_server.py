@@ -37,6 +37,30 @@ async def ivr(request):
     report("ivr", r, request.headers)
 
 
+async def flow(request):
+    r = {}
+
+    async def cmd(key, line):
+        r[key] = await request.send_command(line)
+
+    await cmd("answer", "ANSWER")
+    await cmd("waitdigit", "WAIT FOR DIGIT 5000")
+    await cmd("getoption", "GET OPTION beep 2 5000")
+    await cmd("record", "RECORD FILE %s wav # 5000" % request.headers["agi_arg_1"])
+    await cmd("control", 'CONTROL STREAM FILE beep ""')
+    await cmd("saynumber", 'SAY NUMBER 17 ""')
+    await cmd("sayalpha", 'SAY ALPHA ok ""')
+    await cmd("musicon", "SET MUSIC on default")
+    await cmd("musicoff", "SET MUSIC off")
+    await cmd("callerid", 'SET CALLERID "\\"AGI Caller\\" <4242>"')
+    await cmd("verbose", 'VERBOSE "flow route" 1')
+    await cmd("noop", "NOOP")
+    await cmd("context", "SET CONTEXT flownext")
+    await cmd("extension", "SET EXTENSION s")
+    await cmd("priority", "SET PRIORITY 2")
+    report("flow", r, request.headers)
+
+
 async def dead(request):
     r = {}
     r["getvar"] = await request.send_command("GET VARIABLE NOTE")
@@ -58,7 +82,7 @@ async def closes(request):
 
 async def main():
     app = Application()
-    for path, route in (("ivr", ivr), ("dead", dead), ("hangs", hangs), ("closes", closes)):
+    for path, route in (("ivr", ivr), ("flow", flow), ("dead", dead), ("hangs", hangs), ("closes", closes)):
         app.add_route(path, route)
     server = await asyncio.start_server(app.handler, "127.0.0.1", int(sys.argv[1]))
     print("READY", flush=True)

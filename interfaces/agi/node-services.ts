@@ -3,6 +3,8 @@
  * programs (node:child_process, the environment and commands on stdin/stdout), and the
  * logging of each exchange as an `agi.command` input of the channel actor.
  *
+ * A local program's standard error is Recall's (Asterisk's console gets it the same way).
+ *
  * Bounds: a line from a program is at most MAX_LINE bytes (longer ends the session as
  * an error); a connection attempt gives up after the caller's connect time; a local
  * program still running 5 s after its session ended is killed.
@@ -107,7 +109,7 @@ function spawn(agiDir: string, script: string, args: readonly string[], options:
   try { accessSync(path, constants.X_OK); } catch { return Promise.resolve({ kind: "failed", message: `${path} is not executable` }); }
   return new Promise((resolve) => {
     // EAGI's descriptor 3 is a pipe the program may read; Recall does not yet feed it the caller's audio (it reads end of file).
-    const child: ChildProcess = spawnProcess(path, [...args], { stdio: ["pipe", "pipe", "ignore", ...(options.enhanced ? ["pipe" as const] : [])] });
+    const child: ChildProcess = spawnProcess(path, [...args], { stdio: ["pipe", "pipe", "inherit", ...(options.enhanced ? ["pipe" as const] : [])] });
     if (options.enhanced) (child.stdio[3] as Writable | null)?.end();
     child.once("error", (e) => { resolve({ kind: "failed", message: e.message }); });
     child.once("spawn", () => {

@@ -10,7 +10,8 @@
  * - a FastAGI server that hangs, one that closes at once and a port nobody listens on:
  *   AGISTATUS=FAILURE and the dialplan goes on;
  * - AGI in the `h` extension of a call the caller hung up runs dead;
- * then the log holds every exchange as agi.command inputs and passes replay --verify.
+ * then the log holds every exchange as agi.command inputs (shown in a call's timeline)
+ * and passes replay --verify.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -228,4 +229,9 @@ test("every AGI exchange is in the log as an agi.command input, and the log pass
   }
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /\d+ events, 0 divergences/);
+  // One call's timeline shows its AGI dialogue.
+  const ivr = await report("ivr");
+  const timeline = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", ivr.env.agi_uniqueid]);
+  assert.match(timeline.stdout, /agi:agi\.command {2}"GET DATA beep 6000 4" → 200 result=12 /);
+  assert.match(timeline.stdout, /agi:agi\.command {2}"HANGUP" → 200 result=1 /);
 });

@@ -8,6 +8,15 @@ import { alphaFiles, digitFiles, numberFiles } from "../../say.js";
 import { digitCode, ok } from "./protocol.js";
 import { USAGE, type AgiCommand, type AgiSessionState } from "./command.js";
 
+/**
+ * Forgets digits the caller pressed before this command: res_agi reads and drops the
+ * channel's frames between commands, so only digits pressed while a command listens count.
+ */
+async function forgetEarlierDigits(s: AgiSessionState): Promise<void> {
+  const ch = s.env.channel;
+  while ((await ch.readDigit(0)) !== undefined) { /* dropped */ }
+}
+
 /** Microseconds of the channel clock → samples at 8 kHz. */
 const samples = (us: number) => Math.max(0, Math.round(us / 125));
 
@@ -205,6 +214,11 @@ const recordFile: AgiCommand = {
   },
 };
 
+/** The command, listening only from when it starts. */
+function listening(c: AgiCommand): AgiCommand {
+  return { ...c, run: async (s, args) => { await forgetEarlierDigits(s); return c.run(s, args); } };
+}
+
 export const mediaCommands: readonly AgiCommand[] = [
   streamFile, controlStreamFile, getData, getOption, sayDigits, sayNumber, sayAlpha, waitForDigit, recordFile,
-];
+].map(listening);

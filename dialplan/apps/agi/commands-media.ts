@@ -117,7 +117,8 @@ const getOption: AgiCommand = {
     if (r.digit !== undefined) return ok(digitCode(r.digit), ` endpos=${r.endpos}`);
     const t = intArg(timeoutText);
     const ms = t === undefined || t === 0 ? s.env.timeouts.digitMs : t;
-    const d = escape === "" ? undefined : await waitDigit(s, ms, escape);
+    // Only an escape digit counts; with none, the wait still takes its time, as res_agi's does.
+    const d = await waitDigit(s, ms, escape);
     return ok(digitCode(d), ` endpos=${r.endpos}`);
   },
   onHangup: () => ok(-1, " endpos=0"),

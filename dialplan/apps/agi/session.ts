@@ -97,7 +97,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       if (read.kind === "hangup") continue;
       pending = undefined;
       if (read.kind === "closed") {
-        if (o.network && commands === 0 && !dead) fail(`FastAGI server ${o.request} closed the connection without sending a command`);
+        if (o.network && commands === 0 && status !== "HANGUP") fail(`FastAGI server ${o.request} closed the connection without sending a command`);
         else if (read.exitCode !== undefined && read.exitCode !== 0) fail(`AGI script ${o.request} exited with status ${read.exitCode}`);
         break;
       }

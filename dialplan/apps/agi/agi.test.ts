@@ -158,6 +158,7 @@ exten => s,1,Set(AGITIMEOUT=5)
   assert.ok(!ch.apps().some((a) => a.startsWith("Verbose(1,not here")), "SET PRIORITY done continued at the label");
   assert.deepEqual(ch.context().callerId, { num: "5551234", name: "Bob" });
   assert.ok(ch.played.includes("digits/1") && ch.played.includes("digits/2"));
+  assert.ok(ch.logs.some((l) => l.level === "VERBOSE" && l.message === "agi://127.0.0.1:4600/ivr,one,two: hi there"), "VERBOSE prints the AGI data, then the message");
 });
 
 test("HANGUP from the program: the channel hangs up, the program reads HANGUP before its next answer, then 511 for what needs a live channel; AGISTATUS=HANGUP ends the dialplan", async () => {

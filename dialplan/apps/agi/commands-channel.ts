@@ -230,7 +230,8 @@ const verbose: AgiCommand = {
   words: ["VERBOSE"], dead: true, usage: " Usage: VERBOSE <message> <level>\n\tSends <message> to the console via verbose message system.\n <level> is the verbose level (1-4)\n\tAlways returns 1.",
   run(s, [message]) {
     if (message === undefined) return USAGE;
-    s.env.channel.log("VERBOSE", "res_agi.c", `${s.env.channel.context().name}: ${message}`);
+    // As res_agi prints it: the AGI application's data (the program and its arguments), then the message.
+    s.env.channel.log("VERBOSE", "res_agi.c", `${s.data}: ${message}`);
     return ok(1);
   },
 };

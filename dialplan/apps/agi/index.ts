@@ -63,7 +63,7 @@ async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promi
     position: env.position, enhanced, args,
   }));
   const outcome = await runSession({
-    env, link, services, request, network: address !== undefined, idleMs: idleMs(env),
+    env, link, services, request, data, network: address !== undefined, idleMs: idleMs(env),
     exitOnHangup: (env.getVar("AGIEXITONHANGUP") ?? "").toLowerCase() === "yes",
   });
   channel.log("VERBOSE", "res_agi.c", `<${channel.context().name}>AGI Script ${request} completed, returning ${outcome.status === "HANGUP" ? -1 : 0}`);

@@ -47,7 +47,10 @@ export async function answerCommand(session: AgiSessionState, line: string, dead
     return r === USAGE ? usageError(command.usage) : r;
   } catch (e) {
     if (e instanceof HangupError) return command.onHangup?.(session) ?? "200 result=-1";
-    throw e;
+    if (e instanceof AbsoluteTimeout) throw e;
+    // A command that fails unexpectedly answers -1, as a failing res_agi command does; the session goes on.
+    session.env.channel.log("ERROR", "res_agi.c", `AGI command '${line}' failed: ${(e as Error).message}`);
+    return "200 result=-1";
   }
 }
 
@@ -57,6 +60,8 @@ export interface SessionOptions {
   readonly services: AgiServices;
   /** What the program was started as, for messages. */
   readonly request: string;
+  /** The application's data (VERBOSE prints it). */
+  readonly data: string;
   /** FastAGI (a server closing before any command is a failure). */
   readonly network: boolean;
   /** Milliseconds the program may take to send its next command; 0: no limit. */
@@ -76,7 +81,7 @@ type Read = AgiRead | { readonly kind: "hangup" };
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const { env, link } = o;
   const channel = env.channel;
-  const session: AgiSessionState = { env, next: {} };
+  const session: AgiSessionState = { env, data: o.data, next: {} };
   // A channel already hung up (the `h` extension, DeadAGI) runs dead from the start; the program is not told.
   let dead = channel.signal.aborted;
   let status: AgiStatus = "SUCCESS";

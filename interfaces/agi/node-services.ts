@@ -127,9 +127,11 @@ function spawn(agiDir: string, script: string, args: readonly string[], options:
 }
 
 /** AGI services for a running Recall: programs under `agiDir`, exchanges logged on `runtime`'s channel actors. */
-export function nodeAgiServices(o: { readonly runtime: ActorRuntime; readonly agiDir: string; readonly version: string }): AgiServices {
+export function nodeAgiServices(o: { readonly runtime: ActorRuntime; readonly agiDir: string; readonly version: string }): AgiServices & { debugging: boolean } {
   return {
     version: o.version,
+    debugging: false,
+    debug() { return this.debugging; },
     connect,
     spawn: (script, args, options) => spawn(o.agiDir, script, args, options),
     record: (channelId, command, result) => { o.runtime.send(channelId, { source: "agi", type: "agi.command", command, result }); },

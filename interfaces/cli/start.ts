@@ -29,6 +29,7 @@ import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
 import { nodeAgiServices } from "../agi/node-services.js";
+import { registerAgiCommands } from "../agi/console.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -140,6 +141,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   let sip: SipServer | undefined;
   // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
   const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
+  registerAgiCommands(table, agi);
   const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi);
   dialplan.registerCommands(table);
   const features = new FeaturesService(options.configDir, logger);

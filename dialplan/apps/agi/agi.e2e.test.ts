@@ -221,6 +221,22 @@ test("AGI in the h extension of a call the caller hung up runs dead: variables a
   assert.match(await recall.cli("database show agitest"), /\/agitest\/dead\s*: vip/);
 });
 
+test("the console lists the AGI commands (agi show commands) and agi set debug on logs every line sent and received", { skip }, async () => {
+  const list = await recall.cli("agi show commands");
+  assert.match(list, /^ Dead {24}Command {3}Description$/m);
+  assert.match(list, /^ {2}Yes {15}database deltree {3}Removes database keytree\/value$/m);
+  assert.match(list, /^ {3}No {20}stream file {3}Sends audio file on channel\.$/m);
+  assert.equal(list.trim().split("\n").length, 1 + 28);
+  assert.match(await recall.cli("agi show commands get data"), /Usage: GET DATA <file to be streamed> \[timeout\] \[max digits\]/);
+  assert.match(await recall.cli("agi set debug on"), /AGI Debugging Enabled/);
+  ok(await sipp(uacCall({ exten: "302" })).done, "caller");
+  await waitFor(/AGI Tx >> 200 result=1 \(hello\/200 result=0\)/);
+  const log = messages(recall.dataDir);
+  assert.match(log, /<PJSIP\/caller-\S+>AGI Tx >> agi_request: \S+local\.agi/);
+  assert.match(log, /<PJSIP\/caller-\S+>AGI Rx << GET VARIABLE LOCALAGI/);
+  assert.match(await recall.cli("agi set debug off"), /AGI Debugging Disabled/);
+});
+
 test("every AGI exchange is in the log as an agi.command input, and the log passes recall replay --verify", { skip }, async () => {
   const logDir = join(recall.dataDir, "log");
   const bytes = readdirSync(logDir).filter((f) => f.endsWith(".seg")).map((f) => readFileSync(join(logDir, f)).toString("latin1")).join("");

@@ -20,6 +20,8 @@ export interface AgiSessionState {
 export interface AgiCommand {
   /** Upper-case words, e.g. ["GET", "FULL", "VARIABLE"]. */
   readonly words: readonly string[];
+  /** One line for `agi show commands`. */
+  readonly summary: string;
   readonly usage: string;
   /** Allowed on a hung-up channel. */
   readonly dead: boolean;

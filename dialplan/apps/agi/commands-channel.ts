@@ -31,7 +31,7 @@ export function parseCallerId(text: string): { num?: string; name?: string } {
 }
 
 const answer: AgiCommand = {
-  words: ["ANSWER"], dead: false, usage: " Usage: ANSWER\n\tAnswers channel if not already in answer state. Returns -1 on\n channel failure, or 0 if successful.",
+  words: ["ANSWER"], summary: "Answer channel", dead: false, usage: " Usage: ANSWER\n\tAnswers channel if not already in answer state. Returns -1 on\n channel failure, or 0 if successful.",
   async run(s) {
     const ch = s.env.channel;
     if (ch.state() !== "up") await ch.answer();
@@ -40,7 +40,7 @@ const answer: AgiCommand = {
 };
 
 const hangup: AgiCommand = {
-  words: ["HANGUP"], dead: false, usage: " Usage: HANGUP [<channelname>]\n\tHangs up the specified channel.\n If no channel name is given, hangs up the current channel",
+  words: ["HANGUP"], summary: "Hangup a channel.", dead: false, usage: " Usage: HANGUP [<channelname>]\n\tHangs up the specified channel.\n If no channel name is given, hangs up the current channel",
   run(s, [name]) {
     if (!isOwn(s, name)) return ok(-1);
     s.env.channel.hangup(Cause.NORMAL_CLEARING);
@@ -49,7 +49,7 @@ const hangup: AgiCommand = {
 };
 
 const exec: AgiCommand = {
-  words: ["EXEC"], dead: true, usage: " Usage: EXEC <Application> <Options>\n\tExecutes <application> with given <options>.\n Returns whatever the application returns, or -2 on failure to find application",
+  words: ["EXEC"], summary: "Executes a given Application", dead: true, usage: " Usage: EXEC <Application> <Options>\n\tExecutes <application> with given <options>.\n Returns whatever the application returns, or -2 on failure to find application",
   async run(s, [name, data = ""]) {
     if (name === undefined) return USAGE;
     const env = s.env, ch = env.channel;
@@ -89,7 +89,7 @@ function read(s: AgiSessionState, name: string): string | undefined {
 }
 
 const getVariable: AgiCommand = {
-  words: ["GET", "VARIABLE"], dead: true, usage: " Usage: GET VARIABLE <variablename>\n\tReturns 0 if <variablename> is not set. Returns 1 if <variablename>\n is set and returns the variable in parentheses.\n example return code: 200 result=1 (testvariable)",
+  words: ["GET", "VARIABLE"], summary: "Gets a channel variable.", dead: true, usage: " Usage: GET VARIABLE <variablename>\n\tReturns 0 if <variablename> is not set. Returns 1 if <variablename>\n is set and returns the variable in parentheses.\n example return code: 200 result=1 (testvariable)",
   run(s, [name]) {
     if (name === undefined) return USAGE;
     const v = read(s, name);
@@ -98,7 +98,7 @@ const getVariable: AgiCommand = {
 };
 
 const getFullVariable: AgiCommand = {
-  words: ["GET", "FULL", "VARIABLE"], dead: true, usage: " Usage: GET FULL VARIABLE <variablename> [<channel name>]\n\tReturns 0 if <variablename> is not set or channel does not exist. Returns 1\nif <variablename>  is set and returns the variable in parenthesis.  Understands\ncomplex variable names and builtin variables, unlike GET VARIABLE.\n example return code: 200 result=1 (testvariable)",
+  words: ["GET", "FULL", "VARIABLE"], summary: "Evaluates a channel expression", dead: true, usage: " Usage: GET FULL VARIABLE <variablename> [<channel name>]\n\tReturns 0 if <variablename> is not set or channel does not exist. Returns 1\nif <variablename>  is set and returns the variable in parenthesis.  Understands\ncomplex variable names and builtin variables, unlike GET VARIABLE.\n example return code: 200 result=1 (testvariable)",
   run(s, [expression, channel]) {
     if (expression === undefined) return USAGE;
     if (!isOwn(s, channel)) return ok(0);
@@ -107,7 +107,7 @@ const getFullVariable: AgiCommand = {
 };
 
 const setVariable: AgiCommand = {
-  words: ["SET", "VARIABLE"], dead: true, usage: " Usage: SET VARIABLE <variablename> <value>",
+  words: ["SET", "VARIABLE"], summary: "Sets a channel variable.", dead: true, usage: " Usage: SET VARIABLE <variablename> <value>",
   run(s, [name, value]) {
     if (name === undefined || value === undefined) return USAGE;
     if (name.endsWith(")") && name.includes("(")) {
@@ -119,7 +119,7 @@ const setVariable: AgiCommand = {
 };
 
 const setCallerId: AgiCommand = {
-  words: ["SET", "CALLERID"], dead: false, usage: " Usage: SET CALLERID <number>\n\tChanges the callerid of the current channel.",
+  words: ["SET", "CALLERID"], summary: "Sets callerid for the current channel.", dead: false, usage: " Usage: SET CALLERID <number>\n\tChanges the callerid of the current channel.",
   run(s, [text]) {
     if (text === undefined) return USAGE;
     s.env.channel.setCallerId(parseCallerId(text));
@@ -128,7 +128,7 @@ const setCallerId: AgiCommand = {
 };
 
 const setContext: AgiCommand = {
-  words: ["SET", "CONTEXT"], dead: true, usage: " Usage: SET CONTEXT <desired context>\n\tSets the context for continuation upon exiting the application.",
+  words: ["SET", "CONTEXT"], summary: "Sets channel context.", dead: true, usage: " Usage: SET CONTEXT <desired context>\n\tSets the context for continuation upon exiting the application.",
   run(s, [context]) {
     if (context === undefined) return USAGE;
     s.next = { ...s.next, context };
@@ -137,7 +137,7 @@ const setContext: AgiCommand = {
 };
 
 const setExtension: AgiCommand = {
-  words: ["SET", "EXTENSION"], dead: true, usage: " Usage: SET EXTENSION <new extension>\n\tChanges the extension for continuation upon exiting the application.",
+  words: ["SET", "EXTENSION"], summary: "Changes channel extension.", dead: true, usage: " Usage: SET EXTENSION <new extension>\n\tChanges the extension for continuation upon exiting the application.",
   run(s, [exten]) {
     if (exten === undefined) return USAGE;
     s.next = { ...s.next, exten };
@@ -146,7 +146,7 @@ const setExtension: AgiCommand = {
 };
 
 const setPriority: AgiCommand = {
-  words: ["SET", "PRIORITY"], dead: true, usage: " Usage: SET PRIORITY <priority>\n\tChanges the priority for continuation upon exiting the application.\n The priority must be a valid priority or label.",
+  words: ["SET", "PRIORITY"], summary: "Set channel dialplan priority.", dead: true, usage: " Usage: SET PRIORITY <priority>\n\tChanges the priority for continuation upon exiting the application.\n The priority must be a valid priority or label.",
   run(s, [priority]) {
     if (priority === undefined) return USAGE;
     const p = s.env.position;
@@ -159,7 +159,7 @@ const setPriority: AgiCommand = {
 };
 
 const setMusic: AgiCommand = {
-  words: ["SET", "MUSIC"], dead: false, usage: " Usage: SET MUSIC <on|off> <class>\n\tEnables/Disables the music on hold generator.  If <class>\n is not specified, then the default music on hold class will be used.",
+  words: ["SET", "MUSIC"], summary: "Enable/Disable Music on hold generator", dead: false, usage: " Usage: SET MUSIC <on|off> <class>\n\tEnables/Disables the music on hold generator.  If <class>\n is not specified, then the default music on hold class will be used.",
   async run(s, [onOff, className]) {
     if (onOff === undefined) return USAGE;
     const ch = s.env.channel;
@@ -172,7 +172,7 @@ const setMusic: AgiCommand = {
 };
 
 const setAutohangup: AgiCommand = {
-  words: ["SET", "AUTOHANGUP"], dead: false, usage: " Usage: SET AUTOHANGUP <time>\n\tCauses the channel to automatically hangup at <time> seconds in the\n future.  Of course it can be hungup before then as well. Setting to 0 will cause\n the autohangup feature to be disabled on this channel.",
+  words: ["SET", "AUTOHANGUP"], summary: "Autohangup channel in some time.", dead: false, usage: " Usage: SET AUTOHANGUP <time>\n\tCauses the channel to automatically hangup at <time> seconds in the\n future.  Of course it can be hungup before then as well. Setting to 0 will cause\n the autohangup feature to be disabled on this channel.",
   run(s, [time]) {
     if (time === undefined) return USAGE;
     const secs = Number.parseFloat(time);
@@ -185,7 +185,7 @@ const setAutohangup: AgiCommand = {
 };
 
 const channelStatus: AgiCommand = {
-  words: ["CHANNEL", "STATUS"], dead: false, usage: " Usage: CHANNEL STATUS [<channelname>]\n\tReturns the status of the specified channel.\n If no channel name is given the returns the status of the\n current channel.",
+  words: ["CHANNEL", "STATUS"], summary: "Returns status of the connected channel.", dead: false, usage: " Usage: CHANNEL STATUS [<channelname>]\n\tReturns the status of the specified channel.\n If no channel name is given the returns the status of the\n current channel.",
   run(s, [name]) {
     if (!isOwn(s, name)) return ok(-1);
     return ok(STATE_NUMBER[s.env.channel.state()] ?? 0);
@@ -193,7 +193,7 @@ const channelStatus: AgiCommand = {
 };
 
 const databaseGet: AgiCommand = {
-  words: ["DATABASE", "GET"], dead: true, usage: " Usage: DATABASE GET <family> <key>\n\tRetrieves an entry in the Asterisk database for a\n given family and key.\n\tReturns 0 if <key> is not set.  Returns 1 if <key>\n is set and returns the variable in parenthesis.\n example return code: 200 result=1 (testvariable)",
+  words: ["DATABASE", "GET"], summary: "Gets database value", dead: true, usage: " Usage: DATABASE GET <family> <key>\n\tRetrieves an entry in the Asterisk database for a\n given family and key.\n\tReturns 0 if <key> is not set.  Returns 1 if <key>\n is set and returns the variable in parenthesis.\n example return code: 200 result=1 (testvariable)",
   run(s, [family, key]) {
     if (family === undefined || key === undefined) return USAGE;
     const v = s.env.deps.astdb.get(family, key);
@@ -202,7 +202,7 @@ const databaseGet: AgiCommand = {
 };
 
 const databasePut: AgiCommand = {
-  words: ["DATABASE", "PUT"], dead: true, usage: " Usage: DATABASE PUT <family> <key> <value>\n\tAdds or updates an entry in the Asterisk database for a\n given family, key, and value.\n Returns 1 if successful, 0 otherwise.",
+  words: ["DATABASE", "PUT"], summary: "Adds/updates database value", dead: true, usage: " Usage: DATABASE PUT <family> <key> <value>\n\tAdds or updates an entry in the Asterisk database for a\n given family, key, and value.\n Returns 1 if successful, 0 otherwise.",
   run(s, [family, key, value]) {
     if (family === undefined || key === undefined || value === undefined) return USAGE;
     s.env.deps.astdb.put(family, key, value);
@@ -211,7 +211,7 @@ const databasePut: AgiCommand = {
 };
 
 const databaseDel: AgiCommand = {
-  words: ["DATABASE", "DEL"], dead: true, usage: " Usage: DATABASE DEL <family> <key>\n\tDeletes an entry in the Asterisk database for a\n given family and key.\n Returns 1 if successful, 0 otherwise.",
+  words: ["DATABASE", "DEL"], summary: "Removes database key/value", dead: true, usage: " Usage: DATABASE DEL <family> <key>\n\tDeletes an entry in the Asterisk database for a\n given family and key.\n Returns 1 if successful, 0 otherwise.",
   run(s, [family, key]) {
     if (family === undefined || key === undefined) return USAGE;
     return ok(s.env.deps.astdb.del(family, key) ? 1 : 0);
@@ -219,7 +219,7 @@ const databaseDel: AgiCommand = {
 };
 
 const databaseDeltree: AgiCommand = {
-  words: ["DATABASE", "DELTREE"], dead: true, usage: " Usage: DATABASE DELTREE <family> [keytree]\n\tDeletes a family or specific keytree within a family\n in the Asterisk database.\n Returns 1 if successful, 0 otherwise.",
+  words: ["DATABASE", "DELTREE"], summary: "Removes database keytree/value", dead: true, usage: " Usage: DATABASE DELTREE <family> [keytree]\n\tDeletes a family or specific keytree within a family\n in the Asterisk database.\n Returns 1 if successful, 0 otherwise.",
   run(s, [family, keytree]) {
     if (family === undefined) return USAGE;
     return ok(s.env.deps.astdb.deltree(family, keytree) > 0 ? 1 : 0);
@@ -227,7 +227,7 @@ const databaseDeltree: AgiCommand = {
 };
 
 const verbose: AgiCommand = {
-  words: ["VERBOSE"], dead: true, usage: " Usage: VERBOSE <message> <level>\n\tSends <message> to the console via verbose message system.\n <level> is the verbose level (1-4)\n\tAlways returns 1.",
+  words: ["VERBOSE"], summary: "Logs a message to the asterisk verbose log.", dead: true, usage: " Usage: VERBOSE <message> <level>\n\tSends <message> to the console via verbose message system.\n <level> is the verbose level (1-4)\n\tAlways returns 1.",
   run(s, [message]) {
     if (message === undefined) return USAGE;
     // As res_agi prints it: the AGI application's data (the program and its arguments), then the message.
@@ -237,7 +237,7 @@ const verbose: AgiCommand = {
 };
 
 const noop: AgiCommand = {
-  words: ["NOOP"], dead: true, usage: " Usage: NOOP\n\tDoes nothing.",
+  words: ["NOOP"], summary: "Does nothing.", dead: true, usage: " Usage: NOOP\n\tDoes nothing.",
   run() { return ok(0); },
 };
 

@@ -49,7 +49,7 @@ const intArg = (text: string | undefined): number | undefined => {
 };
 
 const streamFile: AgiCommand = {
-  words: ["STREAM", "FILE"], dead: false, usage: " Usage: STREAM FILE <filename> <escape digits> [sample offset]\n       Send the given file, allowing playback to be interrupted by the given\n digits, if any. Use double quotes for the digits if you wish none to be\n permitted. If sample offset is provided then the audio will seek to sample\n offset before play starts.  Returns 0 if playback completes without a digit\n being pressed, or the ASCII numerical value of the digit if one was pressed,\n or -1 on error or if the channel was disconnected.",
+  words: ["STREAM", "FILE"], summary: "Sends audio file on channel.", dead: false, usage: " Usage: STREAM FILE <filename> <escape digits> [sample offset]\n       Send the given file, allowing playback to be interrupted by the given\n digits, if any. Use double quotes for the digits if you wish none to be\n permitted. If sample offset is provided then the audio will seek to sample\n offset before play starts.  Returns 0 if playback completes without a digit\n being pressed, or the ASCII numerical value of the digit if one was pressed,\n or -1 on error or if the channel was disconnected.",
   async run(s, [file, escape]) {
     if (file === undefined || escape === undefined) return USAGE;
     const r = await play(s, [file], escape);
@@ -66,7 +66,7 @@ const streamFile: AgiCommand = {
  * (the media workers' player has no seek): they are neither stop keys nor errors.
  */
 const controlStreamFile: AgiCommand = {
-  words: ["CONTROL", "STREAM", "FILE"], dead: false, usage: " Usage: CONTROL STREAM FILE <filename> <escape digits> [skipms] [ffchar] [rewchr] [pausechr] [offsetms]\n\tSend the given file, allowing playback to be controlled by the given\n digits, if any. Use double quotes for the digits if you wish none to be\n permitted.  Returns 0 if playback completes without a digit\n being pressed, or the ASCII numerical value of the digit if one was pressed,\n or -1 on error or if the channel was disconnected.",
+  words: ["CONTROL", "STREAM", "FILE"], summary: "Sends audio file on channel and allows the listener to control the stream.", dead: false, usage: " Usage: CONTROL STREAM FILE <filename> <escape digits> [skipms] [ffchar] [rewchr] [pausechr] [offsetms]\n\tSend the given file, allowing playback to be controlled by the given\n digits, if any. Use double quotes for the digits if you wish none to be\n permitted.  Returns 0 if playback completes without a digit\n being pressed, or the ASCII numerical value of the digit if one was pressed,\n or -1 on error or if the channel was disconnected.",
   async run(s, [file, escape]) {
     if (file === undefined || escape === undefined) return USAGE;
     const ch = s.env.channel;
@@ -83,7 +83,7 @@ const controlStreamFile: AgiCommand = {
 
 /** GET DATA <file> [timeout ms] [maxdigits]: the prompt, then digits until maxdigits, `#` or the timeout. */
 const getData: AgiCommand = {
-  words: ["GET", "DATA"], dead: false, usage: " Usage: GET DATA <file to be streamed> [timeout] [max digits]\n\t Stream the given file and receive DTMF data. Returns the digits received\nfrom the channel at the other end.",
+  words: ["GET", "DATA"], summary: "Prompts for DTMF on a channel", dead: false, usage: " Usage: GET DATA <file to be streamed> [timeout] [max digits]\n\t Stream the given file and receive DTMF data. Returns the digits received\nfrom the channel at the other end.",
   async run(s, [file, timeoutText, maxText]) {
     if (file === undefined) return USAGE;
     const given = intArg(timeoutText) ?? 0;
@@ -109,7 +109,7 @@ const getData: AgiCommand = {
 
 /** GET OPTION <file> <escape digits> [timeout ms]: STREAM FILE, then a wait for one of the digits. */
 const getOption: AgiCommand = {
-  words: ["GET", "OPTION"], dead: false, usage: " Usage: GET OPTION <filename> <escape_digits> [timeout]\n\tBehaves similar to STREAM FILE but used with a timeout option.",
+  words: ["GET", "OPTION"], summary: "Stream file, prompt for DTMF, with timeout.", dead: false, usage: " Usage: GET OPTION <filename> <escape_digits> [timeout]\n\tBehaves similar to STREAM FILE but used with a timeout option.",
   async run(s, [file, escape, timeoutText]) {
     if (file === undefined || escape === undefined) return USAGE;
     const r = await play(s, [file], escape);
@@ -131,7 +131,7 @@ async function say(s: AgiSessionState, files: string[], escape: string): Promise
 }
 
 const sayDigits: AgiCommand = {
-  words: ["SAY", "DIGITS"], dead: false, usage: " Usage: SAY DIGITS <number> <escape digits>\n\tSay a given digit string, returning early if any of the given DTMF digits\n are received on the channel.",
+  words: ["SAY", "DIGITS"], summary: "Says a given digit string.", dead: false, usage: " Usage: SAY DIGITS <number> <escape digits>\n\tSay a given digit string, returning early if any of the given DTMF digits\n are received on the channel.",
   run(s, [number, escape]) {
     if (number === undefined || escape === undefined) return USAGE;
     return say(s, digitFiles(number), escape);
@@ -139,7 +139,7 @@ const sayDigits: AgiCommand = {
 };
 
 const sayNumber: AgiCommand = {
-  words: ["SAY", "NUMBER"], dead: false, usage: " Usage: SAY NUMBER <number> <escape digits> [gender]\n\tSay a given number, returning early if any of the given DTMF digits\n are received on the channel.",
+  words: ["SAY", "NUMBER"], summary: "Says a given number.", dead: false, usage: " Usage: SAY NUMBER <number> <escape digits> [gender]\n\tSay a given number, returning early if any of the given DTMF digits\n are received on the channel.",
   run(s, [number, escape]) {
     if (number === undefined || escape === undefined) return USAGE;
     const n = intArg(number);
@@ -149,7 +149,7 @@ const sayNumber: AgiCommand = {
 };
 
 const sayAlpha: AgiCommand = {
-  words: ["SAY", "ALPHA"], dead: false, usage: " Usage: SAY ALPHA <number> <escape digits>\n\tSay a given character string, returning early if any of the given DTMF digits\n are received on the channel.",
+  words: ["SAY", "ALPHA"], summary: "Says a given character string.", dead: false, usage: " Usage: SAY ALPHA <number> <escape digits>\n\tSay a given character string, returning early if any of the given DTMF digits\n are received on the channel.",
   run(s, [text, escape]) {
     if (text === undefined || escape === undefined) return USAGE;
     return say(s, alphaFiles(text), escape);
@@ -157,7 +157,7 @@ const sayAlpha: AgiCommand = {
 };
 
 const waitForDigit: AgiCommand = {
-  words: ["WAIT", "FOR", "DIGIT"], dead: false, usage: " Usage: WAIT FOR DIGIT <timeout>\n\tWaits up to 'timeout' milliseconds for channel to receive a DTMF digit.\n Returns -1 on channel failure, 0 if no digit is received in the timeout, or\n the numerical value of the ascii of the digit if one is received.  Use -1\n for the timeout value if you desire the call to block indefinitely.",
+  words: ["WAIT", "FOR", "DIGIT"], summary: "Waits for a digit to be pressed.", dead: false, usage: " Usage: WAIT FOR DIGIT <timeout>\n\tWaits up to 'timeout' milliseconds for channel to receive a DTMF digit.\n Returns -1 on channel failure, 0 if no digit is received in the timeout, or\n the numerical value of the ascii of the digit if one is received.  Use -1\n for the timeout value if you desire the call to block indefinitely.",
   async run(s, [timeoutText]) {
     const ms = intArg(timeoutText);
     if (ms === undefined) return USAGE;
@@ -179,7 +179,7 @@ function recordingPath(name: string, format: string): string | undefined {
  * digit, the timeout (-1: none) or hang-up. Silence detection (`s=`) is not carried out.
  */
 const recordFile: AgiCommand = {
-  words: ["RECORD", "FILE"], dead: false, usage: " Usage: RECORD FILE <filename> <format> <escape digits> <timeout> [offset samples] [BEEP] [s=silence]\n\tRecord to a file until a given dtmf digit in the sequence is received\n Returns -1 on hangup or error.  The format will specify what kind of file\n will be recorded.  The timeout is the maximum record time in milliseconds, or\n -1 for no timeout.",
+  words: ["RECORD", "FILE"], summary: "Records to a given file.", dead: false, usage: " Usage: RECORD FILE <filename> <format> <escape digits> <timeout> [offset samples] [BEEP] [s=silence]\n\tRecord to a file until a given dtmf digit in the sequence is received\n Returns -1 on hangup or error.  The format will specify what kind of file\n will be recorded.  The timeout is the maximum record time in milliseconds, or\n -1 for no timeout.",
   async run(s, [file, format, escape, timeoutText, ...rest]) {
     if (file === undefined || format === undefined || escape === undefined || timeoutText === undefined) return USAGE;
     const timeoutMs = intArg(timeoutText);

@@ -16,7 +16,7 @@ import type { Application, ExecutionEnv } from "../../executor.js";
 import { splitArguments } from "../../functions.js";
 import { CONTINUE, END, type AppResult } from "../index.js";
 import { environment, parseFastAgiUrl } from "./protocol.js";
-import { runSession } from "./session.js";
+import { debugLines, runSession } from "./session.js";
 import type { AgiOpen } from "./services.js";
 
 /** res_agi's MAX_AGI_CONNECT. */
@@ -57,11 +57,13 @@ async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promi
     return CONTINUE;
   }
   const link = opened.link;
-  link.send(environment({
+  const opening = environment({
     request, ...(address ? { network: { script: address.script } } : {}),
     channel: channel.context(), language: channel.language ?? "en", version: services.version,
     position: env.position, enhanced, args,
-  }));
+  });
+  debugLines(env, services, "Tx >>", opening);
+  link.send(opening);
   const outcome = await runSession({
     env, link, services, request, data, network: address !== undefined, idleMs: idleMs(env),
     exitOnHangup: (env.getVar("AGIEXITONHANGUP") ?? "").toLowerCase() === "yes",

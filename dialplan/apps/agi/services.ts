@@ -39,6 +39,8 @@ export interface AgiServices {
   connect(host: string, port: number, connectMs: number): Promise<AgiOpen>;
   /** A local program (relative paths are under the AGI directory), run with `args`; EAGI asks for `enhanced`. */
   spawn(script: string, args: readonly string[], options: { readonly enhanced: boolean; readonly sighup: boolean }): Promise<AgiOpen>;
+  /** `agi set debug on`: every line sent and received is logged too (AGI Tx >> / AGI Rx <<). */
+  readonly debug?: () => boolean;
   /** Logs one exchange as an `agi.command` input of the channel actor `channelId`. */
   record(channelId: string, command: string, result: string): void;
 }

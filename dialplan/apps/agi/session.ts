@@ -25,6 +25,16 @@ export type AgiStatus = "SUCCESS" | "FAILURE" | "HANGUP";
 
 const COMMANDS: readonly AgiCommand[] = [...channelCommands, ...mediaCommands];
 
+/** Every command, for `agi show commands`. */
+export function agiCommands(): readonly AgiCommand[] { return COMMANDS; }
+
+/** `agi set debug on`: each line as res_agi prints it, `<channel>AGI Rx << ...` / `AGI Tx >> ...`. */
+export function debugLines(env: ExecutionEnv, services: AgiServices, direction: "Rx <<" | "Tx >>", text: string): void {
+  if (!services.debug?.()) return;
+  const name = env.channel.context().name;
+  for (const line of text.replace(/\n$/, "").split("\n")) env.channel.log("VERBOSE", "res_agi.c", `<${name}>AGI ${direction} ${line}`);
+}
+
 /** The command whose words begin the line's, the longest such (GET FULL VARIABLE before GET ...). */
 export function findCommand(words: readonly string[]): AgiCommand | undefined {
   let best: AgiCommand | undefined;
@@ -110,6 +120,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       if (read.kind === "error") { fail(`AGI program ${o.request}: ${read.message}`); break; }
       const line = read.text.replace(/\r$/, "");
       if (line.trim() === "") continue;
+      debugLines(env, o.services, "Rx <<", line);
       commands++;
       let answer: string;
       try {
@@ -123,6 +134,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
         throw e;
       }
       o.services.record(channel.id, line, answer);
+      debugLines(env, o.services, "Tx >>", answer);
       link.send(`${answer}\n`);
     }
   } finally {

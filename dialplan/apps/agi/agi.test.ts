@@ -295,10 +295,10 @@ test("SET AUTOHANGUP: at its time the command waiting answers -1, the program is
   });
   const { ch } = await run(`[test]
 exten => s,1,AGI(agi://127.0.0.1/x)
-exten => T,1,Verbose(1,T after \${EPOCH})
+exten => T,1,Verbose(1,T after \${EPOCH}: \${AGISTATUS})
 `, link);
   assert.deepEqual(answers, ["200 result=0", "200 result=0", "200 result=-1", "HANGUP"]);
-  assert.ok(ch.apps().includes("Verbose(1,T after 1704067202)"), ch.apps().join("\n"));
+  assert.ok(ch.apps().includes("Verbose(1,T after 1704067202: HANGUP)"), ch.apps().join("\n"));
 });
 
 test("EAGI runs a local program with agi_enhanced 1.0 and refuses FastAGI; AGI() without a program ends the dialplan", async () => {

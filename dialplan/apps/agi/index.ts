@@ -12,7 +12,7 @@
  * program may take to send its next command, default 60; 0 waits as long as it takes,
  * as Asterisk always does).
  */
-import type { Application, ExecutionEnv } from "../../executor.js";
+import { AbsoluteTimeout, type Application, type ExecutionEnv } from "../../executor.js";
 import { splitArguments } from "../../functions.js";
 import { CONTINUE, END, type AppResult } from "../index.js";
 import { environment, parseFastAgiUrl } from "./protocol.js";
@@ -64,10 +64,17 @@ async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promi
   });
   debugLines(env, services, "Tx >>", opening);
   link.send(opening);
-  const outcome = await runSession({
-    env, link, services, request, data, network: address !== undefined, idleMs: idleMs(env),
-    exitOnHangup: (env.getVar("AGIEXITONHANGUP") ?? "").toLowerCase() === "yes",
-  });
+  let outcome;
+  try {
+    outcome = await runSession({
+      env, link, services, request, data, network: address !== undefined, idleMs: idleMs(env),
+      exitOnHangup: (env.getVar("AGIEXITONHANGUP") ?? "").toLowerCase() === "yes",
+    });
+  } catch (e) {
+    // SET AUTOHANGUP's time: Asterisk's soft hang-up; the dialplan takes the timeout (`T`).
+    if (e instanceof AbsoluteTimeout) status("HANGUP");
+    throw e;
+  }
   channel.log("VERBOSE", "res_agi.c", `<${channel.context().name}>AGI Script ${request} completed, returning ${outcome.status === "HANGUP" ? -1 : 0}`);
   status(outcome.status);
   if (outcome.status === "HANGUP") return END;

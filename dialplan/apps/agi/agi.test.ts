@@ -158,6 +158,9 @@ exten => s,1,Set(AGITIMEOUT=5)
   assert.ok(!ch.apps().some((a) => a.startsWith("Verbose(1,not here")), "SET PRIORITY done continued at the label");
   assert.deepEqual(ch.context().callerId, { num: "5551234", name: "Bob" });
   assert.ok(ch.played.includes("digits/1") && ch.played.includes("digits/2"));
+  const apps = ch.apps();
+  const exec = apps.indexOf("Set(fromexec=yes)");
+  assert.ok(exec > 0 && apps[exec + 1] === "AGI(agi://127.0.0.1:4600/ivr,one,two)", `after EXEC the channel is in AGI again: ${apps.join(", ")}`);
   assert.ok(ch.logs.some((l) => l.level === "VERBOSE" && l.message === "agi://127.0.0.1:4600/ivr,one,two: hi there"), "VERBOSE prints the AGI data, then the message");
 });
 

@@ -11,7 +11,8 @@ export const USAGE = Symbol("usage");
 /** What a session keeps between commands. */
 export interface AgiSessionState {
   readonly env: ExecutionEnv;
-  /** The AGI application's data (program and arguments), as VERBOSE prints it. */
+  /** The AGI application (AGI, EAGI, DeadAGI) and its data (program and arguments), as VERBOSE prints it. */
+  readonly app: string;
   readonly data: string;
   /** Where the dialplan goes on after AGI: SET CONTEXT / EXTENSION / PRIORITY, EXEC Goto. */
   next: Partial<Position>;

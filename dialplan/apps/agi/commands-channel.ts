@@ -75,6 +75,8 @@ const exec: AgiCommand = {
       return ok(-1);
     } finally {
       ch.appEnd(name);
+      // As pbx_exec restores it: the channel is in AGI again (CDR lastapp, CHANNEL(appname)).
+      ch.appStart(s.app, s.data);
     }
   },
 };

@@ -29,7 +29,8 @@ function idleMs(env: ExecutionEnv): number {
   return Number.isFinite(s) && s > 0 ? Math.round(s * 1000) : 0;
 }
 
-async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promise<AppResult> {
+async function runAgi(env: ExecutionEnv, data: string, app: "AGI" | "EAGI" | "DeadAGI"): Promise<AppResult> {
+  const enhanced = app === "EAGI";
   const [request = "", ...args] = splitArguments(data).map((a, i) => (i === 0 ? a.trim() : a));
   const channel = env.channel;
   if (request === "") { env.warn("res_agi.c", "AGI requires an argument (script)"); return END; }
@@ -67,7 +68,7 @@ async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promi
   let outcome;
   try {
     outcome = await runSession({
-      env, link, services, request, data, network: address !== undefined, idleMs: idleMs(env),
+      env, link, services, request, app, data, network: address !== undefined, idleMs: idleMs(env),
       exitOnHangup: (env.getVar("AGIEXITONHANGUP") ?? "").toLowerCase() === "yes",
     });
   } catch (e) {
@@ -84,14 +85,14 @@ async function runAgi(env: ExecutionEnv, data: string, enhanced: boolean): Promi
   return { kind: "goto", to: { context: n.context ?? p.context, exten: n.exten ?? p.exten, priority: n.priority ?? p.priority + 1 } };
 }
 
-const AGI: Application = (env, data) => runAgi(env, data, false);
+const AGI: Application = (env, data) => runAgi(env, data, "AGI");
 
 /** EAGI: a local program also gets the caller's audio on file descriptor 3 (see services.spawn). */
-const EAGI: Application = (env, data) => runAgi(env, data, true);
+const EAGI: Application = (env, data) => runAgi(env, data, "EAGI");
 
 const DeadAGI: Application = (env, data) => {
   env.warn("res_agi.c", "DeadAGI has been deprecated, please use AGI in all cases!");
-  return runAgi(env, data, false);
+  return runAgi(env, data, "DeadAGI");
 };
 
 export const agiApplications: Readonly<Record<string, Application>> = { AGI, EAGI, DeadAGI };

@@ -70,7 +70,8 @@ export interface SessionOptions {
   readonly services: AgiServices;
   /** What the program was started as, for messages. */
   readonly request: string;
-  /** The application's data (VERBOSE prints it). */
+  /** The application (AGI, EAGI, DeadAGI) and its data (VERBOSE prints it). */
+  readonly app: string;
   readonly data: string;
   /** FastAGI (a server closing before any command is a failure). */
   readonly network: boolean;
@@ -91,7 +92,7 @@ type Read = AgiRead | { readonly kind: "hangup" };
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const { env, link } = o;
   const channel = env.channel;
-  const session: AgiSessionState = { env, data: o.data, next: {} };
+  const session: AgiSessionState = { env, app: o.app, data: o.data, next: {} };
   // A channel already hung up (the `h` extension, DeadAGI) runs dead from the start; the program is not told.
   let dead = channel.signal.aborted;
   let status: AgiStatus = "SUCCESS";

@@ -20,6 +20,7 @@ import { substitute } from "./substitute.js";
 import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
+import type { AgiServices } from "./apps/agi/services.js";
 import { Cause } from "../calls/hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
 import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
@@ -51,6 +52,8 @@ export interface DialplanDeps {
   /** PJSIP_DIAL_CONTACTS(endpoint[,aor[,request_user]]) resolver. */
   readonly dialContacts?: (endpoint: string, aor?: string, requestUser?: string) => string;
   readonly outside?: OutsideWorld;
+  /** AGI's links to its programs (FastAGI, local processes) and its log of their commands. */
+  readonly agi?: AgiServices;
   /** Zone for GotoIfTime / time-based includes (default: the process's). */
   readonly timezone?: string;
   /** Extra applications by lower-case name, ahead of the built-in ones (Queue, AGI, ... from other modules). */

@@ -80,3 +80,23 @@ test("transfer inputs are logged in Up and after hang-up, leave the leg's state 
   const result = await verifyLog(log, actorKinds);
   assert.equal(result.divergence, undefined);
 });
+
+test("agi.command inputs are logged while the leg rings, is up and after hang-up (DeadAGI in h), change nothing, and replay", async () => {
+  const { log, runtime } = await setup();
+  const id = "channel:1700000000.5";
+  runtime.spawn("channel", id, create("in"));
+  const ringing = runtime.state(id)!;
+  const first = runtime.send(id, { source: "agi", type: "agi.command", command: "GET VARIABLE FOO", result: "200 result=0" })!;
+  assert.equal(first.state.value, "ring");
+  assert.deepEqual(first.state.context, ringing.context);
+  runtime.send(id, { source: "agi", type: "answer" });
+  assert.equal(runtime.send(id, { source: "agi", type: "agi.command", command: "STREAM FILE beep \"\"", result: "200 result=0 endpos=1600" })!.state.value, "up");
+  runtime.send(id, { source: "test", type: "hangup", cause: 16 });
+  const dead = runtime.send(id, { source: "agi", type: "agi.command", command: "STREAM FILE beep \"\"", result: "511 Command Not Permitted on a dead channel or intercept routine" })!;
+  assert.equal(dead.state.value, "hungup");
+  runtime.send(id, { source: "test", type: "destroy" });
+  await runtime.settle();
+  const result = await verifyLog(log, actorKinds);
+  assert.equal(result.divergence, undefined);
+  assert.equal(result.events, 7);
+});

@@ -12,7 +12,7 @@ import { assign, setup } from "xstate";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
 
-type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf";
+type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf" | "agi";
 
 export type CreateChannelInput = {
   readonly source: Source;
@@ -52,6 +52,8 @@ export type ChannelInput =
   | { readonly source: Source; readonly type: "bridge.exit"; readonly bridge: string }
   | { readonly source: Source; readonly type: "linkedid"; readonly linkedid: string }
   | { readonly source: Source; readonly type: "user.event"; readonly name: string; readonly extra?: string }
+  /** An AGI program's command line and the result Recall answered (the session's exchange, in the log). */
+  | { readonly source: Source; readonly type: "agi.command"; readonly command: string; readonly result: string }
   | { readonly source: Source; readonly type: "local.optimize"; readonly other: string; readonly peer?: string }
   /** This channel blind-transferred its bridge partner (`transferee`, a channel id) to exten@context. */
   | { readonly source: Source; readonly type: "transfer.blind"; readonly exten: string; readonly context: string; readonly bridge: string; readonly transferee: string }
@@ -104,7 +106,7 @@ const live = {
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
 const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
-  "bridge.enter", "bridge.exit", "linkedid", "user.event", "local.optimize", "transfer.blind", "transfer.attended"] as const;
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "agi.command", "local.optimize", "transfer.blind", "transfer.attended"] as const;
 
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },

@@ -21,6 +21,8 @@
  *   bridge.enter bridge, peer?         bridge.exit bridge
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
+ *   agi.command  command, result                          (an AGI program's command line and the
+ *                                                          result it was answered; source "agi")
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
  *   transfer.blind  exten, context, bridge (bridge id), transferee (channel id)
  *                                                         (this channel blind-transferred its bridge partner)

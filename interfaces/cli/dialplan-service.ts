@@ -15,6 +15,7 @@ import { searchExtension, settledSearch } from "../../dialplan/search.js";
 import type { Presence } from "../../calls/driver.js";
 import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
+import type { AgiServices } from "../../dialplan/apps/agi/services.js";
 import type { CommandTable } from "../console/commands.js";
 
 const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
@@ -29,8 +30,9 @@ export class DialplanService {
     private readonly logger: Logger,
     astdb: AstDb,
     dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
+    agi?: AgiServices,
   ) {
-    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan" };
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", ...(agi ? { agi } : {}) };
     this.load();
   }
 

@@ -57,7 +57,7 @@ export async function replay(options: ReplayOptions, out: (s: string) => void): 
         if (until?.(r)) break;
         if (r.linkedid !== options.linkedid) continue;
         n++;
-        out(`${String(r.offset).padStart(8)}  ${iso(r.time)}  ${r.stream}  #${r.seq}  ${r.input.source}:${r.input.type} -> ${json(r.state.value)}${r.outputs.length ? `  => ${r.outputs.map((o) => o.type).join(", ")}` : ""}\n`);
+        out(`${String(r.offset).padStart(8)}  ${iso(r.time)}  ${r.stream}  #${r.seq}  ${r.input.source}:${r.input.type}${agiExchange(r.input)} -> ${json(r.state.value)}${r.outputs.length ? `  => ${r.outputs.map((o) => o.type).join(", ")}` : ""}\n`);
       }
       out(`${n} events for linkedid ${options.linkedid}\n`);
       return n ? 0 : 1;
@@ -73,4 +73,10 @@ export async function replay(options: ReplayOptions, out: (s: string) => void): 
   } finally {
     await log.close();
   }
+}
+
+/** An AGI command and the first line of its answer, for the timeline (`  "GET DATA beep" → 200 result=12`). */
+function agiExchange(input: { readonly type: string; readonly [k: string]: unknown }): string {
+  if (input.type !== "agi.command") return "";
+  return `  ${JSON.stringify(input.command)} → ${String(input.result).split("\n")[0]}`;
 }

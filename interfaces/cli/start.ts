@@ -29,6 +29,8 @@ import { CallMedia, loadMusicOnHold } from "../../calls/media.js";
 import { sdpDescriptions } from "../../sip/sdp/index.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { nodeAgiServices } from "../agi/node-services.js";
+import { registerAgiCommands } from "../agi/console.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -138,7 +140,10 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   );
   media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
   let sip: SipServer | undefined;
-  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
+  // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
+  const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
+  registerAgiCommands(table, agi);
+  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi);
   dialplan.registerCommands(table);
   const features = new FeaturesService(options.configDir, logger);
   features.registerCommands(table);

@@ -14,6 +14,8 @@ export type SipParseErrorCode =
   /** Header section without its blank line, or body shorter than Content-Length. */
   | "truncated"
   | "start-line"
+  /** A request line of another SIP version (SIP/3.0, SIP/7.0): answer 505 Version Not Supported. */
+  | "unsupported-version"
   /** A header line that is not `name: value`, a bare CR, a stray continuation line. */
   | "header-syntax"
   | "line-too-long"

@@ -28,7 +28,10 @@ export type SipParseErrorCode =
   /** Content-Length missing on a stream, not a number, or contradicted by a second one. */
   | "content-length"
   | "invalid-uri"
-  /** A well-formed URI whose scheme is not sip, sips or tel: answer 416 to a Request-URI like that. */
+  /**
+   * A well-formed URI whose scheme is not sip, sips or tel: answer 416 to a Request-URI
+   * like that, 400 to a From or To (RFC 4475 unksm2: a registrar's answer).
+   */
   | "unsupported-uri-scheme";
 
 /**

@@ -309,8 +309,10 @@ export function salvage(error: SipParseError, text: string, limits: ParseLimits)
       else if (known.key === "call-id") { if (value === "") continue; }
       else parseNameAddr(value, known.name);
       request.add(known.name, value);
-    } catch {
-      // not well formed: leave it out of the 400
+    } catch (e) {
+      // Not well formed: left out of the 400. A well-formed address of another scheme
+      // (From: <http://...>) is only one Recall does not serve: the 400 may copy it.
+      if (e instanceof SipParseError && e.code === "unsupported-uri-scheme" && !request.has(known.name)) request.add(known.name, value);
     }
   }
 }

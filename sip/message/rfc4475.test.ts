@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { SipParseError, type SipParseErrorCode } from "./errors.js";
 import { type SipMessage, type SipRequest, type SipResponse, bytesToUtf8 } from "./message.js";
 import { parseMessage } from "./parser.js";
+import { StreamFramer } from "./framer.js";
 import { parseUri } from "./uri.js";
 import { RFC4475, type Rfc4475Name } from "./rfc4475.js";
 
@@ -339,3 +340,26 @@ describe("RFC 4475 §3.2–§3.4: semantics above the parser", () => {
     assert.equal(m.vias()[1].host, "255.255.255.255");
   });
 });
+
+describe("RFC 4475 over a stream (TCP): the framer never throws", () => {
+  it("every message, whole and in 7-byte pieces, comes out as messages or SipParseErrors, the same either way", () => {
+    for (const [name, { bytes }] of Object.entries(RFC4475)) {
+      const whole = new StreamFramer().push(bytes);
+      const framer = new StreamFramer();
+      const pieces: ReturnType<StreamFramer["push"]> = [];
+      for (let i = 0; i < bytes.length; i += 7) pieces.push(...framer.push(bytes.subarray(i, i + 7)));
+      for (const item of [...whole, ...pieces]) assert.ok(item instanceof SipParseError || typeof item.isRequest === "boolean", name);
+      assert.deepEqual(pieces.map(describeItem), whole.map(describeItem), name);
+      let datagram: SipMessage | undefined;
+      try { datagram = parseMessage(bytes); } catch { /* refused as a datagram */ }
+      const hasLength = /^(Content-Length|l)\s*:/mi.test(bytes.toString("latin1"));
+      if (datagram && hasLength) assert.equal(describeItem(whole[0]), describeItem(datagram), `${name}: framed as it parses from a datagram`);
+    }
+  });
+});
+
+function describeItem(item: SipMessage | SipParseError | undefined): string {
+  if (item === undefined) return "nothing";
+  if (item instanceof SipParseError) return `error ${item.code}`;
+  return `${item.startLine()} ${item.body.length}`;
+}

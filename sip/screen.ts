@@ -22,15 +22,18 @@ export interface Refusal {
 export const SUPPORTED_OPTION_TAGS: readonly string[] = ["replaces", "timer", "path", "norefersub"];
 const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_OPTION_TAGS);
 
-/** The option-tags of `Require` (and `Proxy-Require`, which a UAS treats the same) that Recall does not know. */
+/**
+ * The option-tags of `Require` that Recall does not know. `Proxy-Require` is for proxies
+ * (RFC 3261 §8.2.2.3, §20.29): a UAS, as Recall answers, looks only at `Require`, so its
+ * 420 lists only those (RFC 4475 bext01: "depending on the role in which the element
+ * is responding").
+ */
 function unsupportedTags(req: SipRequest): string[] {
   const out: string[] = [];
-  for (const name of ["Require", "Proxy-Require"]) {
-    for (const value of req.getAll(name)) {
-      for (const raw of value.split(",")) {
-        const tag = raw.trim();
-        if (tag !== "" && !SUPPORTED.has(tag.toLowerCase()) && !out.includes(tag)) out.push(tag);
-      }
+  for (const value of req.getAll("Require")) {
+    for (const raw of value.split(",")) {
+      const tag = raw.trim();
+      if (tag !== "" && !SUPPORTED.has(tag.toLowerCase()) && !out.includes(tag)) out.push(tag);
     }
   }
   return out;

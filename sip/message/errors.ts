@@ -14,6 +14,8 @@ export type SipParseErrorCode =
   /** Header section without its blank line, or body shorter than Content-Length. */
   | "truncated"
   | "start-line"
+  /** A request line of another SIP version (SIP/3.0, SIP/7.0): answer 505 Version Not Supported. */
+  | "unsupported-version"
   /** A header line that is not `name: value`, a bare CR, a stray continuation line. */
   | "header-syntax"
   | "line-too-long"
@@ -26,7 +28,10 @@ export type SipParseErrorCode =
   /** Content-Length missing on a stream, not a number, or contradicted by a second one. */
   | "content-length"
   | "invalid-uri"
-  /** A well-formed URI whose scheme is not sip, sips or tel: answer 416 to a Request-URI like that. */
+  /**
+   * A well-formed URI whose scheme is not sip, sips or tel: answer 416 to a Request-URI
+   * like that, 400 to a From or To (RFC 4475 unksm2: a registrar's answer).
+   */
   | "unsupported-uri-scheme";
 
 /**

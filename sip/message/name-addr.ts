@@ -54,7 +54,7 @@ export function parseNameAddr(value: string, header?: string): NameAddr {
   try {
     uri = parseUri(value.slice(uriStart, uriEnd));
   } catch (e) {
-    if (e instanceof SipParseError) throw new SipParseError("invalid-header", e.reason, header);
+    if (e instanceof SipParseError) throw new SipParseError(e.code === "unsupported-uri-scheme" ? e.code : "invalid-header", e.reason, header);
     throw e;
   }
   const params = parseParams(value, paramsStart, header);

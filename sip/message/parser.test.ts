@@ -226,7 +226,7 @@ describe("parseMessage: malformed input", () => {
     const cases: Array<[Buffer, string]> = [
       [Buffer.from("\r\n\r\n"), "empty"],
       [Buffer.from(base.slice(0, 100), "latin1"), "truncated"],
-      [variant("INVITE sip:bob@biloxi.com SIP/2.0", "INVITE sip:bob@biloxi.com SIP/3.0"), "start-line"],
+      [variant("INVITE sip:bob@biloxi.com SIP/2.0", "INVITE sip:bob@biloxi.com SIP/3.0"), "unsupported-version"],
       [variant("INVITE sip:bob@biloxi.com SIP/2.0", "INVITE  SIP/2.0"), "start-line"],
       [variant("INVITE sip:bob@biloxi.com SIP/2.0", "INVITE sip:bob@bil oxi.com SIP/2.0"), "start-line"],
       [variant("Max-Forwards: 70", "Max-Forwards 70"), "header-syntax"],

@@ -90,6 +90,9 @@ function isSipVersion(s: string, pos: number): boolean {
   return s.startsWith("SIP/2.0", pos) || s.slice(pos, pos + 7).toUpperCase() === "SIP/2.0";
 }
 
+/** A SIP-Version token (RFC 3261 §7.1); a request of another version than 2.0 is answered 505. */
+const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
+
 function parseStartLine(head: string, end: number, fields: HeaderField[]): SipMessage {
   if (isSipVersion(head, 0) && (end === 7 || head.charCodeAt(7) === SP)) {
     const status = parseDecimal(head.slice(8, 11), 3);
@@ -104,7 +107,14 @@ function parseStartLine(head: string, end: number, fields: HeaderField[]): SipMe
   const method = head.slice(0, sp1);
   const uri = head.slice(sp1 + 1, sp2);
   if (!isToken(method)) throw startLineError("bad method", undefined);
-  if (end - sp2 - 1 !== 7 || !isSipVersion(head, sp2 + 1)) throw startLineError("unsupported SIP version", "request");
+  if (end - sp2 - 1 !== 7 || !isSipVersion(head, sp2 + 1)) {
+    if (SIP_VERSION.test(head.slice(sp2 + 1, end))) {
+      const e = new SipParseError("unsupported-version", `unsupported version ${head.slice(sp2 + 1, end)}`);
+      e.kind = "request";
+      throw e;
+    }
+    throw startLineError("unsupported SIP version", "request");
+  }
   for (let i = 0; i < uri.length; i++) {
     const c = uri.charCodeAt(i);
     if (c <= SP || c === 0x7f) throw startLineError("bad Request-URI", "request");
@@ -244,11 +254,13 @@ export function salvage(error: SipParseError, text: string, limits: ParseLimits)
     error.kind ??= "response";
     return;
   }
-  const sp1 = line.indexOf(" "), sp2 = line.lastIndexOf(" ");
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || !isSipVersion(line, sp2 + 1) || line.length - sp2 - 1 !== 7) return;
+  // Read leniently (RFC 4475 lwsstart, lwsruri, trws): runs of SP, SP at the end, SP inside
+  // the Request-URI. The request is still refused; this only lets the refusal reach the sender.
+  const words = line.split(" ").filter((w) => w !== "");
+  if (words.length < 3 || !SIP_VERSION.test(words[words.length - 1])) return;
   let request: SipRequest;
   try {
-    request = new SipRequest(line.slice(0, sp1), line.slice(sp1 + 1, sp2));
+    request = new SipRequest(words[0], words.slice(1, -1).join(""));
   } catch {
     return;
   }
@@ -297,8 +309,10 @@ export function salvage(error: SipParseError, text: string, limits: ParseLimits)
       else if (known.key === "call-id") { if (value === "") continue; }
       else parseNameAddr(value, known.name);
       request.add(known.name, value);
-    } catch {
-      // not well formed: leave it out of the 400
+    } catch (e) {
+      // Not well formed: left out of the 400. A well-formed address of another scheme
+      // (From: <http://...>) is only one Recall does not serve: the 400 may copy it.
+      if (e instanceof SipParseError && e.code === "unsupported-uri-scheme" && !request.has(known.name)) request.add(known.name, value);
     }
   }
 }

@@ -122,11 +122,31 @@ export function parseUri(s: string): SipUri {
     fail("bad scheme", s);
   }
 
+  const at = s.indexOf("@", colon + 1);
+  const question = s.indexOf("?", colon + 1);
+  if (at === -1 || question === -1 || at < question) return parseSipUri(s, scheme, colon, at);
+  // A '?' before the '@': either URI headers holding an unescaped '@' (common in Replaces,
+  // though RFC 3261 wants it escaped) or a user part with a '?' in it (legal: user-unreserved,
+  // RFC 4475 intmeth). Read it as headers first, as Recall always has; a user part if that fails.
+  try {
+    return parseSipUri(s, scheme, colon, -1);
+  } catch (e) {
+    if (!(e instanceof SipParseError)) throw e;
+    try {
+      return parseSipUri(s, scheme, colon, at);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+/** The rest of a sip: or sips: URI after its scheme; `at` is the '@' ending the userinfo, -1 when there is none. */
+function parseSipUri(s: string, scheme: "sip" | "sips", colon: number, at: number): SipUri {
+  const end = s.length;
   let pos = colon + 1;
   let user: string | undefined, password: string | undefined;
-  const at = s.indexOf("@", pos);
-  const question = s.indexOf("?", pos);
-  if (at !== -1 && (question === -1 || at < question)) {
+  const question = s.indexOf("?", at === -1 ? pos : at);
+  if (at !== -1) {
     const pw = s.indexOf(":", pos);
     const userEnd = pw !== -1 && pw < at ? pw : at;
     user = s.slice(pos, userEnd);

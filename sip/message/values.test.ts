@@ -61,6 +61,18 @@ describe("SIP URI", () => {
     assert.equal(formatUri(parseUri("SIP:alice@example.com;TRANSPORT=tcp")), "sip:alice@example.com;transport=tcp");
   });
 
+  it("reads a '?' before the '@' as URI headers when they parse, as a user part otherwise (RFC 4475 intmeth)", () => {
+    const replaces = parseUri("sip:bob@biloxi.com?Replaces=12345@192.0.2.1%3Bto-tag%3D1");
+    assert.equal(replaces.user, "bob");
+    assert.equal(replaces.headers.get("Replaces"), "12345@192.0.2.1%3Bto-tag%3D1", "an unescaped '@' in a header value stays there");
+    const noUser = parseUri("sip:biloxi.com?Subject=a@b");
+    assert.equal(noUser.host, "biloxi.com");
+    assert.equal(noUser.headers.get("Subject"), "a@b");
+    const odd = parseUri("sip:who~(me)?,/;;*@example.com;lr");
+    assert.deepEqual([odd.user, odd.host, odd.params.get("lr")], ["who~(me)?,/;;*", "example.com", null], "'who~(me)' is no host: a user part");
+    throwsCode(() => parseUri("sip:who?x@ex ample.com"), "invalid-uri");
+  });
+
   it("rejects malformed URIs and tells other schemes apart", () => {
     for (const bad of ["alice@example.com", "sip:", "sip:alice@", "sip:alice@host:99999", "sip:alice@host:5x", "sip:[::1", "sip:[zz::1]",
       "sip:al ice@host", "sip:alice@ho<st", "sip:@host", "sip:host;=x", "sip:host junk", ":foo"]) {
@@ -106,9 +118,11 @@ describe("name-addr", () => {
   });
 
   it("rejects broken values", () => {
-    for (const bad of ['"Alice <sip:alice@example.com>', "<sip:alice@example.com", "Al@ice <sip:a@b>", '"A" sip:a@b', "<sip:a@b>;", "<sip:a@b> junk", "<mailto:a@b>"]) {
+    for (const bad of ['"Alice <sip:alice@example.com>', "<sip:alice@example.com", "Al@ice <sip:a@b>", '"A" sip:a@b', "<sip:a@b>;", "<sip:a@b> junk"]) {
       throwsCode(() => parseNameAddr(bad, "From"), "invalid-header");
     }
+    // Well formed, but of a scheme Recall does not serve (a 400 may still copy it: RFC 4475 unksm2).
+    throwsCode(() => parseNameAddr("<mailto:a@b>", "From"), "unsupported-uri-scheme");
   });
 });
 

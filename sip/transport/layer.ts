@@ -279,7 +279,7 @@ export class TransportLayer implements TransportSink {
       return;
     }
     this.stampVia(request, source);
-    const status = error.code === "too-large" ? 513 : 400;
+    const status = error.code === "too-large" ? 513 : error.code === "unsupported-version" ? 505 : 400;
     const response = buildResponse(request, status, {
       toTag: randomHex(this.#random, 8),
       headers: [["Warning", `399 recall ${quote(printable(error.message))}`]],

@@ -79,9 +79,10 @@ export class UdpPeer {
     return (await this.next((m) => m.status >= 200 && m.text.includes(`Call-ID: ${callId}`), ms)) ?? { text: "", status: 0, method: "" };
   }
 
-  /** Answer a request Recall sent: the same Via, From, To, Call-ID and CSeq, with `status`. */
-  respond(req: Received, status: number, reason: string, extra: readonly string[] = [], body = ""): void {
-    const copy = ["Via", "From", "To", "Call-ID", "CSeq"].flatMap((h) => headerLines(req.text, h));
+  /** Answer a request Recall sent: the same Via, From, To (with `toTag` added when it has none), Call-ID and CSeq, with `status`. */
+  respond(req: Received, status: number, reason: string, extra: readonly string[] = [], body = "", toTag?: string): void {
+    const copy = ["Via", "From", "To", "Call-ID", "CSeq"].flatMap((h) => headerLines(req.text, h))
+      .map((l) => (toTag !== undefined && /^to:/i.test(l) && !/;\s*tag=/i.test(l) ? `${l};tag=${toTag}` : l));
     this.send([`SIP/2.0 ${status} ${reason}`, ...copy, ...extra, `Content-Length: ${Buffer.byteLength(body)}`, "", body].join("\r\n"));
   }
 }

@@ -22,7 +22,7 @@ export interface AcceptedInvite {
   /** The SDP offer (the SDP part of a multipart body), if the INVITE carried one. */
   readonly offer: Buffer | undefined;
   /** The dialog a single Replaces header names, when Recall has it. */
-  readonly replaces?: { readonly callId: string; readonly toTag: string; readonly fromTag: string };
+  readonly replaces?: { readonly callId: string; readonly toTag: string; readonly fromTag: string; readonly earlyOnly: boolean };
 }
 
 /** Whether Recall has the dialog `Call-ID` with our tag `toTag` and theirs `fromTag`. */

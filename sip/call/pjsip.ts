@@ -17,7 +17,7 @@ import type {
 } from "../../calls/driver.js";
 import { featuresFromDialOptions } from "../../calls/features.js";
 import { Cause } from "../../calls/hangup-causes.js";
-import type { TwoPartyBridge } from "../../calls/bridge.js";
+import { holdBridge, type TwoPartyBridge } from "../../calls/bridge.js";
 import type { Endpoint, PjsipModel } from "../config/model.js";
 import { aclAllows } from "../config/acl.js";
 import { tosValue } from "../config/tos.js";
@@ -35,6 +35,7 @@ import { Reinvites } from "./reinvite.js";
 import { Refers } from "./refer.js";
 import { answerWithAuths } from "../auth/outbound.js";
 import { refuse } from "../refuse.js";
+import type { Refusal } from "../screen.js";
 import { screenInvite } from "./offer.js";
 import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
 
@@ -155,6 +156,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       refuse(tx, screened.refusal, this.deps.logger);
       return;
     }
+    const replaced = screened.replaces && this.dialogs.get(`${screened.replaces.callId}|${screened.replaces.toTag}`);
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { /* undecodable user: s */ }
     const from = req.from;
@@ -162,6 +164,12 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       num: endpoint.callerid?.number ?? (from.uri.user ? safeDecode(from.uri.user) : ""),
       name: endpoint.callerid?.name ?? from.displayName ?? "",
     };
+    if (replaced) {
+      const refusal = replaceable(replaced, screened.replaces!.earlyOnly);
+      if (refusal) refuse(tx, refusal, this.deps.logger);
+      else this.admit(tx, endpoint, exten, callerId, "exists", screened.offer, replaced);
+      return;
+    }
     const presence = this.deps.extensionPresence?.(endpoint.context, exten, now, callerId.num) ?? "exists";
     if (presence instanceof Promise) {
       // A switch asks another node first; a CANCEL meanwhile is answered 487 by the transaction.
@@ -173,7 +181,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
   }
 
   /** An authenticated INVITE to `exten`: refused when the dialplan lacks it, else a channel that runs it. */
-  private admit(tx: ServerTransaction, endpoint: Endpoint, exten: string, callerId: { num: string; name: string }, presence: Presence, offer: Buffer | undefined): void {
+  private admit(tx: ServerTransaction, endpoint: Endpoint, exten: string, callerId: { num: string; name: string }, presence: Presence, offer: Buffer | undefined, replaced?: Channel): void {
     const req = tx.request, source = tx.source;
     if (presence !== "exists") {
       const overlap = presence === "more" && endpoint.allow_overlap;
@@ -182,7 +190,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       return;
     }
     tx.respond(100);
-    const channel = this.core.createChannel(this.spec(endpoint), "in", { callerId, context: endpoint.context, exten, dnid: exten });
+    const linkedid = replaced?.bridge?.partner(replaced)?.context().linkedid;
+    const channel = this.core.createChannel(this.spec(endpoint), "in", { callerId, context: endpoint.context, exten, dnid: exten, ...(linkedid ? { linkedid } : {}) });
     this.core.processed++;
     const leg = new SipLeg(channel, this);
     leg.invite = tx;
@@ -205,7 +214,36 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     tx.onFailure((reason) => {
       if (reason === "timeout" && channel.state() === "up" && !channel.hungUp) channel.hangup(Cause.NORMAL_CLEARING);
     });
-    this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
+    if (replaced) void this.takeOver(channel, replaced);
+    else this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
+  }
+
+  /**
+   * INVITE with Replaces (RFC 3891) naming an answered, bridged leg: the new channel is
+   * answered and takes that leg's place beside its partner (joining the partner's
+   * linkedid), and the replaced leg is hung up with BYE, as chan_pjsip does when a phone
+   * completes an attended transfer or a call moves to another device.
+   */
+  private async takeOver(channel: Channel, replaced: Channel): Promise<void> {
+    const bridge = replaced.bridge, partner = bridge?.partner(replaced);
+    channel.pbx = false; // no dialplan of its own: the bridge settles it when the call ends
+    if (!bridge || !partner) { channel.destroy(); return; }
+    this.deps.logger.log("VERBOSE", "res_pjsip_session.c", `${channel.name} replaces ${replaced.name} beside ${partner.name}`);
+    try {
+      await channel.answer();
+    } catch {
+      channel.destroy(); // the new caller went away first: the replaced call stays as it was
+      return;
+    }
+    if (replaced.hungUp || partner.hungUp || replaced.bridge !== bridge) { channel.hangup(Cause.NORMAL_CLEARING); channel.destroy(); return; }
+    bridge.replace(replaced, channel);
+    if (channel.media && partner.media) {
+      void this.core.media.bridge(channel.media, partner.media)
+        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${channel.name} and ${partner.name}: ${e.message}`));
+    }
+    holdBridge(bridge); // the new channel has no dialplan: whoever ends the call, the bridge is tidied up
+    replaced.hangup(Cause.NORMAL_CLEARING, channel.name);
+    if (!replaced.pbx) replaced.destroy();
   }
 
   /**
@@ -469,3 +507,15 @@ function encodeUser(s: string): string {
   return s.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/**
+ * Whether a leg named by an INVITE's Replaces can be taken over here: it must be
+ * answered and bridged (early-only Replaces of an answered leg is 486, RFC 3891 §3);
+ * picking up a leg that still rings is not done yet.
+ */
+function replaceable(leg: Channel, earlyOnly: boolean): Refusal | undefined {
+  if (leg.hungUp) return { status: 481, reason: `Replaces names ${leg.name}, which has ended` };
+  if (leg.state() !== "up") return { status: 481, reason: `Replaces names ${leg.name}, which is not answered (pickup by Replaces is not supported)` };
+  if (earlyOnly) return { status: 486, reason: `Replaces with early-only names ${leg.name}, which is answered` };
+  if (!leg.bridge?.partner(leg)) return { status: 481, reason: `Replaces names ${leg.name}, which is not bridged` };
+  return undefined;
+}

@@ -28,6 +28,8 @@ import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { startHttp } from "./http-service.js";
+import { loadHttpConf } from "../http/http-conf.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -158,6 +160,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       catch: (e) => e as Error,
     }),
     (sip) => Effect.promise(() => sip.stop()),
+  );
+  const sipServer = sip;
+  yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
+    (http) => Effect.promise(() => http.stop()),
   );
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>

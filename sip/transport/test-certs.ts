@@ -5,7 +5,7 @@
  * temporary directory.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,6 +19,8 @@ export interface TestCertificates {
   /** Self-signed, not from the CA. */
   readonly strangerCert: string;
   readonly strangerKey: string;
+  /** The server certificate and its key in one PEM file (what baresip's sip_certificate takes). */
+  readonly serverPem: string;
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -37,8 +39,9 @@ export function makeTestCertificates(): TestCertificates {
     openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, ...days, "-extfile", `${name}.ext`]);
   }
   openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "stranger.key", "-out", "stranger.crt", ...days, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+  writeFileSync(p("server.pem"), readFileSync(p("server.crt"), "utf8") + readFileSync(p("server.key"), "utf8"));
   return {
-    dir, caCert: p("ca.crt"), serverCert: p("server.crt"), serverKey: p("server.key"), clientCert: p("client.crt"), clientKey: p("client.key"),
+    dir, serverPem: p("server.pem"), caCert: p("ca.crt"), serverCert: p("server.crt"), serverKey: p("server.key"), clientCert: p("client.crt"), clientKey: p("client.key"),
     strangerCert: p("stranger.crt"), strangerKey: p("stranger.key"),
   };
 }

@@ -253,6 +253,7 @@ export class TcpTransport implements Transport {
     server.on("connection", (raw: Socket) => {
       const release = this.#admit(raw);
       if (release === undefined) return;
+      raw.setNoDelay(true);
       const key = keyOf(normalizeAddress(raw.remoteAddress ?? ""), raw.remotePort ?? 0);
       const pending = { raw, release };
       this.#handshaking.set(key, pending);

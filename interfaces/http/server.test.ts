@@ -156,4 +156,28 @@ describe("HTTP server", () => {
     const other = new WebSocket(`ws://127.0.0.1:${port}/other`, ["sip"]);
     await assert.rejects(new Promise((r, j) => other.once("open", r).once("error", j)), /Unexpected server response: 404/);
   });
+
+  it("serves SIP over secure WebSocket on the HTTPS listener: the wss transport takes it, Via and Source say WSS", async () => {
+    const layer = TransportLayer.create([
+      { name: "transport-ws", protocol: "ws", bind: { host: "0.0.0.0", port: 0 } },
+      { name: "transport-wss", protocol: "wss", bind: { host: "0.0.0.0", port: 0 } },
+    ], { random: new SeededRandom(1) });
+    const protocols: string[] = [];
+    layer.setHandler({ request: (r, source) => { protocols.push(source.protocol); layer.sendResponse(buildResponse(r, 200, { toTag: "t" }), source); }, response: () => {} });
+    await layer.start();
+    cleanups.push(() => layer.stop());
+    const conf = { prefix: "", sessionLimit: 10, sessionInactivityMs: 5000, sessionKeepAliveMs: 5000, https: { host: "127.0.0.1", port: 0, certFile: certs.serverCert, keyFile: certs.serverKey } };
+    const http = await startHttp(conf, layer, new CommandTable(), { log: () => {} } as never, "Recall/test");
+    cleanups.push(() => http.stop());
+    const port = http.secure!.port;
+    assert.deepEqual(layer.find("transport-wss")!.local, { host: "127.0.0.1", port });
+    const { readFileSync } = await import("node:fs");
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, ["sip"], { ca: readFileSync(certs.caCert) });
+    cleanups.push(() => ws.terminate());
+    await new Promise((r, j) => ws.once("open", r).once("error", j));
+    const answer = new Promise<string>((r) => ws.once("message", (d) => r(d.toString())));
+    ws.send(rawRequest("REGISTER", "sip:127.0.0.1", "SIP/2.0/WSS abc.invalid;branch=z9hG4bKwss"));
+    assert.match(await answer, /^SIP\/2\.0 200 OK\r\nVia: SIP\/2\.0\/WSS abc\.invalid;branch=z9hG4bKwss;received=127\.0\.0\.1/);
+    assert.deepEqual(protocols, ["wss"]);
+  });
 });

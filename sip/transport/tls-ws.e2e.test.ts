@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as netConnect, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { WebSocket } from "ws";
 import { assertLogged, freePort, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -82,6 +83,37 @@ test("two baresip phones register over TLS with digest auth and call each other"
   }
 });
 
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+/** Half-open TLS handshakes held open through the next test, then closed. */
+const halfOpen: Socket[] = [];
+after(() => { for (const s of halfOpen) s.destroy(); });
+
+test("bad input: 200 half-open TLS handshakes and a WebSocket frame flood leave Recall serving, its memory bounded", async () => {
+  const before = rssMiB(recall.child.pid!);
+  for (let i = 0; i < 200; i++) {
+    const s = netConnect({ host: "127.0.0.1", port: tlsPort });
+    s.on("error", () => {});
+    if (i % 2 === 0) s.once("connect", () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]))); // a ClientHello that never ends
+    halfOpen.push(s);
+  }
+  const flooder = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, ["sip"]);
+  await new Promise((resolve, reject) => flooder.once("open", resolve).once("error", reject));
+  flooder.on("error", () => {});
+  flooder.on("message", () => {}); // it reads its 400s
+  for (let i = 0; i < 20_000; i++) flooder.send(i % 2 ? "garbage\r\n\r\n" : `OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS x.invalid;branch=z9hG4bKflood${i}\r\nContent-Length: 9\r\n\r\n`);
+  const big = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, ["sip"]);
+  await new Promise((resolve, reject) => big.once("open", resolve).once("error", reject));
+  big.on("error", () => {});
+  const closed = new Promise<number>((r) => big.once("close", (code) => r(code)));
+  big.send("x".repeat(200_000));
+  assert.equal(await closed, 1009, "an oversized message closes its connection");
+  await new Promise<void>((r) => { if (flooder.bufferedAmount === 0) r(); else setTimeout(r, 500); });
+  flooder.close();
+  assert.match(await recall.cli("core show version"), /Recall/, "the console answers");
+  const grown = rssMiB(recall.child.pid!) - before;
+  assert.ok(grown < 150, `RSS grew ${grown.toFixed(0)} MiB`);
+});
+
 /** A WebSocket SIP client: sends requests, answers what Recall sends it with `answer`. */
 async function wsPhone(answer: (request: SipRequest) => number) {
   const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, ["sip"]);
@@ -108,7 +140,7 @@ async function wsPhone(answer: (request: SipRequest) => number) {
   return { ws, responses, requests, until };
 }
 
-test("a WebSocket client registers with digest auth; a TLS phone calls it and the INVITE reaches it over its connection", async () => {
+test("a WebSocket client registers with digest auth (half-open TLS sockets still held); a TLS phone calls it and the INVITE reaches it over its connection", async () => {
   const phone = await wsPhone((r) => (r.method === "INVITE" ? 486 : 200));
   try {
     const register = (cseq: number, authorization?: string) => {

@@ -23,7 +23,10 @@ export async function startHttp(conf: HttpConf, transports: TransportLayer, tabl
   for (const secure of [false, true]) {
     const address = secure ? http.secure : http.plain;
     const transport = transports.webSocket(secure);
-    if (address && transport && (transport.protocol === (secure ? "wss" : "ws") || transport.local.port === 0)) transport.served(address);
+    if (address && transport && (transport.protocol === (secure ? "wss" : "ws") || transport.local.port === 0)) {
+      transport.served(address);
+      logger.log("VERBOSE", "res_pjsip_transport_websocket.c", `Transport '${transport.name}' served at ${secure ? "wss" : "ws"}://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}/ws`);
+    }
   }
   table.register("http show status", "Display HTTP server status", () => http.status());
   if (http.plain) logger.log("VERBOSE", "http.c", `HTTP server listening on ${http.plain.host}:${http.plain.port}`);

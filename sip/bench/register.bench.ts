@@ -37,6 +37,12 @@ function pjsipConf(port: number, users: number): string {
 
 const users = (n: number) => "SEQUENTIAL\n" + Array.from({ length: n }, (_, i) => `${100000 + i};pw${100000 + i}`).join("\n") + "\n";
 
+/** CPU seconds (user + system) a process has used: with other work on the machine, what one registration costs. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -91,7 +97,9 @@ async function tlsThroughput() {
   const tls = `[tls]\ntype = transport\nprotocol = tls\nbind = 127.0.0.1:${port}\ncert_file = ${certs.serverCert}\npriv_key_file = ${certs.serverKey}\n`;
   const recall = await startRecall({ "pjsip.conf": pjsipConf(await freePort(), 1000) + "\n" + tls });
   try {
+    const cpuBefore = cpuSeconds(recall.child.pid!);
     const r = await runTlsRegisterLoad({ port, caFile: certs.caCert, connections: 100, first: 100000, users: 1000, rate: TLS_RATE, seconds: SECONDS });
+    const cpuMs = ((cpuSeconds(recall.child.pid!) - cpuBefore) * 1000) / Math.max(1, r.ok);
     const rate = r.ok / r.elapsedSeconds;
     const failures = (r.failed / Math.max(1, r.ok + r.failed)) * 100;
     const sorted = r.latenciesMs.sort((a, b) => a - b);
@@ -99,6 +107,7 @@ async function tlsThroughput() {
     console.log(`TLS authenticated REGISTERs: ${fmt(r.ok)} ok, ${fmt(r.failed)} failed (${failures.toFixed(3)} %), ${fmt(r.behind)} not sent (no idle phone) in ${r.elapsedSeconds.toFixed(1)} s`);
     console.log(`  rate ${fmt(rate)}/s offered ${fmt(TLS_RATE)}/s (each is a 401 challenge + an authenticated REGISTER over TLS), target ≥ 1,000/s: ratio ${(rate / 1000).toFixed(2)}${rate >= 1000 && failures < 0.1 ? "  ok" : "  BELOW TARGET"}`);
     console.log(`  latency REGISTER → 200 OK: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms; recall RSS ${fmt(rssMiB(recall.child.pid!))} MiB`);
+    console.log(`  recall CPU per registration (both REGISTERs, TLS included): ${cpuMs.toFixed(2)} ms, i.e. at most ${fmt(1000 / cpuMs)}/s per core`);
   } finally {
     await recall.stop();
   }

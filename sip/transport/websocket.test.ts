@@ -129,4 +129,17 @@ describe("WebSocket", () => {
     await client(port);
     await assert.rejects(client(port), /Unexpected server response: 503/);
   });
+
+  it("closes a connection that sends no SIP message within firstMessageTimeoutMs", async () => {
+    const { layer, port } = await serveWs({ firstMessageTimeoutMs: 200 });
+    const silent = await client(port);
+    const talker = await client(port);
+    const started = Date.now();
+    talker.ws.send(register("z9hG4bKtalk"));
+    await talker.next();
+    await silent.closed;
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(talker.ws.readyState, WebSocket.OPEN, "a connection that spoke stays");
+    assert.equal(layer.transportStats().connectionsTimedOut, 1);
+  });
 });

@@ -12,8 +12,9 @@
  *   than one message per connection.
  * - The handshake must offer the `sip` subprotocol (§4); others get 400.
  * - Connections are bounded in number (`maxConnections`, `maxConnectionsPerSource`);
- *   a peer that does not read what we write (`maxWriteBuffer`, pongs included) or
- *   stays silent past `idleTimeoutMs` is dropped.
+ *   a peer that does not read what we write (`maxWriteBuffer`, pongs included), sends
+ *   no SIP message (or keep-alive) within `firstMessageTimeoutMs`, or then stays silent
+ *   past `idleTimeoutMs` is dropped.
  * - A WebSocket client cannot be connected to, so requests to it must reuse its
  *   connection. As Asterisk's res_pjsip_transport_websocket does, a Contact with
  *   `transport=ws`/`wss` arriving on a connection is rewritten to the connection's
@@ -198,8 +199,16 @@ export class WebSocketTransport implements Transport {
       this.stats.connectionsTimedOut++;
       connection.destroy();
     };
+    // Until its first message a connection gets firstMessageTimeoutMs (an idle one holds an HTTP session), then idleTimeoutMs.
     const timed = socket as Duplex & { setTimeout?(ms: number, cb?: () => void): void };
-    timed.setTimeout?.(this.#limits.idleTimeoutMs, idle);
+    timed.setTimeout?.(this.#limits.firstMessageTimeoutMs);
+    socket.on("timeout", idle);
+    let active = false;
+    const activity = () => {
+      if (active) return;
+      active = true;
+      timed.setTimeout?.(this.#limits.idleTimeoutMs);
+    };
     ws.on("error", () => {
       // An oversized or malformed frame: ws closes the connection (1009 / 1002); 'close' follows.
       this.stats.framingErrors++;
@@ -228,11 +237,15 @@ export class WebSocketTransport implements Transport {
         if (!(e instanceof SipParseError)) return sink.internalError(e, connection.source);
         if (e.code === "empty") {
           this.stats.keepAlives++;
+          activity();
           return;
         }
         item = e;
       }
-      if (!(item instanceof SipParseError)) this.#rewriteContacts(item, connection.remote);
+      if (!(item instanceof SipParseError)) {
+        activity();
+        this.#rewriteContacts(item, connection.remote);
+      }
       sink.receive(item, connection.source);
     });
   }

@@ -35,6 +35,7 @@ class TcpConnection implements Connection {
   #active = false;
   /** Outgoing TLS, until the handshake is done: the error callbacks of what was sent meanwhile. */
   #handshakeWaiters: Array<(error: Error) => void> | undefined;
+  #corked = false;
 
   constructor(
     readonly transport: TcpTransport,
@@ -117,6 +118,7 @@ class TcpConnection implements Connection {
     }
     stats.messagesOut++;
     stats.bytesOut += data.length;
+    this.#batch();
     if (this.#handshakeWaiters !== undefined && onError !== undefined) {
       this.#handshakeWaiters.push((error) => { stats.sendErrors++; onError(error); });
       this.socket.write(data);
@@ -126,6 +128,20 @@ class TcpConnection implements Connection {
       if (!error) return;
       stats.sendErrors++;
       onError(error);
+    });
+  }
+
+  /**
+   * Messages written in one turn of the event loop leave in one write (one TLS record,
+   * one system call) instead of one each: the socket is corked until the turn ends.
+   */
+  #batch(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.socket.uncork();
     });
   }
 

@@ -175,6 +175,9 @@ export class TransportLayer implements TransportSink {
       if (fallback === undefined && (family === undefined || (family === 4 && isWildcard(t.local.host)))) fallback = t;
     }
     if (fallback) return fallback;
+    // A lone ws (or wss) transport serves both kinds of upgrade, so it also reaches the clients that came the other way.
+    const webSocket = protocol === "ws" || protocol === "wss" ? this.webSocket(protocol === "wss") : undefined;
+    if (webSocket) return webSocket;
     throw new TransportError(`no ${protocol.toUpperCase()} transport for ${destination.host}`);
   }
 

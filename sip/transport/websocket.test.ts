@@ -104,6 +104,13 @@ describe("WebSocket", () => {
     assert.equal(layer.transportStats().keepAlives, 1);
   });
 
+  it("a lone ws transport also reaches clients whose contacts say wss", () => {
+    const layer = TransportLayer.create([{ name: "only-ws", protocol: "ws", bind: { host: "0.0.0.0", port: 0 } }], { random: new SeededRandom(1) });
+    assert.equal(layer.select({ host: "127.0.0.1", protocol: "wss" }).name, "only-ws");
+    assert.equal(layer.webSocket(true)?.name, "only-ws");
+    assert.throws(() => layer.select({ host: "127.0.0.1", protocol: "tls" }), /no TLS transport/);
+  });
+
   it("refuses a handshake without the sip subprotocol", async () => {
     const { layer, port } = await serveWs();
     await assert.rejects(client(port, ["chat"]), /Unexpected server response: 400/);

@@ -149,4 +149,19 @@ describe("WebSocket", () => {
     assert.equal(talker.ws.readyState, WebSocket.OPEN, "a connection that spoke stays");
     assert.equal(layer.transportStats().connectionsTimedOut, 1);
   });
+
+  it("drops a flooder that does not read its answers once maxWriteBuffer is queued for it", async () => {
+    const { layer, port } = await serveWs({ maxWriteBuffer: 64 * 1024 });
+    const flooder = await client(port);
+    flooder.ws.pause(); // reads nothing more: our 400s pile up
+    const bad = (i: number) => rawRequest("OPTIONS", "sip:127.0.0.1", `SIP/2.0/WS x.invalid;branch=z9hG4bKw${i}`, { contentLength: "9" });
+    for (let i = 0; i < 20_000 && flooder.ws.readyState === WebSocket.OPEN; i++) {
+      flooder.ws.send(bad(i));
+      if (i % 500 === 0) await sleep(1);
+    }
+    for (let i = 0; i < 200 && layer.transportStats().writeOverflows === 0; i++) await sleep(10);
+    assert.ok(layer.transportStats().writeOverflows >= 1, JSON.stringify(layer.transportStats()));
+    for (let i = 0; i < 200 && layer.transportStats().connectionsOpen > 0; i++) await sleep(10);
+    assert.equal(layer.transportStats().connectionsOpen, 0);
+  });
 });

@@ -2,7 +2,7 @@
  * The HTTP server of a running Recall (http.conf) with what mounts on it today: SIP
  * over WebSocket at `/ws` (the pjsip.conf `ws`/`wss` transports, as Asterisk's
  * res_pjsip_transport_websocket registers it with res_http_websocket), and the
- * `http show status` console command.
+ * `http show status` console command. A listener that cannot start is logged, not fatal.
  */
 import type { Logger } from "../../core/logger.js";
 import type { TransportLayer } from "../../sip/transport/index.js";
@@ -18,7 +18,13 @@ export async function startHttp(conf: HttpConf, transports: TransportLayer, tabl
     // No ws/wss transport in pjsip.conf: nothing to hand the connection to.
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", () => socket.destroy());
   });
-  await http.start();
+  try {
+    await http.start();
+  } catch (e) {
+    // As Asterisk does when it cannot bind: the error is logged, SIP and the rest run without the HTTP server.
+    logger.log("ERROR", "http.c", `${(e as Error).message}; the HTTP server is not running`);
+    await http.stop();
+  }
   // A WebSocket transport advertises the address of the listener that serves it.
   for (const secure of [false, true]) {
     const address = secure ? http.secure : http.plain;

@@ -180,4 +180,16 @@ describe("HTTP server", () => {
     assert.match(await answer, /^SIP\/2\.0 200 OK\r\nVia: SIP\/2\.0\/WSS abc\.invalid;branch=z9hG4bKwss;received=127\.0\.0\.1/);
     assert.deepEqual(protocols, ["wss"]);
   });
+
+  it("a listener that cannot bind is logged and SIP carries on (as Asterisk does)", async () => {
+    const holder = new HttpServer({ http: { host: "127.0.0.1", port: 0 }, prefix: "", sessionLimit: 10, sessionInactivityMs: 1000, sessionKeepAliveMs: 1000 });
+    await holder.start();
+    cleanups.push(() => holder.stop());
+    const layer = TransportLayer.create([{ name: "ws", protocol: "ws", bind: { host: "0.0.0.0", port: 0 } }], { random: new SeededRandom(1) });
+    const logged: string[] = [];
+    const conf = { prefix: "", sessionLimit: 10, sessionInactivityMs: 1000, sessionKeepAliveMs: 1000, http: holder.plain! };
+    const http = await startHttp(conf, layer, new CommandTable(), { log: (level: string, _source: string, text: string) => logged.push(`${level} ${text}`) } as never, "Recall/test");
+    assert.match(logged.join("\n"), /^ERROR http\.conf: cannot listen on HTTP 127\.0\.0\.1:\d+: .*EADDRINUSE.*; the HTTP server is not running$/m);
+    assert.match(http.status(), /Server Enabled but not running/);
+  });
 });

@@ -190,6 +190,7 @@ export class HttpServer {
     const lines = ["HTTP Server Status:", `Prefix: ${this.#conf.prefix === "" ? "" : "/" + this.#conf.prefix}`, `Server: ${this.serverName}`];
     const show = (a: HttpListen) => (a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
     if (!this.enabled) lines.push("Server Disabled");
+    else if (!this.plain && !this.secure) lines.push("Server Enabled but not running (see the log)");
     if (this.plain) lines.push(`Server Enabled and Bound to ${show(this.plain)}`);
     if (this.secure) lines.push(`HTTPS Server Enabled and Bound to ${show(this.secure)}`);
     lines.push("", "Enabled URI's:");

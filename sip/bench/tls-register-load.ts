@@ -32,6 +32,8 @@ export interface TlsLoadResult {
   behind: number;
   elapsedSeconds: number;
   latenciesMs: number[];
+  /** Why registrations failed: a final status other than 200, or `timeout`. */
+  failures: Record<string, number>;
 }
 
 interface Phone {
@@ -67,7 +69,7 @@ function register(phone: Phone, port: number, authorization?: string): string {
 export async function runTlsRegisterLoad(o: TlsLoadOptions): Promise<TlsLoadResult> {
   const ca = readFileSync(o.caFile);
   const timeoutMs = o.timeoutMs ?? 5000;
-  const result: TlsLoadResult = { ok: 0, failed: 0, behind: 0, elapsedSeconds: 0, latenciesMs: [] };
+  const result: TlsLoadResult = { ok: 0, failed: 0, behind: 0, elapsedSeconds: 0, latenciesMs: [], failures: {} };
   const phones: Phone[] = [];
   const byCallId = new Map<string, Phone>();
   const protocol = o.protocol ?? "tls";
@@ -76,13 +78,16 @@ export async function runTlsRegisterLoad(o: TlsLoadOptions): Promise<TlsLoadResu
     socket.setNoDelay(true);
     socket.once("error", reject);
   })));
-  const finish = (phone: Phone, ok: boolean) => {
+  const finish = (phone: Phone, outcome: number | "timeout") => {
     clearTimeout(phone.timer);
     phone.busy = false;
-    if (ok) {
+    if (outcome === 200) {
       result.ok++;
       result.latenciesMs.push(performance.now() - phone.startedAt);
-    } else result.failed++;
+    } else {
+      result.failed++;
+      result.failures[String(outcome)] = (result.failures[String(outcome)] ?? 0) + 1;
+    }
   };
   for (const socket of sockets) {
     socket.on("error", () => undefined);
@@ -97,7 +102,7 @@ export async function runTlsRegisterLoad(o: TlsLoadOptions): Promise<TlsLoadResu
           const challenge = parseChallenge(response.get("WWW-Authenticate") ?? "");
           const credentials = answerChallenge(challenge, { username: String(phone.user), secret: { password: `pw${phone.user}` }, method: "REGISTER", uri: "sip:127.0.0.1", cnonce: `c${phone.cseq}`, nc: 1 });
           socket.write(register(phone, o.port, formatCredentials(credentials)));
-        } else if (response.status >= 200) finish(phone, response.status === 200);
+        } else if (response.status >= 200) finish(phone, response.status);
       }
     });
   }
@@ -134,7 +139,7 @@ export async function runTlsRegisterLoad(o: TlsLoadOptions): Promise<TlsLoadResu
         const p = phone;
         p.busy = true;
         p.startedAt = performance.now();
-        p.timer = setTimeout(() => finish(p, false), timeoutMs);
+        p.timer = setTimeout(() => finish(p, "timeout"), timeoutMs);
         p.socket.write(register(p, o.port));
       }
     }, 5);

@@ -21,6 +21,7 @@ import { TransactionLayer, type ServerTransaction } from "./transaction/index.js
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
 import { PjsipDriver, type ExtensionPresence, type Presence } from "./call/pjsip.js";
 import { CallCore, type CallCoreDeps } from "../calls/core.js";
+import { tlsSettings } from "./config/tls.js";
 import { RemoteSwitch } from "./call/remote-switch.js";
 import { identifyEndpoint } from "./endpoint/identify.js";
 import { refuse } from "./refuse.js";
@@ -52,13 +53,16 @@ export interface SipServerDeps {
 const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";
 
 function transportOptions(model: PjsipModel): TransportOptions[] {
-  return [...model.transports.values()].filter((t) => t.bind).map((t) => ({
+  // A WebSocket transport binds nothing (the HTTP server does): its bind is optional.
+  const webSocket = (t: { protocol: string }) => t.protocol === "ws" || t.protocol === "wss";
+  return [...model.transports.values()].filter((t) => t.bind || webSocket(t)).map((t) => ({
     name: t.name,
     protocol: t.protocol as TransportOptions["protocol"],
-    bind: t.bind!,
+    bind: t.bind ?? { host: "0.0.0.0", port: 0 },
     ...(t.external_signaling_address ? { externalSignalingAddress: t.external_signaling_address } : {}),
     ...(t.external_signaling_port ? { externalSignalingPort: t.external_signaling_port } : {}),
     ...(t.local_net.length ? { localNet: t.local_net.map((n) => `${n.address}/${n.prefix}`) } : {}),
+    ...(t.protocol === "tls" ? { tls: tlsSettings(t) } : {}),
   }));
 }
 

@@ -31,6 +31,8 @@ import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
 import { nodeAgiServices } from "../agi/node-services.js";
 import { registerAgiCommands } from "../agi/console.js";
+import { startHttp } from "./http-service.js";
+import { loadHttpConf } from "../http/http-conf.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -165,6 +167,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       catch: (e) => e as Error,
     }),
     (sip) => Effect.promise(() => sip.stop()),
+  );
+  const sipServer = sip;
+  yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
+    (http) => Effect.promise(() => http.stop()),
   );
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>

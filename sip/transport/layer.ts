@@ -17,6 +17,7 @@ import {
   emptyTransportStats,
 } from "./types.js";
 import { UdpTransport } from "./udp.js";
+import { WebSocketTransport } from "./websocket.js";
 
 /** Who gets what arrives: the transaction layer. */
 export interface MessageHandler {
@@ -61,11 +62,12 @@ export interface TransportLayerStats {
 
 const LOG_SOURCE = "res_pjsip_transport";
 
-/** A transport for a `type=transport` section: UDP and TCP today. */
+/** A transport for a `type=transport` section: UDP, TCP, TLS, and WS/WSS (served by an HTTP server, see WebSocketTransport). */
 export function createTransport(options: TransportOptions, limits: Partial<TransportLimits> = {}): Transport {
   const all: TransportLimits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
   if (options.protocol === "udp") return new UdpTransport(options, all);
-  if (options.protocol === "tcp") return new TcpTransport(options, all);
+  if (options.protocol === "tcp" || options.protocol === "tls") return new TcpTransport(options, all);
+  if (options.protocol === "ws" || options.protocol === "wss") return new WebSocketTransport(options, all);
   throw new TransportError(`transport '${options.name}': protocol ${options.protocol} is not supported yet`);
 }
 
@@ -137,6 +139,15 @@ export class TransportLayer implements TransportSink {
     return this.transports.find((t) => t.name === name);
   }
 
+  /**
+   * The WebSocket transport for upgrades over HTTPS (`secure`) or plain HTTP: the
+   * `wss` or `ws` one, else the other kind when only one is configured, else none.
+   */
+  webSocket(secure: boolean): WebSocketTransport | undefined {
+    const all = this.transports.filter((t): t is WebSocketTransport => t instanceof WebSocketTransport);
+    return all.find((t) => t.protocol === (secure ? "wss" : "ws")) ?? all[0];
+  }
+
   /** The transports' counters summed. */
   transportStats(): TransportStats {
     const sum = emptyTransportStats();
@@ -164,6 +175,9 @@ export class TransportLayer implements TransportSink {
       if (fallback === undefined && (family === undefined || (family === 4 && isWildcard(t.local.host)))) fallback = t;
     }
     if (fallback) return fallback;
+    // A lone ws (or wss) transport serves both kinds of upgrade, so it also reaches the clients that came the other way.
+    const webSocket = protocol === "ws" || protocol === "wss" ? this.webSocket(protocol === "wss") : undefined;
+    if (webSocket) return webSocket;
     throw new TransportError(`no ${protocol.toUpperCase()} transport for ${destination.host}`);
   }
 

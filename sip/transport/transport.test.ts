@@ -271,7 +271,7 @@ describe("routing and addresses", () => {
     assert.equal(layer.select({ host: "192.0.2.1", transport: "v6" }).name, "v6");
     assert.throws(() => layer.select({ host: "2001:db8::1", protocol: "tcp" }), /no TCP transport for 2001:db8::1/);
     assert.throws(() => layer.select({ host: "192.0.2.1", transport: "nope" }), /no transport named 'nope'/);
-    assert.throws(() => TransportLayer.create([{ name: "w", protocol: "wss", bind: { host: "0.0.0.0", port: 0 } }], { random: new SeededRandom(1) }), /wss is not supported yet/);
+    assert.throws(() => TransportLayer.create([{ name: "t", protocol: "tls", bind: { host: "0.0.0.0", port: 0 } }], { random: new SeededRandom(1) }), /transport 't': a TLS transport needs cert_file/);
     assert.throws(() => TransportLayer.create([{ name: "b", protocol: "udp", bind: { host: "example.com", port: 0 } }], { random: new SeededRandom(1) }), /bind address 'example\.com' is not an IP address/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * What every SIP transport (UDP, TCP today; TLS and WebSocket later) offers the layers
+ * What every SIP transport (UDP, TCP, TLS, WebSocket) offers the layers
  * above it: bind, receive parsed messages, send bytes, and say which address to
  * advertise in Via and Contact.
  */
@@ -26,9 +26,32 @@ export interface TransportOptions {
   readonly externalSignalingPort?: number;
   /** `local_net`: networks (`192.168.0.0/16`, `10.0.0.0/255.0.0.0`, `::1/128`) reached without NAT. */
   readonly localNet?: readonly string[];
+  /** `protocol=tls`: certificates and verification (required for tls). */
+  readonly tls?: TlsSettings;
 }
 
-/** An open stream to a peer (TCP today; TLS and WebSocket later). */
+/** A transport's TLS options, as pjsip.conf names them. */
+export interface TlsSettings {
+  readonly certFile?: string;
+  readonly privKeyFile?: string;
+  /** Password of an encrypted private key. */
+  readonly password?: string;
+  readonly caListFile?: string;
+  readonly caListPath?: string;
+  /** `default`, `unspecified`, `sslv23` (any version Node allows), `tlsv1`, `tlsv1_1`, `tlsv1_2`, `tlsv1_3`. */
+  readonly method?: string;
+  /** OpenSSL cipher list. */
+  readonly cipher?: string;
+  /** A client certificate, when one is presented, must verify against the CA list. */
+  readonly verifyClient?: boolean;
+  /** A client must present a certificate (verified when `verifyClient` is set). */
+  readonly requireClientCert?: boolean;
+  /** Outgoing connections check the server's certificate and name. */
+  readonly verifyServer?: boolean;
+}
+
+
+/** An open stream to a peer (TCP, TLS, WebSocket). */
 export interface Connection {
   readonly transport: Transport;
   readonly remote: HostPort;
@@ -95,13 +118,15 @@ export interface TransportStats {
   /** Streams closed for idleness or a peer not reading what we write. */
   connectionsTimedOut: number;
   writeOverflows: number;
+  /** TLS handshakes that failed or timed out (half-open handshakes end here). */
+  tlsHandshakeFailures: number;
 }
 
 export function emptyTransportStats(): TransportStats {
   return {
     datagramsIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, sendErrors: 0, keepAlives: 0,
     connectionsAccepted: 0, connectionsOpened: 0, connectionsRejected: 0, connectionsOpen: 0,
-    framingErrors: 0, connectionsTimedOut: 0, writeOverflows: 0,
+    framingErrors: 0, connectionsTimedOut: 0, writeOverflows: 0, tlsHandshakeFailures: 0,
   };
 }
 
@@ -137,6 +162,8 @@ export interface TransportLimits {
   readonly idleTimeoutMs: number;
   /** An accepted stream that has not sent one complete message (or keep-alive) by then is closed. */
   readonly firstMessageTimeoutMs: number;
+  /** A TLS handshake not finished by then is abandoned (half-open handshakes hold a socket only this long). */
+  readonly tlsHandshakeTimeoutMs: number;
   /** Bytes queued for writing to a peer that does not read; beyond this the stream is closed. */
   readonly maxWriteBuffer: number;
   /** Message size, header count... per message; also bounds what a stream buffers. */
@@ -150,6 +177,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = Object.freeze({
   maxConnectionsPerSource: 1_024,
   idleTimeoutMs: 600_000,
   firstMessageTimeoutMs: 30_000,
+  tlsHandshakeTimeoutMs: 10_000,
   maxWriteBuffer: 4 * 1024 * 1024,
   parse: DEFAULT_LIMITS,
   udpReceiveBufferSize: 4 * 1024 * 1024,

@@ -65,6 +65,12 @@ export interface OriginateRequest {
   readonly variables?: Readonly<Record<string, string>>;
   /** The new channel's accountcode. */
   readonly account?: string;
+  /**
+   * Called once, with the originated channel still live, as the call is settled: at its
+   * answer, or on its failure before it is hung up. The caller records what it decides
+   * on the channel (call files: what becomes of the file), so the log holds it.
+   */
+  readonly settled?: (channel: Channel, reason: OriginateReason, cause: number) => void;
 }
 
 export interface OriginateOutcome {
@@ -153,6 +159,7 @@ class Call {
 
   /** The channel ended before it answered. */
   private end(cause: number): void {
+    if (!this.settled) this.request.settled?.(this.channel, originateReason(cause), cause);
     if (!this.channel.hungUp) this.channel.remoteHangup(cause, this.channel.name);
     this.channel.destroy();
     this.settle({ reason: originateReason(cause), cause });
@@ -162,6 +169,7 @@ class Call {
     const channel = this.channel;
     if (this.settled || channel.hungUp) { channel.hangup(Cause.NORMAL_CLEARING); channel.destroy(); return; }
     channel.pbx = true; // it runs a dialplan of its own now (transfers, bridges ask)
+    this.request.settled?.(channel, OriginateReason.ANSWERED, Cause.NORMAL_CLEARING);
     const done = this.application ? this.runApplication() : new Promise<void>((resolve) => {
       const { context, exten, priority } = this.request;
       this.core.run(channel, { context: context!, exten: exten!, priority: priority ?? 1 }, resolve);

@@ -29,6 +29,7 @@ import { CallMedia, loadMusicOnHold } from "../../calls/media.js";
 import { sdpDescriptions } from "../../sip/sdp/index.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { OutgoingSpool } from "../spool/outgoing-spool.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -164,6 +165,18 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
+  // Call files (pbx_spool): DATA/spool/outgoing, through the call core's Originate.
+  const core = sip.calls?.core;
+  if (core) {
+    yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => { const s = new OutgoingSpool({ dir: join(options.dataDir, "spool"), clock, logger, originate: (r) => core.originate(r) }); s.start(); return s; },
+        catch: (e) => e as Error,
+      }),
+      (s) => Effect.sync(() => s.stop()),
+    );
+    yield* say(`Call files: ${join(options.dataDir, "spool", "outgoing")}`);
+  }
   yield* say("Not yet available in this build: AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 

@@ -26,9 +26,9 @@
  * File handling is I/O outside the actors, synchronous (call files are a few hundred
  * bytes; at most MAX_FILE_BYTES are read). Every timer runs on the injected clock, so
  * scheduling and retries are tested on a virtual one. `fs.watch` reports new files at
- * once; a scan every `scanIntervalMs` catches what it misses (NFS, overflow).
+ * once; a scan every `scanIntervalMs` (5 s with it, 1 s without) catches what it misses.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, watch, appendFileSync, type FSWatcher } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, watch, writeSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import type { Clock, Timer } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
@@ -70,13 +70,19 @@ const REASON_TEXT: Readonly<Record<number, string>> = {
 
 const SOURCE = "pbx_spool.c";
 
+/** Append to a file that must still exist (one removed during its call is not made again). */
+function appendExisting(path: string, text: string): void {
+  const fd = openSync(path, "r+");
+  try { writeSync(fd, text, fstatSync(fd).size); } finally { closeSync(fd); }
+}
+
 export class OutgoingSpool {
   readonly outgoing: string;
   readonly done: string;
   readonly failed: string;
   private readonly entries = new Map<string, Entry>();
   private readonly settleMs: number;
-  private readonly scanIntervalMs: number;
+  private scanIntervalMs: number;
   private readonly pid: number;
   private watcher: FSWatcher | undefined;
   private scanTimer: Timer | undefined;
@@ -89,7 +95,8 @@ export class OutgoingSpool {
     this.done = join(o.dir, "outgoing_done");
     this.failed = join(o.dir, "outgoing_failed");
     this.settleMs = o.settleMs ?? 200;
-    this.scanIntervalMs = o.scanIntervalMs ?? 1000;
+    // Asterisk polls each second without inotify; with fs.watch the scan is only a safety net.
+    this.scanIntervalMs = o.scanIntervalMs ?? ((o.watch ?? true) ? 5000 : 1000);
     this.pid = o.pid ?? process.pid;
   }
 
@@ -98,13 +105,22 @@ export class OutgoingSpool {
     if (this.o.watch ?? true) {
       try {
         this.watcher = watch(this.outgoing, (_event, name) => { if (name) this.observe(String(name)); });
-        this.watcher.on("error", (e) => this.o.logger.log("WARNING", SOURCE, `Watching ${this.outgoing} failed (${e.message}); scanning it every ${this.scanIntervalMs} ms`));
+        this.watcher.on("error", (e) => {
+          this.pollOnly();
+          this.o.logger.log("WARNING", SOURCE, `Watching ${this.outgoing} failed (${e.message}); scanning it every ${this.scanIntervalMs} ms`);
+        });
       } catch (e) {
+        this.pollOnly();
         this.o.logger.log("WARNING", SOURCE, `Cannot watch ${this.outgoing} (${(e as Error).message}); scanning it every ${this.scanIntervalMs} ms`);
       }
     }
     this.scan();
     this.armScan();
+  }
+
+  /** Without a working watch the scan is all there is: every second, as Asterisk polls. */
+  private pollOnly(): void {
+    this.scanIntervalMs = this.o.scanIntervalMs ?? 1000;
   }
 
   stop(): void {
@@ -196,6 +212,7 @@ export class OutgoingSpool {
     for (const w of parsed.warnings) this.o.logger.log("WARNING", SOURCE, `${path} line ${w.line}: ${w.reason}`);
     if (!parsed.ok) { this.moveAside(name, parsed.reason); return; }
     const file = parsed.file;
+    if (file.codecs !== undefined) this.o.logger.log("NOTICE", SOURCE, `${path}: Codecs: ${file.codecs} is not applied; the endpoint's allow= list is offered`);
     const due = decideDue(file, this.nowSec());
     if (due.kind === "expired") {
       this.o.logger.log("NOTICE", SOURCE, `Queued call to ${file.channel} expired without completion after ${file.retries} attempt${file.retries === 1 ? "" : "s"}`);
@@ -203,7 +220,7 @@ export class OutgoingSpool {
       return;
     }
     try {
-      for (const line of due.append) appendFileSync(path, formatAppended(line, this.pid));
+      appendExisting(path, due.append.map((line) => formatAppended(line, this.pid)).join(""));
       utimesSync(path, this.nowSec(), due.mtime);
     } catch (e) {
       this.o.logger.log("WARNING", SOURCE, `Cannot update ${path} (${(e as Error).message}); not calling it`);
@@ -254,10 +271,11 @@ export class OutgoingSpool {
     }
     const path = join(this.outgoing, name);
     try {
-      appendFileSync(path, formatAppended(decision.append, this.pid));
+      appendExisting(path, formatAppended(decision.append, this.pid));
       utimesSync(path, this.nowSec(), decision.at);
     } catch (e) {
-      this.o.logger.log("WARNING", SOURCE, `Cannot update ${path} for its retry: ${(e as Error).message}`);
+      const gone = (e as NodeJS.ErrnoException).code === "ENOENT";
+      this.o.logger.log(gone ? "NOTICE" : "WARNING", SOURCE, gone ? `${path} was removed during its call: no retry` : `Cannot update ${path} for its retry: ${(e as Error).message}`);
     }
     this.observe(name);
   }

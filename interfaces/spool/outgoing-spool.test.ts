@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, appendFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
@@ -17,7 +17,7 @@ import { OutgoingSpool } from "./outgoing-spool.js";
 
 const SEC = 1_000_000;
 
-function setup(answer: (request: OriginateRequest, n: number) => OriginateReason) {
+function setup(answer: (request: OriginateRequest, n: number) => OriginateReason | Promise<OriginateReason>) {
   const dir = mkdtempSync(join(tmpdir(), "recall-spool-"));
   const clock = new VirtualClock(Math.floor(Date.now() / 1000) * SEC);
   const logger = new MemoryLogger();
@@ -25,7 +25,7 @@ function setup(answer: (request: OriginateRequest, n: number) => OriginateReason
   const spool = new OutgoingSpool({
     dir, clock, logger, pid: 4242, watch: false, settleMs: 200,
     originate: async (request) => {
-      const reason = answer(request, calls.length);
+      const reason = await answer(request, calls.length);
       const recorded: Record<string, string> = {};
       calls.push({ request, at: clock.now(), recorded });
       // The channel Originate hands to `settled`: it records what the spool sets on it.
@@ -161,5 +161,42 @@ test("an attempt cut short by a stop (StartRetry without EndRetry) is counted: A
   const archived = readFileSync(join(t.spool.done, "cut.call"), "utf8");
   assert.match(archived, /AbortRetry: 4242 1 \(\d+\)\n\nStartRetry: 4242 2 \(\d+\)\n/);
   assert.match(archived, /Status: Expired\n$/);
+  t.spool.stop();
+});
+
+test("AlwaysDelete: no keeps a completed file whose mtime the call moved into the future, and calls it again then; a plain one is deleted", async () => {
+  let t!: ReturnType<typeof setup>;
+  t = setup((request) => {
+    if (request.variables!.CALLFILE === "daily.call" && request.variables!.CALLFILE_ATTEMPT === "1") {
+      const tomorrow = t.clock.now() / SEC + 3600; // what the dialplan's System(touch ...) does
+      utimesSync(join(t.spool.outgoing, "daily.call"), tomorrow, tomorrow);
+    }
+    return OriginateReason.ANSWERED;
+  });
+  t.drop("daily.call", "Channel: PJSIP/6001\nApplication: Echo\nAlwaysDelete: no\nMaxRetries: 5\n");
+  await t.advance(0.5);
+  assert.equal(t.calls.length, 1);
+  assert.ok(existsSync(join(t.spool.outgoing, "daily.call")), "kept");
+  assert.equal(t.spool.scheduled().size, 1);
+  await t.advance(3600);
+  assert.equal(t.calls.length, 2);
+  assert.equal(t.calls[1].request.variables!.CALLFILE_ATTEMPT, "2", "its attempts still counted");
+  assert.equal(existsSync(join(t.spool.outgoing, "daily.call")), false, "not moved on this time: deleted");
+  t.spool.stop();
+});
+
+test("a file removed during its call is not written again: no retry", async () => {
+  let release!: () => void;
+  const t = setup(() => new Promise((resolve) => { release = () => resolve(OriginateReason.BUSY); }));
+  t.drop("gone.call", "Channel: PJSIP/6001\nApplication: Echo\nMaxRetries: 3\nRetryTime: 5\n");
+  t.clock.advance(0.3 * SEC);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(release, "called");
+  unlinkSync(join(t.spool.outgoing, "gone.call"));
+  release();
+  await t.advance(20);
+  assert.equal(t.calls.length, 1);
+  assert.deepEqual(readdirSync(t.spool.outgoing), []);
+  assert.ok(t.logger.lines.some((l) => /gone\.call was removed during its call: no retry/.test(l)));
   t.spool.stop();
 });

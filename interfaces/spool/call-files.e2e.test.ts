@@ -22,6 +22,7 @@ import { SegmentLog } from "../../events/embedded/segment-log.js";
 const run = promisify(execFile);
 let recall: RecallProcess;
 let phonePort: number;
+let config: Record<string, string>;
 
 const EXTENSIONS = `
 [test]
@@ -33,7 +34,8 @@ exten => 900,1,NoOp(Call file \${CALLFILE} attempt \${CALLFILE_ATTEMPT} FOO=\${F
 before(async () => {
   const port = await freePort();
   phonePort = await freePort();
-  recall = await startRecall({ "pjsip.conf": phonesPjsip(port, { context: "test" }, [{ name: "6001", port: phonePort }]), "extensions.conf": EXTENSIONS });
+  config = { "pjsip.conf": phonesPjsip(port, { context: "test" }, [{ name: "6001", port: phonePort }]), "extensions.conf": EXTENSIONS };
+  recall = await startRecall(config);
   assert.match(recall.output(), /Call files: .*spool\/outgoing/);
 });
 after(async () => { await recall?.stop(); });
@@ -131,6 +133,26 @@ test("the log holds what the spool decided on each originated channel, and passe
   assert.deepEqual(decided, [
     "answered.call#1 Completed", "scheduled.call#1 Completed", "busy.call#1 Retry retry", "busy.call#2 Retry retry", "busy.call#3 Expired",
   ]);
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /\d+ events, 0 divergences/);
+});
+
+test("a restart between two attempts: the new process reads the attempts from the file and makes the retry", async () => {
+  const busy = startSipp({ scenario: uasCall({ status: 486 }), localPort: phonePort, calls: 1, timeoutMs: 20_000 });
+  dropCallFile("restart.call", "Channel: PJSIP/6001\nContext: test\nExtension: 900\nMaxRetries: 1\nRetryTime: 4\nArchive: yes\n");
+  assert.equal((await busy.done).code, 0);
+  const path = spool("outgoing", "restart.call");
+  const until = Date.now() + 5000;
+  while (!/EndRetry/.test(readFileSync(path, "utf8")) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.match(readFileSync(path, "utf8"), /EndRetry: \d+ 1 /);
+  await recall.stop();
+  const answers = startSipp({ scenario: uasCall({ status: 200, ringMs: 50 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  recall = await startRecall(config, { dataDir: recall.dataDir });
+  const result = await answers.done;
+  assert.equal(result.code, 0, result.errors);
+  const archived = await waitForFile(spool("outgoing_done", "restart.call"), 10_000);
+  assert.deepEqual(archived.match(/^(StartRetry|EndRetry): \d+ (\d)/gm)!.map((l) => l.replace(/: \d+ /, " ")), ["StartRetry 1", "EndRetry 1", "StartRetry 2"]);
+  assert.match(archived, /Status: Completed\n$/);
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /\d+ events, 0 divergences/);
 });

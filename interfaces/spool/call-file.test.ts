@@ -75,8 +75,8 @@ test("decideDue: the first attempt appends StartRetry and moves the mtime past i
   assert.deepEqual(decideDue({ ...file, callingPid: 7 }, 1000), {
     kind: "attempt", attempt: 2, append: [{ key: "AbortRetry", retries: 1, time: 1000 }, { key: "StartRetry", retries: 2, time: 1010 }], mtime: 1020,
   });
-  assert.deepEqual(decideDue({ ...file, retries: 2 }, 1000), { kind: "expired" });
-  assert.deepEqual(decideDue({ ...file, retries: 1, callingPid: 7 }, 1000), { kind: "expired" });
+  assert.deepEqual(decideDue({ ...file, retries: 2 }, 1000), { kind: "expired", attempts: 2 });
+  assert.deepEqual(decideDue({ ...file, retries: 1, callingPid: 7 }, 1000), { kind: "expired", attempts: 2 });
 });
 
 test("decideAfter: answered is completed; a failure retries RetryTime later until 1 + MaxRetries attempts were made", () => {

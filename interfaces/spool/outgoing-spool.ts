@@ -187,13 +187,13 @@ export class OutgoingSpool {
       this.entries.set(name, { state: "waiting", mtimeMs: st.mtimeMs, timer });
       return;
     }
-    if (current?.state === "settling" && current.signature === signature) {
-      if (now - current.since >= this.settleMs) { this.forget(name); this.take(name); }
-      return;
-    }
+    const unchanged = current?.state === "settling" && current.signature === signature;
+    if (unchanged && now - current.since >= this.settleMs) { this.forget(name); this.take(name); return; }
+    // Unchanged since `since`, or changed now: look again once it has settled (a timer may fire a little early).
+    const since = unchanged ? current.since : now;
     this.forget(name);
-    const timer = this.o.clock.schedule(this.o.clock.now() + this.settleMs * 1000, () => this.observe(name));
-    this.entries.set(name, { state: "settling", signature, since: now, timer });
+    const timer = this.o.clock.schedule(Math.ceil((since + this.settleMs) * 1000), () => this.observe(name));
+    this.entries.set(name, { state: "settling", signature, since, timer });
   }
 
   /** Read a due, settled file and call it, or finish with it. */
@@ -215,7 +215,7 @@ export class OutgoingSpool {
     if (file.codecs !== undefined) this.o.logger.log("NOTICE", SOURCE, `${path}: Codecs: ${file.codecs} is not applied; the endpoint's allow= list is offered`);
     const due = decideDue(file, this.nowSec());
     if (due.kind === "expired") {
-      this.o.logger.log("NOTICE", SOURCE, `Queued call to ${file.channel} expired without completion after ${file.retries} attempt${file.retries === 1 ? "" : "s"}`);
+      this.o.logger.log("NOTICE", SOURCE, `Queued call to ${file.channel} expired without completion after ${due.attempts} attempt${due.attempts === 1 ? "" : "s"}`);
       this.finish(name, file, "Expired", undefined);
       return;
     }

@@ -22,13 +22,13 @@ export const formatAppended = (l: AppendedLine, pid: number): string => `\n${l.k
 
 export type DueDecision =
   | { readonly kind: "attempt"; readonly attempt: number; readonly append: readonly AppendedLine[]; readonly mtime: number }
-  | { readonly kind: "expired" };
+  | { readonly kind: "expired"; readonly attempts: number };
 
 /** A due file: call it (the `attempt`th try, 1-based) or it has used all its tries. */
 export function decideDue(file: CallFile, now: number): DueDecision {
   const aborted = file.callingPid !== undefined;
   const made = file.retries + (aborted ? 1 : 0);
-  if (made > file.maxRetries) return { kind: "expired" };
+  if (made > file.maxRetries) return { kind: "expired", attempts: made };
   const attempt = made + 1;
   const t = now + file.retryTime;
   const append: AppendedLine[] = [];

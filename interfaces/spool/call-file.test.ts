@@ -34,6 +34,7 @@ test("a call file with every key, in any case, with # and ; comments and both Se
   assert.deepEqual([file.waitTime, file.maxRetries, file.retryTime, file.priority], [20, 2, 60, 3]);
   assert.deepEqual([file.account, file.context, file.exten, file.application], ["acct-7", "from-internal", "900", undefined]);
   assert.deepEqual(file.variables, { FOO: "bar=baz", __INHERITED: "semi;colon" });
+  assert.deepEqual(file.codecs, ["ulaw", "alaw"]);
   assert.deepEqual([file.archive, file.alwaysDelete, file.retries, file.callingPid], [true, false, 0, undefined]);
 });
 

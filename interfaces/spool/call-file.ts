@@ -14,7 +14,7 @@
  *     Setvar: NAME=value             (or Set:), as many as wanted, in order
  *     Archive: yes                   keep it in outgoing_done with a Status: line
  *     AlwaysDelete: no               a file whose mtime was moved to the future is kept
- *     Codecs: ulaw,alaw              accepted (the endpoint's codecs are used)
+ *     Codecs: ulaw,alaw              narrows the endpoint's allow= list for this call
  *
  * and what Asterisk appends while it works on one: `StartRetry:`, `EndRetry:`,
  * `AbortRetry:`, `DelayedRetry:` (`<pid> <retries> (<epoch>)`), and `Status:` on archive.
@@ -43,7 +43,8 @@ export interface CallFile {
   readonly data?: string;
   /** Setvar/Set lines, in file order (a later one of the same name wins). */
   readonly variables: Readonly<Record<string, string>>;
-  readonly codecs?: string;
+  /** Codecs: names the call may use (`all` for any), narrowing the endpoint's allow= list. */
+  readonly codecs?: readonly string[];
   readonly archive: boolean;
   readonly alwaysDelete: boolean;
   readonly earlyMedia: boolean;
@@ -90,7 +91,7 @@ export function parseCallFile(text: string): ParsedCallFile {
   let callerId: { num: string; name: string } | undefined;
   let waitTime = DEFAULT_WAIT_TIME, maxRetries = 0, retryTime = DEFAULT_RETRY_TIME, priority = 1;
   let account: string | undefined, context: string | undefined, exten: string | undefined;
-  let application: string | undefined, data: string | undefined, codecs: string | undefined;
+  let application: string | undefined, data: string | undefined, codecs: string[] | undefined;
   const variables: Record<string, string> = {};
   let archive = false, alwaysDelete = true, earlyMedia = false, retries = 0;
   let callingPid: number | undefined;
@@ -132,7 +133,7 @@ export function parseCallFile(text: string): ParsedCallFile {
       case "retrytime": retryTime = number(value, lineNo, "retrytime", 1, DEFAULT_RETRY_TIME); return;
       case "waittime": waitTime = number(value, lineNo, "waittime", 1, DEFAULT_WAIT_TIME); return;
       case "account": account = value; return;
-      case "codecs": codecs = value; return;
+      case "codecs": codecs = value.split(/[,&|]/).map((c) => c.trim()).filter(Boolean); return;
       case "archive": archive = flag(value, lineNo, "Archive"); return;
       case "alwaysdelete": alwaysDelete = flag(value, lineNo, "AlwaysDelete"); return;
       case "early_media": earlyMedia = flag(value, lineNo, "early_media"); return;

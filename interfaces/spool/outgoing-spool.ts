@@ -212,7 +212,6 @@ export class OutgoingSpool {
     for (const w of parsed.warnings) this.o.logger.log("WARNING", SOURCE, `${path} line ${w.line}: ${w.reason}`);
     if (!parsed.ok) { this.moveAside(name, parsed.reason); return; }
     const file = parsed.file;
-    if (file.codecs !== undefined) this.o.logger.log("NOTICE", SOURCE, `${path}: Codecs: ${file.codecs} is not applied; the endpoint's allow= list is offered`);
     const due = decideDue(file, this.nowSec());
     if (due.kind === "expired") {
       this.o.logger.log("NOTICE", SOURCE, `Queued call to ${file.channel} expired without completion after ${due.attempts} attempt${due.attempts === 1 ? "" : "s"}`);
@@ -253,6 +252,7 @@ export class OutgoingSpool {
       ...(file.application ? { application: file.application, data: file.data ?? "" } : { context: file.context!, exten: file.exten!, priority: file.priority }),
       ...(file.callerId ? { callerId: file.callerId } : {}),
       ...(file.account ? { account: file.account } : {}),
+      ...(file.codecs ? { codecs: file.codecs } : {}),
       variables: { ...file.variables, CALLFILE: name, CALLFILE_ATTEMPT: String(attempt) },
       settled,
     });

@@ -129,6 +129,10 @@ test("malformed files are moved to outgoing_failed with Status: Failed and the r
   assert.match(readFileSync(join(t.spool.failed, "nowhere.call"), "utf8"), /Reason: neither Application: nor Extension: is given\n$/);
   assert.match(readFileSync(join(t.spool.failed, "huge.call"), "utf8"), /Reason: too large \(80\d+ bytes, at most 65536\)\n$/);
   assert.ok(t.logger.lines.some((l) => l.includes("Invalid call file") && l.includes("nochannel.call") && l.includes("moved to")));
+  t.drop("nochannel.call", "Chanel: PJSIP/6001\nApplication: Echo\n");
+  await t.advance(1);
+  assert.match(readFileSync(join(t.spool.failed, "nochannel.call.1"), "utf8"), /^Chanel: .*Reason: no Channel: line\n$/s, "the earlier one is kept");
+  assert.match(readFileSync(join(t.spool.failed, "nochannel.call"), "utf8"), /^Application: Playback/);
   t.spool.stop();
 });
 

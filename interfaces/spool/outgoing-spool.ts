@@ -28,7 +28,7 @@
  * scheduling and retries are tested on a virtual one. `fs.watch` reports new files at
  * once; a scan every `scanIntervalMs` (5 s with it, 1 s without) catches what it misses.
  */
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, watch, writeSync, type FSWatcher } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, watch, writeSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import type { Clock, Timer } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
@@ -312,7 +312,9 @@ export class OutgoingSpool {
   /** A file that cannot give a call goes to outgoing_failed with the reason; never called again. */
   private moveAside(name: string, reason: string): void {
     const path = join(this.outgoing, name);
-    const target = join(this.failed, name);
+    // An earlier refused file of the same name is kept: this one gets the first free `.N`.
+    let target = join(this.failed, name);
+    for (let n = 1; existsSync(target) && n < 1000; n++) target = join(this.failed, `${name}.${n}`);
     try {
       mkdirSync(this.failed, { recursive: true });
       renameSync(path, target);

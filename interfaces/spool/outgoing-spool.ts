@@ -28,7 +28,7 @@
  * scheduling and retries are tested on a virtual one. `fs.watch` reports new files at
  * once; a scan every `scanIntervalMs` (5 s with it, 1 s without) catches what it misses.
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, watch, writeSync, type FSWatcher } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync, watch, writeSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import type { Clock, Timer } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
@@ -70,10 +70,18 @@ const REASON_TEXT: Readonly<Record<number, string>> = {
 
 const SOURCE = "pbx_spool.c";
 
-/** Append to a file that must still exist (one removed during its call is not made again). */
+/**
+ * Append to a file that must still exist (one removed during its call is not made
+ * again), on a line of its own even when the file does not end with a newline.
+ */
 function appendExisting(path: string, text: string): void {
   const fd = openSync(path, "r+");
-  try { writeSync(fd, text, fstatSync(fd).size); } finally { closeSync(fd); }
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const apart = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a && !text.startsWith("\n");
+    writeSync(fd, apart ? `\n${text}` : text, size);
+  } finally { closeSync(fd); }
 }
 
 export class OutgoingSpool {
@@ -166,7 +174,8 @@ export class OutgoingSpool {
   }
 
   private nowMs(): number { return this.o.clock.now() / 1000; }
-  private nowSec(): number { return Math.floor(this.o.clock.now() / 1e6); }
+  /** Whole seconds, as the file's lines and mtimes carry them: rounded up, so RetryTime is a minimum. */
+  private nowSec(): number { return Math.ceil(this.o.clock.now() / 1e6); }
 
   /** A file appeared or changed: wait for its time, let it settle, or take it. */
   observe(name: string): void {
@@ -301,7 +310,7 @@ export class OutgoingSpool {
       const archived = join(this.done, name);
       renameSync(path, archived);
       // Appended only once out of the watched directory.
-      appendFileSync(archived, `Status: ${status}\n`);
+      appendExisting(archived, `Status: ${status}\n`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       this.o.logger.log("WARNING", SOURCE, `Cannot remove ${path}: ${(e as Error).message}`);
@@ -318,7 +327,7 @@ export class OutgoingSpool {
     try {
       mkdirSync(this.failed, { recursive: true });
       renameSync(path, target);
-      appendFileSync(target, `\nStatus: Failed\nReason: ${reason}\n`);
+      appendExisting(target, `Status: Failed\nReason: ${reason}\n`);
       this.o.logger.log("WARNING", SOURCE, `Invalid call file ${path}: ${reason}; moved to ${target}`);
     } catch (e) {
       this.o.logger.log("WARNING", SOURCE, `Invalid call file ${path}: ${reason}; it could not be moved aside (${(e as Error).message}) and is left until it changes`);

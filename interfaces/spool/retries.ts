@@ -2,7 +2,8 @@
  * The spool's decisions, as pure functions of a call file and the time (pbx_spool's
  * scan_service and attempt_thread): whether a due file is called or has expired, what
  * each attempt appends to the file and where its mtime goes, and what follows an
- * attempt's outcome. Times are whole seconds since the epoch, as in the file.
+ * attempt's outcome. Times are whole seconds since the epoch, as in the file (the spool
+ * rounds its now up, so attempts are at least RetryTime apart).
  *
  * A file is called at most 1 + MaxRetries times: each attempt appends
  * `StartRetry: <pid> <n> (<t>)` and moves the mtime past the attempt (t = now +

@@ -168,14 +168,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   // Call files (pbx_spool): DATA/spool/outgoing, through the call core's Originate.
   const core = sip.calls?.core;
   if (core) {
-    yield* Effect.acquireRelease(
-      Effect.try({
-        try: () => { const s = new OutgoingSpool({ dir: join(options.dataDir, "spool"), clock, logger, originate: (r) => core.originate(r) }); s.start(); return s; },
-        catch: (e) => e as Error,
-      }),
+    const spool = yield* Effect.acquireRelease(
+      Effect.sync(() => new OutgoingSpool({ dir: join(options.dataDir, "spool"), clock, logger, originate: (r) => core.originate(r) })),
       (s) => Effect.sync(() => s.stop()),
     );
-    yield* say(`Call files: ${join(options.dataDir, "spool", "outgoing")}`);
+    if (spool.start()) yield* say(`Call files: ${spool.outgoing}`);
   }
   yield* say("Not yet available in this build: AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");

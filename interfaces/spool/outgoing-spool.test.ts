@@ -204,3 +204,13 @@ test("a file removed during its call is not written again: no retry", async () =
   assert.ok(t.logger.lines.some((l) => /gone\.call was removed during its call: no retry/.test(l)));
   t.spool.stop();
 });
+
+test("a spool directory that cannot be made disables the spool with a warning, nothing thrown", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "recall-spool-")), "a-file");
+  writeFileSync(file, "");
+  const logger = new MemoryLogger();
+  const spool = new OutgoingSpool({ dir: join(file, "spool"), clock: new VirtualClock(), logger, originate: async () => ({ reason: OriginateReason.FAILURE, cause: 0 }), watch: false });
+  assert.equal(spool.start(), false);
+  assert.match(logger.lines.join("\n"), /WARNING pbx_spool\.c: Unable to create queue directory .*a-file\/spool\/outgoing -- outgoing spool disabled/);
+  spool.stop();
+});

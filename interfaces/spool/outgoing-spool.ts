@@ -108,8 +108,12 @@ export class OutgoingSpool {
     this.pid = o.pid ?? process.pid;
   }
 
-  start(): void {
-    mkdirSync(this.outgoing, { recursive: true });
+  /** Start watching; false (and a WARNING, as Asterisk words it) when the directory cannot be made. */
+  start(): boolean {
+    try { mkdirSync(this.outgoing, { recursive: true }); } catch (e) {
+      this.o.logger.log("WARNING", SOURCE, `Unable to create queue directory ${this.outgoing} -- outgoing spool disabled (${(e as Error).message})`);
+      return false;
+    }
     if (this.o.watch ?? true) {
       try {
         this.watcher = watch(this.outgoing, (_event, name) => { if (name) this.observe(String(name)); });
@@ -124,6 +128,7 @@ export class OutgoingSpool {
     }
     this.scan();
     this.armScan();
+    return true;
   }
 
   /** Without a working watch the scan is all there is: every second, as Asterisk polls. */

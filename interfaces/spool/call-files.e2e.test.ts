@@ -77,6 +77,16 @@ test("a call file dropped into the spool calls the phone, which answers; the dia
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] pbx_spool\.c: Call completed to PJSIP\/6001/, 5000);
 });
 
+test("Application/Data: the answered phone hears Playback(beep), then Recall hangs up; without Archive the file is deleted", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200, ringMs: 50 }), localPort: phonePort, calls: 1, timeoutMs: 20_000 });
+  dropCallFile("app.call", "Channel: PJSIP/6001\nApplication: Playback\nData: beep\nAccount: acct-42\n");
+  const result = await phone.done;
+  assert.equal(result.code, 0, result.errors);
+  await assertLogged(recall.dataDir, /Call completed to PJSIP\/6001[^]*Call completed to PJSIP\/6001/, 5000);
+  assert.equal(existsSync(spool("outgoing", "app.call")), false);
+  assert.equal(existsSync(spool("outgoing_done", "app.call")), false);
+});
+
 test("a call file whose mtime is 4 s ahead waits until then", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200, ringMs: 50 }), localPort: phonePort, calls: 1, timeoutMs: 20_000 });
   const dropped = Date.now();
@@ -120,9 +130,12 @@ test("malformed call files are moved to outgoing_failed with Status: Failed and 
 test("the log holds what the spool decided on each originated channel, and passes recall replay --verify", async () => {
   const log = await SegmentLog.open(join(recall.dataDir, "log"), { readOnly: true, notice: () => undefined });
   const decided: string[] = [];
+  const accounts: string[] = [];
   try {
     for await (const batch of log.read(0)) for (const r of batch) {
       const input = r.input as { source: string; type: string; vars?: Record<string, string> };
+      const context = r.state.context as { vars?: Record<string, string>; accountcode?: string };
+      if (input.type === "create" && context.vars?.CALLFILE === "app.call") accounts.push(context.accountcode ?? "");
       if (input.source !== "spool") continue;
       const vars = (r.state.context as { vars: Record<string, string> }).vars;
       decided.push(`${vars.CALLFILE}#${vars.CALLFILE_ATTEMPT} ${input.vars!.CALLFILE_STATUS}${input.vars!.CALLFILE_RETRY_AT ? " retry" : ""}`);
@@ -131,8 +144,9 @@ test("the log holds what the spool decided on each originated channel, and passe
     await log.close();
   }
   assert.deepEqual(decided, [
-    "answered.call#1 Completed", "scheduled.call#1 Completed", "busy.call#1 Retry retry", "busy.call#2 Retry retry", "busy.call#3 Expired",
+    "answered.call#1 Completed", "app.call#1 Completed", "scheduled.call#1 Completed", "busy.call#1 Retry retry", "busy.call#2 Retry retry", "busy.call#3 Expired",
   ]);
+  assert.deepEqual(accounts, ["acct-42"], "Account: is the channel's accountcode");
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /\d+ events, 0 divergences/);
 });

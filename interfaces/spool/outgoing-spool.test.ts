@@ -17,13 +17,13 @@ import { OutgoingSpool } from "./outgoing-spool.js";
 
 const SEC = 1_000_000;
 
-function setup(answer: (request: OriginateRequest, n: number) => OriginateReason | Promise<OriginateReason>) {
+function setup(answer: (request: OriginateRequest, n: number) => OriginateReason | Promise<OriginateReason>, maxCalls?: number) {
   const dir = mkdtempSync(join(tmpdir(), "recall-spool-"));
   const clock = new VirtualClock(Math.floor(Date.now() / 1000) * SEC);
   const logger = new MemoryLogger();
   const calls: { request: OriginateRequest; at: number; recorded: Record<string, string> }[] = [];
   const spool = new OutgoingSpool({
-    dir, clock, logger, pid: 4242, watch: false, settleMs: 200,
+    dir, clock, logger, pid: 4242, watch: false, settleMs: 200, ...(maxCalls ? { maxCalls } : {}),
     originate: async (request) => {
       const reason = await answer(request, calls.length);
       const recorded: Record<string, string> = {};
@@ -213,4 +213,24 @@ test("a spool directory that cannot be made disables the spool with a warning, n
   assert.equal(spool.start(), false);
   assert.match(logger.lines.join("\n"), /WARNING pbx_spool\.c: Unable to create queue directory .*a-file\/spool\/outgoing -- outgoing spool disabled/);
   spool.stop();
+});
+
+test("at most maxCalls files are called at once; the next is taken once a call ends", async () => {
+  const releases: (() => void)[] = [];
+  const started: string[] = [];
+  const t = setup((request) => new Promise((resolve) => {
+    started.push(String(request.variables!.CALLFILE));
+    releases.push(() => resolve(OriginateReason.ANSWERED));
+  }), 2);
+  for (const n of ["a", "b", "c"]) t.drop(`${n}.call`, "Channel: PJSIP/6001\nApplication: Echo\n");
+  for (let i = 0; i < 10; i++) { t.clock.advance(SEC / 2); await new Promise((r) => setImmediate(r)); }
+  assert.deepEqual(started.sort(), ["a.call", "b.call"]);
+  releases[0]();
+  for (let i = 0; i < 4; i++) { t.clock.advance(SEC / 2); await new Promise((r) => setImmediate(r)); }
+  assert.equal(started.length, 3);
+  assert.equal(started[2], "c.call");
+  releases[1](); releases[2]();
+  await t.spool.idle();
+  assert.deepEqual(readdirSync(t.spool.outgoing), []);
+  t.spool.stop();
 });

@@ -8,6 +8,8 @@
  *   written in place is not taken half-written. Write elsewhere and `mv` in all the same,
  *   as Asterisk asks. Names starting with `.` are never taken (editors' and tools'
  *   temporary files).
+ * - At most `maxCalls` (200) files are being called at once; a due file waits for a
+ *   free slot, looking again each second.
  * - A file is called at most 1 + MaxRetries times (retries.ts); each attempt and each
  *   retry is written into the file as Asterisk writes it, so a restart goes on where it
  *   stopped and counts an attempt cut short by the stop.
@@ -51,6 +53,8 @@ export interface SpoolOptions {
   readonly scanIntervalMs?: number;
   /** Watch the directory (default true); tests on a virtual clock drive `scan()` themselves. */
   readonly watch?: boolean;
+  /** At most this many files are being called at once (default 200); the others wait their turn. */
+  readonly maxCalls?: number;
 }
 
 type Entry =
@@ -92,6 +96,7 @@ export class OutgoingSpool {
   private readonly settleMs: number;
   private scanIntervalMs: number;
   private readonly pid: number;
+  private readonly maxCalls: number;
   private watcher: FSWatcher | undefined;
   private scanTimer: Timer | undefined;
   private stopped = false;
@@ -106,6 +111,7 @@ export class OutgoingSpool {
     // Asterisk polls each second without inotify; with fs.watch the scan is only a safety net.
     this.scanIntervalMs = o.scanIntervalMs ?? ((o.watch ?? true) ? 5000 : 1000);
     this.pid = o.pid ?? process.pid;
+    this.maxCalls = o.maxCalls ?? 200;
   }
 
   /** Start watching; false (and a WARNING, as Asterisk words it) when the directory cannot be made. */
@@ -202,7 +208,14 @@ export class OutgoingSpool {
       return;
     }
     const unchanged = current?.state === "settling" && current.signature === signature;
-    if (unchanged && now - current.since >= this.settleMs) { this.forget(name); this.take(name); return; }
+    if (unchanged && now - current.since >= this.settleMs) {
+      if (this.calls.size < this.maxCalls) { this.forget(name); this.take(name); return; }
+      // Every call slot is taken: look again in a second.
+      current.timer.cancel();
+      const timer = this.o.clock.schedule(this.o.clock.now() + 1_000_000, () => this.observe(name));
+      this.entries.set(name, { ...current, timer });
+      return;
+    }
     // Unchanged since `since`, or changed now: look again once it has settled (a timer may fire a little early).
     const since = unchanged ? current.since : now;
     this.forget(name);

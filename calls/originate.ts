@@ -65,6 +65,18 @@ export interface OriginateRequest {
   readonly variables?: Readonly<Record<string, string>>;
   /** The new channel's accountcode. */
   readonly account?: string;
+  /**
+   * The codecs the call may use (a call file's Codecs:, `all` for any): the endpoint's,
+   * in its order, narrowed to these. None in common fails the call before it is placed
+   * (reason 0, cause 58, as ast_request refuses it).
+   */
+  readonly codecs?: readonly string[];
+  /**
+   * Called once, with the originated channel still live, as the call is settled: at its
+   * answer, or on its failure before it is hung up. The caller records what it decides
+   * on the channel (call files: what becomes of the file), so the log holds it.
+   */
+  readonly settled?: (channel: Channel, reason: OriginateReason, cause: number) => void;
 }
 
 export interface OriginateOutcome {
@@ -81,6 +93,8 @@ export interface OriginateOutcome {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** A channel's codecs when its driver names none (channel.ts). */
+const DEFAULT_CODECS: readonly string[] = ["ulaw", "alaw"];
 
 /** The Reason for a channel that ended before answering with `cause`. */
 export function originateReason(cause: number): OriginateReason {
@@ -119,7 +133,13 @@ export async function originate(core: CallCore, request: OriginateRequest): Prom
   const resolved = driver.resolve(request.channel, m[2]);
   const target: OutboundTarget | undefined = resolved.targets[0];
   if (!target) return failed(OriginateReason.FAILURE, Cause.NO_ROUTE_DESTINATION, resolved.problem ?? `'${request.channel}' has nothing to call`);
-  const spec = request.account ? { ...target.channel, accountcode: request.account } : target.channel;
+  let spec = request.account ? { ...target.channel, accountcode: request.account } : target.channel;
+  if (request.codecs && !request.codecs.some((c) => c.toLowerCase() === "all")) {
+    const wanted = new Set(request.codecs.map((c) => c.toLowerCase()));
+    const codecs = (spec.codecs ?? DEFAULT_CODECS).filter((c) => wanted.has(c.toLowerCase()));
+    if (!codecs.length) return failed(OriginateReason.FAILURE, Cause.BEARERCAPABILITY_NOTAVAIL, `no codec of ${request.codecs.join(",")} is allowed for '${request.channel}' (${(spec.codecs ?? DEFAULT_CODECS).join(",")})`);
+    spec = { ...spec, codecs };
+  }
   const channel = core.createChannel(spec, "out", { ...fields, context: request.context ?? target.context });
   return new Call(core, request, application, channel).viaDriver((on) => driver.call({ caller: undefined, origin: undefined, callee: channel, target, options: {} }, on));
 }
@@ -153,6 +173,7 @@ class Call {
 
   /** The channel ended before it answered. */
   private end(cause: number): void {
+    if (!this.settled) this.request.settled?.(this.channel, originateReason(cause), cause);
     if (!this.channel.hungUp) this.channel.remoteHangup(cause, this.channel.name);
     this.channel.destroy();
     this.settle({ reason: originateReason(cause), cause });
@@ -162,6 +183,7 @@ class Call {
     const channel = this.channel;
     if (this.settled || channel.hungUp) { channel.hangup(Cause.NORMAL_CLEARING); channel.destroy(); return; }
     channel.pbx = true; // it runs a dialplan of its own now (transfers, bridges ask)
+    this.request.settled?.(channel, OriginateReason.ANSWERED, Cause.NORMAL_CLEARING);
     const done = this.application ? this.runApplication() : new Promise<void>((resolve) => {
       const { context, exten, priority } = this.request;
       this.core.run(channel, { context: context!, exten: exten!, priority: priority ?? 1 }, resolve);

@@ -10,7 +10,7 @@ export type ActorKind =
 /** What caused a transition: a SIP message summary, a timer, an AMI action, DTMF, a media event... */
 export interface Input {
   /** Where the input came from. */
-  readonly source: "sip" | "timer" | "ami" | "ari" | "agi" | "cli" | "dtmf" | "media" | "config" | "dialplan" | "actor" | "test";
+  readonly source: "sip" | "timer" | "ami" | "ari" | "agi" | "cli" | "dtmf" | "media" | "config" | "dialplan" | "actor" | "test" | "spool";
   /** The input's name as the machine sees it, e.g. "register", "expire". */
   readonly type: string;
   readonly [field: string]: unknown;

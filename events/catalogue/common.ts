@@ -2,7 +2,7 @@
 import { Schema } from "effect";
 
 export const InputSource = Schema.Literal(
-  "sip", "timer", "ami", "ari", "agi", "cli", "dtmf", "media", "config", "dialplan", "actor", "test",
+  "sip", "timer", "ami", "ari", "agi", "cli", "dtmf", "media", "config", "dialplan", "actor", "test", "spool",
 );
 
 /** Any input: a source, a type, and free fields. Each event type narrows it. */

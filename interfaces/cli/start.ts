@@ -33,6 +33,7 @@ import { nodeAgiServices } from "../agi/node-services.js";
 import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { loadHttpConf } from "../http/http-conf.js";
+import { OutgoingSpool } from "../spool/outgoing-spool.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -176,6 +177,15 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
+  // Call files (pbx_spool): DATA/spool/outgoing, through the call core's Originate.
+  const core = sip.calls?.core;
+  if (core) {
+    const spool = yield* Effect.acquireRelease(
+      Effect.sync(() => new OutgoingSpool({ dir: join(options.dataDir, "spool"), clock, logger, originate: (r) => core.originate(r) })),
+      (s) => Effect.sync(() => s.stop()),
+    );
+    if (spool.start()) yield* say(`Call files: ${spool.outgoing}`);
+  }
   yield* say("Not yet available in this build: AMI, ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 

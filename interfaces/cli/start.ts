@@ -28,6 +28,9 @@ import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { loadManagerConf, managerProjections } from "../ami/config.js";
+import { AmiServer } from "../ami/server.js";
+import { SipCallAdapter } from "../ami/sip-call-adapter.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -162,7 +165,30 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
-  yield* say("Not yet available in this build: AMI, ARI, queues.");
+  // AMI (manager.conf): events follow the local log, actions go through the adapter over the call core.
+  const manager = loadManagerConf(options.configDir);
+  for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
+  for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
+  if (manager.config.enabled) {
+    const sipServer = sip;
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const ami = new AmiServer({
+            config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
+            projection: managerProjections(options.configDir),
+            pbx: new SipCallAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run }),
+          });
+          await ami.start();
+          return ami;
+        },
+        catch: (e) => new Error(`AMI could not listen on ${manager.config.bindaddr}:${manager.config.port}: ${(e as Error).message}`),
+      }),
+      (ami) => Effect.promise(() => ami.stop()),
+    );
+    yield* say(`AMI listening on ${manager.config.bindaddr}:${manager.config.port} (${manager.config.users.size} users)`);
+  }
+  yield* say("Not yet available in this build: ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AmiEventProjection, type AmiEvent } from "./events.js";
+import * as calls from "../../projections/test/calls.js";
+
+async function events(scenario: (d: calls.CallDriver) => calls.Scenario, options = {}): Promise<AmiEvent[]> {
+  const d = await calls.CallDriver.open();
+  scenario(d);
+  const records = await d.records();
+  await d.log.close();
+  const p = new AmiEventProjection(options);
+  return records.flatMap((r) => p.apply(r));
+}
+
+const field = (e: AmiEvent, name: string) => e.headers.find(([k]) => k === name)?.[1];
+
+test("A dials B, B answers, A hangs up: Asterisk 22's events in order, with their channel fields", async () => {
+  const list = await events(calls.answered);
+  const A = "PJSIP/1001-00000001", B = "PJSIP/2002-00000002";
+  const brief = list.filter((e) => e.name !== "Newexten" && e.name !== "VarSet")
+    .map((e) => `${e.name} ${field(e, "Channel") ?? field(e, "Device") ?? ""}`.trim());
+  assert.deepEqual(brief, [
+    `Newchannel ${A}`, "DeviceStateChange PJSIP/1001", `Newchannel ${B}`, "DeviceStateChange PJSIP/2002",
+    `DialBegin ${A}`, `Newstate ${B}`, `Newstate ${A}`, "DeviceStateChange PJSIP/1001", `Newstate ${B}`, "DeviceStateChange PJSIP/2002",
+    `DialEnd ${A}`, `Newstate ${A}`, "DeviceStateChange PJSIP/1001",
+    "BridgeCreate", `BridgeEnter ${B}`, `BridgeEnter ${A}`,
+    `HangupRequest ${A}`, "DeviceStateChange PJSIP/1001", `BridgeLeave ${A}`, `BridgeLeave ${B}`, "BridgeDestroy",
+    `HangupRequest ${B}`, "DeviceStateChange PJSIP/2002", `Hangup ${B}`, `Hangup ${A}`,
+  ]);
+  const states = list.filter((e) => e.name === "DeviceStateChange").map((e) => `${field(e, "Device")} ${field(e, "State")}`);
+  assert.deepEqual(states, ["PJSIP/1001 INUSE", "PJSIP/2002 RINGING", "PJSIP/1001 RINGING", "PJSIP/2002 INUSE", "PJSIP/1001 INUSE", "PJSIP/1001 UNAVAILABLE", "PJSIP/2002 UNAVAILABLE"]);
+  const dialBegin = list.find((e) => e.name === "DialBegin")!;
+  assert.equal(field(dialBegin, "Channel"), A);
+  assert.equal(field(dialBegin, "DestChannel"), B);
+  assert.equal(field(dialBegin, "DialString"), "PJSIP/2002");
+  assert.deepEqual(dialBegin.classes, ["call"]);
+  // The snapshot fields of a channel event, in Asterisk's order.
+  const first = list[0];
+  assert.deepEqual(first.headers.map(([k]) => k), ["Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+    "ConnectedLineNum", "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid"]);
+  assert.deepEqual(first.headers.slice(0, 5), [["Channel", A], ["ChannelState", "4"], ["ChannelStateDesc", "Ring"], ["CallerIDNum", "1001"], ["CallerIDName", "Alice"]]);
+  const hangups = list.filter((e) => e.name === "Hangup");
+  assert.deepEqual(hangups.map((e) => [field(e, "Channel"), field(e, "Cause"), field(e, "Cause-txt")]), [[B, "16", "Normal Clearing"], [A, "16", "Normal Clearing"]]);
+  const enter = list.find((e) => e.name === "BridgeEnter")!;
+  assert.deepEqual(enter.headers.slice(0, 7).map(([k]) => k), ["BridgeUniqueid", "BridgeType", "BridgeTechnology", "BridgeCreator", "BridgeName", "BridgeNumChannels", "BridgeVideoSourceMode"]);
+  assert.equal(field(enter, "BridgeTechnology"), "simple_bridge");
+  // Offsets rise with the log, so a client can resume from one.
+  const offsets = list.map((e) => e.offset!);
+  assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+  const endStates = list.filter((e) => e.name === "DialEnd").map((e) => field(e, "DialStatus"));
+  assert.deepEqual(endStates, ["ANSWER"]);
+});
+
+test("the same records give the same events (a pure fold), and CEL/Cdr events only when enabled", async () => {
+  const once = await events(calls.answered);
+  const twice = await events(calls.answered);
+  assert.deepEqual(once, twice);
+  assert.ok(!once.some((e) => e.name === "CEL" || e.name === "Cdr"));
+  const withCel = await events(calls.answered, { cel: true, cdr: true });
+  const cel = withCel.filter((e) => e.name === "CEL").map((e) => field(e, "EventName"));
+  assert.deepEqual(cel, ["CHAN_START", "APP_START", "CHAN_START", "ANSWER", "ANSWER", "BRIDGE_ENTER", "BRIDGE_ENTER", "BRIDGE_EXIT", "BRIDGE_EXIT",
+    "HANGUP", "CHAN_END", "APP_END", "HANGUP", "CHAN_END", "LINKEDID_END"]);
+  const cdr = withCel.filter((e) => e.name === "Cdr");
+  assert.equal(cdr.length, 2);
+  assert.equal(field(cdr[0], "Disposition"), "ANSWERED");
+});
+
+test("a busy callee: DialEnd BUSY and Hangup with cause 17", async () => {
+  const list = await events(calls.busy);
+  assert.deepEqual(list.filter((e) => e.name === "DialEnd").map((e) => field(e, "DialStatus")), ["BUSY"]);
+  const b = list.find((e) => e.name === "Hangup")!;
+  assert.deepEqual([field(b, "Cause"), field(b, "Cause-txt")], ["17", "User busy"]);
+});

@@ -34,6 +34,8 @@ export interface AmiEvent {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Offset of the log record it came from (undefined for events not in the log, like UserEvent). */
   readonly offset?: number;
+  /** Wall time of that record, µs (manager.conf timestampevents). */
+  readonly time?: number;
 }
 
 type H = [string, string][];
@@ -98,7 +100,7 @@ export class AmiEventProjection {
   /** The AMI events of one record, in the order Asterisk raises them. */
   apply(r: EventRecord): AmiEvent[] {
     const out: AmiEvent[] = [];
-    const emit = (name: string, classes: readonly AmiClass[], headers: H) => out.push({ name, classes, headers, offset: r.offset });
+    const emit = (name: string, classes: readonly AmiClass[], headers: H) => out.push({ name, classes, headers, offset: r.offset, time: r.time });
     switch (r.kind) {
       case "channel": this.channel(r, emit); break;
       case "bridge": this.bridge(r, emit); break;

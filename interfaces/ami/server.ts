@@ -37,6 +37,8 @@ export const AMI_VERSION = "11.0.0";
 const MAX_PENDING = 4 * 1024 * 1024;
 const MAX_UNREAD = 64 * 1024;
 const FAILED_LOGINS = 5;
+/** Events sent to the sessions before the feed lets the event loop turn. */
+const SLICE = 256;
 const THROTTLE_WINDOW_US = 60e6;
 
 export interface AmiServerDeps {
@@ -49,13 +51,17 @@ export interface AmiServerDeps {
   readonly startedAt: number;
   /** CEL and Cdr events (cel.conf [manager], cdr_manager.conf). */
   readonly projection?: { readonly cel?: boolean; readonly cdr?: boolean };
+  /** Bytes that may wait for a client that does not read before it is dropped (default 4 MiB). */
+  readonly maxPending?: number;
 }
 
 /** An event with its wire text made once for every session. */
 interface Outgoing { readonly event: AmiEvent; readonly text: string }
 
-function render(event: AmiEvent): Outgoing {
-  const headers: Fields = [["Event", event.name], ["Privilege", privilegeHeader(event.classes)], ...event.headers.map(([k, v]) => [k, v] as [string, string])];
+function render(event: AmiEvent, timestamps: boolean): Outgoing {
+  const headers: Fields = [["Event", event.name], ["Privilege", privilegeHeader(event.classes)]];
+  if (timestamps && event.time !== undefined) headers.push(["Timestamp", (event.time / 1e6).toFixed(6)]);
+  for (const [k, v] of event.headers) headers.push([k, v]);
   if (event.offset !== undefined) headers.push(["RecallOffset", String(event.offset)]);
   return { event, text: formatMessage(headers) };
 }
@@ -77,6 +83,8 @@ export class AmiServer {
 
   constructor(readonly deps: AmiServerDeps) {}
 
+  render(event: AmiEvent): Outgoing { return render(event, this.deps.config.timestampEvents); }
+
   get port(): number { const a = this.server?.address(); return typeof a === "object" && a ? a.port : 0; }
 
   async start(): Promise<void> {
@@ -84,12 +92,16 @@ export class AmiServer {
     this.liveFrom = this.deps.log.nextOffset;
     const projection = new AmiEventProjection(this.deps.projection);
     // The fold starts at 0 so live events know the channels, bridges and contacts that came before.
-    this.feed = this.deps.log.subscribe(0, (batch) => {
+    // A large batch (a backlog) is sent in slices with a turn of the event loop between them, so
+    // sockets drain as it goes and a client that reads is not taken for one that does not.
+    this.feed = this.deps.log.subscribe(0, async (batch) => {
+      let sent = 0;
       for (const r of batch) {
         const events = projection.apply(r);
         this.position = r.offset + 1;
-        if (r.offset >= this.liveFrom) for (const e of events) this.broadcast(render(e), false);
+        if (r.offset >= this.liveFrom && this.sessions.size) for (const e of events) { this.broadcast(this.render(e), false); sent++; }
         this.release();
+        if (sent >= SLICE) { sent = 0; await new Promise<void>((resolve) => setImmediate(resolve)); }
       }
     });
     this.server = createServer((socket) => this.accept(socket));
@@ -107,7 +119,7 @@ export class AmiServer {
 
   /** An event that is not in the log (UserEvent, OriginateResponse, Shutdown). */
   emit(name: string, classes: readonly AmiClass[], headers: Fields): void {
-    this.held.push({ at: this.deps.log.nextOffset, out: render({ name, classes, headers }) });
+    this.held.push({ at: this.deps.log.nextOffset, out: this.render({ name, classes, headers, time: this.deps.clock.now() }) });
     this.release();
   }
 
@@ -151,7 +163,7 @@ export class AmiServer {
       const out: Outgoing[] = [];
       for (const r of batch) {
         const events = projection.apply(r);
-        if (r.offset >= from) for (const e of events) out.push(render(e));
+        if (r.offset >= from) for (const e of events) out.push(this.render(e));
       }
       if (out.length) await deliver(out);
     });
@@ -159,7 +171,7 @@ export class AmiServer {
 
   async stop(): Promise<void> {
     for (const h of this.held.splice(0)) this.broadcast(h.out);
-    this.broadcast(render({ name: "Shutdown", classes: ["system"], headers: [["Shutdown", "Cleanly"], ["Restart", "False"]] }));
+    this.broadcast(this.render({ name: "Shutdown", classes: ["system"], headers: [["Shutdown", "Cleanly"], ["Restart", "False"]] }));
     await this.feed?.close();
     for (const s of [...this.sessions]) s.end();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -204,8 +216,9 @@ class AmiSession {
 
   private write(text: string): void {
     if (this.gone) return;
-    if (this.socket.writableLength > MAX_PENDING && !this.resuming) {
-      this.logger.log("WARNING", "manager.c", `Manager '${this.user?.name ?? ""}' at ${this.ip} does not read its events (over ${MAX_PENDING} bytes waiting); disconnecting`);
+    const limit = this.server.deps.maxPending ?? MAX_PENDING;
+    if (this.socket.writableLength > limit && !this.resuming) {
+      this.logger.log("WARNING", "manager.c", `Manager '${this.user?.name ?? ""}' at ${this.ip} does not read its events (over ${limit} bytes waiting); disconnecting`);
       this.end();
       return;
     }
@@ -290,7 +303,7 @@ class AmiSession {
     }
     this.reply(id, [[["Response", "Success"], ["Message", "Authentication accepted"]]]);
     const uptime = Math.floor((this.server.deps.clock.now() - this.server.deps.startedAt) / 1e6);
-    this.deliver(render({ name: "FullyBooted", classes: ["system"], headers: [["Uptime", String(uptime)], ["LastReload", String(uptime)], ["Status", "Fully Booted"]] }));
+    this.deliver(this.server.render({ name: "FullyBooted", classes: ["system"], headers: [["Uptime", String(uptime)], ["LastReload", String(uptime)], ["Status", "Fully Booted"]] }));
     const resume = m.get("ResumeFrom");
     if (resume !== undefined && /^\d+$/.test(resume.trim())) this.resume(Number(resume));
   }
@@ -330,8 +343,9 @@ class AmiSession {
   end(): void {
     if (this.gone) return;
     this.gone = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    // A client that does not read would never take the rest: drop what waits for it.
+    if (this.socket.writableLength > 0) this.socket.destroy();
+    else { this.socket.end(); setTimeout(() => this.socket.destroy(), 1000).unref(); }
   }
 
   closed(): void {

@@ -222,8 +222,16 @@ class AmiSession {
       this.end();
       return;
     }
+    // Writes of one turn of the event loop go out as one (a busy PBX sends many events per turn).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+    }
     this.socket.write(text);
   }
+
+  private corked = false;
 
   private reply(actionId: string | undefined, messages: Fields[]): void {
     let text = "";

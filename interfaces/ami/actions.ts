@@ -6,7 +6,7 @@
  */
 import type { AmiClass } from "./classes.js";
 import type { AmiMessage } from "./message.js";
-import type { ChannelView, OriginateResult, Pbx } from "./pbx.js";
+import { EXTENSION_STATUS, type ChannelView, type OriginateResult, type Pbx } from "./pbx.js";
 import { channelFields } from "./events.js";
 
 export type Fields = [string, string][];
@@ -162,6 +162,27 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       if (!channel) return error("Global variables are not available through AMI yet; give a Channel");
       if (!pbx.setVar(channel, variable, message.get("Value") ?? "")) return error("No such channel");
       return [ok(["Message", "Variable Set"])];
+    },
+  },
+  blindtransfer: {
+    write: ["call"], synopsis: "Blind transfer channel(s) to the given destination",
+    handler: ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("No channel specified");
+      const exten = message.get("Exten");
+      if (!exten) return error("No extension specified");
+      const context = message.get("Context") || pbx.channel(channel)?.ctx.context || "default";
+      if (!pbx.channel(channel)) return error("No such channel");
+      return pbx.blindTransfer(channel, context, exten) ? [ok(["Message", "Transfer succeeded"])] : error("Transfer failed");
+    },
+  },
+  extensionstate: {
+    write: ["call", "reporting"], synopsis: "Check Extension Status.",
+    handler: ({ message, pbx }) => {
+      const exten = message.get("Exten") ?? "", context = message.get("Context") || "default";
+      const s = pbx.extensionState(context, exten);
+      return [ok(["Message", "Extension Status"], ["Exten", exten], ["Context", context], ["Hint", s?.hint ?? ""],
+        ["Status", String(s ? EXTENSION_STATUS[s.state] : -1)], ["StatusText", s?.state ?? "Unknown"])];
     },
   },
   dbget: {
@@ -355,7 +376,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  mixmonitor: "MixMonitor", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

@@ -23,9 +23,9 @@ import { uasCall } from "../../sip/sipp/call-scenarios.js";
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 let recall: RecallProcess;
-let sipPort: number, amiPort: number, phonePort: number;
+let sipPort: number, amiPort: number, phonePort: number, phone2Port: number;
 
-const pjsip = (port: number) => `
+const pjsip = (port: number, phone2Port: number) => `
 [udp]
 type = transport
 protocol = udp
@@ -45,6 +45,15 @@ password = secret-6001
 [6001]
 type = aor
 max_contacts = 1
+[6002]
+type = endpoint
+context = ami-test
+disallow = all
+allow = ulaw
+aors = 6002
+[6002]
+type = aor
+contact = sip:6002@127.0.0.1:${phone2Port}
 `;
 
 const extensions = `
@@ -53,6 +62,15 @@ exten => 100,1,Answer()
  same => n,Set(AMI_SEEN=yes)
  same => n,Wait(1)
  same => n,Hangup()
+exten => 150,1,Dial(PJSIP/6002)
+ same => n,Hangup()
+exten => 200,1,Set(TRANSFERRED=yes)
+ same => n,Wait(1)
+ same => n,Hangup()
+exten => 300,1,Answer()
+ same => n,Wait(20)
+ same => n,Hangup()
+exten => 6002,hint,PJSIP/6002
 `;
 
 const manager = (port: number) => `
@@ -75,8 +93,8 @@ write = call
 `;
 
 before(async () => {
-  [sipPort, amiPort, phonePort] = [await freePort(), await freePort(), await freePort()];
-  recall = await startRecall({ "pjsip.conf": pjsip(sipPort), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  [sipPort, amiPort, phonePort, phone2Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
   await recall.waitFor(/AMI listening on 127\.0\.0\.1:\d+ \(2 users\)/);
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${sipPort}`, calls: 1, localPort: phonePort, inject: "SEQUENTIAL\n6001;secret-6001\n", timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -306,6 +324,71 @@ test("a client resumes from a log offset: every event since then, in order, each
     assert.match(c.text, /Event: VarSet\r\nPrivilege: dialplan,all\r\nChannel: PJSIP\/6001-[^]*?Variable: AMI_SEEN\r\nValue: yes\r\n/);
     assert.match(c.text, /Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP\/6001\r\nPeerStatus: Reachable/);
   } finally { c.close(); }
+});
+
+/** A logged-in raw client with every event. */
+async function admin(): Promise<RawClient> {
+  const c = new RawClient(amiPort);
+  c.send({ Action: "Login", Username: "admin", Secret: "mypassword", ActionID: "login" });
+  await c.until(/ActionID: login\r\nMessage: Authentication accepted/);
+  return c;
+}
+
+test("Originate into a Dial, ExtensionState while bridged, then BlindTransfer of the far party to the dialplan", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es0" });
+    await c.until(/ActionID: es0\r\nMessage: Extension Status\r\nExten: 6002\r\nContext: ami-test\r\nHint: PJSIP\/6002\r\nStatus: 0\r\nStatusText: Idle\r\n/);
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+    await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
+    c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es1" });
+    await c.until(/ActionID: es1\r\n[^]*?Status: 1\r\nStatusText: InUse\r\n/);
+    c.send({ Action: "CoreShowChannels", ActionID: "cs" });
+    await c.until(/Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "BlindTransfer", Channel: caller, Context: "ami-test", Exten: "200", ActionID: "bt" });
+    await c.until(/Response: Success\r\nActionID: bt\r\nMessage: Transfer succeeded\r\n/);
+    await c.until(/Event: BlindTransfer\r\nPrivilege: call,all\r\nResult: Success\r\nTransfererChannel: PJSIP\/6001-[^]*?Extension: 200\r\n/);
+    await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${callee.replace("/", "\\/")}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${callee.replace("/", "\\/")}\\r\\n`));
+    assert.equal((await phone.done).code, 0);
+    assert.equal((await phone2.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop(); phone2.stop();
+  }
+});
+
+test("Status, GetVar and Setvar on a live channel, then Hangup by AMI", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Variable: "FROM_AMI=1,OTHER=two", ActionID: "o" });
+    await c.until(/Response: Success\r\nActionID: o\r\nMessage: Originate successfully queued/);
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "OTHER", ActionID: "g1" });
+    await c.until(/Response: Success\r\nActionID: g1\r\nVariable: OTHER\r\nValue: two\r\n/);
+    c.send({ Action: "Setvar", Channel: name, Variable: "SET_BY_AMI", Value: "42", ActionID: "s1" });
+    await c.until(/ActionID: s1\r\nMessage: Variable Set\r\n/);
+    await c.until(/Event: VarSet\r\n[^]*?Variable: SET_BY_AMI\r\nValue: 42\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "SET_BY_AMI", ActionID: "g2" });
+    await c.until(/ActionID: g2\r\nVariable: SET_BY_AMI\r\nValue: 42\r\n/);
+    c.send({ Action: "Status", Channel: name, ActionID: "st" });
+    await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\nChannelState: 6\\r\\nChannelStateDesc: Up\\r\\n[^]*?Application: Wait\\r\\nData: 20\\r\\n`));
+    await c.until(/Event: StatusComplete\r\nActionID: st\r\nEventList: Complete\r\nListItems: 1\r\nItems: 1\r\n/);
+    c.send({ Action: "Hangup", Channel: name, Cause: "16", ActionID: "h" });
+    await c.until(/ActionID: h\r\nMessage: Channel Hungup\r\n/);
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Cause: 16\\r\\n`));
+    c.send({ Action: "Hangup", Channel: name, ActionID: "h2" });
+    await c.until(/ActionID: h2\r\nMessage: No such channel\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
 });
 
 test("bad input: a 1 MB line, an unknown action, a half-written action; Recall answers and goes on", async () => {

@@ -60,6 +60,10 @@ export interface OutboundRegistrationView {
   readonly nextRegAt?: number;
 }
 
+/** Asterisk's extension states (ExtensionState's Status and StatusText). */
+export type ExtensionState = "Idle" | "InUse" | "Busy" | "Unavailable" | "Ringing" | "InUse&Ringing";
+export const EXTENSION_STATUS: Readonly<Record<ExtensionState, number>> = { Idle: 0, InUse: 1, Busy: 2, Unavailable: 4, Ringing: 8, "InUse&Ringing": 9 };
+
 export interface Pbx {
   channels(): ChannelView[];
   channel(name: string): ChannelView | undefined;
@@ -70,6 +74,10 @@ export interface Pbx {
   setVar(name: string, variable: string, value: string): boolean;
   /** Place a call (absent when the call layer cannot). Resolves when answered or failed. */
   originate?(request: OriginateRequest, onNew: (channel: string) => void): Promise<OriginateResult>;
+  /** Blind-transfer the bridge partner of `name` to exten@context; the transferer leaves. False when it is not bridged. */
+  blindTransfer(name: string, context: string, exten: string): boolean;
+  /** A dialplan hint's devices and their combined state (undefined: no hint). */
+  extensionState(context: string, exten: string): { readonly hint: string; readonly state: ExtensionState } | undefined;
   mixMonitor(name: string, file: string, options: string): Promise<string | undefined>;
   stopMixMonitor(name: string, id?: string): Promise<boolean>;
 

@@ -14,10 +14,15 @@ import type { CommandTable } from "../console/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../dialplan/hangup-causes.js";
-import type { ChannelView, EndpointView, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
+import type { ChannelView, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
 
 type Target = { readonly endpoint: Endpoint; readonly uri: string; readonly dialstring: string } | { readonly local: unknown; readonly dialstring: string };
+interface TransfersInternals {
+  blind(transferer: SipChannel, exten: string, context: string, vars: Record<string, string>, source: "ami"): boolean;
+  leave(channel: SipChannel): void;
+}
 interface CallsInternals {
+  readonly transfers: TransfersInternals;
   resolve(dialstring: string): { targets: Target[]; problem?: string };
   create(of: { endpoint: Endpoint }, direction: "out", fields: {
     callerId: { num: string; name: string }; context: string; exten: string; vars?: Record<string, string>;
@@ -33,6 +38,8 @@ export interface SipCallAdapterDeps {
   readonly table: CommandTable;
   /** Run the dialplan on a channel from a position (the DialplanService's run). */
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  /** The dialplan's hints (DialplanService.hints). */
+  readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
 }
 
 export class SipCallAdapter implements Pbx {
@@ -75,6 +82,35 @@ export class SipCallAdapter implements Pbx {
     if (!c) return false;
     c.change({ type: "setvar", name: variable, value }, "ami");
     return true;
+  }
+
+  blindTransfer(name: string, context: string, exten: string): boolean {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return false;
+    const transfers = (calls as unknown as CallsInternals).transfers;
+    if (!transfers.blind(c, exten, context, {}, "ami")) return false;
+    transfers.leave(c);
+    return true;
+  }
+
+  /** As Asterisk combines device states: any in use (and ringing), else ringing, else idle if any is reachable. */
+  extensionState(context: string, exten: string): { hint: string; state: ExtensionState } | undefined {
+    const hint = this.deps.hints().find((h) => h.context === context && h.exten === exten);
+    if (!hint) return undefined;
+    const endpoints = new Map(this.endpoints().map((e) => [`PJSIP/${e.name}`.toLowerCase(), e]));
+    const live = this.channels();
+    let inUse = false, ringing = false, available = false;
+    for (const device of hint.devices) {
+      const e = endpoints.get(device.toLowerCase());
+      if (!e) continue;
+      for (const c of live.filter((x) => x.ctx.tech === "PJSIP" && x.ctx.endpoint === e.name)) {
+        if (c.state === "ringing" || c.state === "down" || c.state === "dialing") ringing = true; else inUse = true;
+      }
+      if (e.contacts.length) available = true;
+    }
+    const state: ExtensionState = inUse && ringing ? "InUse&Ringing" : inUse ? "InUse" : ringing ? "Ringing" : available ? "Idle" : "Unavailable";
+    return { hint: hint.devices.join("&"), state };
   }
 
   async mixMonitor(name: string, file: string, options: string): Promise<string | undefined> {

@@ -87,6 +87,9 @@ export class DialplanService {
     return first.at ? settledSearch(classify) : answer;
   };
 
+  /** Every `hint` of the dialplan: context, extension and its devices (AMI's ExtensionState). */
+  hints = () => listHints(this.dialplan);
+
   registerCommands(table: CommandTable): void {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);
     table.register("dialplan reload", "Reload extensions and *only* extensions", () => this.load());

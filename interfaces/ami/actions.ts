@@ -294,6 +294,14 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
         [["Registered", String(registered)], ["NotRegistered", String(regs.length - registered)]]);
     },
   },
+  pjsipqualify: {
+    write: ["system", "reporting"], synopsis: "Qualify a chan_pjsip endpoint.",
+    handler: ({ message, pbx }) => {
+      const endpoint = message.get("Endpoint");
+      if (!endpoint) return error("Endpoint parameter missing.");
+      return pbx.qualify(endpoint) ? [ok(["Message", "Endpoint found, will qualify"])] : error(`Unable to retrieve endpoint ${endpoint}`);
+    },
+  },
   pjsipregister: {
     write: ["system"], synopsis: "Register an outbound registration.",
     handler: ({ message, pbx }) => {
@@ -375,7 +383,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   coresettings: "CoreSettings", coreshowchannels: "CoreShowChannels", status: "Status", hangup: "Hangup", getvar: "Getvar", setvar: "Setvar",
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
-  pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
+  pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
   mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 

@@ -406,16 +406,29 @@ test("bad input: a 1 MB line, an unknown action, a half-written action; Recall a
     await c.until(/ActionID: half\r\nPing: Pong/);
     c.socket.write("Action: Ping\r\nActi");
   } finally { c.close(); }
-  // A flood of bad logins from one address is throttled (and logged) after five.
+  // A flood of bad logins from one address: after five, they are checked one a second; the right secret still gets in.
   const f = new RawClient(amiPort);
+  const started = Date.now();
   try {
-    for (let i = 0; i < 7; i++) f.send({ Action: "Login", Username: "nobody", Secret: "x", ActionID: `f${i}` });
-    await f.until(/ActionID: f6\r\nMessage: Authentication failed/);
+    for (let i = 0; i < 8; i++) f.send({ Action: "Login", Username: "nobody", Secret: "x", ActionID: `f${i}` });
+    await f.until(/ActionID: f7\r\nMessage: Authentication failed/);
   } finally { f.close(); }
+  assert.ok(Date.now() - started >= 1900, `eight bad logins took ${Date.now() - started} ms`);
   await assertLogged(recall.dataDir, /manager\.c: 127\.0\.0\.1 tried to authenticate with nonexistent user 'nobody'/);
-  await assertLogged(recall.dataDir, /throttled/);
-  const ping = new RawClient(amiPort);
-  try { await ping.until(/Asterisk Call Manager/); } finally { ping.close(); }
+  await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1: 5 failed logins within a minute; its logins are throttled to one a second/);
+  const good = await admin();
+  good.close();
+});
+
+test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so ContactStatus Unreachable", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "PJSIPQualify", Endpoint: "nosuch", ActionID: "q0" });
+    await c.until(/ActionID: q0\r\nMessage: Unable to retrieve endpoint nosuch\r\n/);
+    c.send({ Action: "PJSIPQualify", Endpoint: "6001", ActionID: "q1" });
+    await c.until(/Response: Success\r\nActionID: q1\r\nMessage: Endpoint found, will qualify\r\n/);
+    await c.until(/Event: ContactStatus\r\nPrivilege: system,all\r\nURI: sip:[^\r]*\r\nContactStatus: Unreachable\r\nAOR: 6001\r\nEndpointName: 6001\r\n/, 15_000);
+  } finally { c.close(); }
 });
 
 test("the log all this wrote replays with no divergence", async () => {

@@ -88,6 +88,8 @@ export interface Pbx {
 
   endpoints(): EndpointView[];
   outboundRegistrations(): OutboundRegistrationView[];
+  /** PJSIPQualify: an OPTIONS to every contact of the endpoint's AORs now; false when there is no such endpoint. */
+  qualify(endpoint: string): boolean;
   /** PJSIPRegister / PJSIPUnregister: false when there is no such registration. */
   sendRegistration(name: string, what: "register" | "unregister"): boolean;
 

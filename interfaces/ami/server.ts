@@ -15,7 +15,7 @@
  * - Input: lines over 8 KiB or messages over 128 headers are answered with an error
  *   (message.ts); more than MAX_UNREAD bytes of an incomplete message disconnects.
  * - Logins: manager.conf authtimeout and authlimit; after FAILED_LOGINS failures from
- *   one address within a minute, its Logins are refused unchecked for a minute.
+ *   one address within a minute, its Logins are checked one a second.
  *   Failures are logged as Asterisk logs them (fail2ban's asterisk filter matches).
  */
 import { createServer, type Server, type Socket } from "node:net";
@@ -71,6 +71,9 @@ export class AmiServer {
   private server: Server | undefined;
   private feed: Subscription | undefined;
   private readonly failures = new Map<string, number[]>();
+  /** When the next Login of a throttled address may be checked (µs). */
+  private readonly nextSlot = new Map<string, number>();
+  private readonly throttled = new Set<string>();
   /** Offset from which the shared feed sends events (earlier records only build the fold). */
   private liveFrom = 0;
   /** Offset of the next record the shared feed will fold. */
@@ -140,12 +143,24 @@ export class AmiServer {
     socket.on("close", () => { this.sessions.delete(session); session.closed(); });
   }
 
-  /** Whether `ip` may try a Login now; throttled after too many failures. */
-  loginAllowed(ip: string): boolean {
+  /**
+   * How long a Login from `ip` must wait before it is checked: nothing normally; after
+   * FAILED_LOGINS failures within a minute, attempts from that address are checked one a
+   * second (whatever the number of connections), so guessing is slow and the right
+   * secret still gets in.
+   */
+  loginDelay(ip: string): number {
     const now = this.deps.clock.now();
     const recent = (this.failures.get(ip) ?? []).filter((t) => now - t < THROTTLE_WINDOW_US);
     this.failures.set(ip, recent);
-    return recent.length < FAILED_LOGINS;
+    if (recent.length < FAILED_LOGINS) return 0;
+    const slot = Math.max(now, this.nextSlot.get(ip) ?? 0);
+    if (slot === now && !this.throttled.has(ip)) {
+      this.throttled.add(ip);
+      this.deps.logger.log("NOTICE", "manager.c", `${ip}: ${recent.length} failed logins within a minute; its logins are throttled to one a second`);
+    }
+    this.nextSlot.set(ip, slot + 1e6);
+    return (slot - now) / 1000;
   }
 
   loginFailed(ip: string): void {
@@ -154,6 +169,12 @@ export class AmiServer {
     if (list.length > FAILED_LOGINS * 4) list.splice(0, list.length - FAILED_LOGINS * 4);
     this.failures.set(ip, list);
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  loginSucceeded(ip: string): void {
+    this.failures.delete(ip);
+    this.nextSlot.delete(ip);
+    this.throttled.delete(ip);
   }
 
   /** A session's own follow of the log from `from` (ResumeFrom). */
@@ -248,7 +269,12 @@ class AmiSession {
     const id = m.get("ActionID");
     const fail = (message: string) => this.reply(id, [[["Response", "Error"], ["Message", message]]]);
     if (!name) return fail("Missing action in request");
-    if (name === "login") return this.login(m, id);
+    if (name === "login") {
+      const wait = this.server.loginDelay(this.ip);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (this.gone) return;
+      return this.login(m, id);
+    }
     if (name === "challenge") {
       if ((m.get("AuthType") ?? "").toLowerCase() !== "md5") return fail("Must specify AuthType");
       this.challenge ??= String(randomInt(100_000_000, 999_999_999));
@@ -284,10 +310,6 @@ class AmiSession {
   private login(m: AmiMessage, id: string | undefined): void {
     const fail = (message: string) => this.reply(id, [[["Response", "Error"], ["Message", message]]]);
     if (this.user) return this.reply(id, [[["Response", "Success"], ["Message", "Already authenticated"]]]);
-    if (!this.server.loginAllowed(this.ip)) {
-      this.logger.log("NOTICE", "manager.c", `${this.ip} failed to authenticate as '${m.get("Username") ?? ""}' (too many failed logins; throttled)`);
-      return fail("Authentication failed");
-    }
     const username = m.get("Username") ?? "";
     const user = this.server.deps.config.users.get(username);
     const refuse = (line: string) => {
@@ -303,6 +325,7 @@ class AmiSession {
       : (m.get("Secret") ?? "") === user.secret;
     if (!good) return refuse(`${this.ip} failed to authenticate as '${username}'`);
     this.user = user;
+    this.server.loginSucceeded(this.ip);
     clearTimeout(this.authTimer);
     this.setEvents(m.get("Events") ?? "on");
     for (const f of user.eventFilters) this.filter.add(f);

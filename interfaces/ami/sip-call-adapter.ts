@@ -9,6 +9,7 @@ import type { SipServer } from "../../sip/server.js";
 import type { Calls } from "../../sip/call/calls.js";
 import type { SipChannel } from "../../sip/call/channel.js";
 import type { Endpoint } from "../../sip/config/model.js";
+import type { ContactInfo } from "../../sip/registrar/registrar.js";
 import type { AstDb } from "../../actors/astdb/astdb.js";
 import type { CommandTable } from "../console/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
@@ -218,6 +219,16 @@ export class SipCallAdapter implements Pbx {
         expiration: c.expiration, retryInterval: c.retryInterval, maxRetries: c.maxRetries, ...(c.nextAt ? { nextRegAt: c.nextAt } : {}),
       };
     });
+  }
+
+  qualify(endpoint: string): boolean {
+    const { sip } = this.deps;
+    const e = sip.pjsip.endpoints.get(endpoint);
+    if (!e) return false;
+    // The qualifier's own OPTIONS ping (private in sip/registrar/qualify.ts), with the AOR's qualify_timeout.
+    const qualifier = sip.qualifier as unknown as { ping(contact: ContactInfo, timeoutSeconds: number): void };
+    for (const aor of e.aors) for (const c of sip.registrar.contacts(aor)) qualifier.ping(c, sip.pjsip.aors.get(aor)?.qualify_timeout ?? 3);
+    return true;
   }
 
   sendRegistration(name: string, what: "register" | "unregister"): boolean { return this.deps.sip.outbound.command(name, what); }

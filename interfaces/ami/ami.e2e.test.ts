@@ -204,7 +204,7 @@ test("permissions: a user without originate gets Permission denied; a wrong secr
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1 failed to authenticate as 'admin'\n/);
 });
 
-test("MD5 challenge login", async () => {
+test("MD5 challenge login, Events, Filter, Logoff", async () => {
   const { createHash } = await import("node:crypto");
   const c = new RawClient(amiPort);
   try {
@@ -212,6 +212,15 @@ test("MD5 challenge login", async () => {
     const [, challenge] = await c.until(/Challenge: (\d+)\r\n/);
     c.send({ Action: "Login", AuthType: "MD5", Username: "admin", Key: createHash("md5").update(challenge + "mypassword").digest("hex"), ActionID: "l", Events: "off" });
     await c.until(/ActionID: l\r\nMessage: Authentication accepted/);
+    c.send({ Action: "Events", EventMask: "system,call", ActionID: "e" });
+    await c.until(/Response: Success\r\nActionID: e\r\nEvents: On\r\n/);
+    c.send({ Action: "Filter", Operation: "Add", Filter: "Event: UserEvent", ActionID: "f" });
+    await c.until(/ActionID: f\r\nMessage: Filter Added Successfully\r\n/);
+    c.send({ Action: "Filter", Operation: "Add", Filter: "(", ActionID: "f2" });
+    await c.until(/Response: Error\r\nActionID: f2\r\nMessage: Filter Not Added: /);
+    c.send({ Action: "Logoff", ActionID: "bye" });
+    await c.until(/Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish\.\r\n\r\n/);
+    await new Promise<void>((resolve) => { if (c.socket.readableEnded) resolve(); else c.socket.once("end", () => resolve()); });
   } finally { c.close(); }
 });
 

@@ -98,14 +98,15 @@ export class AmiServer {
     // A large batch (a backlog) is sent in slices with a turn of the event loop between them, so
     // sockets drain as it goes and a client that reads is not taken for one that does not.
     this.feed = this.deps.log.subscribe(0, async (batch) => {
-      let sent = 0;
+      let pending: Outgoing[] = [];
       for (const r of batch) {
         const events = projection.apply(r);
         this.position = r.offset + 1;
-        if (r.offset >= this.liveFrom && this.sessions.size) for (const e of events) { this.broadcast(this.render(e), false); sent++; }
-        this.release();
-        if (sent >= SLICE) { sent = 0; await new Promise<void>((resolve) => setImmediate(resolve)); }
+        if (r.offset >= this.liveFrom && this.sessions.size) for (const e of events) pending.push(this.render(e));
+        if (this.held.length && this.held[0].at <= this.position) { this.fanOut(pending); pending = []; this.release(); }
+        if (pending.length >= SLICE) { this.fanOut(pending); pending = []; await new Promise<void>((resolve) => setImmediate(resolve)); }
       }
+      this.fanOut(pending);
     });
     this.server = createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
@@ -113,6 +114,24 @@ export class AmiServer {
       this.server!.listen(config.port, config.bindaddr, () => resolve());
     });
     this.deps.logger.log("VERBOSE", "manager.c", `Manager registered listening on ${config.bindaddr}:${this.port}`);
+  }
+
+  /**
+   * Log events to every logged-in session that is not resuming. Sessions that want the
+   * same events (same classes, no filters of their own) share one text, written with one
+   * call each: with a hundred dashboards that is a hundred writes per batch, not a
+   * hundred per event.
+   */
+  private fanOut(outs: readonly Outgoing[]): void {
+    if (!outs.length) return;
+    const texts = new Map<string, string>();
+    for (const s of this.sessions) {
+      if (!s.user || s.resuming) continue;
+      const key = s.viewKey;
+      let text = texts.get(key);
+      if (text === undefined) { text = s.select(outs); texts.set(key, text); }
+      if (text) s.send(text);
+    }
   }
 
   /** Send to every logged-in session that wants it (resuming sessions get log events from their own feed). */
@@ -199,7 +218,10 @@ export class AmiServer {
   }
 }
 
+let sessionCount = 0;
+
 class AmiSession {
+  readonly id = ++sessionCount;
   user: ManagerUser | undefined;
   resuming = false;
   private readonly reader = new AmiReader();
@@ -361,6 +383,20 @@ class AmiSession {
     else this.mask = new Set([...parseClasses(v).classes].filter(allowed));
     return this.mask.size ? "On" : "Off";
   }
+
+  /** Sessions with the same key want the same events (filters make a session's key its own). */
+  get viewKey(): string {
+    return this.filter.empty ? [...this.mask].sort().join(",") : `#${this.id}`;
+  }
+
+  /** The text of the events this session wants, in order. */
+  select(outs: readonly Outgoing[]): string {
+    let text = "";
+    for (const o of outs) if (this.wants(o)) text += o.text;
+    return text;
+  }
+
+  send(text: string): void { this.write(text); }
 
   private wants(o: Outgoing): boolean {
     if (!o.event.classes.some((c) => this.mask.has(c))) return false;

@@ -10,6 +10,7 @@
  *      `Originate successfully queued`; time to that response and OriginateResponse outcomes.
  */
 import { createConnection, type Socket } from "node:net";
+import { readFileSync } from "node:fs";
 import { freePort, startRecall, type RecallProcess } from "../../cli/recall-process.js";
 import { startSipp, runSipp } from "../../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../../sip/sipp/call-scenarios.js";
@@ -40,6 +41,13 @@ read = all
 write = all
 `;
 
+/** CPU seconds (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, in clock ticks. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 /** An AMI client that only keeps what the figures need: per event its offset, name hash and latency. */
@@ -55,34 +63,57 @@ class BenchClient {
   authenticated = false;
   onMessage: ((m: string) => void) | undefined;
 
-  constructor(port: number, login: string) {
+  constructor(port: number, login: string, private readonly measure = true) {
     this.socket = createConnection(port, "127.0.0.1");
     this.socket.setEncoding("latin1");
     this.socket.on("data", (d: string) => this.data(d));
     this.socket.write(login);
   }
 
+  /**
+   * Lean on purpose (the bench process reads every event a hundred times): finds each
+   * event's `Timestamp:` and `RecallOffset:` with indexOf and reads the numbers in place.
+   */
   private data(chunk: string): void {
     const now = Date.now();
     const text = this.tail + chunk;
-    let start = 0;
-    for (let end = text.indexOf("\r\n\r\n", start); end >= 0; end = text.indexOf("\r\n\r\n", start)) {
-      const m = text.slice(start, end);
-      start = end + 4;
-      if (!m.startsWith("Event: ")) { if (m.includes("Authentication accepted")) this.authenticated = true; this.onMessage?.(m); continue; }
-      const at = m.indexOf("\r\nRecallOffset: ");
-      if (at < 0) { this.onMessage?.(m); continue; }
-      const offset = Number(m.slice(at + 16));
-      if (offset < this.lastOffset) this.outOfOrder++;
-      if (this.firstOffset < 0) this.firstOffset = offset;
-      this.lastOffset = offset;
-      this.events++;
-      for (let i = 7; i < 20 && i < m.length; i++) this.hash = (Math.imul(this.hash, 31) + m.charCodeAt(i) + offset) | 0;
-      const ts = m.indexOf("\r\nTimestamp: ");
-      if (ts >= 0) this.latencies.push(now - Number(m.slice(ts + 13, m.indexOf("\r\n", ts + 13))) * 1000);
+    let pos = 0;
+    for (;;) {
+      const end = text.indexOf("\r\n\r\n", pos);
+      if (end < 0) break;
+      if (text.startsWith("Event: ", pos)) {
+        const at = text.lastIndexOf("\r\nRecallOffset: ", end);
+        if (at > pos) {
+          const offset = readInt(text, at + 16);
+          if (offset < this.lastOffset) this.outOfOrder++;
+          if (this.firstOffset < 0) this.firstOffset = offset;
+          this.lastOffset = offset;
+          this.events++;
+          this.hash = (Math.imul(this.hash, 31) + offset + text.charCodeAt(pos + 7) + text.charCodeAt(pos + 9)) | 0;
+          if (this.measure) {
+            const ts = text.indexOf("\r\nTimestamp: ", pos);
+            if (ts > 0 && ts < end) this.latencies.push(now - Number(text.slice(ts + 13, text.indexOf("\r\n", ts + 13))) * 1000);
+          }
+        } else if (this.onMessage) this.onMessage(text.slice(pos, end));
+      } else {
+        const m = text.slice(pos, end);
+        if (m.includes("Authentication accepted")) this.authenticated = true;
+        this.onMessage?.(m);
+      }
+      pos = end + 4;
     }
-    this.tail = text.slice(start);
+    this.tail = text.slice(pos);
   }
+}
+
+function readInt(s: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 const until = async (cond: () => boolean, ms: number) => {
@@ -93,15 +124,27 @@ const until = async (cond: () => boolean, ms: number) => {
 
 async function events(recall: RecallProcess, sipPort: number, uasPort: number, amiPort: number): Promise<void> {
   const login = "Action: Login\r\nUsername: bench\r\nSecret: bench\r\nEvents: on\r\n\r\n";
-  const clients = Array.from({ length: CLIENTS }, () => new BenchClient(amiPort, login));
+  // Latency is measured on ten clients (all hundred check order and completeness): parsing every
+  // timestamp a hundred times would measure the bench process more than Recall.
+  const clients = Array.from({ length: CLIENTS }, (_, i) => new BenchClient(amiPort, login, i % 10 === 0));
   await until(() => clients.every((c) => c.authenticated), 30_000);
   const calls = RATE * SECONDS;
   const uas = startSipp({ scenario: uasCall({ status: 200 }), localPort: uasPort, calls, timeoutMs: (SECONDS + 90) * 1000 });
+  const cpuBefore = cpuSeconds(recall.child.pid!), started = Date.now(), benchBefore = process.cpuUsage();
   const uac = await runSipp({ scenario: uacCall({ exten: "100", holdMs: 1000 }), target: `127.0.0.1:${sipPort}`, calls, rate: RATE, limit: RATE * 4, timeoutMs: (SECONDS + 60) * 1000 });
+  const cpu = cpuSeconds(recall.child.pid!) - cpuBefore, elapsed = (Date.now() - started) / 1000;
+  const benchCpu = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(benchBefore));
   uas.stop();
   await uas.done;
   const last = () => Math.max(...clients.map((c) => c.lastOffset));
-  if (!await until(() => clients.every((c) => c.lastOffset === last() || c.socket.destroyed), 30_000)) console.log("  (some clients still receiving after 30 s)");
+  // Quiet: no client has seen a new event for two seconds, and all stand at the same offset.
+  let seen = -1, quietSince = Date.now();
+  const quiet = () => {
+    const total = clients.reduce((n, c) => n + c.events, 0);
+    if (total !== seen) { seen = total; quietSince = Date.now(); }
+    return Date.now() - quietSince > 2000 && clients.every((c) => c.lastOffset === last() || c.socket.destroyed);
+  };
+  if (!await until(quiet, 60_000)) console.log("  (some clients still receiving after 60 s)");
   const first = clients[0].firstOffset;
   // A client that resumes from the first offset afterwards must see exactly the same events.
   const resumed = new BenchClient(amiPort, `Action: Login\r\nUsername: bench\r\nSecret: bench\r\nResumeFrom: ${first}\r\n\r\n`);
@@ -114,6 +157,7 @@ async function events(recall: RecallProcess, sipPort: number, uasPort: number, a
   console.log(`${CLIENTS} AMI clients, all events on, ${fmt(RATE)} calls/s for ${SECONDS} s: ${fmt(uac.successful)} calls completed, ${fmt(uac.failed)} failed`);
   console.log(`  events per client ${fmt(clients[0].events)} (${fmt(clients[0].events / Math.max(1, uac.successful))} per call); all clients identical: ${same}; out of order: ${outOfOrder}; a client resuming from offset ${first}: ${resumed.events === clients[0].events && resumed.hash === clients[0].hash ? "identical" : `DIFFERENT (${resumed.events} events${caughtUp ? "" : ", still catching up after 60 s"})`}`);
   console.log(`  record to client latency: p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lat.at(-1)?.toFixed(1)} ms; target p99 < 50 ms: ratio ${(50 / p99).toFixed(2)}${p99 < 50 && same && outOfOrder === 0 ? "  ok" : "  BELOW TARGET"}`);
+  console.log(`  CPU over the ${elapsed.toFixed(1)} s of calls: recall ${cpu.toFixed(1)} s (${Math.round((cpu / elapsed) * 100)} % of one core, all threads), this process reading ${CLIENTS} clients ${benchCpu.toFixed(1)} s (${Math.round((benchCpu / elapsed) * 100)} %); load average ${(await import("node:os")).loadavg()[0].toFixed(1)} on ${(await import("node:os")).cpus().length} cores`);
   const dropped = (recall.output().match(/does not read its events/g) ?? []).length;
   const counts = clients.map((c) => c.events).sort((a, b) => a - b);
   if (!same || dropped) console.log(`  clients dropped for not reading (the bench process reads ${CLIENTS} sockets on a shared machine): ${dropped}; events per client from ${fmt(counts[0])} to ${fmt(counts.at(-1)!)}`);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
 import { createRequire } from "node:module";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { writeFileSync, mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -371,7 +371,7 @@ test("Originate into a Dial, ExtensionState while bridged, then BlindTransfer of
   }
 });
 
-test("Status, GetVar and Setvar on a live channel, then Hangup by AMI", async () => {
+test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, then Hangup by AMI", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
   const c = await admin();
   try {
@@ -388,6 +388,11 @@ test("Status, GetVar and Setvar on a live channel, then Hangup by AMI", async ()
     c.send({ Action: "Status", Channel: name, ActionID: "st" });
     await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\nChannelState: 6\\r\\nChannelStateDesc: Up\\r\\n[^]*?Application: Wait\\r\\nData: 20\\r\\n`));
     await c.until(/Event: StatusComplete\r\nActionID: st\r\nEventList: Complete\r\nListItems: 1\r\nItems: 1\r\n/);
+    c.send({ Action: "MixMonitor", Channel: name, File: "ami-test.wav", ActionID: "mm" });
+    const [, recording] = await c.until(/Response: Success\r\nActionID: mm\r\nMixMonitorID: (\S+)\r\n/);
+    c.send({ Action: "StopMixMonitor", Channel: name, MixMonitorID: recording, ActionID: "smm" });
+    await c.until(/Response: Success\r\nActionID: smm\r\n\r\n/);
+    assert.ok(existsSync(join(recall.dataDir, "monitor", "ami-test.wav")), "the recording's file");
     c.send({ Action: "Hangup", Channel: name, Cause: "16", ActionID: "h" });
     await c.until(/ActionID: h\r\nMessage: Channel Hungup\r\n/);
     await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Cause: 16\\r\\n`));
@@ -427,6 +432,46 @@ test("bad input: a 1 MB line, an unknown action, a half-written action; Recall a
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1: 5 failed logins within a minute; its logins are throttled to one a second/);
   const good = await admin();
   good.close();
+});
+
+test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound, Reload, DBDel/DBDelTree, errors", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "CoreStatus", ActionID: "cs" });
+    await c.until(/ActionID: cs\r\nCoreStartupDate: \d{4}-\d\d-\d\d\r\nCoreStartupTime: \d\d:\d\d:\d\d\r\nCoreReloadDate: [^\r]+\r\nCoreReloadTime: [^\r]+\r\nCoreCurrentCalls: 0\r\n/);
+    c.send({ Action: "ListCommands", ActionID: "lc" });
+    await c.until(/ActionID: lc\r\n[^]*Originate: Originate a call\. \(Priv: originate\)\r\n/);
+    c.send({ Action: "PJSIPShowEndpoint", Endpoint: "6001", ActionID: "se" });
+    await c.until(/Event: EndpointDetail\r\nActionID: se\r\nObjectType: endpoint\r\nObjectName: 6001\r\nContext: ami-test\r\n/);
+    await c.until(/Event: ContactStatusDetail\r\nActionID: se\r\nAOR: 6001\r\nURI: sip:/);
+    await c.until(/Event: EndpointDetailComplete\r\nActionID: se\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "PJSIPShowContacts", ActionID: "sc" });
+    await c.until(/Event: ContactList\r\nActionID: sc\r\nObjectType: contact\r\n[^]*?Endpoint: 6001\r\n/);
+    await c.until(/Event: ContactListComplete\r\nActionID: sc\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "PJSIPShowRegistrationsOutbound", ActionID: "ro" });
+    await c.until(/Event: OutboundRegistrationDetailComplete\r\nActionID: ro\r\nEventList: Complete\r\nListItems: 0\r\nRegistered: 0\r\nNotRegistered: 0\r\n/);
+    c.send({ Action: "PJSIPRegister", Registration: "nosuch", ActionID: "pr" });
+    await c.until(/Response: Error\r\nActionID: pr\r\nMessage: Unable to retrieve registration entry nosuch\r\n/);
+    c.send({ Action: "Reload", Module: "pbx_config", ActionID: "rl" });
+    await c.until(/Response: Success\r\nActionID: rl\r\nMessage: Module Reloaded\r\n/);
+    c.send({ Action: "DBPut", Family: "tree", Key: "a/b", Val: "1", ActionID: "p1" });
+    c.send({ Action: "DBPut", Family: "tree", Key: "a/c", Val: "2", ActionID: "p2" });
+    c.send({ Action: "DBPut", Family: "tree", Key: "x", Val: "3", ActionID: "p3" });
+    await c.until(/ActionID: p3\r\nMessage: Updated database successfully/);
+    c.send({ Action: "DBDel", Family: "tree", Key: "x", ActionID: "d1" });
+    await c.until(/ActionID: d1\r\nMessage: Key deleted successfully/);
+    c.send({ Action: "DBDel", Family: "tree", Key: "x", ActionID: "d2" });
+    await c.until(/Response: Error\r\nActionID: d2\r\nMessage: Database entry not found/);
+    c.send({ Action: "DBDelTree", Family: "tree", Key: "a", ActionID: "dt" });
+    await c.until(/ActionID: dt\r\nMessage: Key tree deleted successfully/);
+    assert.doesNotMatch(await recall.cli("database show tree"), /\/tree\//);
+    c.send({ Action: "DBGet", Family: "tree", Key: "a/b", ActionID: "g" });
+    await c.until(/Response: Error\r\nActionID: g\r\nMessage: Database entry not found/);
+    c.send({ Action: "GetVar", Variable: "X", Channel: "PJSIP/none-00000000", ActionID: "gv" });
+    await c.until(/Response: Error\r\nActionID: gv\r\nMessage: No such channel/);
+    c.send({ Action: "Originate", Channel: "PJSIP/nosuch", Context: "ami-test", Exten: "100", Async: "yes", ActionID: "bad" });
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: bad\r\nResponse: Failure\r\nChannel: PJSIP\/nosuch\r\n[^]*?Reason: 0\r\n/);
+  } finally { c.close(); }
 });
 
 test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so ContactStatus Unreachable", async () => {

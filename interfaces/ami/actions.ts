@@ -148,7 +148,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       const variable = message.get("Variable");
       if (!variable) return error("No variable specified");
       const channel = message.get("Channel");
-      if (!channel) return error("Global variables are not available through AMI yet; give a Channel");
+      if (!channel) return [ok(["Variable", variable], ["Value", pbx.getGlobal(variable)])];
       const value = pbx.getVar(channel, variable);
       if (value === undefined) return error("No such channel");
       return [ok(["Variable", variable], ["Value", value])];
@@ -159,7 +159,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
     handler: ({ message, pbx }) => {
       const variable = message.get("Variable"), channel = message.get("Channel");
       if (!variable) return error("No variable specified");
-      if (!channel) return error("Global variables are not available through AMI yet; give a Channel");
+      if (!channel) { pbx.setGlobal(variable, message.get("Value") ?? ""); return [ok(["Message", "Variable Set"])]; }
       if (!pbx.setVar(channel, variable, message.get("Value") ?? "")) return error("No such channel");
       return [ok(["Message", "Variable Set"])];
     },

@@ -385,6 +385,13 @@ test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, th
     await c.until(/Event: VarSet\r\n[^]*?Variable: SET_BY_AMI\r\nValue: 42\r\n/);
     c.send({ Action: "GetVar", Channel: name, Variable: "SET_BY_AMI", ActionID: "g2" });
     await c.until(/ActionID: g2\r\nVariable: SET_BY_AMI\r\nValue: 42\r\n/);
+    // Functions, as the dialplan reads and writes them.
+    c.send({ Action: "GetVar", Channel: name, Variable: "CALLERID(num)", ActionID: "g3" });
+    await c.until(/ActionID: g3\r\nVariable: CALLERID\(num\)\r\nValue: [^\r]*\r\n/);
+    c.send({ Action: "Setvar", Channel: name, Variable: "CDR(userfield)", Value: "from-ami", ActionID: "s2" });
+    await c.until(/ActionID: s2\r\nMessage: Variable Set\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "CDR(userfield)", ActionID: "g4" });
+    await c.until(/ActionID: g4\r\nVariable: CDR\(userfield\)\r\nValue: from-ami\r\n/);
     c.send({ Action: "Status", Channel: name, ActionID: "st" });
     await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\nChannelState: 6\\r\\nChannelStateDesc: Up\\r\\n[^]*?Application: Wait\\r\\nData: 20\\r\\n`));
     await c.until(/Event: StatusComplete\r\nActionID: st\r\nEventList: Complete\r\nListItems: 1\r\nItems: 1\r\n/);
@@ -467,6 +474,10 @@ test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound
     assert.doesNotMatch(await recall.cli("database show tree"), /\/tree\//);
     c.send({ Action: "DBGet", Family: "tree", Key: "a/b", ActionID: "g" });
     await c.until(/Response: Error\r\nActionID: g\r\nMessage: Database entry not found/);
+    c.send({ Action: "Setvar", Variable: "AMI_GLOBAL", Value: "g1", ActionID: "sg" });
+    await c.until(/ActionID: sg\r\nMessage: Variable Set\r\n/);
+    c.send({ Action: "GetVar", Variable: "AMI_GLOBAL", ActionID: "gg" });
+    await c.until(/ActionID: gg\r\nVariable: AMI_GLOBAL\r\nValue: g1\r\n/);
     c.send({ Action: "GetVar", Variable: "X", Channel: "PJSIP/none-00000000", ActionID: "gv" });
     await c.until(/Response: Error\r\nActionID: gv\r\nMessage: No such channel/);
     c.send({ Action: "Originate", Channel: "PJSIP/nosuch", Context: "ami-test", Exten: "100", Async: "yes", ActionID: "bad" });

@@ -72,6 +72,9 @@ export interface Pbx {
   /** A channel variable or function value (only plain variables here). */
   getVar(name: string, variable: string): string | undefined;
   setVar(name: string, variable: string, value: string): boolean;
+  /** A global variable ("" when unset), and setting one. */
+  getGlobal(variable: string): string;
+  setGlobal(variable: string, value: string): void;
   /** Place a call (absent when the call layer cannot). Resolves when answered or failed. */
   originate?(request: OriginateRequest, onNew: (channel: string) => void): Promise<OriginateResult>;
   /** Blind-transfer the bridge partner of `name` to exten@context; the transferer leaves. False when it is not bridged. */

@@ -39,6 +39,10 @@ export interface SipCallAdapterDeps {
   readonly table: CommandTable;
   /** Run the dialplan on a channel from a position (the DialplanService's run). */
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  /** Getvar/Setvar through the dialplan (functions, live_dangerously): DialplanService.evaluate and assign. */
+  readonly evaluate: (channel: SipChannel, text: string) => string;
+  readonly assign: (channel: SipChannel, name: string, value: string) => void;
+  readonly globals: () => Map<string, string>;
   /** The dialplan's hints (DialplanService.hints). */
   readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
 }
@@ -75,15 +79,18 @@ export class SipCallAdapter implements Pbx {
 
   getVar(name: string, variable: string): string | undefined {
     const c = this.live(name);
-    return c ? c.context().vars[variable] ?? "" : undefined;
+    return c ? this.deps.evaluate(c, `\${${variable}}`) : undefined;
   }
 
   setVar(name: string, variable: string, value: string): boolean {
     const c = this.live(name);
     if (!c) return false;
-    c.change({ type: "setvar", name: variable, value }, "ami");
+    this.deps.assign(c, variable, value);
     return true;
   }
+
+  getGlobal(variable: string): string { return this.deps.globals().get(variable) ?? ""; }
+  setGlobal(variable: string, value: string): void { this.deps.globals().set(variable, value); }
 
   blindTransfer(name: string, context: string, exten: string): boolean {
     const c = this.live(name);

@@ -177,7 +177,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           const ami = new AmiServer({
             config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
             projection: managerProjections(options.configDir),
-            pbx: new SipCallAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints }),
+            pbx: new SipCallAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables }),
           });
           await ami.start();
           return ami;

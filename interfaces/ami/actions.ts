@@ -316,6 +316,20 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       return pbx.sendRegistration(name, "unregister") ? [ok(["Message", "Unregister sent"])] : error(`Unable to retrieve registration entry ${name}`);
     },
   },
+  playdtmf: {
+    write: ["call"], synopsis: "Play DTMF signal on a specific channel.",
+    handler: async ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("Channel not specified");
+      const digit = message.get("Digit") ?? "";
+      if (!/^[0-9*#A-Da-d]$/.test(digit)) return error("No digit specified");
+      const duration = Number(message.get("Duration") ?? "100") || 100;
+      const receive = /^(1|true|yes|on)$/i.test(message.get("Receive") ?? "");
+      const done = await pbx.playDtmf(channel, digit.toUpperCase(), duration, receive).catch((e: Error) => e);
+      if (done instanceof Error) return error(`Could not send DTMF: ${done.message}`);
+      return done ? [ok(["Message", "DTMF successfully queued"])] : error(`Channel not found: ${channel}`);
+    },
+  },
   mixmonitor: {
     write: ["system", "call"], synopsis: "Record a call and mix the audio during the recording.",
     handler: async ({ message, pbx }) => {
@@ -384,7 +398,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

@@ -70,6 +70,10 @@ exten => 200,1,Set(TRANSFERRED=yes)
 exten => 300,1,Answer()
  same => n,Wait(20)
  same => n,Hangup()
+exten => 400,1,Answer()
+ same => n,Read(DIGITS,,1,,,10)
+ same => n,Set(GOT=\${DIGITS})
+ same => n,Hangup()
 exten => 6002,hint,PJSIP/6002
 `;
 
@@ -405,6 +409,26 @@ test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, th
     await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Cause: 16\\r\\n`));
     c.send({ Action: "Hangup", Channel: name, ActionID: "h2" });
     await c.until(/ActionID: h2\r\nMessage: No such channel\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
+test("PlayDTMF: a digit received on the channel reaches its Read(); one sent to the phone is accepted", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "400", Priority: "1", ActionID: "o" });
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Read\r\n/);
+    c.send({ Action: "PlayDTMF", Channel: name, Digit: "7", Duration: "120", ActionID: "send" });
+    await c.until(/Response: Success\r\nActionID: send\r\nMessage: DTMF successfully queued\r\n/);
+    c.send({ Action: "PlayDTMF", Channel: name, Digit: "5", Receive: "true", ActionID: "recv" });
+    await c.until(/ActionID: recv\r\nMessage: DTMF successfully queued\r\n/);
+    await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: GOT\\r\\nValue: 5\\r\\n`));
+    c.send({ Action: "PlayDTMF", Channel: "PJSIP/none-1", Digit: "1", ActionID: "none" });
+    await c.until(/Response: Error\r\nActionID: none\r\nMessage: Channel not found: PJSIP\/none-1\r\n/);
     assert.equal((await phone.done).code, 0);
   } finally {
     c.close();

@@ -121,6 +121,16 @@ export class SipCallAdapter implements Pbx {
     return { hint: hint.devices.join("&"), state };
   }
 
+  async playDtmf(name: string, digit: string, durationMs: number, receive: boolean): Promise<boolean> {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return false;
+    if (receive) { c.digit(digit); return true; }
+    const session = await c.anchorMedia();
+    await calls.media.service.sendDtmf(session, digit, durationMs);
+    return true;
+  }
+
   async mixMonitor(name: string, file: string, options: string): Promise<string | undefined> {
     const c = this.live(name);
     if (!c) return undefined;

@@ -436,6 +436,19 @@ test("PlayDTMF: a digit received on the channel reaches its Read(); one sent to 
   }
 });
 
+test("Originate to a phone that only rings: the INVITE is cancelled at Timeout, OriginateResponse Failure with Reason 3", async () => {
+  const phone = startSipp({ scenario: uasCall({}), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "100", Priority: "1", Timeout: "2000", Async: "true", ActionID: "ring" });
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: ring\r\nResponse: Failure\r\nChannel: PJSIP\/6001-\w+\r\n[^]*?Reason: 3\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
 test("bad input: a 1 MB line, an unknown action, a half-written action; Recall answers and goes on", async () => {
   const c = new RawClient(amiPort);
   try {

@@ -71,3 +71,15 @@ test("a busy callee: DialEnd BUSY and Hangup with cause 17", async () => {
   const b = list.find((e) => e.name === "Hangup")!;
   assert.deepEqual([field(b, "Cause"), field(b, "Cause-txt")], ["17", "User busy"]);
 });
+
+test("a record the fold does not expect (a bridge entered by a channel it never saw) gives no event and no error", async () => {
+  const p = new AmiEventProjection();
+  const d = await calls.CallDriver.open();
+  calls.answered(d);
+  const records = await d.records();
+  await d.log.close();
+  // Only the bridge's records: its channels are unknown to this fold.
+  const bridgeOnly = records.filter((r) => r.kind === "bridge");
+  const out = bridgeOnly.flatMap((r) => p.apply(r));
+  assert.deepEqual(out.map((e) => e.name), ["BridgeCreate", "BridgeDestroy"]);
+});

@@ -100,7 +100,7 @@ export class AmiServer {
     this.feed = this.deps.log.subscribe(0, async (batch) => {
       let pending: Outgoing[] = [];
       for (const r of batch) {
-        const events = projection.apply(r);
+        const events = this.project(projection, r);
         this.position = r.offset + 1;
         if (r.offset >= this.liveFrom && this.sessions.size) for (const e of events) pending.push(this.render(e));
         if (this.held.length && this.held[0].at <= this.position) { this.fanOut(pending); pending = []; this.release(); }
@@ -196,13 +196,23 @@ export class AmiServer {
     this.throttled.delete(ip);
   }
 
+  /** A record's events; one the projection cannot read is reported with its offset and skipped, the feed goes on. */
+  private project(projection: AmiEventProjection, r: EventRecord): AmiEvent[] {
+    try {
+      return projection.apply(r);
+    } catch (e) {
+      this.deps.logger.log("WARNING", "manager.c", `AMI events: offset ${r.offset} (${r.type} of ${r.stream}) not projected: ${(e as Error).message}`);
+      return [];
+    }
+  }
+
   /** A session's own follow of the log from `from` (ResumeFrom). */
   follow(from: number, deliver: (events: Outgoing[]) => Promise<void>): Subscription {
     const projection = new AmiEventProjection(this.deps.projection);
     return this.deps.log.subscribe(0, async (batch: EventRecord[]) => {
       const out: Outgoing[] = [];
       for (const r of batch) {
-        const events = projection.apply(r);
+        const events = this.project(projection, r);
         if (r.offset >= from) for (const e of events) out.push(this.render(e));
       }
       if (out.length) await deliver(out);

@@ -316,6 +316,18 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       return pbx.sendRegistration(name, "unregister") ? [ok(["Message", "Unregister sent"])] : error(`Unable to retrieve registration entry ${name}`);
     },
   },
+  sendtext: {
+    write: ["call"], synopsis: "Sends a text message to channel.",
+    handler: async ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("No channel specified");
+      const text = message.get("Message");
+      if (text === undefined) return error("No Message specified");
+      const status = await pbx.sendText(channel, text, message.get("Content-Type") || "text/plain");
+      if (status === undefined) return error("No such channel");
+      return status >= 200 && status < 300 ? [ok(["Message", "Success"])] : error("Failure");
+    },
+  },
   playdtmf: {
     write: ["call"], synopsis: "Play DTMF signal on a specific channel.",
     handler: async ({ message, pbx }) => {
@@ -398,7 +410,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

@@ -449,6 +449,41 @@ test("Originate to a phone that only rings: the INVITE is cancelled at Timeout, 
   }
 });
 
+/** The answering phone, which also takes a MESSAGE in the call's dialog and checks its text. */
+const uasWithMessage = (text: string) => uasCall({ status: 200 }).replace('  <recv request="ACK" rtd="true" crlf="true"/>', `  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="MESSAGE">
+    <action><ereg regexp="${text}" search_in="body" check_it="true" assign_to="text"/></action>
+  </recv>
+  <Reference variables="text"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`);
+
+test("SendText: a MESSAGE in the call's dialog, which the phone answers 200", async () => {
+  const phone = startSipp({ scenario: uasWithMessage("hello from AMI"), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", ActionID: "o" });
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "SendText", Channel: name, Message: "hello from AMI", ActionID: "t" });
+    await c.until(/Response: Success\r\nActionID: t\r\nMessage: Success\r\n/);
+    c.send({ Action: "Hangup", Channel: name, ActionID: "h" });
+    await c.until(/ActionID: h\r\nMessage: Channel Hungup/);
+    const done = await phone.done;
+    assert.equal(done.code, 0, done.errors);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
 test("bad input: a 1 MB line, an unknown action, a half-written action; Recall answers and goes on", async () => {
   const c = new RawClient(amiPort);
   try {

@@ -81,6 +81,8 @@ export interface Pbx {
   blindTransfer(name: string, context: string, exten: string): boolean;
   /** A dialplan hint's devices and their combined state (undefined: no hint). */
   extensionState(context: string, exten: string): { readonly hint: string; readonly state: ExtensionState } | undefined;
+  /** SendText: a SIP MESSAGE in the channel's dialog; resolves with the phone's final status (0: no answer). */
+  sendText(name: string, text: string, contentType: string): Promise<number | undefined>;
   /** PlayDTMF: send a digit to the channel's phone (RFC 4733), or with `receive` act as if the phone had pressed it. */
   playDtmf(name: string, digit: string, durationMs: number, receive: boolean): Promise<boolean>;
   mixMonitor(name: string, file: string, options: string): Promise<string | undefined>;

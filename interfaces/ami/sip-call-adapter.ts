@@ -121,6 +121,20 @@ export class SipCallAdapter implements Pbx {
     return { hint: hint.devices.join("&"), state };
   }
 
+  sendText(name: string, text: string, contentType: string): Promise<number | undefined> {
+    const c = this.live(name);
+    const dialog = c?.dialog;
+    if (!c || !dialog) return Promise.resolve(undefined);
+    const request = dialog.request("MESSAGE", { body: Buffer.from(text, "utf8"), contentType });
+    return new Promise((resolve) => {
+      this.deps.sip.transactions.sendRequest(request, dialog.destination, {
+        onFinal: (r) => resolve(r.status),
+        onTimeout: () => resolve(0),
+        onTransportError: () => resolve(0),
+      });
+    });
+  }
+
   async playDtmf(name: string, digit: string, durationMs: number, receive: boolean): Promise<boolean> {
     const c = this.live(name);
     const calls = this.calls;

@@ -316,6 +316,23 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       return pbx.sendRegistration(name, "unregister") ? [ok(["Message", "Unregister sent"])] : error(`Unable to retrieve registration entry ${name}`);
     },
   },
+  // Recall has no voicemail yet: like Asterisk without app_voicemail, every mailbox is empty.
+  mailboxcount: {
+    write: ["call", "reporting"], synopsis: "Check Mailbox Message Count.",
+    handler: ({ message }) => {
+      const mailbox = message.get("Mailbox");
+      if (!mailbox) return error("Mailbox not specified");
+      return [ok(["Message", "Mailbox Message Count"], ["Mailbox", mailbox], ["UrgMessages", "0"], ["NewMessages", "0"], ["OldMessages", "0"])];
+    },
+  },
+  mailboxstatus: {
+    write: ["call", "reporting"], synopsis: "Check mailbox.",
+    handler: ({ message }) => {
+      const mailbox = message.get("Mailbox");
+      if (!mailbox) return error("Mailbox not specified");
+      return [ok(["Message", "Mailbox Status"], ["Mailbox", mailbox], ["Waiting", "0"])];
+    },
+  },
   sendtext: {
     write: ["call"], synopsis: "Sends a text message to channel.",
     handler: async ({ message, pbx }) => {
@@ -410,7 +427,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

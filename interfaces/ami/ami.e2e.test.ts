@@ -550,6 +550,8 @@ test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound
     await c.until(/ActionID: sg\r\nMessage: Variable Set\r\n/);
     c.send({ Action: "GetVar", Variable: "AMI_GLOBAL", ActionID: "gg" });
     await c.until(/ActionID: gg\r\nVariable: AMI_GLOBAL\r\nValue: g1\r\n/);
+    c.send({ Action: "MailboxCount", Mailbox: "6001@default", ActionID: "mc" });
+    await c.until(/ActionID: mc\r\nMessage: Mailbox Message Count\r\nMailbox: 6001@default\r\nUrgMessages: 0\r\nNewMessages: 0\r\nOldMessages: 0\r\n/);
     c.send({ Action: "GetVar", Variable: "X", Channel: "PJSIP/none-00000000", ActionID: "gv" });
     await c.until(/Response: Error\r\nActionID: gv\r\nMessage: No such channel/);
     c.send({ Action: "Originate", Channel: "PJSIP/nosuch", Context: "ami-test", Exten: "100", Async: "yes", ActionID: "bad" });

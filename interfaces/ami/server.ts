@@ -94,6 +94,11 @@ export class AmiServer {
     const { config } = this.deps;
     this.liveFrom = this.deps.log.nextOffset;
     const projection = new AmiEventProjection(this.deps.projection);
+    this.server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(config.port, config.bindaddr, () => resolve());
+    });
     // The fold starts at 0 so live events know the channels, bridges and contacts that came before.
     // A large batch (a backlog) is sent in slices with a turn of the event loop between them, so
     // sockets drain as it goes and a client that reads is not taken for one that does not.
@@ -107,11 +112,6 @@ export class AmiServer {
         if (pending.length >= SLICE) { this.fanOut(pending); pending = []; await new Promise<void>((resolve) => setImmediate(resolve)); }
       }
       this.fanOut(pending);
-    });
-    this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once("error", reject);
-      this.server!.listen(config.port, config.bindaddr, () => resolve());
     });
     this.deps.logger.log("VERBOSE", "manager.c", `Manager registered listening on ${config.bindaddr}:${this.port}`);
   }
@@ -134,9 +134,9 @@ export class AmiServer {
     }
   }
 
-  /** Send to every logged-in session that wants it (resuming sessions get log events from their own feed). */
-  broadcast(out: Outgoing, notLogged = true): void {
-    for (const s of this.sessions) if (notLogged || !s.resuming) s.deliver(out);
+  /** An event that is not in the log, to every logged-in session that wants it (resuming ones too). */
+  private broadcast(out: Outgoing): void {
+    for (const s of this.sessions) s.deliver(out);
   }
 
   /** An event that is not in the log (UserEvent, OriginateResponse, Shutdown). */
@@ -259,7 +259,8 @@ class AmiSession {
       // Actions run one after another, in the order they came.
       this.queue = this.queue.then(() => ("message" in r
         ? this.action(r.message)
-        : this.reply(undefined, [[["Response", "Error"], ["Message", `Message refused: ${r.oversized}`]]])));
+        : this.reply(undefined, [[["Response", "Error"], ["Message", `Message refused: ${r.oversized}`]]])))
+        .catch((e: Error) => this.logger.log("ERROR", "manager.c", `Action from ${this.ip} failed: ${e.message}`));
     }
     if (this.reader.buffered > MAX_UNREAD) {
       this.logger.log("WARNING", "manager.c", `${this.ip} sent more than ${MAX_UNREAD} bytes without ending its action; disconnecting`);

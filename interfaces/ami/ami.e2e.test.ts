@@ -570,6 +570,14 @@ test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so
   } finally { c.close(); }
 });
 
+test("a manager port already taken costs AMI, not the PBX: an ERROR, and Recall starts", async () => {
+  const other = await startRecall({ "pjsip.conf": pjsip(await freePort(), await freePort()), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  try {
+    await assertLogged(other.dataDir, /ERROR\[\d+\] manager\.c: AMI could not listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.*; AMI is off/);
+    assert.match(await other.cli("core show version"), /Recall/);
+  } finally { await other.stop(); }
+});
+
 test("the log all this wrote replays with no divergence", async () => {
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /^\d+ events, 0 divergences/);

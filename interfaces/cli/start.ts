@@ -185,8 +185,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         catch: (e) => new Error(`AMI could not listen on ${manager.config.bindaddr}:${manager.config.port}: ${(e as Error).message}`),
       }),
       (ami) => Effect.promise(() => ami.stop()),
+    ).pipe(
+      // As Asterisk: a manager port that cannot be bound costs AMI, not the PBX.
+      Effect.tap(() => say(`AMI listening on ${manager.config.bindaddr}:${manager.config.port} (${manager.config.users.size} users)`)),
+      Effect.catchAll((e) => Effect.sync(() => logger.log("ERROR", "manager.c", `${e.message}; AMI is off`))),
     );
-    yield* say(`AMI listening on ${manager.config.bindaddr}:${manager.config.port} (${manager.config.users.size} users)`);
   }
   yield* say("Not yet available in this build: ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");

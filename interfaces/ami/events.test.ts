@@ -83,3 +83,38 @@ test("a record the fold does not expect (a bridge entered by a channel it never 
   const out = bridgeOnly.flatMap((r) => p.apply(r));
   assert.deepEqual(out.map((e) => e.name), ["BridgeCreate", "BridgeDestroy"]);
 });
+
+test("transfers and Local optimisation: BlindTransfer, AttendedTransfer, LocalOptimizationBegin/End name their parties", async () => {
+  const names = (list: AmiEvent[], pattern: RegExp, keys: RegExp) =>
+    list.filter((e) => pattern.test(e.name)).map((e) => [e.name, ...e.headers.filter(([k]) => keys.test(k)).map(([k, v]) => `${k}=${v}`)]);
+  const blind = await events(calls.blindTransfer);
+  assert.deepEqual(names(blind, /Transfer/, /^(Result|TransfererChannel|TransfereeChannel|Context|Extension|IsExternal)$/), [
+    ["BlindTransfer", "Result=Success", "TransfererChannel=PJSIP/2002-00000002", "TransfereeChannel=PJSIP/1001-00000001", "IsExternal=No", "Context=internal", "Extension=3003"],
+  ]);
+  const attended = await events(calls.attendedTransfer);
+  assert.deepEqual(names(attended, /Transfer/, /^(Result|OrigTransfererChannel|SecondTransfererChannel|DestType|TransfereeChannel|TransferTargetChannel)$/), [
+    ["AttendedTransfer", "Result=Success", "OrigTransfererChannel=PJSIP/2002-00000002", "SecondTransfererChannel=PJSIP/2002-00000003", "DestType=Bridge",
+      "TransfereeChannel=PJSIP/1001-00000001", "TransferTargetChannel=PJSIP/3003-00000004"],
+  ]);
+  const local = await events(calls.local);
+  assert.deepEqual(names(local, /^LocalOptimization/, /^(LocalOneChannel|LocalTwoChannel|SourceChannel|Success)$/), [
+    ["LocalOptimizationBegin", "LocalOneChannel=Local/2002@internal-00000002;1", "LocalTwoChannel=Local/2002@internal-00000003;2", "SourceChannel=PJSIP/2002-00000004"],
+    ["LocalOptimizationEnd", "LocalOneChannel=Local/2002@internal-00000002;1", "LocalTwoChannel=Local/2002@internal-00000003;2", "Success=Yes"],
+  ]);
+});
+
+test("outbound registration: Registry on each change of status (not the first Unregistered), with the failure's cause", () => {
+  const p = new AmiEventProjection();
+  const ctx = { name: "trunk", serverUri: "sip:reg.example.com", clientUri: "sip:me@example.com", lastStatus: 0 };
+  const record = (offset: number, value: string, extra: Record<string, unknown> = {}) => ({
+    type: "outbound-registration.transition", v: 1, stream: "outbound-registration:trunk", kind: "outbound-registration" as const, seq: offset + 1,
+    time: 0, offset, input: { source: "sip" as const, type: "x" }, state: { value, context: { ...ctx, ...extra } }, outputs: [],
+  });
+  const out = [record(0, "unregistered"), record(1, "registered"), record(2, "registered"), record(3, "rejected", { lastStatus: 403 })]
+    .flatMap((r) => p.apply(r));
+  assert.deepEqual(out.map((e) => [e.name, ...e.headers.map(([k, v]) => `${k}=${v}`)]), [
+    ["Registry", "ChannelType=PJSIP", "Username=sip:me@example.com", "Domain=sip:reg.example.com", "Status=Registered"],
+    ["Registry", "ChannelType=PJSIP", "Username=sip:me@example.com", "Domain=sip:reg.example.com", "Status=Rejected", "Cause=403"],
+  ]);
+  assert.deepEqual(out.map((e) => e.classes), [["system"], ["system"]]);
+});

@@ -164,6 +164,24 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       return [ok(["Message", "Variable Set"])];
     },
   },
+  redirect: {
+    write: ["call"], synopsis: "Redirect (transfer) a call.",
+    handler: ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("Channel not specified");
+      const exten = message.get("Exten");
+      if (!exten) return error("Exten not specified");
+      const position = (context: string | undefined, ex: string, priority: string | undefined) => ({
+        context: context || pbx.channel(channel)?.ctx.context || "default", exten: ex, priority: Number(priority ?? "1") || 1,
+      });
+      const to = position(message.get("Context"), exten, message.get("Priority"));
+      const extraName = message.get("ExtraChannel");
+      const extra = extraName ? { name: extraName, to: position(message.get("ExtraContext") || to.context, message.get("ExtraExten") || exten, message.get("ExtraPriority") ?? String(to.priority)) } : undefined;
+      const problem = pbx.redirect(channel, to, extra);
+      if (problem) return error(problem);
+      return [ok(["Message", extra ? "Dual Redirect successful" : "Redirect successful"])];
+    },
+  },
   blindtransfer: {
     write: ["call"], synopsis: "Blind transfer channel(s) to the given destination",
     handler: ({ message, pbx }) => {
@@ -427,7 +445,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", redirect: "Redirect", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

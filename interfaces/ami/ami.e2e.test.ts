@@ -375,6 +375,33 @@ test("Originate into a Dial, ExtensionState while bridged, then BlindTransfer of
   }
 });
 
+test("Redirect: the called phone's leg leaves the bridge for the dialplan, the other is hung up; then both of a call at once", async () => {
+  const c = await admin();
+  for (const dual of [false, true]) {
+    const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+    const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+    try {
+      c.text = "";
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+      await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
+      c.send({ Action: "Redirect", Channel: callee, Context: "ami-test", Exten: "200", Priority: "1", ...(dual ? { ExtraChannel: caller, ExtraExten: "200" } : {}), ActionID: "r" });
+      await c.until(new RegExp(`Response: Success\\r\\nActionID: r\\r\\nMessage: ${dual ? "Dual " : ""}Redirect successful\\r\\n`));
+      for (const name of dual ? [callee, caller] : [callee]) {
+        await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+      }
+      for (const name of [caller, callee]) await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n`));
+      assert.doesNotMatch(c.text, /Event: BlindTransfer/);
+      assert.equal((await phone.done).code, 0);
+      assert.equal((await phone2.done).code, 0);
+    } finally { phone.stop(); phone2.stop(); }
+  }
+  c.send({ Action: "Redirect", Channel: "PJSIP/none-1", Exten: "200", ActionID: "r2" });
+  await c.until(/Response: Error\r\nActionID: r2\r\nMessage: Channel not found\r\n/);
+  c.close();
+});
+
 test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, then Hangup by AMI", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
   const c = await admin();

@@ -14,6 +14,8 @@ export interface ChannelView {
   readonly bridgedTo: string;
 }
 
+export interface DialplanPosition { readonly context: string; readonly exten: string; readonly priority: number }
+
 export interface OriginateRequest {
   /** `PJSIP/6001`, `PJSIP/555@trunk`, `PJSIP/6001/sip:...`. */
   readonly channel: string;
@@ -77,6 +79,11 @@ export interface Pbx {
   setGlobal(variable: string, value: string): void;
   /** Place a call (absent when the call layer cannot). Resolves when answered or failed. */
   originate?(request: OriginateRequest, onNew: (channel: string) => void): Promise<OriginateResult>;
+  /**
+   * Redirect a bridged channel to a dialplan position; its partner goes to `extra`'s
+   * position (two-channel Redirect) or is hung up. An error text when it cannot.
+   */
+  redirect(name: string, to: DialplanPosition, extra?: { readonly name: string; readonly to: DialplanPosition }): string | undefined;
   /** Blind-transfer the bridge partner of `name` to exten@context; the transferer leaves. False when it is not bridged. */
   blindTransfer(name: string, context: string, exten: string): boolean;
   /** A dialplan hint's devices and their combined state (undefined: no hint). */

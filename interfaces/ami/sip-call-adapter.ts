@@ -15,7 +15,7 @@ import type { CommandTable } from "../console/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../dialplan/hangup-causes.js";
-import type { ChannelView, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
+import type { ChannelView, DialplanPosition, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
 
 type Target = { readonly endpoint: Endpoint; readonly uri: string; readonly dialstring: string } | { readonly local: unknown; readonly dialstring: string };
 interface TransfersInternals {
@@ -91,6 +91,37 @@ export class SipCallAdapter implements Pbx {
 
   getGlobal(variable: string): string { return this.deps.globals().get(variable) ?? ""; }
   setGlobal(variable: string, value: string): void { this.deps.globals().set(variable, value); }
+
+  /**
+   * Both channels leave their bridge (no transfer: a Redirect), each goes to its position:
+   * a leg whose Dial waits on the bridge continues there when Dial returns, a called leg
+   * starts a dialplan of its own. A partner not redirected is hung up, as in Asterisk.
+   * Only bridged channels: a channel inside an application cannot be interrupted yet.
+   */
+  redirect(name: string, to: DialplanPosition, extra?: { name: string; to: DialplanPosition }): string | undefined {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return "Channel not found";
+    const bridge = c.bridge;
+    const partner = bridge?.partner(c);
+    if (!bridge || !partner) return "Redirect of a channel outside a bridge is not supported yet";
+    const other = extra ? this.live(extra.name) : undefined;
+    if (extra && other !== partner) return "ExtraChannel must be the channel bridged to Channel";
+    for (const m of [c, partner]) if (m.media) void calls.media.unbridge(m.media).catch(() => undefined);
+    bridge.release();
+    const send = (channel: SipChannel, at: DialplanPosition) => {
+      if (channel.bridgeWaits > 0) { channel.continueAt = at; return; }
+      channel.pbx = true;
+      void this.deps.runDialplan(channel, at).catch(() => undefined).finally(() => channel.destroy());
+    };
+    send(c, to);
+    if (extra) send(partner, extra.to);
+    else {
+      partner.hangup(Cause.NORMAL_CLEARING, c.name);
+      if (!partner.pbx) partner.destroy();
+    }
+    return undefined;
+  }
 
   blindTransfer(name: string, context: string, exten: string): boolean {
     const c = this.live(name);

@@ -202,7 +202,7 @@ test("permissions: a user without originate gets Permission denied; a wrong secr
     bad.send({ Action: "Login", Username: "admin", Secret: "wrong", ActionID: "x" });
     await bad.until(/Response: Error\r\nActionID: x\r\nMessage: Authentication failed\r\n\r\n/);
     bad.send({ Action: "Ping", ActionID: "p" });
-    await bad.until(/Response: Error\r\nActionID: p\r\nMessage: Authentication Required/);
+    await bad.until(/Response: Error\r\nActionID: p\r\nMessage: Permission denied\r\n/);
   } finally { bad.close(); }
   // fail2ban's asterisk filter: `NOTICE.* <HOST> failed to authenticate as '...'$`
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1 failed to authenticate as 'admin'\n/);

@@ -322,7 +322,8 @@ class AmiSession {
       return;
     }
     const user = this.user;
-    if (!user) return fail("Authentication Required");
+    // Asterisk 22 answers an action before Login as it answers one the user may not do.
+    if (!user) return fail("Permission denied");
     const def = ACTIONS[name];
     if (!def) return fail("Invalid/unknown command");
     if (def.write.length && !def.write.some((c) => user.write.has(c))) return fail("Permission denied");

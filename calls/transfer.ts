@@ -42,7 +42,7 @@ export interface TransferHost {
 }
 
 /** Who asked for a transfer: a driver's request (SIP REFER), or DTMF features. */
-export type TransferSource = "sip" | "dtmf";
+export type TransferSource = "sip" | "dtmf" | "ami";
 type Source = TransferSource;
 
 /** A channel variable, stored with or without its inheritance prefix. */

@@ -9,7 +9,7 @@ import { formatDiagnostic } from "../../conf/tokenizer.js";
 import { DEFAULT_GENERAL, showDialplan, type Dialplan } from "../../dialplan/index.js";
 import { loadDialplanFiles } from "../../dialplan/ael/index.js";
 import { listHints } from "../../dialplan/show.js";
-import { globalsFromDialplan, runApplication, runDialplan, type DialplanDeps } from "../../dialplan/executor.js";
+import { evaluateForInterface, globalsFromDialplan, runApplication, runDialplan, setForInterface, type DialplanDeps } from "../../dialplan/executor.js";
 import { findExtension } from "../../dialplan/lookup.js";
 import { searchExtension, settledSearch } from "../../dialplan/search.js";
 import type { Presence } from "../../calls/driver.js";
@@ -92,6 +92,18 @@ export class DialplanService {
     const answer = classify(first);
     return first.at ? settledSearch(classify) : answer;
   };
+
+  /** `${...}` text on a live channel for AMI's Getvar (functions too; dangerous ones only under live_dangerously). */
+  evaluate = (channel: DialplanChannel, text: string): string => evaluateForInterface(channel, this.dialplan, this.deps, text, "ami");
+
+  /** AMI's Setvar: a variable or a writable function (`CDR(userfield)`) on a live channel. */
+  assign = (channel: DialplanChannel, name: string, value: string): void => setForInterface(channel, this.dialplan, this.deps, name, value, "ami");
+
+  /** The dialplan's global variables ([globals], Set(GLOBAL(x)=...)), live: AMI's Getvar/Setvar without a channel. */
+  globalVariables = (): Map<string, string> => this.globals;
+
+  /** Every `hint` of the dialplan: context, extension and its devices (AMI's ExtensionState). */
+  hints = () => listHints(this.dialplan);
 
   registerCommands(table: CommandTable): void {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);

@@ -34,6 +34,9 @@ import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
+import { loadManagerConf, managerProjections } from "../ami/config.js";
+import { AmiServer } from "../ami/server.js";
+import { CallCoreAdapter } from "../ami/call-core-adapter.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -186,7 +189,33 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     );
     if (spool.start()) yield* say(`Call files: ${spool.outgoing}`);
   }
-  yield* say("Not yet available in this build: AMI, ARI, queues.");
+  // AMI (manager.conf): events follow the local log, actions go through the adapter over the call core.
+  const manager = loadManagerConf(options.configDir);
+  for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
+  for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
+  if (manager.config.enabled) {
+    const sipServer = sip;
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const ami = new AmiServer({
+            config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
+            projection: managerProjections(options.configDir),
+            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables }),
+          });
+          await ami.start();
+          return ami;
+        },
+        catch: (e) => new Error(`AMI could not listen on ${manager.config.bindaddr}:${manager.config.port}: ${(e as Error).message}`),
+      }),
+      (ami) => Effect.promise(() => ami.stop()),
+    ).pipe(
+      // As Asterisk: a manager port that cannot be bound costs AMI, not the PBX.
+      Effect.tap(() => say(`AMI listening on ${manager.config.bindaddr}:${manager.config.port} (${manager.config.users.size} users)`)),
+      Effect.catchAll((e) => Effect.sync(() => logger.log("ERROR", "manager.c", `${e.message}; AMI is off`))),
+    );
+  }
+  yield* say("Not yet available in this build: ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

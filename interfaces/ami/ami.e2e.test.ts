@@ -1,0 +1,611 @@
+/**
+ * AMI end to end: a real `recall start` with manager.conf, a sipp phone registered as
+ * 6001, and real clients: npm asterisk-manager (login, actions, events, permissions),
+ * Python panoramisk running seed 003's example (Originate to the phone, its events,
+ * logoff), a raw socket for resuming from a log offset and for bad input; then
+ * `recall replay --verify` on the log all this wrote.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { createConnection, type Socket } from "node:net";
+import { createRequire } from "node:module";
+import { writeFileSync, mkdtempSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, assertLogged, startRecall, type RecallProcess } from "../cli/recall-process.js";
+import { packageRoot } from "../cli/paths.js";
+import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
+import { registerWithAuth } from "../../sip/sipp/scenarios.js";
+import { uasCall } from "../../sip/sipp/call-scenarios.js";
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+let recall: RecallProcess;
+let sipPort: number, amiPort: number, phonePort: number, phone2Port: number;
+
+const pjsip = (port: number, phone2Port: number) => `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${port}
+[6001]
+type = endpoint
+context = ami-test
+disallow = all
+allow = ulaw
+auth = 6001
+aors = 6001
+[6001]
+type = auth
+auth_type = userpass
+username = 6001
+password = secret-6001
+[6001]
+type = aor
+max_contacts = 1
+[6002]
+type = endpoint
+context = ami-test
+disallow = all
+allow = ulaw
+aors = 6002
+[6002]
+type = aor
+contact = sip:6002@127.0.0.1:${phone2Port}
+`;
+
+const extensions = `
+[ami-test]
+exten => 100,1,Answer()
+ same => n,Set(AMI_SEEN=yes)
+ same => n,Wait(1)
+ same => n,Hangup()
+exten => 150,1,Dial(PJSIP/6002)
+ same => n,Hangup()
+exten => 200,1,Set(TRANSFERRED=yes)
+ same => n,Wait(1)
+ same => n,Hangup()
+exten => 300,1,Answer()
+ same => n,Wait(20)
+ same => n,Hangup()
+exten => 400,1,Answer()
+ same => n,Read(DIGITS,,1,,,10)
+ same => n,Set(GOT=\${DIGITS})
+ same => n,Hangup()
+exten => 6002,hint,PJSIP/6002
+`;
+
+const manager = (port: number) => `
+[general]
+enabled = yes
+port = ${port}
+bindaddr = 127.0.0.1
+
+[admin]
+secret = mypassword
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = all
+write = all
+
+[wallboard]
+secret = board
+read = call
+write = call
+`;
+
+before(async () => {
+  [sipPort, amiPort, phonePort, phone2Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  await recall.waitFor(/AMI listening on 127\.0\.0\.1:\d+ \(2 users\)/);
+  const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${sipPort}`, calls: 1, localPort: phonePort, inject: "SEQUENTIAL\n6001;secret-6001\n", timeoutMs: 20_000 });
+  assert.equal(reg.code, 0, reg.errors);
+});
+after(async () => { await recall?.stop(); });
+
+/** A bare AMI connection: write actions, wait for text. */
+class RawClient {
+  text = "";
+  readonly socket: Socket;
+  private readonly waiters = new Set<() => void>();
+  constructor(port: number) {
+    this.socket = createConnection(port, "127.0.0.1");
+    this.socket.setEncoding("utf8");
+    this.socket.on("data", (d: string) => { this.text += d; for (const w of this.waiters) w(); });
+    this.socket.on("close", () => { for (const w of this.waiters) w(); });
+  }
+  send(headers: Record<string, string>): void {
+    this.socket.write(Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n");
+  }
+  until(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.text.match(pattern);
+        if (m) { cleanup(); resolve(m); } else if (this.socket.destroyed) { cleanup(); reject(new Error(`closed before ${pattern}:\n${this.text}`)); }
+      };
+      const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for ${pattern}:\n${this.text.slice(-3000)}`)); }, timeoutMs);
+      const cleanup = () => { clearTimeout(timer); this.waiters.delete(check); };
+      this.waiters.add(check);
+      check();
+    });
+  }
+  close(): void { this.socket.destroy(); }
+}
+
+interface AmiClient {
+  on(event: string, fn: (e: Record<string, string>) => void): void;
+  action(a: Record<string, unknown>, cb: (err: Record<string, string> | undefined, res: Record<string, string>) => void): void;
+  disconnect(): void;
+}
+function managerClient(user: string, secret: string): AmiClient {
+  const AsteriskManager = require("asterisk-manager") as new (port: number, host: string, user: string, secret: string, events: boolean) => AmiClient;
+  return new AsteriskManager(amiPort, "127.0.0.1", user, secret, true);
+}
+const act = (ami: AmiClient, a: Record<string, unknown>) => new Promise<{ err?: Record<string, string>; res: Record<string, string> }>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`no answer to ${JSON.stringify(a)}`)), 10_000);
+  ami.action(a, (err, res) => { clearTimeout(timer); resolve({ ...(err ? { err } : {}), res }); });
+});
+
+test("asterisk-manager: login, Ping, CoreSettings, Command, DBPut/DBGet with its event list, unknown action, UserEvent", async () => {
+  const ami = managerClient("admin", "mypassword");
+  const events: Record<string, string>[] = [];
+  ami.on("managerevent", (e) => events.push(e));
+  try {
+    const ping = await act(ami, { action: "Ping" });
+    assert.equal(ping.res.response, "Success");
+    assert.equal(ping.res.ping, "Pong");
+    const settings = await act(ami, { action: "CoreSettings" });
+    assert.equal(settings.res.amiversion, "11.0.0");
+    const command = await act(ami, { action: "Command", command: "core show version" });
+    assert.equal(command.res.response, "Success");
+    assert.match(JSON.stringify(command.res), /Recall/);
+    assert.equal((await act(ami, { action: "DBPut", family: "ami", key: "k1", val: "v1" })).res.message, "Updated database successfully");
+    const got = await act(ami, { action: "DBGet", family: "ami", key: "k1" });
+    assert.equal(got.res.eventlist, "start");
+    const deadline = Date.now() + 5000;
+    while (!events.some((e) => e.event === "DBGetResponse") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const row = events.find((e) => e.event === "DBGetResponse")!;
+    assert.deepEqual([row.family, row.key, row.val], ["ami", "k1", "v1"]);
+    assert.match(await recall.cli("database show ami"), /\/ami\/k1\s+: v1/);
+    const unknown = await act(ami, { action: "NoSuchThing" });
+    assert.equal(unknown.err?.message, "Invalid/unknown command");
+    await act(ami, { action: "UserEvent", userevent: "Wallboard", note: "hello" });
+    while (!events.some((e) => e.event === "UserEvent") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(events.find((e) => e.event === "UserEvent")?.userevent, "Wallboard");
+    const endpoints = await act(ami, { action: "PJSIPShowEndpoints" });
+    assert.equal(endpoints.res.eventlist, "start");
+    while (!events.some((e) => e.event === "EndpointListComplete") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const ep = events.find((e) => e.event === "EndpointList")!;
+    assert.equal(ep.objectname, "6001");
+    assert.match(ep.contacts, /^6001\/sip:/);
+    assert.equal(ep.devicestate, "Not in use");
+  } finally {
+    ami.disconnect();
+  }
+});
+
+test("permissions: a user without originate gets Permission denied; a wrong secret Authentication failed and fail2ban's line", async () => {
+  const board = new RawClient(amiPort);
+  try {
+    await board.until(/^Asterisk Call Manager\/11\.0\.0\r\n/);
+    board.send({ Action: "Login", Username: "wallboard", Secret: "board", ActionID: "l1" });
+    await board.until(/Response: Success\r\nActionID: l1\r\nMessage: Authentication accepted\r\n\r\n/);
+    board.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "100", Priority: "1", ActionID: "o1" });
+    await board.until(/Response: Error\r\nActionID: o1\r\nMessage: Permission denied\r\n\r\n/);
+    board.send({ Action: "Command", Command: "core show version", ActionID: "c1" });
+    await board.until(/Response: Error\r\nActionID: c1\r\nMessage: Permission denied\r\n\r\n/);
+  } finally { board.close(); }
+  const bad = new RawClient(amiPort);
+  try {
+    bad.send({ Action: "Login", Username: "admin", Secret: "wrong", ActionID: "x" });
+    await bad.until(/Response: Error\r\nActionID: x\r\nMessage: Authentication failed\r\n\r\n/);
+    bad.send({ Action: "Ping", ActionID: "p" });
+    await bad.until(/Response: Error\r\nActionID: p\r\nMessage: Permission denied\r\n/);
+  } finally { bad.close(); }
+  // fail2ban's asterisk filter: `NOTICE.* <HOST> failed to authenticate as '...'$`
+  await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1 failed to authenticate as 'admin'\n/);
+});
+
+test("MD5 challenge login, Events, Filter, Logoff", async () => {
+  const { createHash } = await import("node:crypto");
+  const c = new RawClient(amiPort);
+  try {
+    c.send({ Action: "Challenge", AuthType: "MD5", ActionID: "ch" });
+    const [, challenge] = await c.until(/Challenge: (\d+)\r\n/);
+    c.send({ Action: "Login", AuthType: "MD5", Username: "admin", Key: createHash("md5").update(challenge + "mypassword").digest("hex"), ActionID: "l", Events: "off" });
+    await c.until(/ActionID: l\r\nMessage: Authentication accepted/);
+    c.send({ Action: "Events", EventMask: "system,call", ActionID: "e" });
+    await c.until(/Response: Success\r\nActionID: e\r\nEvents: On\r\n/);
+    c.send({ Action: "Filter", Operation: "Add", Filter: "Event: UserEvent", ActionID: "f" });
+    await c.until(/ActionID: f\r\nMessage: Filter Added Successfully\r\n/);
+    c.send({ Action: "Filter", Operation: "Add", Filter: "(", ActionID: "f2" });
+    await c.until(/Response: Error\r\nActionID: f2\r\nMessage: Filter Not Added: /);
+    c.send({ Action: "Logoff", ActionID: "bye" });
+    await c.until(/Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish\.\r\n\r\n/);
+    await new Promise<void>((resolve) => { if (c.socket.readableEnded) resolve(); else c.socket.once("end", () => resolve()); });
+  } finally { c.close(); }
+});
+
+/** Seed 003's panoramisk example, as written but for the channel (and host, port, secret, context, exten). */
+const seedExample = (port: number) => `
+import asyncio
+from panoramisk.manager import Manager
+ami_config = {
+'host': '127.0.0.1',
+'port': ${port},
+'username': 'admin',
+'secret': 'mypassword'
+}
+manager = Manager(loop=asyncio.get_event_loop(), **ami_config)
+@manager.register_event('*')
+def on_event(event, manager):
+    print(f"[Event] {event.name}: {event.keys}")
+@manager.register_connect
+async def on_connect(manager):
+    print("[+] Connected to AMI")
+    response = await manager.send_action({
+    'Action': 'Originate',
+    'Channel': 'PJSIP/6001',
+    'Context': 'ami-test',
+    'Exten': '100',
+    'Priority': 1,
+    'CallerID': '1001 <1001>',
+    'Timeout': 30000,
+    'Async': 'true'
+    })
+    print("[Originate Response]")
+    print(response)
+    await asyncio.sleep(5)
+    await manager.close()
+if __name__ == '__main__':
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(manager.connect())
+    loop.run_forever()
+`;
+
+/**
+ * panoramisk 1.4 (the installed one) has no register_connect, calls event callbacks as
+ * (manager, event) and its close() is not a coroutine: this preamble supplies what the
+ * seed's example expects of it, and nothing about AMI.
+ */
+const panoramiskShim = `
+import asyncio, panoramisk.manager as _m, panoramisk.message as _msg
+def _register_connect(self, fn):
+    self.on_login = lambda m: asyncio.ensure_future(fn(m))
+    return fn
+_m.Manager.register_connect = _register_connect
+_orig_register_event = _m.Manager.register_event
+def _register_event(self, pattern, callback=None):
+    def wrap(fn):
+        _orig_register_event(self, pattern, lambda manager, event: fn(event, manager))
+        return fn
+    return wrap(callback) if callback else wrap
+_m.Manager.register_event = _register_event
+_msg.Message.name = property(lambda self: self.get('Event', ''))
+_orig_close = _m.Manager.close
+async def _close(self):
+    _orig_close(self)
+    print("[closed]", flush=True)
+_m.Manager.close = _close
+import builtins, functools
+builtins.print = functools.partial(builtins.print, flush=True)
+`;
+
+test("panoramisk runs seed 003's example: Originate to the registered sipp phone, its events, Originate response, logoff", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const dir = mkdtempSync(join(tmpdir(), "recall-ami-py-"));
+  const script = join(dir, "example.py");
+  writeFileSync(script, panoramiskShim + seedExample(amiPort));
+  const py = spawn("python3", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  py.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  py.stderr.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  try {
+    const deadline = Date.now() + 25_000;
+    while (!out.includes("[closed]") && Date.now() < deadline && py.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /\[\+\] Connected to AMI/, out);
+    // panoramisk gathers the Async response and its OriginateResponse (same ActionID) into one list.
+    assert.match(out, /\[Originate Response\]\n\[<Message ActionID='([^']+)' Message='Originate successfully queued' Response='Success' content=''>, <Message ActionID='\1' Application='' CallerIDName='1001' CallerIDNum='1001' Channel='PJSIP\/6001-0000000\d' Context='ami-test' Data='' Event='OriginateResponse' Exten='100' Privilege='call,all' Reason='4' Response='Success' Uniqueid='[\d.]+' content=''>\]/, out);
+    // Events in the order the call had them: the response to Originate comes after the answer.
+    const order = [...out.matchAll(/\[Event\] (\w+): [^\n]*?(?:ChannelStateDesc='(\w+)')?/g)].map((m) => m[1]);
+    assert.ok(order.indexOf("Newchannel") < order.indexOf("Hangup"));
+    assert.ok(out.indexOf("ChannelStateDesc='Up' ConnectedLineName") < out.indexOf("[Originate Response]"), out);
+    for (const name of ["Newchannel", "Newstate", "Newexten", "VarSet", "HangupRequest", "Hangup"]) assert.match(out, new RegExp(`\\[Event\\] ${name}: `), `${name} in\n${out}`);
+    assert.match(out, /\[closed\]/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    py.kill("SIGKILL");
+    phone.stop();
+  }
+});
+
+test("a client resumes from a log offset: every event since then, in order, each with its RecallOffset", async () => {
+  const c = new RawClient(amiPort);
+  try {
+    c.send({ Action: "Login", Username: "admin", Secret: "mypassword", ResumeFrom: "0", ActionID: "r" });
+    await c.until(/Event: Hangup\r\n[^]*?Channel: PJSIP\/6001-[^]*?Cause: 16\r\nCause-txt: Normal Clearing\r\n/);
+    const offsets = [...c.text.matchAll(/RecallOffset: (\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(offsets.length > 10);
+    assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+    assert.equal(offsets[0], 0);
+    // The originated call as Asterisk 22 tells it: Newchannel first, its dialplan (AMI_SEEN), then Hangup.
+    const names = [...c.text.matchAll(/Event: (\w+)\r\nPrivilege: [^\r]*\r\nChannel: PJSIP\/6001/g)].map((m) => m[1]);
+    assert.equal(names[0], "Newchannel");
+    assert.equal(names.at(-1), "Hangup");
+    assert.match(c.text, /Event: VarSet\r\nPrivilege: dialplan,all\r\nChannel: PJSIP\/6001-[^]*?Variable: AMI_SEEN\r\nValue: yes\r\n/);
+    assert.match(c.text, /Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP\/6001\r\nPeerStatus: Reachable/);
+  } finally { c.close(); }
+});
+
+/** A logged-in raw client with every event. */
+async function admin(): Promise<RawClient> {
+  const c = new RawClient(amiPort);
+  c.send({ Action: "Login", Username: "admin", Secret: "mypassword", ActionID: "login" });
+  await c.until(/ActionID: login\r\nMessage: Authentication accepted/);
+  return c;
+}
+
+test("Originate into a Dial, ExtensionState while bridged, then BlindTransfer of the far party to the dialplan", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es0" });
+    await c.until(/ActionID: es0\r\nMessage: Extension Status\r\nExten: 6002\r\nContext: ami-test\r\nHint: PJSIP\/6002\r\nStatus: 0\r\nStatusText: Idle\r\n/);
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+    await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
+    c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es1" });
+    await c.until(/ActionID: es1\r\n[^]*?Status: 1\r\nStatusText: InUse\r\n/);
+    c.send({ Action: "CoreShowChannels", ActionID: "cs" });
+    await c.until(/Event: CoreShowChannelsComplete\r\nActionID: cs\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "BlindTransfer", Channel: caller, Context: "ami-test", Exten: "200", ActionID: "bt" });
+    await c.until(/Response: Success\r\nActionID: bt\r\nMessage: Transfer succeeded\r\n/);
+    await c.until(/Event: BlindTransfer\r\nPrivilege: call,all\r\nResult: Success\r\nTransfererChannel: PJSIP\/6001-[^]*?Extension: 200\r\n/);
+    await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${callee.replace("/", "\\/")}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${callee.replace("/", "\\/")}\\r\\n`));
+    assert.equal((await phone.done).code, 0);
+    assert.equal((await phone2.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop(); phone2.stop();
+  }
+});
+
+test("Redirect: the called phone's leg leaves the bridge for the dialplan, the other is hung up; then both of a call at once", async () => {
+  const c = await admin();
+  for (const dual of [false, true]) {
+    const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+    const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+    try {
+      c.text = "";
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+      await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
+      c.send({ Action: "Redirect", Channel: callee, Context: "ami-test", Exten: "200", Priority: "1", ...(dual ? { ExtraChannel: caller, ExtraExten: "200" } : {}), ActionID: "r" });
+      await c.until(new RegExp(`Response: Success\\r\\nActionID: r\\r\\nMessage: ${dual ? "Dual " : ""}Redirect successful\\r\\n`));
+      for (const name of dual ? [callee, caller] : [callee]) {
+        await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+      }
+      for (const name of [caller, callee]) await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n`));
+      assert.doesNotMatch(c.text, /Event: BlindTransfer/);
+      assert.equal((await phone.done).code, 0);
+      assert.equal((await phone2.done).code, 0);
+    } finally { phone.stop(); phone2.stop(); }
+  }
+  c.send({ Action: "Redirect", Channel: "PJSIP/none-1", Exten: "200", ActionID: "r2" });
+  await c.until(/Response: Error\r\nActionID: r2\r\nMessage: Channel not found\r\n/);
+  c.close();
+});
+
+test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, then Hangup by AMI", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Variable: "FROM_AMI=1,OTHER=two", ActionID: "o" });
+    await c.until(/Response: Success\r\nActionID: o\r\nMessage: Originate successfully queued/);
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "OTHER", ActionID: "g1" });
+    await c.until(/Response: Success\r\nActionID: g1\r\nVariable: OTHER\r\nValue: two\r\n/);
+    c.send({ Action: "Setvar", Channel: name, Variable: "SET_BY_AMI", Value: "42", ActionID: "s1" });
+    await c.until(/ActionID: s1\r\nMessage: Variable Set\r\n/);
+    await c.until(/Event: VarSet\r\n[^]*?Variable: SET_BY_AMI\r\nValue: 42\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "SET_BY_AMI", ActionID: "g2" });
+    await c.until(/ActionID: g2\r\nVariable: SET_BY_AMI\r\nValue: 42\r\n/);
+    // Functions, as the dialplan reads and writes them.
+    c.send({ Action: "GetVar", Channel: name, Variable: "CALLERID(num)", ActionID: "g3" });
+    await c.until(/ActionID: g3\r\nVariable: CALLERID\(num\)\r\nValue: [^\r]*\r\n/);
+    c.send({ Action: "Setvar", Channel: name, Variable: "CDR(userfield)", Value: "from-ami", ActionID: "s2" });
+    await c.until(/ActionID: s2\r\nMessage: Variable Set\r\n/);
+    c.send({ Action: "GetVar", Channel: name, Variable: "CDR(userfield)", ActionID: "g4" });
+    await c.until(/ActionID: g4\r\nVariable: CDR\(userfield\)\r\nValue: from-ami\r\n/);
+    c.send({ Action: "Status", Channel: name, ActionID: "st" });
+    await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\nChannelState: 6\\r\\nChannelStateDesc: Up\\r\\n[^]*?Application: Wait\\r\\nData: 20\\r\\n`));
+    await c.until(/Event: StatusComplete\r\nActionID: st\r\nEventList: Complete\r\nListItems: 1\r\nItems: 1\r\n/);
+    c.send({ Action: "MixMonitor", Channel: name, File: "ami-test.wav", ActionID: "mm" });
+    const [, recording] = await c.until(/Response: Success\r\nActionID: mm\r\nMixMonitorID: (\S+)\r\n/);
+    c.send({ Action: "StopMixMonitor", Channel: name, MixMonitorID: recording, ActionID: "smm" });
+    await c.until(/Response: Success\r\nActionID: smm\r\n\r\n/);
+    assert.ok(existsSync(join(recall.dataDir, "monitor", "ami-test.wav")), "the recording's file");
+    c.send({ Action: "Hangup", Channel: name, Cause: "16", ActionID: "h" });
+    await c.until(/ActionID: h\r\nMessage: Channel Hungup\r\n/);
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Cause: 16\\r\\n`));
+    c.send({ Action: "Hangup", Channel: name, ActionID: "h2" });
+    await c.until(/ActionID: h2\r\nMessage: No such channel\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
+test("PlayDTMF: a digit received on the channel reaches its Read(); one sent to the phone is accepted", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "400", Priority: "1", ActionID: "o" });
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Read\r\n/);
+    c.send({ Action: "PlayDTMF", Channel: name, Digit: "7", Duration: "120", ActionID: "send" });
+    await c.until(/Response: Success\r\nActionID: send\r\nMessage: DTMF successfully queued\r\n/);
+    c.send({ Action: "PlayDTMF", Channel: name, Digit: "5", Receive: "true", ActionID: "recv" });
+    await c.until(/ActionID: recv\r\nMessage: DTMF successfully queued\r\n/);
+    await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: GOT\\r\\nValue: 5\\r\\n`));
+    c.send({ Action: "PlayDTMF", Channel: "PJSIP/none-1", Digit: "1", ActionID: "none" });
+    await c.until(/Response: Error\r\nActionID: none\r\nMessage: Channel not found: PJSIP\/none-1\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
+test("Originate to a phone that only rings: the INVITE is cancelled at Timeout, OriginateResponse Failure with Reason 3", async () => {
+  const phone = startSipp({ scenario: uasCall({}), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "100", Priority: "1", Timeout: "2000", Async: "true", ActionID: "ring" });
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: ring\r\nResponse: Failure\r\nChannel: PJSIP\/6001-\w+\r\n[^]*?Reason: 3\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
+/** The answering phone, which also takes a MESSAGE in the call's dialog and checks its text. */
+const uasWithMessage = (text: string) => uasCall({ status: 200 }).replace('  <recv request="ACK" rtd="true" crlf="true"/>', `  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="MESSAGE">
+    <action><ereg regexp="${text}" search_in="body" check_it="true" assign_to="text"/></action>
+  </recv>
+  <Reference variables="text"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`);
+
+test("SendText: a MESSAGE in the call's dialog, which the phone answers 200", async () => {
+  const phone = startSipp({ scenario: uasWithMessage("hello from AMI"), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", ActionID: "o" });
+    const [, name] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "SendText", Channel: name, Message: "hello from AMI", ActionID: "t" });
+    await c.until(/Response: Success\r\nActionID: t\r\nMessage: Success\r\n/);
+    c.send({ Action: "Hangup", Channel: name, ActionID: "h" });
+    await c.until(/ActionID: h\r\nMessage: Channel Hungup/);
+    const done = await phone.done;
+    assert.equal(done.code, 0, done.errors);
+  } finally {
+    c.close();
+    phone.stop();
+  }
+});
+
+test("bad input: a 1 MB line, an unknown action, a half-written action; Recall answers and goes on", async () => {
+  const c = new RawClient(amiPort);
+  try {
+    c.send({ Action: "Login", Username: "admin", Secret: "mypassword", Events: "off" });
+    await c.until(/Authentication accepted/);
+    c.socket.write(`Action: Ping\r\nX: ${"y".repeat(1024 * 1024)}\r\n\r\n`);
+    await c.until(/Response: Error\r\nMessage: Message refused: line longer than 8192 bytes\r\n\r\n/);
+    c.send({ Action: "Ping", ActionID: "after" });
+    await c.until(/ActionID: after\r\nPing: Pong/);
+    c.socket.write("Action: Ping\r\nActionID: half");
+    await new Promise((r) => setTimeout(r, 200));
+    c.socket.write("\r\n\r\n");
+    await c.until(/ActionID: half\r\nPing: Pong/);
+    c.socket.write("Action: Ping\r\nActi");
+  } finally { c.close(); }
+  // A flood of bad logins from one address: after five, they are checked one a second; the right secret still gets in.
+  const f = new RawClient(amiPort);
+  const started = Date.now();
+  try {
+    for (let i = 0; i < 8; i++) f.send({ Action: "Login", Username: "nobody", Secret: "x", ActionID: `f${i}` });
+    await f.until(/ActionID: f7\r\nMessage: Authentication failed/);
+  } finally { f.close(); }
+  assert.ok(Date.now() - started >= 1900, `eight bad logins took ${Date.now() - started} ms`);
+  await assertLogged(recall.dataDir, /manager\.c: 127\.0\.0\.1 tried to authenticate with nonexistent user 'nobody'/);
+  await assertLogged(recall.dataDir, /NOTICE\[\d+\] manager\.c: 127\.0\.0\.1: 5 failed logins within a minute; its logins are throttled to one a second/);
+  const good = await admin();
+  good.close();
+});
+
+test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound, Reload, DBDel/DBDelTree, errors", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "CoreStatus", ActionID: "cs" });
+    await c.until(/ActionID: cs\r\nCoreStartupDate: \d{4}-\d\d-\d\d\r\nCoreStartupTime: \d\d:\d\d:\d\d\r\nCoreReloadDate: [^\r]+\r\nCoreReloadTime: [^\r]+\r\nCoreCurrentCalls: 0\r\n/);
+    c.send({ Action: "ListCommands", ActionID: "lc" });
+    await c.until(/ActionID: lc\r\n[^]*Originate: Originate a call\. \(Priv: originate\)\r\n/);
+    c.send({ Action: "PJSIPShowEndpoint", Endpoint: "6001", ActionID: "se" });
+    await c.until(/Event: EndpointDetail\r\nActionID: se\r\nObjectType: endpoint\r\nObjectName: 6001\r\nContext: ami-test\r\n/);
+    await c.until(/Event: ContactStatusDetail\r\nActionID: se\r\nAOR: 6001\r\nURI: sip:/);
+    await c.until(/Event: EndpointDetailComplete\r\nActionID: se\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "PJSIPShowContacts", ActionID: "sc" });
+    await c.until(/Event: ContactList\r\nActionID: sc\r\nObjectType: contact\r\n[^]*?Endpoint: 6001\r\n/);
+    await c.until(/Event: ContactListComplete\r\nActionID: sc\r\nEventList: Complete\r\nListItems: 2\r\n/);
+    c.send({ Action: "PJSIPShowRegistrationsOutbound", ActionID: "ro" });
+    await c.until(/Event: OutboundRegistrationDetailComplete\r\nActionID: ro\r\nEventList: Complete\r\nListItems: 0\r\nRegistered: 0\r\nNotRegistered: 0\r\n/);
+    c.send({ Action: "PJSIPRegister", Registration: "nosuch", ActionID: "pr" });
+    await c.until(/Response: Error\r\nActionID: pr\r\nMessage: Unable to retrieve registration entry nosuch\r\n/);
+    c.send({ Action: "Reload", Module: "pbx_config", ActionID: "rl" });
+    await c.until(/Response: Success\r\nActionID: rl\r\nMessage: Module Reloaded\r\n/);
+    c.send({ Action: "DBPut", Family: "tree", Key: "a/b", Val: "1", ActionID: "p1" });
+    c.send({ Action: "DBPut", Family: "tree", Key: "a/c", Val: "2", ActionID: "p2" });
+    c.send({ Action: "DBPut", Family: "tree", Key: "x", Val: "3", ActionID: "p3" });
+    await c.until(/ActionID: p3\r\nMessage: Updated database successfully/);
+    c.send({ Action: "DBDel", Family: "tree", Key: "x", ActionID: "d1" });
+    await c.until(/ActionID: d1\r\nMessage: Key deleted successfully/);
+    c.send({ Action: "DBDel", Family: "tree", Key: "x", ActionID: "d2" });
+    await c.until(/Response: Error\r\nActionID: d2\r\nMessage: Database entry not found/);
+    c.send({ Action: "DBDelTree", Family: "tree", Key: "a", ActionID: "dt" });
+    await c.until(/ActionID: dt\r\nMessage: Key tree deleted successfully/);
+    assert.doesNotMatch(await recall.cli("database show tree"), /\/tree\//);
+    c.send({ Action: "DBGet", Family: "tree", Key: "a/b", ActionID: "g" });
+    await c.until(/Response: Error\r\nActionID: g\r\nMessage: Database entry not found/);
+    c.send({ Action: "Setvar", Variable: "AMI_GLOBAL", Value: "g1", ActionID: "sg" });
+    await c.until(/ActionID: sg\r\nMessage: Variable Set\r\n/);
+    c.send({ Action: "GetVar", Variable: "AMI_GLOBAL", ActionID: "gg" });
+    await c.until(/ActionID: gg\r\nVariable: AMI_GLOBAL\r\nValue: g1\r\n/);
+    c.send({ Action: "MailboxCount", Mailbox: "6001@default", ActionID: "mc" });
+    await c.until(/ActionID: mc\r\nMessage: Mailbox Message Count\r\nMailbox: 6001@default\r\nUrgMessages: 0\r\nNewMessages: 0\r\nOldMessages: 0\r\n/);
+    c.send({ Action: "GetVar", Variable: "X", Channel: "PJSIP/none-00000000", ActionID: "gv" });
+    await c.until(/Response: Error\r\nActionID: gv\r\nMessage: No such channel/);
+    c.send({ Action: "Originate", Channel: "PJSIP/nosuch", Context: "ami-test", Exten: "100", Async: "yes", ActionID: "bad" });
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: bad\r\nResponse: Failure\r\nChannel: PJSIP\/nosuch\r\n[^]*?Reason: 0\r\n/);
+  } finally { c.close(); }
+});
+
+test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so ContactStatus Unreachable", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "PJSIPQualify", Endpoint: "nosuch", ActionID: "q0" });
+    await c.until(/ActionID: q0\r\nMessage: Unable to retrieve endpoint nosuch\r\n/);
+    c.send({ Action: "PJSIPQualify", Endpoint: "6001", ActionID: "q1" });
+    await c.until(/Response: Success\r\nActionID: q1\r\nMessage: Endpoint found, will qualify\r\n/);
+    await c.until(/Event: ContactStatus\r\nPrivilege: system,all\r\nURI: sip:[^\r]*\r\nContactStatus: Unreachable\r\nAOR: 6001\r\nEndpointName: 6001\r\n/, 15_000);
+  } finally { c.close(); }
+});
+
+test("a manager port already taken costs AMI, not the PBX: an ERROR, and Recall starts", async () => {
+  const other = await startRecall({ "pjsip.conf": pjsip(await freePort(), await freePort()), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  try {
+    await assertLogged(other.dataDir, /ERROR\[\d+\] manager\.c: AMI could not listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.*; AMI is off/);
+    assert.match(await other.cli("core show version"), /Recall/);
+  } finally { await other.stop(); }
+});
+
+test("the log all this wrote replays with no divergence", async () => {
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /^\d+ events, 0 divergences/);
+});

@@ -1,0 +1,248 @@
+/**
+ * The Pbx interface (pbx.ts) over the call core (calls/) and the PJSIP driver: AMI's
+ * actions reach channels, bridges, transfers and Originate through here, SIP-only
+ * things (a MESSAGE in a channel's dialog, qualify, registrations) through the driver.
+ */
+import type { SipServer } from "../../sip/server.js";
+import type { Channel } from "../../calls/channel.js";
+import type { CallCore } from "../../calls/core.js";
+import { sipLeg } from "../../sip/call/leg.js";
+import type { ContactInfo } from "../../sip/registrar/registrar.js";
+import type { AstDb } from "../../actors/astdb/astdb.js";
+import type { CommandTable } from "../console/commands.js";
+import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
+import { registrationStatus } from "../../actors/outbound-registration/machine.js";
+import { Cause } from "../../calls/hangup-causes.js";
+import type { ChannelView, DialplanPosition, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
+
+export interface CallCoreAdapterDeps {
+  readonly sip: SipServer;
+  readonly astdb: AstDb;
+  readonly table: CommandTable;
+  /** Run the dialplan on a channel from a position (the DialplanService's run). */
+  readonly runDialplan: (channel: Channel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  /** Getvar/Setvar through the dialplan (functions, live_dangerously): DialplanService.evaluate and assign. */
+  readonly evaluate: (channel: Channel, text: string) => string;
+  readonly assign: (channel: Channel, name: string, value: string) => void;
+  readonly globals: () => Map<string, string>;
+  /** The dialplan's hints (DialplanService.hints). */
+  readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
+}
+
+export class CallCoreAdapter implements Pbx {
+  constructor(private readonly deps: CallCoreAdapterDeps) {}
+
+  private get calls(): CallCore | undefined { return this.deps.sip.calls?.core; }
+
+  private view(c: Channel): ChannelView {
+    const ctx = c.context();
+    const peer = ctx.bridge && ctx.peer ? this.calls?.list().find((x) => x.id === ctx.peer)?.name ?? "" : "";
+    return { ctx, state: c.state(), bridgedTo: peer };
+  }
+
+  channels(): ChannelView[] { return (this.calls?.list() ?? []).filter((c) => !c.hungUp).map((c) => this.view(c)); }
+
+  channel(name: string): ChannelView | undefined {
+    const c = this.live(name);
+    return c && this.view(c);
+  }
+
+  private live(name: string): Channel | undefined {
+    const c = this.calls?.byName(name);
+    return c && !c.hungUp ? c : undefined;
+  }
+
+  hangup(name: string, cause: number): boolean {
+    const c = this.live(name);
+    if (!c) return false;
+    c.hangup(cause, "");
+    return true;
+  }
+
+  getVar(name: string, variable: string): string | undefined {
+    const c = this.live(name);
+    return c ? this.deps.evaluate(c, `\${${variable}}`) : undefined;
+  }
+
+  setVar(name: string, variable: string, value: string): boolean {
+    const c = this.live(name);
+    if (!c) return false;
+    this.deps.assign(c, variable, value);
+    return true;
+  }
+
+  getGlobal(variable: string): string { return this.deps.globals().get(variable) ?? ""; }
+  setGlobal(variable: string, value: string): void { this.deps.globals().set(variable, value); }
+
+  /**
+   * Both channels leave their bridge (no transfer: a Redirect), each goes to its position:
+   * a leg whose Dial waits on the bridge continues there when Dial returns, a called leg
+   * starts a dialplan of its own. A partner not redirected is hung up, as in Asterisk.
+   * Only bridged channels: a channel inside an application cannot be interrupted yet.
+   */
+  redirect(name: string, to: DialplanPosition, extra?: { name: string; to: DialplanPosition }): string | undefined {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return "Channel not found";
+    const bridge = c.bridge;
+    const partner = bridge?.partner(c);
+    if (!bridge || !partner) return "Redirect of a channel outside a bridge is not supported yet";
+    const other = extra ? this.live(extra.name) : undefined;
+    if (extra && other !== partner) return "ExtraChannel must be the channel bridged to Channel";
+    for (const m of [c, partner]) if (m.media) void calls.media.unbridge(m.media).catch(() => undefined);
+    bridge.release();
+    const send = (channel: Channel, at: DialplanPosition) => {
+      if (channel.bridgeWaits > 0) { channel.continueAt = at; return; }
+      channel.pbx = true;
+      void this.deps.runDialplan(channel, at).catch(() => undefined).finally(() => channel.destroy());
+    };
+    send(c, to);
+    if (extra) send(partner, extra.to);
+    else {
+      partner.hangup(Cause.NORMAL_CLEARING, c.name);
+      if (!partner.pbx) partner.destroy();
+    }
+    return undefined;
+  }
+
+  blindTransfer(name: string, context: string, exten: string): boolean {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return false;
+    if (!calls.transfers.blind(c, exten, context, {}, "ami")) return false;
+    calls.transfers.leave(c);
+    return true;
+  }
+
+  /** As Asterisk combines device states: any in use (and ringing), else ringing, else idle if any is reachable. */
+  extensionState(context: string, exten: string): { hint: string; state: ExtensionState } | undefined {
+    const hint = this.deps.hints().find((h) => h.context === context && h.exten === exten);
+    if (!hint) return undefined;
+    const endpoints = new Map(this.endpoints().map((e) => [`PJSIP/${e.name}`.toLowerCase(), e]));
+    const live = this.channels();
+    let inUse = false, ringing = false, available = false;
+    for (const device of hint.devices) {
+      const e = endpoints.get(device.toLowerCase());
+      if (!e) continue;
+      for (const c of live.filter((x) => x.ctx.tech === "PJSIP" && x.ctx.endpoint === e.name)) {
+        if (c.state === "ringing" || c.state === "down" || c.state === "dialing") ringing = true; else inUse = true;
+      }
+      if (e.contacts.length) available = true;
+    }
+    const state: ExtensionState = inUse && ringing ? "InUse&Ringing" : inUse ? "InUse" : ringing ? "Ringing" : available ? "Idle" : "Unavailable";
+    return { hint: hint.devices.join("&"), state };
+  }
+
+  sendText(name: string, text: string, contentType: string): Promise<number | undefined> {
+    const c = this.live(name);
+    const dialog = sipLeg(c)?.dialog;
+    if (!c || !dialog) return Promise.resolve(undefined);
+    const request = dialog.request("MESSAGE", { body: Buffer.from(text, "utf8"), contentType });
+    return new Promise((resolve) => {
+      this.deps.sip.transactions.sendRequest(request, dialog.destination, {
+        onFinal: (r) => resolve(r.status),
+        onTimeout: () => resolve(0),
+        onTransportError: () => resolve(0),
+      });
+    });
+  }
+
+  async playDtmf(name: string, digit: string, durationMs: number, receive: boolean): Promise<boolean> {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return false;
+    if (receive) { c.digit(digit); return true; }
+    const session = await c.anchorMedia();
+    await calls.media.service.sendDtmf(session, digit, durationMs);
+    return true;
+  }
+
+  async mixMonitor(name: string, file: string, options: string): Promise<string | undefined> {
+    const c = this.live(name);
+    if (!c) return undefined;
+    const started = await c.startMixMonitor({ file, ...(options.includes("a") ? { append: true } : {}), ...(options.includes("b") ? { bridgedOnly: true } : {}) });
+    return started.id;
+  }
+
+  async stopMixMonitor(name: string, id?: string): Promise<boolean> {
+    const c = this.live(name);
+    return c ? c.stopMixMonitor(id) : false;
+  }
+
+  /** Originate through the call core (calls/originate.ts): a channel that runs the dialplan or one application once answered. */
+  originate = async (request: OriginateRequest, onNew: (channel: string) => void): Promise<OriginateResult> => {
+    const core = this.calls;
+    if (!core) throw new Error("calls are not enabled");
+    const to = request.to;
+    const outcome = await core.originate({
+      channel: request.channel, timeoutMs: request.timeoutMs, callerId: request.callerId, variables: request.variables,
+      ...(request.account ? { account: request.account } : {}),
+      ...("context" in to ? { context: to.context, exten: to.exten, priority: to.priority } : { application: to.application, data: to.data }),
+    });
+    if (outcome.channel) onNew(outcome.channel);
+    return {
+      response: outcome.reason === 4 ? "Success" : "Failure", reason: outcome.reason, channel: outcome.channel ?? "", uniqueid: outcome.uniqueid ?? "",
+      callerId: request.callerId, context: "context" in to ? to.context : "", exten: "context" in to ? to.exten : "",
+    };
+  };
+
+  dbGet(family: string, key: string): string | undefined { return this.deps.astdb.get(family, key); }
+  dbPut(family: string, key: string, value: string): void { this.deps.astdb.put(family, key, value, "ami"); }
+  dbDel(family: string, key: string): boolean { return this.deps.astdb.del(family, key, "ami"); }
+  dbDelTree(family: string, keytree?: string): number { return this.deps.astdb.deltree(family, keytree, "ami"); }
+
+  endpoints(): EndpointView[] {
+    const { sip } = this.deps;
+    const model = sip.pjsip;
+    const live = this.channels();
+    return [...model.endpoints.values()].map((e) => {
+      const contacts = e.aors.flatMap((aor) => sip.registrar.contacts(aor).map((c) => {
+        const q = sip.qualifier.status(c);
+        const [, host = ""] = /^[a-z]+:(.*):\d+$/.exec(c.context?.received ?? "") ?? [];
+        return {
+          aor, uri: c.uri, status: (model.aors.get(aor)?.qualify_frequency ?? 0) > 0 ? (q.status === "Avail" ? "Reachable" : q.status === "Unavail" ? "Unreachable" : "Unknown") : "NonQualified",
+          rttUsec: Math.round((q.rttMs ?? 0) * 1000), userAgent: c.context?.userAgent ?? "",
+          ...(c.context ? { expiresAt: c.context.expiresAt } : {}), viaAddr: host, callId: c.context?.callId ?? "",
+        };
+      }));
+      const activeChannels = live.filter((c) => c.ctx.tech === "PJSIP" && c.ctx.endpoint === e.name).map((c) => c.ctx.name);
+      const deviceState = activeChannels.length ? "In use" : contacts.length ? "Not in use" : "Unavailable";
+      return { name: e.name, transport: e.transport, aors: e.aors, auths: e.auth, outboundAuths: e.outbound_auth, context: e.context, contacts, deviceState, activeChannels };
+    });
+  }
+
+  outboundRegistrations(): OutboundRegistrationView[] {
+    const runtime = this.calls?.runtime;
+    if (!runtime) return [];
+    return runtime.ids("outbound-registration").map((id) => {
+      const state = runtime.state(id)!;
+      const c = state.context as OutboundRegistrationContext;
+      return {
+        name: c.name, serverUri: c.serverUri, clientUri: c.clientUri, status: registrationStatus(state.value),
+        expiration: c.expiration, retryInterval: c.retryInterval, maxRetries: c.maxRetries, ...(c.nextAt ? { nextRegAt: c.nextAt } : {}),
+      };
+    });
+  }
+
+  qualify(endpoint: string): boolean {
+    const { sip } = this.deps;
+    const e = sip.pjsip.endpoints.get(endpoint);
+    if (!e) return false;
+    // The qualifier's own OPTIONS ping (private in sip/registrar/qualify.ts), with the AOR's qualify_timeout.
+    const qualifier = sip.qualifier as unknown as { ping(contact: ContactInfo, timeoutSeconds: number): void };
+    for (const aor of e.aors) for (const c of sip.registrar.contacts(aor)) qualifier.ping(c, sip.pjsip.aors.get(aor)?.qualify_timeout ?? 3);
+    return true;
+  }
+
+  sendRegistration(name: string, what: "register" | "unregister"): boolean { return this.deps.sip.outbound.command(name, what); }
+
+  command(line: string): Promise<string> { return this.deps.table.run(line); }
+
+  async reload(module?: string): Promise<string> {
+    const m = (module ?? "").toLowerCase();
+    const out: string[] = [];
+    if (!m || m.includes("pjsip")) out.push(await this.deps.table.run("pjsip reload"));
+    if (!m || m.includes("pbx_config") || m.includes("extensions") || m.includes("dialplan")) out.push(await this.deps.table.run("dialplan reload"));
+    return out.join("");
+  }
+}

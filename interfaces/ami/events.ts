@@ -1,0 +1,278 @@
+/**
+ * AMI events as a projection of the event log: records in (in offset order), Asterisk
+ * 22's events out, with its names and field order. The fold keeps only what later
+ * events need (each live channel's last snapshot, each bridge, contact counts per
+ * endpoint, device states); everything else comes from the record itself, so the
+ * same records always give the same events. Each event carries the offset of the
+ * record it came from: a client that reconnects asks for events from an offset
+ * (server.ts), and gets them again exactly.
+ *
+ *   channel create → Newchannel · state change → Newstate · newexten/app.start → Newexten
+ *   setvar(s) → VarSet · callerid → NewCallerid · connected → NewConnectedLine
+ *   dial.begin/dial.end → DialBegin/DialEnd · hangup → HangupRequest · destroy → Hangup
+ *   local.optimize → LocalOptimizationBegin + LocalOptimizationEnd
+ *   transfer.blind → BlindTransfer · transfer.attended → AttendedTransfer
+ *   bridge create/enter/leave/destroy → BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy
+ *   contact → ContactStatus, PeerStatus (first contact / last contact of an endpoint)
+ *   outbound registration → Registry · endpoint device state → DeviceStateChange
+ *   CEL and CDR rows (projections/) → CEL and Cdr events
+ */
+import type { EventRecord } from "../../events/record.js";
+import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { BridgeContext } from "../../events/catalogue/bridge.js";
+import type { ContactContext } from "../../events/catalogue/contact.js";
+import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
+import { CelProjection } from "../../projections/cel/fold.js";
+import { CdrProjection } from "../../projections/cdr/fold.js";
+import type { CelRow, CdrRow } from "../../projections/rows.js";
+import type { AmiClass } from "./classes.js";
+
+export interface AmiEvent {
+  readonly name: string;
+  readonly classes: readonly AmiClass[];
+  /** Headers after `Event:` and `Privilege:`, in Asterisk's order. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Offset of the log record it came from (undefined for events not in the log, like UserEvent). */
+  readonly offset?: number;
+  /** Wall time of that record, µs (manager.conf timestampevents). */
+  readonly time?: number;
+}
+
+type H = [string, string][];
+
+const STATE: Readonly<Record<string, readonly [number, string]>> = {
+  // A called leg waiting for its first answer is Down in Asterisk (Dialing is for analog lines).
+  down: [0, "Down"], reserved: [1, "Rsrvd"], dialing: [0, "Down"], ring: [4, "Ring"], ringing: [5, "Ringing"],
+  progress: [5, "Ringing"], up: [6, "Up"], busy: [7, "Busy"],
+};
+
+/** Q.850 cause texts as Asterisk prints them in Cause-txt. */
+const CAUSE_TEXT: Readonly<Record<number, string>> = {
+  0: "Unknown", 1: "Unallocated (unassigned) number", 3: "No route to destination", 16: "Normal Clearing", 17: "User busy",
+  18: "No user responding", 19: "User alerting, no answer", 21: "Call Rejected", 22: "Number changed", 26: "Answered elsewhere",
+  27: "Destination out of order", 28: "Invalid number format", 34: "Circuit/channel congestion", 38: "Network out of order",
+  41: "Temporary failure", 42: "Switching equipment congestion", 102: "Recover on timer expiry", 127: "Interworking, unspecified",
+};
+export const causeText = (cause: number) => CAUSE_TEXT[cause] ?? "Unknown";
+
+const orUnknown = (s: string) => s || "<unknown>";
+
+interface ChannelView { ctx: ChannelContext; state: readonly [number, string] }
+
+/** A channel's snapshot fields, as every channel event starts them (prefix for Dest*, Transferee*...). */
+export function channelFields(v: ChannelView, prefix = ""): H {
+  const c = v.ctx;
+  return [
+    [`${prefix}Channel`, c.name], [`${prefix}ChannelState`, String(v.state[0])], [`${prefix}ChannelStateDesc`, v.state[1]],
+    [`${prefix}CallerIDNum`, orUnknown(c.callerId.num)], [`${prefix}CallerIDName`, orUnknown(c.callerId.name)],
+    [`${prefix}ConnectedLineNum`, orUnknown(c.connected.num)], [`${prefix}ConnectedLineName`, orUnknown(c.connected.name)],
+    [`${prefix}Language`, "en"], [`${prefix}AccountCode`, c.accountcode], [`${prefix}Context`, c.context], [`${prefix}Exten`, c.exten],
+    [`${prefix}Priority`, String(c.priority)], [`${prefix}Uniqueid`, c.uniqueid], [`${prefix}Linkedid`, c.linkedid],
+  ];
+}
+
+function bridgeFields(b: BridgeContext, prefix = "Bridge"): H {
+  return [
+    [`${prefix}Uniqueid`, b.id], [`${prefix}Type`, "basic"], [`${prefix}Technology`, b.technology],
+    [`${prefix}Creator`, "<unknown>"], [`${prefix}Name`, orUnknown(b.name)], [`${prefix}NumChannels`, String(b.channels.length)],
+    [`${prefix}VideoSourceMode`, "none"],
+  ];
+}
+
+type DeviceState = "NOT_INUSE" | "INUSE" | "RINGING" | "UNAVAILABLE";
+
+export class AmiEventProjection {
+  private readonly channels = new Map<string, ChannelView>();
+  private readonly bridges = new Map<string, BridgeContext>();
+  /** Live contact ids per endpoint (for PeerStatus and device state). */
+  private readonly contacts = new Map<string, Set<string>>();
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly registrations = new Map<string, string>();
+  private readonly cel?: CelProjection;
+  private readonly cdr?: CdrProjection;
+
+  /** CEL and Cdr events only when asked (cel.conf `[manager] enabled`, cdr_manager.conf `enabled`), as in Asterisk. */
+  constructor(options: { readonly cel?: boolean; readonly cdr?: boolean } = {}) {
+    if (options.cel) this.cel = new CelProjection();
+    if (options.cdr) this.cdr = new CdrProjection();
+  }
+
+  /** The AMI events of one record, in the order Asterisk raises them. */
+  apply(r: EventRecord): AmiEvent[] {
+    const out: AmiEvent[] = [];
+    const emit = (name: string, classes: readonly AmiClass[], headers: H) => out.push({ name, classes, headers, offset: r.offset, time: r.time });
+    switch (r.kind) {
+      case "channel": this.channel(r, emit); break;
+      case "bridge": this.bridge(r, emit); break;
+      case "contact": this.contact(r, emit); break;
+      case "outbound-registration": this.registration(r, emit); break;
+      default: break;
+    }
+    if (r.kind === "channel" || r.kind === "bridge") {
+      if (this.cel) for (const row of this.cel.apply(r)) emit("CEL", ["call"], celFields(row));
+      if (this.cdr) for (const row of this.cdr.apply(r)) emit("Cdr", ["cdr"], cdrFields(row));
+    }
+    return out;
+  }
+
+  private channel(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const ctx = r.state.context as ChannelContext;
+    const input = r.input as Record<string, unknown> & { type: string };
+    const before = this.channels.get(r.stream);
+    const value = String(r.state.value);
+    const state = STATE[value] ?? before?.state ?? STATE.down;
+    const view: ChannelView = { ctx, state };
+    if (value === "destroyed") this.channels.delete(r.stream); else this.channels.set(r.stream, view);
+    const snap = () => channelFields(view);
+    const peerView = (id: unknown) => (typeof id === "string" ? this.channels.get(id) : undefined);
+    switch (input.type) {
+      case "create": emit("Newchannel", ["call"], snap()); break;
+      case "newexten": case "app.start":
+        emit("Newexten", ["dialplan"], [...snap(), ["Extension", ctx.exten], ["Application", ctx.app], ["AppData", ctx.appData]]);
+        break;
+      case "setvar": emit("VarSet", ["dialplan"], [...snap(), ["Variable", String(input.name)], ["Value", String(input.value)]]); break;
+      case "setvars":
+        for (const [name, v] of Object.entries(input.vars as Record<string, string>)) emit("VarSet", ["dialplan"], [...snap(), ["Variable", name], ["Value", v]]);
+        break;
+      case "callerid": emit("NewCallerid", ["call"], [...snap(), ["CID-CallingPres", "0 (Presentation Allowed, Not Screened)"]]); break;
+      case "connected": emit("NewConnectedLine", ["call"], snap()); break;
+      case "dial.begin": {
+        const dest = peerView(input.peer);
+        emit("DialBegin", ["call"], [...snap(), ...(dest ? channelFields(dest, "Dest") : []), ["DialString", String(input.dialstring ?? "")]]);
+        break;
+      }
+      case "dial.end": {
+        const dest = peerView(ctx.peer);
+        emit("DialEnd", ["call"], [...snap(), ...(dest ? channelFields(dest, "Dest") : []), ["DialStatus", String(input.status)]]);
+        break;
+      }
+      case "hangup": emit("HangupRequest", ["call"], [...snap(), ["Cause", String(input.cause)]]); break;
+      case "destroy": {
+        const cause = ctx.hangupCause ?? 16;
+        emit("Hangup", ["call"], [...snap(), ["Cause", String(cause)], ["Cause-txt", causeText(cause)]]);
+        break;
+      }
+      case "local.optimize": {
+        const two = peerView(input.other);
+        const fields: H = [...channelFields(view, "LocalOne"), ...(two ? channelFields(two, "LocalTwo") : [])];
+        const source = peerView(input.peer);
+        emit("LocalOptimizationBegin", ["call"], [...fields, ...(source ? channelFields(source, "Source") : []), ["DestUniqueId", two?.ctx.uniqueid ?? ""], ["Id", String(r.offset)]]);
+        emit("LocalOptimizationEnd", ["call"], [...fields, ["Success", "Yes"], ["Id", String(r.offset)]]);
+        break;
+      }
+      case "transfer.blind": {
+        const transferee = peerView(input.transferee);
+        const bridge = this.bridges.get(`bridge:${String(input.bridge)}`) ?? this.bridges.get(String(input.bridge));
+        emit("BlindTransfer", ["call"], [["Result", "Success"], ...channelFields(view, "Transferer"), ...(transferee ? channelFields(transferee, "Transferee") : []),
+          ...(bridge ? bridgeFields(bridge) : [["BridgeUniqueid", String(input.bridge)]] as H), ["IsExternal", "No"], ["Context", String(input.context)], ["Extension", String(input.exten)]]);
+        break;
+      }
+      case "transfer.attended": {
+        const second = peerView(input.channel2), target = peerView(input.target), transferee = peerView(input.transferee);
+        emit("AttendedTransfer", ["call"], [["Result", "Success"], ...channelFields(view, "OrigTransferer"), ["OrigBridgeUniqueid", String(input.bridge1)],
+          ...(second ? channelFields(second, "SecondTransferer") : []), ["SecondBridgeUniqueid", String(input.bridge2)],
+          ["DestType", "Bridge"], ["DestBridgeUniqueid", String(input.bridge1)],
+          ...(transferee ? channelFields(transferee, "Transferee") : []), ...(target ? channelFields(target, "TransferTarget") : []), ["IsExternal", "No"]]);
+        break;
+      }
+      default: break;
+    }
+    if (before && before.state[0] !== state[0] && value !== "destroyed" && value !== "hungup") emit("Newstate", ["call"], snap());
+    if (ctx.tech === "PJSIP" && ctx.endpoint) this.device(ctx.endpoint, emit);
+  }
+
+  private bridge(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const b = r.state.context as BridgeContext;
+    const input = r.input as { type: string; channel?: string };
+    if (String(r.state.value) === "destroyed") this.bridges.delete(r.stream); else this.bridges.set(r.stream, b);
+    this.bridges.set(b.id, b);
+    const chan = input.channel ? this.channels.get(input.channel) : undefined;
+    switch (input.type) {
+      case "create": emit("BridgeCreate", ["call"], bridgeFields(b)); break;
+      case "enter": if (chan) emit("BridgeEnter", ["call"], [...bridgeFields(b), ...channelFields(chan)]); break;
+      case "leave": if (chan) emit("BridgeLeave", ["call"], [...bridgeFields(b), ...channelFields(chan)]); break;
+      case "destroy": emit("BridgeDestroy", ["call"], bridgeFields(b)); this.bridges.delete(b.id); break;
+      default: break;
+    }
+  }
+
+  private contact(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const c = r.state.context as ContactContext;
+    const value = String(r.state.value);
+    const input = r.input as { type: string };
+    const endpoint = c.endpoint || c.aor;
+    const live = this.contacts.get(endpoint) ?? new Set<string>();
+    const had = live.size;
+    const isNew = !live.has(r.stream);
+    let status: string;
+    if (value !== "registered") { live.delete(r.stream); status = "Removed"; }
+    else {
+      live.add(r.stream);
+      status = isNew ? "Created" : input.type === "qualify" || c.qualifyStatus !== undefined && input.type !== "register"
+        ? (c.qualifyStatus === "Unavail" ? "Unreachable" : "Reachable") : "Updated";
+    }
+    this.contacts.set(endpoint, live);
+    emit("ContactStatus", ["system"], [["URI", c.uri], ["ContactStatus", status], ["AOR", c.aor], ["EndpointName", endpoint],
+      ["RoundtripUsec", String(Math.round((c.rttMs ?? 0) * 1000))]]);
+    if (had === 0 && live.size > 0) emit("PeerStatus", ["system"], [["ChannelType", "PJSIP"], ["Peer", `PJSIP/${endpoint}`], ["PeerStatus", "Reachable"]]);
+    if (had > 0 && live.size === 0) emit("PeerStatus", ["system"], [["ChannelType", "PJSIP"], ["Peer", `PJSIP/${endpoint}`], ["PeerStatus", "Unreachable"]]);
+    this.device(endpoint, emit);
+  }
+
+  /** An endpoint's device state (as chan_pjsip computes it: channels first, then reachability); an event on change. */
+  private device(endpoint: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    let state: DeviceState = (this.contacts.get(endpoint)?.size ?? 0) > 0 ? "NOT_INUSE" : "UNAVAILABLE";
+    let inUse = false, ringing = false;
+    for (const v of this.channels.values()) {
+      if (v.ctx.endpoint !== endpoint || v.ctx.tech !== "PJSIP" || v.ctx.hungupAt !== undefined) continue;
+      if (v.state[0] === 6 || v.state[0] === 3 || v.state[0] === 4) inUse = true; else ringing = true;
+    }
+    if (inUse) state = "INUSE"; else if (ringing) state = "RINGING";
+    const before = this.devices.get(endpoint);
+    if (before === state) return;
+    this.devices.set(endpoint, state);
+    if (before === undefined && state === "UNAVAILABLE") return;
+    emit("DeviceStateChange", ["call"], [["Device", `PJSIP/${endpoint}`], ["State", state]]);
+  }
+
+  private registration(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const c = r.state.context as OutboundRegistrationContext;
+    const value = String(r.state.value);
+    const status = value === "registered" ? "Registered" : value === "rejected" ? "Rejected" : "Unregistered";
+    if (this.registrations.get(r.stream) === status) return;
+    const first = !this.registrations.has(r.stream);
+    this.registrations.set(r.stream, status);
+    if (first && status === "Unregistered") return;
+    emit("Registry", ["system"], [["ChannelType", "PJSIP"], ["Username", c.clientUri], ["Domain", c.serverUri], ["Status", status],
+      ...(status === "Rejected" ? [["Cause", c.lastStatus ? String(c.lastStatus) : "No response"] as [string, string]] : [])]);
+  }
+}
+
+const time = (us: number) => {
+  const d = new Date(Math.floor(us / 1000));
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+};
+
+/** cel_manager's field order. */
+function celFields(row: CelRow): H {
+  return [
+    ["EventName", row.eventtype === "USER_DEFINED" ? row.userdeftype : row.eventtype], ["AccountCode", row.accountcode],
+    ["CallerIDnum", row.cid_num], ["CallerIDname", row.cid_name], ["CallerIDani", row.cid_ani], ["CallerIDrdnis", row.cid_rdnis],
+    ["CallerIDdnid", row.cid_dnid], ["Exten", row.exten], ["Context", row.context], ["Channel", row.channame],
+    ["Application", row.appname], ["AppData", row.appdata], ["EventTime", `${time(row.eventtime)}.${String(row.eventtime % 1e6).padStart(6, "0")}`],
+    ["AMAFlags", row.amaflags], ["UniqueID", row.uniqueid], ["LinkedID", row.linkedid], ["Userfield", row.userfield],
+    ["Peer", row.peer], ["PeerAccount", row.peeraccount], ["Extra", row.extra],
+  ];
+}
+
+/** cdr_manager's field order. */
+function cdrFields(row: CdrRow): H {
+  return [
+    ["AccountCode", row.accountcode], ["Source", row.src], ["Destination", row.dst], ["DestinationContext", row.dcontext],
+    ["CallerID", row.clid], ["Channel", row.channel], ["DestinationChannel", row.dstchannel], ["LastApplication", row.lastapp],
+    ["LastData", row.lastdata], ["StartTime", time(row.start)], ["AnswerTime", row.answer === null ? "" : time(row.answer)],
+    ["EndTime", time(row.end)], ["Duration", String(row.duration)], ["BillableSeconds", String(row.billsec)],
+    ["Disposition", row.disposition], ["AMAFlags", row.amaflags], ["UniqueID", row.uniqueid], ["UserField", row.userfield],
+  ];
+}

@@ -15,7 +15,8 @@
  * - Listeners hear a device only when its state really changes.
  * Nothing here reads a clock or does I/O: the same channel states give the same answers.
  */
-import type { ChannelStateValue } from "../events/catalogue/channel.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import type { ChannelContext, ChannelStateValue } from "../events/catalogue/channel.js";
 
 export const DEVICE_STATES = ["UNKNOWN", "NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE", "RINGING", "RINGINUSE", "ONHOLD"] as const;
 export type DeviceState = typeof DEVICE_STATES[number];
@@ -213,4 +214,13 @@ function caseless(map: ReadonlyMap<string, unknown>, device: string): string {
   const rest = device.slice(slash);
   for (const k of map.keys()) if (k.endsWith(rest) && k.slice(0, k.length - rest.length).toLowerCase() === device.slice(0, slash).toLowerCase()) return k;
   return device;
+}
+
+/** Keep `devices` folded from every channel actor of `runtime`: the live ones now, then each durable transition. */
+export function followChannels(runtime: ActorRuntime, devices: DeviceStates): void {
+  for (const id of runtime.ids("channel")) {
+    const s = runtime.state(id)!;
+    devices.channel(id, s.context as ChannelContext, s.value as ChannelStateValue);
+  }
+  runtime.observe("channel", (id, state) => devices.channel(id, state.context as ChannelContext, state.value as ChannelStateValue, state.done === true));
 }

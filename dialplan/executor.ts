@@ -22,7 +22,7 @@ import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
 import { Cause } from "./hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
-import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
+import { readChannelFunction, writeChannelFunction, type DialplanFunction } from "./channel-functions.js";
 
 /** Global variables: a Map<string, string> will do; the runtime may back it with logged state. */
 export interface Globals {
@@ -53,6 +53,8 @@ export interface DialplanDeps {
   readonly outside?: OutsideWorld;
   /** Zone for GotoIfTime / time-based includes (default: the process's). */
   readonly timezone?: string;
+  /** Extra functions by upper-case name, ahead of the built-in ones (DEVICE_STATE, MESSAGE, ... from other modules). */
+  readonly functions?: ReadonlyMap<string, DialplanFunction>;
   /** Extra applications by lower-case name, ahead of the built-in ones (Queue, AGI, ... from other modules). */
   readonly applications?: ReadonlyMap<string, Application>;
   /** SYSTEMNAME / ENTITYID built-ins. */

@@ -24,6 +24,11 @@ import { RemoteSwitch } from "./call/remote-switch.js";
 import { identifyEndpoint } from "./endpoint/identify.js";
 import { registerCallCommands } from "./call/console.js";
 import type { CallMedia } from "./call/media.js";
+import { Subscriptions, type SubscriptionLimits } from "./subscription/subscriptions.js";
+import { PjsipDeviceFeed } from "./subscription/device-feed.js";
+import type { DeviceStates } from "../calls/device-state.js";
+import type { HintWatchers } from "../calls/hint-watchers.js";
+import type { MailboxStates } from "../calls/mailbox-state.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -45,9 +50,24 @@ export interface SipServerDeps {
   readonly extensionPresence?: ExtensionPresence;
   /** The same question without asking this node's switches: how an OPTIONS to `exten@recall` is answered. */
   readonly localPresence?: (context: string, exten: string, now: number) => Presence;
+  /** Subscriptions (SUBSCRIBE/NOTIFY): the device and mailbox states they watch, and the dialplan's hints. */
+  readonly subscriptions?: {
+    readonly devices: DeviceStates;
+    readonly watchers: HintWatchers;
+    readonly mailboxes: MailboxStates;
+    /** The devices of the dialplan's hint for `exten` in `context`, if it has one. */
+    readonly hint: (context: string, exten: string) => readonly string[] | undefined;
+    readonly limits?: SubscriptionLimits;
+  };
 }
 
-const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO";
+const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, SUBSCRIBE";
+
+/** A hint `pjsip_wizard.conf` made with `has_hint` (`hint_context`, `hint_exten`). */
+function wizardHint(model: PjsipModel, context: string, exten: string): readonly string[] | undefined {
+  const h = model.hints.find((w) => w.context === context && w.exten === exten);
+  return h ? h.device.split("&").map((d) => d.trim()).filter(Boolean) : undefined;
+}
 
 function transportOptions(model: PjsipModel): TransportOptions[] {
   return [...model.transports.values()].filter((t) => t.bind).map((t) => ({
@@ -72,6 +92,9 @@ export class SipServer {
     readonly calls: Calls | undefined,
     /** `switch => PJSIP/<endpoint>` lookups on the node behind an endpoint. */
     readonly remoteSwitch: RemoteSwitch,
+    /** SUBSCRIBE/NOTIFY, when the PBX gave device states (subscription/). */
+    readonly subscriptions?: Subscriptions,
+    private readonly deviceFeed?: PjsipDeviceFeed,
   ) {}
 
   /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
@@ -93,7 +116,16 @@ export class SipServer {
       ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
     });
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
-    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch);
+    const subs = deps.subscriptions;
+    const deviceFeed = subs && new PjsipDeviceFeed({ devices: subs.devices, registrar, model: getModel, runtime });
+    const subscriptions = subs && new Subscriptions({
+      runtime, transactions, model: getModel, clock, random, logger, security, nonceSecret: deps.nonceSecret, userAgent: deps.userAgent,
+      watchers: subs.watchers, mailboxes: subs.mailboxes, ...(subs.limits ? { limits: subs.limits } : {}),
+      // The dialplan's hint, else one a pjsip_wizard.conf `has_hint` made.
+      hint: (context, exten) => subs.hint(context, exten) ?? wizardHint(getModel(), context, exten),
+    });
+    subscriptions?.resume();
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch, subscriptions, deviceFeed);
     server.setModel = (m) => { current = m; server.model = m; };
     transactions.onRequest((tx) => server.request(tx));
     runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
@@ -118,6 +150,7 @@ export class SipServer {
   private request(tx: ServerTransaction): void {
     const req = tx.request;
     if (this.calls?.handle(tx)) return;
+    if (this.subscriptions?.handle(tx)) return;
     switch (req.method) {
       case "REGISTER":
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));
@@ -154,6 +187,7 @@ export class SipServer {
     this.setModel(next);
     this.outbound.sync();
     this.qualifier.start();
+    this.deviceFeed?.sync();
     const changed = ["endpoints", "aors", "auths", "registrations"].map((k) => {
       const a = (before as unknown as Record<string, ReadonlyMap<string, unknown>>)[k], b = (next as unknown as Record<string, ReadonlyMap<string, unknown>>)[k];
       return `${k} ${b.size}${a.size !== b.size ? ` (was ${a.size})` : ""}`;

@@ -16,6 +16,9 @@ import type { Presence } from "../../sip/call/calls.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
+import { deviceFunctions, hintDevices, showHints } from "../../dialplan/device-functions.js";
+import type { DeviceStates } from "../../calls/device-state.js";
+import type { CustomDevices } from "../../calls/custom-devices.js";
 
 const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
 
@@ -55,6 +58,17 @@ export class DialplanService {
     }
   }
 
+  private hintStates?: { readonly devices: DeviceStates; readonly watchers: (key: string) => number };
+
+  /** Device states: DEVICE_STATE(), EXTENSION_STATE(), HINT() in the dialplan, and states and watchers in `core show hints`. */
+  useDeviceStates(devices: DeviceStates, custom: CustomDevices, watchers: (key: string) => number): void {
+    this.hintStates = { devices, watchers };
+    this.deps = { ...this.deps, functions: deviceFunctions(devices, custom, () => this.dialplan) };
+  }
+
+  /** The devices of the hint of `exten` in `context`, if the dialplan has one. */
+  hint = (context: string, exten: string): string[] | undefined => hintDevices(this.dialplan, context, exten);
+
   run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
     runDialplan(channel, this.dialplan, start, this.deps);
 
@@ -91,6 +105,7 @@ export class DialplanService {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);
     table.register("dialplan reload", "Reload extensions and *only* extensions", () => this.load());
     table.register("core show hints", "Show dialplan hints", () => {
+      if (this.hintStates) return showHints(this.dialplan, this.hintStates.devices, this.hintStates.watchers);
       const rows = listHints(this.dialplan).map((h) =>
         `${`${h.exten}@${h.context}`.padEnd(20)}: ${h.devices.join("&").padEnd(20)} State:Unavailable     Presence:${(h.presence ?? "not_set").padEnd(15)} Watchers  0`);
       return `\n    -= Registered Asterisk Dial Plan Hints =-\n${rows.map((r) => `${r}\n`).join("")}----------------\n- ${rows.length} hints registered\n`;

@@ -28,6 +28,10 @@ import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { DeviceStates, followChannels } from "../../calls/device-state.js";
+import { HintWatchers } from "../../calls/hint-watchers.js";
+import { MailboxStates } from "../../calls/mailbox-state.js";
+import { CustomDevices, registerDevstateCommands } from "../../calls/custom-devices.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -139,6 +143,14 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   let sip: SipServer | undefined;
   const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
   dialplan.registerCommands(table);
+  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions.
+  const devices = new DeviceStates();
+  followChannels(runtime, devices);
+  const watchers = new HintWatchers(devices);
+  const mailboxes = new MailboxStates();
+  const customDevices = new CustomDevices(devices, astdb);
+  registerDevstateCommands(table, customDevices);
+  dialplan.useDeviceStates(devices, customDevices, (key) => watchers.watchers(key));
   const features = new FeaturesService(options.configDir, logger);
   features.registerCommands(table);
   sip = yield* Effect.acquireRelease(
@@ -154,6 +166,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
+        subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
       }),
       catch: (e) => e as Error,
     }),

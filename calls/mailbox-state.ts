@@ -1,0 +1,44 @@
+/**
+ * Mailbox state (Asterisk's MWI state cache): new and old voice messages per mailbox
+ * (`6001@default`). Fed from outside: a voicemail application when one exists, the
+ * console (`recall mailbox set`), later MWI PUBLISHed by another node. Listeners hear
+ * each change; a mailbox never set has no messages.
+ */
+export interface MailboxCounts { readonly fresh: number; readonly old: number }
+
+type Listener = (mailbox: string, counts: MailboxCounts) => void;
+
+export class MailboxStates {
+  private readonly boxes = new Map<string, MailboxCounts>();
+  private readonly listeners = new Set<Listener>();
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A mailbox name as Asterisk keys it: `box@context`, `@default` when no context is given. */
+  static key(mailbox: string): string {
+    const m = mailbox.trim();
+    return m.includes("@") ? m : `${m}@default`;
+  }
+
+  set(mailbox: string, counts: MailboxCounts): void {
+    const key = MailboxStates.key(mailbox);
+    const before = this.boxes.get(key) ?? { fresh: 0, old: 0 };
+    if (before.fresh === counts.fresh && before.old === counts.old) return;
+    if (counts.fresh === 0 && counts.old === 0) this.boxes.delete(key); else this.boxes.set(key, counts);
+    for (const l of this.listeners) l(key, counts);
+  }
+
+  get(mailbox: string): MailboxCounts {
+    return this.boxes.get(MailboxStates.key(mailbox)) ?? { fresh: 0, old: 0 };
+  }
+
+  /** Several mailboxes summed, as one `new/old` state (an endpoint's `mailboxes` list). */
+  summary(mailboxes: readonly string[]): string {
+    let fresh = 0, old = 0;
+    for (const m of mailboxes) { const c = this.get(m); fresh += c.fresh; old += c.old; }
+    return `${fresh}/${old}`;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Subscriptions end to end: a real `recall start` with the sample configuration, sipp
+ * phones that SUBSCRIBE to the sample's hints and check each NOTIFY's
+ * Subscription-State and XML body while a real call rings and is answered, a
+ * `Custom:` device changed from the console, the refusals (489, 404, 603), a SUBSCRIBE
+ * storm from one source, and `recall replay --verify` on the log they wrote.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { packageRoot } from "../../interfaces/cli/paths.js";
+import { runSipp, startSipp } from "../sipp/sipp.js";
+import { registerWithAuth } from "../sipp/scenarios.js";
+import { uacCall, uasCall } from "../sipp/call-scenarios.js";
+import { subscribeExpecting, subscriber } from "../sipp/subscribe-scenarios.js";
+
+const run = promisify(execFile);
+const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
+const PASSWORDS: Record<string, string> = { 6001: "reception-6001", 6002: "supervisor-6002", 6003: "backoffice-6003" };
+const credentials = (user: string) => `SEQUENTIAL\n${user};${PASSWORDS[user]}\n`;
+let recall: RecallProcess;
+let port: number;
+let phone6002: number;
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${await recall.cli("core show hints")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  port = await freePort();
+  phone6002 = await freePort();
+  const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0")
+    .replace('callerid = "Back Office" <6003>', 'callerid = "Back Office" <6003>\nallow_subscribe = no');
+  const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 5")
+    .replace("exten => 6003,hint,PJSIP/6003", "exten => 6003,hint,PJSIP/6003\nexten => 7001,hint,Custom:lamp7001");
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
+  const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
+  assert.equal(reg.code, 0, reg.errors);
+});
+after(async () => { await recall?.stop(); });
+
+const hints = () => recall.cli("core show hints");
+
+test("6001 watches 6002 (dialog-info): terminated while idle, early while a call rings it, confirmed once answered, terminated after; then unsubscribes", async () => {
+  const watching = startSipp({
+    scenario: subscriber({
+      exten: "6002", event: "dialog", accept: "application/dialog-info+xml", unsubscribe: true, final: 'version="4".*<state>terminated</state>',
+      bodies: [
+        'entity="sip:6002@127\\.0\\.0\\.1[^"]*".*<dialog id="6002">.*<state>terminated</state>',
+        'version="1".*<dialog id="6002" direction="recipient">.*<state>early</state>',
+        'version="2".*<state>confirmed</state>',
+        'version="3".*<state>terminated</state>',
+      ],
+    }),
+    target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 40_000
+  });
+  await until(async () => /6002@from-internal\s*: PJSIP\/6002\s+State:Idle\s+Presence:not_set\s+Watchers  1/.test(await hints()), "a watcher on 6002");
+  const phone = startSipp({ scenario: uasCall({ status: 200, ringMs: 1500 }), localPort: phone6002, calls: 1, timeoutMs: 30_000 });
+  const caller = await runSipp({ scenario: uacCall({ exten: "6002", from: "6001", auth: true, holdMs: 1500 }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal((await phone.done).code, 0);
+  const watched = await watching.done;
+  assert.equal(watched.code, 0, `${watched.errors.slice(-3000)}\n${watched.stdout.slice(-2000)}`);
+  await until(async () => /6002@from-internal\s*: PJSIP\/6002\s+State:Idle\s+Presence:not_set\s+Watchers  0/.test(await hints()), "the watcher gone");
+});
+
+test("presence (PIDF) on a Custom: hint follows devstate change; an unregistered phone's hint is Unavailable", async () => {
+  assert.match(await hints(), /6001@from-internal\s*: PJSIP\/6001\s+State:Unavailable/);
+  const watching = startSipp({
+    scenario: subscriber({
+      exten: "7001", event: "presence", accept: "application/pidf+xml",
+      bodies: ['<note>Ready</note>.*<tuple id="7001">.*<basic>open</basic>', '<note>On the phone</note>.*<basic>open</basic>.*<rpid:on-the-phone/>', '<basic>closed</basic>'],
+    }),
+    target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 30_000,
+  });
+  await until(async () => /7001@from-internal\s*: Custom:lamp7001\s+State:Idle .*Watchers  1/.test(await hints()), "a watcher on 7001");
+  assert.match(await recall.cli("devstate change Custom:lamp7001 INUSE"), /Changing Custom:lamp7001 to INUSE/);
+  await new Promise((r) => setTimeout(r, 300));
+  await recall.cli("devstate change Custom:lamp7001 BUSY");
+  const watched = await watching.done;
+  assert.equal(watched.code, 0, `${watched.errors}\n${watched.stdout.slice(-2000)}`);
+  assert.match(await recall.cli("devstate list"), /Name: 'lamp7001'  UI: 'Custom'  State: 'BUSY'/);
+  assert.match(await recall.cli("database show CustomDevstate"), /\/CustomDevstate\/lamp7001\s*: BUSY/);
+});
+
+test("refusals: an unknown package 489, an extension without a hint 404, an endpoint with allow_subscribe = no 603", async () => {
+  for (const [scenario, user] of [
+    [subscribeExpecting({ exten: "6002", event: "conference", status: 489 }), "6001"],
+    [subscribeExpecting({ exten: "6002", event: "dialog", accept: "application/sdp", status: 489 }), "6001"],
+    [subscribeExpecting({ exten: "7000", event: "dialog", status: 404 }), "6001"],
+    [subscribeExpecting({ exten: "6002", event: "dialog", status: 603 }), "6003"],
+  ] as const) {
+    const r = await runSipp({ scenario, target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials(user), timeoutMs: 15_000 });
+    assert.equal(r.code, 0, `${r.errors}\n${r.stdout.slice(-1500)}`);
+  }
+  await assertLogged(recall.dataDir, /Endpoint 6003 is not configured to allow SUBSCRIBEs/);
+});
+
+test("every subscription's log passes recall replay --verify", async () => {
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /\d+ events, 0 divergences/);
+});

@@ -6,5 +6,6 @@ import { channelKind } from "./channel/machine.js";
 import { bridgeKind } from "./bridge/machine.js";
 import { astDbKind } from "./astdb/machine.js";
 import { subscriptionKind } from "./subscription/machine.js";
+import { messageKind } from "./message/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind, messageKind];

@@ -26,6 +26,8 @@ import { registerCallCommands } from "./call/console.js";
 import type { CallMedia } from "./call/media.js";
 import { Subscriptions, type SubscriptionLimits } from "./subscription/subscriptions.js";
 import { PjsipDeviceFeed } from "./subscription/device-feed.js";
+import { Messages } from "./messaging/messages.js";
+import type { DialplanChannel } from "../dialplan/channel-api.js";
 import type { DeviceStates } from "../calls/device-state.js";
 import type { HintWatchers } from "../calls/hint-watchers.js";
 import type { MailboxStates } from "../calls/mailbox-state.js";
@@ -59,9 +61,14 @@ export interface SipServerDeps {
     readonly hint: (context: string, exten: string) => readonly string[] | undefined;
     readonly limits?: SubscriptionLimits;
   };
+  /** MESSAGE into the dialplan: whether an extension exists, and running it on a message's channel. */
+  readonly messages?: {
+    readonly exists: (context: string, exten: string) => boolean;
+    readonly run: (channel: DialplanChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  };
 }
 
-const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, SUBSCRIBE";
+const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, SUBSCRIBE, MESSAGE";
 
 /** A hint `pjsip_wizard.conf` made with `has_hint` (`hint_context`, `hint_exten`). */
 function wizardHint(model: PjsipModel, context: string, exten: string): readonly string[] | undefined {
@@ -95,6 +102,8 @@ export class SipServer {
     /** SUBSCRIBE/NOTIFY, when the PBX gave device states (subscription/). */
     readonly subscriptions?: Subscriptions,
     private readonly deviceFeed?: PjsipDeviceFeed,
+    /** MESSAGE into the dialplan (messaging/). */
+    readonly messages?: Messages,
   ) {}
 
   /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
@@ -125,7 +134,10 @@ export class SipServer {
       hint: (context, exten) => subs.hint(context, exten) ?? wizardHint(getModel(), context, exten),
     });
     subscriptions?.resume();
-    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch, subscriptions, deviceFeed);
+    const messages = deps.messages && new Messages({
+      runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret, userAgent: deps.userAgent, ...deps.messages,
+    });
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch, subscriptions, deviceFeed, messages);
     server.setModel = (m) => { current = m; server.model = m; };
     transactions.onRequest((tx) => server.request(tx));
     runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
@@ -151,6 +163,7 @@ export class SipServer {
     const req = tx.request;
     if (this.calls?.handle(tx)) return;
     if (this.subscriptions?.handle(tx)) return;
+    if (this.messages?.handle(tx)) return;
     switch (req.method) {
       case "REGISTER":
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));

@@ -17,6 +17,7 @@ import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { CommandTable } from "../console/commands.js";
 import { deviceFunctions, hintDevices, showHints } from "../../dialplan/device-functions.js";
+import { messageApplications, messageFunctions } from "../../dialplan/message-functions.js";
 import type { DeviceStates } from "../../calls/device-state.js";
 import type { CustomDevices } from "../../calls/custom-devices.js";
 
@@ -33,7 +34,7 @@ export class DialplanService {
     astdb: AstDb,
     dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
   ) {
-    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan" };
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", functions: messageFunctions, applications: messageApplications };
     this.load();
   }
 
@@ -63,7 +64,7 @@ export class DialplanService {
   /** Device states: DEVICE_STATE(), EXTENSION_STATE(), HINT() in the dialplan, and states and watchers in `core show hints`. */
   useDeviceStates(devices: DeviceStates, custom: CustomDevices, watchers: (key: string) => number): void {
     this.hintStates = { devices, watchers };
-    this.deps = { ...this.deps, functions: deviceFunctions(devices, custom, () => this.dialplan) };
+    this.deps = { ...this.deps, functions: new Map([...messageFunctions, ...deviceFunctions(devices, custom, () => this.dialplan)]) };
   }
 
   /** The devices of the hint of `exten` in `context`, if the dialplan has one. */

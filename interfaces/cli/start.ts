@@ -167,6 +167,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
         subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
+        messages: { exists: (context, exten) => dialplan.localPresence(context, exten, clock.now()) === "exists", run: dialplan.run },
       }),
       catch: (e) => e as Error,
     }),

@@ -17,6 +17,7 @@ import { runSipp, startSipp } from "../sipp/sipp.js";
 import { registerWithAuth } from "../sipp/scenarios.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
 import { subscribeExpecting, subscriber } from "../sipp/subscribe-scenarios.js";
+import { messageReceiver, messageSender } from "../sipp/message-scenarios.js";
 
 const run = promisify(execFile);
 const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
@@ -38,9 +39,13 @@ before(async () => {
   port = await freePort();
   phone6002 = await freePort();
   const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0")
-    .replace('callerid = "Back Office" <6003>', 'callerid = "Back Office" <6003>\nallow_subscribe = no');
+    .replace('callerid = "Back Office" <6003>', 'callerid = "Back Office" <6003>\nallow_subscribe = no')
+    .replace('callerid = "Reception" <6001>', 'callerid = "Reception" <6001>\nmessage_context = messages');
   const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 5")
-    .replace("exten => 6003,hint,PJSIP/6003", "exten => 6003,hint,PJSIP/6003\nexten => 7001,hint,Custom:lamp7001");
+    .replace("exten => 6003,hint,PJSIP/6003", "exten => 6003,hint,PJSIP/6003\nexten => 7001,hint,Custom:lamp7001")
+    // MESSAGE: relayed to the endpoint named by the extension, its body rewritten on the way.
+    + "\n[messages]\nexten => _6XXX,1,NoOp(Message from ${MESSAGE(from)} to ${MESSAGE(to)})\n same => n,Set(MESSAGE(body)=${EXTEN} got: ${MESSAGE(body)})\n"
+    + " same => n,MessageSend(pjsip:${EXTEN})\n same => n,Set(DB(msgtest/status)=${MESSAGE_SEND_STATUS})\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -102,6 +107,19 @@ test("refusals: an unknown package 489, an extension without a hint 404, an endp
     assert.equal(r.code, 0, `${r.errors}\n${r.stdout.slice(-1500)}`);
   }
   await assertLogged(recall.dataDir, /Endpoint 6003 is not configured to allow SUBSCRIBEs/);
+});
+
+test("MESSAGE: 202 Accepted, routed at the endpoint's message_context, rewritten and sent on to 6002 with MessageSend; an unknown extension 404", async () => {
+  const phone = startSipp({ scenario: messageReceiver({ body: "^6002 got: hello from 6001\\s*$" }), localPort: phone6002, calls: 1, timeoutMs: 20_000 });
+  const sent = await runSipp({ scenario: messageSender({ to: "6002", body: "hello from 6001", status: 202 }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 15_000 });
+  assert.equal(sent.code, 0, `${sent.errors}\n${sent.stdout.slice(-1500)}`);
+  const received = await phone.done;
+  assert.equal(received.code, 0, `${received.errors}\n${received.stdout.slice(-1500)}`);
+  await until(async () => /\/msgtest\/status\s*: SUCCESS/.test(await recall.cli("database show msgtest")), "MESSAGE_SEND_STATUS in AstDB");
+  const missing = await runSipp({ scenario: messageSender({ to: "7777", body: "nobody", status: 404 }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 15_000 });
+  assert.equal(missing.code, 0, missing.errors);
+  const binary = await runSipp({ scenario: messageSender({ to: "6002", body: "x", status: 415, contentType: "application/octet-stream" }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 15_000 });
+  assert.equal(binary.code, 0, binary.errors);
 });
 
 test("every subscription's log passes recall replay --verify", async () => {

@@ -21,16 +21,14 @@ import type { ActorRuntime } from "../../actors/runtime.js";
 import { subscriptionId, type NotifyOutput, type SubscribeInput } from "../../actors/subscription/machine.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
-import { randomHex, type Random } from "../../core/random.js";
+import type { Random } from "../../core/random.js";
 import type { ActorState, Output } from "../../events/record.js";
 import type { SubscriptionContext } from "../../events/catalogue/subscription.js";
 import { extensionStateName } from "../../calls/device-state.js";
 import type { HintWatchers } from "../../calls/hint-watchers.js";
 import { MailboxStates } from "../../calls/mailbox-state.js";
 import type { Endpoint, PjsipModel } from "../config/model.js";
-import { aclAllows } from "../config/acl.js";
-import { artificialChallenge, authenticate, type AuthContext } from "../endpoint/authenticate.js";
-import { identifyEndpoint } from "../endpoint/identify.js";
+import { admitRequest } from "../endpoint/admit.js";
 import type { AuthSecurity } from "../endpoint/security.js";
 import { SipRequest, formatHost, formatUri } from "../message/index.js";
 import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
@@ -108,36 +106,14 @@ export class Subscriptions {
     return [...this.contexts.values()];
   }
 
-  private authContext(): AuthContext {
-    return { model: this.deps.model(), nonceSecret: this.deps.nonceSecret, now: this.deps.clock.now(), salt: () => randomHex(this.deps.random, 8) };
-  }
-
   private subscribe(tx: ServerTransaction): void {
     const { security, clock, logger } = this.deps;
     const req = tx.request, source = tx.source, now = clock.now();
     if (security.blocked(source.host, now)) return;
     if (!this.admitRate(req, source.host, source.port, now)) { tx.respond(503, { headers: [["Retry-After", "10"]] }); return; }
+    const endpoint = admitRequest(tx, this.deps, now);
+    if (!endpoint) return;
     const model = this.deps.model();
-    const identified = identifyEndpoint(model, req, source);
-    if (!identified) {
-      security.failed(req, source.host, source.port, "No matching endpoint found", now);
-      tx.respond(401, { headers: artificialChallenge(this.authContext()).map((v) => ["WWW-Authenticate", v] as [string, string]) });
-      return;
-    }
-    const endpoint = identified.endpoint;
-    if ((endpoint.acl.rules.length || endpoint.acl.named.length) && !aclAllows(endpoint.acl, model.namedAcls, source.host)) {
-      security.failed(req, source.host, source.port, "Not match Endpoint ACL", now);
-      tx.respond(403);
-      return;
-    }
-    const outcome = authenticate(this.authContext(), endpoint, req);
-    if (!outcome.ok) {
-      if (outcome.failure === "wrong-password" || outcome.failure === "unknown-user" || outcome.failure === "malformed") {
-        security.failed(req, source.host, source.port, "Failed to authenticate", now);
-      }
-      tx.respond(401, { headers: outcome.challenges.map((v) => ["WWW-Authenticate", v] as [string, string]) });
-      return;
-    }
     if (!endpoint.allow_subscribe) {
       logger.log("WARNING", "res_pjsip_pubsub.c", `Endpoint ${endpoint.name} is not configured to allow SUBSCRIBEs`);
       tx.respond(603);

@@ -42,3 +42,14 @@ export class MailboxStates {
     return `${fresh}/${old}`;
   }
 }
+
+/** `recall mailbox set MAILBOX NEW OLD` and `recall mailbox show`: the console's feed until a voicemail application exists. */
+export function registerMailboxCommands(table: { register(name: string, help: string, handler: (args: string[]) => string): void }, boxes: MailboxStates): void {
+  table.register("recall mailbox set", "Set a mailbox's new and old message counts (MWI)", (args) => {
+    const [mailbox = "", fresh = "", old = "0"] = args;
+    const n = Number(fresh), o = Number(old);
+    if (!mailbox || !Number.isInteger(n) || !Number.isInteger(o) || n < 0 || o < 0) return "Usage: recall mailbox set MAILBOX[@CONTEXT] NEW [OLD]\n";
+    boxes.set(mailbox, { fresh: n, old: o });
+    return `Mailbox ${MailboxStates.key(mailbox)}: ${n} new, ${o} old\n`;
+  });
+}

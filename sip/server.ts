@@ -27,6 +27,7 @@ import type { CallMedia } from "./call/media.js";
 import { Subscriptions, type SubscriptionLimits } from "./subscription/subscriptions.js";
 import { PjsipDeviceFeed } from "./subscription/device-feed.js";
 import { Messages } from "./messaging/messages.js";
+import { registerSubscriptionCommands } from "./subscription/console.js";
 import type { DialplanChannel } from "../dialplan/channel-api.js";
 import type { DeviceStates } from "../calls/device-state.js";
 import type { HintWatchers } from "../calls/hint-watchers.js";
@@ -245,6 +246,7 @@ export class SipServer {
     const table = this.deps.console;
     registerPjsipCommands(table, this.view());
     if (this.calls) registerCallCommands(table, this.calls, () => this.deps.clock.now());
+    if (this.subscriptions) registerSubscriptionCommands(table, this.subscriptions, () => this.deps.clock.now());
     table.register("pjsip reload", "Reload pjsip.conf (endpoints, AORs, auths, registrations)", () => this.reload());
     table.register("pjsip send register", "Send a REGISTER for an outbound registration now", (args) =>
       this.outbound.command(args[0] ?? "", "register") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);

@@ -30,7 +30,7 @@ import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
 import { DeviceStates, followChannels } from "../../calls/device-state.js";
 import { HintWatchers } from "../../calls/hint-watchers.js";
-import { MailboxStates } from "../../calls/mailbox-state.js";
+import { MailboxStates, registerMailboxCommands } from "../../calls/mailbox-state.js";
 import { CustomDevices, registerDevstateCommands } from "../../calls/custom-devices.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
@@ -148,6 +148,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   followChannels(runtime, devices);
   const watchers = new HintWatchers(devices);
   const mailboxes = new MailboxStates();
+  registerMailboxCommands(table, mailboxes);
   const customDevices = new CustomDevices(devices, astdb);
   registerDevstateCommands(table, customDevices);
   dialplan.useDeviceStates(devices, customDevices, (key) => watchers.watchers(key));

@@ -40,7 +40,7 @@ before(async () => {
   phone6002 = await freePort();
   const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0")
     .replace('callerid = "Back Office" <6003>', 'callerid = "Back Office" <6003>\nallow_subscribe = no')
-    .replace('callerid = "Reception" <6001>', 'callerid = "Reception" <6001>\nmessage_context = messages');
+    .replace('callerid = "Reception" <6001>', 'callerid = "Reception" <6001>\nmessage_context = messages\nmailboxes = 6001@default');
   const extensions = sample("extensions.conf").replace(/RING_TIME = \d+/, "RING_TIME = 5")
     .replace("exten => 6003,hint,PJSIP/6003", "exten => 6003,hint,PJSIP/6003\nexten => 7001,hint,Custom:lamp7001")
     // MESSAGE: relayed to the endpoint named by the extension, its body rewritten on the way.
@@ -94,6 +94,20 @@ test("presence (PIDF) on a Custom: hint follows devstate change; an unregistered
   assert.equal(watched.code, 0, `${watched.errors}\n${watched.stdout.slice(-2000)}`);
   assert.match(await recall.cli("devstate list"), /Name: 'lamp7001'  UI: 'Custom'  State: 'BUSY'/);
   assert.match(await recall.cli("database show CustomDevstate"), /\/CustomDevstate\/lamp7001\s*: BUSY/);
+});
+
+test("message-summary on 6001's mailbox: no messages, then 2 new and 1 old set from the console", async () => {
+  const watching = startSipp({
+    scenario: subscriber({
+      exten: "6001", event: "message-summary", accept: "application/simple-message-summary",
+      bodies: ["Messages-Waiting: no.*Voice-Message: 0/0", "Messages-Waiting: yes.*Message-Account: sip:6001@127\\.0\\.0\\.1.*Voice-Message: 2/1"],
+    }),
+    target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 20_000,
+  });
+  await until(async () => /6001\s+message-summary\s+6001@default\s+0\/0/.test(await recall.cli("recall show subscriptions")), "the mailbox subscription");
+  assert.match(await recall.cli("recall mailbox set 6001 2 1"), /Mailbox 6001@default: 2 new, 1 old/);
+  const watched = await watching.done;
+  assert.equal(watched.code, 0, `${watched.errors}\n${watched.stdout.slice(-2000)}`);
 });
 
 test("refusals: an unknown package 489, an extension without a hint 404, an endpoint with allow_subscribe = no 603", async () => {

@@ -42,7 +42,8 @@ export interface SubscriptionLimits {
   readonly burst: number;
 }
 
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxSubscriptions: 100_000, ratePerSecond: 100, burst: 1_000 };
+/** A source may be an SBC in front of a whole floor of phones: generous, but a storm stays bounded. */
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxSubscriptions: 100_000, ratePerSecond: 500, burst: 2_000 };
 
 /** RFC 6665 leaves the default to the package; Asterisk's packages use an hour. */
 const DEFAULT_EXPIRES = 3600;

@@ -8,6 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -134,6 +135,39 @@ test("MESSAGE: 202 Accepted, routed at the endpoint's message_context, rewritten
   assert.equal(missing.code, 0, missing.errors);
   const binary = await runSipp({ scenario: messageSender({ to: "6002", body: "x", status: 415, contentType: "application/octet-stream" }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 15_000 });
   assert.equal(binary.code, 0, binary.errors);
+});
+
+test("bad input: a SUBSCRIBE storm from one source is throttled (503, a fail2ban-readable NOTICE), oversized NOTIFYs are answered, and a call still goes through", async () => {
+  const live = async () => /^(\d+) subscriptions/m.exec(await recall.cli("recall show subscriptions"))?.[1];
+  const before = await live();
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const local = socket.address().port;
+  const answers = new Map<number, number>();
+  socket.on("message", (m) => { const s = Number(m.toString("latin1").slice(8, 11)); answers.set(s, (answers.get(s) ?? 0) + 1); });
+  const request = (method: string, i: number, extra: string[] = [], body = "") => Buffer.from([
+    `${method} sip:6002@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-storm-${method}-${i}`,
+    `From: <sip:6001@127.0.0.1>;tag=s${i}`, `To: <sip:6002@127.0.0.1>`, `Call-ID: storm-${method}-${i}@127.0.0.1`, `CSeq: 1 ${method}`,
+    `Contact: <sip:6001@127.0.0.1:${local}>`, "Max-Forwards: 70", ...extra, `Content-Length: ${Buffer.byteLength(body)}`, "", body,
+  ].join("\r\n"));
+  for (let i = 0; i < 4000; i++) {
+    socket.send(request("SUBSCRIBE", i, ["Event: dialog", "Expires: 600"]), port, "127.0.0.1");
+    if (i % 200 === 199) await new Promise((r) => setTimeout(r, 5));
+  }
+  // A NOTIFY whose body fills a UDP datagram, and one claiming more body than it carries.
+  socket.send(request("NOTIFY", 1, ["Event: dialog", "Subscription-State: active", "Content-Type: application/dialog-info+xml"], "<x>".padEnd(60_000, "y")), port, "127.0.0.1");
+  socket.send(Buffer.concat([request("NOTIFY", 2, ["Event: dialog", "Subscription-State: active"], ""), Buffer.from("")]).toString("latin1").replace("Content-Length: 0", "Content-Length: 999999"), port, "127.0.0.1");
+  await until(async () => (answers.get(503) ?? 0) > 0 && (answers.get(401) ?? 0) > 0, "both challenges and refusals", 15_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  socket.close();
+  assert.ok((answers.get(401) ?? 0) >= 1000, `challenged: ${JSON.stringify([...answers])}`);
+  assert.ok((answers.get(503) ?? 0) >= 500, `throttled: ${JSON.stringify([...answers])}`);
+  await assertLogged(recall.dataDir, /NOTICE\[\d+\] res_pjsip\/pjsip_distributor\.c: Request 'SUBSCRIBE' from '<sip:6001@127\.0\.0\.1>;tag=s\d+' failed for '127\.0\.0\.1:\d+' \(callid: storm-SUBSCRIBE-\d+@127\.0\.0\.1\) - Too many SUBSCRIBE requests/);
+  assert.equal(await live(), before, "no unauthenticated SUBSCRIBE was accepted");
+  const phone = startSipp({ scenario: uasCall({ status: 200, ringMs: 100 }), localPort: phone6002, calls: 1, timeoutMs: 30_000 });
+  const caller = await runSipp({ scenario: uacCall({ exten: "6002", from: "6001", auth: true, holdMs: 300 }), target: `127.0.0.1:${port}`, localPort: await freePort(), calls: 1, inject: credentials("6001"), timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal((await phone.done).code, 0);
 });
 
 test("every subscription's log passes recall replay --verify", async () => {

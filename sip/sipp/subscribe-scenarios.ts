@@ -17,6 +17,8 @@ export interface SubscriberOptions {
   /** Unsubscribe after the last expected NOTIFY, and expect the final terminated one, whose body matches `final`. */
   readonly unsubscribe?: boolean;
   readonly final?: string;
+  /** Before unsubscribing, refresh (Expires: 300) and expect a NOTIFY whose body matches this, active;expires=300. */
+  readonly refresh?: string;
 }
 
 export function subscriber(o: SubscriberOptions): string {
@@ -44,7 +46,7 @@ export function subscriber(o: SubscriberOptions): string {
   </recv>
 ${ok}`;
   const expires = o.expires ?? 600;
-  const vars = o.bodies.map((_, i) => `ss${i},b${i}`).concat(o.unsubscribe ? [`ss${o.bodies.length},b${o.bodies.length}`] : []).join(",");
+  const vars = o.bodies.map((_, i) => `ss${i},b${i}`).concat(o.unsubscribe ? [`ss${o.bodies.length},b${o.bodies.length}`] : [], o.refresh ? ["ss99,b99"] : []).join(",");
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="subscriber">
 ${subscribe(false, expires, false)}
@@ -54,6 +56,9 @@ ${subscribe(true, expires, false)}
     <action><ereg regexp="tag=([^;>]+)" search_in="hdr" header="To:" check_it="true" assign_to="dummy,totag"/></action>
   </recv>
 ${o.bodies.map((b, i) => notify(b, "^ *active;expires=[0-9]+$", i)).join("")}
+${o.refresh ? `${subscribe(false, 300, true)}
+  <recv response="200"/>
+${notify(o.refresh, "^ *active;expires=300$", 99)}` : ""}
 ${o.unsubscribe ? `${subscribe(false, 0, true)}
   <recv response="200"/>
 ${notify(o.final ?? ".", "^ *terminated", o.bodies.length)}` : ""}

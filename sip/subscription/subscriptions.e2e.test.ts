@@ -55,10 +55,10 @@ after(async () => { await recall?.stop(); });
 
 const hints = () => recall.cli("core show hints");
 
-test("6001 watches 6002 (dialog-info): terminated while idle, early while a call rings it, confirmed once answered, terminated after; then unsubscribes", async () => {
+test("6001 watches 6002 (dialog-info): terminated while idle, early while a call rings it, confirmed once answered, terminated after; then refreshes and unsubscribes", async () => {
   const watching = startSipp({
     scenario: subscriber({
-      exten: "6002", event: "dialog", accept: "application/dialog-info+xml", unsubscribe: true, final: 'version="4".*<state>terminated</state>',
+      exten: "6002", event: "dialog", accept: "application/dialog-info+xml", refresh: 'version="4".*<state>terminated</state>', unsubscribe: true, final: 'version="5".*<state>terminated</state>',
       bodies: [
         'entity="sip:6002@127\\.0\\.0\\.1[^"]*".*<dialog id="6002">.*<state>terminated</state>',
         'version="1".*<dialog id="6002" direction="recipient">.*<state>early</state>',

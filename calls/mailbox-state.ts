@@ -2,8 +2,17 @@
  * Mailbox state (Asterisk's MWI state cache): new and old voice messages per mailbox
  * (`6001@default`). Fed from outside: a voicemail application when one exists, the
  * console (`recall mailbox set`), later MWI PUBLISHed by another node. Listeners hear
- * each change; a mailbox never set has no messages.
+ * each change; a mailbox never set has no messages. With a store (AstDB family
+ * `RecallMailbox`), counts are in the log and survive a restart.
  */
+export interface MailboxStore {
+  put(family: string, key: string, value: string): void;
+  del(family: string, key: string): boolean;
+  show(prefix?: string): Array<readonly [string, string]>;
+}
+
+const FAMILY = "RecallMailbox";
+
 export interface MailboxCounts { readonly fresh: number; readonly old: number }
 
 type Listener = (mailbox: string, counts: MailboxCounts) => void;
@@ -11,6 +20,13 @@ type Listener = (mailbox: string, counts: MailboxCounts) => void;
 export class MailboxStates {
   private readonly boxes = new Map<string, MailboxCounts>();
   private readonly listeners = new Set<Listener>();
+
+  constructor(private readonly store?: MailboxStore) {
+    for (const [path, value] of store?.show(FAMILY) ?? []) {
+      const [fresh, old] = value.split("/").map(Number);
+      if (Number.isInteger(fresh) && Number.isInteger(old)) this.boxes.set(path.slice(FAMILY.length + 2), { fresh, old });
+    }
+  }
 
   onChange(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -27,7 +43,8 @@ export class MailboxStates {
     const key = MailboxStates.key(mailbox);
     const before = this.boxes.get(key) ?? { fresh: 0, old: 0 };
     if (before.fresh === counts.fresh && before.old === counts.old) return;
-    if (counts.fresh === 0 && counts.old === 0) this.boxes.delete(key); else this.boxes.set(key, counts);
+    if (counts.fresh === 0 && counts.old === 0) { this.boxes.delete(key); this.store?.del(FAMILY, key); }
+    else { this.boxes.set(key, counts); this.store?.put(FAMILY, key, `${counts.fresh}/${counts.old}`); }
     for (const l of this.listeners) l(key, counts);
   }
 

@@ -28,6 +28,7 @@ import { Subscriptions, type SubscriptionLimits } from "./subscription/subscript
 import { PjsipDeviceFeed } from "./subscription/device-feed.js";
 import { Messages } from "./messaging/messages.js";
 import { registerSubscriptionCommands } from "./subscription/console.js";
+import { loadSubscriptionLimits } from "./subscription/limits-conf.js";
 import type { DialplanChannel } from "../dialplan/channel-api.js";
 import type { DeviceStates } from "../calls/device-state.js";
 import type { HintWatchers } from "../calls/hint-watchers.js";
@@ -128,9 +129,10 @@ export class SipServer {
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
     const subs = deps.subscriptions;
     const deviceFeed = subs && new PjsipDeviceFeed({ devices: subs.devices, registrar, model: getModel, runtime });
+    const limits = subs && (subs.limits ?? SipServer.subscriptionLimits(deps));
     const subscriptions = subs && new Subscriptions({
       runtime, transactions, model: getModel, clock, random, logger, security, nonceSecret: deps.nonceSecret, userAgent: deps.userAgent,
-      watchers: subs.watchers, mailboxes: subs.mailboxes, ...(subs.limits ? { limits: subs.limits } : {}),
+      watchers: subs.watchers, mailboxes: subs.mailboxes, ...(limits ? { limits } : {}),
       // The dialplan's hint, else one a pjsip_wizard.conf `has_hint` made.
       hint: (context, exten) => subs.hint(context, exten) ?? wizardHint(getModel(), context, exten),
     });
@@ -156,6 +158,13 @@ export class SipServer {
     for (const w of warnings) deps.logger.log("WARNING", "res_pjsip/config", formatDiagnostic(w));
     for (const e of errors) deps.logger.log("ERROR", "res_pjsip/config", formatDiagnostic(e));
     return model;
+  }
+
+  /** recall.conf [subscriptions]; a bad value is logged with its place and the default kept. */
+  private static subscriptionLimits(deps: SipServerDeps): SubscriptionLimits {
+    const { limits, errors } = loadSubscriptionLimits(deps.configDir);
+    for (const e of errors) deps.logger.log("ERROR", "res_pjsip_pubsub.c", e.message);
+    return limits;
   }
 
   get pjsip(): PjsipModel { return this.model; }

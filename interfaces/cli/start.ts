@@ -147,7 +147,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const devices = new DeviceStates();
   followChannels(runtime, devices);
   const watchers = new HintWatchers(devices);
-  const mailboxes = new MailboxStates();
+  const mailboxes = new MailboxStates(astdb);
   registerMailboxCommands(table, mailboxes);
   const customDevices = new CustomDevices(devices, astdb);
   registerDevstateCommands(table, customDevices);

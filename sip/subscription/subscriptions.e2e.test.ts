@@ -27,6 +27,7 @@ const credentials = (user: string) => `SEQUENTIAL\n${user};${PASSWORDS[user]}\n`
 let recall: RecallProcess;
 let port: number;
 let phone6002: number;
+let files: Record<string, string>;
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -47,7 +48,9 @@ before(async () => {
     // MESSAGE: relayed to the endpoint named by the extension, its body rewritten on the way.
     + "\n[messages]\nexten => _6XXX,1,NoOp(Message from ${MESSAGE(from)} to ${MESSAGE(to)})\n same => n,Set(MESSAGE(body)=${EXTEN} got: ${MESSAGE(body)})\n"
     + " same => n,MessageSend(pjsip:${EXTEN})\n same => n,Set(DB(msgtest/status)=${MESSAGE_SEND_STATUS})\n";
-  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions });
+  // A small per-source limit, so that the storm below is throttled however fast this machine sends it.
+  files = { "pjsip.conf": pjsip, "extensions.conf": extensions, "recall.conf": "[subscriptions]\nrate_per_source = 20\nburst_per_source = 200\n" };
+  recall = await startRecall(files);
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${port}`, calls: 1, localPort: phone6002, inject: credentials("6002"), timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
 });
@@ -157,11 +160,18 @@ test("bad input: a SUBSCRIBE storm from one source is throttled (503, a fail2ban
   // A NOTIFY whose body fills a UDP datagram, and one claiming more body than it carries.
   socket.send(request("NOTIFY", 1, ["Event: dialog", "Subscription-State: active", "Content-Type: application/dialog-info+xml"], "<x>".padEnd(60_000, "y")), port, "127.0.0.1");
   socket.send(Buffer.concat([request("NOTIFY", 2, ["Event: dialog", "Subscription-State: active"], ""), Buffer.from("")]).toString("latin1").replace("Content-Length: 0", "Content-Length: 999999"), port, "127.0.0.1");
-  await until(async () => (answers.get(503) ?? 0) > 0 && (answers.get(401) ?? 0) > 0, "both challenges and refusals", 15_000);
-  await new Promise((r) => setTimeout(r, 1000));
+  // Until the answers stop coming (a slow machine answers a storm for a while).
+  let seen = -1;
+  await until(async () => {
+    const n = [...answers.values()].reduce((a, b) => a + b, 0);
+    const quiet = n === seen;
+    seen = n;
+    if (!quiet) await new Promise((r) => setTimeout(r, 1500));
+    return quiet;
+  }, "the storm's answers", 60_000);
   socket.close();
-  assert.ok((answers.get(401) ?? 0) >= 1000, `challenged: ${JSON.stringify([...answers])}`);
-  assert.ok((answers.get(503) ?? 0) >= 500, `throttled: ${JSON.stringify([...answers])}`);
+  assert.ok((answers.get(401) ?? 0) + (answers.get(503) ?? 0) >= 3000, `answered: ${JSON.stringify([...answers])}`);
+  assert.ok((answers.get(503) ?? 0) >= 2000, `throttled: ${JSON.stringify([...answers])}`);
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] res_pjsip\/pjsip_distributor\.c: Request 'SUBSCRIBE' from '<sip:6001@127\.0\.0\.1>;tag=s\d+' failed for '127\.0\.0\.1:\d+' \(callid: storm-SUBSCRIBE-\d+@127\.0\.0\.1\) - Too many SUBSCRIBE requests/);
   assert.equal(await live(), before, "no unauthenticated SUBSCRIBE was accepted");
   const phone = startSipp({ scenario: uasCall({ status: 200, ringMs: 100 }), localPort: phone6002, calls: 1, timeoutMs: 30_000 });
@@ -173,4 +183,16 @@ test("bad input: a SUBSCRIBE storm from one source is throttled (503, a fail2ban
 test("every subscription's log passes recall replay --verify", async () => {
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"]);
   assert.match(stdout, /\d+ events, 0 divergences/);
+});
+
+test("after a restart the subscriptions are rebuilt from the log and watch their hints again", async () => {
+  const listed = await recall.cli("recall show subscriptions");
+  const dataDir = recall.dataDir;
+  await recall.stop();
+  recall = await startRecall(files, { dataDir });
+  const again = await recall.cli("recall show subscriptions");
+  assert.match(listed, /7001@from-internal/);
+  assert.equal(again.split("\n").filter((l) => /presence|message-summary/.test(l)).map((l) => l.replace(/\s+\d+$/, "")).join("\n"),
+    listed.split("\n").filter((l) => /presence|message-summary/.test(l)).map((l) => l.replace(/\s+\d+$/, "")).join("\n"));
+  assert.match(await hints(), /7001@from-internal\s*: Custom:lamp7001\s+State:Busy .*Watchers  1/, "Custom: state from AstDB, the watcher back");
 });

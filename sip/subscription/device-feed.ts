@@ -13,6 +13,8 @@ import type { Registrar } from "../registrar/registrar.js";
 
 export class PjsipDeviceFeed {
   private known = new Set<string>();
+  /** AOR → the endpoints that use it, so a contact's change costs its endpoints only (100,000 phones re-register). */
+  private byAor = new Map<string, Endpoint[]>();
 
   constructor(private readonly deps: { readonly devices: DeviceStates; readonly registrar: Registrar; readonly model: () => PjsipModel; readonly runtime: ActorRuntime }) {
     deps.runtime.observe("contact", (_id, state) => this.aorChanged((state.context as ContactContext).aor));
@@ -23,13 +25,21 @@ export class PjsipDeviceFeed {
   sync(): void {
     const model = this.deps.model();
     const now = new Set<string>();
-    for (const e of model.endpoints.values()) { now.add(e.name); this.update(e); }
+    this.byAor = new Map();
+    for (const e of model.endpoints.values()) {
+      now.add(e.name);
+      for (const aor of e.aors) {
+        const list = this.byAor.get(aor);
+        if (list) list.push(e); else this.byAor.set(aor, [e]);
+      }
+      this.update(e);
+    }
     for (const name of this.known) if (!now.has(name)) this.deps.devices.driver("PJSIP", `PJSIP/${name}`, undefined);
     this.known = now;
   }
 
   private aorChanged(aor: string): void {
-    for (const e of this.deps.model().endpoints.values()) if (e.aors.includes(aor)) this.update(e);
+    for (const e of this.byAor.get(aor) ?? []) this.update(e);
   }
 
   private update(e: Endpoint): void {

@@ -9,15 +9,19 @@ import type { DeviceStates } from "./device-state.js";
 export type HintWatcher = (state: number) => void;
 
 interface WatchedHint {
+  readonly key: string;
   readonly devices: readonly string[];
   state: number;
   readonly watchers: Set<HintWatcher>;
 }
 
 export class HintWatchers {
+  /** By `key` and devices: after a dialplan reload one hint may be watched with its old and its new devices. */
   private readonly hints = new Map<string, WatchedHint>();
-  /** device → keys of the watched hints that name it. */
+  /** device → internal keys of the watched hints that name it. */
   private readonly byDevice = new Map<string, Set<string>>();
+  /** Watchers per hint key, for `core show hints`. */
+  private readonly counts = new Map<string, number>();
 
   constructor(readonly devices: DeviceStates) {
     devices.onChange((device) => this.deviceChanged(device));
@@ -25,28 +29,32 @@ export class HintWatchers {
 
   /** Start watching hint `key` made of `devices`; returns its state now and the way to stop. */
   watch(key: string, devices: readonly string[], watcher: HintWatcher): { readonly state: number; readonly stop: () => void } {
-    let hint = this.hints.get(key);
+    const internal = `${key}\n${devices.join("&")}`;
+    let hint = this.hints.get(internal);
     if (!hint) {
-      hint = { devices: [...devices], state: this.devices.extensionState(devices), watchers: new Set() };
-      this.hints.set(key, hint);
+      hint = { key, devices: [...devices], state: this.devices.extensionState(devices), watchers: new Set() };
+      this.hints.set(internal, hint);
       for (const d of hint.devices) {
         let keys = this.byDevice.get(d);
         if (!keys) this.byDevice.set(d, keys = new Set());
-        keys.add(key);
+        keys.add(internal);
       }
     }
+    if (!hint.watchers.has(watcher)) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     hint.watchers.add(watcher);
     const watched = hint;
-    return { state: hint.state, stop: () => this.unwatch(key, watched, watcher) };
+    return { state: hint.state, stop: () => this.unwatch(internal, watched, watcher) };
   }
 
   /** How many watch hint `key` (`core show hints`' Watchers column). */
   watchers(key: string): number {
-    return this.hints.get(key)?.watchers.size ?? 0;
+    return this.counts.get(key) ?? 0;
   }
 
   private unwatch(key: string, hint: WatchedHint, watcher: HintWatcher): void {
-    hint.watchers.delete(watcher);
+    if (!hint.watchers.delete(watcher)) return;
+    const n = (this.counts.get(hint.key) ?? 1) - 1;
+    if (n > 0) this.counts.set(hint.key, n); else this.counts.delete(hint.key);
     if (hint.watchers.size || this.hints.get(key) !== hint) return;
     this.hints.delete(key);
     for (const d of hint.devices) {

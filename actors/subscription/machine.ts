@@ -6,7 +6,7 @@
  * told, and the expiry timer, so every NOTIFY is in the log and replays.
  *
  *   active ──refresh / state (changed)──► active   (NOTIFY each time)
- *   active ──unsubscribe | timer(expiry)──► terminated   (a final NOTIFY)
+ *   active ──unsubscribe | timer(expiry) | deactivate──► terminated   (a final NOTIFY)
  *   active ──failed──► terminated   (a NOTIFY was refused: 481, 408, no answer)
  */
 import { assign, emit, setup } from "xstate";
@@ -25,6 +25,8 @@ export type SubscriptionInput =
   | { readonly source: Source; readonly type: "state"; readonly state: string }
   | { readonly source: Source; readonly type: "unsubscribe"; readonly cseq: number }
   | { readonly source: Source; readonly type: "failed"; readonly status: number }
+  /** The watched hint is gone (dialplan reload): a final NOTIFY, terminated;reason=noresource. */
+  | { readonly source: Source; readonly type: "deactivate" }
   | { readonly source: "timer"; readonly type: "timer"; readonly name: string };
 
 /** What the SIP side sends: one NOTIFY. */
@@ -90,6 +92,7 @@ export const subscriptionMachine = setup({
           actions: [assign(({ event }) => event.type === "unsubscribe" ? { remoteCseq: event.cseq, reason: "unsubscribed" } : {}), "next", "cancelExpiry", "sendNotify"],
         },
         timer: { guard: "expired", target: "terminated", actions: [assign({ reason: "timeout" }), "next", "sendNotify"] },
+        deactivate: { target: "terminated", actions: [assign({ reason: "noresource" }), "next", "cancelExpiry", "sendNotify"] },
         failed: { target: "terminated", actions: [assign(({ event }) => event.type === "failed" ? { reason: `notify failed (${event.status})` } : {}), "cancelExpiry"] },
       },
     },

@@ -13,6 +13,7 @@
  *   unsubscribe  cseq                                 → final NOTIFY, terminated
  *   timer        expiry                               → final NOTIFY, terminated;reason=timeout
  *   failed       status (the NOTIFY's failure: 481, 408 ...)   → ended, nothing sent
+ *   deactivate   (the hint is gone after a dialplan reload)   → final NOTIFY, terminated;reason=noresource
  * Outputs: notify {cseq, version, state, subscriptionState, expires?, reason?}, timer.set/cancel.
  */
 import { Schema } from "effect";

@@ -49,6 +49,7 @@ export class DialplanService {
       const { dialplan, diagnostics } = loaded;
       for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", d.file.endsWith(".ael") ? "pbx_ael.c" : "pbx_config.c", formatDiagnostic(d));
       this.dialplan = dialplan;
+      for (const l of this.reloadListeners) l();
       this.globals.clear();
       for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);
       const n = [...dialplan.contexts.values()].reduce((sum, c) => sum + c.extensions.length, 0);
@@ -58,6 +59,11 @@ export class DialplanService {
       return `Dialplan not reloaded: ${(e as Error).message}\n`;
     }
   }
+
+  private readonly reloadListeners: Array<() => void> = [];
+
+  /** Be told after each successful (re)load: subscriptions look their hints up again. */
+  onReload(listener: () => void): void { this.reloadListeners.push(listener); }
 
   private hintStates?: { readonly devices: DeviceStates; readonly watchers: (key: string) => number };
 

@@ -174,6 +174,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     }),
     (sip) => Effect.promise(() => sip.stop()),
   );
+  dialplan.onReload(() => sip?.subscriptions?.rehint());
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);

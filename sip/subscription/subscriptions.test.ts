@@ -46,10 +46,11 @@ test("423, 404 outside subscribe_context, NOTIFYs on change and at expiry, 481 f
   const logger = new MemoryLogger();
   const devices = new DeviceStates();
   const watchers = new HintWatchers(devices);
+  let hint100: string[] | undefined = ["Custom:a"];
   const subs = new Subscriptions({
     runtime, transactions: pbx, model: () => model, clock, random: new SeededRandom(4), logger, security: new AuthSecurity(logger),
     nonceSecret: "s", userAgent: "Recall", watchers, mailboxes: new MailboxStates(),
-    hint: (context, exten) => (context === "blf" && exten === "100" ? ["Custom:a"] : context === "internal" && exten === "200" ? ["Custom:b"] : undefined),
+    hint: (context, exten) => (context === "blf" && exten === "100" ? hint100 : context === "internal" && exten === "200" ? ["Custom:b"] : undefined),
   });
   pbx.onRequest((tx) => { if (!subs.handle(tx)) tx.respond(501); });
   const notifies: SipRequest[] = [];
@@ -85,6 +86,24 @@ test("423, 404 outside subscribe_context, NOTIFYs on change and at expiry, 481 f
   assert.equal(watchers.watchers("100@blf"), 0);
   assert.deepEqual(runtime.ids("subscription"), []);
   assert.equal((await subscribe("100", 120, { callId: "sub-1", toTag: ok.toTag!, seq: 2 })).status, 481);
+
+  // A dialplan reload: the hint now names another device, then is gone.
+  const third = await subscribe("100", 600, { callId: "sub-3" });
+  assert.equal(third.status, 200);
+  const from = notifies.length;
+  hint100 = ["Custom:c"];
+  subs.rehint();
+  devices.set("Custom:a", "NOT_INUSE");
+  devices.set("Custom:c", "INUSE");
+  await settle();
+  hint100 = undefined;
+  subs.rehint();
+  await settle();
+  assert.deepEqual(notifies.slice(from).map((n) => [n.get("Subscription-State"), /<state>(\w+)/.exec(n.body.toString())?.[1]]), [
+    ["active;expires=600", "terminated"], ["active;expires=600", "confirmed"], ["terminated;reason=noresource", "confirmed"],
+  ], "the old device's change is not told: the new device's is, then the hint's removal");
+  assert.equal(watchers.watchers("100@blf"), 0);
+  hint100 = ["Custom:a"];
 
   answer = 481;
   assert.equal((await subscribe("100", 120, { callId: "sub-2" })).status, 200);

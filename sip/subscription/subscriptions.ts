@@ -71,6 +71,8 @@ interface Bucket { tokens: number; at: number; noticedAt: number }
 export class Subscriptions {
   /** How each live subscription stops watching its resource. */
   private readonly stops = new Map<string, () => void>();
+  /** The devices each live subscription watches now. */
+  private readonly watching = new Map<string, readonly string[]>();
   /** The last context of each live subscription (observed), for its NOTIFYs. */
   private readonly contexts = new Map<string, SubscriptionContext>();
   private readonly buckets = new Map<string, Bucket>();
@@ -85,10 +87,28 @@ export class Subscriptions {
 
   /** Watch again for the subscriptions recovered from the log (after a restart), and tell them the state now. */
   resume(): void {
-    for (const id of this.deps.runtime.ids("subscription")) {
-      const c = this.deps.runtime.state(id)!.context as SubscriptionContext;
-      this.contexts.set(id, c);
-      const now = this.watch(id, c.event, c.resource, c.devices);
+    for (const id of this.deps.runtime.ids("subscription")) this.contexts.set(id, this.deps.runtime.state(id)!.context as SubscriptionContext);
+    this.rehint(true);
+  }
+
+  /**
+   * After a dialplan reload (or a restart): each extension subscription looks its hint
+   * up again; one whose hint is gone ends (NOTIFY terminated;reason=noresource), one
+   * whose devices changed watches the new ones; each is told its state if it changed.
+   */
+  rehint(all = false): void {
+    for (const [id, c] of [...this.contexts]) {
+      if (!this.deps.runtime.has(id)) continue;
+      let devices: readonly string[] = c.devices;
+      if (c.event !== "message-summary") {
+        const at = c.resource.lastIndexOf("@");
+        const found = this.deps.hint(c.resource.slice(at + 1), c.resource.slice(0, at));
+        if (!found?.length) { this.deps.runtime.send(id, { source: "sip", type: "deactivate" }); continue; }
+        devices = found;
+      }
+      const watching = this.watching.get(id);
+      if (!all && watching && sameList(watching, devices)) continue;
+      const now = this.watch(id, c.event, c.resource, devices);
       if (now !== c.state) this.deps.runtime.send(id, { source: "sip", type: "state", state: now });
     }
   }
@@ -211,6 +231,7 @@ export class Subscriptions {
   /** Start watching; returns the state the first NOTIFY tells. */
   private watch(id: string, event: Package, key: string, devices: readonly string[]): string {
     this.stops.get(id)?.();
+    this.watching.set(id, devices);
     if (event === "message-summary") {
       const { mailboxes } = this.deps;
       const stop = mailboxes.onChange((box) => {
@@ -232,6 +253,7 @@ export class Subscriptions {
     if (state.done) {
       this.stops.get(id)?.();
       this.stops.delete(id);
+      this.watching.delete(id);
       this.contexts.delete(id);
     }
   }
@@ -311,6 +333,8 @@ export class Subscriptions {
     return `<sip:${formatHost(route.sentBy.host)}:${route.sentBy.port}${t}>`;
   }
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** `udp:127.0.0.1:5070` (or `udp:::1:5070`) as a destination. */
 function parseDestination(s: string): Destination {

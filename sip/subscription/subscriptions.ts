@@ -109,7 +109,7 @@ export class Subscriptions {
       const watching = this.watching.get(id);
       if (!all && watching && sameList(watching, devices)) continue;
       const now = this.watch(id, c.event, c.resource, devices);
-      if (now !== c.state) this.deps.runtime.send(id, { source: "sip", type: "state", state: now });
+      if (now !== c.state) this.deps.runtime.send(id, { source: "actor", type: "state", state: now });
     }
   }
 
@@ -235,12 +235,12 @@ export class Subscriptions {
     if (event === "message-summary") {
       const { mailboxes } = this.deps;
       const stop = mailboxes.onChange((box) => {
-        if (devices.includes(box)) this.deps.runtime.send(id, { source: "sip", type: "state", state: mailboxes.summary(devices) });
+        if (devices.includes(box)) this.deps.runtime.send(id, { source: "actor", type: "state", state: mailboxes.summary(devices) });
       });
       this.stops.set(id, stop);
       return mailboxes.summary(devices);
     }
-    const watched = this.deps.watchers.watch(key, devices, (state) => this.deps.runtime.send(id, { source: "sip", type: "state", state: extensionStateName(state) }));
+    const watched = this.deps.watchers.watch(key, devices, (state) => this.deps.runtime.send(id, { source: "actor", type: "state", state: extensionStateName(state) }));
     this.stops.set(id, watched.stop);
     return extensionStateName(watched.state);
   }

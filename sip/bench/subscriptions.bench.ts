@@ -9,7 +9,8 @@
  * hints; a NOTIFY's latency is from the command's sending to the NOTIFY's arrival
  * carrying that state (so it includes the console round trip, the AstDB and
  * subscription events being made durable, and the send).
- * BENCH_SECONDS (default 30), BENCH_RATE (200), BENCH_HINTS (1000), BENCH_WATCHERS (5) scale it.
+ * BENCH_SECONDS (default 30), BENCH_RATE (200), BENCH_HINTS (1000), BENCH_WATCHERS (5) scale it;
+ * BENCH_PROJECTIONS=off turns CDR and CEL off.
  */
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
@@ -34,7 +35,9 @@ async function main() {
   const clientPort = await freePort();
   const pjsip = `[udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:${port}\n\n[watcher]\ntype = endpoint\ncontext = blf\nallow = ulaw\n`;
   const hints = Array.from({ length: HINTS }, (_, i) => `exten => ${10000 + i},hint,Custom:lamp${i}`).join("\n");
-  const recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": `[blf]\n${hints}\n` });
+  // BENCH_PROJECTIONS=off: CDR and CEL off, to see what the live projections cost the NOTIFYs.
+  const off: Record<string, string> = process.env.BENCH_PROJECTIONS === "off" ? { "cdr.conf": "[general]\nenable = no\n", "cel.conf": "[general]\nenable = no\n" } : {};
+  const recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": `[blf]\n${hints}\n`, ...off });
   const socket = createSocket("udp4");
   await new Promise<void>((r) => socket.bind(clientPort, "127.0.0.1", r));
   const total = HINTS * WATCHERS;

@@ -40,6 +40,8 @@ async function main() {
   const recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": `[blf]\n${hints}\n`, ...off });
   const socket = createSocket("udp4");
   await new Promise<void>((r) => socket.bind(clientPort, "127.0.0.1", r));
+  // A NOTIFY this socket drops (its buffer full while the bench is starved of CPU) comes back after 500 ms, 1 s, 2 s ... (Timer E).
+  try { socket.setRecvBufferSize(8 * 1024 * 1024); } catch { /* capped by net.core.rmem_max */ }
   const total = HINTS * WATCHERS;
   let ok = 0, refused = 0;
   /** Call-ID → hint index. */
@@ -47,7 +49,8 @@ async function main() {
   /** hint → [state set, time sent] of its last change. */
   const pending = new Map<number, { state: string; at: number }>();
   const latencies: number[] = [];
-  let notifies = 0, mismatched = 0;
+  let notifies = 0, mismatched = 0, repeated = 0;
+  const seen = new Set<string>();
   socket.on("message", (data) => {
     const msg = data.toString("latin1");
     if (msg.startsWith("SIP/2.0 ")) {
@@ -59,7 +62,10 @@ async function main() {
     notifies++;
     const reply = ["SIP/2.0 200 OK", ...["Via", "From", "To", "Call-ID", "CSeq"].map((h) => `${h}: ${header(msg, h)}`), "Content-Length: 0", "", ""].join("\r\n");
     socket.send(reply, port, "127.0.0.1");
-    const hint = hintOf.get(header(msg, "Call-ID"));
+    const callId = header(msg, "Call-ID"), first = !seen.has(`${callId}|${header(msg, "CSeq")}`);
+    if (!first) { repeated++; return; }
+    seen.add(`${callId}|${header(msg, "CSeq")}`);
+    const hint = hintOf.get(callId);
     const change = hint === undefined ? undefined : pending.get(hint);
     if (!change) return;
     const state = /<state>(\w+)<\/state>/.exec(msg)?.[1];
@@ -110,7 +116,7 @@ async function main() {
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
     const expected = changes * WATCHERS;
     console.log(`state changes: ${fmt(changes)} in ${elapsed.toFixed(1)} s (${fmt(changes / elapsed)}/s) over ${fmt(HINTS)} hints, ${WATCHERS} watchers each`);
-    console.log(`  NOTIFYs: ${fmt(notifies - before)} of ${fmt(expected)} expected, ${fmt(latencies.length)} timed, ${mismatched} with another state`);
+    console.log(`  NOTIFYs: ${fmt(notifies - before)} of ${fmt(expected)} expected, ${fmt(latencies.length)} timed, ${mismatched} with another state, ${fmt(repeated)} retransmissions received (the bench's socket dropped the first)`);
     console.log(`  latency from change to NOTIFY: p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${pct(1).toFixed(1)} ms; target p99 ≤ 50 ms${pct(0.99) <= 50 ? "  ok" : "  ABOVE TARGET"}`);
     console.log(`  recall RSS ${fmt(rssMiB(recall.child.pid!))} MiB; ${(await recall.cli("recall show subscriptions")).trim().split("\n").at(-1)}`);
   } finally {

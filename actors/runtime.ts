@@ -39,7 +39,7 @@ export interface Transition {
  */
 class TurnBatch {
   readonly drafts: EventDraft[] = [];
-  readonly steps: { readonly actor: LiveActor; readonly outputs: readonly Output[] }[] = [];
+  readonly steps: { readonly actor: LiveActor; readonly state: ActorState; readonly outputs: readonly Output[] }[] = [];
   /** Resolves with the stored records once durable and every output is handed out. */
   readonly stored: Promise<EventRecord[]>;
   settle!: (append: Promise<EventRecord[]>) => void;
@@ -63,6 +63,8 @@ class StepTransition implements Transition {
 }
 
 export type OutputHandler = (actorId: string, output: Output) => void;
+/** Told of each durable transition of one actor kind (its new state and outputs), before the outputs are carried out. */
+export type TransitionObserver = (actorId: string, state: ActorState, outputs: readonly Output[]) => void;
 
 export interface RuntimeOptions {
   readonly log: EventLog;
@@ -77,6 +79,7 @@ export class ActorRuntime {
   private readonly actors = new Map<string, LiveActor>();
   private readonly kinds = new Map<string, ActorKindDef>();
   private readonly handlers = new Map<string, OutputHandler[]>();
+  private readonly observers = new Map<string, TransitionObserver[]>();
   private pending = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RuntimeOptions) {
@@ -88,6 +91,17 @@ export class ActorRuntime {
     const list = this.handlers.get(type) ?? [];
     list.push(handler);
     this.handlers.set(type, list);
+  }
+
+  /**
+   * Watch every transition of one kind once it is durable (device state folds channel
+   * states, subscriptions send their NOTIFYs). Observers run in log order, before the
+   * step's outputs go to their handlers; they must not throw.
+   */
+  observe(kind: ActorKind, observer: TransitionObserver): void {
+    const list = this.observers.get(kind) ?? [];
+    list.push(observer);
+    this.observers.set(kind, list);
   }
 
   has(id: string): boolean { return this.actors.has(id); }
@@ -143,7 +157,7 @@ export class ActorRuntime {
       queueMicrotask(() => this.appendBatch());
     }
     batch.drafts.push(draft);
-    batch.steps.push({ actor, outputs: result.outputs });
+    batch.steps.push({ actor, state: result.state, outputs: result.outputs });
     return new StepTransition(result.state, result.outputs, batch, batch.drafts.length - 1);
   }
 
@@ -155,7 +169,11 @@ export class ActorRuntime {
     if (!batch) return;
     this.batch = undefined;
     const appended = this.options.log.append(batch.drafts).then((records) => {
-      for (const { actor, outputs } of batch.steps) if (outputs.length) this.carryOut(actor, outputs);
+      for (const { actor, state, outputs } of batch.steps) {
+        const observers = this.observers.get(actor.def.kind);
+        if (observers) for (const o of observers) o(actor.id, state, outputs);
+        if (outputs.length) this.carryOut(actor, outputs);
+      }
       return records;
     });
     batch.settle(appended);

@@ -12,7 +12,7 @@ import { splitDbPath } from "./astdb.js";
 import { parseTiming, timingHoldsAt } from "./timing.js";
 import type { RedirectingParty } from "../calls/channel-api.js";
 
-interface DialplanFunction {
+export interface DialplanFunction {
   read?(env: ExecutionEnv, args: string): string;
   write?(env: ExecutionEnv, args: string, value: string): void;
   /** Reaches outside the PBX: live_dangerously only. */
@@ -526,7 +526,7 @@ function allowed(env: ExecutionEnv, name: string, fn: DialplanFunction, what: "r
 
 /** Reads a function; undefined when no such function exists (the caller warns and uses ""). */
 export function readChannelFunction(env: ExecutionEnv, name: string, a: string): string | undefined {
-  const fn = FUNCTIONS.get(name.toUpperCase()) ?? FUNCTIONS.get(name);
+  const fn = env.deps.functions?.get(name.toUpperCase()) ?? FUNCTIONS.get(name.toUpperCase()) ?? FUNCTIONS.get(name);
   if (!fn) return undefined;
   if (!fn.read) { env.warn("pbx_functions.c", `Function ${name} cannot be read`); return ""; }
   if (!allowed(env, name, fn, "read")) return "";
@@ -535,7 +535,7 @@ export function readChannelFunction(env: ExecutionEnv, name: string, a: string):
 
 /** Writes a function; false when no such function exists. */
 export function writeChannelFunction(env: ExecutionEnv, name: string, a: string, value: string): boolean {
-  const fn = FUNCTIONS.get(name.toUpperCase()) ?? FUNCTIONS.get(name);
+  const fn = env.deps.functions?.get(name.toUpperCase()) ?? FUNCTIONS.get(name.toUpperCase()) ?? FUNCTIONS.get(name);
   if (!fn) return false;
   if (!fn.write) { env.warn("pbx_functions.c", `Function ${name} cannot be written to`); return true; }
   if (allowed(env, name, fn, "write")) fn.write(env, a, value);

@@ -23,7 +23,7 @@ import type { AstDb } from "./astdb.js";
 import type { AgiServices } from "./apps/agi/services.js";
 import { Cause } from "../calls/hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
-import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
+import { readChannelFunction, writeChannelFunction, type DialplanFunction } from "./channel-functions.js";
 
 /** Global variables: a Map<string, string> will do; the runtime may back it with logged state. */
 export interface Globals {
@@ -56,6 +56,8 @@ export interface DialplanDeps {
   readonly agi?: AgiServices;
   /** Zone for GotoIfTime / time-based includes (default: the process's). */
   readonly timezone?: string;
+  /** Extra functions by upper-case name, ahead of the built-in ones (DEVICE_STATE, MESSAGE, ... from other modules). */
+  readonly functions?: ReadonlyMap<string, DialplanFunction>;
   /** Extra applications by lower-case name, ahead of the built-in ones (Queue, AGI, ... from other modules). */
   readonly applications?: ReadonlyMap<string, Application>;
   /** SYSTEMNAME / ENTITYID built-ins. */

@@ -27,6 +27,15 @@ import { identifyEndpoint } from "./endpoint/identify.js";
 import { refuse } from "./refuse.js";
 import { SUPPORTED_OPTION_TAGS, screenRequest } from "./screen.js";
 import { registerCallCommands } from "../calls/console.js";
+import { Subscriptions, type SubscriptionLimits } from "./subscription/subscriptions.js";
+import { PjsipDeviceFeed } from "./subscription/device-feed.js";
+import { Messages } from "./messaging/messages.js";
+import { registerSubscriptionCommands } from "./subscription/console.js";
+import { loadSubscriptionLimits } from "./subscription/limits-conf.js";
+import type { DialplanChannel } from "../calls/channel-api.js";
+import type { DeviceStates } from "../calls/device-state.js";
+import type { HintWatchers } from "../calls/hint-watchers.js";
+import type { MailboxStates } from "../calls/mailbox-state.js";
 
 export interface SipServerDeps {
   readonly configDir: string;
@@ -48,9 +57,29 @@ export interface SipServerDeps {
   readonly extensionPresence?: ExtensionPresence;
   /** The same question without asking this node's switches: how an OPTIONS to `exten@recall` is answered. */
   readonly localPresence?: (context: string, exten: string, now: number) => Presence;
+  /** Subscriptions (SUBSCRIBE/NOTIFY): the device and mailbox states they watch, and the dialplan's hints. */
+  readonly subscriptions?: {
+    readonly devices: DeviceStates;
+    readonly watchers: HintWatchers;
+    readonly mailboxes: MailboxStates;
+    /** The devices of the dialplan's hint for `exten` in `context`, if it has one. */
+    readonly hint: (context: string, exten: string) => readonly string[] | undefined;
+    readonly limits?: SubscriptionLimits;
+  };
+  /** MESSAGE into the dialplan: whether an extension exists, and running it on a message's channel. */
+  readonly messages?: {
+    readonly exists: (context: string, exten: string) => boolean;
+    readonly run: (channel: DialplanChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
+  };
 }
 
-const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";
+const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE, SUBSCRIBE, MESSAGE";
+
+/** A hint `pjsip_wizard.conf` made with `has_hint` (`hint_context`, `hint_exten`). */
+function wizardHint(model: PjsipModel, context: string, exten: string): readonly string[] | undefined {
+  const h = model.hints.find((w) => w.context === context && w.exten === exten);
+  return h ? h.device.split("&").map((d) => d.trim()).filter(Boolean) : undefined;
+}
 
 function transportOptions(model: PjsipModel): TransportOptions[] {
   // A WebSocket transport binds nothing (the HTTP server does): its bind is optional.
@@ -78,6 +107,11 @@ export class SipServer {
     readonly calls: PjsipDriver | undefined,
     /** `switch => PJSIP/<endpoint>` lookups on the node behind an endpoint. */
     readonly remoteSwitch: RemoteSwitch,
+    /** SUBSCRIBE/NOTIFY, when the PBX gave device states (subscription/). */
+    readonly subscriptions?: Subscriptions,
+    private readonly deviceFeed?: PjsipDeviceFeed,
+    /** MESSAGE into the dialplan (messaging/). */
+    readonly messages?: Messages,
   ) {}
 
   /** Load pjsip.conf, bind its transports and start serving. Config errors are logged with file and line. */
@@ -103,7 +137,20 @@ export class SipServer {
       ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
     });
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
-    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch);
+    const subs = deps.subscriptions;
+    const deviceFeed = subs && new PjsipDeviceFeed({ devices: subs.devices, registrar, model: getModel, runtime });
+    const limits = subs && (subs.limits ?? SipServer.subscriptionLimits(deps));
+    const subscriptions = subs && new Subscriptions({
+      runtime, transactions, model: getModel, clock, random, logger, security, nonceSecret: deps.nonceSecret, userAgent: deps.userAgent,
+      watchers: subs.watchers, mailboxes: subs.mailboxes, ...(limits ? { limits } : {}),
+      // The dialplan's hint, else one a pjsip_wizard.conf `has_hint` made.
+      hint: (context, exten) => subs.hint(context, exten) ?? wizardHint(getModel(), context, exten),
+    });
+    subscriptions?.resume();
+    const messages = deps.messages && new Messages({
+      runtime, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret, userAgent: deps.userAgent, ...deps.messages,
+    });
+    const server = new SipServer(deps, model, transports, transactions, registrar, outbound, qualifier, calls, remoteSwitch, subscriptions, deviceFeed, messages);
     server.setModel = (m) => { current = m; server.model = m; };
     transactions.onRequest((tx) => server.request(tx));
     runtime.onOutput("log", (id, o) => logger.log(o.level as "WARNING", id.startsWith("outbound-registration:") ? "res_pjsip_outbound_registration.c" : id.split(":")[0], o.message as string));
@@ -123,6 +170,13 @@ export class SipServer {
     return model;
   }
 
+  /** recall.conf [subscriptions]; a bad value is logged with its place and the default kept. */
+  private static subscriptionLimits(deps: SipServerDeps): SubscriptionLimits {
+    const { limits, errors } = loadSubscriptionLimits(deps.configDir);
+    for (const e of errors) deps.logger.log("ERROR", "res_pjsip_pubsub.c", e.message);
+    return limits;
+  }
+
   get pjsip(): PjsipModel { return this.model; }
 
   private request(tx: ServerTransaction): void {
@@ -133,6 +187,8 @@ export class SipServer {
       return;
     }
     if (this.calls?.handle(tx)) return;
+    if (this.subscriptions?.handle(tx)) return;
+    if (this.messages?.handle(tx)) return;
     switch (req.method) {
       case "REGISTER":
         this.registrar.handle(req, tx.source, (response) => tx.respond(response));
@@ -169,6 +225,7 @@ export class SipServer {
     this.setModel(next);
     this.outbound.sync();
     this.qualifier.start();
+    this.deviceFeed?.sync();
     const changed = ["endpoints", "aors", "auths", "registrations"].map((k) => {
       const a = (before as unknown as Record<string, ReadonlyMap<string, unknown>>)[k], b = (next as unknown as Record<string, ReadonlyMap<string, unknown>>)[k];
       return `${k} ${b.size}${a.size !== b.size ? ` (was ${a.size})` : ""}`;
@@ -213,6 +270,7 @@ export class SipServer {
     const table = this.deps.console;
     registerPjsipCommands(table, this.view());
     if (this.calls) registerCallCommands(table, this.calls.core, () => this.deps.clock.now());
+    if (this.subscriptions) registerSubscriptionCommands(table, this.subscriptions, () => this.deps.clock.now());
     table.register("pjsip reload", "Reload pjsip.conf (endpoints, AORs, auths, registrations)", () => this.reload());
     table.register("pjsip send register", "Send a REGISTER for an outbound registration now", (args) =>
       this.outbound.command(args[0] ?? "", "register") ? "" : `Unable to retrieve registration ${args[0] ?? ""}\n`);

@@ -9,6 +9,8 @@ import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";
 import { ChannelTransitionV1 } from "./channel.js";
 import { BridgeTransitionV1 } from "./bridge.js";
 import { AstDbTransitionV1 } from "./astdb.js";
+import { SubscriptionTransitionV1 } from "./subscription.js";
+import { MessageTransitionV1 } from "./message.js";
 
 export interface EventTypeDef {
   readonly type: string;
@@ -25,7 +27,7 @@ export interface CompiledEventType extends EventTypeDef {
   readonly isOutput: (u: unknown) => boolean;
 }
 
-const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1];
+const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1, SubscriptionTransitionV1, MessageTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

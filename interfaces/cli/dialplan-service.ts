@@ -17,6 +17,10 @@ import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { AgiServices } from "../../dialplan/apps/agi/services.js";
 import type { CommandTable } from "../console/commands.js";
+import { deviceFunctions, hintDevices, showHints } from "../../dialplan/device-functions.js";
+import { messageApplications, messageFunctions } from "../../dialplan/message-functions.js";
+import type { DeviceStates } from "../../calls/device-state.js";
+import type { CustomDevices } from "../../calls/custom-devices.js";
 
 const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
 
@@ -32,7 +36,7 @@ export class DialplanService {
     dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
     agi?: AgiServices,
   ) {
-    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", ...(agi ? { agi } : {}) };
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", functions: messageFunctions, applications: messageApplications, ...(agi ? { agi } : {}) };
     this.load();
   }
 
@@ -47,6 +51,7 @@ export class DialplanService {
       const { dialplan, diagnostics } = loaded;
       for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", d.file.endsWith(".ael") ? "pbx_ael.c" : "pbx_config.c", formatDiagnostic(d));
       this.dialplan = dialplan;
+      for (const l of this.reloadListeners) l();
       this.globals.clear();
       for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);
       const n = [...dialplan.contexts.values()].reduce((sum, c) => sum + c.extensions.length, 0);
@@ -56,6 +61,22 @@ export class DialplanService {
       return `Dialplan not reloaded: ${(e as Error).message}\n`;
     }
   }
+
+  private readonly reloadListeners: Array<() => void> = [];
+
+  /** Be told after each successful (re)load: subscriptions look their hints up again. */
+  onReload(listener: () => void): void { this.reloadListeners.push(listener); }
+
+  private hintStates?: { readonly devices: DeviceStates; readonly watchers: (key: string) => number };
+
+  /** Device states: DEVICE_STATE(), EXTENSION_STATE(), HINT() in the dialplan, and states and watchers in `core show hints`. */
+  useDeviceStates(devices: DeviceStates, custom: CustomDevices, watchers: (key: string) => number): void {
+    this.hintStates = { devices, watchers };
+    this.deps = { ...this.deps, functions: new Map([...messageFunctions, ...deviceFunctions(devices, custom, () => this.dialplan)]) };
+  }
+
+  /** The devices of the hint of `exten` in `context`, if the dialplan has one. */
+  hint = (context: string, exten: string): string[] | undefined => hintDevices(this.dialplan, context, exten);
 
   run = (channel: DialplanChannel, start: { context: string; exten: string; priority: number }): Promise<void> =>
     runDialplan(channel, this.dialplan, start, this.deps);
@@ -109,6 +130,7 @@ export class DialplanService {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);
     table.register("dialplan reload", "Reload extensions and *only* extensions", () => this.load());
     table.register("core show hints", "Show dialplan hints", () => {
+      if (this.hintStates) return showHints(this.dialplan, this.hintStates.devices, this.hintStates.watchers);
       const rows = listHints(this.dialplan).map((h) =>
         `${`${h.exten}@${h.context}`.padEnd(20)}: ${h.devices.join("&").padEnd(20)} State:Unavailable     Presence:${(h.presence ?? "not_set").padEnd(15)} Watchers  0`);
       return `\n    -= Registered Asterisk Dial Plan Hints =-\n${rows.map((r) => `${r}\n`).join("")}----------------\n- ${rows.length} hints registered\n`;

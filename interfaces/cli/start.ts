@@ -37,6 +37,10 @@ import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
 import { AmiServer } from "../ami/server.js";
 import { CallCoreAdapter } from "../ami/call-core-adapter.js";
+import { DeviceStates, followChannels } from "../../calls/device-state.js";
+import { HintWatchers } from "../../calls/hint-watchers.js";
+import { MailboxStates, registerMailboxCommands } from "../../calls/mailbox-state.js";
+import { CustomDevices, registerDevstateCommands } from "../../calls/custom-devices.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -151,6 +155,15 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   registerAgiCommands(table, agi);
   const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi);
   dialplan.registerCommands(table);
+  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions.
+  const devices = new DeviceStates();
+  followChannels(runtime, devices);
+  const watchers = new HintWatchers(devices);
+  const mailboxes = new MailboxStates(astdb);
+  registerMailboxCommands(table, mailboxes);
+  const customDevices = new CustomDevices(devices, astdb);
+  registerDevstateCommands(table, customDevices);
+  dialplan.useDeviceStates(devices, customDevices, (key) => watchers.watchers(key));
   const features = new FeaturesService(options.configDir, logger);
   features.registerCommands(table);
   sip = yield* Effect.acquireRelease(
@@ -167,6 +180,8 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
+        subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
+        messages: { exists: (context, exten) => dialplan.localPresence(context, exten, clock.now()) === "exists", run: dialplan.run },
       }),
       catch: (e) => e as Error,
     }),
@@ -177,6 +192,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
     (http) => Effect.promise(() => http.stop()),
   );
+  dialplan.onReload(() => sip?.subscriptions?.rehint());
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);

@@ -15,6 +15,8 @@ export interface BaresipOptions {
   readonly config?: readonly string[];
   /** Commands run at start (`-e`), e.g. `/dial sip:6002@...`. */
   readonly commands?: readonly string[];
+  /** Lines of the `contacts` file (with `;presence=p2p`, the presence module subscribes to them). */
+  readonly contacts?: readonly string[];
   /** Quit (hanging up any call) after this many seconds (`-t`). */
   readonly quitAfterSeconds?: number;
 }
@@ -42,6 +44,7 @@ export function startBaresip(o: BaresipOptions): Baresip {
     ...(o.config ?? []),
   ].join("\n") + "\n");
   writeFileSync(join(dir, "accounts"), `${o.account}\n`);
+  if (o.contacts) writeFileSync(join(dir, "contacts"), o.contacts.map((c) => `${c}\n`).join(""));
   const args = ["-f", dir, ...(o.commands ?? []).flatMap((c) => ["-e", c]), ...(o.quitAfterSeconds ? ["-t", String(o.quitAfterSeconds)] : [])];
   const child = spawn("baresip", args, { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";

@@ -66,10 +66,17 @@ export interface RecallProcess {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Tests read what happened in DATA/messages.log, VERBOSE lines included (Asterisk's sample
+ * logger.conf, Recall's default, keeps them out of it); a test that gives its own
+ * logger.conf gets that instead.
+ */
+export const testLoggerConf = "[logfiles]\nconsole => notice,warning,error,security\nmessages.log => notice,warning,error,verbose,dtmf,security\n";
+
 /** Start Recall with these config files (name → text) and an empty data directory (or `dataDir`). */
 export async function startRecall(files: Record<string, string>, options: { dataDir?: string } = {}): Promise<RecallProcess> {
   const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+  for (const [name, text] of Object.entries({ "logger.conf": testLoggerConf, ...files })) writeFileSync(join(configDir, name), text);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
   // As bin/recall.js's shebang and `npm start` run it (a 64 MB young generation), plus RECALL_NODE_ARGS.

@@ -28,6 +28,8 @@ import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { LoggerService } from "./logger-service.js";
+import { hostname } from "node:os";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -127,7 +129,12 @@ const program = (options: StartOptions) => Effect.gen(function* () {
 
   const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
   yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
-  const logger = new AsteriskLogger(clock, (text) => process.stdout.write(text), join(options.dataDir, "messages.log"));
+  // logger.conf's files go under the data directory (Asterisk's astlogdir).
+  const logger = new AsteriskLogger(clock, (text) => process.stdout.write(text), { dir: options.dataDir, hostname: hostname() });
+  const logging = new LoggerService(options.configDir, logger);
+  logging.load();
+  logging.registerCommands(table);
+  yield* Effect.addFinalizer(() => Effect.promise(() => logger.close()));
   const astdb = new AstDb(runtime);
   registerDatabaseCommands(table, astdb);
   const rtp = loadRtpConf(options.configDir);

@@ -124,14 +124,14 @@ export function formatLogLine(time: number, level: LogLevel, source: string, mes
  * the old file is renamed and the new one opened, so they land in the new file.
  */
 class LogFile {
-  private stream: WriteStream;
+  /** Opened at the first line, so a channel that never logs leaves no empty file. */
+  private stream: WriteStream | undefined;
   /** While a rotation runs: the lines and rotations asked for since, in order. */
   private queue: (string | Rotation)[] = [];
   private pumping: Promise<void> | undefined;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
-    this.stream = this.open();
   }
 
   private open(): WriteStream {
@@ -141,9 +141,9 @@ class LogFile {
     return stream;
   }
 
-  write(text: string): void {
-    if (this.pumping) this.queue.push(text);
-    else this.stream.write(text);
+  write(text: string, fromQueue = false): void {
+    if (this.pumping && !fromQueue) this.queue.push(text);
+    else (this.stream ??= this.open()).write(text);
   }
 
   /** Archives the file as `strategy` says and starts a new one; resolves with the archive's name. */
@@ -157,7 +157,7 @@ class LogFile {
   private async pump(): Promise<void> {
     for (let i = 0; i < this.queue.length; i++) {
       const item = this.queue[i];
-      if (typeof item === "string") this.stream.write(item);
+      if (typeof item === "string") this.write(item, true);
       else item.resolve(await this.swap(item.strategy, item.now));
     }
     this.queue = [];
@@ -166,27 +166,29 @@ class LogFile {
 
   private async swap(strategy: RotateStrategy, now: number): Promise<string | undefined> {
     const old = this.stream;
-    if (old.pending) await new Promise<void>((r) => old.once("ready", () => r()).once("error", () => r())); // the file exists once the stream has opened it
+    if (old?.pending) await new Promise<void>((r) => old.once("ready", () => r()).once("error", () => r())); // the file exists once the stream has opened it
     let archive: string | undefined;
     if (strategy !== "none") {
       try {
-        archive = await archiveName(this.path, strategy, now);
-        // Lines still queued on the old stream land in the archive: they were logged before the rotation.
-        await rename(this.path, archive);
+        if (await exists(this.path)) { // else nothing was logged yet (or the file was moved away): nothing to archive
+          archive = await archiveName(this.path, strategy, now);
+          // Lines still queued on the old stream land in the archive: they were logged before the rotation.
+          await rename(this.path, archive);
+        }
       } catch (e) {
         process.stderr.write(`logger: cannot rotate ${this.path}: ${(e as Error).message}\n`);
         archive = undefined;
       }
     }
-    this.stream = this.open();
-    await new Promise<void>((r) => old.end(() => r()));
+    this.stream = undefined;
+    if (old) await new Promise<void>((r) => old.end(() => r()));
     return archive;
   }
 
   async close(): Promise<void> {
     await this.pumping;
     const stream = this.stream;
-    await new Promise<void>((r) => stream.end(() => r()));
+    if (stream) await new Promise<void>((r) => stream.end(() => r()));
   }
 }
 

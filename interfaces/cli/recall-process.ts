@@ -74,14 +74,14 @@ export interface RecallProcess {
 export const testLoggerConf = "[logfiles]\nconsole => notice,warning,error,security\nmessages.log => notice,warning,error,verbose,dtmf,security\n";
 
 /** Start Recall with these config files (name → text) and an empty data directory (or `dataDir`). */
-export async function startRecall(files: Record<string, string>, options: { dataDir?: string } = {}): Promise<RecallProcess> {
+export async function startRecall(files: Record<string, string>, options: { dataDir?: string; cwd?: string } = {}): Promise<RecallProcess> {
   const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
   for (const [name, text] of Object.entries({ "logger.conf": testLoggerConf, ...files })) writeFileSync(join(configDir, name), text);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
   // As bin/recall.js's shebang and `npm start` run it (a 64 MB young generation), plus RECALL_NODE_ARGS.
   const nodeArgs = ["--max-semi-space-size=64", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: string) => { out += d; for (const l of listeners) l(); };

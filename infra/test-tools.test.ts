@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, symlinkSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { packageRoot } from "../interfaces/cli/paths.js";
@@ -36,8 +36,10 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-test("without sipp, `npm test` stops within a minute naming sipp and the command that installs it", { timeout: 90_000 }, async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithout(["sipp"]) };
+test("without sipp, `npm test` stops within a minute naming sipp and the command that installs it", { timeout: 90_000 }, async (t) => {
+  const path = pathWithout(["sipp"]);
+  t.after(() => rmSync(path, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: path };
   // npm_* variables of an enclosing `npm test` would make the inner npm think it is nested.
   for (const key of Object.keys(env)) if (key.startsWith("npm_")) delete env[key];
   const r = await run("npm", ["test"], env, 60_000);
@@ -49,8 +51,10 @@ test("without sipp, `npm test` stops within a minute naming sipp and the command
   assert.doesNotMatch(r.out, /> recall@\S+ build|^# tests/m, "nothing is built or run before the check passes");
 });
 
-test("the check names every missing tool in one message, with one apt-get line for all", { timeout: 60_000 }, async () => {
-  const env = { ...process.env, PATH: pathWithout(["sipp", "baresip", "mvn", "cc"]) };
+test("the check names every missing tool in one message, with one apt-get line for all", { timeout: 60_000 }, async (t) => {
+  const path = pathWithout(["sipp", "baresip", "mvn", "cc"]);
+  t.after(() => rmSync(path, { recursive: true, force: true }));
+  const env = { ...process.env, PATH: path };
   const r = await run(process.execPath, [join(packageRoot, "infra", "test-tools.mjs")], env, 30_000);
   assert.equal(r.code, 1, r.out);
   for (const tool of ["sipp", "baresip", "mvn", "cc"]) assert.match(r.out, new RegExp(`^  ${tool} +\\(Debian: `, "m"));

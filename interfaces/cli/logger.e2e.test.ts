@@ -25,8 +25,8 @@ after(async () => { await recall?.stop(); });
 
 const file = (name: string) => { const p = join(recall.dataDir, name); return existsSync(p) ? readFileSync(p, "utf8") : ""; };
 
-async function callGreeting(): Promise<void> {
-  const r = await runSipp({ scenario: uacCall({ exten: "7000", from: "6001", auth: true, holdMs: 500 }), target: `127.0.0.1:${port}`, calls: 1, inject: "SEQUENTIAL\n6001;reception-6001\n", timeoutMs: 30_000 });
+async function callGreeting(dtmf?: string): Promise<void> {
+  const r = await runSipp({ scenario: uacCall({ exten: "7000", from: "6001", auth: true, holdMs: 800, ...(dtmf ? { dtmf } : {}) }), target: `127.0.0.1:${port}`, calls: 1, inject: "SEQUENTIAL\n6001;reception-6001\n", timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.errors);
 }
 
@@ -37,9 +37,10 @@ async function waitForFile(name: string, pattern: RegExp, timeoutMs = 5000): Pro
 }
 
 test("a call with messages => notice,warning,error writes no VERBOSE line there; full gets them", { timeout: 60_000 }, async () => {
-  await callGreeting();
+  await callGreeting("5");
   await waitForFile("full", /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] VERBOSE\[\d+\] pbx\.c: Executing \[7000@from-internal:1\] Goto/m);
-  assert.doesNotMatch(file("messages"), /VERBOSE/);
+  await waitForFile("full", /^\[[^\]]+\] DTMF\[\d+\] channel\.c: DTMF end '5' received on PJSIP\/6001-[0-9a-f]{8}$/m);
+  assert.doesNotMatch(file("messages"), /VERBOSE|DTMF/);
   assert.ok(!existsSync(join(recall.dataDir, "messages.log")), "logger.conf's channels replace the default messages.log");
   assert.match(recall.output(), /Executing \[7000@from-internal:1\]/, "the console shows VERBOSE up to the core verbosity (3 by default)");
 });

@@ -384,6 +384,7 @@ export class SipChannel implements DialplanChannel {
   private promptDigit: ((d: string) => void) | undefined;
 
   digit(d: string): void {
+    this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
     if (this.onDigit?.(d)) return;
     this.promptDigit?.(d);
     if (this.digitWaiter) this.digitWaiter(d);

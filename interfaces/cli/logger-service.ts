@@ -19,7 +19,8 @@ export class LoggerService {
       const { settings, warnings } = loadLoggerConf(this.configDir);
       this.logger.configure(settings);
       for (const w of warnings) this.logger.log("WARNING", "logger.c", formatDiagnostic(w));
-      return `Logger reloaded: ${settings.channels.length} channel${settings.channels.length === 1 ? "" : "s"}\n`;
+      return `Logger reloaded: ${settings.channels.length} channel${settings.channels.length === 1 ? "" : "s"}\n` +
+        warnings.map((w) => `WARNING: ${formatDiagnostic(w)}\n`).join("");
     } catch (e) {
       this.logger.log("ERROR", "logger.c", `logger.conf not loaded: ${(e as Error).message}`);
       return `Failed to reload the logger: ${(e as Error).message}\n`;

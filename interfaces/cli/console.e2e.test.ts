@@ -93,6 +93,19 @@ test("core restart now: a successor with the same data directory takes over", { 
   }
 });
 
+test("core restart under systemd exits with status 75, which the unit restarts", { timeout: 120_000 }, async () => {
+  // systemd sets INVOCATION_ID in a service's environment; the child inherits it from here.
+  process.env.INVOCATION_ID = "test";
+  const recall = await startRecall({ "pjsip.conf": await pjsip() }).finally(() => { delete process.env.INVOCATION_ID; });
+  try {
+    assert.match(await recall.cli("core restart now"), /^Restarting now\.\n$/);
+    assert.equal(await exitOf(recall.child, 30_000), 75);
+    await assert.rejects(recall.cli("core show uptime"), /Unable to connect/, "no successor of its own: systemd starts it");
+  } finally {
+    await recall.stop();
+  }
+});
+
 test("recall start --config refuses a directory that does not exist, saying which", { timeout: 30_000 }, async () => {
   const missing = join(tmpdir(), "recall-no-such-config");
   const r = await run(process.execPath, [recallBin, "start", "--config", missing, "--data", mkdtempSync(join(tmpdir(), "recall-data-"))], { timeout: 20_000 }).then(() => ({ code: 0, stderr: "" }), (e: { code: number; stderr: string }) => e);

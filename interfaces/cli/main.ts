@@ -62,8 +62,7 @@ async function main(argv: string[]): Promise<number> {
     case "start": {
       const { values } = parseArgs({ args: rest, options: { config: { type: "string" }, data: { type: "string" } } });
       const { start } = await import("./start.js");
-      await start({ configDir: values.config ?? sampleConfigDir, dataDir: values.data ?? process.env.RECALL_DATA ?? "data" });
-      return 0;
+      return start({ configDir: values.config ?? sampleConfigDir, dataDir: values.data ?? process.env.RECALL_DATA ?? "data" });
     }
     case "cli": {
       const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, rx: { type: "string", short: "x" }, r: { type: "boolean" } } });

@@ -182,7 +182,8 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   return stop;
 });
 
-export async function start(options: StartOptions): Promise<void> {
+/** Runs until stopped; resolves with the exit status (75: restart me, under systemd). */
+export async function start(options: StartOptions): Promise<number> {
   const configDir = resolve(options.configDir), dataDir = resolve(options.dataDir);
   if (!existsSync(configDir)) throw new Error(`--config ${configDir}: no such directory; give the directory that holds pjsip.conf, extensions.conf and the other .conf files (without --config: the sample configuration)`);
   if (!statSync(configDir).isDirectory()) throw new Error(`--config ${configDir}: not a directory; give the directory that holds the .conf files, not a file`);
@@ -193,7 +194,7 @@ export async function start(options: StartOptions): Promise<void> {
     Layer.succeed(RandomService, new SystemRandom()),
   );
   const stop = await Effect.runPromise(Effect.scoped(program({ configDir, dataDir })).pipe(Effect.provide(layer)));
-  if (stop.restart) restartProcess();
+  return stop.restart ? restartProcess() : 0;
 }
 
 /**
@@ -201,7 +202,8 @@ export async function start(options: StartOptions): Promise<void> {
  * restarts us on exit status 75 (infra/recall.service), elsewhere a successor takes our
  * place with the same arguments and output.
  */
-function restartProcess(): void {
-  if (process.env.INVOCATION_ID) { process.exitCode = 75; return; }
+function restartProcess(): number {
+  if (process.env.INVOCATION_ID) return 75;
   spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" }).unref();
+  return 0;
 }

@@ -36,7 +36,7 @@ export interface SipServerDeps {
   readonly console: CommandTable;
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
-  readonly calls?: { readonly runDialplan: CallsDeps["runDialplan"]; readonly media: CallMedia; readonly features?: CallsDeps["features"] };
+  readonly calls?: { readonly runDialplan: CallsDeps["runDialplan"]; readonly media: CallMedia; readonly features?: CallsDeps["features"]; readonly accepting?: CallsDeps["accepting"] };
   /**
    * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
    * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could

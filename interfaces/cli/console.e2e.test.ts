@@ -13,6 +13,8 @@ import { promisify } from "node:util";
 import { freePort, startRecall } from "./recall-process.js";
 import { packageRoot } from "./paths.js";
 import { commandsFromHelp, complete } from "../console/completion.js";
+import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
+import { uacCall } from "../../sip/sipp/call-scenarios.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -70,6 +72,31 @@ test("core stop gracefully with no calls stops at once; core stop now too", { ti
     } finally {
       await recall.stop();
     }
+  }
+});
+
+test("core stop gracefully waits for the call that is up, refusing new calls with 503, then stops", { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const conf = readFileSync(join(packageRoot, "infra", "sample-config", "pjsip.conf"), "utf8")
+    .replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0");
+  const recall = await startRecall({ "pjsip.conf": conf, "extensions.conf": "[from-internal]\nexten => 7000,1,Answer()\n same => n,Wait(60)\n same => n,Hangup()\n" });
+  const call = (o: { holdMs?: number; expect?: number }) => ({
+    scenario: uacCall({ exten: "7000", from: "6001", auth: true, ...o }), target: `127.0.0.1:${port}`, calls: 1, inject: "SEQUENTIAL\n6001;reception-6001\n", timeoutMs: 30_000,
+  });
+  try {
+    const first = startSipp(call({ holdMs: 5000 }));
+    const until = Date.now() + 20_000;
+    while (!/Active channels: +[1-9]/.test(await recall.cli("core show settings")) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.match(await recall.cli("core stop gracefully"), /^Waiting for \d+ active channels? to end before stopping\.\n$/);
+    const refused = await runSipp(call({ expect: 503 }));
+    assert.equal(refused.code, 0, `a new call is refused with 503: ${refused.errors}`);
+    assert.equal(recall.child.exitCode, null, "still running while the first call is up");
+    const ended = await first.done;
+    assert.equal(ended.code, 0, `the call that was up goes on to its end: ${ended.errors}`);
+    assert.equal(await exitOf(recall.child, 30_000), 0);
+    assert.match(recall.output(), /core stop gracefully: shutting down/);
+  } finally {
+    await recall.stop();
   }
 });
 

@@ -103,7 +103,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const table = new CommandTable();
   const stopper: { request?: (r: StopRequest) => void } = {};
   let logger: AsteriskLogger | undefined;
+  let accepting = true;
   registerCoreCommands(table, {
+    refuseNewCalls: () => { accepting = false; },
     version, configDir: options.configDir, dataDir: options.dataDir, startedAt, now: () => clock.now(),
     verbosity: () => ({ verbose: logger?.verbose ?? 3, debug: logger?.debug ?? 0 }),
     activeChannels: () => runtime.ids().filter((id) => id.startsWith("channel:")).length,
@@ -159,6 +161,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor") }),
           features: features.current,
+          accepting: () => accepting,
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,

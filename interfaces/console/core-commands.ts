@@ -20,6 +20,8 @@ export interface CoreContext {
   verbosity(): { verbose: number; debug: number };
   /** Live calls (channels): what `gracefully` and `when convenient` wait for. */
   activeChannels(): number;
+  /** `gracefully`: from now on new calls are refused (503). */
+  refuseNewCalls(): void;
   /** Ask the process to stop (and start again when `restart`). */
   requestStop(reason: string, restart: boolean): void;
 }
@@ -118,10 +120,10 @@ export function registerCoreCommands(table: CommandTable, ctx: CoreContext): voi
   const stop = (restart: boolean) => (args: string[]): string => {
     const mode = args.join(" ").toLowerCase() as StopMode;
     const verb = restart ? "restart" : "stop";
-    const allowed: StopMode[] = restart ? ["now", "gracefully", "when convenient"] : ["now", "gracefully", "when convenient"];
-    if (!allowed.includes(mode)) return `Usage: core ${verb} now|gracefully|when convenient\n`;
+    if (!["now", "gracefully", "when convenient"].includes(mode)) return `Usage: core ${verb} now|gracefully|when convenient\n`;
     if (mode === "now") { ctx.requestStop(`core ${verb} now`, restart); return `${restart ? "Restarting" : "Stopping"} now.\n`; }
-    // gracefully / when convenient: wait until no call is up, then stop.
+    // gracefully / when convenient: wait until no call is up, then stop; gracefully takes no new calls meanwhile.
+    if (mode === "gracefully") ctx.refuseNewCalls();
     const check = () => {
       if (ctx.activeChannels() === 0) ctx.requestStop(`core ${verb} ${mode}`, restart);
       else setTimeout(check, 1000).unref();

@@ -60,6 +60,8 @@ export interface CallsDeps {
   readonly runDialplan: (channel: SipChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;
   /** features.conf (DTMF transfer codes and timeouts); Asterisk's defaults without it. */
   readonly features?: () => FeaturesConfig;
+  /** False while `core stop|restart gracefully` waits for calls to end: new INVITEs get 503. */
+  readonly accepting?: () => boolean;
 }
 
 export type Presence = "exists" | "more" | "none";
@@ -173,6 +175,7 @@ export class Calls implements ChannelHost {
       tx.respond(401, { headers: outcome.challenges.map((v) => ["WWW-Authenticate", v] as [string, string]) });
       return;
     }
+    if (this.deps.accepting?.() === false) { tx.respond(503); return; } // shutting down gracefully
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { /* undecodable user: s */ }
     const from = req.from;

@@ -53,6 +53,25 @@ async function bindable(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Recall processes this test process started and has not seen exit: killed when the test
+ * process ends, even when the runner stops it (a file's time limit sends SIGTERM), so a
+ * stopped test leaves no PBX running behind it.
+ */
+const running = new Set<ChildProcess>();
+let reaperInstalled = false;
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const killAll = () => { for (const c of running) c.kill("SIGKILL"); };
+  process.once("exit", killAll);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => { killAll(); process.exit(128 + (signal === "SIGTERM" ? 15 : 2)); });
+  }
+}
+
 export interface RecallProcess {
   readonly configDir: string;
   readonly dataDir: string;
@@ -82,6 +101,7 @@ export async function startRecall(files: Record<string, string>, options: { data
   // As bin/recall.js's shebang and `npm start` run it (a 64 MB young generation), plus RECALL_NODE_ARGS.
   const nodeArgs = ["--max-semi-space-size=64", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  reapOnExit(child);
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: string) => { out += d; for (const l of listeners) l(); };

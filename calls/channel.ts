@@ -364,6 +364,8 @@ export class Channel implements DialplanChannel {
   private promptDigit: ((d: string) => void) | undefined;
 
   digit(d: string): void {
+    this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
+    this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
     if (this.onDigit?.(d)) return;
     this.promptDigit?.(d);
     if (this.digitWaiter) this.digitWaiter(d);

@@ -19,7 +19,7 @@ import { Qualifier } from "./registrar/qualify.js";
 import { Registrar } from "./registrar/registrar.js";
 import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
 import { TransportLayer, type TransportOptions } from "./transport/index.js";
-import { PjsipDriver, type ExtensionPresence, type Presence } from "./call/pjsip.js";
+import { PjsipDriver, type ExtensionPresence, type PjsipDriverDeps, type Presence } from "./call/pjsip.js";
 import { CallCore, type CallCoreDeps } from "../calls/core.js";
 import { tlsSettings } from "./config/tls.js";
 import { RemoteSwitch } from "./call/remote-switch.js";
@@ -48,7 +48,7 @@ export interface SipServerDeps {
   readonly console: CommandTable;
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
-  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication">;
+  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication"> & { readonly accepting?: PjsipDriverDeps["accepting"] };
   /**
    * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
    * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could
@@ -135,6 +135,7 @@ export class SipServer {
       core, transactions, model: getModel, registrar, clock, random, logger, security, nonceSecret: deps.nonceSecret,
       userAgent: deps.userAgent, lineEndpoint: (token) => outbound.endpointForLine(token),
       ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
+      ...(deps.calls?.accepting ? { accepting: deps.calls.accepting } : {}),
     });
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
     const subs = deps.subscriptions;

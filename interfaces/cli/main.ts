@@ -6,11 +6,17 @@ import { parseArgs } from "node:util";
 import { createInterface } from "node:readline";
 import { sendCommand } from "../console/server.js";
 import { sampleConfigDir, version } from "./paths.js";
+import { defaultDataDir } from "./instances.js";
+import { commandsFromHelp, complete } from "../console/completion.js";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 
 const usage = `Usage: recall <command> [options]
 
   start   [--config DIR] [--data DIR]        run the PBX (defaults: the sample config, ./data)
   cli     [--data DIR] [-rx "COMMAND"]       run a console command on the running instance, or open a console
+                                             (without --data: $RECALL_DATA, else the instance started here)
   replay  --data DIR [--verify] [--until OFFSET|TIME] [--linkedid ID]
                                              verify determinism, show state at a point, or one call's timeline
   query   --data DIR "SQL" [--format table|csv|json]
@@ -27,30 +33,45 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/** The interactive console: tab completion from the instance's commands, history kept in ~/.recall_history. */
+async function interactiveConsole(dataDir: string): Promise<number> {
+  const historyFile = join(homedir(), ".recall_history");
+  const history = existsSync(historyFile) ? readFileSync(historyFile, "utf8").split("\n").filter(Boolean).slice(-1000).reverse() : [];
+  let commands: string[][] = [];
+  try { commands = commandsFromHelp(await sendCommand(dataDir, "core show help")); } catch (e) { write(`${(e as Error).message}\n`); }
+  const rl = createInterface({
+    input: process.stdin, output: process.stdout, prompt: "recall*CLI> ", history, historySize: 1000, removeHistoryDuplicates: true,
+    completer: (line: string) => complete(commands, line),
+  });
+  rl.prompt();
+  for await (const line of rl) {
+    if (/^\s*(exit|quit)\s*$/.test(line)) break;
+    if (line.trim()) {
+      try { appendFileSync(historyFile, `${line.trim()}\n`); } catch { /* history is a convenience */ }
+      write(await sendCommand(dataDir, line).catch((e: Error) => `${e.message}\n`));
+    }
+    rl.prompt();
+  }
+  rl.close();
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
     case "start": {
       const { values } = parseArgs({ args: rest, options: { config: { type: "string" }, data: { type: "string" } } });
       const { start } = await import("./start.js");
-      await start({ configDir: values.config ?? sampleConfigDir, dataDir: values.data ?? "data" });
-      return 0;
+      return start({ configDir: values.config ?? sampleConfigDir, dataDir: values.data ?? process.env.RECALL_DATA ?? "data" });
     }
     case "cli": {
       const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, rx: { type: "string", short: "x" }, r: { type: "boolean" } } });
-      const dataDir = values.data ?? "data";
+      const dataDir = values.data ?? defaultDataDir();
       if (values.rx !== undefined) {
         write(await sendCommand(dataDir, values.rx));
         return 0;
       }
-      const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "recall*CLI> " });
-      rl.prompt();
-      for await (const line of rl) {
-        if (/^\s*(exit|quit)\s*$/.test(line)) break;
-        if (line.trim()) write(await sendCommand(dataDir, line).catch((e: Error) => `${e.message}\n`));
-        rl.prompt();
-      }
-      return 0;
+      return interactiveConsole(dataDir);
     }
     case "replay": {
       const { values } = parseArgs({ args: rest, options: { data: { type: "string" }, verify: { type: "boolean" }, until: { type: "string" }, linkedid: { type: "string" } } });

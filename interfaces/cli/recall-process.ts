@@ -53,6 +53,25 @@ async function bindable(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Recall processes this test process started and has not seen exit: killed when the test
+ * process ends, even when the runner stops it (a file's time limit sends SIGTERM), so a
+ * stopped test leaves no PBX running behind it.
+ */
+const running = new Set<ChildProcess>();
+let reaperInstalled = false;
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const killAll = () => { for (const c of running) c.kill("SIGKILL"); };
+  process.once("exit", killAll);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => { killAll(); process.exit(128 + (signal === "SIGTERM" ? 15 : 2)); });
+  }
+}
+
 export interface RecallProcess {
   readonly configDir: string;
   readonly dataDir: string;
@@ -66,15 +85,23 @@ export interface RecallProcess {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Tests read what happened in DATA/messages.log, VERBOSE lines included (Asterisk's sample
+ * logger.conf, Recall's default, keeps them out of it); a test that gives its own
+ * logger.conf gets that instead.
+ */
+export const testLoggerConf = "[logfiles]\nconsole => notice,warning,error,security\nmessages.log => notice,warning,error,verbose,dtmf,security\n";
+
 /** Start Recall with these config files (name → text) and an empty data directory (or `dataDir`). */
-export async function startRecall(files: Record<string, string>, options: { dataDir?: string } = {}): Promise<RecallProcess> {
+export async function startRecall(files: Record<string, string>, options: { dataDir?: string; cwd?: string } = {}): Promise<RecallProcess> {
   const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+  for (const [name, text] of Object.entries({ "logger.conf": testLoggerConf, ...files })) writeFileSync(join(configDir, name), text);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
   // As bin/recall.js's shebang and `npm start` run it (a 64 MB young generation), plus RECALL_NODE_ARGS.
   const nodeArgs = ["--max-semi-space-size=64", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  reapOnExit(child);
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: string) => { out += d; for (const l of listeners) l(); };

@@ -41,6 +41,11 @@ import { DeviceStates, followChannels } from "../../calls/device-state.js";
 import { HintWatchers } from "../../calls/hint-watchers.js";
 import { MailboxStates, registerMailboxCommands } from "../../calls/mailbox-state.js";
 import { CustomDevices, registerDevstateCommands } from "../../calls/custom-devices.js";
+import { LoggerService } from "./logger-service.js";
+import { registerCoreCommands } from "../console/core-commands.js";
+import { registerInstance, unregisterInstance } from "./instances.js";
+import { spawn } from "node:child_process";
+import { hostname } from "node:os";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -76,18 +81,6 @@ function describeLog(log: EventLog, dataDir: string): string {
     (s.connected ? "connected" : `not connected${s.error ? ` (${s.error})` : ""}`);
 }
 
-function uptime(micros: number): string {
-  let s = Math.floor(micros / 1e6);
-  const parts: string[] = [];
-  for (const [unit, size] of [["day", 86400], ["hour", 3600], ["minute", 60]] as const) {
-    const n = Math.floor(s / size);
-    if (n) parts.push(`${n} ${unit}${n > 1 ? "s" : ""}`);
-    s %= size;
-  }
-  parts.push(`${s} second${s === 1 ? "" : "s"}`);
-  return parts.join(", ");
-}
-
 /** The secret digest nonces are signed with, made once per data directory so nonces outlive a restart. */
 function nonceSecret(dataDir: string, random: Random): string {
   const path = join(dataDir, "nonce.secret");
@@ -98,11 +91,15 @@ function nonceSecret(dataDir: string, random: Random): string {
   return secret;
 }
 
-const waitForSignal = Effect.async<string>((resume) => {
-  const on = (sig: NodeJS.Signals) => resume(Effect.succeed(sig));
+/** Why the PBX stops: a signal, or `core stop|restart ...` on the console. */
+interface StopRequest { readonly reason: string; readonly restart: boolean }
+
+const waitForStop = (console: { request?: (r: StopRequest) => void }) => Effect.async<StopRequest>((resume) => {
+  const on = (sig: NodeJS.Signals) => resume(Effect.succeed({ reason: sig, restart: false }));
   process.once("SIGINT", on);
   process.once("SIGTERM", on);
-  return Effect.sync(() => { process.off("SIGINT", on); process.off("SIGTERM", on); });
+  console.request = (r) => resume(Effect.succeed(r));
+  return Effect.sync(() => { process.off("SIGINT", on); process.off("SIGTERM", on); console.request = undefined; });
 });
 
 const program = (options: StartOptions) => Effect.gen(function* () {
@@ -117,8 +114,16 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   yield* say(`Recall ${version}: event log ${describeLog(log, options.dataDir)}, ${recovered.events} events, ${recovered.actors} live actors recovered`);
 
   const table = new CommandTable();
-  table.register("core show version", "Display version info", () => `Recall ${version} on Node.js ${process.version}\n`);
-  table.register("core show uptime", "Show uptime information", () => `System uptime: ${uptime(clock.now() - startedAt)}\n`);
+  const stopper: { request?: (r: StopRequest) => void } = {};
+  let logger: AsteriskLogger | undefined;
+  let accepting = true;
+  registerCoreCommands(table, {
+    refuseNewCalls: () => { accepting = false; },
+    version, configDir: options.configDir, dataDir: options.dataDir, startedAt, now: () => clock.now(),
+    verbosity: () => ({ verbose: logger?.verbose ?? 3, debug: logger?.debug ?? 0 }),
+    activeChannels: () => runtime.ids().filter((id) => id.startsWith("channel:")).length,
+    requestStop: (reason, restart) => setImmediate(() => stopper.request?.({ reason, restart })), // after the command's answer is sent
+  });
   table.register("core show help", "Display help list, or specific help on a command", (args) => table.help(args));
   table.register("recall show log", "Show the event log's position and live actors", () => {
     const kinds = new Map<string, number>();
@@ -140,7 +145,12 @@ const program = (options: StartOptions) => Effect.gen(function* () {
 
   const files = readdirSync(options.configDir).filter((f) => f.endsWith(".conf")).sort();
   yield* say(`Configuration ${options.configDir}: ${files.join(", ") || "no .conf files"}`);
-  const logger = new AsteriskLogger(clock, (text) => process.stdout.write(text), join(options.dataDir, "messages.log"));
+  // logger.conf's files go under the data directory (Asterisk's astlogdir).
+  logger = new AsteriskLogger(clock, (text) => process.stdout.write(text), { dir: options.dataDir, hostname: hostname() });
+  const logging = new LoggerService(options.configDir, logger);
+  logging.load();
+  logging.registerCommands(table);
+  yield* Effect.addFinalizer(() => Effect.promise(() => logger.close()));
   const astdb = new AstDb(runtime);
   registerDatabaseCommands(table, astdb);
   const rtp = loadRtpConf(options.configDir);
@@ -177,6 +187,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           // MixMonitor's relative file names land in DATA/monitor (Asterisk's spool/monitor).
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor"), descriptions: sdpDescriptions }),
           features: features.current,
+          accepting: () => accepting,
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
@@ -234,20 +245,37 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   yield* say("Not yet available in this build: ARI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
-  const signal = yield* waitForSignal;
-  yield* say(`${signal}: shutting down`);
+  registerInstance(process.cwd(), options.dataDir);
+  yield* Effect.addFinalizer(() => Effect.sync(() => unregisterInstance(process.cwd(), options.dataDir)));
+  const stop = yield* waitForStop(stopper);
+  yield* say(`${stop.reason}: ${stop.restart ? "restarting" : "shutting down"}`);
   runtime.stop();
   yield* Effect.promise(() => runtime.settle());
+  return stop;
 });
 
-export async function start(options: StartOptions): Promise<void> {
+/** Runs until stopped; resolves with the exit status (75: restart me, under systemd). */
+export async function start(options: StartOptions): Promise<number> {
   const configDir = resolve(options.configDir), dataDir = resolve(options.dataDir);
-  if (!existsSync(configDir) || !statSync(configDir).isDirectory()) throw new Error(`config directory ${configDir} does not exist`);
+  if (!existsSync(configDir)) throw new Error(`--config ${configDir}: no such directory; give the directory that holds pjsip.conf, extensions.conf and the other .conf files (without --config: the sample configuration)`);
+  if (!statSync(configDir).isDirectory()) throw new Error(`--config ${configDir}: not a directory; give the directory that holds the .conf files, not a file`);
   const settings = loadRecallConf(configDir);
   const layer = Layer.mergeAll(
     eventLog(dataDir, settings),
     Layer.succeed(ClockService, new SystemClock()),
     Layer.succeed(RandomService, new SystemRandom()),
   );
-  await Effect.runPromise(Effect.scoped(program({ configDir, dataDir })).pipe(Effect.provide(layer)));
+  const stop = await Effect.runPromise(Effect.scoped(program({ configDir, dataDir })).pipe(Effect.provide(layer)));
+  return stop.restart ? restartProcess() : 0;
+}
+
+/**
+ * `core restart`: everything is closed (the log's lock released); under systemd the unit
+ * restarts us on exit status 75 (infra/recall.service), elsewhere a successor takes our
+ * place with the same arguments and output.
+ */
+function restartProcess(): number {
+  if (process.env.INVOCATION_ID) return 75;
+  spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" }).unref();
+  return 0;
 }

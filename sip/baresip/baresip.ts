@@ -50,7 +50,9 @@ export function startBaresip(o: BaresipOptions): Baresip {
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  // No baresip on PATH (spawn ENOENT) never emits 'exit': settle on the error too.
+  let failed = "";
+  const exited = new Promise<void>((r) => { child.on("exit", () => r()); child.on("error", (e) => { failed = e.message; out += `${e.message}\n`; r(); }); });
   const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
   exited.then(() => clearTimeout(killer));
   return {
@@ -60,12 +62,12 @@ export function startBaresip(o: BaresipOptions): Baresip {
     waitFor: async (pattern, timeoutMs = 10_000) => {
       const until = Date.now() + timeoutMs;
       while (!pattern.test(out)) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`baresip: no ${pattern} in:\n${out}`);
+        if (Date.now() > until || child.exitCode !== null || failed) throw new Error(`baresip: no ${pattern} in:\n${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && !failed) {
         child.stdin!.write("q");
         const timer = setTimeout(() => child.kill("SIGTERM"), 5000);
         await exited;

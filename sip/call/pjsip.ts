@@ -61,6 +61,8 @@ export interface PjsipDriverDeps {
    * match and the endpoint allows overlap), as res_pjsip does, before any channel.
    */
   readonly extensionPresence?: ExtensionPresence;
+  /** False while `core stop|restart gracefully` waits for calls to end: new INVITEs get 503. */
+  readonly accepting?: () => boolean;
 }
 
 /** One INVITE target of a Dial: a PJSIP endpoint and the URI its INVITE goes to. */
@@ -151,6 +153,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       tx.respond(401, { headers: outcome.challenges.map((v) => ["WWW-Authenticate", v] as [string, string]) });
       return;
     }
+    if (this.deps.accepting?.() === false) { tx.respond(503); return; } // shutting down gracefully
     const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => this.dialogs.has(`${callId}|${toTag}`));
     if ("refusal" in screened) {
       refuse(tx, screened.refusal, this.deps.logger);

@@ -65,6 +65,11 @@ export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: ()
   child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
   const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 60_000);
   const done = new Promise<SippResult>((resolve) => {
+    // No sipp on PATH (spawn ENOENT): 'exit' never comes, so settle on the error instead of hanging.
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: `${stderr}${e.message}\n`, errors: "", successful: 0, failed: 0, retransmissions: 0, dir });
+    });
     child.on("exit", (code) => {
       clearTimeout(timer);
       const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));

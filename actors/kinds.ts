@@ -5,5 +5,7 @@ import { outboundRegistrationKind } from "./outbound-registration/machine.js";
 import { channelKind } from "./channel/machine.js";
 import { bridgeKind } from "./bridge/machine.js";
 import { astDbKind } from "./astdb/machine.js";
+import { queueKind } from "./queue/machine.js";
+import { queueMemberKind } from "./queue-member/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, queueKind, queueMemberKind];

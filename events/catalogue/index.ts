@@ -9,6 +9,7 @@ import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";
 import { ChannelTransitionV1 } from "./channel.js";
 import { BridgeTransitionV1 } from "./bridge.js";
 import { AstDbTransitionV1 } from "./astdb.js";
+import { QueueMemberTransitionV1, QueueTransitionV1 } from "./queue.js";
 
 export interface EventTypeDef {
   readonly type: string;
@@ -25,7 +26,8 @@ export interface CompiledEventType extends EventTypeDef {
   readonly isOutput: (u: unknown) => boolean;
 }
 
-const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1];
+const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1,
+  QueueTransitionV1, QueueMemberTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

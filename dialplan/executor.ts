@@ -20,6 +20,7 @@ import { substitute } from "./substitute.js";
 import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
+import type { QueueService } from "../actors/queue/service.js";
 import { Cause } from "./hangup-causes.js";
 import { findApplication, type AppResult } from "./apps/index.js";
 import { readChannelFunction, writeChannelFunction } from "./channel-functions.js";
@@ -59,6 +60,8 @@ export interface DialplanDeps {
   readonly systemName?: string;
   /** Names of the live channels, for CHANNELS(). */
   readonly channels?: () => readonly string[];
+  /** The queues (Queue(), AddQueueMember, QUEUE_* ...); absent, those applications say there are none. */
+  readonly queues?: QueueService;
   /** Switches other than Loopback (`switch => Module/data`, e.g. to another Recall node): see search.ts. */
   readonly switches?: Switches;
 }

@@ -26,8 +26,9 @@ export type AddMemberInput = {
 export type QueueMemberInput =
   | AddMemberInput
   | { readonly source: Source; readonly type: "update"; readonly name: string; readonly stateInterface: string; readonly penalty: number; readonly ringinuse?: boolean; readonly wrapuptime?: number }
-  | { readonly source: Source; readonly type: "pause"; readonly reason: string }
-  | { readonly source: Source; readonly type: "unpause"; readonly reason?: string }
+  /** `all`: pausing every membership of the interface (queue_log PAUSEALL, on the first one). */
+  | { readonly source: Source; readonly type: "pause"; readonly reason: string; readonly all?: boolean }
+  | { readonly source: Source; readonly type: "unpause"; readonly reason?: string; readonly all?: boolean }
   | { readonly source: Source; readonly type: "penalty"; readonly penalty: number }
   | { readonly source: Source; readonly type: "ringinuse"; readonly ringinuse: boolean }
   | { readonly source: Source; readonly type: "connect"; readonly uniqueid: string }
@@ -79,7 +80,7 @@ export const queueMemberMachine = setup({
     const s = input.spawn;
     return {
       queue: s.queue ?? "", interface: s.interface ?? "", name: s.name ?? "", stateInterface: s.stateInterface ?? "", penalty: s.penalty ?? 0,
-      dynamic: s.dynamic ?? false, paused: s.paused ?? false, reason: s.paused ? s.reason ?? "" : "", lastPause: 0, callsTaken: 0, lastCall: 0,
+      dynamic: s.dynamic ?? false, paused: s.paused ?? false, reason: s.paused ? s.reason ?? "" : "", addedAt: input.env.now, lastPause: 0, callsTaken: 0, lastCall: 0,
       call: "", leaving: false, wrapupUntil: 0,
       ...(s.ringinuse !== undefined ? { ringinuse: s.ringinuse } : {}), ...(s.wrapuptime !== undefined ? { wrapuptime: s.wrapuptime } : {}),
     };

@@ -57,12 +57,15 @@ export class QueueService {
     const first = !this.started;
     this.started = true;
     this.conf = conf;
+    let queueStart = first;
     for (const q of conf.queues.values()) {
       const id = queueId(q.name);
+      // QUEUESTART is one line per start: it rides on the first queue's configure.
       const input: QueueInput = {
         source: "config", type: "configure", name: q.name, strategy: q.strategy, servicelevel: q.servicelevel, maxlen: q.maxlen, weight: q.weight,
-        ...(first ? { start: now } : {}),
+        ...(queueStart ? { start: now } : {}),
       };
+      queueStart = false;
       if (this.runtime.has(id)) this.runtime.send(id, input); else this.runtime.spawn("queue", id, input);
       const wanted = new Map(q.members.map((m) => [m.interface, m]));
       for (const m of this.memberContexts(q.name)) {
@@ -217,8 +220,10 @@ export class QueueService {
     for (const id of this.runtime.ids("queue-member")) {
       const m = this.runtime.state(id)!.context as QueueMemberContext;
       if (m.interface !== iface || (queue && m.queue !== queue) || m.leaving) continue;
+      // Without a queue, the first change also writes PAUSEALL/UNPAUSEALL.
+      const all = !queue && !found ? { all: true } : {};
       found = true;
-      this.runtime.send(id, paused ? { source, type: "pause", reason } : { source, type: "unpause", ...(reason ? { reason } : {}) });
+      this.runtime.send(id, paused ? { source, type: "pause", reason, ...all } : { source, type: "unpause", ...(reason ? { reason } : {}), ...all });
     }
     return found;
   }

@@ -59,6 +59,8 @@ export const QueueMemberContext = Schema.Struct({
   dynamic: Schema.Boolean,
   paused: Schema.Boolean,
   reason: Schema.String,
+  /** µs the membership began (login). */
+  addedAt: Schema.Number,
   /** µs of the last pause change, 0 for none. */
   lastPause: Schema.Number,
   callsTaken: Schema.Number,

@@ -140,7 +140,7 @@ test("recall rebuild reports an event the folds do not expect, with its offset, 
   const r = await recall_(["rebuild", "--data", data]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`WARNING: rebuild: offset ${stray.offset}: channel:stray has no create before answer`));
-  assert.match(r.stdout, /cdr 3 rows, cel \d+ rows; 1 unexpected event reported above, the other calls folded/);
+  assert.match(r.stdout, /cdr 3 rows, cel \d+ rows, queue_log 0 rows; 1 unexpected event reported above, the other calls folded/);
   const dispositions = await recall_(["query", "--data", data, "--format", "csv", "SELECT disposition FROM cdr ORDER BY start, sequence"]);
   assert.equal(dispositions.stdout.trim(), '"disposition"\n"ANSWERED"\n"ANSWERED"\n"BUSY"');
 });

@@ -15,6 +15,7 @@ import { searchExtension, settledSearch } from "../../dialplan/search.js";
 import type { Presence } from "../../sip/call/calls.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
+import type { QueueService } from "../../actors/queue/service.js";
 import type { CommandTable } from "../console/commands.js";
 
 const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
@@ -29,8 +30,9 @@ export class DialplanService {
     private readonly logger: Logger,
     astdb: AstDb,
     dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
+    queues?: QueueService,
   ) {
-    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan" };
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", ...(queues ? { queues } : {}) };
     this.load();
   }
 

@@ -28,6 +28,11 @@ import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../sip/call/media.js";
 import { loadRtpConf } from "./rtp-conf.js";
 import { FeaturesService } from "./features-service.js";
+import { QueueService } from "../../actors/queue/service.js";
+import { loadQueuesConf } from "../../actors/queue/config.js";
+import { registerQueueCommands } from "../../actors/queue/console.js";
+import { formatDiagnostic } from "../../conf/tokenizer.js";
+import { deviceStates } from "./device-state.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -137,7 +142,20 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   );
   media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
   let sip: SipServer | undefined;
-  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
+  const queues = new QueueService(runtime, deviceStates(runtime, (ep) => sip?.registrar.dialContacts(ep) ?? ""));
+  const loadQueues = (): string => {
+    try {
+      const warnings = queues.apply(loadQueuesConf(options.configDir), clock.now());
+      for (const w of warnings) logger.log("WARNING", "app_queue.c", formatDiagnostic(w));
+      return `Queues reloaded: ${queues.names().length} queues${warnings.length ? `, ${warnings.length} warnings` : ""}\n`;
+    } catch (e) {
+      logger.log("ERROR", "app_queue.c", (e as Error).message);
+      return `Queues not reloaded: ${(e as Error).message}\n`;
+    }
+  };
+  loadQueues();
+  registerQueueCommands(table, queues, () => clock.now(), loadQueues);
+  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", queues);
   dialplan.registerCommands(table);
   const features = new FeaturesService(options.configDir, logger);
   features.registerCommands(table);
@@ -162,7 +180,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
-  yield* say("Not yet available in this build: AMI, ARI, queues.");
+  yield* say("Not yet available in this build: AMI, ARI.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

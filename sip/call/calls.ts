@@ -438,6 +438,7 @@ export class Calls implements ChannelHost {
           answered: (callee: SipChannel) => {
             if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
             winner = callee;
+            request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid });
             if (moh) caller.stopMusicOnHold();
             answeredAt = this.deps.clock.now();
             timeout?.cancel();

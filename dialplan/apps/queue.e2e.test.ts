@@ -1,0 +1,219 @@
+/**
+ * Queues end to end: a real `recall start` with a queues.conf, a sipp caller (6001,
+ * with digest auth) and sipp agents at static contacts (one that answers, one that
+ * rings until cancelled, one busy, one that never answers); REFERENCE.md's ringall
+ * call and dynamic-member sequence, a linear queue through busy and no-answer agents,
+ * a caller who hangs up while waiting (ABANDON), leavewhenempty when the last member
+ * pauses; DATA/queue_log checked field by field, the console's `queue show`, the
+ * chDB queue_log table, `recall rebuild --sink queue_log`, and `recall replay --verify`.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
+import { packageRoot } from "../../interfaces/cli/paths.js";
+import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
+import { uacCall, uasCall, type UasOptions } from "../../sip/sipp/call-scenarios.js";
+
+const run = promisify(execFile);
+const recallBin = join(packageRoot, "bin", "recall.js");
+const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
+let recall: RecallProcess;
+let port: number;
+const AGENTS = ["alice", "bob", "carol", "dave", "erin"] as const;
+const agentPort: Record<string, number> = {};
+
+before(async () => {
+  port = await freePort();
+  for (const a of AGENTS) agentPort[a] = await freePort();
+  const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0") +
+    "\n[agent](!)\ntype = endpoint\ncontext = from-internal\ndisallow = all\nallow = ulaw\n" +
+    AGENTS.map((a) => `\n[${a}](agent)\naors = ${a}\n[${a}]\ntype = aor\ncontact = sip:${a}@127.0.0.1:${agentPort[a]}\n`).join("");
+  const queues = [
+    "[general]", "persistentmembers = yes", "autofill = yes", "monitor-type = MixMonitor", "",
+    "[base](!)", "timeout = 2", "retry = 1", "wrapuptime = 0", "",
+    "[helpdesk](base)", "strategy = ringall", "member => PJSIP/alice,0,Alice", "member => PJSIP/bob,0,Bob", "",
+    "[billing](base)", "strategy = rrmemory", "",
+    "[sales](base)", "strategy = linear", "member => PJSIP/dave", "member => PJSIP/erin", "member => PJSIP/alice", "",
+    "[waiting](base)", "strategy = ringall", "leavewhenempty = paused", "member => PJSIP/bob", "",
+    "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
+  ].join("\n");
+  const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
+    "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
+    "exten => 7502,1,Queue(billing)\n same => n,Hangup()\n" +
+    "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
+    "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
+    "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
+    "exten => 7505,1,Answer()\n same => n,Queue(nosuchqueue)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
+    "exten => 7600,1,Answer()\n same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(AQMSTATUS=${AQMSTATUS})\n" +
+    " same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(again AQMSTATUS=${AQMSTATUS})\n" +
+    " same => n,PauseQueueMember(billing,PJSIP/carol,,break)\n same => n,NoOp(paused=${QUEUE_MEMBER(billing,paused,PJSIP/carol)} PQMSTATUS=${PQMSTATUS})\n" +
+    " same => n,UnpauseQueueMember(billing,PJSIP/carol)\n same => n,NoOp(unpaused=${QUEUE_MEMBER(billing,paused,PJSIP/carol)} count=${QUEUE_MEMBER(billing,count)} list=${QUEUE_MEMBER_LIST(billing)})\n" +
+    " same => n,PauseQueueMember(billing,PJSIP/nobody)\n same => n,NoOp(nobody PQMSTATUS=${PQMSTATUS})\n" +
+    " same => n,RemoveQueueMember(helpdesk,PJSIP/alice)\n same => n,NoOp(static RQMSTATUS=${RQMSTATUS})\n" +
+    " same => n,Hangup()\n");
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues });
+});
+after(async () => { await recall?.stop(); });
+
+const credentials = "SEQUENTIAL\n6001;reception-6001\n";
+
+/** 6001 calls `exten` while each named agent's phone behaves as given. */
+async function call(exten: string, agents: Partial<Record<(typeof AGENTS)[number], UasOptions>>, expect: { holdMs?: number; cancelAfterMs?: number; status?: number } = {}) {
+  const phones = Object.entries(agents).map(([a, o]) => ({ a, p: startSipp({ scenario: uasCall(o!), localPort: agentPort[a], calls: 1, timeoutMs: 30_000 }) }));
+  const caller = await runSipp({
+    scenario: uacCall({ exten, from: "6001", auth: true, ...expect }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000,
+  });
+  const called: Record<string, { code: number | null; errors: string }> = {};
+  for (const { a, p } of phones) called[a] = await p.done;
+  return { caller, called };
+}
+
+const queueLog = () => readFileSync(join(recall.dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|"));
+
+async function waitForLines(pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let lines: string[][] = [];
+    try { lines = queueLog(); } catch { /* not written yet */ }
+    if (lines.some((l) => pattern.test(l.join("|"))) || Date.now() > until) return lines;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("queues.conf: bad values are named with file and line, and the queue loads with defaults", async () => {
+  await assertLogged(recall.dataDir, /queues\.conf:\d+: \[broken\] strategy: unknown strategy 'sometimes', using ringall/);
+  await assertLogged(recall.dataDir, /queues\.conf:\d+: \[broken\] maxlen: 'lots' is not a number/);
+  const show = await recall.cli("queue show broken");
+  assert.match(show, /^broken has 0 calls \(max unlimited\) in 'ringall' strategy \(0s holdtime, 0s talktime\), W:0, C:0, A:0, SL:0\.0%, SL2:0\.0% within 0s\n   No Members\n   No Callers\n/);
+  const first = queueLog()[0];
+  assert.deepEqual(first.slice(1), ["NONE", "NONE", "NONE", "QUEUESTART", ""]);
+});
+
+test("ringall: Alice answers, Bob rings and is cancelled; the caller hangs up after 2 s (REFERENCE.md's lines)", async () => {
+  const { caller, called } = await call("7501", { alice: { status: 200, ringMs: 300 }, bob: {} }, { holdMs: 2200 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.alice.code, 0, called.alice.errors);
+  assert.equal(called.bob.code, 0, called.bob.errors);
+  const lines = (await waitForLines(/COMPLETECALLER/)).filter((l) => l[2] === "helpdesk");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["Bob", "RINGCANCELED"], ["Alice", "CONNECT"], ["Alice", "COMPLETECALLER"]]);
+  const [enter, , connect, complete] = lines;
+  const callid = enter[1];
+  assert.match(callid, /^\d+\.\d+$/);
+  assert.deepEqual(enter.slice(5), ["", "6001", "1"]);
+  assert.equal(connect[1], callid);
+  assert.equal(connect[5], "0");
+  assert.match(connect[6], /^\d+\.\d+$/);
+  assert.notEqual(connect[6], callid);
+  assert.equal(connect[7], "0");
+  assert.deepEqual(complete.slice(5), ["0", "2", "1"]);
+  assert.ok([2, 3].includes(Number(complete[0]) - Number(connect[0])), "the epochs of CONNECT and COMPLETECALLER are 2 s apart (whole seconds)");
+  const show = await recall.cli("queue show helpdesk");
+  assert.match(show, /helpdesk has 0 calls \(max unlimited\) in 'ringall' strategy \(0s holdtime, 2s talktime\), W:0, C:1, A:0/);
+  assert.match(show, /      Alice \(PJSIP\/alice\) \(ringinuse enabled\) \(Not in use\) has taken 1 calls \(last was \d+ secs ago\) \(login was \d+ secs ago\)\n/);
+  assert.match(show, /      Bob \(PJSIP\/bob\) \(ringinuse enabled\) \(Not in use\) has taken no calls yet/);
+});
+
+test("dynamic members from the dialplan: AddQueueMember, twice, Pause with a reason, QUEUE_MEMBER, Unpause; errors for the rest", async () => {
+  const { caller } = await call("7600", {});
+  assert.equal(caller.code, 0, caller.errors);
+  await assertLogged(recall.dataDir, /AQMSTATUS=ADDED/);
+  await assertLogged(recall.dataDir, /Unable to add interface 'PJSIP\/carol' to queue 'billing': Already there/);
+  await assertLogged(recall.dataDir, /again AQMSTATUS=MEMBERALREADY/);
+  await assertLogged(recall.dataDir, /paused=1 PQMSTATUS=PAUSED/);
+  await assertLogged(recall.dataDir, /unpaused=0 count=1 list=PJSIP\/carol/);
+  await assertLogged(recall.dataDir, /nobody PQMSTATUS=NOTFOUND/);
+  await assertLogged(recall.dataDir, /static RQMSTATUS=NOTDYNAMIC/);
+  const lines = (await waitForLines(/UNPAUSE/)).filter((l) => l[2] === "billing");
+  assert.deepEqual(lines.map((l) => l.slice(1)), [
+    [lines[0][1], "billing", "PJSIP/carol", "ADDMEMBER", ""],
+    ["NONE", "billing", "PJSIP/carol", "PAUSE", "break"],
+    ["NONE", "billing", "PJSIP/carol", "UNPAUSE", ""],
+  ]);
+  assert.match(lines[0][1], /^\d+\.\d+$/);
+  const show = await recall.cli("queue show billing");
+  assert.match(show, /      PJSIP\/carol with penalty 2 \(ringinuse enabled\) \(dynamic\) \(Not in use\) has taken no calls yet/);
+});
+
+test("a call to billing is answered by the dynamic member carol", async () => {
+  const { caller, called } = await call("7502", { carol: { status: 200 } }, { holdMs: 1000 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.carol.code, 0, called.carol.errors);
+  const lines = (await waitForLines(/billing\|PJSIP\/carol\|COMPLETECALLER/)).filter((l) => l[2] === "billing");
+  assert.deepEqual(lines.slice(-3).map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/carol", "CONNECT"], ["PJSIP/carol", "COMPLETECALLER"]]);
+});
+
+test("linear: dave is busy, erin never answers (RINGNOANSWER after the 2 s timeout), alice answers and hangs up first (COMPLETEAGENT)", async () => {
+  const { caller, called } = await call("7503", { dave: { status: 486 }, erin: {}, alice: { status: 200, holdMs: 1000 } });
+  assert.equal(caller.code, 0, caller.errors);
+  for (const a of ["dave", "erin", "alice"]) assert.equal(called[a].code, 0, `${a}: ${called[a].errors}`);
+  const lines = (await waitForLines(/sales\|Alice\|COMPLETEAGENT|sales\|PJSIP\/alice\|COMPLETEAGENT/)).filter((l) => l[2] === "sales");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [
+    ["NONE", "ENTERQUEUE"], ["PJSIP/dave", "RINGNOANSWER"], ["PJSIP/erin", "RINGNOANSWER"], ["PJSIP/alice", "CONNECT"], ["PJSIP/alice", "COMPLETEAGENT"],
+  ]);
+  const erin = lines[2];
+  assert.ok(Number(erin[5]) >= 1900 && Number(erin[5]) < 3000, `erin rang ${erin[5]} ms`);
+  const connect = lines[3];
+  assert.ok(Number(connect[5]) >= 2, `hold time ${connect[5]}`);
+});
+
+test("a caller who hangs up while the member rings (Queue option r: ringing, no music): RINGCANCELED, then ABANDON with position and wait", async () => {
+  const { caller, called } = await call("7506", { bob: {} }, { cancelAfterMs: 1200 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.bob.code, 0, called.bob.errors);
+  const lines = (await waitForLines(/waiting\|NONE\|ABANDON/)).filter((l) => l[2] === "waiting");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/bob", "RINGCANCELED"], ["NONE", "ABANDON"]]);
+  assert.deepEqual(lines[2].slice(5, 7), ["1", "1"]);
+  assert.match(await recall.cli("queue show waiting"), /C:0, A:1/);
+});
+
+test("leavewhenempty=paused: the last member pauses from the console while the caller waits: EXITEMPTY and QUEUESTATUS=LEAVEEMPTY", async () => {
+  const phone = startSipp({ scenario: uasCall({}), localPort: agentPort.bob, calls: 1, timeoutMs: 30_000 });
+  const caller = runSipp({ scenario: uacCall({ exten: "7504", from: "6001", auth: true, expect: 486 }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 700));
+  assert.match(await recall.cli("queue pause member PJSIP/bob queue waiting reason lunch"), /Paused interface 'PJSIP\/bob' in queue 'waiting'/);
+  const c = await caller;
+  assert.equal(c.code, 0, c.errors);
+  assert.equal((await phone.done).code, 0);
+  await assertLogged(recall.dataDir, /QUEUESTATUS=LEAVEEMPTY/);
+  const lines = (await waitForLines(/EXITEMPTY/)).filter((l) => l[2] === "waiting").slice(3);
+  assert.deepEqual(lines.map((l) => [l[3], l[4], l[5]]), [["NONE", "ENTERQUEUE", ""], ["PJSIP/bob", "PAUSE", "lunch"], ["PJSIP/bob", "RINGNOANSWER", lines[2][5]], ["NONE", "EXITEMPTY", "1"]]);
+  assert.match(await recall.cli("queue show waiting"), /PJSIP\/bob \(ringinuse enabled\) \(paused:lunch was \d+ secs ago\)/);
+  assert.match(await recall.cli("queue unpause member PJSIP/bob"), /Unpaused interface 'PJSIP\/bob'/);
+});
+
+test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {
+  const { caller } = await call("7505", {});
+  assert.equal(caller.code, 0, caller.errors);
+  await assertLogged(recall.dataDir, /Unable to join queue 'nosuchqueue'/);
+  await assertLogged(recall.dataDir, /QUEUESTATUS=UNKNOWN/);
+});
+
+test("console: add a member twice, remove it, remove one that is not there, set a penalty, reset stats", async () => {
+  assert.match(await recall.cli("queue add member PJSIP/erin to helpdesk penalty 3 as Erin"), /Added interface 'PJSIP\/erin' to queue 'helpdesk'/);
+  assert.match(await recall.cli("queue add member PJSIP/erin to helpdesk"), /Already there/);
+  assert.match(await recall.cli("queue show helpdesk"), /      Erin \(PJSIP\/erin\) with penalty 3 \(ringinuse enabled\) \(dynamic\)/);
+  assert.match(await recall.cli("queue set penalty 1 on PJSIP/erin in helpdesk"), /Set penalty/);
+  assert.match(await recall.cli("queue show helpdesk"), /Erin \(PJSIP\/erin\) with penalty 1/);
+  assert.match(await recall.cli("queue remove member PJSIP/erin from helpdesk"), /Removed interface PJSIP\/erin from queue 'helpdesk'/);
+  assert.match(await recall.cli("queue remove member PJSIP/erin from helpdesk"), /Not there/);
+  assert.match(await recall.cli("queue add member PJSIP/erin to nowhere"), /No such queue/);
+  assert.match(await recall.cli("queue reset stats helpdesk"), /Queue stats reset successfully/);
+  assert.match(await recall.cli("queue show helpdesk"), /C:0, A:0/);
+});
+
+test("the queue_log table in chDB holds the file's lines; rebuild of the file gives the same bytes; replay --verify passes", async () => {
+  await waitForLines(/REMOVEMEMBER/);
+  const before = readFileSync(join(recall.dataDir, "queue_log"), "utf8");
+  await recall.stop();
+  const { stdout: rows } = await run(process.execPath, [recallBin, "query", "--data", recall.dataDir,
+    "SELECT toUnixTimestamp(time), callid, queuename, agent, event, data FROM queue_log ORDER BY log_offset, log_index FORMAT TSV"]);
+  assert.equal(rows.replace(/\n$/, "").split("\n").map((l) => l.split("\t").join("|")).join("\n"), before.replace(/\n$/, ""));
+  await run(process.execPath, [recallBin, "rebuild", "--data", recall.dataDir, "--config", recall.configDir, "--sink", "queue_log"]);
+  assert.equal(readFileSync(join(recall.dataDir, "queue_log"), "utf8"), before);
+  const { stdout } = await run(process.execPath, [recallBin, "replay", "--data", recall.dataDir, "--verify"]);
+  assert.match(stdout, /\d+ events, 0 divergences/);
+});

@@ -62,3 +62,12 @@ test("defaultrule names a queuerules.conf rule; a missing one is a warning", () 
   assert.deepEqual(c.rules.get("myrule"), [{ time: 10, maxPenalty: "5", minPenalty: "1" }, { time: 30, maxPenalty: "+10", minPenalty: "" }]);
   assert.deepEqual(c.warnings.map((w) => w.reason), ["[b] defaultrule: no rule 'other' in queuerules.conf"]);
 });
+
+test("the sample configuration's queues.conf loads without a warning", async () => {
+  const { packageRoot } = await import("../../interfaces/cli/paths.js");
+  const c = loadQueuesConf(join(packageRoot, "infra", "sample-config"));
+  assert.deepEqual(c.warnings, []);
+  const q = c.queues.get("support")!;
+  assert.deepEqual([q.strategy, q.timeout, q.wrapuptime, q.members.map((m) => m.name).join(",")], ["ringall", 15, 10, "Reception,Supervisor"]);
+  assert.deepEqual([...c.queues.keys()], ["support"]);
+});

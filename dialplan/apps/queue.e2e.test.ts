@@ -17,6 +17,9 @@ import { freePort, assertLogged, startRecall, type RecallProcess } from "../../i
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall, type UasOptions } from "../../sip/sipp/call-scenarios.js";
+import { fromUlaw, readWav, toUlaw } from "../../sip/sipp/audio.js";
+import { parseRtp } from "../../media-workers/rtp.js";
+import { createSocket } from "node:dgram";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -39,6 +42,7 @@ before(async () => {
     "[billing](base)", "strategy = rrmemory", "",
     "[sales](base)", "strategy = linear", "member => PJSIP/dave", "member => PJSIP/erin", "member => PJSIP/alice", "",
     "[waiting](base)", "strategy = ringall", "leavewhenempty = paused", "member => PJSIP/bob", "",
+    "[announced](base)", "strategy = ringall", "announce-frequency = 30", "announce-holdtime = yes", "member => PJSIP/erin", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
@@ -46,6 +50,7 @@ before(async () => {
     "exten => 7502,1,Queue(billing)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
+    "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
     "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
     "exten => 7505,1,Answer()\n same => n,Queue(nosuchqueue)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7600,1,Answer()\n same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(AQMSTATUS=${AQMSTATUS})\n" +
@@ -183,6 +188,55 @@ test("leavewhenempty=paused: the last member pauses from the console while the c
   assert.deepEqual(lines.map((l) => [l[3], l[4], l[5]]), [["NONE", "ENTERQUEUE", ""], ["PJSIP/bob", "PAUSE", "lunch"], ["PJSIP/bob", "RINGNOANSWER", lines[2][5]], ["NONE", "EXITEMPTY", "1"]]);
   assert.match(await recall.cli("queue show waiting"), /PJSIP\/bob \(ringinuse enabled\) \(paused:lunch was \d+ secs ago\)/);
   assert.match(await recall.cli("queue unpause member PJSIP/bob"), /Unpaused interface 'PJSIP\/bob'/);
+});
+
+/**
+ * The share of `reference`'s voiced 20 ms frames found sample for sample somewhere in `received` (files played one
+ * after another need not start on a packet boundary, so frames are looked up at any sample offset).
+ */
+function heard(reference: Int16Array, received: Int16Array): number {
+  const at = new Map<string, number[]>();
+  for (let i = 0; i + 4 <= received.length; i++) {
+    const k = `${received[i]},${received[i + 1]},${received[i + 2]},${received[i + 3]}`;
+    const list = at.get(k);
+    if (list) { if (list.length < 64) list.push(i); } else at.set(k, [i]);
+  }
+  let voiced = 0, found = 0;
+  for (let f = 0; (f + 1) * 160 <= reference.length; f++) {
+    const frame = reference.subarray(f * 160, (f + 1) * 160);
+    if (frame.every((v) => Math.abs(v) < 64)) continue;
+    voiced++;
+    const candidates = at.get(`${frame[0]},${frame[1]},${frame[2]},${frame[3]}`) ?? [];
+    if (candidates.some((p) => p + 160 <= received.length && frame.every((v, i) => received[p + i] === v))) found++;
+  }
+  return voiced ? found / voiced : 0;
+}
+
+test("announcements: a waiting caller hears its position and the queue's hold time as RTP", async () => {
+  // A first call answered after 1.5 s gives the queue a hold time to announce; the second waits through one
+  // unanswered round (2 s), then hears "you are next", "the estimated hold time is 1 seconds", "thank you".
+  const first = await call("7507", { erin: { status: 200, ringMs: 1500, holdMs: 300 } });
+  assert.equal(first.caller.code, 0, first.caller.errors);
+  const sock = createSocket("udp4");
+  const payloads: Buffer[] = [];
+  sock.on("message", (m) => { const h = parseRtp(m); if (h && h.payloadType === 0) payloads.push(Buffer.from(m.subarray(h.payloadOffset, h.payloadEnd))); });
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  try {
+    const phone = startSipp({ scenario: uasCall({}), localPort: agentPort.erin, calls: 1, timeoutMs: 30_000 });
+    const caller = await runSipp({
+      scenario: uacCall({ exten: "7507", from: "6001", auth: true, holdMs: 16_000, mediaPort: sock.address().port }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000,
+    });
+    assert.equal(caller.code, 0, caller.errors);
+    await phone.done;
+  } finally {
+    sock.close();
+  }
+  const received = fromUlaw(new Uint8Array(Buffer.concat(payloads)));
+  const sound = (f: string) => fromUlaw(toUlaw(readWav(`/usr/share/asterisk/sounds/en/${f}.wav`)));
+  for (const f of ["queue-youarenext", "queue-holdtime", "queue-seconds", "queue-thankyou"]) {
+    assert.ok(heard(sound(f), received) >= 0.9, `${f} heard (${heard(sound(f), received)}) in ${payloads.length} packets`);
+  }
+  assert.ok(heard(sound("queue-thereare"), received) < 0.5, "alone in the queue: no 'there are N calls waiting'");
 });
 
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {

@@ -18,6 +18,8 @@ import { HangupError, type DialOutcome } from "../channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions } from "./basic.js";
 import type { MemberView, QueueService } from "../../actors/queue/service.js";
+import type { QueueConfig } from "../../actors/queue/config.js";
+import { numberFiles } from "../say.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -87,6 +89,35 @@ const Queue: Application = async (env, data) => {
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
 
+  // Announcements while the caller waits: position and hold time every announce-frequency seconds (the first as soon
+  // as it waits), periodic-announce files in turn.
+  let lastAnnounce = -Infinity, lastPeriodic = started, periodicIndex = 0, holdtimeSaid = false;
+  const announce = async () => {
+    const now = ch.now();
+    const files: string[] = [];
+    if (q.announceFrequency > 0 && now - lastAnnounce >= q.announceFrequency * 1e6) {
+      lastAnnounce = now;
+      const said = positionFiles(q, where());
+      files.push(...said);
+      const st = service.state(name);
+      const hold = st && st.connected ? Math.round(st.holdtimeTotal / st.connected) : 0;
+      if (hold > 0 && (q.announceHoldtime === "yes" || (q.announceHoldtime === "once" && !holdtimeSaid))) {
+        holdtimeSaid = true;
+        files.push("queue-holdtime", ...(hold >= 60 ? [...numberFiles(Math.round(hold / 60)), "queue-minutes"] : [...numberFiles(hold), "queue-seconds"]));
+      }
+      if (files.length) files.push("queue-thankyou");
+    }
+    if (q.periodicAnnounceFrequency > 0 && q.periodicAnnounce.length && now - lastPeriodic >= q.periodicAnnounceFrequency * 1e6) {
+      lastPeriodic = now;
+      files.push(q.periodicAnnounce[periodicIndex++ % q.periodicAnnounce.length]);
+    }
+    if (!files.length) return;
+    if (!ringOnly) ch.stopMusicOnHold?.();
+    await env.guard((signal) => ch.play(files, { noAnswer: true, ...(signal ? { signal } : {}) }));
+    if (ch.signal.aborted) throw new HangupError();
+    if (!ringOnly && ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  };
+
   try {
     let tried = new Set<string>();
     for (;;) {
@@ -107,6 +138,8 @@ const Queue: Application = async (env, data) => {
       const turn = where() <= (q.autofill ? Math.max(1, ready.length) : 1);
       const untried = ready.filter((m) => !tried.has(m.interface));
       if (!turn || !untried.length) {
+        // Waiting (not our turn, nobody free, or a round went unanswered): the announcements are heard now.
+        await announce();
         if (turn && tried.size && ready.length) {
           // A whole round went by unanswered: `n` gives up, otherwise wait `retry` seconds.
           if ("n" in options) {
@@ -148,6 +181,15 @@ const Queue: Application = async (env, data) => {
     if (!ringOnly) ch.stopMusicOnHold?.();
   }
 };
+
+/** What announce-position says for `position` ("you are next", "there are N calls waiting", or "more than N"). */
+function positionFiles(q: QueueConfig, position: number): string[] {
+  if (q.announcePosition === "no" || position < 1) return [];
+  if (position === 1) return ["queue-youarenext"];
+  if (q.announcePosition === "limit" && position > q.announcePositionLimit) return [];
+  if (q.announcePosition === "more" && position > q.announcePositionLimit) return ["queue-thereare", "queue-less-than", ...numberFiles(q.announcePositionLimit), "queue-callswaiting"];
+  return ["queue-thereare", ...numberFiles(position), "queue-callswaiting"];
+}
 
 /** Ring one group of members once; "answered" when one took the call and it has ended. */
 async function ringMembers(

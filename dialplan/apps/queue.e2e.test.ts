@@ -43,6 +43,10 @@ before(async () => {
     "[sales](base)", "strategy = linear", "member => PJSIP/dave", "member => PJSIP/erin", "member => PJSIP/alice", "",
     "[waiting](base)", "strategy = ringall", "leavewhenempty = paused", "member => PJSIP/bob", "",
     "[announced](base)", "strategy = ringall", "announce-frequency = 30", "announce-holdtime = yes", "member => PJSIP/erin", "",
+    "[rr](base)", "strategy = rrmemory", "member => PJSIP/alice", "member => PJSIP/bob", "",
+    "[least](base)", "strategy = leastrecent", "member => PJSIP/alice", "member => PJSIP/bob", "",
+    "[fewest](base)", "strategy = fewestcalls", "member => PJSIP/alice", "member => PJSIP/bob", "",
+    "[wrapped](base)", "strategy = ringall", "wrapuptime = 3", "member => PJSIP/carol", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
@@ -51,6 +55,7 @@ before(async () => {
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
+    "exten => _751X,1,Answer()\n same => n,Queue(${IF($[${EXTEN} = 7510]?rr:${IF($[${EXTEN} = 7511]?least:${IF($[${EXTEN} = 7512]?fewest:wrapped)})})})\n same => n,Hangup()\n" +
     "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
     "exten => 7505,1,Answer()\n same => n,Queue(nosuchqueue)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7600,1,Answer()\n same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(AQMSTATUS=${AQMSTATUS})\n" +
@@ -239,6 +244,42 @@ test("announcements: a waiting caller hears its position and the queue's hold ti
   assert.ok(heard(sound("queue-thereare"), received) < 0.5, "alone in the queue: no 'there are N calls waiting'");
 });
 
+/** 6001 calls `exten` with alice and bob both ready to answer; whoever is called answers; returns who it was. */
+async function callEither(exten: string): Promise<string> {
+  const phones = (["alice", "bob"] as const).map((a) => ({ a, p: startSipp({ scenario: uasCall({ status: 200, holdMs: 200 }), localPort: agentPort[a], calls: 1, timeoutMs: 30_000 }) }));
+  const caller = await runSipp({ scenario: uacCall({ exten, from: "6001", auth: true }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  const lines = await waitForLines(new RegExp(`\\|COMPLETEAGENT\\|.*\\n?$`));
+  void lines;
+  await new Promise((r) => setTimeout(r, 300));
+  for (const { p } of phones) p.stop();
+  const last = queueLog().filter((l) => l[4] === "CONNECT").at(-1)!;
+  return last[3];
+}
+
+test("strategies through real agents: rrmemory alternates, leastrecent and fewestcalls pick who rested / took fewer calls", async () => {
+  assert.deepEqual([await callEither("7510"), await callEither("7510"), await callEither("7510")], ["PJSIP/alice", "PJSIP/bob", "PJSIP/alice"]);
+  // alice has just taken calls in rr, but stats are per queue membership: in `least`, both are fresh, alice (first) goes first.
+  assert.deepEqual([await callEither("7511"), await callEither("7511")], ["PJSIP/alice", "PJSIP/bob"]);
+  assert.deepEqual([await callEither("7512"), await callEither("7512"), await callEither("7512")], ["PJSIP/alice", "PJSIP/bob", "PJSIP/alice"]);
+});
+
+test("wrap-up time: carol takes no queue call for 3 s after her last one", async () => {
+  const first = await call("7513", { carol: { status: 200, holdMs: 200 } });
+  assert.equal(first.caller.code, 0, first.caller.errors);
+  const second = await call("7513", { carol: { status: 200, holdMs: 200 } });
+  assert.equal(second.caller.code, 0, second.caller.errors);
+  let lines: string[][] = [];
+  for (let i = 0; i < 50 && lines.filter((l) => l[4] === "COMPLETEAGENT").length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    lines = queueLog().filter((l) => l[2] === "wrapped");
+  }
+  const events = lines.map((l) => l[4]);
+  assert.deepEqual(events, ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]);
+  assert.ok(Number(lines[4][0]) - Number(lines[2][0]) >= 3, `second CONNECT ${lines[4][0]} at least 3 s after the first call ended ${lines[2][0]}`);
+  assert.ok(Number(lines[4][5]) >= 2, `the second caller waited (hold ${lines[4][5]} s)`);
+});
+
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {
   const { caller } = await call("7505", {});
   assert.equal(caller.code, 0, caller.errors);
@@ -261,6 +302,12 @@ test("console: add a member twice, remove it, remove one that is not there, set 
 
 test("the queue_log table in chDB holds the file's lines; rebuild of the file gives the same bytes; replay --verify passes", async () => {
   await waitForLines(/REMOVEMEMBER/);
+  // A restart: the dynamic member comes back from the log (persistentmembers without a database), a second QUEUESTART.
+  await recall.stop();
+  const files = Object.fromEntries(["pjsip.conf", "extensions.conf", "queues.conf"].map((f) => [f, readFileSync(join(recall.configDir, f), "utf8")]));
+  recall = await startRecall(files, { dataDir: recall.dataDir });
+  assert.match(await recall.cli("queue show billing"), /      PJSIP\/carol with penalty 2 \(ringinuse enabled\) \(dynamic\) \(Not in use\) has taken 1 calls/);
+  assert.equal((await waitForLines(/QUEUESTART[^\n]*\n[^]*QUEUESTART/)).filter((l) => l[4] === "QUEUESTART").length, 2);
   const before = readFileSync(join(recall.dataDir, "queue_log"), "utf8");
   await recall.stop();
   const { stdout: rows } = await run(process.execPath, [recallBin, "query", "--data", recall.dataDir,

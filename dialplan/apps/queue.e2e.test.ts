@@ -24,6 +24,84 @@ import { createSocket } from "node:dgram";
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
 const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
+/** Seed 003's AEL login/logout example, unchanged (its queues-loginout, queues-manip and the two macros). */
+const SEED_AEL = `
+context queues-loginout {
+6092 => {
+Answer();
+Read(AGENT_NUMBER,agent-enternum);
+VMAuthenticate(\${AGENT_NUMBER}@default,s);
+Set(queue-announce-success=1);
+goto queues-manip,I\${AGENT_NUMBER},1;
+}
+6093 => {
+Answer();
+Read(AGENT_NUMBER,agent-enternum);
+Set(queue-announce-success=1);
+goto queues-manip,O\${AGENT_NUMBER},1;
+}
+}
+context queues-manip {
+// Raquel Squelch
+_[IO]6121 => {
+&queue-addremove(dispatch,10,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Brittanica Spears
+_[IO]6165 => {
+&queue-addremove(dispatch,20,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Rock Hudson
+_[IO]6170 => {
+&queue-addremove(sales-general,10,\${EXTEN});
+&queue-addremove(customerservice,20,\${EXTEN});
+&queue-addremove(dispatch,30,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Saline Dye-on
+_[IO]6070 => {
+&queue-addremove(sales-general,20,\${EXTEN});
+&queue-addremove(customerservice,30,\${EXTEN});
+&queue-addremove(dispatch,30,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+}
+macro queue-success(exten) {
+if (\${queue-announce-success} > 0) {
+switch(\${exten:0:1}) {
+case I:
+Playback(agent-loginok);
+Hangup();
+break;
+case O:
+Playback(agent-loggedoff);
+Hangup();
+break;
+}
+}
+}
+macro queue-addremove(queuename, penalty, exten) {
+switch(\${exten:0:1}) {
+case I:
+AddQueueMember(\${queuename},Local/\${exten:1}@agents,\${penalty});
+break;
+case O:
+RemoveQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+case P:
+PauseQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+case U:
+UnpauseQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+default:
+Playback(invalid);
+break;
+}
+}
+`;
+
 let recall: RecallProcess;
 let port: number;
 const AGENTS = ["alice", "bob", "carol", "dave", "erin"] as const;
@@ -47,9 +125,11 @@ before(async () => {
     "[least](base)", "strategy = leastrecent", "member => PJSIP/alice", "member => PJSIP/bob", "",
     "[fewest](base)", "strategy = fewestcalls", "member => PJSIP/alice", "member => PJSIP/bob", "",
     "[wrapped](base)", "strategy = ringall", "wrapuptime = 3", "member => PJSIP/carol", "",
+    "[dispatch](base)", "[sales-general](base)", "[customerservice](base)", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
+    "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
     "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
     "exten => 7502,1,Queue(billing)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
@@ -65,7 +145,8 @@ before(async () => {
     " same => n,PauseQueueMember(billing,PJSIP/nobody)\n same => n,NoOp(nobody PQMSTATUS=${PQMSTATUS})\n" +
     " same => n,RemoveQueueMember(helpdesk,PJSIP/alice)\n same => n,NoOp(static RQMSTATUS=${RQMSTATUS})\n" +
     " same => n,Hangup()\n");
-  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues });
+  const voicemail = "[general]\nformat = wav\n\n[default]\n6121 => 1234,Raquel Squelch\n6170 => 4321,Rock Hudson\n";
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
 });
 after(async () => { await recall?.stop(); });
 
@@ -280,6 +361,29 @@ test("wrap-up time: carol takes no queue call for 3 s after her last one", async
   assert.ok(Number(lines[4][5]) >= 2, `the second caller waited (hold ${lines[4][5]} s)`);
 });
 
+test("seed 003's AEL login/logout runs unchanged: Read the agent number, VMAuthenticate, AddQueueMember to three queues, then log out", async () => {
+  const login = await runSipp({ scenario: uacCall({ exten: "6092", from: "6001", auth: true, dtmf: "6170#4321#" }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(login.code, 0, login.errors);
+  await assertLogged(recall.dataDir, /VMAuthenticate: mailbox 6170@default authenticated/);
+  await assertLogged(recall.dataDir, /Playback\("PJSIP\/6001-[0-9a-f]+", "agent-loginok"\)/);
+  for (const [queue, penalty] of [["sales-general", 10], ["customerservice", 20], ["dispatch", 30]] as const) {
+    assert.match(await recall.cli(`queue show ${queue}`), new RegExp(`      Local/6170@agents with penalty ${penalty} \\(ringinuse enabled\\) \\(dynamic\\)`), queue);
+  }
+  const wrong = await runSipp({ scenario: uacCall({ exten: "6092", from: "6001", auth: true, dtmf: "6121#9999#" }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 40_000 });
+  assert.equal(wrong.code, 0, wrong.errors);
+  await assertLogged(recall.dataDir, /Incorrect password for mailbox '6121@default'/);
+  assert.doesNotMatch(await recall.cli("queue show dispatch"), /Local\/6121@agents/);
+  const logout = await runSipp({ scenario: uacCall({ exten: "6093", from: "6001", auth: true, dtmf: "6170#" }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(logout.code, 0, logout.errors);
+  await assertLogged(recall.dataDir, /"agent-loggedoff"/);
+  assert.doesNotMatch(await recall.cli("queue show dispatch"), /Local\/6170@agents/);
+  const lines = (await waitForLines(/dispatch\|Local\/6170@agents\|REMOVEMEMBER/)).filter((l) => l[3] === "Local/6170@agents");
+  assert.deepEqual(lines.map((l) => [l[2], l[4]]), [
+    ["sales-general", "ADDMEMBER"], ["customerservice", "ADDMEMBER"], ["dispatch", "ADDMEMBER"],
+    ["sales-general", "REMOVEMEMBER"], ["customerservice", "REMOVEMEMBER"], ["dispatch", "REMOVEMEMBER"],
+  ]);
+});
+
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {
   const { caller } = await call("7505", {});
   assert.equal(caller.code, 0, caller.errors);
@@ -304,7 +408,7 @@ test("the queue_log table in chDB holds the file's lines; rebuild of the file gi
   await waitForLines(/REMOVEMEMBER/);
   // A restart: the dynamic member comes back from the log (persistentmembers without a database), a second QUEUESTART.
   await recall.stop();
-  const files = Object.fromEntries(["pjsip.conf", "extensions.conf", "queues.conf"].map((f) => [f, readFileSync(join(recall.configDir, f), "utf8")]));
+  const files = Object.fromEntries(["pjsip.conf", "extensions.conf", "queues.conf", "extensions.ael", "voicemail.conf"].map((f) => [f, readFileSync(join(recall.configDir, f), "utf8")]));
   recall = await startRecall(files, { dataDir: recall.dataDir });
   assert.match(await recall.cli("queue show billing"), /      PJSIP\/carol with penalty 2 \(ringinuse enabled\) \(dynamic\) \(Not in use\) has taken 1 calls/);
   assert.equal((await waitForLines(/QUEUESTART[^\n]*\n[^]*QUEUESTART/)).filter((l) => l[4] === "QUEUESTART").length, 2);

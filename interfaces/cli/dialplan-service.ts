@@ -16,6 +16,7 @@ import type { Presence } from "../../sip/call/calls.js";
 import type { DialplanChannel } from "../../dialplan/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { QueueService } from "../../actors/queue/service.js";
+import { loadVoicemailConf } from "../../dialplan/voicemail-conf.js";
 import type { CommandTable } from "../console/commands.js";
 
 const EMPTY: Dialplan = { general: DEFAULT_GENERAL, globals: [], contexts: new Map() };
@@ -47,6 +48,9 @@ export class DialplanService {
       const { dialplan, diagnostics } = loaded;
       for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", d.file.endsWith(".ael") ? "pbx_ael.c" : "pbx_config.c", formatDiagnostic(d));
       this.dialplan = dialplan;
+      const voicemail = loadVoicemailConf(this.configDir);
+      for (const w of voicemail.warnings) this.logger.log("WARNING", "app_voicemail.c", formatDiagnostic(w));
+      this.deps = { ...this.deps, mailboxes: voicemail };
       this.globals.clear();
       for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);
       const n = [...dialplan.contexts.values()].reduce((sum, c) => sum + c.extensions.length, 0);

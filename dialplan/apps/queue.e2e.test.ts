@@ -126,10 +126,12 @@ before(async () => {
     "[fewest](base)", "strategy = fewestcalls", "member => PJSIP/alice", "member => PJSIP/bob", "",
     "[wrapped](base)", "strategy = ringall", "wrapuptime = 3", "member => PJSIP/carol", "",
     "[dispatch](base)", "[sales-general](base)", "[customerservice](base)", "",
+    "[support](base)", "strategy = ringall", "member => PJSIP/alice", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
     "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
+    "exten => 101,1,Goto(seed-queues,101,1)\n" +
     "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
     "exten => 7502,1,Queue(billing)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
@@ -145,8 +147,11 @@ before(async () => {
     " same => n,PauseQueueMember(billing,PJSIP/nobody)\n same => n,NoOp(nobody PQMSTATUS=${PQMSTATUS})\n" +
     " same => n,RemoveQueueMember(helpdesk,PJSIP/alice)\n same => n,NoOp(static RQMSTATUS=${RQMSTATUS})\n" +
     " same => n,Hangup()\n");
+  // Seed 003's dynamic-member dialplan, unchanged: [globals] naming the queues and the _1XX entry.
+  const seedQueues = "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
+    "exten => _1XX,1,Set(thisQueue=${GLOBAL(QUEUE_${EXTEN})})\nexten => _1XX,n,Queue(${thisQueue})\n";
   const voicemail = "[general]\nformat = wav\n\n[default]\n6121 => 1234,Raquel Squelch\n6170 => 4321,Rock Hudson\n";
-  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions + seedQueues, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
 });
 after(async () => { await recall?.stop(); });
 
@@ -382,6 +387,22 @@ test("seed 003's AEL login/logout runs unchanged: Read the agent number, VMAuthe
     ["sales-general", "ADDMEMBER"], ["customerservice", "ADDMEMBER"], ["dispatch", "ADDMEMBER"],
     ["sales-general", "REMOVEMEMBER"], ["customerservice", "REMOVEMEMBER"], ["dispatch", "REMOVEMEMBER"],
   ]);
+});
+
+test("seed 003's dynamic-member dialplan: _1XX finds the queue in [globals] and Queue() runs it; the seed's console commands", async () => {
+  const { caller, called } = await call("101", { alice: { status: 200, holdMs: 300 } });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.alice.code, 0, called.alice.errors);
+  const lines = (await waitForLines(/support\|PJSIP\/alice\|COMPLETEAGENT/)).filter((l) => l[2] === "support");
+  assert.deepEqual(lines.map((l) => l[4]), ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]);
+  // The seed's console lines, word for word (SIP/ is an interface like any other: Recall does not dial it).
+  assert.match(await recall.cli("queue add member SIP/0004f2040001 to sales"), /Added interface 'SIP\/0004f2040001' to queue 'sales'/);
+  assert.match(await recall.cli("queue pause member SIP/0004f2040001 queue sales reason lunch"), /Paused interface 'SIP\/0004f2040001' in queue 'sales'/);
+  assert.match(await recall.cli("queue show sales"), /SIP\/0004f2040001 \(ringinuse enabled\) \(dynamic\) \(paused:lunch was \d+ secs ago\) \(Unknown\)/);
+  assert.match(await recall.cli("queue unpause member SIP/0004f2040001 queue sales"), /Unpaused interface 'SIP\/0004f2040001' in queue 'sales'/);
+  assert.match(await recall.cli("queue remove member SIP/0004f2040001 from sales"), /Removed interface SIP\/0004f2040001 from queue 'sales'/);
+  const seedLines = (await waitForLines(/sales\|SIP\/0004f2040001\|REMOVEMEMBER/)).filter((l) => l[3] === "SIP/0004f2040001");
+  assert.deepEqual(seedLines.map((l) => [l[1], l[4], l[5]]), [["NONE", "ADDMEMBER", ""], ["NONE", "PAUSE", "lunch"], ["NONE", "UNPAUSE", ""], ["NONE", "REMOVEMEMBER", ""]]);
 });
 
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {

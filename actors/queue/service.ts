@@ -38,6 +38,10 @@ export class QueueService {
   /** Interfaces being rung by a Queue() right now (queue → interfaces): never rung twice at once. */
   private readonly ringingNow = new Map<string, Set<string>>();
   private started = false;
+  /** queue → interfaces of its memberships, so reads do not scan every member actor (entries of retired actors are dropped on read). */
+  private readonly index = new Map<string, Set<string>>();
+  /** queue → static member → its place in queues.conf (the member order strategies see). */
+  private readonly orders = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly runtime: ActorRuntime,
@@ -56,7 +60,14 @@ export class QueueService {
   apply(conf: QueuesConf, now: number): readonly ConfDiagnostic[] {
     const first = !this.started;
     this.started = true;
+    if (first) {
+      for (const id of this.runtime.ids("queue-member")) {
+        const m = this.runtime.state(id)!.context as QueueMemberContext;
+        this.indexed(m.queue).add(m.interface);
+      }
+    }
     this.conf = conf;
+    this.orders.clear();
     let queueStart = first;
     for (const q of conf.queues.values()) {
       const id = queueId(q.name);
@@ -97,6 +108,13 @@ export class QueueService {
       paused: s.paused, dynamic: false, ...(s.ringinuse !== undefined ? { ringinuse: s.ringinuse } : {}), ...(s.wrapuptime !== undefined ? { wrapuptime: s.wrapuptime } : {}),
     };
     this.runtime.spawn("queue-member", queueMemberId(queue, s.interface), input);
+    this.indexed(queue).add(s.interface);
+  }
+
+  private indexed(queue: string): Set<string> {
+    let set = this.index.get(queue);
+    if (!set) this.index.set(queue, set = new Set());
+    return set;
   }
 
   // ---- reads ---------------------------------------------------------------------
@@ -112,22 +130,35 @@ export class QueueService {
   callers(name: string): readonly QueueCaller[] { return this.state(name)?.callers ?? []; }
 
   private memberContexts(queue: string): QueueMemberContext[] {
-    const prefix = `queue-member:${queue}/`;
     const out: QueueMemberContext[] = [];
-    for (const id of this.runtime.ids("queue-member")) if (id.startsWith(prefix)) out.push(this.runtime.state(id)!.context as QueueMemberContext);
+    const set = this.index.get(queue);
+    if (!set) return out;
+    for (const iface of set) {
+      const state = this.runtime.state(queueMemberId(queue, iface));
+      if (state) out.push(state.context as QueueMemberContext); else set.delete(iface);
+    }
     return out;
   }
 
   /** Members in the queue's order: configuration order for static ones, then dynamic ones as added. */
   members(queue: string): MemberView[] {
     const ringing = this.ringingNow.get(queue);
-    const order = new Map((this.conf.queues.get(queue)?.members ?? []).map((m, i) => [m.interface, i]));
-    const views = this.memberContexts(queue).map((m) => ({
-      ...m, state: String(this.runtime.state(queueMemberId(queue, m.interface))!.value), device: this.deviceState(m.stateInterface),
-      ringing: ringing?.has(m.interface) ?? false,
-    }));
-    return views.map((v, i) => ({ v, k: m(order.get(v.interface), i) })).sort((a, b) => a.k - b.k).map((x) => x.v);
-    function m(staticIndex: number | undefined, i: number) { return staticIndex ?? 1e6 + i; }
+    let order = this.orders.get(queue);
+    if (!order) this.orders.set(queue, order = new Map((this.conf.queues.get(queue)?.members ?? []).map((m, i) => [m.interface, i])));
+    const views: { v: MemberView; k: number }[] = [];
+    const set = this.index.get(queue);
+    if (!set) return [];
+    let i = 0;
+    for (const iface of set) {
+      const state = this.runtime.state(queueMemberId(queue, iface));
+      if (!state) { set.delete(iface); continue; }
+      const m = state.context as QueueMemberContext;
+      views.push({
+        v: { ...m, state: String(state.value), device: this.deviceState(m.stateInterface), ringing: ringing?.has(iface) ?? false },
+        k: order.get(iface) ?? 1e6 + i++,
+      });
+    }
+    return views.sort((a, b) => a.k - b.k).map((x) => x.v);
   }
 
   member(queue: string, iface: string): MemberView | undefined {
@@ -194,6 +225,7 @@ export class QueueService {
   addMember(queue: string, iface: string, options: { penalty?: number; name?: string; stateInterface?: string; paused?: boolean; reason?: string; callid?: string; source: Source }): AddResult {
     if (!this.conf.queues.has(queue)) return "NOSUCHQUEUE";
     if (this.runtime.has(queueMemberId(queue, iface))) return "MEMBERALREADY";
+    this.indexed(queue).add(iface);
     this.runtime.spawn("queue-member", queueMemberId(queue, iface), {
       source: options.source, type: "add", queue, interface: iface, name: options.name || iface, stateInterface: options.stateInterface || iface,
       penalty: options.penalty ?? 0, paused: options.paused ?? false, ...(options.reason ? { reason: options.reason } : {}), dynamic: true,

@@ -133,7 +133,7 @@ before(async () => {
     "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
     "exten => 101,1,Goto(seed-queues,101,1)\n" +
     "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
-    "exten => 7502,1,Queue(billing)\n same => n,Hangup()\n" +
+    "exten => 7502,1,Queue(billing,,,,,,,member-sub)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
@@ -148,7 +148,8 @@ before(async () => {
     " same => n,RemoveQueueMember(helpdesk,PJSIP/alice)\n same => n,NoOp(static RQMSTATUS=${RQMSTATUS})\n" +
     " same => n,Hangup()\n");
   // Seed 003's dynamic-member dialplan, unchanged: [globals] naming the queues and the _1XX entry.
-  const seedQueues = "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
+  const memberSub = "\n[member-sub]\nexten => s,1,NoOp(Member gosub on ${CHANNEL} for ${QUEUE_WAITING_COUNT(billing)} waiting)\n same => n,Return()\n";
+  const seedQueues = memberSub + "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
     "exten => _1XX,1,Set(thisQueue=${GLOBAL(QUEUE_${EXTEN})})\nexten => _1XX,n,Queue(${thisQueue})\n";
   const voicemail = "[general]\nformat = wav\n\n[default]\n6121 => 1234,Raquel Squelch\n6170 => 4321,Rock Hudson\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions + seedQueues, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
@@ -234,10 +235,11 @@ test("dynamic members from the dialplan: AddQueueMember, twice, Pause with a rea
   assert.match(show, /      PJSIP\/carol with penalty 2 \(ringinuse enabled\) \(dynamic\) \(Not in use\) has taken no calls yet/);
 });
 
-test("a call to billing is answered by the dynamic member carol", async () => {
+test("a call to billing is answered by the dynamic member carol, who runs Queue()'s gosub argument first", async () => {
   const { caller, called } = await call("7502", { carol: { status: 200 } }, { holdMs: 1000 });
   assert.equal(caller.code, 0, caller.errors);
   assert.equal(called.carol.code, 0, called.carol.errors);
+  await assertLogged(recall.dataDir, /Member gosub on PJSIP\/carol-[0-9a-f]+ for 0 waiting/);
   const lines = (await waitForLines(/billing\|PJSIP\/carol\|COMPLETECALLER/)).filter((l) => l[2] === "billing");
   assert.deepEqual(lines.slice(-3).map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/carol", "CONNECT"], ["PJSIP/carol", "COMPLETECALLER"]]);
 });

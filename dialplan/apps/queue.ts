@@ -17,6 +17,7 @@ import { splitArguments } from "../functions.js";
 import { HangupError, type DialOutcome } from "../channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions } from "./basic.js";
+import { calleeGosubTarget } from "./dial-gosub.js";
 import type { MemberView, QueueService } from "../../actors/queue/service.js";
 import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
@@ -37,7 +38,7 @@ const seconds = (µs: number) => Math.floor(µs / 1e6);
 const PASSED_OPTIONS = ["t", "T", "h", "H", "k", "K", "w", "W", "x", "X"];
 
 const Queue: Application = async (env, data) => {
-  const [name = "", optionText = "", url = "", , timeoutText = "", , , , ruleText = "", positionText = ""] = splitArguments(data, ",");
+  const [name = "", optionText = "", url = "", , timeoutText = "", , , gosub = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
   if (name.trim() === "") { env.warn("app_queue.c", "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout[,agi[,gosub[,rule[,position]]]]]]]]"); return END; }
   const service = queues(env, "Queue");
   const q = service?.config(name);
@@ -88,6 +89,8 @@ const Queue: Application = async (env, data) => {
   for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
+  // gosub: a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
+  if (gosub.trim()) dialOptions.U = calleeGosubTarget(gosub.trim());
 
   // Announcements while the caller waits: position and hold time every announce-frequency seconds (the first as soon
   // as it waits), periodic-announce files in turn.
@@ -157,7 +160,8 @@ const Queue: Application = async (env, data) => {
       // The strategy orders who may ring (the queue actor draws any randomness).
       service.sendQueue(name, {
         source: "dialplan", type: "select", uniqueid,
-        candidates: untried.map((m) => ({ id: m.interface, penalty: m.penalty, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
+        // penaltymemberslimit: a queue with that few members or fewer ignores penalties.
+        candidates: untried.map((m) => ({ id: m.interface, penalty: members.length <= q.penaltymemberslimit ? 0 : m.penalty, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
       });
       const group = service.state(name)?.selection[0] ?? [];
       if (!group.length) { await env.sleep(1000); continue; }

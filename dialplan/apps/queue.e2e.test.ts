@@ -127,6 +127,7 @@ before(async () => {
     "[wrapped](base)", "strategy = ringall", "wrapuptime = 3", "member => PJSIP/carol", "",
     "[dispatch](base)", "[sales-general](base)", "[customerservice](base)", "",
     "[support](base)", "strategy = ringall", "member => PJSIP/alice", "",
+    "[keyq](base)", "strategy = ringall", "context = exitctx", "member => PJSIP/bob", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
@@ -138,6 +139,7 @@ before(async () => {
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
     "exten => _751X,1,Answer()\n same => n,Queue(${IF($[${EXTEN} = 7510]?rr:${IF($[${EXTEN} = 7511]?least:${IF($[${EXTEN} = 7512]?fewest:wrapped)})})})\n same => n,Hangup()\n" +
+    "exten => 7508,1,Answer()\n same => n,Queue(keyq)\n same => n,Hangup()\n" +
     "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
     "exten => 7505,1,Answer()\n same => n,Queue(nosuchqueue)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7600,1,Answer()\n same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(AQMSTATUS=${AQMSTATUS})\n" +
@@ -149,7 +151,8 @@ before(async () => {
     " same => n,Hangup()\n");
   // Seed 003's dynamic-member dialplan, unchanged: [globals] naming the queues and the _1XX entry.
   const memberSub = "\n[member-sub]\nexten => s,1,NoOp(Member gosub on ${CHANNEL} for ${QUEUE_WAITING_COUNT(billing)} waiting)\n same => n,Return()\n";
-  const seedQueues = memberSub + "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
+  const exitCtx = "\n[exitctx]\nexten => 5,1,NoOp(Left the queue with key ${EXTEN})\n same => n,Hangup()\n";
+  const seedQueues = memberSub + exitCtx + "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
     "exten => _1XX,1,Set(thisQueue=${GLOBAL(QUEUE_${EXTEN})})\nexten => _1XX,n,Queue(${thisQueue})\n";
   const voicemail = "[general]\nformat = wav\n\n[default]\n6121 => 1234,Raquel Squelch\n6170 => 4321,Rock Hudson\n";
   recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions + seedQueues, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
@@ -405,6 +408,18 @@ test("seed 003's dynamic-member dialplan: _1XX finds the queue in [globals] and 
   assert.match(await recall.cli("queue remove member SIP/0004f2040001 from sales"), /Removed interface SIP\/0004f2040001 from queue 'sales'/);
   const seedLines = (await waitForLines(/sales\|SIP\/0004f2040001\|REMOVEMEMBER/)).filter((l) => l[3] === "SIP/0004f2040001");
   assert.deepEqual(seedLines.map((l) => [l[1], l[4], l[5]]), [["NONE", "ADDMEMBER", ""], ["NONE", "PAUSE", "lunch"], ["NONE", "UNPAUSE", ""], ["NONE", "REMOVEMEMBER", ""]]);
+});
+
+test("queue context: a digit that is an extension there takes the caller out (EXITWITHKEY) to it", async () => {
+  const phone = startSipp({ scenario: uasCall({}), localPort: agentPort.bob, calls: 1, timeoutMs: 30_000 });
+  const caller = await runSipp({ scenario: uacCall({ exten: "7508", from: "6001", auth: true, dtmf: "5" }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  await phone.done;
+  await assertLogged(recall.dataDir, /Left the queue with key 5/);
+  // (bob's UNPAUSE in keyq, from the console's queue-less unpause earlier, is left out)
+  const lines = (await waitForLines(/keyq\|NONE\|EXITWITHKEY/)).filter((l) => l[2] === "keyq" && l[4] !== "UNPAUSE");
+  assert.deepEqual(lines.map((l) => l[4]), ["ENTERQUEUE", "RINGNOANSWER", "EXITWITHKEY"]);
+  assert.deepEqual(lines[2].slice(5, 8), ["5", "1", "1"]);
 });
 
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {

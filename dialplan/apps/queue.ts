@@ -121,6 +121,19 @@ const Queue: Application = async (env, data) => {
     if (!ringOnly && ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; });
   };
 
+  /**
+   * Wait `ms`; with the queue's `context`, a digit the caller presses that is an extension
+   * there takes it out of the queue (EXITWITHKEY) to that extension.
+   */
+  const waitFor = async (ms: number) => {
+    if (!q.context) { await env.sleep(ms); return undefined; }
+    const digit = await env.readDigit(ms);
+    if (digit === undefined || !env.exists(q.context, digit, 1)) return undefined;
+    service.sendQueue(name, { source: "dialplan", type: "exit", reason: "key", key: digit, ...leaving() });
+    env.verbose(`${me.name} left queue '${name}' with key ${digit}`);
+    return { kind: "goto" as const, to: { context: q.context, exten: digit, priority: 1 } };
+  };
+
   try {
     let tried = new Set<string>();
     for (;;) {
@@ -151,9 +164,11 @@ const Queue: Application = async (env, data) => {
             return CONTINUE;
           }
           tried = new Set();
-          await env.sleep(Math.max(q.retry, 0) * 1000 || 1000);
+          const key = await waitFor(Math.max(q.retry, 0) * 1000 || 1000);
+          if (key) return key;
         } else {
-          await env.sleep(1000);
+          const key = await waitFor(1000);
+          if (key) return key;
         }
         continue;
       }

@@ -43,8 +43,13 @@ type QueueEvent = MachineEvent<QueueInput>;
 
 const without = (callers: readonly QueueCaller[], uniqueid: string) => callers.filter((c) => c.uniqueid !== uniqueid);
 
-/** Context changes of each input. */
+/** Context changes of each input. The ring order lives only in the select's own event (the log stays small). */
 function update(c: QueueContext, e: QueueEvent): Partial<QueueContext> {
+  const changes = changesOf(c, e);
+  return e.type !== "select" && c.selection.length ? { ...changes, selection: [] } : changes;
+}
+
+function changesOf(c: QueueContext, e: QueueEvent): Partial<QueueContext> {
   switch (e.type) {
     case "configure": return { strategy: e.strategy, servicelevel: e.servicelevel, maxlen: e.maxlen, weight: e.weight };
     case "join": {

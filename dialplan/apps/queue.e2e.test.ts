@@ -128,6 +128,7 @@ before(async () => {
     "[dispatch](base)", "[sales-general](base)", "[customerservice](base)", "",
     "[support](base)", "strategy = ringall", "member => PJSIP/alice", "",
     "[keyq](base)", "strategy = ringall", "context = exitctx", "member => PJSIP/bob", "",
+    "[closed](base)", "joinempty = strict", "member => PJSIP/ghost", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
@@ -140,6 +141,8 @@ before(async () => {
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
     "exten => _751X,1,Answer()\n same => n,Queue(${IF($[${EXTEN} = 7510]?rr:${IF($[${EXTEN} = 7511]?least:${IF($[${EXTEN} = 7512]?fewest:wrapped)})})})\n same => n,Hangup()\n" +
     "exten => 7508,1,Answer()\n same => n,Queue(keyq)\n same => n,Hangup()\n" +
+    "exten => 7509,1,Answer()\n same => n,Queue(waiting,,,,3)\n same => n,NoOp(timed out QUEUESTATUS=${QUEUESTATUS})\n same => n,Queue(closed)\n" +
+    " same => n,NoOp(closed QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
     "exten => 7505,1,Answer()\n same => n,Queue(nosuchqueue)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7600,1,Answer()\n same => n,AddQueueMember(billing,PJSIP/carol,2)\n same => n,NoOp(AQMSTATUS=${AQMSTATUS})\n" +
@@ -420,6 +423,22 @@ test("queue context: a digit that is an extension there takes the caller out (EX
   const lines = (await waitForLines(/keyq\|NONE\|EXITWITHKEY/)).filter((l) => l[2] === "keyq" && l[4] !== "UNPAUSE");
   assert.deepEqual(lines.map((l) => l[4]), ["ENTERQUEUE", "RINGNOANSWER", "EXITWITHKEY"]);
   assert.deepEqual(lines[2].slice(5, 8), ["5", "1", "1"]);
+});
+
+test("Queue()'s timeout argument gives EXITWITHTIMEOUT and TIMEOUT; joinempty=strict with an unreachable member refuses the caller (JOINUNAVAIL)", async () => {
+  const phone = startSipp({ scenario: uasCall({}), localPort: agentPort.bob, calls: 2, timeoutMs: 30_000 });
+  const caller = await runSipp({ scenario: uacCall({ exten: "7509", from: "6001", auth: true }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  phone.stop();
+  await assertLogged(recall.dataDir, /timed out QUEUESTATUS=TIMEOUT/);
+  await assertLogged(recall.dataDir, /closed QUEUESTATUS=JOINUNAVAIL/);
+  const lines = (await waitForLines(/closed\|NONE\|JOINUNAVAIL/)).filter((l) => l[1] === queueLog().filter((x) => x[2] === "closed").at(-1)![1]);
+  assert.deepEqual(lines.map((l) => [l[2], l[4]]).filter(([, e]) => e !== "RINGNOANSWER" && e !== "RINGCANCELED"), [
+    ["waiting", "ENTERQUEUE"], ["waiting", "EXITWITHTIMEOUT"], ["closed", "JOINUNAVAIL"],
+  ]);
+  const exit = lines.find((l) => l[4] === "EXITWITHTIMEOUT")!;
+  assert.deepEqual(exit.slice(5, 7), ["1", "1"]);
+  assert.ok(Number(exit[7]) >= 3 && Number(exit[7]) <= 4, `waited ${exit[7]} s`);
 });
 
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {

@@ -52,6 +52,7 @@ const Queue: Application = async (env, data) => {
   const uniqueid = me.uniqueid;
   const started = ch.now();
   const timeout = Number(timeoutText) > 0 ? Number(timeoutText) : 0;
+  // Penalty windows (queuerules.conf, QUEUE_MAX_PENALTY) are not applied yet: every penalty may ring.
   const maxPenalty = Infinity;
   void ruleText;
 
@@ -206,7 +207,7 @@ function positionFiles(q: QueueConfig, position: number): string[] {
   if (q.announcePosition === "no" || position < 1) return [];
   if (position === 1) return ["queue-youarenext"];
   if (q.announcePosition === "limit" && position > q.announcePositionLimit) return [];
-  if (q.announcePosition === "more" && position > q.announcePositionLimit) return ["queue-thereare", "queue-less-than", ...numberFiles(q.announcePositionLimit), "queue-callswaiting"];
+  if (q.announcePosition === "more" && position > q.announcePositionLimit) return ["queue-thereare", "queue-morethan", ...numberFiles(q.announcePositionLimit), "queue-callswaiting"];
   return ["queue-thereare", ...numberFiles(position), "queue-callswaiting"];
 }
 

@@ -41,7 +41,7 @@ export type QueueMemberInput =
 type MemberEvent = MachineEvent<QueueMemberInput>;
 const WRAPUP = "wrapup";
 
-function update(c: QueueMemberContext, e: MemberEvent): Partial<QueueMemberContext> {
+function update(e: MemberEvent): Partial<QueueMemberContext> {
   switch (e.type) {
     case "update": {
       return {
@@ -53,7 +53,7 @@ function update(c: QueueMemberContext, e: MemberEvent): Partial<QueueMemberConte
     case "unpause": return { paused: false, reason: "", lastPause: e.env.now };
     case "penalty": return { penalty: e.penalty };
     case "ringinuse": return { ringinuse: e.ringinuse };
-    case "reset": return { callsTaken: 0, lastCall: c.lastCall && 0 };
+    case "reset": return { callsTaken: 0, lastCall: 0 };
     default: return {};
   }
 }
@@ -61,7 +61,7 @@ function update(c: QueueMemberContext, e: MemberEvent): Partial<QueueMemberConte
 export const queueMemberMachine = setup({
   types: {} as { context: QueueMemberContext; events: MemberEvent; input: SpawnInput<AddMemberInput>; emitted: { type: "timer.set"; name: string; at: number } | { type: "timer.cancel"; name: string } },
   actions: {
-    update: assign(({ context, event }) => update(context, event)),
+    update: assign(({ event }) => update(event)),
     connected: assign(({ event }) => (event.type === "connect" ? { call: event.uniqueid } : {})),
     completed: assign(({ context, event }) => ({
       call: "", callsTaken: context.callsTaken + 1, lastCall: event.env.now,

@@ -65,6 +65,8 @@ export interface OriginateRequest {
   readonly variables?: Readonly<Record<string, string>>;
   /** The new channel's accountcode. */
   readonly account?: string;
+  /** The new channel's unique id (ARI's channelId); generated when not given. */
+  readonly uniqueid?: string;
 }
 
 export interface OriginateOutcome {
@@ -106,6 +108,7 @@ export async function originate(core: CallCore, request: OriginateRequest): Prom
   }
   const fields: NewChannel = {
     callerId, context: request.context ?? "default", exten: request.exten ?? "s", vars: { ...request.variables },
+    ...(request.uniqueid ? { uniqueid: request.uniqueid } : {}),
   };
   const local = parseLocal(request.channel);
   if (local) {

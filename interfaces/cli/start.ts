@@ -33,6 +33,7 @@ import { nodeAgiServices } from "../agi/node-services.js";
 import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { loadHttpConf } from "../http/http-conf.js";
+import { startAri } from "./ari-service.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -169,14 +170,18 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     (sip) => Effect.promise(() => sip.stop()),
   );
   const sipServer = sip;
-  yield* Effect.acquireRelease(
+  const http = yield* Effect.acquireRelease(
     Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
     (http) => Effect.promise(() => http.stop()),
+  );
+  yield* Effect.acquireRelease(
+    Effect.sync(() => startAri({ configDir: options.configDir, dataDir: options.dataDir, sip: sipServer, http, log: local, random, logger, dialplan, table, version, startedAt })),
+    (ari) => Effect.sync(() => ari?.close()),
   );
   const remote = sip.remoteSwitch;
   dialplan.setSwitches((module, data, position, mode) =>
     module.toLowerCase() === "pjsip" ? remote.answer(data, position, mode) : undefined);
-  yield* say("Not yet available in this build: AMI, ARI, queues.");
+  yield* say("Not yet available in this build: AMI, queues.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   const signal = yield* waitForSignal;

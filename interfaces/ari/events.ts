@@ -1,0 +1,169 @@
+/**
+ * ARI events from the event log: a pure fold over log records (channel and bridge
+ * transitions) that says, for each record, which ARI events go to which application.
+ * Live state enters only through `Subscriptions` (which applications watch a channel
+ * or bridge besides the one it is in); everything else comes from the records, so a
+ * client that reconnects gets the same events again by folding the log from an offset.
+ *
+ * Which application hears of a channel: the one it is in by `Stasis()` (from the
+ * `app.start` of Stasis with data `app[,args]`, until the channel is destroyed), and
+ * any that subscribed to it (originate with `app`, `applications/{app}/subscription`).
+ */
+import type { EventRecord } from "../../events/record.js";
+import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { BridgeContext } from "../../events/catalogue/bridge.js";
+import { splitArguments } from "../../dialplan/functions.js";
+import { causeText } from "../../calls/hangup-causes.js";
+import { ariTime, bridgeJson, channelJson } from "./json.js";
+
+export interface Subscriptions {
+  /** Applications subscribed to the channel with this unique id (besides its Stasis application). */
+  channel(uniqueid: string): readonly string[];
+  /** Applications that watch the bridge (its creator's application, subscribers). */
+  bridge(bridgeId: string): readonly string[];
+  /** The bridge's ARI type (mixing, holding), when ARI made it. */
+  bridgeType(bridgeId: string): string | undefined;
+  /** Applications subscribed to every event source (subscribeAll). */
+  all(): readonly string[];
+}
+
+export interface AriEvent { readonly type: string; readonly timestamp: string; readonly [field: string]: unknown }
+export interface Delivery { readonly app: string; readonly event: AriEvent }
+
+interface ChannelSnap { readonly context: ChannelContext; readonly value: string }
+
+export class AriEventFold {
+  readonly channels = new Map<string, ChannelSnap>();
+  /** channel actor id → its Stasis application. */
+  readonly stasis = new Map<string, string>();
+  readonly bridges = new Map<string, BridgeContext>();
+
+  constructor(private readonly subs: Subscriptions) {}
+
+  /** The deliveries one record makes, folding it in. */
+  apply(record: EventRecord): Delivery[] {
+    if (record.kind === "channel") return this.channel(record);
+    if (record.kind === "bridge") return this.bridge(record);
+    return [];
+  }
+
+  private appsOfChannel(actorId: string, uniqueid: string): string[] {
+    const apps = new Set<string>(this.subs.all());
+    const stasis = this.stasis.get(actorId);
+    if (stasis) apps.add(stasis);
+    for (const a of this.subs.channel(uniqueid)) apps.add(a);
+    return [...apps];
+  }
+
+  private channel(record: EventRecord): Delivery[] {
+    const input = record.input as { type: string; [k: string]: unknown };
+    const context = record.state.context as ChannelContext;
+    const value = String(record.state.value);
+    const before = this.channels.get(record.stream);
+    this.channels.set(record.stream, { context, value });
+    const timestamp = ariTime(record.time);
+    const json = channelJson({ context, state: value });
+    const out: Delivery[] = [];
+    const to = (apps: readonly string[], type: string, fields: Record<string, unknown>) => {
+      for (const app of apps) out.push({ app, event: { type, timestamp, ...fields, application: app } });
+    };
+    let apps = this.appsOfChannel(record.stream, context.uniqueid);
+    const app = typeof input.app === "string" ? input.app : undefined;
+    switch (input.type) {
+      case "create":
+        to(apps, "ChannelCreated", { channel: json });
+        break;
+      case "newexten": case "app.start":
+        if (app && app.toLowerCase() === "stasis") {
+          const [name = "", ...args] = splitArguments(String(input.data ?? ""));
+          this.stasis.set(record.stream, name.trim());
+          to([name.trim()], "StasisStart", { args, channel: json });
+        } else if (app) {
+          to(apps, "ChannelDialplan", { dialplan_app: app, dialplan_app_data: String(input.data ?? ""), channel: json });
+        }
+        break;
+      case "app.end":
+        if (app && app.toLowerCase() === "stasis") {
+          const name = this.stasis.get(record.stream);
+          if (name) to([name], "StasisEnd", { channel: json });
+        }
+        break;
+      case "setvar":
+        to(apps, "ChannelVarset", { variable: input.name, value: input.value, channel: json });
+        break;
+      case "setvars":
+        for (const [variable, v] of Object.entries(input.vars as Record<string, string>)) to(apps, "ChannelVarset", { variable, value: v, channel: json });
+        break;
+      case "callerid":
+        to(apps, "ChannelCallerId", { caller_presentation: 0, caller_presentation_txt: "Presentation Allowed, Not Screened", channel: json });
+        break;
+      case "connected":
+        to(apps, "ChannelConnectedLine", { channel: json });
+        break;
+      case "user.event":
+        to(apps, "ChannelUserevent", { eventname: input.name, userevent: {}, channel: json });
+        break;
+      case "dial.begin": case "dial.end": {
+        const peer = this.channels.get(String(input.peer ?? context.peer ?? ""));
+        if (peer) {
+          const peerApps = this.appsOfChannel(String(input.peer ?? context.peer), peer.context.uniqueid);
+          apps = [...new Set([...apps, ...peerApps])];
+          to(apps, "Dial", {
+            caller: json, peer: channelJson({ context: peer.context, state: peer.value }),
+            dialstring: String(input.dialstring ?? ""), dialstatus: input.type === "dial.end" ? String(input.status ?? "") : "",
+          });
+        }
+        break;
+      }
+      case "hangup":
+        to(apps, "ChannelHangupRequest", { cause: Number(input.cause ?? 16), channel: json });
+        break;
+      case "destroy": {
+        const cause = context.hangupCause ?? 16;
+        to(apps, "ChannelDestroyed", { cause, cause_txt: causeText(cause), channel: json });
+        this.channels.delete(record.stream);
+        this.stasis.delete(record.stream);
+        break;
+      }
+      default:
+        break;
+    }
+    if (before && before.value !== value && value !== "hungup" && value !== "destroyed" && input.type !== "create") {
+      to(apps, "ChannelStateChange", { channel: json });
+    }
+    return out;
+  }
+
+  private bridge(record: EventRecord): Delivery[] {
+    const input = record.input as { type: string; channel?: string };
+    const context = record.state.context as BridgeContext;
+    this.bridges.set(record.stream, context);
+    const timestamp = ariTime(record.time);
+    const json = bridgeJson({
+      id: context.id, type: this.subs.bridgeType(context.id) ?? "mixing", name: context.name,
+      channels: context.channels.map((id) => this.channels.get(id)?.context.uniqueid ?? id.replace(/^channel:/, "")),
+      createdAt: context.createdAt, creator: this.subs.bridgeType(context.id) ? "Stasis" : "Recall",
+    });
+    const apps = new Set<string>([...this.subs.all(), ...this.subs.bridge(context.id)]);
+    const out: Delivery[] = [];
+    const to = (targets: Iterable<string>, type: string, fields: Record<string, unknown>) => {
+      for (const app of targets) out.push({ app, event: { type, timestamp, ...fields, application: app } });
+    };
+    switch (input.type) {
+      case "create": to(apps, "BridgeCreated", { bridge: json }); break;
+      case "enter": case "leave": {
+        const ch = input.channel ? this.channels.get(input.channel) : undefined;
+        if (!ch) break;
+        for (const a of this.appsOfChannel(input.channel!, ch.context.uniqueid)) apps.add(a);
+        to(apps, input.type === "enter" ? "ChannelEnteredBridge" : "ChannelLeftBridge", { bridge: json, channel: channelJson({ context: ch.context, state: ch.value }) });
+        break;
+      }
+      case "destroy":
+        to(apps, "BridgeDestroyed", { bridge: json });
+        this.bridges.delete(record.stream);
+        break;
+      default: break;
+    }
+    return out;
+  }
+}

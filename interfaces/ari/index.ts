@@ -50,8 +50,22 @@ export class Ari {
   start(http: HttpServer, log: EventLog): void {
     http.mount("/ari", "Asterisk RESTful API", (req, res) => void this.request(req, res));
     http.upgrade("/ari/events", "Asterisk RESTful API events", (req, socket, head) => this.sockets.upgrade(req, socket, head));
+    // Events made live wait for the log's events of everything that happened before them.
+    let through = log.nextOffset;
+    const waiting: { at: number; deliver: () => void }[] = [];
+    const flush = () => { while (waiting.length && waiting[0].at <= through) waiting.shift()!.deliver(); };
+    this.stasis.sequencer = (deliver) => queueMicrotask(() => {
+      // Queued after the actor runtime's append of this turn, so nextOffset counts this turn's transitions.
+      const at = log.nextOffset;
+      if (at <= through && waiting.length === 0) deliver();
+      else waiting.push({ at, deliver });
+    });
     this.subscription = log.subscribe(log.nextOffset, (batch) => {
-      for (const record of batch) for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
+      for (const record of batch) {
+        for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
+        through = record.offset + 1;
+        flush();
+      }
     });
   }
 

@@ -93,10 +93,18 @@ export class AriStasis implements StasisServices, Subscriptions {
     for (const sink of app.sinks) sink.send(event);
   }
 
+  /**
+   * Orders events made here after the log's events of what came before them (index.ts
+   * sets it): without it a PlaybackStarted could overtake the ChannelStateChange of the
+   * answer that preceded the play, whose record is still on its way to the log.
+   */
+  sequencer: (deliver: () => void) => void = (deliver) => deliver();
+
   /** An event made here (playbacks, DTMF, recordings, user events) rather than from the log. */
   emit(apps: Iterable<string>, type: string, fields: Record<string, unknown>): void {
     const timestamp = ariTime(this.core.clock.now());
-    for (const app of new Set(apps)) this.deliver(app, { type, timestamp, ...fields, application: app });
+    const targets = [...new Set(apps)];
+    this.sequencer(() => { for (const app of targets) this.deliver(app, { type, timestamp, ...fields, application: app }); });
   }
 
   /** Applications that hear of a channel: its Stasis application and subscribers. */

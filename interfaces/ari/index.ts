@@ -2,12 +2,12 @@
  * ARI (res_ari): the REST interface under `/ari` on the http.conf server, the event
  * WebSocket at `/ari/events`, and the Stasis() applications, over the call core.
  *
- * Events come from the event log (events.ts folds each durable record into ARI
+ * Events come from the event log (events.ts folds each record, once durable, into ARI
  * events), so what an application hears is what the log holds; playback, recording,
  * DTMF and user events are made live by the resources that cause them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { EventLog, Subscription } from "../../events/log.js";
+import type { EventLog } from "../../events/log.js";
 import type { HttpServer } from "../http/server.js";
 import { familyDocument, resourcesDocument } from "./api-docs.js";
 import { authenticate } from "./auth.js";
@@ -28,7 +28,7 @@ export class Ari {
   readonly router: AriRouter;
   readonly sockets: EventSockets;
   readonly fold: AriEventFold;
-  private subscription: Subscription | undefined;
+  private closed = false;
   readonly stats = { requests: 0, errors: 0 };
 
   constructor(private readonly deps: AriDeps) {
@@ -60,7 +60,9 @@ export class Ari {
       if (at <= through && waiting.length === 0) deliver();
       else waiting.push({ at, deliver });
     });
-    this.subscription = log.subscribe(log.nextOffset, (batch) => {
+    // The records as they become durable, straight from the runtime that wrote them (no read back).
+    this.deps.core.runtime.onDurable((batch) => {
+      if (this.closed) return;
       for (const record of batch) {
         for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
         through = record.offset + 1;
@@ -118,7 +120,7 @@ export class Ari {
   }
 
   close(): void {
-    void this.subscription?.close();
+    this.closed = true;
     this.sockets.close();
   }
 }

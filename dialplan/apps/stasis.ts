@@ -13,7 +13,7 @@
  * this application, which the executor writes anyway.
  */
 import type { DialplanChannel } from "../../calls/channel-api.js";
-import type { Application } from "../executor.js";
+import { AbsoluteTimeout, type Application, type ExecutionEnv } from "../executor.js";
 import { splitArguments } from "../functions.js";
 import { CONTINUE, END, type AppResult } from "./index.js";
 
@@ -29,9 +29,10 @@ export interface StasisExit {
 export interface StasisServices {
   /**
    * Put the channel into `app` (StasisStart is sent with `args`); resolves when it leaves.
-   * `FAILED` at once when no such application is registered.
+   * `FAILED` at once when no such application is registered. When `signal` aborts (the
+   * channel's absolute timeout), the application loses the channel at once.
    */
-  enter(channel: DialplanChannel, app: string, args: readonly string[]): Promise<StasisExit>;
+  enter(channel: DialplanChannel, app: string, args: readonly string[], signal?: AbortSignal): Promise<StasisExit>;
 }
 
 const Stasis: Application = async (env, data): Promise<AppResult> => {
@@ -42,12 +43,12 @@ const Stasis: Application = async (env, data): Promise<AppResult> => {
     env.setVar("STASISSTATUS", "FAILED");
     return CONTINUE;
   }
-  let exit = await services.enter(env.channel, app.trim(), args);
+  let exit = await inApplication(env, services, app.trim(), args);
   for (let moves = 0; exit.move && moves < 1000 && !env.channel.signal.aborted; moves++) {
     // Logged as the end of this Stasis and the start of the next: the log shows each application the channel was in.
     env.channel.appEnd("Stasis");
     env.channel.appStart("Stasis", [exit.move.app, ...exit.move.args].join(","));
-    exit = await services.enter(env.channel, exit.move.app, exit.move.args);
+    exit = await inApplication(env, services, exit.move.app, exit.move.args);
   }
   env.setVar("STASISSTATUS", exit.status);
   if (exit.status === "KILLED" || env.channel.signal.aborted) return END;
@@ -57,5 +58,26 @@ const Stasis: Application = async (env, data): Promise<AppResult> => {
   const priority = n.priority === undefined ? p.priority + 1 : Number(n.priority);
   return { kind: "goto", to: { context: n.context || p.context, exten: n.exten || p.exten, priority: Number.isFinite(priority) && priority > 0 ? priority : 1 } };
 };
+
+/**
+ * The channel's time in one application, bounded by its absolute timeout
+ * (TIMEOUT(absolute)): an application that never lets go (or never answers) loses the
+ * channel then, and the dialplan takes the timeout (`T`), as Asterisk's soft hang-up does.
+ */
+async function inApplication(env: ExecutionEnv, services: StasisServices, app: string, args: readonly string[]): Promise<StasisExit> {
+  if (env.timeouts.absoluteAt === undefined) return services.enter(env.channel, app, args);
+  const timeout = new AbortController();
+  const exit = services.enter(env.channel, app, args, timeout.signal);
+  // Sleeps until the absolute deadline, where it fails with AbsoluteTimeout (or HangupError on hang-up).
+  const deadline = env.sleep(24 * 3600 * 1000).then(() => undefined, (e: unknown) => e);
+  const first = await Promise.race([exit.then((x) => ({ exit: x })), deadline.then((e) => ({ ended: e }))]);
+  if ("exit" in first) return first.exit;
+  if (first.ended instanceof AbsoluteTimeout) {
+    timeout.abort();
+    await exit;
+    throw first.ended;
+  }
+  return exit;
+}
 
 export const stasisApplications: Readonly<Record<string, Application>> = { Stasis };

@@ -85,6 +85,9 @@ exten => 200,1,Stasis(demo,continue)
  same => n,Answer()
  same => n,Wait(0.5)
  same => n,Hangup()
+exten => 202,1,Set(TIMEOUT(absolute)=2)
+ same => n,Stasis(demo,idle)
+exten => T,1,Hangup(19)
 exten => 201,1,Stasis(nobody)
  same => n,Set(AFTER=\${STASISSTATUS})
  same => n,Hangup(21)
@@ -183,6 +186,20 @@ test("continue: the channel goes on in the dialplan with STASISSTATUS=SUCCESS; S
   client.stop();
   ok(await runSipp({ scenario: uacCall({ exten: "201", expect: 403 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 201");
   assert.match(messages(recall.dataDir), /Stasis app 'nobody' not registered/);
+});
+
+test("an application that never answers its channel: the channel's absolute timeout still ends it (StasisEnd, then the T extension)", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const events: AriEvent[] = [];
+  for (const type of ["StasisStart", "StasisEnd", "ChannelDestroyed"]) client.on(type, (e) => events.push(e));
+  await client.start("demo");
+  const started = Date.now();
+  ok(await runSipp({ scenario: uacCall({ exten: "202", expect: 480 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 202");
+  assert.ok(Date.now() - started >= 1900, "ended by the 2 s timeout");
+  await until("StasisEnd and ChannelDestroyed", () => events.some((e) => e.type === "ChannelDestroyed"));
+  assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"]);
+  assert.deepEqual(events[0].args, ["idle"]);
+  client.stop();
 });
 
 test("a Python client over plain HTTP gets ARI's status codes", async () => {

@@ -140,7 +140,7 @@ export class AriStasis implements StasisServices, Subscriptions {
 
   // ---- Stasis() --------------------------------------------------------------------
 
-  enter(dialplanChannel: DialplanChannel, appName: string): Promise<StasisExit> {
+  enter(dialplanChannel: DialplanChannel, appName: string, _args: readonly string[], signal?: AbortSignal): Promise<StasisExit> {
     const uniqueid = dialplanChannel.context().uniqueid;
     const channel = this.core.byUniqueid(uniqueid);
     const app = this.apps.get(appName);
@@ -165,6 +165,7 @@ export class AriStasis implements StasisServices, Subscriptions {
       this.inStasis.set(uniqueid, { app: appName, channel, leave: finish });
       channel.onHangup.add(onHangup);
       channel.onDigit = digits;
+      signal?.addEventListener("abort", () => finish({ status: "FAILED" }), { once: true });
       if (channel.hungUp) onHangup();
     });
   }

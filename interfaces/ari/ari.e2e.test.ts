@@ -88,6 +88,8 @@ exten => 200,1,Stasis(demo,continue)
 exten => 202,1,Set(TIMEOUT(absolute)=2)
  same => n,Stasis(demo,idle)
 exten => T,1,Hangup(19)
+exten => 203,1,Stasis(replayer)
+ same => n,Hangup()
 exten => 201,1,Stasis(nobody)
  same => n,Set(AFTER=\${STASISSTATUS})
  same => n,Hangup(21)
@@ -200,6 +202,32 @@ test("an application that never answers its channel: the channel's absolute time
   assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"]);
   assert.deepEqual(events[0].args, ["idle"]);
   client.stop();
+});
+
+test("a client that reconnects with since=OFFSET gets the events it missed, in the same order, then the live ones", async () => {
+  const received: AriEvent[] = [];
+  const first = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?app=replayer&api_key=asterisk:secret`);
+  first.on("message", (data) => {
+    const e = JSON.parse(String(data)) as AriEvent;
+    received.push(e);
+    if (e.type === "StasisStart") {
+      const at = `${base()}/ari/channels/${e.channel!.id}`;
+      void fetch(`${at}/answer?api_key=asterisk:secret`, { method: "POST" }).then(() => fetch(`${at}?api_key=asterisk:secret`, { method: "DELETE" }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => { first.once("open", () => resolve()); first.once("error", reject); });
+  ok(await runSipp({ scenario: uacCall({ exten: "203" }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 203");
+  await until("the channel destroyed", () => received.some((e) => e.type === "ChannelDestroyed"));
+  first.close();
+  const since = received[0].recall_offset as number;
+  assert.ok(Number.isInteger(since));
+  const fromLog = received.filter((e) => e.recall_offset !== undefined);
+  const again: AriEvent[] = [];
+  const second = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?app=replayer&since=${since}&api_key=asterisk:secret`);
+  second.on("message", (data) => again.push(JSON.parse(String(data)) as AriEvent));
+  await until("the replayed events", () => again.length >= fromLog.length);
+  assert.deepEqual(again.slice(0, fromLog.length).map((e) => [e.type, e.recall_offset]), fromLog.map((e) => [e.type, e.recall_offset]));
+  second.close();
 });
 
 test("a Python client over plain HTTP gets ARI's status codes", async () => {

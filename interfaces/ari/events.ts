@@ -8,6 +8,10 @@
  * Which application hears of a channel: the one it is in by `Stasis()` (from the
  * `app.start` of Stasis with data `app[,args]`, until the channel is destroyed), and
  * any that subscribed to it (originate with `app`, `applications/{app}/subscription`).
+ *
+ * Each event carries `recall_offset`, the log offset of the record it comes from (a
+ * Recall addition ARI clients ignore): a client that reconnects with
+ * `/ari/events?...&since=<last offset + 1>` gets what it missed, then the live stream.
  */
 import type { EventRecord } from "../../events/record.js";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
@@ -38,7 +42,11 @@ export class AriEventFold {
   readonly stasis = new Map<string, string>();
   readonly bridges = new Map<string, BridgeContext>();
 
-  constructor(private readonly subs: Subscriptions) {}
+  constructor(private readonly subs: Subscriptions, seed?: AriEventFold) {
+    // A fold that starts part-way through the log knows which live channels are in which application.
+    // (Only membership: channel snapshots come from the records, so state changes are seen as changes.)
+    if (seed) for (const [k, v] of seed.stasis) this.stasis.set(k, v);
+  }
 
   /** The deliveries one record makes, folding it in. */
   apply(record: EventRecord): Delivery[] {
@@ -65,7 +73,7 @@ export class AriEventFold {
     const json = channelJson({ context, state: value });
     const out: Delivery[] = [];
     const to = (apps: readonly string[], type: string, fields: Record<string, unknown>) => {
-      for (const app of apps) out.push({ app, event: { type, timestamp, ...fields, application: app } });
+      for (const app of apps) out.push({ app, event: { type, timestamp, ...fields, application: app, recall_offset: record.offset } });
     };
     let apps = this.appsOfChannel(record.stream, context.uniqueid);
     const app = typeof input.app === "string" ? input.app : undefined;
@@ -147,7 +155,7 @@ export class AriEventFold {
     const apps = new Set<string>([...this.subs.all(), ...this.subs.bridge(context.id)]);
     const out: Delivery[] = [];
     const to = (targets: Iterable<string>, type: string, fields: Record<string, unknown>) => {
-      for (const app of targets) out.push({ app, event: { type, timestamp, ...fields, application: app } });
+      for (const app of targets) out.push({ app, event: { type, timestamp, ...fields, application: app, recall_offset: record.offset } });
     };
     switch (input.type) {
       case "create": to(apps, "BridgeCreated", { bridge: json }); break;

@@ -17,7 +17,7 @@ import { AriEventFold } from "./events.js";
 import { objectModels } from "./json.js";
 import { AriError, AriRouter, readBody, send, type AriReply, type ResourceFamily } from "./rest.js";
 import { AriStasis } from "./stasis.js";
-import { EventSockets } from "./websocket.js";
+import { EventSockets, type EventSocket } from "./websocket.js";
 import { channelsResource } from "./resources/channels.js";
 import { bridgesResource } from "./resources/bridges.js";
 import { recordingsResource } from "./resources/recordings.js";
@@ -31,6 +31,10 @@ export class Ari {
   private closed = false;
   readonly stats = { requests: 0, errors: 0 };
 
+  private log: EventLog | undefined;
+  /** Offset after the last record folded live. */
+  private through = 0;
+
   constructor(private readonly deps: AriDeps) {
     this.stasis = new AriStasis(deps.core, deps.logger);
     const ctx: AriContext = { ...deps, stasis: this.stasis };
@@ -43,6 +47,7 @@ export class Ari {
     this.sockets = new EventSockets({
       stasis: this.stasis, logger: deps.logger, writeTimeoutMs: deps.conf.websocketWriteTimeoutMs, pretty: deps.conf.pretty,
       authorize: (request, query) => { const a = authenticate(deps.conf, request, query); return a.ok ? undefined : a.status; },
+      replay: (socket, since) => this.replay(socket, since),
     });
   }
 
@@ -50,14 +55,15 @@ export class Ari {
   start(http: HttpServer, log: EventLog): void {
     http.mount("/ari", "Asterisk RESTful API", (req, res) => void this.request(req, res));
     http.upgrade("/ari/events", "Asterisk RESTful API events", (req, socket, head) => this.sockets.upgrade(req, socket, head));
+    this.log = log;
     // Events made live wait for the log's events of everything that happened before them.
-    let through = log.nextOffset;
+    this.through = log.nextOffset;
     const waiting: { at: number; deliver: () => void }[] = [];
-    const flush = () => { while (waiting.length && waiting[0].at <= through) waiting.shift()!.deliver(); };
+    const flush = () => { while (waiting.length && waiting[0].at <= this.through) waiting.shift()!.deliver(); };
     this.stasis.sequencer = (deliver) => queueMicrotask(() => {
       // Queued after the actor runtime's append of this turn, so nextOffset counts this turn's transitions.
       const at = log.nextOffset;
-      if (at <= through && waiting.length === 0) deliver();
+      if (at <= this.through && waiting.length === 0) deliver();
       else waiting.push({ at, deliver });
     });
     // The records as they become durable, straight from the runtime that wrote them (no read back).
@@ -65,10 +71,27 @@ export class Ari {
       if (this.closed) return;
       for (const record of batch) {
         for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
-        through = record.offset + 1;
+        this.through = record.offset + 1;
         flush();
       }
     });
+  }
+
+  /**
+   * The events `socket`'s applications would have had from log offset `since` up to the
+   * live stream's position, folded afresh (seeded with the live fold's channels), sent
+   * ahead of the live events held meanwhile. Live events made outside the log
+   * (playbacks, DTMF) are not replayed.
+   */
+  private async replay(socket: EventSocket, since: number): Promise<void> {
+    const log = this.log;
+    const to = this.through;
+    if (!log || since >= to) return;
+    const fold = new AriEventFold(this.stasis, this.fold);
+    const apps = new Set(socket.apps);
+    for await (const batch of log.read(since, { to })) {
+      for (const record of batch) for (const d of fold.apply(record)) if (apps.has(d.app)) socket.replayed(d.event);
+    }
   }
 
   private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {

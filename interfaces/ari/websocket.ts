@@ -21,12 +21,36 @@ export const MAX_BUFFERED_BYTES = 4 << 20;
 export class EventSocket implements EventSink {
   private stalledSince: number | undefined;
   closed = false;
+  /** While the events missed since an offset are sent, live ones wait here (bounded by the same limit). */
+  private held: AriEvent[] | undefined;
 
   constructor(private readonly socket: WebSocket, readonly apps: readonly string[], private readonly writeTimeoutMs: number,
     private readonly pretty: boolean, private readonly onStalled: (reason: string) => void) {}
 
+  /** Live events wait until `release` (a replay goes first). */
+  hold(): void { this.held = []; }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const e of held) this.send(e);
+  }
+
+  /** A replayed event: sent ahead of the held live ones. */
+  replayed(event: AriEvent): void {
+    const held = this.held;
+    this.held = undefined;
+    this.send(event);
+    this.held = held;
+  }
+
   send(event: AriEvent): void {
     if (this.closed) return;
+    if (this.held) {
+      if (this.held.length >= 100_000) { this.close(1008, "too many events waiting behind a replay"); return; }
+      this.held.push(event);
+      return;
+    }
     const buffered = this.socket.bufferedAmount;
     if (buffered > 0) {
       const now = performance.now();
@@ -59,6 +83,8 @@ export interface EventSocketOptions {
   readonly pretty: boolean;
   /** Checks credentials; undefined when they are good, else the HTTP status to refuse with. */
   readonly authorize: (request: IncomingMessage, query: URLSearchParams) => 401 | 403 | undefined;
+  /** `since=OFFSET`: send the socket's applications what they missed from that log offset, then release it. */
+  readonly replay: (socket: EventSocket, since: number) => Promise<void>;
 }
 
 export class EventSockets {
@@ -76,11 +102,19 @@ export class EventSockets {
     const apps = query.getAll("app").flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
     if (apps.length === 0) return void refuse(400, "Missing params: app");
     const subscribeAll = /^(true|yes|1)$/i.test(query.get("subscribeAll") ?? "");
+    const sinceText = query.get("since");
+    const since = sinceText === null ? undefined : Number(sinceText);
+    if (since !== undefined && (!Number.isSafeInteger(since) || since < 0)) return void refuse(400, "since: a log offset (a whole number from 0)");
     this.server.handleUpgrade(request, socket, head, (ws) => {
       const sink = new EventSocket(ws, apps, this.o.writeTimeoutMs, this.o.pretty, (reason) =>
         this.o.logger.log("WARNING", "ari/ari_websockets.c", `Closing the event WebSocket of ${apps.join(",")}: ${reason}`));
       this.open.add(sink);
+      if (since !== undefined) sink.hold();
       for (const app of apps) this.o.stasis.attach(app, sink, subscribeAll);
+      if (since !== undefined) {
+        this.o.replay(sink, since).catch((e: Error) => this.o.logger.log("WARNING", "ari/ari_websockets.c", `Cannot replay events since ${since}: ${e.message}`))
+          .finally(() => sink.release());
+      }
       this.o.logger.log("VERBOSE", "ari/ari_websockets.c", `WebSocket connection from ${request.socket.remoteAddress}:${request.socket.remotePort} for applications ${apps.join(",")}`);
       ws.on("error", () => undefined);
       ws.on("close", () => {

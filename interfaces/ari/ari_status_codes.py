@@ -108,6 +108,13 @@ if (state or {}).get("state") != "BUSY":
     results.append({"name": "device state value", "status": 0, "expected": 1, "body": str(state)})
 call("a device not ARI's", "PUT", "/deviceStates/PJSIP:6002?deviceState=BUSY", 409)
 call("a bad device state", "PUT", "/deviceStates/Stasis:desk?deviceState=ASLEEP", 400)
+call("set a mailbox", "PUT", "/mailboxes/1000@default?oldMessages=1&newMessages=2", 204)
+box = call("read the mailbox", "GET", "/mailboxes/1000@default", 200)
+if (box or {}).get("new_messages") != 2:
+    results.append({"name": "mailbox value", "status": 0, "expected": 1, "body": str(box)})
+call("a mailbox without counts", "PUT", "/mailboxes/1000@default", 400)
+call("delete the mailbox", "DELETE", "/mailboxes/1000@default", 204)
+call("an unknown mailbox", "GET", "/mailboxes/1000@default", 404)
 call("set a global", "POST", "/asterisk/variable?variable=GREETING&value=hi", 204)
 value = call("read the global", "GET", "/asterisk/variable?variable=GREETING", 200)
 if (value or {}).get("value") != "hi":

@@ -21,7 +21,7 @@ import { EventSockets, type EventSocket } from "./websocket.js";
 import { channelsResource } from "./resources/channels.js";
 import { bridgesResource } from "./resources/bridges.js";
 import { recordingsResource } from "./resources/recordings.js";
-import { applicationsResource, asteriskResource, deviceStatesResource, endpointsResource, eventsResource, playbacksResource, soundsResource } from "./resources/small.js";
+import { applicationsResource, asteriskResource, deviceStatesResource, endpointsResource, eventsResource, mailboxesResource, playbacksResource, soundsResource } from "./resources/small.js";
 
 export class Ari {
   readonly stasis: AriStasis;
@@ -40,7 +40,7 @@ export class Ari {
     const ctx: AriContext = { ...deps, stasis: this.stasis };
     const families: ResourceFamily[] = [
       asteriskResource(ctx), endpointsResource(ctx), channelsResource(ctx), bridgesResource(ctx), recordingsResource(ctx),
-      soundsResource(ctx), playbacksResource(ctx), deviceStatesResource(ctx), eventsResource(ctx, undefined), applicationsResource(ctx),
+      soundsResource(ctx), playbacksResource(ctx), deviceStatesResource(ctx), mailboxesResource(), eventsResource(ctx, undefined), applicationsResource(ctx),
     ].map((f) => ({ ...f, models: f.name === "events" ? [...objectModels, ...eventModels] : objectModels }));
     this.router = new AriRouter(families);
     this.fold = new AriEventFold(this.stasis);

@@ -84,6 +84,7 @@ export const objectModels: Model[] = [
   { id: "AsteriskInfo", properties: { build: prop("BuildInfo", false), system: prop("SystemInfo", false), config: prop("ConfigInfo", false), status: prop("StatusInfo", false) } },
   { id: "AsteriskPing", properties: { asterisk_id: prop("string"), ping: prop("string"), timestamp: prop("string") } },
   { id: "Sound", properties: { id: prop("string"), text: prop("string", false), formats: prop("List[FormatLangPair]") } },
+  { id: "Mailbox", properties: { name: prop("string"), old_messages: prop("int"), new_messages: prop("int") } },
   { id: "DeviceState", properties: { name: prop("string"), state: prop("string") } },
   { id: "StoredRecording", properties: { name: prop("string"), format: prop("string") } },
 ];

@@ -262,3 +262,32 @@ export function eventsResource(ctx: AriContext, models: ResourceFamily["models"]
   return { name: "events", description: "WebSocket resource", operations, ...(models ? { models } : {}) };
 }
 
+
+/** /mailboxes: mailbox states an application controls (message counts), kept in memory. */
+export function mailboxesResource(): ResourceFamily {
+  const boxes = new Map<string, { old_messages: number; new_messages: number }>();
+  const name = p("mailboxName");
+  const get = (n: string) => {
+    const b = boxes.get(n);
+    if (!b) throw new AriError(404, "Mailbox not found");
+    return b;
+  };
+  const operations: Operation[] = [
+    { method: "GET", path: "/mailboxes", nickname: "list", summary: "List all mailboxes.", responseClass: "List[Mailbox]", params: [],
+      handler: () => ok([...boxes].map(([n, b]) => ({ name: n, ...b }))) },
+    { method: "GET", path: "/mailboxes/{mailboxName}", nickname: "get", summary: "Retrieve the current state of a mailbox.", responseClass: "Mailbox", params: [name],
+      handler: ({ params }) => ok({ name: params.mailboxName, ...get(params.mailboxName as string) }) },
+    { method: "PUT", path: "/mailboxes/{mailboxName}", nickname: "update", summary: "Change the state of a mailbox.", responseClass: "void",
+      params: [name, q("oldMessages", { dataType: "int", required: true }), q("newMessages", { dataType: "int", required: true })],
+      handler: ({ params }) => {
+        const o = params.oldMessages as number, n = params.newMessages as number;
+        if (o < 0) throw new AriError(400, "oldMessages: 0 or more");
+        if (n < 0) throw new AriError(400, "newMessages: 0 or more");
+        boxes.set(params.mailboxName as string, { old_messages: o, new_messages: n });
+        return noContent;
+      } },
+    { method: "DELETE", path: "/mailboxes/{mailboxName}", nickname: "delete", summary: "Destroy a mailbox.", responseClass: "void", params: [name],
+      handler: ({ params }) => { get(params.mailboxName as string); boxes.delete(params.mailboxName as string); return noContent; } },
+  ];
+  return { name: "mailboxes", description: "Mailboxes", operations };
+}

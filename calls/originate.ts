@@ -199,6 +199,12 @@ class Call {
     const channel = this.channel;
     let placed: PlacedCall | undefined;
     this.onTimeout = () => placed?.cancel();
+    // Hung up from our side while it rings (ARI's DELETE /channels/{id}): cancel the call now.
+    channel.onHangup.add(() => {
+      if (this.settled) return;
+      placed?.cancel();
+      this.end(channel.context().hangupCause ?? Cause.NORMAL_CLEARING);
+    });
     place(this.progress()).then((p) => {
       placed = p;
       if (this.settled && channel.state() !== "up") p.cancel();

@@ -88,6 +88,8 @@ exten => 200,1,Stasis(demo,continue)
 exten => 202,1,Set(TIMEOUT(absolute)=2)
  same => n,Stasis(demo,idle)
 exten => T,1,Hangup(19)
+exten => 204,1,Stasis(demo,dtmf)
+ same => n,Hangup()
 exten => 203,1,Stasis(replayer)
  same => n,Hangup()
 exten => 201,1,Stasis(nobody)
@@ -228,6 +230,31 @@ test("a client that reconnects with since=OFFSET gets the events it missed, in t
   await until("the replayed events", () => again.length >= fromLog.length);
   assert.deepEqual(again.slice(0, fromLog.length).map((e) => [e.type, e.recall_offset]), fromLog.map((e) => [e.type, e.recall_offset]));
   second.close();
+});
+
+test("DTMF in an application is ChannelDtmfReceived; hanging up an originated channel that rings cancels its call at once", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const digits: string[] = [];
+  const destroyed: AriEvent[] = [];
+  client.on("ChannelDtmfReceived", (e) => digits.push(String(e.digit)));
+  client.on("ChannelDestroyed", (e) => destroyed.push(e));
+  client.on("StasisStart", (event, ch) => { if (event.args?.[0] === "dtmf") void (ch as AriChannel).answer(); });
+  await client.start("demo");
+  ok(await runSipp({ scenario: uacCall({ exten: "204", dtmf: "12#", holdMs: 800 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 204");
+  await until("three digits", () => digits.length === 3);
+  assert.deepEqual(digits, ["1", "2", "#"]);
+  // The phone rings and never answers: the application gives up on it.
+  const phone = startSipp({ scenario: uasCall({}), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const out = client.Channel();
+  await out.originate({ endpoint: "PJSIP/6002", app: "demo", appArgs: "never", timeout: 20 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const t = Date.now();
+  await out.hangup();
+  ok(await phone.done, "phone cancelled");
+  assert.ok(Date.now() - t < 5000, "cancelled at once, not at the 20 s timeout");
+  await until("the originated channel destroyed", () => destroyed.some((e) => e.channel?.id === out.id));
+  client.stop();
 });
 
 test("a Python client over plain HTTP gets ARI's status codes", async () => {

@@ -71,6 +71,10 @@ export class Ari {
       if (this.closed) return;
       for (const record of batch) {
         for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
+        // Subscriptions end with what they name (after its last event went out).
+        const type = (record.input as { type?: string }).type;
+        if (type === "destroy" && record.kind === "channel") this.stasis.forgetChannel((record.state.context as { uniqueid: string }).uniqueid);
+        if (type === "destroy" && record.kind === "bridge") this.stasis.forgetBridge((record.state.context as { id: string }).id);
         this.through = record.offset + 1;
         flush();
       }

@@ -116,6 +116,17 @@ export class AriStasis implements StasisServices, Subscriptions {
     return [...apps];
   }
 
+  /** A channel is gone: no application stays subscribed to it (bounded state). */
+  forgetChannel(uniqueid: string): void {
+    for (const app of this.apps.values()) app.channels.delete(uniqueid);
+    this.created.delete(uniqueid);
+  }
+
+  forgetBridge(bridgeId: string): void {
+    for (const app of this.apps.values()) app.bridges.delete(bridgeId);
+    this.bridges.delete(bridgeId);
+  }
+
   // ---- Subscriptions (events.ts) ---------------------------------------------------
 
   channel(uniqueid: string): readonly string[] {

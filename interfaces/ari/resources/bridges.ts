@@ -60,7 +60,7 @@ export function bridgesResource(ctx: AriContext): ResourceFamily {
       handler: ({ params }) => {
         const b = get(ctx, params.bridgeId as string);
         b.destroy();
-        ctx.stasis.bridges.delete(b.id);
+        ctx.stasis.bridges.delete(b.id); // its subscriptions go with its BridgeDestroyed
         return noContent;
       } },
     { method: "POST", path: "/bridges/{bridgeId}/addChannel", nickname: "addChannel", summary: "Add a channel to a bridge.", responseClass: "void",

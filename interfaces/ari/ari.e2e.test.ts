@@ -232,17 +232,23 @@ test("a client that reconnects with since=OFFSET gets the events it missed, in t
   second.close();
 });
 
-test("DTMF in an application is ChannelDtmfReceived; hanging up an originated channel that rings cancels its call at once", async () => {
+test("DTMF in an application is ChannelDtmfReceived; hold and unhold; hanging up an originated channel that rings cancels its call at once", async () => {
   const client = await ari.connect(base(), "asterisk", "secret");
   const digits: string[] = [];
   const destroyed: AriEvent[] = [];
   client.on("ChannelDtmfReceived", (e) => digits.push(String(e.digit)));
   client.on("ChannelDestroyed", (e) => destroyed.push(e));
-  client.on("StasisStart", (event, ch) => { if (event.args?.[0] === "dtmf") void (ch as AriChannel).answer(); });
+  const held: string[] = [];
+  client.on("StasisStart", (event, ch) => {
+    if (event.args?.[0] !== "dtmf") return;
+    const c = ch as AriChannel & { hold(): Promise<void>; unhold(): Promise<void> };
+    void c.answer().then(() => c.hold()).then(() => c.unhold()).then(() => held.push("held and resumed"), (e: Error) => held.push(e.message));
+  });
   await client.start("demo");
   ok(await runSipp({ scenario: uacCall({ exten: "204", dtmf: "12#", holdMs: 800 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 204");
   await until("three digits", () => digits.length === 3);
   assert.deepEqual(digits, ["1", "2", "#"]);
+  assert.deepEqual(held, ["held and resumed"]);
   // The phone rings and never answers: the application gives up on it.
   const phone = startSipp({ scenario: uasCall({}), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
   await new Promise((r) => setTimeout(r, 300));

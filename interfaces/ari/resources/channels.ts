@@ -230,6 +230,15 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
       } }),
     op({ method: "DELETE", path: "/channels/{channelId}/moh", nickname: "stopMoh", summary: "Stop playing music on hold to a channel.", responseClass: "void", params: [channelId],
       handler: ({ params }) => { stasisChannel(ctx, params.channelId as string).stopMusicOnHold(); return noContent; } }),
+    // As chan_pjsip indicates HOLD: music on hold to the channel (its default class).
+    op({ method: "POST", path: "/channels/{channelId}/hold", nickname: "hold", summary: "Hold a channel.", responseClass: "void", params: [channelId],
+      handler: async ({ params }) => {
+        const channel = stasisChannel(ctx, params.channelId as string);
+        await channel.startMusicOnHold("default").catch(() => { throw new AriError(412, "Channel in invalid state"); });
+        return noContent;
+      } }),
+    op({ method: "DELETE", path: "/channels/{channelId}/hold", nickname: "unhold", summary: "Remove a channel from hold.", responseClass: "void", params: [channelId],
+      handler: ({ params }) => { stasisChannel(ctx, params.channelId as string).stopMusicOnHold(); return noContent; } }),
     op({ method: "POST", path: "/channels/{channelId}/play", nickname: "play", summary: "Start playback of media.", responseClass: "Playback",
       params: [channelId, query("media", "string", { required: true, allowMultiple: true }), query("lang"), query("offsetms", "int"), query("skipms", "int", { defaultValue: 3000 }), query("playbackId")],
       handler: ({ params }) => play(ctx, stasisChannel(ctx, params.channelId as string), params.media as string[], params.lang as string | undefined, params.playbackId as string | undefined) }),

@@ -37,6 +37,7 @@ const subs = (o: Partial<{ channel: Record<string, string[]>; bridge: Record<str
   channel: (id) => o.channel?.[id] ?? [],
   bridge: (id) => o.bridge?.[id] ?? [],
   bridgeType: (id) => (id === "b1" ? "mixing" : undefined),
+  endpoint: (tech, resource) => (tech === "PJSIP" && resource === "6002" ? ["phones"] : []),
   all: () => o.all ?? [],
 });
 
@@ -103,4 +104,22 @@ test("Dial between two channels reaches the applications of both", () => {
   assert.deepEqual(dial.map((d) => [d.app, d.event.type, d.event.dialstatus, d.event.dialstring]).sort(), [["callee-app", "Dial", "", "PJSIP/6002"], ["caller-app", "Dial", "", "PJSIP/6002"]]);
   const end = fold.apply(channelRecord({ type: "dial.end", peer: "channel:2", status: "ANSWER" }, "ring", caller));
   assert.deepEqual(end.map((d) => d.event.dialstatus), ["ANSWER", "ANSWER"]);
+});
+
+test("registrations become ContactStatusChange, PeerStatusChange and EndpointStateChange for the endpoint's subscribers", () => {
+  const fold = new AriEventFold(subs());
+  const contact = (input: Record<string, unknown>, value: string, stream = "contact:6002:1") => ({
+    offset: offset++, type: "contact.transition", v: 1, stream, kind: "contact", seq: offset, time: T0 + offset * 1000,
+    input: { source: "sip", ...input }, outputs: [],
+    state: { value, context: { aor: "6002", uri: "sip:6002@127.0.0.1:5070", expires: 60, expiresAt: T0, registeredAt: T0, updatedAt: T0, callId: "c", cseq: 1, userAgent: "", received: "udp:127.0.0.1:5070", endpoint: "6002" } },
+  }) as unknown as EventRecord;
+  const types = (ds: ReturnType<AriEventFold["apply"]>) => ds.map((d) => [d.app, d.event.type, (d.event.contact_info as { contact_status?: string } | undefined)?.contact_status ?? (d.event.endpoint as { state: string }).state]);
+  assert.deepEqual(types(fold.apply(contact({ type: "register" }, "registered"))), [
+    ["phones", "ContactStatusChange", "NonQualified"], ["phones", "PeerStatusChange", "online"], ["phones", "EndpointStateChange", "online"],
+  ]);
+  assert.deepEqual(types(fold.apply(contact({ type: "register" }, "registered"))).map((t) => t[2]), ["Updated", "online"]);
+  assert.deepEqual(types(fold.apply(contact({ type: "qualify", status: "Unavail" }, "registered"))).map((t) => t[2]), ["Unreachable", "online"]);
+  assert.deepEqual(types(fold.apply(contact({ type: "timer", name: "expiry" }, "expired"))), [
+    ["phones", "ContactStatusChange", "Removed"], ["phones", "PeerStatusChange", "offline"], ["phones", "EndpointStateChange", "offline"],
+  ]);
 });

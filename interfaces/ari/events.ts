@@ -16,6 +16,7 @@
 import type { EventRecord } from "../../events/record.js";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { BridgeContext } from "../../events/catalogue/bridge.js";
+import type { ContactContext } from "../../events/catalogue/contact.js";
 import { splitArguments } from "../../dialplan/functions.js";
 import { causeText } from "../../calls/hangup-causes.js";
 import { ariTime, bridgeJson, channelJson } from "./json.js";
@@ -27,6 +28,8 @@ export interface Subscriptions {
   bridge(bridgeId: string): readonly string[];
   /** The bridge's ARI type (mixing, holding), when ARI made it. */
   bridgeType(bridgeId: string): string | undefined;
+  /** Applications subscribed to an endpoint (`PJSIP/6001`) or its whole technology (`PJSIP`). */
+  endpoint(technology: string, resource: string): readonly string[];
   /** Applications subscribed to every event source (subscribeAll). */
   all(): readonly string[];
 }
@@ -41,6 +44,8 @@ export class AriEventFold {
   /** channel actor id → its Stasis application. */
   readonly stasis = new Map<string, string>();
   readonly bridges = new Map<string, BridgeContext>();
+  /** PJSIP endpoint → its live contacts (contact actor ids): online while there is one. */
+  readonly contacts = new Map<string, Set<string>>();
 
   constructor(private readonly subs: Subscriptions, seed?: AriEventFold) {
     // A fold that starts part-way through the log knows which live channels are in which application.
@@ -52,6 +57,7 @@ export class AriEventFold {
   apply(record: EventRecord): Delivery[] {
     if (record.kind === "channel") return this.channel(record);
     if (record.kind === "bridge") return this.bridge(record);
+    if (record.kind === "contact") return this.contact(record);
     return [];
   }
 
@@ -139,6 +145,43 @@ export class AriEventFold {
     if (before && before.value !== value && value !== "hungup" && value !== "destroyed" && input.type !== "create") {
       to(apps, "ChannelStateChange", { channel: json });
     }
+    return out;
+  }
+
+  /**
+   * A registration: ContactStatusChange (NonQualified when created without qualify,
+   * Updated on a refresh, Reachable/Unreachable from qualify, Removed at its end),
+   * PeerStatusChange, and EndpointStateChange when its endpoint goes online or offline.
+   */
+  private contact(record: EventRecord): Delivery[] {
+    const input = record.input as { type: string; status?: string };
+    const c = record.state.context as ContactContext;
+    const value = String(record.state.value);
+    const endpoint = c.endpoint;
+    if (!endpoint) return [];
+    const live = this.contacts.get(endpoint) ?? new Set<string>();
+    const wasOnline = live.size > 0;
+    const first = !live.has(record.stream);
+    if (value === "registered") live.add(record.stream); else live.delete(record.stream);
+    if (live.size) this.contacts.set(endpoint, live); else this.contacts.delete(endpoint);
+    const online = live.size > 0;
+    const status = value !== "registered" ? "Removed"
+      : input.type === "qualify" ? (input.status === "Avail" ? "Reachable" : "Unreachable")
+      : first ? "NonQualified" : "Updated";
+    const peerStatus = value !== "registered" || status === "Unreachable" ? "Unreachable" : "Reachable";
+    const json = {
+      technology: "PJSIP", resource: endpoint, state: online ? "online" : "offline",
+      channel_ids: [...this.channels.values()].filter((ch) => ch.context.endpoint === endpoint).map((ch) => ch.context.uniqueid),
+    };
+    const timestamp = ariTime(record.time);
+    const apps = new Set<string>([...this.subs.all(), ...this.subs.endpoint("PJSIP", endpoint)]);
+    const out: Delivery[] = [];
+    const to = (type: string, fields: Record<string, unknown>) => {
+      for (const app of apps) out.push({ app, event: { type, timestamp, ...fields, application: app, recall_offset: record.offset } });
+    };
+    to("ContactStatusChange", { endpoint: json, contact_info: { uri: c.uri, contact_status: status, aor: c.aor, ...(c.rttMs !== undefined ? { roundtrip_usec: String(Math.round(c.rttMs * 1000)) } : {}) } });
+    to("PeerStatusChange", { endpoint: json, peer: { peer_status: peerStatus, address: c.received.replace(/^[a-z]+:/, ""), time: String(Math.floor(record.time / 1e6)) } });
+    if (online !== wasOnline) to("EndpointStateChange", { endpoint: json });
     return out;
   }
 

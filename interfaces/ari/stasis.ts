@@ -141,6 +141,12 @@ export class AriStasis implements StasisServices, Subscriptions {
     return out;
   }
 
+  endpoint(technology: string, resource: string): readonly string[] {
+    const out: string[] = [];
+    for (const app of this.apps.values()) if (app.endpoints.has(`${technology}/${resource}`) || app.endpoints.has(technology)) out.push(app.name);
+    return out;
+  }
+
   bridgeType(bridgeId: string): string | undefined { return this.bridges.get(bridgeId)?.type; }
 
   all(): readonly string[] {

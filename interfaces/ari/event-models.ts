@@ -28,7 +28,10 @@ const EVENTS: Record<string, Record<string, ModelProperty>> = {
   BridgeDestroyed: { bridge: r("Bridge") },
   BridgeMerged: { bridge: r("Bridge"), bridge_from: r("Bridge") },
   BridgeBlindTransfer: { channel: r("Channel"), replace_channel: o("Channel"), transferee: o("Channel"), exten: r("string"), context: r("string"), result: r("string"), is_external: r("boolean"), bridge: o("Bridge") },
-  BridgeAttendedTransfer: { transferer_first_leg: r("Channel"), transferer_second_leg: r("Channel"), result: r("string"), is_external: r("boolean"), destination_type: r("string") },
+  BridgeAttendedTransfer: {
+    transferer_first_leg: r("Channel"), transferer_second_leg: r("Channel"), transferee: o("Channel"), transfer_target: o("Channel"),
+    result: r("string"), is_external: r("boolean"), destination_type: r("string"), destination_bridge: o("string"),
+  },
   PlaybackStarted: { playback: r("Playback") },
   PlaybackContinuing: { playback: r("Playback") },
   PlaybackFinished: { playback: r("Playback") },

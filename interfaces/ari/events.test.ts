@@ -123,3 +123,13 @@ test("registrations become ContactStatusChange, PeerStatusChange and EndpointSta
     ["phones", "ContactStatusChange", "Removed"], ["phones", "PeerStatusChange", "offline"], ["phones", "EndpointStateChange", "offline"],
   ]);
 });
+
+test("transfers: BridgeBlindTransfer and BridgeAttendedTransfer reach the applications of every party", () => {
+  const fold = new AriEventFold(subs({ channel: { a: ["x"], b: ["y"], c: ["z"] } }));
+  for (const id of ["a", "b", "c"]) fold.apply(channelRecord({ type: "create" }, "up", ctx({ uniqueid: id, name: `PJSIP/${id}-1` })));
+  const blind = fold.apply(channelRecord({ type: "transfer.blind", exten: "200", context: "from-sipp", bridge: "b1", transferee: "channel:b" }, "up", ctx({ uniqueid: "a" })));
+  assert.deepEqual(blind.map((d) => [d.app, d.event.type, d.event.exten, (d.event.transferee as { id: string }).id]).sort(), [["x", "BridgeBlindTransfer", "200", "b"], ["y", "BridgeBlindTransfer", "200", "b"]]);
+  const attended = fold.apply(channelRecord({ type: "transfer.attended", bridge1: "b1", bridge2: "b2", channel2: "channel:a", transferee: "channel:b", target: "channel:c" }, "up", ctx({ uniqueid: "a" })));
+  assert.deepEqual(attended.map((d) => d.app).sort(), ["x", "y", "z"]);
+  assert.equal((attended[0].event.transfer_target as { id: string }).id, "c");
+});

@@ -129,6 +129,30 @@ export class AriEventFold {
         }
         break;
       }
+      case "transfer.blind": {
+        const transferee = this.channels.get(String(input.transferee ?? ""));
+        const targets = transferee ? [...new Set([...apps, ...this.appsOfChannel(String(input.transferee), transferee.context.uniqueid)])] : apps;
+        to(targets, "BridgeBlindTransfer", {
+          channel: json, ...(transferee ? { transferee: channelJson({ context: transferee.context, state: transferee.value }) } : {}),
+          exten: String(input.exten ?? ""), context: String(input.context ?? ""), result: "Success", is_external: false,
+        });
+        break;
+      }
+      case "transfer.attended": {
+        const view = (id: unknown) => { const c = this.channels.get(String(id ?? "")); return c ? channelJson({ context: c.context, state: c.value }) : undefined; };
+        const second = view(input.channel2), transferee = view(input.transferee), target = view(input.target);
+        const targets = new Set(apps);
+        for (const id of [input.channel2, input.transferee, input.target]) {
+          const c = this.channels.get(String(id ?? ""));
+          if (c) for (const a of this.appsOfChannel(String(id), c.context.uniqueid)) targets.add(a);
+        }
+        to([...targets], "BridgeAttendedTransfer", {
+          transferer_first_leg: json, ...(second ? { transferer_second_leg: second } : {}), ...(transferee ? { transferee } : {}),
+          ...(target ? { transfer_target: target } : {}), result: "Success", is_external: false, destination_type: "bridge",
+          destination_bridge: String(input.bridge2 ?? ""),
+        });
+        break;
+      }
       case "hangup":
         to(apps, "ChannelHangupRequest", { cause: Number(input.cause ?? 16), channel: json });
         break;

@@ -116,6 +116,8 @@ async function main(): Promise<void> {
     const ok = peak >= CHANNELS && finished === CHANNELS && complete === CHANNELS && uac.failed === 0 && rest.failed === 0 && outOfOrder === 0 && restP99 <= 20 && eventP99 <= 50;
     console.log(`bench:ari — ${CHANNELS} channels into Stasis(bench) at ${RATE}/s; each answered, played hello-world and hung up by the client after ${(HOLD_MS / 1000).toFixed(1)} s`);
     console.log(`  channels in the application together: peak ${peak} (target ${CHANNELS}); destroyed ${finished}; with every event in order ${complete}, out of order ${outOfOrder}`);
+    const partial = [...seen].filter(([, l]) => l.join() !== ORDER.join()).slice(0, 3);
+    if (partial.length) console.log(`  channels without every event: ${partial.map(([id, l]) => `${id}: ${l.join(" ")}`).join("; ")}`);
     console.log(`  sipp: ${uac.successful} calls completed, ${uac.failed} failed, ${elapsed.toFixed(1)} s`);
     console.log(`  REST round trip (${rest.all.length} requests, ${rest.failed} failed${rest.errors.length ? `: ${rest.errors.join("; ")}` : ""}): p50 ${pct(rest.all, 50).toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms, max ${Math.max(...rest.all).toFixed(2)} ms (target p99 ≤ 20)`);
     console.log(`  by operation, p50/p99 ms: ${[...rest.byOp].map(([o, xs]) => `${o} ${pct(xs, 50).toFixed(1)}/${pct(xs, 99).toFixed(1)}`).join(", ")}`);

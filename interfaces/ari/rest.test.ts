@@ -8,6 +8,8 @@ import { AriError, AriRouter, ok, type ResourceFamily } from "./rest.js";
 import { familyDocument, resourcesDocument } from "./api-docs.js";
 import { parseAriConf } from "./ari-conf.js";
 import { ConfError } from "../../conf/tokenizer.js";
+import { authenticate, cryptMatches } from "./auth.js";
+import type { IncomingMessage } from "node:http";
 
 const family: ResourceFamily = {
   name: "things", description: "Things",
@@ -87,4 +89,26 @@ test("ari.conf: general settings and users; errors name file, line and object", 
     writeFileSync(file, text);
     assert.throws(() => parseAriConf(file), (e: unknown) => e instanceof ConfError && re.test(e.message), text);
   }
+});
+
+test("auth: Basic and api_key, plain and crypt passwords; 401 otherwise; a read-only user's writes 403", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ari-auth-"));
+  const file = join(dir, "ari.conf");
+  // `openssl passwd -6 -salt abcdefgh secret`, as `ari mkpasswd` would make it.
+  const hash = "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
+  writeFileSync(file, `[plain]\ntype = user\npassword = pw\n[hashed]\ntype = user\npassword_format = crypt\npassword = ${hash}\n[ro]\ntype = user\nread_only = yes\npassword = ro\n`);
+  const conf = parseAriConf(file);
+  const req = (method: string, basic?: string) => ({ method, headers: basic ? { authorization: `Basic ${Buffer.from(basic).toString("base64")}` } : {} }) as unknown as IncomingMessage;
+  const status = (r: ReturnType<typeof authenticate>) => (r.ok ? 200 : r.status);
+  const none = new URLSearchParams();
+  assert.equal(status(authenticate(conf, req("GET", "plain:pw"), none)), 200);
+  assert.equal(status(authenticate(conf, req("GET"), new URLSearchParams("api_key=plain:pw"))), 200);
+  assert.equal(status(authenticate(conf, req("GET", "plain:nope"), none)), 401);
+  assert.equal(status(authenticate(conf, req("GET"), none)), 401);
+  assert.equal(status(authenticate(conf, req("POST", "hashed:secret"), none)), 200);
+  assert.equal(status(authenticate(conf, req("POST", "hashed:wrong"), none)), 401);
+  assert.equal(status(authenticate(conf, req("GET", "ro:ro"), none)), 200);
+  assert.equal(status(authenticate(conf, req("DELETE", "ro:ro"), none)), 403);
+  assert.equal(cryptMatches("secret", "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1"), true);
+  assert.equal(cryptMatches("secret", "not a hash"), false);
 });

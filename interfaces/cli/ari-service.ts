@@ -42,7 +42,9 @@ export function startAri(o: AriServiceOptions): Ari | undefined {
     o.logger.log("WARNING", "res_ari.c", "ari.conf is enabled but the HTTP server is not running (http.conf): ARI is not reachable");
   }
   for (const u of conf.users.values()) {
-    if (u.passwordFormat === "crypt") o.logger.log("WARNING", "res_ari.c", `ARI user '${u.name}': password_format = crypt is not supported; the user cannot log in`);
+    if (u.passwordFormat === "crypt" && !/^\$[156]\$[^$]{1,16}\$[./0-9A-Za-z]+$/.test(u.password)) {
+      o.logger.log("WARNING", "res_ari.c", `ARI user '${u.name}': password is not a $1$, $5$ or $6$ crypt hash; the user cannot log in`);
+    }
   }
   const sip = o.sip;
   const ari = new Ari({

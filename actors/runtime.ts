@@ -86,6 +86,16 @@ export class ActorRuntime {
     for (const def of options.kinds) this.kinds.set(def.kind, def);
   }
 
+  private readonly durableListeners: ((records: readonly EventRecord[]) => void)[] = [];
+
+  /**
+   * Hear of every record this runtime appends, once it is durable, in offset order (ARI's
+   * events follow these without reading them back from the log).
+   */
+  onDurable(listener: (records: readonly EventRecord[]) => void): void {
+    this.durableListeners.push(listener);
+  }
+
   /** Register what to do with outputs of a given type (SIP sends, notifications ...). */
   onOutput(type: string, handler: OutputHandler): void {
     const list = this.handlers.get(type) ?? [];
@@ -169,6 +179,9 @@ export class ActorRuntime {
     if (!batch) return;
     this.batch = undefined;
     const appended = this.options.log.append(batch.drafts).then((records) => {
+      for (const listener of this.durableListeners) {
+        try { listener(records); } catch (e) { this.options.onError?.(e as Error); }
+      }
       for (const { actor, state, outputs } of batch.steps) {
         const observers = this.observers.get(actor.def.kind);
         if (observers) for (const o of observers) o(actor.id, state, outputs);

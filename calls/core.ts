@@ -53,6 +53,8 @@ export interface NewChannel {
   readonly linkedid?: string;
   readonly parent?: Channel;
   readonly vars?: Record<string, string>;
+  /** The unique id to give it (ARI's channelId); the next `<epoch>.<seq>` when not given. */
+  readonly uniqueid?: string;
 }
 
 /** One half of a Local channel pair, sharing the pair's number. */
@@ -98,6 +100,8 @@ export class CallCore implements ChannelHost {
   /** Live channels, oldest first. */
   list(): Channel[] { return [...this.channels.values()]; }
   byName(name: string): Channel | undefined { return this.list().find((c) => c.name === name); }
+  /** The live channel with this unique id (ARI names channels by it). */
+  byUniqueid(uniqueid: string): Channel | undefined { return this.channels.get(`channel:${uniqueid}`); }
 
   /** Whether the dialplan has `exten` in `context` for this caller ("exists" when the core cannot tell). */
   presence(context: string, exten: string, callerId: string): Presence | Promise<Presence> {
@@ -111,7 +115,7 @@ export class CallCore implements ChannelHost {
     const n = local ? local.n : ++this.sequence;
     const seq = local ? ++this.sequence : n;
     const now = this.deps.clock.now();
-    const uniqueid = `${Math.floor(now / 1e6)}.${seq}`;
+    const uniqueid = fields.uniqueid ?? `${Math.floor(now / 1e6)}.${seq}`;
     const id = `channel:${uniqueid}`;
     const name = local ? `Local/${local.local}-${hex8(n)};${local.half}` : `${spec!.tech}/${spec!.resource}-${hex8(n)}`;
     const linkedid = fields.linkedid ?? uniqueid;

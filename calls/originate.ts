@@ -77,6 +77,8 @@ export interface OriginateRequest {
    * on the channel (call files: what becomes of the file), so the log holds it.
    */
   readonly settled?: (channel: Channel, reason: OriginateReason, cause: number) => void;
+  /** The new channel's unique id (ARI's channelId); generated when not given. */
+  readonly uniqueid?: string;
 }
 
 export interface OriginateOutcome {
@@ -120,6 +122,7 @@ export async function originate(core: CallCore, request: OriginateRequest): Prom
   }
   const fields: NewChannel = {
     callerId, context: request.context ?? "default", exten: request.exten ?? "s", vars: { ...request.variables },
+    ...(request.uniqueid ? { uniqueid: request.uniqueid } : {}),
   };
   const local = parseLocal(request.channel);
   if (local) {
@@ -218,6 +221,12 @@ class Call {
     const channel = this.channel;
     let placed: PlacedCall | undefined;
     this.onTimeout = () => placed?.cancel();
+    // Hung up from our side while it rings (ARI's DELETE /channels/{id}): cancel the call now.
+    channel.onHangup.add(() => {
+      if (this.settled) return;
+      placed?.cancel();
+      this.end(channel.context().hangupCause ?? Cause.NORMAL_CLEARING);
+    });
     place(this.progress()).then((p) => {
       placed = p;
       if (this.settled && channel.state() !== "up") p.cancel();

@@ -21,6 +21,7 @@ import { bareName } from "./variables.js";
 import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
 import type { AgiServices } from "./apps/agi/services.js";
+import type { StasisServices } from "./apps/stasis.js";
 import { Cause } from "../calls/hangup-causes.js";
 import type { QueueService } from "../actors/queue/service.js";
 import type { VoicemailConf } from "./voicemail-conf.js";
@@ -56,6 +57,8 @@ export interface DialplanDeps {
   readonly outside?: OutsideWorld;
   /** AGI's links to its programs (FastAGI, local processes) and its log of their commands. */
   readonly agi?: AgiServices;
+  /** ARI's applications, for Stasis(). */
+  readonly stasis?: StasisServices;
   /** Zone for GotoIfTime / time-based includes (default: the process's). */
   readonly timezone?: string;
   /** Extra functions by upper-case name, ahead of the built-in ones (DEVICE_STATE, MESSAGE, ... from other modules). */

@@ -6,7 +6,7 @@ import { assign, setup } from "xstate";
 import type { BridgeContext } from "../../events/catalogue/bridge.js";
 import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
 
-type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami";
+type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "ari";
 
 export type CreateBridgeInput = { readonly source: Source; readonly type: "create"; readonly id: string; readonly technology: string; readonly name?: string };
 

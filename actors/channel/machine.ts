@@ -12,7 +12,7 @@ import { assign, setup } from "xstate";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
 
-type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf" | "agi" | "spool";
+type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf" | "agi" | "spool" | "ari";
 
 export type CreateChannelInput = {
   readonly source: Source;

@@ -11,6 +11,7 @@ import { dialApplications } from "./dial.js";
 import { agiApplications } from "./agi/index.js";
 import { queueApplications } from "./queue.js";
 import { voicemailApplications } from "./voicemail.js";
+import { stasisApplications } from "./stasis.js";
 
 export type AppResult =
   /** Next priority. */
@@ -30,7 +31,7 @@ export const CONTINUE: AppResult = { kind: "continue" };
 export const END: AppResult = { kind: "end" };
 
 const registry = new Map<string, Application>();
-for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications, queueApplications, voicemailApplications]) {
+for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications, queueApplications, voicemailApplications, stasisApplications]) {
   for (const [name, app] of Object.entries(group)) registry.set(name.toLowerCase(), app);
 }
 
@@ -40,5 +41,5 @@ export function findApplication(name: string): Application | undefined {
 
 /** Names of the built-in applications, for `core show applications`. */
 export function applicationNames(): string[] {
-  return Object.entries({ ...basicApplications, ...flowApplications, ...mediaApplications, ...dialApplications, ...agiApplications, ...queueApplications, ...voicemailApplications }).map(([n]) => n).sort();
+  return Object.entries({ ...basicApplications, ...flowApplications, ...mediaApplications, ...dialApplications, ...agiApplications, ...queueApplications, ...voicemailApplications, ...stasisApplications }).map(([n]) => n).sort();
 }

@@ -91,6 +91,13 @@ export class DialplanService {
   runApplication = (channel: DialplanChannel, application: string, data: string): Promise<void> =>
     runApplication(channel, this.dialplan, application, data, this.deps);
 
+  /** The dialplan's global variables (GLOBAL(), ARI's /asterisk/variable). */
+
+  /** ARI's applications for Stasis() (set once ARI is up). */
+  setStasis(stasis: NonNullable<DialplanDeps["stasis"]>): void {
+    this.deps = { ...this.deps, stasis };
+  }
+
   /** Answers `switch => Module/data` lookups other than Loopback (set once the SIP side is up). */
   setSwitches(switches: NonNullable<DialplanDeps["switches"]>): void {
     this.deps = { ...this.deps, switches };

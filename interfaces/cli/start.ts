@@ -50,6 +50,7 @@ import { QueueService } from "../../actors/queue/service.js";
 import { loadQueuesConf } from "../../actors/queue/config.js";
 import { registerQueueCommands } from "../../actors/queue/console.js";
 import { formatDiagnostic } from "../../conf/tokenizer.js";
+import { startAri } from "./ari-service.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -216,7 +217,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     (sip) => Effect.promise(() => sip.stop()),
   );
   const sipServer = sip;
-  yield* Effect.acquireRelease(
+  const http = yield* Effect.acquireRelease(
     Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
     (http) => Effect.promise(() => http.stop()),
   );
@@ -259,7 +260,10 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       Effect.catchAll((e) => Effect.sync(() => logger.log("ERROR", "manager.c", `${e.message}; AMI is off`))),
     );
   }
-  yield* say("Not yet available in this build: ARI.");
+  yield* Effect.acquireRelease(
+    Effect.sync(() => startAri({ configDir: options.configDir, dataDir: options.dataDir, sip: sipServer, http, log: local, random, logger, dialplan, table, version, startedAt })),
+    (ari) => Effect.sync(() => ari?.close()),
+  );
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   registerInstance(process.cwd(), options.dataDir);

@@ -45,6 +45,7 @@ export class HttpServer {
   readonly #maxHeaderBytes: number;
   readonly #routes = new Map<string, Route>();
   readonly #upgrades = new Map<string, UpgradeRoute>();
+  readonly #mounts = new Map<string, Route>();
   readonly #servers: Array<{ server: Server; secure: boolean; address: HttpListen }> = [];
   readonly #sockets = new Set<Socket>();
   readonly stats = { requests: 0, upgrades: 0, notFound: 0, refusedSessions: 0, headerOverflows: 0, timedOut: 0 };
@@ -66,6 +67,14 @@ export class HttpServer {
   /** `path` (below the prefix, e.g. `/httpstatus`) answers `methods` with `handler`. */
   route(path: string, description: string, methods: readonly string[], handler: RequestHandler): void {
     this.#routes.set(path, { path, description, methods, handler });
+  }
+
+  /**
+   * Every path under `prefix` (`/ari` takes `/ari/channels/...`) with any method goes to
+   * `handler`, which answers 404/405 itself. Exact routes win over mounts.
+   */
+  mount(prefix: string, description: string, handler: RequestHandler): void {
+    this.#mounts.set(prefix, { path: prefix, description, methods: [], handler });
   }
 
   /** WebSocket (or other) upgrades to `path` go to `handler`. */
@@ -151,6 +160,16 @@ export class HttpServer {
     res.setHeader("Server", this.serverName);
     const path = this.#path(req.url);
     const route = path === undefined ? undefined : this.#routes.get(path);
+    const mount = route || path === undefined ? undefined : [...this.#mounts.values()].find((m) => path === m.path || path.startsWith(m.path + "/"));
+    if (mount) {
+      try {
+        mount.handler(req, res);
+      } catch (e) {
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
+        res.end(`500 Internal Server Error: ${(e as Error).message}\n`);
+      }
+      return;
+    }
     if (!route) {
       this.stats.notFound++;
       res.writeHead(404, { "Content-Type": "text/plain" }).end("404 Not Found\n");
@@ -194,7 +213,7 @@ export class HttpServer {
     if (this.plain) lines.push(`Server Enabled and Bound to ${show(this.plain)}`);
     if (this.secure) lines.push(`HTTPS Server Enabled and Bound to ${show(this.secure)}`);
     lines.push("", "Enabled URI's:");
-    const uris = [...this.#routes.values(), ...this.#upgrades.values()].sort((a, b) => a.path.localeCompare(b.path));
+    const uris = [...this.#routes.values(), ...this.#upgrades.values(), ...[...this.#mounts.values()].map((m) => ({ ...m, path: `${m.path}/...` }))].sort((a, b) => a.path.localeCompare(b.path));
     if (uris.length === 0) lines.push("None.");
     const prefix = this.#conf.prefix === "" ? "" : "/" + this.#conf.prefix;
     for (const r of uris) lines.push(`${prefix}${r.path} => ${r.description}`);

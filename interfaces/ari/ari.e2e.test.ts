@@ -1,0 +1,300 @@
+/**
+ * ARI end to end: a real `recall start` with http.conf and ari.conf, real clients.
+ * - npm ari-client (it loads the Swagger documents): a sipp caller reaches Stasis(),
+ *   the application answers it, plays a prompt, originates to a sipp phone that
+ *   registered, bridges the two and hangs up; the events arrive with ARI's names, in order;
+ * - `continue` sends a channel back to the dialplan with STASISSTATUS=SUCCESS, and
+ *   Stasis() into an application nobody serves is FAILED;
+ * - a Python client over plain HTTP (urllib) checks the status codes case by case;
+ * - an event WebSocket whose client stops reading is closed and logged;
+ * then the log passes `recall replay --verify`.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import WebSocket from "ws";
+import { freePort, messages, startRecall, type RecallProcess } from "../cli/recall-process.js";
+import { packageRoot } from "../cli/paths.js";
+import { runSipp, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
+import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
+import { registerWithAuth } from "../../sip/sipp/scenarios.js";
+import { phoneCredentials } from "../../sip/call/test-phones.js";
+
+const run = promisify(execFile);
+const ari = createRequire(import.meta.url)("ari-client") as { connect(url: string, user: string, password: string): Promise<AriClient> };
+
+/* The parts of ari-client used here (it ships no types). */
+interface AriChannel { id: string; name: string; state: string; answer(): Promise<void>; hangup(o?: object): Promise<void>; play(o: object, p?: AriPlayback): Promise<AriPlayback>; originate(o: object): Promise<AriChannel>; continueInDialplan(o?: object): Promise<void> }
+interface AriPlayback { id: string; state: string; once(event: string, cb: (e: AriEvent, p: AriPlayback) => void): void }
+interface AriBridge { id: string; create(o: object): Promise<AriBridge>; addChannel(o: object): Promise<void>; destroy(): Promise<void> }
+interface AriEvent { type: string; args?: string[]; channel?: { id: string; state: string; name: string }; bridge?: { id: string }; playback?: { id: string; state: string }; [k: string]: unknown }
+interface AriClient {
+  on(event: string, cb: (e: AriEvent, ...objects: unknown[]) => void): void;
+  start(apps: string | string[]): Promise<void>;
+  stop(): void;
+  Channel(): AriChannel;
+  Bridge(): AriBridge;
+  Playback(): AriPlayback;
+  channels: { list(): Promise<AriChannel[]> };
+  asterisk: { getInfo(): Promise<Record<string, unknown>> };
+}
+
+let recall: RecallProcess;
+let sipPort: number, httpPort: number, phonePort: number;
+const base = () => `http://127.0.0.1:${httpPort}`;
+
+before(async () => {
+  [sipPort, httpPort, phonePort] = [await freePort(), await freePort(), await freePort()];
+  recall = await startRecall({
+    "http.conf": `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${httpPort}\n`,
+    "ari.conf": `[general]\nenabled = yes\nwebsocket_write_timeout = 20\n\n[asterisk]\ntype = user\npassword = secret\n\n[viewer]\ntype = user\nread_only = yes\npassword = look\n`,
+    "pjsip.conf": `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${sipPort}
+[caller]
+type = endpoint
+context = from-sipp
+allow = ulaw
+[6002]
+type = endpoint
+context = from-sipp
+allow = ulaw
+auth = 6002
+aors = 6002
+[6002]
+type = auth
+auth_type = userpass
+username = 6002
+password = secret-6002
+[6002]
+type = aor
+max_contacts = 1
+`,
+    "extensions.conf": `
+[from-sipp]
+exten => 100,1,NoOp(into the application)
+ same => n,Stasis(demo,inbound,x y)
+ same => n,Hangup()
+exten => 200,1,Stasis(demo,continue)
+ same => n,Set(AFTER=\${STASISSTATUS})
+ same => n,Answer()
+ same => n,Wait(0.5)
+ same => n,Hangup()
+exten => 202,1,Set(TIMEOUT(absolute)=2)
+ same => n,Stasis(demo,idle)
+exten => T,1,Hangup(19)
+exten => 204,1,Stasis(demo,dtmf)
+ same => n,Hangup()
+exten => 203,1,Stasis(replayer)
+ same => n,Hangup()
+exten => 201,1,Stasis(nobody)
+ same => n,Set(AFTER=\${STASISSTATUS})
+ same => n,Hangup(21)
+`,
+  });
+});
+
+after(async () => {
+  await recall?.stop();
+});
+
+/** Waits (bounded) until `pred` holds. */
+async function until(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}\n${messages(recall.dataDir).slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const ok = (r: SippResult, who: string) => assert.equal(r.code, 0, `${who}: sipp exited ${r.code}\n${r.errors}\n${r.stderr.slice(-2000)}`);
+
+test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is bridged with an originated call to a registered phone, and hung up", async () => {
+  // The phone registers from its port, then answers there.
+  ok(await runSipp({ scenario: registerWithAuth(), target: `127.0.0.1:${sipPort}`, localPort: phonePort, calls: 1, inject: phoneCredentials("6002"), timeoutMs: 20_000 }), "register");
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const events: AriEvent[] = [];
+  const byChannel = (id: string) => events.filter((e) => e.channel?.id === id || (e.playback && e.playback.id.startsWith(id))).map((e) => e.type);
+  for (const type of ["StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDestroyed", "ChannelHangupRequest", "PlaybackStarted", "PlaybackFinished",
+    "ChannelEnteredBridge", "ChannelLeftBridge", "ChannelCreated", "ChannelVarset", "ChannelDialplan"]) {
+    client.on(type, (e) => events.push(e));
+  }
+  let inbound: AriChannel | undefined, outbound: AriChannel | undefined;
+  let bridge: AriBridge | undefined;
+  const failures: Error[] = [];
+  const prompt = { finished: false };
+  client.on("StasisStart", (event, ch) => {
+    const channel = ch as AriChannel;
+    void (async () => {
+      if (event.args?.[0] === "inbound") {
+        assert.deepEqual(event.args, ["inbound", "x y"]);
+        inbound = channel;
+        await channel.answer();
+        const playback = client.Playback();
+        playback.once("PlaybackFinished", () => { prompt.finished = true; });
+        await channel.play({ media: "sound:hello-world" }, playback);
+        await until("the prompt to finish", () => prompt.finished);
+        const out = client.Channel();
+        await out.originate({ endpoint: "PJSIP/6002", app: "demo", appArgs: "outbound", callerId: "\"ARI\" <555>" });
+      } else if (event.args?.[0] === "outbound") {
+        outbound = channel;
+        bridge = client.Bridge();
+        await bridge.create({ type: "mixing" });
+        await bridge.addChannel({ channel: [inbound!.id, channel.id] });
+      }
+    })().catch((e: Error) => failures.push(e));
+  });
+  await client.start("demo");
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 40_000 });
+  const caller = startSipp({ scenario: uacCall({ exten: "100" }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 40_000 });
+  await until("both channels in the bridge", () => events.filter((e) => e.type === "ChannelEnteredBridge").length === 2 || failures.length > 0, 30_000);
+  assert.deepEqual(failures, []);
+  // ari-client's own objects: the list holds both, with ARI's fields.
+  const listed = await client.channels.list();
+  assert.deepEqual(listed.map((c) => c.id).sort(), [inbound!.id, outbound!.id].sort());
+  assert.ok(listed.every((c) => c.state === "Up"));
+  // As in Asterisk, a channel's hang-up leaves its bridge partner up: the application ends it.
+  await inbound!.hangup();
+  await until("the inbound channel's StasisEnd", () => byChannel(inbound!.id).includes("StasisEnd"));
+  await outbound!.hangup({ reason: "normal" });
+  await until("both channels destroyed", () => events.filter((e) => e.type === "ChannelDestroyed").length >= 2 || failures.length > 0);
+  ok(await caller.done, "caller");
+  ok(await phone.done, "phone");
+  const inEvents = byChannel(inbound!.id);
+  assert.deepEqual(inEvents.filter((t) => t !== "ChannelVarset" && t !== "ChannelDialplan"), [
+    "StasisStart", "ChannelStateChange", "ChannelEnteredBridge", "ChannelHangupRequest", "ChannelLeftBridge", "StasisEnd", "ChannelDestroyed",
+  ]);
+  assert.ok(events.some((e) => e.type === "PlaybackStarted") && events.some((e) => e.type === "PlaybackFinished" && e.playback?.state === "done"));
+  const outEvents = byChannel(outbound!.id).filter((t) => t !== "ChannelVarset" && t !== "ChannelDialplan");
+  assert.equal(outEvents[0], "ChannelCreated");
+  assert.ok(outEvents.indexOf("StasisStart") < outEvents.indexOf("ChannelEnteredBridge"));
+  assert.deepEqual(outEvents.slice(-4), ["ChannelHangupRequest", "ChannelLeftBridge", "StasisEnd", "ChannelDestroyed"], JSON.stringify(outEvents));
+  client.stop();
+});
+
+test("continue: the channel goes on in the dialplan with STASISSTATUS=SUCCESS; Stasis() to an application nobody serves is FAILED", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const varsets: AriEvent[] = [];
+  client.on("ChannelVarset", (e) => varsets.push(e));
+  client.on("StasisStart", (event, ch) => { if (event.args?.[0] === "continue") void (ch as AriChannel).continueInDialplan(); });
+  await client.start("demo");
+  const caller = startSipp({ scenario: uacCall({ exten: "200" }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 });
+  ok(await caller.done, "caller to 200");
+  await until("AFTER set", () => varsets.some((e) => e.variable === "AFTER"));
+  assert.equal(varsets.find((e) => e.variable === "AFTER")!.value, "SUCCESS");
+  client.stop();
+  ok(await runSipp({ scenario: uacCall({ exten: "201", expect: 403 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 201");
+  assert.match(messages(recall.dataDir), /Stasis app 'nobody' not registered/);
+});
+
+test("an application that never answers its channel: the channel's absolute timeout still ends it (StasisEnd, then the T extension)", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const events: AriEvent[] = [];
+  for (const type of ["StasisStart", "StasisEnd", "ChannelDestroyed"]) client.on(type, (e) => events.push(e));
+  await client.start("demo");
+  const started = Date.now();
+  ok(await runSipp({ scenario: uacCall({ exten: "202", expect: 480 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 202");
+  assert.ok(Date.now() - started >= 1900, "ended by the 2 s timeout");
+  await until("StasisEnd and ChannelDestroyed", () => events.some((e) => e.type === "ChannelDestroyed"));
+  assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"]);
+  assert.deepEqual(events[0].args, ["idle"]);
+  client.stop();
+});
+
+test("a client that reconnects with since=OFFSET gets the events it missed, in the same order, then the live ones", async () => {
+  const received: AriEvent[] = [];
+  const first = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?app=replayer&api_key=asterisk:secret`);
+  first.on("message", (data) => {
+    const e = JSON.parse(String(data)) as AriEvent;
+    received.push(e);
+    if (e.type === "StasisStart") {
+      const at = `${base()}/ari/channels/${e.channel!.id}`;
+      void fetch(`${at}/answer?api_key=asterisk:secret`, { method: "POST" }).then(() => fetch(`${at}?api_key=asterisk:secret`, { method: "DELETE" }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => { first.once("open", () => resolve()); first.once("error", reject); });
+  ok(await runSipp({ scenario: uacCall({ exten: "203" }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 203");
+  await until("the channel destroyed", () => received.some((e) => e.type === "ChannelDestroyed"));
+  first.close();
+  const since = received[0].recall_offset as number;
+  assert.ok(Number.isInteger(since));
+  const fromLog = received.filter((e) => e.recall_offset !== undefined);
+  const again: AriEvent[] = [];
+  const second = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?app=replayer&since=${since}&api_key=asterisk:secret`);
+  second.on("message", (data) => again.push(JSON.parse(String(data)) as AriEvent));
+  await until("the replayed events", () => again.length >= fromLog.length);
+  assert.deepEqual(again.slice(0, fromLog.length).map((e) => [e.type, e.recall_offset]), fromLog.map((e) => [e.type, e.recall_offset]));
+  second.close();
+});
+
+test("DTMF in an application is ChannelDtmfReceived; hold and unhold; hanging up an originated channel that rings cancels its call at once", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret");
+  const digits: string[] = [];
+  const destroyed: AriEvent[] = [];
+  client.on("ChannelDtmfReceived", (e) => digits.push(String(e.digit)));
+  client.on("ChannelDestroyed", (e) => destroyed.push(e));
+  const held: string[] = [];
+  client.on("StasisStart", (event, ch) => {
+    if (event.args?.[0] !== "dtmf") return;
+    const c = ch as AriChannel & { hold(): Promise<void>; unhold(): Promise<void> };
+    void c.answer().then(() => c.hold()).then(() => c.unhold()).then(() => held.push("held and resumed"), (e: Error) => held.push(e.message));
+  });
+  await client.start("demo");
+  ok(await runSipp({ scenario: uacCall({ exten: "204", dtmf: "12#", holdMs: 800 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 204");
+  await until("three digits", () => digits.length === 3);
+  assert.deepEqual(digits, ["1", "2", "#"]);
+  assert.deepEqual(held, ["held and resumed"]);
+  // The phone rings and never answers: the application gives up on it.
+  const phone = startSipp({ scenario: uasCall({}), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const out = client.Channel();
+  await out.originate({ endpoint: "PJSIP/6002", app: "demo", appArgs: "never", timeout: 20 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const t = Date.now();
+  await out.hangup();
+  ok(await phone.done, "phone cancelled");
+  assert.ok(Date.now() - t < 5000, "cancelled at once, not at the 20 s timeout");
+  await until("the originated channel destroyed", () => destroyed.some((e) => e.channel?.id === out.id));
+  client.stop();
+});
+
+test("a Python client over plain HTTP gets ARI's status codes", async () => {
+  const script = join(packageRoot, "interfaces", "ari", "ari_status_codes.py");
+  const { stdout } = await run("python3", [script, base()], { timeout: 60_000 });
+  const results = JSON.parse(stdout) as { name: string; status: number; expected: number; body: string }[];
+  const wrong = results.filter((r) => r.status !== r.expected);
+  assert.deepEqual(wrong, [], JSON.stringify(wrong, null, 1));
+  assert.ok(results.length >= 20);
+});
+
+test("an event WebSocket whose client stops reading is closed and logged; Recall goes on serving", async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?app=slow&api_key=asterisk:secret`);
+  await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
+  // Stop reading: the kernel buffers fill, then Recall's bound is reached.
+  (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const big = "x".repeat(60_000);
+  let closedByServer = false;
+  for (let i = 0; i < 400 && !closedByServer; i++) {
+    const r = await fetch(`${base()}/ari/events/user/flood?application=slow&api_key=asterisk:secret`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ variables: { big } }),
+    });
+    if (r.status === 204) continue;
+    closedByServer = true; // the application went away with its socket
+    assert.equal(r.status, 404);
+  }
+  await until("the closing to be logged", () => /Closing the event WebSocket of slow/.test(messages(recall.dataDir)), 20_000);
+  ws.terminate();
+  const ping = await fetch(`${base()}/ari/asterisk/ping`, { headers: { Authorization: `Basic ${Buffer.from("asterisk:secret").toString("base64")}` } });
+  assert.equal(ping.status, 200);
+  assert.equal((await ping.json() as { ping: string }).ping, "pong");
+});
+
+test("the log of every scenario passes recall replay --verify", async () => {
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"], { timeout: 60_000 });
+  assert.match(stdout, /\d+ events, 0 divergences/);
+});

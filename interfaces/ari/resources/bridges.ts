@@ -1,0 +1,97 @@
+/**
+ * /bridges: list, create (mixing, holding, dtmf_events, proxy_media), create with an
+ * id, get, destroy, addChannel (role), removeChannel, music on hold. 400 a channel
+ * that does not exist, 404 no such bridge, 409 the bridge is not ARI's, 422 a channel
+ * not in an application. Not done: play, record and videoSource on a bridge.
+ */
+import { AriError, noContent, ok, type Operation, type Param, type ResourceFamily, type Values } from "../rest.js";
+import { newId, type AriContext } from "../context.js";
+import { AriBridge } from "../bridge.js";
+import { bridgeJson } from "../json.js";
+import type { Channel } from "../../../calls/channel.js";
+
+const TYPES = ["mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single", "sdp_label"];
+const bridgeId: Param = { name: "bridgeId", paramType: "path", dataType: "string", required: true };
+const q = (name: string, extra: Partial<Param> = {}): Param => ({ name, paramType: "query", dataType: "string", ...extra });
+
+export function bridgeView(_ctx: AriContext, b: AriBridge): Record<string, unknown> {
+  return bridgeJson({ id: b.id, type: b.type, name: b.name, channels: b.members.map((m) => m.context().uniqueid), createdAt: b.createdAt, creator: "Stasis" });
+}
+
+function create(ctx: AriContext, p: Values, id?: string) {
+  const types = (p.type as string[] | undefined) ?? ["mixing"];
+  const bid = id ?? (p.bridgeId as string | undefined) ?? newId(ctx.random);
+  const existing = ctx.stasis.bridges.get(bid);
+  if (existing) return ok(bridgeView(ctx, existing));
+  const type = types.includes("holding") ? "holding" : "mixing";
+  const bridge = new AriBridge(ctx.core, bid, type, (p.name as string | undefined) ?? "");
+  ctx.stasis.bridges.set(bid, bridge);
+  return ok(bridgeView(ctx, bridge));
+}
+
+function get(ctx: AriContext, id: string): AriBridge {
+  const b = ctx.stasis.bridges.get(id);
+  if (!b || b.destroyed) throw new AriError(404, "Bridge not found");
+  return b;
+}
+
+function members(ctx: AriContext, ids: readonly string[]): Channel[] {
+  return ids.map((id) => {
+    const c = ctx.core.byUniqueid(id);
+    if (!c || c.hungUp) throw new AriError(400, `channel: channel '${id}' not found`);
+    if (!ctx.stasis.inStasis.has(id)) throw new AriError(422, `Channel '${id}' not in Stasis application`);
+    return c;
+  });
+}
+
+export function bridgesResource(ctx: AriContext): ResourceFamily {
+  const createParams = [q("type", { allowMultiple: true, allowed: TYPES }), q("bridgeId"), q("name")];
+  const operations: Operation[] = [
+    { method: "GET", path: "/bridges", nickname: "list", summary: "List all active bridges.", responseClass: "List[Bridge]", params: [],
+      handler: () => ok([...ctx.stasis.bridges.values()].filter((b) => !b.destroyed).map((b) => bridgeView(ctx, b))) },
+    { method: "POST", path: "/bridges", nickname: "create", summary: "Create a new bridge.", responseClass: "Bridge", params: createParams,
+      handler: ({ params }) => create(ctx, params) },
+    { method: "POST", path: "/bridges/{bridgeId}", nickname: "createWithId", summary: "Create a new bridge or update an existing one.", responseClass: "Bridge",
+      params: [bridgeId, q("type", { allowMultiple: true, allowed: TYPES }), q("name")],
+      handler: ({ params }) => create(ctx, params, params.bridgeId as string) },
+    { method: "GET", path: "/bridges/{bridgeId}", nickname: "get", summary: "Get bridge details.", responseClass: "Bridge", params: [bridgeId],
+      handler: ({ params }) => ok(bridgeView(ctx, get(ctx, params.bridgeId as string))) },
+    { method: "DELETE", path: "/bridges/{bridgeId}", nickname: "destroy", summary: "Shut down a bridge.", responseClass: "void", params: [bridgeId],
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        b.destroy();
+        ctx.stasis.bridges.delete(b.id); // its subscriptions go with its BridgeDestroyed
+        return noContent;
+      } },
+    { method: "POST", path: "/bridges/{bridgeId}/addChannel", nickname: "addChannel", summary: "Add a channel to a bridge.", responseClass: "void",
+      params: [bridgeId, q("channel", { required: true, allowMultiple: true }), q("role"), { name: "absorbDTMF", paramType: "query", dataType: "boolean", defaultValue: false },
+        { name: "mute", paramType: "query", dataType: "boolean", defaultValue: false }, { name: "inhibitConnectedLineUpdates", paramType: "query", dataType: "boolean", defaultValue: false }],
+      errors: [{ code: 400, reason: "Channel not found" }, { code: 404, reason: "Bridge not found" }, { code: 409, reason: "Bridge not in Stasis application; Channel currently recording" }, { code: 422, reason: "Channel not in Stasis application" }],
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        const channels = members(ctx, params.channel as string[]);
+        for (const c of channels) {
+          // A channel is in one bridge at a time: adding it elsewhere moves it.
+          for (const other of ctx.stasis.bridges.values()) if (other !== b && other.has(c)) other.remove(c);
+          // The channel's applications follow the bridge from now on (as Asterisk subscribes them).
+          for (const app of ctx.stasis.appsOfChannel(c.context().uniqueid)) ctx.stasis.application(app)?.bridges.add(b.id);
+          b.add(c);
+        }
+        return noContent;
+      } },
+    { method: "POST", path: "/bridges/{bridgeId}/removeChannel", nickname: "removeChannel", summary: "Remove a channel from a bridge.", responseClass: "void",
+      params: [bridgeId, q("channel", { required: true, allowMultiple: true })],
+      errors: [{ code: 400, reason: "Channel not found" }, { code: 404, reason: "Bridge not found" }, { code: 422, reason: "Channel not in this bridge" }],
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        for (const id of params.channel as string[]) {
+          const c = ctx.core.byUniqueid(id);
+          if (!c) throw new AriError(400, `channel: channel '${id}' not found`);
+          if (!b.has(c)) throw new AriError(422, `Channel '${id}' not in this bridge`);
+        }
+        for (const id of params.channel as string[]) b.remove(ctx.core.byUniqueid(id)!);
+        return noContent;
+      } },
+  ];
+  return { name: "bridges", description: "Bridge resources", operations };
+}

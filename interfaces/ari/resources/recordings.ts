@@ -1,0 +1,122 @@
+/**
+ * /recordings: live recordings (stop, the file kept; cancel, the file removed) made by
+ * POST /channels/{id}/record, and stored ones in the recording directory (list, get,
+ * the file itself, copy, delete). A recording is the channel's audio, both directions,
+ * as MixMonitor records it; `wav` is WAV, `sln` raw signed linear. Not done: pause,
+ * mute, maxSilenceSeconds, terminateOn, beep.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import { basename, extname, join } from "node:path";
+import type { Channel } from "../../../calls/channel.js";
+import { AriError, noContent, ok, type Operation, type Param, type ResourceFamily, type Values } from "../rest.js";
+import type { AriContext } from "../context.js";
+
+interface Live {
+  readonly name: string;
+  readonly format: string;
+  readonly channel: Channel;
+  readonly targetUri: string;
+  readonly file: string;
+  readonly recId: string;
+  state: "recording" | "done" | "failed" | "canceled";
+  readonly startedAt: number;
+  cancel?: boolean;
+  timer?: { cancel(): void };
+}
+
+const live = new WeakMap<AriContext, Map<string, Live>>();
+function lives(ctx: AriContext): Map<string, Live> {
+  let m = live.get(ctx);
+  if (!m) { m = new Map(); live.set(ctx, m); }
+  return m;
+}
+
+const FORMATS = new Set(["wav", "sln", "raw"]);
+const safeName = (name: string) => /^[A-Za-z0-9_.\-/]+$/.test(name) && !name.split("/").includes("..");
+
+function json(r: Live, ctx: AriContext): Record<string, unknown> {
+  return { name: r.name, format: r.format, target_uri: r.targetUri, state: r.state, duration: Math.floor((ctx.core.clock.now() - r.startedAt) / 1e6) };
+}
+
+export async function startRecording(ctx: AriContext, channel: Channel, p: Values) {
+  const name = p.name as string, format = p.format as string;
+  if (!safeName(name)) throw new AriError(400, `name: letters, digits, _ . - and / only, not "${name}"`);
+  if (!FORMATS.has(format)) throw new AriError(422, `format: ${[...FORMATS].join(", ")}, not "${format}"`);
+  const all = lives(ctx);
+  if (all.has(name)) throw new AriError(409, "Recording with the same name already in progress");
+  const file = join(ctx.recordingDir, `${name}.${format}`);
+  if (existsSync(file) && p.ifExists === "fail") throw new AriError(422, "Recording with the same name already exists on the system");
+  mkdirSync(join(file, ".."), { recursive: true });
+  const uniqueid = channel.context().uniqueid;
+  let started;
+  try {
+    started = await channel.startMixMonitor!({ file, ...(p.ifExists === "append" ? { append: true } : {}) });
+  } catch (e) {
+    throw new AriError(409, `Channel cannot be recorded: ${(e as Error).message}`);
+  }
+  const r: Live = { name, format, channel, targetUri: `channel:${uniqueid}`, file, recId: started.id, state: "recording", startedAt: ctx.core.clock.now() };
+  all.set(name, r);
+  const apps = () => ctx.stasis.appsOfChannel(uniqueid);
+  ctx.stasis.emit(apps(), "RecordingStarted", { recording: json(r, ctx) });
+  const max = p.maxDurationSeconds as number;
+  if (max > 0) r.timer = ctx.core.clock.schedule(ctx.core.clock.now() + max * 1e6, () => void channel.stopMixMonitor!(r.recId));
+  void started.done.then(() => {
+    r.timer?.cancel();
+    all.delete(name);
+    if (r.cancel) { try { unlinkSync(file); } catch { /* already gone */ } r.state = "canceled"; }
+    else r.state = existsSync(file) ? "done" : "failed";
+    ctx.stasis.emit(apps(), r.state === "failed" ? "RecordingFailed" : "RecordingFinished", { recording: json(r, ctx) });
+  });
+  return { status: 201, body: json(r, ctx) };
+}
+
+const path = (name: string): Param => ({ name, paramType: "path", dataType: "string", required: true });
+
+function stored(ctx: AriContext, name: string): string {
+  if (!safeName(name)) throw new AriError(404, "Recording not found");
+  if (existsSync(ctx.recordingDir)) {
+    for (const f of readdirSync(ctx.recordingDir)) if (basename(f, extname(f)) === name) return join(ctx.recordingDir, f);
+  }
+  throw new AriError(404, "Recording not found");
+}
+
+export function recordingsResource(ctx: AriContext): ResourceFamily {
+  const liveOne = (name: string) => {
+    const r = lives(ctx).get(name);
+    if (!r) throw new AriError(404, "Recording not found");
+    return r;
+  };
+  const operations: Operation[] = [
+    { method: "GET", path: "/recordings/stored", nickname: "listStored", summary: "List recordings that are complete.", responseClass: "List[StoredRecording]", params: [],
+      handler: () => ok(existsSync(ctx.recordingDir) ? readdirSync(ctx.recordingDir).filter((f) => statSync(join(ctx.recordingDir, f)).isFile())
+        .map((f) => ({ name: basename(f, extname(f)), format: extname(f).slice(1) })) : []) },
+    { method: "GET", path: "/recordings/stored/{recordingName}", nickname: "getStored", summary: "Get a stored recording's details.", responseClass: "StoredRecording", params: [path("recordingName")],
+      handler: ({ params }) => { const f = stored(ctx, params.recordingName as string); return ok({ name: params.recordingName, format: extname(f).slice(1) }); } },
+    { method: "DELETE", path: "/recordings/stored/{recordingName}", nickname: "deleteStored", summary: "Delete a stored recording.", responseClass: "void", params: [path("recordingName")],
+      handler: ({ params }) => { unlinkSync(stored(ctx, params.recordingName as string)); return noContent; } },
+    { method: "GET", path: "/recordings/stored/{recordingName}/file", nickname: "getStoredFile", summary: "Get the file associated with the stored recording.", responseClass: "binary", params: [path("recordingName")],
+      handler: ({ params }) => {
+        const f = stored(ctx, params.recordingName as string);
+        return { status: 200, binary: { type: extname(f) === ".wav" ? "audio/wav" : "application/octet-stream", data: readFileSync(f) } };
+      } },
+    { method: "POST", path: "/recordings/stored/{recordingName}/copy", nickname: "copyStored", summary: "Copy a stored recording.", responseClass: "StoredRecording",
+      params: [path("recordingName"), { name: "destinationRecordingName", paramType: "query", dataType: "string", required: true }],
+      handler: ({ params }) => {
+        const from = stored(ctx, params.recordingName as string);
+        const to = params.destinationRecordingName as string;
+        if (!safeName(to)) throw new AriError(400, `destinationRecordingName: letters, digits, _ . - and / only`);
+        const dest = join(ctx.recordingDir, `${to}${extname(from)}`);
+        if (existsSync(dest)) throw new AriError(409, "A recording with the same name already exists on the system");
+        mkdirSync(join(dest, ".."), { recursive: true });
+        copyFileSync(from, dest);
+        return ok({ name: to, format: extname(from).slice(1) });
+      } },
+    { method: "GET", path: "/recordings/live/{recordingName}", nickname: "getLive", summary: "List live recordings.", responseClass: "LiveRecording", params: [path("recordingName")],
+      handler: ({ params }) => ok(json(liveOne(params.recordingName as string), ctx)) },
+    { method: "POST", path: "/recordings/live/{recordingName}/stop", nickname: "stop", summary: "Stop a live recording and store it.", responseClass: "void", params: [path("recordingName")],
+      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); await r.channel.stopMixMonitor!(r.recId); return noContent; } },
+    { method: "DELETE", path: "/recordings/live/{recordingName}", nickname: "cancel", summary: "Stop a live recording and discard it.", responseClass: "void", params: [path("recordingName")],
+      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); r.cancel = true; await r.channel.stopMixMonitor!(r.recId); return noContent; } },
+  ];
+  return { name: "recordings", description: "Recording resources", operations };
+}

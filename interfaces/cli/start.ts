@@ -223,7 +223,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   // The web console (interfaces/web/): manager.conf's users, the projections' tables through this process's session.
-  new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix }).mount(http);
+  new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor") }).mount(http);
   if (manager.config.enabled) {
     const sipServer = sip;
     yield* Effect.acquireRelease(

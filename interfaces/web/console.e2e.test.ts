@@ -64,7 +64,7 @@ before(async () => {
   [sipPort, httpPort] = [await freePort(), await freePort()];
   recall = await startRecall({
     "pjsip.conf": callerCalleePjsip(sipPort, await freePort(), { context: "web" }),
-    "extensions.conf": "[web]\nexten => 100,1,Answer()\n same => n,Wait(1)\n same => n,Hangup()\nexten => 200,1,Busy(5)\n",
+    "extensions.conf": "[web]\nexten => 100,1,Answer()\n same => n,MixMonitor(web-\${UNIQUEID}.wav)\n same => n,Wait(1)\n same => n,Hangup()\nexten => 200,1,Busy(5)\n",
     "http.conf": `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${httpPort}\n`,
     "manager.conf": "[general]\nenabled = no\n[supervisor]\nsecret = s3cret\nread = cdr,call\nwrite = \n[agent]\nsecret = agent\nread = call\n[analyst]\nsecret = numbers\nread = reporting\n",
   });
@@ -137,9 +137,22 @@ test("in chromium: log in, filter by disposition and date, open a call's timelin
     assert.ok(events.includes("CHAN_START") && events.includes("ANSWER") && events.includes("HANGUP"), events.join(","));
     assert.ok(events.indexOf("CHAN_START") < events.indexOf("ANSWER") && events.indexOf("ANSWER") < events.indexOf("HANGUP"));
     assert.equal(await page.locator("#swimlane rect").count() > 0, true);
-    // The slider: at the first event the channel is ringing, at the last hung up.
+    // The log's transitions of the call: the channel's, with dialplan and SIP inputs among them.
+    const inputs = await page.locator("#log tbody tr td:nth-child(4)").allTextContents();
+    assert.ok(inputs.length > 3 && inputs.some((i) => i.startsWith("sip:")) && inputs.some((i) => i.startsWith("dialplan:")), inputs.join(","));
+    // The slider: every actor's state at the first transition, then at the last.
+    const states = async () => (await page.locator("#state tbody tr").allTextContents()).join(" | ");
+    const atEnd = await states();
     await page.locator("#at").fill("0");
-    assert.equal(await page.textContent("#state tbody tr td:nth-child(2)"), "ringing");
+    assert.match(await page.textContent("#at-event") ?? "", /^After 1 of /);
+    assert.notEqual(await states(), atEnd);
+    // The recording MixMonitor kept plays from the page.
+    const src = await page.locator("audio").getAttribute("src");
+    assert.ok(src, "an audio element");
+    const wav = await page.request.get(`${base()}${src}`);
+    assert.equal(wav.status(), 200);
+    assert.equal(wav.headers()["content-type"], "audio/wav");
+    assert.equal((await wav.body()).subarray(0, 4).toString(), "RIFF");
     await page.screenshot({ path: join(artifacts, "04-timeline.png"), fullPage: true });
 
     // A phone's screen.
@@ -198,6 +211,8 @@ test("path traversal, oversized heads and slow clients get clear 4xx; the PBX ke
   assert.match(await raw("/calls/../../etc/passwd"), /^40[04] /);
   assert.match(await raw("/calls/%E0%A4%A"), /^400 /);
   assert.match(await raw("/calls/1733000000.999"), /^404 /);
+  assert.match(await raw("/calls/1733000000.999/recording/..%2F..%2Fpasswd"), /^400 /);
+  assert.match(await raw("/calls/1733000000.999/recording/0"), /^404 /);
   assert.match(await raw("/static/../../../../etc/passwd"), /^404 /);
   const big = await fetch(`${base()}/cdr`, { headers: { Authorization: SUPERVISOR, "X-Big": "x".repeat(20_000) }, signal: AbortSignal.timeout(10_000) }).catch((e: Error) => e);
   assert.ok(big instanceof Error || big.status === 431, "an oversized head is refused");

@@ -11,6 +11,9 @@ import type { Logger } from "../../core/logger.js";
 import type { QueryParams } from "../../projections/sinks/sql.js";
 import type { ManagerUser } from "../ami/config.js";
 import type { HttpServer } from "../http/server.js";
+import type { EventLog } from "../../events/log.js";
+import { callLog, recordings, type LogStep } from "./call-log.js";
+import { createReadStream, statSync } from "node:fs";
 import { clientIp, sessionCookie, WebAuth, type Login } from "./auth.js";
 import { callsQuery, csvQuery, FilterError, parseFilter, rowsQuery, type CdrFilter } from "./cdr-query.js";
 import { cdrBody, type CdrRecord, type CdrView } from "./cdr-page.js";
@@ -28,6 +31,10 @@ export interface WebConsoleDeps {
   readonly logger: Logger;
   /** http.conf's prefix ("" or "ari"). */
   readonly prefix: string;
+  /** The event log: a call's page shows every actor transition of its linkedid. */
+  readonly log?: EventLog;
+  /** Where MixMonitor's relative file names land (DATA/monitor): the only place recordings are played from. */
+  readonly monitorDir?: string;
 }
 
 const MAX_FORM_BYTES = 4096;
@@ -187,9 +194,11 @@ export class WebConsole {
 
   async call(req: IncomingMessage, res: ServerResponse, user: ManagerUser): Promise<void> {
     const path = (req.url ?? "").split("?")[0];
+    const rest = path.slice(path.lastIndexOf("/calls/") + "/calls/".length).split("/");
     let linkedid: string;
-    try { linkedid = decodeURIComponent(path.slice(path.lastIndexOf("/calls/") + "/calls/".length)); } catch { linkedid = ""; }
-    if (!LINKEDID.test(linkedid)) {
+    try { linkedid = decodeURIComponent(rest[0]); } catch { linkedid = ""; }
+    const recording = rest.length === 3 && rest[1] === "recording" && /^\d{1,3}$/.test(rest[2]) ? Number(rest[2]) : undefined;
+    if (!LINKEDID.test(linkedid) || (rest.length > 1 && recording === undefined)) {
       res.writeHead(400, headers("text/plain; charset=utf-8")).end("400 Not a linkedid\n");
       return;
     }
@@ -197,7 +206,7 @@ export class WebConsole {
     const [cel, cdr] = await Promise.all([
       query(`SELECT eventtype, eventtime, cid_name, cid_num, exten, context, channame, appname, appdata, uniqueid, linkedid, peer, extra, userdeftype, log_offset, log_index
 FROM cel WHERE linkedid = {linkedid:String} ORDER BY log_offset, log_index LIMIT 10000`, { linkedid }, "JSONEachRow").then((t) => rowsOf<CelRecord>(t)),
-      query(`SELECT start, src, dst, clid, duration, billsec, disposition, lastapp, lastdata, channel, dstchannel, uniqueid, userfield, accountcode, linkedid, peeraccount
+      recording !== undefined ? Promise.resolve([]) : query(`SELECT start, src, dst, clid, duration, billsec, disposition, lastapp, lastdata, channel, dstchannel, uniqueid, userfield, accountcode, linkedid, peeraccount
 FROM cdr WHERE linkedid = {linkedid:String} ORDER BY start, sequence LIMIT 1000`, { linkedid }, "JSONEachRow").then((t) => rowsOf<CdrRecord>(t)),
     ]);
     if (cel.length === 0 && cdr.length === 0) {
@@ -205,6 +214,23 @@ FROM cdr WHERE linkedid = {linkedid:String} ORDER BY start, sequence LIMIT 1000`
         html`<h1>No call ${linkedid}</h1><p>No record or event carries this linkedid.</p><p><a href="${this.base}/cdr">Back to the call records</a></p>`));
       return;
     }
-    res.writeHead(200, headers("text/html; charset=utf-8")).end(page({ title: `Call ${linkedid}`, base: this.base, user: user.name, section: "calls" }, callBody(this.base, linkedid, cel, cdr)));
+    const files = this.deps.monitorDir ? recordings(cel, this.deps.monitorDir) : [];
+    if (recording !== undefined) return this.#play(res, files[recording]);
+    let steps: LogStep[] = [];
+    if (this.deps.log && cel.length) steps = await callLog(this.deps.log, linkedid, cel);
+    res.writeHead(200, headers("text/html; charset=utf-8")).end(page({ title: `Call ${linkedid}`, base: this.base, user: user.name, section: "calls" },
+      callBody(this.base, linkedid, cel, cdr, steps, files.map((f) => f.name))));
+  }
+
+  /** A recording the call's MixMonitor wrote, from the monitor directory only. */
+  #play(res: ServerResponse, file: { path: string; name: string } | undefined): void {
+    let size = -1;
+    try { if (file) size = statSync(file.path).size; } catch { size = -1; }
+    if (!file || size < 0) {
+      res.writeHead(404, headers("text/plain; charset=utf-8")).end("404 No such recording\n");
+      return;
+    }
+    res.writeHead(200, { ...headers(file.name.endsWith(".wav") ? "audio/wav" : "application/octet-stream"), "Content-Length": size });
+    createReadStream(file.path).on("error", () => res.destroy()).pipe(res);
   }
 }

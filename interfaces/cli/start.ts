@@ -33,6 +33,7 @@ import { nodeAgiServices } from "../agi/node-services.js";
 import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { WebConsole } from "../web/console.js";
+import { Wallboard } from "../web/wallboard.js";
 import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
@@ -223,7 +224,8 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   // The web console (interfaces/web/): manager.conf's users, the projections' tables through this process's session.
-  new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor") }).mount(http);
+  new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor"),
+    wallboard: new Wallboard(runtime, devices, () => Date.now()) }).mount(http);
   if (manager.config.enabled) {
     const sipServer = sip;
     yield* Effect.acquireRelease(

@@ -14,6 +14,8 @@ import type { HttpServer } from "../http/server.js";
 import type { EventLog } from "../../events/log.js";
 import { callLog, recordings, type LogStep } from "./call-log.js";
 import { createReadStream, statSync } from "node:fs";
+import type { Wallboard } from "./wallboard.js";
+import { queuesBody, boardFragment, WALLBOARD_STYLE } from "./queues-page.js";
 import { clientIp, sessionCookie, WebAuth, type Login } from "./auth.js";
 import { callsQuery, csvQuery, FilterError, parseFilter, rowsQuery, type CdrFilter } from "./cdr-query.js";
 import { cdrBody, type CdrRecord, type CdrView } from "./cdr-page.js";
@@ -35,7 +37,13 @@ export interface WebConsoleDeps {
   readonly log?: EventLog;
   /** Where MixMonitor's relative file names land (DATA/monitor): the only place recordings are played from. */
   readonly monitorDir?: string;
+  /** The queues' live state (wallboard.ts); without it /queues says there are none. */
+  readonly wallboard?: Wallboard;
 }
+
+/** A wallboard client that has not read this much of its stream is dropped (a slow or stalled reader). */
+const MAX_UNREAD_STREAM = 1 << 20;
+const KEEPALIVE_MS = 15_000;
 
 const MAX_FORM_BYTES = 4096;
 
@@ -61,6 +69,8 @@ export class WebConsole {
     http.route("/cdr", "Call records", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.cdr(q, s, user)));
     http.route("/cdr.csv", "Call records as CSV", ["GET", "HEAD"], (q, s) => this.gate(q, s, () => this.csv(q, s)));
     http.route("/calls/*", "A call's timeline", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.call(q, s, user)));
+    http.route("/queues", "Queue wallboard", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.queues(s, user)));
+    http.route("/queues/events", "Queue wallboard feed (server-sent events)", ["GET"], (q, s) => this.gate(q, s, () => this.queueEvents(q, s)));
   }
 
   /** Run `then` for an authenticated user; anything else is refused here. */
@@ -232,5 +242,30 @@ FROM cdr WHERE linkedid = {linkedid:String} ORDER BY start, sequence LIMIT 1000`
     }
     res.writeHead(200, { ...headers(file.name.endsWith(".wav") ? "audio/wav" : "application/octet-stream"), "Content-Length": size });
     createReadStream(file.path).on("error", () => res.destroy()).pipe(res);
+  }
+
+  queues(res: ServerResponse, user: ManagerUser): void {
+    const board = this.deps.wallboard;
+    const body = board ? queuesBody(this.base, board, Date.now()) : html`<h1>Queues</h1><p class="empty">Queues are not running in this build.</p>`;
+    res.writeHead(200, headers("text/html; charset=utf-8")).end(page({ title: "Queues", base: this.base, user: user.name, section: "queues", head: WALLBOARD_STYLE }, body));
+  }
+
+  /** The wallboard as server-sent events: the whole board again after every change (it is small), a comment line to keep proxies open. */
+  queueEvents(req: IncomingMessage, res: ServerResponse): void {
+    const board = this.deps.wallboard;
+    if (!board) { res.writeHead(404, headers("text/plain")).end("404 No queues\n"); return; }
+    const send = () => {
+      if (res.writableLength > MAX_UNREAD_STREAM) { res.destroy(); return; }
+      res.write(`data: ${JSON.stringify({ version: board.version, now: Date.now(), html: boardFragment(board).text })}\n\n`);
+    };
+    const stop = board.onChange(send);
+    if (!stop) { res.writeHead(503, { ...headers("text/plain"), "Retry-After": "10" }).end("503 Too many wallboards open\n"); return; }
+    res.writeHead(200, { ...headers("text/event-stream; charset=utf-8"), Connection: "keep-alive" });
+    res.write("retry: 2000\n\n");
+    send();
+    const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+    const end = () => { clearInterval(keepalive); stop(); };
+    req.socket.setTimeout(0);
+    res.on("close", end);
   }
 }

@@ -48,6 +48,10 @@ import { registerCoreCommands } from "../console/core-commands.js";
 import { registerInstance, unregisterInstance } from "./instances.js";
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
+import { QueueService } from "../../actors/queue/service.js";
+import { loadQueuesConf } from "../../actors/queue/config.js";
+import { registerQueueCommands } from "../../actors/queue/console.js";
+import { formatDiagnostic } from "../../conf/tokenizer.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -162,14 +166,27 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   );
   media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
   let sip: SipServer | undefined;
-  // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
-  const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
-  registerAgiCommands(table, agi);
-  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi);
-  dialplan.registerCommands(table);
-  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions.
+  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions, members' states read by queues.
   const devices = new DeviceStates();
   followChannels(runtime, devices);
+  const queues = new QueueService(runtime, (iface) => devices.state(iface));
+  const loadQueues = (): string => {
+    try {
+      const warnings = queues.apply(loadQueuesConf(options.configDir), clock.now());
+      for (const w of warnings) logger.log("WARNING", "app_queue.c", formatDiagnostic(w));
+      return `Queues reloaded: ${queues.names().length} queues${warnings.length ? `, ${warnings.length} warnings` : ""}\n`;
+    } catch (e) {
+      logger.log("ERROR", "app_queue.c", (e as Error).message);
+      return `Queues not reloaded: ${(e as Error).message}\n`;
+    }
+  };
+  loadQueues();
+  registerQueueCommands(table, queues, () => clock.now(), loadQueues);
+    // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
+  const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
+  registerAgiCommands(table, agi);
+  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi, queues);
+  dialplan.registerCommands(table);
   const watchers = new HintWatchers(devices);
   const mailboxes = new MailboxStates(astdb);
   registerMailboxCommands(table, mailboxes);
@@ -248,7 +265,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       Effect.catchAll((e) => Effect.sync(() => logger.log("ERROR", "manager.c", `${e.message}; AMI is off`))),
     );
   }
-  yield* say("Not yet available in this build: ARI, queues.");
+  yield* say("Not yet available in this build: ARI.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   registerInstance(process.cwd(), options.dataDir);

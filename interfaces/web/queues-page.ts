@@ -43,7 +43,7 @@ function chart(board: Wallboard): Html {
 <text x="${x.toFixed(1)}" y="${H - 3}" font-size="10" fill="#667">${label}</text></g>`;
   });
   return html`<div class="chart"><b>Calls per ${INTERVAL_MS / 60_000} minutes</b> <small>(UTC; offered <span style="color:#6d8fc4">■</span> answered <span style="color:#2e9d57">■</span> abandoned <span style="color:#d9534f">■</span>; since Recall started)</small>
-<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Calls per interval">${bars}</svg></div>`;
+<svg viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${W}px;display:block" role="img" aria-label="Calls per interval">${bars}</svg></div>`;
 }
 
 export function boardFragment(board: Wallboard): Html {

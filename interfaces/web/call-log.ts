@@ -34,11 +34,16 @@ export async function callLog(log: EventLog, linkedid: string, cel: readonly Cel
   const offsets = cel.map((c) => Number(c.log_offset)).filter(Number.isFinite);
   if (!offsets.length) return [];
   const from = Math.min(...offsets), to = Math.max(...offsets) + TAIL;
+  // Queue and member actors outlive calls and carry no linkedid: theirs are the inputs naming one of the call's channels.
+  const channels = new Set(cel.map((c) => c.uniqueid));
+  const ofCall = (r: { linkedid?: string; kind: string; input: { readonly [k: string]: unknown }; state: { context: unknown } }) =>
+    r.linkedid === linkedid || ((r.kind === "queue" || r.kind === "queue-member") &&
+      (channels.has(String(r.input.uniqueid)) || channels.has(String((r.state.context as { call?: unknown } | null)?.call))));
   const steps: LogStep[] = [];
   for await (const batch of log.read(from)) {
     for (const r of batch) {
       if (r.offset > to || steps.length >= MAX_STEPS) return steps;
-      if (r.linkedid !== linkedid) continue;
+      if (!ofCall(r)) continue;
       const { source, type, ...rest } = r.input;
       steps.push({
         offset: r.offset, time: r.time, stream: r.stream, kind: r.kind, input: `${source}:${type}`, detail: short(rest),

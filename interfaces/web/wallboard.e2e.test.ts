@@ -93,7 +93,18 @@ test("the wallboard follows a queue call placed by sipp, each member change with
     assert.equal(lags.length, 2, "in call and wrap-up, once each");
     for (const lag of lags) assert.ok(lag < 500, `shown ${lag.toFixed(0)} ms after the transition was logged`);
     process.stdout.write(`# wallboard lag after the log: ${lags.map((l) => `${l.toFixed(0)} ms`).join(", ")}\n`);
+    // The queue call's timeline holds the queue's and the member's transitions beside the channels'.
+    for (let i = 0; i < 40; i++) { // the CDR projection writes a few times a second
+      await page.goto(`http://127.0.0.1:${httpPort}/cdr?dst=300`);
+      if (await page.locator("a.timeline").count()) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await Promise.all([page.waitForURL(/\/calls\//), page.click("a.timeline")]);
+    const actorsSeen = await page.locator("#log tbody tr td:nth-child(3)").allTextContents();
+    assert.ok(actorsSeen.includes("queue:support") && actorsSeen.some((a) => a.startsWith("queue-member:support/")), [...new Set(actorsSeen)].join(", "));
+    await page.screenshot({ path: join(artifacts, "15-queue-call-timeline.png"), fullPage: true });
     // A phone's screen.
+    await page.goto(`http://127.0.0.1:${httpPort}/queues`);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(artifacts, "14-queues-phone.png"), fullPage: true });
   } catch (e) {

@@ -17,7 +17,8 @@ test("a String value is one literal whatever it holds", () => {
 test("placeholders become literals of their type; anything else is refused", () => {
   assert.equal(inlineParams("SELECT * FROM cdr WHERE src LIKE {src:String} AND duration > {d:UInt32} AND disposition IN {ds:Array(String)}",
     { src: "%1'%", d: 5, ds: ["BUSY", "NO ANSWER"] }),
-  "SELECT * FROM cdr WHERE src LIKE '%1\\'%' AND duration > 5 AND disposition IN ['BUSY', 'NO ANSWER']");
+  "SELECT * FROM cdr WHERE src LIKE '%1\\'%' AND duration > 5 AND disposition IN ('BUSY', 'NO ANSWER')");
+  assert.equal(inlineParams("SELECT has({ds:Array(String)}, 'x')", { ds: ["x'"] }), "SELECT has(['x\\''], 'x')");
   assert.throws(() => inlineParams("{d:UInt32}", { d: "1 OR 1=1" }), ParamError);
   assert.throws(() => inlineParams("{x:String}", {}), ParamError);
   assert.throws(() => inlineParams("{x:Date}", { x: "2020-01-01" }), ParamError);

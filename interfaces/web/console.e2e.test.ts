@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { assertLogged, freePort, messages, startRecall, type RecallProcess } from "../cli/recall-process.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
@@ -52,7 +53,7 @@ const call = async (exten: string, expect: number, holdMs?: number) => {
 async function calls(n: number, timeoutMs = 20_000): Promise<string> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const page = await get("/cdr");
+    const page = await get("/cdr?sort=start");
     if (new RegExp(`>${n} calls,`).test(page.text)) return page.text;
     if (Date.now() > until) assert.fail(`the console never showed ${n} calls:\n${page.status} ${page.text.slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -65,7 +66,7 @@ before(async () => {
   recall = await startRecall({
     "pjsip.conf": callerCalleePjsip(sipPort, await freePort(), { context: "web" }),
     "extensions.conf": "[web]\nexten => 100,1,Answer()\n same => n,MixMonitor(web-\${UNIQUEID}.wav)\n same => n,Wait(1)\n same => n,Hangup()\nexten => 200,1,Busy(5)\n",
-    "http.conf": `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${httpPort}\n`,
+    "http.conf": `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${httpPort}\nsession_inactivity = 3000\n`,
     "manager.conf": "[general]\nenabled = no\n[supervisor]\nsecret = s3cret\nread = cdr,call\nwrite = \n[agent]\nsecret = agent\nread = call\n[analyst]\nsecret = numbers\nread = reporting\n",
   });
   await call("100", 200);
@@ -91,7 +92,10 @@ test("nothing is served without credentials; refused logins are logged for fail2
   await assertLogged(recall.dataDir, /NOTICE\[\d+\] http\.c: 127\.0\.0\.1 tried to authenticate with nonexistent user 'nobody'\n/);
   // A user without read=cdr or reporting is refused; one with reporting is let in.
   assert.equal((await get("/cdr", { Authorization: basic("agent", "agent") })).status, 403);
-  assert.equal((await get("/cdr", { Authorization: basic("analyst", "numbers") })).status, 200);
+  assert.equal((await get("/cdr?sort=start", { Authorization: basic("analyst", "numbers") })).status, 200);
+  const bare = await get("/cdr");
+  assert.equal(bare.status, 303);
+  assert.match(bare.headers.get("location") ?? "", /^\/cdr\?from=/);
 });
 
 test("in chromium: log in, filter by disposition and date, open a call's timeline", { skip, timeout: 180_000 }, async () => {
@@ -107,7 +111,9 @@ test("in chromium: log in, filter by disposition and date, open a call's timelin
     assert.match(await page.textContent(".error") ?? "", /Authentication failed/);
     await page.fill("input[name=username]", "supervisor");
     await page.fill("input[name=secret]", "s3cret");
-    await Promise.all([page.waitForURL(/\/cdr$/), page.click("button[type=submit]")]);
+    await Promise.all([page.waitForURL(/\/cdr\?from=/), page.click("button[type=submit]")]);
+    // A bare /cdr opens the last 24 hours, in the URL.
+    assert.match(decodeURIComponent(page.url()), /\/cdr\?from=\d{4}-\d\d-\d\dT\d\d:\d\d$/);
     assert.match(await page.textContent("#count") ?? "", /^2 calls, 2 records/);
     assert.equal(await page.locator("#cdr tbody.call").count(), 2);
     await page.screenshot({ path: join(artifacts, "02-cdr.png"), fullPage: true });
@@ -123,7 +129,7 @@ test("in chromium: log in, filter by disposition and date, open a call's timelin
     await page.screenshot({ path: join(artifacts, "03-cdr-busy.png"), fullPage: true });
     // The URL is the view: opened again, it shows the same.
     const bookmarked = page.url();
-    await page.goto(`${base()}/cdr`);
+    await page.goto(`${base()}/cdr?sort=start`);
     await page.goto(bookmarked);
     assert.deepEqual(await page.locator("#cdr .st").allTextContents(), ["BUSY"]);
     // A date range that holds no call.
@@ -157,7 +163,7 @@ test("in chromium: log in, filter by disposition and date, open a call's timelin
 
     // A phone's screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${base()}/cdr`);
+    await page.goto(`${base()}/cdr?sort=start`);
     await page.screenshot({ path: join(artifacts, "05-cdr-phone.png"), fullPage: true });
 
     // Logged out, the pages are refused again.
@@ -219,6 +225,16 @@ test("path traversal, oversized heads and slow clients get clear 4xx; the PBX ke
   // A login form too large for its purpose.
   const form = await fetch(`${base()}/login`, { method: "POST", body: "username=" + "a".repeat(10_000), headers: { "Content-Type": "application/x-www-form-urlencoded" }, signal: AbortSignal.timeout(10_000) }).catch((e: Error) => e);
   assert.ok(form instanceof Error || form.status === 413);
+  // A slow client (half a request head, then nothing) does not hold up anyone else, and is cut off with 408.
+  const slow = connect(httpPort, "127.0.0.1");
+  let slowAnswer = "";
+  slow.setEncoding("utf8").on("data", (d: string) => { slowAnswer += d; });
+  const slowClosed = new Promise<void>((r) => slow.on("close", () => r()));
+  slow.on("error", () => undefined);
+  slow.write(`GET /cdr HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${SUPERVISOR}\r\n`);
+  assert.equal((await get("/cdr?sort=start")).status, 200);
+  await Promise.race([slowClosed, new Promise((_, reject) => setTimeout(() => reject(new Error("the slow client was never cut off")), 15_000))]);
+  assert.match(slowAnswer, /^HTTP\/1\.1 408/);
   await call("100", 200);
   await calls(3);
   assert.doesNotMatch(messages(recall.dataDir), /ERROR\[\d+\] http/);

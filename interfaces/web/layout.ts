@@ -31,7 +31,8 @@ details dt{color:#667}details dd{margin:0;word-break:break-all}
 .empty{padding:30px;text-align:center;color:#778}
 .login{max-width:340px;margin:80px auto;background:#fff;padding:24px;border:1px solid #dde3ea;border-radius:8px;display:flex;flex-direction:column;gap:10px}
 .login label{display:flex;flex-direction:column;font-size:12px;color:#566;gap:3px}
-@media (max-width:700px){header{flex-wrap:wrap;gap:8px;padding:8px 12px}main{padding:10px}th.wide,td.wide{display:none}}
+header a{white-space:nowrap}
+@media (max-width:700px){header{flex-wrap:wrap;gap:8px;padding:8px 12px}main{padding:10px}th.wide,td.wide{display:none}form.filters{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}form.filters input:not([type=checkbox]),form.filters select{min-width:0;width:100%}th,td{padding:6px}fieldset,.actions{grid-column:1/-1}input[type=datetime-local]{min-width:0;width:100%}}
 `);
 
 export interface Frame { readonly title: string; readonly base: string; readonly user?: string; readonly section?: "cdr" | "queues" | "calls"; readonly head?: Html }

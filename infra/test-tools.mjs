@@ -45,6 +45,7 @@ export const tools = [
   { name: "mvn", usedBy: "fetching the Kafka broker's jars (infra/kafka/fetch.sh)", present: () => onPath("mvn"), apt: "maven" },
   { name: "asterisk sounds", usedBy: "the playback and media tests (/usr/share/asterisk/sounds/en)", present: () => existsSync("/usr/share/asterisk/sounds/en/hello-world.wav"), apt: "asterisk-core-sounds-en-wav" },
   { name: "python3 panoramisk", usedBy: "the AMI tests (a real Python AMI client)", present: () => onPath("python3") && succeeds("python3", ["-c", "import panoramisk"]), apt: "python3-panoramisk" },
+  { name: "chromium", usedBy: "the web console's browser tests (driven headless by playwright-core)", present: () => existsSync("/usr/bin/chromium"), apt: "chromium" },
   { name: "cc", usedBy: "building the QoS helper (media-workers/qos)", present: () => onPath("cc"), apt: "gcc" },
 ];
 

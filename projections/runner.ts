@@ -12,13 +12,19 @@ import { openChdbSink } from "./sinks/chdb.js";
 import { ClickHouseSink } from "./sinks/clickhouse.js";
 import { CsvSink } from "./sinks/csv.js";
 import { QueueLogFileSink } from "./queue-log/file-sink.js";
-import type { SqlSink } from "./sinks/sql.js";
+import type { QueryParams, SqlSink } from "./sinks/sql.js";
 import { serveQueries } from "./query-server.js";
 
 export interface RunningProjections {
   readonly sinks: readonly SinkRunner[];
   /** Lines for `recall show projections`-style status: per sink, stored offset, lag. */
   status(): SinkStatus[];
+  /**
+   * A parameterised read on the sink that holds the rows (chDB, else the ClickHouse
+   * server): the same tables `recall query` reads, through this process's session;
+   * undefined when no SQL sink is configured.
+   */
+  readonly query?: (sql: string, params: QueryParams, format: string) => Promise<string>;
   close(): Promise<void>;
 }
 
@@ -64,8 +70,10 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
   for (const runner of runners) subs.push(await follow(log, runner, report));
   const chdb = sinks.find((s) => s.name === "chdb") as SqlSink | undefined;
   const server = chdb && options.serveQueries !== false ? await serveQueries(dataDir, (sql, format) => chdb.query(sql, format)) : undefined;
+  const readable = chdb ?? (sinks.find((s) => s.name === "clickhouse") as ClickHouseSink | undefined);
   return {
     sinks: runners,
+    ...(readable ? { query: (sql: string, params: QueryParams, format: string) => readable.queryBound(sql, params, format) } : {}),
     status: () => runners.map((r) => r.status(log.nextOffset - 1)),
     close: async () => {
       for (const r of runners) r.stop();

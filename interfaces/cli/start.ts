@@ -32,6 +32,8 @@ import { FeaturesService } from "./features-service.js";
 import { nodeAgiServices } from "../agi/node-services.js";
 import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
+import { WebConsole } from "../web/console.js";
+import { Wallboard } from "../web/wallboard.js";
 import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
@@ -217,8 +219,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     (sip) => Effect.promise(() => sip.stop()),
   );
   const sipServer = sip;
+  const httpConf = loadHttpConf(options.configDir);
   const http = yield* Effect.acquireRelease(
-    Effect.tryPromise({ try: () => startHttp(loadHttpConf(options.configDir), sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
+    Effect.tryPromise({ try: () => startHttp(httpConf, sipServer.transports, table, logger, `Recall/${version}`), catch: (e) => e as Error }),
     (http) => Effect.promise(() => http.stop()),
   );
   dialplan.onReload(() => sip?.subscriptions?.rehint());
@@ -238,6 +241,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const manager = loadManagerConf(options.configDir);
   for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
+  // The web console (interfaces/web/): manager.conf's users, the projections' tables through this process's session.
+  new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor"),
+    wallboard: new Wallboard(runtime, devices, () => Date.now()) }).mount(http);
   if (manager.config.enabled) {
     const sipServer = sip;
     yield* Effect.acquireRelease(

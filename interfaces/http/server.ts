@@ -64,7 +64,11 @@ export class HttpServer {
   get plain(): HttpListen | undefined { return this.#servers.find((s) => !s.secure)?.address; }
   get secure(): HttpListen | undefined { return this.#servers.find((s) => s.secure)?.address; }
 
-  /** `path` (below the prefix, e.g. `/httpstatus`) answers `methods` with `handler`. */
+  /**
+   * `path` (below the prefix, e.g. `/httpstatus`) answers `methods` with `handler`; a
+   * path ending in `/*` answers every path below it (`/calls/*`: `/calls/1733.4`) that
+   * has no route of its own.
+   */
   route(path: string, description: string, methods: readonly string[], handler: RequestHandler): void {
     this.#routes.set(path, { path, description, methods, handler });
   }
@@ -159,7 +163,7 @@ export class HttpServer {
     this.stats.requests++;
     res.setHeader("Server", this.serverName);
     const path = this.#path(req.url);
-    const route = path === undefined ? undefined : this.#routes.get(path);
+    const route = path === undefined ? undefined : this.#routes.get(path) ?? this.#below(path);
     const mount = route || path === undefined ? undefined : [...this.#mounts.values()].find((m) => path === m.path || path.startsWith(m.path + "/"));
     if (mount) {
       try {
@@ -185,6 +189,15 @@ export class HttpServer {
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
       res.end(`500 Internal Server Error: ${(e as Error).message}\n`);
     }
+  }
+
+  /** The `/*` route with the longest prefix of `path`. */
+  #below(path: string): Route | undefined {
+    for (let cut = path.lastIndexOf("/"); cut > 0; cut = path.lastIndexOf("/", cut - 1)) {
+      const route = this.#routes.get(`${path.slice(0, cut)}/*`);
+      if (route) return route;
+    }
+    return undefined;
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {

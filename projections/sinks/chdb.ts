@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SqlSink, type SqlEngine } from "./sql.js";
+import { SqlSink, type QueryParams, type SqlEngine } from "./sql.js";
 import { dialectOf } from "./schema.js";
 import { SinkError } from "./sink.js";
 
@@ -16,6 +16,7 @@ const require = createRequire(import.meta.url);
 interface ChdbSession {
   query(sql: string, format?: string): string;
   queryAsync(sql: string, opts?: { format?: string }): Promise<{ text(): string }>;
+  queryBindAsync(sql: string, params: object, opts?: { format?: string }): Promise<{ text(): string }>;
   insert(p: { table: string; values: Buffer; format: "TSV"; columns?: readonly string[] }): Promise<unknown>;
   close(): void;
 }
@@ -62,6 +63,10 @@ class ChdbEngine implements SqlEngine {
     // Reads run off the event loop; anything else (an INSERT, an ALTER) in line, so it has taken effect when the answer comes.
     if (/^\s*(\(\s*)*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS)\b/i.test(sql)) return (await this.session.queryAsync(sql, { format })).text();
     return this.session.query(sql, format);
+  }
+  /** A read whose `{name:Type}` placeholders chDB binds itself: values never enter the SQL text. */
+  async bound(sql: string, params: QueryParams, format: string): Promise<string> {
+    return (await this.session.queryBindAsync(sql, params, { format })).text();
   }
   async close(): Promise<void> { this.session.close(); }
 }

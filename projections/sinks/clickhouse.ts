@@ -6,8 +6,9 @@
  */
 import { Readable } from "node:stream";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import { SqlSink, type SqlEngine } from "./sql.js";
+import { SqlSink, type QueryParams, type SqlEngine } from "./sql.js";
 import { dialectOf, type Dialect } from "./schema.js";
+import { inlineParams } from "./params.js";
 import type { ClickHouseSettings } from "../config.js";
 import type { ProjectionName } from "../projection.js";
 import { SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
@@ -44,6 +45,14 @@ class ServerEngine implements SqlEngine {
   }
   async raw(sql: string, format: string): Promise<string> {
     const rs = await this.client.query({ query: sql, format: format as "JSONEachRow" });
+    return rs.text();
+  }
+  /** The server binds `{name:Type}` placeholders from query_params: values never enter the SQL text. */
+  async bound(sql: string, params: QueryParams, format: string): Promise<string> {
+    // 18.16 has no query parameters: its values go in as literals that cannot be anything else (params.ts).
+    const rs = this.dialect === "legacy"
+      ? await this.client.query({ query: inlineParams(sql, params), format: format as "JSONEachRow" })
+      : await this.client.query({ query: sql, format: format as "JSONEachRow", query_params: params as Record<string, unknown> });
     return rs.text();
   }
   async close(): Promise<void> { await this.client.close(); }
@@ -89,6 +98,7 @@ export class ClickHouseSink implements Sink {
   async setRebuilding(on: boolean): Promise<void> { return (await this.connect()).setRebuilding(on); }
   async count(projection: ProjectionName): Promise<number> { return (await this.connect()).count(projection); }
   async query(sql: string, format: string): Promise<string> { return (await this.connect()).query(sql, format); }
+  async queryBound(sql: string, params: QueryParams, format: string): Promise<string> { return (await this.connect()).queryBound(sql, params, format); }
   async close(): Promise<void> {
     const inner = this.inner ?? (await this.connecting?.catch(() => null));
     await inner?.close();

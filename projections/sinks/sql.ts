@@ -124,7 +124,21 @@ export class SqlSink implements Sink {
     return e.raw(sql, format);
   }
 
+  /**
+   * A read with `{name:Type}` placeholders bound by the engine (ClickHouse query
+   * parameters): the values are never spliced into the SQL, so no value can change
+   * what the statement does. The web console's queries come here.
+   */
+  queryBound(sql: string, params: QueryParams, format: string): Promise<string> {
+    const e = this.engine as SqlEngine & { bound?(sql: string, params: QueryParams, format: string): Promise<string> };
+    if (!e.bound) throw new SinkError(this.name, "parameterised queries are not supported on this sink");
+    return e.bound(sql, params, format);
+  }
+
   close(): Promise<void> { return this.engine.close(); }
 }
+
+/** Values for a query's `{name:Type}` placeholders. */
+export type QueryParams = Readonly<Record<string, string | number | readonly string[]>>;
 
 export { projectionTables };

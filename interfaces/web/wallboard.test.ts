@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Wallboard, type QueueActors } from "./wallboard.js";
+
+/** The runtime's observer interface, fed by hand: the fold is what is under test. */
+function actors() {
+  const observers = new Map<string, ((id: string, s: { value: unknown; context: unknown; done?: boolean }, outputs: readonly unknown[]) => void)[]>();
+  const api: QueueActors = {
+    ids: () => [], state: () => undefined,
+    observe: (kind, o) => observers.set(kind, [...(observers.get(kind) ?? []), o]),
+  };
+  const emit = (kind: string, id: string, value: unknown, context: unknown, done = false) => { for (const o of observers.get(kind) ?? []) o(id, { value, context, done }, []); };
+  return { api, emit };
+}
+
+const queue = (over: object = {}) => ({ name: "support", strategy: "ringall", servicelevel: 20, maxlen: 0, weight: 0, callers: [], rrpos: 0, selection: [],
+  completed: 0, abandoned: 0, completedInSl: 0, holdtimeTotal: 0, talktimeTotal: 0, connected: 0, ...over });
+const member = (over: object = {}) => ({ queue: "support", interface: "PJSIP/6001", name: "Alice", stateInterface: "PJSIP/6001", penalty: 0, dynamic: false,
+  paused: false, reason: "", addedAt: 0, lastPause: 0, callsTaken: 0, lastCall: 0, call: "", leaving: false, wrapupUntil: 0, ...over });
+
+test("members' states: idle, ringing (their device), in call, wrap-up, paused with reason; removed ones go", async () => {
+  const { api, emit } = actors();
+  let device = "NOT_INUSE";
+  const board = new Wallboard(api, { state: () => device, onChange: () => () => undefined }, () => 1_000_000);
+  emit("queue", "queue:support", "active", queue());
+  emit("queue-member", "queue-member:support/PJSIP/6001", "available", member());
+  assert.equal(board.members("support")[0].status, "idle");
+  device = "RINGING";
+  assert.equal(board.members("support")[0].status, "ringing");
+  emit("queue-member", "queue-member:support/PJSIP/6001", "incall", member({ call: "1.1" }));
+  assert.equal(board.members("support")[0].status, "in call");
+  emit("queue-member", "queue-member:support/PJSIP/6001", "wrapup", member({ callsTaken: 1 }));
+  assert.deepEqual([board.members("support")[0].status, board.members("support")[0].callsTaken], ["wrap-up", 1]);
+  emit("queue-member", "queue-member:support/PJSIP/6001", "available", member({ paused: true, reason: "lunch" }));
+  assert.deepEqual([board.members("support")[0].status, board.members("support")[0].reason], ["paused", "lunch"]);
+  emit("queue-member", "queue-member:support/PJSIP/6001", "removed", member(), true);
+  assert.equal(board.members("support").length, 0);
+});
+
+test("calls offered, answered and abandoned are counted in the interval they happen; listeners hear a turn's changes once", async () => {
+  const { api, emit } = actors();
+  const board = new Wallboard(api, undefined, () => 3_600_000);
+  let heard = 0;
+  board.onChange(() => heard++);
+  const caller = (uniqueid: string) => ({ uniqueid, channel: "PJSIP/x", callerIdNum: "100", callerIdName: "", enteredAt: 0, position: 1 });
+  emit("queue", "queue:support", "active", queue());
+  emit("queue", "queue:support", "active", queue({ callers: [caller("a")] }));
+  emit("queue", "queue:support", "active", queue({ callers: [caller("a"), caller("b")] }));
+  emit("queue", "queue:support", "active", queue({ callers: [caller("b")], connected: 1 }));
+  emit("queue", "queue:support", "active", queue({ callers: [], connected: 1, abandoned: 1 }));
+  await Promise.resolve();
+  assert.equal(heard, 1);
+  const [interval] = board.intervals();
+  assert.deepEqual({ ...interval }, { start: 3_600_000, offered: 2, answered: 1, abandoned: 1 });
+  assert.equal(board.queues()[0].abandoned, 1);
+});

@@ -150,6 +150,8 @@ export async function originate(core: CallCore, request: OriginateRequest): Prom
 /** One originated call until it is settled. */
 class Call {
   private settled = false;
+  /** Set as the answer is taken: a hang-up from then on ends a call, it cancels nothing. */
+  private answering = false;
   private resolve!: (o: OriginateOutcome) => void;
   readonly outcome = new Promise<OriginateOutcome>((r) => { this.resolve = r; });
   private readonly timer: Timer;
@@ -184,6 +186,7 @@ class Call {
 
   private answered(): void {
     const channel = this.channel;
+    this.answering = true;
     if (this.settled || channel.hungUp) { channel.hangup(Cause.NORMAL_CLEARING); channel.destroy(); return; }
     channel.pbx = true; // it runs a dialplan of its own now (transfers, bridges ask)
     this.request.settled?.(channel, OriginateReason.ANSWERED, Cause.NORMAL_CLEARING);
@@ -223,7 +226,7 @@ class Call {
     this.onTimeout = () => placed?.cancel();
     // Hung up from our side while it rings (ARI's DELETE /channels/{id}): cancel the call now.
     channel.onHangup.add(() => {
-      if (this.settled) return;
+      if (this.settled || this.answering) return;
       placed?.cancel();
       this.end(channel.context().hangupCause ?? Cause.NORMAL_CLEARING);
     });

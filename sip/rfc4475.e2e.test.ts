@@ -183,7 +183,7 @@ const EXPECT: Record<Rfc4475Name, Expect> = {
   dblreq: [404, "the REGISTER handled (no such AOR); the INVITE after it ignored"],
   semiuri: [404, "well formed; user part \"user;par=u@example.net\" is no extension"],
   transports: [404, "well formed; no such extension"],
-  mpart01: [501, "well formed; Recall does not implement MESSAGE"],
+  mpart01: [415, "well formed: a MESSAGE whose body is multipart, not text (Recall takes text/plain, as Asterisk's res_pjsip_messaging does)"],
   unreason: [0, "a response matching no transaction: dropped"],
   noreason: [0, "a response matching no transaction: dropped"],
   // §3.1.2 invalid messages: 400 where the parts a response copies are readable, otherwise dropped.

@@ -1,0 +1,87 @@
+/**
+ * What must hold in every simulation, checked after every step (cheap checks) and at
+ * the end (complete ones). A violation is thrown as InvariantViolation naming the
+ * invariant, the seed, the log offset at which it was seen and the actor concerned,
+ * which is everything needed to reproduce and look at it (`recall replay --until`).
+ */
+import type { VirtualClock } from "../core/clock.js";
+import type { ActorRuntime } from "../actors/runtime.js";
+import type { CallCore } from "../calls/core.js";
+import type { EventLog } from "../events/log.js";
+import type { SimMediaService } from "./media.js";
+import type { AgentPhone, CallerTrunk } from "./phones.js";
+
+export class InvariantViolation extends Error {
+  constructor(readonly invariant: string, readonly detail: string, readonly seed: number, readonly offset: number, readonly actor: string) {
+    super(`${invariant}: ${detail} (seed ${seed}, log offset ${offset}, actor ${actor}); reproduce with: recall simulate --seed ${seed} ...`);
+  }
+}
+
+const CALLS_END = "every call ends";
+const NO_LEAKS = "no channel, bridge or media session leaks";
+const BOUNDED = "a call never holds more channels than its legs";
+
+/** A channel or bridge may outlive its call this long (CANCEL and BYE handshakes, retransmissions under loss). */
+const LEAK_GRACE_MICROS = 64_000_000;
+/** Longest a caller's call may last: patience or talk time plus every SIP timeout. */
+const CALL_SLACK_MICROS = 600_000_000;
+
+export interface InvariantDeps {
+  readonly runtime: ActorRuntime;
+  readonly core: CallCore;
+  readonly media: SimMediaService;
+  readonly trunk: CallerTrunk;
+  readonly agents: readonly AgentPhone[];
+  readonly log: EventLog;
+  readonly seed: number;
+  readonly clock: VirtualClock;
+}
+
+export class Invariants {
+  readonly checked: string[] = [];
+  private excessSince: number | undefined;
+
+  constructor(private readonly d: InvariantDeps) {
+    for (const i of [CALLS_END, NO_LEAKS, BOUNDED]) this.noted(i);
+  }
+
+  noted(invariant: string): void { if (!this.checked.includes(invariant)) this.checked.push(invariant); }
+
+  private fail(invariant: string, detail: string, actor: string): never {
+    throw new InvariantViolation(invariant, detail, this.d.seed, this.d.log.nextOffset, actor);
+  }
+
+  /** Cheap checks, after every step. */
+  afterStep(): void {
+    const { runtime, trunk, clock } = this.d;
+    const now = clock.now();
+    // Each caller's call is one inbound channel and at most one Dial leg: more channels than that, for longer than the grace, leak.
+    const channels = runtime.ids("channel");
+    const limit = 2 * trunk.active;
+    if (channels.length > limit) {
+      this.excessSince ??= now;
+      if (now - this.excessSince > LEAK_GRACE_MICROS) this.fail(BOUNDED, `${channels.length} channels live for ${trunk.active} calls in progress for ${((now - this.excessSince) / 1e6).toFixed(0)} s`, channels[0]);
+    } else this.excessSince = undefined;
+    for (const [callId, c] of trunk.calls) {
+      if (now - c.record.startedAt > c.record.plan.patienceMicros + c.record.plan.talkMicros + CALL_SLACK_MICROS) {
+        this.fail(CALLS_END, `caller call ${callId} to ${c.record.plan.exten} still in progress after ${((now - c.record.startedAt) / 1e6).toFixed(0)} s`, `caller ${callId}`);
+      }
+    }
+  }
+
+  /** Complete checks once the day is over and the system is idle. */
+  atEnd(): void {
+    const { runtime, core, media, trunk } = this.d;
+    for (const r of trunk.records) {
+      if (r.outcome === undefined || r.endedAt === undefined) this.fail(CALLS_END, `caller call ${r.plan.id} to ${r.plan.exten} never ended`, `caller ${r.plan.id}`);
+    }
+    for (const kind of ["channel", "bridge"] as const) {
+      const live = runtime.ids(kind);
+      if (live.length) this.fail(NO_LEAKS, `${live.length} ${kind} actors live after every call ended`, live[0]);
+    }
+    const channels = core.list();
+    if (channels.length) this.fail(NO_LEAKS, `${channels.length} channels in the call core after every call ended`, channels[0].name);
+    if (media.sessions.size) this.fail(NO_LEAKS, `${media.sessions.size} media sessions never closed`, [...media.sessions][0]);
+    for (const a of this.d.agents) if (a.busy) this.fail(CALLS_END, `agent phone ${a.name} still in a call`, `agent ${a.name}`);
+  }
+}

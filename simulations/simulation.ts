@@ -115,7 +115,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
-  const log = await SegmentLog.open(join(dataDir, "log"), { notice: () => undefined });
+  const log = await SegmentLog.open(join(dataDir, "log"), { notice: () => undefined, sync: false });
   const logger = new CountingLogger();
   const pbxRandom = world.derive(1);
   const runtime = new ActorRuntime({ log, clock, random: pbxRandom, kinds: actorKinds, onError: (e) => { logger.warnings++; logger.last = e.message; } });

@@ -5,20 +5,18 @@
  * which is everything needed to reproduce and look at it (`recall replay --until`).
  */
 import type { VirtualClock } from "../core/clock.js";
-import type { ActorRuntime } from "../actors/runtime.js";
-import type { CallCore } from "../calls/core.js";
-import type { EventLog } from "../events/log.js";
-import type { SimMediaService } from "./media.js";
+import type { SimPbx } from "./pbx.js";
 import type { AgentPhone, CallerTrunk } from "./phones.js";
 
 export class InvariantViolation extends Error {
-  constructor(readonly invariant: string, readonly detail: string, readonly seed: number, readonly offset: number, readonly actor: string) {
-    super(`${invariant}: ${detail} (seed ${seed}, log offset ${offset}, actor ${actor}); reproduce with: recall simulate --seed ${seed} ...`);
+  constructor(readonly invariant: string, readonly detail: string, readonly seed: number, readonly offset: number, readonly actor: string, readonly reproduce = `recall simulate --seed ${seed} ...`) {
+    super(`${invariant}: ${detail} (seed ${seed}, log offset ${offset}, actor ${actor}); reproduce with: ${reproduce}`);
   }
 }
 
 const CALLS_END = "every call ends";
 const NO_LEAKS = "no channel, bridge or media session leaks";
+const NOT_LOST = "nothing acknowledged is lost across a crash";
 const BOUNDED = "a call never holds more channels than its legs";
 
 /** A channel or bridge may outlive its call this long (CANCEL and BYE handshakes, retransmissions under loss). */
@@ -27,14 +25,14 @@ const LEAK_GRACE_MICROS = 64_000_000;
 const CALL_SLACK_MICROS = 600_000_000;
 
 export interface InvariantDeps {
-  readonly runtime: ActorRuntime;
-  readonly core: CallCore;
-  readonly media: SimMediaService;
+  /** The PBX process alive now (a crash replaces it). */
+  readonly pbx: () => SimPbx;
   readonly trunk: CallerTrunk;
   readonly agents: readonly AgentPhone[];
-  readonly log: EventLog;
   readonly seed: number;
   readonly clock: VirtualClock;
+  /** The one-line command that runs this simulation again. */
+  readonly reproduce: string;
 }
 
 export class Invariants {
@@ -48,12 +46,13 @@ export class Invariants {
   noted(invariant: string): void { if (!this.checked.includes(invariant)) this.checked.push(invariant); }
 
   private fail(invariant: string, detail: string, actor: string): never {
-    throw new InvariantViolation(invariant, detail, this.d.seed, this.d.log.nextOffset, actor);
+    throw new InvariantViolation(invariant, detail, this.d.seed, this.d.pbx().log.nextOffset, actor, this.d.reproduce);
   }
 
   /** Cheap checks, after every step. */
   afterStep(): void {
-    const { runtime, trunk, clock } = this.d;
+    const { trunk, clock } = this.d;
+    const { runtime } = this.d.pbx();
     const now = clock.now();
     // Each caller's call is one inbound channel and at most one Dial leg: more channels than that, for longer than the grace, leak.
     const channels = runtime.ids("channel");
@@ -69,9 +68,17 @@ export class Invariants {
     }
   }
 
+  /** After a crash and restart from the log: every event the dead process was told is durable is in the log it reopened. */
+  afterRestart(acknowledged: number, offsetAtCrash: number): void {
+    this.noted(NOT_LOST);
+    const log = this.d.pbx().log;
+    if (log.nextOffset < acknowledged) this.fail(NOT_LOST, `the log reopened at offset ${log.nextOffset} but ${acknowledged} events were acknowledged before the crash (next offset then ${offsetAtCrash})`, "log");
+  }
+
   /** Complete checks once the day is over and the system is idle. */
   atEnd(): void {
-    const { runtime, core, media, trunk } = this.d;
+    const { trunk } = this.d;
+    const { runtime, core, media } = this.d.pbx();
     for (const r of trunk.records) {
       if (r.outcome === undefined || r.endedAt === undefined) this.fail(CALLS_END, `caller call ${r.plan.id} to ${r.plan.exten} never ended`, `caller ${r.plan.id}`);
     }

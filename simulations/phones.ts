@@ -130,6 +130,15 @@ export class CallerTrunk {
     });
   }
 
+  /** The line went dead (the PBX died): each caller in a call hangs up after a while of silence. */
+  hearSilence(delay: () => number): void {
+    for (const [callId, entry] of this.calls) {
+      if (!entry.dialog) continue;
+      entry.timer?.cancel();
+      entry.timer = this.clock.schedule(this.clock.now() + delay(), () => this.bye(callId));
+    }
+  }
+
   /** Hang up an answered call (the caller is done talking). */
   private bye(callId: string): void {
     const entry = this.calls.get(callId);
@@ -160,6 +169,8 @@ export class CallerTrunk {
   }
 }
 
+interface AgentCall { readonly callId: string; dialog?: Dialog; timer?: Timer; ackTimer?: Timer }
+
 export type AgentState = "idle" | "ringing" | "talking" | "break" | "gone";
 
 export interface AgentBehaviour {
@@ -175,10 +186,22 @@ export class AgentPhone {
   answered = 0;
   refused = 0;
   /** Calls in progress on this phone (ringing or talking): more than one is a bug in the phone, not Recall. */
-  private call?: { callId: string; dialog?: Dialog; timer?: Timer };
+  private call?: AgentCall;
 
   constructor(readonly name: string, readonly host: string, private readonly layer: TransactionLayer, private readonly clock: Clock, private readonly behaviour: AgentBehaviour) {
     layer.onRequest((tx) => this.request(tx));
+    layer.onAck((ack) => {
+      const call = this.call;
+      if (call && call.callId === ack.get("Call-ID")) { call.ackTimer?.cancel(); call.ackTimer = undefined; }
+    });
+  }
+
+  /** The line went dead (the PBX died): an agent in a call hangs up after a while of silence. */
+  hearSilence(delay: number): void {
+    const call = this.call;
+    if (!call?.dialog || this.state === "gone") return;
+    call.timer?.cancel();
+    call.timer = this.clock.schedule(this.clock.now() + delay, () => this.bye(call));
   }
 
   get busy(): boolean { return this.call !== undefined; }
@@ -190,6 +213,7 @@ export class AgentPhone {
   }
 
   private request(tx: ServerTransaction): void {
+    if (this.state === "gone") return; // unreachable: the network drops what reaches it anyway
     const req = tx.request;
     const callId = req.get("Call-ID") ?? "";
     if (this.call?.callId === callId) {
@@ -204,7 +228,7 @@ export class AgentPhone {
       return;
     }
     const toTag = this.layer.newTag();
-    const call: { callId: string; dialog?: Dialog; timer?: Timer } = { callId };
+    const call: AgentCall = { callId };
     this.call = call;
     this.state = "ringing";
     tx.respond(180, { toTag });
@@ -219,20 +243,36 @@ export class AgentPhone {
       } catch { this.hangup(); return; }
       this.state = "talking";
       this.answered++;
-      if (this.behaviour.hangsUp()) {
-        call.timer = this.clock.schedule(this.clock.now() + this.behaviour.talkMicros(), () => {
-          if (this.call === call && call.dialog) inDialog(this.layer, call.dialog, "BYE", () => undefined);
-          this.hangup();
-        });
-      }
+      // RFC 3261 13.3.1.4: no ACK within 64*T1 ends the call with a BYE.
+      call.ackTimer = this.clock.schedule(this.clock.now() + 32e6, () => this.bye(call));
+      if (this.behaviour.hangsUp()) call.timer = this.clock.schedule(this.clock.now() + this.behaviour.talkMicros(), () => this.bye(call));
     });
   }
 
-  /** The phone vanishes mid-call: no answer to anything any more (the network drops its packets). */
-  vanish(): void { this.state = "gone"; }
+  private bye(call: AgentCall): void {
+    if (this.call !== call) return;
+    if (call.dialog) inDialog(this.layer, call.dialog, "BYE", () => undefined);
+    this.hangup();
+  }
+
+  /** The phone vanishes (unplugged, mid-call or not): it answers nothing; the network drops its packets. */
+  vanish(): void {
+    this.state = "gone";
+    this.call?.timer?.cancel();
+    this.call?.ackTimer?.cancel();
+    this.call = undefined;
+  }
+
+  /** Plugged in again: it rebooted, so it remembers no call. */
+  reappear(): void {
+    if (this.state !== "gone") return;
+    this.call = undefined;
+    this.state = "idle";
+  }
 
   private hangup(): void {
     this.call?.timer?.cancel();
+    this.call?.ackTimer?.cancel();
     this.call = undefined;
     if (this.state === "ringing" || this.state === "talking") this.state = "idle";
   }

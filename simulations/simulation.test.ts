@@ -39,6 +39,20 @@ test("a short day: calls are answered, abandoned and refused, every invariant ho
   assert.ok(!logBytes(c.dataDir).equals(logBytes(a.dataDir)), "another seed makes another day");
 });
 
+test("a day with faults: the PBX crashes mid-call and restarts from its log, the network loses bursts, a phone vanishes; the invariants hold and the seed reproduces it", async () => {
+  const a = day(1, { agents: 6, calls: 80, hours: 1, faults: true }), b = day(1, { agents: 6, calls: 80, hours: 1, faults: true });
+  const first = await simulate(a);
+  assert.equal(first.violation, undefined, first.violation?.message);
+  assert.ok(first.faults.some((f) => f.startsWith("crash at")), first.faults.join("\n"));
+  assert.ok(first.faults.some((f) => f.includes("vanished")));
+  assert.ok(first.network.lost > 0, "the loss burst lost packets");
+  assert.ok(first.invariants.includes("nothing acknowledged is lost across a crash"));
+  assert.ok(first.invariants.includes("replay of the log reproduces every transition"));
+  const second = await simulate(b);
+  assert.deepEqual(second, first);
+  assert.ok(logBytes(a.dataDir).equals(logBytes(b.dataDir)), "faults too come from the seed");
+});
+
 test("a data directory that already holds a log is refused, not appended to", async () => {
   const o = day(3, { calls: 2, hours: 0.05 });
   await simulate(o);

@@ -9,20 +9,12 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger, LogLevel } from "../core/logger.js";
-import { SegmentLog } from "../events/embedded/segment-log.js";
-import { ActorRuntime } from "../actors/runtime.js";
 import { actorKinds } from "../actors/kinds.js";
 import { verifyLog } from "../actors/replay.js";
-import { AstDb } from "../actors/astdb/astdb.js";
-import { CallMedia } from "../calls/media.js";
-import { SipServer } from "../sip/server.js";
-import { sdpDescriptions } from "../sip/sdp/index.js";
-import { CommandTable } from "../interfaces/console/commands.js";
-import { DialplanService } from "../interfaces/cli/dialplan-service.js";
 import { sampleConfigDir } from "../interfaces/cli/paths.js";
-import { SimMediaService } from "./media.js";
 import { AgentPhone, CallerTrunk, PBX, makeBehaviour, sipHost } from "./phones.js";
 import { World, drain } from "./world.js";
+import { SimPbx } from "./pbx.js";
 import { Invariants, InvariantViolation } from "./invariants.js";
 
 export interface SimulateOptions {
@@ -51,6 +43,8 @@ export interface SimulationSummary {
   readonly virtualSeconds: number;
   readonly invariants: readonly string[];
   readonly violation?: InvariantViolation;
+  /** The faults injected, in order. */
+  readonly faults: readonly string[];
   readonly network: { sent: number; lost: number; duplicated: number };
   readonly warnings: number;
 }
@@ -115,24 +109,13 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
-  const log = await SegmentLog.open(join(dataDir, "log"), { notice: () => undefined, sync: false });
   const logger = new CountingLogger();
-  const pbxRandom = world.derive(1);
-  const runtime = new ActorRuntime({ log, clock, random: pbxRandom, kinds: actorKinds, onError: (e) => { logger.warnings++; logger.last = e.message; } });
-  const astdb = new AstDb(runtime);
-  let sip: SipServer | undefined;
-  const dialplan = new DialplanService(configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
-  const media = new SimMediaService(clock);
-  const pbxTransport = net.network.transport({ name: "sim", protocol: "udp", host: PBX.host, port: PBX.port });
-  sip = await SipServer.start({
-    configDir, runtime, clock, random: pbxRandom, logger, console: new CommandTable(), nonceSecret: "simulation", userAgent: "Recall simulation",
-    transports: [pbxTransport],
-    calls: {
-      runDialplan: dialplan.run, runApplication: dialplan.runApplication,
-      media: new CallMedia(media.asService(), { moh: new Map(), descriptions: sdpDescriptions }),
-    },
+  let incarnation = 0;
+  const startPbx = () => SimPbx.start({
+    dataDir, configDir, clock, random: world.derive(1 + 1000 * incarnation++), network: net.network, logger,
+    onError: (e) => { logger.warnings++; logger.last = e.message; },
   });
-  const core = sip.calls!.core;
+  let pbx = await startPbx();
 
   const trunk = new CallerTrunk(await sipHost(net.network, clock, world.derive(2), TRUNK_HOST), clock, TRUNK_HOST);
   const behaviour = makeBehaviour(dice);
@@ -141,7 +124,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     agents.push(new AgentPhone(agentName(i), agentHost(i), await sipHost(net.network, clock, world.derive(100 + i), agentHost(i)), clock, behaviour));
   }
 
-  const invariants = new Invariants({ runtime, core, media, trunk, agents, log, seed: o.seed, clock });
+  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
+  const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce });
   const start = clock.now();
   const end = start + Math.round(o.hours * 3600e6);
   const meanGap = (o.hours * 3600e6) / Math.max(1, o.calls);
@@ -156,30 +140,81 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     if (at < end) clock.schedule(at, arrive); else placed = o.calls;
   };
   clock.schedule(start + Math.round(dice.exponential(meanGap)), arrive);
+  const someTime = () => start + Math.round(dice.unit() * (end - start));
+  const perDay = (n: number) => Math.max(1, Math.round((n * o.hours) / 8));
   // Breaks: each agent steps away a few times a day for a few minutes.
   for (const agent of agents) {
-    const breakAt = () => start + Math.round(dice.unit() * (end - start));
-    for (let b = 0; b < Math.max(1, Math.round(o.hours / 3)); b++) {
-      clock.schedule(breakAt(), () => {
+    for (let b = 0; b < perDay(3); b++) {
+      clock.schedule(someTime(), () => {
         agent.setBreak(true);
         clock.schedule(clock.now() + Math.round(dice.around(300e6, 0.3)), () => agent.setBreak(false));
       });
     }
   }
 
-  const quiesce = async () => { await runtime.settle(); await drain(2); };
+  // Faults, drawn up front from the seed: when and what.
+  const faults: string[] = [];
+  const crashes: number[] = [];
+  if (o.faults) {
+    for (let i = 0; i < perDay(2); i++) crashes.push(someTime());
+    for (let i = 0; i < perDay(4); i++) {
+      clock.schedule(someTime(), () => {
+        const calm = net.conditions;
+        net.conditions = { latencyMicros: 5_000, jitterMicros: 40_000, loss: 0.2, duplicate: 0.05 };
+        faults.push(`network loss burst at ${clockTime(clock.now() - start)}`);
+        clock.schedule(clock.now() + Math.round(dice.around(60e6, 0.5)), () => { net.conditions = calm; });
+      });
+    }
+    for (let i = 0; i < perDay(3); i++) {
+      clock.schedule(someTime(), () => {
+        const talking = agents.filter((a) => a.state === "talking");
+        const agent = talking.length ? dice.pick(talking) : dice.pick(agents);
+        agent.vanish();
+        net.partitioned.add(agent.host);
+        faults.push(`agent phone ${agent.name} vanished${talking.length ? " mid-call" : ""} at ${clockTime(clock.now() - start)}`);
+        clock.schedule(clock.now() + Math.round(dice.around(600e6, 0.3)), () => { net.partitioned.delete(agent.host); agent.reappear(); });
+      });
+    }
+  }
+
+  /** The PBX dies mid-call and comes back from its log after a few seconds. */
+  const crashAndRestart = async () => {
+    const acknowledged = pbx.acknowledged;
+    const offset = pbx.log.nextOffset;
+    await pbx.crash();
+    trunk.hearSilence(() => Math.round(dice.around(8e6, 0.5)));
+    for (const a of agents) a.hearSilence(Math.round(dice.around(8e6, 0.5)));
+    const down = Math.round(dice.around(10e6, 0.5));
+    // Time passes while it is down: the phones' timers run, their packets to the PBX are lost.
+    const back = clock.now() + down;
+    while (await world.step(back, drain));
+    clock.advanceTo(back);
+    pbx = await startPbx();
+    invariants.afterRestart(acknowledged, offset);
+    faults.push(`crash at ${clockTime(clock.now() - start)} (log offset ${offset}), back after ${(down / 1e6).toFixed(1)} s: ${pbx.ended.channels} channels and ${pbx.ended.bridges} bridges ended by the restart`);
+  };
+
+  const quiesce = async () => { await pbx.settle(); await drain(2); };
   let violation: InvariantViolation | undefined;
   let nextReport = start + 3600e6;
   // After the last arrival, calls in progress may finish (the day's end is not a hang-up).
   const hardStop = end + 3 * 3600e6;
   try {
-    while (await world.step(hardStop, quiesce)) {
+    for (;;) {
+      const crashAt = crashes.length ? Math.min(...crashes) : Infinity;
+      if (!(await world.step(Math.min(hardStop, crashAt), quiesce))) {
+        if (crashAt > hardStop) break;
+        crashes.splice(crashes.indexOf(crashAt), 1);
+        clock.advanceTo(crashAt);
+        await crashAndRestart();
+        continue;
+      }
       invariants.afterStep();
       if (clock.now() >= nextReport) {
-        say(`${((clock.now() - start) / 3600e6).toFixed(0)} h: ${trunk.records.length} calls offered, ${trunk.active} in progress, log at offset ${log.nextOffset}`);
+        say(`${((clock.now() - start) / 3600e6).toFixed(0)} h: ${trunk.records.length} calls offered, ${trunk.active} in progress, log at offset ${pbx.log.nextOffset}`);
         nextReport += 3600e6;
       }
-      if (clock.now() > end && trunk.active === 0 && placed >= o.calls) break;
+      if (clock.now() > end && trunk.active === 0 && placed >= o.calls && !crashes.length) break;
     }
     // Let the last hang-ups finish their handshakes (retransmissions, Timer K) before the final checks.
     const settleUntil = clock.now() + 120e6;
@@ -189,15 +224,14 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     if (!(e instanceof InvariantViolation)) throw e;
     violation = e;
   }
-  runtime.stop();
-  await sip.stop();
-  await runtime.settle();
+  await pbx.stop();
+  const log = pbx.log;
   if (!violation) {
     const replay = await verifyLog(log, actorKinds);
     invariants.noted("replay of the log reproduces every transition");
     if (replay.divergence) {
       const d = replay.divergence;
-      violation = new InvariantViolation("replay of the log reproduces every transition", `${d.what}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`, o.seed, d.offset, d.stream);
+      violation = new InvariantViolation("replay of the log reproduces every transition", `${d.what}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`, o.seed, d.offset, d.stream, reproduce);
     }
   }
   const events = log.nextOffset;
@@ -215,10 +249,15 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     other: records.filter((r) => r.outcome !== "answered" && r.outcome !== "abandoned" && r.outcome !== "refused").length,
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
-    invariants: invariants.checked, ...(violation ? { violation } : {}),
+    invariants: invariants.checked, ...(violation ? { violation } : {}), faults,
     network: { ...net.stats }, warnings: logger.warnings,
   };
 }
+
+const clockTime = (micros: number) => {
+  const s = Math.floor(micros / 1e6);
+  return `+${String(Math.floor(s / 3600)).padStart(2, "0")}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
 
 export function formatSummary(s: SimulationSummary, wallSeconds: number): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -227,6 +266,7 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
     `service level (answered within 20 s): ${pct(s.serviceLevel)}`,
     `${s.events} events in the log, ${s.steps} steps, ${(s.virtualSeconds / 3600).toFixed(2)} h simulated in ${wallSeconds.toFixed(1)} s (${(s.virtualSeconds / Math.max(wallSeconds, 0.001)).toFixed(0)}x real time)`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged`,
+    ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),
     `invariants checked: ${s.invariants.join("; ")}`,
     s.violation ? `invariants: VIOLATED: ${s.violation.message}` : "invariants: 0 violations",
   ];

@@ -1,8 +1,11 @@
 /** `recall simulate`: options checked, the day run, progress and the summary printed; exit 1 on a violation. */
-import { formatSummary, simulate } from "./simulation.js";
+import { join } from "node:path";
+import { rebuildCommand } from "../interfaces/cli/rebuild.js";
+import { queryCommand } from "../interfaces/cli/query.js";
+import { formatSummary, simulate, type SimulationSummary } from "./simulation.js";
 
 export interface SimulateArgs {
-  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; config?: string;
+  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; config?: string; "no-projections"?: boolean;
 }
 
 function count(name: string, value: string | undefined, fallback: number, o: { min: number; real?: boolean }): number {
@@ -33,5 +36,22 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
   const t0 = process.hrtime.bigint();
   const summary = await simulate(options);
   out(formatSummary(summary, Number(process.hrtime.bigint() - t0) / 1e9));
-  return summary.violation ? 1 : 0;
+  if (summary.violation || a["no-projections"]) return summary.violation ? 1 : 0;
+  // The projections, as `recall rebuild` makes them, then CDR checked against what the phones saw.
+  const t1 = process.hrtime.bigint();
+  const rebuilt = await rebuildCommand({ dataDir: a.data, configDir: a.config ?? join(a.data, "config"), sink: "chdb" }, out, err);
+  if (rebuilt !== 0) return rebuilt;
+  const agreement = await cdrAgreement(a.data, summary);
+  out(`projections built in ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s; ${agreement.text}\n`);
+  return agreement.ok ? 0 : 1;
+}
+
+/** CDR and the phones agree: one call (linkedid) in CDR for each call that reached the PBX, and as many answered by an agent. */
+async function cdrAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok: boolean; text: string }> {
+  let csv = "";
+  const code = await queryCommand({ dataDir, format: "csv", sql: "SELECT count(DISTINCT linkedid) FROM cdr WHERE channel LIKE 'PJSIP/trunk-%'" }, (t) => { csv += t; }, () => undefined);
+  const calls = Number(csv.trim().split("\n").at(-1)?.replace(/"/g, ""));
+  const reached = s.offered - s.other; // INVITEs that timed out never reached a living PBX
+  const ok = code === 0 && calls >= reached && calls <= s.offered;
+  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered` };
 }

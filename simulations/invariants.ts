@@ -16,6 +16,7 @@ export class InvariantViolation extends Error {
 
 const CALLS_END = "every call ends";
 const NO_LEAKS = "no channel, bridge or media session leaks";
+const ONE_CALL = "a queue member is never in two calls (ringinuse=no)";
 const NOT_LOST = "nothing acknowledged is lost across a crash";
 const BOUNDED = "a call never holds more channels than its legs";
 
@@ -33,6 +34,8 @@ export interface InvariantDeps {
   readonly clock: VirtualClock;
   /** The one-line command that runs this simulation again. */
   readonly reproduce: string;
+  /** Agents take calls only through a queue with ringinuse=no: Recall may never ring one already in a call. */
+  readonly members?: boolean;
 }
 
 export class Invariants {
@@ -41,6 +44,7 @@ export class Invariants {
 
   constructor(private readonly d: InvariantDeps) {
     for (const i of [CALLS_END, NO_LEAKS, BOUNDED]) this.noted(i);
+    if (d.members) this.noted(ONE_CALL);
   }
 
   noted(invariant: string): void { if (!this.checked.includes(invariant)) this.checked.push(invariant); }
@@ -61,10 +65,24 @@ export class Invariants {
       this.excessSince ??= now;
       if (now - this.excessSince > LEAK_GRACE_MICROS) this.fail(BOUNDED, `${channels.length} channels live for ${trunk.active} calls in progress for ${((now - this.excessSince) / 1e6).toFixed(0)} s`, channels[0]);
     } else this.excessSince = undefined;
+    if (this.d.members) this.oneCallPerMember(runtime);
     for (const [callId, c] of trunk.calls) {
       if (now - c.record.startedAt > c.record.plan.patienceMicros + c.record.plan.talkMicros + CALL_SLACK_MICROS) {
         this.fail(CALLS_END, `caller call ${callId} to ${c.record.plan.exten} still in progress after ${((now - c.record.startedAt) / 1e6).toFixed(0)} s`, `caller ${callId}`);
       }
+    }
+  }
+
+  /** Two live legs Recall placed to the same agent phone (ringing or up) are one member in two calls. */
+  private oneCallPerMember(runtime: SimPbx["runtime"]): void {
+    const seen = new Map<string, string>();
+    for (const id of runtime.ids("channel")) {
+      const s = runtime.state(id);
+      const c = s?.context as { direction?: string; endpoint?: string } | undefined;
+      if (!c || c.direction !== "out" || !c.endpoint || s!.value === "hungup") continue;
+      const other = seen.get(c.endpoint);
+      if (other) this.fail(ONE_CALL, `${c.endpoint} has two calls: ${other} and ${id}`, id);
+      seen.set(c.endpoint, id);
     }
   }
 

@@ -255,6 +255,39 @@ export class AgentPhone {
     this.hangup();
   }
 
+  /**
+   * The agent dials a feature code (queue login *45, logout *46, pause *47, unpause *48):
+   * a short call that the dialplan answers or refuses; `done` hears its final status.
+   */
+  dialCode(exten: string, done: (status: number) => void = () => undefined): void {
+    if (this.state === "gone") return;
+    const n = ++this.codes;
+    const callId = `code-${n}-${this.name}@${this.host}`;
+    const from = `<sip:${this.name}@${this.host}>;tag=${this.layer.newTag()}`;
+    const to = `<sip:${exten}@${PBX.host}>`;
+    const invite = new SipRequest("INVITE", `sip:${exten}@${PBX.host}:5060`, [
+      header("From", from), header("To", to), header("Call-ID", callId), header("CSeq", "1 INVITE"),
+      header("Contact", `<sip:${this.name}@${this.host}:5060>`), header("Content-Type", "application/sdp"),
+    ], sdp(this.host, 6000));
+    try {
+      const tx = this.layer.sendRequest(invite, PBX, {
+        onFinal: (r) => {
+          if (r.status >= 200 && r.status < 300) {
+            const remote = `${to};tag=${r.toTag ?? ""}`;
+            const target = /<([^>]+)>/.exec(r.get("Contact") ?? "")?.[1] ?? `sip:${exten}@${PBX.host}:5060`;
+            tx.ack(new SipRequest("ACK", target, [header("From", from), header("To", remote), header("Call-ID", callId), header("CSeq", "1 ACK")]), PBX);
+            inDialog(this.layer, { callId, local: from, remote, target, seq: 1 }, "BYE", () => undefined);
+          }
+          done(r.status);
+        },
+        onTimeout: () => done(408),
+        onTransportError: () => done(503),
+      });
+    } catch { done(503); }
+  }
+
+  private codes = 0;
+
   /** The phone vanishes (unplugged, mid-call or not): it answers nothing; the network drops its packets. */
   vanish(): void {
     this.state = "gone";

@@ -6,7 +6,7 @@
  * at the end; the first violation stops the run with the seed, the log offset and the actor.
  * Contract: the same options give a byte-identical log.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger, LogLevel } from "../core/logger.js";
 import { actorKinds } from "../actors/kinds.js";
@@ -57,6 +57,9 @@ const TRUNK_HOST = "10.2.0.1";
 export function simulationConfig(dir: string, agents: number): void {
   mkdirSync(dir, { recursive: true });
   cpSync(join(sampleConfigDir, "extensions.conf"), join(dir, "extensions.conf"));
+  // The sample's queues, with ringinuse off so that "a member is never in two calls" holds strictly.
+  const queues = join(sampleConfigDir, "queues.conf");
+  if (existsSync(queues)) writeFileSync(join(dir, "queues.conf"), `${readFileSync(queues, "utf8")}\n; Added by recall simulate: agents have no call waiting.\nringinuse = no\n`);
   const phones = Array.from({ length: agents }, (_, i) => `
 [${agentName(i)}](agent)
 aors = ${agentName(i)}
@@ -125,7 +128,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   }
 
   const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
-  const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce });
+  // With queues (the sample's support queue at 7200), agents log in with *45 and take calls only from it.
+  const queueMode = existsSync(join(configDir, "queues.conf"));
+  const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce, members: queueMode });
   const start = clock.now();
   const end = start + Math.round(o.hours * 3600e6);
   const meanGap = (o.hours * 3600e6) / Math.max(1, o.calls);
@@ -134,20 +139,24 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     if (placed >= o.calls) return;
     const id = placed++;
     // Most callers ring an agent's extension (the sample dialplan's _6XXX Dial); some reach the 7000 greeting.
-    const exten = dice.chance(0.1) ? "7000" : agentName(dice.int(0, o.agents - 1));
+    const exten = dice.chance(0.1) ? "7000" : queueMode ? "7200" : agentName(dice.int(0, o.agents - 1));
     trunk.place({ id, exten, patienceMicros: Math.round(dice.around(25e6, 0.5)), talkMicros: Math.round(dice.around(120e6, 0.7)) });
     const at = clock.now() + Math.max(1, Math.round(dice.exponential(meanGap)));
     if (at < end) clock.schedule(at, arrive); else placed = o.calls;
   };
-  clock.schedule(start + Math.round(dice.exponential(meanGap)), arrive);
+  clock.schedule(start + (queueMode ? 60e6 : 0) + Math.round(dice.exponential(meanGap)), arrive);
   const someTime = () => start + Math.round(dice.unit() * (end - start));
   const perDay = (n: number) => Math.max(1, Math.round((n * o.hours) / 8));
-  // Breaks: each agent steps away a few times a day for a few minutes.
+  // Breaks: each agent steps away a few times a day for a few minutes (with queues: paused with *47, back with *48).
   for (const agent of agents) {
+    if (queueMode) {
+      clock.schedule(start + Math.round(dice.unit() * 60e6), () => agent.dialCode("*45"));
+      clock.schedule(end, () => agent.dialCode("*46"));
+    }
     for (let b = 0; b < perDay(3); b++) {
       clock.schedule(someTime(), () => {
-        agent.setBreak(true);
-        clock.schedule(clock.now() + Math.round(dice.around(300e6, 0.3)), () => agent.setBreak(false));
+        if (queueMode) agent.dialCode("*47"); else agent.setBreak(true);
+        clock.schedule(clock.now() + Math.round(dice.around(300e6, 0.3)), () => { if (queueMode) agent.dialCode("*48"); else agent.setBreak(false); });
       });
     }
   }

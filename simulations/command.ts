@@ -5,7 +5,7 @@ import { queryCommand } from "../interfaces/cli/query.js";
 import { formatSummary, simulate, type SimulationSummary } from "./simulation.js";
 
 export interface SimulateArgs {
-  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; config?: string; "no-projections"?: boolean;
+  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; "no-projections"?: boolean;
 }
 
 function count(name: string, value: string | undefined, fallback: number, o: { min: number; real?: boolean }): number {
@@ -29,6 +29,7 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
     calls: count("calls", a.calls, 200, { min: 0 }),
     hours: count("hours", a.hours, 1, { min: 0.01, real: true }),
     faults: a.faults ?? false,
+    diskFull: a["disk-full"] ?? false,
     ...(a.config ? { configDir: a.config } : {}),
     progress: (line: string) => out(`${line}\n`),
   };

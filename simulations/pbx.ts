@@ -28,6 +28,8 @@ import { DialplanService } from "../interfaces/cli/dialplan-service.js";
 import { SimMediaService } from "./media.js";
 import { PBX } from "./phones.js";
 
+interface PbxState { alive: boolean; acknowledged: number; diskFull: boolean }
+
 /** A clock whose timers die with the process that set them. */
 class MortalClock implements Clock {
   alive = true;
@@ -39,12 +41,13 @@ class MortalClock implements Clock {
 }
 
 /** The log as one process sees it: after its death nothing it appends arrives; what it had acknowledged is noted. */
-function mortalLog(log: SegmentLog, state: { alive: boolean; acknowledged: number }): EventLog {
+function mortalLog(log: SegmentLog, state: PbxState): EventLog {
   return new Proxy(log, {
     get(target, prop) {
       if (prop === "append") {
         return async (drafts: Parameters<EventLog["append"]>[0]) => {
           if (!state.alive) return new Promise<never>(() => undefined);
+          if (state.diskFull) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
           const records = await target.append(drafts);
           if (records.length) state.acknowledged = Math.max(state.acknowledged, records[records.length - 1].offset + 1);
           return records;
@@ -74,7 +77,7 @@ export class SimPbx {
     readonly media: SimMediaService,
     private readonly sip: SipServer,
     private readonly clock: MortalClock,
-    private readonly state: { alive: boolean; acknowledged: number },
+    private readonly state: PbxState,
     /** Calls a restart ended: channels and bridges recovered from the log without their signalling. */
     readonly ended: { channels: number; bridges: number },
   ) {}
@@ -82,7 +85,7 @@ export class SimPbx {
   static async start(o: PbxOptions): Promise<SimPbx> {
     // A simulation's crashes are simulated: the disk stays, so no fdatasync (most of the time otherwise).
     const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false });
-    const state = { alive: true, acknowledged: log.nextOffset };
+    const state: PbxState = { alive: true, acknowledged: log.nextOffset, diskFull: false };
     const clock = new MortalClock(o.clock);
     const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError });
     await runtime.recover(log);
@@ -106,6 +109,9 @@ export class SimPbx {
   get alive(): boolean { return this.state.alive; }
   /** Offset after the last event this process was told is durable. */
   get acknowledged(): number { return this.state.acknowledged; }
+
+  /** The disk is full (or not): appends fail with ENOSPC, as the segment log's write would. */
+  set diskFull(on: boolean) { this.state.diskFull = on; }
 
   async settle(): Promise<void> { if (this.state.alive) await this.runtime.settle(); }
 

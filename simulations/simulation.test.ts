@@ -53,6 +53,14 @@ test("a day with faults: the PBX crashes mid-call and restarts from its log, the
   assert.ok(logBytes(a.dataDir).equals(logBytes(b.dataDir)), "faults too come from the seed");
 });
 
+test("a disk full for 30 s is caught: calls that ended in memory stay up in the log (a known runtime defect, seed 4)", async () => {
+  const s = await simulate(day(4, { agents: 10, calls: 300, hours: 2, faults: true, diskFull: true }));
+  assert.ok(s.faults.some((f) => f.startsWith("disk full")));
+  assert.equal(s.violation?.invariant, "the log, folded, holds no call left up", s.violation?.message ?? "no violation");
+  assert.match(s.violation!.actor, /^(channel|bridge):/);
+  assert.match(s.violation!.message, /reproduce with: recall simulate --seed 4 .*--faults --disk-full$/);
+});
+
 test("a data directory that already holds a log is refused, not appended to", async () => {
   const o = day(3, { calls: 2, hours: 0.05 });
   await simulate(o);

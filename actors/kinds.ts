@@ -7,5 +7,7 @@ import { bridgeKind } from "./bridge/machine.js";
 import { astDbKind } from "./astdb/machine.js";
 import { subscriptionKind } from "./subscription/machine.js";
 import { messageKind } from "./message/machine.js";
+import { queueKind } from "./queue/machine.js";
+import { queueMemberKind } from "./queue-member/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind, messageKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind, messageKind, queueKind, queueMemberKind];

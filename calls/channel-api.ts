@@ -46,6 +46,11 @@ export interface DialRequest {
    * which for `U` may be ABORT, CONGESTION, BUSY, CONTINUE or GOTO:[[context^]exten^]priority.
    */
   readonly runSubroutine?: (channel: DialplanChannel, target: string) => Promise<{ readonly result?: string; readonly retval?: string }>;
+  /**
+   * Called when a called leg answers, before the bridge (Queue()'s CONNECT needs the
+   * moment and the answering channel's uniqueid). Optional to honour.
+   */
+  readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string }) => void;
 }
 
 /** One called leg's end, for HANGUPCAUSE_KEYS / HANGUPCAUSE(channel,type). */

@@ -180,6 +180,8 @@ export class DeviceStates {
     const tech = (slash < 0 ? device : device.slice(0, slash)).toLowerCase();
     const driver = this.drivers.get(device) ?? this.drivers.get(caseless(this.drivers, device));
     if (!driver && this.driverTechs.has(tech)) return "INVALID";
+    // A technology no driver serves (SIP/ without chan_sip): Asterisk's devicestate finds no channel tech, INVALID.
+    if (slash >= 0 && !driver && tech !== "local" && this.driverTechs.size > 0 && !this.byDevice.get(device)?.size) return "INVALID";
     if (driver && !driver.reachable) return "UNAVAILABLE";
     const ids = this.byDevice.get(device);
     if (!ids?.size) return slash < 0 ? "UNKNOWN" : "NOT_INUSE";

@@ -110,6 +110,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       answered: (callee: Channel) => {
         if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
         winner = callee;
+        request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid });
         if (moh) caller.stopMusicOnHold();
         answeredAt = clock.now();
         timeout?.cancel();

@@ -11,6 +11,7 @@ import { splitArguments } from "./functions.js";
 import { splitDbPath } from "./astdb.js";
 import { parseTiming, timingHoldsAt } from "./timing.js";
 import type { RedirectingParty } from "../calls/channel-api.js";
+import { queueFunctions } from "./queue-functions.js";
 
 export interface DialplanFunction {
   read?(env: ExecutionEnv, args: string): string;
@@ -509,7 +510,7 @@ const STAT: DialplanFunction = { dangerous: true, read(env) { env.warn("func_env
 const FUNCTIONS: ReadonlyMap<string, DialplanFunction> = new Map(Object.entries({
   CALLERID, CONNECTEDLINE, REDIRECTING, CDR, GLOBAL, DB, DB_EXISTS, DB_DELETE, DB_KEYS, CUT, IF, IFTIME, SET, EXISTS,
   EXCEPTION, TIMEOUT, HANGUPCAUSE, HANGUPCAUSE_KEYS, CHANNEL, CHANNELS, PJSIP_DIAL_CONTACTS, LOCAL, LOCAL_PEEK, DIALPLAN_EXISTS,
-  VALID_EXTEN, SHELL, FILE, STAT,
+  VALID_EXTEN, SHELL, FILE, STAT, ...queueFunctions,
 }));
 
 /** Names of the functions the runtime provides (plus LEN and ISNULL from the core), for `core show functions`. */

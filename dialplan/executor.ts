@@ -22,6 +22,8 @@ import { splitArguments, splitFunctionCall } from "./functions.js";
 import type { AstDb } from "./astdb.js";
 import type { AgiServices } from "./apps/agi/services.js";
 import { Cause } from "../calls/hangup-causes.js";
+import type { QueueService } from "../actors/queue/service.js";
+import type { VoicemailConf } from "./voicemail-conf.js";
 import { findApplication, type AppResult } from "./apps/index.js";
 import { readChannelFunction, writeChannelFunction, type DialplanFunction } from "./channel-functions.js";
 
@@ -64,6 +66,10 @@ export interface DialplanDeps {
   readonly systemName?: string;
   /** Names of the live channels, for CHANNELS(). */
   readonly channels?: () => readonly string[];
+  /** voicemail.conf's mailboxes (VMAuthenticate). */
+  readonly mailboxes?: VoicemailConf;
+  /** The queues (Queue(), AddQueueMember, QUEUE_* ...); absent, those applications say there are none. */
+  readonly queues?: QueueService;
   /** Switches other than Loopback (`switch => Module/data`, e.g. to another Recall node): see search.ts. */
   readonly switches?: Switches;
 }

@@ -59,9 +59,25 @@ const LAYOUTS: readonly (Layout | undefined)[] = [
     keys: ["id", "technology", "name", "channels", "createdAt", "entered"],
     pairs: [],
   },
+  { // 3: queue.transition
+    keys: [
+      "name", "strategy", "servicelevel", "maxlen", "weight", "callers", "rrpos", "selection", "completed", "abandoned",
+      "completedInSl", "holdtimeTotal", "talktimeTotal", "connected",
+    ],
+    pairs: [],
+  },
+  { // 4: queue-member.transition
+    keys: [
+      "queue", "interface", "name", "stateInterface", "penalty", "dynamic", "paused", "reason", "addedAt", "lastPause",
+      "callsTaken", "lastCall", "call", "leaving", "ringinuse", "wrapuptime", "wrapupUntil",
+    ],
+    pairs: [],
+  },
 ];
 /** Which layout an event type's context is written with. */
-const LAYOUT_OF: ReadonlyMap<string, number> = new Map([["channel.transition", 1], ["bridge.transition", 2]]);
+const LAYOUT_OF: ReadonlyMap<string, number> = new Map([
+  ["channel.transition", 1], ["bridge.transition", 2], ["queue.transition", 3], ["queue-member.transition", 4],
+]);
 
 interface CompiledLayout {
   readonly id: number;

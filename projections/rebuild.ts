@@ -6,7 +6,7 @@
 import type { EventLog } from "../events/log.js";
 import type { CdrSettings, CelSettings } from "./config.js";
 import type { UnexpectedEvent } from "./projection.js";
-import { foldRange, PROJECTIONS, SinkRunner } from "./sink-runner.js";
+import { foldRange, PROJECTIONS, SinkRunner, type RowCounts } from "./sink-runner.js";
 import type { Sink } from "./sinks/sink.js";
 
 /** Records per read during a rebuild, and records folded per write. */
@@ -18,7 +18,7 @@ export interface RebuildResult {
   readonly location: string;
   readonly resumed: boolean;
   readonly events: number;
-  readonly rows: { cdr: number; cel: number };
+  readonly rows: RowCounts;
   readonly seconds: number;
 }
 
@@ -53,7 +53,7 @@ export async function rebuild(
   onProgress?.(to, to);
   return {
     sink: sink.name, location: sink.location, resumed, events: to - first,
-    rows: { cdr: await sink.count("cdr"), cel: await sink.count("cel") },
+    rows: { cdr: await sink.count("cdr"), cel: await sink.count("cel"), queue_log: await sink.count("queue_log") },
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
 }

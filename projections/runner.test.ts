@@ -20,7 +20,7 @@ test("live: projections follow the log into chDB, report lag, and answer recall 
     await d.settle();
     const head = d.log.nextOffset - 1;
     for (let i = 0; i < 100 && running.status().some((s) => s.through < head); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(running.status().map((s) => [s.sink, s.through, s.lagEvents]), [["chdb", head, 0], ["csv", head, 0]]);
+    assert.deepEqual(running.status().map((s) => [s.sink, s.through, s.lagEvents]), [["chdb", head, 0], ["csv", head, 0], ["queue_log", head, 0]]);
     const answer = await askRunning(dir, "SELECT disposition, count() AS n FROM cdr GROUP BY disposition ORDER BY disposition", "CSV");
     assert.deepEqual(answer, { ok: true, text: '"ANSWERED",2\n"BUSY",1\n' });
     const bad = await askRunning(dir, "SELEC 1", "CSV");

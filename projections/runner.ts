@@ -11,6 +11,7 @@ import type { Sink } from "./sinks/sink.js";
 import { openChdbSink } from "./sinks/chdb.js";
 import { ClickHouseSink } from "./sinks/clickhouse.js";
 import { CsvSink } from "./sinks/csv.js";
+import { QueueLogFileSink } from "./queue-log/file-sink.js";
 import type { SqlSink } from "./sinks/sql.js";
 import { serveQueries } from "./query-server.js";
 
@@ -40,7 +41,8 @@ export async function openSinks(names: readonly string[], dataDir: string, setti
     if (n === "chdb") sinks.push(await openChdbSink(dataDir));
     else if (n === "clickhouse") sinks.push(new ClickHouseSink(settings.clickhouse));
     else if (n === "csv") sinks.push(new CsvSink(dataDir, settings.cel.dateformat));
-    else throw new Error(`unknown sink '${n}' (chdb, clickhouse, csv)`);
+    else if (n === "queue_log") sinks.push(new QueueLogFileSink(dataDir));
+    else throw new Error(`unknown sink '${n}' (chdb, clickhouse, csv, queue_log)`);
   }
   return sinks;
 }
@@ -55,7 +57,8 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
     problem: (sink, e) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}\n`),
     failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}; retrying in ${ms} ms\n`),
   };
-  const sinks = await openSinks(settings.sinks, dataDir, settings);
+  // DATA/queue_log is always written, as Asterisk always writes its queue_log file.
+  const sinks = await openSinks([...settings.sinks, "queue_log"], dataDir, settings);
   const runners = sinks.map((s) => new SinkRunner(s, settings, report, { minWriteIntervalMs: options.minWriteIntervalMs ?? LIVE_WRITE_INTERVAL_MS }));
   const subs: Subscription[] = [];
   for (const runner of runners) subs.push(await follow(log, runner, report));

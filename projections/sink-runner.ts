@@ -17,6 +17,7 @@ import type { EventLog } from "../events/log.js";
 import type { EventRecord } from "../events/record.js";
 import { CdrProjection } from "./cdr/fold.js";
 import { CelProjection } from "./cel/fold.js";
+import { QueueLogProjection } from "./queue-log/fold.js";
 import type { CdrSettings, CelSettings } from "./config.js";
 import { UnexpectedEvent, type Projection, type ProjectionName } from "./projection.js";
 import type { RowOrigin } from "./rows.js";
@@ -32,7 +33,7 @@ export interface RunnerReport {
   /** A sink failed a write; the runner retries after `retryMs`. */
   failure?(sink: string, e: Error, retryMs: number): void;
   /** After every stored batch. */
-  progress?(sink: string, through: number, rows: { cdr: number; cel: number }): void;
+  progress?(sink: string, through: number, rows: RowCounts): void;
 }
 
 export interface SinkStatus {
@@ -44,11 +45,14 @@ export interface SinkStatus {
   readonly lagEvents: number;
   /** Event time of the last stored record (µs) or null. */
   readonly throughTime: number | null;
-  readonly rows: { cdr: number; cel: number };
+  readonly rows: RowCounts;
   readonly failing: string | null;
 }
 
-export const PROJECTIONS: readonly ProjectionName[] = ["cdr", "cel"];
+export const PROJECTIONS: readonly ProjectionName[] = ["cdr", "cel", "queue_log"];
+/** Rows per projection. */
+export type RowCounts = Record<ProjectionName, number>;
+const zeroCounts = (): RowCounts => ({ cdr: 0, cel: 0, queue_log: 0 });
 const ignore = (): void => undefined;
 
 /** One projection's rows since the last write: a list, handed to the encoder (when there is one) after each fold. */
@@ -79,16 +83,16 @@ export interface RunnerOptions {
 
 /** One sink fed by its own folds. */
 export class SinkRunner {
-  private cdr: CdrProjection;
-  private cel: CelProjection;
+  /** The folds of the projections this sink stores (those its `open` gave a checkpoint for). */
+  private folds: [ProjectionName, Projection][] = [];
   private checkpoints = new Map<ProjectionName, Checkpoint>();
   private next = 0;
   private lastTime: number | null = null;
-  private written = { cdr: 0, cel: 0 };
+  private written = zeroCounts();
   private failing: string | null = null;
   private stopped = false;
   /** Rows folded since the last write (encoded as they come when `encode`), and the last record folded. */
-  private pending = { cdr: new Pending(), cel: new Pending() };
+  private pending = new Map<ProjectionName, Pending>();
   private last: EventRecord | null = null;
   private pendingEvents = 0;
   /** The write in flight, when flush did not wait for it. */
@@ -104,8 +108,6 @@ export class SinkRunner {
     private readonly report: RunnerReport = {},
     options: RunnerOptions = {},
   ) {
-    this.cdr = new CdrProjection(settings.cdr);
-    this.cel = new CelProjection(settings.cel);
     this.batchEvents = options.batchEvents ?? 100_000;
     this.encode = options.encode ?? false;
     this.minWriteIntervalMs = options.minWriteIntervalMs ?? 0;
@@ -120,8 +122,7 @@ export class SinkRunner {
       throw e;
     }
     this.failing = null;
-    this.cdr = new CdrProjection(this.settings.cdr);
-    this.cel = new CelProjection(this.settings.cel);
+    this.folds = [...this.checkpoints.keys()].map((name) => [name, this.newFold(name)]);
     await this.settle();
     this.pending = this.newPending();
     this.last = null;
@@ -188,22 +189,31 @@ export class SinkRunner {
    */
   fold(batch: readonly EventRecord[], start = 0, end = batch.length): void {
     if (end <= start) return;
-    const cdrAfter = this.checkpoints.get("cdr")!.offset, celAfter = this.checkpoints.get("cel")!.offset;
-    const cdrRows = this.pending.cdr.list, celRows = this.pending.cel.list;
-    for (let i = start; i < end; i++) {
-      const r = batch[i];
-      this.apply(this.cdr, r, r.offset > cdrAfter, cdrRows);
-      this.apply(this.cel, r, r.offset > celAfter, celRows);
+    for (const [name, fold] of this.folds) {
+      const after = this.checkpoints.get(name)!.offset;
+      const pending = this.pending.get(name)!;
+      const rows = pending.list;
+      for (let i = start; i < end; i++) {
+        const r = batch[i];
+        this.apply(fold, r, r.offset > after, rows);
+      }
+      pending.encode();
     }
-    this.pending.cdr.encode();
-    this.pending.cel.encode();
     this.last = batch[end - 1];
     this.pendingEvents += end - start;
   }
 
-  private newPending(): { cdr: Pending; cel: Pending } {
+  private newPending(): Map<ProjectionName, Pending> {
     const enc = (p: ProjectionName) => (this.encode && this.sink.encoder ? this.sink.encoder(p) : undefined);
-    return { cdr: new Pending(enc("cdr")), cel: new Pending(enc("cel")) };
+    return new Map(this.folds.map(([name]) => [name, new Pending(enc(name))]));
+  }
+
+  private newFold(name: ProjectionName): Projection {
+    switch (name) {
+      case "cdr": return new CdrProjection(this.settings.cdr);
+      case "cel": return new CelProjection(this.settings.cel);
+      case "queue_log": return new QueueLogProjection();
+    }
   }
 
   private apply(p: Projection, r: EventRecord, after: boolean, rows: RowOrigin[]): void {
@@ -234,12 +244,12 @@ export class SinkRunner {
   private begin(chain: boolean): void {
     const last = this.last;
     if (!last) return;
-    const projections: [ProjectionName, Projection][] = [["cdr", this.cdr], ["cel", this.cel]];
+    const projections = this.folds;
     const moving = new Map<ProjectionName, readonly RowOrigin[] | EncodedRows>();
     const resume = new Map<ProjectionName, number>();
     for (const [name, p] of projections) {
       if (last.offset <= this.checkpoints.get(name)!.offset) continue; // still refolding what this sink holds
-      moving.set(name, this.pending[name as "cdr" | "cel"].rows());
+      moving.set(name, this.pending.get(name)!.rows());
       resume.set(name, p.lowWater(last.offset + 1));
     }
     this.pending = this.newPending();
@@ -283,8 +293,8 @@ export class SinkRunner {
     this.next = last.offset + 1;
     this.lastTime = last.time;
     const count = (p: ProjectionName) => { const r = moving.get(p); return r ? rowCount(r) : 0; };
-    const counts = { cdr: count("cdr"), cel: count("cel") };
-    this.written.cdr += counts.cdr; this.written.cel += counts.cel;
+    const counts = zeroCounts();
+    for (const p of PROJECTIONS) { counts[p] = count(p); this.written[p] += counts[p]; }
     this.report.progress?.(this.sink.name, last.offset, counts);
   }
 

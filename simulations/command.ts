@@ -44,7 +44,19 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
   if (rebuilt !== 0) return rebuilt;
   const agreement = await cdrAgreement(a.data, summary);
   out(`projections built in ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s; ${agreement.text}\n`);
-  return agreement.ok ? 0 : 1;
+  const queueLog = summary.queue ? await queueLogAgreement(a.data, summary) : { ok: true };
+  if ("text" in queueLog) out(`${queueLog.text}\n`);
+  return agreement.ok && queueLog.ok ? 0 : 1;
+}
+
+/** queue_log (the projection) and the queue actors' events (the log) count the same joins and ends. */
+async function queueLogAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok: boolean; text: string }> {
+  let csv = "";
+  await queryCommand({ dataDir, format: "csv", sql: "SELECT countIf(event = 'ENTERQUEUE'), countIf(event = 'CONNECT'), countIf(event = 'ABANDON'), countIf(event LIKE 'EXIT%') FROM queue_log" }, (t) => { csv += t; }, () => undefined);
+  const [entered, connected, abandoned, exited] = (csv.trim().split("\n").at(-1) ?? "").replace(/"/g, "").split(",").map(Number);
+  const q = s.queue!;
+  const ok = entered === q.entered && connected === q.connected && abandoned === q.abandoned && exited === q.exited;
+  return { ok, text: `queue_log ${ok ? "agrees" : "DISAGREES"} with the log: ${entered} ENTERQUEUE, ${connected} CONNECT, ${abandoned} ABANDON, ${exited} EXIT* (log: ${q.entered}, ${q.connected}, ${q.abandoned}, ${q.exited})` };
 }
 
 /** CDR and the phones agree: one call (linkedid) in CDR for each call that reached the PBX, and as many answered by an agent. */

@@ -26,6 +26,13 @@ import type { MemoryNetwork } from "../sip/transport/index.js";
 import { CommandTable } from "../interfaces/console/commands.js";
 import { DialplanService } from "../interfaces/cli/dialplan-service.js";
 import { SimMediaService } from "./media.js";
+import { DeviceStates, followChannels } from "../calls/device-state.js";
+import { HintWatchers } from "../calls/hint-watchers.js";
+import { MailboxStates } from "../calls/mailbox-state.js";
+import { CustomDevices } from "../calls/custom-devices.js";
+import { QueueService } from "../actors/queue/service.js";
+import { loadQueuesConf } from "../actors/queue/config.js";
+import { formatDiagnostic } from "../conf/tokenizer.js";
 import { PBX } from "./phones.js";
 
 interface PbxState { alive: boolean; acknowledged: number; diskFull: boolean }
@@ -79,7 +86,7 @@ export class SimPbx {
     private readonly clock: MortalClock,
     private readonly state: PbxState,
     /** Calls a restart ended: channels and bridges recovered from the log without their signalling. */
-    readonly ended: { channels: number; bridges: number },
+    readonly ended: { channels: number; bridges: number; queueCallers: number },
   ) {}
 
   static async start(o: PbxOptions): Promise<SimPbx> {
@@ -89,10 +96,18 @@ export class SimPbx {
     const clock = new MortalClock(o.clock);
     const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError });
     await runtime.recover(log);
-    const ended = endRecoveredCalls(runtime);
+    const ended = endRecoveredCalls(runtime, o.clock.now());
     const astdb = new AstDb(runtime);
     let sip: SipServer | undefined;
-    const dialplan = new DialplanService(o.configDir, o.logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "");
+    // Device states (from the channels and the registrar, as in recall start), which queues read for their members.
+    const devices = new DeviceStates();
+    followChannels(runtime, devices);
+    const queues = new QueueService(runtime, (iface) => devices.state(iface));
+    for (const w of queues.apply(loadQueuesConf(o.configDir), o.clock.now())) o.logger.log("WARNING", "app_queue.c", formatDiagnostic(w));
+    const dialplan = new DialplanService(o.configDir, o.logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", undefined, queues);
+    const watchers = new HintWatchers(devices);
+    const mailboxes = new MailboxStates(astdb);
+    dialplan.useDeviceStates(devices, new CustomDevices(devices, astdb), (key) => watchers.watchers(key));
     const media = new SimMediaService(clock);
     const transport = o.network.transport({ name: "sim", protocol: "udp", host: PBX.host, port: PBX.port });
     sip = await SipServer.start({
@@ -102,6 +117,9 @@ export class SimPbx {
         runDialplan: dialplan.run, runApplication: dialplan.runApplication,
         media: new CallMedia(media.asService(), { moh: new Map(), descriptions: sdpDescriptions }),
       },
+      extensionPresence: dialplan.presence,
+      localPresence: dialplan.localPresence,
+      subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
     });
     return new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
   }

@@ -6,10 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { simulate, type SimulateOptions } from "./simulation.js";
+import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
 import { World, drain } from "./world.js";
 import type { MemoryPacket } from "../sip/transport/index.js";
 
@@ -17,13 +17,22 @@ const day = (seed: number, extra: Partial<SimulateOptions> = {}): SimulateOption
   seed, dataDir: mkdtempSync(join(tmpdir(), `recall-sim-${seed}-`)), agents: 4, calls: 40, hours: 0.5, faults: false, ...extra,
 });
 
+/** The sample dialplan without queues: callers Dial an agent's extension directly. */
+const directConfig = (agents: number) => {
+  const dir = mkdtempSync(join(tmpdir(), "recall-sim-config-"));
+  simulationConfig(dir, agents);
+  rmSync(join(dir, "queues.conf"), { force: true });
+  return dir;
+};
+
 const logBytes = (dataDir: string) => {
   const dir = join(dataDir, "log");
   return Buffer.concat(readdirSync(dir).sort().map((f) => readFileSync(join(dir, f))));
 };
 
-test("a short day: calls are answered, abandoned and refused, every invariant holds, the log replays; same seed, same bytes", async () => {
-  const a = day(11), b = day(11), c = day(12);
+test("a short day without queues: calls are answered, abandoned and refused, every invariant holds, the log replays; same seed, same bytes", async () => {
+  const configDir = directConfig(4);
+  const a = day(11, { configDir }), b = day(11, { configDir }), c = day(12, { configDir });
   const first = await simulate(a);
   assert.equal(first.violation, undefined, first.violation?.message);
   assert.equal(first.offered, 40);
@@ -40,7 +49,8 @@ test("a short day: calls are answered, abandoned and refused, every invariant ho
 });
 
 test("a day with faults: the PBX crashes mid-call and restarts from its log, the network loses bursts, a phone vanishes; the invariants hold and the seed reproduces it", async () => {
-  const a = day(1, { agents: 6, calls: 80, hours: 1, faults: true }), b = day(1, { agents: 6, calls: 80, hours: 1, faults: true });
+  const configDir = directConfig(6);
+  const a = day(1, { agents: 6, calls: 80, hours: 1, faults: true, configDir }), b = day(1, { agents: 6, calls: 80, hours: 1, faults: true, configDir });
   const first = await simulate(a);
   assert.equal(first.violation, undefined, first.violation?.message);
   assert.ok(first.faults.some((f) => f.startsWith("crash at")), first.faults.join("\n"));
@@ -54,11 +64,37 @@ test("a day with faults: the PBX crashes mid-call and restarts from its log, the
 });
 
 test("a disk full for 30 s is caught: calls that ended in memory stay up in the log (a known runtime defect, seed 4)", async () => {
-  const s = await simulate(day(4, { agents: 10, calls: 300, hours: 2, faults: true, diskFull: true }));
+  const s = await simulate(day(4, { agents: 10, calls: 300, hours: 2, faults: true, diskFull: true, configDir: directConfig(10) }));
   assert.ok(s.faults.some((f) => f.startsWith("disk full")));
   assert.equal(s.violation?.invariant, "the log, folded, holds no call left up", s.violation?.message ?? "no violation");
   assert.match(s.violation!.actor, /^(channel|bridge):/);
-  assert.match(s.violation!.message, /reproduce with: recall simulate --seed 4 .*--faults --disk-full$/);
+  assert.match(s.violation!.message, /reproduce with: recall simulate --seed 4 .*--faults --disk-full --config /);
+});
+
+test("with the sample's support queue: agents log in with *45 and take the queue's calls; every ENTERQUEUE ends once; same seed, same bytes", async () => {
+  const a = day(21, { agents: 5, calls: 60, hours: 0.5 }), b = day(21, { agents: 5, calls: 60, hours: 0.5 });
+  const first = await simulate(a);
+  assert.equal(first.violation, undefined, first.violation?.message);
+  assert.ok(first.invariants.includes("a queue member is never in two calls (ringinuse=no)"));
+  assert.ok(first.queue && first.queue.entered > 30, JSON.stringify(first.queue));
+  assert.equal(first.queue!.entered, first.queue!.connected + first.queue!.abandoned + first.queue!.exited);
+  assert.ok(first.queue!.connected > 20);
+  assert.deepEqual(await simulate(b), first);
+  assert.ok(logBytes(a.dataDir).equals(logBytes(b.dataDir)));
+});
+
+test("queues across a crash: the restart abandons the callers who were waiting and frees the members who were in a call (seed 4)", async () => {
+  const s = await simulate(day(4, { agents: 8, calls: 300, hours: 2, faults: true }));
+  assert.equal(s.violation, undefined, s.violation?.message);
+  const crash = s.faults.find((f) => f.startsWith("crash at"));
+  assert.match(crash ?? "", / [1-9]\d* queue calls ended by the restart/);
+  assert.equal(s.queue!.entered, s.queue!.connected + s.queue!.abandoned + s.queue!.exited);
+});
+
+test("a known queue defect, kept as its reproduction: an agent phone that vanished is rung for a second caller while still being rung for the first (seed 2)", async () => {
+  const s = await simulate(day(2, { agents: 8, calls: 300, hours: 2, faults: true }));
+  assert.ok(s.faults.some((f) => f.includes("vanished")));
+  assert.equal(s.violation?.invariant, "a queue member is never in two calls (ringinuse=no)", s.violation?.message ?? "no violation");
 });
 
 test("a data directory that already holds a log is refused, not appended to", async () => {

@@ -16,6 +16,9 @@ import { AgentPhone, CallerTrunk, PBX, makeBehaviour, sipHost } from "./phones.j
 import { World, drain } from "./world.js";
 import { SimPbx } from "./pbx.js";
 import { StateFold } from "../actors/fold.js";
+import { queueOutcomes, type QueueOutcomes } from "./queue-outcomes.js";
+
+const ENDS_ONCE = "every ENTERQUEUE ends in exactly one CONNECT, ABANDON or EXIT";
 import { Invariants, InvariantViolation } from "./invariants.js";
 
 export interface SimulateOptions {
@@ -50,6 +53,8 @@ export interface SimulationSummary {
   readonly virtualSeconds: number;
   readonly invariants: readonly string[];
   readonly violation?: InvariantViolation;
+  /** With queues: joins and how they ended, from the queue actors' events. */
+  readonly queue?: QueueOutcomes;
   /** The faults injected, in order. */
   readonly faults: readonly string[];
   readonly network: { sent: number; lost: number; duplicated: number };
@@ -216,7 +221,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     clock.advanceTo(back);
     pbx = await startPbx();
     invariants.afterRestart(acknowledged, offset);
-    faults.push(`crash at ${clockTime(clock.now() - start)} (log offset ${offset}), back after ${(down / 1e6).toFixed(1)} s: ${pbx.ended.channels} channels and ${pbx.ended.bridges} bridges ended by the restart`);
+    faults.push(`crash at ${clockTime(clock.now() - start)} (log offset ${offset}), back after ${(down / 1e6).toFixed(1)} s: ${pbx.ended.channels} channels, ${pbx.ended.bridges} bridges and ${pbx.ended.queueCallers} queue calls ended by the restart`);
   };
 
   const quiesce = async () => { await pbx.settle(); await drain(2); };
@@ -268,6 +273,13 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
       violation = new InvariantViolation("the log, folded, holds no call left up", `${leftInLog.length} channels and bridges are live in the log though none is in memory (last event of ${r.stream}: seq ${r.seq})`, o.seed, r.offset, r.stream, reproduce);
     }
   }
+  const queue = await queueOutcomes(log);
+  if (queue) {
+    invariants.noted(ENDS_ONCE);
+    const b = queue.broken;
+    // A day cut short by another violation leaves callers waiting: only a finished day must have every join ended.
+    if (b && !violation) violation = new InvariantViolation(ENDS_ONCE, `caller ${b.uniqueid} joined and left ${b.ends} times`, o.seed, b.offset, b.stream, reproduce);
+  }
   const events = log.nextOffset;
   await log.close();
 
@@ -283,7 +295,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     other: records.filter((r) => r.outcome !== "answered" && r.outcome !== "abandoned" && r.outcome !== "refused").length,
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
-    invariants: invariants.checked, ...(violation ? { violation } : {}), faults,
+    invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(queue ? { queue } : {}),
     network: { ...net.stats }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
   };
 }
@@ -297,7 +309,9 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const lines = [
     `seed ${s.seed}: ${s.offered} calls offered, ${s.answered} answered, ${s.abandoned} abandoned, ${s.refused} refused (busy, unavailable), ${s.other} other`,
-    `service level (answered within 20 s): ${pct(s.serviceLevel)}`,
+    s.queue
+      ? `queues: ${s.queue.entered} callers entered, ${s.queue.connected} connected to an agent, ${s.queue.abandoned} abandoned, ${s.queue.exited} exited; service level (connected within 20 s): ${pct(s.queue.entered ? s.queue.within20 / s.queue.entered : 1)}`
+      : `service level (answered within 20 s): ${pct(s.serviceLevel)}`,
     `${s.events} events in the log, ${s.steps} steps, ${(s.virtualSeconds / 3600).toFixed(2)} h simulated in ${wallSeconds.toFixed(1)} s (${(s.virtualSeconds / Math.max(wallSeconds, 0.001)).toFixed(0)}x real time)`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged${s.lastWarning ? ` (last: ${s.lastWarning})` : ""}`,
     ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),

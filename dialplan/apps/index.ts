@@ -9,6 +9,8 @@ import { flowApplications } from "./flow.js";
 import { mediaApplications } from "./media.js";
 import { dialApplications } from "./dial.js";
 import { agiApplications } from "./agi/index.js";
+import { queueApplications } from "./queue.js";
+import { voicemailApplications } from "./voicemail.js";
 
 export type AppResult =
   /** Next priority. */
@@ -28,7 +30,7 @@ export const CONTINUE: AppResult = { kind: "continue" };
 export const END: AppResult = { kind: "end" };
 
 const registry = new Map<string, Application>();
-for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications]) {
+for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications, queueApplications, voicemailApplications]) {
   for (const [name, app] of Object.entries(group)) registry.set(name.toLowerCase(), app);
 }
 
@@ -38,5 +40,5 @@ export function findApplication(name: string): Application | undefined {
 
 /** Names of the built-in applications, for `core show applications`. */
 export function applicationNames(): string[] {
-  return Object.entries({ ...basicApplications, ...flowApplications, ...mediaApplications, ...dialApplications, ...agiApplications }).map(([n]) => n).sort();
+  return Object.entries({ ...basicApplications, ...flowApplications, ...mediaApplications, ...dialApplications, ...agiApplications, ...queueApplications, ...voicemailApplications }).map(([n]) => n).sort();
 }

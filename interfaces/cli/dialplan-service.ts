@@ -16,6 +16,8 @@ import type { Presence } from "../../calls/driver.js";
 import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { AstDb } from "../../dialplan/astdb.js";
 import type { AgiServices } from "../../dialplan/apps/agi/services.js";
+import type { QueueService } from "../../actors/queue/service.js";
+import { loadVoicemailConf } from "../../dialplan/voicemail-conf.js";
 import type { CommandTable } from "../console/commands.js";
 import { deviceFunctions, hintDevices, showHints } from "../../dialplan/device-functions.js";
 import { messageApplications, messageFunctions } from "../../dialplan/message-functions.js";
@@ -35,8 +37,9 @@ export class DialplanService {
     astdb: AstDb,
     dialContacts: (endpoint: string, aor?: string, requestUser?: string) => string,
     agi?: AgiServices,
+    queues?: QueueService,
   ) {
-    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", functions: messageFunctions, applications: messageApplications, ...(agi ? { agi } : {}) };
+    this.deps = { globals: this.globals, astdb, liveDangerously: false, dialContacts, origin: "dialplan", functions: messageFunctions, applications: messageApplications, ...(agi ? { agi } : {}), ...(queues ? { queues } : {}) };
     this.load();
   }
 
@@ -51,6 +54,9 @@ export class DialplanService {
       const { dialplan, diagnostics } = loaded;
       for (const d of diagnostics) this.logger.log(d.severity === "error" ? "ERROR" : "WARNING", d.file.endsWith(".ael") ? "pbx_ael.c" : "pbx_config.c", formatDiagnostic(d));
       this.dialplan = dialplan;
+      const voicemail = loadVoicemailConf(this.configDir);
+      for (const w of voicemail.warnings) this.logger.log("WARNING", "app_voicemail.c", formatDiagnostic(w));
+      this.deps = { ...this.deps, mailboxes: voicemail };
       for (const l of this.reloadListeners) l();
       this.globals.clear();
       for (const [k, v] of globalsFromDialplan(dialplan)) this.globals.set(k, v);

@@ -24,7 +24,7 @@ export async function queryCommand(options: QueryOptions, out: (s: string) => vo
   let sink;
   try {
     sink = await openChdbSink(options.dataDir);
-    await sink.open(["cdr", "cel"]); // the tables exist even before the first rebuild
+    await sink.open(["cdr", "cel", "queue_log"]); // the tables exist even before the first rebuild
   } catch (e) {
     err(`recall query: ${(e as Error).message}\n`);
     return 1;

@@ -1,5 +1,5 @@
 /**
- * `recall rebuild --data DIR [--config DIR] [--sink chdb|clickhouse|csv]`: fold the
+ * `recall rebuild --data DIR [--config DIR] [--sink chdb|clickhouse|csv|queue_log]`: fold the
  * whole event log into one sink again, with a progress bar on a terminal (a line per
  * stored write otherwise) and a final count. Restartable: a rebuild that was killed
  * resumes where its sink stopped. Refused while a Recall runs on the data directory.
@@ -22,7 +22,7 @@ function bar(done: number, total: number, startedAt: number): string {
 }
 
 export async function rebuildCommand(options: RebuildOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  if (!["chdb", "clickhouse", "csv"].includes(options.sink)) { err(`recall rebuild: unknown sink '${options.sink}' (chdb, clickhouse, csv)\n`); return 2; }
+  if (!["chdb", "clickhouse", "csv", "queue_log"].includes(options.sink)) { err(`recall rebuild: unknown sink '${options.sink}' (chdb, clickhouse, csv, queue_log)\n`); return 2; }
   // A running Recall's live projections write to the same sinks: a rebuild beside them would drop the tables under
   // their writes and race them on the checkpoints (chDB would refuse anyway: it is locked to that process).
   const holder = logHolder(join(options.dataDir, "log"));
@@ -53,7 +53,7 @@ export async function rebuildCommand(options: RebuildOptions, out: (s: string) =
       });
       if (tty) err("\n");
       out(`${result.resumed ? "Resumed rebuild" : "Rebuilt"} ${result.sink} (${result.location}): ${result.events} events in ${result.seconds.toFixed(2)} s` +
-        ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows` +
+        ` (${Math.round(result.events / Math.max(result.seconds, 1e-9))} events/s); cdr ${result.rows.cdr} rows, cel ${result.rows.cel} rows, queue_log ${result.rows.queue_log} rows` +
         `${problems.size ? `; ${problems.size} unexpected event${problems.size === 1 ? "" : "s"} reported above, the other calls folded` : ""}\n`);
       return 0;
     } finally {

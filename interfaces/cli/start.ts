@@ -47,6 +47,10 @@ import { registerCoreCommands } from "../console/core-commands.js";
 import { registerInstance, unregisterInstance } from "./instances.js";
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
+import { QueueService } from "../../actors/queue/service.js";
+import { loadQueuesConf } from "../../actors/queue/config.js";
+import { registerQueueCommands } from "../../actors/queue/console.js";
+import { formatDiagnostic } from "../../conf/tokenizer.js";
 
 export interface StartOptions { readonly configDir: string; readonly dataDir: string }
 
@@ -114,8 +118,8 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
   yield* say(`Recall ${version}: event log ${describeLog(log, options.dataDir)}, ${recovered.events} events, ${recovered.actors} live actors recovered`);
   // Calls that were up when the last process stopped lost their SIP dialogs with it: end them in the log.
-  const ended = endRecoveredCalls(runtime);
-  if (ended.channels) yield* say(`${ended.channels} channels and ${ended.bridges} bridges of calls cut by the restart ended (cause 41)`);
+  const ended = endRecoveredCalls(runtime, clock.now());
+  if (ended.channels || ended.queueCallers) yield* say(`${ended.channels} channels, ${ended.bridges} bridges and ${ended.queueCallers} queue calls cut by the restart ended (cause 41)`);
 
   const table = new CommandTable();
   const stopper: { request?: (r: StopRequest) => void } = {};
@@ -164,14 +168,27 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   );
   media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
   let sip: SipServer | undefined;
-  // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
-  const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
-  registerAgiCommands(table, agi);
-  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi);
-  dialplan.registerCommands(table);
-  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions.
+  // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions, members' states read by queues.
   const devices = new DeviceStates();
   followChannels(runtime, devices);
+  const queues = new QueueService(runtime, (iface) => devices.state(iface));
+  const loadQueues = (): string => {
+    try {
+      const warnings = queues.apply(loadQueuesConf(options.configDir), clock.now());
+      for (const w of warnings) logger.log("WARNING", "app_queue.c", formatDiagnostic(w));
+      return `Queues reloaded: ${queues.names().length} queues${warnings.length ? `, ${warnings.length} warnings` : ""}\n`;
+    } catch (e) {
+      logger.log("ERROR", "app_queue.c", (e as Error).message);
+      return `Queues not reloaded: ${(e as Error).message}\n`;
+    }
+  };
+  loadQueues();
+  registerQueueCommands(table, queues, () => clock.now(), loadQueues);
+    // AGI(script) runs relative names from DATA/agi-bin (Asterisk's astagidir).
+  const agi = nodeAgiServices({ runtime, agiDir: join(options.dataDir, "agi-bin"), version });
+  registerAgiCommands(table, agi);
+  const dialplan = new DialplanService(options.configDir, logger, astdb, (ep, aor, user) => sip?.registrar.dialContacts(ep, aor, user) ?? "", agi, queues);
+  dialplan.registerCommands(table);
   const watchers = new HintWatchers(devices);
   const mailboxes = new MailboxStates(astdb);
   registerMailboxCommands(table, mailboxes);
@@ -246,7 +263,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
       Effect.catchAll((e) => Effect.sync(() => logger.log("ERROR", "manager.c", `${e.message}; AMI is off`))),
     );
   }
-  yield* say("Not yet available in this build: ARI, queues.");
+  yield* say("Not yet available in this build: ARI.");
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   registerInstance(process.cwd(), options.dataDir);

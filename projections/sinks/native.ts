@@ -17,6 +17,8 @@
  * legacy dialect writes each time as DateTime plus its `_us` column (schema.ts).
  */
 import { type CdrRow, type CelRow, type RowOrigin, amaFlagCodes } from "../rows.js";
+import type { QueueLogRow } from "../queue-log/fold.js";
+import type { ProjectionName } from "../projection.js";
 import { ByteBuilder } from "./bytes.js";
 import { columnsOf, type Dialect } from "./schema.js";
 
@@ -154,7 +156,7 @@ class TimeColumn implements Column {
 const ama = (v: unknown): number => amaFlagCodes[v as keyof typeof amaFlagCodes] ?? 3;
 
 /** The columns of a table in `insertColumns` order, typed by schema.ts (LowCardinality only in the current dialect). */
-function columns(table: "cdr" | "cel", d: Dialect): Column[] {
+function columns(table: ProjectionName, d: Dialect): Column[] {
   return columnsOf[table].map(([name, kind]) => {
     switch (kind) {
       case "lc": return d === "current" ? new DictionaryColumn(name) : new StringColumn(name);
@@ -178,7 +180,7 @@ export class NativeRows {
   private readonly cols: Column[];
   private readonly addRow: (r: RowOrigin) => void;
 
-  constructor(readonly table: "cdr" | "cel", dialect: Dialect) {
+  constructor(readonly table: ProjectionName, dialect: Dialect) {
     this.cols = columns(table, dialect);
     const c = this.cols as unknown[];
     if (table === "cdr") {
@@ -191,6 +193,13 @@ export class NativeRows {
         duration.add(r.duration); billsec.add(r.billsec); disposition.add(r.disposition); amaflags.add(ama(r.amaflags)); userfield.add(r.userfield);
         uniqueid.add(r.uniqueid); linkedid.add(r.linkedid); peeraccount.add(r.peeraccount); sequence.add(r.sequence);
         logOffset.add(r.log_offset); logIndex.add(r.log_index);
+      };
+    } else if (table === "queue_log") {
+      const [time, callid, queuename, agent, event, data, d1, d2, d3, d4, d5, logOffset, logIndex] = c as [T, S, S, S, S, S, S, S, S, S, S, N, N];
+      this.addRow = (o) => {
+        const r = o as QueueLogRow;
+        time.add(r.time); callid.add(r.callid); queuename.add(r.queuename); agent.add(r.agent); event.add(r.event); data.add(r.data);
+        d1.add(r.data1); d2.add(r.data2); d3.add(r.data3); d4.add(r.data4); d5.add(r.data5); logOffset.add(r.log_offset); logIndex.add(r.log_index);
       };
     } else {
       const [eventtype, eventtime, userdeftype, cidName, cidNum, cidAni, cidRdnis, cidDnid, exten, context, channame, appname, appdata,
@@ -222,7 +231,7 @@ export class NativeRows {
 }
 
 /** Rows as one Native block. */
-export function toNative(table: "cdr" | "cel", rows: readonly RowOrigin[], d: Dialect): Buffer {
+export function toNative(table: ProjectionName, rows: readonly RowOrigin[], d: Dialect): Buffer {
   const n = new NativeRows(table, d);
   n.add(rows);
   return n.bytes();

@@ -11,7 +11,8 @@
  *   epoch, plain String columns, and no skipping index.
  *
  * Every table is a ReplacingMergeTree keyed by the row's identity — (linkedid,
- * uniqueid, sequence) for CDR, (linkedid, log_offset, log_index) for CEL — partitioned
+ * uniqueid, sequence) for CDR, (linkedid, log_offset, log_index) for CEL, (queuename,
+ * log_offset, log_index) for queue_log — partitioned
  * by month. Exactness comes from the checkpoint protocol (sink.ts: rows first,
  * checkpoint last, anything past the checkpoint deleted on open), so queries need no
  * FINAL; the replacing engine is the second line: a row written twice by any path
@@ -22,6 +23,7 @@
  */
 import type { ProjectionName } from "../projection.js";
 import type { CdrRow, CelRow } from "../rows.js";
+import type { QueueLogRow } from "../queue-log/fold.js";
 
 export type Dialect = "current" | "legacy";
 
@@ -49,7 +51,18 @@ const celColumns: readonly [keyof CelRow, Kind][] = [
   ["peer", "str"], ["extra", "str"], ["log_offset", "u64"], ["log_index", "u32"],
 ];
 
-export const columnsOf: Readonly<Record<"cdr" | "cel", readonly [string, Kind][]>> = { cdr: cdrColumns, cel: celColumns };
+const queueLogColumns: readonly [keyof QueueLogRow, Kind][] = [
+  ["time", "time"], ["callid", "str"], ["queuename", "lc"], ["agent", "str"], ["event", "lc"], ["data", "str"],
+  ["data1", "str"], ["data2", "str"], ["data3", "str"], ["data4", "str"], ["data5", "str"], ["log_offset", "u64"], ["log_index", "u32"],
+];
+
+export const columnsOf: Readonly<Record<ProjectionName, readonly [string, Kind][]>> = { cdr: cdrColumns, cel: celColumns, queue_log: queueLogColumns };
+
+/** Each table's time column (partitioning, minmax index) and identity key. */
+const TIME: Readonly<Record<ProjectionName, string>> = { cdr: "start", cel: "eventtime", queue_log: "time" };
+const KEY: Readonly<Record<ProjectionName, string>> = {
+  cdr: "(linkedid, uniqueid, sequence)", cel: "(linkedid, log_offset, log_index)", queue_log: "(queuename, log_offset, log_index)",
+};
 
 const q = (name: string) => `\`${name}\``;
 
@@ -66,7 +79,7 @@ function type(kind: Kind, d: Dialect): string {
 }
 
 /** Column names in insert order (legacy tables add `<time>_us` after each time). */
-export function insertColumns(table: "cdr" | "cel", d: Dialect): string[] {
+export function insertColumns(table: ProjectionName, d: Dialect): string[] {
   const out: string[] = [];
   for (const [name, kind] of columnsOf[table]) {
     out.push(name);
@@ -75,15 +88,15 @@ export function insertColumns(table: "cdr" | "cel", d: Dialect): string[] {
   return out;
 }
 
-export function createTable(table: "cdr" | "cel", d: Dialect, database?: string): string {
+export function createTable(table: ProjectionName, d: Dialect, database?: string): string {
   const cols: string[] = [];
   for (const [name, kind] of columnsOf[table]) {
     cols.push(`${q(name)} ${type(kind, d)}`);
     if (d === "legacy" && (kind === "time" || kind === "time?")) cols.push(`${q(`${name}_us`)} ${kind === "time?" ? "Nullable(UInt64)" : "UInt64"}`);
   }
-  const time = table === "cdr" ? "start" : "eventtime";
+  const time = TIME[table];
   if (d === "current") cols.push(`INDEX ${time}_minmax ${q(time)} TYPE minmax GRANULARITY 4`);
-  const key = table === "cdr" ? "(linkedid, uniqueid, sequence)" : "(linkedid, log_offset, log_index)";
+  const key = KEY[table];
   const name = database ? `${q(database)}.${q(table)}` : q(table);
   return `CREATE TABLE IF NOT EXISTS ${name} (\n  ${cols.join(",\n  ")}\n) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(${q(time)}) ORDER BY ${key}`;
 }
@@ -94,4 +107,4 @@ export function createCheckpoints(database?: string): string {
     `ENGINE = ReplacingMergeTree(version) ORDER BY proj`;
 }
 
-export const projectionTables: readonly ProjectionName[] = ["cdr", "cel"];
+export const projectionTables: readonly ProjectionName[] = ["cdr", "cel", "queue_log"];

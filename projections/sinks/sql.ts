@@ -37,7 +37,7 @@ export class SqlSink implements Sink {
 
   async open(projections: readonly ProjectionName[]): Promise<Map<ProjectionName, Checkpoint>> {
     await this.engine.exec(createCheckpoints(this.database));
-    for (const p of projections) if (p === "cdr" || p === "cel") await this.engine.exec(createTable(p, this.dialect, this.database));
+    for (const p of projections) await this.engine.exec(createTable(p, this.dialect, this.database));
     const rows = await this.engine.select<{ proj: string; through: string | number; resume: string | number; through_time: string | number; v: string | number }>(
       `SELECT proj, argMax(through, version) AS through, argMax(resume, version) AS resume, argMax(through_time, version) AS through_time, max(version) AS v ` +
       `FROM ${this.t(CHECKPOINTS)} GROUP BY proj`,
@@ -51,7 +51,6 @@ export class SqlSink implements Sink {
       }
     }
     for (const [p, cp] of out) {
-      if (p !== "cdr" && p !== "cel") continue;
       const [{ n }] = await this.engine.select<{ n: string | number }>(`SELECT count() AS n FROM ${this.t(p)} WHERE log_offset > ${cp.offset}`);
       if (Number(n) > 0) await this.engine.deleteWhere(this.t(p), `log_offset > ${cp.offset}`);
     }
@@ -62,7 +61,7 @@ export class SqlSink implements Sink {
     try {
       // The tables' inserts run side by side (the engine works on them off the event loop); the checkpoints wait for both.
       await Promise.all([...w.rows].map(([p, rows]) => {
-        if ((p !== "cdr" && p !== "cel") || !rowCount(rows)) return undefined;
+        if (!rowCount(rows)) return undefined;
         const columns = insertColumns(p, this.dialect);
         return this.engine.insertNative(this.t(p), columns, rows instanceof NativeRows ? rows.bytes() : toNative(p, rows as readonly RowOrigin[], this.dialect));
       }));
@@ -75,12 +74,11 @@ export class SqlSink implements Sink {
   }
 
   encoder(projection: ProjectionName): EncodedRows {
-    return new NativeRows(projection === "cdr" ? "cdr" : "cel", this.dialect);
+    return new NativeRows(projection, this.dialect);
   }
 
   async reset(projections: readonly ProjectionName[]): Promise<void> {
     for (const p of projections) {
-      if (p !== "cdr" && p !== "cel") continue;
       await this.engine.exec(`DROP TABLE IF EXISTS ${this.t(p)}`);
       await this.engine.exec(createTable(p, this.dialect, this.database));
     }
@@ -115,7 +113,6 @@ export class SqlSink implements Sink {
   }
 
   async count(projection: ProjectionName): Promise<number> {
-    if (projection !== "cdr" && projection !== "cel") return 0;
     const [{ n }] = await this.engine.select<{ n: string | number }>(`SELECT count() AS n FROM ${this.t(projection)}`);
     return Number(n);
   }

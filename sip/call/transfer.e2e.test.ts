@@ -53,7 +53,7 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
   let channels = "";
   for (let i = 0; i < 100 && !/\b0 active channels/.test(channels = await recall.cli("core show channels count")); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(channels, /\b0 active channels/, "every channel of the transfer is gone");
-  for (let i = 0; i < 100 && !/lag 0 events/.test(await recall.cli("recall show projections")); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && /lag [1-9]|^(?![\s\S]*lag 0 events)/.test(await recall.cli("recall show projections")); i++) await new Promise((r) => setTimeout(r, 100));
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "query", "--data", recall.dataDir, "--format", "json", sql]);
   return stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }

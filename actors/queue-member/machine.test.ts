@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ActorRuntime } from "../runtime.js";
+import { actorKinds } from "../kinds.js";
+import { VirtualClock } from "../../core/clock.js";
+import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SeededRandom } from "../../core/random.js";
+import { queueMemberId } from "./machine.js";
+
+test("a member in a call goes to wrap-up for its wrap-up time, then is available; removed in a call it leaves after the call", async () => {
+  const clock = new VirtualClock(1_000_000_000_000_000);
+  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-member-")), { notice: () => undefined });
+  const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(1), kinds: actorKinds });
+  const id = queueMemberId("q", "PJSIP/a");
+  runtime.spawn("queue-member", id, { source: "test", type: "add", queue: "q", interface: "PJSIP/a", name: "A", stateInterface: "PJSIP/a", penalty: 0, paused: false, dynamic: true });
+  runtime.send(id, { source: "test", type: "connect", uniqueid: "1.1" });
+  assert.equal(runtime.state(id)!.value, "incall");
+  runtime.send(id, { source: "test", type: "complete", wrapuptime: 10 });
+  await runtime.settle();
+  assert.equal(runtime.state(id)!.value, "wrapup");
+  assert.equal((runtime.state(id)!.context as { callsTaken: number }).callsTaken, 1);
+  clock.advance(9_000_000);
+  await runtime.settle();
+  assert.equal(runtime.state(id)!.value, "wrapup");
+  clock.advance(1_000_000);
+  await runtime.settle();
+  assert.equal(runtime.state(id)!.value, "available");
+  runtime.send(id, { source: "test", type: "connect", uniqueid: "1.2" });
+  runtime.send(id, { source: "test", type: "remove" });
+  assert.equal(runtime.state(id)!.value, "incall", "still in its call");
+  runtime.send(id, { source: "test", type: "complete", wrapuptime: 0 });
+  assert.equal(runtime.has(id), false);
+  await runtime.settle();
+  await log.close();
+});

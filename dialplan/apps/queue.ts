@@ -1,0 +1,355 @@
+/**
+ * Queue() and its companions (app_queue): AddQueueMember, RemoveQueueMember,
+ * PauseQueueMember, UnpauseQueueMember, QueueLog. They act on the queue and
+ * queue-member actors through `deps.queues`, and call members through the channel's
+ * `dial()` like Dial does, so they know nothing of SIP.
+ *
+ * Queue(name[,options[,URL[,announceoverride[,timeout[,AGI[,macro[,gosub[,rule[,position]]]]]]]]]):
+ * the caller joins (ENTERQUEUE) unless joinempty or maxlen refuse it, hears music on
+ * hold (ringing with `r`), and waits for its turn; then the members the strategy picks
+ * ring (`timeout` seconds each try, `retry` seconds between rounds) until one answers
+ * (CONNECT, then COMPLETECALLER or COMPLETEAGENT when the bridge ends), the caller hangs
+ * up (ABANDON), the Queue timeout passes (EXITWITHTIMEOUT), or leavewhenempty empties
+ * the queue (EXITEMPTY). QUEUESTATUS says why the caller came back.
+ */
+import type { Application, ExecutionEnv } from "../executor.js";
+import { splitArguments } from "../functions.js";
+import { HangupError, type DialOutcome } from "../../calls/channel-api.js";
+import { CONTINUE, END } from "./index.js";
+import { parseOptions } from "./basic.js";
+import { calleeGosubTarget } from "../../calls/dial-gosub.js";
+import type { MemberView, QueueService } from "../../actors/queue/service.js";
+import type { QueueConfig } from "../../actors/queue/config.js";
+import { numberFiles } from "../say.js";
+
+/** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
+export function interfaceOf(channelName: string): string {
+  return channelName.replace(/-[0-9a-f]+(;\d)?$/i, "");
+}
+
+function queues(env: ExecutionEnv, app: string): QueueService | undefined {
+  if (!env.deps.queues) env.warn("app_queue.c", `${app}: no queues are configured in this build`);
+  return env.deps.queues;
+}
+
+const seconds = (µs: number) => Math.floor(µs / 1e6);
+
+/** Dial options Queue() passes on to the call layer (features during the call). */
+const PASSED_OPTIONS = ["t", "T", "h", "H", "k", "K", "w", "W", "x", "X"];
+
+const Queue: Application = async (env, data) => {
+  const [name = "", optionText = "", url = "", , timeoutText = "", , , gosub = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
+  if (name.trim() === "") { env.warn("app_queue.c", "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout[,agi[,gosub[,rule[,position]]]]]]]]"); return END; }
+  const service = queues(env, "Queue");
+  const q = service?.config(name);
+  if (!service || !q) {
+    env.warn("app_queue.c", `Unable to join queue '${name}': no such queue`);
+    env.setVar("QUEUESTATUS", "UNKNOWN");
+    return CONTINUE;
+  }
+  const options = parseOptions(optionText);
+  const ch = env.channel, me = ch.context();
+  const uniqueid = me.uniqueid;
+  const started = ch.now();
+  const timeout = Number(timeoutText) > 0 ? Number(timeoutText) : 0;
+  // Penalty windows (queuerules.conf, QUEUE_MAX_PENALTY) are not applied yet: every penalty may ring.
+  const maxPenalty = Infinity;
+  void ruleText;
+
+  // Join: maxlen, then joinempty.
+  const waiting = service.callers(name);
+  if (q.maxlen > 0 && waiting.length >= q.maxlen) {
+    env.verbose(`Queue '${name}' is full (${waiting.length} callers)`);
+    service.sendQueue(name, { source: "dialplan", type: "exit", reason: "full", uniqueid, position: 0, origposition: 0, waittime: 0 });
+    env.setVar("QUEUESTATUS", "FULL");
+    return CONTINUE;
+  }
+  const refused = service.emptyStatus(name, q.joinempty, maxPenalty);
+  if (refused) {
+    env.verbose(`Queue '${name}' refused ${me.name}: no member can take calls (joinempty)`);
+    service.sendQueue(name, { source: "dialplan", type: "exit", reason: refused === "EMPTY" ? "joinempty" : "joinunavail", uniqueid, position: 0, origposition: 0, waittime: 0 });
+    env.setVar("QUEUESTATUS", refused === "EMPTY" ? "JOINEMPTY" : "JOINUNAVAIL");
+    return CONTINUE;
+  }
+  const position = Number(positionText) > 0 ? Math.floor(Number(positionText)) : undefined;
+  service.sendQueue(name, {
+    source: "dialplan", type: "join", uniqueid, channel: me.name, callerIdNum: me.callerId.num, callerIdName: me.callerId.name, url,
+    ...(position !== undefined ? { position } : {}),
+  });
+  const origposition = service.callers(name).findIndex((c) => c.uniqueid === uniqueid) + 1;
+  env.verbose(`${me.name} joined queue '${name}' at position ${origposition}`);
+  const where = () => service.callers(name).findIndex((c) => c.uniqueid === uniqueid) + 1;
+  const leaving = () => ({ uniqueid, position: where(), origposition, waittime: seconds(ch.now() - started) });
+
+  const ringOnly = "r" in options;
+  const musicclass = env.channelSettings.get("musicclass") || q.musicclass || "default";
+  if (ringOnly) ch.ringing();
+  else if (ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; env.warn("app_queue.c", e.message); });
+
+  const dialOptions: Record<string, string> = {};
+  for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
+  if (!ringOnly) dialOptions.m = musicclass;
+  if ("c" in options) dialOptions.g = "";
+  // gosub: a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
+  if (gosub.trim()) dialOptions.U = calleeGosubTarget(gosub.trim());
+
+  // Announcements while the caller waits: position and hold time every announce-frequency seconds (the first as soon
+  // as it waits), periodic-announce files in turn.
+  let lastAnnounce = -Infinity, lastPeriodic = started, periodicIndex = 0, holdtimeSaid = false;
+  const announce = async () => {
+    const now = ch.now();
+    const files: string[] = [];
+    if (q.announceFrequency > 0 && now - lastAnnounce >= q.announceFrequency * 1e6) {
+      lastAnnounce = now;
+      const said = positionFiles(q, where());
+      files.push(...said);
+      const st = service.state(name);
+      const hold = st && st.connected ? Math.round(st.holdtimeTotal / st.connected) : 0;
+      if (hold > 0 && (q.announceHoldtime === "yes" || (q.announceHoldtime === "once" && !holdtimeSaid))) {
+        holdtimeSaid = true;
+        files.push("queue-holdtime", ...(hold >= 60 ? [...numberFiles(Math.round(hold / 60)), "queue-minutes"] : [...numberFiles(hold), "queue-seconds"]));
+      }
+      if (files.length) files.push("queue-thankyou");
+    }
+    if (q.periodicAnnounceFrequency > 0 && q.periodicAnnounce.length && now - lastPeriodic >= q.periodicAnnounceFrequency * 1e6) {
+      lastPeriodic = now;
+      files.push(q.periodicAnnounce[periodicIndex++ % q.periodicAnnounce.length]);
+    }
+    if (!files.length) return;
+    if (!ringOnly) ch.stopMusicOnHold?.();
+    await env.guard((signal) => ch.play(files, { noAnswer: true, ...(signal ? { signal } : {}) }));
+    if (ch.signal.aborted) throw new HangupError();
+    if (!ringOnly && ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  };
+
+  /**
+   * Wait `ms`; with the queue's `context`, a digit the caller presses that is an extension
+   * there takes it out of the queue (EXITWITHKEY) to that extension.
+   */
+  const waitFor = async (ms: number) => {
+    if (!q.context) { await env.sleep(ms); return undefined; }
+    const digit = await env.readDigit(ms);
+    if (digit === undefined || !env.exists(q.context, digit, 1)) return undefined;
+    service.sendQueue(name, { source: "dialplan", type: "exit", reason: "key", key: digit, ...leaving() });
+    env.verbose(`${me.name} left queue '${name}' with key ${digit}`);
+    return { kind: "goto" as const, to: { context: q.context, exten: digit, priority: 1 } };
+  };
+
+  try {
+    let tried = new Set<string>();
+    for (;;) {
+      if (ch.signal.aborted) throw new HangupError();
+      if (timeout && ch.now() - started >= timeout * 1e6) {
+        service.sendQueue(name, { source: "dialplan", type: "exit", reason: "timeout", ...leaving() });
+        env.setVar("QUEUESTATUS", "TIMEOUT");
+        return CONTINUE;
+      }
+      const empty = service.emptyStatus(name, q.leavewhenempty, maxPenalty);
+      if (empty) {
+        service.sendQueue(name, { source: "dialplan", type: "exit", reason: empty === "EMPTY" ? "empty" : "leaveunavail", ...leaving() });
+        env.setVar("QUEUESTATUS", empty === "EMPTY" ? "LEAVEEMPTY" : "LEAVEUNAVAIL");
+        return CONTINUE;
+      }
+      const members = service.members(name);
+      const ready = members.filter((m) => service.ready(name, m));
+      const turn = where() <= (q.autofill ? Math.max(1, ready.length) : 1);
+      const untried = ready.filter((m) => !tried.has(m.interface));
+      if (!turn || !untried.length) {
+        // Waiting (not our turn, nobody free, or a round went unanswered): the announcements are heard now.
+        await announce();
+        if (turn && tried.size && ready.length) {
+          // A whole round went by unanswered: `n` gives up, otherwise wait `retry` seconds.
+          if ("n" in options) {
+            service.sendQueue(name, { source: "dialplan", type: "exit", reason: "timeout", ...leaving() });
+            env.setVar("QUEUESTATUS", "TIMEOUT");
+            return CONTINUE;
+          }
+          tried = new Set();
+          const key = await waitFor(Math.max(q.retry, 0) * 1000 || 1000);
+          if (key) return key;
+        } else {
+          const key = await waitFor(1000);
+          if (key) return key;
+        }
+        continue;
+      }
+      // The strategy orders who may ring (the queue actor draws any randomness).
+      service.sendQueue(name, {
+        source: "dialplan", type: "select", uniqueid,
+        // penaltymemberslimit: a queue with that few members or fewer ignores penalties.
+        candidates: untried.map((m) => ({ id: m.interface, penalty: members.length <= q.penaltymemberslimit ? 0 : m.penalty, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
+      });
+      const group = service.state(name)?.selection[0] ?? [];
+      if (!group.length) { await env.sleep(1000); continue; }
+      for (const i of group) tried.add(i);
+      const remaining = timeout ? Math.max(1, Math.ceil((started + timeout * 1e6 - ch.now()) / 1e6)) : Infinity;
+      const result = await ringMembers(env, service, name, group.map((i) => members.find((m) => m.interface === i)!), members, {
+        timeout: Math.min(q.timeout > 0 ? q.timeout : Infinity, remaining), options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime,
+      });
+      if (result === "answered") {
+        if (ch.signal.aborted) throw new HangupError();
+        if ("c" in options) { env.setVar("QUEUESTATUS", "CONTINUE"); return CONTINUE; }
+        return END;
+      }
+    }
+  } catch (e) {
+    if (e instanceof HangupError && where() > 0) {
+      service.sendQueue(name, { source: "dialplan", type: "abandon", ...leaving() });
+    }
+    throw e;
+  } finally {
+    if (!ringOnly) ch.stopMusicOnHold?.();
+  }
+};
+
+/** What announce-position says for `position` ("you are next", "there are N calls waiting", or "more than N"). */
+function positionFiles(q: QueueConfig, position: number): string[] {
+  if (q.announcePosition === "no" || position < 1) return [];
+  if (position === 1) return ["queue-youarenext"];
+  if (q.announcePosition === "limit" && position > q.announcePositionLimit) return [];
+  if (q.announcePosition === "more" && position > q.announcePositionLimit) return ["queue-thereare", "queue-morethan", ...numberFiles(q.announcePositionLimit), "queue-callswaiting"];
+  return ["queue-thereare", ...numberFiles(position), "queue-callswaiting"];
+}
+
+/** Ring one group of members once; "answered" when one took the call and it has ended. */
+async function ringMembers(
+  env: ExecutionEnv, service: QueueService, queue: string, group: readonly MemberView[], members: readonly MemberView[],
+  o: { timeout: number; options: Record<string, string>; url: string; started: number; origposition: number; wrapuptime: number },
+): Promise<"answered" | "none"> {
+  const ch = env.channel, me = ch.context();
+  const ringStart = ch.now();
+  let answered: { member: MemberView; uniqueid: string; at: number } | undefined;
+  service.setRinging(queue, group.map((m) => m.interface), true);
+  let outcome: DialOutcome;
+  try {
+    outcome = await env.guard((signal) => ch.dial({
+      targets: group.map((m) => ({ dialstring: m.interface })),
+      ...(Number.isFinite(o.timeout) ? { timeout: o.timeout } : {}),
+      options: o.options,
+      ...(signal ? { signal } : {}),
+      runSubroutine: (c, t) => env.runSubroutine(c, t),
+      onAnswer: (peer) => {
+        const iface = interfaceOf(peer.name);
+        const member = group.find((m) => m.interface === iface) ?? group[0];
+        const at = ch.now();
+        answered = { member, uniqueid: peer.uniqueid, at };
+        service.setRinging(queue, group.map((m) => m.interface), false);
+        for (const m of group) {
+          if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
+        }
+        service.sendQueue(queue, {
+          source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: member.interface, agent: member.name, peerUniqueid: peer.uniqueid,
+          holdtime: seconds(at - o.started), ringtime: seconds(at - ringStart), index: members.indexOf(member), count: members.length,
+        });
+        service.sendMember(queue, member.interface, { source: "dialplan", type: "connect", uniqueid: me.uniqueid });
+        env.setVar("MEMBERINTERFACE", member.interface);
+        env.setVar("MEMBERNAME", member.name);
+      },
+    }));
+  } catch (e) {
+    service.setRinging(queue, group.map((m) => m.interface), false);
+    if (answered) completeCall(env, service, queue, answered, o, "caller");
+    else if (e instanceof HangupError) {
+      const ms = Math.floor((ch.now() - ringStart) / 1000);
+      for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
+    }
+    throw e;
+  }
+  service.setRinging(queue, group.map((m) => m.interface), false);
+  if (answered && outcome.status === "ANSWER") {
+    const src = ch.context().hangupSource ?? "";
+    completeCall(env, service, queue, answered, o, ch.signal.aborted && (src === me.name || src === "") ? "caller" : "agent");
+    return "answered";
+  }
+  if (answered) {
+    // Answered but the call did not go ahead (a U() subroutine refused it): the member is free again.
+    service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
+    return "none";
+  }
+  const ms = Math.floor((ch.now() - ringStart) / 1000);
+  if (ch.signal.aborted || outcome.status === "CANCEL") {
+    // The caller hung up while the members rang.
+    for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
+    throw new HangupError();
+  }
+  for (const m of group) {
+    service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
+    env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
+  }
+  return "none";
+}
+
+function completeCall(
+  env: ExecutionEnv, service: QueueService, queue: string, answered: { member: MemberView; at: number }, o: { started: number; origposition: number; wrapuptime: number },
+  by: "caller" | "agent",
+): void {
+  const m = answered.member;
+  service.sendQueue(queue, {
+    source: "dialplan", type: "complete", uniqueid: env.channel.context().uniqueid, interface: m.interface, agent: m.name, by,
+    holdtime: seconds(answered.at - o.started), talktime: seconds(env.channel.now() - answered.at), position: o.origposition,
+  });
+  service.sendMember(queue, m.interface, { source: "dialplan", type: "complete", wrapuptime: m.wrapuptime ?? o.wrapuptime });
+}
+
+/** The channel's own interface, for the member applications' default. */
+function ownInterface(env: ExecutionEnv): string {
+  return interfaceOf(env.channel.context().name);
+}
+
+const AddQueueMember: Application = (env, data) => {
+  const [queue = "", iface = "", penaltyText = "", , memberName = "", stateInterface = "", wrapText = ""] = splitArguments(data, ",");
+  if (!queue) { env.warn("app_queue.c", "AddQueueMember requires an argument (queuename[,interface[,penalty[,options[,membername[,stateinterface[,wrapuptime]]]]]])"); return CONTINUE; }
+  const service = queues(env, "AddQueueMember");
+  const target = iface || ownInterface(env);
+  const penalty = penaltyText === "" ? 0 : Number(penaltyText);
+  if (!Number.isInteger(penalty) || penalty < 0) { env.warn("app_queue.c", `Penalty '${penaltyText}' is invalid, must be an integer >= 0`); }
+  void wrapText;
+  const result = service ? service.addMember(queue, target, {
+    penalty: Number.isInteger(penalty) && penalty >= 0 ? penalty : 0, name: memberName, stateInterface, callid: env.channel.context().uniqueid, source: "dialplan",
+  }) : "NOSUCHQUEUE";
+  if (result === "ADDED") env.verbose(`Added interface '${target}' to queue '${queue}'`);
+  else if (result === "MEMBERALREADY") env.warn("app_queue.c", `Unable to add interface '${target}' to queue '${queue}': Already there`);
+  else env.warn("app_queue.c", `Unable to add interface to queue '${queue}': No such queue`);
+  env.setVar("AQMSTATUS", result);
+  return CONTINUE;
+};
+
+const RemoveQueueMember: Application = (env, data) => {
+  const [queue = "", iface = ""] = splitArguments(data, ",");
+  if (!queue) { env.warn("app_queue.c", "RemoveQueueMember requires an argument (queuename[,interface])"); return CONTINUE; }
+  const service = queues(env, "RemoveQueueMember");
+  const target = iface || ownInterface(env);
+  const result = service ? service.removeMember(queue, target, "dialplan", env.channel.context().uniqueid) : "NOSUCHQUEUE";
+  if (result === "REMOVED") env.verbose(`Removed interface '${target}' from queue '${queue}'`);
+  else if (result === "NOTINQUEUE") env.warn("app_queue.c", `Unable to remove interface '${target}' from queue '${queue}': Not there`);
+  else if (result === "NOTDYNAMIC") env.warn("app_queue.c", `Unable to remove interface '${target}' from queue '${queue}': 'Static' member, not removed`);
+  else env.warn("app_queue.c", `Unable to remove interface from queue '${queue}': No such queue`);
+  env.setVar("RQMSTATUS", result);
+  return CONTINUE;
+};
+
+const pauseApp = (paused: boolean): Application => (env, data) => {
+  const app = paused ? "PauseQueueMember" : "UnpauseQueueMember";
+  const [queue = "", iface = "", , reason = ""] = splitArguments(data, ",");
+  const variable = paused ? "PQMSTATUS" : "UPQMSTATUS";
+  if (!iface) { env.warn("app_queue.c", `${app} requires an argument ([queuename],interface[,options][,reason])`); env.setVar(variable, "NOTFOUND"); return CONTINUE; }
+  const service = queues(env, app);
+  const found = service?.setPaused(queue || undefined, iface, paused, reason, "dialplan") ?? false;
+  if (!found) env.warn("app_queue.c", `Attempt to ${paused ? "pause" : "unpause"} interface ${iface}, not found${queue ? ` in queue '${queue}'` : ""}`);
+  env.setVar(variable, found ? (paused ? "PAUSED" : "UNPAUSED") : "NOTFOUND");
+  return CONTINUE;
+};
+
+/** QueueLog(queuename,uniqueid,agent,event[,additionalinfo]): a line of one's own in queue_log (`|` separates the data). */
+const QueueLog: Application = (env, data) => {
+  const [queue = "", uniqueid = "", agent = "", event = "", info = ""] = splitArguments(data, ",");
+  if (!queue || !uniqueid || !agent || !event) { env.warn("app_queue.c", "QueueLog requires arguments (queuename,uniqueid,agent,event[,additionalinfo])"); return CONTINUE; }
+  const service = queues(env, "QueueLog");
+  if (!service?.config(queue)) { env.warn("app_queue.c", `QueueLog: no queue '${queue}'`); return CONTINUE; }
+  service.sendQueue(queue, { source: "dialplan", type: "log", uniqueid, agent, event, data: info === "" ? [] : info.split("|") });
+  return CONTINUE;
+};
+
+export const queueApplications: Readonly<Record<string, Application>> = {
+  Queue, AddQueueMember, RemoveQueueMember, PauseQueueMember: pauseApp(true), UnpauseQueueMember: pauseApp(false), QueueLog,
+};

@@ -107,6 +107,6 @@ export class Invariants {
     const channels = core.list();
     if (channels.length) this.fail(NO_LEAKS, `${channels.length} channels in the call core after every call ended`, channels[0].name);
     if (media.sessions.size) this.fail(NO_LEAKS, `${media.sessions.size} media sessions never closed`, [...media.sessions][0]);
-    for (const a of this.d.agents) if (a.busy) this.fail(CALLS_END, `agent phone ${a.name} still in a call`, `agent ${a.name}`);
+    for (const a of this.d.agents) if (a.busy) this.fail(CALLS_END, `agent phone ${a.name} still in a call (${a.describe()})`, `agent ${a.name}`);
   }
 }

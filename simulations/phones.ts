@@ -206,6 +206,12 @@ export class AgentPhone {
 
   get busy(): boolean { return this.call !== undefined; }
 
+  /** What the phone is doing, for a violation's message. */
+  describe(): string {
+    const c = this.call;
+    return c ? `${this.state}, call ${c.callId}${c.dialog ? ", answered" : ""}${c.ackTimer ? ", waiting for ACK" : ""}` : this.state;
+  }
+
   setBreak(on: boolean): void {
     if (this.state === "gone") return;
     if (on && this.state === "idle") this.state = "break";

@@ -471,6 +471,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
           });
           this.track(leg, `${callId}|${fromTag}`);
           this.ackFor(leg, r, t, destination);
+          // A 2xx that crossed our CANCEL (the leg already hung up): ACK it, then end it with a BYE (RFC 3261 §15).
+          if (callee.hungUp) { this.bye(leg); return; }
           callee.change({ type: "answer" }, "sip");
           on.answered();
           return;

@@ -81,6 +81,12 @@ export class VirtualClock implements Clock {
 
   get pendingTimers(): number { return this.live.size; }
 
+  /** When the earliest live timer is due (cancelled ones are dropped on the way), or undefined. */
+  nextAt(): number | undefined {
+    while (this.heap.length && !this.live.has(this.heap[0].id)) this.pop();
+    return this.heap[0]?.at;
+  }
+
   private before(a: { at: number; id: number }, b: { at: number; id: number }): boolean {
     return a.at < b.at || (a.at === b.at && a.id < b.id);
   }

@@ -18,7 +18,7 @@ import { OutboundRegistrations } from "./outbound/registrations.js";
 import { Qualifier } from "./registrar/qualify.js";
 import { Registrar } from "./registrar/registrar.js";
 import { TransactionLayer, type ServerTransaction } from "./transaction/index.js";
-import { TransportLayer, type TransportOptions } from "./transport/index.js";
+import { type Transport, TransportLayer, type TransportOptions } from "./transport/index.js";
 import { PjsipDriver, type ExtensionPresence, type PjsipDriverDeps, type Presence } from "./call/pjsip.js";
 import { CallCore, type CallCoreDeps } from "../calls/core.js";
 import { tlsSettings } from "./config/tls.js";
@@ -46,6 +46,8 @@ export interface SipServerDeps {
   /** Signs digest nonces; kept in the data directory so nonces survive a restart. */
   readonly nonceSecret: string;
   readonly console: CommandTable;
+  /** Transports to serve on instead of binding pjsip.conf's (a simulation's in-memory network). */
+  readonly transports?: readonly Transport[];
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
   readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication"> & { readonly accepting?: PjsipDriverDeps["accepting"] };
@@ -118,7 +120,8 @@ export class SipServer {
   static async start(deps: SipServerDeps): Promise<SipServer> {
     const { runtime, clock, random, logger } = deps;
     const model = SipServer.load(deps);
-    const transports = TransportLayer.create(transportOptions(model), { random, logger });
+    // A simulation hands its own transports (on a simulated network); else pjsip.conf's are bound.
+    const transports = deps.transports ? new TransportLayer({ transports: [...deps.transports], random, logger }) : TransportLayer.create(transportOptions(model), { random, logger });
     await transports.start();
     const transactions = new TransactionLayer({ transports, clock, random, logger, timers: { t1: model.system.timer_t1, timeout: model.system.timer_b } });
     let current = model;

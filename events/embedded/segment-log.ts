@@ -32,6 +32,11 @@ export interface SegmentLogOptions {
   readonly maxSegmentBytes?: number;
   /** Open without writing: no lock, no tail repair (a torn tail is only reported). */
   readonly readOnly?: boolean;
+  /**
+   * fdatasync before acknowledging (default true). A simulation turns it off: its
+   * crashes are simulated, the process and the disk stay up, and the sync costs most of its time.
+   */
+  readonly sync?: boolean;
   /** Check every payload against the catalogue when reading. */
   readonly validate?: boolean;
   /** Receives operator-facing notices (tail recovery, lock take-over). */
@@ -125,6 +130,7 @@ export class SegmentLog implements EventLog {
     private readonly readOnly: boolean,
     private readonly validate: boolean,
     private readonly notice: (message: string) => void,
+    private readonly sync = true,
   ) {}
 
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
@@ -134,6 +140,7 @@ export class SegmentLog implements EventLog {
       options.readOnly ?? false,
       options.validate ?? true,
       options.notice ?? ((m) => process.stderr.write(`${m}\n`)),
+      options.sync ?? true,
     );
     log.load();
     return log;
@@ -270,7 +277,7 @@ export class SegmentLog implements EventLog {
     }
     try {
       await writeAll(fd, buffers);
-      await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
+      if (this.sync) await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
     } catch (e) {
       // Take back whatever part of the batch reached the file, and reopen next time.
       try { fsyncTruncate(fd, seg.bytes); } catch { /* the next open repairs the tail */ }

@@ -40,6 +40,7 @@ import { loadManagerConf, managerProjections } from "../ami/config.js";
 import { AmiServer } from "../ami/server.js";
 import { CallCoreAdapter } from "../ami/call-core-adapter.js";
 import { DeviceStates, followChannels } from "../../calls/device-state.js";
+import { endRecoveredCalls } from "../../calls/recovery.js";
 import { HintWatchers } from "../../calls/hint-watchers.js";
 import { MailboxStates, registerMailboxCommands } from "../../calls/mailbox-state.js";
 import { CustomDevices, registerDevstateCommands } from "../../calls/custom-devices.js";
@@ -119,6 +120,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const local = log instanceof KafkaEventLog ? log.outbox : log;
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
   yield* say(`Recall ${version}: event log ${describeLog(log, options.dataDir)}, ${recovered.events} events, ${recovered.actors} live actors recovered`);
+  // Calls that were up when the last process stopped lost their SIP dialogs with it: end them in the log.
+  const ended = endRecoveredCalls(runtime, clock.now());
+  if (ended.channels || ended.queueCallers) yield* say(`${ended.channels} channels, ${ended.bridges} bridges and ${ended.queueCallers} queue calls cut by the restart ended (cause 41)`);
 
   const table = new CommandTable();
   const stopper: { request?: (r: StopRequest) => void } = {};

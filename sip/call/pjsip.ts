@@ -471,6 +471,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
           });
           this.track(leg, `${callId}|${fromTag}`);
           this.ackFor(leg, r, t, destination);
+          // A 2xx that crossed our CANCEL (the leg already hung up): ACK it, then end it with a BYE (RFC 3261 §15).
+          if (callee.hungUp) { this.bye(leg); return; }
           callee.change({ type: "answer" }, "sip");
           on.answered();
           return;
@@ -490,7 +492,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       onTransportError: () => { callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },
     });
     current = send(invite(), false);
-    return { cancel: () => { current.cancel(); } };
+    // Once a 2xx made the dialog there is nothing left to CANCEL (RFC 3261 §9.1): ending the call is a BYE.
+    return { cancel: () => { if (!leg.dialog) current.cancel(); } };
   }
 
   private ackFor(leg: SipLeg, response: SipResponse, tx: ClientTransaction, fallback: Destination): void {

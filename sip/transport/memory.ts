@@ -25,6 +25,12 @@ export class MemoryNetwork {
   drop: ((packet: MemoryPacket) => boolean) | undefined;
   /** Sees every packet sent, delivered or not. */
   onPacket: ((packet: MemoryPacket) => void) | undefined;
+  /**
+   * When set, the delays (microseconds) after which a packet that was not dropped arrives:
+   * one per copy, so none loses it, two duplicate it, and unequal delays reorder packets.
+   * Unset: one copy after `latencyMicros`.
+   */
+  delays: ((packet: MemoryPacket) => readonly number[]) | undefined;
 
   constructor(readonly clock: Clock, readonly latencyMicros = 1_000) {}
 
@@ -50,11 +56,13 @@ export class MemoryNetwork {
     const packet: MemoryPacket = { protocol: from.protocol, from: from.local, to, data };
     this.onPacket?.(packet);
     if (this.drop?.(packet)) return;
-    this.clock.schedule(this.clock.now() + this.latencyMicros, () => {
-      const receiver = this.#transports.get(keyOf(from.protocol, to));
-      if (receiver) receiver.arrive(data, from);
-      else if (from.reliable) onError?.(new TransportError(`connection refused by ${to.host}:${to.port}`));
-    });
+    for (const delay of this.delays?.(packet) ?? [this.latencyMicros]) {
+      this.clock.schedule(this.clock.now() + delay, () => {
+        const receiver = this.#transports.get(keyOf(from.protocol, to));
+        if (receiver) receiver.arrive(data, from);
+        else if (from.reliable) onError?.(new TransportError(`connection refused by ${to.host}:${to.port}`));
+      });
+    }
   }
 }
 

@@ -1,0 +1,70 @@
+/** `recall simulate`: options checked, the day run, progress and the summary printed; exit 1 on a violation. */
+import { join } from "node:path";
+import { rebuildCommand } from "../interfaces/cli/rebuild.js";
+import { queryCommand } from "../interfaces/cli/query.js";
+import { formatSummary, simulate, type SimulationSummary } from "./simulation.js";
+
+export interface SimulateArgs {
+  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; "no-projections"?: boolean;
+}
+
+function count(name: string, value: string | undefined, fallback: number, o: { min: number; real?: boolean }): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < o.min || (!o.real && !Number.isInteger(n))) {
+    throw new Error(`--${name} ${value}: expected ${o.real ? "a number" : "a whole number"} of at least ${o.min}`);
+  }
+  return n;
+}
+
+export async function simulateCommand(a: SimulateArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (a.seed === undefined || a.data === undefined) {
+    err("recall simulate: --seed N and --data DIR are required (the data directory must be new or empty)\n");
+    return 2;
+  }
+  const seed = count("seed", a.seed, 0, { min: 0 });
+  const options = {
+    seed, dataDir: a.data,
+    agents: count("agents", a.agents, 10, { min: 1 }),
+    calls: count("calls", a.calls, 200, { min: 0 }),
+    hours: count("hours", a.hours, 1, { min: 0.01, real: true }),
+    faults: a.faults ?? false,
+    diskFull: a["disk-full"] ?? false,
+    ...(a.config ? { configDir: a.config } : {}),
+    progress: (line: string) => out(`${line}\n`),
+  };
+  out(`simulating seed ${seed}: ${options.agents} agents, ${options.calls} calls over ${options.hours} h${options.faults ? ", with faults" : ""}, data in ${a.data}\n`);
+  const t0 = process.hrtime.bigint();
+  const summary = await simulate(options);
+  out(formatSummary(summary, Number(process.hrtime.bigint() - t0) / 1e9));
+  if (summary.violation || a["no-projections"]) return summary.violation ? 1 : 0;
+  // The projections, as `recall rebuild` makes them, then CDR checked against what the phones saw.
+  const t1 = process.hrtime.bigint();
+  const rebuilt = await rebuildCommand({ dataDir: a.data, configDir: a.config ?? join(a.data, "config"), sink: "chdb" }, out, err);
+  if (rebuilt !== 0) return rebuilt;
+  const agreement = await cdrAgreement(a.data, summary);
+  out(`projections built in ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s; ${agreement.text}\n`);
+  const queueLog = summary.queue ? await queueLogAgreement(a.data, summary) : { ok: true };
+  if ("text" in queueLog) out(`${queueLog.text}\n`);
+  return agreement.ok && queueLog.ok ? 0 : 1;
+}
+
+/** queue_log (the projection) and the queue actors' events (the log) count the same joins and ends. */
+async function queueLogAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok: boolean; text: string }> {
+  let csv = "";
+  await queryCommand({ dataDir, format: "csv", sql: "SELECT countIf(event = 'ENTERQUEUE'), countIf(event = 'CONNECT'), countIf(event = 'ABANDON'), countIf(event LIKE 'EXIT%') FROM queue_log" }, (t) => { csv += t; }, () => undefined);
+  const [entered, connected, abandoned, exited] = (csv.trim().split("\n").at(-1) ?? "").replace(/"/g, "").split(",").map(Number);
+  const q = s.queue!;
+  const ok = entered === q.entered && connected === q.connected && abandoned === q.abandoned && exited === q.exited;
+  return { ok, text: `queue_log ${ok ? "agrees" : "DISAGREES"} with the log: ${entered} ENTERQUEUE, ${connected} CONNECT, ${abandoned} ABANDON, ${exited} EXIT* (log: ${q.entered}, ${q.connected}, ${q.abandoned}, ${q.exited})` };
+}
+
+/** CDR and the phones agree: one call (linkedid) in CDR for each call that reached the PBX, and as many answered by an agent. */
+async function cdrAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok: boolean; text: string }> {
+  let csv = "";
+  const code = await queryCommand({ dataDir, format: "csv", sql: "SELECT count(DISTINCT linkedid) FROM cdr WHERE channel LIKE 'PJSIP/trunk-%'" }, (t) => { csv += t; }, () => undefined);
+  const calls = Number(csv.trim().split("\n").at(-1)?.replace(/"/g, ""));
+  const reached = s.offered - s.other; // INVITEs that timed out never reached a living PBX
+  const ok = code === 0 && calls >= reached && calls <= s.offered;
+  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered` };
+}

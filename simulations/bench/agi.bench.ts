@@ -10,10 +10,10 @@
  */
 import { createServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
-import { freePort, startRecall } from "../../../../interfaces/cli/recall-process.js";
-import { runSipp } from "../../../../sip/sipp/sipp.js";
-import { uacCall } from "../../../../sip/sipp/call-scenarios.js";
-import { callerCalleePjsip } from "../../../../sip/call/test-phones.js";
+import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
+import { runSipp } from "../../sip/sipp/sipp.js";
+import { uacCall } from "../../sip/sipp/call-scenarios.js";
+import { callerCalleePjsip } from "../../sip/call/test-phones.js";
 
 const SESSIONS = Number(process.env.BENCH_AGI_SESSIONS ?? 200);
 const RATE = Number(process.env.BENCH_AGI_RATE ?? 50);

@@ -10,7 +10,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { freePort, messages, startRecall, type RecallProcess } from "../interfaces/cli/recall-process.js";
-import { UdpPeer, headerValue, offerSdp as SDP, type Received } from "./udp-peer.js";
+import { UdpPeer, callerPjsip, headerValue, offerSdp as SDP, type Received } from "./udp-peer.js";
 
 let recall: RecallProcess;
 let port: number;
@@ -18,21 +18,7 @@ let peer: UdpPeer;
 
 before(async () => {
   port = await freePort();
-  const pjsip = `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = probe
-disallow = all
-allow = ulaw,alaw
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
-`;
+  const pjsip = callerPjsip(port, "probe", "disallow = all\nallow = ulaw,alaw");
   const extensions = `
 [probe]
 exten => 900,1,Answer()

@@ -104,3 +104,24 @@ export function offerSdp(o: { codec?: string; pt?: number; c?: string; media?: s
     o.media ?? `m=audio 40000 RTP/AVP ${o.pt ?? 0}`, `a=rtpmap:${o.pt ?? 0} ${o.codec ?? "PCMU"}/8000`, "",
   ].join("\r\n");
 }
+
+/**
+ * pjsip.conf of a UDP transport on 127.0.0.1:`port` and a `caller` endpoint identified by
+ * 127.0.0.1 (so every UdpPeer is it) in `context`, with its own endpoint lines, then `more`.
+ */
+export function callerPjsip(port: number, context: string, endpoint = "allow = ulaw", more = ""): string {
+  return `
+[udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:${port}
+[caller]
+type = endpoint
+context = ${context}
+${endpoint}
+[caller]
+type = identify
+endpoint = caller
+match = 127.0.0.1
+${more}`;
+}

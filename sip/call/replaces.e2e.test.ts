@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
-import { UdpPeer, headerValue, offerSdp, type Received } from "../udp-peer.js";
+import { UdpPeer, callerPjsip, headerValue, offerSdp, type Received } from "../udp-peer.js";
 
 const run = promisify(execFile);
 let recall: RecallProcess;
@@ -23,20 +23,7 @@ before(async () => {
   [a, c] = [await UdpPeer.open(port), await UdpPeer.open(port)];
   b = await UdpPeer.open(port);
   recall = await startRecall({
-    "pjsip.conf": `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = replaces
-allow = ulaw
-direct_media = no
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
+    "pjsip.conf": callerPjsip(port, "replaces", "allow = ulaw\ndirect_media = no", `
 [phoneb]
 type = endpoint
 context = replaces
@@ -46,7 +33,7 @@ aors = phoneb
 [phoneb]
 type = aor
 contact = sip:b@127.0.0.1:${b.port}
-`,
+`),
     "extensions.conf": `
 [replaces]
 exten => 901,1,Dial(PJSIP/phoneb,10)

@@ -10,7 +10,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { freePort, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
-import { UdpPeer, headerValue, offerSdp, type Received } from "../udp-peer.js";
+import { UdpPeer, callerPjsip, headerValue, offerSdp, type Received } from "../udp-peer.js";
 
 let recall: RecallProcess;
 let port: number;
@@ -19,20 +19,7 @@ let peer: UdpPeer;
 before(async () => {
   port = await freePort();
   recall = await startRecall({
-    "pjsip.conf": `
-[udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:${port}
-[caller]
-type = endpoint
-context = timers
-allow = ulaw
-[caller]
-type = identify
-endpoint = caller
-match = 127.0.0.1
-`,
+    "pjsip.conf": callerPjsip(port, "timers"),
     "extensions.conf": `
 [timers]
 exten => 900,1,Answer()

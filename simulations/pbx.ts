@@ -94,7 +94,7 @@ export class SimPbx {
     const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false });
     const state: PbxState = { alive: true, acknowledged: log.nextOffset, diskFull: false };
     const clock = new MortalClock(o.clock);
-    const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError });
+    const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError, notice: (m) => o.logger.log("NOTICE", "runtime", m) });
     await runtime.recover(log);
     const ended = endRecoveredCalls(runtime, o.clock.now());
     const astdb = new AstDb(runtime);

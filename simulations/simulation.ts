@@ -13,7 +13,7 @@ import { actorKinds } from "../actors/kinds.js";
 import { verifyLog } from "../actors/replay.js";
 import { sampleConfigDir } from "../interfaces/cli/paths.js";
 import { AgentPhone, CallerTrunk, PBX, makeBehaviour, sipHost } from "./phones.js";
-import { World, drain } from "./world.js";
+import { Dice, World, drain } from "./world.js";
 import { SimPbx } from "./pbx.js";
 import { StateFold } from "../actors/fold.js";
 import { queueOutcomes, type QueueOutcomes } from "./queue-outcomes.js";
@@ -28,11 +28,7 @@ export interface SimulateOptions {
   readonly calls: number;
   readonly hours: number;
   readonly faults: boolean;
-  /**
-   * The disk fills up for 30 s once in the day (appends fail with ENOSPC). Apart from
-   * --faults because today it always ends in a violation: the runtime keeps in memory the
-   * transitions whose append failed, so calls end in memory but stay up in the log.
-   */
+  /** The disk fills up for 30 s once in the day (appends fail with ENOSPC), alone; --faults includes it. */
   readonly diskFull?: boolean;
   /** A configuration directory; without it, the sample dialplan with generated agent phones. */
   readonly configDir?: string;
@@ -199,11 +195,16 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     }
   }
 
-  if (o.diskFull) {
-    clock.schedule(someTime(), () => {
+  if (o.faults || o.diskFull) {
+    // Drawn from a source of its own, so that adding this fault did not move the others.
+    const when = new Dice(world.derive(50));
+    clock.schedule(start + Math.round(when.unit() * (end - start)), () => {
       pbx.diskFull = true;
-      faults.push(`disk full at ${clockTime(clock.now() - start)}`);
-      clock.schedule(clock.now() + 30e6, () => { pbx.diskFull = false; });
+      const fault = faults.push(`disk full at ${clockTime(clock.now() - start)}`) - 1;
+      clock.schedule(clock.now() + 30e6, () => {
+        faults[fault] += ` for 30 s: ${pbx.runtime.held} events held in memory, then stored`;
+        pbx.diskFull = false;
+      });
     });
   }
 

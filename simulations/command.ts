@@ -65,6 +65,10 @@ async function cdrAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok
   const code = await queryCommand({ dataDir, format: "csv", sql: "SELECT count(DISTINCT linkedid) FROM cdr WHERE channel LIKE 'PJSIP/trunk-%'" }, (t) => { csv += t; }, () => undefined);
   const calls = Number(csv.trim().split("\n").at(-1)?.replace(/"/g, ""));
   const reached = s.offered - s.other; // INVITEs that timed out never reached a living PBX
-  const ok = code === 0 && calls >= reached && calls <= s.offered;
-  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered` };
+  // Calls out through the carrier: CDR's answered ones are the ones the carrier answered, and none the 503s refused.
+  let out = "";
+  const outCode = await queryCommand({ dataDir, format: "csv", sql: "SELECT countIf(disposition = 'ANSWERED'), countIf(disposition = 'FAILED'), count() FROM cdr WHERE lastapp = 'Dial' AND dst LIKE '9%' AND dstchannel LIKE 'PJSIP/trunk-%'" }, (t) => { out += t; }, () => undefined);
+  const [outAnswered, outFailed, outAll] = (out.trim().split("\n").at(-1) ?? "").replace(/"/g, "").split(",").map(Number);
+  const ok = code === 0 && calls >= reached && calls <= s.offered && outCode === 0 && outAnswered === s.outbound.answered && outFailed >= s.outbound.refused && outAll >= s.outbound.offered;
+  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered; ${outAll} calls out through the carrier in CDR, ${outAnswered} answered, ${outFailed} failed (the carrier saw ${s.outbound.offered}, answered ${s.outbound.answered}, refused ${s.outbound.refused} with 503)` };
 }

@@ -41,8 +41,11 @@ export interface InvariantDeps {
 export class Invariants {
   readonly checked: string[] = [];
   private excessSince: number | undefined;
+  /** Agent phones' endpoints (calls out through the carrier share its endpoint, as on a real trunk). */
+  private readonly agentNames: ReadonlySet<string>;
 
   constructor(private readonly d: InvariantDeps) {
+    this.agentNames = new Set(d.agents.map((a) => a.name));
     for (const i of [CALLS_END, NO_LEAKS, BOUNDED]) this.noted(i);
     if (d.members) this.noted(ONE_CALL);
   }
@@ -79,7 +82,7 @@ export class Invariants {
     for (const id of runtime.ids("channel")) {
       const s = runtime.state(id);
       const c = s?.context as { direction?: string; endpoint?: string } | undefined;
-      if (!c || c.direction !== "out" || !c.endpoint || s!.value === "hungup") continue;
+      if (!c || c.direction !== "out" || !c.endpoint || !this.agentNames.has(c.endpoint) || s!.value === "hungup") continue;
       const other = seen.get(c.endpoint);
       if (other) this.fail(ONE_CALL, `${c.endpoint} has two calls: ${other} and ${id}`, id);
       seen.set(c.endpoint, id);
@@ -107,6 +110,7 @@ export class Invariants {
     const channels = core.list();
     if (channels.length) this.fail(NO_LEAKS, `${channels.length} channels in the call core after every call ended`, channels[0].name);
     if (media.sessions.size) this.fail(NO_LEAKS, `${media.sessions.size} media sessions never closed`, [...media.sessions][0]);
+    if (trunk.farCalls) this.fail(CALLS_END, `${trunk.farCalls} calls out through the carrier still up after every caller's call ended`, "trunk");
     for (const a of this.d.agents) if (a.busy) this.fail(CALLS_END, `agent phone ${a.name} still in a call (${a.describe()})`, `agent ${a.name}`);
   }
 }

@@ -54,6 +54,8 @@ export interface SimulationSummary {
   /** The faults injected, in order. */
   readonly faults: readonly string[];
   readonly network: { sent: number; lost: number; duplicated: number };
+  /** Calls Recall placed out through the carrier, as the carrier saw them (503: refused in a trunk fault). */
+  readonly outbound: { offered: number; refused: number; answered: number };
   readonly warnings: number;
   readonly lastWarning?: string;
 }
@@ -88,6 +90,10 @@ context = from-internal
 disallow = all
 allow = ulaw
 direct_media = no
+aors = trunk
+[trunk]
+type = aor
+contact = sip:${TRUNK_HOST}:5060
 [trunk]
 type = identify
 endpoint = trunk
@@ -144,12 +150,16 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   const end = start + Math.round(o.hours * 3600e6);
   const meanGap = (o.hours * 3600e6) / Math.max(1, o.calls);
   let placed = 0;
+  // Drawn from sources of their own, so that adding them did not move the other draws of a seed.
+  const routes = new Dice(world.derive(52));
   const arrive = () => {
     if (placed >= o.calls) return;
     const id = placed++;
     // Most callers ring an agent's extension (the sample dialplan's _6XXX Dial); some reach the 7000 greeting.
     const exten = dice.chance(0.1) ? "7000" : queueMode ? "7200" : agentName(dice.int(0, o.agents - 1));
-    trunk.place({ id, exten, patienceMicros: Math.round(dice.around(25e6, 0.5)), talkMicros: Math.round(dice.around(120e6, 0.7)) });
+    // A few are put through to an outside number (the sample's 9 + number, out through the same carrier).
+    const outside = routes.chance(0.05) ? `9555${String(routes.int(0, 9999999)).padStart(7, "0")}` : exten;
+    trunk.place({ id, exten: outside, patienceMicros: Math.round(dice.around(25e6, 0.5)), talkMicros: Math.round(dice.around(120e6, 0.7)) });
     const at = clock.now() + Math.max(1, Math.round(dice.exponential(meanGap)));
     if (at < end) clock.schedule(at, arrive); else placed = o.calls;
   };
@@ -191,6 +201,23 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
         net.partitioned.add(agent.host);
         faults.push(`agent phone ${agent.name} vanished${talking.length ? " mid-call" : ""} at ${clockTime(clock.now() - start)}`);
         clock.schedule(clock.now() + Math.round(dice.around(600e6, 0.3)), () => { net.partitioned.delete(agent.host); agent.reappear(); });
+      });
+    }
+  }
+
+  if (o.faults) {
+    // The carrier answers 503 to every call Recall places through it, for a couple of minutes.
+    const when = new Dice(world.derive(51));
+    for (let i = 0; i < perDay(2); i++) {
+      clock.schedule(start + Math.round(when.unit() * (end - start)), () => {
+        trunk.refusing = true;
+        const before = trunk.outbound.refused;
+        const fault = faults.push(`trunk answering 503 at ${clockTime(clock.now() - start)}`) - 1;
+        const lasts = Math.round(when.around(300e6, 0.3));
+        clock.schedule(clock.now() + lasts, () => {
+          trunk.refusing = false;
+          faults[fault] += ` for ${(lasts / 1e6).toFixed(0)} s: ${trunk.outbound.refused - before} calls refused`;
+        });
       });
     }
   }
@@ -297,7 +324,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
     invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(queue ? { queue } : {}),
-    network: { ...net.stats }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
+    network: { ...net.stats }, outbound: { ...trunk.outbound }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
   };
 }
 
@@ -314,6 +341,7 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
       ? `queues: ${s.queue.entered} callers entered, ${s.queue.connected} connected to an agent, ${s.queue.abandoned} abandoned, ${s.queue.exited} exited; service level (connected within 20 s): ${pct(s.queue.entered ? s.queue.within20 / s.queue.entered : 1)}`
       : `service level (answered within 20 s): ${pct(s.serviceLevel)}`,
     `${s.events} events in the log, ${s.steps} steps, ${(s.virtualSeconds / 3600).toFixed(2)} h simulated in ${wallSeconds.toFixed(1)} s (${(s.virtualSeconds / Math.max(wallSeconds, 0.001)).toFixed(0)}x real time)`,
+    `calls out through the carrier: ${s.outbound.offered} placed, ${s.outbound.answered} answered, ${s.outbound.refused} refused with 503`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged${s.lastWarning ? ` (last: ${s.lastWarning})` : ""}`,
     ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),
     `invariants checked: ${s.invariants.join("; ")}`,

@@ -4,6 +4,7 @@
  * (a restart's recovery included), read from the queue actors' own events.
  */
 import type { EventLog } from "../events/log.js";
+import type { QueueOrder } from "./queue-order.js";
 
 export interface QueueOutcomes {
   readonly entered: number;
@@ -16,11 +17,13 @@ export interface QueueOutcomes {
   readonly broken?: { readonly uniqueid: string; readonly ends: number; readonly offset: number; readonly stream: string };
 }
 
-export async function queueOutcomes(log: EventLog): Promise<QueueOutcomes | undefined> {
+/** Counts the joins and their ends; `order`, when given, sees every record of the same read. */
+export async function queueOutcomes(log: EventLog, order?: QueueOrder): Promise<QueueOutcomes | undefined> {
   const joins = new Map<string, { ends: number; offset: number; stream: string }>();
   let entered = 0, connected = 0, abandoned = 0, exited = 0, within20 = 0, any = false;
   for await (const batch of log.read(0)) {
     for (const r of batch) {
+      order?.add(r);
       if (r.kind !== "queue") continue;
       any = true;
       const input = r.input as { type: string; uniqueid?: string; holdtime?: number };
@@ -34,6 +37,7 @@ export async function queueOutcomes(log: EventLog): Promise<QueueOutcomes | unde
       else exited++;
     }
   }
+  order?.finish();
   if (!any) return undefined;
   let broken: QueueOutcomes["broken"];
   for (const [key, j] of joins) if (j.ends !== 1) { broken = { uniqueid: key.split(" ")[1], ends: j.ends, offset: j.offset, stream: j.stream }; break; }

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
 import { World, drain } from "./world.js";
+import { QUEUE_ORDER } from "./queue-order.js";
+import { STRATEGIES } from "../actors/queue/config.js";
 import type { MemoryPacket } from "../sip/transport/index.js";
 
 const day = (seed: number, extra: Partial<SimulateOptions> = {}): SimulateOptions => ({
@@ -77,6 +79,7 @@ test("with the sample's support queue: agents log in with *45 and take the queue
   const first = await simulate(a);
   assert.equal(first.violation, undefined, first.violation?.message);
   assert.ok(first.invariants.includes("a queue member is never in two calls (ringinuse=no)"));
+  assert.ok(first.invariants.includes(QUEUE_ORDER));
   assert.ok(first.queue && first.queue.entered > 30, JSON.stringify(first.queue));
   assert.equal(first.queue!.entered, first.queue!.connected + first.queue!.abandoned + first.queue!.exited);
   assert.ok(first.queue!.connected > 20);
@@ -97,6 +100,15 @@ test("a member rung for one caller is not rung for another until that caller is 
   assert.ok(s.faults.some((f) => f.includes("vanished")));
   assert.equal(s.violation, undefined, s.violation?.message);
   assert.ok(s.invariants.includes("a queue member is never in two calls (ringinuse=no)"));
+});
+
+test("every strategy keeps queue order: callers ring in their turn, members in the strategy's order, and the legs dialled are the group chosen", async () => {
+  for (const strategy of STRATEGIES) {
+    const s = await simulate(day(31, { agents: 5, calls: 50, hours: 0.4, faults: true, strategy }));
+    assert.equal(s.violation, undefined, `${strategy}: ${s.violation?.message}`);
+    assert.ok(s.invariants.includes(QUEUE_ORDER), strategy);
+    assert.ok(s.queue!.connected > 10, `${strategy}: ${JSON.stringify(s.queue)}`);
+  }
 });
 
 test("a data directory that already holds a log is refused, not appended to", async () => {

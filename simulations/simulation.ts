@@ -17,6 +17,9 @@ import { Dice, World, drain } from "./world.js";
 import { SimPbx } from "./pbx.js";
 import { StateFold } from "../actors/fold.js";
 import { queueOutcomes, type QueueOutcomes } from "./queue-outcomes.js";
+import { QueueOrder, QUEUE_ORDER } from "./queue-order.js";
+import { loadQueuesConf } from "../actors/queue/config.js";
+import type { Strategy } from "../actors/queue/config.js";
 
 const ENDS_ONCE = "every ENTERQUEUE ends in exactly one CONNECT, ABANDON or EXIT";
 import { Invariants, InvariantViolation } from "./invariants.js";
@@ -30,6 +33,8 @@ export interface SimulateOptions {
   readonly faults: boolean;
   /** The disk fills up for 30 s once in the day (appends fail with ENOSPC), alone; --faults includes it. */
   readonly diskFull?: boolean;
+  /** The support queue's strategy instead of the sample's ringall (without --config). */
+  readonly strategy?: Strategy;
   /** A configuration directory; without it, the sample dialplan with generated agent phones. */
   readonly configDir?: string;
   readonly progress?: (line: string) => void;
@@ -65,12 +70,12 @@ const agentHost = (i: number) => `10.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
 const TRUNK_HOST = "10.2.0.1";
 
 /** The sample configuration's extensions.conf with one PJSIP phone per agent and the carrier trunk. */
-export function simulationConfig(dir: string, agents: number): void {
+export function simulationConfig(dir: string, agents: number, strategy?: Strategy): void {
   mkdirSync(dir, { recursive: true });
   cpSync(join(sampleConfigDir, "extensions.conf"), join(dir, "extensions.conf"));
   // The sample's queues, with ringinuse off so that "a member is never in two calls" holds strictly.
   const queues = join(sampleConfigDir, "queues.conf");
-  if (existsSync(queues)) writeFileSync(join(dir, "queues.conf"), `${readFileSync(queues, "utf8")}\n; Added by recall simulate: agents have no call waiting.\nringinuse = no\n`);
+  if (existsSync(queues)) writeFileSync(join(dir, "queues.conf"), `${readFileSync(queues, "utf8")}\n; Added by recall simulate: agents have no call waiting.\nringinuse = no\n${strategy ? `strategy = ${strategy}\n` : ""}`);
   const phones = Array.from({ length: agents }, (_, i) => `
 [${agentName(i)}](agent)
 aors = ${agentName(i)}
@@ -123,7 +128,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     throw new Error(`--data ${dataDir} already holds a log: give a new directory (a simulation starts from an empty log so that its seed reproduces it)`);
   }
   const configDir = o.configDir ? resolve(o.configDir) : join(dataDir, "config");
-  if (!o.configDir) simulationConfig(configDir, o.agents);
+  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy);
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
@@ -142,7 +147,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     agents.push(new AgentPhone(agentName(i), agentHost(i), await sipHost(net.network, clock, world.derive(100 + i), agentHost(i)), clock, behaviour));
   }
 
-  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
+  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
   // With queues (the sample's support queue at 7200), agents log in with *45 and take calls only from it.
   const queueMode = existsSync(join(configDir, "queues.conf"));
   const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce, members: queueMode });
@@ -301,7 +306,13 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
       violation = new InvariantViolation("the log, folded, holds no call left up", `${leftInLog.length} channels and bridges are live in the log though none is in memory (last event of ${r.stream}: seq ${r.seq})`, o.seed, r.offset, r.stream, reproduce);
     }
   }
-  const queue = await queueOutcomes(log);
+  const order = queueMode ? new QueueOrder(loadQueuesConf(configDir).general.autofill) : undefined;
+  const queue = await queueOutcomes(log, order);
+  if (order) {
+    invariants.noted(QUEUE_ORDER);
+    const v = order.violation;
+    if (v && !violation) violation = new InvariantViolation(QUEUE_ORDER, v.detail, o.seed, v.offset, v.stream, reproduce);
+  }
   if (queue) {
     invariants.noted(ENDS_ONCE);
     const b = queue.broken;

@@ -41,6 +41,9 @@ export interface InvariantDeps {
 export class Invariants {
   readonly checked: string[] = [];
   private excessSince: number | undefined;
+  private nextDeadlineCheck = 0;
+  /** Agent phone → the leg seen ringing or up on it, this step (kept to spare an allocation per step). */
+  private readonly seen = new Map<string, string>();
   /** Agent phones' endpoints (calls out through the carrier share its endpoint, as on a real trunk). */
   private readonly agentNames: ReadonlySet<string>;
 
@@ -68,7 +71,10 @@ export class Invariants {
       this.excessSince ??= now;
       if (now - this.excessSince > LEAK_GRACE_MICROS) this.fail(BOUNDED, `${channels.length} channels live for ${trunk.active} calls in progress for ${((now - this.excessSince) / 1e6).toFixed(0)} s`, channels[0]);
     } else this.excessSince = undefined;
-    if (this.d.members) this.oneCallPerMember(runtime);
+    if (this.d.members) this.oneCallPerMember(runtime, channels);
+    // Deadlines are minutes long: looking once a virtual second finds every overrun, a second late at most.
+    if (now < this.nextDeadlineCheck) return;
+    this.nextDeadlineCheck = now + 1_000_000;
     for (const [callId, c] of trunk.calls) {
       if (now - c.record.startedAt > c.record.plan.patienceMicros + c.record.plan.talkMicros + CALL_SLACK_MICROS) {
         this.fail(CALLS_END, `caller call ${callId} to ${c.record.plan.exten} still in progress after ${((now - c.record.startedAt) / 1e6).toFixed(0)} s`, `caller ${callId}`);
@@ -77,9 +83,10 @@ export class Invariants {
   }
 
   /** Two live legs Recall placed to the same agent phone (ringing or up) are one member in two calls. */
-  private oneCallPerMember(runtime: SimPbx["runtime"]): void {
-    const seen = new Map<string, string>();
-    for (const id of runtime.ids("channel")) {
+  private oneCallPerMember(runtime: SimPbx["runtime"], channels: readonly string[]): void {
+    const seen = this.seen;
+    seen.clear();
+    for (const id of channels) {
       const s = runtime.state(id);
       const c = s?.context as { direction?: string; endpoint?: string } | undefined;
       if (!c || c.direction !== "out" || !c.endpoint || !this.agentNames.has(c.endpoint) || s!.value === "hungup") continue;

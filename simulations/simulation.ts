@@ -16,7 +16,8 @@ import { AgentPhone, CallerTrunk, PBX, makeBehaviour, sipHost } from "./phones.j
 import { Dice, World, drain } from "./world.js";
 import { SimPbx } from "./pbx.js";
 import { StateFold } from "../actors/fold.js";
-import { queueOutcomes, type QueueOutcomes } from "./queue-outcomes.js";
+import { QueueOutcomeFold, type QueueOutcomes } from "./queue-outcomes.js";
+import type { EventRecord } from "../events/record.js";
 import { QueueOrder, QUEUE_ORDER } from "./queue-order.js";
 import { loadQueuesConf } from "../actors/queue/config.js";
 import type { Strategy } from "../actors/queue/config.js";
@@ -289,8 +290,14 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   }
   await pbx.stop();
   const log = pbx.log;
+  // The queue folds read the log in the same pass as the replay (or on their own when it does not run to the end).
+  const order = queueMode ? new QueueOrder(loadQueuesConf(configDir).general.autofill) : undefined;
+  const outcomes = new QueueOutcomeFold();
+  const observe = (r: EventRecord) => { outcomes.add(r); order?.add(r); };
+  let folded = false;
   if (!violation) {
-    const replay = await verifyLog(log, actorKinds);
+    const replay = await verifyLog(log, actorKinds, { observe });
+    folded = !replay.divergence;
     invariants.noted("replay of the log reproduces every transition");
     if (replay.divergence) {
       const d = replay.divergence;
@@ -306,8 +313,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
       violation = new InvariantViolation("the log, folded, holds no call left up", `${leftInLog.length} channels and bridges are live in the log though none is in memory (last event of ${r.stream}: seq ${r.seq})`, o.seed, r.offset, r.stream, reproduce);
     }
   }
-  const order = queueMode ? new QueueOrder(loadQueuesConf(configDir).general.autofill) : undefined;
-  const queue = await queueOutcomes(log, order);
+  if (!folded) for await (const batch of log.read(0)) for (const r of batch) observe(r);
+  order?.finish();
+  const queue = outcomes.result();
   if (order) {
     invariants.noted(QUEUE_ORDER);
     const v = order.violation;

@@ -42,6 +42,8 @@ export class Invariants {
   readonly checked: string[] = [];
   private excessSince: number | undefined;
   private nextDeadlineCheck = 0;
+  private lastPbx: SimPbx | undefined;
+  private lastChanges = -1;
   /** Agent phone → the leg seen ringing or up on it, this step (kept to spare an allocation per step). */
   private readonly seen = new Map<string, string>();
   /** Agent phones' endpoints (calls out through the carrier share its endpoint, as on a real trunk). */
@@ -71,7 +73,13 @@ export class Invariants {
       this.excessSince ??= now;
       if (now - this.excessSince > LEAK_GRACE_MICROS) this.fail(BOUNDED, `${channels.length} channels live for ${trunk.active} calls in progress for ${((now - this.excessSince) / 1e6).toFixed(0)} s`, channels[0]);
     } else this.excessSince = undefined;
-    if (this.d.members) this.oneCallPerMember(runtime, channels);
+    // Legs change only with a stored channel transition: no new one since the last look, nothing new to see.
+    const pbx = this.d.pbx();
+    if (this.d.members && (pbx !== this.lastPbx || pbx.channelChanges !== this.lastChanges)) {
+      this.lastPbx = pbx;
+      this.lastChanges = pbx.channelChanges;
+      this.oneCallPerMember(runtime, channels);
+    }
     // Deadlines are minutes long: looking once a virtual second finds every overrun, a second late at most.
     if (now < this.nextDeadlineCheck) return;
     this.nextDeadlineCheck = now + 1_000_000;

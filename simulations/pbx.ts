@@ -121,8 +121,13 @@ export class SimPbx {
       localPresence: dialplan.localPresence,
       subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
     });
-    return new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
+    const pbx = new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
+    runtime.observe("channel", () => { pbx.channelChanges++; });
+    return pbx;
   }
+
+  /** Counts stored channel transitions: while it stands still, the channels' states have not changed. */
+  channelChanges = 0;
 
   get alive(): boolean { return this.state.alive; }
   /** Offset after the last event this process was told is durable. */

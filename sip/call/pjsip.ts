@@ -7,9 +7,7 @@
  *
  * In-dialog requests: BYE, INFO (DTMF), re-INVITE (reinvite.ts), REFER (refer.ts).
  */
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import { randomHex, type Random } from "../../core/random.js";
+import { randomHex } from "../../core/random.js";
 import type { Channel } from "../../calls/channel.js";
 import type { CallCore } from "../../calls/core.js";
 import type {
@@ -18,15 +16,14 @@ import type {
 import { featuresFromDialOptions } from "../../calls/features.js";
 import { Cause } from "../../calls/hangup-causes.js";
 import { holdBridge, type TwoPartyBridge } from "../../calls/bridge.js";
-import type { Endpoint, PjsipModel } from "../config/model.js";
+import type { Endpoint } from "../config/model.js";
 import { aclAllows } from "../config/acl.js";
 import { tosValue } from "../config/tos.js";
 import { artificialChallenge, authenticate, type AuthContext } from "../endpoint/authenticate.js";
 import { identifyEndpoint } from "../endpoint/identify.js";
-import type { AuthSecurity } from "../endpoint/security.js";
 import { SipRequest, formatHost, formatUri, type SipResponse } from "../message/index.js";
 import type { Registrar } from "../registrar/registrar.js";
-import type { ClientTransaction, ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import type { ClientTransaction, ServerTransaction } from "../transaction/index.js";
 import type { Destination } from "../transport/index.js";
 import { causeFromSipResponse, sipTechCause } from "./causes.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
@@ -38,21 +35,14 @@ import { refuse } from "../refuse.js";
 import type { Refusal } from "../screen.js";
 import { screenInvite } from "./offer.js";
 import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
+import type { SipServices } from "../services.js";
 
 export type { ExtensionPresence, Presence } from "../../calls/driver.js";
 
-export interface PjsipDriverDeps {
+export interface PjsipDriverDeps extends SipServices {
   /** The call core the driver's channels live in. */
   readonly core: CallCore;
-  readonly transactions: TransactionLayer;
-  readonly model: () => PjsipModel;
   readonly registrar: Registrar;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly security: AuthSecurity;
-  readonly nonceSecret: string;
-  readonly userAgent: string;
   /** The endpoint an outbound registration with `line = yes` gave this `line` token (Request-URI parameter). */
   readonly lineEndpoint?: (token: string) => string | undefined;
   /**

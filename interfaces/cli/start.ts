@@ -17,7 +17,7 @@ import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
-import { CommandTable } from "../console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { serveConsole } from "../console/server.js";
 import { version } from "./paths.js";
 import { DialplanService } from "./dialplan-service.js";

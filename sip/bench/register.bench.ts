@@ -7,7 +7,7 @@
  *      load generator (sipp here has no TLS): 4,000 phones on 100 TLS connections, each
  *      registered once first (warm-up), then re-registering at the offered rate (1,100/s);
  *   4. the parser figure comes from `npm run bench:sip:parser`.
- * BENCH_SECONDS (default 60), BENCH_RATE (3000), BENCH_TLS_RATE (1000) and BENCH_CONTACTS
+ * BENCH_SECONDS (default 60), BENCH_RATE (3000), BENCH_TLS_RATE (1100) and BENCH_CONTACTS
  * (100000) scale it down; BENCH_ONLY=udp|capacity|tls runs one part.
  */
 import { readFileSync } from "node:fs";

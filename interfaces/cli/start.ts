@@ -116,7 +116,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const clock = yield* ClockService;
   const random = yield* RandomService;
   const startedAt = clock.now();
-  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`) });
+  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`), notice: (m) => process.stderr.write(`NOTICE: ${m}\n`) });
   // Recovery reads the local log (the outbox with Kafka): it holds every event of this node, reachable or not.
   const local = log instanceof KafkaEventLog ? log.outbox : log;
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });

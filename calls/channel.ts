@@ -34,8 +34,8 @@ type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
 export class Channel implements DialplanChannel {
-  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
-  readonly tech: "PJSIP" | "Local";
+  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel, ARI's media channels (media-channels.ts). */
+  readonly tech: ChannelContext["tech"];
   private readonly aborter = new AbortController();
   private last: ChannelContext;
   private value = "down";

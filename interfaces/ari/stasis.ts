@@ -53,6 +53,8 @@ export class AriStasis implements StasisServices, Subscriptions {
   /** Channels created with POST /channels/create, not dialled yet. */
   readonly created = new Map<string, { endpoint: string; app: string; appArgs: string; variables: Record<string, string> }>();
   readonly stats = { delivered: 0, dropped: 0 };
+  /** Channels muted by ARI (unique id → directions), so an unmute of one direction keeps the other. */
+  readonly muted = new Map<string, { rx: boolean; tx: boolean }>();
 
   constructor(readonly core: CallCore, readonly logger: Logger) {}
 
@@ -120,6 +122,7 @@ export class AriStasis implements StasisServices, Subscriptions {
   forgetChannel(uniqueid: string): void {
     for (const app of this.apps.values()) app.channels.delete(uniqueid);
     this.created.delete(uniqueid);
+    this.muted.delete(uniqueid);
   }
 
   forgetBridge(bridgeId: string): void {

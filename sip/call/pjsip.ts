@@ -339,6 +339,14 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     this.untrack(leg);
   }
 
+  redirectUri(resource: string): string | undefined {
+    if (/^sips?:/i.test(resource)) return resource;
+    const endpoint = this.deps.model().endpoints.get(resource);
+    if (!endpoint) return undefined;
+    for (const aor of endpoint.aors) for (const c of this.deps.registrar.contacts(aor)) return c.uri;
+    return undefined;
+  }
+
   bye(leg: SipLeg): void {
     const dialog = leg.dialog;
     if (!dialog) return;

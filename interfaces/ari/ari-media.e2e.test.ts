@@ -9,7 +9,8 @@
  * - externalMedia to an AudioSocket server written here (UUID first, 20 ms slin frames,
  *   echoed back, hang-up frame) and to an RTP echo at a UDP address: the caller hears
  *   itself through them;
- * - redirect of an unanswered caller: 302 with the target as Contact;
+ * - redirect of an unanswered caller: 302 with the target as Contact; of an answered one:
+ *   a REFER, whose NOTIFY Recall answers, and the phone hangs up;
  * then the log passes `recall replay --verify`.
  */
 import { after, before, test } from "node:test";
@@ -26,6 +27,7 @@ import { freePort, messages, startRecall, type RecallProcess } from "../cli/reca
 import { packageRoot } from "../cli/paths.js";
 import { startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
+import { send } from "../../sip/sipp/xml.js";
 import { logAnswerPort, loggedPort } from "../../sip/sipp/media-scenarios.js";
 import { frames, matchFrames, matchPcm, readWav, toUlaw, ulawDecode, ulawEncode } from "../../sip/sipp/audio.js";
 import { AS_AUDIO, AS_HANGUP, AS_UUID, AsParser, asFrame } from "../../media-workers/audiosocket.js";
@@ -161,6 +163,8 @@ exten => 301,1,Stasis(media,redirect)
 exten => 302,1,Stasis(media,snooped)
  same => n,Hangup()
 exten => 303,1,Stasis(media,external)
+ same => n,Hangup()
+exten => 304,1,Stasis(media,refer)
  same => n,Hangup()
 `,
   });
@@ -402,7 +406,7 @@ test("externalMedia: an AudioSocket server and an RTP echo bridged with a sipp c
   server.close();
 });
 
-test("redirect: an unanswered caller gets 302 with the target as Contact; the channel ends; bad endpoints get ARI's codes", { skip }, async () => {
+test("redirect: an unanswered caller gets 302 with the target as Contact, an answered one a REFER; bad endpoints get ARI's codes", { skip }, async () => {
   const app = await application("media");
   const phone = await new Phone().bind();
   // sipp checks the 302's Contact.
@@ -419,8 +423,36 @@ test("redirect: an unanswered caller gets 302 with the target as Contact; the ch
   assert.equal((await rest("POST", `/channels/nosuch/redirect`, "endpoint=PJSIP/caller")).status, 404);
   assert.equal((await rest("POST", `/channels/${id}/redirect`, `endpoint=${encodeURIComponent("PJSIP/sip:elsewhere@127.0.0.1:5999")}`)).status, 204);
   ok(await c.done, "caller redirected");
-  const end = await app.wait("StasisEnd", (e) => e.type === "StasisEnd" && e.channel?.id === id);
-  assert.ok(end);
+  await app.wait("StasisEnd", (e) => e.type === "StasisEnd" && e.channel?.id === id);
+
+  // Answered: a REFER to the target; the phone accepts it, reports the new call's 200 and hangs up.
+  const answered = uacCall({ exten: "304", mediaPort: phone.port });
+  const tail = answered.indexOf('  <recv request="BYE"/>');
+  const referred = `${answered.slice(0, tail)}  <recv request="REFER" crlf="true">
+    <action>
+      <ereg regexp="sip:elsewhere@127\\.0\\.0\\.1:5999" search_in="hdr" header="Refer-To:" check_it="true" assign_to="referto"/>
+      <ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="peer"/>
+      <ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="me"/>
+    </action>
+  </recv>
+  <Reference variables="referto"/>
+${send(["SIP/2.0 202 Accepted", "[last_Via:]", "[last_From:]", "[last_To:]", "[last_Call-ID:]", "[last_CSeq:]", "Contact: <sip:sipp@[local_ip]:[local_port]>"], [], false)}
+${send(["NOTIFY [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "From: [$me]", "To: [$peer]", "Call-ID: [call_id]", "CSeq: 2 NOTIFY",
+    "Contact: <sip:sipp@[local_ip]:[local_port]>", "Max-Forwards: 70", "Event: refer", "Subscription-State: terminated;reason=noresource"], ["SIP/2.0 200 OK"], true, "message/sipfrag;version=2.0")}
+  <recv response="200"/>
+${send(["BYE [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]", "From: [$me]", "To: [$peer]", "Call-ID: [call_id]", "CSeq: 3 BYE",
+    "Contact: <sip:sipp@[local_ip]:[local_port]>", "Max-Forwards: 70"])}
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+  const r = startSipp({ scenario: referred, target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 });
+  const s2 = await app.wait("StasisStart", (e) => e.type === "StasisStart" && e.args?.[0] === "refer");
+  assert.equal((await rest("POST", `/channels/${s2.channel!.id}/answer`)).status, 204);
+  await sleep(200);
+  assert.equal((await rest("POST", `/channels/${s2.channel!.id}/redirect`, `endpoint=${encodeURIComponent("PJSIP/sip:elsewhere@127.0.0.1:5999")}`)).status, 204);
+  ok(await r.done, "answered caller referred");
+  await app.wait("its StasisEnd", (e) => e.type === "StasisEnd" && e.channel?.id === s2.channel!.id);
+  await recall.waitFor(/Transfer of PJSIP\/caller-[0-9a-f]+: SIP\/2\.0 200 OK/, 5000);
   app.ws.close();
   phone.close();
 });

@@ -24,6 +24,8 @@ export interface SipLegHost {
   released(leg: SipLeg): void;
   /** The SIP URI for a redirect target (an endpoint's first contact, or a URI as given); undefined: no such target. */
   redirectUri(resource: string): string | undefined;
+  /** Ask the far end of an answered leg to call `uri` instead (REFER in its dialog). */
+  refer(leg: SipLeg, uri: string): void;
 }
 
 export class SipLeg implements ChannelSignalling {
@@ -89,12 +91,18 @@ export class SipLeg implements ChannelSignalling {
 
   anchor(): Promise<string> { return this.host.reanchor(this.channel); }
 
-  /** An unanswered INVITE is refused with 302 and the target as Contact (as chan_pjsip's transfer_redirect); the channel ends. */
+  /**
+   * As chan_pjsip transfers: an unanswered INVITE is refused with 302 and the target as
+   * Contact (the channel ends); an answered leg is sent a REFER to the target (the phone
+   * then calls it and hangs up this call itself).
+   */
   redirect(resource: string): void {
     const tx = this.pending();
-    if (!tx) throw new RedirectError("invalid-state", `${this.channel.name} is not an unanswered inbound call`);
+    const answered = !tx && this.dialog !== undefined && this.channel.state() === "up";
+    if (!tx && !answered) throw new RedirectError("invalid-state", `${this.channel.name} has no call to redirect`);
     const uri = this.host.redirectUri(resource);
     if (!uri) throw new RedirectError("unknown-target", `no endpoint or SIP URI '${resource}'`);
+    if (!tx) { this.host.refer(this, uri); return; }
     this.sessionTimer?.stop();
     tx.respond(302, { headers: [["Contact", `<${uri}>`]] });
     this.channel.remoteHangup(causeFromSipResponse(302), this.channel.name);

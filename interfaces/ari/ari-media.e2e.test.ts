@@ -29,7 +29,7 @@ import { startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
 import { send } from "../../sip/sipp/xml.js";
 import { logAnswerPort, loggedPort } from "../../sip/sipp/media-scenarios.js";
-import { frames, matchFrames, matchPcm, readWav, toUlaw, ulawDecode, ulawEncode } from "../../sip/sipp/audio.js";
+import { frames, readWav, toUlaw, ulawDecode, ulawEncode } from "../../sip/sipp/audio.js";
 import { AS_AUDIO, AS_HANGUP, AS_UUID, AsParser, asFrame } from "../../media-workers/audiosocket.js";
 
 const run = promisify(execFile);
@@ -78,6 +78,32 @@ const level = (v: number) => new Uint8Array(160).fill(ulawEncode(v));
 /** The middle value of what a list of frames holds (their first samples). */
 const median = (fs: Int16Array[]) => { const v = fs.map((f) => f[80]).sort((a, b) => a - b); return v[Math.floor(v.length / 2)] ?? NaN; };
 const near = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= Math.max(64, want * 0.06), `${what}: heard ${got}, expected about ${want}`);
+
+/**
+ * How much of `sent` came back unchanged: the received 20 ms frames that are, byte for
+ * byte (µ-law's two zeros as one), one of the sent frames, and how many of those follow
+ * the one before in the sent order. Frames are looked up one by one, not at one offset:
+ * on a loaded machine a member of a mix may skip a tick and catch up, which moves the
+ * rest of the audio by a frame without changing a sample.
+ */
+function identical(sent: readonly Uint8Array[], received: readonly Uint8Array[]): { voiced: number; identical: number; inOrder: number } {
+  const key = (f: Uint8Array) => Buffer.from(f.map((b) => (b === 0x7f ? 0xff : b))).toString("latin1");
+  const at = new Map<string, number>();
+  sent.forEach((f, i) => { if (!at.has(key(f))) at.set(key(f), i); });
+  const voiced = received.filter((f) => f.some((b) => b !== 0xff && b !== 0x7f));
+  let found = 0, inOrder = 0, last = -1;
+  for (const f of voiced) {
+    const i = at.get(key(f));
+    if (i === undefined) continue;
+    found++;
+    if (i > last) inOrder++;
+    last = i;
+  }
+  return { voiced: voiced.length, identical: found, inOrder };
+}
+const payloads = (p: Phone, from: number) => p.got.filter((g) => g.at >= from).map((g) => g.payload);
+/** A recording's samples as µ-law frames (it is written a whole frame at a time). */
+const recordedFrames = (pcm: Int16Array) => frames(toUlaw(pcm));
 
 /** Sends frames from several phones at once, paced at 20 ms. */
 async function talk(plan: [Phone, (i: number) => Uint8Array][], count: number): Promise<void> {
@@ -236,9 +262,8 @@ test("a mixing bridge of three sipp callers: each hears the other two; mute; the
   assert.equal(pb.body.target_uri, `bridge:${bid}`);
   await app.wait("PlaybackFinished", (e) => e.type === "PlaybackFinished" && e.playback?.id === pb.body.id);
   for (const [i, p] of phones.entries()) {
-    const got = p.got.filter((g) => g.at >= t && g.payload.some((b) => b !== 0xff && b !== 0x7f));
-    const m = matchFrames(prompt, got);
-    assert.ok(m.identical >= 0.9 * prompt.length, `phone ${i}: ${m.identical} of ${prompt.length} prompt frames identical`);
+    const m = identical(prompt, payloads(p, t));
+    assert.ok(m.identical >= 0.9 * prompt.length && m.inOrder >= 0.9 * m.identical, `phone ${i}: ${JSON.stringify(m)} of ${prompt.length} prompt frames`);
   }
   // Music on hold on the bridge, then not.
   assert.equal((await rest("POST", `/bridges/${bid}/moh`)).status, 204);
@@ -290,10 +315,9 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   const file = await fetch(`http://127.0.0.1:${httpPort}/ari/recordings/stored/snooped/file?${KEY}`);
   const wav = Buffer.from(await file.arrayBuffer());
   const got = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length & 1)));
-  const m = matchPcm(speech, got);
-  assert.ok(m.voiced >= 0.8 * speechFrames.length, `${m.voiced} voiced frames recorded of ${speechFrames.length} sent`);
-  assert.ok(m.identical >= 0.95 * m.voiced, `${m.identical} of ${m.voiced} frames identical to the caller's speech`);
-  assert.ok(m.correlation > 0.99, `correlation ${m.correlation}`);
+  const m = identical(speechFrames, recordedFrames(got));
+  assert.ok(m.voiced >= 0.8 * speechFrames.filter((f) => f.some((b) => b !== 0xff && b !== 0x7f)).length, `${m.voiced} voiced frames recorded of ${speechFrames.length} sent`);
+  assert.ok(m.identical >= 0.95 * m.voiced && m.inOrder >= 0.95 * m.identical, `${JSON.stringify(m)}: the recording is the caller's speech`);
 
   // Whisper: what is played to this snoop is heard by the snooped caller.
   const whisper = await rest("POST", `/channels/${id}/snoop/whisper-1`, "app=media&whisper=out");
@@ -307,9 +331,8 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   assert.equal(pb.status, 201);
   await app.wait("PlaybackFinished", (e) => e.type === "PlaybackFinished" && e.playback?.id === pb.body.id);
   await sleep(100);
-  const heard = phone.got.filter((g) => g.at >= t && g.payload.some((b) => b !== 0xff && b !== 0x7f));
-  const w = matchFrames(prompt, heard);
-  assert.ok(w.identical >= 0.9 * prompt.length, `${w.identical} of ${prompt.length} whispered frames identical`);
+  const w = identical(prompt, payloads(phone, t));
+  assert.ok(w.identical >= 0.9 * prompt.length && w.inOrder >= 0.9 * w.identical, `${JSON.stringify(w)} of ${prompt.length} whispered frames`);
 
   // The caller hangs up: the snoops go with it.
   assert.equal((await rest("DELETE", `/channels/${id}`)).status, 204);
@@ -365,16 +388,16 @@ test("externalMedia: an AudioSocket server and an RTP echo bridged with a sipp c
   const bridge = (await rest("POST", "/bridges", "type=mixing")).body.id as string;
   assert.equal((await rest("POST", `/bridges/${bridge}/addChannel`, `channel=${id},${eid}`)).status, 204);
   await sleep(300);
-  // µ-law's two zeros (0x7f, 0xff) are one sample: through linear audio both come back as 0xff.
-  const speechFrames = frames(toUlaw(readWav(join(SOUNDS, "tt-weasels.wav")))).map((f) => f.map((b) => (b === 0x7f ? 0xff : b)));
+  const speechFrames = frames(toUlaw(readWav(join(SOUNDS, "tt-weasels.wav"))));
+  const voicedSent = speechFrames.filter((f) => f.some((b) => b !== 0xff && b !== 0x7f)).length;
   let t = Date.now();
   await talk([[phone, (i) => speechFrames[i]]], speechFrames.length);
   await sleep(300);
   assert.equal(seen.first, AS_UUID, "the UUID frame comes first");
   assert.equal(seen.uuid, uuid.replace(/-/g, ""));
   assert.ok(seen.audio >= 0.9 * speechFrames.length, `${seen.audio} audio frames reached the server`);
-  let echo = matchFrames(speechFrames, phone.got.filter((g) => g.at >= t && g.payload.some((b) => b !== 0xff && b !== 0x7f)));
-  assert.ok(echo.identical >= 0.9 * speechFrames.length, `${echo.identical} of ${speechFrames.length} echoed frames identical`);
+  let echo = identical(speechFrames, payloads(phone, t));
+  assert.ok(echo.identical >= 0.9 * echo.voiced && echo.voiced >= 0.9 * voicedSent && echo.inOrder >= 0.9 * echo.identical, `${JSON.stringify(echo)}: echoed frames (${voicedSent} sent)`);
   // The server hangs up: its channel ends, the caller stays.
   for (const s of seen.sockets) s.end(asFrame(AS_HANGUP));
   await app.wait("the external channel destroyed", (e) => e.type === "ChannelDestroyed" && e.channel?.id === eid);
@@ -395,8 +418,8 @@ test("externalMedia: an AudioSocket server and an RTP echo bridged with a sipp c
   t = Date.now();
   await talk([[phone, (i) => speechFrames[i]]], speechFrames.length);
   await sleep(300);
-  echo = matchFrames(speechFrames, phone.got.filter((g) => g.at >= t && g.payload.some((b) => b !== 0xff && b !== 0x7f)));
-  assert.ok(echo.identical >= 0.9 * speechFrames.length, `${echo.identical} of ${speechFrames.length} frames echoed over RTP identical`);
+  echo = identical(speechFrames, payloads(phone, t));
+  assert.ok(echo.identical >= 0.9 * echo.voiced && echo.voiced >= 0.9 * voicedSent && echo.inOrder >= 0.9 * echo.identical, `${JSON.stringify(echo)}: frames echoed over RTP (${voicedSent} sent)`);
 
   for (const ch of [rtp.body.id as string, id]) assert.equal((await rest("DELETE", `/channels/${ch}`)).status, 204);
   ok(await c.done, "caller");

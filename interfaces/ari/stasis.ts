@@ -183,6 +183,10 @@ export class AriStasis implements StasisServices, Subscriptions {
         return true;
       };
       this.inStasis.set(uniqueid, { app: appName, channel, leave: finish });
+      // A channel in an application has its media in Recall (as Asterisk's do): the caller's
+      // session is opened now, so that answer, play and bridge find it ready and the REST
+      // call that answers waits for no media worker. A bad offer fails again at the answer.
+      if (channel.direction === "in" && channel.state() !== "up" && channel.remoteSdp && !channel.media) void channel.anchorMedia().catch(() => undefined);
       channel.onHangup.add(onHangup);
       channel.onDigit = digits;
       signal?.addEventListener("abort", () => finish({ status: "FAILED" }), { once: true });

@@ -610,6 +610,7 @@ class Session {
   }
 
   queueDtmf(digits: string, durationMs: number): void {
+    if (this.end) return; // no phone to send RFC 4733 to
     for (const d of digits) {
       const ev = digitToEvent(d);
       if (ev === undefined) continue;

@@ -334,8 +334,16 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   const w = identical(prompt, payloads(phone, t));
   assert.ok(w.identical >= 0.9 * prompt.length && w.inOrder >= 0.9 * w.identical, `${JSON.stringify(w)} of ${prompt.length} whispered frames`);
 
-  // The caller hangs up: the snoops go with it.
+  // Hung up while a prompt plays and a recording runs: the application still hears both end.
+  const long = await rest("POST", `/channels/${id}/play/long-1`, "media=sound:tt-weasels");
+  assert.equal(long.status, 201);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=cut-short&format=wav")).status, 201);
+  await app.wait("the long prompt started", (e) => e.type === "PlaybackStarted" && e.playback?.id === "long-1");
+  await sleep(300);
+  // The snoops go with the caller.
   assert.equal((await rest("DELETE", `/channels/${id}`)).status, 204);
+  await app.wait("PlaybackFinished after the hang-up", (e) => e.type === "PlaybackFinished" && e.playback?.id === "long-1");
+  await app.wait("RecordingFinished after the hang-up", (e) => e.type === "RecordingFinished" && e.recording?.name === "cut-short");
   ok(await c.done, "caller");
   for (const s of [sid, "whisper-1"]) await app.wait(`${s} destroyed`, (e) => e.type === "ChannelDestroyed" && e.channel?.id === s);
   app.ws.close();

@@ -118,6 +118,18 @@ export class AriStasis implements StasisServices, Subscriptions {
     return [...apps];
   }
 
+  /**
+   * The applications that hear of something started on a channel now (a playback, a
+   * recording) until it ends: those that hear of the channel now, and any that do later.
+   * A channel that hangs up leaves its application at once, but the playback it had
+   * running finishes (and a recording is closed) after that: its application still
+   * hears PlaybackFinished and RecordingFinished.
+   */
+  appsOfChannelFromNow(uniqueid: string): () => string[] {
+    const now = this.appsOfChannel(uniqueid);
+    return () => [...new Set([...now, ...this.appsOfChannel(uniqueid)])];
+  }
+
   /** A channel is gone: no application stays subscribed to it (bounded state). */
   forgetChannel(uniqueid: string): void {
     for (const app of this.apps.values()) app.channels.delete(uniqueid);

@@ -115,7 +115,7 @@ function originateArgs(p: AriCall["params"], id?: string): OriginateArgs {
 async function play(ctx: AriContext, channel: Channel, media: string[], lang: string | undefined, playbackId: string | undefined) {
   const uniqueid = channel.context().uniqueid;
   const target: PlaybackTarget = { uri: `channel:${uniqueid}`, play: (files, _lang, signal) => channel.play(files, { noAnswer: true, signal }) };
-  return startPlayback(ctx, target, () => ctx.stasis.appsOfChannel(uniqueid), media, lang ?? channel.language, playbackId);
+  return startPlayback(ctx, target, ctx.stasis.appsOfChannelFromNow(uniqueid), media, lang ?? channel.language, playbackId);
 }
 
 /** A playback on a channel or a bridge, with its events to `apps`; 201 with the Playback. */

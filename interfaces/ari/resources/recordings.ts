@@ -25,7 +25,7 @@ export interface RecordTarget {
 export function channelRecordTarget(ctx: AriContext, channel: Channel): RecordTarget {
   const uniqueid = channel.context().uniqueid;
   return {
-    uri: `channel:${uniqueid}`, apps: () => ctx.stasis.appsOfChannel(uniqueid),
+    uri: `channel:${uniqueid}`, apps: ctx.stasis.appsOfChannelFromNow(uniqueid),
     start: (file, append) => channel.startMixMonitor({ file, ...(append ? { append: true } : {}) }),
     stop: (recId) => channel.stopMixMonitor(recId),
   };

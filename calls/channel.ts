@@ -36,8 +36,8 @@ type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
 export class Channel implements DialplanChannel {
-  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
-  readonly tech: "PJSIP" | "Local";
+  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel, ARI's media channels (media-channels.ts). */
+  readonly tech: ChannelContext["tech"];
   private readonly aborter = new AbortController();
   private last: ChannelContext;
   private value = "down";
@@ -244,13 +244,18 @@ export class Channel implements DialplanChannel {
     if (this.media) return this.media;
     if (this.established()) return this.signalling!.anchor();
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
-    const leg = await this.host.media.answer(this.remoteSdp, this);
-    if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
+    // One session per leg: a second caller while the first is opening waits for the same one.
+    const opening = this.opening ??= this.host.media.answer(this.remoteSdp, this).finally(() => { this.opening = undefined; });
+    const leg = await opening;
+    if (this.media) { if (this.media !== leg.id) void this.host.media.close(leg.id); return this.media; } // a concurrent call won
     this.media = leg.id;
     this.localSdp = leg.sdp;
     if (this.hungUp) this.releaseMedia();
     return leg.id;
   }
+
+  /** The media session being opened for the caller's offer, while it is. */
+  private opening: Promise<{ id: string; sdp: Buffer }> | undefined;
 
   /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */
   private established(): boolean {

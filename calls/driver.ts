@@ -32,7 +32,7 @@ export interface ChannelSpec {
    * The technology, first part of the name: `PJSIP/<resource>-<8 hex>`. One the channel
    * events know (events/catalogue/channel.ts `tech`): a new driver adds its name there.
    */
-  readonly tech: "PJSIP";
+  readonly tech: "PJSIP" | "Snoop" | "UnicastRTP" | "AudioSocket";
   /** The resource the name carries (the endpoint). */
   readonly resource: string;
   readonly endpoint?: string;
@@ -112,4 +112,16 @@ export interface ChannelSignalling {
   anchor(): Promise<string>;
   /** The channel is gone: forget it. */
   released(): void;
+  /**
+   * Send the far end elsewhere (ARI redirect): `resource` is the technology's target (PJSIP:
+   * an endpoint, whose contact is used, or a SIP URI). An unanswered inbound call is
+   * refused with a redirection (SIP: 302 with the target as Contact); the channel then ends.
+   * Throws RedirectError when the target is unknown or the leg cannot be redirected.
+   */
+  redirect?(resource: string): void;
+}
+
+/** Why a redirect could not be done: no such target, or not in a state the technology redirects from. */
+export class RedirectError extends Error {
+  constructor(readonly reason: "unknown-target" | "invalid-state", message: string) { super(message); }
 }

@@ -5,10 +5,16 @@
  * uint32 and are reduced modulo the (power-of-two) capacity, so full and empty differ.
  * A full ring refuses the message and counts it: back-pressure is visible, never a
  * silent overwrite.
+ *
+ * The producer wakes the consumer (Atomics.notify, a system call) only when the consumer
+ * said it is about to sleep (WAITING): a consumer busy draining needs no wake-up, and
+ * every command and event used to pay for one. Sequentially consistent atomics make the
+ * handshake safe: the consumer sets WAITING, then re-reads SIGNAL before it sleeps; the
+ * producer bumps SIGNAL, then reads WAITING. One of them sees the other's write.
  */
 import { Packr, Unpackr } from "msgpackr";
 
-const HEAD = 0, TAIL = 1, SIGNAL = 2, DROPPED = 3, CLOSED = 4;
+const HEAD = 0, TAIL = 1, SIGNAL = 2, DROPPED = 3, CLOSED = 4, WAITING = 5;
 const HEADER_BYTES = 64; // keeps the counters off the data's cache lines
 
 type WaitAsync = (ta: Int32Array, index: number, value: number, timeout?: number) =>
@@ -71,7 +77,7 @@ export class RingBuffer {
     // Publish only after the bytes are in: the consumer reads TAIL with Atomics.load.
     Atomics.store(this.ctl, TAIL, (tail + need) | 0);
     Atomics.add(this.ctl, SIGNAL, 1);
-    Atomics.notify(this.ctl, SIGNAL);
+    if (Atomics.load(this.ctl, WAITING) !== 0) Atomics.notify(this.ctl, SIGNAL);
     return true;
   }
 
@@ -103,8 +109,11 @@ export class RingBuffer {
       const sig = Atomics.load(this.ctl, SIGNAL);
       for (let m = this.pop(); m; m = this.pop()) handler(m);
       if (this.closed) return;
+      Atomics.store(this.ctl, WAITING, 1);
+      if (Atomics.load(this.ctl, SIGNAL) !== sig) { Atomics.store(this.ctl, WAITING, 0); continue; }
       const r = waitAsync(this.ctl, SIGNAL, sig);
       if (r.async) await r.value;
+      Atomics.store(this.ctl, WAITING, 0);
     }
   }
 }

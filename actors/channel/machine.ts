@@ -20,7 +20,7 @@ export type CreateChannelInput = {
   readonly name: string;
   readonly uniqueid: string;
   readonly linkedid: string;
-  readonly tech: "PJSIP" | "Local";
+  readonly tech: ChannelContext["tech"];
   readonly direction: "in" | "out";
   readonly endpoint?: string;
   readonly callerId: { readonly num: string; readonly name: string };

@@ -50,7 +50,8 @@ export const ChannelContext = Schema.Struct({
   name: Schema.String,
   uniqueid: Schema.String,
   linkedid: Schema.String,
-  tech: Schema.Literal("PJSIP", "Local"),
+  /** PJSIP legs, Local halves, and ARI's media channels: Snoop, externalMedia (UnicastRTP, AudioSocket). */
+  tech: Schema.Literal("PJSIP", "Local", "Snoop", "UnicastRTP", "AudioSocket"),
   direction: Schema.Literal("in", "out"),
   endpoint: Schema.String,
   callerId: Party,

@@ -104,6 +104,12 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       case "BYE": this.bye_(tx); return true;
       case "INFO": this.info(tx); return true;
       case "UPDATE": this.update(tx); return true;
+      case "NOTIFY": {
+        const channel = req.toTag ? this.dialogs.get(`${req.callId}|${req.toTag}`) : undefined;
+        if (!channel || !/^refer\b/i.test(req.get("Event") ?? "")) return false;
+        this.referNotify(tx, channel);
+        return true;
+      }
       case "REFER":
         if (!req.toTag) return false;
         this.refers.refer(tx, this.dialogs.get(`${req.callId}|${req.toTag}`));
@@ -353,6 +359,33 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
 
   released(leg: SipLeg): void {
     this.untrack(leg);
+  }
+
+  refer(leg: SipLeg, uri: string): void {
+    const dialog = leg.dialog!;
+    const r = dialog.request("REFER");
+    r.set("Refer-To", `<${uri}>`);
+    r.set("Referred-By", dialog.init.local.replace(/;tag=[^;]*/i, ""));
+    const name = leg.channel.name;
+    this.deps.transactions.sendRequest(r, dialog.destination, {
+      onFinal: (res) => { if (res.status >= 300) this.deps.logger.log("WARNING", "chan_pjsip.c", `Transfer of ${name} to ${uri} refused: ${res.status} ${res.reason}`); },
+      onTimeout: () => this.deps.logger.log("WARNING", "chan_pjsip.c", `Transfer of ${name} to ${uri}: no answer to the REFER`),
+    });
+  }
+
+  /** The NOTIFYs of a REFER we sent (RFC 3515): the transfer's progress, answered 200 and logged. */
+  private referNotify(tx: ServerTransaction, channel: Channel): void {
+    tx.respond(200);
+    const frag = /^SIP\/2\.0 (\d{3})[^\r\n]*/.exec(tx.request.body?.toString("latin1") ?? "");
+    if (frag) this.deps.logger.log("VERBOSE", "chan_pjsip.c", `Transfer of ${channel.name}: ${frag[0]}`);
+  }
+
+  redirectUri(resource: string): string | undefined {
+    if (/^sips?:/i.test(resource)) return resource;
+    const endpoint = this.deps.model().endpoints.get(resource);
+    if (!endpoint) return undefined;
+    for (const aor of endpoint.aors) for (const c of this.deps.registrar.contacts(aor)) return c.uri;
+    return undefined;
   }
 
   bye(leg: SipLeg): void {

@@ -363,13 +363,27 @@ export class Channel implements DialplanChannel {
   /** While a prompt that stops on digits plays: sees each digit (play()). */
   private promptDigit: ((d: string) => void) | undefined;
 
-  digit(d: string): void {
+  digit(d: string, durationMs?: number, source: ChannelInput["source"] = "media"): void {
     this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
-    this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
+    this.change({ type: "dtmf", digit: d, direction: "received", ...(durationMs !== undefined ? { durationMs } : {}) }, source);
     if (this.onDigit?.(d)) return;
     this.promptDigit?.(d);
     if (this.digitWaiter) this.digitWaiter(d);
     else this.digits.push(d);
+  }
+
+  /** A digit sent to the leg's phone (AMI PlayDTMF): logged, as AMI's DTMFBegin/End with Direction Sent. */
+  sentDigit(d: string, durationMs: number, source: ChannelInput["source"] = "dialplan"): void {
+    this.change({ type: "dtmf", digit: d, direction: "sent", durationMs }, source);
+  }
+
+  /**
+   * The phone put the call on hold or took it off (its re-INVITE's direction): logged once
+   * per change, so device state (ONHOLD), AMI Hold/Unhold and replays see it.
+   */
+  setHold(onHold: boolean, musicclass = ""): void {
+    if ((this.last.onHold === true) === onHold || this.hungUp) return;
+    this.change(onHold ? { type: "hold", ...(musicclass ? { musicclass } : {}) } : { type: "unhold" }, "sip");
   }
 
   tones(toneList: string): void {

@@ -39,7 +39,7 @@ export interface Leg {
   readonly codecs: readonly string[];
   readonly rtp: LegRtp;
   readonly origin?: DescriptionOrigin;
-  digit(d: string): void;
+  digit(d: string, durationMs?: number): void;
 }
 
 /** An endpoint's tos_audio (as the TOS byte), cos_audio and rtp_symmetric. */
@@ -177,7 +177,7 @@ export class CallMedia {
   private async open(leg: Leg, near?: string) {
     const { tos, cos, symmetric } = leg.rtp;
     const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric, near, tos, cos });
-    this.service.onDtmf(s.id, (e) => leg.digit(e.digit));
+    this.service.onDtmf(s.id, (e) => leg.digit(e.digit, e.durationMs));
     return s;
   }
 }

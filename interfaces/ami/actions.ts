@@ -8,6 +8,7 @@ import type { AmiClass } from "./classes.js";
 import type { AmiMessage } from "./message.js";
 import { EXTENSION_STATUS, type ChannelView, type OriginateResult, type Pbx } from "./pbx.js";
 import { channelFields } from "./events.js";
+import { QUEUE_ACTIONS, QUEUE_DISPLAY } from "./queue-actions.js";
 
 export type Fields = [string, string][];
 
@@ -58,6 +59,7 @@ function list(message: string, items: Fields[], complete: string, extra: Fields 
 const date = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
 
 export const ACTIONS: Readonly<Record<string, ActionDef>> = {
+  ...QUEUE_ACTIONS,
   ping: {
     write: [], synopsis: "Keepalive command.",
     handler: ({ now }) => [ok(["Ping", "Pong"], ["Timestamp", (now() / 1e6).toFixed(6)])],
@@ -440,6 +442,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
 
 /** ListCommands prints Asterisk's spelling of each action. */
 const DISPLAY: Readonly<Record<string, string>> = {
+  ...QUEUE_DISPLAY,
   ping: "Ping", events: "Events", filter: "Filter", listcommands: "ListCommands", command: "Command", corestatus: "CoreStatus",
   coresettings: "CoreSettings", coreshowchannels: "CoreShowChannels", status: "Status", hangup: "Hangup", getvar: "Getvar", setvar: "Setvar",
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",

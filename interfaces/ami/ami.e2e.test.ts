@@ -454,6 +454,11 @@ test("PlayDTMF: a digit received on the channel reaches its Read(); one sent to 
     c.send({ Action: "PlayDTMF", Channel: name, Digit: "5", Receive: "true", ActionID: "recv" });
     await c.until(/ActionID: recv\r\nMessage: DTMF successfully queued\r\n/);
     await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: GOT\\r\\nValue: 5\\r\\n`));
+    // Both digits are in the log: DTMFBegin/DTMFEnd (class dtmf), Sent for the one played to the phone, Received for the other.
+    const chan = name.replace("/", "\\/");
+    await c.until(new RegExp(`Event: DTMFBegin\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 7\\r\\nDirection: Sent\\r\\n`));
+    await c.until(new RegExp(`Event: DTMFEnd\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 7\\r\\nDurationMs: 120\\r\\nDirection: Sent\\r\\n`));
+    await c.until(new RegExp(`Event: DTMFEnd\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 5\\r\\nDurationMs: 100\\r\\nDirection: Received\\r\\n`));
     c.send({ Action: "PlayDTMF", Channel: "PJSIP/none-1", Digit: "1", ActionID: "none" });
     await c.until(/Response: Error\r\nActionID: none\r\nMessage: Channel not found: PJSIP\/none-1\r\n/);
     assert.equal((await phone.done).code, 0);

@@ -9,6 +9,7 @@ import type { CallCore } from "../../calls/core.js";
 import { sipLeg } from "../../sip/call/leg.js";
 import type { ContactInfo } from "../../sip/registrar/registrar.js";
 import type { AstDb } from "../../actors/astdb/astdb.js";
+import type { QueueService } from "../../actors/queue/service.js";
 import type { CommandTable } from "../console/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
@@ -27,10 +28,16 @@ export interface CallCoreAdapterDeps {
   readonly globals: () => Map<string, string>;
   /** The dialplan's hints (DialplanService.hints). */
   readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
+  /** app_queue's queues, and the reload of queues.conf (its error text, undefined when it loaded). */
+  readonly queues?: QueueService;
+  readonly reloadQueues?: () => string | undefined;
 }
 
 export class CallCoreAdapter implements Pbx {
-  constructor(private readonly deps: CallCoreAdapterDeps) {}
+  readonly queues: QueueService | undefined;
+  constructor(private readonly deps: CallCoreAdapterDeps) { this.queues = deps.queues; }
+
+  reloadQueues(): string | undefined { return this.deps.reloadQueues?.(); }
 
   private get calls(): CallCore | undefined { return this.deps.sip.calls?.core; }
 
@@ -151,9 +158,10 @@ export class CallCoreAdapter implements Pbx {
     const c = this.live(name);
     const calls = this.calls;
     if (!c || !calls) return false;
-    if (receive) { c.digit(digit); return true; }
+    if (receive) { c.digit(digit, durationMs, "ami"); return true; }
     const session = await c.anchorMedia();
     await calls.media.service.sendDtmf(session, digit, durationMs);
+    c.sentDigit(digit, durationMs, "ami");
     return true;
   }
 

@@ -4,6 +4,7 @@
  * adapter implements it over the call core and the PJSIP driver (call-core-adapter.ts).
  */
 import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { QueueService } from "../../actors/queue/service.js";
 
 export interface ChannelView {
   readonly ctx: ChannelContext;
@@ -105,6 +106,11 @@ export interface Pbx {
   qualify(endpoint: string): boolean;
   /** PJSIPRegister / PJSIPUnregister: false when there is no such registration. */
   sendRegistration(name: string, what: "register" | "unregister"): boolean;
+
+  /** app_queue's queues and their operations (absent when queues are not loaded). */
+  readonly queues?: QueueService;
+  /** Re-read queues.conf (QueueReload); an error text when it could not be read. */
+  reloadQueues?(): string | undefined;
 
   /** A console command's output, through the same table `recall cli` uses. */
   command(line: string): Promise<string>;

@@ -10,7 +10,7 @@ import type { Logger } from "../core/logger.js";
 import type { ChannelContext } from "../events/catalogue/channel.js";
 import type { ChannelInput } from "../actors/channel/machine.js";
 import {
-  HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+  HangupError, type AudioSocketOutcome, type ChannelInterrupt, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted,
 } from "./channel-api.js";
 import type { TwoPartyBridge } from "./bridge.js";
@@ -92,7 +92,36 @@ export class Channel implements DialplanChannel {
     this.pbx = direction === "in";
   }
 
-  get signal(): AbortSignal { return this.aborter.signal; }
+  /** Aborted by an async goto (redirect); replaced once the executor takes the new position. */
+  private interrupter = new AbortController();
+  private runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+  /** Where a pending async goto sends the dialplan. */
+  private redirectTo: ChannelInterrupt | undefined;
+
+  /** Aborted at hang-up, or when a redirect interrupts the application the leg runs. */
+  get signal(): AbortSignal { return this.runSignal; }
+
+  /**
+   * Asterisk's async goto: interrupt the application the leg's dialplan runs now and go
+   * on at `to` (AMI Redirect of a channel that is not bridged), or run `to.run` and then
+   * go on after that application (AMI Bridge). False once hung up.
+   */
+  redirect(to: ChannelInterrupt): boolean {
+    if (this.hungUp) return false;
+    this.redirectTo = to;
+    this.interrupter.abort();
+    this.digitWaiter?.(undefined); // a Read or WaitExten waiting for a digit ends too
+    return true;
+  }
+
+  takeRedirect(): ChannelInterrupt | undefined {
+    const to = this.redirectTo;
+    if (!to || this.hungUp) return undefined;
+    this.redirectTo = undefined;
+    this.interrupter = new AbortController();
+    this.runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+    return to;
+  }
   /** The actor's context, with the variables set this turn and not yet written. */
   context = (): ChannelContext => {
     const pending = this.pendingVars, at = this.pendingPosition;

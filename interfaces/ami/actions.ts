@@ -184,6 +184,30 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       return [ok(["Message", extra ? "Dual Redirect successful" : "Redirect successful"])];
     },
   },
+  bridge: {
+    write: ["call"], synopsis: "Bridge two channels already in the PBX.",
+    handler: ({ message, pbx }) => {
+      const channel1 = message.get("Channel1"), channel2 = message.get("Channel2");
+      if (!channel1 || !channel2) return error("Missing channel parameter in request");
+      const t = (message.get("Tone") ?? "no").toLowerCase();
+      // Asterisk 22: no, Channel1, Channel2, Both; a true value (the older form) is Channel2.
+      const tone = t === "channel1" ? "Channel1" : t === "channel2" || /^(yes|true|on|1)$/.test(t) ? "Channel2" : t === "both" ? "Both" : "none";
+      const problem = pbx.bridge(channel1, channel2, tone);
+      return problem ? error(problem) : [ok(["Message", "Channels have been bridged"])];
+    },
+  },
+  atxfer: {
+    write: ["call"], synopsis: "Attended transfer.",
+    handler: ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("No channel specified");
+      const exten = message.get("Exten");
+      if (!exten) return error("No extension specified");
+      if (!pbx.channel(channel)) return error("Channel specified does not exist");
+      const problem = pbx.atxfer(channel, exten, message.get("Context") || undefined);
+      return problem ? error(problem) : [ok(["Message", "Atxfer successfully queued"])];
+    },
+  },
   blindtransfer: {
     write: ["call"], synopsis: "Blind transfer channel(s) to the given destination",
     handler: ({ message, pbx }) => {
@@ -448,7 +472,7 @@ const DISPLAY: Readonly<Record<string, string>> = {
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", redirect: "Redirect", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", redirect: "Redirect", bridge: "Bridge", atxfer: "Atxfer", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

@@ -226,6 +226,11 @@ export interface DialplanChannel {
    * up or on an error; HangupError when the channel hangs up first. Optional.
    */
   audioSocket?(uuid: string, service: string): Promise<AudioSocketOutcome>;
+  /**
+   * EAGI: the phone's audio (signed linear 8 kHz, 16-bit LE, 20 ms frames) to `onAudio`
+   * until the returned stop; throws when the leg has no media through Recall. Optional.
+   */
+  audioTap?(onAudio: (pcm: Uint8Array) => void): Promise<() => Promise<void>>;
 
   /** A message for the console/log (Verbose, NoOp, warnings), with the Asterisk source file it mimics. */
   log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "DEBUG", source: string, message: string): void;

@@ -510,6 +510,17 @@ export class Channel implements DialplanChannel {
     return true;
   }
 
+  /**
+   * EAGI: what the phone sends, as signed linear 8 kHz 16-bit frames, to `onAudio` until
+   * the returned stop is called or the leg hangs up. The leg's media is anchored first.
+   */
+  async audioTap(onAudio: (pcm: Uint8Array) => void): Promise<() => Promise<void>> {
+    if (this.hungUp) throw new HangupError();
+    const id = await this.appMedia("EAGI");
+    await this.host.media.tap(id, onAudio);
+    return () => this.host.media.untap(id);
+  }
+
   /** AudioSocket: the leg's audio to a TCP service and back, until it hangs up (or the leg does). */
   async audioSocket(uuid: string, service: string): Promise<AudioSocketOutcome> {
     if (this.hungUp) throw new HangupError();

@@ -169,6 +169,8 @@ export class CallMedia {
   stopRecord(id: string, recId: string): Promise<{ path: string; durationMs: number; error?: string }> { return this.service.stopRecord(id, recId); }
 
   echo(id: string, on: boolean): Promise<void> { return this.service.echo(id, on); }
+  tap(id: string, onAudio: (pcm: Uint8Array) => void): Promise<void> { return this.service.tap(id, onAudio); }
+  untap(id: string): Promise<void> { return this.service.untap(id).catch(() => undefined); }
   audioSocket(id: string, uuid: string, service: string): Promise<AudioSocketResult> { return this.service.audioSocket(id, uuid, service); }
   stopAudioSocket(id: string): Promise<void> { return this.service.stopAudioSocket(id); }
 

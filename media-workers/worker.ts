@@ -322,6 +322,8 @@ class Session {
   bridge: { peer: string; worker: number } | undefined;
   mix: { mix: string; host: number } | undefined;
   recorders: Recorder[] = [];
+  /** EAGI: the phone's decoded audio goes to main as `tap` events. */
+  tap = false;
   /**
    * Counts what replaces or stops the session's source. A prompt loads its files first;
    * if a stop, tones or another prompt came meanwhile, it does not start.
@@ -447,11 +449,12 @@ class Session {
     }
     const codec = this.ptMap.get(h.payloadType);
     if (!codec) { this.dropped++; return; } // comfort noise, unknown PTs
-    const needPcm = this.recorders.length || this.audiosocket || this.mix;
+    const needPcm = this.recorders.length || this.audiosocket || this.mix || this.tap;
     const pcm = needPcm ? decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd)) : undefined;
     if (pcm) {
       for (const r of this.recorders) r.rx(pcm);
       this.audiosocket?.send(pcm);
+      if (this.tap) emit({ t: "tap", id: this.id, pcm: pcmBytes(pcm) });
       if (this.mix) {
         if (this.mix.host === init.index) mixes.get(this.mix.mix)?.input(this.id, pcm);
         else peerOut[this.mix.host]?.send({ t: "mixIn", mix: this.mix.mix, from: this.id, pcm: pcmBytes(pcm) });
@@ -800,6 +803,7 @@ async function handle(c: Command): Promise<unknown> {
       return undefined;
     }
     case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
+    case "tap": need(c.id).tap = c.on; return undefined;
     case "audiosocket": {
       const s = need(c.id);
       s.sourceSeq++;

@@ -184,15 +184,7 @@ export class CallCore implements ChannelHost {
   async bridgeAnswered(caller: Channel, callee: Channel, request: DialRequest): Promise<Channel> {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
-    if (callee.media) {
-      const media = callee.media;
-      // Anchoring the caller may fail too (a Local half nobody dialled has no SDP): the call goes on without media.
-      await caller.anchorMedia().then((id) => this.deps.media.bridge(id, media))
-        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
-    }
-    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
-    for (const m of [...bridge.members]) this.locals.optimize(m);
-    this.transfers.bridged(bridge, request.options);
+    const bridge = await this.bridgePair(caller, callee, request.options);
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;
@@ -219,6 +211,23 @@ export class CallCore implements ChannelHost {
     if (!(await this.pickups.pickup(picker, leg))) return undefined;
     this.deps.logger.log("VERBOSE", "pickup.c", `${picker.name} picked up ${name}`);
     return name;
+  }
+
+  /**
+   * Put two answered legs in a new bridge: their media joined (the drivers move direct
+   * media, `joined`), Local channels optimised away, Dial's DTMF features armed.
+   */
+  async bridgePair(caller: Channel, callee: Channel, options: Readonly<Record<string, string>> = {}): Promise<TwoPartyBridge> {
+    if (callee.media) {
+      const media = callee.media;
+      // Anchoring the caller may fail too (a Local half nobody dialled has no SDP): the call goes on without media.
+      await caller.anchorMedia().then((id) => this.deps.media.bridge(id, media))
+        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
+    }
+    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
+    for (const m of [...bridge.members]) this.locals.optimize(m);
+    this.transfers.bridged(bridge, options);
+    return bridge;
   }
 
   /** Bridge() application: join the caller with another live channel. */

@@ -77,6 +77,8 @@ interface SessionEntry {
   timeout: ((e: TimeoutEvent) => void)[];
   play?: { playId: number; resolve: (r: PlayResult) => void };
   audiosocket?: (r: AudioSocketResult) => void;
+  /** EAGI: where the phone's decoded audio goes while tapped. */
+  tap?: (pcm: Uint8Array) => void;
   bridgedWith?: string;
   mix?: string;
 }
@@ -194,6 +196,7 @@ export class MediaService {
         return;
       }
       case "asDtmf": this.emitAll({ type: "audioSocketDtmf", session: e.id, digit: e.digit }); return;
+      case "tap": this.sessions.get(e.id)?.tap?.(e.pcm); return;
       case "log": this.onWarning(e.msg); return;
       case "ready": return;
     }
@@ -342,6 +345,23 @@ export class MediaService {
 
   /** Echo(): the phone's audio and DTMF go straight back to it (on), or no longer (off). */
   async echo(id: string, on: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "echo", id, on }); }
+
+  /**
+   * EAGI: every frame the phone sends, decoded to signed linear 8 kHz (16-bit LE), to
+   * `onAudio` (one 20 ms frame, 320 bytes, per call) until `untap`.
+   */
+  async tap(id: string, onAudio: (pcm: Uint8Array) => void): Promise<void> {
+    const e = this.entry(id);
+    e.tap = onAudio;
+    await this.call(e.worker, { t: "tap", id, on: true });
+  }
+
+  async untap(id: string): Promise<void> {
+    const e = this.sessions.get(id);
+    if (!e?.tap) return;
+    e.tap = undefined;
+    await this.call(e.worker, { t: "tap", id, on: false });
+  }
 
   /** Send DTMF as RFC 4733 events (when negotiated). */
   async sendDtmf(id: string, digits: string, durationMs = 100): Promise<void> {

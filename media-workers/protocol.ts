@@ -31,6 +31,8 @@ export type CommandBody =
   /** Echo(): send back what the phone sends (audio and RFC 4733 events). */
   | { t: "echo"; id: string; on: boolean }
   | { t: "sendDtmf"; id: string; digits: string; durationMs: number }
+  /** EAGI: each frame the phone sends, decoded (slin 8 kHz LE), as a `tap` event. */
+  | { t: "tap"; id: string; on: boolean }
   | { t: "audiosocket"; id: string; uuid: string; host: string; port: number }
   | { t: "stopAudiosocket"; id: string }
   /**
@@ -58,6 +60,7 @@ export type MediaEvent =
   | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; error?: string }
   | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
+  | { t: "tap"; id: string; pcm: Uint8Array }
   | { t: "log"; level: "warn" | "error"; msg: string };
 
 export type PeerFrame =

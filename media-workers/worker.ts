@@ -353,6 +353,8 @@ class Session {
   bridge: { peer: string; worker: number } | undefined;
   mix: { mix: string; host: number } | undefined;
   recorders: Recorder[] = [];
+  /** EAGI: the phone's decoded audio goes to main as `tap` events. */
+  tap = false;
   /**
    * Counts what replaces or stops the session's source. A prompt loads its files first;
    * if a stop, tones or another prompt came meanwhile, it does not start.
@@ -467,7 +469,7 @@ class Session {
 
   /** Whether what the phone sends must be decoded here (anything but a plain relay). */
   private needsPcm(): boolean {
-    return this.recorders.length > 0 || !!this.audiosocket || !!this.mix || this.spies.size > 0 || this.muteRx || this.whisperIn.length > 0;
+    return this.recorders.length > 0 || !!this.audiosocket || !!this.mix || this.spies.size > 0 || this.muteRx || this.whisperIn.length > 0 || this.tap;
   }
 
   /**
@@ -551,9 +553,11 @@ class Session {
     const codec = this.ptMap.get(h.payloadType);
     if (!codec) { this.dropped++; return; } // comfort noise, unknown PTs
     if (!this.needsPcm()) { this.forward(codec, msg, h); return; }
+    const pcm = decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd));
+    if (this.tap) emit({ t: "tap", id: this.id, pcm: pcmBytes(pcm) }); // EAGI hears the phone as it sent
     // Muted or whispered into, the partner gets the changed audio; otherwise the packet as it came.
     const changed = this.muteRx || this.whisperIn.length > 0;
-    this.hear(decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd)), changed);
+    this.hear(pcm, changed);
     if (!changed) this.forward(codec, msg, h);
   }
 
@@ -911,6 +915,7 @@ async function handle(c: Command): Promise<unknown> {
       return undefined;
     }
     case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
+    case "tap": need(c.id).tap = c.on; return undefined;
     case "audiosocket": {
       const s = need(c.id);
       s.sourceSeq++;

@@ -33,6 +33,10 @@
  *                                                          attended transfer: target, who talked to channel2 in
  *                                                          bridge2, takes its place; channel2 is this channel after
  *                                                          a DTMF atxfer, its second leg after a REFER/Replaces)
+ *   hold         musicclass?                              (the phone put the call on hold: a re-INVITE with
+ *                                                          a=sendonly/inactive or c=0.0.0.0)
+ *   unhold                                                (the phone took it off hold: sendrecv again)
+ *   dtmf         digit, direction (received|sent), durationMs?   (a DTMF digit from or to the phone)
  *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
  *   destroy                                               (after `h` ran: CHAN_END)
  */
@@ -82,6 +86,8 @@ export const ChannelContext = Schema.Struct({
   /** The other party of the current dial or bridge (channel id). */
   peer: Schema.optional(Schema.String),
   bridge: Schema.optional(Schema.String),
+  /** The leg's phone has put the call on hold (device state ONHOLD, AMI Hold). */
+  onHold: Schema.optional(Schema.Boolean),
 });
 export type ChannelContext = Schema.Schema.Type<typeof ChannelContext>;
 

@@ -25,7 +25,7 @@ import type { EventRecord } from "../../events/record.js";
 import type { Logger } from "../../core/logger.js";
 import type { Clock } from "../../core/clock.js";
 import { AmiReader, formatMessage, type AmiMessage } from "./message.js";
-import { AmiEventProjection, type AmiEvent } from "./events.js";
+import { AmiEventProjection, type AmiEvent, type HintView } from "./events.js";
 import { EventFilter } from "./filter.js";
 import { parseClasses, privilegeHeader, type AmiClass } from "./classes.js";
 import { userAllows, type ManagerConfig, type ManagerUser } from "./config.js";
@@ -50,7 +50,7 @@ export interface AmiServerDeps {
   readonly version: string;
   readonly startedAt: number;
   /** CEL and Cdr events (cel.conf [manager], cdr_manager.conf). */
-  readonly projection?: { readonly cel?: boolean; readonly cdr?: boolean };
+  readonly projection?: { readonly cel?: boolean; readonly cdr?: boolean; readonly hints?: () => readonly HintView[] };
   /** Bytes that may wait for a client that does not read before it is dropped (default 4 MiB). */
   readonly maxPending?: number;
 }

@@ -264,8 +264,9 @@ const program = (options: StartOptions) => Effect.gen(function* () {
         try: async () => {
           const ami = new AmiServer({
             config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
-            projection: managerProjections(options.configDir),
-            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables }),
+            projection: { ...managerProjections(options.configDir), hints: dialplan.hints },
+            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables,
+              queues, reloadQueues: () => { const out = loadQueues(); return out.startsWith("Queues not reloaded") ? out : undefined; } }),
           });
           await ami.start();
           return ami;

@@ -323,7 +323,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const type = (tx.request.contentType ?? "").toLowerCase();
     const signal = type.includes("dtmf-relay") ? /Signal\s*=\s*([0-9A-D*#])/i.exec(body)?.[1] : type.includes("dtmf") ? /^\s*([0-9A-D*#])/i.exec(body)?.[1] : undefined;
     tx.respond(200);
-    if (signal) channel.digit(signal.toUpperCase());
+    const duration = type.includes("dtmf-relay") ? Number(/Duration\s*=\s*(\d+)/i.exec(body)?.[1] ?? NaN) : NaN;
+    if (signal) channel.digit(signal.toUpperCase(), Number.isFinite(duration) ? duration : undefined, "sip");
   }
 
   // ---- channels ----

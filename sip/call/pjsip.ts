@@ -37,6 +37,7 @@ import { answerWithAuths } from "../auth/outbound.js";
 import { refuse } from "../refuse.js";
 import type { Refusal } from "../screen.js";
 import { screenInvite } from "./offer.js";
+import type { CallAdmission } from "./admission.js";
 import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
 
 export type { ExtensionPresence, Presence } from "../../calls/driver.js";
@@ -63,6 +64,8 @@ export interface PjsipDriverDeps {
   readonly extensionPresence?: ExtensionPresence;
   /** False while `core stop|restart gracefully` waits for calls to end: new INVITEs get 503. */
   readonly accepting?: () => boolean;
+  /** Load shedding (recall.conf [calls]): new INVITEs get 503 with Retry-After while it refuses. */
+  readonly admission?: CallAdmission;
 }
 
 /** One INVITE target of a Dial: a PJSIP endpoint and the URI its INVITE goes to. */
@@ -154,6 +157,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       return;
     }
     if (this.deps.accepting?.() === false) { tx.respond(503); return; } // shutting down gracefully
+    const admission = this.deps.admission;
+    if (admission && !req.get("Replaces") && !admission.admit()) { tx.respond(503, { headers: [["Retry-After", admission.retryAfter]] }); return; }
     const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => this.dialogs.has(`${callId}|${toTag}`));
     if ("refusal" in screened) {
       refuse(tx, screened.refusal, this.deps.logger);
@@ -198,6 +203,11 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     this.core.processed++;
     const leg = new SipLeg(channel, this);
     leg.invite = tx;
+    if (this.deps.admission) {
+      const done = this.deps.admission.started();
+      leg.answered = done;
+      channel.onHangup.add(done);
+    }
     channel.remoteSdp = offer;
     const terms = sessionTimerTerms(req, endpoint);
     if (terms) leg.sessionTimer = this.sessionTimer(channel, terms);

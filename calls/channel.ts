@@ -240,12 +240,28 @@ export class Channel implements DialplanChannel {
     if (this.media) return this.media;
     if (this.established()) return this.signalling!.anchor();
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
-    const leg = await this.host.media.answer(this.remoteSdp, this);
-    if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
+    // Callers at once (the driver opening it early, then the answer) share one session.
+    this.anchoring ??= this.answerOffer(this.remoteSdp).finally(() => { this.anchoring = undefined; });
+    return this.anchoring;
+  }
+
+  private anchoring: Promise<string> | undefined;
+
+  private async answerOffer(offer: Buffer): Promise<string> {
+    const leg = await this.host.media.answer(offer, this);
+    if (this.media) { void this.host.media.close(leg.id); return this.media; }
     this.media = leg.id;
     this.localSdp = leg.sdp;
     if (this.hungUp) this.releaseMedia();
     return leg.id;
+  }
+
+  /**
+   * The leg's media session once it has one, waiting for one being opened (so a called
+   * leg's session goes on the same media worker); undefined when none is on its way.
+   */
+  async mediaSession(): Promise<string | undefined> {
+    return this.media ?? (this.anchoring ? this.anchoring.catch(() => undefined) : undefined);
   }
 
   /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */

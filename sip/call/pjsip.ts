@@ -227,8 +227,12 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     tx.onFailure((reason) => {
       if (reason === "timeout" && channel.state() === "up" && !channel.hungUp) channel.hangup(Cause.NORMAL_CLEARING);
     });
-    if (replaced) void this.takeOver(channel, replaced);
-    else this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
+    if (replaced) { void this.takeOver(channel, replaced); return; }
+    // A leg that never has direct media is anchored whatever the dialplan does with it (answered
+    // or bridged): its session is opened now, beside the dialplan, as chan_pjsip negotiates the
+    // offer on arrival, so the answer does not wait for two media-worker round trips.
+    if (!endpoint.direct_media && offer) void channel.anchorMedia().catch(() => undefined);
+    this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
   }
 
   /**
@@ -420,7 +424,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const direct = caller && origin && !origin.media && caller.remoteSdp && !hooks
       && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
-    const leg = await this.core.media.offer(callee, origin?.media ?? caller?.media);
+    const near = origin?.media ?? caller?.media ?? await origin?.mediaSession();
+    const leg = await this.core.media.offer(callee, near);
     callee.media = leg.id;
     if (callee.hungUp) callee.releaseMedia();
     return leg.sdp;

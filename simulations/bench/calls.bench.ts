@@ -14,7 +14,9 @@
  * turn against the same Recall. Options (environment):
  *   BENCH_SECONDS (20) per step, BENCH_WARMUP_SECONDS (10), BENCH_ONLY=b2bua|answer|register|idle,
  *   BENCH_B2BUA_RATES (100,300,500), BENCH_ANSWER_RATES (300,1000), BENCH_REGISTER_RATES (3000,4500),
- *   BENCH_IDLE (0): that many concurrent idle bridged calls, RSS held (issue 4's figure).
+ *   BENCH_IDLE (0): that many concurrent idle bridged calls, RSS held (issue 4's figure);
+ *   BENCH_SHED=off: no load shedding on the event loop's lag (recall.conf [calls] overload_delay_ms = 0),
+ *   to see the latency of an overloaded Recall instead of its 503s (on a machine others share).
  * A quick run that fits in two minutes:
  *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=5 BENCH_B2BUA_RATES=100,250 BENCH_ANSWER_RATES=300 BENCH_REGISTER_RATES=3000
  */
@@ -73,6 +75,7 @@ interface Step {
 /** One step: the load, Recall's CPU and peak RSS meanwhile, one line of figures and the verdict. */
 async function step(recall: RecallProcess, s: Step, judged = true): Promise<void> {
   const pid = recall.child.pid!;
+  await idleChannels(recall);
   const calls = Math.round(s.rate * s.seconds);
   const cpuBefore = cpuSeconds(pid);
   const started = performance.now();
@@ -94,11 +97,26 @@ async function step(recall: RecallProcess, s: Step, judged = true): Promise<void
     `retransmissions caller ${fmt(caller.retransmissions)}${callee ? `, callee ${fmt(callee.retransmissions)}` : ""}; ` +
     `response p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (${fmt(times.length)} timed); ` +
     `Recall CPU ${Math.round((cpu / elapsed) * 100)} % of a core (${((cpu * 1000) / Math.max(1, caller.successful)).toFixed(2)} ms each), peak RSS ${fmt(peak)} MiB — ${verdict}`);
+  if (caller.failed > 0) console.log(`  why calls failed (sipp, first lines): ${[...new Set(caller.errors.split("\n").map((l) => l.replace(/^[\d\-\t :.]+/, "").slice(0, 160)).filter(Boolean))].slice(0, 3).join(" | ")}`);
+}
+
+/** Until something has bound UDP `port` on 127.0.0.1 (at most 10 s), seen in /proc/net/udp (no probe socket to race with). */
+async function listening(port: number): Promise<void> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const until = performance.now() + 10_000;
+  while (performance.now() < until && !readFileSync("/proc/net/udp", "utf8").includes(` ${local} `)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Until Recall has no channel left from the step before (at most 30 s): steps do not overlap. */
+async function idleChannels(recall: RecallProcess): Promise<void> {
+  const until = performance.now() + 30_000;
+  while (performance.now() < until && !/^0 active channels?/m.test(await recall.cli("core show channels count"))) await new Promise((r) => setTimeout(r, 500));
 }
 
 async function withRecall(files: (port: number, uasPort: number) => Record<string, string>, body: (recall: RecallProcess, port: number, uasPort: number) => Promise<void>): Promise<void> {
   const port = await freePort(), uasPort = await freePort();
-  const recall = await startRecall(files(port, uasPort));
+  const shed: Record<string, string> = env.BENCH_SHED === "off" ? { "recall.conf": "[calls]\noverload_delay_ms = 0\n" } : {};
+  const recall = await startRecall({ ...files(port, uasPort), ...shed });
   try { await body(recall, port, uasPort); } finally { await recall.stop(); }
 }
 
@@ -117,6 +135,7 @@ async function b2bua(): Promise<void> {
   await withRecall(callFiles, async (recall, port, uasPort) => {
     const run = (rate: number, seconds: number) => async (calls: number) => {
       const uas = startSipp({ scenario: { builtin: "uas" }, localPort: uasPort, calls, timeoutMs: timeoutMs(seconds) });
+      await listening(uasPort); // else Dial's first INVITEs meet a closed port (sipp starts slowly on a busy machine)
       const caller = await runSipp({
         scenario: stockUac, target: `127.0.0.1:${port}`, calls, rate, limit: rate * 4, timeoutMs: timeoutMs(seconds),
         extraArgs: ["-s", "800", "-d", "1000", ...TIMED],

@@ -273,18 +273,29 @@ export class Channel implements DialplanChannel {
     if (this.media) return this.media;
     if (this.established()) return this.signalling!.anchor();
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
-    // One session per leg: a second caller while the first is opening waits for the same one.
-    const opening = this.opening ??= this.host.media.answer(this.remoteSdp, this).finally(() => { this.opening = undefined; });
-    const leg = await opening;
-    if (this.media) { if (this.media !== leg.id) void this.host.media.close(leg.id); return this.media; } // a concurrent call won
+    // Callers at once (the driver opening it early, then the answer) share one session.
+    this.anchoring ??= this.answerOffer(this.remoteSdp).finally(() => { this.anchoring = undefined; });
+    return this.anchoring;
+  }
+
+  private anchoring: Promise<string> | undefined;
+
+  private async answerOffer(offer: Buffer): Promise<string> {
+    const leg = await this.host.media.answer(offer, this);
+    if (this.media) { void this.host.media.close(leg.id); return this.media; }
     this.media = leg.id;
     this.localSdp = leg.sdp;
     if (this.hungUp) this.releaseMedia();
     return leg.id;
   }
 
-  /** The media session being opened for the caller's offer, while it is. */
-  private opening: Promise<{ id: string; sdp: Buffer }> | undefined;
+  /**
+   * The leg's media session once it has one, waiting for one being opened (so a called
+   * leg's session goes on the same media worker); undefined when none is on its way.
+   */
+  async mediaSession(): Promise<string | undefined> {
+    return this.media ?? (this.anchoring ? this.anchoring.catch(() => undefined) : undefined);
+  }
 
   /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */
   private established(): boolean {

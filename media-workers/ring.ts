@@ -6,11 +6,12 @@
  * A full ring refuses the message and counts it: back-pressure is visible, never a
  * silent overwrite.
  *
- * The producer wakes the consumer (Atomics.notify, a system call) only when the consumer
- * said it is about to sleep (WAITING): a consumer busy draining needs no wake-up, and
- * every command and event used to pay for one. Sequentially consistent atomics make the
- * handshake safe: the consumer sets WAITING, then re-reads SIGNAL before it sleeps; the
- * producer bumps SIGNAL, then reads WAITING. One of them sees the other's write.
+ * Waking the consumer costs an `Atomics.notify` (a lock and a task posted to the other
+ * thread): the producer wakes it once per turn of its own event loop, however many
+ * messages it pushed in that turn, and only when the consumer sleeps (WAITING) with
+ * messages unread. Every
+ * push bumps SIGNAL at once, so a consumer about to sleep never misses one: its
+ * waitAsync on the old SIGNAL returns at once.
  */
 import { Packr, Unpackr } from "msgpackr";
 
@@ -77,9 +78,19 @@ export class RingBuffer {
     // Publish only after the bytes are in: the consumer reads TAIL with Atomics.load.
     Atomics.store(this.ctl, TAIL, (tail + need) | 0);
     Atomics.add(this.ctl, SIGNAL, 1);
-    if (Atomics.load(this.ctl, WAITING) !== 0) Atomics.notify(this.ctl, SIGNAL);
+    if (!this.wakeQueued) {
+      this.wakeQueued = true;
+      queueMicrotask(this.wake);
+    }
     return true;
   }
+
+  private wakeQueued = false;
+  /** At the end of the producer's turn: one notify for everything it pushed, if the consumer sleeps with some of it unread. */
+  private readonly wake = (): void => {
+    this.wakeQueued = false;
+    if (Atomics.load(this.ctl, WAITING) !== 0 && this.used > 0) Atomics.notify(this.ctl, SIGNAL);
+  };
 
   /** Consumer side. The next message, or undefined when empty. */
   pop(): Uint8Array | undefined {
@@ -110,7 +121,6 @@ export class RingBuffer {
       for (let m = this.pop(); m; m = this.pop()) handler(m);
       if (this.closed) return;
       Atomics.store(this.ctl, WAITING, 1);
-      if (Atomics.load(this.ctl, SIGNAL) !== sig) { Atomics.store(this.ctl, WAITING, 0); continue; }
       const r = waitAsync(this.ctl, SIGNAL, sig);
       if (r.async) await r.value;
       Atomics.store(this.ctl, WAITING, 0);

@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ClockService, SystemClock } from "../../core/clock.js";
 import { RandomService, SystemRandom, randomHex, type Random } from "../../core/random.js";
 import { AsteriskLogger } from "../../core/logger.js";
@@ -91,6 +92,22 @@ function describeLog(log: EventLog, dataDir: string): string {
 }
 
 /** The secret digest nonces are signed with, made once per data directory so nonces outlive a restart. */
+/**
+ * The event loop's typical lag (ms) since the last call, for load shedding (sip/call/admission.ts):
+ * the median delay of a 10 ms timer beyond its 10 ms. The median, not the mean: a few long
+ * pauses (start-up, a major GC) do not shed calls; a loop that is late on every turn does.
+ */
+function eventLoopLag(): () => number {
+  const RESOLUTION_MS = 10;
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  h.enable();
+  return () => {
+    const median = h.count ? h.percentile(50) / 1e6 - RESOLUTION_MS : 0;
+    h.reset();
+    return Math.max(0, median);
+  };
+}
+
 function nonceSecret(dataDir: string, random: Random): string {
   const path = join(dataDir, "nonce.secret");
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
@@ -213,6 +230,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor"), descriptions: sdpDescriptions }),
           features: features.current,
           accepting: () => accepting,
+          lag: eventLoopLag(),
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,

@@ -39,6 +39,8 @@ export class SipLeg implements ChannelSignalling {
   contactHeader = "";
   /** RFC 4028 session timer of an inbound call, settled at the INVITE, running from the answer. */
   sessionTimer: SessionTimer | undefined;
+  /** Told once the inbound call is answered: it no longer counts as being set up (admission.ts). */
+  answered: (() => void) | undefined;
 
   constructor(readonly channel: Channel, private readonly host: SipLegHost) {
     channel.signalling = this;
@@ -57,6 +59,7 @@ export class SipLeg implements ChannelSignalling {
     if (!tx) return;
     const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
     tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body, copyRecordRoute: true });
+    this.answered?.();
     this.sessionTimer?.start();
   }
 

@@ -35,6 +35,7 @@ import { answerWithAuths } from "../auth/outbound.js";
 import { refuse } from "../refuse.js";
 import type { Refusal } from "../screen.js";
 import { screenInvite } from "./offer.js";
+import type { CallAdmission } from "./admission.js";
 import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
 import type { SipServices } from "../services.js";
 
@@ -54,6 +55,8 @@ export interface PjsipDriverDeps extends SipServices {
   readonly extensionPresence?: ExtensionPresence;
   /** False while `core stop|restart gracefully` waits for calls to end: new INVITEs get 503. */
   readonly accepting?: () => boolean;
+  /** Load shedding (recall.conf [calls]): new INVITEs get 503 with Retry-After while it refuses. */
+  readonly admission?: CallAdmission;
 }
 
 /** One INVITE target of a Dial: a PJSIP endpoint and the URI its INVITE goes to. */
@@ -153,6 +156,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       return;
     }
     if (this.deps.accepting?.() === false) { tx.respond(503); return; } // shutting down gracefully
+    const admission = this.deps.admission;
+    if (admission && !req.get("Replaces") && !admission.admit()) { tx.respond(503, { headers: [["Retry-After", admission.retryAfter]] }); return; }
     const dialogOf = (callId: string, toTag: string) => this.dialogs.get(`${callId}|${toTag}`) ?? this.early.get(`${callId}|${toTag}`);
     const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => dialogOf(callId, toTag) !== undefined);
     if ("refusal" in screened) {
@@ -199,6 +204,11 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     this.core.processed++;
     const leg = new SipLeg(channel, this);
     leg.invite = tx;
+    if (this.deps.admission) {
+      const done = this.deps.admission.started();
+      leg.answered = done;
+      channel.onHangup.add(done);
+    }
     channel.remoteSdp = offer;
     const terms = sessionTimerTerms(req, endpoint);
     if (terms) leg.sessionTimer = this.sessionTimer(channel, terms);
@@ -218,10 +228,14 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     tx.onFailure((reason) => {
       if (reason === "timeout" && channel.state() === "up" && !channel.hungUp) channel.hangup(Cause.NORMAL_CLEARING);
     });
-    if (replaced && replaced.state() !== "up") void this.pickUp(channel, replaced);
-    else if (replaced) void this.takeOver(channel, replaced);
-    else if (this.core.isPickupExten(exten)) void this.pickUp(channel);
-    else this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
+    if (replaced && replaced.state() !== "up") { void this.pickUp(channel, replaced); return; }
+    if (replaced) { void this.takeOver(channel, replaced); return; }
+    if (this.core.isPickupExten(exten)) { void this.pickUp(channel); return; }
+    // A leg that never has direct media is anchored whatever the dialplan does with it (answered
+    // or bridged): its session is opened now, beside the dialplan, as chan_pjsip negotiates the
+    // offer on arrival, so the answer does not wait for two media-worker round trips.
+    if (!endpoint.direct_media && offer) void channel.anchorMedia().catch(() => undefined);
+    this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
   }
 
   /**
@@ -460,7 +474,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const direct = caller && origin && !origin.media && caller.remoteSdp && !hooks
       && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
-    const leg = await this.core.media.offer(callee, origin?.media ?? caller?.media);
+    const near = origin?.media ?? caller?.media ?? await origin?.mediaSession();
+    const leg = await this.core.media.offer(callee, near);
     callee.media = leg.id;
     if (callee.hungUp) callee.releaseMedia();
     return leg.sdp;

@@ -199,6 +199,16 @@ export class ActorRuntime {
   /** Set while the log refuses appends: when the outage began and the retry armed on the clock. */
   private outage: { since: number; retry: Timer } | undefined;
 
+  /**
+   * Transitions made but not handed to the log yet (behind the append in flight, or held):
+   * the log's next offset plus this is the offset after every transition made so far.
+   * What happens outside the log because of a transition (AMI's OriginateResponse) is
+   * released once a reader of the log has passed that.
+   */
+  get unappended(): number {
+    return this.held + (this.batch?.drafts.length ?? 0);
+  }
+
   /** Events whose transitions are made but not yet stored (held while the log refuses them). */
   get held(): number {
     let n = 0;

@@ -23,7 +23,7 @@ import { endRecoveredCalls } from "../calls/recovery.js";
 import { SipServer } from "../sip/server.js";
 import { sdpDescriptions } from "../sip/sdp/index.js";
 import type { MemoryNetwork } from "../sip/transport/index.js";
-import { CommandTable } from "../interfaces/console/commands.js";
+import { CommandTable } from "../core/commands.js";
 import { DialplanService } from "../interfaces/cli/dialplan-service.js";
 import { SimMediaService } from "./media.js";
 import { DeviceStates, followChannels } from "../calls/device-state.js";

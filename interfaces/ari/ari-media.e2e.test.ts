@@ -6,6 +6,8 @@
  *   the bridge's recording holds everyone; a bridge playback and music on hold reach all;
  * - snoop: a Snoop channel recorded through /channels/{snoopId}/record holds the caller's
  *   speech; a whispering snoop's playback reaches the caller; both end with the caller;
+ *   `tone:busy` is heard on and off until stopped, `silence` sends silence until stopped;
+ *   hung up mid-prompt and mid-recording, the application still hears both finish;
  * - externalMedia to an AudioSocket server written here (UUID first, 20 ms slin frames,
  *   echoed back, hang-up frame) and to an RTP echo at a UDP address: the caller hears
  *   itself through them;
@@ -284,7 +286,7 @@ test("a mixing bridge of three sipp callers: each hears the other two; mute; the
   phones.forEach((p) => p.close());
 });
 
-test("snoop: a Snoop channel's recording holds the caller's speech; a whispering snoop's playback reaches the caller; snoops end with it", { skip }, async () => {
+test("snoop: a Snoop channel's recording holds the caller's speech; a whispering snoop's playback reaches the caller; tone: and silence; snoops end with the caller", { skip }, async () => {
   const app = await application("media");
   const phone = await new Phone().bind();
   const c = call("302", phone);
@@ -333,6 +335,31 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   await sleep(100);
   const w = identical(prompt, payloads(phone, t));
   assert.ok(w.identical >= 0.9 * prompt.length && w.inOrder >= 0.9 * w.identical, `${JSON.stringify(w)} of ${prompt.length} whispered frames`);
+
+  // tone:busy (480+620 Hz, 500 ms on, 500 ms off) until the playback is stopped; then silence on demand.
+  let from = Date.now();
+  const busy = await rest("POST", `/channels/${id}/play/busy-1`, "media=tone:busy");
+  assert.equal(busy.status, 201);
+  await sleep(1300);
+  assert.equal((await rest("DELETE", "/playbacks/busy-1")).status, 204);
+  await app.wait("the tone's PlaybackFinished", (e) => e.type === "PlaybackFinished" && e.playback?.id === "busy-1");
+  const rms = (f: Int16Array) => Math.sqrt(f.reduce((a, v) => a + v * v, 0) / f.length);
+  const toneFrames = phone.heard(from).map(rms);
+  assert.ok(toneFrames.filter((r) => r > 1500).length >= 30 && toneFrames.filter((r) => r < 50).length >= 15, `busy tone on and off: ${toneFrames.map((r) => Math.round(r)).join(",")}`);
+  assert.equal((await rest("POST", `/channels/${id}/play`, "media=tone:nosuchtone")).status, 201, "accepted, then failed");
+  await app.wait("a failed tone", (e) => e.type === "PlaybackFinished" && e.playback?.state === "failed");
+  await sleep(200);
+  from = Date.now();
+  assert.equal((await rest("POST", `/channels/${id}/silence`)).status, 204);
+  await sleep(600);
+  const silent = phone.heard(from + 100);
+  assert.ok(silent.length >= 20 && silent.every((f) => rms(f) < 16), `${silent.length} frames of silence`);
+  assert.equal((await rest("DELETE", `/channels/${id}/silence`)).status, 204);
+  await sleep(200);
+  from = Date.now();
+  await sleep(400);
+  assert.ok(phone.heard(from).length <= 1, "nothing sent once the silence stopped");
+  assert.equal((await rest("POST", "/channels/nosuch/silence")).status, 404);
 
   // Hung up while a prompt plays and a recording runs: the application still hears both end.
   const long = await rest("POST", `/channels/${id}/play/long-1`, "media=sound:tt-weasels");

@@ -17,6 +17,7 @@ import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia, DescriptionOrigin, LegRtp } from "./media.js";
 import type { ChannelSignalling } from "./driver.js";
 import { Cause } from "./hangup-causes.js";
+import { NO_GROUPS, type PickupGroups, type PickupTarget } from "./pickup.js";
 
 /** What a channel needs from the call core (core.ts). */
 export interface ChannelHost {
@@ -26,6 +27,7 @@ export interface ChannelHost {
   readonly media: CallMedia;
   dial(caller: Channel, request: DialRequest): Promise<DialOutcome>;
   bridgeWith(caller: Channel, channelName: string): Promise<DialOutcome>;
+  pickup(picker: Channel, target: PickupTarget): Promise<string | undefined>;
   /** The channel is gone: forget it. */
   released(channel: Channel): void;
 }
@@ -55,6 +57,8 @@ export class Channel implements DialplanChannel {
   media: string | undefined;
   /** The endpoint's codecs in allow= order. */
   codecs: readonly string[] = ["ulaw", "alaw"];
+  /** The endpoint's call and pickup groups (pickup.ts). */
+  groups: PickupGroups = NO_GROUPS;
   /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
   rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
   /** The endpoint's sdp_owner and sdp_session (unset: the description format's defaults). */
@@ -314,6 +318,11 @@ export class Channel implements DialplanChannel {
 
   bridgeWith(channelName: string): Promise<DialOutcome> {
     return this.host.bridgeWith(this, channelName);
+  }
+
+  pickup(target: PickupTarget): Promise<string | undefined> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    return this.host.pickup(this, target);
   }
 
   /** Play prompts on the leg's RTP session; a DTMF digit in `stopOnDigits` interrupts (Background). */

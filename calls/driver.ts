@@ -19,6 +19,7 @@
 import type { TwoPartyBridge } from "./bridge.js";
 import type { Channel } from "./channel.js";
 import type { DescriptionOrigin, LegRtp } from "./media.js";
+import type { PickupGroups } from "./pickup.js";
 
 /** Whether the dialplan has an extension: yes, not yet (more digits could match), no. */
 export type Presence = "exists" | "more" | "none";
@@ -42,6 +43,8 @@ export interface ChannelSpec {
   readonly rtp?: LegRtp;
   /** How the channel's media descriptions name themselves (SDP o= user and s=). */
   readonly origin?: DescriptionOrigin;
+  /** Call and pickup groups (pickup.ts). */
+  readonly groups?: PickupGroups;
 }
 
 /** One leg a dial string stands for; a driver may put more in it (its own subtype) and gets it back in `call`. */
@@ -64,7 +67,10 @@ export interface LegProgress {
 }
 
 /** A call placed by a driver, until it is answered. */
-export interface PlacedCall { cancel(): void }
+export interface PlacedCall {
+  /** Stop calling the leg; `cause` (Q.850) says why, e.g. ANSWERED_ELSEWHERE when another leg answered. */
+  cancel(cause?: number): void;
+}
 
 export interface OutboundCall {
   /** The channel that dials (undefined: Originate, nobody dials). */

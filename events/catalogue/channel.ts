@@ -21,6 +21,8 @@
  *   bridge.enter bridge, peer?         bridge.exit bridge
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
+ *   pickup       pickup_channel (channel id)              (this ringing leg was picked up by that
+ *                                                          channel, which takes its call: CEL PICKUP)
  *   agi.command  command, result                          (an AGI program's command line and the
  *                                                          result it was answered; source "agi")
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)

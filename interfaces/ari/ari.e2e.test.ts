@@ -171,6 +171,10 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
     "StasisStart", "ChannelStateChange", "ChannelEnteredBridge", "ChannelHangupRequest", "ChannelLeftBridge", "StasisEnd", "ChannelDestroyed",
   ]);
   assert.ok(events.some((e) => e.type === "PlaybackStarted") && events.some((e) => e.type === "PlaybackFinished" && e.playback?.state === "done"));
+  // The prompt was played after the answer: its PlaybackStarted comes after the answer's ChannelStateChange.
+  const answeredAt = events.findIndex((e) => e.type === "ChannelStateChange" && e.channel?.id === inbound!.id && e.channel.state === "Up");
+  const playedAt = events.findIndex((e) => e.type === "PlaybackStarted" && (e.playback as { target_uri?: string } | undefined)?.target_uri === `channel:${inbound!.id}`);
+  assert.ok(answeredAt >= 0 && playedAt > answeredAt, `ChannelStateChange Up at ${answeredAt}, PlaybackStarted at ${playedAt}`);
   const outEvents = byChannel(outbound!.id).filter((t) => t !== "ChannelVarset" && t !== "ChannelDialplan");
   assert.equal(outEvents[0], "ChannelCreated");
   assert.ok(outEvents.indexOf("StasisStart") < outEvents.indexOf("ChannelEnteredBridge"));

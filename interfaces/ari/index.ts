@@ -60,9 +60,11 @@ export class Ari {
     this.through = log.nextOffset;
     const waiting: { at: number; deliver: () => void }[] = [];
     const flush = () => { while (waiting.length && waiting[0].at <= this.through) waiting.shift()!.deliver(); };
+    const runtime = this.deps.core.runtime;
     this.stasis.sequencer = (deliver) => queueMicrotask(() => {
-      // Queued after the actor runtime's append of this turn, so nextOffset counts this turn's transitions.
-      const at = log.nextOffset;
+      // Queued after the actor runtime gathered this turn's transitions: those the log took
+      // (nextOffset) and those waiting behind the append in flight (held) come first.
+      const at = log.nextOffset + runtime.held;
       if (at <= this.through && waiting.length === 0) deliver();
       else waiting.push({ at, deliver });
     });

@@ -144,7 +144,10 @@ export class Ari {
       }
       const body = await readBody(req);
       const params = AriRouter.values(found.op, found.path, url.searchParams, body);
-      return reply(await found.op.handler({ params, user: auth.user.name, request: req }));
+      const answer = await found.op.handler({ params, user: auth.user.name, request: req });
+      reply(answer);
+      answer.afterwards?.();
+      return;
     } catch (e) {
       if (e instanceof AriError) return reply({ status: e.status, body: { message: e.message } });
       this.stats.errors++;

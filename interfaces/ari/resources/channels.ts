@@ -185,8 +185,7 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         if (params.reason_code !== undefined && params.reason !== undefined) throw new AriError(400, "reason and reason_code are mutually exclusive");
         const code = params.reason_code !== undefined ? Number(params.reason_code) : REASONS[(params.reason as string | undefined) ?? "normal"];
         if (!Number.isInteger(code) || code < 0) throw new AriError(400, "reason_code: a Q.850 cause number");
-        channel.hangup(code, "ARI");
-        return noContent;
+        return { status: 204, afterwards: () => channel.hangup(code, "ARI") };
       } }),
     op({ method: "POST", path: "/channels/{channelId}/continue", nickname: "continueInDialplan", summary: "Exit application; continue execution in the dialplan.", responseClass: "void",
       params: [channelId, query("context"), query("extension"), query("priority", "int"), query("label")],
@@ -196,11 +195,10 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         const priority = (params.priority as number | undefined) ?? (params.label as string | undefined);
         // Any of context/extension given without a priority starts at 1, as Asterisk's continue does.
         const given = context !== undefined || exten !== undefined || priority !== undefined;
-        ctx.stasis.leave(params.channelId as string, {
+        return { status: 204, afterwards: () => ctx.stasis.leave(params.channelId as string, {
           status: "SUCCESS",
           ...(given ? { next: { ...(context ? { context } : {}), ...(exten ? { exten } : {}), priority: priority ?? 1 } } : {}),
-        });
-        return noContent;
+        }) };
       } }),
     op({ method: "POST", path: "/channels/{channelId}/move", nickname: "move", summary: "Move the channel from one Stasis application to another.", responseClass: "void",
       params: [channelId, query("app", "string", { required: true }), query("appArgs")],

@@ -30,6 +30,12 @@ export class Ari {
   readonly fold: AriEventFold;
   private closed = false;
   readonly stats = { requests: 0, errors: 0 };
+  /**
+   * How long Recall took over each request, from its arrival in the HTTP server to its
+   * answer written (ms; the last 10,000): what a client measures beyond that is queueing
+   * (the request waiting for the event loop, the client's own process).
+   */
+  readonly handling: number[] = [];
 
   private log: EventLog | undefined;
   /** Offset after the last record folded live. */
@@ -107,6 +113,11 @@ export class Ari {
 
   private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++;
+    const arrived = performance.now();
+    res.once("finish", () => {
+      if (this.handling.length >= 10_000) this.handling.splice(0, 5_000);
+      this.handling.push(performance.now() - arrived);
+    });
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname.replace(/^.*?\/ari(?=\/|$)/, "") || "/";
     const headers: Record<string, string> = {};
@@ -154,6 +165,13 @@ export class Ari {
       this.deps.logger.log("ERROR", "res_ari.c", `${req.method} ${path} failed: ${(e as Error).stack ?? e}`);
       return reply({ status: 500, body: { message: "Internal Server Error" } });
     }
+  }
+
+  /** p50, p99 and max of `handling`, in ms. */
+  handlingFigures(): { count: number; p50: number; p99: number; max: number } {
+    const s = [...this.handling].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+    return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 };
   }
 
   close(): void {

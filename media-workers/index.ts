@@ -77,6 +77,7 @@ interface SessionEntry {
   timeout: ((e: TimeoutEvent) => void)[];
   play?: { playId: number; resolve: (r: PlayResult) => void };
   audiosocket?: (r: AudioSocketResult) => void;
+  asConnected?: () => void;
   bridgedWith?: string;
   mix?: string;
 }
@@ -194,6 +195,7 @@ export class MediaService {
         return;
       }
       case "asDtmf": this.emitAll({ type: "audioSocketDtmf", session: e.id, digit: e.digit }); return;
+      case "asConnected": { const s = this.sessions.get(e.id); const f = s?.asConnected; if (s) s.asConnected = undefined; f?.(); return; }
       case "log": this.onWarning(e.msg); return;
       case "ready": return;
     }
@@ -372,21 +374,24 @@ export class MediaService {
 
   /**
    * A session with no phone whose far end is an AudioSocket service (ARI externalMedia): the
-   * service's audio is heard, what reaches the session is sent to it. Resolves when the
-   * connection ends (HANGUP from the service, ERROR, STOPPED by stopAudioSocket or destroy).
+   * service's audio is heard, what reaches the session is sent to it. `connected` settles
+   * once the connection is made (its UUID frame sent) or has failed (then with the
+   * failure); `done` when the connection ends (HANGUP from the service, ERROR, STOPPED by
+   * stopAudioSocket or destroy).
    */
-  async externalAudioSocket(id: string, uuid: string, hostPort: string): Promise<AudioSocketResult> {
+  externalAudioSocket(id: string, uuid: string, hostPort: string): { connected: Promise<AudioSocketResult | undefined>; done: Promise<AudioSocketResult> } {
     const e = this.entry(id);
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
     if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
-    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = resolve; });
-    try {
-      await this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } });
-    } catch (err) {
+    let up: (r: AudioSocketResult | undefined) => void = () => undefined;
+    const connected = new Promise<AudioSocketResult | undefined>((resolve) => { up = resolve; });
+    e.asConnected = () => up(undefined);
+    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = (r) => { up(r); resolve(r); }; });
+    this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } }).catch((err: Error) => {
+      e.audiosocket?.({ status: "ERROR", connected: false, error: err.message });
       e.audiosocket = undefined;
-      return { status: "ERROR", connected: false, error: (err as Error).message };
-    }
-    return done;
+    });
+    return { connected, done };
   }
 
   /**

@@ -58,6 +58,8 @@ export type MediaEvent =
   | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; error?: string }
   | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
+  /** An AudioSocket connection was made (its UUID frame sent). */
+  | { t: "asConnected"; id: string }
   | { t: "log"; level: "warn" | "error"; msg: string };
 
 export type PeerFrame =

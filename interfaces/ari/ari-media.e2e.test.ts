@@ -419,6 +419,11 @@ test("externalMedia: an AudioSocket server and an RTP echo bridged with a sipp c
     [`app=media&${host}&encapsulation=audiosocket&transport=tcp&data=${uuid}`, "no format"],
     [`app=media&${host}&encapsulation=rtp&transport=tcp&format=ulaw`, "rtp needs udp"],
   ] as const) assert.equal((await rest("POST", "/channels/externalMedia", q)).status, 400, why);
+  // Nobody listens there: 500, and no channel is left behind.
+  const before = (await rest("GET", "/channels")).body.length as number;
+  const refused = await rest("POST", "/channels/externalMedia", `app=media&external_host=127.0.0.1:${await freePort()}&encapsulation=audiosocket&transport=tcp&format=slin&data=${uuid}`);
+  assert.equal(refused.status, 500, JSON.stringify(refused.body));
+  assert.equal((await rest("GET", "/channels")).body.length, before);
 
   const ext = await rest("POST", "/channels/externalMedia", `app=media&${host}&encapsulation=audiosocket&transport=tcp&format=slin&data=${uuid}`);
   assert.equal(ext.status, 200, JSON.stringify(ext.body));

@@ -268,6 +268,33 @@ test("DTMF in an application is ChannelDtmfReceived; hold and unhold; hanging up
   client.stop();
 });
 
+test("ari-client drives the media operations from the Swagger documents: externalMedia, snoop, mute, bridge music on hold", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret") as AriClient & {
+    channels: { externalMedia(o: object): Promise<AriChannel>; snoopChannel(o: object): Promise<AriChannel>; mute(o: object): Promise<void>; hangup(o: object): Promise<void> };
+    bridges: { create(o: object): Promise<AriBridge>; addChannel(o: object): Promise<void>; startMoh(o: object): Promise<void>; stopMoh(o: object): Promise<void>; destroy(o: object): Promise<void> };
+  };
+  const started: string[] = [];
+  client.on("StasisStart", (e) => started.push(e.channel!.id));
+  await client.start("media-client");
+  const rtp = await client.channels.externalMedia({ app: "media-client", external_host: "127.0.0.1:9", format: "ulaw" });
+  assert.match(rtp.name, /^UnicastRTP\/127\.0\.0\.1:9-/);
+  const snoop = await client.channels.snoopChannel({ channelId: rtp.id, app: "media-client", spy: "both" });
+  assert.match(snoop.name, new RegExp(`^Snoop/${rtp.id}-`));
+  await until("both in the application", () => started.includes(rtp.id) && started.includes(snoop.id));
+  await client.channels.mute({ channelId: rtp.id, direction: "out" });
+  const bridge = await client.bridges.create({ type: "mixing" });
+  await client.bridges.addChannel({ bridgeId: bridge.id, channel: [rtp.id, snoop.id] });
+  await client.bridges.startMoh({ bridgeId: bridge.id });
+  await client.bridges.stopMoh({ bridgeId: bridge.id });
+  await client.bridges.destroy({ bridgeId: bridge.id });
+  const ended: string[] = [];
+  client.on("ChannelDestroyed", (e) => ended.push(e.channel!.id));
+  await client.channels.hangup({ channelId: rtp.id });
+  await until("the snoop gone with the channel it snooped on", () => ended.includes(rtp.id) && ended.includes(snoop.id));
+  assert.equal((await fetch(`${base()}/ari/channels/${snoop.id}?api_key=asterisk:secret`)).status, 404);
+  client.stop();
+});
+
 test("a Python client over plain HTTP gets ARI's status codes", async () => {
   const script = join(packageRoot, "interfaces", "ari", "ari_status_codes.py");
   const { stdout } = await run(python3, [script, base()], { timeout: 60_000 });

@@ -352,7 +352,7 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   await app.wait("the tone's PlaybackFinished", (e) => e.type === "PlaybackFinished" && e.playback?.id === "busy-1");
   const rms = (f: Int16Array) => Math.sqrt(f.reduce((a, v) => a + v * v, 0) / f.length);
   const toneFrames = phone.heard(from).map(rms);
-  assert.ok(toneFrames.filter((r) => r > 1500).length >= 30 && toneFrames.filter((r) => r < 50).length >= 15, `busy tone on and off: ${toneFrames.map((r) => Math.round(r)).join(",")}`);
+  assert.ok(toneFrames.filter((r) => r > 1500).length >= ARRIVED * 40 && toneFrames.filter((r) => r < 50).length >= ARRIVED * 25, `busy tone on and off: ${toneFrames.map((r) => Math.round(r)).join(",")}`);
   assert.equal((await rest("POST", `/channels/${id}/play`, "media=tone:nosuchtone")).status, 201, "accepted, then failed");
   await app.wait("a failed tone", (e) => e.type === "PlaybackFinished" && e.playback?.state === "failed");
   await sleep(200);
@@ -360,7 +360,7 @@ test("snoop: a Snoop channel's recording holds the caller's speech; a whispering
   assert.equal((await rest("POST", `/channels/${id}/silence`)).status, 204);
   await sleep(600);
   const silent = phone.heard(from + 100);
-  assert.ok(silent.length >= 20 && silent.every((f) => rms(f) < 16), `${silent.length} frames of silence`);
+  assert.ok(silent.length >= ARRIVED * 25 && silent.every((f) => rms(f) < 16), `${silent.length} frames of silence`);
   assert.equal((await rest("DELETE", `/channels/${id}/silence`)).status, 204);
   await sleep(200);
   from = Date.now();

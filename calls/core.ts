@@ -189,6 +189,7 @@ export class CallCore implements ChannelHost {
     const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
     for (const m of [...bridge.members]) this.locals.optimize(m);
     this.transfers.bridged(bridge, request.options);
+    if (request.onTransfer) bridge.onTransfer = request.onTransfer;
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;

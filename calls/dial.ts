@@ -7,7 +7,7 @@
  * is CANCEL, the timeout (or TIMEOUT(absolute)) NOANSWER. Options handled here: r, m,
  * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts).
  */
-import type { DialOutcome, DialRequest } from "./channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
 import type { CallCore } from "./core.js";
 import { calleeGosubAction } from "./dial-gosub.js";
@@ -134,6 +134,9 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
               }
               return;
             }
+          }
+          if (request.beforeBridge && !caller.hungUp && !callee.hungUp) {
+            await request.beforeBridge(callee).catch((e: Error) => { if (!(e instanceof HangupError)) logger.log("WARNING", "app_dial.c", `Before bridging ${callee.name}: ${e.message}`); });
           }
           if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
           caller.change({ type: "dial.end", status: "ANSWER" });

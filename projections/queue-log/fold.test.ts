@@ -60,3 +60,15 @@ test("exits, abandon, ring results and custom QueueLog lines; data1..data5 split
   assert.deepEqual(rows.map((r) => r.log_index), [0, 0, 0, 0, 0, 0, 0, 1]);
   assert.equal(p.lowWater(42), 42);
 });
+
+test("BLINDTRANSFER and ATTENDEDTRANSFER (Asterisk 22's words and fields), AGENTDUMP", () => {
+  const p = new QueueLogProjection();
+  const rows = [
+    queueRec({ type: "transfer", kind: "blind", exten: "7790", context: "from-internal", uniqueid: "1.1", agent: "Alice", holdtime: 3, talktime: 12, position: 2 }),
+    queueRec({ type: "transfer", kind: "attended", bridge: "b-1", uniqueid: "1.2", agent: "Bob", holdtime: 0, talktime: 5, position: 1 }),
+    queueRec({ type: "agentdump", uniqueid: "1.3", agent: "Carol" }),
+  ].flatMap((r) => p.apply(r));
+  assert.deepEqual(rows.map((r) => `${r.agent}|${r.event}|${r.data}`), [
+    "Alice|BLINDTRANSFER|7790|from-internal|3|12|2", "Bob|ATTENDEDTRANSFER|BRIDGE|b-1|0|5|1", "Carol|AGENTDUMP|",
+  ]);
+});

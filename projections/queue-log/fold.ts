@@ -7,6 +7,11 @@
  * Where Recall writes what Asterisk 22 does not (REFERENCE.md): RINGCANCELED for the
  * ringall members that lost to another, and a line for a caller refused at the door:
  * JOINEMPTY, JOINUNAVAIL or FULL (no data).
+ *
+ * Transfers are Asterisk 22's lines (app_queue since Asterisk 12; older ones wrote
+ * TRANSFER): BLINDTRANSFER `exten|context|holdtime|calltime|origposition` and
+ * ATTENDEDTRANSFER `BRIDGE|bridge|holdtime|calltime|origposition`, and no COMPLETE line
+ * after them.
  */
 import type { EventRecord } from "../../events/record.js";
 import type { Projection } from "../projection.js";
@@ -62,17 +67,23 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
 
   private queue(rec: EventRecord): QueueLogRow[] {
     const i = rec.input as In;
-    const ctx = rec.state.context as { name: string; callers: readonly { uniqueid: string; position: number }[] };
-    const q = ctx.name;
+    const q = (rec.state.context as { name: string }).name;
     const s = (k: string) => String(i[k] ?? "");
     switch (i.type) {
       case "configure": return i.start !== undefined ? [row(rec, 0, "NONE", "NONE", "NONE", "QUEUESTART", [""])] : [];
       case "join": {
-        const caller = ctx.callers.find((c) => c.uniqueid === i.uniqueid);
+        const caller = (rec.state.context as { callers: readonly { uniqueid: string; position: number }[] }).callers.find((c) => c.uniqueid === i.uniqueid);
         return [row(rec, 0, s("uniqueid"), q, "NONE", "ENTERQUEUE", [s("url"), s("callerIdNum"), caller?.position ?? 0])];
       }
       case "connect": return [row(rec, 0, s("uniqueid"), q, s("agent"), "CONNECT", [s("holdtime"), s("peerUniqueid"), s("ringtime")])];
       case "complete": return [row(rec, 0, s("uniqueid"), q, s("agent"), i.by === "agent" ? "COMPLETEAGENT" : "COMPLETECALLER", [s("holdtime"), s("talktime"), s("position")])];
+      case "transfer": {
+        const times = [s("holdtime"), s("talktime"), s("position")];
+        return [i.kind === "blind"
+          ? row(rec, 0, s("uniqueid"), q, s("agent"), "BLINDTRANSFER", [s("exten"), s("context"), ...times])
+          : row(rec, 0, s("uniqueid"), q, s("agent"), "ATTENDEDTRANSFER", ["BRIDGE", s("bridge"), ...times])];
+      }
+      case "agentdump": return [row(rec, 0, s("uniqueid"), q, s("agent"), "AGENTDUMP", [""])];
       case "abandon": return [row(rec, 0, s("uniqueid"), q, "NONE", "ABANDON", [s("position"), s("origposition"), s("waittime")])];
       case "exit": {
         const event = EXIT_EVENTS[s("reason")] ?? "EXITEMPTY";

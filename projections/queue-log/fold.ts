@@ -13,7 +13,8 @@
  * ATTENDEDTRANSFER `BRIDGE|bridge|holdtime|calltime|origposition`, and no COMPLETE line
  * after them.
  */
-import type { EventRecord } from "../../events/record.js";
+import type { EventRecord, Input } from "../../events/record.js";
+import { StoredRecord } from "../../events/codec.js";
 import type { Projection } from "../projection.js";
 import type { RowOrigin } from "../rows.js";
 
@@ -56,6 +57,21 @@ const EXIT_EVENTS: Readonly<Record<string, string>> = {
 
 type In = Record<string, unknown> & { type: string };
 
+/**
+ * A record's input without decoding its state where the log allows: most queue records
+ * (selects with their candidates, calls' connects and completes, members' call
+ * changes) need only their input, and their state is the larger part of the body.
+ */
+const inputOf = (rec: EventRecord): Input => (rec instanceof StoredRecord ? rec.inputOnly() : rec.input);
+
+/** Member inputs that write a line (and so need the member's context). */
+const MEMBER_LINES = new Set(["add", "remove", "pause", "unpause"]);
+/** Queue inputs that never write a line: their bodies (a select carries every candidate) are not decoded at all. */
+const QUEUE_SILENT = new Set(["select", "reset"]);
+
+/** The input's type read from the stored bytes where it can be, without decoding the input. */
+const typeOf = (rec: EventRecord): string | undefined => (rec instanceof StoredRecord ? rec.inputType() : rec.input.type);
+
 export class QueueLogProjection implements Projection<QueueLogRow> {
   readonly name = "queue_log" as const;
 
@@ -66,8 +82,11 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
   }
 
   private queue(rec: EventRecord): QueueLogRow[] {
-    const i = rec.input as In;
-    const q = (rec.state.context as { name: string }).name;
+    const type = typeOf(rec);
+    if (type !== undefined && QUEUE_SILENT.has(type)) return [];
+    const i = inputOf(rec) as In;
+    // The stream is `queue:<name>`: the queue's name without its state.
+    const q = rec.stream.startsWith("queue:") ? rec.stream.slice(6) : (rec.state.context as { name: string }).name;
     const s = (k: string) => String(i[k] ?? "");
     switch (i.type) {
       case "configure": return i.start !== undefined ? [row(rec, 0, "NONE", "NONE", "NONE", "QUEUESTART", [""])] : [];
@@ -99,7 +118,10 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
   }
 
   private member(rec: EventRecord): QueueLogRow[] {
-    const i = rec.input as In;
+    const type = typeOf(rec);
+    if (type !== undefined && !MEMBER_LINES.has(type)) return [];
+    const i = inputOf(rec) as In;
+    if (!MEMBER_LINES.has(i.type)) return [];
     const m = rec.state.context as { queue: string; name: string; dynamic: boolean };
     switch (i.type) {
       case "add": return m.dynamic ? [row(rec, 0, String(i.callid ?? "NONE"), m.queue, m.name, "ADDMEMBER", [""])] : [];

@@ -89,6 +89,7 @@ exten => 7721,1,Answer()
  same => n,Hangup()
 exten => 7730,1,Queue(xfer)
 exten => 7731,1,Queue(axfer)
+exten => 7732,1,Queue(xfer,T)
 exten => 7790,1,Answer()
  same => n,NoOp(blind-transferred \${CHANNEL} BLINDTRANSFER=\${BLINDTRANSFER})
  same => n,Wait(1)
@@ -99,7 +100,8 @@ exten => 7791,1,Dial(PJSIP/6005,20)
 exten => s,1,NoOp(Member gosub on \${CHANNEL})
  same => n,Return()
 `;
-  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues, "queuerules.conf": rules });
+  const features = "[general]\ntransferdigittimeout = 3\n[featuremap]\nblindxfer => #\n";
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions, "queues.conf": queues, "queuerules.conf": rules, "features.conf": features });
 });
 after(async () => { await recall?.stop(); });
 
@@ -245,6 +247,19 @@ test("a member's blind REFER of a queue call: BLINDTRANSFER|exten|context|holdti
   const show = await recall.cli("queue show xfer");
   assert.match(show, /C:1, A:0/);
   assert.match(show, /Alice \(PJSIP\/6002\) \(ringinuse enabled\) \(Not in use\) has taken 1 calls/);
+});
+
+test("the caller's DTMF blind transfer (Queue option T): the member goes to the target, BLINDTRANSFER names it, the caller is hung up", async () => {
+  const alice = phone("6002", uasCall({ status: 200 }));
+  const c = await runSipp({
+    scenario: uacCall({ exten: "7732", from: "6001", auth: true, dtmf: "#7790" }), target: `127.0.0.1:${port}`, calls: 1, inject: phoneCredentials("6001"), timeoutMs: 40_000,
+  });
+  ok(c, "caller"); ok(await alice.done, "Alice");
+  await assertLogged(recall.dataDir, /blind-transferred PJSIP\/6002-[0-9a-f]+ BLINDTRANSFER=PJSIP\/6001-/);
+  const lines = await callLines("xfer", "BLINDTRANSFER");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["Alice", "CONNECT"], ["Alice", "BLINDTRANSFER"]]);
+  assert.deepEqual([lines[2][5], lines[2][6], lines[2][9]], ["7790", "from-internal", "1"]);
+  assert.match(await recall.cli("queue show xfer"), /C:2, A:0/);
 });
 
 /** A sipp log's first match of `pattern`, once it shows up. */

@@ -73,7 +73,7 @@ exten => 7701,1,Set(QUEUE_MAX_PENALTY=0)
 exten => 7702,1,Set(QUEUE_MAX_PENALTY=0)
  same => n,Queue(tiered,,,,,,,quick)
 exten => 7703,1,Set(QUEUE_MAX_PENALTY=0)
- same => n,Queue(small)
+ same => n,Queue(small,,,,,,,nosuchrule)
 exten => 7710,1,Queue(args,c,http://crm.example/call?from=\${CALLERID(num)},queue-thankyou&beep,,${agi},member-sub)
  same => n,NoOp(args done QUEUEAGI=\${QUEUEAGI})
  same => n,Hangup()
@@ -165,12 +165,13 @@ test("Queue()'s rule argument replaces the defaultrule: `quick` opens penalty 1 
   assert.ok(Number(lines[2][5]) <= 1, `no 3 s wait of the defaultrule (hold ${lines[2][5]} s)`);
 });
 
-test("penaltymemberslimit: a queue of 2 members with limit 2 ignores penalties, so Bob (penalty 5) rings for a caller limited to 0", async () => {
+test("penaltymemberslimit: a queue of 2 members with limit 2 ignores penalties, so Bob (penalty 5) rings for a caller limited to 0 (a rule argument naming no rule is a warning)", async () => {
   const alice = phone("6002", uasCall({ status: 486 }), 10);
   const bob = phone("6003", uasCall({ status: 200, holdMs: 300 }));
   const c = await caller("7703");
   alice.stop();
   ok(c, "caller"); ok(await bob.done, "Bob");
+  await assertLogged(recall.dataDir, /WARNING.*Queue 'small': no rule 'nosuchrule' in queuerules\.conf/);
   const lines = await callLines("small", "COMPLETEAGENT");
   assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["Alice", "RINGNOANSWER"], ["Bob", "CONNECT"], ["Bob", "COMPLETEAGENT"]]);
 });

@@ -13,16 +13,19 @@
  * does) → the member's channel created → its INVITE sent (`dialing`, after the media
  * worker made its RTP session) → ringing (the agent's 180 back): p50/p99/max (target:
  * Queue() to agent ringing p99 < 50 ms); failed calls (target: none); every ENTERQUEUE
- * connected and completed in queue_log.
+ * connected and completed in queue_log. While the calls run, `queue show` of a 200-member
+ * queue (the members of q00–q09, who take those queues' calls) is timed four times a
+ * second over the control socket `recall cli` uses (target < 50 ms).
  * The machine is shared: the load average is printed before and after.
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
-import { startSipp, runSipp } from "../../sip/sipp/sipp.js";
+import { startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
+import { sendCommand } from "../../interfaces/console/server.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_QUEUE_RATE ?? 100);
@@ -53,6 +56,7 @@ function config(port: number, agentPorts: readonly number[]): Record<string, str
     for (let m = 0; m < PER_QUEUE; m++) queues.push(`member => PJSIP/a${q * PER_QUEUE + m}`);
     queues.push("");
   }
+  queues.push("[big](base)", ...Array.from({ length: 200 }, (_, m) => `member => PJSIP/a${m}`), "");
   return {
     "pjsip.conf": pjsip,
     "queues.conf": queues.join("\n"),
@@ -75,10 +79,27 @@ async function main(): Promise<void> {
     const inject = `SEQUENTIAL\n${Array.from({ length: QUEUES }, (_, q) => `80${String(q).padStart(2, "0")}`).join("\n")}\n`;
     const cpuBefore = cpuSeconds(recall.child.pid!);
     const started = performance.now();
-    const uac = await runSipp({
+    const running = startSipp({
       scenario: uacCall({ exten: "[field0]", holdMs: TALK_MS }), target: `127.0.0.1:${port}`, calls, rate: RATE, limit: RATE * 20,
       inject, timeoutMs: (SECONDS + 90) * 1000,
     });
+    let finished = false;
+    void running.done.then(() => { finished = true; });
+    // How late a 10 ms timer fires in this (equally nice) process: what the machine's load does to any process's turn.
+    const lags: number[] = [];
+    let expected = performance.now() + 10;
+    const ticker = setInterval(() => { const now = performance.now(); lags.push(now - expected); expected = now + 10; }, 10);
+    const shows: number[] = [];
+    let shown = "", busiest = 0;
+    while (!finished) {
+      const t = performance.now();
+      shown = await sendCommand(recall.dataDir, "queue show big");
+      shows.push(performance.now() - t);
+      busiest = Math.max(busiest, (shown.match(/\(In use\)/g) ?? []).length);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const uac = await running.done;
+    clearInterval(ticker);
     const elapsed = (performance.now() - started) / 1000;
     const cpu = cpuSeconds(recall.child.pid!) - cpuBefore;
     for (const a of agents) a.stop();
@@ -87,6 +108,10 @@ async function main(): Promise<void> {
     out(`${fmt(calls)} callers at ${RATE}/s into ${QUEUES} queues of ${PER_QUEUE} members (${PROCS} sipp agent processes), ${TALK_MS / 1000} s talk: ` +
       `${fmt(uac.successful)} completed, ${fmt(uac.failed)} failed in ${elapsed.toFixed(1)} s (target: none failed)`);
     out(`  retransmissions: callers ${fmt(uac.retransmissions)}, agents ${fmt(agentResults.reduce((n, r) => n + r.retransmissions, 0))}`);
+    out(`  queue show big (200 members) over the control socket during the load: p50 ${pct(shows, 0.5).toFixed(1)} ms, p99 ${pct(shows, 0.99).toFixed(1)} ms, ` +
+      `max ${Math.max(...shows).toFixed(1)} ms over ${shows.length} (target < 50 ms; ${(shown.match(/\n      /g) ?? []).length} member lines, up to ${busiest} of them In use)`);
+    out(`  a 10 ms timer in this bench process (as nice as Recall) fired late by p50 ${pct(lags, 0.5).toFixed(1)} ms, p99 ${pct(lags, 0.99).toFixed(1)} ms, ` +
+      `max ${Math.max(...lags).toFixed(1)} ms: the machine's share of a turn`);
     out(`  recall CPU ${cpu.toFixed(1)} s (${Math.round((cpu / elapsed) * 100)} % of one core), ${((cpu * 1000) / Math.max(1, uac.successful)).toFixed(2)} ms per queue call`);
   } finally {
     await recall.stop();

@@ -285,7 +285,7 @@ async function ringMembers(
   let transferred = false;
   /** µs of CONNECT (0: not connected): talk time runs from here. */
   let connected = 0;
-  service.setRinging(queue, group.map((m) => m.interface), true);
+  service.setRinging(queue, group.map((m) => m.interface), true, me.uniqueid);
   let outcome: DialOutcome;
   try {
     outcome = await env.guard((signal) => ch.dial({
@@ -299,7 +299,7 @@ async function ringMembers(
         const member = group.find((m) => m.interface === iface) ?? group[0];
         const at = ch.now();
         answered = { member, uniqueid: peer.uniqueid, at };
-        service.setRinging(queue, group.map((m) => m.interface), false);
+        service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
         for (const m of group) {
           if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
         }
@@ -345,7 +345,7 @@ async function ringMembers(
       },
     }));
   } catch (e) {
-    service.setRinging(queue, group.map((m) => m.interface), false);
+    service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
     if (answered && connected && !transferred) completeCall(env, service, queue, answered.member, connected, o, "caller");
     else if (answered && !connected) service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
     else if (!answered && e instanceof HangupError) {
@@ -354,7 +354,7 @@ async function ringMembers(
     }
     throw e;
   }
-  service.setRinging(queue, group.map((m) => m.interface), false);
+  service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
   if (answered && connected) {
     // Connected (even if a side hung up during the gosub or AGI, before the bridge): the call is complete.
     const src = ch.context().hangupSource ?? "";

@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
-import { runSipp, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
+import { runSipp, sippLogLine, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { uacSecondLine, uasRefer } from "../../sip/sipp/transfer-scenarios.js";
 import { phoneCredentials, phonesPjsip } from "../../sip/call/test-phones.js";
@@ -263,17 +263,6 @@ test("the caller's DTMF blind transfer (Queue option T): the member goes to the 
   assert.match(await recall.cli("queue show xfer"), /C:2, A:0/);
 });
 
-/** A sipp log's first match of `pattern`, once it shows up. */
-async function logLine(path: string, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = existsSync(path) ? pattern.exec(readFileSync(path, "utf8")) : null;
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no ${pattern} in ${path}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("a member's attended REFER with Replaces: ATTENDEDTRANSFER|BRIDGE|<bridge>|holdtime|calltime|origposition; the caller talks to the target", async () => {
   const line1Log = join(tmp, "line1.log"), line2Log = join(tmp, "line2.log");
   const bob = startSipp({
@@ -282,13 +271,13 @@ test("a member's attended REFER with Replaces: ATTENDEDTRANSFER|BRIDGE|<bridge>|
   });
   const target = phone("6005", uasCall({ status: 200, holdMs: 2500 }));
   const c = caller("7731");
-  const [, call1] = await logLine(line1Log, /CALLID (\S+)/);
+  const [, call1] = await sippLogLine(line1Log, /CALLID (\S+)/);
   // Bob's second line calls 6005 through 7791; the phone would remember that dialog: the test tells line 1 about it.
   const b2 = startSipp({
     scenario: uacSecondLine({ exten: "7791", from: "6003" }), target: `127.0.0.1:${port}`, localPort: ports.b2, calls: 1,
     inject: phoneCredentials("6003"), timeoutMs: 40_000, extraArgs: ["-trace_logs", "-log_file", line2Log],
   });
-  const [, callId, toTag, fromTag] = await logLine(line2Log, /DIALOG (\S+) (\S+) (\S+)/);
+  const [, callId, toTag, fromTag] = await sippLogLine(line2Log, /DIALOG (\S+) (\S+) (\S+)/);
   const harness = createSocket("udp4");
   await new Promise<void>((resolve) => harness.bind(0, "127.0.0.1", () => resolve()));
   harness.send([

@@ -6,7 +6,7 @@
  *
  *   queue join → QueueCallerJoin · connect → AgentConnect + QueueCallerLeave
  *   abandon → QueueCallerAbandon + QueueCallerLeave · exit → QueueCallerLeave
- *   ringnoanswer → AgentRingNoAnswer · complete → AgentComplete
+ *   ringnoanswer → AgentRingNoAnswer · complete, transfer → AgentComplete · agentdump → AgentDump
  *   caller's dial.begin while queued → AgentCalled
  *   member add → QueueMemberAdded · remove → QueueMemberRemoved · pause/unpause →
  *   QueueMemberPause · penalty → QueueMemberPenalty · in call / out of call, or its

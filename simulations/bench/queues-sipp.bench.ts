@@ -5,7 +5,10 @@
  * processes that ring (180) and answer (200) at once; a sipp UAC places
  * BENCH_QUEUE_RATE (100) callers a second for BENCH_SECONDS (30) s, spread over the 50
  * queues, each talking 5 s once connected and then hanging up. Caller option `r`
- * (ringing while waiting: this machine has no music-on-hold files).
+ * (ringing while waiting: this machine has no music-on-hold files). Load shedding on the
+ * event loop's lag is off (recall.conf `overload_delay_ms = 0`): on a starved machine it
+ * refuses callers with 503, and this bench measures the queue under the offered load
+ * (bench:calls measures the shedding).
  *
  * Figures, read from Recall's own event log after the run (the transitions' times come
  * from its clock), for every caller's first ring: Queue()'s join → the strategy's select
@@ -64,6 +67,7 @@ function config(port: number, agentPorts: readonly number[]): Record<string, str
     "extensions.conf": "[bench]\nexten => _80XX,1,Queue(q${EXTEN:2},r)\n same => n,Hangup()\n",
     // Asterisk's sample logging: no VERBOSE lines in the file (one per priority at 100 calls/s would be the bench).
     "logger.conf": "[logfiles]\nconsole => notice,warning,error\nmessages.log => notice,warning,error\n",
+    "recall.conf": "[calls]\noverload_delay_ms = 0\n",
   };
 }
 

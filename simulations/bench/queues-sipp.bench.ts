@@ -16,11 +16,12 @@
  * does) → the member's channel created → its INVITE sent (`dialing`, after the media
  * worker made its RTP session) → ringing (the agent's 180 back): p50/p99/max (target:
  * Queue() to agent ringing p99 < 50 ms); failed calls (target: none); every ENTERQUEUE
- * connected and completed in queue_log. While the calls run, `queue show` of a 200-member
+ * connected and completed in queue_log; the run's log replays (`recall replay --verify`). While the calls run, `queue show` of a 200-member
  * queue (the members of q00–q09, who take those queues' calls) is timed four times a
  * second over the control socket `recall cli` uses (target < 50 ms).
  * The machine is shared: the load average is printed before and after.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,7 @@ import { startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { sendCommand } from "../../interfaces/console/server.js";
+import { packageRoot } from "../../interfaces/cli/paths.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_QUEUE_RATE ?? 100);
@@ -121,6 +123,8 @@ async function main(): Promise<void> {
     await recall.stop();
   }
   await figures(recall.dataDir);
+  const replay = execFileSync(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--verify"], { encoding: "utf8" });
+  out(`recall replay --verify: ${replay.trim().split("\n").at(-1)}`);
 }
 
 /** Queue() → member channel created and → member ringing, per caller, from the log; queue_log's completeness. */

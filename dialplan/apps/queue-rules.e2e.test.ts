@@ -82,7 +82,7 @@ exten => 7711,1,Answer()
  same => n,NoOp(after the dump QUEUESTATUS=\${QUEUESTATUS})
  same => n,Hangup()
 exten => 7720,1,Answer()
- same => n,Queue(pos,,,,4)
+ same => n,Queue(pos,,,,4,,,,front)
  same => n,Hangup()
 exten => 7721,1,Answer()
  same => n,Queue(pos,,,,6,,,,1)
@@ -208,9 +208,10 @@ test("a member who hangs up during the announcement: AGENTDUMP, no CONNECT, the 
   assert.deepEqual(lines.at(-1)!.slice(5, 7), ["1", "1"], "still first in the queue when it left");
 });
 
-test("Queue()'s position: a second caller asks for position 1 and goes in front of the first (queue show, ENTERQUEUE, EXITWITHTIMEOUT)", async () => {
+test("Queue()'s position: a second caller asks for position 1 and goes in front of the first (queue show, ENTERQUEUE, EXITWITHTIMEOUT); a bad position is a warning", async () => {
   const first = caller("7720");
   await recall.waitFor(/joined queue 'pos' at position 1/, 10_000);
+  await assertLogged(recall.dataDir, /Invalid position 'front' given for call to queue 'pos'\. Assuming no preference for position/);
   const second = caller("7721");
   let show = "";
   for (let i = 0; i < 40 && !/Callers: \n.*\n.*2\./.test(show); i++) { await new Promise((r) => setTimeout(r, 100)); show = await recall.cli("queue show pos"); }

@@ -95,6 +95,9 @@ const Queue: Application = async (env, data) => {
     return CONTINUE;
   }
   const position = Number(positionText) > 0 ? Math.floor(Number(positionText)) : undefined;
+  if (positionText.trim() !== "" && !(Number(positionText) >= 0)) {
+    env.warn("app_queue.c", `Invalid position '${positionText}' given for call to queue '${name}'. Assuming no preference for position`);
+  }
   service.sendQueue(name, {
     source: "dialplan", type: "join", uniqueid, channel: me.name, callerIdNum: me.callerId.num, callerIdName: me.callerId.name, url,
     ...(position !== undefined ? { position } : {}),

@@ -8,7 +8,7 @@
  * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts). A ringing
  * leg may be picked up from another phone (pickup.ts): the picker is then the winner.
  */
-import type { DialOutcome, DialRequest } from "./channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
 import type { CallCore } from "./core.js";
 import { calleeGosubAction } from "./dial-gosub.js";
@@ -151,6 +151,9 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
               }
               return;
             }
+          }
+          if (request.beforeBridge && !caller.hungUp && !callee.hungUp) {
+            await request.beforeBridge(callee).catch((e: Error) => { if (!(e instanceof HangupError)) logger.log("WARNING", "app_dial.c", `Before bridging ${callee.name}: ${e.message}`); });
           }
           if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
           caller.change({ type: "dial.end", status: "ANSWER" });

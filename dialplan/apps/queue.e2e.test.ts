@@ -135,7 +135,7 @@ before(async () => {
     "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
     "exten => 101,1,Goto(seed-queues,101,1)\n" +
     "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
-    "exten => 7502,1,Queue(billing,,,,,,,member-sub)\n same => n,Hangup()\n" +
+    "exten => 7502,1,Queue(billing,,,,,,member-sub)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +

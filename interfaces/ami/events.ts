@@ -67,15 +67,25 @@ const orUnknown = (s: string) => s || "<unknown>";
 
 interface ChannelView { ctx: ChannelContext; state: readonly [number, string]; value?: ChannelStateValue }
 
+const SNAPSHOT_KEYS = ["Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+  "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid"] as const;
+/** The snapshot's header names per prefix, made once (every channel event has fourteen). */
+const snapshotKeys = new Map<string, readonly string[]>();
+const keysFor = (prefix: string): readonly string[] => {
+  let k = snapshotKeys.get(prefix);
+  if (!k) snapshotKeys.set(prefix, k = SNAPSHOT_KEYS.map((n) => prefix + n));
+  return k;
+};
+
 /** A channel's snapshot fields, as every channel event starts them (prefix for Dest*, Transferee*...). */
 export function channelFields(v: ChannelView, prefix = ""): H {
-  const c = v.ctx;
+  const c = v.ctx, k = keysFor(prefix);
   return [
-    [`${prefix}Channel`, c.name], [`${prefix}ChannelState`, String(v.state[0])], [`${prefix}ChannelStateDesc`, v.state[1]],
-    [`${prefix}CallerIDNum`, orUnknown(c.callerId.num)], [`${prefix}CallerIDName`, orUnknown(c.callerId.name)],
-    [`${prefix}ConnectedLineNum`, orUnknown(c.connected.num)], [`${prefix}ConnectedLineName`, orUnknown(c.connected.name)],
-    [`${prefix}Language`, "en"], [`${prefix}AccountCode`, c.accountcode], [`${prefix}Context`, c.context], [`${prefix}Exten`, c.exten],
-    [`${prefix}Priority`, String(c.priority)], [`${prefix}Uniqueid`, c.uniqueid], [`${prefix}Linkedid`, c.linkedid],
+    [k[0], c.name], [k[1], String(v.state[0])], [k[2], v.state[1]],
+    [k[3], orUnknown(c.callerId.num)], [k[4], orUnknown(c.callerId.name)],
+    [k[5], orUnknown(c.connected.num)], [k[6], orUnknown(c.connected.name)],
+    [k[7], "en"], [k[8], c.accountcode], [k[9], c.context], [k[10], c.exten],
+    [k[11], String(c.priority)], [k[12], c.uniqueid], [k[13], c.linkedid],
   ];
 }
 
@@ -100,6 +110,9 @@ export class AmiEventProjection {
   /** Each hint's last extension state (`exten@context`), for ExtensionStatus on change. */
   private readonly extensions = new Map<string, number>();
   private readonly hints: () => readonly HintView[];
+  /** Each live PJSIP channel's contribution to its endpoint's device state, and the counts per endpoint. */
+  private readonly contributions = new Map<string, DeviceState>();
+  private readonly deviceCounts = new Map<string, Map<DeviceState, number>>();
   /** Live channels by uniqueid (queue records name callers by it). */
   private readonly byUniqueid = new Map<string, ChannelView>();
   private readonly queues = new QueueEventFold({
@@ -146,6 +159,7 @@ export class AmiEventProjection {
     const view: ChannelView = { ctx, state, value: value as ChannelStateValue };
     if (value === "destroyed") { this.channels.delete(r.stream); this.byUniqueid.delete(ctx.uniqueid); }
     else { this.channels.set(r.stream, view); this.byUniqueid.set(ctx.uniqueid, view); }
+    if (ctx.tech === "PJSIP" && ctx.endpoint) this.count(r.stream, ctx.endpoint, value === "destroyed" || ctx.hungupAt !== undefined ? undefined : channelDeviceState(view.value!, ctx.direction, ctx.onHold === true));
     const snap = () => channelFields(view);
     const peerView = (id: unknown) => (typeof id === "string" ? this.channels.get(id) : undefined);
     switch (input.type) {
@@ -251,18 +265,26 @@ export class AmiEventProjection {
     this.device(endpoint, emit);
   }
 
+  /** A channel's contribution to its endpoint's device state changed (undefined: it no longer counts). Counts, so a device costs O(1) per record. */
+  private count(stream: string, endpoint: string, state: DeviceState | undefined): void {
+    const before = this.contributions.get(stream);
+    if (before === state) return;
+    let counts = this.deviceCounts.get(endpoint);
+    if (!counts) this.deviceCounts.set(endpoint, counts = new Map());
+    if (before) {
+      const n = (counts.get(before) ?? 1) - 1;
+      if (n > 0) counts.set(before, n); else counts.delete(before);
+    }
+    if (state) { counts.set(state, (counts.get(state) ?? 0) + 1); this.contributions.set(stream, state); } else this.contributions.delete(stream);
+  }
+
   /**
    * An endpoint's device state (as chan_pjsip computes it: channels first, each as the
    * call core counts it (calls/device-state.ts), then reachability); an event on change.
    */
   private device(endpoint: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
-    const states: DeviceState[] = [];
-    for (const v of this.channels.values()) {
-      if (v.ctx.endpoint !== endpoint || v.ctx.tech !== "PJSIP" || v.ctx.hungupAt !== undefined) continue;
-      const s = channelDeviceState(v.value ?? "down", v.ctx.direction, v.ctx.onHold === true);
-      if (s) states.push(s);
-    }
-    const state: DeviceState = states.length ? aggregateDeviceStates(states)
+    const counts = this.deviceCounts.get(endpoint);
+    const state: DeviceState = counts?.size ? aggregateDeviceStates(counts.keys())
       : (this.contacts.get(endpoint)?.size ?? 0) > 0 ? "NOT_INUSE" : "UNAVAILABLE";
     const before = this.devices.get(endpoint);
     if (before === state) return;

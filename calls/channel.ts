@@ -92,14 +92,13 @@ export class Channel implements DialplanChannel {
     this.pbx = direction === "in";
   }
 
-  /** Aborted by an async goto (redirect); replaced once the executor takes the new position. */
-  private interrupter = new AbortController();
-  private runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+  /** What waits listen to: aborted at hang-up or by an async goto (redirect); replaced once the executor takes the new position. */
+  private run = new AbortController();
   /** Where a pending async goto sends the dialplan. */
   private redirectTo: ChannelInterrupt | undefined;
 
   /** Aborted at hang-up, or when a redirect interrupts the application the leg runs. */
-  get signal(): AbortSignal { return this.runSignal; }
+  get signal(): AbortSignal { return this.run.signal; }
 
   /**
    * Asterisk's async goto: interrupt the application the leg's dialplan runs now and go
@@ -109,7 +108,7 @@ export class Channel implements DialplanChannel {
   redirect(to: ChannelInterrupt): boolean {
     if (this.hungUp) return false;
     this.redirectTo = to;
-    this.interrupter.abort();
+    this.run.abort(INTERRUPTED);
     this.digitWaiter?.(undefined); // a Read or WaitExten waiting for a digit ends too
     return true;
   }
@@ -118,8 +117,7 @@ export class Channel implements DialplanChannel {
     const to = this.redirectTo;
     if (!to || this.hungUp) return undefined;
     this.redirectTo = undefined;
-    this.interrupter = new AbortController();
-    this.runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+    this.run = new AbortController();
     return to;
   }
   /** The actor's context, with the variables set this turn and not yet written. */
@@ -314,6 +312,7 @@ export class Channel implements DialplanChannel {
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
+    this.run.abort(HUNG_UP);
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
   }
@@ -544,3 +543,5 @@ export class Channel implements DialplanChannel {
 }
 
 const HUNG_UP = new HangupError();
+/** The reason a redirect aborts the run with (waits end as at a hang-up; the executor tells them apart). */
+const INTERRUPTED = new HangupError();

@@ -409,9 +409,9 @@ export class Channel implements DialplanChannel {
    * The phone put the call on hold or took it off (its re-INVITE's direction): logged once
    * per change, so device state (ONHOLD), AMI Hold/Unhold and replays see it.
    */
-  setHold(onHold: boolean, musicclass = ""): void {
+  setHold(onHold: boolean): void {
     if ((this.last.onHold === true) === onHold || this.hungUp) return;
-    this.change(onHold ? { type: "hold", ...(musicclass ? { musicclass } : {}) } : { type: "unhold" }, "sip");
+    this.change({ type: onHold ? "hold" : "unhold" }, "sip");
   }
 
   tones(toneList: string): void {

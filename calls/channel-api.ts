@@ -8,6 +8,7 @@
  * `media`, and hang-up arrives as `signal` aborting.
  */
 import type { ChannelContext } from "../events/catalogue/channel.js";
+import type { PickupTarget } from "./pickup.js";
 
 /** Why an application's wait ended early. */
 export class HangupError extends Error {
@@ -196,6 +197,12 @@ export interface DialplanChannel {
   dial(request: DialRequest): Promise<DialOutcome>;
   /** Bridge this channel with another live channel (Bridge() application). */
   bridgeWith(channelName: string, options: Readonly<Record<string, string>>): Promise<DialOutcome>;
+  /**
+   * Pick up a leg that rings for a Dial (Pickup(), PickupChan(), pickupexten): this channel
+   * is answered and takes that call until it ends. The picked leg's name, or undefined
+   * when there is none to pick up.
+   */
+  pickup(target: PickupTarget): Promise<string | undefined>;
 
   /** Media (audible once the media workers are in; until then they take the time the audio would). */
   play(files: readonly string[], options?: { stopOnDigits?: string; noAnswer?: boolean; signal?: AbortSignal }): Promise<MediaResult>;

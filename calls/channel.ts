@@ -17,6 +17,7 @@ import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia, DescriptionOrigin, LegRtp } from "./media.js";
 import type { ChannelSignalling } from "./driver.js";
 import { Cause } from "./hangup-causes.js";
+import { NO_GROUPS, type PickupGroups, type PickupTarget } from "./pickup.js";
 
 /** What a channel needs from the call core (core.ts). */
 export interface ChannelHost {
@@ -26,6 +27,7 @@ export interface ChannelHost {
   readonly media: CallMedia;
   dial(caller: Channel, request: DialRequest): Promise<DialOutcome>;
   bridgeWith(caller: Channel, channelName: string): Promise<DialOutcome>;
+  pickup(picker: Channel, target: PickupTarget): Promise<string | undefined>;
   /** The channel is gone: forget it. */
   released(channel: Channel): void;
 }
@@ -34,8 +36,8 @@ type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
 export class Channel implements DialplanChannel {
-  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
-  readonly tech: "PJSIP" | "Local";
+  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel, ARI's media channels (media-channels.ts). */
+  readonly tech: ChannelContext["tech"];
   private readonly aborter = new AbortController();
   private last: ChannelContext;
   private value = "down";
@@ -55,6 +57,8 @@ export class Channel implements DialplanChannel {
   media: string | undefined;
   /** The endpoint's codecs in allow= order. */
   codecs: readonly string[] = ["ulaw", "alaw"];
+  /** The endpoint's call and pickup groups (pickup.ts). */
+  groups: PickupGroups = NO_GROUPS;
   /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
   rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
   /** The endpoint's sdp_owner and sdp_session (unset: the description format's defaults). */
@@ -267,12 +271,28 @@ export class Channel implements DialplanChannel {
     if (this.media) return this.media;
     if (this.established()) return this.signalling!.anchor();
     if (!this.remoteSdp) throw new Error(`${this.name} has no SDP offer to answer`);
-    const leg = await this.host.media.answer(this.remoteSdp, this);
-    if (this.media) { void this.host.media.close(leg.id); return this.media; } // a concurrent call won
+    // Callers at once (the driver opening it early, then the answer) share one session.
+    this.anchoring ??= this.answerOffer(this.remoteSdp).finally(() => { this.anchoring = undefined; });
+    return this.anchoring;
+  }
+
+  private anchoring: Promise<string> | undefined;
+
+  private async answerOffer(offer: Buffer): Promise<string> {
+    const leg = await this.host.media.answer(offer, this);
+    if (this.media) { void this.host.media.close(leg.id); return this.media; }
     this.media = leg.id;
     this.localSdp = leg.sdp;
     if (this.hungUp) this.releaseMedia();
     return leg.id;
+  }
+
+  /**
+   * The leg's media session once it has one, waiting for one being opened (so a called
+   * leg's session goes on the same media worker); undefined when none is on its way.
+   */
+  async mediaSession(): Promise<string | undefined> {
+    return this.media ?? (this.anchoring ? this.anchoring.catch(() => undefined) : undefined);
   }
 
   /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */
@@ -337,6 +357,11 @@ export class Channel implements DialplanChannel {
 
   bridgeWith(channelName: string): Promise<DialOutcome> {
     return this.host.bridgeWith(this, channelName);
+  }
+
+  pickup(target: PickupTarget): Promise<string | undefined> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    return this.host.pickup(this, target);
   }
 
   /** Play prompts on the leg's RTP session; a DTMF digit in `stopOnDigits` interrupts (Background). */

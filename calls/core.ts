@@ -24,6 +24,7 @@ import type { CallMedia } from "./media.js";
 import { Transfers } from "./transfer.js";
 import { LocalChannels } from "./local.js";
 import { dial } from "./dial.js";
+import { Pickups, type PickupTarget } from "./pickup.js";
 import { originate, type OriginateOutcome, type OriginateRequest } from "./originate.js";
 
 export interface CallCoreDeps {
@@ -72,6 +73,8 @@ export class CallCore implements ChannelHost {
   readonly transfers: Transfers;
   /** Local channel pairs. */
   readonly locals: LocalChannels;
+  /** Legs ringing for a Dial that another phone may pick up. */
+  readonly pickups = new Pickups();
 
   constructor(private readonly deps: CallCoreDeps) {
     this.transfers = new Transfers({
@@ -133,6 +136,7 @@ export class CallCore implements ChannelHost {
     if (spec?.codecs) channel.codecs = spec.codecs;
     if (spec?.rtp) channel.rtp = spec.rtp;
     if (spec?.origin) channel.origin = spec.origin;
+    if (spec?.groups) channel.groups = spec.groups;
     this.channels.set(id, channel);
     return channel;
   }
@@ -191,6 +195,22 @@ export class CallCore implements ChannelHost {
     const peer = await stayBridged(caller, bridge, () => limited || "g" in request.options);
     limit?.cancel();
     return peer ?? callee;
+  }
+
+  /** Whether `exten` is features.conf's pickupexten: dialling it picks up a call of the caller's pickup groups. */
+  isPickupExten(exten: string): boolean {
+    const code = (this.deps.features ?? (() => DEFAULT_FEATURES))().general.pickupexten;
+    return code !== "" && exten === code;
+  }
+
+  /** Pick up the leg `target` names for `picker` (pickup.ts); the leg's name, or undefined. */
+  async pickup(picker: Channel, target: PickupTarget): Promise<string | undefined> {
+    const leg = this.pickups.find(picker, target);
+    if (!leg) return undefined;
+    const name = leg.name;
+    if (!(await this.pickups.pickup(picker, leg))) return undefined;
+    this.deps.logger.log("VERBOSE", "pickup.c", `${picker.name} picked up ${name}`);
+    return name;
   }
 
   /**

@@ -384,6 +384,45 @@ export class MediaService {
   }
   async stopAudioSocket(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "stopAudiosocket", id }); }
 
+  /**
+   * A session with no phone (created with createSession and never given a remote) whose far
+   * end is a bridge announcer: what it plays is heard by whatever it is bridged or mixed with.
+   */
+  async announcer(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "virtualEnd", id, end: { kind: "announcer" } }); }
+
+  /**
+   * A session with no phone whose far end is an AudioSocket service (ARI externalMedia): the
+   * service's audio is heard, what reaches the session is sent to it. Resolves when the
+   * connection ends (HANGUP from the service, ERROR, STOPPED by stopAudioSocket or destroy).
+   */
+  async externalAudioSocket(id: string, uuid: string, hostPort: string): Promise<AudioSocketResult> {
+    const e = this.entry(id);
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
+    if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
+    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = resolve; });
+    try {
+      await this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } });
+    } catch (err) {
+      e.audiosocket = undefined;
+      return { status: "ERROR", connected: false, error: (err as Error).message };
+    }
+    return done;
+  }
+
+  /**
+   * `snoopId` (a session made with `near: id`, so on the same worker) hears `id`'s audio: `in`
+   * what its phone sends, `out` what it is sent, `both` the two mixed. With whisper, what
+   * reaches `snoopId` is added to what `id`'s phone is sent (out) or sends (in).
+   */
+  async snoop(id: string, snoopId: string, spy: "none" | "in" | "out" | "both", whisper: "none" | "in" | "out" | "both"): Promise<void> {
+    const e = this.entry(id), s = this.entry(snoopId);
+    if (e.worker !== s.worker) throw new MediaError(`snoop session ${snoopId} is not on ${id}'s worker`);
+    await this.call(e.worker, { t: "snoop", id, snoop: snoopId, spy, whisper });
+  }
+
+  /** Silence what the phone sends (rx: nobody hears it) and/or what it is sent (tx). */
+  async mute(id: string, rx: boolean, tx: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "mute", id, rx, tx }); }
+
   onDtmf(id: string, handler: (e: DtmfEvent) => void): void { this.entry(id).dtmf.push(handler); }
   onTimeout(id: string, handler: (e: TimeoutEvent) => void): void { this.entry(id).timeout.push(handler); }
 

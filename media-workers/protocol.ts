@@ -35,6 +35,16 @@ export type CommandBody =
   | { t: "tap"; id: string; on: boolean }
   | { t: "audiosocket"; id: string; uuid: string; host: string; port: number }
   | { t: "stopAudiosocket"; id: string }
+  /**
+   * A session with no phone behind it (`create` with `virtual`) takes its audio from elsewhere:
+   * `announcer` what it plays is what it "hears" (a bridge's playback and music on hold);
+   * `audiosocket` a TCP AudioSocket service is its far end (ARI externalMedia).
+   */
+  | { t: "virtualEnd"; id: string; end: { kind: "announcer" } | { kind: "audiosocket"; uuid: string; host: string; port: number } }
+  /** Snoop: `snoop` hears `id`'s audio (in: from its phone, out: to it) and, with whisper, speaks into what `id` sends. */
+  | { t: "snoop"; id: string; snoop: string; spy: "none" | "in" | "out" | "both"; whisper: "none" | "in" | "out" | "both" }
+  /** Silence one or both directions of a session (ARI mute). */
+  | { t: "mute"; id: string; rx: boolean; tx: boolean }
   | { t: "stats"; id?: string; reset?: boolean }
   | { t: "destroy"; id: string };
 export type Command = CommandBody & { req: number };

@@ -71,3 +71,29 @@ test("msgpackr messages cross to another thread and back in order", async () => 
   assert.deepEqual(got.map((g) => g.n), Array.from({ length: 2000 }, (_, i) => i));
   assert.equal(got[300].sum, (300 & 0xff) + 1);
 });
+
+test("a burst pushed in one turn wakes a sleeping consumer once; a busy consumer is not woken at all", async () => {
+  const r = new RingBuffer(1 << 16);
+  const atomics = Atomics as unknown as { notify: (ta: Int32Array, index: number, count?: number) => number };
+  const notify = atomics.notify;
+  let notifies = 0;
+  atomics.notify = (ta, index, count) => { notifies++; return notify(ta, index, count); };
+  try {
+    const got: number[] = [];
+    // While it works (message 50), a push finds it awake: no wake-up, it drains that one too.
+    void r.consume((m) => { got.push(m[0]); if (m[0] === 50) r.push(Uint8Array.of(200)); });
+    await new Promise((res) => setImmediate(res)); // the consumer drained the empty ring and sleeps
+    for (let i = 0; i < 100; i++) r.push(Uint8Array.of(i));
+    await new Promise((res) => setImmediate(res));
+    assert.equal(got.length, 101);
+    assert.equal(got.at(-1), 200);
+    assert.equal(notifies, 1, "one wake-up for the whole turn");
+    r.push(Uint8Array.of(7)); // a later turn wakes it again: nothing is left behind
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(got.slice(101), [7]);
+    assert.equal(notifies, 2);
+  } finally {
+    atomics.notify = notify;
+    r.close();
+  }
+});

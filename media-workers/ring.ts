@@ -5,10 +5,17 @@
  * uint32 and are reduced modulo the (power-of-two) capacity, so full and empty differ.
  * A full ring refuses the message and counts it: back-pressure is visible, never a
  * silent overwrite.
+ *
+ * Waking the consumer costs an `Atomics.notify` (a lock and a task posted to the other
+ * thread): the producer wakes it once per turn of its own event loop, however many
+ * messages it pushed in that turn, and only when the consumer sleeps (WAITING) with
+ * messages unread. Every
+ * push bumps SIGNAL at once, so a consumer about to sleep never misses one: its
+ * waitAsync on the old SIGNAL returns at once.
  */
 import { Packr, Unpackr } from "msgpackr";
 
-const HEAD = 0, TAIL = 1, SIGNAL = 2, DROPPED = 3, CLOSED = 4;
+const HEAD = 0, TAIL = 1, SIGNAL = 2, DROPPED = 3, CLOSED = 4, WAITING = 5;
 const HEADER_BYTES = 64; // keeps the counters off the data's cache lines
 
 type WaitAsync = (ta: Int32Array, index: number, value: number, timeout?: number) =>
@@ -71,9 +78,19 @@ export class RingBuffer {
     // Publish only after the bytes are in: the consumer reads TAIL with Atomics.load.
     Atomics.store(this.ctl, TAIL, (tail + need) | 0);
     Atomics.add(this.ctl, SIGNAL, 1);
-    Atomics.notify(this.ctl, SIGNAL);
+    if (!this.wakeQueued) {
+      this.wakeQueued = true;
+      queueMicrotask(this.wake);
+    }
     return true;
   }
+
+  private wakeQueued = false;
+  /** At the end of the producer's turn: one notify for everything it pushed, if the consumer sleeps with some of it unread. */
+  private readonly wake = (): void => {
+    this.wakeQueued = false;
+    if (Atomics.load(this.ctl, WAITING) !== 0 && this.used > 0) Atomics.notify(this.ctl, SIGNAL);
+  };
 
   /** Consumer side. The next message, or undefined when empty. */
   pop(): Uint8Array | undefined {
@@ -103,8 +120,10 @@ export class RingBuffer {
       const sig = Atomics.load(this.ctl, SIGNAL);
       for (let m = this.pop(); m; m = this.pop()) handler(m);
       if (this.closed) return;
+      Atomics.store(this.ctl, WAITING, 1);
       const r = waitAsync(this.ctl, SIGNAL, sig);
       if (r.async) await r.value;
+      Atomics.store(this.ctl, WAITING, 0);
     }
   }
 }

@@ -9,7 +9,7 @@ import type { Random } from "../core/random.js";
 import type { ActorRuntime } from "../actors/runtime.js";
 import { registrationStatus } from "../actors/outbound-registration/machine.js";
 import type { OutboundRegistrationContext } from "../events/catalogue/outbound-registration.js";
-import type { CommandTable } from "../interfaces/console/commands.js";
+import type { CommandTable } from "../core/commands.js";
 import { formatDiagnostic } from "../conf/tokenizer.js";
 import { loadPjsipConfig, type PjsipModel } from "./config/index.js";
 import { registerPjsipCommands, type ContactView, type PjsipView } from "./console/index.js";
@@ -32,6 +32,7 @@ import { PjsipDeviceFeed } from "./subscription/device-feed.js";
 import { Messages } from "./messaging/messages.js";
 import { registerSubscriptionCommands } from "./subscription/console.js";
 import { loadSubscriptionLimits } from "./subscription/limits-conf.js";
+import { CallAdmission, loadAdmissionLimits, type AdmissionLimits } from "./call/admission.js";
 import type { DialplanChannel } from "../calls/channel-api.js";
 import type { DeviceStates } from "../calls/device-state.js";
 import type { HintWatchers } from "../calls/hint-watchers.js";
@@ -50,7 +51,11 @@ export interface SipServerDeps {
   readonly transports?: readonly Transport[];
   readonly userAgent: string;
   /** Calls: the dialplan to run on new channels and the media workers; without them INVITEs are answered 501. */
-  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication"> & { readonly accepting?: PjsipDriverDeps["accepting"] };
+  readonly calls?: Pick<CallCoreDeps, "runDialplan" | "media" | "features" | "runApplication"> & {
+    readonly accepting?: PjsipDriverDeps["accepting"];
+    /** The event loop's typical lag (ms) since the last call, for load shedding (admission.ts); absent: only the set-up count sheds. */
+    readonly lag?: () => number;
+  };
   /**
    * Whether an extension exists in a context of this node's dialplan: an OPTIONS to
    * `exten@recall` from an identified endpoint is answered 200, 484 (more digits could
@@ -139,6 +144,7 @@ export class SipServer {
       userAgent: deps.userAgent, lineEndpoint: (token) => outbound.endpointForLine(token),
       ...(deps.extensionPresence ? { extensionPresence: deps.extensionPresence } : {}),
       ...(deps.calls?.accepting ? { accepting: deps.calls.accepting } : {}),
+      admission: new CallAdmission({ clock, logger, limits: SipServer.admissionLimits(deps), ...(deps.calls?.lag ? { lag: deps.calls.lag } : {}) }),
     });
     const remoteSwitch = new RemoteSwitch({ transactions, model: getModel, registrar, clock, random, logger, userAgent: deps.userAgent });
     const subs = deps.subscriptions;
@@ -178,6 +184,13 @@ export class SipServer {
   private static subscriptionLimits(deps: SipServerDeps): SubscriptionLimits {
     const { limits, errors } = loadSubscriptionLimits(deps.configDir);
     for (const e of errors) deps.logger.log("ERROR", "res_pjsip_pubsub.c", e.message);
+    return limits;
+  }
+
+  /** recall.conf [calls]; a bad value is logged with its place and the default kept. */
+  private static admissionLimits(deps: SipServerDeps): AdmissionLimits {
+    const { limits, errors } = loadAdmissionLimits(deps.configDir);
+    for (const e of errors) deps.logger.log("ERROR", "res_pjsip_session.c", e.message);
     return limits;
   }
 

@@ -21,6 +21,8 @@
  *   bridge.enter bridge, peer?         bridge.exit bridge
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
+ *   pickup       pickup_channel (channel id)              (this ringing leg was picked up by that
+ *                                                          channel, which takes its call: CEL PICKUP)
  *   agi.command  command, result                          (an AGI program's command line and the
  *                                                          result it was answered; source "agi")
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
@@ -52,7 +54,8 @@ export const ChannelContext = Schema.Struct({
   name: Schema.String,
   uniqueid: Schema.String,
   linkedid: Schema.String,
-  tech: Schema.Literal("PJSIP", "Local"),
+  /** PJSIP legs, Local halves, and ARI's media channels: Snoop, externalMedia (UnicastRTP, AudioSocket). */
+  tech: Schema.Literal("PJSIP", "Local", "Snoop", "UnicastRTP", "AudioSocket"),
   direction: Schema.Literal("in", "out"),
   endpoint: Schema.String,
   callerId: Party,

@@ -19,6 +19,7 @@ import { packageRoot } from "../cli/paths.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { registerWithAuth } from "../../sip/sipp/scenarios.js";
 import { uasCall } from "../../sip/sipp/call-scenarios.js";
+import { python3 } from "../../core/python.js";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -298,7 +299,7 @@ test("panoramisk runs seed 003's example: Originate to the registered sipp phone
   const dir = mkdtempSync(join(tmpdir(), "recall-ami-py-"));
   const script = join(dir, "example.py");
   writeFileSync(script, panoramiskShim + seedExample(amiPort));
-  const py = spawn("python3", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  const py = spawn(python3, [script], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   py.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
   py.stderr.setEncoding("utf8").on("data", (d: string) => { out += d; });

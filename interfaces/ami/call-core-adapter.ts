@@ -10,7 +10,7 @@ import { sipLeg } from "../../sip/call/leg.js";
 import type { ContactInfo } from "../../sip/registrar/registrar.js";
 import type { AstDb } from "../../actors/astdb/astdb.js";
 import type { QueueService } from "../../actors/queue/service.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../calls/hangup-causes.js";

@@ -44,6 +44,8 @@ const THROTTLE_WINDOW_US = 60e6;
 export interface AmiServerDeps {
   readonly config: ManagerConfig;
   readonly log: EventLog;
+  /** Transitions the actors made that the log has not been given yet (ActorRuntime.unappended). */
+  readonly unappended?: () => number;
   readonly pbx: Pbx;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -142,7 +144,8 @@ export class AmiServer {
 
   /** An event that is not in the log (UserEvent, OriginateResponse, Shutdown). */
   emit(name: string, classes: readonly AmiClass[], headers: Fields): void {
-    this.held.push({ at: this.deps.log.nextOffset, out: this.render({ name, classes, headers, time: this.deps.clock.now() }) });
+    const at = this.deps.log.nextOffset + (this.deps.unappended?.() ?? 0);
+    this.held.push({ at, out: this.render({ name, classes, headers, time: this.deps.clock.now() }) });
     this.release();
   }
 

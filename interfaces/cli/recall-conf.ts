@@ -7,6 +7,7 @@
  *   [kafka]    brokers = 127.0.0.1:9092[,...]   topic = recall.events   partitions = 8
  *   [clickhouse], [projections]: see projections/config.ts
  *   [subscriptions]: see sip/subscription/limits-conf.ts
+ *   [calls]: load shedding, see sip/call/admission.ts
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -32,8 +33,8 @@ export function loadRecallConf(configDir: string): RecallSettings {
   let backend = defaultSettings.log.backend;
   let { brokers, topic, partitions, clientId } = defaultSettings.kafka;
   for (const section of parseConfFile(path).sections) {
-    // [clickhouse] and [projections] are read by projections/config.ts.
-    if (section.name === "clickhouse" || section.name === "projections" || section.name === "subscriptions") continue;
+    // [clickhouse] and [projections] are read by projections/config.ts, [subscriptions] and [calls] by sip/.
+    if (section.name === "clickhouse" || section.name === "projections" || section.name === "subscriptions" || section.name === "calls") continue;
     for (const e of section.entries) {
       const bad = (reason: string) => new ConfError(e.file, e.line, `[${section.name}] ${e.key}: ${reason}`);
       switch (`${section.name}.${e.key}`) {

@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ClockService, SystemClock } from "../../core/clock.js";
 import { RandomService, SystemRandom, randomHex, type Random } from "../../core/random.js";
 import { AsteriskLogger } from "../../core/logger.js";
@@ -17,7 +18,7 @@ import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
-import { CommandTable } from "../console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { serveConsole } from "../console/server.js";
 import { version } from "./paths.js";
 import { DialplanService } from "./dialplan-service.js";
@@ -34,6 +35,7 @@ import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { WebConsole } from "../web/console.js";
 import { Wallboard } from "../web/wallboard.js";
+import { seedWallboard } from "../web/queue-history.js";
 import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
@@ -90,6 +92,22 @@ function describeLog(log: EventLog, dataDir: string): string {
 }
 
 /** The secret digest nonces are signed with, made once per data directory so nonces outlive a restart. */
+/**
+ * The event loop's typical lag (ms) since the last call, for load shedding (sip/call/admission.ts):
+ * the median delay of a 10 ms timer beyond its 10 ms. The median, not the mean: a few long
+ * pauses (start-up, a major GC) do not shed calls; a loop that is late on every turn does.
+ */
+function eventLoopLag(): () => number {
+  const RESOLUTION_MS = 10;
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  h.enable();
+  return () => {
+    const median = h.count ? h.percentile(50) / 1e6 - RESOLUTION_MS : 0;
+    h.reset();
+    return Math.max(0, median);
+  };
+}
+
 function nonceSecret(dataDir: string, random: Random): string {
   const path = join(dataDir, "nonce.secret");
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
@@ -115,7 +133,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const clock = yield* ClockService;
   const random = yield* RandomService;
   const startedAt = clock.now();
-  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`) });
+  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`), notice: (m) => process.stderr.write(`NOTICE: ${m}\n`) });
   // Recovery reads the local log (the outbox with Kafka): it holds every event of this node, reachable or not.
   const local = log instanceof KafkaEventLog ? log.outbox : log;
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
@@ -212,6 +230,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           media: new CallMedia(media, { moh: loadMusicOnHold(options.configDir, (m) => logger.log("WARNING", "res_musiconhold.c", m)), monitorDir: join(options.dataDir, "monitor"), descriptions: sdpDescriptions }),
           features: features.current,
           accepting: () => accepting,
+          lag: eventLoopLag(),
         },
         extensionPresence: dialplan.presence,
         localPresence: dialplan.localPresence,
@@ -246,15 +265,23 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   // The web console (interfaces/web/): manager.conf's users, the projections' tables through this process's session.
+  const wallboard = new Wallboard(runtime, devices, () => Date.now());
   new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor"),
-    wallboard: new Wallboard(runtime, devices, () => Date.now()) }).mount(http);
+    wallboard }).mount(http);
+  // Today's figures from before this start: queue_log up to where the board began counting.
+  const sqlSink = () => projections.status().find((s) => s.sink === "chdb") ?? projections.status().find((s) => s.sink === "clickhouse");
+  if (projections.query && sqlSink()) {
+    seedWallboard(wallboard, projections.query, () => sqlSink()?.through ?? -1, local.nextOffset, () => Date.now())
+      .then((done) => { if (!done) logger.log("WARNING", "web", "the wallboard counts today from this start: queue_log did not catch up within a minute"); })
+      .catch((e: Error) => logger.log("WARNING", "web", `the wallboard counts today from this start: ${e.message}`));
+  }
   if (manager.config.enabled) {
     const sipServer = sip;
     yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
           const ami = new AmiServer({
-            config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
+            config: manager.config, log: local, unappended: () => runtime.unappended, logger, clock, version: `Recall ${version}`, startedAt,
             projection: { ...managerProjections(options.configDir), hints: dialplan.hints },
             pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables,
               queues, reloadQueues: () => { const out = loadQueues(); return out.startsWith("Queues not reloaded") ? out : undefined; } }),

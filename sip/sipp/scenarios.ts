@@ -58,13 +58,13 @@ export function registerWithAuth(options: { expires?: number; finalStatus?: numb
 `;
 }
 
-/** REGISTER without credentials, expecting a given status (e.g. 401 for an unknown user). */
+/** REGISTER without credentials, expecting a given status (e.g. 401 for an unknown user); timed REGISTER → response (`rtd`). */
 export function registerExpecting(status: number, expires = 3600): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="register expecting ${status}">
   ${register(expires, false)}
   <recv response="100" optional="true"/>
-  <recv response="${status}"/>
+  <recv response="${status}" rtd="true"/>
 </scenario>
 `;
 }

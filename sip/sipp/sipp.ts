@@ -37,6 +37,8 @@ export interface SippResult {
   readonly successful: number;
   readonly failed: number;
   readonly retransmissions: number;
+  /** Each call's response time in ms (the scenario's `rtd` timer), when sipp ran with `-trace_rtt`. */
+  readonly responseTimesMs: readonly number[];
   readonly dir: string;
 }
 
@@ -68,14 +70,16 @@ export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: ()
     // No sipp on PATH (spawn ENOENT): 'exit' never comes, so settle on the error instead of hanging.
     child.on("error", (e) => {
       clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: `${stderr}${e.message}\n`, errors: "", successful: 0, failed: 0, retransmissions: 0, dir });
+      resolve({ code: null, stdout, stderr: `${stderr}${e.message}\n`, errors: "", successful: 0, failed: 0, retransmissions: 0, responseTimesMs: [], dir });
     });
     child.on("exit", (code) => {
       clearTimeout(timer);
       const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));
       const statFile = readdirSync(dir).find((f) => f.endsWith("_.csv"));
       const stats = statFile ? parseStats(readFileSync(join(dir, statFile), "utf8")) : { successful: 0, failed: 0, retransmissions: 0 };
-      resolve({ code, stdout, stderr, errors: errFile ? readFileSync(join(dir, errFile), "utf8") : "", ...stats, dir });
+      const rttFile = readdirSync(dir).find((f) => f.endsWith("_rtt.csv"));
+      const responseTimesMs = rttFile ? parseResponseTimes(readFileSync(join(dir, rttFile), "utf8")) : [];
+      resolve({ code, stdout, stderr, errors: errFile ? readFileSync(join(dir, errFile), "utf8") : "", ...stats, responseTimesMs, dir });
     });
   });
   return { done, stop: () => child.kill("SIGUSR1") };
@@ -93,4 +97,9 @@ function parseStats(csv: string): { successful: number; failed: number; retransm
   const last = lines[lines.length - 1].split(";");
   const col = (name: string) => Number(last[head.indexOf(name)] ?? 0);
   return { successful: col("SuccessfulCall(C)"), failed: col("FailedCall(C)"), retransmissions: col("Retransmissions(C)") };
+}
+
+/** sipp's -trace_rtt CSV (`Date_ms;response_time_ms;rtd_no`, one row per timed call): the response times. */
+function parseResponseTimes(csv: string): number[] {
+  return csv.trim().split("\n").slice(1).map((line) => Number(line.split(";")[1])).filter((n) => Number.isFinite(n));
 }

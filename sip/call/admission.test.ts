@@ -1,0 +1,68 @@
+/**
+ * CallAdmission (load shedding) on a virtual clock: the set-up bound, the event-loop lag
+ * signal, recovery in the next window, one NOTICE per window, and recall.conf [calls].
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VirtualClock } from "../../core/clock.js";
+import { MemoryLogger } from "../../core/logger.js";
+import { CallAdmission, DEFAULT_ADMISSION, loadAdmissionLimits } from "./admission.js";
+
+const SECOND = 1_000_000;
+
+test("beyond max_setup_calls new calls are refused until one is answered or ends; one NOTICE when it starts, one when it ends", () => {
+  const clock = new VirtualClock(), logger = new MemoryLogger();
+  const a = new CallAdmission({ clock, logger, limits: { maxSetupCalls: 2, overloadDelayMs: 0, retryAfterSeconds: 3 } });
+  assert.ok(a.admit());
+  const first = a.started();
+  assert.ok(a.admit());
+  const second = a.started();
+  for (let i = 0; i < 50; i++) assert.equal(a.admit(), false);
+  assert.equal(a.retryAfter, "3");
+  assert.equal(logger.lines.length, 1, "a flood of refusals is one line");
+  assert.match(logger.lines[0], /NOTICE .*Overload: refusing new calls with 503 \(2 calls being set up of 2 allowed\)/);
+  first();
+  first(); // a second report of the same call frees nothing more
+  assert.equal(a.pending, 1);
+  assert.ok(a.admit());
+  assert.match(logger.lines.at(-1)!, /Overload over: accepting new calls again \(50 refused with 503/);
+  a.started();
+  second();
+  assert.equal(a.pending, 1);
+});
+
+test("the event loop's lag sheds from the next window on and recovers in the window after it drops", () => {
+  const clock = new VirtualClock(), logger = new MemoryLogger();
+  let lag = 0;
+  const a = new CallAdmission({ clock, logger, limits: DEFAULT_ADMISSION, lag: () => lag });
+  assert.ok(a.admit());
+  lag = 180;
+  assert.ok(a.admit(), "the lag is read once a window");
+  clock.advance(SECOND);
+  assert.equal(a.admit(), false);
+  assert.match(logger.lines.at(-1)!, /event loop lag 180 ms of 50 allowed/);
+  for (let i = 0; i < 9; i++) a.admit();
+  clock.advance(SECOND); // still lagging: a summary of the last window
+  assert.equal(a.admit(), false);
+  assert.match(logger.lines.at(-1)!, /refused 10 new calls in the last second/);
+  lag = 5;
+  clock.advance(SECOND);
+  assert.ok(a.admit());
+  assert.match(logger.lines.at(-2)!, /refused 1 new calls in the last second/);
+  assert.match(logger.lines.at(-1)!, /Overload over: accepting new calls again \(11 refused/);
+  assert.equal(logger.lines.length, 4, "start, a line for each window of refusals, end");
+});
+
+test("recall.conf [calls]: options read, bad values named by file and line with the default kept", () => {
+  const dir = mkdtempSync(join(tmpdir(), "recall-admission-"));
+  writeFileSync(join(dir, "recall.conf"), "[calls]\nmax_setup_calls = 300\noverload_delay_ms = 0\noverload_retry_after = x\nmax_calls = 5\n");
+  const { limits, errors } = loadAdmissionLimits(dir);
+  assert.deepEqual(limits, { maxSetupCalls: 300, overloadDelayMs: 0, retryAfterSeconds: DEFAULT_ADMISSION.retryAfterSeconds });
+  assert.deepEqual(errors.map((e) => e.message.replace(dir, "DIR")), [
+    "DIR/recall.conf:4: [calls] overload_retry_after: a whole number, at least 1",
+    "DIR/recall.conf:5: [calls] max_calls: unknown option",
+  ]);
+});

@@ -15,7 +15,8 @@
  *   bridge create/enter/leave/destroy → BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy
  *   contact → ContactStatus, PeerStatus (first contact / last contact of an endpoint)
  *   hold/unhold → Hold/Unhold · dtmf → DTMFBegin + DTMFEnd (Direction Received or Sent)
- *   outbound registration → Registry · endpoint device state → DeviceStateChange, and
+ *   outbound registration → Registry · endpoint device state, and a Custom: device's
+ *   (AstDB CustomDevstate) → DeviceStateChange, and
  *   ExtensionStatus for each hint naming the device whose extension state changed
  *   queue and queue-member records → app_queue's events (queue-events.ts)
  *   CEL and CDR rows (projections/) → CEL and Cdr events
@@ -30,7 +31,7 @@ import { CdrProjection } from "../../projections/cdr/fold.js";
 import type { CelRow, CdrRow } from "../../projections/rows.js";
 import type { AmiClass } from "./classes.js";
 import { QueueEventFold } from "./queue-events.js";
-import { aggregateDeviceStates, channelDeviceState, extensionStateName, extensionStateOf, type DeviceState } from "../../calls/device-state.js";
+import { aggregateDeviceStates, channelDeviceState, extensionStateName, extensionStateOf, isDeviceState, type DeviceState } from "../../calls/device-state.js";
 
 /** A dialplan hint: `exten@context` and the devices it names. */
 export interface HintView { readonly context: string; readonly exten: string; readonly devices: readonly string[] }
@@ -110,6 +111,8 @@ export class AmiEventProjection {
   /** Each hint's last extension state (`exten@context`), for ExtensionStatus on change. */
   private readonly extensions = new Map<string, number>();
   private readonly hints: () => readonly HintView[];
+  /** `Custom:` device states by name (AstDB CustomDevstate). */
+  private readonly custom = new Map<string, DeviceState>();
   /** Each live PJSIP channel's contribution to its endpoint's device state, and the counts per endpoint. */
   private readonly contributions = new Map<string, DeviceState>();
   private readonly deviceCounts = new Map<string, Map<DeviceState, number>>();
@@ -117,7 +120,7 @@ export class AmiEventProjection {
   private readonly byUniqueid = new Map<string, ChannelView>();
   private readonly queues = new QueueEventFold({
     snapshot: (uniqueid, prefix = "") => { const v = this.byUniqueid.get(uniqueid); return v && channelFields(v, prefix); },
-    deviceState: (device) => (/^pjsip\//i.test(device) ? this.devices.get(device.slice(6)) ?? "UNAVAILABLE" : "UNKNOWN"),
+    deviceState: (device) => this.deviceState(device),
   });
 
   /**
@@ -139,6 +142,7 @@ export class AmiEventProjection {
       case "bridge": this.bridge(r, emit); break;
       case "contact": this.contact(r, emit); break;
       case "outbound-registration": this.registration(r, emit); break;
+      case "astdb": this.customDevice(r, emit); break;
       case "queue": this.queues.queue(r, emit); break;
       case "queue-member": this.queues.member(r, emit); break;
       default: break;
@@ -295,15 +299,31 @@ export class AmiEventProjection {
     this.queues.deviceChanged(`PJSIP/${endpoint}`, emit);
   }
 
+  /** A `Custom:` device's state is AstDB's CustomDevstate/<name> (calls/custom-devices.ts): DeviceStateChange and ExtensionStatus on change. */
+  private customDevice(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const c = r.state.context as { family: string; key: string; value: string };
+    if (c.family !== "CustomDevstate") return;
+    const state: DeviceState = String(r.state.value) === "deleted" || !isDeviceState(c.value) ? "UNKNOWN" : c.value;
+    if ((this.custom.get(c.key) ?? "UNKNOWN") === state) return;
+    if (state === "UNKNOWN") this.custom.delete(c.key); else this.custom.set(c.key, state);
+    emit("DeviceStateChange", ["call"], [["Device", `Custom:${c.key}`], ["State", state]]);
+    this.extensionStatus(`Custom:${c.key}`, emit);
+    this.queues.deviceChanged(`Custom:${c.key}`, emit);
+  }
+
+  /** A device's state as this fold knows it: PJSIP endpoints from their channels and contacts, Custom: from AstDB, others UNKNOWN. */
+  private deviceState(device: string): DeviceState {
+    if (/^pjsip\//i.test(device)) return this.devices.get(device.slice(6)) ?? "UNAVAILABLE";
+    if (/^custom:/i.test(device)) return this.custom.get(device.slice(7)) ?? "UNKNOWN";
+    return "UNKNOWN";
+  }
+
   /** ExtensionStatus for every hint naming `device` whose extension state changed (devices not in the log count UNKNOWN). */
   private extensionStatus(device: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
     const lower = device.toLowerCase();
     for (const h of this.hints()) {
       if (!h.devices.some((d) => d.toLowerCase() === lower)) continue;
-      const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d): DeviceState => {
-        if (!/^pjsip\//i.test(d)) return "UNKNOWN";
-        return this.devices.get(d.slice(6)) ?? "UNAVAILABLE";
-      })));
+      const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d) => this.deviceState(d))));
       const key = `${h.exten}@${h.context}`;
       if (this.extensions.get(key) === state) continue;
       this.extensions.set(key, state);

@@ -318,11 +318,26 @@ export class AmiEventProjection {
     return "UNKNOWN";
   }
 
+  /** The hints naming each device (lower case), made again only when the dialplan gives a new hint list. */
+  private hintIndex: { readonly of: readonly HintView[]; readonly byDevice: Map<string, HintView[]> } | undefined;
+
+  private hintsNaming(device: string): readonly HintView[] {
+    const hints = this.hints();
+    if (this.hintIndex?.of !== hints) {
+      const byDevice = new Map<string, HintView[]>();
+      for (const h of hints) for (const d of h.devices) {
+        const key = d.toLowerCase();
+        const list = byDevice.get(key);
+        if (list) list.push(h); else byDevice.set(key, [h]);
+      }
+      this.hintIndex = { of: hints, byDevice };
+    }
+    return this.hintIndex.byDevice.get(device.toLowerCase()) ?? [];
+  }
+
   /** ExtensionStatus for every hint naming `device` whose extension state changed (devices not in the log count UNKNOWN). */
   private extensionStatus(device: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
-    const lower = device.toLowerCase();
-    for (const h of this.hints()) {
-      if (!h.devices.some((d) => d.toLowerCase() === lower)) continue;
+    for (const h of this.hintsNaming(device)) {
       const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d) => this.deviceState(d))));
       const key = `${h.exten}@${h.context}`;
       if (this.extensions.get(key) === state) continue;

@@ -56,6 +56,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       withdrawAll();
       timeout?.cancel();
       caller.onHangup.delete(callerGone);
+      caller.signal.removeEventListener("abort", redirected);
       if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
       const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
         channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}),
@@ -77,6 +78,9 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       finish({ status: "CANCEL" });
     };
     caller.onHangup.add(callerGone);
+    // A redirect (AMI Redirect's async goto) of the caller while the legs ring: they are cancelled as at a hang-up.
+    const redirected = () => { if (!caller.hungUp) callerGone(); };
+    caller.signal.addEventListener("abort", redirected, { once: true });
     // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
     request.signal?.addEventListener("abort", () => {
       if (winner || settled) return;

@@ -331,6 +331,7 @@ export class Channel implements DialplanChannel {
 
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
+    this.releaseHeld();
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.run.abort(HUNG_UP);
     this.digitWaiter?.(undefined);
@@ -437,6 +438,20 @@ export class Channel implements DialplanChannel {
   setHold(onHold: boolean): void {
     if ((this.last.onHold === true) === onHold || this.hungUp) return;
     this.change({ type: onHold ? "hold" : "unhold" }, "sip");
+    // The held party is the bridge partner: its device shows ONHOLD (chan_pjsip's indicate).
+    if (onHold) {
+      const partner = this.bridge?.partner(this);
+      if (partner && !partner.hungUp) { partner.change({ type: "held", by: this.id }, "sip"); this.holding = partner; }
+    } else this.releaseHeld();
+  }
+
+  /** The partner this leg's phone holds, until it takes it off hold or leaves. */
+  private holding: Channel | undefined;
+
+  private releaseHeld(): void {
+    const held = this.holding;
+    this.holding = undefined;
+    if (held && !held.hungUp && held.context().heldBy === this.id) held.change({ type: "unheld" }, "sip");
   }
 
   tones(toneList: string): void {

@@ -60,6 +60,9 @@ export type ChannelInput =
   /** The phone put the call on hold (a=sendonly/inactive or c=0.0.0.0), or took it off (sendrecv again). */
   | { readonly source: Source; readonly type: "hold"; readonly musicclass?: string }
   | { readonly source: Source; readonly type: "unhold" }
+  /** The bridge partner (`by`, its channel id) put this leg on hold, or took it off: the held party's device is ONHOLD, as in chan_pjsip. */
+  | { readonly source: Source; readonly type: "held"; readonly by: string }
+  | { readonly source: Source; readonly type: "unheld" }
   /** A DTMF digit the leg received from its phone or sent to it (AMI DTMFBegin/DTMFEnd). */
   | { readonly source: Source; readonly type: "dtmf"; readonly digit: string; readonly direction: "received" | "sent"; readonly durationMs?: number }
   /** This channel blind-transferred its bridge partner (`transferee`, a channel id) to exten@context. */
@@ -102,6 +105,8 @@ function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
     case "local.optimize": return e.peer ? { peer: e.peer } : {};
     case "hold": return { onHold: true };
     case "unhold": return { onHold: false };
+    case "held": return { heldBy: e.by };
+    case "unheld": return { heldBy: "" };
     default: return {};
   }
 }
@@ -115,7 +120,7 @@ const live = {
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
 const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
-  "bridge.enter", "bridge.exit", "linkedid", "user.event", "pickup", "agi.command", "local.optimize", "transfer.blind", "transfer.attended", "hold", "unhold", "dtmf"] as const;
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "pickup", "agi.command", "local.optimize", "transfer.blind", "transfer.attended", "hold", "unhold", "held", "unheld", "dtmf"] as const;
 
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },

@@ -36,6 +36,9 @@
  *   hold         musicclass?                              (the phone put the call on hold: a re-INVITE with
  *                                                          a=sendonly/inactive or c=0.0.0.0)
  *   unhold                                                (the phone took it off hold: sendrecv again)
+ *   held         by (channel id)                          (the bridge partner put this leg on hold: its device
+ *                                                          is ONHOLD, as chan_pjsip marks the held party's)
+ *   unheld                                                (taken off hold, or the holder left)
  *   dtmf         digit, direction (received|sent), durationMs?   (a DTMF digit from or to the phone)
  *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
  *   destroy                                               (after `h` ran: CHAN_END)
@@ -86,8 +89,10 @@ export const ChannelContext = Schema.Struct({
   /** The other party of the current dial or bridge (channel id). */
   peer: Schema.optional(Schema.String),
   bridge: Schema.optional(Schema.String),
-  /** The leg's phone has put the call on hold (device state ONHOLD, AMI Hold). */
+  /** The leg's phone has put the call on hold (AMI Hold on this channel). */
   onHold: Schema.optional(Schema.Boolean),
+  /** The channel whose phone put this leg on hold ("" once taken off): this leg's device is ONHOLD. */
+  heldBy: Schema.optional(Schema.String),
 });
 export type ChannelContext = Schema.Schema.Type<typeof ChannelContext>;
 

@@ -163,7 +163,7 @@ export class AmiEventProjection {
     const view: ChannelView = { ctx, state, value: value as ChannelStateValue };
     if (value === "destroyed") { this.channels.delete(r.stream); this.byUniqueid.delete(ctx.uniqueid); }
     else { this.channels.set(r.stream, view); this.byUniqueid.set(ctx.uniqueid, view); }
-    if (ctx.tech === "PJSIP" && ctx.endpoint) this.count(r.stream, ctx.endpoint, value === "destroyed" || ctx.hungupAt !== undefined ? undefined : channelDeviceState(view.value!, ctx.direction, ctx.onHold === true));
+    if (ctx.tech === "PJSIP" && ctx.endpoint) this.count(r.stream, ctx.endpoint, value === "destroyed" || ctx.hungupAt !== undefined ? undefined : channelDeviceState(view.value!, ctx.direction, !!ctx.heldBy));
     const snap = () => channelFields(view);
     const peerView = (id: unknown) => (typeof id === "string" ? this.channels.get(id) : undefined);
     switch (input.type) {

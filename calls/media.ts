@@ -110,7 +110,9 @@ export class CallMedia {
     const s = await this.open(leg);
     try {
       const a = this.descriptions.answer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, ...(leg.origin ? { origin: leg.origin } : {}) });
-      await this.service.setRemote(s.id, a.remote);
+      // Not awaited: the session's worker takes its commands in order, so whatever comes next
+      // (a bridge, a prompt) finds the far end set; the answer does not wait a round trip for it.
+      void this.service.setRemote(s.id, a.remote).catch(() => undefined);
       return { id: s.id, sdp: a.description };
     } catch (e) {
       await this.service.destroySession(s.id).catch(() => undefined);

@@ -76,7 +76,7 @@ export class Replayer {
 export async function verifyLog(
   log: EventLog,
   kinds: readonly ActorKindDef[],
-  options: { until?: (r: EventRecord) => boolean; progress?: (events: number) => void } = {},
+  options: { until?: (r: EventRecord) => boolean; progress?: (events: number) => void; observe?: (r: EventRecord) => void } = {},
 ): Promise<VerifyResult> {
   const replayer = new Replayer(kinds);
   for await (const batch of log.read(0)) {
@@ -84,6 +84,8 @@ export async function verifyLog(
       if (options.until?.(r)) return { events: replayer.events };
       const divergence = replayer.step(r);
       if (divergence) return { events: replayer.events, divergence };
+      // Another fold of the log in the same read (its bodies are decoded already).
+      options.observe?.(r);
     }
     options.progress?.(replayer.events);
   }

@@ -3,6 +3,22 @@
  * pure XState transitions with the injected clock and random, appends each transition
  * to the event log, and carries out the requested outputs once the event is durable.
  * Timers are outputs too: the runtime arms them and feeds a `timer` input back.
+ *
+ * Contract: the log holds every transition the actors in memory have made, in the order
+ * they made them, and nothing a transition asks for (a SIP answer, a timer, an observer's
+ * fold) happens before its event is durable. One append is in flight at a time; the
+ * turns gathered meanwhile go in the next one.
+ *
+ * When the log refuses an append (disk full, an I/O error), the runtime neither drops
+ * the transitions (memory would run ahead of the log for good: a call ended in memory
+ * stays up in the log and comes back after a restart) nor rolls them back (their inputs,
+ * a BYE or a timer, are already consumed). It holds them, and every later one behind
+ * them, and appends them again, in order, every `retryMicros` on the clock until the log
+ * takes them. Meanwhile nothing they ask for is carried out: callers hear nothing new,
+ * phones retransmit, registrations wait; nothing is acknowledged that is not stored, so a
+ * crash during the outage loses only what no one was told. The outage is reported
+ * through `onError` once when it starts and through `notice` when the log takes the held
+ * events; `held` says how many wait.
  */
 import type { AnyMachineSnapshot } from "xstate";
 import type { Clock, Timer } from "../core/clock.js";
@@ -73,6 +89,10 @@ export interface RuntimeOptions {
   readonly kinds: readonly ActorKindDef[];
   /** Where runtime failures (an append the log refused) are reported. */
   readonly onError?: (error: Error) => void;
+  /** Where the end of a log outage is reported (how many events were held, for how long). */
+  readonly notice?: (message: string) => void;
+  /** How long to wait before appending held transitions again (µs, default 1 s). */
+  readonly retryMicros?: number;
 }
 
 export class ActorRuntime {
@@ -173,24 +193,90 @@ export class ActorRuntime {
 
   /** The turn's batch being gathered, appended at the end of the turn. */
   private batch: TurnBatch | undefined;
+  /** Turns waiting for the log, oldest first: behind the append in flight, or held while the log refuses them. */
+  private readonly waiting: TurnBatch[] = [];
+  private inFlight = false;
+  /** Set while the log refuses appends: when the outage began and the retry armed on the clock. */
+  private outage: { since: number; retry: Timer } | undefined;
+
+  /**
+   * Transitions made but not handed to the log yet (behind the append in flight, or held):
+   * the log's next offset plus this is the offset after every transition made so far.
+   * What happens outside the log because of a transition (AMI's OriginateResponse) is
+   * released once a reader of the log has passed that.
+   */
+  get unappended(): number {
+    return this.held + (this.batch?.drafts.length ?? 0);
+  }
+
+  /** Events whose transitions are made but not yet stored (held while the log refuses them). */
+  get held(): number {
+    let n = 0;
+    for (const b of this.waiting) n += b.drafts.length;
+    return n;
+  }
 
   private appendBatch(): void {
     const batch = this.batch;
-    if (!batch) return;
-    this.batch = undefined;
-    const appended = this.options.log.append(batch.drafts).then((records) => {
-      for (const listener of this.durableListeners) {
-        try { listener(records); } catch (e) { this.options.onError?.(e as Error); }
-      }
-      for (const { actor, state, outputs } of batch.steps) {
-        const observers = this.observers.get(actor.def.kind);
-        if (observers) for (const o of observers) o(actor.id, state, outputs);
-        if (outputs.length) this.carryOut(actor, outputs);
-      }
-      return records;
-    });
-    batch.settle(appended);
+    if (batch) {
+      this.batch = undefined;
+      this.waiting.push(batch);
+    }
+    if (!this.inFlight && !this.outage && this.waiting.length) this.flush();
+  }
+
+  /** Append every waiting turn in one call; on success hand out their outputs, on failure hold them and retry. */
+  private flush(): void {
+    const batches = this.waiting.splice(0);
+    const drafts = batches.length === 1 ? batches[0].drafts : batches.flatMap((b) => b.drafts);
+    this.inFlight = true;
+    const appended = this.options.log.append(drafts).then(
+      (records) => {
+        this.inFlight = false;
+        if (this.outage) this.recovered(records.length);
+        for (const listener of this.durableListeners) {
+          try { listener(records); } catch (e) { this.options.onError?.(e as Error); }
+        }
+        let at = 0;
+        for (const batch of batches) {
+          const own = batches.length === 1 ? records : records.slice(at, at + batch.drafts.length);
+          at += batch.drafts.length;
+          for (const { actor, state, outputs } of batch.steps) {
+            const observers = this.observers.get(actor.def.kind);
+            if (observers) for (const o of observers) o(actor.id, state, outputs);
+            if (outputs.length) this.carryOut(actor, outputs);
+          }
+          batch.settle(Promise.resolve(own));
+        }
+        this.appendBatch();
+      },
+      (e: Error) => {
+        this.inFlight = false;
+        // Held, in order, ahead of anything made since: the log must read as the actors moved.
+        this.waiting.unshift(...batches);
+        const first = !this.outage;
+        const retryMicros = this.options.retryMicros ?? 1_000_000;
+        const now = this.options.clock.now();
+        this.outage = {
+          since: this.outage?.since ?? now,
+          retry: this.options.clock.schedule(now + retryMicros, () => this.retry()),
+        };
+        if (first) this.options.onError?.(new Error(`${e.message}; holding ${this.held} events and everything they ask for, appending them again every ${retryMicros / 1e6} s: nothing is acknowledged until the log takes them`, { cause: e }));
+      },
+    );
     this.track(appended);
+  }
+
+  private retry(): void {
+    if (this.inFlight || !this.waiting.length) return;
+    this.flush();
+  }
+
+  private recovered(events: number): void {
+    const { since, retry } = this.outage!;
+    retry.cancel();
+    this.outage = undefined;
+    this.options.notice?.(`event log: appends succeed again; ${events} held events stored after ${((this.options.clock.now() - since) / 1e6).toFixed(1)} s`);
   }
 
   private track(p: Promise<unknown>): void {
@@ -250,6 +336,7 @@ export class ActorRuntime {
   /** Stop all timers (the log is closed by its owner). */
   stop(): void {
     for (const a of this.actors.values()) for (const t of a.timers.values()) t.cancel();
+    this.outage?.retry.cancel();
   }
 }
 

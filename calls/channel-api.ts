@@ -8,6 +8,7 @@
  * `media`, and hang-up arrives as `signal` aborting.
  */
 import type { ChannelContext } from "../events/catalogue/channel.js";
+import type { PickupTarget } from "./pickup.js";
 
 /** Why an application's wait ended early. */
 export class HangupError extends Error {
@@ -135,14 +136,31 @@ export interface AudioSocketOutcome {
   readonly error?: string;
 }
 
+/**
+ * What interrupts a channel's dialplan (Asterisk's async goto): go on at a position
+ * (AMI Redirect), or run something first and then go on after the interrupted
+ * application (AMI Bridge: the channel waits in its bridge).
+ */
+export type ChannelInterrupt =
+  | { readonly context: string; readonly exten: string; readonly priority: number }
+  | { readonly run: () => Promise<void> };
+
 export interface DialplanChannel {
   /** The channel actor's id (`channel:<uniqueid>`) and its state right now. */
   readonly id: string;
   readonly context: () => ChannelContext;
   /** "ring", "up", "hungup" ... (the channel actor's state value). */
   readonly state: () => string;
-  /** Aborted when the channel hangs up: every wait must end then. */
+  /**
+   * Aborted when the channel hangs up, or when an async goto (AMI Redirect) interrupts
+   * what it runs: every wait must end then. `takeRedirect` tells the two apart.
+   */
   readonly signal: AbortSignal;
+  /**
+   * After `signal` aborted: the position an async goto sends the dialplan to (and a
+   * fresh signal from now on), or undefined when the channel really hung up. Optional.
+   */
+  takeRedirect?(): ChannelInterrupt | undefined;
   /** The channel's language (sound file lookup, CHANNEL(language)); "en" when absent. */
   readonly language?: string;
   /** The SIP Call-ID of a PJSIP leg (CHANNEL(callid), CHANNEL(pjsip,call-id)); optional. */
@@ -179,6 +197,12 @@ export interface DialplanChannel {
   dial(request: DialRequest): Promise<DialOutcome>;
   /** Bridge this channel with another live channel (Bridge() application). */
   bridgeWith(channelName: string, options: Readonly<Record<string, string>>): Promise<DialOutcome>;
+  /**
+   * Pick up a leg that rings for a Dial (Pickup(), PickupChan(), pickupexten): this channel
+   * is answered and takes that call until it ends. The picked leg's name, or undefined
+   * when there is none to pick up.
+   */
+  pickup(target: PickupTarget): Promise<string | undefined>;
 
   /** Media (audible once the media workers are in; until then they take the time the audio would). */
   play(files: readonly string[], options?: { stopOnDigits?: string; noAnswer?: boolean; signal?: AbortSignal }): Promise<MediaResult>;
@@ -209,6 +233,11 @@ export interface DialplanChannel {
    * up or on an error; HangupError when the channel hangs up first. Optional.
    */
   audioSocket?(uuid: string, service: string): Promise<AudioSocketOutcome>;
+  /**
+   * EAGI: the phone's audio (signed linear 8 kHz, 16-bit LE, 20 ms frames) to `onAudio`
+   * until the returned stop; throws when the leg has no media through Recall. Optional.
+   */
+  audioTap?(onAudio: (pcm: Uint8Array) => void): Promise<() => Promise<void>>;
 
   /** A message for the console/log (Verbose, NoOp, warnings), with the Asterisk source file it mimics. */
   log(level: "VERBOSE" | "NOTICE" | "WARNING" | "ERROR" | "DEBUG", source: string, message: string): void;

@@ -10,13 +10,14 @@ import type { Logger } from "../core/logger.js";
 import type { ChannelContext } from "../events/catalogue/channel.js";
 import type { ChannelInput } from "../actors/channel/machine.js";
 import {
-  HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
+  HangupError, type AudioSocketOutcome, type ChannelInterrupt, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted,
 } from "./channel-api.js";
 import type { TwoPartyBridge } from "./bridge.js";
 import type { CallMedia, DescriptionOrigin, LegRtp } from "./media.js";
 import type { ChannelSignalling } from "./driver.js";
 import { Cause } from "./hangup-causes.js";
+import { NO_GROUPS, type PickupGroups, type PickupTarget } from "./pickup.js";
 
 /** What a channel needs from the call core (core.ts). */
 export interface ChannelHost {
@@ -26,6 +27,7 @@ export interface ChannelHost {
   readonly media: CallMedia;
   dial(caller: Channel, request: DialRequest): Promise<DialOutcome>;
   bridgeWith(caller: Channel, channelName: string): Promise<DialOutcome>;
+  pickup(picker: Channel, target: PickupTarget): Promise<string | undefined>;
   /** The channel is gone: forget it. */
   released(channel: Channel): void;
 }
@@ -34,8 +36,8 @@ type Distribute<T> = T extends unknown ? Omit<T, "source"> : never;
 type Change = Distribute<ChannelInput>;
 
 export class Channel implements DialplanChannel {
-  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel. */
-  readonly tech: "PJSIP" | "Local";
+  /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel, ARI's media channels (media-channels.ts). */
+  readonly tech: ChannelContext["tech"];
   private readonly aborter = new AbortController();
   private last: ChannelContext;
   private value = "down";
@@ -55,6 +57,8 @@ export class Channel implements DialplanChannel {
   media: string | undefined;
   /** The endpoint's codecs in allow= order. */
   codecs: readonly string[] = ["ulaw", "alaw"];
+  /** The endpoint's call and pickup groups (pickup.ts). */
+  groups: PickupGroups = NO_GROUPS;
   /** The endpoint's tos_audio (TOS byte), cos_audio and rtp_symmetric, for this leg's RTP session. */
   rtp: LegRtp = { tos: 0, cos: 0, symmetric: false };
   /** The endpoint's sdp_owner and sdp_session (unset: the description format's defaults). */
@@ -92,7 +96,36 @@ export class Channel implements DialplanChannel {
     this.pbx = direction === "in";
   }
 
-  get signal(): AbortSignal { return this.aborter.signal; }
+  /** Aborted by an async goto (redirect); replaced once the executor takes the new position. */
+  private interrupter = new AbortController();
+  private runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+  /** Where a pending async goto sends the dialplan. */
+  private redirectTo: ChannelInterrupt | undefined;
+
+  /** Aborted at hang-up, or when a redirect interrupts the application the leg runs. */
+  get signal(): AbortSignal { return this.runSignal; }
+
+  /**
+   * Asterisk's async goto: interrupt the application the leg's dialplan runs now and go
+   * on at `to` (AMI Redirect of a channel that is not bridged), or run `to.run` and then
+   * go on after that application (AMI Bridge). False once hung up.
+   */
+  redirect(to: ChannelInterrupt): boolean {
+    if (this.hungUp) return false;
+    this.redirectTo = to;
+    this.interrupter.abort();
+    this.digitWaiter?.(undefined); // a Read or WaitExten waiting for a digit ends too
+    return true;
+  }
+
+  takeRedirect(): ChannelInterrupt | undefined {
+    const to = this.redirectTo;
+    if (!to || this.hungUp) return undefined;
+    this.redirectTo = undefined;
+    this.interrupter = new AbortController();
+    this.runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+    return to;
+  }
   /** The actor's context, with the variables set this turn and not yet written. */
   context = (): ChannelContext => {
     const pending = this.pendingVars, at = this.pendingPosition;
@@ -327,6 +360,11 @@ export class Channel implements DialplanChannel {
     return this.host.bridgeWith(this, channelName);
   }
 
+  pickup(target: PickupTarget): Promise<string | undefined> {
+    if (this.hungUp) return Promise.reject(new HangupError());
+    return this.host.pickup(this, target);
+  }
+
   /** Play prompts on the leg's RTP session; a DTMF digit in `stopOnDigits` interrupts (Background). */
   async play(files: readonly string[], options: { stopOnDigits?: string; noAnswer?: boolean; signal?: AbortSignal } = {}): Promise<MediaResult> {
     if (this.hungUp) throw new HangupError();
@@ -379,13 +417,27 @@ export class Channel implements DialplanChannel {
   /** While a prompt that stops on digits plays: sees each digit (play()). */
   private promptDigit: ((d: string) => void) | undefined;
 
-  digit(d: string): void {
+  digit(d: string, durationMs?: number, source: ChannelInput["source"] = "media"): void {
     this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
-    this.host.logger.log("DTMF", "channel.c", `DTMF end '${d}' received on ${this.name}`); // logger.conf's `dtmf` level
+    this.change({ type: "dtmf", digit: d, direction: "received", ...(durationMs !== undefined ? { durationMs } : {}) }, source);
     if (this.onDigit?.(d)) return;
     this.promptDigit?.(d);
     if (this.digitWaiter) this.digitWaiter(d);
     else this.digits.push(d);
+  }
+
+  /** A digit sent to the leg's phone (AMI PlayDTMF): logged, as AMI's DTMFBegin/End with Direction Sent. */
+  sentDigit(d: string, durationMs: number, source: ChannelInput["source"] = "dialplan"): void {
+    this.change({ type: "dtmf", digit: d, direction: "sent", durationMs }, source);
+  }
+
+  /**
+   * The phone put the call on hold or took it off (its re-INVITE's direction): logged once
+   * per change, so device state (ONHOLD), AMI Hold/Unhold and replays see it.
+   */
+  setHold(onHold: boolean, musicclass = ""): void {
+    if ((this.last.onHold === true) === onHold || this.hungUp) return;
+    this.change(onHold ? { type: "hold", ...(musicclass ? { musicclass } : {}) } : { type: "unhold" }, "sip");
   }
 
   tones(toneList: string): void {
@@ -481,6 +533,17 @@ export class Channel implements DialplanChannel {
     this.recordings.delete(recId);
     await this.host.media.stopRecord(session, recId).catch(() => undefined);
     return true;
+  }
+
+  /**
+   * EAGI: what the phone sends, as signed linear 8 kHz 16-bit frames, to `onAudio` until
+   * the returned stop is called or the leg hangs up. The leg's media is anchored first.
+   */
+  async audioTap(onAudio: (pcm: Uint8Array) => void): Promise<() => Promise<void>> {
+    if (this.hungUp) throw new HangupError();
+    const id = await this.appMedia("EAGI");
+    await this.host.media.tap(id, onAudio);
+    return () => this.host.media.untap(id);
   }
 
   /** AudioSocket: the leg's audio to a TCP service and back, until it hangs up (or the leg does). */

@@ -2,7 +2,7 @@
  * Channel console commands, in Asterisk's layouts: `core show channels [concise|verbose]`,
  * `core show channel NAME`, `channel request hangup NAME|all`.
  */
-import type { CommandTable } from "../interfaces/console/commands.js";
+import type { CommandTable } from "../core/commands.js";
 import type { CallCore } from "./core.js";
 import type { Channel } from "./channel.js";
 

@@ -24,6 +24,7 @@ import type { CallMedia } from "./media.js";
 import { Transfers } from "./transfer.js";
 import { LocalChannels } from "./local.js";
 import { dial } from "./dial.js";
+import { Pickups, type PickupTarget } from "./pickup.js";
 import { originate, type OriginateOutcome, type OriginateRequest } from "./originate.js";
 
 export interface CallCoreDeps {
@@ -72,6 +73,8 @@ export class CallCore implements ChannelHost {
   readonly transfers: Transfers;
   /** Local channel pairs. */
   readonly locals: LocalChannels;
+  /** Legs ringing for a Dial that another phone may pick up. */
+  readonly pickups = new Pickups();
 
   constructor(private readonly deps: CallCoreDeps) {
     this.transfers = new Transfers({
@@ -133,6 +136,7 @@ export class CallCore implements ChannelHost {
     if (spec?.codecs) channel.codecs = spec.codecs;
     if (spec?.rtp) channel.rtp = spec.rtp;
     if (spec?.origin) channel.origin = spec.origin;
+    if (spec?.groups) channel.groups = spec.groups;
     this.channels.set(id, channel);
     return channel;
   }
@@ -180,15 +184,7 @@ export class CallCore implements ChannelHost {
   async bridgeAnswered(caller: Channel, callee: Channel, request: DialRequest): Promise<Channel> {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
-    if (callee.media) {
-      const media = callee.media;
-      // Anchoring the caller may fail too (a Local half nobody dialled has no SDP): the call goes on without media.
-      await caller.anchorMedia().then((id) => this.deps.media.bridge(id, media))
-        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
-    }
-    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
-    for (const m of [...bridge.members]) this.locals.optimize(m);
-    this.transfers.bridged(bridge, request.options);
+    const bridge = await this.bridgePair(caller, callee, request.options);
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;
@@ -199,6 +195,39 @@ export class CallCore implements ChannelHost {
     const peer = await stayBridged(caller, bridge, () => limited || "g" in request.options);
     limit?.cancel();
     return peer ?? callee;
+  }
+
+  /** Whether `exten` is features.conf's pickupexten: dialling it picks up a call of the caller's pickup groups. */
+  isPickupExten(exten: string): boolean {
+    const code = (this.deps.features ?? (() => DEFAULT_FEATURES))().general.pickupexten;
+    return code !== "" && exten === code;
+  }
+
+  /** Pick up the leg `target` names for `picker` (pickup.ts); the leg's name, or undefined. */
+  async pickup(picker: Channel, target: PickupTarget): Promise<string | undefined> {
+    const leg = this.pickups.find(picker, target);
+    if (!leg) return undefined;
+    const name = leg.name;
+    if (!(await this.pickups.pickup(picker, leg))) return undefined;
+    this.deps.logger.log("VERBOSE", "pickup.c", `${picker.name} picked up ${name}`);
+    return name;
+  }
+
+  /**
+   * Put two answered legs in a new bridge: their media joined (the drivers move direct
+   * media, `joined`), Local channels optimised away, Dial's DTMF features armed.
+   */
+  async bridgePair(caller: Channel, callee: Channel, options: Readonly<Record<string, string>> = {}): Promise<TwoPartyBridge> {
+    if (callee.media) {
+      const media = callee.media;
+      // Anchoring the caller may fail too (a Local half nobody dialled has no SDP): the call goes on without media.
+      await caller.anchorMedia().then((id) => this.deps.media.bridge(id, media))
+        .catch((e: Error) => this.deps.logger.log("WARNING", "bridge.c", `No media between ${caller.name} and ${callee.name}: ${e.message}`));
+    }
+    const bridge = new TwoPartyBridge(this.deps.runtime, this.deps.random, caller, callee, (b, initial) => this.joined(b, initial));
+    for (const m of [...bridge.members]) this.locals.optimize(m);
+    this.transfers.bridged(bridge, options);
+    return bridge;
   }
 
   /** Bridge() application: join the caller with another live channel. */

@@ -38,7 +38,7 @@ export class CustomDevices {
   }
 }
 
-/** The console's part of the command table (interfaces/console/commands.ts fits it). */
+/** The console's part of the command table (core/commands.ts fits it). */
 export interface CommandRegistry {
   register(name: string, help: string, handler: (args: string[]) => string | Promise<string>): void;
 }

@@ -81,3 +81,21 @@ test("hint watchers hear only changes of the aggregated extension state", () => 
   d.set("Custom:dnd", "BUSY");
   assert.equal(heard.length, 4);
 });
+
+test("a call its phone puts on hold makes the device ONHOLD (hint state Hold) until it is taken off hold", () => {
+  const d = new DeviceStates();
+  const hints = new HintWatchers(d);
+  const heard: string[] = [];
+  d.driver("PJSIP", "PJSIP/6001", { reachable: true });
+  const states: number[] = [];
+  hints.watch("6001@internal", ["PJSIP/6001"], (s) => states.push(s));
+  d.onChange((device, state) => heard.push(`${device} ${state}`));
+  const a = { name: "PJSIP/6001-00000001", direction: "in" as const };
+  d.channel("ch:a", a, "up");
+  d.channel("ch:a", { ...a, onHold: true }, "up");
+  assert.equal(d.state("PJSIP/6001"), "ONHOLD");
+  d.channel("ch:a", { ...a, onHold: false }, "up");
+  d.channel("ch:a", { ...a, onHold: false }, "hungup");
+  assert.deepEqual(heard, ["PJSIP/6001 INUSE", "PJSIP/6001 ONHOLD", "PJSIP/6001 INUSE", "PJSIP/6001 NOT_INUSE"]);
+  assert.deepEqual(states.map(extensionStateName), ["InUse", "Hold", "InUse", "Idle"]);
+});

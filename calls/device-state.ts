@@ -9,7 +9,8 @@
  *   Asterisk's ast_state_chan2dev does (an inbound leg that is ringing is still the
  *   caller: INUSE, an outbound leg that rings is RINGING), the channels aggregate as
  *   ast_devstate_aggregate does, and a driver may add what channels cannot say: the
- *   endpoint is unreachable (UNAVAILABLE), unknown (INVALID), or busy at N calls.
+ *   endpoint is unreachable (UNAVAILABLE), unknown (INVALID), or busy at N calls. An
+ *   answered channel its phone has put on hold counts ONHOLD.
  * - Any device may instead be fed from outside (`set`): `Custom:` devices from
  *   DEVICE_STATE(), later the states another node PUBLISHes. A fed state wins.
  * - Listeners hear a device only when its state really changes.
@@ -31,8 +32,12 @@ export function deviceOfChannel(name: string): string {
   return dash > 0 ? name.slice(0, dash) : name;
 }
 
-/** One channel's contribution (ast_state_chan2dev); undefined once it has hung up. */
-export function channelDeviceState(value: ChannelStateValue, direction: "in" | "out"): DeviceState | undefined {
+/**
+ * One channel's contribution (ast_state_chan2dev); undefined once it has hung up. An
+ * answered channel whose phone put the call on hold is ONHOLD (chan_pjsip's devicestate).
+ */
+export function channelDeviceState(value: ChannelStateValue, direction: "in" | "out", onHold = false): DeviceState | undefined {
+  if (value === "up" && onHold) return "ONHOLD";
   switch (value) {
     case "down": return "NOT_INUSE";
     // An outbound leg is DOWN in Asterisk until its phone rings; Recall's "dialing" is that.
@@ -128,8 +133,8 @@ export class DeviceStates {
   }
 
   /** A channel actor's new state (from its transition): `done` once it has ended. */
-  channel(id: string, ctx: { readonly name: string; readonly direction: "in" | "out" }, value: ChannelStateValue, done = false): void {
-    const contribution = done ? undefined : channelDeviceState(value, ctx.direction);
+  channel(id: string, ctx: { readonly name: string; readonly direction: "in" | "out"; readonly onHold?: boolean }, value: ChannelStateValue, done = false): void {
+    const contribution = done ? undefined : channelDeviceState(value, ctx.direction, ctx.onHold === true);
     const known = this.channels.get(id);
     if (!contribution) {
       if (!known) return;

@@ -5,7 +5,8 @@
  * winner until it leaves its bridges. Without a winner, DIALSTATUS comes from the legs'
  * causes (BUSY over CONGESTION over CHANUNAVAIL over NOANSWER), the caller hanging up
  * is CANCEL, the timeout (or TIMEOUT(absolute)) NOANSWER. Options handled here: r, m,
- * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts).
+ * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts). A ringing
+ * leg may be picked up from another phone (pickup.ts): the picker is then the winner.
  */
 import type { DialOutcome, DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
@@ -48,9 +49,11 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     let settled = false, winner: Channel | undefined;
     let answeredAt = 0;
     const seconds = (from: number) => Math.floor((clock.now() - from) / 1e6);
+    const withdrawAll = () => { for (const l of legs) core.pickups.withdraw(l.channel); };
     const finish = (outcome: DialOutcome) => {
       if (settled) return;
       settled = true;
+      withdrawAll();
       timeout?.cancel();
       caller.onHangup.delete(callerGone);
       if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
@@ -63,7 +66,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     const cancelOthers = (cause: number, except?: Channel) => {
       for (const l of legs) {
         if (l.channel === except || l.channel.hungUp) continue;
-        l.placed?.cancel();
+        l.placed?.cancel(cause);
         l.channel.remoteHangup(cause, l.channel.name);
         l.channel.destroy();
       }
@@ -98,7 +101,20 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     // m: the caller hears music on hold (started by Dial) until answer, not the callee's ringing or early media.
     const moh = "m" in request.options;
     const progress = {
-      ringing: (callee: Channel) => { if (!winner) { if (callee.tech !== "Local") callee.ringing(); if (!moh) caller.ringing(); } },
+      ringing: (callee: Channel) => {
+        if (winner) return;
+        if (callee.tech !== "Local") {
+          callee.ringing();
+          // Another phone may answer it instead (pickup.ts): the picker then wins as if it were this leg.
+          const at = caller.context();
+          core.pickups.offer(callee, { exten: at.exten, context: at.context, take: (picker) => {
+            if (winner || settled || caller.hungUp) return false;
+            progress.answered(picker);
+            return true;
+          } });
+        }
+        if (!moh) caller.ringing();
+      },
       progress: (callee: Channel, sdp: Buffer | undefined) => {
         if (winner) return;
         callee.change({ type: "progress" }, "sip");
@@ -110,6 +126,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       answered: (callee: Channel) => {
         if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
         winner = callee;
+        withdrawAll();
         request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid });
         if (moh) caller.stopMusicOnHold();
         answeredAt = clock.now();
@@ -147,7 +164,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       ringing: () => progress.ringing(callee),
       progress: (sdp) => progress.progress(callee, sdp),
       answered: () => progress.answered(callee),
-      failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; callee.destroy(); legFailed(); },
+      failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; core.pickups.withdraw(callee); callee.destroy(); legFailed(); },
     });
     for (const target of targets) {
       const ctx = caller.context();

@@ -19,6 +19,7 @@
 import type { TwoPartyBridge } from "./bridge.js";
 import type { Channel } from "./channel.js";
 import type { DescriptionOrigin, LegRtp } from "./media.js";
+import type { PickupGroups } from "./pickup.js";
 
 /** Whether the dialplan has an extension: yes, not yet (more digits could match), no. */
 export type Presence = "exists" | "more" | "none";
@@ -31,7 +32,7 @@ export interface ChannelSpec {
    * The technology, first part of the name: `PJSIP/<resource>-<8 hex>`. One the channel
    * events know (events/catalogue/channel.ts `tech`): a new driver adds its name there.
    */
-  readonly tech: "PJSIP";
+  readonly tech: "PJSIP" | "Snoop" | "UnicastRTP" | "AudioSocket";
   /** The resource the name carries (the endpoint). */
   readonly resource: string;
   readonly endpoint?: string;
@@ -42,6 +43,8 @@ export interface ChannelSpec {
   readonly rtp?: LegRtp;
   /** How the channel's media descriptions name themselves (SDP o= user and s=). */
   readonly origin?: DescriptionOrigin;
+  /** Call and pickup groups (pickup.ts). */
+  readonly groups?: PickupGroups;
 }
 
 /** One leg a dial string stands for; a driver may put more in it (its own subtype) and gets it back in `call`. */
@@ -64,7 +67,10 @@ export interface LegProgress {
 }
 
 /** A call placed by a driver, until it is answered. */
-export interface PlacedCall { cancel(): void }
+export interface PlacedCall {
+  /** Stop calling the leg; `cause` (Q.850) says why, e.g. ANSWERED_ELSEWHERE when another leg answered. */
+  cancel(cause?: number): void;
+}
 
 export interface OutboundCall {
   /** The channel that dials (undefined: Originate, nobody dials). */
@@ -106,4 +112,16 @@ export interface ChannelSignalling {
   anchor(): Promise<string>;
   /** The channel is gone: forget it. */
   released(): void;
+  /**
+   * Send the far end elsewhere (ARI redirect): `resource` is the technology's target (PJSIP:
+   * an endpoint, whose contact is used, or a SIP URI). An unanswered inbound call is
+   * refused with a redirection (SIP: 302 with the target as Contact); the channel then ends.
+   * Throws RedirectError when the target is unknown or the leg cannot be redirected.
+   */
+  redirect?(resource: string): void;
+}
+
+/** Why a redirect could not be done: no such target, or not in a state the technology redirects from. */
+export class RedirectError extends Error {
+  constructor(readonly reason: "unknown-target" | "invalid-state", message: string) { super(message); }
 }

@@ -39,7 +39,7 @@ export interface Leg {
   readonly codecs: readonly string[];
   readonly rtp: LegRtp;
   readonly origin?: DescriptionOrigin;
-  digit(d: string): void;
+  digit(d: string, durationMs?: number): void;
 }
 
 /** An endpoint's tos_audio (as the TOS byte), cos_audio and rtp_symmetric. */
@@ -171,6 +171,8 @@ export class CallMedia {
   stopRecord(id: string, recId: string): Promise<{ path: string; durationMs: number; error?: string }> { return this.service.stopRecord(id, recId); }
 
   echo(id: string, on: boolean): Promise<void> { return this.service.echo(id, on); }
+  tap(id: string, onAudio: (pcm: Uint8Array) => void): Promise<void> { return this.service.tap(id, onAudio); }
+  untap(id: string): Promise<void> { return this.service.untap(id).catch(() => undefined); }
   audioSocket(id: string, uuid: string, service: string): Promise<AudioSocketResult> { return this.service.audioSocket(id, uuid, service); }
   stopAudioSocket(id: string): Promise<void> { return this.service.stopAudioSocket(id); }
 
@@ -179,7 +181,7 @@ export class CallMedia {
   private async open(leg: Leg, near?: string) {
     const { tos, cos, symmetric } = leg.rtp;
     const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric, near, tos, cos });
-    this.service.onDtmf(s.id, (e) => leg.digit(e.digit));
+    this.service.onDtmf(s.id, (e) => leg.digit(e.digit, e.durationMs));
     return s;
   }
 }

@@ -255,6 +255,25 @@ export class Transfers {
     }
   }
 
+  /**
+   * AMI Atxfer: start an attended transfer for `transferer` as if it had pressed atxfer
+   * and dialled `exten` (in `context`, else its transfer context): its partner hears
+   * music on hold while it consults the target; hanging up completes the transfer,
+   * atxferabort (or the target not answering) brings it back. An error text when it cannot.
+   */
+  attendedTo(transferer: Channel, exten: string, context?: string): string | undefined {
+    const bridge = transferer.bridge;
+    const transferee = bridge?.partner(transferer);
+    if (!bridge || !transferee) return "Channel specified is not in a bridge";
+    if (!this.watches.has(transferer)) this.arm(transferer, []);
+    const watch = this.watches.get(transferer)!;
+    if (watch.busy) return "A transfer is already in progress on this channel";
+    watch.busy = true;
+    this.hold(transferee, bridge);
+    void this.consult(watch, bridge, transferee, exten, context ?? this.featureContext(transferer)).catch((e: Error) => this.featureFailed(watch, e));
+    return undefined;
+  }
+
   private featureFailed(watch: FeatureWatch, e: Error): void {
     watch.busy = false;
     watch.route = undefined;

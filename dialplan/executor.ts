@@ -196,7 +196,7 @@ class Executor implements ExecutionEnv {
   async run(): Promise<void> {
     let cause: number | undefined;
     try {
-      cause = await this.loop();
+      cause = await this.loopWithRedirects();
     } catch (e) {
       if (!isHangup(e)) this.channel.log("ERROR", "pbx.c", `Dialplan of ${this.name} failed at ${this.where()}: ${(e as Error).message}`);
     }
@@ -205,6 +205,33 @@ class Executor implements ExecutionEnv {
     }
     await this.runHangupExtension();
     await this.runHangupHandlers();
+  }
+
+  /** The run, taking async gotos (AMI Redirect): the interrupted application ends and the run goes on at the new position. */
+  private async loopWithRedirects(): Promise<number | undefined> {
+    for (;;) {
+      try {
+        const cause = await this.loop();
+        if (!(await this.redirected())) return cause;
+      } catch (e) {
+        if (!(await this.redirected())) throw e;
+      }
+    }
+  }
+
+  /** Whether an async goto interrupted the run (then taken: the position moved, or the interrupt's work ran and the run goes on after the application). */
+  private async redirected(): Promise<boolean> {
+    if (!this.channel.signal.aborted) return false;
+    const to = this.channel.takeRedirect?.();
+    if (!to) return false;
+    if ("run" in to) {
+      await to.run();
+      this.position.priority++;
+      return true;
+    }
+    this.channel.log("VERBOSE", "pbx.c", `Redirecting ${this.name} to ${to.context},${to.exten},${to.priority}`);
+    Object.assign(this.position, to);
+    return true;
   }
 
   private get name(): string { return this.channel.context().name; }

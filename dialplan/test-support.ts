@@ -188,6 +188,12 @@ export class TestChannel implements DialplanChannel {
     return channelName.startsWith("PJSIP/") ? { status: "ANSWER", peerName: channelName } : { status: "CHANUNAVAIL" };
   }
 
+  /** Pickups in these tests find nothing (the real ones are end to end: calls/pickup.e2e.test.ts). */
+  async pickup(): Promise<string | undefined> {
+    this.check();
+    return undefined;
+  }
+
   async play(files: readonly string[], options: { stopOnDigits?: string; noAnswer?: boolean } = {}): Promise<MediaResult> {
     this.check();
     if (!options.noAnswer && this.value !== "up") await this.answer();

@@ -36,6 +36,9 @@ function javaMajor() {
   return m[1] === "1" ? Number(m[2]) : Number(m[1]); // "1.8.0" is Java 8
 }
 
+/** Debian's python3, where apt installs panoramisk (as core/python.ts picks it for the tests), not a version manager's shim. */
+const python3 = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
 /** Every tool some test needs: its name, what uses it, how to tell it is here, its Debian package. */
 export const tools = [
   { name: "sipp", usedBy: "the SIP and call end-to-end tests", present: () => onPath("sipp"), apt: "sip-tester" },
@@ -44,7 +47,7 @@ export const tools = [
   { name: "java 17+", usedBy: "the Kafka broker of the Kafka tests", present: () => onPath("java") && javaMajor() >= 17, apt: "openjdk-17-jre-headless" },
   { name: "mvn", usedBy: "fetching the Kafka broker's jars (infra/kafka/fetch.sh)", present: () => onPath("mvn"), apt: "maven" },
   { name: "asterisk sounds", usedBy: "the playback and media tests (/usr/share/asterisk/sounds/en)", present: () => existsSync("/usr/share/asterisk/sounds/en/hello-world.wav"), apt: "asterisk-core-sounds-en-wav" },
-  { name: "python3 panoramisk", usedBy: "the AMI tests (a real Python AMI client)", present: () => onPath("python3") && succeeds("python3", ["-c", "import panoramisk"]), apt: "python3-panoramisk" },
+  { name: "python3 panoramisk", usedBy: "the AMI tests (a real Python AMI client)", present: () => succeeds(python3, ["-c", "import panoramisk"]), apt: "python3-panoramisk" },
   { name: "chromium", usedBy: "the web console's browser tests (driven headless by playwright-core)", present: () => existsSync("/usr/bin/chromium"), apt: "chromium" },
   { name: "cc", usedBy: "building the QoS helper (media-workers/qos)", present: () => onPath("cc"), apt: "gcc" },
 ];

@@ -77,6 +77,8 @@ interface SessionEntry {
   timeout: ((e: TimeoutEvent) => void)[];
   play?: { playId: number; resolve: (r: PlayResult) => void };
   audiosocket?: (r: AudioSocketResult) => void;
+  /** EAGI: where the phone's decoded audio goes while tapped. */
+  tap?: (pcm: Uint8Array) => void;
   bridgedWith?: string;
   mix?: string;
 }
@@ -194,6 +196,7 @@ export class MediaService {
         return;
       }
       case "asDtmf": this.emitAll({ type: "audioSocketDtmf", session: e.id, digit: e.digit }); return;
+      case "tap": this.sessions.get(e.id)?.tap?.(e.pcm); return;
       case "log": this.onWarning(e.msg); return;
       case "ready": return;
     }
@@ -343,6 +346,23 @@ export class MediaService {
   /** Echo(): the phone's audio and DTMF go straight back to it (on), or no longer (off). */
   async echo(id: string, on: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "echo", id, on }); }
 
+  /**
+   * EAGI: every frame the phone sends, decoded to signed linear 8 kHz (16-bit LE), to
+   * `onAudio` (one 20 ms frame, 320 bytes, per call) until `untap`.
+   */
+  async tap(id: string, onAudio: (pcm: Uint8Array) => void): Promise<void> {
+    const e = this.entry(id);
+    e.tap = onAudio;
+    await this.call(e.worker, { t: "tap", id, on: true });
+  }
+
+  async untap(id: string): Promise<void> {
+    const e = this.sessions.get(id);
+    if (!e?.tap) return;
+    e.tap = undefined;
+    await this.call(e.worker, { t: "tap", id, on: false });
+  }
+
   /** Send DTMF as RFC 4733 events (when negotiated). */
   async sendDtmf(id: string, digits: string, durationMs = 100): Promise<void> {
     await this.call(this.entry(id).worker, { t: "sendDtmf", id, digits, durationMs });
@@ -363,6 +383,45 @@ export class MediaService {
     return done;
   }
   async stopAudioSocket(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "stopAudiosocket", id }); }
+
+  /**
+   * A session with no phone (created with createSession and never given a remote) whose far
+   * end is a bridge announcer: what it plays is heard by whatever it is bridged or mixed with.
+   */
+  async announcer(id: string): Promise<void> { await this.call(this.entry(id).worker, { t: "virtualEnd", id, end: { kind: "announcer" } }); }
+
+  /**
+   * A session with no phone whose far end is an AudioSocket service (ARI externalMedia): the
+   * service's audio is heard, what reaches the session is sent to it. Resolves when the
+   * connection ends (HANGUP from the service, ERROR, STOPPED by stopAudioSocket or destroy).
+   */
+  async externalAudioSocket(id: string, uuid: string, hostPort: string): Promise<AudioSocketResult> {
+    const e = this.entry(id);
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
+    if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
+    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = resolve; });
+    try {
+      await this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } });
+    } catch (err) {
+      e.audiosocket = undefined;
+      return { status: "ERROR", connected: false, error: (err as Error).message };
+    }
+    return done;
+  }
+
+  /**
+   * `snoopId` (a session made with `near: id`, so on the same worker) hears `id`'s audio: `in`
+   * what its phone sends, `out` what it is sent, `both` the two mixed. With whisper, what
+   * reaches `snoopId` is added to what `id`'s phone is sent (out) or sends (in).
+   */
+  async snoop(id: string, snoopId: string, spy: "none" | "in" | "out" | "both", whisper: "none" | "in" | "out" | "both"): Promise<void> {
+    const e = this.entry(id), s = this.entry(snoopId);
+    if (e.worker !== s.worker) throw new MediaError(`snoop session ${snoopId} is not on ${id}'s worker`);
+    await this.call(e.worker, { t: "snoop", id, snoop: snoopId, spy, whisper });
+  }
+
+  /** Silence what the phone sends (rx: nobody hears it) and/or what it is sent (tx). */
+  async mute(id: string, rx: boolean, tx: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "mute", id, rx, tx }); }
 
   onDtmf(id: string, handler: (e: DtmfEvent) => void): void { this.entry(id).dtmf.push(handler); }
   onTimeout(id: string, handler: (e: TimeoutEvent) => void): void { this.entry(id).timeout.push(handler); }

@@ -488,3 +488,83 @@ test("appending to something that is not an 8 kHz 16-bit WAV is an error, and th
   assert.deepEqual(readFileSync(odd), h, "left as it was");
   await media.destroySession(s.id); peer.close();
 });
+
+/** 20 ms of a constant level as big-endian slin (payload type 118). */
+const level = (v: number) => { const b = Buffer.alloc(320); for (let k = 0; k < 160; k++) b.writeInt16BE(v, 2 * k); return b; };
+
+test("a snoop session hears its target's audio both ways and whispers into what the target's phone is sent", async () => {
+  const phone = await new Peer().bind(), partner = await new Peer().bind();
+  const a = await session(["slin"], phone), b = await session(["slin"], partner);
+  await media.bridge(a.id, b.id);
+  const snoop = await media.createSession({ codecs: ["slin"], near: a.id });
+  await media.snoop(a.id, snoop.id, "both", "out");
+  const path = join(tmp, "snoop.wav");
+  await media.record(snoop.id, "", { rxPath: path });
+  for (let f = 0; f < 25; f++) { phone.send(a.localPort, 118, level(1000)); partner.send(b.localPort, 118, level(3000)); await sleep(20); }
+  await sleep(60);
+  await media.stopRecord(snoop.id);
+  const heard = parseWav(readFileSync(path));
+  // What a's phone said (1000), what it was sent (3000), and both at once (4000).
+  assert.ok(heard.filter((v) => v === 4000).length >= 160 * 10, `snoop heard ${[...new Set(heard)].join(",")}`);
+  // Whisper: a tone played to the snoop session reaches a's phone on top of its partner's audio.
+  phone.got.length = 0;
+  await media.tones(snoop.id, "1000/2000");
+  for (let f = 0; f < 15; f++) { partner.send(b.localPort, 118, level(3000)); await sleep(20); }
+  await sleep(40);
+  const got = phone.got.map((g) => [...decode("slin", g.payload)]).flat();
+  assert.ok(got.some((v) => v !== 3000 && v !== 0), "the whispered tone is heard by the snooped phone");
+  await media.stopTones(snoop.id);
+  for (const id of [snoop.id, a.id, b.id]) await media.destroySession(id);
+  phone.close(); partner.close();
+});
+
+test("mute silences what a session's phone sends (its partner hears silence) and what it is sent", async () => {
+  const phone = await new Peer().bind(), partner = await new Peer().bind();
+  const a = await session(["slin"], phone), b = await session(["slin"], partner);
+  await media.bridge(a.id, b.id);
+  await media.mute(a.id, true, false);
+  for (let f = 0; f < 10; f++) { phone.send(a.localPort, 118, level(2000)); partner.send(b.localPort, 118, level(500)); await sleep(20); }
+  await sleep(40);
+  assert.ok(partner.got.length >= 8 && partner.got.every((g) => g.payload.readInt16BE(0) === 0), "the partner hears silence");
+  assert.ok(phone.got.some((g) => g.payload.readInt16BE(0) === 500), "the muted phone still hears its partner");
+  await media.mute(a.id, false, true);
+  partner.got.length = 0; phone.got.length = 0;
+  for (let f = 0; f < 10; f++) { phone.send(a.localPort, 118, level(2000)); partner.send(b.localPort, 118, level(500)); await sleep(20); }
+  await sleep(40);
+  assert.ok(partner.got.some((g) => g.payload.readInt16BE(0) === 2000), "unmuted in: the partner hears the phone again");
+  assert.ok(phone.got.length >= 8 && phone.got.every((g) => g.payload.readInt16BE(0) === 0), "muted out: the phone hears silence");
+  for (const id of [a.id, b.id]) await media.destroySession(id);
+  phone.close(); partner.close();
+});
+
+test("an announcer in a mix is heard by every member; an AudioSocket far end is a member that hears the others", async () => {
+  const peers = await Promise.all([0, 1].map(() => new Peer().bind()));
+  const ss = [await session(["slin"], peers[0]), await session(["slin"], peers[1])];
+  // An AudioSocket service that answers every frame with a constant 700.
+  const frames: Buffer[] = [];
+  const server: Server = createServer((sock) => {
+    const parser = new AsParser();
+    sock.on("data", (d) => { for (const f of parser.push(d)) if (f.type === AS_AUDIO) { frames.push(Buffer.from(f.payload)); const o = Buffer.alloc(320); for (let k = 0; k < 160; k++) o.writeInt16LE(700, 2 * k); sock.write(asFrame(AS_AUDIO, o)); } });
+    sock.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const ext = await media.createSession({ codecs: ["slin"] });
+  const ended = media.externalAudioSocket(ext.id, "0c3a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", `127.0.0.1:${(server.address() as { port: number }).port}`);
+  const ann = await media.createSession({ codecs: ["slin"] });
+  await media.announcer(ann.id);
+  for (const s of [...ss, ext, ann]) await media.joinMix("conf-ext", s.id);
+  void media.tones(ann.id, "!0/100,1000/5000");
+  for (let f = 0; f < 30; f++) { peers[0].send(ss[0].localPort, 118, level(1000)); peers[1].send(ss[1].localPort, 118, level(2000)); await sleep(20); }
+  await sleep(60);
+  // The service heard both phones (1000 + 2000 and the tone), each phone heard the other, the service's 700 and the tone.
+  assert.ok(frames.length >= 20, `${frames.length} frames to the AudioSocket service`);
+  assert.ok(frames.some((f) => f.readInt16LE(0) !== 0), "the service hears the bridge");
+  const heard0 = peers[0].got.map((g) => [...decode("slin", g.payload)]).flat();
+  assert.ok(heard0.filter((v) => v !== 2700 && v !== 2000 && v !== 0).length > 160, "phone 0 hears the tone on top of the others");
+  assert.ok(heard0.includes(2700) || heard0.some((v) => Math.abs(v - 2700) < 1200), "phone 0 hears phone 1 and the service");
+  await media.destroySession(ext.id);
+  assert.equal((await ended).status, "STOPPED");
+  for (const s of [...ss, ann]) await media.destroySession(s.id);
+  for (const p of peers) p.close();
+  server.close();
+});

@@ -31,8 +31,20 @@ export type CommandBody =
   /** Echo(): send back what the phone sends (audio and RFC 4733 events). */
   | { t: "echo"; id: string; on: boolean }
   | { t: "sendDtmf"; id: string; digits: string; durationMs: number }
+  /** EAGI: each frame the phone sends, decoded (slin 8 kHz LE), as a `tap` event. */
+  | { t: "tap"; id: string; on: boolean }
   | { t: "audiosocket"; id: string; uuid: string; host: string; port: number }
   | { t: "stopAudiosocket"; id: string }
+  /**
+   * A session with no phone behind it (`create` with `virtual`) takes its audio from elsewhere:
+   * `announcer` what it plays is what it "hears" (a bridge's playback and music on hold);
+   * `audiosocket` a TCP AudioSocket service is its far end (ARI externalMedia).
+   */
+  | { t: "virtualEnd"; id: string; end: { kind: "announcer" } | { kind: "audiosocket"; uuid: string; host: string; port: number } }
+  /** Snoop: `snoop` hears `id`'s audio (in: from its phone, out: to it) and, with whisper, speaks into what `id` sends. */
+  | { t: "snoop"; id: string; snoop: string; spy: "none" | "in" | "out" | "both"; whisper: "none" | "in" | "out" | "both" }
+  /** Silence one or both directions of a session (ARI mute). */
+  | { t: "mute"; id: string; rx: boolean; tx: boolean }
   | { t: "stats"; id?: string; reset?: boolean }
   | { t: "destroy"; id: string };
 export type Command = CommandBody & { req: number };
@@ -48,6 +60,7 @@ export type MediaEvent =
   | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; error?: string }
   | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
+  | { t: "tap"; id: string; pcm: Uint8Array }
   | { t: "log"; level: "warn" | "error"; msg: string };
 
 export type PeerFrame =

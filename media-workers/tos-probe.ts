@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { python3 } from "../core/python.js";
 
 const RECEIVER = `
 import socket
@@ -18,7 +19,7 @@ print(next((d[0] for level, kind, d in anc if level == socket.IPPROTO_IP and kin
 `;
 
 export async function tosProbe(): Promise<{ port: number; tos: Promise<number>; close(): void }> {
-  const py = spawn("python3", ["-c", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] });
+  const py = spawn(python3, ["-c", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
   const next = async () => {
     const r = await lines.next();

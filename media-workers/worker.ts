@@ -284,6 +284,8 @@ class AudioSocketLink implements Source {
     this.sock.write(asFrame(AS_AUDIO, b));
   }
   sendDtmf(digit: string): void { if (!this.finished && !this.sock.connecting) this.sock.write(asFrame(AS_DTMF, Buffer.from(digit, "latin1"))); }
+  /** The service's next 20 ms frame, if it sent one (a virtual session's far end: externalMedia). */
+  take(): Int16Array | undefined { return this.playout.shift(); }
   next(out: Int16Array): boolean {
     const f = this.playout.shift();
     if (f) out.set(f); else out.fill(0);
@@ -297,11 +299,40 @@ class AudioSocketLink implements Source {
     else this.sock.destroy();
     if (this.session.source === this) this.session.source = undefined;
     if (this.session.audiosocket === this) this.session.audiosocket = undefined;
+    if (this.session.end?.kind === "audiosocket" && this.session.end.link === this) this.session.end = undefined;
     emit({ t: "asDone", id: this.session.id, status, connected: this.connected, ...(error ? { error } : {}) });
   }
 }
 
 // ---------- sessions ----------
+
+/**
+ * What stands in for the phone of a session that has none (a virtual session):
+ * - `announcer`: what the session plays is what it hears (a bridge's prompt or music
+ *   on hold enters the bridge as if a member spoke it); what reaches it is dropped;
+ * - `audiosocket`: a TCP AudioSocket service (ARI externalMedia): its frames are heard,
+ *   what reaches the session is sent to it;
+ * - `snoop`: another session's audio (in: from its phone, out: to its phone, mixed when
+ *   both) is heard; what reaches the session is whispered to the snooped phone (out)
+ *   and/or into what that phone sends (in).
+ */
+type VirtualEnd =
+  | { kind: "announcer" }
+  | { kind: "audiosocket"; link: AudioSocketLink }
+  | { kind: "snoop"; target: string; spyIn: boolean; spyOut: boolean; whisperIn: boolean; whisperOut: boolean; inQ: Int16Array[]; outQ: Int16Array[] };
+
+/** Frames queued from one thread turn to the next stay this short (a silent side must not build delay). */
+const QUEUE_FRAMES = 5;
+function enqueue(q: Int16Array[], pcm: Int16Array): void {
+  q.push(pcm.length === FRAME ? pcm.slice() : Int16Array.from({ length: FRAME }, (_, i) => pcm[i] ?? 0));
+  if (q.length > QUEUE_FRAMES) q.shift();
+}
+function addInto(pcm: Int16Array, extra: Int16Array | undefined): Int16Array {
+  if (!extra) return pcm;
+  const out = new Int16Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) { const v = pcm[i] + (extra[i] ?? 0); out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v; }
+  return out;
+}
 
 const sessions = new Map<string, Session>();
 const usedPorts = new Set<number>();
@@ -322,6 +353,8 @@ class Session {
   bridge: { peer: string; worker: number } | undefined;
   mix: { mix: string; host: number } | undefined;
   recorders: Recorder[] = [];
+  /** EAGI: the phone's decoded audio goes to main as `tap` events. */
+  tap = false;
   /**
    * Counts what replaces or stops the session's source. A prompt loads its files first;
    * if a stop, tones or another prompt came meanwhile, it does not start.
@@ -330,6 +363,19 @@ class Session {
   /** Echo(): what the phone sends comes straight back. */
   echo = false;
   audiosocket: AudioSocketLink | undefined;
+  /** A virtual session's far end (undefined: an RTP peer, the usual case). */
+  end: VirtualEnd | undefined;
+  /** ARI mute: what the phone sends (rx) and what it is sent (tx) are replaced by silence. */
+  muteRx = false;
+  muteTx = false;
+  /** Snoop sessions listening to this one, by id. */
+  readonly spies = new Set<string>();
+  /** Whispered frames from a snoop: into what the phone is sent (out) and into what it sends (in). */
+  readonly whisperOut: Int16Array[] = [];
+  readonly whisperIn: Int16Array[] = [];
+  /** Numbering of the slin packets a decoded stream is forwarded to a bridge partner in. */
+  private fwdSeq = randomInt(0, 0xffff);
+  private fwdTs = randomInt(0, 0x7fffffff);
   packetsSent = 0;
   octetsSent = 0;
   dropped = 0;
@@ -388,7 +434,8 @@ class Session {
 
   /** One frame of linear audio out, encoded in the negotiated codec. */
   sendPcm(pcm: Int16Array, marker = false): void {
-    for (const r of this.recorders) r.tx(pcm);
+    pcm = this.outgoing(pcm);
+    if (this.toVirtualEnd(pcm)) return;
     if (!this.canSend() || this.dtmfTx.length) return;
     const n = encodeInto(this.sendCodec, pcm, this.out, RTP_HEADER);
     this.seq = (this.seq + 1) & 0xffff;
@@ -397,10 +444,68 @@ class Session {
     this.sendPacket(this.out, RTP_HEADER + n);
   }
 
+  /** What goes to the phone, after mute and whisper; snoops and recorders get it. */
+  private outgoing(pcm: Int16Array): Int16Array {
+    if (this.muteTx) pcm = SILENCE.subarray(0, pcm.length);
+    if (this.whisperOut.length) pcm = addInto(pcm, this.whisperOut.shift());
+    for (const r of this.recorders) r.tx(pcm);
+    for (const id of this.spies) { const e = sessions.get(id)?.end; if (e?.kind === "snoop" && e.spyOut) enqueue(e.outQ, pcm); }
+    return pcm;
+  }
+
+  /** A virtual session's outgoing audio goes to its far end instead of RTP; true when it did. */
+  private toVirtualEnd(pcm: Int16Array): boolean {
+    const e = this.end;
+    if (!e) return false;
+    if (e.kind === "announcer") { /* hears only what it plays (tick) */ }
+    else if (e.kind === "audiosocket") e.link.send(pcm);
+    else {
+      const target = sessions.get(e.target);
+      if (target && e.whisperOut) enqueue(target.whisperOut, pcm);
+      if (target && e.whisperIn) enqueue(target.whisperIn, pcm);
+    }
+    return true;
+  }
+
+  /** Whether what the phone sends must be decoded here (anything but a plain relay). */
+  private needsPcm(): boolean {
+    return this.recorders.length > 0 || !!this.audiosocket || !!this.mix || this.spies.size > 0 || this.muteRx || this.whisperIn.length > 0 || this.tap;
+  }
+
+  /**
+   * Audio heard from the session's far end (its phone, decoded, or a virtual end), after
+   * mute and whisper: to recorders, AudioSocket, the mix, snoops and, when `forward`, the
+   * bridge partner (as slin packets).
+   */
+  private hear(pcm: Int16Array, forward = true): void {
+    if (this.muteRx) pcm = SILENCE.subarray(0, pcm.length);
+    if (this.whisperIn.length) pcm = addInto(pcm, this.whisperIn.shift());
+    for (const r of this.recorders) r.rx(pcm);
+    this.audiosocket?.send(pcm);
+    for (const id of this.spies) { const e = sessions.get(id)?.end; if (e?.kind === "snoop" && e.spyIn) enqueue(e.inQ, pcm); }
+    if (this.mix) {
+      if (this.mix.host === init.index) mixes.get(this.mix.mix)?.input(this.id, pcm);
+      else peerOut[this.mix.host]?.send({ t: "mixIn", mix: this.mix.mix, from: this.id, pcm: pcmBytes(pcm) });
+    }
+    if (forward && (this.bridge || this.echo)) {
+      const pkt = Buffer.allocUnsafe(RTP_HEADER + pcm.length * 2);
+      this.fwdSeq = (this.fwdSeq + 1) & 0xffff;
+      writeRtpHeader(pkt, 118, false, this.fwdSeq, this.fwdTs, this.ssrc);
+      this.fwdTs = (this.fwdTs + pcm.length) >>> 0;
+      encodeInto("slin", pcm, pkt, RTP_HEADER);
+      this.forward("slin", pkt, undefined);
+    }
+  }
+
   /** Relay a packet received on the other leg of a two-party bridge. */
   relay(codec: Codec | "event", pkt: Uint8Array): void {
     const h = parseRtp(pkt);
-    if (!h || !this.canSend() || this.source) return;
+    if (!h || this.source) return;
+    if (this.end) {
+      if (codec !== "event") this.toVirtualEnd(this.outgoing(decode(codec, pkt.subarray(h.payloadOffset, h.payloadEnd))));
+      return;
+    }
+    if (!this.canSend()) return;
     if (!this.fwdMap || this.fwdMap.ssrc !== h.ssrc) this.fwdMap = { ssrc: h.ssrc, offset: (this.ts - h.timestamp) | 0 };
     const ts = (h.timestamp + this.fwdMap.offset) >>> 0;
     this.seq = (this.seq + 1) & 0xffff;
@@ -415,15 +520,15 @@ class Session {
     }
     const payload = pkt.subarray(h.payloadOffset, h.payloadEnd);
     const samples = codec === "slin" ? payload.length >> 1 : payload.length;
-    if (codec === this.sendCodec && !this.recorders.length) {
+    const plain = !this.recorders.length && !this.spies.size && !this.muteTx && !this.whisperOut.length;
+    if (codec === this.sendCodec && plain) {
       // Same codec both sides: restamp the header and send the payload as it came.
       const out = Buffer.allocUnsafe(RTP_HEADER + payload.length);
       writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
       out.set(payload, RTP_HEADER);
       this.sendPacket(out, out.length);
     } else {
-      const pcm = decode(codec, payload);
-      for (const r of this.recorders) r.tx(pcm);
+      const pcm = this.outgoing(decode(codec, payload));
       const out = Buffer.allocUnsafe(RTP_HEADER + frameBytes(this.sendCodec, pcm.length));
       writeRtpHeader(out, this.sendPt, h.marker, this.seq, ts, this.ssrc);
       encodeInto(this.sendCodec, pcm, out, RTP_HEADER);
@@ -447,17 +552,13 @@ class Session {
     }
     const codec = this.ptMap.get(h.payloadType);
     if (!codec) { this.dropped++; return; } // comfort noise, unknown PTs
-    const needPcm = this.recorders.length || this.audiosocket || this.mix;
-    const pcm = needPcm ? decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd)) : undefined;
-    if (pcm) {
-      for (const r of this.recorders) r.rx(pcm);
-      this.audiosocket?.send(pcm);
-      if (this.mix) {
-        if (this.mix.host === init.index) mixes.get(this.mix.mix)?.input(this.id, pcm);
-        else peerOut[this.mix.host]?.send({ t: "mixIn", mix: this.mix.mix, from: this.id, pcm: pcmBytes(pcm) });
-      }
-    }
-    this.forward(codec, msg, h);
+    if (!this.needsPcm()) { this.forward(codec, msg, h); return; }
+    const pcm = decode(codec, msg.subarray(h.payloadOffset, h.payloadEnd));
+    if (this.tap) emit({ t: "tap", id: this.id, pcm: pcmBytes(pcm) }); // EAGI hears the phone as it sent
+    // Muted or whispered into, the partner gets the changed audio; otherwise the packet as it came.
+    const changed = this.muteRx || this.whisperIn.length > 0;
+    this.hear(pcm, changed);
+    if (!changed) this.forward(codec, msg, h);
   }
 
   /**
@@ -513,6 +614,7 @@ class Session {
   }
 
   queueDtmf(digits: string, durationMs: number): void {
+    if (this.end) return; // no phone to send RFC 4733 to
     for (const d of digits) {
       const ev = digitToEvent(d);
       if (ev === undefined) continue;
@@ -538,11 +640,21 @@ class Session {
   }
 
   tick(now: number): void {
+    const e = this.end;
+    if (e?.kind === "audiosocket") { const f = e.link.take(); if (f) this.hear(f); }
+    else if (e?.kind === "snoop" && (e.inQ.length || e.outQ.length)) {
+      const a = e.inQ.shift(), b = e.outQ.shift();
+      this.hear(a && b ? addInto(a, b) : (a ?? b)!);
+    }
+    // Whisper to a phone nothing else is sending to.
+    if (this.whisperOut.length && !this.source && !this.bridge && !this.mix && !this.end) this.sendPcm(SILENCE);
     if (this.dtmfTx.length) this.dtmfTick();
     const src = this.source;
     if (src) {
-      if (src.next(this.pcm)) this.sendPcm(this.pcm, this.silentTicks > 0 || this.packetsSent === 0);
-      else {
+      if (src.next(this.pcm)) {
+        if (this.end?.kind === "announcer") this.hear(this.pcm.slice()); // a bridge's prompt, heard by its members
+        else this.sendPcm(this.pcm, this.silentTicks > 0 || this.packetsSent === 0);
+      } else {
         this.source = undefined;
         if (src instanceof Player) emit({ t: "playDone", id: this.id, playId: src.playId, status: "SUCCESS" });
         else if (src instanceof Tones) emit({ t: "tonesDone", id: this.id });
@@ -596,6 +708,9 @@ class Session {
   async close(): Promise<void> {
     this.stopSource();
     this.audiosocket?.finish("STOPPED");
+    if (this.end?.kind === "audiosocket") this.end.link.finish("STOPPED");
+    if (this.end?.kind === "snoop") sessions.get(this.end.target)?.spies.delete(this.id);
+    this.end = undefined;
     while (this.recorders.length) await stopRecording(this);
     for (const s of [this.rtp, this.rtcp]) { try { s.close(); } catch { /* already closed */ } }
     usedPorts.delete(this.port);
@@ -800,6 +915,7 @@ async function handle(c: Command): Promise<unknown> {
       return undefined;
     }
     case "sendDtmf": need(c.id).queueDtmf(c.digits, c.durationMs); return undefined;
+    case "tap": need(c.id).tap = c.on; return undefined;
     case "audiosocket": {
       const s = need(c.id);
       s.sourceSeq++;
@@ -809,7 +925,22 @@ async function handle(c: Command): Promise<unknown> {
       s.source = link;
       return undefined;
     }
-    case "stopAudiosocket": need(c.id).audiosocket?.finish("STOPPED"); return undefined;
+    case "stopAudiosocket": { const s = need(c.id); s.audiosocket?.finish("STOPPED"); if (s.end?.kind === "audiosocket") s.end.link.finish("STOPPED"); return undefined; }
+    case "virtualEnd": {
+      const s = need(c.id);
+      if (s.end) throw new Error(`${c.id} already has a far end`);
+      s.end = c.end.kind === "announcer" ? { kind: "announcer" } : { kind: "audiosocket", link: new AudioSocketLink(s, c.end.uuid, c.end.host, c.end.port) };
+      return undefined;
+    }
+    case "snoop": {
+      const target = need(c.id), s = need(c.snoop);
+      if (s.end) throw new Error(`${c.snoop} already has a far end`);
+      const has = (d: string, v: string) => v === d || v === "both";
+      s.end = { kind: "snoop", target: c.id, spyIn: has("in", c.spy), spyOut: has("out", c.spy), whisperIn: has("in", c.whisper), whisperOut: has("out", c.whisper), inQ: [], outQ: [] };
+      target.spies.add(c.snoop);
+      return undefined;
+    }
+    case "mute": { const s = need(c.id); s.muteRx = c.rx; s.muteTx = c.tx; return undefined; }
     case "stats": {
       if (c.id) return need(c.id).stats();
       const clock = mediaClock.stats(!!c.reset);

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { rebuildCommand } from "../interfaces/cli/rebuild.js";
 import { queryCommand } from "../interfaces/cli/query.js";
 import { formatSummary, simulate, type SimulationSummary } from "./simulation.js";
+import { STRATEGIES, type Strategy } from "../actors/queue/config.js";
 
 export interface SimulateArgs {
-  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; "no-projections"?: boolean;
+  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; strategy?: string; "no-projections"?: boolean;
 }
 
 function count(name: string, value: string | undefined, fallback: number, o: { min: number; real?: boolean }): number {
@@ -23,6 +24,14 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
     return 2;
   }
   const seed = count("seed", a.seed, 0, { min: 0 });
+  if (a.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(a.strategy)) {
+    err(`recall simulate: --strategy ${a.strategy}: expected one of ${STRATEGIES.join(", ")}\n`);
+    return 2;
+  }
+  if (a.strategy !== undefined && a.config !== undefined) {
+    err("recall simulate: --strategy changes the sample's queue; with --config, set the strategy in its queues.conf\n");
+    return 2;
+  }
   const options = {
     seed, dataDir: a.data,
     agents: count("agents", a.agents, 10, { min: 1 }),
@@ -30,6 +39,7 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
     hours: count("hours", a.hours, 1, { min: 0.01, real: true }),
     faults: a.faults ?? false,
     diskFull: a["disk-full"] ?? false,
+    ...(a.strategy ? { strategy: a.strategy as Strategy } : {}),
     ...(a.config ? { configDir: a.config } : {}),
     progress: (line: string) => out(`${line}\n`),
   };
@@ -65,6 +75,10 @@ async function cdrAgreement(dataDir: string, s: SimulationSummary): Promise<{ ok
   const code = await queryCommand({ dataDir, format: "csv", sql: "SELECT count(DISTINCT linkedid) FROM cdr WHERE channel LIKE 'PJSIP/trunk-%'" }, (t) => { csv += t; }, () => undefined);
   const calls = Number(csv.trim().split("\n").at(-1)?.replace(/"/g, ""));
   const reached = s.offered - s.other; // INVITEs that timed out never reached a living PBX
-  const ok = code === 0 && calls >= reached && calls <= s.offered;
-  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered` };
+  // Calls out through the carrier: CDR's answered ones are the ones the carrier answered, and none the 503s refused.
+  let out = "";
+  const outCode = await queryCommand({ dataDir, format: "csv", sql: "SELECT countIf(disposition = 'ANSWERED'), countIf(disposition = 'FAILED'), count() FROM cdr WHERE lastapp = 'Dial' AND dst LIKE '9%' AND dstchannel LIKE 'PJSIP/trunk-%'" }, (t) => { out += t; }, () => undefined);
+  const [outAnswered, outFailed, outAll] = (out.trim().split("\n").at(-1) ?? "").replace(/"/g, "").split(",").map(Number);
+  const ok = code === 0 && calls >= reached && calls <= s.offered && outCode === 0 && outAnswered === s.outbound.answered && outFailed >= s.outbound.refused && outAll >= s.outbound.offered;
+  return { ok, text: `CDR ${ok ? "agrees" : "DISAGREES"} with the phones: ${calls} calls from the trunk in CDR, ${reached} reached the PBX of ${s.offered} offered; ${outAll} calls out through the carrier in CDR, ${outAnswered} answered, ${outFailed} failed (the carrier saw ${s.outbound.offered}, answered ${s.outbound.answered}, refused ${s.outbound.refused} with 503)` };
 }

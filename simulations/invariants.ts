@@ -41,8 +41,16 @@ export interface InvariantDeps {
 export class Invariants {
   readonly checked: string[] = [];
   private excessSince: number | undefined;
+  private nextDeadlineCheck = 0;
+  private lastPbx: SimPbx | undefined;
+  private lastChanges = -1;
+  /** Agent phone → the leg seen ringing or up on it, this step (kept to spare an allocation per step). */
+  private readonly seen = new Map<string, string>();
+  /** Agent phones' endpoints (calls out through the carrier share its endpoint, as on a real trunk). */
+  private readonly agentNames: ReadonlySet<string>;
 
   constructor(private readonly d: InvariantDeps) {
+    this.agentNames = new Set(d.agents.map((a) => a.name));
     for (const i of [CALLS_END, NO_LEAKS, BOUNDED]) this.noted(i);
     if (d.members) this.noted(ONE_CALL);
   }
@@ -65,7 +73,16 @@ export class Invariants {
       this.excessSince ??= now;
       if (now - this.excessSince > LEAK_GRACE_MICROS) this.fail(BOUNDED, `${channels.length} channels live for ${trunk.active} calls in progress for ${((now - this.excessSince) / 1e6).toFixed(0)} s`, channels[0]);
     } else this.excessSince = undefined;
-    if (this.d.members) this.oneCallPerMember(runtime);
+    // Legs change only with a stored channel transition: no new one since the last look, nothing new to see.
+    const pbx = this.d.pbx();
+    if (this.d.members && (pbx !== this.lastPbx || pbx.channelChanges !== this.lastChanges)) {
+      this.lastPbx = pbx;
+      this.lastChanges = pbx.channelChanges;
+      this.oneCallPerMember(runtime, channels);
+    }
+    // Deadlines are minutes long: looking once a virtual second finds every overrun, a second late at most.
+    if (now < this.nextDeadlineCheck) return;
+    this.nextDeadlineCheck = now + 1_000_000;
     for (const [callId, c] of trunk.calls) {
       if (now - c.record.startedAt > c.record.plan.patienceMicros + c.record.plan.talkMicros + CALL_SLACK_MICROS) {
         this.fail(CALLS_END, `caller call ${callId} to ${c.record.plan.exten} still in progress after ${((now - c.record.startedAt) / 1e6).toFixed(0)} s`, `caller ${callId}`);
@@ -74,12 +91,13 @@ export class Invariants {
   }
 
   /** Two live legs Recall placed to the same agent phone (ringing or up) are one member in two calls. */
-  private oneCallPerMember(runtime: SimPbx["runtime"]): void {
-    const seen = new Map<string, string>();
-    for (const id of runtime.ids("channel")) {
+  private oneCallPerMember(runtime: SimPbx["runtime"], channels: readonly string[]): void {
+    const seen = this.seen;
+    seen.clear();
+    for (const id of channels) {
       const s = runtime.state(id);
       const c = s?.context as { direction?: string; endpoint?: string } | undefined;
-      if (!c || c.direction !== "out" || !c.endpoint || s!.value === "hungup") continue;
+      if (!c || c.direction !== "out" || !c.endpoint || !this.agentNames.has(c.endpoint) || s!.value === "hungup") continue;
       const other = seen.get(c.endpoint);
       if (other) this.fail(ONE_CALL, `${c.endpoint} has two calls: ${other} and ${id}`, id);
       seen.set(c.endpoint, id);
@@ -107,6 +125,7 @@ export class Invariants {
     const channels = core.list();
     if (channels.length) this.fail(NO_LEAKS, `${channels.length} channels in the call core after every call ended`, channels[0].name);
     if (media.sessions.size) this.fail(NO_LEAKS, `${media.sessions.size} media sessions never closed`, [...media.sessions][0]);
+    if (trunk.farCalls) this.fail(CALLS_END, `${trunk.farCalls} calls out through the carrier still up after every caller's call ended`, "trunk");
     for (const a of this.d.agents) if (a.busy) this.fail(CALLS_END, `agent phone ${a.name} still in a call (${a.describe()})`, `agent ${a.name}`);
   }
 }

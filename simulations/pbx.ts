@@ -23,7 +23,7 @@ import { endRecoveredCalls } from "../calls/recovery.js";
 import { SipServer } from "../sip/server.js";
 import { sdpDescriptions } from "../sip/sdp/index.js";
 import type { MemoryNetwork } from "../sip/transport/index.js";
-import { CommandTable } from "../interfaces/console/commands.js";
+import { CommandTable } from "../core/commands.js";
 import { DialplanService } from "../interfaces/cli/dialplan-service.js";
 import { SimMediaService } from "./media.js";
 import { DeviceStates, followChannels } from "../calls/device-state.js";
@@ -94,7 +94,7 @@ export class SimPbx {
     const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false });
     const state: PbxState = { alive: true, acknowledged: log.nextOffset, diskFull: false };
     const clock = new MortalClock(o.clock);
-    const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError });
+    const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError, notice: (m) => o.logger.log("NOTICE", "runtime", m) });
     await runtime.recover(log);
     const ended = endRecoveredCalls(runtime, o.clock.now());
     const astdb = new AstDb(runtime);
@@ -121,8 +121,13 @@ export class SimPbx {
       localPresence: dialplan.localPresence,
       subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
     });
-    return new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
+    const pbx = new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
+    runtime.observe("channel", () => { pbx.channelChanges++; });
+    return pbx;
   }
+
+  /** Counts stored channel transitions: while it stands still, the channels' states have not changed. */
+  channelChanges = 0;
 
   get alive(): boolean { return this.state.alive; }
   /** Offset after the last event this process was told is durable. */

@@ -75,7 +75,9 @@ export interface CallerRecord {
   hungUpBy?: "caller" | "pbx";
 }
 
-/** The carrier: every caller's INVITE comes from its one address, as from a real trunk. */
+interface FarCall { answered: boolean; timer?: Timer; dialog?: Dialog }
+
+/** The carrier: every caller's INVITE comes from its one address, as from a real trunk; calls out reach it too. */
 export class CallerTrunk {
   readonly calls = new Map<string, { record: CallerRecord; dialog?: Dialog; timer?: Timer }>();
   readonly records: CallerRecord[] = [];
@@ -130,8 +132,16 @@ export class CallerTrunk {
     });
   }
 
-  /** The line went dead (the PBX died): each caller in a call hangs up after a while of silence. */
+  /** The line went dead (the PBX died): each caller in a call hangs up after a while of silence, so does the far end of a call out. */
   hearSilence(delay: () => number): void {
+    for (const [callId, call] of this.far) {
+      call.timer?.cancel();
+      call.timer = this.clock.schedule(this.clock.now() + delay(), () => {
+        if (this.far.get(callId) !== call) return;
+        this.far.delete(callId);
+        if (call.dialog) inDialog(this.layer, call.dialog, "BYE", () => undefined);
+      });
+    }
     for (const [callId, entry] of this.calls) {
       if (!entry.dialog) continue;
       entry.timer?.cancel();
@@ -155,8 +165,52 @@ export class CallerTrunk {
     this.calls.delete(callId);
   }
 
+  /** Outbound calls Recall places through the carrier (Dial(PJSIP/number@trunk)), as the carrier saw them. */
+  readonly outbound = { offered: 0, refused: 0, answered: 0 };
+  /** While set, the carrier answers every new INVITE 503 (overloaded, or its route down). */
+  refusing = false;
+  /** Calls Recall placed through the carrier, by Call-ID: the far end rings, answers, and waits for Recall's BYE. */
+  private readonly far = new Map<string, FarCall>();
+
+  /** A new INVITE from Recall: a call out through the carrier. */
+  private farEnd(tx: ServerTransaction): void {
+    const req = tx.request;
+    const callId = req.get("Call-ID") ?? "";
+    this.outbound.offered++;
+    const toTag = this.layer.newTag();
+    if (this.refusing) {
+      this.outbound.refused++;
+      tx.respond(503, { toTag, headers: [["Retry-After", "30"]] });
+      return;
+    }
+    const call: FarCall = { answered: false };
+    this.far.set(callId, call);
+    tx.respond(180, { toTag });
+    tx.onCancel(() => { call.timer?.cancel(); this.far.delete(callId); });
+    call.timer = this.clock.schedule(this.clock.now() + 4e6, () => {
+      if (this.far.get(callId) !== call) return;
+      try {
+        tx.respond(200, { toTag, headers: [["Contact", `<sip:far@${this.host}:5060>`], ["Content-Type", "application/sdp"]], body: sdp(this.host, 50_000) });
+      } catch { this.far.delete(callId); return; }
+      call.answered = true;
+      const target = /<([^>]+)>/.exec(req.get("Contact") ?? "")?.[1] ?? `sip:${PBX.host}:5060`;
+      call.dialog = { callId, local: `${req.get("To") ?? ""};tag=${toTag}`, remote: req.get("From") ?? "", target, seq: 0 };
+      this.outbound.answered++;
+    });
+  }
+
+  /** Calls out through the carrier still up or ringing (none may be left at the end of the day). */
+  get farCalls(): number { return this.far.size; }
+
   private request(tx: ServerTransaction): void {
     const callId = tx.request.get("Call-ID") ?? "";
+    const far = this.far.get(callId);
+    if (far) {
+      if (tx.request.method === "BYE") { tx.respond(200); far.timer?.cancel(); this.far.delete(callId); return; }
+      answerInDialog(tx, this.host);
+      return;
+    }
+    if (tx.request.method === "INVITE" && !tx.request.toTag) { this.farEnd(tx); return; }
     const entry = this.calls.get(callId);
     if (!entry?.dialog) { tx.respond(481); return; }
     if (tx.request.method === "BYE") {

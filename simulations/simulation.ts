@@ -13,10 +13,14 @@ import { actorKinds } from "../actors/kinds.js";
 import { verifyLog } from "../actors/replay.js";
 import { sampleConfigDir } from "../interfaces/cli/paths.js";
 import { AgentPhone, CallerTrunk, PBX, makeBehaviour, sipHost } from "./phones.js";
-import { World, drain } from "./world.js";
+import { Dice, World, drain } from "./world.js";
 import { SimPbx } from "./pbx.js";
 import { StateFold } from "../actors/fold.js";
-import { queueOutcomes, type QueueOutcomes } from "./queue-outcomes.js";
+import { QueueOutcomeFold, type QueueOutcomes } from "./queue-outcomes.js";
+import type { EventRecord } from "../events/record.js";
+import { QueueOrder, QUEUE_ORDER } from "./queue-order.js";
+import { loadQueuesConf } from "../actors/queue/config.js";
+import type { Strategy } from "../actors/queue/config.js";
 
 const ENDS_ONCE = "every ENTERQUEUE ends in exactly one CONNECT, ABANDON or EXIT";
 import { Invariants, InvariantViolation } from "./invariants.js";
@@ -28,12 +32,10 @@ export interface SimulateOptions {
   readonly calls: number;
   readonly hours: number;
   readonly faults: boolean;
-  /**
-   * The disk fills up for 30 s once in the day (appends fail with ENOSPC). Apart from
-   * --faults because today it always ends in a violation: the runtime keeps in memory the
-   * transitions whose append failed, so calls end in memory but stay up in the log.
-   */
+  /** The disk fills up for 30 s once in the day (appends fail with ENOSPC), alone; --faults includes it. */
   readonly diskFull?: boolean;
+  /** The support queue's strategy instead of the sample's ringall (without --config). */
+  readonly strategy?: Strategy;
   /** A configuration directory; without it, the sample dialplan with generated agent phones. */
   readonly configDir?: string;
   readonly progress?: (line: string) => void;
@@ -58,6 +60,8 @@ export interface SimulationSummary {
   /** The faults injected, in order. */
   readonly faults: readonly string[];
   readonly network: { sent: number; lost: number; duplicated: number };
+  /** Calls Recall placed out through the carrier, as the carrier saw them (503: refused in a trunk fault). */
+  readonly outbound: { offered: number; refused: number; answered: number };
   readonly warnings: number;
   readonly lastWarning?: string;
 }
@@ -67,12 +71,12 @@ const agentHost = (i: number) => `10.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
 const TRUNK_HOST = "10.2.0.1";
 
 /** The sample configuration's extensions.conf with one PJSIP phone per agent and the carrier trunk. */
-export function simulationConfig(dir: string, agents: number): void {
+export function simulationConfig(dir: string, agents: number, strategy?: Strategy): void {
   mkdirSync(dir, { recursive: true });
   cpSync(join(sampleConfigDir, "extensions.conf"), join(dir, "extensions.conf"));
   // The sample's queues, with ringinuse off so that "a member is never in two calls" holds strictly.
   const queues = join(sampleConfigDir, "queues.conf");
-  if (existsSync(queues)) writeFileSync(join(dir, "queues.conf"), `${readFileSync(queues, "utf8")}\n; Added by recall simulate: agents have no call waiting.\nringinuse = no\n`);
+  if (existsSync(queues)) writeFileSync(join(dir, "queues.conf"), `${readFileSync(queues, "utf8")}\n; Added by recall simulate: agents have no call waiting.\nringinuse = no\n${strategy ? `strategy = ${strategy}\n` : ""}`);
   const phones = Array.from({ length: agents }, (_, i) => `
 [${agentName(i)}](agent)
 aors = ${agentName(i)}
@@ -92,6 +96,10 @@ context = from-internal
 disallow = all
 allow = ulaw
 direct_media = no
+aors = trunk
+[trunk]
+type = aor
+contact = sip:${TRUNK_HOST}:5060
 [trunk]
 type = identify
 endpoint = trunk
@@ -121,7 +129,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     throw new Error(`--data ${dataDir} already holds a log: give a new directory (a simulation starts from an empty log so that its seed reproduces it)`);
   }
   const configDir = o.configDir ? resolve(o.configDir) : join(dataDir, "config");
-  if (!o.configDir) simulationConfig(configDir, o.agents);
+  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy);
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
@@ -140,7 +148,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     agents.push(new AgentPhone(agentName(i), agentHost(i), await sipHost(net.network, clock, world.derive(100 + i), agentHost(i)), clock, behaviour));
   }
 
-  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
+  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
   // With queues (the sample's support queue at 7200), agents log in with *45 and take calls only from it.
   const queueMode = existsSync(join(configDir, "queues.conf"));
   const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce, members: queueMode });
@@ -148,12 +156,16 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   const end = start + Math.round(o.hours * 3600e6);
   const meanGap = (o.hours * 3600e6) / Math.max(1, o.calls);
   let placed = 0;
+  // Drawn from sources of their own, so that adding them did not move the other draws of a seed.
+  const routes = new Dice(world.derive(52));
   const arrive = () => {
     if (placed >= o.calls) return;
     const id = placed++;
     // Most callers ring an agent's extension (the sample dialplan's _6XXX Dial); some reach the 7000 greeting.
     const exten = dice.chance(0.1) ? "7000" : queueMode ? "7200" : agentName(dice.int(0, o.agents - 1));
-    trunk.place({ id, exten, patienceMicros: Math.round(dice.around(25e6, 0.5)), talkMicros: Math.round(dice.around(120e6, 0.7)) });
+    // A few are put through to an outside number (the sample's 9 + number, out through the same carrier).
+    const outside = routes.chance(0.05) ? `9555${String(routes.int(0, 9999999)).padStart(7, "0")}` : exten;
+    trunk.place({ id, exten: outside, patienceMicros: Math.round(dice.around(25e6, 0.5)), talkMicros: Math.round(dice.around(120e6, 0.7)) });
     const at = clock.now() + Math.max(1, Math.round(dice.exponential(meanGap)));
     if (at < end) clock.schedule(at, arrive); else placed = o.calls;
   };
@@ -199,11 +211,33 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     }
   }
 
-  if (o.diskFull) {
-    clock.schedule(someTime(), () => {
+  if (o.faults) {
+    // The carrier answers 503 to every call Recall places through it, for a couple of minutes.
+    const when = new Dice(world.derive(51));
+    for (let i = 0; i < perDay(2); i++) {
+      clock.schedule(start + Math.round(when.unit() * (end - start)), () => {
+        trunk.refusing = true;
+        const before = trunk.outbound.refused;
+        const fault = faults.push(`trunk answering 503 at ${clockTime(clock.now() - start)}`) - 1;
+        const lasts = Math.round(when.around(300e6, 0.3));
+        clock.schedule(clock.now() + lasts, () => {
+          trunk.refusing = false;
+          faults[fault] += ` for ${(lasts / 1e6).toFixed(0)} s: ${trunk.outbound.refused - before} calls refused`;
+        });
+      });
+    }
+  }
+
+  if (o.faults || o.diskFull) {
+    // Drawn from a source of its own, so that adding this fault did not move the others.
+    const when = new Dice(world.derive(50));
+    clock.schedule(start + Math.round(when.unit() * (end - start)), () => {
       pbx.diskFull = true;
-      faults.push(`disk full at ${clockTime(clock.now() - start)}`);
-      clock.schedule(clock.now() + 30e6, () => { pbx.diskFull = false; });
+      const fault = faults.push(`disk full at ${clockTime(clock.now() - start)}`) - 1;
+      clock.schedule(clock.now() + 30e6, () => {
+        faults[fault] += ` for 30 s: ${pbx.runtime.held} events held in memory, then stored`;
+        pbx.diskFull = false;
+      });
     });
   }
 
@@ -256,8 +290,14 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   }
   await pbx.stop();
   const log = pbx.log;
+  // The queue folds read the log in the same pass as the replay (or on their own when it does not run to the end).
+  const order = queueMode ? new QueueOrder(loadQueuesConf(configDir).general.autofill) : undefined;
+  const outcomes = new QueueOutcomeFold();
+  const observe = (r: EventRecord) => { outcomes.add(r); order?.add(r); };
+  let folded = false;
   if (!violation) {
-    const replay = await verifyLog(log, actorKinds);
+    const replay = await verifyLog(log, actorKinds, { observe });
+    folded = !replay.divergence;
     invariants.noted("replay of the log reproduces every transition");
     if (replay.divergence) {
       const d = replay.divergence;
@@ -273,7 +313,14 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
       violation = new InvariantViolation("the log, folded, holds no call left up", `${leftInLog.length} channels and bridges are live in the log though none is in memory (last event of ${r.stream}: seq ${r.seq})`, o.seed, r.offset, r.stream, reproduce);
     }
   }
-  const queue = await queueOutcomes(log);
+  if (!folded) for await (const batch of log.read(0)) for (const r of batch) observe(r);
+  order?.finish();
+  const queue = outcomes.result();
+  if (order) {
+    invariants.noted(QUEUE_ORDER);
+    const v = order.violation;
+    if (v && !violation) violation = new InvariantViolation(QUEUE_ORDER, v.detail, o.seed, v.offset, v.stream, reproduce);
+  }
   if (queue) {
     invariants.noted(ENDS_ONCE);
     const b = queue.broken;
@@ -296,7 +343,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
     invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(queue ? { queue } : {}),
-    network: { ...net.stats }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
+    network: { ...net.stats }, outbound: { ...trunk.outbound }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
   };
 }
 
@@ -313,6 +360,7 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
       ? `queues: ${s.queue.entered} callers entered, ${s.queue.connected} connected to an agent, ${s.queue.abandoned} abandoned, ${s.queue.exited} exited; service level (connected within 20 s): ${pct(s.queue.entered ? s.queue.within20 / s.queue.entered : 1)}`
       : `service level (answered within 20 s): ${pct(s.serviceLevel)}`,
     `${s.events} events in the log, ${s.steps} steps, ${(s.virtualSeconds / 3600).toFixed(2)} h simulated in ${wallSeconds.toFixed(1)} s (${(s.virtualSeconds / Math.max(wallSeconds, 0.001)).toFixed(0)}x real time)`,
+    `calls out through the carrier: ${s.outbound.offered} placed, ${s.outbound.answered} answered, ${s.outbound.refused} refused with 503`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged${s.lastWarning ? ` (last: ${s.lastWarning})` : ""}`,
     ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),
     `invariants checked: ${s.invariants.join("; ")}`,

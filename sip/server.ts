@@ -9,7 +9,7 @@ import type { Random } from "../core/random.js";
 import type { ActorRuntime } from "../actors/runtime.js";
 import { registrationStatus } from "../actors/outbound-registration/machine.js";
 import type { OutboundRegistrationContext } from "../events/catalogue/outbound-registration.js";
-import type { CommandTable } from "../interfaces/console/commands.js";
+import type { CommandTable } from "../core/commands.js";
 import { formatDiagnostic } from "../conf/tokenizer.js";
 import { loadPjsipConfig, type PjsipModel } from "./config/index.js";
 import { registerPjsipCommands, type ContactView, type PjsipView } from "./console/index.js";

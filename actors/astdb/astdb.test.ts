@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
-import { CommandTable } from "../../interfaces/console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { ActorRuntime } from "../runtime.js";
 import { actorKinds } from "../kinds.js";
 import { AstDb } from "./astdb.js";

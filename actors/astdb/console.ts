@@ -1,5 +1,5 @@
 /** `database show|get|put|del|deltree`, worded as Asterisk's console prints them. */
-import type { CommandTable } from "../../interfaces/console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { AstDb } from "./astdb.js";
 
 export function registerDatabaseCommands(table: CommandTable, db: AstDb): void {

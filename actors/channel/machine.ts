@@ -20,7 +20,7 @@ export type CreateChannelInput = {
   readonly name: string;
   readonly uniqueid: string;
   readonly linkedid: string;
-  readonly tech: "PJSIP" | "Local";
+  readonly tech: ChannelContext["tech"];
   readonly direction: "in" | "out";
   readonly endpoint?: string;
   readonly callerId: { readonly num: string; readonly name: string };
@@ -52,9 +52,16 @@ export type ChannelInput =
   | { readonly source: Source; readonly type: "bridge.exit"; readonly bridge: string }
   | { readonly source: Source; readonly type: "linkedid"; readonly linkedid: string }
   | { readonly source: Source; readonly type: "user.event"; readonly name: string; readonly extra?: string }
+  /** This ringing leg was picked up by another channel (`pickup_channel`, its id), which takes its call (calls/pickup.ts). */
+  | { readonly source: Source; readonly type: "pickup"; readonly pickup_channel: string }
   /** An AGI program's command line and the result Recall answered (the session's exchange, in the log). */
   | { readonly source: Source; readonly type: "agi.command"; readonly command: string; readonly result: string }
   | { readonly source: Source; readonly type: "local.optimize"; readonly other: string; readonly peer?: string }
+  /** The phone put the call on hold (a=sendonly/inactive or c=0.0.0.0), or took it off (sendrecv again). */
+  | { readonly source: Source; readonly type: "hold"; readonly musicclass?: string }
+  | { readonly source: Source; readonly type: "unhold" }
+  /** A DTMF digit the leg received from its phone or sent to it (AMI DTMFBegin/DTMFEnd). */
+  | { readonly source: Source; readonly type: "dtmf"; readonly digit: string; readonly direction: "received" | "sent"; readonly durationMs?: number }
   /** This channel blind-transferred its bridge partner (`transferee`, a channel id) to exten@context. */
   | { readonly source: Source; readonly type: "transfer.blind"; readonly exten: string; readonly context: string; readonly bridge: string; readonly transferee: string }
   /**
@@ -93,6 +100,8 @@ function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
     case "bridge.exit": return { bridge: undefined };
     case "linkedid": return { linkedid: e.linkedid };
     case "local.optimize": return e.peer ? { peer: e.peer } : {};
+    case "hold": return { onHold: true };
+    case "unhold": return { onHold: false };
     default: return {};
   }
 }
@@ -106,7 +115,7 @@ const live = {
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
 const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
-  "bridge.enter", "bridge.exit", "linkedid", "user.event", "agi.command", "local.optimize", "transfer.blind", "transfer.attended"] as const;
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "pickup", "agi.command", "local.optimize", "transfer.blind", "transfer.attended", "hold", "unhold", "dtmf"] as const;
 
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },

@@ -3,7 +3,7 @@
  * `queue show [name]`, `queue add member`, `queue remove member`, `queue pause|unpause
  * member`, `queue set penalty`, `queue reset stats`, `queue reload`.
  */
-import type { CommandTable } from "../../interfaces/console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import { DEVICE_STATE_TEXT, type QueueService } from "./service.js";
 
 const ago = (now: number, then: number) => Math.max(0, Math.floor((now - then) / 1e6));

@@ -35,8 +35,13 @@ export type RemoveResult = "REMOVED" | "NOTINQUEUE" | "NOSUCHQUEUE" | "NOTDYNAMI
 
 export class QueueService {
   private conf: QueuesConf = { general: DEFAULT_GENERAL, queues: new Map(), rules: new Map(), warnings: [] };
-  /** Interfaces being rung by a Queue() right now (queue → interfaces): never rung twice at once. */
-  private readonly ringingNow = new Map<string, Set<string>>();
+  /**
+   * Interfaces being rung by a Queue() right now (queue → interface → the caller's uniqueid):
+   * never rung twice at once. Only the caller that rings a member frees it, so a caller whose
+   * ring ends late (its call was answered by another member of the group) cannot free a member
+   * another caller is ringing now.
+   */
+  private readonly ringingNow = new Map<string, Map<string, string>>();
   private started = false;
   /** queue → interfaces of its memberships, so reads do not scan every member actor (entries of retired actors are dropped on read). */
   private readonly index = new Map<string, Set<string>>();
@@ -205,11 +210,14 @@ export class QueueService {
     return unavailableOnly ? "UNAVAIL" : "EMPTY";
   }
 
-  /** Mark interfaces as being rung by a Queue() (false: done ringing). */
-  setRinging(queue: string, ifaces: readonly string[], on: boolean): void {
-    let set = this.ringingNow.get(queue);
-    if (!set) this.ringingNow.set(queue, set = new Set());
-    for (const i of ifaces) if (on) set.add(i); else set.delete(i);
+  /** Mark interfaces as being rung by the Queue() of caller `uniqueid` (false: that caller is done ringing them). */
+  setRinging(queue: string, ifaces: readonly string[], on: boolean, uniqueid: string): void {
+    let owners = this.ringingNow.get(queue);
+    if (!owners) this.ringingNow.set(queue, owners = new Map());
+    for (const i of ifaces) {
+      if (on) owners.set(i, uniqueid);
+      else if (owners.get(i) === uniqueid) owners.delete(i);
+    }
   }
 
   // ---- changes -------------------------------------------------------------------

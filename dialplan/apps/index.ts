@@ -12,6 +12,7 @@ import { agiApplications } from "./agi/index.js";
 import { queueApplications } from "./queue.js";
 import { voicemailApplications } from "./voicemail.js";
 import { stasisApplications } from "./stasis.js";
+import { pickupApplications } from "./pickup.js";
 
 export type AppResult =
   /** Next priority. */
@@ -31,7 +32,7 @@ export const CONTINUE: AppResult = { kind: "continue" };
 export const END: AppResult = { kind: "end" };
 
 const registry = new Map<string, Application>();
-for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications, queueApplications, voicemailApplications, stasisApplications]) {
+for (const group of [basicApplications, flowApplications, mediaApplications, dialApplications, agiApplications, queueApplications, voicemailApplications, stasisApplications, pickupApplications]) {
   for (const [name, app] of Object.entries(group)) registry.set(name.toLowerCase(), app);
 }
 

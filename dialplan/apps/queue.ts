@@ -219,7 +219,7 @@ async function ringMembers(
   const ch = env.channel, me = ch.context();
   const ringStart = ch.now();
   let answered: { member: MemberView; uniqueid: string; at: number } | undefined;
-  service.setRinging(queue, group.map((m) => m.interface), true);
+  service.setRinging(queue, group.map((m) => m.interface), true, me.uniqueid);
   let outcome: DialOutcome;
   try {
     outcome = await env.guard((signal) => ch.dial({
@@ -233,7 +233,7 @@ async function ringMembers(
         const member = group.find((m) => m.interface === iface) ?? group[0];
         const at = ch.now();
         answered = { member, uniqueid: peer.uniqueid, at };
-        service.setRinging(queue, group.map((m) => m.interface), false);
+        service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
         for (const m of group) {
           if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
         }
@@ -247,7 +247,7 @@ async function ringMembers(
       },
     }));
   } catch (e) {
-    service.setRinging(queue, group.map((m) => m.interface), false);
+    service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
     if (answered) completeCall(env, service, queue, answered, o, "caller");
     else if (e instanceof HangupError) {
       const ms = Math.floor((ch.now() - ringStart) / 1000);
@@ -255,7 +255,7 @@ async function ringMembers(
     }
     throw e;
   }
-  service.setRinging(queue, group.map((m) => m.interface), false);
+  service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
   if (answered && outcome.status === "ANSWER") {
     const src = ch.context().hangupSource ?? "";
     completeCall(env, service, queue, answered, o, ch.signal.aborted && (src === me.name || src === "") ? "caller" : "agent");

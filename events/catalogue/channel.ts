@@ -21,6 +21,8 @@
  *   bridge.enter bridge, peer?         bridge.exit bridge
  *   linkedid     linkedid                                 (joined another call's linkedid)
  *   user.event   name, extra?                             (CELGenUserEvent)
+ *   pickup       pickup_channel (channel id)              (this ringing leg was picked up by that
+ *                                                          channel, which takes its call: CEL PICKUP)
  *   agi.command  command, result                          (an AGI program's command line and the
  *                                                          result it was answered; source "agi")
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
@@ -31,6 +33,10 @@
  *                                                          attended transfer: target, who talked to channel2 in
  *                                                          bridge2, takes its place; channel2 is this channel after
  *                                                          a DTMF atxfer, its second leg after a REFER/Replaces)
+ *   hold         musicclass?                              (the phone put the call on hold: a re-INVITE with
+ *                                                          a=sendonly/inactive or c=0.0.0.0)
+ *   unhold                                                (the phone took it off hold: sendrecv again)
+ *   dtmf         digit, direction (received|sent), durationMs?   (a DTMF digit from or to the phone)
  *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
  *   destroy                                               (after `h` ran: CHAN_END)
  */
@@ -48,7 +54,8 @@ export const ChannelContext = Schema.Struct({
   name: Schema.String,
   uniqueid: Schema.String,
   linkedid: Schema.String,
-  tech: Schema.Literal("PJSIP", "Local"),
+  /** PJSIP legs, Local halves, and ARI's media channels: Snoop, externalMedia (UnicastRTP, AudioSocket). */
+  tech: Schema.Literal("PJSIP", "Local", "Snoop", "UnicastRTP", "AudioSocket"),
   direction: Schema.Literal("in", "out"),
   endpoint: Schema.String,
   callerId: Party,
@@ -79,6 +86,8 @@ export const ChannelContext = Schema.Struct({
   /** The other party of the current dial or bridge (channel id). */
   peer: Schema.optional(Schema.String),
   bridge: Schema.optional(Schema.String),
+  /** The leg's phone has put the call on hold (device state ONHOLD, AMI Hold). */
+  onHold: Schema.optional(Schema.Boolean),
 });
 export type ChannelContext = Schema.Schema.Type<typeof ChannelContext>;
 

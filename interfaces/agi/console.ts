@@ -1,5 +1,5 @@
 /** The AGI console commands: `agi show commands [topic ...]` and `agi set debug on|off`, as res_agi has them. */
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import { agiCommands } from "../../dialplan/apps/agi/session.js";
 
 export function registerAgiCommands(table: CommandTable, debug: { debugging: boolean }): void {

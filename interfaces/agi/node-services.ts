@@ -15,10 +15,12 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { ActorRuntime } from "../../actors/runtime.js";
-import type { AgiLink, AgiOpen, AgiRead, AgiServices } from "../../dialplan/apps/agi/services.js";
+import type { AgiAudioSink, AgiLink, AgiOpen, AgiRead, AgiServices } from "../../dialplan/apps/agi/services.js";
 
 export const MAX_LINE = 64 * 1024;
 const KILL_AFTER_MS = 5000;
+/** EAGI: bytes of audio that may wait for the program (3 s of 8 kHz 16-bit). */
+const EAGI_BUFFER = 48_000;
 
 /** A line link over a readable and a writable stream; `end` says how the other side finished. */
 class StreamLink implements AgiLink {
@@ -108,9 +110,15 @@ function spawn(agiDir: string, script: string, args: readonly string[], options:
   if (!existsSync(path) || !statSync(path).isFile()) return Promise.resolve({ kind: "notfound", message: `File ${path} does not exist.` });
   try { accessSync(path, constants.X_OK); } catch { return Promise.resolve({ kind: "failed", message: `${path} is not executable` }); }
   return new Promise((resolve) => {
-    // EAGI's descriptor 3 is a pipe the program may read; Recall does not yet feed it the caller's audio (it reads end of file).
+    // EAGI's descriptor 3 is a pipe the program reads the caller's audio from (runAgi feeds it).
     const child: ChildProcess = spawnProcess(path, [...args], { stdio: ["pipe", "pipe", "inherit", ...(options.enhanced ? ["pipe" as const] : [])] });
-    if (options.enhanced) (child.stdio[3] as Writable | null)?.end();
+    const fd3 = options.enhanced ? (child.stdio[3] as Writable | null) : null;
+    fd3?.on("error", () => undefined); // the program closed its end: the frames stop mattering
+    const audio: AgiAudioSink | undefined = fd3 ? {
+      // At most EAGI_BUFFER bytes (about 3 s of audio) wait for a program that reads slowly; later frames are dropped.
+      write: (pcm) => { if (!fd3.destroyed && fd3.writableLength < EAGI_BUFFER) fd3.write(pcm); },
+      end: () => { fd3.end(); },
+    } : undefined;
     child.once("error", (e) => { resolve({ kind: "failed", message: e.message }); });
     child.once("spawn", () => {
       let killer: NodeJS.Timeout | undefined;
@@ -121,7 +129,7 @@ function spawn(agiDir: string, script: string, args: readonly string[], options:
           if (child.exitCode === null && child.signalCode === null) { killer = setTimeout(() => child.kill("SIGKILL"), KILL_AFTER_MS); killer.unref(); }
         });
       child.once("close", (code) => { if (killer) clearTimeout(killer); link.finish({ kind: "closed", ...(code !== null ? { exitCode: code } : {}) }); });
-      resolve({ kind: "open", link });
+      resolve({ kind: "open", link, ...(audio ? { audio } : {}) });
     });
   });
 }

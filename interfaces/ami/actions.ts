@@ -8,6 +8,7 @@ import type { AmiClass } from "./classes.js";
 import type { AmiMessage } from "./message.js";
 import { EXTENSION_STATUS, type ChannelView, type OriginateResult, type Pbx } from "./pbx.js";
 import { channelFields } from "./events.js";
+import { QUEUE_ACTIONS, QUEUE_DISPLAY } from "./queue-actions.js";
 
 export type Fields = [string, string][];
 
@@ -58,6 +59,7 @@ function list(message: string, items: Fields[], complete: string, extra: Fields 
 const date = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
 
 export const ACTIONS: Readonly<Record<string, ActionDef>> = {
+  ...QUEUE_ACTIONS,
   ping: {
     write: [], synopsis: "Keepalive command.",
     handler: ({ now }) => [ok(["Ping", "Pong"], ["Timestamp", (now() / 1e6).toFixed(6)])],
@@ -180,6 +182,30 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       const problem = pbx.redirect(channel, to, extra);
       if (problem) return error(problem);
       return [ok(["Message", extra ? "Dual Redirect successful" : "Redirect successful"])];
+    },
+  },
+  bridge: {
+    write: ["call"], synopsis: "Bridge two channels already in the PBX.",
+    handler: ({ message, pbx }) => {
+      const channel1 = message.get("Channel1"), channel2 = message.get("Channel2");
+      if (!channel1 || !channel2) return error("Missing channel parameter in request");
+      const t = (message.get("Tone") ?? "no").toLowerCase();
+      // Asterisk 22: no, Channel1, Channel2, Both; a true value (the older form) is Channel2.
+      const tone = t === "channel1" ? "Channel1" : t === "channel2" || /^(yes|true|on|1)$/.test(t) ? "Channel2" : t === "both" ? "Both" : "none";
+      const problem = pbx.bridge(channel1, channel2, tone);
+      return problem ? error(problem) : [ok(["Message", "Channels have been bridged"])];
+    },
+  },
+  atxfer: {
+    write: ["call"], synopsis: "Attended transfer.",
+    handler: ({ message, pbx }) => {
+      const channel = message.get("Channel");
+      if (!channel) return error("No channel specified");
+      const exten = message.get("Exten");
+      if (!exten) return error("No extension specified");
+      if (!pbx.channel(channel)) return error("Channel specified does not exist");
+      const problem = pbx.atxfer(channel, exten, message.get("Context") || undefined);
+      return problem ? error(problem) : [ok(["Message", "Atxfer successfully queued"])];
     },
   },
   blindtransfer: {
@@ -440,12 +466,13 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
 
 /** ListCommands prints Asterisk's spelling of each action. */
 const DISPLAY: Readonly<Record<string, string>> = {
+  ...QUEUE_DISPLAY,
   ping: "Ping", events: "Events", filter: "Filter", listcommands: "ListCommands", command: "Command", corestatus: "CoreStatus",
   coresettings: "CoreSettings", coreshowchannels: "CoreShowChannels", status: "Status", hangup: "Hangup", getvar: "Getvar", setvar: "Setvar",
   dbget: "DBGet", dbput: "DBPut", dbdel: "DBDel", dbdeltree: "DBDelTree", userevent: "UserEvent", reload: "Reload",
   pjsipshowendpoints: "PJSIPShowEndpoints", pjsipshowendpoint: "PJSIPShowEndpoint", pjsipshowcontacts: "PJSIPShowContacts",
   pjsipshowregistrationsoutbound: "PJSIPShowRegistrationsOutbound", pjsipqualify: "PJSIPQualify", pjsipregister: "PJSIPRegister", pjsipunregister: "PJSIPUnregister",
-  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", redirect: "Redirect", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
+  mailboxcount: "MailboxCount", mailboxstatus: "MailboxStatus", sendtext: "SendText", playdtmf: "PlayDTMF", mixmonitor: "MixMonitor", redirect: "Redirect", bridge: "Bridge", atxfer: "Atxfer", blindtransfer: "BlindTransfer", extensionstate: "ExtensionState", stopmixmonitor: "StopMixMonitor", originate: "Originate",
 };
 
 /** `"Name" <num>`, `Name <num>`, `num`. */

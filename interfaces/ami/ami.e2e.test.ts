@@ -19,6 +19,7 @@ import { packageRoot } from "../cli/paths.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { registerWithAuth } from "../../sip/sipp/scenarios.js";
 import { uasCall } from "../../sip/sipp/call-scenarios.js";
+import { python3 } from "../../core/python.js";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -298,7 +299,7 @@ test("panoramisk runs seed 003's example: Originate to the registered sipp phone
   const dir = mkdtempSync(join(tmpdir(), "recall-ami-py-"));
   const script = join(dir, "example.py");
   writeFileSync(script, panoramiskShim + seedExample(amiPort));
-  const py = spawn("python3", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  const py = spawn(python3, [script], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   py.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
   py.stderr.setEncoding("utf8").on("data", (d: string) => { out += d; });
@@ -402,6 +403,101 @@ test("Redirect: the called phone's leg leaves the bridge for the dialplan, the o
   c.close();
 });
 
+test("Redirect of channels inside applications: Wait() is interrupted and the dialplan goes on; then Read() and Wait() of two calls at once", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  try {
+    for (const dual of [false, true]) {
+      const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+      const phone2 = dual ? startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 }) : undefined;
+      try {
+        c.text = "";
+        c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o1" });
+        const [, first] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+        let second = "";
+        if (dual) {
+          c.send({ Action: "Originate", Channel: "PJSIP/6002", Context: "ami-test", Exten: "400", Priority: "1", Async: "true", ActionID: "o2" });
+          [, second] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n[^]*?Application: Read\r\n/);
+        }
+        const started = Date.now();
+        c.send({ Action: "Redirect", Channel: first, Context: "ami-test", Exten: "200", Priority: "1", ...(dual ? { ExtraChannel: second, ExtraExten: "200" } : {}), ActionID: "r" });
+        await c.until(new RegExp(`Response: Success\\r\\nActionID: r\\r\\nMessage: ${dual ? "Dual " : ""}Redirect successful\\r\\n`));
+        for (const name of dual ? [first, second] : [first]) {
+          await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${esc(name)}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+          await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(name)}\\r\\n`));
+        }
+        // Wait(20) and Read()'s 10 s were cut short: 200's Wait(1) and hang-up came right after.
+        assert.ok(Date.now() - started < 6000, `redirected in ${Date.now() - started} ms`);
+        assert.doesNotMatch(c.text, /Variable: GOT\r\n/, "Read() did not go on to its next priority");
+        assert.equal((await phone.done).code, 0);
+        if (phone2) assert.equal((await phone2.done).code, 0);
+      } finally { phone.stop(); phone2?.stop(); }
+    }
+  } finally { c.close(); }
+});
+
+test("Bridge: two calls in Wait() are bridged (Tone: Both); when one hangs up the other goes on after its Wait(); errors", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+  try {
+    c.send({ Action: "Bridge", Channel1: "PJSIP/none-1", ActionID: "b0" });
+    await c.until(/Response: Error\r\nActionID: b0\r\nMessage: Missing channel parameter in request\r\n/);
+    c.send({ Action: "Bridge", Channel1: "PJSIP/none-1", Channel2: "PJSIP/none-2", ActionID: "b1" });
+    await c.until(/Response: Error\r\nActionID: b1\r\nMessage: Channel1 does not exist: PJSIP\/none-1\r\n/);
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o1" });
+    const [, one] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6001-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "Originate", Channel: "PJSIP/6002", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o2" });
+    const [, two] = await c.until(/Event: Newexten\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n[^]*?Application: Wait\r\n/);
+    c.send({ Action: "Bridge", Channel1: one, Channel2: "PJSIP/none-2", ActionID: "b2" });
+    await c.until(/Response: Error\r\nActionID: b2\r\nMessage: Channel2 does not exist: PJSIP\/none-2\r\n/);
+    c.send({ Action: "Bridge", Channel1: one, Channel2: two, Tone: "Both", ActionID: "b" });
+    await c.until(/Response: Success\r\nActionID: b\r\nMessage: Channels have been bridged\r\n/);
+    // Each hears the courtesy beep, then both enter one bridge.
+    for (const name of [one, two]) await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?BridgeNumChannels: \\d\\r\\n[^]*?Channel: ${esc(name)}\\r\\n`));
+    const bridgeOf = (name: string) => new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (\\S+)\\r\\n[^]*?Channel: ${esc(name)}\\r\\n`).exec(c.text)?.[1];
+    assert.equal(bridgeOf(one), bridgeOf(two), "one bridge holds both");
+    c.send({ Action: "Status", Channel: one, ActionID: "st" });
+    await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${esc(one)}\\r\\n[^]*?BridgedChannel: ${esc(two)}\\r\\n`));
+    c.send({ Action: "Hangup", Channel: two, ActionID: "h" });
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(two)}\\r\\n`));
+    // The other leaves the bridge and goes on after its Wait(20): priority 3, Hangup().
+    await c.until(new RegExp(`Event: BridgeLeave\\r\\n[^]*?Channel: ${esc(one)}\\r\\n`));
+    await c.until(new RegExp(`Event: Newexten\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${esc(one)}\\r\\n[^]*?Priority: 3\\r\\n[^]*?Application: Hangup\\r\\n`));
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(one)}\\r\\n`));
+    assert.equal((await phone.done).code, 0);
+    assert.equal((await phone2.done).code, 0);
+  } finally { c.close(); phone.stop(); phone2.stop(); }
+});
+
+test("Atxfer: the caller of a Dial consults 300 while the called phone waits; its hang-up completes the transfer", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+  try {
+    c.send({ Action: "Atxfer", Channel: "PJSIP/none-1", Exten: "300", ActionID: "a0" });
+    await c.until(/Response: Error\r\nActionID: a0\r\nMessage: Channel specified does not exist\r\n/);
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+    await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${esc(caller)}\\r\\n`));
+    c.send({ Action: "Atxfer", Channel: caller, Exten: "300", Context: "ami-test", ActionID: "a" });
+    await c.until(/Response: Success\r\nActionID: a\r\nMessage: Atxfer successfully queued\r\n/);
+    // The consultation: the caller leaves the first bridge and dials Local/300@ami-test, whose dialplan answers.
+    await c.until(/Event: DialBegin\r\n[^]*?DestChannel: (Local\/300@ami-test-\w+;1)\r\n[^]*?DialString: Local\/300@ami-test\r\n/);
+    await c.until(/Event: Newexten\r\n[^]*?Channel: Local\/300@ami-test-\w+;2\r\n[^]*?Application: Wait\r\n/);
+    await c.until(/Event: DialEnd\r\n[^]*?DialStatus: ANSWER\r\n/);
+    c.send({ Action: "Hangup", Channel: caller, ActionID: "h" });
+    await c.until(new RegExp(`Event: AttendedTransfer\\r\\nPrivilege: call,all\\r\\nResult: Success\\r\\nOrigTransfererChannel: ${esc(caller)}\\r\\n[^]*?TransfereeChannel: ${esc(callee)}\\r\\n`));
+    c.send({ Action: "Hangup", Channel: callee, ActionID: "h2" });
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(callee)}\\r\\n`));
+    assert.equal((await phone.done).code, 0);
+    assert.equal((await phone2.done).code, 0);
+  } finally { c.close(); phone.stop(); phone2.stop(); }
+});
+
 test("Status, GetVar, Setvar and MixMonitor/StopMixMonitor on a live channel, then Hangup by AMI", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
   const c = await admin();
@@ -454,6 +550,11 @@ test("PlayDTMF: a digit received on the channel reaches its Read(); one sent to 
     c.send({ Action: "PlayDTMF", Channel: name, Digit: "5", Receive: "true", ActionID: "recv" });
     await c.until(/ActionID: recv\r\nMessage: DTMF successfully queued\r\n/);
     await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${name.replace("/", "\\/")}\\r\\n[^]*?Variable: GOT\\r\\nValue: 5\\r\\n`));
+    // Both digits are in the log: DTMFBegin/DTMFEnd (class dtmf), Sent for the one played to the phone, Received for the other.
+    const chan = name.replace("/", "\\/");
+    await c.until(new RegExp(`Event: DTMFBegin\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 7\\r\\nDirection: Sent\\r\\n`));
+    await c.until(new RegExp(`Event: DTMFEnd\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 7\\r\\nDurationMs: 120\\r\\nDirection: Sent\\r\\n`));
+    await c.until(new RegExp(`Event: DTMFEnd\\r\\nPrivilege: dtmf,all\\r\\nChannel: ${chan}\\r\\n[^]*?Digit: 5\\r\\nDurationMs: 100\\r\\nDirection: Received\\r\\n`));
     c.send({ Action: "PlayDTMF", Channel: "PJSIP/none-1", Digit: "1", ActionID: "none" });
     await c.until(/Response: Error\r\nActionID: none\r\nMessage: Channel not found: PJSIP\/none-1\r\n/);
     assert.equal((await phone.done).code, 0);

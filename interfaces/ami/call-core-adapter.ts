@@ -9,10 +9,12 @@ import type { CallCore } from "../../calls/core.js";
 import { sipLeg } from "../../sip/call/leg.js";
 import type { ContactInfo } from "../../sip/registrar/registrar.js";
 import type { AstDb } from "../../actors/astdb/astdb.js";
-import type { CommandTable } from "../console/commands.js";
+import type { QueueService } from "../../actors/queue/service.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../calls/hangup-causes.js";
+import { stayBridged, type TwoPartyBridge } from "../../calls/bridge.js";
 import type { ChannelView, DialplanPosition, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
 
 export interface CallCoreAdapterDeps {
@@ -27,10 +29,16 @@ export interface CallCoreAdapterDeps {
   readonly globals: () => Map<string, string>;
   /** The dialplan's hints (DialplanService.hints). */
   readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
+  /** app_queue's queues, and the reload of queues.conf (its error text, undefined when it loaded). */
+  readonly queues?: QueueService;
+  readonly reloadQueues?: () => string | undefined;
 }
 
 export class CallCoreAdapter implements Pbx {
-  constructor(private readonly deps: CallCoreAdapterDeps) {}
+  readonly queues: QueueService | undefined;
+  constructor(private readonly deps: CallCoreAdapterDeps) { this.queues = deps.queues; }
+
+  reloadQueues(): string | undefined { return this.deps.reloadQueues?.(); }
 
   private get calls(): CallCore | undefined { return this.deps.sip.calls?.core; }
 
@@ -75,27 +83,37 @@ export class CallCoreAdapter implements Pbx {
   setGlobal(variable: string, value: string): void { this.deps.globals().set(variable, value); }
 
   /**
-   * Both channels leave their bridge (no transfer: a Redirect), each goes to its position:
-   * a leg whose Dial waits on the bridge continues there when Dial returns, a called leg
-   * starts a dialplan of its own. A partner not redirected is hung up, as in Asterisk.
-   * Only bridged channels: a channel inside an application cannot be interrupted yet.
+   * A bridged channel: both leave their bridge (no transfer: a Redirect), each goes to its
+   * position: a leg whose Dial waits on the bridge continues there when Dial returns, a
+   * called leg starts a dialplan of its own. A partner not redirected is hung up, as in
+   * Asterisk. A channel outside a bridge: the application its dialplan runs is
+   * interrupted and the dialplan goes on at the position (Asterisk's async goto); a leg
+   * with no dialplan starts one there. ExtraChannel, when neither is bridged, likewise.
    */
   redirect(name: string, to: DialplanPosition, extra?: { name: string; to: DialplanPosition }): string | undefined {
     const c = this.live(name);
     const calls = this.calls;
     if (!c || !calls) return "Channel not found";
-    const bridge = c.bridge;
-    const partner = bridge?.partner(c);
-    if (!bridge || !partner) return "Redirect of a channel outside a bridge is not supported yet";
     const other = extra ? this.live(extra.name) : undefined;
-    if (extra && other !== partner) return "ExtraChannel must be the channel bridged to Channel";
-    for (const m of [c, partner]) if (m.media) void calls.media.unbridge(m.media).catch(() => undefined);
-    bridge.release();
+    if (extra && !other) return "ExtraChannel not found";
     const send = (channel: Channel, at: DialplanPosition) => {
       if (channel.bridgeWaits > 0) { channel.continueAt = at; return; }
       channel.pbx = true;
       void this.deps.runDialplan(channel, at).catch(() => undefined).finally(() => channel.destroy());
     };
+    const bridge = c.bridge;
+    const partner = bridge?.partner(c);
+    if (!bridge || !partner) {
+      if (other?.bridge) return "ExtraChannel is bridged and Channel is not: redirect them one at a time";
+      for (const [channel, at] of [[c, to], ...(other && extra ? [[other, extra.to]] : [])] as [Channel, DialplanPosition][]) {
+        if (!channel.pbx) send(channel, at);
+        else if (!channel.redirect(at)) return "Redirect failed, channel not up.";
+      }
+      return undefined;
+    }
+    if (extra && other !== partner) return "ExtraChannel must be the channel bridged to Channel";
+    for (const m of [c, partner]) if (m.media) void calls.media.unbridge(m.media).catch(() => undefined);
+    bridge.release();
     send(c, to);
     if (extra) send(partner, extra.to);
     else {
@@ -103,6 +121,49 @@ export class CallCoreAdapter implements Pbx {
       if (!partner.pbx) partner.destroy();
     }
     return undefined;
+  }
+
+  bridge(channel1: string, channel2: string, tone: "none" | "Channel1" | "Channel2" | "Both"): string | undefined {
+    const calls = this.calls;
+    const a = this.live(channel1), b = this.live(channel2);
+    if (!calls || !a) return `Channel1 does not exist: ${channel1}`;
+    if (!b) return `Channel2 does not exist: ${channel2}`;
+    if (a === b) return `Unable to add Channel2 to bridge: ${b.name} is Channel1`;
+    for (const [n, c] of [[1, a], [2, b]] as const) {
+      // Recall interrupts what a leg's dialplan runs; a bridged leg or one with no dialplan cannot be taken yet.
+      if (c.bridge) return `Unable to add Channel${n} to bridge: ${c.name} is in a bridge already`;
+      if (!c.pbx) return `Unable to add Channel${n} to bridge: ${c.name} runs no dialplan`;
+    }
+    let arrived = 0;
+    let bothHere!: () => void;
+    const together = new Promise<void>((resolve) => { bothHere = resolve; });
+    let made: Promise<TwoPartyBridge> | undefined;
+    const join = (me: Channel, other: Channel, beep: boolean) => async (): Promise<void> => {
+      if (me.state() !== "up") await me.answer();
+      if (beep) await me.play(["beep"], { noAnswer: true }).catch(() => undefined);
+      if (++arrived === 2) bothHere();
+      // Wait for the other (it may still be hearing its beep); either hanging up meanwhile ends the wait.
+      const gone = new Promise<"gone">((resolve) => {
+        const done = () => resolve("gone");
+        me.signal.addEventListener("abort", done, { once: true });
+        other.onHangup.add(done);
+        void together.finally(() => { me.signal.removeEventListener("abort", done); other.onHangup.delete(done); });
+      });
+      if ((await Promise.race([together.then(() => "here" as const), gone])) === "gone" || me.hungUp || other.hungUp) return;
+      const bridge = await (made ??= calls.bridgePair(a, b));
+      // When the other hangs up, this one goes on in its dialplan (true), as after Asterisk's Bridge action.
+      await stayBridged(me, bridge, () => true);
+    };
+    const ok1 = a.redirect({ run: join(a, b, tone === "Channel1" || tone === "Both") });
+    const ok2 = ok1 && b.redirect({ run: join(b, a, tone === "Channel2" || tone === "Both") });
+    return ok1 && ok2 ? undefined : "Unable to add channels to bridge: a channel hung up";
+  }
+
+  atxfer(name: string, exten: string, context?: string): string | undefined {
+    const c = this.live(name);
+    const calls = this.calls;
+    if (!c || !calls) return "Channel specified does not exist";
+    return calls.transfers.attendedTo(c, exten, context);
   }
 
   blindTransfer(name: string, context: string, exten: string): boolean {
@@ -151,9 +212,10 @@ export class CallCoreAdapter implements Pbx {
     const c = this.live(name);
     const calls = this.calls;
     if (!c || !calls) return false;
-    if (receive) { c.digit(digit); return true; }
+    if (receive) { c.digit(digit, durationMs, "ami"); return true; }
     const session = await c.anchorMedia();
     await calls.media.service.sendDtmf(session, digit, durationMs);
+    c.sentDigit(digit, durationMs, "ami");
     return true;
   }
 

@@ -21,14 +21,15 @@ test("A dials B, B answers, A hangs up: Asterisk 22's events in order, with thei
     .map((e) => `${e.name} ${field(e, "Channel") ?? field(e, "Device") ?? ""}`.trim());
   assert.deepEqual(brief, [
     `Newchannel ${A}`, "DeviceStateChange PJSIP/1001", `Newchannel ${B}`, "DeviceStateChange PJSIP/2002",
-    `DialBegin ${A}`, `Newstate ${B}`, `Newstate ${A}`, "DeviceStateChange PJSIP/1001", `Newstate ${B}`, "DeviceStateChange PJSIP/2002",
-    `DialEnd ${A}`, `Newstate ${A}`, "DeviceStateChange PJSIP/1001",
+    `DialBegin ${A}`, `Newstate ${B}`, "DeviceStateChange PJSIP/2002", `Newstate ${A}`, `Newstate ${B}`, "DeviceStateChange PJSIP/2002",
+    `DialEnd ${A}`, `Newstate ${A}`,
     "BridgeCreate", `BridgeEnter ${B}`, `BridgeEnter ${A}`,
     `HangupRequest ${A}`, "DeviceStateChange PJSIP/1001", `BridgeLeave ${A}`, `BridgeLeave ${B}`, "BridgeDestroy",
     `HangupRequest ${B}`, "DeviceStateChange PJSIP/2002", `Hangup ${B}`, `Hangup ${A}`,
   ]);
   const states = list.filter((e) => e.name === "DeviceStateChange").map((e) => `${field(e, "Device")} ${field(e, "State")}`);
-  assert.deepEqual(states, ["PJSIP/1001 INUSE", "PJSIP/2002 RINGING", "PJSIP/1001 RINGING", "PJSIP/2002 INUSE", "PJSIP/1001 INUSE", "PJSIP/1001 UNAVAILABLE", "PJSIP/2002 UNAVAILABLE"]);
+  // As the call core counts them: the caller hearing ringback stays in use; the dialled leg is idle (Down), rings, then is in use.
+  assert.deepEqual(states, ["PJSIP/1001 INUSE", "PJSIP/2002 NOT_INUSE", "PJSIP/2002 RINGING", "PJSIP/2002 INUSE", "PJSIP/1001 UNAVAILABLE", "PJSIP/2002 UNAVAILABLE"]);
   const dialBegin = list.find((e) => e.name === "DialBegin")!;
   assert.equal(field(dialBegin, "Channel"), A);
   assert.equal(field(dialBegin, "DestChannel"), B);

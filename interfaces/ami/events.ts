@@ -14,11 +14,14 @@
  *   transfer.blind → BlindTransfer · transfer.attended → AttendedTransfer
  *   bridge create/enter/leave/destroy → BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy
  *   contact → ContactStatus, PeerStatus (first contact / last contact of an endpoint)
- *   outbound registration → Registry · endpoint device state → DeviceStateChange
+ *   hold/unhold → Hold/Unhold · dtmf → DTMFBegin + DTMFEnd (Direction Received or Sent)
+ *   outbound registration → Registry · endpoint device state → DeviceStateChange, and
+ *   ExtensionStatus for each hint naming the device whose extension state changed
+ *   queue and queue-member records → app_queue's events (queue-events.ts)
  *   CEL and CDR rows (projections/) → CEL and Cdr events
  */
 import type { EventRecord } from "../../events/record.js";
-import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { ChannelContext, ChannelStateValue } from "../../events/catalogue/channel.js";
 import type { BridgeContext } from "../../events/catalogue/bridge.js";
 import type { ContactContext } from "../../events/catalogue/contact.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
@@ -26,6 +29,11 @@ import { CelProjection } from "../../projections/cel/fold.js";
 import { CdrProjection } from "../../projections/cdr/fold.js";
 import type { CelRow, CdrRow } from "../../projections/rows.js";
 import type { AmiClass } from "./classes.js";
+import { QueueEventFold } from "./queue-events.js";
+import { aggregateDeviceStates, channelDeviceState, extensionStateName, extensionStateOf, type DeviceState } from "../../calls/device-state.js";
+
+/** A dialplan hint: `exten@context` and the devices it names. */
+export interface HintView { readonly context: string; readonly exten: string; readonly devices: readonly string[] }
 
 export interface AmiEvent {
   readonly name: string;
@@ -57,7 +65,7 @@ export const causeText = (cause: number) => CAUSE_TEXT[cause] ?? "Unknown";
 
 const orUnknown = (s: string) => s || "<unknown>";
 
-interface ChannelView { ctx: ChannelContext; state: readonly [number, string] }
+interface ChannelView { ctx: ChannelContext; state: readonly [number, string]; value?: ChannelStateValue }
 
 /** A channel's snapshot fields, as every channel event starts them (prefix for Dest*, Transferee*...). */
 export function channelFields(v: ChannelView, prefix = ""): H {
@@ -79,7 +87,6 @@ function bridgeFields(b: BridgeContext, prefix = "Bridge"): H {
   ];
 }
 
-type DeviceState = "NOT_INUSE" | "INUSE" | "RINGING" | "UNAVAILABLE";
 
 export class AmiEventProjection {
   private readonly channels = new Map<string, ChannelView>();
@@ -90,11 +97,24 @@ export class AmiEventProjection {
   private readonly registrations = new Map<string, string>();
   private readonly cel?: CelProjection;
   private readonly cdr?: CdrProjection;
+  /** Each hint's last extension state (`exten@context`), for ExtensionStatus on change. */
+  private readonly extensions = new Map<string, number>();
+  private readonly hints: () => readonly HintView[];
+  /** Live channels by uniqueid (queue records name callers by it). */
+  private readonly byUniqueid = new Map<string, ChannelView>();
+  private readonly queues = new QueueEventFold({
+    snapshot: (uniqueid, prefix = "") => { const v = this.byUniqueid.get(uniqueid); return v && channelFields(v, prefix); },
+    deviceState: (device) => (/^pjsip\//i.test(device) ? this.devices.get(device.slice(6)) ?? "UNAVAILABLE" : "UNKNOWN"),
+  });
 
-  /** CEL and Cdr events only when asked (cel.conf `[manager] enabled`, cdr_manager.conf `enabled`), as in Asterisk. */
-  constructor(options: { readonly cel?: boolean; readonly cdr?: boolean } = {}) {
+  /**
+   * CEL and Cdr events only when asked (cel.conf `[manager] enabled`, cdr_manager.conf `enabled`), as in Asterisk.
+   * `hints`: the dialplan's hints now (ExtensionStatus); the states themselves come from the log.
+   */
+  constructor(options: { readonly cel?: boolean; readonly cdr?: boolean; readonly hints?: () => readonly HintView[] } = {}) {
     if (options.cel) this.cel = new CelProjection();
     if (options.cdr) this.cdr = new CdrProjection();
+    this.hints = options.hints ?? (() => []);
   }
 
   /** The AMI events of one record, in the order Asterisk raises them. */
@@ -106,6 +126,8 @@ export class AmiEventProjection {
       case "bridge": this.bridge(r, emit); break;
       case "contact": this.contact(r, emit); break;
       case "outbound-registration": this.registration(r, emit); break;
+      case "queue": this.queues.queue(r, emit); break;
+      case "queue-member": this.queues.member(r, emit); break;
       default: break;
     }
     if (r.kind === "channel" || r.kind === "bridge") {
@@ -121,8 +143,9 @@ export class AmiEventProjection {
     const before = this.channels.get(r.stream);
     const value = String(r.state.value);
     const state = STATE[value] ?? before?.state ?? STATE.down;
-    const view: ChannelView = { ctx, state };
-    if (value === "destroyed") this.channels.delete(r.stream); else this.channels.set(r.stream, view);
+    const view: ChannelView = { ctx, state, value: value as ChannelStateValue };
+    if (value === "destroyed") { this.channels.delete(r.stream); this.byUniqueid.delete(ctx.uniqueid); }
+    else { this.channels.set(r.stream, view); this.byUniqueid.set(ctx.uniqueid, view); }
     const snap = () => channelFields(view);
     const peerView = (id: unknown) => (typeof id === "string" ? this.channels.get(id) : undefined);
     switch (input.type) {
@@ -139,6 +162,7 @@ export class AmiEventProjection {
       case "dial.begin": {
         const dest = peerView(input.peer);
         emit("DialBegin", ["call"], [...snap(), ...(dest ? channelFields(dest, "Dest") : []), ["DialString", String(input.dialstring ?? "")]]);
+        if (dest) this.queues.dialBegin(ctx.uniqueid, dest.ctx.uniqueid, String(input.dialstring ?? ""), emit);
         break;
       }
       case "dial.end": {
@@ -147,6 +171,14 @@ export class AmiEventProjection {
         break;
       }
       case "hangup": emit("HangupRequest", ["call"], [...snap(), ["Cause", String(input.cause)]]); break;
+      case "hold": emit("Hold", ["call"], [...snap(), ...(input.musicclass ? [["MusicClass", String(input.musicclass)] as [string, string]] : [])]); break;
+      case "unhold": emit("Unhold", ["call"], snap()); break;
+      case "dtmf": {
+        const direction = input.direction === "sent" ? "Sent" : "Received";
+        emit("DTMFBegin", ["dtmf"], [...snap(), ["Digit", String(input.digit)], ["Direction", direction]]);
+        emit("DTMFEnd", ["dtmf"], [...snap(), ["Digit", String(input.digit)], ["DurationMs", String(input.durationMs ?? 0)], ["Direction", direction]]);
+        break;
+      }
       case "destroy": {
         const cause = ctx.hangupCause ?? 16;
         emit("Hangup", ["call"], [...snap(), ["Cause", String(cause)], ["Cause-txt", causeText(cause)]]);
@@ -219,20 +251,43 @@ export class AmiEventProjection {
     this.device(endpoint, emit);
   }
 
-  /** An endpoint's device state (as chan_pjsip computes it: channels first, then reachability); an event on change. */
+  /**
+   * An endpoint's device state (as chan_pjsip computes it: channels first, each as the
+   * call core counts it (calls/device-state.ts), then reachability); an event on change.
+   */
   private device(endpoint: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
-    let state: DeviceState = (this.contacts.get(endpoint)?.size ?? 0) > 0 ? "NOT_INUSE" : "UNAVAILABLE";
-    let inUse = false, ringing = false;
+    const states: DeviceState[] = [];
     for (const v of this.channels.values()) {
       if (v.ctx.endpoint !== endpoint || v.ctx.tech !== "PJSIP" || v.ctx.hungupAt !== undefined) continue;
-      if (v.state[0] === 6 || v.state[0] === 3 || v.state[0] === 4) inUse = true; else ringing = true;
+      const s = channelDeviceState(v.value ?? "down", v.ctx.direction, v.ctx.onHold === true);
+      if (s) states.push(s);
     }
-    if (inUse) state = "INUSE"; else if (ringing) state = "RINGING";
+    const state: DeviceState = states.length ? aggregateDeviceStates(states)
+      : (this.contacts.get(endpoint)?.size ?? 0) > 0 ? "NOT_INUSE" : "UNAVAILABLE";
     const before = this.devices.get(endpoint);
     if (before === state) return;
     this.devices.set(endpoint, state);
     if (before === undefined && state === "UNAVAILABLE") return;
     emit("DeviceStateChange", ["call"], [["Device", `PJSIP/${endpoint}`], ["State", state]]);
+    this.extensionStatus(`PJSIP/${endpoint}`, emit);
+    this.queues.deviceChanged(`PJSIP/${endpoint}`, emit);
+  }
+
+  /** ExtensionStatus for every hint naming `device` whose extension state changed (devices not in the log count UNKNOWN). */
+  private extensionStatus(device: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const lower = device.toLowerCase();
+    for (const h of this.hints()) {
+      if (!h.devices.some((d) => d.toLowerCase() === lower)) continue;
+      const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d): DeviceState => {
+        if (!/^pjsip\//i.test(d)) return "UNKNOWN";
+        return this.devices.get(d.slice(6)) ?? "UNAVAILABLE";
+      })));
+      const key = `${h.exten}@${h.context}`;
+      if (this.extensions.get(key) === state) continue;
+      this.extensions.set(key, state);
+      emit("ExtensionStatus", ["call"], [["Exten", h.exten], ["Context", h.context], ["Hint", h.devices.join("&")],
+        ["Status", String(state)], ["StatusText", extensionStateName(state)]]);
+    }
   }
 
   private registration(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {

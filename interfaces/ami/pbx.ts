@@ -4,6 +4,7 @@
  * adapter implements it over the call core and the PJSIP driver (call-core-adapter.ts).
  */
 import type { ChannelContext } from "../../events/catalogue/channel.js";
+import type { QueueService } from "../../actors/queue/service.js";
 
 export interface ChannelView {
   readonly ctx: ChannelContext;
@@ -83,6 +84,14 @@ export interface Pbx {
    * position (two-channel Redirect) or is hung up. An error text when it cannot.
    */
   redirect(name: string, to: DialplanPosition, extra?: { readonly name: string; readonly to: DialplanPosition }): string | undefined;
+  /**
+   * Bridge two channels that run the dialplan (AMI Bridge): each application is
+   * interrupted, `tone` channels hear a beep, and both wait in the new bridge; when it
+   * ends, each goes on after the application it was in. An error text when it cannot.
+   */
+  bridge(channel1: string, channel2: string, tone: "none" | "Channel1" | "Channel2" | "Both"): string | undefined;
+  /** Attended transfer started for `name` (AMI Atxfer): it consults exten@context, its partner on hold. An error text when it cannot. */
+  atxfer(name: string, exten: string, context?: string): string | undefined;
   /** Blind-transfer the bridge partner of `name` to exten@context; the transferer leaves. False when it is not bridged. */
   blindTransfer(name: string, context: string, exten: string): boolean;
   /** A dialplan hint's devices and their combined state (undefined: no hint). */
@@ -105,6 +114,11 @@ export interface Pbx {
   qualify(endpoint: string): boolean;
   /** PJSIPRegister / PJSIPUnregister: false when there is no such registration. */
   sendRegistration(name: string, what: "register" | "unregister"): boolean;
+
+  /** app_queue's queues and their operations (absent when queues are not loaded). */
+  readonly queues?: QueueService;
+  /** Re-read queues.conf (QueueReload); an error text when it could not be read. */
+  reloadQueues?(): string | undefined;
 
   /** A console command's output, through the same table `recall cli` uses. */
   command(line: string): Promise<string>;

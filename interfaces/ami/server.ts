@@ -25,7 +25,7 @@ import type { EventRecord } from "../../events/record.js";
 import type { Logger } from "../../core/logger.js";
 import type { Clock } from "../../core/clock.js";
 import { AmiReader, formatMessage, type AmiMessage } from "./message.js";
-import { AmiEventProjection, type AmiEvent } from "./events.js";
+import { AmiEventProjection, type AmiEvent, type HintView } from "./events.js";
 import { EventFilter } from "./filter.js";
 import { parseClasses, privilegeHeader, type AmiClass } from "./classes.js";
 import { userAllows, type ManagerConfig, type ManagerUser } from "./config.js";
@@ -44,13 +44,15 @@ const THROTTLE_WINDOW_US = 60e6;
 export interface AmiServerDeps {
   readonly config: ManagerConfig;
   readonly log: EventLog;
+  /** Transitions the actors made that the log has not been given yet (ActorRuntime.unappended). */
+  readonly unappended?: () => number;
   readonly pbx: Pbx;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly version: string;
   readonly startedAt: number;
   /** CEL and Cdr events (cel.conf [manager], cdr_manager.conf). */
-  readonly projection?: { readonly cel?: boolean; readonly cdr?: boolean };
+  readonly projection?: { readonly cel?: boolean; readonly cdr?: boolean; readonly hints?: () => readonly HintView[] };
   /** Bytes that may wait for a client that does not read before it is dropped (default 4 MiB). */
   readonly maxPending?: number;
 }
@@ -141,7 +143,8 @@ export class AmiServer {
 
   /** An event that is not in the log (UserEvent, OriginateResponse, Shutdown). */
   emit(name: string, classes: readonly AmiClass[], headers: Fields): void {
-    this.held.push({ at: this.deps.log.nextOffset, out: this.render({ name, classes, headers, time: this.deps.clock.now() }) });
+    const at = this.deps.log.nextOffset + (this.deps.unappended?.() ?? 0);
+    this.held.push({ at, out: this.render({ name, classes, headers, time: this.deps.clock.now() }) });
     this.release();
   }
 

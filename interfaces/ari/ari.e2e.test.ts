@@ -22,6 +22,7 @@ import { runSipp, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { registerWithAuth } from "../../sip/sipp/scenarios.js";
 import { phoneCredentials } from "../../sip/call/test-phones.js";
+import { python3 } from "../../core/python.js";
 
 const run = promisify(execFile);
 const ari = createRequire(import.meta.url)("ari-client") as { connect(url: string, user: string, password: string): Promise<AriClient> };
@@ -265,7 +266,7 @@ test("DTMF in an application is ChannelDtmfReceived; hold and unhold; hanging up
 
 test("a Python client over plain HTTP gets ARI's status codes", async () => {
   const script = join(packageRoot, "interfaces", "ari", "ari_status_codes.py");
-  const { stdout } = await run("python3", [script, base()], { timeout: 60_000 });
+  const { stdout } = await run(python3, [script, base()], { timeout: 60_000 });
   const results = JSON.parse(stdout) as { name: string; status: number; expected: number; body: string }[];
   const wrong = results.filter((r) => r.status !== r.expected);
   assert.deepEqual(wrong, [], JSON.stringify(wrong, null, 1));

@@ -85,7 +85,28 @@ call("remove an unknown channel", "POST", f"/bridges/{bid}/removeChannel?channel
 call("create with an id", "POST", "/bridges/my-bridge?type=holding", 200)
 call("destroy it", "DELETE", "/bridges/my-bridge", 204)
 call("destroy it again", "DELETE", "/bridges/my-bridge", 404)
+call("bridge play without media", "POST", f"/bridges/{bid}/play", 400)
+call("bridge record with an unknown format", "POST", f"/bridges/{bid}/record?name=r1&format=mp9", 422)
+call("bridge record without a name", "POST", f"/bridges/{bid}/record?format=wav", 400)
+call("bridge music on hold", "POST", f"/bridges/{bid}/moh", 204)
+call("bridge music on hold stopped", "DELETE", f"/bridges/{bid}/moh", 204)
+call("music on hold on an unknown bridge", "POST", "/bridges/nobody/moh", 404)
+call("record an unknown bridge", "POST", "/bridges/nobody/record?name=r2&format=wav", 404)
 call("destroy the first", "DELETE", f"/bridges/{bid}", 204)
+
+# Media operations on channels that do not exist, and bad parameters (ARI 22's codes).
+call("snoop on an unknown channel", "POST", "/channels/nobody/snoop?app=a&spy=in", 404)
+call("snoop with a bad direction", "POST", "/channels/nobody/snoop?app=a&spy=up", 400)
+call("snoop without app", "POST", "/channels/nobody/snoop?spy=in", 400)
+call("mute an unknown channel", "POST", "/channels/nobody/mute", 404)
+call("unmute an unknown channel", "DELETE", "/channels/nobody/mute?direction=out", 404)
+call("redirect an unknown channel", "POST", "/channels/nobody/redirect?endpoint=PJSIP/6002", 404)
+call("redirect without endpoint", "POST", "/channels/nobody/redirect", 400)
+call("externalMedia without format", "POST", "/channels/externalMedia?app=a&external_host=127.0.0.1:9", 400)
+call("externalMedia without external_host", "POST", "/channels/externalMedia?app=a&format=ulaw", 400)
+call("externalMedia audiosocket over udp", "POST", "/channels/externalMedia?app=a&external_host=127.0.0.1:9&format=slin&encapsulation=audiosocket&data=0c3a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", 400)
+call("externalMedia over websocket", "POST", "/channels/externalMedia?app=a&external_host=c1&format=ulaw&transport=websocket&encapsulation=none", 501)
+call("externalMedia with a bad encapsulation", "POST", "/channels/externalMedia?app=a&external_host=127.0.0.1:9&format=ulaw&encapsulation=sdp", 400)
 
 # Playbacks, recordings, sounds, endpoints, applications, device states, variables.
 call("unknown playback", "GET", "/playbacks/nothing", 404)

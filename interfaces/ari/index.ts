@@ -70,11 +70,16 @@ export class Ari {
     this.deps.core.runtime.onDurable((batch) => {
       if (this.closed) return;
       for (const record of batch) {
-        for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
-        // Subscriptions end with what they name (after its last event went out).
-        const type = (record.input as { type?: string }).type;
-        if (type === "destroy" && record.kind === "channel") this.stasis.forgetChannel((record.state.context as { uniqueid: string }).uniqueid);
-        if (type === "destroy" && record.kind === "bridge") this.stasis.forgetBridge((record.state.context as { id: string }).id);
+        // One record that cannot be folded or sent must not cost the rest of its batch their events.
+        try {
+          for (const d of this.fold.apply(record)) this.stasis.deliver(d.app, d.event);
+          // Subscriptions end with what they name (after its last event went out).
+          const type = (record.input as { type?: string }).type;
+          if (type === "destroy" && record.kind === "channel") this.stasis.forgetChannel((record.state.context as { uniqueid: string }).uniqueid);
+          if (type === "destroy" && record.kind === "bridge") this.stasis.forgetBridge((record.state.context as { id: string }).id);
+        } catch (e) {
+          this.deps.logger.log("ERROR", "res_ari.c", `No ARI events for log record ${record.offset} (${record.stream}): ${(e as Error).stack ?? e}`);
+        }
         this.through = record.offset + 1;
         flush();
       }

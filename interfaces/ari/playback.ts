@@ -8,8 +8,7 @@
  * language), `recording:NAME` (a stored recording), `digits:123`, `characters:abc`,
  * `number:42` (spoken with the say files), `tone:ring|busy|...` is not played yet.
  */
-import type { Channel } from "../../calls/channel.js";
-import { HangupError } from "../../calls/channel-api.js";
+import { HangupError, type MediaResult } from "../../calls/channel-api.js";
 
 export type PlaybackState = "queued" | "playing" | "continuing" | "done" | "failed" | "cancelled";
 
@@ -42,6 +41,14 @@ function numberFiles(n: number): string[] {
   return [...numberFiles(Math.floor(n / 1_000_000)), "digits/million", ...(n % 1_000_000 ? numberFiles(n % 1_000_000) : [])];
 }
 
+/** What a playback plays on: a channel, or a bridge (every member hears it). */
+export interface PlaybackTarget {
+  /** `channel:<id>` or `bridge:<id>`. */
+  readonly uri: string;
+  /** Plays files in order; resolves when they end or `signal` stops them; HangupError when the target goes. */
+  play(files: string[], language: string, signal: AbortSignal): Promise<MediaResult>;
+}
+
 export interface PlaybackEvents {
   started(p: AriPlayback): void;
   continuing(p: AriPlayback): void;
@@ -54,10 +61,10 @@ export class AriPlayback {
   private aborter = new AbortController();
   private restarting = false;
 
-  constructor(readonly id: string, readonly media: readonly string[], readonly channel: Channel, readonly language: string,
+  constructor(readonly id: string, readonly media: readonly string[], readonly target: PlaybackTarget, readonly language: string,
     private readonly recordingDir: string, private readonly events: PlaybackEvents) {}
 
-  get targetUri(): string { return `channel:${this.channel.context().uniqueid}`; }
+  get targetUri(): string { return this.target.uri; }
 
   json(): Record<string, unknown> {
     return {
@@ -77,7 +84,7 @@ export class AriPlayback {
         else { this.state = "continuing"; this.events.continuing(this); this.state = "playing"; }
         if (!files || files.length === 0) { this.state = "failed"; this.events.finished(this); return; }
         try {
-          const r = await this.channel.play(files, { noAnswer: true, signal: this.aborter.signal });
+          const r = await this.target.play(files, this.language, this.aborter.signal);
           if (r.status === "FAILED" && !this.aborter.signal.aborted) { this.state = "failed"; this.events.finished(this); return; }
         } catch (e) {
           this.state = e instanceof HangupError ? "done" : "failed";

@@ -53,6 +53,8 @@ export class AriStasis implements StasisServices, Subscriptions {
   /** Channels created with POST /channels/create, not dialled yet. */
   readonly created = new Map<string, { endpoint: string; app: string; appArgs: string; variables: Record<string, string> }>();
   readonly stats = { delivered: 0, dropped: 0 };
+  /** Channels muted by ARI (unique id → directions), so an unmute of one direction keeps the other. */
+  readonly muted = new Map<string, { rx: boolean; tx: boolean }>();
 
   constructor(readonly core: CallCore, readonly logger: Logger) {}
 
@@ -116,10 +118,23 @@ export class AriStasis implements StasisServices, Subscriptions {
     return [...apps];
   }
 
+  /**
+   * The applications that hear of something started on a channel now (a playback, a
+   * recording) until it ends: those that hear of the channel now, and any that do later.
+   * A channel that hangs up leaves its application at once, but the playback it had
+   * running finishes (and a recording is closed) after that: its application still
+   * hears PlaybackFinished and RecordingFinished.
+   */
+  appsOfChannelFromNow(uniqueid: string): () => string[] {
+    const now = this.appsOfChannel(uniqueid);
+    return () => [...new Set([...now, ...this.appsOfChannel(uniqueid)])];
+  }
+
   /** A channel is gone: no application stays subscribed to it (bounded state). */
   forgetChannel(uniqueid: string): void {
     for (const app of this.apps.values()) app.channels.delete(uniqueid);
     this.created.delete(uniqueid);
+    this.muted.delete(uniqueid);
   }
 
   forgetBridge(bridgeId: string): void {
@@ -180,6 +195,10 @@ export class AriStasis implements StasisServices, Subscriptions {
         return true;
       };
       this.inStasis.set(uniqueid, { app: appName, channel, leave: finish });
+      // A channel in an application has its media in Recall (as Asterisk's do): the caller's
+      // session is opened now, so that answer, play and bridge find it ready and the REST
+      // call that answers waits for no media worker. A bad offer fails again at the answer.
+      if (channel.direction === "in" && channel.state() !== "up" && channel.remoteSdp && !channel.media) void channel.anchorMedia().catch(() => undefined);
       channel.onHangup.add(onHangup);
       channel.onDigit = digits;
       signal?.addEventListener("abort", () => finish({ status: "FAILED" }), { once: true });

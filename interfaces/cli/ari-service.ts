@@ -8,7 +8,7 @@ import type { Logger } from "../../core/logger.js";
 import type { Random } from "../../core/random.js";
 import type { EventLog } from "../../events/log.js";
 import type { SipServer } from "../../sip/server.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { HttpServer } from "../http/server.js";
 import { Ari, loadAriConf } from "../ari/index.js";
 import type { AriConf } from "../ari/ari-conf.js";

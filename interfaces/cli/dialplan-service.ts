@@ -18,7 +18,7 @@ import type { AstDb } from "../../dialplan/astdb.js";
 import type { AgiServices } from "../../dialplan/apps/agi/services.js";
 import type { QueueService } from "../../actors/queue/service.js";
 import { loadVoicemailConf } from "../../dialplan/voicemail-conf.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import { deviceFunctions, hintDevices, showHints } from "../../dialplan/device-functions.js";
 import { messageApplications, messageFunctions } from "../../dialplan/message-functions.js";
 import type { DeviceStates } from "../../calls/device-state.js";

@@ -5,7 +5,7 @@
 import type { Logger } from "../../core/logger.js";
 import { formatDiagnostic } from "../../conf/tokenizer.js";
 import { DEFAULT_FEATURES, loadFeatures, showFeatures, type FeaturesConfig } from "../../calls/features.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 
 export class FeaturesService {
   private config: FeaturesConfig = DEFAULT_FEATURES;

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../../core/logger.js";
 import type { TransportLayer } from "../../sip/transport/index.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { HttpConf } from "../http/http-conf.js";
 import { HttpServer } from "../http/server.js";
 

@@ -5,7 +5,7 @@
  */
 import { formatDiagnostic } from "../../conf/tokenizer.js";
 import type { AsteriskLogger } from "../../core/logger.js";
-import type { CommandTable } from "../console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import { loadLoggerConf } from "./logger-conf.js";
 
 const level = (n: number) => (n === 0 ? "OFF" : String(n));

@@ -18,7 +18,7 @@ import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
-import { CommandTable } from "../console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { serveConsole } from "../console/server.js";
 import { version } from "./paths.js";
 import { DialplanService } from "./dialplan-service.js";
@@ -35,6 +35,7 @@ import { registerAgiCommands } from "../agi/console.js";
 import { startHttp } from "./http-service.js";
 import { WebConsole } from "../web/console.js";
 import { Wallboard } from "../web/wallboard.js";
+import { seedWallboard } from "../web/queue-history.js";
 import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
@@ -132,7 +133,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   const clock = yield* ClockService;
   const random = yield* RandomService;
   const startedAt = clock.now();
-  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`) });
+  const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`), notice: (m) => process.stderr.write(`NOTICE: ${m}\n`) });
   // Recovery reads the local log (the outbox with Kafka): it holds every event of this node, reachable or not.
   const local = log instanceof KafkaEventLog ? log.outbox : log;
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
@@ -264,17 +265,26 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   for (const d of manager.errors) logger.log("ERROR", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   for (const d of manager.warnings) logger.log("WARNING", "manager.c", `${d.file}:${d.line}: ${d.reason}`);
   // The web console (interfaces/web/): manager.conf's users, the projections' tables through this process's session.
+  const wallboard = new Wallboard(runtime, devices, () => Date.now());
   new WebConsole({ query: projections.query, users: () => manager.config.users, logger, prefix: httpConf.prefix, log: local, monitorDir: join(options.dataDir, "monitor"),
-    wallboard: new Wallboard(runtime, devices, () => Date.now()) }).mount(http);
+    wallboard }).mount(http);
+  // Today's figures from before this start: queue_log up to where the board began counting.
+  const sqlSink = () => projections.status().find((s) => s.sink === "chdb") ?? projections.status().find((s) => s.sink === "clickhouse");
+  if (projections.query && sqlSink()) {
+    seedWallboard(wallboard, projections.query, () => sqlSink()?.through ?? -1, local.nextOffset, () => Date.now())
+      .then((done) => { if (!done) logger.log("WARNING", "web", "the wallboard counts today from this start: queue_log did not catch up within a minute"); })
+      .catch((e: Error) => logger.log("WARNING", "web", `the wallboard counts today from this start: ${e.message}`));
+  }
   if (manager.config.enabled) {
     const sipServer = sip;
     yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
           const ami = new AmiServer({
-            config: manager.config, log: local, logger, clock, version: `Recall ${version}`, startedAt,
-            projection: managerProjections(options.configDir),
-            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables }),
+            config: manager.config, log: local, unappended: () => runtime.unappended, logger, clock, version: `Recall ${version}`, startedAt,
+            projection: { ...managerProjections(options.configDir), hints: dialplan.hints },
+            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables,
+              queues, reloadQueues: () => { const out = loadQueues(); return out.startsWith("Queues not reloaded") ? out : undefined; } }),
           });
           await ami.start();
           return ami;

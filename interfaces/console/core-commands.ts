@@ -5,7 +5,7 @@
  * `module show like res_pjsip` keep working).
  */
 import { cpus, freemem, loadavg, totalmem, uptime as systemUptime, hostname } from "node:os";
-import type { CommandTable } from "./commands.js";
+import type { CommandTable } from "../../core/commands.js";
 
 export type StopMode = "now" | "gracefully" | "when convenient";
 

@@ -6,7 +6,7 @@
 import { createServer, createConnection, type Server } from "node:net";
 import { existsSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { CommandTable } from "./commands.js";
+import type { CommandTable } from "../../core/commands.js";
 
 export const controlSocketPath = (dataDir: string) => join(dataDir, "recall.ctl");
 

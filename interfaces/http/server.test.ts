@@ -18,7 +18,7 @@ import { buildResponse } from "../../sip/message/index.js";
 import { makeTestCertificates, type TestCertificates } from "../../sip/transport/test-certs.js";
 import { TransportLayer } from "../../sip/transport/index.js";
 import { rawRequest } from "../../sip/transaction/test-support.js";
-import { CommandTable } from "../console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { startHttp } from "../cli/http-service.js";
 import { loadHttpConf } from "./http-conf.js";
 import { HttpServer } from "./server.js";

@@ -40,12 +40,14 @@ export class HttpServerError extends Error {
   override readonly name = "HttpServerError";
 }
 
+/** A mount's methods: the handler answers 405 itself. */
+const ANY_METHOD: readonly string[] = [];
+
 export class HttpServer {
   readonly #conf: HttpConf;
   readonly #maxHeaderBytes: number;
   readonly #routes = new Map<string, Route>();
   readonly #upgrades = new Map<string, UpgradeRoute>();
-  readonly #mounts = new Map<string, Route>();
   readonly #servers: Array<{ server: Server; secure: boolean; address: HttpListen }> = [];
   readonly #sockets = new Set<Socket>();
   readonly stats = { requests: 0, upgrades: 0, notFound: 0, refusedSessions: 0, headerOverflows: 0, timedOut: 0 };
@@ -74,11 +76,13 @@ export class HttpServer {
   }
 
   /**
-   * Every path under `prefix` (`/ari` takes `/ari/channels/...`) with any method goes to
-   * `handler`, which answers 404/405 itself. Exact routes win over mounts.
+   * `prefix` and every path under it (`/ari` takes `/ari/channels/...`) with any method
+   * go to `handler`, which answers 404/405 itself: a `/*` route that checks no method.
+   * Exact routes and longer `/*` routes win.
    */
   mount(prefix: string, description: string, handler: RequestHandler): void {
-    this.#mounts.set(prefix, { path: prefix, description, methods: [], handler });
+    this.route(prefix, description, ANY_METHOD, handler);
+    this.route(`${prefix}/*`, description, ANY_METHOD, handler);
   }
 
   /** WebSocket (or other) upgrades to `path` go to `handler`. */
@@ -164,22 +168,12 @@ export class HttpServer {
     res.setHeader("Server", this.serverName);
     const path = this.#path(req.url);
     const route = path === undefined ? undefined : this.#routes.get(path) ?? this.#below(path);
-    const mount = route || path === undefined ? undefined : [...this.#mounts.values()].find((m) => path === m.path || path.startsWith(m.path + "/"));
-    if (mount) {
-      try {
-        mount.handler(req, res);
-      } catch (e) {
-        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
-        res.end(`500 Internal Server Error: ${(e as Error).message}\n`);
-      }
-      return;
-    }
     if (!route) {
       this.stats.notFound++;
       res.writeHead(404, { "Content-Type": "text/plain" }).end("404 Not Found\n");
       return;
     }
-    if (!route.methods.includes(req.method ?? "")) {
+    if (route.methods !== ANY_METHOD && !route.methods.includes(req.method ?? "")) {
       res.writeHead(405, { Allow: route.methods.join(", "), "Content-Type": "text/plain" }).end("405 Method Not Allowed\n");
       return;
     }
@@ -226,7 +220,10 @@ export class HttpServer {
     if (this.plain) lines.push(`Server Enabled and Bound to ${show(this.plain)}`);
     if (this.secure) lines.push(`HTTPS Server Enabled and Bound to ${show(this.secure)}`);
     lines.push("", "Enabled URI's:");
-    const uris = [...this.#routes.values(), ...this.#upgrades.values(), ...[...this.#mounts.values()].map((m) => ({ ...m, path: `${m.path}/...` }))].sort((a, b) => a.path.localeCompare(b.path));
+    // A mount is listed once, as `/ari/...`.
+    const routes = [...this.#routes.values()].filter((r) => r.methods !== ANY_METHOD || r.path.endsWith("/*"))
+      .map((r) => (r.methods === ANY_METHOD ? { ...r, path: `${r.path.slice(0, -2)}/...` } : r));
+    const uris = [...routes, ...this.#upgrades.values()].sort((a, b) => a.path.localeCompare(b.path));
     if (uris.length === 0) lines.push("None.");
     const prefix = this.#conf.prefix === "" ? "" : "/" + this.#conf.prefix;
     for (const r of uris) lines.push(`${prefix}${r.path} => ${r.description}`);

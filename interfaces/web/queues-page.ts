@@ -35,14 +35,15 @@ function chart(board: Wallboard): Html {
   const bars = data.map((d, i) => {
     const x = i * bw + 4;
     const h = (n: number) => (n / max) * (H - 30);
-    const label = new Date(d.start).toISOString().slice(11, 16);
+    const at = new Date(d.start);
+    const label = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
     return html`<g><title>${label}: ${d.offered} offered, ${d.answered} answered, ${d.abandoned} abandoned</title>
 <rect x="${x.toFixed(1)}" y="${(H - 16 - h(d.offered)).toFixed(1)}" width="${(bw / 3 - 2).toFixed(1)}" height="${h(d.offered).toFixed(1)}" fill="#9fb6d9"/>
 <rect x="${(x + bw / 3).toFixed(1)}" y="${(H - 16 - h(d.answered)).toFixed(1)}" width="${(bw / 3 - 2).toFixed(1)}" height="${h(d.answered).toFixed(1)}" fill="#2e9d57"/>
 <rect x="${(x + (2 * bw) / 3).toFixed(1)}" y="${(H - 16 - h(d.abandoned)).toFixed(1)}" width="${(bw / 3 - 2).toFixed(1)}" height="${h(d.abandoned).toFixed(1)}" fill="#d9534f"/>
 <text x="${x.toFixed(1)}" y="${H - 3}" font-size="10" fill="#667">${label}</text></g>`;
   });
-  return html`<div class="chart"><b>Calls per ${INTERVAL_MS / 60_000} minutes</b> <small>(UTC; offered <span style="color:#6d8fc4">■</span> answered <span style="color:#2e9d57">■</span> abandoned <span style="color:#d9534f">■</span>; since Recall started)</small>
+  return html`<div class="chart"><b>Calls per ${INTERVAL_MS / 60_000} minutes</b> <small>(server time; offered <span style="color:#6d8fc4">■</span> answered <span style="color:#2e9d57">■</span> abandoned <span style="color:#d9534f">■</span>${board.seeded ? "" : "; since Recall started"})</small>
 <svg viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${W}px;display:block" role="img" aria-label="Calls per interval">${bars}</svg></div>`;
 }
 
@@ -52,15 +53,16 @@ export function boardFragment(board: Wallboard): Html {
   return html`<div class="board">${queues.map((q) => {
     const members = board.members(q.name);
     const oldest = q.callers.length ? Math.min(...q.callers.map((c) => c.enteredAt)) : 0;
-    const sl = q.completed ? Math.round((q.completedInSl / q.completed) * 100) : undefined;
+    const today = board.today(q.name);
+    const sl = today.answered ? Math.round((today.answeredInSl / today.answered) * 100) : undefined;
     return html`<section class="queue" data-queue="${q.name}"><h2>${q.name}<small>${q.strategy} · ${members.length} members</small></h2>
 <div class="tiles">
 <div class="tile ${q.callers.length ? "alert" : ""}"><b class="waiting-count">${q.callers.length}</b><span>Waiting</span></div>
 <div class="tile"><b>${oldest ? clock(oldest) : "—"}</b><span>Longest wait</span></div>
 <div class="tile ${sl !== undefined && sl >= 80 ? "good" : ""}"><b>${sl === undefined ? "—" : `${sl}%`}</b><span>Service level (${q.servicelevel}s)</span></div>
-<div class="tile"><b class="answered">${q.connected}</b><span>Answered</span></div>
-<div class="tile"><b class="abandoned">${q.abandoned}</b><span>Abandoned</span></div>
-<div class="tile"><b>${q.connected ? `${Math.round(q.holdtimeTotal / q.connected)}s` : "—"}</b><span>Avg hold</span></div></div>
+<div class="tile"><b class="answered">${today.answered}</b><span>Answered today</span></div>
+<div class="tile"><b class="abandoned">${today.abandoned}</b><span>Abandoned today</span></div>
+<div class="tile"><b>${today.answered ? `${Math.round(today.holdtimeTotal / today.answered)}s` : "—"}</b><span>Avg hold today</span></div></div>
 <table class="members"><thead><tr><th>Member</th><th>State</th><th>For</th><th class="num">Calls</th></tr></thead><tbody>
 ${members.map((m) => html`<tr data-interface="${m.interface}"><td>${m.name}</td><td><span class="m m-${STATUS_CLASS[m.status]}">${m.status}</span>${m.reason ? html` <small>${m.reason}</small>` : ""}</td>
 <td>${clock(m.since)}</td><td class="num">${m.callsTaken}</td></tr>`)}

@@ -20,11 +20,12 @@ import { artifacts, CHROMIUM, launchChromium } from "./browser.js";
 const skip = !existsSync(CHROMIUM) ? "chromium is not installed (apt-get install chromium)" : false;
 let recall: RecallProcess;
 let sipPort: number, httpPort: number, agentPort: number;
+let files: Record<string, string>;
 
 before(async () => {
   if (skip) return;
   [sipPort, httpPort, agentPort] = [await freePort(), await freePort(), await freePort()];
-  recall = await startRecall({
+  recall = await startRecall(files = {
     "pjsip.conf": callerCalleePjsip(sipPort, agentPort, { context: "web", callee: "alice" }),
     "extensions.conf": "[web]\nexten => 300,1,Answer()\n same => n,Queue(support)\n same => n,Hangup()\n",
     "queues.conf": "[support]\nstrategy = ringall\ntimeout = 10\nretry = 1\nwrapuptime = 2\nservicelevel = 20\nmember => PJSIP/alice,0,Alice\n",
@@ -113,4 +114,17 @@ test("the wallboard follows a queue call placed by sipp, each member change with
   } finally {
     await close();
   }
+});
+
+test("after a restart the board's day still holds the call (from queue_log), and queue reset stats does not zero it", { skip, timeout: 120_000 }, async () => {
+  await recall.stop();
+  recall = await startRecall(files, { dataDir: recall.dataDir });
+  const auth = { authorization: `Basic ${Buffer.from("supervisor:s3cret").toString("base64")}` };
+  const answered = async () => /<b class="answered">(\d+)<\/b>/.exec(await (await fetch(`http://127.0.0.1:${httpPort}/queues`, { headers: auth })).text())?.[1];
+  const until = Date.now() + 30_000;
+  while ((await answered()) !== "1" && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await answered(), "1", "the call answered before the restart");
+  assert.doesNotMatch(await (await fetch(`http://127.0.0.1:${httpPort}/queues`, { headers: auth })).text(), /since Recall started/);
+  await recall.cli("queue reset stats support");
+  assert.equal(await answered(), "1");
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Wallboard, type QueueActors } from "./wallboard.js";
+import { midnightOf, Wallboard, type QueueActors } from "./wallboard.js";
 
 /** The runtime's observer interface, fed by hand: the fold is what is under test. */
 function actors() {
@@ -53,4 +53,24 @@ test("calls offered, answered and abandoned are counted in the interval they hap
   const [interval] = board.intervals();
   assert.deepEqual({ ...interval }, { start: 3_600_000, offered: 2, answered: 1, abandoned: 1 });
   assert.equal(board.queues()[0].abandoned, 1);
+});
+
+test("today: queue_log's history before the start plus what the counters grow by, afresh at local midnight; queue reset stats does not zero it", async () => {
+  const { api, emit } = actors();
+  const midnight = midnightOf(Date.UTC(2026, 11, 7, 12));
+  let now = midnight + 9 * 3600_000;
+  const board = new Wallboard(api, undefined, () => now);
+  emit("queue", "queue:support", "active", queue());
+  board.seed({ day: midnight, today: new Map([["support", { offered: 10, answered: 8, abandoned: 2, answeredInSl: 6, holdtimeTotal: 80 }]]), intervals: [] });
+  const caller = { uniqueid: "a", channel: "PJSIP/x", callerIdNum: "100", callerIdName: "", enteredAt: 0, position: 1 };
+  emit("queue", "queue:support", "active", queue({ callers: [caller] }));
+  emit("queue", "queue:support", "active", queue({ callers: [], connected: 1, holdtimeTotal: 30 }));
+  assert.deepEqual(board.today("support"), { offered: 11, answered: 9, abandoned: 2, answeredInSl: 6, holdtimeTotal: 110 }, "30 s is over the 20 s service level");
+  emit("queue", "queue:support", "active", queue()); // queue reset stats
+  assert.equal(board.today("support").answered, 9);
+  now = midnight + 24 * 3600_000 + 1000;
+  assert.deepEqual(board.today("support"), { offered: 0, answered: 0, abandoned: 0, answeredInSl: 0, holdtimeTotal: 0 });
+  // A history from yesterday (a board started just before midnight, seeded after it) adds nothing to today.
+  board.seed({ day: midnight, today: new Map([["support", { offered: 5, answered: 5, abandoned: 0, answeredInSl: 5, holdtimeTotal: 5 }]]), intervals: [] });
+  assert.equal(board.today("support").offered, 0);
 });

@@ -7,10 +7,13 @@
  * the log by the page's network time only; at most MAX_LISTENERS listeners.
  *
  * Per queue: callers waiting and since when, members (idle, ringing, in call,
- * wrap-up, paused with reason, unavailable), service level, calls answered and
- * abandoned since Recall started or `queue reset stats` (the queue's own counters),
- * and per-interval counts (offered, answered, abandoned) for the last INTERVALS
- * intervals of INTERVAL_MS, counted from the transitions this process observed.
+ * wrap-up, paused with reason, unavailable), and today's figures: calls offered,
+ * answered and abandoned, service level and average hold since local midnight, and
+ * per-interval counts for the last INTERVALS intervals of INTERVAL_MS. Today's figures
+ * do not follow `queue reset stats` (the queue's own counters, which `queue show`
+ * prints, do): a wallboard's day is the calendar's. What happened before this process
+ * started comes from queue_log (seed(), queue-history.ts); from then on the board
+ * counts what grows in the queue actors' counters, so nothing is counted twice.
  */
 export const INTERVAL_MS = 15 * 60_000;
 export const INTERVALS = 24;
@@ -59,6 +62,26 @@ export interface MemberView {
 
 export interface Interval { readonly start: number; offered: number; answered: number; abandoned: number }
 
+/** A queue's calls since local midnight. */
+export interface Today { offered: number; answered: number; abandoned: number; answeredInSl: number; holdtimeTotal: number }
+
+/** What queue_log says happened before this process started (queue-history.ts). */
+export interface History {
+  /** Local midnight (ms) the totals start from. */
+  readonly day: number;
+  readonly today: ReadonlyMap<string, Today>;
+  readonly intervals: readonly Interval[];
+}
+
+const noCalls = (): Today => ({ offered: 0, answered: 0, abandoned: 0, answeredInSl: 0, holdtimeTotal: 0 });
+
+/** Local midnight at or before `ms` (the server's time zone, as Asterisk's reports use). */
+export function midnightOf(ms: number): number {
+  const d = new Date(ms);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
 interface MemberContext {
   readonly queue: string; readonly interface: string; readonly name: string; readonly stateInterface: string; readonly penalty: number;
   readonly paused: boolean; readonly reason: string; readonly lastPause: number; readonly callsTaken: number; readonly lastCall: number;
@@ -69,6 +92,10 @@ export class Wallboard {
   readonly #queues = new Map<string, QueueView>();
   readonly #members = new Map<string, { value: string; context: MemberContext; since: number }>();
   readonly #intervals: Interval[] = [];
+  #day = 0;
+  #today = new Map<string, Today>();
+  /** Whether queue_log's history is in (else today's figures count since this process started). */
+  seeded = false;
   readonly #listeners = new Set<() => void>();
   #pending = false;
   version = 0;
@@ -94,6 +121,15 @@ export class Wallboard {
     return last;
   }
 
+  /** The queue's calls today, started afresh at each local midnight. */
+  #todayOf(queue: string): Today {
+    const day = midnightOf(this.nowMs());
+    if (day !== this.#day) { this.#day = day; this.#today = new Map(); }
+    let t = this.#today.get(queue);
+    if (!t) this.#today.set(queue, (t = noCalls()));
+    return t;
+  }
+
   #queue(id: string, state: ActorState, counted: boolean): void {
     const c = state.context as QueueView;
     const before = this.#queues.get(id);
@@ -102,10 +138,46 @@ export class Wallboard {
     if (!counted || !before) return;
     // The counters only grow between resets: what grew is what happened now.
     const bucket = this.#interval();
+    const today = this.#todayOf(c.name);
     const joined = c.callers.filter((x) => !before.callers.some((b) => b.uniqueid === x.uniqueid)).length;
     bucket.offered += joined;
-    if (c.connected > before.connected) bucket.answered += c.connected - before.connected;
-    if (c.abandoned > before.abandoned) bucket.abandoned += c.abandoned - before.abandoned;
+    today.offered += joined;
+    const answered = c.connected - before.connected;
+    if (answered > 0) {
+      bucket.answered += answered;
+      today.answered += answered;
+      const hold = Math.max(0, c.holdtimeTotal - before.holdtimeTotal);
+      today.holdtimeTotal += hold;
+      // One connect per transition: its hold time is what the total grew by.
+      if (answered === 1 && c.servicelevel > 0 && hold <= c.servicelevel) today.answeredInSl++;
+    }
+    const abandoned = c.abandoned - before.abandoned;
+    if (abandoned > 0) { bucket.abandoned += abandoned; today.abandoned += abandoned; }
+  }
+
+  /** Add what queue_log recorded before this process started (its counts end where the board's begin). */
+  seed(history: History): void {
+    if (history.day === midnightOf(this.nowMs())) {
+      for (const [queue, h] of history.today) {
+        const t = this.#todayOf(queue);
+        for (const k of Object.keys(h) as (keyof Today)[]) t[k] += h[k];
+      }
+    }
+    for (const h of history.intervals) {
+      const mine = this.#intervals.find((i) => i.start === h.start);
+      if (mine) { mine.offered += h.offered; mine.answered += h.answered; mine.abandoned += h.abandoned; }
+      else this.#intervals.push({ ...h });
+    }
+    this.#intervals.sort((a, b) => a.start - b.start);
+    const oldest = Math.floor(this.nowMs() / INTERVAL_MS) * INTERVAL_MS - (INTERVALS - 1) * INTERVAL_MS;
+    while (this.#intervals.length && (this.#intervals[0].start < oldest || this.#intervals.length > INTERVALS)) this.#intervals.shift();
+    this.seeded = true;
+    this.#changed();
+  }
+
+  /** A queue's calls since local midnight. */
+  today(queue: string): Today {
+    return { ...this.#todayOf(queue) };
   }
 
   #member(id: string, state: ActorState): void {

@@ -48,7 +48,11 @@ interface Bridge {
   extra?: string;
 }
 
-/** Inputs reserved for features the call layer does not report yet, and the event each becomes. */
+/**
+ * Inputs that become one CEL event each, their other fields its extra (pickup: PICKUP with
+ * {"pickup_channel": name}); forward and park are reserved for features the call layer
+ * does not report yet.
+ */
 const FUTURE: Readonly<Record<string, CelEventType>> = {
   forward: "FORWARD", "park.start": "PARK_START", "park.end": "PARK_END", pickup: "PICKUP",
 };

@@ -6,9 +6,12 @@
  * The sink contract (sink.ts) with a file: a write appends and fsyncs the lines,
  * then replaces the checkpoint file (offset, resume, and the file's length then)
  * atomically; `open` cuts the file back to that length, so a write a crash cut short
- * leaves no line behind and the runner writes it again.
+ * leaves no line behind and the runner writes it again. The live writes (lines,
+ * fsync, checkpoint) are asynchronous: an fsync on a busy disk takes 100 ms and more,
+ * and the event loop (SIP, ARI, AMI) must not wait for it.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from "node:fs";
+import { mkdir, open as openFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProjectionName } from "../projection.js";
 import type { RowOrigin } from "../rows.js";
@@ -52,6 +55,15 @@ export class QueueLogFileSink implements Sink {
     this.state = existsSync(this.statePath) ? JSON.parse(readFileSync(this.statePath, "utf8")) as State : { rebuilding: false };
   }
 
+  /** As save, without blocking the event loop (the live writes). */
+  private async saveAsync(): Promise<void> {
+    await mkdir(dirname(this.statePath), { recursive: true });
+    const tmp = `${this.statePath}.tmp`;
+    const fh = await openFile(tmp, "w");
+    try { await fh.writeFile(JSON.stringify(this.state)); await fh.sync(); } finally { await fh.close(); }
+    await rename(tmp, this.statePath);
+  }
+
   private save(): void {
     mkdirSync(dirname(this.statePath), { recursive: true });
     const tmp = `${this.statePath}.tmp`;
@@ -79,12 +91,12 @@ export class QueueLogFileSink implements Sink {
       let bytes = this.state.checkpoint?.bytes ?? 0;
       const data = rows instanceof Lines ? rows.bytes() : Buffer.from(lines(rows as readonly RowOrigin[]));
       if (data.length) {
-        const fd = openSync(this.location, "a");
-        try { writeSync(fd, data); fsyncSync(fd); } finally { closeSync(fd); }
+        const fh = await openFile(this.location, "a");
+        try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
         bytes += data.length;
       }
       this.state.checkpoint = { offset: w.through, time: w.throughTime, resume: w.resume.get("queue_log") ?? w.through + 1, bytes };
-      this.save();
+      await this.saveAsync();
     } catch (e) {
       throw new SinkError(this.name, (e as Error).message, { cause: e });
     }

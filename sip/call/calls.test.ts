@@ -17,7 +17,7 @@ import type { EventRecord } from "../../events/record.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { verifyLog } from "../../actors/replay.js";
-import { CommandTable } from "../../interfaces/console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { freePort } from "../../interfaces/cli/recall-process.js";
 import { SipServer } from "../server.js";
 import { runSipp, startSipp } from "../sipp/sipp.js";

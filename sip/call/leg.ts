@@ -8,7 +8,8 @@ import type { Channel } from "../../calls/channel.js";
 import type { ChannelSignalling } from "../../calls/driver.js";
 import type { ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
-import { sipResponseFromCause } from "./causes.js";
+import { causeFromSipResponse, sipResponseFromCause } from "./causes.js";
+import { RedirectError } from "../../calls/driver.js";
 import { type SessionTimer, sessionTimerHeaders } from "./session-timer.js";
 
 export const ALLOW = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, INFO, REFER, UPDATE";
@@ -21,6 +22,10 @@ export interface SipLegHost {
   reanchor(channel: Channel): Promise<string>;
   /** The channel is gone: forget its dialog. */
   released(leg: SipLeg): void;
+  /** The SIP URI for a redirect target (an endpoint's first contact, or a URI as given); undefined: no such target. */
+  redirectUri(resource: string): string | undefined;
+  /** Ask the far end of an answered leg to call `uri` instead (REFER in its dialog). */
+  refer(leg: SipLeg, uri: string): void;
 }
 
 export class SipLeg implements ChannelSignalling {
@@ -88,6 +93,23 @@ export class SipLeg implements ChannelSignalling {
   }
 
   anchor(): Promise<string> { return this.host.reanchor(this.channel); }
+
+  /**
+   * As chan_pjsip transfers: an unanswered INVITE is refused with 302 and the target as
+   * Contact (the channel ends); an answered leg is sent a REFER to the target (the phone
+   * then calls it and hangs up this call itself).
+   */
+  redirect(resource: string): void {
+    const tx = this.pending();
+    const answered = !tx && this.dialog !== undefined && this.channel.state() === "up";
+    if (!tx && !answered) throw new RedirectError("invalid-state", `${this.channel.name} has no call to redirect`);
+    const uri = this.host.redirectUri(resource);
+    if (!uri) throw new RedirectError("unknown-target", `no endpoint or SIP URI '${resource}'`);
+    if (!tx) { this.host.refer(this, uri); return; }
+    this.sessionTimer?.stop();
+    tx.respond(302, { headers: [["Contact", `<${uri}>`]] });
+    this.channel.remoteHangup(causeFromSipResponse(302), this.channel.name);
+  }
   released(): void {
     this.sessionTimer?.stop();
     this.host.released(this);

@@ -7,9 +7,7 @@
  *
  * In-dialog requests: BYE, INFO (DTMF), re-INVITE (reinvite.ts), REFER (refer.ts).
  */
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import { randomHex, type Random } from "../../core/random.js";
+import { randomHex } from "../../core/random.js";
 import type { Channel } from "../../calls/channel.js";
 import type { CallCore } from "../../calls/core.js";
 import type {
@@ -18,15 +16,15 @@ import type {
 import { featuresFromDialOptions } from "../../calls/features.js";
 import { Cause } from "../../calls/hangup-causes.js";
 import { holdBridge, type TwoPartyBridge } from "../../calls/bridge.js";
-import type { Endpoint, PjsipModel } from "../config/model.js";
+import type { Pickups } from "../../calls/pickup.js";
+import type { Endpoint } from "../config/model.js";
 import { aclAllows } from "../config/acl.js";
 import { tosValue } from "../config/tos.js";
 import { artificialChallenge, authenticate, type AuthContext } from "../endpoint/authenticate.js";
 import { identifyEndpoint } from "../endpoint/identify.js";
-import type { AuthSecurity } from "../endpoint/security.js";
 import { SipRequest, formatHost, formatUri, type SipResponse } from "../message/index.js";
 import type { Registrar } from "../registrar/registrar.js";
-import type { ClientTransaction, ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import type { ClientTransaction, ServerTransaction } from "../transaction/index.js";
 import type { Destination } from "../transport/index.js";
 import { causeFromSipResponse, sipTechCause } from "./causes.js";
 import { Dialog, contactUri, destinationOf, destinationOfUri } from "./dialog.js";
@@ -39,21 +37,14 @@ import type { Refusal } from "../screen.js";
 import { screenInvite } from "./offer.js";
 import type { CallAdmission } from "./admission.js";
 import { SessionTimer, sessionTimerHeaders, sessionTimerTerms, type SessionTimerTerms } from "./session-timer.js";
+import type { SipServices } from "../services.js";
 
 export type { ExtensionPresence, Presence } from "../../calls/driver.js";
 
-export interface PjsipDriverDeps {
+export interface PjsipDriverDeps extends SipServices {
   /** The call core the driver's channels live in. */
   readonly core: CallCore;
-  readonly transactions: TransactionLayer;
-  readonly model: () => PjsipModel;
   readonly registrar: Registrar;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly security: AuthSecurity;
-  readonly nonceSecret: string;
-  readonly userAgent: string;
   /** The endpoint an outbound registration with `line = yes` gave this `line` token (Request-URI parameter). */
   readonly lineEndpoint?: (token: string) => string | undefined;
   /**
@@ -84,6 +75,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
   readonly tech = "PJSIP";
   /** Established and early dialogs by `Call-ID|local tag`. */
   private readonly dialogs = new Map<string, Channel>();
+  /** Outbound legs not yet answered, by `Call-ID|our tag`: an INVITE with Replaces may name one to pick it up. */
+  private readonly early = new Map<string, Channel>();
   /** Re-INVITEs: media that follows bridges and applications, and the phones' own re-INVITEs (reinvite.ts). */
   private readonly reinvites: Reinvites;
   /** REFER (refer.ts). */
@@ -114,6 +107,12 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       case "BYE": this.bye_(tx); return true;
       case "INFO": this.info(tx); return true;
       case "UPDATE": this.update(tx); return true;
+      case "NOTIFY": {
+        const channel = req.toTag ? this.dialogs.get(`${req.callId}|${req.toTag}`) : undefined;
+        if (!channel || !/^refer\b/i.test(req.get("Event") ?? "")) return false;
+        this.referNotify(tx, channel);
+        return true;
+      }
       case "REFER":
         if (!req.toTag) return false;
         this.refers.refer(tx, this.dialogs.get(`${req.callId}|${req.toTag}`));
@@ -159,12 +158,13 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     if (this.deps.accepting?.() === false) { tx.respond(503); return; } // shutting down gracefully
     const admission = this.deps.admission;
     if (admission && !req.get("Replaces") && !admission.admit()) { tx.respond(503, { headers: [["Retry-After", admission.retryAfter]] }); return; }
-    const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => this.dialogs.has(`${callId}|${toTag}`));
+    const dialogOf = (callId: string, toTag: string) => this.dialogs.get(`${callId}|${toTag}`) ?? this.early.get(`${callId}|${toTag}`);
+    const screened = screenInvite(req, endpoint, codecsOf(endpoint), (callId, toTag) => dialogOf(callId, toTag) !== undefined);
     if ("refusal" in screened) {
       refuse(tx, screened.refusal, this.deps.logger);
       return;
     }
-    const replaced = screened.replaces && this.dialogs.get(`${screened.replaces.callId}|${screened.replaces.toTag}`);
+    const replaced = screened.replaces && dialogOf(screened.replaces.callId, screened.replaces.toTag);
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { /* undecodable user: s */ }
     const from = req.from;
@@ -173,12 +173,13 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       name: endpoint.callerid?.name ?? from.displayName ?? "",
     };
     if (replaced) {
-      const refusal = replaceable(replaced, screened.replaces!.earlyOnly);
+      const refusal = replaceable(replaced, screened.replaces!.earlyOnly, this.core.pickups);
       if (refusal) refuse(tx, refusal, this.deps.logger);
       else this.admit(tx, endpoint, exten, callerId, "exists", screened.offer, replaced);
       return;
     }
-    const presence = this.deps.extensionPresence?.(endpoint.context, exten, now, callerId.num) ?? "exists";
+    // features.conf's pickupexten is answered by the pickup, not the dialplan (as chan_pjsip does).
+    const presence = this.core.isPickupExten(exten) ? "exists" : this.deps.extensionPresence?.(endpoint.context, exten, now, callerId.num) ?? "exists";
     if (presence instanceof Promise) {
       // A switch asks another node first; a CANCEL meanwhile is answered 487 by the transaction.
       tx.respond(100);
@@ -227,12 +228,29 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     tx.onFailure((reason) => {
       if (reason === "timeout" && channel.state() === "up" && !channel.hungUp) channel.hangup(Cause.NORMAL_CLEARING);
     });
+    if (replaced && replaced.state() !== "up") { void this.pickUp(channel, replaced); return; }
     if (replaced) { void this.takeOver(channel, replaced); return; }
+    if (this.core.isPickupExten(exten)) { void this.pickUp(channel); return; }
     // A leg that never has direct media is anchored whatever the dialplan does with it (answered
     // or bridged): its session is opened now, beside the dialplan, as chan_pjsip negotiates the
     // offer on arrival, so the answer does not wait for two media-worker round trips.
     if (!endpoint.direct_media && offer) void channel.anchorMedia().catch(() => undefined);
     this.core.run(channel, { context: endpoint.context, exten, priority: 1 });
+  }
+
+  /**
+   * A call to features.conf's pickupexten (the caller's pickup groups), or an INVITE with
+   * Replaces naming a leg that rings for a Dial (RFC 3891 lets a UA replace an early
+   * dialog it started): the new channel is answered and takes that call (calls/pickup.ts);
+   * with nothing to pick up it is hung up as Hangup() would (refused, or BYE once answered).
+   */
+  private async pickUp(channel: Channel, leg?: Channel): Promise<void> {
+    channel.pbx = false; // no dialplan of its own: the caller's Dial and the bridge settle it
+    const picked = await this.core.pickup(channel, leg ? { by: "channel", channel: leg } : { by: "group" }).catch(() => undefined);
+    if (picked) return;
+    this.deps.logger.log("NOTICE", "pickup.c", `No target channel found for ${channel.name}${leg ? ` (Replaces names ${leg.name})` : ""}.`);
+    if (!channel.hungUp) channel.hangup(Cause.NORMAL_CLEARING); // as Hangup() would: a final answer, or BYE once answered
+    channel.destroy();
   }
 
   /**
@@ -319,7 +337,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const type = (tx.request.contentType ?? "").toLowerCase();
     const signal = type.includes("dtmf-relay") ? /Signal\s*=\s*([0-9A-D*#])/i.exec(body)?.[1] : type.includes("dtmf") ? /^\s*([0-9A-D*#])/i.exec(body)?.[1] : undefined;
     tx.respond(200);
-    if (signal) channel.digit(signal.toUpperCase());
+    const duration = type.includes("dtmf-relay") ? Number(/Duration\s*=\s*(\d+)/i.exec(body)?.[1] ?? NaN) : NaN;
+    if (signal) channel.digit(signal.toUpperCase(), Number.isFinite(duration) ? duration : undefined, "sip");
   }
 
   // ---- channels ----
@@ -331,6 +350,10 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       ...(endpoint.accountcode ? { accountcode: endpoint.accountcode } : {}),
       codecs: codecsOf(endpoint), rtp: { tos: tosValue(endpoint.tos_audio), cos: endpoint.cos_audio, symmetric: endpoint.rtp_symmetric },
       origin: { owner: endpoint.sdp_owner, session: endpoint.sdp_session },
+      groups: {
+        call: [...endpoint.call_group.map(String), ...endpoint.named_call_group.map((g) => `name:${g}`)],
+        pickup: [...endpoint.pickup_group.map(String), ...endpoint.named_pickup_group.map((g) => `name:${g}`)],
+      },
     } as const;
   }
 
@@ -351,6 +374,33 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
 
   released(leg: SipLeg): void {
     this.untrack(leg);
+  }
+
+  refer(leg: SipLeg, uri: string): void {
+    const dialog = leg.dialog!;
+    const r = dialog.request("REFER");
+    r.set("Refer-To", `<${uri}>`);
+    r.set("Referred-By", dialog.init.local.replace(/;tag=[^;]*/i, ""));
+    const name = leg.channel.name;
+    this.deps.transactions.sendRequest(r, dialog.destination, {
+      onFinal: (res) => { if (res.status >= 300) this.deps.logger.log("WARNING", "chan_pjsip.c", `Transfer of ${name} to ${uri} refused: ${res.status} ${res.reason}`); },
+      onTimeout: () => this.deps.logger.log("WARNING", "chan_pjsip.c", `Transfer of ${name} to ${uri}: no answer to the REFER`),
+    });
+  }
+
+  /** The NOTIFYs of a REFER we sent (RFC 3515): the transfer's progress, answered 200 and logged. */
+  private referNotify(tx: ServerTransaction, channel: Channel): void {
+    tx.respond(200);
+    const frag = /^SIP\/2\.0 (\d{3})[^\r\n]*/.exec(tx.request.body?.toString("latin1") ?? "");
+    if (frag) this.deps.logger.log("VERBOSE", "chan_pjsip.c", `Transfer of ${channel.name}: ${frag[0]}`);
+  }
+
+  redirectUri(resource: string): string | undefined {
+    if (/^sips?:/i.test(resource)) return resource;
+    const endpoint = this.deps.model().endpoints.get(resource);
+    if (!endpoint) return undefined;
+    for (const aor of endpoint.aors) for (const c of this.deps.registrar.contacts(aor)) return c.uri;
+    return undefined;
   }
 
   bye(leg: SipLeg): void {
@@ -440,6 +490,8 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const ctx = (caller ?? callee).context();
     const callId = randomHex(this.deps.random, 16);
     const fromTag = transactions.newTag();
+    const earlyKey = `${callId}|${fromTag}`;
+    this.early.set(earlyKey, callee);
     const fromUser = target.endpoint.from_user || ctx.callerId.num || "anonymous";
     const fromHost = target.endpoint.from_domain || host;
     const from = `${ctx.callerId.name ? `"${ctx.callerId.name.replace(/["\\]/g, "")}" ` : ""}<sip:${encodeUser(fromUser)}@${fromHost}>;tag=${fromTag}`;
@@ -476,6 +528,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       onFinal: (r, t) => {
         if (r.status >= 200 && r.status < 300) {
           if (leg.dialog) { this.ackFor(leg, r, t, destination); return; } // a 2xx retransmission or fork: ACK it
+          this.early.delete(earlyKey);
           callee.remoteSdp = r.body.length ? r.body : undefined;
           if (callee.media && callee.remoteSdp) void this.core.media.remote(callee.media, callee.remoteSdp, callee.codecs).catch(() => undefined);
           const remoteTarget = contactUri(r, target.uri);
@@ -499,16 +552,23 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
           const answer = answerWithAuths(r, auths, { method: "INVITE", uri: target.uri, cnonce: randomHex(this.deps.random, 8), nc: 1 });
           if (answer) { current = send(invite(answer), true); return; }
         }
+        this.early.delete(earlyKey);
         const cause = causeFromSipResponse(r.status);
         callee.remoteHangup(cause, callee.name);
         on.failed(cause, sipTechCause(r.status));
       },
-      onTimeout: () => { callee.remoteHangup(Cause.NO_USER_RESPONSE, callee.name); on.failed(Cause.NO_USER_RESPONSE); },
-      onTransportError: () => { callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },
+      onTimeout: () => { this.early.delete(earlyKey); callee.remoteHangup(Cause.NO_USER_RESPONSE, callee.name); on.failed(Cause.NO_USER_RESPONSE); },
+      onTransportError: () => { this.early.delete(earlyKey); callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },
     });
     current = send(invite(), false);
     // Once a 2xx made the dialog there is nothing left to CANCEL (RFC 3261 §9.1): ending the call is a BYE.
-    return { cancel: () => { if (!leg.dialog) current.cancel(); } };
+    return {
+      cancel: (cause) => {
+        this.early.delete(earlyKey);
+        // As chan_pjsip: a phone told the call was answered elsewhere shows no missed call.
+        if (!leg.dialog) current.cancel(cause === Cause.ANSWERED_ELSEWHERE ? 'SIP;cause=200;text="Call completed elsewhere"' : undefined);
+      },
+    };
   }
 
   private ackFor(leg: SipLeg, response: SipResponse, tx: ClientTransaction, fallback: Destination): void {
@@ -533,9 +593,12 @@ function encodeUser(s: string): string {
  * answered and bridged (early-only Replaces of an answered leg is 486, RFC 3891 §3);
  * picking up a leg that still rings is not done yet.
  */
-function replaceable(leg: Channel, earlyOnly: boolean): Refusal | undefined {
+function replaceable(leg: Channel, earlyOnly: boolean, pickups: Pickups): Refusal | undefined {
   if (leg.hungUp) return { status: 481, reason: `Replaces names ${leg.name}, which has ended` };
-  if (leg.state() !== "up") return { status: 481, reason: `Replaces names ${leg.name}, which is not answered (pickup by Replaces is not supported)` };
+  if (leg.state() !== "up") {
+    // An early dialog may be replaced only where we started it: a leg ringing for a Dial is picked up.
+    return pickups.offered(leg) ? undefined : { status: 481, reason: `Replaces names ${leg.name}, which is not answered and rings for no Dial` };
+  }
   if (earlyOnly) return { status: 486, reason: `Replaces with early-only names ${leg.name}, which is answered` };
   if (!leg.bridge?.partner(leg)) return { status: 481, reason: `Replaces names ${leg.name}, which is not bridged` };
   return undefined;

@@ -21,7 +21,8 @@
  * placed the call), else after 0–2 s (RFC 3261 §14.1), from the injected clock and
  * random; other failures keep the call as it is and log a WARNING.
  *
- * Incoming re-INVITEs (hold, a new address): on an anchored leg the media session's
+ * Incoming re-INVITEs (hold, a new address): a hold or unhold offer is first recorded on
+ * the channel (its `hold`/`unhold` input); then on an anchored leg the media session's
  * remote is updated and we answer from it (a=sendonly is answered a=recvonly; the bridge
  * stays); on a direct leg bridged to another direct leg the offer is relayed to the
  * partner, as a B2BUA does, and the partner's answer returned.
@@ -32,7 +33,7 @@ import type { Logger } from "../../core/logger.js";
 import type { Random } from "../../core/random.js";
 import type { PjsipModel } from "../config/model.js";
 import { reasonPhrase } from "../message/index.js";
-import { SdpError, createAnswer, parseSdp, remoteMedia, CODECS } from "../sdp/index.js";
+import { SdpError, createAnswer, isHoldOffer, parseSdp, remoteMedia, CODECS } from "../sdp/index.js";
 import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
 import type { TwoPartyBridge } from "../../calls/bridge.js";
 import type { Channel } from "../../calls/channel.js";
@@ -342,6 +343,9 @@ export class Reinvites {
     if (st.client) { tx.respond(491); return; } // ours crossed theirs (RFC 3261 §14.2)
     if (st.server) { tx.respond(500, { headers: [["Retry-After", String(this.host.random.next32() % 10)]] }); return; }
     const offer = tx.request.body.length ? tx.request.body : undefined;
+    // Hold and unhold are the channel's own state (device state ONHOLD, AMI Hold), whatever the media path.
+    const hold = offer ? isHoldOffer(offer) : undefined;
+    if (hold !== undefined) channel.setHold(hold);
     const partner = channel.bridge?.partner(channel);
     if (offer && channel.media) { this.answerAnchored(tx, channel, offer); return; }
     if (offer && partner && !partner.media && this.established(partner) && !channel.media) {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CommandTable } from "../../interfaces/console/commands.js";
+import { CommandTable } from "../../core/commands.js";
 import { loadTexts } from "../config/fixtures.js";
 import type { PjsipModel } from "../config/model.js";
 import { registerPjsipCommands } from "./commands.js";

@@ -3,7 +3,7 @@
  * ast_sip_cli_traverse_objects: a blank line, the header rows, a line of `=`, a blank
  * line, then every object (`Objects found: N` after a listing) and a closing blank line.
  */
-import type { CommandTable } from "../../interfaces/console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import {
   aorFormatter, authFormatter, contactFormatter, endpointFormatter, identifyFormatter, registrationFormatter,
   transportFormatter, type Formatter, type Listing,

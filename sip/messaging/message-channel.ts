@@ -78,6 +78,7 @@ export class MessageChannel implements DialplanChannel, MessageAccess {
     return { status: "CHANUNAVAIL" };
   }
   async bridgeWith(): Promise<DialOutcome> { return { status: "CHANUNAVAIL" }; }
+  async pickup(): Promise<string | undefined> { return undefined; }
   async play(): Promise<MediaResult> {
     this.log("WARNING", "file.c", `${MESSAGE_CHANNEL} has no media to play to`);
     return { status: "FAILED" };

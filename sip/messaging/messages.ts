@@ -8,32 +8,21 @@
  */
 import type { ActorRuntime } from "../../actors/runtime.js";
 import type { MessageSendOutput } from "../../actors/message/machine.js";
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import { randomHex, type Random } from "../../core/random.js";
+import { randomHex } from "../../core/random.js";
 import type { DialplanChannel } from "../../calls/channel-api.js";
 import type { SendTarget } from "../../dialplan/message-functions.js";
-import type { PjsipModel } from "../config/model.js";
 import { admitRequest } from "../endpoint/admit.js";
-import type { AuthSecurity } from "../endpoint/security.js";
 import { SipRequest, formatHost } from "../message/index.js";
 import type { Registrar } from "../registrar/registrar.js";
-import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import type { ServerTransaction } from "../transaction/index.js";
 import type { Destination, TransportProtocol } from "../transport/index.js";
 import { destinationOfUri } from "../call/dialog.js";
 import { MessageChannel } from "./message-channel.js";
+import type { SipServices } from "../services.js";
 
-export interface MessagesDeps {
+export interface MessagesDeps extends SipServices {
   readonly runtime: ActorRuntime;
-  readonly transactions: TransactionLayer;
-  readonly model: () => PjsipModel;
   readonly registrar: Registrar;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly security: AuthSecurity;
-  readonly nonceSecret: string;
-  readonly userAgent: string;
   /** Whether `exten` exists in `context`, and running the dialplan there on a message's channel. */
   readonly exists: (context: string, exten: string) => boolean;
   readonly run: (channel: DialplanChannel, start: { context: string; exten: string; priority: number }) => Promise<void>;

@@ -107,6 +107,22 @@ function directionOf(sd: SessionDescription, m: SdpMedia): Direction {
   return "sendrecv";
 }
 
+/**
+ * Whether an offer puts the call on hold, as res_pjsip_sdp_rtp judges it: its audio
+ * stream is sendonly or inactive, or its connection address is 0.0.0.0 (RFC 2543 hold).
+ * Undefined when the SDP cannot be read or has no audio stream (nothing to judge).
+ */
+export function isHoldOffer(input: string | Uint8Array): boolean | undefined {
+  let sd: SessionDescription;
+  try { sd = parseSdp(input); } catch { return undefined; }
+  const m = sd.media.find((x) => x.type === "audio" && x.port !== 0);
+  if (!m) return undefined;
+  const c = m.connection ?? sd.connection;
+  if (c && (c.address === "0.0.0.0" || c.address === "::")) return true;
+  const d = directionOf(sd, m);
+  return d === "sendonly" || d === "inactive";
+}
+
 function mirror(d: Direction): Direction {
   return d === "sendonly" ? "recvonly" : d === "recvonly" ? "sendonly" : d;
 }

@@ -42,12 +42,14 @@ export function pcapCaller(o: PcapCallerOptions): string {
       <exec play_pcap_audio="${o.pcap}"/>
     </action>
   </nop>${s.slice(end)}`;
-  if (o.logRemotePort) {
-    const ok = /<recv response="200" rtd="true"[^>]*\/>/.exec(s);
-    if (!ok) throw new Error("pcapCaller: no 200 OK to log the port of");
-    s = s.replace(ok[0], logPort(ok[0]));
-  }
-  return s;
+  return o.logRemotePort ? logAnswerPort(s) : s;
+}
+
+/** A caller scenario (uacCall) that logs `RTPPORT <port>`, the port of the 200 OK's `m=audio`, to sipp's -log_file. */
+export function logAnswerPort(scenario: string): string {
+  const ok = /<recv response="200" rtd="true"[^>]*\/>/.exec(scenario);
+  if (!ok) throw new Error("logAnswerPort: no 200 OK to log the port of");
+  return scenario.replace(ok[0], logPort(ok[0]));
 }
 
 export interface PortCalleeOptions extends UasOptions {

@@ -131,9 +131,11 @@ export interface HoldingCallerOptions extends UacOptions {
   readonly expectStatus?: number;
   /** Log the SDP of Recall's 200 OK to the INVITE as `ANSWER ...`. */
   readonly logAnswer?: boolean;
+  /** This long after the first re-INVITE's ACK, a second one (CSeq 11) back to sendrecv: off hold. */
+  readonly resumeAfterMs?: number;
 }
 
-/** A caller that, once answered, sends a re-INVITE of its own (CSeq 10) and logs Recall's answer. */
+/** A caller that, once answered, sends a re-INVITE of its own (CSeq 10) and logs Recall's answer (and, with resumeAfterMs, a second: off hold). */
 export function holdingCaller(o: HoldingCallerOptions): string {
   const s = callerDialog(uacCall(o), o.logAnswer);
   const expect = o.expectStatus ?? 200;
@@ -149,9 +151,19 @@ export function holdingCaller(o: HoldingCallerOptions): string {
     "ACK [next_url] SIP/2.0", expect === 200 ? "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]" : "[last_Via:]",
     "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 10 ACK", "Max-Forwards: 70",
   ]);
-  const fragment = [`  <pause milliseconds="${o.reinviteAfterMs}"/>`, reinvite, '  <recv response="100" optional="true"/>', answer, ack].join("\n");
-  // Its own BYE, if it hangs up, comes after the re-INVITE's CSeq.
-  return after(s, CALLER_ACK, fragment, "the caller's ACK").replace(/CSeq: \d+ BYE/, "CSeq: 11 BYE");
+  const steps = [`  <pause milliseconds="${o.reinviteAfterMs}"/>`, reinvite, '  <recv response="100" optional="true"/>', answer, ack];
+  if (o.resumeAfterMs !== undefined) {
+    steps.push(`  <pause milliseconds="${o.resumeAfterMs}"/>`,
+      send([
+        "INVITE [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+        "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 11 INVITE", "Contact: <sip:sipp@[local_ip]:[local_port]>", "Max-Forwards: 70",
+      ], sdp(o.newPort ?? o.mediaPort, 3, "sendrecv"), true),
+      '  <recv response="100" optional="true"/>', '  <recv response="200"/>',
+      send(["ACK [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]",
+        "[last_From:]", "[last_To:]", "Call-ID: [call_id]", "CSeq: 11 ACK", "Max-Forwards: 70"]));
+  }
+  // Its own BYE, if it hangs up, comes after the re-INVITEs' CSeqs.
+  return after(s, CALLER_ACK, steps.join("\n"), "the caller's ACK").replace(/CSeq: \d+ BYE/, `CSeq: ${o.resumeAfterMs !== undefined ? 12 : 11} BYE`);
 }
 
 export interface LoggedSdp {

@@ -1,5 +1,5 @@
 /** `recall show subscriptions`: the live subscriptions, who watches what, and what they were last told. */
-import type { CommandTable } from "../../interfaces/console/commands.js";
+import type { CommandTable } from "../../core/commands.js";
 import type { Subscriptions } from "./subscriptions.js";
 
 export function registerSubscriptionCommands(table: CommandTable, subscriptions: Subscriptions, now: () => number): void {

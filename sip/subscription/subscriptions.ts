@@ -19,9 +19,6 @@
  */
 import type { ActorRuntime } from "../../actors/runtime.js";
 import { subscriptionId, type NotifyOutput, type SubscribeInput } from "../../actors/subscription/machine.js";
-import type { Clock } from "../../core/clock.js";
-import type { Logger } from "../../core/logger.js";
-import type { Random } from "../../core/random.js";
 import type { ActorState, Output } from "../../events/record.js";
 import type { SubscriptionContext } from "../../events/catalogue/subscription.js";
 import { extensionStateName } from "../../calls/device-state.js";
@@ -29,12 +26,12 @@ import type { HintWatchers } from "../../calls/hint-watchers.js";
 import { MailboxStates } from "../../calls/mailbox-state.js";
 import type { Endpoint, PjsipModel } from "../config/model.js";
 import { admitRequest } from "../endpoint/admit.js";
-import type { AuthSecurity } from "../endpoint/security.js";
 import { SipRequest, formatHost, formatUri } from "../message/index.js";
-import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
+import type { ServerTransaction } from "../transaction/index.js";
 import type { Destination, TransportProtocol } from "../transport/index.js";
 import { contactUri } from "../call/dialog.js";
 import { PACKAGES, dialogInfoBody, isPackage, messageSummaryBody, pidfBody, type Package } from "./bodies.js";
+import type { SipServices } from "../services.js";
 
 export interface SubscriptionLimits {
   readonly maxSubscriptions: number;
@@ -49,16 +46,8 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxSubscription
 const DEFAULT_EXPIRES = 3600;
 const ALLOW_EVENTS = Object.keys(PACKAGES).join(", ");
 
-export interface SubscriptionsDeps {
+export interface SubscriptionsDeps extends SipServices {
   readonly runtime: ActorRuntime;
-  readonly transactions: TransactionLayer;
-  readonly model: () => PjsipModel;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly security: AuthSecurity;
-  readonly nonceSecret: string;
-  readonly userAgent: string;
   readonly watchers: HintWatchers;
   readonly mailboxes: MailboxStates;
   /** The devices of the hint of `exten` in `context` (the dialplan's, or a wizard's), undefined when there is none. */

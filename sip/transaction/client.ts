@@ -53,6 +53,7 @@ export class ClientTransaction {
   /** To tags of the 2xx seen (forks). */
   #tags: Set<string> | undefined;
   #cancelWanted = false;
+  #cancelReason: string | undefined;
   #cancelSent = false;
 
   /** @internal Created by the TransactionLayer, which has already put the Via on the request. */
@@ -87,11 +88,13 @@ export class ClientTransaction {
    * provisional response came, else as soon as one does. The INVITE then normally ends
    * with 487 through onFinal; if no final response comes within 64*T1, onTimeout.
    * Returns false when there is nothing left to cancel (final response received).
+   * `reason`: a Reason header value for the CANCEL (RFC 3326).
    */
-  cancel(): boolean {
+  cancel(reason?: string): boolean {
     if (!this.isInvite) throw new TypeError(`only an INVITE can be cancelled, not ${this.request.method}`);
     if (this.#state !== "calling" && this.#state !== "proceeding") return false;
     this.#cancelWanted = true;
+    this.#cancelReason = reason;
     if (this.#state === "proceeding") this.#sendCancel();
     return true;
   }
@@ -204,6 +207,7 @@ export class ClientTransaction {
     this.#cancelSent = true;
     const fields = this.#headers("CANCEL", this.request.get("To")!);
     for (const route of this.request.getAll("Route")) fields.push(header("Route", route));
+    if (this.#cancelReason) fields.push(header("Reason", this.#cancelReason));
     const cancel = new SipRequest("CANCEL", this.request.uri, fields);
     this.#host.startClient(cancel, this.route, this.branch, {});
     // Proceeding has no timer of its own: give the INVITE 64*T1 to end after the CANCEL.

@@ -27,6 +27,7 @@ import { startSipp, type SippResult } from "../../../sip/sipp/sipp.js";
 import { uacCall } from "../../../sip/sipp/call-scenarios.js";
 import { RtpStream } from "../../../sip/sipp/pcap.js";
 import { canPlayPcap, pcapCaller } from "../../../sip/sipp/media-scenarios.js";
+import { python3 } from "../../../core/python.js";
 
 const run = promisify(execFile);
 const skip = !canPlayPcap() ? "sipp needs root or CAP_NET_RAW to play a capture"
@@ -61,7 +62,7 @@ before(async () => {
   if (skip) return;
   const [agiPort, closedPort, calleePort] = [await freePort(), await freePort(), await freePort()];
   port = await freePort();
-  server = spawn("python3", [join(packageRoot, "dialplan", "apps", "agi", "fastagi_server.py"), String(agiPort)], { stdio: ["ignore", "pipe", "pipe"] });
+  server = spawn(python3, [join(packageRoot, "dialplan", "apps", "agi", "fastagi_server.py"), String(agiPort)], { stdio: ["ignore", "pipe", "pipe"] });
   const killer = setTimeout(() => server.kill("SIGKILL"), 300_000);
   server.on("exit", () => clearTimeout(killer));
   await new Promise<void>((resolve, reject) => {

@@ -58,6 +58,17 @@ async function runAgi(env: ExecutionEnv, data: string, app: "AGI" | "EAGI" | "De
     return CONTINUE;
   }
   const link = opened.link;
+  // EAGI: the caller's audio to the program's descriptor 3 while it runs.
+  let untap: (() => Promise<void>) | undefined;
+  const sink = opened.audio;
+  if (enhanced && sink) {
+    try {
+      untap = channel.audioTap ? await channel.audioTap((pcm) => sink.write(pcm)) : undefined;
+      if (!untap) env.warn("res_agi.c", `EAGI ${request}: this channel gives no audio`);
+    } catch (e) {
+      env.warn("res_agi.c", `EAGI ${request}: no audio: ${(e as Error).message}`);
+    }
+  }
   const opening = environment({
     request, ...(address ? { network: { script: address.script } } : {}),
     channel: channel.context(), language: channel.language ?? "en", version: services.version,
@@ -75,6 +86,9 @@ async function runAgi(env: ExecutionEnv, data: string, app: "AGI" | "EAGI" | "De
     // SET AUTOHANGUP's time: Asterisk's soft hang-up; the dialplan takes the timeout (`T`).
     if (e instanceof AbsoluteTimeout) status("HANGUP");
     throw e;
+  } finally {
+    await untap?.();
+    sink?.end();
   }
   channel.log("VERBOSE", "res_agi.c", `<${channel.context().name}>AGI Script ${request} completed, returning ${outcome.status === "HANGUP" ? -1 : 0}`);
   status(outcome.status);

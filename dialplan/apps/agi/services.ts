@@ -25,8 +25,17 @@ export interface AgiLink {
   close(): void;
 }
 
+/**
+ * EAGI's file descriptor 3: the caller's audio goes here. Bounded: a frame the program
+ * is not reading fast enough is dropped, never queued without limit.
+ */
+export interface AgiAudioSink {
+  write(pcm: Uint8Array): void;
+  end(): void;
+}
+
 export type AgiOpen =
-  | { readonly kind: "open"; readonly link: AgiLink }
+  | { readonly kind: "open"; readonly link: AgiLink; readonly audio?: AgiAudioSink }
   /** A local program that does not exist (AGISTATUS NOTFOUND). */
   | { readonly kind: "notfound"; readonly message: string }
   /** Could not connect or start (AGISTATUS FAILURE). */

@@ -2,13 +2,60 @@
  * /bridges: list, create (mixing, holding, dtmf_events, proxy_media), create with an
  * id, get, destroy, addChannel (role), removeChannel, music on hold. 400 a channel
  * that does not exist, 404 no such bridge, 409 the bridge is not ARI's, 422 a channel
- * not in an application. Not done: play, record and videoSource on a bridge.
+ * not in an application; play, record and music on hold to every member (bridge.ts
+ * says how). Not done: videoSource.
  */
 import { AriError, noContent, ok, type Operation, type Param, type ResourceFamily, type Values } from "../rest.js";
 import { newId, type AriContext } from "../context.js";
 import { AriBridge } from "../bridge.js";
 import { bridgeJson } from "../json.js";
 import type { Channel } from "../../../calls/channel.js";
+import type { MixMonitorStarted } from "../../../calls/channel-api.js";
+import { startPlayback } from "./channels.js";
+import { startRecording, type RecordTarget } from "./recordings.js";
+import type { PlaybackTarget } from "../playback.js";
+
+/** Applications that hear of a bridge's playbacks and recordings: those subscribed to it. */
+const bridgeApps = (ctx: AriContext, b: AriBridge) => () => [...new Set([...ctx.stasis.bridge(b.id), ...ctx.stasis.all()])];
+
+function bridgePlayback(ctx: AriContext, b: AriBridge): PlaybackTarget {
+  const media = ctx.core.media;
+  return {
+    uri: `bridge:${b.id}`,
+    play: async (files, language, signal) => {
+      const session = await b.ownSession("announcer");
+      const stop = () => { void media.stopPlayback(session).catch(() => undefined); };
+      signal.addEventListener("abort", stop, { once: true });
+      try {
+        const r = await media.play(session, files, { language });
+        return { status: r.status };
+      } finally {
+        signal.removeEventListener("abort", stop);
+        b.release(session);
+      }
+    },
+  };
+}
+
+function bridgeRecording(ctx: AriContext, b: AriBridge): RecordTarget {
+  const sessions = new Map<string, string>();
+  return {
+    uri: `bridge:${b.id}`, apps: bridgeApps(ctx, b),
+    start: async (file, append): Promise<MixMonitorStarted> => {
+      const session = await b.ownSession("recorder");
+      const id = `bridge-${b.id}-${session}`;
+      try {
+        const { done } = await ctx.core.media.record(session, file, { recId: id, ...(append ? { append: true } : {}) });
+        sessions.set(id, session);
+        return { id, file, done: done.then(() => { sessions.delete(id); b.release(session); }) };
+      } catch (e) {
+        b.release(session);
+        throw e;
+      }
+    },
+    stop: async (id) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id); },
+  };
+}
 
 const TYPES = ["mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single", "sdp_label"];
 const bridgeId: Param = { name: "bridgeId", paramType: "path", dataType: "string", required: true };
@@ -92,6 +139,51 @@ export function bridgesResource(ctx: AriContext): ResourceFamily {
         for (const id of params.channel as string[]) b.remove(ctx.core.byUniqueid(id)!);
         return noContent;
       } },
+    ...mediaOperations(ctx),
   ];
   return { name: "bridges", description: "Bridge resources", operations };
+}
+
+function mediaOperations(ctx: AriContext): Operation[] {
+  const media = [q("media", { required: true, allowMultiple: true }), q("lang"), { name: "offsetms", paramType: "query", dataType: "int" } as Param,
+    { name: "skipms", paramType: "query", dataType: "int", defaultValue: 3000 } as Param];
+  const errors = [{ code: 404, reason: "Bridge not found" }, { code: 409, reason: "Bridge not in a Stasis application" }];
+  const play = (p: Values, id: string | undefined) => {
+    const b = get(ctx, p.bridgeId as string);
+    return startPlayback(ctx, bridgePlayback(ctx, b), bridgeApps(ctx, b), p.media as string[], (p.lang as string | undefined) ?? "en", id);
+  };
+  return [
+    { method: "POST", path: "/bridges/{bridgeId}/play", nickname: "play", summary: "Start playback of media on a bridge.", responseClass: "Playback",
+      params: [bridgeId, ...media, q("playbackId")], errors, handler: ({ params }) => play(params, params.playbackId as string | undefined) },
+    { method: "POST", path: "/bridges/{bridgeId}/play/{playbackId}", nickname: "playWithId", summary: "Start playback of media on a bridge.", responseClass: "Playback",
+      params: [bridgeId, { name: "playbackId", paramType: "path", dataType: "string", required: true }, ...media], errors,
+      handler: ({ params }) => play(params, params.playbackId as string) },
+    { method: "POST", path: "/bridges/{bridgeId}/record", nickname: "record", summary: "Start a recording.", responseClass: "LiveRecording",
+      params: [bridgeId, q("name", { required: true }), q("format", { required: true }), { name: "maxDurationSeconds", paramType: "query", dataType: "int", defaultValue: 0 },
+        { name: "maxSilenceSeconds", paramType: "query", dataType: "int", defaultValue: 0 }, q("ifExists", { defaultValue: "fail", allowed: ["fail", "overwrite", "append"] }),
+        { name: "beep", paramType: "query", dataType: "boolean", defaultValue: false }, q("terminateOn", { defaultValue: "none", allowed: ["none", "any", "*", "#"] })],
+      errors: [{ code: 400, reason: "Invalid parameters" }, { code: 404, reason: "Bridge not found" }, { code: 409, reason: "Bridge is not in a Stasis application; A recording with the same name already exists on the system and can not be overwritten because it is in progress or ifExists=fail" },
+        { code: 422, reason: "The format specified is unknown on this system" }],
+      handler: ({ params }) => startRecording(ctx, bridgeRecording(ctx, get(ctx, params.bridgeId as string)), params) },
+    { method: "POST", path: "/bridges/{bridgeId}/moh", nickname: "startMoh", summary: "Play music on hold to a bridge or change the MOH class that is playing.", responseClass: "void",
+      params: [bridgeId, q("mohClass")], errors,
+      handler: async ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        const session = b.moh ?? await b.ownSession("announcer");
+        b.moh = session;
+        void ctx.core.media.moh(session, (params.mohClass as string | undefined) ?? "default").then((r) => {
+          if (r.error) ctx.logger.log("WARNING", "res_musiconhold.c", `Unable to start music on hold on bridge ${b.id}: ${r.error}`);
+        });
+        return noContent;
+      } },
+    { method: "DELETE", path: "/bridges/{bridgeId}/moh", nickname: "stopMoh", summary: "Stop playing music on hold to a bridge.", responseClass: "void",
+      params: [bridgeId], errors,
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        const session = b.moh;
+        b.moh = undefined;
+        if (session) b.release(session);
+        return noContent;
+      } },
+  ];
 }

@@ -12,8 +12,9 @@ import { parseLocal } from "../../../calls/local.js";
 import { AriError, noContent, ok, type AriCall, type Operation, type Param, type ResourceFamily } from "../rest.js";
 import { channelView } from "../stasis.js";
 import { liveChannel, newId, stasisChannel, type AriContext } from "../context.js";
-import { AriPlayback } from "../playback.js";
-import { startRecording } from "./recordings.js";
+import { AriPlayback, type PlaybackTarget } from "../playback.js";
+import { channelRecordTarget, startRecording } from "./recordings.js";
+import { channelMediaOperations } from "./channel-media.js";
 
 const path = (name: string, description = ""): Param => ({ name, paramType: "path", dataType: "string", required: true, description });
 const query = (name: string, dataType: Param["dataType"] = "string", extra: Partial<Param> = {}): Param => ({ name, paramType: "query", dataType, ...extra });
@@ -35,7 +36,7 @@ export function parseCallerId(text: string): { name: string; num: string } {
   return /^[+\d*#]+$/.test(text.trim()) ? { name: "", num: text.trim() } : { name: text.trim(), num: "" };
 }
 
-function stringVariables(v: unknown): Record<string, string> {
+export function stringVariables(v: unknown): Record<string, string> {
   if (v === undefined) return {};
   const inner = (v as { variables?: unknown }).variables ?? v;
   if (!inner || typeof inner !== "object" || Array.isArray(inner)) throw new AriError(400, "variables: a JSON object of name: value");
@@ -112,11 +113,16 @@ function originateArgs(p: AriCall["params"], id?: string): OriginateArgs {
 }
 
 async function play(ctx: AriContext, channel: Channel, media: string[], lang: string | undefined, playbackId: string | undefined) {
+  const uniqueid = channel.context().uniqueid;
+  const target: PlaybackTarget = { uri: `channel:${uniqueid}`, play: (files, _lang, signal) => channel.play(files, { noAnswer: true, signal }) };
+  return startPlayback(ctx, target, ctx.stasis.appsOfChannelFromNow(uniqueid), media, lang ?? channel.language, playbackId);
+}
+
+/** A playback on a channel or a bridge, with its events to `apps`; 201 with the Playback. */
+export function startPlayback(ctx: AriContext, target: PlaybackTarget, apps: () => string[], media: string[], lang: string, playbackId: string | undefined) {
   const id = playbackId ?? newId(ctx.random);
   if (ctx.stasis.playbacks.has(id)) throw new AriError(409, "Playback with given id already exists");
-  const uniqueid = channel.context().uniqueid;
-  const apps = () => ctx.stasis.appsOfChannel(uniqueid);
-  const playback = new AriPlayback(id, media, channel, lang ?? channel.language, join(ctx.recordingDir), {
+  const playback = new AriPlayback(id, media, target, lang, join(ctx.recordingDir), {
     started: (p) => ctx.stasis.emit(apps(), "PlaybackStarted", { playback: p.json() }),
     continuing: (p) => ctx.stasis.emit(apps(), "PlaybackContinuing", { playback: p.json() }),
     finished: (p) => ctx.stasis.emit(apps(), "PlaybackFinished", { playback: p.json() }),
@@ -249,7 +255,7 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
       params: [channelId, query("name", "string", { required: true }), query("format", "string", { required: true }), query("maxDurationSeconds", "int", { defaultValue: 0 }),
         query("maxSilenceSeconds", "int", { defaultValue: 0 }), query("ifExists", "string", { defaultValue: "fail", allowed: ["fail", "overwrite", "append"] }),
         query("beep", "boolean", { defaultValue: false }), query("terminateOn", "string", { defaultValue: "none", allowed: ["none", "any", "*", "#"] })],
-      handler: ({ params }) => startRecording(ctx, stasisChannel(ctx, params.channelId as string), params) }),
+      handler: ({ params }) => startRecording(ctx, channelRecordTarget(ctx, stasisChannel(ctx, params.channelId as string)), params) }),
     op({ method: "GET", path: "/channels/{channelId}/variable", nickname: "getChannelVar", summary: "Get the value of a channel variable or function.", responseClass: "Variable",
       params: [channelId, query("variable", "string", { required: true })],
       handler: ({ params }) => {
@@ -265,5 +271,6 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         return noContent;
       } }),
   ];
-  return { name: "channels", description: "Channel resources", operations };
+  // externalMedia before /channels/{channelId}: the router takes the first path that fits.
+  return { name: "channels", description: "Channel resources", operations: [...operations.slice(0, 2), ...channelMediaOperations(ctx), ...operations.slice(2)] };
 }

@@ -1,20 +1,40 @@
 /**
  * /recordings: live recordings (stop, the file kept; cancel, the file removed) made by
- * POST /channels/{id}/record, and stored ones in the recording directory (list, get,
- * the file itself, copy, delete). A recording is the channel's audio, both directions,
- * as MixMonitor records it; `wav` is WAV, `sln` raw signed linear. Not done: pause,
+ * POST /channels/{id}/record and POST /bridges/{id}/record, and stored ones in the recording directory (list, get,
+ * the file itself, copy, delete). A channel's recording is its audio, both directions,
+ * as MixMonitor records it; a bridge's is what every member says, mixed; `wav` is WAV, `sln` raw signed linear. Not done: pause,
  * mute, maxSilenceSeconds, terminateOn, beep.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import type { Channel } from "../../../calls/channel.js";
+import type { MixMonitorStarted } from "../../../calls/channel-api.js";
 import { AriError, noContent, ok, type Operation, type Param, type ResourceFamily, type Values } from "../rest.js";
 import type { AriContext } from "../context.js";
+
+/** What a live recording records: a channel or a bridge. */
+export interface RecordTarget {
+  /** `channel:<id>` or `bridge:<id>`. */
+  readonly uri: string;
+  /** The applications that hear its Recording events. */
+  apps(): string[];
+  start(file: string, append: boolean): Promise<MixMonitorStarted>;
+  stop(recId: string): Promise<unknown>;
+}
+
+export function channelRecordTarget(ctx: AriContext, channel: Channel): RecordTarget {
+  const uniqueid = channel.context().uniqueid;
+  return {
+    uri: `channel:${uniqueid}`, apps: ctx.stasis.appsOfChannelFromNow(uniqueid),
+    start: (file, append) => channel.startMixMonitor({ file, ...(append ? { append: true } : {}) }),
+    stop: (recId) => channel.stopMixMonitor(recId),
+  };
+}
 
 interface Live {
   readonly name: string;
   readonly format: string;
-  readonly channel: Channel;
+  readonly target: RecordTarget;
   readonly targetUri: string;
   readonly file: string;
   readonly recId: string;
@@ -38,7 +58,7 @@ function json(r: Live, ctx: AriContext): Record<string, unknown> {
   return { name: r.name, format: r.format, target_uri: r.targetUri, state: r.state, duration: Math.floor((ctx.core.clock.now() - r.startedAt) / 1e6) };
 }
 
-export async function startRecording(ctx: AriContext, channel: Channel, p: Values) {
+export async function startRecording(ctx: AriContext, target: RecordTarget, p: Values) {
   const name = p.name as string, format = p.format as string;
   if (!safeName(name)) throw new AriError(400, `name: letters, digits, _ . - and / only, not "${name}"`);
   if (!FORMATS.has(format)) throw new AriError(422, `format: ${[...FORMATS].join(", ")}, not "${format}"`);
@@ -47,19 +67,18 @@ export async function startRecording(ctx: AriContext, channel: Channel, p: Value
   const file = join(ctx.recordingDir, `${name}.${format}`);
   if (existsSync(file) && p.ifExists === "fail") throw new AriError(422, "Recording with the same name already exists on the system");
   mkdirSync(join(file, ".."), { recursive: true });
-  const uniqueid = channel.context().uniqueid;
   let started;
   try {
-    started = await channel.startMixMonitor!({ file, ...(p.ifExists === "append" ? { append: true } : {}) });
+    started = await target.start(file, p.ifExists === "append");
   } catch (e) {
-    throw new AriError(409, `Channel cannot be recorded: ${(e as Error).message}`);
+    throw new AriError(409, `${target.uri.startsWith("bridge:") ? "Bridge" : "Channel"} cannot be recorded: ${(e as Error).message}`);
   }
-  const r: Live = { name, format, channel, targetUri: `channel:${uniqueid}`, file, recId: started.id, state: "recording", startedAt: ctx.core.clock.now() };
+  const r: Live = { name, format, target, targetUri: target.uri, file, recId: started.id, state: "recording", startedAt: ctx.core.clock.now() };
   all.set(name, r);
-  const apps = () => ctx.stasis.appsOfChannel(uniqueid);
+  const apps = () => target.apps();
   ctx.stasis.emit(apps(), "RecordingStarted", { recording: json(r, ctx) });
   const max = p.maxDurationSeconds as number;
-  if (max > 0) r.timer = ctx.core.clock.schedule(ctx.core.clock.now() + max * 1e6, () => void channel.stopMixMonitor!(r.recId));
+  if (max > 0) r.timer = ctx.core.clock.schedule(ctx.core.clock.now() + max * 1e6, () => void target.stop(r.recId));
   void started.done.then(() => {
     r.timer?.cancel();
     all.delete(name);
@@ -114,9 +133,9 @@ export function recordingsResource(ctx: AriContext): ResourceFamily {
     { method: "GET", path: "/recordings/live/{recordingName}", nickname: "getLive", summary: "List live recordings.", responseClass: "LiveRecording", params: [path("recordingName")],
       handler: ({ params }) => ok(json(liveOne(params.recordingName as string), ctx)) },
     { method: "POST", path: "/recordings/live/{recordingName}/stop", nickname: "stop", summary: "Stop a live recording and store it.", responseClass: "void", params: [path("recordingName")],
-      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); await r.channel.stopMixMonitor!(r.recId); return noContent; } },
+      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); await r.target.stop(r.recId); return noContent; } },
     { method: "DELETE", path: "/recordings/live/{recordingName}", nickname: "cancel", summary: "Stop a live recording and discard it.", responseClass: "void", params: [path("recordingName")],
-      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); r.cancel = true; await r.channel.stopMixMonitor!(r.recId); return noContent; } },
+      handler: async ({ params }) => { const r = liveOne(params.recordingName as string); r.cancel = true; await r.target.stop(r.recId); return noContent; } },
   ];
   return { name: "recordings", description: "Recording resources", operations };
 }

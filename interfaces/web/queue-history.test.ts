@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openChdbSink } from "../../projections/sinks/chdb.js";
+import { queueHistory } from "./queue-history.js";
+import { INTERVAL_MS, midnightOf } from "./wallboard.js";
+
+/** queue_log rows in a real chDB: today's totals and the chart's intervals come back; older days, later offsets and other events do not. */
+test("the wallboard's history: today's ENTERQUEUE/CONNECT/ABANDON per queue since local midnight, below the given offset", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "recall-qhist-"));
+  const sink = await openChdbSink(dir);
+  try {
+    await sink.open(["queue_log"]);
+    const now = midnightOf(Date.UTC(2026, 11, 7, 12)) + 10 * 3600_000 + 7 * 60_000; // 10:07 local
+    const at = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+    let offset = 0;
+    const row = (ms: number, queue: string, event: string, data1 = "") => `('${at(ms)}', 'c${offset}', '${queue}', 'PJSIP/6001', '${event}', '', '${data1}', '', '', '', '', ${offset++}, 0)`;
+    const today = now - 3600_000, yesterday = midnightOf(now) - 60_000;
+    const rows = [
+      row(yesterday, "support", "ENTERQUEUE"), row(yesterday, "support", "CONNECT", "5"), // before midnight: not today
+      row(today, "support", "ENTERQUEUE"), row(today, "support", "CONNECT", "4"),
+      row(today, "support", "ENTERQUEUE"), row(today + 1000, "support", "CONNECT", "40"),
+      row(today, "support", "ENTERQUEUE"), row(today, "support", "ABANDON", "1|1|30"),
+      row(today, "support", "RINGNOANSWER", "15000"),
+      row(today, "sales", "ENTERQUEUE"), row(now - 60_000, "sales", "CONNECT", "2"),
+      row(now, "support", "ENTERQUEUE"), // at or after `before`: the live board counted it
+    ];
+    await sink.query(`INSERT INTO queue_log VALUES ${rows.join(", ")}`, "CSV");
+    const h = await queueHistory((sql, params, format) => sink.queryBound(sql, params, format), offset - 1, now, (q) => (q === "support" ? 20 : 0));
+    assert.equal(h.day, midnightOf(now));
+    assert.deepEqual(h.today.get("support"), { offered: 3, answered: 2, abandoned: 1, answeredInSl: 1, holdtimeTotal: 44 });
+    assert.deepEqual(h.today.get("sales"), { offered: 1, answered: 1, abandoned: 0, answeredInSl: 0, holdtimeTotal: 2 });
+    const bucket = (ms: number) => Math.floor(ms / INTERVAL_MS) * INTERVAL_MS;
+    assert.deepEqual(h.intervals.find((i) => i.start === bucket(today)), { start: bucket(today), offered: 4, answered: 2, abandoned: 1 });
+    assert.ok(!h.intervals.some((i) => i.start === bucket(yesterday)), "yesterday 23:59 is older than the chart's six hours");
+    // A filter value is a bound parameter: a hostile offset is a type error, not SQL.
+    await assert.rejects(() => sink.queryBound("SELECT 1 FROM queue_log WHERE log_offset < {before:UInt64}", { before: "1; DROP TABLE queue_log" }, "JSONEachRow"));
+  } finally {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

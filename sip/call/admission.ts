@@ -8,7 +8,8 @@
  *   [calls]
  *   max_setup_calls = 1000     ; inbound calls not yet answered (ringing included) at most
  *   overload_delay_ms = 50     ; shed while Recall's event loop typically (median) lagged
- *                              ; more than this over the last second (0: off)
+ *                              ; more than this over the last second, with at least 10
+ *                              ; calls being set up (0: off)
  *   overload_retry_after = 2   ; seconds, in the 503's Retry-After
  *
  * The count is exact and deterministic (a simulation sees it too); the event-loop lag is
@@ -30,6 +31,13 @@ export interface AdmissionLimits {
 }
 
 export const DEFAULT_ADMISSION: AdmissionLimits = { maxSetupCalls: 1000, overloadDelayMs: 50, retryAfterSeconds: 2 };
+
+/**
+ * The lag sheds only while at least this many calls are being set up: a Recall starved of
+ * CPU by other processes lags with no calls at all, and refusing its few would relieve
+ * nothing; an overloaded one has many set-ups waiting (calls/s x set-up time).
+ */
+const LAG_MIN_SETUPS = 10;
 
 /** One window of the lag signal and of the log's summary lines. */
 const WINDOW_US = 1_000_000;
@@ -67,7 +75,8 @@ export class CallAdmission {
     this.roll();
     const { maxSetupCalls, overloadDelayMs } = this.deps.limits;
     const full = this.setups >= maxSetupCalls;
-    if (!full && !(overloadDelayMs > 0 && this.lagging)) {
+    const saturated = overloadDelayMs > 0 && this.lagging && this.setups >= LAG_MIN_SETUPS;
+    if (!full && !saturated) {
       if (this.shedding) this.recovered();
       return true;
     }

@@ -12,6 +12,7 @@
 import type { ActorRuntime } from "../actors/runtime.js";
 import { randomHex, type Random } from "../core/random.js";
 import type { Channel } from "./channel.js";
+import type { BridgeTransfer } from "./channel-api.js";
 
 export interface BridgeEnd {
   /** The member that hung up, or null when the bridge was dissolved (its members moved elsewhere). */
@@ -40,6 +41,8 @@ export class TwoPartyBridge {
   /** Why each channel that was a member left (a waiter may ask after the fact). */
   private readonly departures = new Map<Channel, BridgeEnd>();
   private readonly waiting = new Map<Channel, (end: BridgeEnd) => void>();
+  /** Told when a transfer takes the call out of (blind) or into (attended) this bridge: the Dial that made it may log it. */
+  onTransfer?: (t: BridgeTransfer) => void;
 
   /**
    * `joined` hears of every pairing: the two first members (`initial`), and each later

@@ -52,7 +52,21 @@ export interface DialRequest {
    * moment and the answering channel's uniqueid). Optional to honour.
    */
   readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string }) => void;
+  /**
+   * Runs after a called leg answered (and after its U() subroutine), before the bridge:
+   * Queue() plays its announcement to the member and runs its AGI on the caller here.
+   * Either side hanging up meanwhile ends the call as at an answer. Optional to honour.
+   */
+  readonly beforeBridge?: (peer: DialplanChannel) => Promise<void>;
+  /** A transfer moved the bridged call elsewhere (Queue()'s BLINDTRANSFER / ATTENDEDTRANSFER). Optional to honour. */
+  readonly onTransfer?: (t: BridgeTransfer) => void;
 }
+
+/** A transfer out of a bridge Dial made, as the bridge's owner hears of it. */
+export type BridgeTransfer =
+  | { readonly kind: "blind"; readonly exten: string; readonly context: string }
+  /** `bridge`: the id of the bridge the transferee is in afterwards. */
+  | { readonly kind: "attended"; readonly bridge: string };
 
 /** One called leg's end, for HANGUPCAUSE_KEYS / HANGUPCAUSE(channel,type). */
 export interface DialLegCause {

@@ -96,14 +96,13 @@ export class Channel implements DialplanChannel {
     this.pbx = direction === "in";
   }
 
-  /** Aborted by an async goto (redirect); replaced once the executor takes the new position. */
-  private interrupter = new AbortController();
-  private runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+  /** What waits listen to: aborted at hang-up or by an async goto (redirect); replaced once the executor takes the new position. */
+  private run = new AbortController();
   /** Where a pending async goto sends the dialplan. */
   private redirectTo: ChannelInterrupt | undefined;
 
   /** Aborted at hang-up, or when a redirect interrupts the application the leg runs. */
-  get signal(): AbortSignal { return this.runSignal; }
+  get signal(): AbortSignal { return this.run.signal; }
 
   /**
    * Asterisk's async goto: interrupt the application the leg's dialplan runs now and go
@@ -113,7 +112,7 @@ export class Channel implements DialplanChannel {
   redirect(to: ChannelInterrupt): boolean {
     if (this.hungUp) return false;
     this.redirectTo = to;
-    this.interrupter.abort();
+    this.run.abort(INTERRUPTED);
     this.digitWaiter?.(undefined); // a Read or WaitExten waiting for a digit ends too
     return true;
   }
@@ -122,8 +121,7 @@ export class Channel implements DialplanChannel {
     const to = this.redirectTo;
     if (!to || this.hungUp) return undefined;
     this.redirectTo = undefined;
-    this.interrupter = new AbortController();
-    this.runSignal = AbortSignal.any([this.aborter.signal, this.interrupter.signal]);
+    this.run = new AbortController();
     return to;
   }
   /** The actor's context, with the variables set this turn and not yet written. */
@@ -337,6 +335,7 @@ export class Channel implements DialplanChannel {
   private ended(cause: number, by: string): void {
     this.change({ type: "hangup", cause, by }, "sip");
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
+    this.run.abort(HUNG_UP);
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
   }
@@ -438,9 +437,9 @@ export class Channel implements DialplanChannel {
    * The phone put the call on hold or took it off (its re-INVITE's direction): logged once
    * per change, so device state (ONHOLD), AMI Hold/Unhold and replays see it.
    */
-  setHold(onHold: boolean, musicclass = ""): void {
+  setHold(onHold: boolean): void {
     if ((this.last.onHold === true) === onHold || this.hungUp) return;
-    this.change(onHold ? { type: "hold", ...(musicclass ? { musicclass } : {}) } : { type: "unhold" }, "sip");
+    this.change({ type: onHold ? "hold" : "unhold" }, "sip");
   }
 
   tones(toneList: string): void {
@@ -572,3 +571,5 @@ export class Channel implements DialplanChannel {
 }
 
 const HUNG_UP = new HangupError();
+/** The reason a redirect aborts the run with (waits end as at a hang-up; the executor tells them apart). */
+const INTERRUPTED = new HangupError();

@@ -185,6 +185,7 @@ export class CallCore implements ChannelHost {
     if (!callee.media) caller.answerSdpOverride = callee.remoteSdp;
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
     const bridge = await this.bridgePair(caller, callee, request.options);
+    if (request.onTransfer) bridge.onTransfer = request.onTransfer;
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;

@@ -8,7 +8,7 @@
  * b(), U(), g and L() (with core.ts bridgeAnswered), t/T/h/H... (transfer.ts). A ringing
  * leg may be picked up from another phone (pickup.ts): the picker is then the winner.
  */
-import type { DialOutcome, DialRequest } from "./channel-api.js";
+import { HangupError, type DialOutcome, type DialRequest } from "./channel-api.js";
 import type { Channel } from "./channel.js";
 import type { CallCore } from "./core.js";
 import { calleeGosubAction } from "./dial-gosub.js";
@@ -56,6 +56,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       withdrawAll();
       timeout?.cancel();
       caller.onHangup.delete(callerGone);
+      caller.signal.removeEventListener("abort", redirected);
       if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
       const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
         channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}),
@@ -77,6 +78,9 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       finish({ status: "CANCEL" });
     };
     caller.onHangup.add(callerGone);
+    // A redirect (AMI Redirect's async goto) of the caller while the legs ring: they are cancelled as at a hang-up.
+    const redirected = () => { if (!caller.hungUp) callerGone(); };
+    caller.signal.addEventListener("abort", redirected, { once: true });
     // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
     request.signal?.addEventListener("abort", () => {
       if (winner || settled) return;
@@ -151,6 +155,9 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
               }
               return;
             }
+          }
+          if (request.beforeBridge && !caller.hungUp && !callee.hungUp) {
+            await request.beforeBridge(callee).catch((e: Error) => { if (!(e instanceof HangupError)) logger.log("WARNING", "app_dial.c", `Before bridging ${callee.name}: ${e.message}`); });
           }
           if (caller.hungUp || callee.hungUp) { if (!callee.hungUp) callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); finish({ status: "CANCEL" }); return; }
           caller.change({ type: "dial.end", status: "ANSWER" });

@@ -179,6 +179,7 @@ export class Transfers {
     if (!bridge || !transferee || transferee.hungUp) return false;
     this.log("VERBOSE", "bridge_basic.c", `Channel ${transferer.name}: Blind transferring ${transferee.name} to '${exten}@${context}'`);
     transferer.change({ type: "transfer.blind", exten, context, bridge: bridge.id, transferee: transferee.id }, source);
+    bridge.onTransfer?.({ kind: "blind", exten, context });
     transferee.setVariable("BLINDTRANSFER", transferer.name);
     if (channelVariable(transferee, "ATTENDEDTRANSFER") !== undefined) transferee.setVariable("ATTENDEDTRANSFER", "");
     for (const [k, v] of Object.entries(vars)) transferee.setVariable(k, v);
@@ -227,6 +228,7 @@ export class Transfers {
     }
     // Nobody's dialplan may wait on the joined call (both are called legs): hold it, so it is tidied up when it ends.
     holdBridge(bridge1);
+    for (const b of [bridge1, bridge2]) b.onTransfer?.({ kind: "attended", bridge: bridge1.id });
   }
 
   /** The transferer's leg after a transfer: hung up (BYE), and destroyed unless a dialplan of its own does it. */

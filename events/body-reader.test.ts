@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
-import { GIVE_UP, read } from "./body-reader.js";
+import { GIVE_UP, peekInputType, read, readFirst } from "./body-reader.js";
 import { decodeRecord, encodeFrame, FRAME_HEADER } from "./codec.js";
 import { sampleDraft } from "./testing.js";
 
@@ -50,4 +50,21 @@ test("a record whose body the reader gives up on is still decoded exactly, by ms
   const input = decodeRecord(bytes, 1, false).input as Record<string, unknown>;
   assert.deepEqual(input.when, new Date(86_400_000));
   assert.deepEqual(Buffer.from(input.blob as Uint8Array), Buffer.from([9, 8, 7]));
+});
+
+test("an input's type is found past fields of every kind, without reading the rest; the input alone is read as msgpackr reads it", () => {
+  const before = {
+    n: [0, 200, 70_000, -5, -200, -70_000, 2 ** 31, 0.5], s: ["x".repeat(40), "y".repeat(300), "名前"], nil: null, yes: true, no: false, undef: undefined,
+    big: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, [i, { i }]])), long: Array.from({ length: 70_000 }, (_, i) => i % 3),
+  };
+  const input = { source: "dialplan", ...before, type: "select", after: [1, 2, 3] };
+  const body = packr.pack([input, { value: "active", context: { name: "q" } }, []]);
+  assert.equal(peekInputType(body, 0, body.length), "select");
+  assert.deepStrictEqual(readFirst(body, 0, body.length), packr.unpack(packr.pack(input)));
+  const untyped = packr.pack([{ source: "x" }, {}, []]);
+  assert.equal(peekInputType(untyped, 0, untyped.length), undefined);
+  // A field the skipper leaves to the whole reader (a float32) before the type: no type, the caller decodes.
+  const odd = Buffer.concat([Buffer.from([0x93, 0x82, 0xa1, 0x66, 0xca, 0x3f, 0xc0, 0, 0]), packr.pack("type"), packr.pack("join"), packr.pack({}), packr.pack([])]);
+  assert.equal(peekInputType(odd, 0, odd.length), undefined);
+  assert.equal(peekInputType(body, 0, 5), undefined, "truncated");
 });

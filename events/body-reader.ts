@@ -36,6 +36,79 @@ export function read(bytes: Buffer, start: number, stop: number): unknown {
   return ok ? v : GIVE_UP;
 }
 
+/**
+ * The first element of the array at `bytes[start, stop)` (a record body's input), the
+ * rest left unread; GIVE_UP when the bytes are not an array this reader reads.
+ */
+export function readFirst(bytes: Buffer, start: number, stop: number): unknown {
+  b = bytes; pos = start; end = stop; failed = false;
+  const t = pos < end ? b[pos++] : 0;
+  const n = t >= 0x90 && t <= 0x9f ? t & 0x0f : 0;
+  const v = n > 0 ? value() : fail();
+  const ok = !failed;
+  b = EMPTY;
+  return ok ? v : GIVE_UP;
+}
+
+/**
+ * The `type` of the input at the head of a record body `bytes[start, stop)`, read
+ * without building the input (other fields before it are skipped); undefined when the
+ * input has none or the bytes are not what this reader reads.
+ */
+export function peekInputType(bytes: Buffer, start: number, stop: number): string | undefined {
+  b = bytes; pos = start; end = stop; failed = false;
+  let found: string | undefined;
+  const t = pos < end ? b[pos++] : 0;
+  if (t >= 0x90 && t <= 0x9f && (t & 0x0f) > 0 && pos < end) {
+    const m = b[pos++];
+    // msgpackr writes a map16 header even for small maps.
+    const n = m >= 0x80 && m <= 0x8f ? m & 0x0f : m === 0xde && pos + 2 <= end ? (pos += 2, (b[pos - 2] << 8) | b[pos - 1]) : -1;
+    for (let i = 0; i < n && !failed; i++) {
+      const k = b[pos];
+      if (!((k >= 0xa0 && k <= 0xbf) || k === 0xd9)) break;
+      const key = value();
+      if (key === "type") { const v = value(); if (typeof v === "string" && !failed) found = v; break; }
+      skip();
+    }
+  }
+  b = EMPTY;
+  return found;
+}
+
+const u32 = (at: number) => ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
+
+/** Step over one value without building it. */
+function skip(): void {
+  if (pos >= end) { failed = true; return; }
+  const t = b[pos++];
+  if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return;
+  let n = -1, items = 0;
+  if (t >= 0xa0 && t <= 0xbf) n = t & 0x1f;
+  else if (t >= 0x90 && t <= 0x9f) items = t & 0x0f;
+  else if (t >= 0x80 && t <= 0x8f) items = 2 * (t & 0x0f);
+  else {
+    switch (t) {
+      case 0xcc: case 0xd0: n = 1; break;
+      case 0xcd: case 0xd1: n = 2; break;
+      case 0xce: case 0xd2: n = 4; break;
+      case 0xcb: n = 8; break;
+      case 0xd4: n = 2; break;
+      case 0xd9: n = pos < end ? 1 + b[pos] : -2; break;
+      case 0xda: n = pos + 2 <= end ? 2 + ((b[pos] << 8) | b[pos + 1]) : -2; break;
+      case 0xdb: n = pos + 4 <= end ? 4 + u32(pos) : -2; break;
+      case 0xdc: if (pos + 2 <= end) { items = (b[pos] << 8) | b[pos + 1]; pos += 2; } else n = -2; break;
+      case 0xdd: if (pos + 4 <= end) { items = u32(pos); pos += 4; } else n = -2; break;
+      case 0xde: if (pos + 2 <= end) { items = 2 * ((b[pos] << 8) | b[pos + 1]); pos += 2; } else n = -2; break;
+      case 0xdf: if (pos + 4 <= end) { items = 2 * u32(pos); pos += 4; } else n = -2; break;
+      default: n = -2; // the rarer forms: let the whole reader decide
+    }
+  }
+  if (n === -2) { failed = true; return; }
+  if (n >= 0) { pos += n; if (pos > end) failed = true; return; }
+  if (items > end - pos) { failed = true; return; } // every element takes a byte at least
+  for (let i = 0; i < items && !failed; i++) skip();
+}
+
 function value(): unknown {
   if (pos >= end) { failed = true; return undefined; }
   const t = b[pos++];

@@ -27,7 +27,7 @@
 import { Packr } from "msgpackr";
 import { lookupEventType, knownVersions, type CompiledEventType } from "./catalogue/index.js";
 import { EventLogError } from "./log.js";
-import { GIVE_UP, intern, read as readBody } from "./body-reader.js";
+import { GIVE_UP, intern, peekInputType, read as readBody, readFirst } from "./body-reader.js";
 import type { ActorKind, ActorState, EventRecord, Input, Output } from "./record.js";
 
 /** The format written. */
@@ -211,6 +211,8 @@ const unknownFormat = (format: unknown): string =>
 /** A record read from storage: envelope fields decoded, body decoded on first use. */
 export class StoredRecord implements EventRecord {
   private decoded?: [Input, ActorState, Output[]];
+  /** The input read alone (inputOnly), before the whole body is. */
+  private firstInput?: Input;
 
   constructor(
     readonly offset: number,
@@ -242,6 +244,31 @@ export class StoredRecord implements EventRecord {
   }
 
   get input(): Input { return this.body()[0]; }
+
+  /**
+   * The input alone, without decoding the state and outputs after it: a fold that needs
+   * the state of few records (queue_log needs it of joins and membership changes, not of
+   * the selects and calls that make most queue records) reads the input first and the
+   * whole body only when it must. Falls back to the whole body when the fast reader
+   * cannot read it.
+   */
+  /** The input's `type`, read without decoding the body (undefined: decode it to know). */
+  inputType(): string | undefined {
+    if (this.decoded) return this.decoded[0].type;
+    if (this.firstInput) return this.firstInput.type;
+    const s = this.source;
+    return peekInputType(Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength), this.bodyStart, this.bodyEnd);
+  }
+
+  inputOnly(): Input {
+    if (this.decoded) return this.decoded[0];
+    if (this.firstInput) return this.firstInput;
+    const s = this.source;
+    const input = readFirst(Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength), this.bodyStart, this.bodyEnd);
+    if (input === GIVE_UP || typeof input !== "object" || input === null) return this.body()[0];
+    if (this.validate && !this.def.isInput(input)) fail(this.offset, `input does not match ${this.def.type} v${this.def.v}`);
+    return (this.firstInput = input as Input);
+  }
   get state(): ActorState { return this.body()[1]; }
   get outputs(): Output[] { return this.body()[2]; }
 

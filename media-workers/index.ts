@@ -13,7 +13,7 @@ import { isCodec, type Codec } from "./g711.js";
 import type { Command, CommandBody, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
 
 export type { RemoteInfo } from "./protocol.js";
-export { parseToneList, ringCadenceToneList, ToneError } from "./tones.js";
+export { parseToneList, ringCadenceToneList, toneList, ToneError } from "./tones.js";
 
 export interface MediaServiceOptions {
   /** Worker threads; default one per core. */
@@ -79,6 +79,7 @@ interface SessionEntry {
   audiosocket?: (r: AudioSocketResult) => void;
   /** EAGI: where the phone's decoded audio goes while tapped. */
   tap?: (pcm: Uint8Array) => void;
+  asConnected?: () => void;
   bridgedWith?: string;
   mix?: string;
 }
@@ -197,6 +198,7 @@ export class MediaService {
       }
       case "asDtmf": this.emitAll({ type: "audioSocketDtmf", session: e.id, digit: e.digit }); return;
       case "tap": this.sessions.get(e.id)?.tap?.(e.pcm); return;
+      case "asConnected": { const s = this.sessions.get(e.id); const f = s?.asConnected; if (s) s.asConnected = undefined; f?.(); return; }
       case "log": this.onWarning(e.msg); return;
       case "ready": return;
     }
@@ -397,21 +399,24 @@ export class MediaService {
 
   /**
    * A session with no phone whose far end is an AudioSocket service (ARI externalMedia): the
-   * service's audio is heard, what reaches the session is sent to it. Resolves when the
-   * connection ends (HANGUP from the service, ERROR, STOPPED by stopAudioSocket or destroy).
+   * service's audio is heard, what reaches the session is sent to it. `connected` settles
+   * once the connection is made (its UUID frame sent) or has failed (then with the
+   * failure); `done` when the connection ends (HANGUP from the service, ERROR, STOPPED by
+   * stopAudioSocket or destroy).
    */
-  async externalAudioSocket(id: string, uuid: string, hostPort: string): Promise<AudioSocketResult> {
+  externalAudioSocket(id: string, uuid: string, hostPort: string): { connected: Promise<AudioSocketResult | undefined>; done: Promise<AudioSocketResult> } {
     const e = this.entry(id);
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(hostPort);
     if (!m) throw new MediaError(`bad AudioSocket address "${hostPort}"`);
-    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = resolve; });
-    try {
-      await this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } });
-    } catch (err) {
+    let up: (r: AudioSocketResult | undefined) => void = () => undefined;
+    const connected = new Promise<AudioSocketResult | undefined>((resolve) => { up = resolve; });
+    e.asConnected = () => up(undefined);
+    const done = new Promise<AudioSocketResult>((resolve) => { e.audiosocket = (r) => { up(r); resolve(r); }; });
+    this.call(e.worker, { t: "virtualEnd", id, end: { kind: "audiosocket", uuid, host: m[1], port: Number(m[2]) } }).catch((err: Error) => {
+      e.audiosocket?.({ status: "ERROR", connected: false, error: err.message });
       e.audiosocket = undefined;
-      return { status: "ERROR", connected: false, error: (err as Error).message };
-    }
-    return done;
+    });
+    return { connected, done };
   }
 
   /**

@@ -61,6 +61,8 @@ export type MediaEvent =
   | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
   | { t: "tap"; id: string; pcm: Uint8Array }
+  /** An AudioSocket connection was made (its UUID frame sent). */
+  | { t: "asConnected"; id: string }
   | { t: "log"; level: "warn" | "error"; msg: string };
 
 export type PeerFrame =

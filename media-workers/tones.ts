@@ -25,6 +25,30 @@ export function parseToneList(list: string): ToneElement[] {
   return out;
 }
 
+/**
+ * The call-progress tones of indications.conf's `us` zone (Asterisk's default country),
+ * by name: what `tone:busy` and Playtones(busy) play. The frequencies and cadences are
+ * those of the North American call-progress standard.
+ */
+export const US_TONES: Readonly<Record<string, string>> = {
+  dial: "350+440",
+  busy: "480+620/500,0/500",
+  ring: "440+480/2000,0/4000",
+  congestion: "480+620/250,0/250",
+  callwaiting: "440/300,0/10000",
+  dialrecall: "!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,350+440",
+  record: "1400/500,0/15000",
+  info: "!950/330,!1400/330,!1800/330,0",
+  stutter: "!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,350+440",
+};
+
+/** A tone by name (`busy`) or a tone list as written (`!950/330,...`); undefined when it is neither. */
+export function toneList(nameOrList: string): string | undefined {
+  const named = US_TONES[nameOrList.trim().toLowerCase()];
+  if (named) return named;
+  try { parseToneList(nameOrList); return nameOrList.trim(); } catch { return undefined; }
+}
+
 /** indications.conf ringcadence (on,off,on,off... ms) as a tone list over `freq`. */
 export function ringCadenceToneList(cadence: string, freq = "440+480"): string {
   const parts = cadence.split(",").map((x) => x.trim()).filter(Boolean);

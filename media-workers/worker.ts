@@ -252,6 +252,7 @@ class AudioSocketLink implements Source {
       clearTimeout(this.connectTimer);
       this.connected = true;
       this.sock.write(asFrame(AS_UUID, id));
+      emit({ t: "asConnected", id: session.id });
     });
     this.sock.on("data", (chunk: Buffer) => {
       let frames;

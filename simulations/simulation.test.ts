@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
@@ -109,6 +109,15 @@ test("every strategy keeps queue order: callers ring in their turn, members in t
     assert.ok(s.invariants.includes(QUEUE_ORDER), strategy);
     assert.ok(s.queue!.connected > 10, `${strategy}: ${JSON.stringify(s.queue)}`);
   }
+});
+
+test("with the Kafka backend configured the day runs on its outbox, the embedded log, and says so (a Kafka outage never reaches the PBX)", async () => {
+  const configDir = directConfig(3);
+  writeFileSync(join(configDir, "recall.conf"), "[log]\nbackend = kafka\n");
+  const s = await simulate(day(6, { agents: 3, calls: 10, hours: 0.1, configDir }));
+  assert.equal(s.violation, undefined, s.violation?.message);
+  assert.match(s.logNote ?? "", /embedded backend, which is the Kafka backend's outbox/);
+  assert.equal((await simulate(day(6, { agents: 3, calls: 10, hours: 0.1, configDir: directConfig(3) }))).logNote, undefined);
 });
 
 test("a data directory that already holds a log is refused, not appended to", async () => {

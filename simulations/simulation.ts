@@ -20,6 +20,7 @@ import { QueueOutcomeFold, type QueueOutcomes } from "./queue-outcomes.js";
 import type { EventRecord } from "../events/record.js";
 import { QueueOrder, QUEUE_ORDER } from "./queue-order.js";
 import { loadQueuesConf } from "../actors/queue/config.js";
+import { loadRecallConf } from "../interfaces/cli/recall-conf.js";
 import type { Strategy } from "../actors/queue/config.js";
 
 const ENDS_ONCE = "every ENTERQUEUE ends in exactly one CONNECT, ABANDON or EXIT";
@@ -59,6 +60,8 @@ export interface SimulationSummary {
   readonly queue?: QueueOutcomes;
   /** The faults injected, in order. */
   readonly faults: readonly string[];
+  /** Set when recall.conf asks for the Kafka backend: what the simulation ran instead, and why. */
+  readonly logNote?: string;
   readonly network: { sent: number; lost: number; duplicated: number };
   /** Calls Recall placed out through the carrier, as the carrier saw them (503: refused in a trunk fault). */
   readonly outbound: { offered: number; refused: number; answered: number };
@@ -316,6 +319,10 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   if (!folded) for await (const batch of log.read(0)) for (const r of batch) observe(r);
   order?.finish();
   const queue = outcomes.result();
+  // A Kafka outage cannot reach the PBX: that backend acknowledges appends from its local outbox, which this log is.
+  const logNote = loadRecallConf(configDir).log.backend === "kafka"
+    ? "recall.conf asks for Kafka; the simulation ran the log on the embedded backend, which is the Kafka backend's outbox (appends are acknowledged there, so a Kafka outage never reaches the PBX); shipping to Kafka is not simulated"
+    : undefined;
   if (order) {
     invariants.noted(QUEUE_ORDER);
     const v = order.violation;
@@ -342,7 +349,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     other: records.filter((r) => r.outcome !== "answered" && r.outcome !== "abandoned" && r.outcome !== "refused").length,
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
-    invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(queue ? { queue } : {}),
+    invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(logNote ? { logNote } : {}), ...(queue ? { queue } : {}),
     network: { ...net.stats }, outbound: { ...trunk.outbound }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
   };
 }
@@ -363,6 +370,7 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
     `calls out through the carrier: ${s.outbound.offered} placed, ${s.outbound.answered} answered, ${s.outbound.refused} refused with 503`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged${s.lastWarning ? ` (last: ${s.lastWarning})` : ""}`,
     ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),
+    ...(s.logNote ? [`log: ${s.logNote}`] : []),
     `invariants checked: ${s.invariants.join("; ")}`,
     s.violation ? `invariants: VIOLATED: ${s.violation.message}` : "invariants: 0 violations",
   ];

@@ -58,9 +58,21 @@ test("joinempty/leavewhenempty words map onto condition lists as app_queue does"
 });
 
 test("defaultrule names a queuerules.conf rule; a missing one is a warning", () => {
-  const c = load("[a]\ndefaultrule=myrule\n[b]\ndefaultrule=other\n", "[myrule]\npenaltychange => 30,+10\npenaltychange => 10,5,1\n");
-  assert.deepEqual(c.rules.get("myrule"), [{ time: 10, maxPenalty: "5", minPenalty: "1" }, { time: 30, maxPenalty: "+10", minPenalty: "" }]);
-  assert.deepEqual(c.warnings.map((w) => w.reason), ["[b] defaultrule: no rule 'other' in queuerules.conf"]);
+  const c = load("[a]\ndefaultrule=myrule\n[b]\ndefaultrule=other\n",
+    "[myrule]\npenaltychange => 30,+10\npenaltychange => 10,5,1,r-2\npenaltychange => 20\npenaltychange => soon,1\npenaltychange => 5,high\nwhatever => 1\n");
+  const abs = (value: number) => ({ relative: false, value }), rel = (value: number) => ({ relative: true, value });
+  assert.deepEqual(c.rules.get("myrule"), [
+    { time: 10, max: abs(5), min: abs(1), raise: { ...rel(-2), respectMin: true } },
+    { time: 30, max: rel(10), min: rel(0), raise: { ...rel(0), respectMin: false } },
+  ]);
+  assert.deepEqual(c.warnings.map((w) => w.reason), [
+    "[myrule] penaltychange '20': expected seconds,max[,min[,raise]]; ignored",
+    "[myrule] penaltychange 'soon,1': time 'soon' is not a whole number of seconds; ignored",
+    "[myrule] penaltychange '5,high': max 'high' is not a whole number; ignored",
+    "[myrule] whatever: unknown option (only penaltychange)",
+    "[b] defaultrule: no rule 'other' in queuerules.conf",
+  ]);
+  assert.deepEqual(c.warnings.slice(0, 4).map((w) => w.line), [4, 5, 6, 7]);
 });
 
 test("the sample configuration's queues.conf loads without a warning", async () => {

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError, parseConfFile, resolveTemplates, type ConfDiagnostic, type ConfEntry } from "../../conf/tokenizer.js";
 import { yesNo } from "../../conf/yes-no.js";
+import { parsePenaltyChange, type PenaltyRule } from "./penalty.js";
 
 export const STRATEGIES = ["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "rrordered", "linear", "wrandom"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -63,16 +64,14 @@ export interface QueueConfig {
   readonly context: string;
   readonly penaltymemberslimit: number;
   readonly defaultrule: string;
+  /** Files played to the member who answers, before the bridge (`&` between them); Queue()'s announceoverride replaces them. */
+  readonly announce: string;
+  /** Context run as a subroutine on the member's channel when no gosub argument is given. */
+  readonly membergosub: string;
   readonly reportholdtime: boolean;
   readonly members: readonly StaticMember[];
 }
 
-/** A queuerules.conf rule step: after `time` seconds, the penalty window changes. */
-export interface PenaltyRule {
-  readonly time: number;
-  readonly maxPenalty: string;
-  readonly minPenalty: string;
-}
 
 export interface QueuesConf {
   readonly general: QueueGeneral;
@@ -91,7 +90,7 @@ export function defaultQueue(name: string, general: QueueGeneral = DEFAULT_GENER
     joinempty: [], leavewhenempty: [], ringinuse: true, autofill: general.autofill,
     announceFrequency: 0, minAnnounceFrequency: 15, announceHoldtime: "no", announcePosition: "yes", announcePositionLimit: 5,
     periodicAnnounce: [], periodicAnnounceFrequency: 0, musicclass: "", context: "",
-    penaltymemberslimit: 0, defaultrule: "", reportholdtime: false, members: [],
+    penaltymemberslimit: 0, defaultrule: "", announce: "", membergosub: "", reportholdtime: false, members: [],
   };
 }
 
@@ -214,6 +213,8 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     case "musicclass": case "musiconhold": q.musicclass = value; return undefined;
     case "context": q.context = value; return undefined;
     case "defaultrule": q.defaultrule = value; return undefined;
+    case "announce": q.announce = value; return undefined;
+    case "membergosub": q.membergosub = value; return undefined;
     default: return undefined; // options Recall reads but does not act on yet (announce files, setinterfacevar, ...)
   }
 }
@@ -263,7 +264,10 @@ export function loadQueuesConf(configDir: string): QueuesConf {
   return { general, queues, rules, warnings };
 }
 
-/** queuerules.conf: `[rule]` sections of `penaltychange => seconds,max[,min]`. */
+/**
+ * queuerules.conf: `[rule]` sections of `penaltychange => seconds,[+|-]max[,[+|-]min[,[r][+|-]raise]]`
+ * (penalty.ts), steps sorted by time. A malformed step is a warning and is left out.
+ */
 function loadQueueRules(configDir: string, warnings: ConfDiagnostic[]): Map<string, PenaltyRule[]> {
   const path = join(configDir, "queuerules.conf");
   const rules = new Map<string, PenaltyRule[]>();
@@ -274,11 +278,13 @@ function loadQueueRules(configDir: string, warnings: ConfDiagnostic[]): Map<stri
     if (section.name === "general") continue;
     const steps: PenaltyRule[] = [];
     for (const e of section.entries) {
-      if (e.key.toLowerCase() !== "penaltychange") continue;
-      const [t = "", max = "", min = ""] = e.value.split(",").map((s) => s.trim());
-      const time = Number(t);
-      if (!Number.isInteger(time) || time < 0) { warnings.push({ file: e.file, line: e.line, reason: `[${section.name}] penaltychange: time '${t}' is not a number` }); continue; }
-      steps.push({ time, maxPenalty: max, minPenalty: min });
+      if (e.key.toLowerCase() !== "penaltychange") {
+        warnings.push({ file: e.file, line: e.line, reason: `[${section.name}] ${e.key}: unknown option (only penaltychange)` });
+        continue;
+      }
+      const step = parsePenaltyChange(e.value);
+      if (typeof step === "string") warnings.push({ file: e.file, line: e.line, reason: `[${section.name}] ${step}; ignored` });
+      else steps.push(step);
     }
     rules.set(section.name, steps.sort((a, b) => a.time - b.time));
   }
@@ -286,3 +292,4 @@ function loadQueueRules(configDir: string, warnings: ConfDiagnostic[]): Map<stri
 }
 
 export { ConfError };
+export type { PenaltyRule };

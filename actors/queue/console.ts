@@ -1,10 +1,11 @@
 /**
  * The `queue ...` console commands, worded as Asterisk 22's app_queue prints them:
- * `queue show [name]`, `queue add member`, `queue remove member`, `queue pause|unpause
+ * `queue show [name]`, `queue show rules [rule]`, `queue add member`, `queue remove member`, `queue pause|unpause
  * member`, `queue set penalty`, `queue reset stats`, `queue reload`.
  */
 import type { CommandTable } from "../../core/commands.js";
 import { DEVICE_STATE_TEXT, type QueueService } from "./service.js";
+import { describeStep } from "./penalty.js";
 
 const ago = (now: number, then: number) => Math.max(0, Math.floor((now - then) / 1e6));
 
@@ -69,6 +70,15 @@ export function registerQueueCommands(table: CommandTable, service: QueueService
     }
     const names = service.names();
     return names.length ? names.map((n) => formatQueue(service, n, now())).join("") : "No queues.\n";
+  });
+  table.register("queue show rules", "Show the rules defined in queuerules.conf", (args) => {
+    if (args.length > 1) return "Usage: queue show rules [rulename]\n";
+    let out = "";
+    for (const [name, steps] of service.rules()) {
+      if (args.length && name.toLowerCase() !== args[0].toLowerCase()) continue;
+      out += `Rule: ${name}\n${steps.map((s) => `${describeStep(s)}\n`).join("")}`;
+    }
+    return out;
   });
   table.register("queue add member", "Add a channel to a specified queue", (args) => {
     // queue add member <dial string> to <queue> [penalty <penalty> [as <membername> [state_interface <interface>]]]

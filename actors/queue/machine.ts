@@ -7,7 +7,7 @@
  *
  * join appends a caller (or puts it at `position`); connect, abandon and exit take it
  * out; select orders the members that may ring with the queue's strategy (random
- * numbers drawn from the logged environment); complete counts a finished call.
+ * numbers drawn from the logged environment); complete (or transfer) counts a finished call.
  */
 import { assign, setup } from "xstate";
 import type { QueueCaller, QueueContext } from "../../events/catalogue/queue.js";
@@ -34,6 +34,11 @@ export type QueueInput =
   | { readonly source: Source; readonly type: "ringnoanswer" | "ringcanceled"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly ms: number; readonly index?: number; readonly count?: number }
   | { readonly source: Source; readonly type: "connect"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly peerUniqueid: string; readonly holdtime: number; readonly ringtime: number; readonly index?: number; readonly count?: number }
   | { readonly source: Source; readonly type: "complete"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly by: "caller" | "agent"; readonly holdtime: number; readonly talktime: number; readonly position: number }
+  /** A transfer took the connected call elsewhere: counted as completed (queue_log BLINDTRANSFER / ATTENDEDTRANSFER). */
+  | ({ readonly source: Source; readonly type: "transfer"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly holdtime: number; readonly talktime: number; readonly position: number }
+    & ({ readonly kind: "blind"; readonly exten: string; readonly context: string } | { readonly kind: "attended"; readonly bridge: string }))
+  /** The member who answered hung up before the bridge (queue_log AGENTDUMP); the caller waits on. */
+  | { readonly source: Source; readonly type: "agentdump"; readonly uniqueid: string; readonly interface: string; readonly agent: string }
   | ({ readonly source: Source; readonly type: "abandon" } & Leaving)
   | ({ readonly source: Source; readonly type: "exit"; readonly reason: "timeout" | "empty" | "key" | "full" | "joinempty" | "joinunavail" | "leaveunavail" | "withdraw"; readonly key?: string } & Leaving)
   | { readonly source: Source; readonly type: "log"; readonly uniqueid: string; readonly agent: string; readonly event: string; readonly data: readonly string[] }
@@ -69,7 +74,7 @@ function changesOf(c: QueueContext, e: QueueEvent): Partial<QueueContext> {
       callers: without(c.callers, e.uniqueid), connected: c.connected + 1, holdtimeTotal: c.holdtimeTotal + e.holdtime,
       ...(e.index !== undefined && e.count !== undefined ? { rrpos: nextRoundRobin(e.index, e.count) } : {}),
     };
-    case "complete": return {
+    case "complete": case "transfer": return {
       completed: c.completed + 1, talktimeTotal: c.talktimeTotal + e.talktime,
       completedInSl: c.completedInSl + (c.servicelevel > 0 && e.holdtime <= c.servicelevel ? 1 : 0),
     };
@@ -80,7 +85,7 @@ function changesOf(c: QueueContext, e: QueueEvent): Partial<QueueContext> {
   }
 }
 
-const INPUTS = ["configure", "join", "select", "ringnoanswer", "ringcanceled", "connect", "complete", "abandon", "exit", "log", "reset"] as const;
+const INPUTS = ["configure", "join", "select", "ringnoanswer", "ringcanceled", "connect", "complete", "transfer", "agentdump", "abandon", "exit", "log", "reset"] as const;
 
 export const queueMachine = setup({
   types: {} as { context: QueueContext; events: QueueEvent; input: SpawnInput<ConfigureQueueInput> },

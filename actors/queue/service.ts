@@ -11,6 +11,7 @@ import type { QueueCaller, QueueContext, QueueMemberContext } from "../../events
 import type { ActorRuntime } from "../runtime.js";
 import { DEFAULT_GENERAL, type EmptyCondition, type QueueConfig, type QueueGeneral, type QueuesConf, type StaticMember } from "./config.js";
 import { queueId, type QueueInput } from "./machine.js";
+import type { PenaltyRule } from "./penalty.js";
 import { queueMemberId, type QueueMemberInput } from "../queue-member/machine.js";
 
 /** Asterisk's device states, as `queue show` names them. */
@@ -127,6 +128,8 @@ export class QueueService {
   config(name: string): QueueConfig | undefined { return this.conf.queues.get(name); }
   names(): string[] { return [...this.conf.queues.keys()].sort(); }
   rule(name: string) { return this.conf.rules.get(name); }
+  /** queuerules.conf's rules in file order. */
+  rules(): ReadonlyMap<string, readonly PenaltyRule[]> { return this.conf.rules; }
 
   state(name: string): QueueContext | undefined {
     return this.runtime.state(queueId(name))?.context as QueueContext | undefined;
@@ -186,16 +189,17 @@ export class QueueService {
    * Whether every member is excluded by `conditions` (joinempty / leavewhenempty):
    * undefined when some member counts, else the status Queue() sets — EMPTY when the
    * queue has no members at all or some were excluded for a reason other than being
-   * unavailable, UNAVAIL when every member is unreachable.
+   * unavailable, UNAVAIL when every member is unreachable. `outsideWindow`: the caller's
+   * penalty window leaves the member out (the "penalty" condition).
    */
-  emptyStatus(queue: string, conditions: readonly EmptyCondition[], maxPenalty = Infinity): "EMPTY" | "UNAVAIL" | undefined {
+  emptyStatus(queue: string, conditions: readonly EmptyCondition[], outsideWindow: (m: MemberView) => boolean = () => false): "EMPTY" | "UNAVAIL" | undefined {
     if (!conditions.length) return undefined;
     const members = this.members(queue);
     if (!members.length) return "EMPTY";
     let unavailableOnly = true;
     for (const m of members) {
       const excluded =
-        (conditions.includes("penalty") && m.penalty > maxPenalty) ? "penalty"
+        (conditions.includes("penalty") && outsideWindow(m)) ? "penalty"
         : (conditions.includes("paused") && m.paused) ? "paused"
         : (conditions.includes("unavailable") && m.device === "UNAVAILABLE") ? "unavailable"
         : (conditions.includes("invalid") && m.device === "INVALID") ? "invalid"

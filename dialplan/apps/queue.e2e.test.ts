@@ -135,7 +135,7 @@ before(async () => {
     "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
     "exten => 101,1,Goto(seed-queues,101,1)\n" +
     "exten => 7501,1,Queue(helpdesk)\n same => n,Hangup()\n" +
-    "exten => 7502,1,Queue(billing,,,,,,,member-sub)\n same => n,Hangup()\n" +
+    "exten => 7502,1,Queue(billing,,,,,,member-sub)\n same => n,Hangup()\n" +
     "exten => 7503,1,Queue(sales)\n same => n,Hangup()\n" +
     "exten => 7506,1,Queue(waiting,r)\n same => n,Hangup()\n" +
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
@@ -341,10 +341,13 @@ test("announcements: a waiting caller hears its position and the queue's hold ti
 /** 6001 calls `exten` with alice and bob both ready to answer; whoever is called answers; returns who it was. */
 async function callEither(exten: string): Promise<string> {
   const phones = (["alice", "bob"] as const).map((a) => ({ a, p: startSipp({ scenario: uasCall({ status: 200, holdMs: 200 }), localPort: agentPort[a], calls: 1, timeoutMs: 30_000 }) }));
+  const completed = () => { try { return queueLog().filter((l) => l[4] === "COMPLETEAGENT").length; } catch { return 0; } };
+  const before = completed();
   const caller = await runSipp({ scenario: uacCall({ exten, from: "6001", auth: true }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
   assert.equal(caller.code, 0, caller.errors);
-  const lines = await waitForLines(new RegExp(`\\|COMPLETEAGENT\\|.*\\n?$`));
-  void lines;
+  // This call's COMPLETEAGENT (queue_log is a projection: it may lag the call on a busy machine).
+  for (let i = 0; i < 100 && completed() <= before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(completed() > before, "the call's COMPLETEAGENT reached queue_log");
   await new Promise((r) => setTimeout(r, 300));
   for (const { p } of phones) p.stop();
   const last = queueLog().filter((l) => l[4] === "CONNECT").at(-1)!;

@@ -4,15 +4,22 @@
  * queue-member actors through `deps.queues`, and call members through the channel's
  * `dial()` like Dial does, so they know nothing of SIP.
  *
- * Queue(name[,options[,URL[,announceoverride[,timeout[,AGI[,macro[,gosub[,rule[,position]]]]]]]]]):
+ * Queue(name[,options[,URL[,announceoverride[,timeout[,AGI[,gosub[,rule[,position]]]]]]]]), Asterisk
+ * 22's arguments (its Queue() has no macro argument any more):
  * the caller joins (ENTERQUEUE) unless joinempty or maxlen refuse it, hears music on
  * hold (ringing with `r`), and waits for its turn; then the members the strategy picks
- * ring (`timeout` seconds each try, `retry` seconds between rounds) until one answers
- * (CONNECT, then COMPLETECALLER or COMPLETEAGENT when the bridge ends), the caller hangs
- * up (ABANDON), the Queue timeout passes (EXITWITHTIMEOUT), or leavewhenempty empties
- * the queue (EXITEMPTY). QUEUESTATUS says why the caller came back.
+ * within the caller's penalty window (penalty.ts; the queue rule moves it while the caller
+ * waits) ring (`timeout` seconds each try, `retry` seconds between rounds) until one
+ * answers: the member hears the announcement (`announce`, or announceoverride), runs the
+ * gosub, the caller runs the AGI, then CONNECT and the bridge, ended by COMPLETECALLER,
+ * COMPLETEAGENT, BLINDTRANSFER or ATTENDEDTRANSFER. Or the caller hangs up (ABANDON),
+ * the Queue timeout passes (EXITWITHTIMEOUT), or leavewhenempty empties the queue
+ * (EXITEMPTY). QUEUESTATUS says why the caller came back.
  */
 import type { Application, ExecutionEnv } from "../executor.js";
+import { findApplication } from "./index.js";
+import { applyStep, boundText, effectivePenalty, readBound, type PenaltyRule, type PenaltyWindow } from "../../actors/queue/penalty.js";
+import type { BridgeTransfer, DialplanChannel } from "../../calls/channel-api.js";
 import { splitArguments } from "../functions.js";
 import { HangupError, type DialOutcome } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
@@ -38,7 +45,7 @@ const seconds = (µs: number) => Math.floor(µs / 1e6);
 const PASSED_OPTIONS = ["t", "T", "h", "H", "k", "K", "w", "W", "x", "X"];
 
 const Queue: Application = async (env, data) => {
-  const [name = "", optionText = "", url = "", , timeoutText = "", , , gosub = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
+  const [name = "", optionText = "", url = "", announceoverride = "", timeoutText = "", agi = "", gosubArg = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
   if (name.trim() === "") { env.warn("app_queue.c", "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout[,agi[,gosub[,rule[,position]]]]]]]]"); return END; }
   const service = queues(env, "Queue");
   const q = service?.config(name);
@@ -52,9 +59,25 @@ const Queue: Application = async (env, data) => {
   const uniqueid = me.uniqueid;
   const started = ch.now();
   const timeout = Number(timeoutText) > 0 ? Number(timeoutText) : 0;
-  // Penalty windows (queuerules.conf, QUEUE_MAX_PENALTY) are not applied yet: every penalty may ring.
-  const maxPenalty = Infinity;
-  void ruleText;
+  let window = readWindow(env);
+  // The rule: Queue()'s argument, else the queue's defaultrule; its steps move the window as the caller waits.
+  const ruleName = ruleText.trim() || q.defaultrule;
+  const steps: PenaltyRule[] = [...(ruleName ? service.rule(ruleName) ?? [] : [])];
+  if (ruleText.trim() && !service.rule(ruleText.trim())) env.warn("app_queue.c", `Queue '${name}': no rule '${ruleText.trim()}' in queuerules.conf`);
+  const stepRule = () => {
+    const waited = ch.now() - started;
+    while (steps.length && waited >= steps[0].time * 1e6) {
+      const step = steps.shift()!;
+      window = applyStep(window, step);
+      if (Number.isFinite(window.max)) env.setVar("QUEUE_MAX_PENALTY", boundText(window.max));
+      if (Number.isFinite(window.min)) env.setVar("QUEUE_MIN_PENALTY", boundText(window.min));
+      if (Number.isFinite(window.raise)) env.setVar("QUEUE_RAISE_PENALTY", boundText(window.raise, window.raiseRespectMin));
+      env.verbose(`Queue '${name}' rule '${ruleName}' after ${step.time} s: penalties ${describeWindow(window)} for ${me.name}`);
+    }
+  };
+  /** penaltymemberslimit: a queue with that few members or fewer ignores penalties (and the window). */
+  const penaltyOf = (m: MemberView, count: number) => count <= q.penaltymemberslimit ? 0 : effectivePenalty(window, m.penalty);
+  const outsideWindow = (m: MemberView) => penaltyOf(m, service.members(name).length) === undefined;
 
   // Join: maxlen, then joinempty.
   const waiting = service.callers(name);
@@ -64,7 +87,7 @@ const Queue: Application = async (env, data) => {
     env.setVar("QUEUESTATUS", "FULL");
     return CONTINUE;
   }
-  const refused = service.emptyStatus(name, q.joinempty, maxPenalty);
+  const refused = service.emptyStatus(name, q.joinempty, outsideWindow);
   if (refused) {
     env.verbose(`Queue '${name}' refused ${me.name}: no member can take calls (joinempty)`);
     service.sendQueue(name, { source: "dialplan", type: "exit", reason: refused === "EMPTY" ? "joinempty" : "joinunavail", uniqueid, position: 0, origposition: 0, waittime: 0 });
@@ -72,6 +95,9 @@ const Queue: Application = async (env, data) => {
     return CONTINUE;
   }
   const position = Number(positionText) > 0 ? Math.floor(Number(positionText)) : undefined;
+  if (positionText.trim() !== "" && !(Number(positionText) >= 0)) {
+    env.warn("app_queue.c", `Invalid position '${positionText}' given for call to queue '${name}'. Assuming no preference for position`);
+  }
   service.sendQueue(name, {
     source: "dialplan", type: "join", uniqueid, channel: me.name, callerIdNum: me.callerId.num, callerIdName: me.callerId.name, url,
     ...(position !== undefined ? { position } : {}),
@@ -90,8 +116,11 @@ const Queue: Application = async (env, data) => {
   for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
-  // gosub: a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
-  if (gosub.trim()) dialOptions.U = calleeGosubTarget(gosub.trim());
+  // gosub (or the queue's membergosub): a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
+  const gosub = gosubArg.trim() || q.membergosub;
+  const gosubTarget = gosub ? calleeGosubTarget(gosub) : "";
+  // announceoverride (or the queue's announce): files the member hears once it answers, `&` between them.
+  const announceFiles = (announceoverride.trim() || q.announce).split("&").map((f) => f.trim()).filter(Boolean);
 
   // Announcements while the caller waits: position and hold time every announce-frequency seconds (the first as soon
   // as it waits), periodic-announce files in turn.
@@ -144,14 +173,15 @@ const Queue: Application = async (env, data) => {
         env.setVar("QUEUESTATUS", "TIMEOUT");
         return CONTINUE;
       }
-      const empty = service.emptyStatus(name, q.leavewhenempty, maxPenalty);
+      stepRule();
+      const empty = service.emptyStatus(name, q.leavewhenempty, outsideWindow);
       if (empty) {
         service.sendQueue(name, { source: "dialplan", type: "exit", reason: empty === "EMPTY" ? "empty" : "leaveunavail", ...leaving() });
         env.setVar("QUEUESTATUS", empty === "EMPTY" ? "LEAVEEMPTY" : "LEAVEUNAVAIL");
         return CONTINUE;
       }
       const members = service.members(name);
-      const ready = members.filter((m) => service.ready(name, m));
+      const ready = members.filter((m) => service.ready(name, m) && penaltyOf(m, members.length) !== undefined);
       const turn = where() <= (q.autofill ? Math.max(1, ready.length) : 1);
       const untried = ready.filter((m) => !tried.has(m.interface));
       if (!turn || !untried.length) {
@@ -176,8 +206,7 @@ const Queue: Application = async (env, data) => {
       // The strategy orders who may ring (the queue actor draws any randomness).
       service.sendQueue(name, {
         source: "dialplan", type: "select", uniqueid,
-        // penaltymemberslimit: a queue with that few members or fewer ignores penalties.
-        candidates: untried.map((m) => ({ id: m.interface, penalty: members.length <= q.penaltymemberslimit ? 0 : m.penalty, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
+        candidates: untried.map((m) => ({ id: m.interface, penalty: penaltyOf(m, members.length)!, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
       });
       const group = service.state(name)?.selection[0] ?? [];
       if (!group.length) { await env.sleep(1000); continue; }
@@ -185,9 +214,16 @@ const Queue: Application = async (env, data) => {
       const remaining = timeout ? Math.max(1, Math.ceil((started + timeout * 1e6 - ch.now()) / 1e6)) : Infinity;
       const result = await ringMembers(env, service, name, group.map((i) => members.find((m) => m.interface === i)!), members, {
         timeout: Math.min(q.timeout > 0 ? q.timeout : Infinity, remaining), options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime,
+        gosub: gosubTarget, announce: announceFiles, agi: agi.trim(),
       });
-      if (result === "answered") {
+      if (result.answered) {
         if (ch.signal.aborted) throw new HangupError();
+        // Blind-transferred by the member: the caller goes on where the transfer sent it.
+        if (result.next && result.next !== "continue") {
+          const to = env.resolveGoto(result.next.goto);
+          if (typeof to === "string") { env.warn("app_queue.c", to); return END; }
+          return { kind: "goto", to };
+        }
         if ("c" in options) { env.setVar("QUEUESTATUS", "CONTINUE"); return CONTINUE; }
         return END;
       }
@@ -202,6 +238,21 @@ const Queue: Application = async (env, data) => {
   }
 };
 
+/** QUEUE_MAX_PENALTY, QUEUE_MIN_PENALTY and QUEUE_RAISE_PENALTY as the caller joins (a malformed one is unbounded, with a warning). */
+function readWindow(env: ExecutionEnv): PenaltyWindow {
+  const bound = (variable: string) => {
+    const b = readBound(env.getVar(variable));
+    if (typeof b !== "string") return b;
+    env.warn("app_queue.c", `\${${variable}}: ${b}, channel ${env.channel.context().name}`);
+    return { value: Infinity, respectMin: false };
+  };
+  const max = bound("QUEUE_MAX_PENALTY"), min = bound("QUEUE_MIN_PENALTY"), raise = bound("QUEUE_RAISE_PENALTY");
+  return { max: max.value, min: min.value, raise: raise.value, raiseRespectMin: raise.respectMin };
+}
+
+const describeWindow = (w: PenaltyWindow) =>
+  `max ${Number.isFinite(w.max) ? w.max : "any"}, min ${Number.isFinite(w.min) ? w.min : "any"}, raise ${Number.isFinite(w.raise) ? boundText(w.raise, w.raiseRespectMin) : "none"}`;
+
 /** What announce-position says for `position` ("you are next", "there are N calls waiting", or "more than N"). */
 function positionFiles(q: QueueConfig, position: number): string[] {
   if (q.announcePosition === "no" || position < 1) return [];
@@ -211,14 +262,32 @@ function positionFiles(q: QueueConfig, position: number): string[] {
   return ["queue-thereare", ...numberFiles(position), "queue-callswaiting"];
 }
 
-/** Ring one group of members once; "answered" when one took the call and it has ended. */
+/** What ringing a group gave: nobody took the call, or a call that ended (with where the caller goes on after a transfer). */
+type RingResult = { readonly answered: false } | { readonly answered: true; readonly next?: DialOutcome["next"] };
+
+interface RingOptions {
+  readonly timeout: number;
+  readonly options: Record<string, string>;
+  readonly url: string;
+  readonly started: number;
+  readonly origposition: number;
+  readonly wrapuptime: number;
+  /** gosub target on the member's channel, announcement files for the member, AGI on the caller. */
+  readonly gosub: string;
+  readonly announce: readonly string[];
+  readonly agi: string;
+}
+
+/** Ring one group of members once. */
 async function ringMembers(
-  env: ExecutionEnv, service: QueueService, queue: string, group: readonly MemberView[], members: readonly MemberView[],
-  o: { timeout: number; options: Record<string, string>; url: string; started: number; origposition: number; wrapuptime: number },
-): Promise<"answered" | "none"> {
+  env: ExecutionEnv, service: QueueService, queue: string, group: readonly MemberView[], members: readonly MemberView[], o: RingOptions,
+): Promise<RingResult> {
   const ch = env.channel, me = ch.context();
   const ringStart = ch.now();
   let answered: { member: MemberView; uniqueid: string; at: number } | undefined;
+  let transferred = false;
+  /** µs of CONNECT (0: not connected): talk time runs from here. */
+  let connected = 0;
   service.setRinging(queue, group.map((m) => m.interface), true, me.uniqueid);
   let outcome: DialOutcome;
   try {
@@ -237,34 +306,69 @@ async function ringMembers(
         for (const m of group) {
           if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
         }
-        service.sendQueue(queue, {
-          source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: member.interface, agent: member.name, peerUniqueid: peer.uniqueid,
-          holdtime: seconds(at - o.started), ringtime: seconds(at - ringStart), index: members.indexOf(member), count: members.length,
-        });
         service.sendMember(queue, member.interface, { source: "dialplan", type: "connect", uniqueid: me.uniqueid });
         env.setVar("MEMBERINTERFACE", member.interface);
         env.setVar("MEMBERNAME", member.name);
       },
+      // As app_queue's try_calling after the answer: the member's announcement (a member who hangs up during it is
+      // AGENTDUMP, and the caller waits on); then CONNECT (the caller leaves the waiting list), the URL, the gosub on the
+      // member (its result is not looked at), the AGI on the caller, and the bridge.
+      beforeBridge: async (peer: DialplanChannel) => {
+        const a = answered!;
+        const hungUp = (e: unknown) => { if (!(e instanceof HangupError)) throw e; };
+        if (o.announce.length) {
+          await peer.play(o.announce, { noAnswer: true })
+            .then((r) => env.verbose(`Queue '${queue}': ${peer.context().name} heard ${o.announce.join("&")} (${r.status})`), hungUp);
+        }
+        if (ch.signal.aborted) return;
+        if (peer.signal.aborted) {
+          env.warn("app_queue.c", `Agent on ${peer.context().name} hungup on the customer.`);
+          service.sendQueue(queue, { source: "dialplan", type: "agentdump", uniqueid: me.uniqueid, interface: a.member.interface, agent: a.member.name });
+          return;
+        }
+        connected = ch.now();
+        service.sendQueue(queue, {
+          source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: a.member.interface, agent: a.member.name, peerUniqueid: a.uniqueid,
+          holdtime: seconds(connected - o.started), ringtime: seconds(a.at - ringStart), index: members.indexOf(a.member), count: members.length,
+        });
+        if (o.url) env.verbose(`Queue '${queue}': URL '${o.url}' not sent to ${peer.context().name} (its channel takes no URL)`);
+        if (o.gosub && !peer.signal.aborted) await env.runSubroutine(peer, o.gosub).catch(hungUp);
+        if (o.agi && !peer.signal.aborted && !ch.signal.aborted) await Promise.resolve(findApplication("AGI")!(env, o.agi)).catch(hungUp);
+      },
+      onTransfer: (t: BridgeTransfer) => {
+        if (!answered || !connected || transferred) return;
+        transferred = true;
+        const m = answered.member;
+        service.sendQueue(queue, {
+          source: "dialplan", type: "transfer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name,
+          ...(t.kind === "blind" ? { kind: "blind", exten: t.exten, context: t.context } : { kind: "attended", bridge: t.bridge }),
+          holdtime: seconds(connected - o.started), talktime: seconds(ch.now() - connected), position: o.origposition,
+        });
+        service.sendMember(queue, m.interface, { source: "dialplan", type: "complete", wrapuptime: m.wrapuptime ?? o.wrapuptime });
+      },
     }));
   } catch (e) {
     service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
-    if (answered) completeCall(env, service, queue, answered, o, "caller");
-    else if (e instanceof HangupError) {
+    if (answered && connected && !transferred) completeCall(env, service, queue, answered.member, connected, o, "caller");
+    else if (answered && !connected) service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
+    else if (!answered && e instanceof HangupError) {
       const ms = Math.floor((ch.now() - ringStart) / 1000);
       for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
     }
     throw e;
   }
   service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
-  if (answered && outcome.status === "ANSWER") {
+  if (answered && connected) {
+    // Connected (even if a side hung up during the gosub or AGI, before the bridge): the call is complete.
     const src = ch.context().hangupSource ?? "";
-    completeCall(env, service, queue, answered, o, ch.signal.aborted && (src === me.name || src === "") ? "caller" : "agent");
-    return "answered";
+    if (!transferred) completeCall(env, service, queue, answered.member, connected, o, ch.signal.aborted && (src === me.name || src === "") ? "caller" : "agent");
+    return { answered: true, ...(outcome.next ? { next: outcome.next } : {}) };
   }
   if (answered) {
-    // Answered but the call did not go ahead (a U() subroutine refused it): the member is free again.
-    service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
-    return "none";
+    // Answered but the call did not go ahead (either side hung up before the bridge): the member is free again.
+    if (!transferred) service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
+    if (ch.signal.aborted) throw new HangupError();
+    return { answered: false };
   }
   const ms = Math.floor((ch.now() - ringStart) / 1000);
   if (ch.signal.aborted || outcome.status === "CANCEL") {
@@ -276,17 +380,16 @@ async function ringMembers(
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
     env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
   }
-  return "none";
+  return { answered: false };
 }
 
 function completeCall(
-  env: ExecutionEnv, service: QueueService, queue: string, answered: { member: MemberView; at: number }, o: { started: number; origposition: number; wrapuptime: number },
+  env: ExecutionEnv, service: QueueService, queue: string, m: MemberView, connected: number, o: { started: number; origposition: number; wrapuptime: number },
   by: "caller" | "agent",
 ): void {
-  const m = answered.member;
   service.sendQueue(queue, {
     source: "dialplan", type: "complete", uniqueid: env.channel.context().uniqueid, interface: m.interface, agent: m.name, by,
-    holdtime: seconds(answered.at - o.started), talktime: seconds(env.channel.now() - answered.at), position: o.origposition,
+    holdtime: seconds(connected - o.started), talktime: seconds(env.channel.now() - connected), position: o.origposition,
   });
   service.sendMember(queue, m.interface, { source: "dialplan", type: "complete", wrapuptime: m.wrapuptime ?? o.wrapuptime });
 }

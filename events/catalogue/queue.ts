@@ -7,7 +7,7 @@
  *
  * Queue inputs: configure (spawn; `start` on the first configure after a start:
  * QUEUESTART), join, select (strategy order, drawn here), ringnoanswer, ringcanceled,
- * connect, complete, abandon, exit, log (QueueLog()), reset.
+ * connect, complete, transfer (BLINDTRANSFER, ATTENDEDTRANSFER), agentdump, abandon, exit, log (QueueLog()), reset.
  * Member inputs: add (spawn), update (static member's configuration), pause, unpause,
  * penalty, ringinuse, connect, complete, timer (wrap-up ends), remove, reset.
  */

@@ -6,7 +6,8 @@
  */
 import type { AmiClass } from "./classes.js";
 import type { AmiMessage } from "./message.js";
-import { EXTENSION_STATUS, type ChannelView, type OriginateResult, type Pbx } from "./pbx.js";
+import type { ChannelView, OriginateResult, Pbx } from "./pbx.js";
+import { extensionStateName } from "../../calls/device-state.js";
 import { channelFields } from "./events.js";
 import { QUEUE_ACTIONS, QUEUE_DISPLAY } from "./queue-actions.js";
 
@@ -226,7 +227,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
       const exten = message.get("Exten") ?? "", context = message.get("Context") || "default";
       const s = pbx.extensionState(context, exten);
       return [ok(["Message", "Extension Status"], ["Exten", exten], ["Context", context], ["Hint", s?.hint ?? ""],
-        ["Status", String(s ? EXTENSION_STATUS[s.state] : -1)], ["StatusText", s?.state ?? "Unknown"])];
+        ["Status", String(s ? s.status : -1)], ["StatusText", s ? extensionStateName(s.status) : "Unknown"])];
     },
   },
   dbget: {

@@ -436,6 +436,26 @@ test("Redirect of channels inside applications: Wait() is interrupted and the di
   } finally { c.close(); }
 });
 
+test("Redirect of a caller whose Dial() is still ringing: the called phone gets a CANCEL, the caller goes on at the new place", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const phone2 = startSipp({ scenario: uasCall({}), localPort: phone2Port, calls: 1, timeoutMs: 30_000 }); // rings until cancelled
+  try {
+    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
+    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const [, callee] = await c.until(/Event: Newstate\r\nPrivilege: call,all\r\nChannel: (PJSIP\/6002-\w+)\r\nChannelState: 5\r\n/);
+    c.send({ Action: "Redirect", Channel: caller, Context: "ami-test", Exten: "200", Priority: "1", ActionID: "r" });
+    await c.until(/Response: Success\r\nActionID: r\r\nMessage: Redirect successful\r\n/);
+    await c.until(new RegExp(`Event: DialEnd\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(caller)}\\r\\n[^]*?DialStatus: CANCEL\\r\\n`));
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(callee)}\\r\\n`));
+    await c.until(new RegExp(`Event: VarSet\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${esc(caller)}\\r\\n[^]*?Variable: TRANSFERRED\\r\\nValue: yes`));
+    await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(caller)}\\r\\n`));
+    assert.equal((await phone2.done).code, 0, "the ringing phone took its CANCEL");
+    assert.equal((await phone.done).code, 0);
+  } finally { c.close(); phone.stop(); phone2.stop(); }
+});
+
 test("Bridge: two calls in Wait() are bridged (Tone: Both); when one hangs up the other goes on after its Wait(); errors", async () => {
   const c = await admin();
   const esc = (name: string) => name.replace("/", "\\/");

@@ -15,7 +15,7 @@ import type { OutboundRegistrationContext } from "../../events/catalogue/outboun
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../calls/hangup-causes.js";
 import { stayBridged, type TwoPartyBridge } from "../../calls/bridge.js";
-import type { ChannelView, DialplanPosition, EndpointView, ExtensionState, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
+import type { ChannelView, DialplanPosition, EndpointView, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
 
 export interface CallCoreAdapterDeps {
   readonly sip: SipServer;
@@ -29,6 +29,8 @@ export interface CallCoreAdapterDeps {
   readonly globals: () => Map<string, string>;
   /** The dialplan's hints (DialplanService.hints). */
   readonly hints: () => readonly { readonly context: string; readonly exten: string; readonly devices: readonly string[] }[];
+  /** The extension state of a hint's devices (DeviceStates.extensionState). */
+  readonly extensionStateOf: (devices: readonly string[]) => number;
   /** app_queue's queues, and the reload of queues.conf (its error text, undefined when it loaded). */
   readonly queues?: QueueService;
   readonly reloadQueues?: () => string | undefined;
@@ -175,23 +177,11 @@ export class CallCoreAdapter implements Pbx {
     return true;
   }
 
-  /** As Asterisk combines device states: any in use (and ringing), else ringing, else idle if any is reachable. */
-  extensionState(context: string, exten: string): { hint: string; state: ExtensionState } | undefined {
+  /** The hint's extension state as the call core folds it (calls/device-state.ts): what hints, BLF and EXTENSION_STATE see too. */
+  extensionState(context: string, exten: string): { hint: string; status: number } | undefined {
     const hint = this.deps.hints().find((h) => h.context === context && h.exten === exten);
     if (!hint) return undefined;
-    const endpoints = new Map(this.endpoints().map((e) => [`PJSIP/${e.name}`.toLowerCase(), e]));
-    const live = this.channels();
-    let inUse = false, ringing = false, available = false;
-    for (const device of hint.devices) {
-      const e = endpoints.get(device.toLowerCase());
-      if (!e) continue;
-      for (const c of live.filter((x) => x.ctx.tech === "PJSIP" && x.ctx.endpoint === e.name)) {
-        if (c.state === "ringing" || c.state === "down" || c.state === "dialing") ringing = true; else inUse = true;
-      }
-      if (e.contacts.length) available = true;
-    }
-    const state: ExtensionState = inUse && ringing ? "InUse&Ringing" : inUse ? "InUse" : ringing ? "Ringing" : available ? "Idle" : "Unavailable";
-    return { hint: hint.devices.join("&"), state };
+    return { hint: hint.devices.join("&"), status: this.deps.extensionStateOf(hint.devices) };
   }
 
   sendText(name: string, text: string, contentType: string): Promise<number | undefined> {

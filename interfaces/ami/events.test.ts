@@ -119,3 +119,21 @@ test("outbound registration: Registry on each change of status (not the first Un
   ]);
   assert.deepEqual(out.map((e) => e.classes), [["system"], ["system"]]);
 });
+
+test("a Custom: device (AstDB CustomDevstate) gives DeviceStateChange, and ExtensionStatus for the hints naming it", () => {
+  const p = new AmiEventProjection({ hints: () => [{ context: "internal", exten: "7001", devices: ["Custom:lamp"] }, { context: "internal", exten: "7002", devices: ["Custom:other"] }] });
+  const record = (offset: number, value: "set" | "deleted", state: string, family = "CustomDevstate") => ({
+    type: "astdb.transition", v: 1, stream: `astdb:${family}/lamp`, kind: "astdb" as const, seq: offset + 1,
+    time: 0, offset, input: { source: "cli" as const, type: value === "set" ? "put" : "del" }, state: { value, context: { family, key: "lamp", value: state } }, outputs: [],
+  });
+  const out = [record(0, "set", "BUSY"), record(1, "set", "BUSY"), record(2, "set", "INUSE", "other-family"), record(3, "set", "ONHOLD"), record(4, "deleted", "ONHOLD")]
+    .flatMap((r) => p.apply(r));
+  assert.deepEqual(out.map((e) => [e.name, ...e.headers.map(([k, v]) => `${k}=${v}`)]), [
+    ["DeviceStateChange", "Device=Custom:lamp", "State=BUSY"],
+    ["ExtensionStatus", "Exten=7001", "Context=internal", "Hint=Custom:lamp", "Status=2", "StatusText=Busy"],
+    ["DeviceStateChange", "Device=Custom:lamp", "State=ONHOLD"],
+    ["ExtensionStatus", "Exten=7001", "Context=internal", "Hint=Custom:lamp", "Status=16", "StatusText=Hold"],
+    ["DeviceStateChange", "Device=Custom:lamp", "State=UNKNOWN"],
+    ["ExtensionStatus", "Exten=7001", "Context=internal", "Hint=Custom:lamp", "Status=0", "StatusText=Idle"],
+  ]);
+});

@@ -15,7 +15,8 @@
  *   bridge create/enter/leave/destroy → BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy
  *   contact → ContactStatus, PeerStatus (first contact / last contact of an endpoint)
  *   hold/unhold → Hold/Unhold · dtmf → DTMFBegin + DTMFEnd (Direction Received or Sent)
- *   outbound registration → Registry · endpoint device state → DeviceStateChange, and
+ *   outbound registration → Registry · endpoint device state, and a Custom: device's
+ *   (AstDB CustomDevstate) → DeviceStateChange, and
  *   ExtensionStatus for each hint naming the device whose extension state changed
  *   queue and queue-member records → app_queue's events (queue-events.ts)
  *   CEL and CDR rows (projections/) → CEL and Cdr events
@@ -30,7 +31,7 @@ import { CdrProjection } from "../../projections/cdr/fold.js";
 import type { CelRow, CdrRow } from "../../projections/rows.js";
 import type { AmiClass } from "./classes.js";
 import { QueueEventFold } from "./queue-events.js";
-import { aggregateDeviceStates, channelDeviceState, extensionStateName, extensionStateOf, type DeviceState } from "../../calls/device-state.js";
+import { aggregateDeviceStates, channelDeviceState, extensionStateName, extensionStateOf, isDeviceState, type DeviceState } from "../../calls/device-state.js";
 
 /** A dialplan hint: `exten@context` and the devices it names. */
 export interface HintView { readonly context: string; readonly exten: string; readonly devices: readonly string[] }
@@ -67,15 +68,25 @@ const orUnknown = (s: string) => s || "<unknown>";
 
 interface ChannelView { ctx: ChannelContext; state: readonly [number, string]; value?: ChannelStateValue }
 
+const SNAPSHOT_KEYS = ["Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+  "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid"] as const;
+/** The snapshot's header names per prefix, made once (every channel event has fourteen). */
+const snapshotKeys = new Map<string, readonly string[]>();
+const keysFor = (prefix: string): readonly string[] => {
+  let k = snapshotKeys.get(prefix);
+  if (!k) snapshotKeys.set(prefix, k = SNAPSHOT_KEYS.map((n) => prefix + n));
+  return k;
+};
+
 /** A channel's snapshot fields, as every channel event starts them (prefix for Dest*, Transferee*...). */
 export function channelFields(v: ChannelView, prefix = ""): H {
-  const c = v.ctx;
+  const c = v.ctx, k = keysFor(prefix);
   return [
-    [`${prefix}Channel`, c.name], [`${prefix}ChannelState`, String(v.state[0])], [`${prefix}ChannelStateDesc`, v.state[1]],
-    [`${prefix}CallerIDNum`, orUnknown(c.callerId.num)], [`${prefix}CallerIDName`, orUnknown(c.callerId.name)],
-    [`${prefix}ConnectedLineNum`, orUnknown(c.connected.num)], [`${prefix}ConnectedLineName`, orUnknown(c.connected.name)],
-    [`${prefix}Language`, "en"], [`${prefix}AccountCode`, c.accountcode], [`${prefix}Context`, c.context], [`${prefix}Exten`, c.exten],
-    [`${prefix}Priority`, String(c.priority)], [`${prefix}Uniqueid`, c.uniqueid], [`${prefix}Linkedid`, c.linkedid],
+    [k[0], c.name], [k[1], String(v.state[0])], [k[2], v.state[1]],
+    [k[3], orUnknown(c.callerId.num)], [k[4], orUnknown(c.callerId.name)],
+    [k[5], orUnknown(c.connected.num)], [k[6], orUnknown(c.connected.name)],
+    [k[7], "en"], [k[8], c.accountcode], [k[9], c.context], [k[10], c.exten],
+    [k[11], String(c.priority)], [k[12], c.uniqueid], [k[13], c.linkedid],
   ];
 }
 
@@ -100,11 +111,16 @@ export class AmiEventProjection {
   /** Each hint's last extension state (`exten@context`), for ExtensionStatus on change. */
   private readonly extensions = new Map<string, number>();
   private readonly hints: () => readonly HintView[];
+  /** `Custom:` device states by name (AstDB CustomDevstate). */
+  private readonly custom = new Map<string, DeviceState>();
+  /** Each live PJSIP channel's contribution to its endpoint's device state, and the counts per endpoint. */
+  private readonly contributions = new Map<string, DeviceState>();
+  private readonly deviceCounts = new Map<string, Map<DeviceState, number>>();
   /** Live channels by uniqueid (queue records name callers by it). */
   private readonly byUniqueid = new Map<string, ChannelView>();
   private readonly queues = new QueueEventFold({
     snapshot: (uniqueid, prefix = "") => { const v = this.byUniqueid.get(uniqueid); return v && channelFields(v, prefix); },
-    deviceState: (device) => (/^pjsip\//i.test(device) ? this.devices.get(device.slice(6)) ?? "UNAVAILABLE" : "UNKNOWN"),
+    deviceState: (device) => this.deviceState(device),
   });
 
   /**
@@ -126,6 +142,7 @@ export class AmiEventProjection {
       case "bridge": this.bridge(r, emit); break;
       case "contact": this.contact(r, emit); break;
       case "outbound-registration": this.registration(r, emit); break;
+      case "astdb": this.customDevice(r, emit); break;
       case "queue": this.queues.queue(r, emit); break;
       case "queue-member": this.queues.member(r, emit); break;
       default: break;
@@ -146,6 +163,7 @@ export class AmiEventProjection {
     const view: ChannelView = { ctx, state, value: value as ChannelStateValue };
     if (value === "destroyed") { this.channels.delete(r.stream); this.byUniqueid.delete(ctx.uniqueid); }
     else { this.channels.set(r.stream, view); this.byUniqueid.set(ctx.uniqueid, view); }
+    if (ctx.tech === "PJSIP" && ctx.endpoint) this.count(r.stream, ctx.endpoint, value === "destroyed" || ctx.hungupAt !== undefined ? undefined : channelDeviceState(view.value!, ctx.direction, ctx.onHold === true));
     const snap = () => channelFields(view);
     const peerView = (id: unknown) => (typeof id === "string" ? this.channels.get(id) : undefined);
     switch (input.type) {
@@ -251,18 +269,26 @@ export class AmiEventProjection {
     this.device(endpoint, emit);
   }
 
+  /** A channel's contribution to its endpoint's device state changed (undefined: it no longer counts). Counts, so a device costs O(1) per record. */
+  private count(stream: string, endpoint: string, state: DeviceState | undefined): void {
+    const before = this.contributions.get(stream);
+    if (before === state) return;
+    let counts = this.deviceCounts.get(endpoint);
+    if (!counts) this.deviceCounts.set(endpoint, counts = new Map());
+    if (before) {
+      const n = (counts.get(before) ?? 1) - 1;
+      if (n > 0) counts.set(before, n); else counts.delete(before);
+    }
+    if (state) { counts.set(state, (counts.get(state) ?? 0) + 1); this.contributions.set(stream, state); } else this.contributions.delete(stream);
+  }
+
   /**
    * An endpoint's device state (as chan_pjsip computes it: channels first, each as the
    * call core counts it (calls/device-state.ts), then reachability); an event on change.
    */
   private device(endpoint: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
-    const states: DeviceState[] = [];
-    for (const v of this.channels.values()) {
-      if (v.ctx.endpoint !== endpoint || v.ctx.tech !== "PJSIP" || v.ctx.hungupAt !== undefined) continue;
-      const s = channelDeviceState(v.value ?? "down", v.ctx.direction, v.ctx.onHold === true);
-      if (s) states.push(s);
-    }
-    const state: DeviceState = states.length ? aggregateDeviceStates(states)
+    const counts = this.deviceCounts.get(endpoint);
+    const state: DeviceState = counts?.size ? aggregateDeviceStates(counts.keys())
       : (this.contacts.get(endpoint)?.size ?? 0) > 0 ? "NOT_INUSE" : "UNAVAILABLE";
     const before = this.devices.get(endpoint);
     if (before === state) return;
@@ -273,15 +299,46 @@ export class AmiEventProjection {
     this.queues.deviceChanged(`PJSIP/${endpoint}`, emit);
   }
 
+  /** A `Custom:` device's state is AstDB's CustomDevstate/<name> (calls/custom-devices.ts): DeviceStateChange and ExtensionStatus on change. */
+  private customDevice(r: EventRecord, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
+    const c = r.state.context as { family: string; key: string; value: string };
+    if (c.family !== "CustomDevstate") return;
+    const state: DeviceState = String(r.state.value) === "deleted" || !isDeviceState(c.value) ? "UNKNOWN" : c.value;
+    if ((this.custom.get(c.key) ?? "UNKNOWN") === state) return;
+    if (state === "UNKNOWN") this.custom.delete(c.key); else this.custom.set(c.key, state);
+    emit("DeviceStateChange", ["call"], [["Device", `Custom:${c.key}`], ["State", state]]);
+    this.extensionStatus(`Custom:${c.key}`, emit);
+    this.queues.deviceChanged(`Custom:${c.key}`, emit);
+  }
+
+  /** A device's state as this fold knows it: PJSIP endpoints from their channels and contacts, Custom: from AstDB, others UNKNOWN. */
+  private deviceState(device: string): DeviceState {
+    if (/^pjsip\//i.test(device)) return this.devices.get(device.slice(6)) ?? "UNAVAILABLE";
+    if (/^custom:/i.test(device)) return this.custom.get(device.slice(7)) ?? "UNKNOWN";
+    return "UNKNOWN";
+  }
+
+  /** The hints naming each device (lower case), made again only when the dialplan gives a new hint list. */
+  private hintIndex: { readonly of: readonly HintView[]; readonly byDevice: Map<string, HintView[]> } | undefined;
+
+  private hintsNaming(device: string): readonly HintView[] {
+    const hints = this.hints();
+    if (this.hintIndex?.of !== hints) {
+      const byDevice = new Map<string, HintView[]>();
+      for (const h of hints) for (const d of h.devices) {
+        const key = d.toLowerCase();
+        const list = byDevice.get(key);
+        if (list) list.push(h); else byDevice.set(key, [h]);
+      }
+      this.hintIndex = { of: hints, byDevice };
+    }
+    return this.hintIndex.byDevice.get(device.toLowerCase()) ?? [];
+  }
+
   /** ExtensionStatus for every hint naming `device` whose extension state changed (devices not in the log count UNKNOWN). */
   private extensionStatus(device: string, emit: (name: string, classes: readonly AmiClass[], headers: H) => void): void {
-    const lower = device.toLowerCase();
-    for (const h of this.hints()) {
-      if (!h.devices.some((d) => d.toLowerCase() === lower)) continue;
-      const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d): DeviceState => {
-        if (!/^pjsip\//i.test(d)) return "UNKNOWN";
-        return this.devices.get(d.slice(6)) ?? "UNAVAILABLE";
-      })));
+    for (const h of this.hintsNaming(device)) {
+      const state = extensionStateOf(aggregateDeviceStates(h.devices.map((d) => this.deviceState(d))));
       const key = `${h.exten}@${h.context}`;
       if (this.extensions.get(key) === state) continue;
       this.extensions.set(key, state);

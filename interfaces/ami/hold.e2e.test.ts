@@ -85,7 +85,7 @@ before(async () => {
 });
 after(async () => { await recall?.stop(); });
 
-function amiClient(): Promise<{ text: () => string; until: (re: RegExp) => Promise<RegExpMatchArray>; close: () => void }> {
+function amiClient(): Promise<{ text: () => string; until: (re: RegExp) => Promise<RegExpMatchArray>; send: (headers: Record<string, string>) => void; close: () => void }> {
   const socket: Socket = createConnection(amiPort, "127.0.0.1");
   let text = "";
   socket.setEncoding("utf8");
@@ -101,7 +101,8 @@ function amiClient(): Promise<{ text: () => string; until: (re: RegExp) => Promi
     check();
   });
   socket.write("Action: Login\r\nUsername: admin\r\nSecret: pw\r\n\r\n");
-  return until(/Message: Authentication accepted/).then(() => ({ text: () => text, until, close: () => socket.destroy() }));
+  const send = (headers: Record<string, string>) => socket.write(Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n");
+  return until(/Message: Authentication accepted/).then(() => ({ text: () => text, until, send, close: () => socket.destroy() }));
 }
 
 test("a phone's hold re-INVITE: hold/unhold logged on its channel, AMI Hold/Unhold, device ONHOLD, ExtensionStatus, dialog NOTIFY", async () => {
@@ -128,10 +129,15 @@ test("a phone's hold re-INVITE: hold/unhold logged on its channel, AMI Hold/Unho
     }
     // Both phones allow direct media: each re-INVITE of 6001 is relayed to 6002, which takes both.
     const callee = startSipp({ scenario: reinvitedCallee({ status: 200, ringMs: 100, mediaPort: await freePort(), reinvites: 2 }), localPort: phoneB, calls: 1, timeoutMs: 30_000 });
-    const caller = await runSipp({
-      scenario: holdingCaller({ exten: "6002", from: "6001", auth: true, mediaPort: await freePort(), reinviteAfterMs: 500, direction: "sendonly", resumeAfterMs: 1000, holdMs: 500 }),
+    const calling = startSipp({
+      scenario: holdingCaller({ exten: "6002", from: "6001", auth: true, mediaPort: await freePort(), reinviteAfterMs: 500, direction: "sendonly", resumeAfterMs: 1500, holdMs: 500 }),
       target: `127.0.0.1:${sipPort}`, localPort: phoneA, calls: 1, inject: "SEQUENTIAL\n6001;pw-6001\n", timeoutMs: 30_000,
     });
+    // While on hold, the ExtensionState action reads the same state as the hint's watchers.
+    await ami.until(/Event: Hold\r\n/);
+    ami.send({ Action: "ExtensionState", Exten: "6001", Context: "hold-test", ActionID: "es" });
+    await ami.until(/ActionID: es\r\nMessage: Extension Status\r\nExten: 6001\r\nContext: hold-test\r\nHint: PJSIP\/6001\r\nStatus: 16\r\nStatusText: Hold\r\n/);
+    const caller = await calling.done;
     assert.equal(caller.code, 0, caller.errors);
     assert.equal((await callee.done).code, 0);
     const watched = await watcher.done;

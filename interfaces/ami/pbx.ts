@@ -62,9 +62,6 @@ export interface OutboundRegistrationView {
   readonly nextRegAt?: number;
 }
 
-/** Asterisk's extension states (ExtensionState's Status and StatusText). */
-export type ExtensionState = "Idle" | "InUse" | "Busy" | "Unavailable" | "Ringing" | "InUse&Ringing";
-export const EXTENSION_STATUS: Readonly<Record<ExtensionState, number>> = { Idle: 0, InUse: 1, Busy: 2, Unavailable: 4, Ringing: 8, "InUse&Ringing": 9 };
 
 export interface Pbx {
   channels(): ChannelView[];
@@ -95,7 +92,7 @@ export interface Pbx {
   /** Blind-transfer the bridge partner of `name` to exten@context; the transferer leaves. False when it is not bridged. */
   blindTransfer(name: string, context: string, exten: string): boolean;
   /** A dialplan hint's devices and their combined state (undefined: no hint). */
-  extensionState(context: string, exten: string): { readonly hint: string; readonly state: ExtensionState } | undefined;
+  extensionState(context: string, exten: string): { readonly hint: string; readonly status: number } | undefined;
   /** SendText: a SIP MESSAGE in the channel's dialog; resolves with the phone's final status (0: no answer). */
   sendText(name: string, text: string, contentType: string): Promise<number | undefined>;
   /** PlayDTMF: send a digit to the channel's phone (RFC 4733), or with `receive` act as if the phone had pressed it. */

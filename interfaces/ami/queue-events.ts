@@ -6,7 +6,7 @@
  *
  *   queue join → QueueCallerJoin · connect → AgentConnect + QueueCallerLeave
  *   abandon → QueueCallerAbandon + QueueCallerLeave · exit → QueueCallerLeave
- *   ringnoanswer → AgentRingNoAnswer · complete → AgentComplete
+ *   ringnoanswer → AgentRingNoAnswer · complete, transfer → AgentComplete · agentdump → AgentDump
  *   caller's dial.begin while queued → AgentCalled
  *   member add → QueueMemberAdded · remove → QueueMemberRemoved · pause/unpause →
  *   QueueMemberPause · penalty → QueueMemberPenalty · in call / out of call, or its
@@ -82,9 +82,13 @@ export class QueueEventFold {
           ["MemberName", String(input.agent)], ["HoldTime", String(input.holdtime)], ["RingTime", String(input.ringtime)]]);
         break;
       }
-      case "complete":
+      case "complete": case "transfer":
+        // A transfer ends the queue call too: AgentComplete with Reason "transfer", as app_queue's send_agent_complete.
         emit("AgentComplete", ["agent"], [...caller(), ["Queue", q.name], ["Interface", String(input.interface)], ["MemberName", String(input.agent)],
-          ["HoldTime", String(input.holdtime)], ["TalkTime", String(input.talktime)], ["Reason", String(input.by)]]);
+          ["HoldTime", String(input.holdtime)], ["TalkTime", String(input.talktime)], ["Reason", input.type === "transfer" ? "transfer" : String(input.by)]]);
+        break;
+      case "agentdump":
+        emit("AgentDump", ["agent"], [...caller(), ["Queue", q.name], ["Interface", String(input.interface)], ["MemberName", String(input.agent)]]);
         break;
       case "abandon":
         this.waiting.delete(uniqueid);

@@ -120,19 +120,20 @@ export class AmiServer {
 
   /**
    * Log events to every logged-in session that is not resuming. Sessions that want the
-   * same events (same classes, no filters of their own) share one text, written with one
-   * call each: with a hundred dashboards that is a hundred writes per batch, not a
-   * hundred per event.
+   * same events (same classes, no filters of their own) share one text, encoded once and
+   * written with one call each: with a hundred dashboards that is a hundred writes per
+   * batch, not a hundred per event.
    */
   private fanOut(outs: readonly Outgoing[]): void {
     if (!outs.length) return;
-    const texts = new Map<string, string>();
+    // One UTF-8 encoding per view, not one per session (a hundred dashboards share one Buffer).
+    const texts = new Map<string, Buffer | null>();
     for (const s of this.sessions) {
       if (!s.user || s.resuming) continue;
       const key = s.viewKey;
-      let text = texts.get(key);
-      if (text === undefined) { text = s.select(outs); texts.set(key, text); }
-      if (text) s.send(text);
+      let bytes = texts.get(key);
+      if (bytes === undefined) { const text = s.select(outs); bytes = text ? Buffer.from(text, "utf8") : null; texts.set(key, bytes); }
+      if (bytes) s.send(bytes);
     }
   }
 
@@ -271,7 +272,7 @@ class AmiSession {
     }
   }
 
-  private write(text: string): void {
+  private write(text: string | Buffer): void {
     if (this.gone) return;
     const limit = this.server.deps.maxPending ?? MAX_PENDING;
     if (this.socket.writableLength > limit && !this.resuming) {
@@ -411,7 +412,7 @@ class AmiSession {
     return text;
   }
 
-  send(text: string): void { this.write(text); }
+  send(bytes: Buffer): void { this.write(bytes); }
 
   private wants(o: Outgoing): boolean {
     if (!o.event.classes.some((c) => this.mask.has(c))) return false;

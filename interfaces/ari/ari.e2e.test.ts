@@ -171,6 +171,10 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
     "StasisStart", "ChannelStateChange", "ChannelEnteredBridge", "ChannelHangupRequest", "ChannelLeftBridge", "StasisEnd", "ChannelDestroyed",
   ]);
   assert.ok(events.some((e) => e.type === "PlaybackStarted") && events.some((e) => e.type === "PlaybackFinished" && e.playback?.state === "done"));
+  // The prompt was played after the answer: its PlaybackStarted comes after the answer's ChannelStateChange.
+  const answeredAt = events.findIndex((e) => e.type === "ChannelStateChange" && e.channel?.id === inbound!.id && e.channel.state === "Up");
+  const playedAt = events.findIndex((e) => e.type === "PlaybackStarted" && (e.playback as { target_uri?: string } | undefined)?.target_uri === `channel:${inbound!.id}`);
+  assert.ok(answeredAt >= 0 && playedAt > answeredAt, `ChannelStateChange Up at ${answeredAt}, PlaybackStarted at ${playedAt}`);
   const outEvents = byChannel(outbound!.id).filter((t) => t !== "ChannelVarset" && t !== "ChannelDialplan");
   assert.equal(outEvents[0], "ChannelCreated");
   assert.ok(outEvents.indexOf("StasisStart") < outEvents.indexOf("ChannelEnteredBridge"));
@@ -261,6 +265,33 @@ test("DTMF in an application is ChannelDtmfReceived; hold and unhold; hanging up
   ok(await phone.done, "phone cancelled");
   assert.ok(Date.now() - t < 5000, "cancelled at once, not at the 20 s timeout");
   await until("the originated channel destroyed", () => destroyed.some((e) => e.channel?.id === out.id));
+  client.stop();
+});
+
+test("ari-client drives the media operations from the Swagger documents: externalMedia, snoop, mute, bridge music on hold", async () => {
+  const client = await ari.connect(base(), "asterisk", "secret") as AriClient & {
+    channels: { externalMedia(o: object): Promise<AriChannel>; snoopChannel(o: object): Promise<AriChannel>; mute(o: object): Promise<void>; hangup(o: object): Promise<void> };
+    bridges: { create(o: object): Promise<AriBridge>; addChannel(o: object): Promise<void>; startMoh(o: object): Promise<void>; stopMoh(o: object): Promise<void>; destroy(o: object): Promise<void> };
+  };
+  const started: string[] = [];
+  client.on("StasisStart", (e) => started.push(e.channel!.id));
+  await client.start("media-client");
+  const rtp = await client.channels.externalMedia({ app: "media-client", external_host: "127.0.0.1:9", format: "ulaw" });
+  assert.match(rtp.name, /^UnicastRTP\/127\.0\.0\.1:9-/);
+  const snoop = await client.channels.snoopChannel({ channelId: rtp.id, app: "media-client", spy: "both" });
+  assert.match(snoop.name, new RegExp(`^Snoop/${rtp.id}-`));
+  await until("both in the application", () => started.includes(rtp.id) && started.includes(snoop.id));
+  await client.channels.mute({ channelId: rtp.id, direction: "out" });
+  const bridge = await client.bridges.create({ type: "mixing" });
+  await client.bridges.addChannel({ bridgeId: bridge.id, channel: [rtp.id, snoop.id] });
+  await client.bridges.startMoh({ bridgeId: bridge.id });
+  await client.bridges.stopMoh({ bridgeId: bridge.id });
+  await client.bridges.destroy({ bridgeId: bridge.id });
+  const ended: string[] = [];
+  client.on("ChannelDestroyed", (e) => ended.push(e.channel!.id));
+  await client.channels.hangup({ channelId: rtp.id });
+  await until("the snoop gone with the channel it snooped on", () => ended.includes(rtp.id) && ended.includes(snoop.id));
+  assert.equal((await fetch(`${base()}/ari/channels/${snoop.id}?api_key=asterisk:secret`)).status, 404);
   client.stop();
 });
 

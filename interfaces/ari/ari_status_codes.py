@@ -99,6 +99,7 @@ call("snoop on an unknown channel", "POST", "/channels/nobody/snoop?app=a&spy=in
 call("snoop with a bad direction", "POST", "/channels/nobody/snoop?app=a&spy=up", 400)
 call("snoop without app", "POST", "/channels/nobody/snoop?spy=in", 400)
 call("mute an unknown channel", "POST", "/channels/nobody/mute", 404)
+call("silence an unknown channel", "POST", "/channels/nobody/silence", 404)
 call("unmute an unknown channel", "DELETE", "/channels/nobody/mute?direction=out", 404)
 call("redirect an unknown channel", "POST", "/channels/nobody/redirect?endpoint=PJSIP/6002", 404)
 call("redirect without endpoint", "POST", "/channels/nobody/redirect", 400)

@@ -116,11 +116,14 @@ export class AriBridge {
         for (const s of [...this.extras]) { this.extras.delete(s); await this.leave(s); await this.core.media.close(s); }
         return;
       }
-      const anchored = await Promise.all(this.members.map((m) => m.anchorMedia().catch((e: Error) => {
+      const members = [...this.members];
+      const anchored = await Promise.all(members.map((m) => m.anchorMedia().catch((e: Error) => {
         this.core.logger.log("WARNING", "bridge.c", `No media for ${m.name} in bridge ${this.id}: ${e.message}`);
         return undefined;
       })));
-      const sessions = [...anchored.filter((s): s is string => s !== undefined), ...this.extras];
+      // A member that hung up meanwhile is on its way out (its session is being closed).
+      const live = anchored.filter((s, i): s is string => s !== undefined && !members[i].hungUp && members[i].media === s && this.members.includes(members[i]));
+      const sessions = [...live, ...this.extras];
       const mix = sessions.length >= 3 || (this.extras.size > 0 && sessions.length >= 1);
       const m = this.mode;
       if (mix) {
@@ -128,13 +131,24 @@ export class AriBridge {
         if (m.kind === "pair") await this.core.media.unbridge(m.a).catch(() => undefined);
         for (const s of [...current]) if (!sessions.includes(s)) { current.delete(s); await this.core.media.unbridge(s).catch(() => undefined); }
         this.mode = { kind: "mix", sessions: current };
-        for (const s of sessions) if (!current.has(s)) { await this.core.media.service.joinMix(`bridge-${this.id}`, s); current.add(s); }
+        for (const s of sessions) {
+          if (current.has(s)) continue;
+          // A member's session closed meanwhile (it hung up) is skipped; its leaving is queued.
+          try { await this.core.media.service.joinMix(`bridge-${this.id}`, s); current.add(s); } catch (e) { if (this.extras.has(s) || this.members.some((mm) => mm.media === s && !mm.hungUp)) throw e; }
+        }
       } else if (sessions.length === 2) {
         const [a, b] = sessions;
         if (m.kind === "pair" && ((m.a === a && m.b === b) || (m.a === b && m.b === a))) return;
         if (m.kind === "mix") for (const s of m.sessions) await this.core.media.unbridge(s).catch(() => undefined);
         this.mode = { kind: "none" };
-        await this.core.media.bridge(a, b);
+        try {
+          await this.core.media.bridge(a, b);
+        } catch (e) {
+          // One of the two hung up meanwhile (its session is gone): the next change settles the bridge.
+          const still = (x: string) => this.members.some((mm) => mm.media === x && !mm.hungUp);
+          if (still(a) && still(b)) throw e;
+          return;
+        }
         this.mode = { kind: "pair", a, b };
       } else {
         if (m.kind === "pair") await this.core.media.unbridge(m.a).catch(() => undefined);

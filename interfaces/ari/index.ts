@@ -30,6 +30,12 @@ export class Ari {
   readonly fold: AriEventFold;
   private closed = false;
   readonly stats = { requests: 0, errors: 0 };
+  /**
+   * How long Recall took over each request, from its arrival in the HTTP server to its
+   * answer written (ms; the last 10,000): what a client measures beyond that is queueing
+   * (the request waiting for the event loop, the client's own process).
+   */
+  readonly handling: number[] = [];
 
   private log: EventLog | undefined;
   /** Offset after the last record folded live. */
@@ -60,9 +66,11 @@ export class Ari {
     this.through = log.nextOffset;
     const waiting: { at: number; deliver: () => void }[] = [];
     const flush = () => { while (waiting.length && waiting[0].at <= this.through) waiting.shift()!.deliver(); };
+    const runtime = this.deps.core.runtime;
     this.stasis.sequencer = (deliver) => queueMicrotask(() => {
-      // Queued after the actor runtime's append of this turn, so nextOffset counts this turn's transitions.
-      const at = log.nextOffset;
+      // Queued after the actor runtime gathered this turn's transitions: those the log took
+      // (nextOffset) and those waiting behind the append in flight (unappended, with this turn's own) come first.
+      const at = log.nextOffset + runtime.unappended;
       if (at <= this.through && waiting.length === 0) deliver();
       else waiting.push({ at, deliver });
     });
@@ -105,6 +113,11 @@ export class Ari {
 
   private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++;
+    const arrived = performance.now();
+    res.once("finish", () => {
+      if (this.handling.length >= 10_000) this.handling.splice(0, 5_000);
+      this.handling.push(performance.now() - arrived);
+    });
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname.replace(/^.*?\/ari(?=\/|$)/, "") || "/";
     const headers: Record<string, string> = {};
@@ -142,13 +155,23 @@ export class Ari {
       }
       const body = await readBody(req);
       const params = AriRouter.values(found.op, found.path, url.searchParams, body);
-      return reply(await found.op.handler({ params, user: auth.user.name, request: req }));
+      const answer = await found.op.handler({ params, user: auth.user.name, request: req });
+      reply(answer);
+      answer.afterwards?.();
+      return;
     } catch (e) {
       if (e instanceof AriError) return reply({ status: e.status, body: { message: e.message } });
       this.stats.errors++;
       this.deps.logger.log("ERROR", "res_ari.c", `${req.method} ${path} failed: ${(e as Error).stack ?? e}`);
       return reply({ status: 500, body: { message: "Internal Server Error" } });
     }
+  }
+
+  /** p50, p99 and max of `handling`, in ms. */
+  handlingFigures(): { count: number; p50: number; p99: number; max: number } {
+    const s = [...this.handling].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+    return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 };
   }
 
   close(): void {

@@ -6,9 +6,12 @@
  *
  * Media URIs: `sound:NAME` (a file of the sounds directory, in the channel's
  * language), `recording:NAME` (a stored recording), `digits:123`, `characters:abc`,
- * `number:42` (spoken with the say files), `tone:ring|busy|...` is not played yet.
+ * `number:42` (spoken with the say files), `tone:ring|busy|...` or `tone:<tone list>`
+ * (indications.conf's `us` tones; `;tonezone=` is accepted and ignored), played until
+ * the playback is stopped or a list of `!` elements ends.
  */
 import { HangupError, type MediaResult } from "../../calls/channel-api.js";
+import { toneList, type MediaService } from "../../media-workers/index.js";
 
 export type PlaybackState = "queued" | "playing" | "continuing" | "done" | "failed" | "cancelled";
 
@@ -47,6 +50,39 @@ export interface PlaybackTarget {
   readonly uri: string;
   /** Plays files in order; resolves when they end or `signal` stops them; HangupError when the target goes. */
   play(files: string[], language: string, signal: AbortSignal): Promise<MediaResult>;
+  /** Plays a tone list until `signal` stops it or it ends by itself; HangupError when the target goes. */
+  tone(list: string, signal: AbortSignal): Promise<MediaResult>;
+}
+
+/** The tone list a `tone:` URI's value names (`busy`, `busy;tonezone=us`, `480+620/500,0/500`). */
+export function toneOf(value: string): string | undefined {
+  return toneList(value.split(";")[0]);
+}
+
+/**
+ * Tones on a media session until `signal` aborts or the list ends by itself; `gone`
+ * (the channel's own signal) aborting means the target hung up (HangupError).
+ */
+export function playTones(service: MediaService, session: string, list: string, signal: AbortSignal, gone?: AbortSignal): Promise<MediaResult> {
+  return new Promise<MediaResult>((resolve, reject) => {
+    let over = false;
+    const end = (r: MediaResult | Error) => {
+      if (over) return;
+      over = true;
+      off();
+      signal.removeEventListener("abort", stop);
+      gone?.removeEventListener("abort", hungUp);
+      if (r instanceof Error) reject(r); else resolve(r);
+    };
+    const off = service.onEvent((e) => { if (e.type === "tonesFinished" && e.session === session) end({ status: "SUCCESS" }); });
+    const stop = () => { void service.stopTones(session).catch(() => undefined); end({ status: "SUCCESS" }); };
+    const hungUp = () => end(new HangupError());
+    signal.addEventListener("abort", stop, { once: true });
+    gone?.addEventListener("abort", hungUp, { once: true });
+    if (signal.aborted) return stop();
+    if (gone?.aborted) return hungUp();
+    service.tones(session, list).catch(() => end({ status: "FAILED" }));
+  });
 }
 
 export interface PlaybackEvents {
@@ -79,12 +115,14 @@ export class AriPlayback {
     for (;;) {
       this.restarting = false;
       for (this.index = 0; this.index < this.media.length; this.index++) {
-        const files = mediaFiles(this.media[this.index], this.recordingDir);
+        const uri = this.media[this.index];
+        const tone = uri.startsWith("tone:") ? toneOf(uri.slice(5)) : undefined;
+        const files = tone ? [] : mediaFiles(uri, this.recordingDir);
         if (this.index === 0) { this.state = "playing"; this.events.started(this); }
         else { this.state = "continuing"; this.events.continuing(this); this.state = "playing"; }
-        if (!files || files.length === 0) { this.state = "failed"; this.events.finished(this); return; }
+        if (!tone && (!files || files.length === 0)) { this.state = "failed"; this.events.finished(this); return; }
         try {
-          const r = await this.target.play(files, this.language, this.aborter.signal);
+          const r = tone ? await this.target.tone(tone, this.aborter.signal) : await this.target.play(files!, this.language, this.aborter.signal);
           if (r.status === "FAILED" && !this.aborter.signal.aborted) { this.state = "failed"; this.events.finished(this); return; }
         } catch (e) {
           this.state = e instanceof HangupError ? "done" : "failed";

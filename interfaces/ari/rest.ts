@@ -61,7 +61,17 @@ export interface AriCall {
   readonly request: IncomingMessage;
 }
 
-export interface AriReply { readonly status: number; readonly body?: unknown; readonly binary?: { readonly type: string; readonly data: Buffer } }
+export interface AriReply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly binary?: { readonly type: string; readonly data: Buffer };
+  /**
+   * What the operation does once its answer is written (ARI's hang-up and continue are
+   * requests, as Asterisk queues a soft hang-up): the dialplan steps they set off do not
+   * hold the answer back.
+   */
+  readonly afterwards?: () => void;
+}
 
 export class AriError extends Error {
   constructor(readonly status: number, message: string) { super(message); }

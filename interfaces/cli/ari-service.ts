@@ -66,7 +66,12 @@ export function startAri(o: AriServiceOptions): Ari | undefined {
     `r/o?  Username\n----  --------\n${[...conf.users.values()].map((u) => `${u.readOnly ? "Yes" : "No "}   ${u.name}\n`).join("")}`);
   o.table.register("ari show status", "Show ARI settings", () =>
     `ARI Status:\nEnabled: Yes\nOutput format: ${conf.pretty ? "pretty" : "compact"}\nAuth realm: Asterisk REST Interface\nAllowed Origins: ${conf.allowedOrigins.join(",")}\nUser count: ${conf.users.size}\n` +
-    `Requests: ${ari.stats.requests}, events delivered: ${ari.stasis.stats.delivered}, open event sockets: ${ari.sockets.open.size}\n`);
+    `Requests: ${ari.stats.requests}, events delivered: ${ari.stasis.stats.delivered}, open event sockets: ${ari.sockets.open.size}\n` +
+    handlingLine(ari.handlingFigures()));
   o.logger.log("VERBOSE", "res_ari.c", `ARI serving ${conf.users.size} user(s) at /ari`);
   return ari;
+}
+
+function handlingLine(f: { count: number; p50: number; p99: number; max: number }): string {
+  return `Request handling (last ${f.count}): p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, max ${f.max.toFixed(2)} ms\n`;
 }

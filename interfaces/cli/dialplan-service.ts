@@ -136,8 +136,15 @@ export class DialplanService {
   /** The dialplan's global variables ([globals], Set(GLOBAL(x)=...)), live: AMI's Getvar/Setvar without a channel. */
   globalVariables = (): Map<string, string> => this.globals;
 
-  /** Every `hint` of the dialplan: context, extension and its devices (AMI's ExtensionState). */
-  hints = () => listHints(this.dialplan);
+  /**
+   * Every `hint` of the dialplan: context, extension and its devices (AMI's ExtensionState
+   * and ExtensionStatus). Listed once per loaded dialplan: AMI asks at every device change.
+   */
+  hints = (): ReturnType<typeof listHints> => {
+    if (this.hintList?.of !== this.dialplan) this.hintList = { of: this.dialplan, list: listHints(this.dialplan) };
+    return this.hintList.list;
+  };
+  private hintList: { readonly of: Dialplan; readonly list: ReturnType<typeof listHints> } | undefined;
 
   registerCommands(table: CommandTable): void {
     table.register("dialplan show", "Show dialplan", (args) => showDialplan(this.dialplan, args[0]).text);

@@ -283,7 +283,7 @@ const program = (options: StartOptions) => Effect.gen(function* () {
           const ami = new AmiServer({
             config: manager.config, log: local, unappended: () => runtime.unappended, logger, clock, version: `Recall ${version}`, startedAt,
             projection: { ...managerProjections(options.configDir), hints: dialplan.hints },
-            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables,
+            pbx: new CallCoreAdapter({ sip: sipServer, astdb, table, runDialplan: dialplan.run, hints: dialplan.hints, extensionStateOf: (d) => devices.extensionState(d), evaluate: dialplan.evaluate, assign: dialplan.assign, globals: dialplan.globalVariables,
               queues, reloadQueues: () => { const out = loadQueues(); return out.startsWith("Queues not reloaded") ? out : undefined; } }),
           });
           await ami.start();

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EventRecord } from "../../events/record.js";
+import { decodeRecord, encodeRecord } from "../../events/codec.js";
 import { QueueLogProjection, queueLogLine } from "./fold.js";
 
 const T = 1796593738_000_000;
@@ -59,4 +60,35 @@ test("exits, abandon, ring results and custom QueueLog lines; data1..data5 split
   assert.deepEqual([rows[2].data1, rows[2].data2, rows[2].data3, rows[2].data4, rows[2].data5], ["5", "1", "2", "4", ""]);
   assert.deepEqual(rows.map((r) => r.log_index), [0, 0, 0, 0, 0, 0, 0, 1]);
   assert.equal(p.lowWater(42), 42);
+});
+
+test("BLINDTRANSFER and ATTENDEDTRANSFER (Asterisk 22's words and fields), AGENTDUMP", () => {
+  const p = new QueueLogProjection();
+  const rows = [
+    queueRec({ type: "transfer", kind: "blind", exten: "7790", context: "from-internal", uniqueid: "1.1", agent: "Alice", holdtime: 3, talktime: 12, position: 2 }),
+    queueRec({ type: "transfer", kind: "attended", bridge: "b-1", uniqueid: "1.2", agent: "Bob", holdtime: 0, talktime: 5, position: 1 }),
+    queueRec({ type: "agentdump", uniqueid: "1.3", agent: "Carol" }),
+  ].flatMap((r) => p.apply(r));
+  assert.deepEqual(rows.map((r) => `${r.agent}|${r.event}|${r.data}`), [
+    "Alice|BLINDTRANSFER|7790|from-internal|3|12|2", "Bob|ATTENDEDTRANSFER|BRIDGE|b-1|0|5|1", "Carol|AGENTDUMP|",
+  ]);
+});
+
+test("records read from the log: the fold decodes a state only for the inputs whose line needs it", () => {
+  const p = new QueueLogProjection();
+  // (the test records carry only the context fields the fold reads: not checked against the catalogue)
+  const stored = (r: EventRecord) => decodeRecord(encodeRecord(r), r.offset, false);
+  const select = stored(queueRec({ type: "select", uniqueid: "1.1", candidates: [{ id: "PJSIP/a", penalty: 0, callsTaken: 0, lastCall: 0, index: 0 }] }));
+  const call = stored(memberRec({ type: "connect", uniqueid: "1.1" }));
+  const connect = stored(queueRec({ type: "connect", uniqueid: "1.1", agent: "Alice", holdtime: 1, peerUniqueid: "1.2", ringtime: 1 }));
+  const join = stored(queueRec({ type: "join", uniqueid: "1.3", url: "", callerIdNum: "1001" }, [{ uniqueid: "1.3", position: 1 }]));
+  const pause = stored(memberRec({ type: "pause", reason: "lunch" }));
+  assert.deepEqual([select, call, connect, join, pause].flatMap((r) => p.apply(r)).map((r) => `${r.queuename}|${r.event}|${r.data}`), [
+    "helpdesk|CONNECT|1|1.2|1", "helpdesk|ENTERQUEUE||1001|1", "billing|PAUSE|lunch",
+  ]);
+  const read = (r: object) => {
+    const x = r as unknown as { decoded?: unknown; firstInput?: unknown };
+    return x.decoded ? "body" : x.firstInput ? "input" : "type";
+  };
+  assert.deepEqual([select, call, connect, join, pause].map(read), ["type", "type", "input", "body", "body"]);
 });

@@ -7,8 +7,14 @@
  * Where Recall writes what Asterisk 22 does not (REFERENCE.md): RINGCANCELED for the
  * ringall members that lost to another, and a line for a caller refused at the door:
  * JOINEMPTY, JOINUNAVAIL or FULL (no data).
+ *
+ * Transfers are Asterisk 22's lines (app_queue since Asterisk 12; older ones wrote
+ * TRANSFER): BLINDTRANSFER `exten|context|holdtime|calltime|origposition` and
+ * ATTENDEDTRANSFER `BRIDGE|bridge|holdtime|calltime|origposition`, and no COMPLETE line
+ * after them.
  */
-import type { EventRecord } from "../../events/record.js";
+import type { EventRecord, Input } from "../../events/record.js";
+import { StoredRecord } from "../../events/codec.js";
 import type { Projection } from "../projection.js";
 import type { RowOrigin } from "../rows.js";
 
@@ -51,6 +57,21 @@ const EXIT_EVENTS: Readonly<Record<string, string>> = {
 
 type In = Record<string, unknown> & { type: string };
 
+/**
+ * A record's input without decoding its state where the log allows: most queue records
+ * (selects with their candidates, calls' connects and completes, members' call
+ * changes) need only their input, and their state is the larger part of the body.
+ */
+const inputOf = (rec: EventRecord): Input => (rec instanceof StoredRecord ? rec.inputOnly() : rec.input);
+
+/** Member inputs that write a line (and so need the member's context). */
+const MEMBER_LINES = new Set(["add", "remove", "pause", "unpause"]);
+/** Queue inputs that never write a line: their bodies (a select carries every candidate) are not decoded at all. */
+const QUEUE_SILENT = new Set(["select", "reset"]);
+
+/** The input's type read from the stored bytes where it can be, without decoding the input. */
+const typeOf = (rec: EventRecord): string | undefined => (rec instanceof StoredRecord ? rec.inputType() : rec.input.type);
+
 export class QueueLogProjection implements Projection<QueueLogRow> {
   readonly name = "queue_log" as const;
 
@@ -61,18 +82,27 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
   }
 
   private queue(rec: EventRecord): QueueLogRow[] {
-    const i = rec.input as In;
-    const ctx = rec.state.context as { name: string; callers: readonly { uniqueid: string; position: number }[] };
-    const q = ctx.name;
+    const type = typeOf(rec);
+    if (type !== undefined && QUEUE_SILENT.has(type)) return [];
+    const i = inputOf(rec) as In;
+    // The stream is `queue:<name>`: the queue's name without its state.
+    const q = rec.stream.startsWith("queue:") ? rec.stream.slice(6) : (rec.state.context as { name: string }).name;
     const s = (k: string) => String(i[k] ?? "");
     switch (i.type) {
       case "configure": return i.start !== undefined ? [row(rec, 0, "NONE", "NONE", "NONE", "QUEUESTART", [""])] : [];
       case "join": {
-        const caller = ctx.callers.find((c) => c.uniqueid === i.uniqueid);
+        const caller = (rec.state.context as { callers: readonly { uniqueid: string; position: number }[] }).callers.find((c) => c.uniqueid === i.uniqueid);
         return [row(rec, 0, s("uniqueid"), q, "NONE", "ENTERQUEUE", [s("url"), s("callerIdNum"), caller?.position ?? 0])];
       }
       case "connect": return [row(rec, 0, s("uniqueid"), q, s("agent"), "CONNECT", [s("holdtime"), s("peerUniqueid"), s("ringtime")])];
       case "complete": return [row(rec, 0, s("uniqueid"), q, s("agent"), i.by === "agent" ? "COMPLETEAGENT" : "COMPLETECALLER", [s("holdtime"), s("talktime"), s("position")])];
+      case "transfer": {
+        const times = [s("holdtime"), s("talktime"), s("position")];
+        return [i.kind === "blind"
+          ? row(rec, 0, s("uniqueid"), q, s("agent"), "BLINDTRANSFER", [s("exten"), s("context"), ...times])
+          : row(rec, 0, s("uniqueid"), q, s("agent"), "ATTENDEDTRANSFER", ["BRIDGE", s("bridge"), ...times])];
+      }
+      case "agentdump": return [row(rec, 0, s("uniqueid"), q, s("agent"), "AGENTDUMP", [""])];
       case "abandon": return [row(rec, 0, s("uniqueid"), q, "NONE", "ABANDON", [s("position"), s("origposition"), s("waittime")])];
       case "exit": {
         const event = EXIT_EVENTS[s("reason")] ?? "EXITEMPTY";
@@ -88,7 +118,10 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
   }
 
   private member(rec: EventRecord): QueueLogRow[] {
-    const i = rec.input as In;
+    const type = typeOf(rec);
+    if (type !== undefined && !MEMBER_LINES.has(type)) return [];
+    const i = inputOf(rec) as In;
+    if (!MEMBER_LINES.has(i.type)) return [];
     const m = rec.state.context as { queue: string; name: string; dynamic: boolean };
     switch (i.type) {
       case "add": return m.dynamic ? [row(rec, 0, String(i.callid ?? "NONE"), m.queue, m.name, "ADDMEMBER", [""])] : [];

@@ -72,7 +72,7 @@ function leg(direction: "in" | "out"): Channel {
     routeSet: [], localCseq: 1, destination: { host: "10.0.0.1", port: 5062 }, contact: "<sip:10.0.0.9:5060>", userAgent: "test",
   });
   const channel = {
-    name: `PJSIP/phone-${direction}`, direction, tech: "PJSIP", hungUp: false, onHangup: new Set(), state: () => "up",
+    name: `PJSIP/phone-${direction}`, direction, tech: "PJSIP", hungUp: false, onHangup: new Set(), state: () => "up", setHold: () => undefined,
     localSdp: sdp("sipp 1 1", 4000), remoteSdp: sdp("phone 5 5", 6000),
   } as unknown as Channel;
   const sip = new SipLeg(channel, {} as SipLegHost);

@@ -9,14 +9,14 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { phoneCredentials, phonesPjsip } from "./test-phones.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
-import { runSipp, startSipp, type SippResult } from "../sipp/sipp.js";
+import { runSipp, sippLogLine, startSipp, type SippResult } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
 import { uacSecondLine, uasRefer } from "../sipp/transfer-scenarios.js";
 
@@ -145,17 +145,6 @@ test("TRANSFER_CONTEXT on the transferer picks the context a blind REFER's targe
   assert.ok(cel.some((r) => r.eventtype === "APP_START" && r.context === "transfers" && r.appdata === "PJSIP/6003,20"), "A went on at 100@transfers");
 });
 
-/** Lines of a sipp log file once `pattern` shows up in it. */
-async function logLine(path: string, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = existsSync(path) ? pattern.exec(readFileSync(path, "utf8")) : null;
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no ${pattern} in ${path}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("attended REFER with Replaces: A↔B and B2↔C become A↔C; both of B's legs get BYE; C joins A's linkedid", async () => {
   const logs = mkdtempSync(join(tmpdir(), "recall-xfer-"));
   const line1Log = join(logs, "line1.log"), line2Log = join(logs, "line2.log");
@@ -165,13 +154,13 @@ test("attended REFER with Replaces: A↔B and B2↔C become A↔C; both of B's l
   });
   const c = startSipp({ scenario: uasCall({ status: 200, holdMs: 2500 }), localPort: phoneC, calls: 1, timeoutMs: 30_000 });
   const a = runA(A());
-  const [, call1] = await logLine(line1Log, /CALLID (\S+)/);
+  const [, call1] = await sippLogLine(line1Log, /CALLID (\S+)/);
   // B's second line calls C; the phone would remember that dialog: the test tells line 1 about it.
   const b2 = startSipp({
     scenario: uacSecondLine({ exten: "6003", from: "6002" }), target: `127.0.0.1:${port}`, localPort: phoneB2, calls: 1,
     inject: credentials("6002"), timeoutMs: 30_000, extraArgs: ["-trace_logs", "-log_file", line2Log],
   });
-  const [, callId, toTag, fromTag] = await logLine(line2Log, /DIALOG (\S+) (\S+) (\S+)/);
+  const [, callId, toTag, fromTag] = await sippLogLine(line2Log, /DIALOG (\S+) (\S+) (\S+)/);
   const replaces = encodeURIComponent(`${callId};to-tag=${toTag};from-tag=${fromTag}`);
   const harness = createSocket("udp4");
   await new Promise<void>((resolve) => harness.bind(0, "127.0.0.1", () => resolve()));

@@ -4,7 +4,7 @@
  * statistics. Every run is bounded (`-m` calls and a wall-clock timeout).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -102,4 +102,15 @@ function parseStats(csv: string): { successful: number; failed: number; retransm
 /** sipp's -trace_rtt CSV (`Date_ms;response_time_ms;rtd_no`, one row per timed call): the response times. */
 function parseResponseTimes(csv: string): number[] {
   return csv.trim().split("\n").slice(1).map((line) => Number(line.split(";")[1])).filter((n) => Number.isFinite(n));
+}
+
+/** The first match of `pattern` in a sipp log file (-log_file), once it shows up there. */
+export async function sippLogLine(path: string, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = existsSync(path) ? pattern.exec(readFileSync(path, "utf8")) : null;
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`no ${pattern} in ${path}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

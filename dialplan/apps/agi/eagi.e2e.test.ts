@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, messages, startRecall, type RecallProcess } from "../../../interfaces/cli/recall-process.js";
+import { assertLogged, freePort, messages, startRecall, type RecallProcess } from "../../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../../interfaces/cli/paths.js";
 import { startSipp } from "../../../sip/sipp/sipp.js";
 import { RtpStream } from "../../../sip/sipp/pcap.js";
@@ -83,9 +83,9 @@ test("EAGI: the program reads the caller's speech on descriptor 3 as signed line
   const caller = startSipp({ scenario: pcapCaller({ exten: "800", pcap }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000, extraArgs: ["-mp", String(await freePort())] });
   const done = await caller.done;
   assert.equal(done.code, 0, `${done.errors}\n${done.stderr}`);
-  await recall.waitFor(/EAGI read (\d+) bytes, AGISTATUS SUCCESS/, 10_000).catch(() => assert.fail(messages(recall.dataDir).slice(-3000)));
+  await assertLogged(recall.dataDir, /EAGI read \d+ bytes, AGISTATUS SUCCESS/, 10_000);
   const [, bytes] = /EAGI read (\d+) bytes/.exec(messages(recall.dataDir))!;
-  assert.match(messages(recall.dataDir), /EAGI enhanced 1\.0/);
+  await assertLogged(recall.dataDir, /EAGI enhanced 1\.0/);
   const raw = readFileSync(join(tmp, "heard.raw"));
   assert.equal(raw.length, Number(bytes));
   assert.ok(raw.length >= 40000 * 0.9, `${raw.length} bytes of audio`);

@@ -5,7 +5,8 @@
  * each on its StasisStart, plays it a prompt (sound:hello-world), holds it until
  * HOLD_MS after its start so all are in the application together, and hangs it up.
  * Reported: the peak of channels in the application together, calls completed, the REST
- * round trip (p50/p99/max, by operation), event delivery delay (receipt minus the
+ * round trip (p50/p99/max, by operation) and Recall's own share of it (`ari show status`:
+ * from the request's arrival in its HTTP server to the answer written), event delivery delay (receipt minus the
  * event's timestamp: p50/p99/max), events out of order per channel, Recall's CPU and RSS.
  * Targets: REST p99 ≤ 20 ms, events p99 ≤ 50 ms, in order.
  */
@@ -121,6 +122,9 @@ async function main(): Promise<void> {
     console.log(`  sipp: ${uac.successful} calls completed, ${uac.failed} failed, ${elapsed.toFixed(1)} s`);
     console.log(`  REST round trip (${rest.all.length} requests, ${rest.failed} failed${rest.errors.length ? `: ${rest.errors.join("; ")}` : ""}): p50 ${pct(rest.all, 50).toFixed(2)} ms, p99 ${restP99.toFixed(2)} ms, max ${Math.max(...rest.all).toFixed(2)} ms (target p99 ≤ 20)`);
     console.log(`  by operation, p50/p99 ms: ${[...rest.byOp].map(([o, xs]) => `${o} ${pct(xs, 50).toFixed(1)}/${pct(xs, 99).toFixed(1)}`).join(", ")}`);
+    // Recall's own share: from the request's arrival in its HTTP server to the answer written.
+    const handling = /Request handling \(last \d+\): (.*)/.exec(await recall.cli("ari show status"))?.[1];
+    console.log(`  inside Recall (arrival to answer written): ${handling ?? "not reported"}`);
     console.log(`  event delivery (${delays.length} events): p50 ${pct(delays, 50).toFixed(0)} ms, p99 ${eventP99.toFixed(0)} ms, max ${Math.max(...delays).toFixed(0)} ms (target p99 ≤ 50)`);
     console.log(`  Recall: ${cpu.toFixed(2)} CPU s (${((cpu / CHANNELS) * 1000).toFixed(1)} ms per channel), RSS ${rss.toFixed(0)} MiB`);
     console.log(ok ? "  OK" : "  NOT MET");

@@ -13,7 +13,7 @@ import type { Channel } from "../../../calls/channel.js";
 import type { MixMonitorStarted } from "../../../calls/channel-api.js";
 import { startPlayback } from "./channels.js";
 import { startRecording, type RecordTarget } from "./recordings.js";
-import type { PlaybackTarget } from "../playback.js";
+import { playTones, type PlaybackTarget } from "../playback.js";
 
 /** Applications that hear of a bridge's playbacks and recordings: those subscribed to it. */
 const bridgeApps = (ctx: AriContext, b: AriBridge) => () => [...new Set([...ctx.stasis.bridge(b.id), ...ctx.stasis.all()])];
@@ -33,6 +33,10 @@ function bridgePlayback(ctx: AriContext, b: AriBridge): PlaybackTarget {
         signal.removeEventListener("abort", stop);
         b.release(session);
       }
+    },
+    tone: async (list, signal) => {
+      const session = await b.ownSession("announcer");
+      try { return await playTones(media.service, session, list, signal); } finally { b.release(session); }
     },
   };
 }

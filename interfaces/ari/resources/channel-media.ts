@@ -76,9 +76,18 @@ async function externalMedia(ctx: AriContext, p: Record<string, unknown>) {
     if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(data)) throw new AriError(400, `data: a UUID for audiosocket, not "${data}"`);
     if (format !== "slin") throw new AriError(400, `format: AudioSocket carries slin, not "${format}"`);
     let ended: Promise<{ status: string; error?: string }> | undefined;
+    // The channel exists once the service took the connection (as chan_audiosocket connects when the channel is requested).
     const channel = await createMediaChannel(ctx.core, { tech: "AudioSocket", resource: `${far.host}:${far.port}`, uniqueid: id, codec: "slin", vars },
-      async (s) => { ended = ctx.core.media.service.externalAudioSocket(s.id, data, `${far.host}:${far.port}`); });
-    // The service hanging up (or never answering) ends the channel.
+      async (s) => {
+        const link = ctx.core.media.service.externalAudioSocket(s.id, data, `${far.host}:${far.port}`);
+        const failed = await link.connected;
+        if (failed) {
+          ctx.logger.log("WARNING", "chan_audiosocket.c", `Failed to connect to AudioSocket server ${far.host}:${far.port}: ${failed.error ?? failed.status}`);
+          throw new AriError(500, `An internal error prevented this request from being handled: no connection to ${far.host}:${far.port} (${failed.error ?? failed.status})`);
+        }
+        ended = link.done;
+      });
+    // The service hanging up ends the channel.
     void ended!.then((r) => {
       if (r.status === "ERROR") ctx.logger.log("WARNING", "chan_audiosocket.c", `${channel.name}: ${r.error ?? "connection failed"}`);
       if (r.status !== "STOPPED") channel.remoteHangup(r.status === "ERROR" ? Cause.NETWORK_OUT_OF_ORDER : Cause.NORMAL_CLEARING, channel.name);

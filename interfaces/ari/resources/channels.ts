@@ -12,7 +12,7 @@ import { parseLocal } from "../../../calls/local.js";
 import { AriError, noContent, ok, type AriCall, type Operation, type Param, type ResourceFamily } from "../rest.js";
 import { channelView } from "../stasis.js";
 import { liveChannel, newId, stasisChannel, type AriContext } from "../context.js";
-import { AriPlayback, type PlaybackTarget } from "../playback.js";
+import { AriPlayback, playTones, type PlaybackTarget } from "../playback.js";
 import { channelRecordTarget, startRecording } from "./recordings.js";
 import { channelMediaOperations } from "./channel-media.js";
 
@@ -114,7 +114,14 @@ function originateArgs(p: AriCall["params"], id?: string): OriginateArgs {
 
 async function play(ctx: AriContext, channel: Channel, media: string[], lang: string | undefined, playbackId: string | undefined) {
   const uniqueid = channel.context().uniqueid;
-  const target: PlaybackTarget = { uri: `channel:${uniqueid}`, play: (files, _lang, signal) => channel.play(files, { noAnswer: true, signal }) };
+  const target: PlaybackTarget = {
+    uri: `channel:${uniqueid}`,
+    play: (files, _lang, signal) => channel.play(files, { noAnswer: true, signal }),
+    tone: async (list, signal) => {
+      if (channel.state() !== "up") channel.progress();
+      return playTones(ctx.core.media.service, await channel.anchorMedia(), list, signal, channel.signal);
+    },
+  };
   return startPlayback(ctx, target, ctx.stasis.appsOfChannelFromNow(uniqueid), media, lang ?? channel.language, playbackId);
 }
 
@@ -178,8 +185,7 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         if (params.reason_code !== undefined && params.reason !== undefined) throw new AriError(400, "reason and reason_code are mutually exclusive");
         const code = params.reason_code !== undefined ? Number(params.reason_code) : REASONS[(params.reason as string | undefined) ?? "normal"];
         if (!Number.isInteger(code) || code < 0) throw new AriError(400, "reason_code: a Q.850 cause number");
-        channel.hangup(code, "ARI");
-        return noContent;
+        return { status: 204, afterwards: () => channel.hangup(code, "ARI") };
       } }),
     op({ method: "POST", path: "/channels/{channelId}/continue", nickname: "continueInDialplan", summary: "Exit application; continue execution in the dialplan.", responseClass: "void",
       params: [channelId, query("context"), query("extension"), query("priority", "int"), query("label")],
@@ -189,11 +195,10 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         const priority = (params.priority as number | undefined) ?? (params.label as string | undefined);
         // Any of context/extension given without a priority starts at 1, as Asterisk's continue does.
         const given = context !== undefined || exten !== undefined || priority !== undefined;
-        ctx.stasis.leave(params.channelId as string, {
+        return { status: 204, afterwards: () => ctx.stasis.leave(params.channelId as string, {
           status: "SUCCESS",
           ...(given ? { next: { ...(context ? { context } : {}), ...(exten ? { exten } : {}), priority: priority ?? 1 } } : {}),
-        });
-        return noContent;
+        }) };
       } }),
     op({ method: "POST", path: "/channels/{channelId}/move", nickname: "move", summary: "Move the channel from one Stasis application to another.", responseClass: "void",
       params: [channelId, query("app", "string", { required: true }), query("appArgs")],
@@ -245,6 +250,17 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
       } }),
     op({ method: "DELETE", path: "/channels/{channelId}/hold", nickname: "unhold", summary: "Remove a channel from hold.", responseClass: "void", params: [channelId],
       handler: ({ params }) => { stasisChannel(ctx, params.channelId as string).stopMusicOnHold(); return noContent; } }),
+    // Asterisk's silence generator: silence is sent while nothing else is (a "0" tone until stopped).
+    op({ method: "POST", path: "/channels/{channelId}/silence", nickname: "startSilence", summary: "Play silence to a channel.", responseClass: "void", params: [channelId],
+      errors: [{ code: 404, reason: "Channel not found" }, { code: 409, reason: "Channel not in a Stasis application" }, { code: 412, reason: "Channel in invalid state" }],
+      handler: async ({ params }) => {
+        const channel = stasisChannel(ctx, params.channelId as string);
+        try { await ctx.core.media.service.tones(await channel.anchorMedia(), "0"); } catch { throw new AriError(412, "Channel in invalid state"); }
+        return noContent;
+      } }),
+    op({ method: "DELETE", path: "/channels/{channelId}/silence", nickname: "stopSilence", summary: "Stop playing silence to a channel.", responseClass: "void", params: [channelId],
+      errors: [{ code: 404, reason: "Channel not found" }, { code: 409, reason: "Channel not in a Stasis application" }, { code: 412, reason: "Channel in invalid state" }],
+      handler: ({ params }) => { stasisChannel(ctx, params.channelId as string).stopTones(); return noContent; } }),
     op({ method: "POST", path: "/channels/{channelId}/play", nickname: "play", summary: "Start playback of media.", responseClass: "Playback",
       params: [channelId, query("media", "string", { required: true, allowMultiple: true }), query("lang"), query("offsetms", "int"), query("skipms", "int", { defaultValue: 3000 }), query("playbackId")],
       handler: ({ params }) => play(ctx, stasisChannel(ctx, params.channelId as string), params.media as string[], params.lang as string | undefined, params.playbackId as string | undefined) }),

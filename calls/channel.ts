@@ -277,9 +277,12 @@ export class Channel implements DialplanChannel {
   }
 
   private anchoring: Promise<string> | undefined;
+  /** The session being opened by `anchoring`, before the media worker has made it. */
+  private opening: string | undefined;
 
   private async answerOffer(offer: Buffer): Promise<string> {
-    const leg = await this.host.media.answer(offer, this);
+    const leg = await this.host.media.answer(offer, this, (id) => { this.opening = id; })
+      .finally(() => { this.opening = undefined; });
     if (this.media) { void this.host.media.close(leg.id); return this.media; }
     this.media = leg.id;
     this.localSdp = leg.sdp;
@@ -288,11 +291,11 @@ export class Channel implements DialplanChannel {
   }
 
   /**
-   * The leg's media session once it has one, waiting for one being opened (so a called
-   * leg's session goes on the same media worker); undefined when none is on its way.
+   * The leg's media session, or the one being opened for it: a called leg's session goes
+   * near it (on the same media worker) without waiting for it to be made.
    */
-  async mediaSession(): Promise<string | undefined> {
-    return this.media ?? (this.anchoring ? this.anchoring.catch(() => undefined) : undefined);
+  get mediaNear(): string | undefined {
+    return this.media ?? this.opening;
   }
 
   /** A leg up with SDP sent and received: its media moves only by its driver (SIP: re-INVITE). */

@@ -105,12 +105,17 @@ export class CallMedia {
     this.descriptions = o.descriptions;
   }
 
-  /** A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec). */
-  async answer(offer: Buffer, leg: Leg): Promise<LegMedia> {
-    const s = await this.open(leg);
+  /**
+   * A session answering `offer` (throws SdpError: 400 malformed, 488 no common codec);
+   * `opening` hears its id before it is made (a called leg's session may go near it).
+   */
+  async answer(offer: Buffer, leg: Leg, opening?: (id: string) => void): Promise<LegMedia> {
+    const s = await this.open(leg, undefined, opening);
     try {
       const a = this.descriptions.answer(offer, { codecs: leg.codecs, address: s.localAddress, port: s.localPort, sessionId: s.localPort, ...(leg.origin ? { origin: leg.origin } : {}) });
-      await this.service.setRemote(s.id, a.remote);
+      // Not awaited: the session's worker takes its commands in order, so whatever comes next
+      // (a bridge, a prompt) finds the far end set; the answer does not wait a round trip for it.
+      void this.service.setRemote(s.id, a.remote).catch(() => undefined);
       return { id: s.id, sdp: a.description };
     } catch (e) {
       await this.service.destroySession(s.id).catch(() => undefined);
@@ -176,9 +181,9 @@ export class CallMedia {
 
   close(id: string): Promise<void> { return this.service.destroySession(id).catch(() => undefined); }
 
-  private async open(leg: Leg, near?: string) {
+  private async open(leg: Leg, near?: string, opening?: (id: string) => void) {
     const { tos, cos, symmetric } = leg.rtp;
-    const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric, near, tos, cos });
+    const s = await this.service.createSession({ codecs: [...leg.codecs], symmetric, near, tos, cos, ...(opening ? { opening } : {}) });
     this.service.onDtmf(s.id, (e) => leg.digit(e.digit, e.durationMs));
     return s;
   }

@@ -215,9 +215,11 @@ export class MediaService {
    * `near`: a session this one will likely be bridged to (the caller of a dialled leg). The new
    * session goes on its worker, so the bridge relays packets in one thread instead of through a
    * ring between two; otherwise on the least-loaded worker. `tos`/`cos`: the endpoint's tos_audio
-   * (the TOS byte) and cos_audio, marked on the session's RTP and RTCP sockets.
+   * (the TOS byte) and cos_audio, marked on the session's RTP and RTCP sockets. `opening`
+   * hears the new session's id at once, before the worker has made it: another session may
+   * name it as its `near` meanwhile.
    */
-  async createSession(opts: { codecs: string[]; rtpTimeout?: number; symmetric?: boolean; near?: string; tos?: number; cos?: number }): Promise<{ id: string; localPort: number; localAddress: string }> {
+  async createSession(opts: { codecs: string[]; rtpTimeout?: number; symmetric?: boolean; near?: string; tos?: number; cos?: number; opening?: (id: string) => void }): Promise<{ id: string; localPort: number; localAddress: string }> {
     const codecs = opts.codecs.filter((c) => c !== "telephone-event" && c !== "dtmf");
     const bad = codecs.filter((c) => !isCodec(c));
     if (!codecs.length || bad.length) throw new MediaError(`unsupported codec(s): ${bad.join(",") || "(none given)"}`);
@@ -226,11 +228,14 @@ export class MediaService {
     if (!partner) for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[worker]) worker = i;
     const id = `media-${this.nextSession++}`;
     this.load[worker]++;
+    const pending = this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric, tos: opts.tos, cos: opts.cos });
+    this.sessions.set(id, { worker, dtmf: [], timeout: [] });
+    opts.opening?.(id);
     try {
-      const r = (await this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric, tos: opts.tos, cos: opts.cos })) as { port: number; address: string };
-      this.sessions.set(id, { worker, dtmf: [], timeout: [] });
+      const r = (await pending) as { port: number; address: string };
       return { id, localPort: r.port, localAddress: r.address };
     } catch (e) {
+      this.sessions.delete(id);
       this.load[worker]--;
       throw e;
     }

@@ -134,15 +134,16 @@ const timeoutMs = (seconds: number) => (seconds + 60) * 1000;
 async function b2bua(): Promise<void> {
   await withRecall(callFiles, async (recall, port, uasPort) => {
     const run = (rate: number, seconds: number) => async (calls: number) => {
-      const uas = startSipp({ scenario: { builtin: "uas" }, localPort: uasPort, calls, timeoutMs: timeoutMs(seconds) });
+      // No call limit: a stray message (a BYE retransmitted from the step before) would count as a call and end it early.
+      const uas = startSipp({ scenario: { builtin: "uas" }, localPort: uasPort, calls: 1e9, timeoutMs: timeoutMs(seconds) + 30_000 });
       await listening(uasPort); // else Dial's first INVITEs meet a closed port (sipp starts slowly on a busy machine)
       const caller = await runSipp({
         scenario: stockUac, target: `127.0.0.1:${port}`, calls, rate, limit: rate * 4, timeoutMs: timeoutMs(seconds),
         extraArgs: ["-s", "800", "-d", "1000", ...TIMED],
       });
-      const stop = setTimeout(() => uas.stop(), 3000); // every call it answered has ended by now
-      const callee = await uas.done.finally(() => clearTimeout(stop));
-      return { caller, callee };
+      await idleChannels(recall); // every call it answered has ended
+      uas.stop();
+      return { caller, callee: await uas.done };
     };
     const label = "B2BUA Dial(PJSIP/uas), 1 s calls, direct_media=no,";
     if (WARMUP > 0) await step(recall, { label: `${label} warm-up`, rate: 100, seconds: WARMUP, run: run(100, WARMUP) }, false);

@@ -7,14 +7,16 @@
  *
  *   [calls]
  *   max_setup_calls = 1000     ; inbound calls not yet answered (ringing included) at most
- *   overload_delay_ms = 50     ; shed while Recall's event loop typically (median) lagged
- *                              ; more than this over the last second (0: off)
+ *   overload_delay_ms = 50     ; while Recall's event loop typically (median) lagged more
+ *                              ; than this over the last second, at most 10 calls are set
+ *                              ; up at once (0: off)
  *   overload_retry_after = 2   ; seconds, in the 503's Retry-After
  *
  * The count is exact and deterministic (a simulation sees it too); the event-loop lag is
  * measured by whoever starts Recall (`recall start`, perf_hooks) and handed in as `lag`.
  * One NOTICE when shedding starts, one a window while it lasts (how many were refused),
- * one when it ends: a flood never floods the log.
+ * one when a window passed without a refusal: a flood never floods the log, nor does a
+ * load that hovers at the bound (admitted and refused in turn).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +32,13 @@ export interface AdmissionLimits {
 }
 
 export const DEFAULT_ADMISSION: AdmissionLimits = { maxSetupCalls: 1000, overloadDelayMs: 50, retryAfterSeconds: 2 };
+
+/**
+ * The lag sheds only while at least this many calls are being set up: a Recall starved of
+ * CPU by other processes lags with no calls at all, and refusing its few would relieve
+ * nothing; an overloaded one has many set-ups waiting (calls/s x set-up time).
+ */
+const LAG_MIN_SETUPS = 10;
 
 /** One window of the lag signal and of the log's summary lines. */
 const WINDOW_US = 1_000_000;
@@ -48,10 +57,11 @@ export class CallAdmission {
   private windowStart: number;
   private lagging = false;
   private lastLag = 0;
-  /** Refused in the current window, and since shedding began. */
+  /** Refused in the current window, and since the overload began. */
   private refusedWindow = 0;
   private refusedTotal = 0;
-  private shedding = false;
+  /** From the first refusal to the first window without one: what the log reports on. */
+  private overload = false;
 
   constructor(private readonly deps: AdmissionDeps) {
     this.windowStart = deps.clock.now();
@@ -67,12 +77,10 @@ export class CallAdmission {
     this.roll();
     const { maxSetupCalls, overloadDelayMs } = this.deps.limits;
     const full = this.setups >= maxSetupCalls;
-    if (!full && !(overloadDelayMs > 0 && this.lagging)) {
-      if (this.shedding) this.recovered();
-      return true;
-    }
-    if (!this.shedding) {
-      this.shedding = true;
+    const saturated = overloadDelayMs > 0 && this.lagging && this.setups >= LAG_MIN_SETUPS;
+    if (!full && !saturated) return true;
+    if (!this.overload) {
+      this.overload = true;
       this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Overload: refusing new calls with 503 (${this.reason()})`);
     }
     this.refusedWindow++;
@@ -89,7 +97,11 @@ export class CallAdmission {
     return () => { if (open) { open = false; this.setups--; } };
   }
 
-  /** A new window: read the lag, and say how many were refused in the last one. */
+  /**
+   * A new window: read the lag; during an overload say how many were refused in the last
+   * window, or that it is over when none was (admissions flip call by call at the bound,
+   * the log does not).
+   */
   private roll(): void {
     const now = this.deps.clock.now();
     if (now - this.windowStart < WINDOW_US) return;
@@ -98,16 +110,13 @@ export class CallAdmission {
       this.lastLag = this.deps.lag();
       this.lagging = this.lastLag > this.deps.limits.overloadDelayMs;
     }
-    if (this.shedding && this.refusedWindow > 0) {
+    if (this.overload && this.refusedWindow > 0) {
       this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Overload: refused ${this.refusedWindow} new calls in the last second (${this.reason()})`);
+    } else if (this.overload) {
+      this.overload = false;
+      this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Overload over: accepting new calls again (${this.refusedTotal} refused with 503; ${this.reason()})`);
+      this.refusedTotal = 0;
     }
-    this.refusedWindow = 0;
-  }
-
-  private recovered(): void {
-    this.shedding = false;
-    this.deps.logger.log("NOTICE", "res_pjsip_session.c", `Overload over: accepting new calls again (${this.refusedTotal} refused with 503; ${this.reason()})`);
-    this.refusedTotal = 0;
     this.refusedWindow = 0;
   }
 

@@ -474,7 +474,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     const direct = caller && origin && !origin.media && caller.remoteSdp && !hooks
       && (origin.tech === "Local" || (originEndpoint?.direct_media !== false && endpoint.direct_media));
     if (direct) return caller.remoteSdp!;
-    const near = origin?.media ?? caller?.media ?? await origin?.mediaSession();
+    const near = origin?.mediaNear ?? caller?.media;
     const leg = await this.core.media.offer(callee, near);
     callee.media = leg.id;
     if (callee.hungUp) callee.releaseMedia();

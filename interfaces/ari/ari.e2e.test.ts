@@ -40,6 +40,7 @@ interface AriClient {
   Bridge(): AriBridge;
   Playback(): AriPlayback;
   channels: { list(): Promise<AriChannel[]> };
+  bridges: { get(o: { bridgeId: string }): Promise<unknown> };
   asterisk: { getInfo(): Promise<Record<string, unknown>> };
 }
 
@@ -159,6 +160,19 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
   const listed = await client.channels.list();
   assert.deepEqual(listed.map((c) => c.id).sort(), [inbound!.id, outbound!.id].sort());
   assert.ok(listed.every((c) => c.state === "Up"));
+  // videoSource, through ari-client's Swagger-generated operations: remembered and shown, as for an audio bridge in Asterisk.
+  const b = bridge! as AriBridge & { setVideoSource(p: { channelId: string }): Promise<void>; clearVideoSource(): Promise<void> };
+  assert.equal((await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string }).video_mode, "talker");
+  await b.setVideoSource({ channelId: outbound!.id });
+  const single = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
+  assert.deepEqual([single.video_mode, single.video_source_id], ["single", outbound!.id]);
+  const other = client.Bridge() as typeof b;
+  await other.create({ type: "mixing" });
+  await assert.rejects(other.setVideoSource({ channelId: inbound!.id }), (e: Error) => /not in this bridge/i.test(e.message));
+  await other.destroy();
+  await b.clearVideoSource();
+  const talker = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
+  assert.deepEqual([talker.video_mode, talker.video_source_id], ["talker", undefined]);
   // As in Asterisk, a channel's hang-up leaves its bridge partner up: the application ends it.
   await inbound!.hangup();
   await until("the inbound channel's StasisEnd", () => byChannel(inbound!.id).includes("StasisEnd"));

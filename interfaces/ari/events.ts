@@ -218,6 +218,7 @@ export class AriEventFold {
       id: context.id, type: this.subs.bridgeType(context.id) ?? "mixing", name: context.name,
       channels: context.channels.map((id) => this.channels.get(id)?.context.uniqueid ?? id.replace(/^channel:/, "")),
       createdAt: context.createdAt, creator: this.subs.bridgeType(context.id) ? "Stasis" : "Recall",
+      ...(this.subs.bridgeType(context.id) ? { videoMode: "talker" } : {}),
     });
     const apps = new Set<string>([...this.subs.all(), ...this.subs.bridge(context.id)]);
     const out: Delivery[] = [];

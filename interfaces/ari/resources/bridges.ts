@@ -58,6 +58,12 @@ function bridgeRecording(ctx: AriContext, b: AriBridge): RecordTarget {
       }
     },
     stop: async (id) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id); },
+    control: async (id, change) => {
+      const s = sessions.get(id);
+      if (!s) return false;
+      await ctx.core.media.controlRecord(s, id, change);
+      return true;
+    },
   };
 }
 

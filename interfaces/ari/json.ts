@@ -83,6 +83,7 @@ export const objectModels: Model[] = [
   { id: "Playback", properties: { id: prop("string"), media_uri: prop("string"), next_media_uri: prop("string", false), target_uri: prop("string"), language: prop("string", false), state: prop("string") } },
   { id: "LiveRecording", properties: { name: prop("string"), format: prop("string"), target_uri: prop("string"), state: prop("string"), duration: prop("int", false), cause: prop("string", false) } },
   { id: "Endpoint", properties: { technology: prop("string"), resource: prop("string"), state: prop("string", false), channel_ids: prop("List[string]") } },
+  { id: "TextMessage", properties: { from: prop("string"), to: prop("string"), body: prop("string"), variables: prop("object", false) } },
   { id: "Variable", properties: { value: prop("string") } },
   { id: "Application", properties: { name: prop("string"), channel_ids: prop("List[string]"), bridge_ids: prop("List[string]"), endpoint_ids: prop("List[string]"), device_names: prop("List[string]"), events_allowed: prop("List[object]"), events_disallowed: prop("List[object]") } },
   { id: "AsteriskInfo", properties: { build: prop("BuildInfo", false), system: prop("SystemInfo", false), config: prop("ConfigInfo", false), status: prop("StatusInfo", false) } },

@@ -543,6 +543,14 @@ export class Channel implements DialplanChannel {
     return { id, ...(file ? { file } : {}), ...(rxFile ? { rxFile } : {}), ...(txFile ? { txFile } : {}), done: finished };
   }
 
+  /** Pauses/resumes or mutes/unmutes one of the leg's recordings; false if it is not running. */
+  async controlMixMonitor(id: string, change: { paused?: boolean; muted?: boolean }): Promise<boolean> {
+    const session = this.recordings.get(id);
+    if (session === undefined) return false;
+    await this.host.media.controlRecord(session, id, change);
+    return true;
+  }
+
   async stopMixMonitor(id?: string): Promise<boolean> {
     const recId = id ?? this.recordings.keys().next().value;
     const session = recId === undefined ? undefined : this.recordings.get(recId);

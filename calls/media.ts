@@ -172,6 +172,7 @@ export class CallMedia {
     return { done };
   }
   stopRecord(id: string, recId: string): Promise<{ path: string; durationMs: number; error?: string }> { return this.service.stopRecord(id, recId); }
+  controlRecord(id: string, recId: string, change: { paused?: boolean; muted?: boolean }): Promise<void> { return this.service.controlRecord(id, recId, change); }
 
   echo(id: string, on: boolean): Promise<void> { return this.service.echo(id, on); }
   tap(id: string, onAudio: (pcm: Uint8Array) => void): Promise<void> { return this.service.tap(id, onAudio); }

@@ -350,6 +350,11 @@ export class MediaService {
     return (await this.call(this.entry(id).worker, { t: "stopRecord", id, recId })) as { recId: string; path: string; durationMs: number; error?: string };
   }
 
+  /** Pauses/resumes or mutes/unmutes a running recording (what is not given stays). */
+  async controlRecord(id: string, recId: string, change: { paused?: boolean; muted?: boolean }): Promise<void> {
+    await this.call(this.entry(id).worker, { t: "controlRecord", id, recId, ...change });
+  }
+
   /** Echo(): the phone's audio and DTMF go straight back to it (on), or no longer (off). */
   async echo(id: string, on: boolean): Promise<void> { await this.call(this.entry(id).worker, { t: "echo", id, on }); }
 

@@ -478,6 +478,30 @@ test("recordings: two at once on a session, appending to a WAV, headerless slin,
   await media.destroySession(a.id); await media.destroySession(b.id); p1.close(); p2.close();
 });
 
+test("controlRecord: a paused recording writes nothing, a muted one writes silence; an unknown recording is an error", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const path = join(tmp, "controlled.wav");
+  await media.record(s.id, path, { recId: "c" });
+  await peer.stream(s.localPort, 0, 25, () => 1000);   // 0.5 s written
+  await media.controlRecord(s.id, "c", { paused: true });
+  await peer.stream(s.localPort, 0, 25, () => 2000);   // 0.5 s dropped
+  await media.controlRecord(s.id, "c", { paused: false, muted: true });
+  await peer.stream(s.localPort, 0, 25, () => 3000);   // 0.5 s of silence
+  await media.controlRecord(s.id, "c", { muted: false });
+  await peer.stream(s.localPort, 0, 25, () => 4000);   // 0.5 s written
+  await assert.rejects(media.controlRecord(s.id, "nothing", { paused: true }), /no recording nothing/);
+  await media.stopRecord(s.id, "c");
+  const pcm = parseWav(readFileSync(path));
+  const count = (v: number) => pcm.filter((x) => Math.abs(x - v) < 100).length;
+  assert.equal(count(2000), 0, "nothing of the paused half second");
+  assert.equal(count(3000), 0, "nothing of the muted half second but silence");
+  assert.ok(count(1000) > 3000 && count(4000) > 3000, `before and after: ${count(1000)}, ${count(4000)} samples`);
+  assert.ok(pcm.filter((x) => x === 0).length >= 3000, "the muted half second is silence");
+  assert.ok(pcm.length >= 10000 && pcm.length <= 13500, `about 1.5 s of the 2 s: ${pcm.length} samples`);
+  await media.destroySession(s.id); peer.close();
+});
+
 test("appending to something that is not an 8 kHz 16-bit WAV is an error, and the session goes on", async () => {
   const peer = await new Peer().bind();
   const s = await session(["ulaw"], peer);

@@ -28,6 +28,8 @@ export type CommandBody =
   /** MixMonitor: `path` mixed, `rxPath`/`txPath` one direction each (at least one of the three). */
   | { t: "record"; id: string; recId?: string; path?: string; rxPath?: string; txPath?: string; append?: boolean; bridgedOnly?: boolean }
   | { t: "stopRecord"; id: string; recId?: string }
+  /** Pauses (nothing written) or mutes (silence written) a running recording; an omitted field is left as it is. */
+  | { t: "controlRecord"; id: string; recId: string; paused?: boolean; muted?: boolean }
   /** Echo(): send back what the phone sends (audio and RFC 4733 events). */
   | { t: "echo"; id: string; on: boolean }
   | { t: "sendDtmf"; id: string; digits: string; durationMs: number }

@@ -204,13 +204,21 @@ class Recorder {
   private rxQ: Int16Array[] = [];
   private txQ: Int16Array[] = [];
   private readonly mixed = new Int16Array(FRAME);
+  /** Paused: the audio is dropped and nothing written (the file is shorter by the pause). */
+  paused = false;
+  /** Muted: silence is written in place of the audio (the file keeps the wall time). */
+  muted = false;
   constructor(readonly recId: string, readonly main: WavWriter | undefined, readonly rxW: WavWriter | undefined, readonly txW: WavWriter | undefined,
     readonly bridgedOnly: boolean) {}
   rx(pcm: Int16Array): void { this.rxQ.push(pcm.slice(0, FRAME)); if (this.rxQ.length > 10) this.rxQ.shift(); }
   tx(pcm: Int16Array): void { this.txQ.push(pcm.slice(0, FRAME)); if (this.txQ.length > 10) this.txQ.shift(); }
   tick(bridged: boolean): void {
     const a = this.rxQ.shift(), b = this.txQ.shift();
-    if (this.bridgedOnly && !bridged) { this.rxQ = []; this.txQ = []; return; }
+    if ((this.bridgedOnly && !bridged) || this.paused) { this.rxQ = []; this.txQ = []; return; }
+    if (this.muted) {
+      this.main?.add(SILENCE); this.rxW?.add(SILENCE); this.txW?.add(SILENCE);
+      return;
+    }
     if (this.main) {
       for (let i = 0; i < FRAME; i++) {
         const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
@@ -909,6 +917,13 @@ async function handle(c: Command): Promise<unknown> {
       return undefined;
     }
     case "stopRecord": return stopRecording(need(c.id), c.recId);
+    case "controlRecord": {
+      const r = need(c.id).recorders.find((x) => x.recId === c.recId);
+      if (!r) throw new Error(`no recording ${c.recId}`);
+      if (c.paused !== undefined) r.paused = c.paused;
+      if (c.muted !== undefined) r.muted = c.muted;
+      return undefined;
+    }
     case "echo": {
       const s = need(c.id);
       if (c.on) { s.sourceSeq++; if (s.source) s.stopSource(); }

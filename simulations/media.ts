@@ -50,6 +50,7 @@ export class SimMediaService {
   async sendDtmf(): Promise<void> {}
   async record(): Promise<void> { throw new Error("recording is not simulated"); }
   async stopRecord(_id: string, recId = ""): Promise<{ recId: string; path: string; durationMs: number }> { return { recId, path: "", durationMs: 0 }; }
+  async controlRecord(): Promise<void> {}
   async audioSocket(): Promise<never> { throw new Error("AudioSocket is not simulated"); }
   async stopAudioSocket(): Promise<void> {}
   async stats(): Promise<unknown> { return {}; }

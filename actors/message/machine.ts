@@ -14,6 +14,8 @@ export type ReceiveInput = {
   readonly source: Source; readonly type: "receive";
   readonly uniqueid: string; readonly endpoint: string; readonly from: string; readonly to: string;
   readonly body: string; readonly contentType: string; readonly context: string; readonly exten: string;
+  /** Asterisk's message variables (receive address, transport, headers), logged when a handler besides the dialplan (ARI) wants the message. */
+  readonly variables?: readonly (readonly [string, string])[];
 };
 
 export type MessageInput =

@@ -5,7 +5,7 @@
  * MessageSend() is an output (`message.send`), so every message Recall sends is in the log.
  *
  * Inputs:
- *   receive      spawn: uniqueid, endpoint, from, to, body, contentType, context, exten
+ *   receive      spawn: uniqueid, endpoint, from, to, body, contentType, context, exten[, variables]
  *   newexten     context, exten, priority        app.start  app, data    app.end  app
  *   setvar       name, value                     setvars    vars
  *   setfield     field (to|from|body|custom key), value   (MESSAGE()/MESSAGE_DATA() writes)

@@ -13,6 +13,8 @@
  *   itself through them;
  * - redirect of an unanswered caller: 302 with the target as Contact; of an answered one:
  *   a REFER, whose NOTIFY Recall answers, and the phone hangs up;
+ * - a live recording of a caller paused for a second (the file is shorter by it, the speech
+ *   before and after intact) and muted (silence written in place of the audio);
  * then the log passes `recall replay --verify`.
  */
 import { after, before, test } from "node:test";
@@ -200,6 +202,8 @@ exten => 302,1,Stasis(media,snooped)
 exten => 303,1,Stasis(media,external)
  same => n,Hangup()
 exten => 304,1,Stasis(media,refer)
+ same => n,Hangup()
+exten => 305,1,Stasis(media,recorded)
  same => n,Hangup()
 `,
   });
@@ -523,6 +527,70 @@ ${send(["BYE [next_url] SIP/2.0", "Via: SIP/2.0/[transport] [local_ip]:[local_po
   ok(await r.done, "answered caller referred");
   await app.wait("its StasisEnd", (e) => e.type === "StasisEnd" && e.channel?.id === s2.channel!.id);
   await recall.waitFor(/Transfer of PJSIP\/caller-[0-9a-f]+: SIP\/2\.0 200 OK/, 5000);
+  app.ws.close();
+  phone.close();
+});
+
+test("a live recording paused for a second is that much shorter, the speech before and after intact; muted, it holds silence", { skip }, async () => {
+  const app = await application("media");
+  const phone = await new Phone().bind();
+  const c = call("305", phone);
+  const start = await app.wait("StasisStart", (e) => e.type === "StasisStart" && e.args?.[0] === "recorded");
+  const id = start.channel!.id;
+  assert.equal((await rest("POST", `/channels/${id}/answer`)).status, 204);
+  await c.answered();
+  const speech = frames(toUlaw(readWav(join(SOUNDS, "tt-weasels.wav"))));
+  const before = speech.slice(0, 75), afterPause = speech.slice(75, 150);
+  // What is sent while paused or muted: a constant level the speech never holds for a whole frame.
+  const LEVEL = 3000;
+  const loud = level(LEVEL);
+  assert.equal((await rest("POST", "/recordings/live/nothing/pause")).status, 404);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=paused&format=wav")).status, 201);
+  const began = Date.now();
+  await talk([[phone, (i) => before[i]]], before.length);
+  assert.equal((await rest("DELETE", "/recordings/live/paused/pause")).status, 409, "unpause while recording");
+  const pausedAt = Date.now();
+  assert.equal((await rest("POST", "/recordings/live/paused/pause")).status, 204);
+  assert.equal((await rest("GET", "/recordings/live/paused")).body.state, "paused");
+  assert.deepEqual((await rest("POST", "/recordings/live/paused/pause")).body, { message: "Recording not in session" }, "pause while paused");
+  await talk([[phone, () => loud]], 50);
+  assert.equal((await rest("DELETE", "/recordings/live/paused/pause")).status, 204);
+  const paused = Date.now() - pausedAt;
+  assert.equal((await rest("GET", "/recordings/live/paused")).body.state, "recording");
+  await talk([[phone, (i) => afterPause[i]]], afterPause.length);
+  assert.equal((await rest("POST", "/recordings/live/paused/mute")).status, 204);
+  await talk([[phone, () => loud]], 50);
+  assert.equal((await rest("DELETE", "/recordings/live/paused/mute")).status, 204);
+  assert.equal((await rest("POST", "/recordings/live/paused/stop")).status, 204);
+  const wall = Date.now() - began;
+  await app.wait("RecordingFinished", (e) => e.type === "RecordingFinished" && e.recording?.name === "paused");
+  assert.equal((await rest("POST", "/recordings/live/paused/mute")).status, 404, "a finished recording");
+  const file = await fetch(`http://127.0.0.1:${httpPort}/ari/recordings/stored/paused/file?${KEY}`);
+  const wav = Buffer.from(await file.arrayBuffer());
+  const got = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length & 1)));
+  const stored = got.length / 8; // ms
+  // Shorter than the wall time by about the pause (the media clock may lag the wall clock on a loaded machine).
+  assert.ok(wall - stored >= 0.8 * paused && wall - stored <= paused + 300 + 0.1 * wall, `recorded ${stored} ms of ${wall} ms, paused ${paused} ms`);
+  const rec = recordedFrames(got);
+  for (const [what, sent] of [["before the pause", before], ["after the pause", afterPause]] as const) {
+    const m = identical(sent, rec);
+    const voiced = sent.filter((f) => f.some((b) => b !== 0xff && b !== 0x7f)).length;
+    assert.ok(m.identical >= ARRIVED * voiced && m.inOrder >= 0.95 * m.identical, `${what}: ${JSON.stringify(m)} of ${voiced} voiced frames`);
+  }
+  // Nothing sent while paused or muted is in the file; the muted second is there as silence, after the speech.
+  const levelFrames = rec.filter((f) => Int16Array.from(f, ulawDecode).every((v) => Math.abs(v - LEVEL) < 100)).length;
+  assert.equal(levelFrames, 0, "no frame sent while paused or muted is recorded");
+  const isSilent = (f: Uint8Array) => f.every((b) => b === 0xff || b === 0x7f);
+  const keys = new Set(afterPause.filter((f) => !isSilent(f)).map((f) => Buffer.from(f).toString("latin1")));
+  let last = -1;
+  rec.forEach((f, i) => { if (keys.has(Buffer.from(f).toString("latin1"))) last = i; });
+  const tail = rec.slice(last + 1);
+  // The longest run of silence after the speech (its own quiet last frames come first).
+  let run = 0, longest = 0;
+  for (const f of tail) { run = isSilent(f) ? run + 1 : 0; longest = Math.max(longest, run); }
+  assert.ok(longest >= ARRIVED * 50, `${longest} silent frames after the speech (muted for 50 frames)`);
+  assert.equal((await rest("DELETE", `/channels/${id}`)).status, 204);
+  ok(await c.done, "caller");
   app.ws.close();
   phone.close();
 });

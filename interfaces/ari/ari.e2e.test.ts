@@ -21,6 +21,7 @@ import { packageRoot } from "../cli/paths.js";
 import { runSipp, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { registerWithAuth } from "../../sip/sipp/scenarios.js";
+import { messageSender } from "../../sip/sipp/message-scenarios.js";
 import { phoneCredentials } from "../../sip/call/test-phones.js";
 import { python3 } from "../../core/python.js";
 
@@ -40,6 +41,7 @@ interface AriClient {
   Bridge(): AriBridge;
   Playback(): AriPlayback;
   channels: { list(): Promise<AriChannel[]> };
+  bridges: { get(o: { bridgeId: string }): Promise<unknown> };
   asterisk: { getInfo(): Promise<Record<string, unknown>> };
 }
 
@@ -93,6 +95,7 @@ exten => 204,1,Stasis(demo,dtmf)
  same => n,Hangup()
 exten => 203,1,Stasis(replayer)
  same => n,Hangup()
+exten => 7000,1,Log(NOTICE,dialplan got message: \${MESSAGE(body)})
 exten => 201,1,Stasis(nobody)
  same => n,Set(AFTER=\${STASISSTATUS})
  same => n,Hangup(21)
@@ -159,6 +162,19 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
   const listed = await client.channels.list();
   assert.deepEqual(listed.map((c) => c.id).sort(), [inbound!.id, outbound!.id].sort());
   assert.ok(listed.every((c) => c.state === "Up"));
+  // videoSource, through ari-client's Swagger-generated operations: remembered and shown, as for an audio bridge in Asterisk.
+  const b = bridge! as AriBridge & { setVideoSource(p: { channelId: string }): Promise<void>; clearVideoSource(): Promise<void> };
+  assert.equal((await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string }).video_mode, "talker");
+  await b.setVideoSource({ channelId: outbound!.id });
+  const single = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
+  assert.deepEqual([single.video_mode, single.video_source_id], ["single", outbound!.id]);
+  const other = client.Bridge() as typeof b;
+  await other.create({ type: "mixing" });
+  await assert.rejects(other.setVideoSource({ channelId: inbound!.id }), (e: Error) => /not in this bridge/i.test(e.message));
+  await other.destroy();
+  await b.clearVideoSource();
+  const talker = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
+  assert.deepEqual([talker.video_mode, talker.video_source_id], ["talker", undefined]);
   // As in Asterisk, a channel's hang-up leaves its bridge partner up: the application ends it.
   await inbound!.hangup();
   await until("the inbound channel's StasisEnd", () => byChannel(inbound!.id).includes("StasisEnd"));
@@ -209,6 +225,50 @@ test("an application that never answers its channel: the channel's absolute time
   assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"]);
   assert.deepEqual(events[0].args, ["idle"]);
   client.stop();
+});
+
+test("TextMessageReceived: a MESSAGE from an endpoint an application is subscribed to (or from anyone, subscribeAll) reaches it; the dialplan still gets it; without a dialplan extension it is 202 only while ARI wants it", async () => {
+  const open = async (query: string) => {
+    const got: AriEvent[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ari/events?${query}&api_key=asterisk:secret`);
+    ws.on("message", (d) => got.push(JSON.parse(String(d)) as AriEvent));
+    await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
+    return { got, ws, texts: () => got.filter((e) => e.type === "TextMessageReceived") };
+  };
+  const sendMessage = async (to: string, body: string, status: number) =>
+    ok(await runSipp({ scenario: messageSender({ to, body, status }), target: `127.0.0.1:${sipPort}`, localPort: await freePort(), calls: 1, inject: phoneCredentials("6002"), timeoutMs: 15_000 }), `MESSAGE to ${to}`);
+  const subscription = (method: string) => fetch(`${base()}/ari/applications/texter/subscription?eventSource=endpoint:PJSIP/6002&api_key=asterisk:secret`, { method });
+  const dialplanGot = () => (messages(recall.dataDir).match(/NOTICE\[\d+\] app_verbose\.c: dialplan got message: /g) ?? []).length;
+  const texter = await open("app=texter");
+  // Not subscribed: the dialplan has it, the application does not.
+  await sendMessage("7000", "first", 202);
+  await until("the dialplan's first message", () => dialplanGot() === 1);
+  assert.equal((await subscription("POST")).status, 200);
+  const everything = await open("app=watcher&subscribeAll=true");
+  await sendMessage("7000", "hello ari", 202);
+  await until("TextMessageReceived in both applications", () => texter.texts().length === 1 && everything.texts().length === 1);
+  await until("the dialplan's second message", () => dialplanGot() === 2);
+  const e = texter.texts()[0] as AriEvent & { message: { from: string; to: string; body: string; variables: Record<string, string>[] }; endpoint: { technology: string; resource: string } };
+  assert.equal(e.message.body.trimEnd(), "hello ari", JSON.stringify(e.message.body));
+  assert.match(e.message.from, /sip:6002@/);
+  assert.match(e.message.to, /sip:7000@/);
+  assert.deepEqual([e.endpoint.technology, e.endpoint.resource], ["PJSIP", "6002"]);
+  const vars = Object.assign({}, ...e.message.variables) as Record<string, string>;
+  assert.equal(vars.PJSIP_TRANSPORT, "udp");
+  assert.match(vars.PJSIP_RECVADDR, /^127\.0\.0\.1:\d+$/);
+  assert.equal(vars["Max-Forwards"], "70");
+  assert.equal(e.application, "texter");
+  // No extension for it: accepted while an application wants messages from 6002, ARI's alone.
+  await sendMessage("7777", "only for ari", 202);
+  await until("the second TextMessageReceived", () => texter.texts().length === 2);
+  assert.equal((texter.texts()[1] as AriEvent & { message: { body: string } }).message.body.trimEnd(), "only for ari");
+  everything.ws.close();
+  assert.equal((await subscription("DELETE")).status, 200);
+  await new Promise((r) => setTimeout(r, 200)); // the watcher's socket has closed: nobody wants 6002's messages
+  await sendMessage("7777", "for nobody", 404);
+  assert.equal(texter.texts().length, 2);
+  assert.equal(dialplanGot(), 2);
+  texter.ws.close();
 });
 
 test("a client that reconnects with since=OFFSET gets the events it missed, in the same order, then the live ones", async () => {

@@ -92,6 +92,14 @@ call("bridge music on hold", "POST", f"/bridges/{bid}/moh", 204)
 call("bridge music on hold stopped", "DELETE", f"/bridges/{bid}/moh", 204)
 call("music on hold on an unknown bridge", "POST", "/bridges/nobody/moh", 404)
 call("record an unknown bridge", "POST", "/bridges/nobody/record?name=r2&format=wav", 404)
+call("video source: an unknown channel", "POST", f"/bridges/{bid}/videoSource/nobody", 400)
+call("video source on an unknown bridge", "POST", "/bridges/nobody/videoSource/x", 404)
+call("clear the video source", "DELETE", f"/bridges/{bid}/videoSource", 204)
+call("clear it on an unknown bridge", "DELETE", "/bridges/nobody/videoSource", 404)
+call("set it with the wrong method", "GET", f"/bridges/{bid}/videoSource/x", 405)
+mode = call("video mode after clearing", "GET", f"/bridges/{bid}", 200)
+if (mode or {}).get("video_mode") != "talker" or "video_source_id" in (mode or {}):
+    results.append({"name": "video mode talker", "status": 0, "expected": 1, "body": str(mode)})
 call("destroy the first", "DELETE", f"/bridges/{bid}", 204)
 
 # Media operations on channels that do not exist, and bad parameters (ARI 22's codes).

@@ -29,6 +29,13 @@ export class AriBridge {
   private changes: Promise<void> = Promise.resolve();
   /** The announcer playing music on hold to the bridge, while it does. */
   moh: string | undefined;
+  /**
+   * The video mode an application chose (videoSource): `talker` as Asterisk's Stasis
+   * bridges start, `single` once a source is set. Recall carries no video; it is remembered and shown.
+   */
+  videoMode: "talker" | "single" = "talker";
+  /** The single video source's unique id; cleared when that channel leaves (the mode stays `single`). */
+  videoSource: string | undefined;
   destroyed = false;
 
   constructor(private readonly core: CallCore, readonly id: string, readonly type: string, readonly name: string, linkedid?: string) {
@@ -58,6 +65,7 @@ export class AriBridge {
     const listener = this.listeners.get(channel);
     if (listener) channel.onHangup.delete(listener);
     this.listeners.delete(channel);
+    if (this.videoSource === channel.context().uniqueid) this.videoSource = undefined;
     const session = channel.media;
     if (session) this.change(async () => { await this.leave(session); });
     channel.change({ type: "bridge.exit", bridge: this.id }, "ari");

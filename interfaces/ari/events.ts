@@ -58,6 +58,7 @@ export class AriEventFold {
     if (record.kind === "channel") return this.channel(record);
     if (record.kind === "bridge") return this.bridge(record);
     if (record.kind === "contact") return this.contact(record);
+    if (record.kind === "message") return this.message(record);
     return [];
   }
 
@@ -193,10 +194,7 @@ export class AriEventFold {
       : input.type === "qualify" ? (input.status === "Avail" ? "Reachable" : "Unreachable")
       : first ? "NonQualified" : "Updated";
     const peerStatus = value !== "registered" || status === "Unreachable" ? "Unreachable" : "Reachable";
-    const json = {
-      technology: "PJSIP", resource: endpoint, state: online ? "online" : "offline",
-      channel_ids: [...this.channels.values()].filter((ch) => ch.context.endpoint === endpoint).map((ch) => ch.context.uniqueid),
-    };
+    const json = this.endpointJson(endpoint);
     const timestamp = ariTime(record.time);
     const apps = new Set<string>([...this.subs.all(), ...this.subs.endpoint("PJSIP", endpoint)]);
     const out: Delivery[] = [];
@@ -209,6 +207,28 @@ export class AriEventFold {
     return out;
   }
 
+  private endpointJson(endpoint: string): Record<string, unknown> {
+    return {
+      technology: "PJSIP", resource: endpoint, state: this.contacts.has(endpoint) ? "online" : "offline",
+      channel_ids: [...this.channels.values()].filter((ch) => ch.context.endpoint === endpoint).map((ch) => ch.context.uniqueid),
+    };
+  }
+
+  /**
+   * A MESSAGE received from an endpoint: TextMessageReceived to the applications subscribed to
+   * that endpoint (or its technology, or everything), as res_stasis's messaging. `variables`
+   * is, as Asterisk writes it, a list of one-name objects.
+   */
+  private message(record: EventRecord): Delivery[] {
+    const input = record.input as { type: string; endpoint?: string; from?: string; to?: string; body?: string; variables?: [string, string][] };
+    if (input.type !== "receive" || !input.endpoint) return [];
+    const apps = new Set<string>([...this.subs.all(), ...this.subs.endpoint("PJSIP", input.endpoint)]);
+    const timestamp = ariTime(record.time);
+    const message = { from: input.from ?? "", to: input.to ?? "", body: input.body ?? "", variables: (input.variables ?? []).map(([k, v]) => ({ [k]: v })) };
+    const endpoint = this.endpointJson(input.endpoint);
+    return [...apps].map((app) => ({ app, event: { type: "TextMessageReceived", timestamp, message, endpoint, application: app, recall_offset: record.offset } }));
+  }
+
   private bridge(record: EventRecord): Delivery[] {
     const input = record.input as { type: string; channel?: string };
     const context = record.state.context as BridgeContext;
@@ -218,6 +238,7 @@ export class AriEventFold {
       id: context.id, type: this.subs.bridgeType(context.id) ?? "mixing", name: context.name,
       channels: context.channels.map((id) => this.channels.get(id)?.context.uniqueid ?? id.replace(/^channel:/, "")),
       createdAt: context.createdAt, creator: this.subs.bridgeType(context.id) ? "Stasis" : "Recall",
+      ...(this.subs.bridgeType(context.id) ? { videoMode: "talker" } : {}),
     });
     const apps = new Set<string>([...this.subs.all(), ...this.subs.bridge(context.id)]);
     const out: Delivery[] = [];

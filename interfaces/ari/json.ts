@@ -50,12 +50,16 @@ export interface BridgeView {
   readonly channels: readonly string[];
   readonly createdAt: number;
   readonly creator: string;
+  /** `none` unless given (Recall's own bridges); a Stasis bridge's is `talker` or `single`. */
+  readonly videoMode?: string;
+  readonly videoSource?: string;
 }
 
 export function bridgeJson(b: BridgeView): Record<string, unknown> {
   return {
     id: b.id, technology: "simple_bridge", bridge_type: b.type, bridge_class: "stasis", creator: b.creator,
-    name: b.name, channels: [...b.channels], creationtime: ariTime(b.createdAt), video_mode: "none",
+    name: b.name, channels: [...b.channels], creationtime: ariTime(b.createdAt), video_mode: b.videoMode ?? "none",
+    ...(b.videoMode === "single" && b.videoSource ? { video_source_id: b.videoSource } : {}),
   };
 }
 
@@ -73,12 +77,13 @@ export const objectModels: Model[] = [
   {
     id: "Bridge", properties: {
       id: prop("string"), technology: prop("string"), bridge_type: prop("string"), bridge_class: prop("string"), creator: prop("string"), name: prop("string"),
-      channels: prop("List[string]"), creationtime: prop("Date"), video_mode: prop("string", false),
+      channels: prop("List[string]"), creationtime: prop("Date"), video_mode: prop("string", false), video_source_id: prop("string", false),
     },
   },
   { id: "Playback", properties: { id: prop("string"), media_uri: prop("string"), next_media_uri: prop("string", false), target_uri: prop("string"), language: prop("string", false), state: prop("string") } },
   { id: "LiveRecording", properties: { name: prop("string"), format: prop("string"), target_uri: prop("string"), state: prop("string"), duration: prop("int", false), cause: prop("string", false) } },
   { id: "Endpoint", properties: { technology: prop("string"), resource: prop("string"), state: prop("string", false), channel_ids: prop("List[string]") } },
+  { id: "TextMessage", properties: { from: prop("string"), to: prop("string"), body: prop("string"), variables: prop("object", false) } },
   { id: "Variable", properties: { value: prop("string") } },
   { id: "Application", properties: { name: prop("string"), channel_ids: prop("List[string]"), bridge_ids: prop("List[string]"), endpoint_ids: prop("List[string]"), device_names: prop("List[string]"), events_allowed: prop("List[object]"), events_disallowed: prop("List[object]") } },
   { id: "AsteriskInfo", properties: { build: prop("BuildInfo", false), system: prop("SystemInfo", false), config: prop("ConfigInfo", false), status: prop("StatusInfo", false) } },

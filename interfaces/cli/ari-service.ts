@@ -60,6 +60,8 @@ export function startAri(o: AriServiceOptions): Ari | undefined {
   });
   ari.start(o.http, o.log);
   o.dialplan.setStasis(ari.stasis);
+  // A MESSAGE from an endpoint an application is subscribed to is ARI's too (TextMessageReceived), dialplan or not.
+  sip.messages?.addHandler((endpoint) => ari.stasis.all().length > 0 || ari.stasis.endpoint("PJSIP", endpoint).length > 0);
   o.table.register("ari show apps", "List registered ARI applications", () =>
     `Application Name\n=========================\n${[...ari.stasis.apps.values()].filter((a) => a.sinks.size > 0).map((a) => `${a.name}\n`).join("")}`);
   o.table.register("ari show users", "List ARI users", () =>

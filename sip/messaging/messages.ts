@@ -5,6 +5,12 @@
  * it is answered 202 Accepted once the extension is found (404 when not, 415 for a
  * body that is not text). Each message is a message actor; MessageSend() in its
  * dialplan sends a MESSAGE out of dialog to an endpoint's contact or a SIP URI.
+ *
+ * As Asterisk's message core, other handlers may want a message too (ARI's, for an
+ * application subscribed to the *sending* endpoint): each that wants it gets it, the
+ * dialplan included, and the message is 404 only when none does. What they get comes
+ * from the message actor's spawn record (with the variables Asterisk sets: PJSIP_RECVADDR,
+ * PJSIP_TRANSPORT and one per header), so it replays.
  */
 import type { ActorRuntime } from "../../actors/runtime.js";
 import type { MessageSendOutput } from "../../actors/message/machine.js";
@@ -33,6 +39,8 @@ const MAX_ROUTING = 1_000;
 
 export class Messages {
   private routing = 0;
+  /** Other handlers (ARI's): whether one wants a message from this endpoint. */
+  private readonly others: ((endpoint: string) => boolean)[] = [];
   /** Messages received and sent since start. */
   received = 0;
   sent = 0;
@@ -40,6 +48,9 @@ export class Messages {
   constructor(private readonly deps: MessagesDeps) {
     deps.runtime.onOutput("message.send", (_id, o) => this.send(o as unknown as MessageSendOutput));
   }
+
+  /** Adds a handler that may want messages besides the dialplan (it reads them from the log). */
+  addHandler(wants: (endpoint: string) => boolean): void { this.others.push(wants); }
 
   handle(tx: ServerTransaction): boolean {
     if (tx.request.method !== "MESSAGE") return false;
@@ -57,7 +68,9 @@ export class Messages {
     let exten = "s";
     try { exten = req.requestUri.user ? decodeURIComponent(req.requestUri.user) : "s"; } catch { exten = req.requestUri.user ?? "s"; }
     const context = endpoint.message_context || endpoint.context;
-    if (!this.deps.exists(context, exten)) {
+    const inDialplan = this.deps.exists(context, exten);
+    const elsewhere = this.others.some((wants) => wants(endpoint.name));
+    if (!inDialplan && !elsewhere) {
       logger.log("WARNING", "res_pjsip_messaging.c", `MESSAGE from ${endpoint.name} to extension '${exten}' rejected: not found in context '${context}'`);
       tx.respond(404);
       return;
@@ -70,8 +83,10 @@ export class Messages {
     runtime.spawn("message", `message:${uniqueid}`, {
       source: "sip", type: "receive", uniqueid, endpoint: endpoint.name, from: untagged(req.get("From")), to: untagged(req.get("To")),
       body: req.body.toString("utf8"), contentType: req.contentType ?? "text/plain", context, exten,
+      ...(elsewhere ? { variables: messageVariables(tx) } : {}),
     });
     const channel = new MessageChannel(uniqueid, { runtime, clock, logger, resolve: (to) => this.resolve(to) });
+    if (!inDialplan) { channel.end(); return; }
     this.routing++;
     this.deps.run(channel, { context, exten, priority: 1 })
       .catch((e) => logger.log("ERROR", "message.c", `Dialplan of message ${uniqueid} failed: ${(e as Error).message}`))
@@ -142,4 +157,15 @@ export class Messages {
       this.deps.logger.log("WARNING", "res_pjsip_messaging.c", `Could not send MESSAGE to ${o.uri}: ${(e as Error).message}`);
     }
   }
+}
+
+/** The variables Asterisk gives a received message: where it came from, over what, and each header by name. */
+function messageVariables(tx: ServerTransaction): [string, string][] {
+  const src = tx.source;
+  const vars: [string, string][] = [
+    ["PJSIP_RECVADDR", `${formatHost(src.host)}:${src.port}`],
+    ["PJSIP_TRANSPORT", src.protocol],
+  ];
+  for (const f of tx.request.headerFields) vars.push([f.name, f.value]);
+  return vars;
 }

@@ -58,6 +58,12 @@ function bridgeRecording(ctx: AriContext, b: AriBridge): RecordTarget {
       }
     },
     stop: async (id) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id); },
+    control: async (id, change) => {
+      const s = sessions.get(id);
+      if (!s) return false;
+      await ctx.core.media.controlRecord(s, id, change);
+      return true;
+    },
   };
 }
 
@@ -66,7 +72,8 @@ const bridgeId: Param = { name: "bridgeId", paramType: "path", dataType: "string
 const q = (name: string, extra: Partial<Param> = {}): Param => ({ name, paramType: "query", dataType: "string", ...extra });
 
 export function bridgeView(_ctx: AriContext, b: AriBridge): Record<string, unknown> {
-  return bridgeJson({ id: b.id, type: b.type, name: b.name, channels: b.members.map((m) => m.context().uniqueid), createdAt: b.createdAt, creator: "Stasis" });
+  return bridgeJson({ id: b.id, type: b.type, name: b.name, channels: b.members.map((m) => m.context().uniqueid), createdAt: b.createdAt, creator: "Stasis",
+    videoMode: b.videoMode, ...(b.videoSource ? { videoSource: b.videoSource } : {}) });
 }
 
 function create(ctx: AriContext, p: Values, id?: string) {
@@ -141,6 +148,29 @@ export function bridgesResource(ctx: AriContext): ResourceFamily {
           if (!b.has(c)) throw new AriError(422, `Channel '${id}' not in this bridge`);
         }
         for (const id of params.channel as string[]) b.remove(ctx.core.byUniqueid(id)!);
+        return noContent;
+      } },
+    { method: "POST", path: "/bridges/{bridgeId}/videoSource/{channelId}", nickname: "setVideoSource", summary: "Set a channel as the video source in a multi-party mixing bridge. This operation has no effect on bridges with two or fewer participants.", responseClass: "void",
+      params: [bridgeId, { name: "channelId", paramType: "path", dataType: "string", required: true }],
+      errors: [{ code: 400, reason: "Channel not found" }, { code: 404, reason: "Bridge not found" }, { code: 422, reason: "Channel not in Stasis application; Channel not in this Bridge" }],
+      // Asterisk's own answers, which differ from its Swagger text: an unknown channel is 400, as for addChannel.
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        const id = params.channelId as string;
+        const c = ctx.core.byUniqueid(id);
+        if (!c || c.hungUp) throw new AriError(400, "Channel not found");
+        if (!ctx.stasis.inStasis.has(id)) throw new AriError(422, "Channel not in Stasis application");
+        if (!b.has(c)) throw new AriError(422, "Channel not in this bridge");
+        b.videoMode = "single";
+        b.videoSource = id;
+        return noContent;
+      } },
+    { method: "DELETE", path: "/bridges/{bridgeId}/videoSource", nickname: "clearVideoSource", summary: "Removes any explicit video source in a multi-party mixing bridge. This operation has no effect on bridges with two or fewer participants. When no explicit video source is set, talk detection will be used to determine the active video stream.", responseClass: "void",
+      params: [bridgeId], errors: [{ code: 404, reason: "Bridge not found" }],
+      handler: ({ params }) => {
+        const b = get(ctx, params.bridgeId as string);
+        b.videoMode = "talker";
+        b.videoSource = undefined;
         return noContent;
       } },
     ...mediaOperations(ctx),

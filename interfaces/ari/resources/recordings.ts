@@ -2,8 +2,10 @@
  * /recordings: live recordings (stop, the file kept; cancel, the file removed) made by
  * POST /channels/{id}/record and POST /bridges/{id}/record, and stored ones in the recording directory (list, get,
  * the file itself, copy, delete). A channel's recording is its audio, both directions,
- * as MixMonitor records it; a bridge's is what every member says, mixed; `wav` is WAV, `sln` raw signed linear. Not done: pause,
- * mute, maxSilenceSeconds, terminateOn, beep.
+ * as MixMonitor records it; a bridge's is what every member says, mixed; `wav` is WAV, `sln` raw signed linear.
+ * A live recording can be paused (nothing written meanwhile: the file is shorter by the pause) and muted (silence
+ * written in place of the audio), as Asterisk's: pause only while recording, unpause only while paused (else 409),
+ * mute and unmute in either state. Not done: maxSilenceSeconds, terminateOn, beep.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { basename, extname, join } from "node:path";
@@ -20,6 +22,8 @@ export interface RecordTarget {
   apps(): string[];
   start(file: string, append: boolean): Promise<MixMonitorStarted>;
   stop(recId: string): Promise<unknown>;
+  /** Pause/resume, mute/unmute in the media worker; false if the recording has already ended there. */
+  control(recId: string, change: { paused?: boolean; muted?: boolean }): Promise<boolean>;
 }
 
 export function channelRecordTarget(ctx: AriContext, channel: Channel): RecordTarget {
@@ -28,6 +32,7 @@ export function channelRecordTarget(ctx: AriContext, channel: Channel): RecordTa
     uri: `channel:${uniqueid}`, apps: ctx.stasis.appsOfChannelFromNow(uniqueid),
     start: (file, append) => channel.startMixMonitor({ file, ...(append ? { append: true } : {}) }),
     stop: (recId) => channel.stopMixMonitor(recId),
+    control: (recId, change) => channel.controlMixMonitor(recId, change),
   };
 }
 
@@ -38,7 +43,7 @@ interface Live {
   readonly targetUri: string;
   readonly file: string;
   readonly recId: string;
-  state: "recording" | "done" | "failed" | "canceled";
+  state: "recording" | "paused" | "done" | "failed" | "canceled";
   readonly startedAt: number;
   cancel?: boolean;
   timer?: { cancel(): void };
@@ -105,6 +110,18 @@ export function recordingsResource(ctx: AriContext): ResourceFamily {
     if (!r) throw new AriError(404, "Recording not found");
     return r;
   };
+  // Pausing while paused, or resuming while recording, is Asterisk's 409; muting is allowed in either state.
+  const control = (method: "POST" | "DELETE", suffix: string, nickname: string, summary: string, change: { paused?: boolean; muted?: boolean }): Operation => ({
+    method, path: `/recordings/live/{recordingName}${suffix}`, nickname, summary, responseClass: "void", params: [path("recordingName")],
+    errors: [{ code: 404, reason: "Recording not found" }, { code: 409, reason: "Recording not in session" }],
+    handler: async ({ params }) => {
+      const r = liveOne(params.recordingName as string);
+      if (change.paused !== undefined && r.state !== (change.paused ? "recording" : "paused")) throw new AriError(409, "Recording not in session");
+      if (!await r.target.control(r.recId, change).catch(() => false)) throw new AriError(409, "Recording not in session");
+      if (change.paused !== undefined) r.state = change.paused ? "paused" : "recording";
+      return noContent;
+    },
+  });
   const operations: Operation[] = [
     { method: "GET", path: "/recordings/stored", nickname: "listStored", summary: "List recordings that are complete.", responseClass: "List[StoredRecording]", params: [],
       handler: () => ok(existsSync(ctx.recordingDir) ? readdirSync(ctx.recordingDir).filter((f) => statSync(join(ctx.recordingDir, f)).isFile())
@@ -132,6 +149,10 @@ export function recordingsResource(ctx: AriContext): ResourceFamily {
       } },
     { method: "GET", path: "/recordings/live/{recordingName}", nickname: "getLive", summary: "List live recordings.", responseClass: "LiveRecording", params: [path("recordingName")],
       handler: ({ params }) => ok(json(liveOne(params.recordingName as string), ctx)) },
+    control("POST", "/pause", "pause", "Pause a live recording.", { paused: true }),
+    control("DELETE", "/pause", "unpause", "Unpause a live recording.", { paused: false }),
+    control("POST", "/mute", "mute", "Mute a live recording.", { muted: true }),
+    control("DELETE", "/mute", "unmute", "Unmute a live recording.", { muted: false }),
     { method: "POST", path: "/recordings/live/{recordingName}/stop", nickname: "stop", summary: "Stop a live recording and store it.", responseClass: "void", params: [path("recordingName")],
       handler: async ({ params }) => { const r = liveOne(params.recordingName as string); await r.target.stop(r.recId); return noContent; } },
     { method: "DELETE", path: "/recordings/live/{recordingName}", nickname: "cancel", summary: "Stop a live recording and discard it.", responseClass: "void", params: [path("recordingName")],

@@ -200,7 +200,8 @@ const Queue: Application = async (env, data) => {
       const remaining = timeout ? started + timeout * 1e6 - ch.now() : Infinity;
       const deadline = ch.now() + Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
       const tried = new Set<string>();
-      let last: MemberView | undefined;
+      /** The member list index of the last member rung in this try (linear's next try starts after it). */
+      let last = -1;
       for (;;) {
         const now = tried.size === 0 ? members : service.members(name);
         const untried = tried.size === 0 ? ready : now.filter((m) => !tried.has(m.interface) && service.ready(name, m) && penaltyOf(m, now.length) !== undefined);
@@ -215,7 +216,7 @@ const Queue: Application = async (env, data) => {
         if (!group.length) break;
         for (const i of group) tried.add(i);
         const ringing = group.map((i) => now.find((m) => m.interface === i)!);
-        last = ringing[ringing.length - 1];
+        last = now.indexOf(ringing[ringing.length - 1]);
         const left = deadline - ch.now();
         const result = await ringMembers(env, service, name, ringing, now, {
           timeout: Number.isFinite(left) ? Math.max(1, Math.round(left / 1000)) / 1000 : Infinity,
@@ -236,7 +237,7 @@ const Queue: Application = async (env, data) => {
         if (result.dumped || q.strategy === "ringall" || deadline - ch.now() <= 500_000) break;
       }
       tries++;
-      if (q.strategy === "linear" && last) linpos = (members.indexOf(last) + 1) % Math.max(1, members.length);
+      if (q.strategy === "linear" && last >= 0) linpos = (last + 1) % members.length;
       if ("n" in options && tries >= (roundRobin ? members.length : 1)) {
         env.verbose("Exiting on time-out cycle");
         service.sendQueue(name, { source: "dialplan", type: "exit", reason: "timeout", ...leaving() });

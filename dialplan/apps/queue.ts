@@ -9,7 +9,9 @@
  * the caller joins (ENTERQUEUE) unless joinempty or maxlen refuse it, hears music on
  * hold (ringing with `r`), and waits for its turn; then the members the strategy picks
  * within the caller's penalty window (penalty.ts; the queue rule moves it while the caller
- * waits) ring (`timeout` seconds each try, `retry` seconds between rounds) until one
+ * waits) ring in tries of `timeout` seconds with `retry` seconds between them, as
+ * app_queue's try_calling and wait_a_bit (ringall: the best penalty tier with a free
+ * member; the others: one member, the next only after an early failure), until one
  * answers: the member hears the announcement (`announce`, or announceoverride), runs the
  * gosub, the caller runs the AGI, then CONNECT and the bridge, ended by COMPLETECALLER,
  * COMPLETEAGENT, BLINDTRANSFER or ATTENDEDTRANSFER. Or the caller hangs up (ABANDON),

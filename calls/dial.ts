@@ -92,7 +92,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     const timeout = limit !== undefined && limit > 0
       ? clock.schedule(clock.now() + limit * 1e6, () => {
         if (winner || settled) return;
-        logger.log("VERBOSE", "app_dial.c", `Nobody picked up in ${limit * 1000} ms`);
+        logger.log("VERBOSE", "app_dial.c", `Nobody picked up in ${Math.round(limit * 1000)} ms`);
         cancelOthers(Cause.NO_ANSWER);
         finish({ status: "NOANSWER" });
       })

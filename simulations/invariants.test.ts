@@ -67,6 +67,12 @@ test("queue order: a caller ringing out of turn, a ring order the strategy would
   for (const r of [o.join("1.1"), o.q({ type: "select", uniqueid: "1.1", candidates: o.candidates(["PJSIP/a", "PJSIP/b"]) }, { selection: [["PJSIP/b"], ["PJSIP/a"]] })]) order.add(r);
   assert.match(order.violation?.detail ?? "", /linear ordered \[\["PJSIP\/b"\],\["PJSIP\/a"\]\] for caller 1\.1; the strategy's function gives \[\["PJSIP\/a"\],\["PJSIP\/b"\]\]/);
 
+  // A linear caller's retry starts after the member its last try rang (the select carries its linpos).
+  const retry = new QueueOrder(true), rl = queueLog();
+  for (const r of [rl.join("1.1"), rl.q({ type: "select", uniqueid: "1.1", linpos: 1, candidates: rl.candidates(["PJSIP/a", "PJSIP/b"]) }, { selection: [["PJSIP/b"], ["PJSIP/a"]] }), rl.dial("1.1", "PJSIP/b")]) retry.add(r);
+  retry.finish();
+  assert.equal(retry.violation, undefined, "linpos 1 puts b first");
+
   const legs = new QueueOrder(true), g = queueLog();
   for (const r of [g.join("1.1"), g.q({ type: "select", uniqueid: "1.1", candidates: g.candidates(["PJSIP/a", "PJSIP/b"]) }, { selection: [["PJSIP/a"], ["PJSIP/b"]] }), g.dial("1.1", "PJSIP/b"), g.q({ type: "ringnoanswer", uniqueid: "1.1" })]) legs.add(r);
   assert.match(legs.violation?.detail ?? "", /the strategy chose \[PJSIP\/a\] but the caller dialled \[PJSIP\/b\]/);

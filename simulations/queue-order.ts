@@ -59,7 +59,7 @@ export class QueueOrder {
   }
 
   private queueRecord(r: EventRecord): void {
-    const input = r.input as { type: string; uniqueid?: string; candidates?: readonly Candidate[] };
+    const input = r.input as { type: string; uniqueid?: string; candidates?: readonly Candidate[]; linpos?: number };
     const state = r.state.context as QueueContext;
     const caller = input.uniqueid ? `channel:${input.uniqueid}` : undefined;
     const before = this.rrpos.get(r.stream) ?? 0;
@@ -85,7 +85,7 @@ export class QueueOrder {
         }
         const draws = r.draws ?? [];
         let used = 0;
-        const expected = ringOrder(state.strategy as Strategy, candidates, { rrpos: before, now: r.time, random: (n) => (n <= 1 ? 0 : (draws[used++] ?? 0) % n) });
+        const expected = ringOrder(state.strategy as Strategy, candidates, { rrpos: before, linpos: input.linpos ?? 0, now: r.time, random: (n) => (n <= 1 ? 0 : (draws[used++] ?? 0) % n) });
         if (JSON.stringify(expected) !== JSON.stringify(state.selection)) {
           this.fail(`${state.strategy} ordered ${JSON.stringify(state.selection)} for caller ${input.uniqueid}; the strategy's function gives ${JSON.stringify(expected)}`, r);
         }

@@ -30,7 +30,8 @@ type Leaving = { readonly uniqueid: string; readonly position: number; readonly 
 export type QueueInput =
   | ConfigureQueueInput
   | { readonly source: Source; readonly type: "join"; readonly uniqueid: string; readonly channel: string; readonly callerIdNum: string; readonly callerIdName: string; readonly url: string; readonly position?: number }
-  | { readonly source: Source; readonly type: "select"; readonly uniqueid: string; readonly candidates: readonly Candidate[] }
+  /** linpos: the caller's linear position (absent for the other strategies). */
+  | { readonly source: Source; readonly type: "select"; readonly uniqueid: string; readonly candidates: readonly Candidate[]; readonly linpos?: number }
   | { readonly source: Source; readonly type: "ringnoanswer" | "ringcanceled"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly ms: number; readonly index?: number; readonly count?: number }
   | { readonly source: Source; readonly type: "connect"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly peerUniqueid: string; readonly holdtime: number; readonly ringtime: number; readonly index?: number; readonly count?: number }
   | { readonly source: Source; readonly type: "complete"; readonly uniqueid: string; readonly interface: string; readonly agent: string; readonly by: "caller" | "agent"; readonly holdtime: number; readonly talktime: number; readonly position: number }
@@ -66,7 +67,7 @@ function changesOf(c: QueueContext, e: QueueEvent): Partial<QueueContext> {
     }
     case "select": {
       const random = (n: number) => (n <= 1 ? 0 : e.env.random32() % n);
-      return { selection: ringOrder(c.strategy as Strategy, e.candidates, { rrpos: c.rrpos, now: e.env.now, random }) };
+      return { selection: ringOrder(c.strategy as Strategy, e.candidates, { rrpos: c.rrpos, linpos: e.linpos ?? 0, now: e.env.now, random }) };
     }
     case "ringnoanswer": case "ringcanceled":
       return e.index !== undefined && e.count !== undefined && e.type === "ringnoanswer" ? { rrpos: nextRoundRobin(e.index, e.count) } : {};

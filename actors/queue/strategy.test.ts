@@ -15,8 +15,9 @@ test("ringall rings the lowest penalty tier together, then the next", () => {
   assert.deepEqual(ringOrder("ringall", members, ctx), [["PJSIP/a", "PJSIP/b", "PJSIP/c"], ["PJSIP/d"]]);
 });
 
-test("linear keeps the member order, one at a time", () => {
+test("linear keeps the member order, one at a time; a caller's retry starts at its linpos and wraps within the tier", () => {
   assert.deepEqual(ringOrder("linear", members, ctx).flat(), ["PJSIP/a", "PJSIP/b", "PJSIP/c", "PJSIP/d"]);
+  assert.deepEqual(ringOrder("linear", members, { ...ctx, linpos: 2 }).flat(), ["PJSIP/c", "PJSIP/a", "PJSIP/b", "PJSIP/d"]);
 });
 
 test("leastrecent rings who never took a call first, then the longest idle; penalty last", () => {

@@ -26,6 +26,8 @@ export interface Candidate {
 export interface StrategyContext {
   /** Round-robin position: index of the member to start from (rrmemory, rrordered). */
   readonly rrpos: number;
+  /** linear: index of the member this caller's next try starts from (a caller's own, unlike rrpos); 0 by default. */
+  readonly linpos?: number;
   /** µs now (leastrecent). */
   readonly now: number;
   /** A random integer in [0, n). */
@@ -36,7 +38,7 @@ function metric(strategy: Strategy, c: Candidate, ctx: StrategyContext): number 
   const tier = c.penalty * 1_000_000;
   switch (strategy) {
     case "ringall": return tier;
-    case "linear": return tier + c.index;
+    case "linear": return tier + (c.index < (ctx.linpos ?? 0) ? 1000 + c.index : c.index);
     case "rrmemory": case "rrordered": return tier + (c.index < ctx.rrpos ? 1000 + c.index : c.index);
     case "leastrecent": return tier + (c.lastCall ? 1_000_000 - Math.min(999_999, Math.floor((ctx.now - c.lastCall) / 1e6)) : 0);
     case "fewestcalls": return tier + Math.min(c.callsTaken, 999_999);

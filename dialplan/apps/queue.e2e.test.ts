@@ -10,7 +10,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -130,6 +130,8 @@ before(async () => {
     "[keyq](base)", "strategy = ringall", "context = exitctx", "member => PJSIP/bob", "",
     "[closed](base)", "joinempty = strict", "member => PJSIP/ghost", "",
     "[broken](base)", "strategy = sometimes", "maxlen = lots", "",
+    "[retried](base)", "strategy = linear", "timeout = 1", "retry = 3", "member => PJSIP/carol", "member => PJSIP/dave", "",
+    "[tiered](base)", "strategy = ringall", "timeout = 1", "retry = 3", "member => PJSIP/alice,0", "member => PJSIP/bob,1", "",
   ].join("\n");
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" +
     "exten => 6092,1,Goto(queues-loginout,6092,1)\nexten => 6093,1,Goto(queues-loginout,6093,1)\n" +
@@ -141,6 +143,8 @@ before(async () => {
     "exten => 7507,1,Answer()\n same => n,Queue(announced,r)\n same => n,Hangup()\n" +
     "exten => _751X,1,Answer()\n same => n,Queue(${IF($[${EXTEN} = 7510]?rr:${IF($[${EXTEN} = 7511]?least:${IF($[${EXTEN} = 7512]?fewest:wrapped)})})})\n same => n,Hangup()\n" +
     "exten => 7508,1,Answer()\n same => n,Queue(keyq)\n same => n,Hangup()\n" +
+    "exten => 7520,1,Queue(retried,r)\n same => n,Hangup()\n" +
+    "exten => 7521,1,Queue(tiered,r)\n same => n,Hangup()\n" +
     "exten => 7509,1,Answer()\n same => n,Queue(waiting,,,,3)\n same => n,NoOp(timed out QUEUESTATUS=${QUEUESTATUS})\n same => n,Queue(closed)\n" +
     " same => n,NoOp(closed QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup()\n" +
     "exten => 7504,1,Queue(waiting)\n same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})\n same => n,Hangup(17)\n" +
@@ -442,6 +446,58 @@ test("Queue()'s timeout argument gives EXITWITHTIMEOUT and TIMEOUT; joinempty=st
   const exit = lines.find((l) => l[4] === "EXITWITHTIMEOUT")!;
   assert.deepEqual(exit.slice(5, 7), ["1", "1"]);
   assert.ok(Number(exit[7]) >= 3 && Number(exit[7]) <= 4, `waited ${exit[7]} s`);
+});
+
+/** The INVITEs and CANCELs an agent's sipp received (method, ms since the epoch), from its -trace_msg log. */
+function requestsReceived(dir: string): { method: string; at: number }[] {
+  const file = readdirSync(dir).find((f) => f.endsWith("_messages.log"));
+  if (!file) return [];
+  const out: { method: string; at: number }[] = [];
+  for (const chunk of readFileSync(join(dir, file), "utf8").split(/^-{20,} /m).slice(1)) {
+    const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})\d*\r?\n\w+ message received \[\d+\] bytes :\r?\n\r?\n([A-Z]+) sip:/.exec(chunk);
+    if (m && (m[3] === "INVITE" || m[3] === "CANCEL")) out.push({ method: m[3], at: Date.parse(`${m[1]}T${m[2]}Z`) });
+  }
+  return out;
+}
+
+test("retry: a member whose ring times out is rung again only after `retry` seconds, and so is the next one (linear, as app_queue's wait_a_bit)", async () => {
+  // timeout 1, retry 3: carol rings 0–1 s, nobody for 3 s, dave 4–5 s, nobody for 3 s, carol again from 8 s; the caller gives up at 8.5 s.
+  const carol = startSipp({ scenario: uasCall({}), localPort: agentPort.carol, calls: 2, timeoutMs: 30_000, extraArgs: ["-trace_msg"] });
+  const dave = startSipp({ scenario: uasCall({}), localPort: agentPort.dave, calls: 1, timeoutMs: 30_000, extraArgs: ["-trace_msg"] });
+  const caller = await runSipp({ scenario: uacCall({ exten: "7520", from: "6001", auth: true, cancelAfterMs: 8500 }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  const [c, d] = [await carol.done, await dave.done];
+  assert.equal(c.code, 0, c.errors);
+  assert.equal(d.code, 0, d.errors);
+  const lines = (await waitForLines(/retried\|NONE\|ABANDON/)).filter((l) => l[2] === "retried");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [
+    ["NONE", "ENTERQUEUE"], ["PJSIP/carol", "RINGNOANSWER"], ["PJSIP/dave", "RINGNOANSWER"], ["PJSIP/carol", "RINGCANCELED"], ["NONE", "ABANDON"],
+  ]);
+  for (const l of lines.slice(1, 3)) assert.ok(Number(l[5]) >= 950 && Number(l[5]) < 1500, `${l[3]} rang ${l[5]} ms (timeout = 1)`);
+  const carolGot = requestsReceived(c.dir), daveGot = requestsReceived(d.dir);
+  assert.deepEqual(carolGot.map((r) => r.method), ["INVITE", "CANCEL", "INVITE", "CANCEL"]);
+  assert.deepEqual(daveGot.map((r) => r.method), ["INVITE", "CANCEL"]);
+  const gaps = [daveGot[0].at - carolGot[1].at, carolGot[2].at - daveGot[1].at];
+  for (const gap of gaps) assert.ok(gap >= 2800 && gap < 4000, `the next ring came ${gap} ms after the last one ended (retry = 3 s): ${gaps}`);
+});
+
+test("ringall with penalties: the penalty-1 member is never rung while the penalty-0 member is free, even when it does not answer", async () => {
+  // timeout 1, retry 3: alice (penalty 0) rings 0–1 s and 4–5 s; bob (penalty 1) would answer but is never called; the caller gives up at 6.5 s.
+  const alice = startSipp({ scenario: uasCall({}), localPort: agentPort.alice, calls: 2, timeoutMs: 30_000, extraArgs: ["-trace_msg"] });
+  const bob = startSipp({ scenario: uasCall({ status: 200, holdMs: 200 }), localPort: agentPort.bob, calls: 1, timeoutMs: 30_000, extraArgs: ["-trace_msg"] });
+  const caller = await runSipp({ scenario: uacCall({ exten: "7521", from: "6001", auth: true, cancelAfterMs: 6500 }), target: `127.0.0.1:${port}`, calls: 1, inject: credentials, timeoutMs: 30_000 });
+  assert.equal(caller.code, 0, caller.errors);
+  const a = await alice.done;
+  assert.equal(a.code, 0, a.errors);
+  bob.stop();
+  const b = await bob.done;
+  const lines = (await waitForLines(/tiered\|NONE\|ABANDON/)).filter((l) => l[2] === "tiered" && l[4] !== "UNPAUSE");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/alice", "RINGNOANSWER"], ["PJSIP/alice", "RINGNOANSWER"], ["NONE", "ABANDON"]]);
+  assert.deepEqual(requestsReceived(b.dir), [], "bob (penalty 1) got no INVITE");
+  const got = requestsReceived(a.dir);
+  assert.deepEqual(got.map((r) => r.method), ["INVITE", "CANCEL", "INVITE", "CANCEL"]);
+  const gap = got[2].at - got[1].at;
+  assert.ok(gap >= 2800 && gap < 4000, `alice was rung again ${gap} ms after her ring ended (retry = 3 s)`);
 });
 
 test("Queue() of an unknown queue: a warning, QUEUESTATUS=UNKNOWN, the dialplan goes on", async () => {

@@ -9,7 +9,9 @@
  * the caller joins (ENTERQUEUE) unless joinempty or maxlen refuse it, hears music on
  * hold (ringing with `r`), and waits for its turn; then the members the strategy picks
  * within the caller's penalty window (penalty.ts; the queue rule moves it while the caller
- * waits) ring (`timeout` seconds each try, `retry` seconds between rounds) until one
+ * waits) ring in tries of `timeout` seconds with `retry` seconds between them, as
+ * app_queue's try_calling and wait_a_bit (ringall: the best penalty tier with a free
+ * member; the others: one member, the next only after an early failure), until one
  * answers: the member hears the announcement (`announce`, or announceoverride), runs the
  * gosub, the caller runs the AGI, then CONNECT and the bridge, ended by COMPLETECALLER,
  * COMPLETEAGENT, BLINDTRANSFER or ATTENDEDTRANSFER. Or the caller hangs up (ABANDON),
@@ -164,8 +166,13 @@ const Queue: Application = async (env, data) => {
     return { kind: "goto" as const, to: { context: q.context, exten: digit, priority: 1 } };
   };
 
+  // `n`: no retries. As app_queue counts tries: the round-robin strategies give up once every member has had a
+  // try, the others after the first.
+  const roundRobin = q.strategy === "rrmemory" || q.strategy === "rrordered" || q.strategy === "linear";
+  let tries = 0;
+  /** linear: this caller's next member (its index), so a retry goes on down the list (app_queue's linpos). */
+  let linpos = 0;
   try {
-    let tried = new Set<string>();
     for (;;) {
       if (ch.signal.aborted) throw new HangupError();
       if (timeout && ch.now() - started >= timeout * 1e6) {
@@ -183,50 +190,67 @@ const Queue: Application = async (env, data) => {
       const members = service.members(name);
       const ready = members.filter((m) => service.ready(name, m) && penaltyOf(m, members.length) !== undefined);
       const turn = where() <= (q.autofill ? Math.max(1, ready.length) : 1);
-      const untried = ready.filter((m) => !tried.has(m.interface));
-      if (!turn || !untried.length) {
-        // Waiting (not our turn, nobody free, or a round went unanswered): the announcements are heard now.
+      if (!turn || !ready.length) {
+        // Not our turn, or nobody free: wait a second and look again (app_queue's wait_our_turn).
         await announce();
-        if (turn && tried.size && ready.length) {
-          // A whole round went by unanswered: `n` gives up, otherwise wait `retry` seconds.
-          if ("n" in options) {
-            service.sendQueue(name, { source: "dialplan", type: "exit", reason: "timeout", ...leaving() });
-            env.setVar("QUEUESTATUS", "TIMEOUT");
-            return CONTINUE;
-          }
-          tried = new Set();
-          const key = await waitFor(Math.max(q.retry, 0) * 1000 || 1000);
-          if (key) return key;
-        } else {
-          const key = await waitFor(1000);
-          if (key) return key;
-        }
+        const key = await waitFor(1000);
+        if (key) return key;
         continue;
       }
-      // The strategy orders who may ring (the queue actor draws any randomness).
-      service.sendQueue(name, {
-        source: "dialplan", type: "select", uniqueid,
-        candidates: untried.map((m) => ({ id: m.interface, penalty: penaltyOf(m, members.length)!, callsTaken: m.callsTaken, lastCall: m.lastCall, index: members.indexOf(m) })),
-      });
-      const group = service.state(name)?.selection[0] ?? [];
-      if (!group.length) { await env.sleep(1000); continue; }
-      for (const i of group) tried.add(i);
-      const remaining = timeout ? Math.max(1, Math.ceil((started + timeout * 1e6 - ch.now()) / 1e6)) : Infinity;
-      const result = await ringMembers(env, service, name, group.map((i) => members.find((m) => m.interface === i)!), members, {
-        timeout: Math.min(q.timeout > 0 ? q.timeout : Infinity, remaining), options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime,
-        gosub: gosubTarget, announce: announceFiles, agi: agi.trim(),
-      });
-      if (result.answered) {
-        if (ch.signal.aborted) throw new HangupError();
-        // Blind-transferred by the member: the caller goes on where the transfer sent it.
-        if (result.next && result.next !== "continue") {
-          const to = env.resolveGoto(result.next.goto);
-          if (typeof to === "string") { env.warn("app_queue.c", to); return END; }
-          return { kind: "goto", to };
+      // One try (app_queue's try_calling): ringall rings the best penalty tier of the free members for `timeout`;
+      // the other strategies ring the best member, and the next best when it fails early, until `timeout` ends the try.
+      const remaining = timeout ? started + timeout * 1e6 - ch.now() : Infinity;
+      const deadline = ch.now() + Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
+      const tried = new Set<string>();
+      /** The member list index of the last member rung in this try (linear's next try starts after it). */
+      let last = -1;
+      for (;;) {
+        const now = tried.size === 0 ? members : service.members(name);
+        const untried = tried.size === 0 ? ready : now.filter((m) => !tried.has(m.interface) && service.ready(name, m) && penaltyOf(m, now.length) !== undefined);
+        if (!untried.length) break;
+        // The strategy orders who may ring (the queue actor draws any randomness).
+        service.sendQueue(name, {
+          source: "dialplan", type: "select", uniqueid,
+          candidates: untried.map((m) => ({ id: m.interface, penalty: penaltyOf(m, now.length)!, callsTaken: m.callsTaken, lastCall: m.lastCall, index: now.indexOf(m) })),
+          ...(q.strategy === "linear" ? { linpos } : {}),
+        });
+        const group = service.state(name)?.selection[0] ?? [];
+        if (!group.length) break;
+        for (const i of group) tried.add(i);
+        const ringing = group.map((i) => now.find((m) => m.interface === i)!);
+        last = now.indexOf(ringing[ringing.length - 1]);
+        const left = deadline - ch.now();
+        const result = await ringMembers(env, service, name, ringing, now, {
+          timeout: Number.isFinite(left) ? Math.max(1, Math.round(left / 1000)) / 1000 : Infinity,
+          options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime, gosub: gosubTarget, announce: announceFiles, agi: agi.trim(),
+        });
+        if (result.answered) {
+          if (ch.signal.aborted) throw new HangupError();
+          // Blind-transferred by the member: the caller goes on where the transfer sent it.
+          if (result.next && result.next !== "continue") {
+            const to = env.resolveGoto(result.next.goto);
+            if (typeof to === "string") { env.warn("app_queue.c", to); return END; }
+            return { kind: "goto", to };
+          }
+          if ("c" in options) { env.setVar("QUEUESTATUS", "CONTINUE"); return CONTINUE; }
+          return END;
         }
-        if ("c" in options) { env.setVar("QUEUESTATUS", "CONTINUE"); return CONTINUE; }
-        return END;
+        // A member who answered but never got the call (AGENTDUMP) ends the try, as do ringall and the timeout.
+        if (result.dumped || q.strategy === "ringall" || deadline - ch.now() <= 500_000) break;
       }
+      tries++;
+      if (q.strategy === "linear" && last >= 0) linpos = (last + 1) % members.length;
+      if ("n" in options && tries >= (roundRobin ? members.length : 1)) {
+        env.verbose("Exiting on time-out cycle");
+        service.sendQueue(name, { source: "dialplan", type: "exit", reason: "timeout", ...leaving() });
+        env.setVar("QUEUESTATUS", "TIMEOUT");
+        return CONTINUE;
+      }
+      if (timeout && ch.now() - started >= timeout * 1e6) continue;
+      // Nobody took the call: wait `retry` seconds (app_queue's wait_a_bit) before the next try; a key can still end it.
+      await announce();
+      const key = await waitFor(Math.max(q.retry, 0) * 1000 || 1000);
+      if (key) return key;
     }
   } catch (e) {
     if (e instanceof HangupError && where() > 0) {
@@ -263,7 +287,7 @@ function positionFiles(q: QueueConfig, position: number): string[] {
 }
 
 /** What ringing a group gave: nobody took the call, or a call that ended (with where the caller goes on after a transfer). */
-type RingResult = { readonly answered: false } | { readonly answered: true; readonly next?: DialOutcome["next"] };
+type RingResult = { readonly answered: false; readonly dumped?: boolean } | { readonly answered: true; readonly next?: DialOutcome["next"] };
 
 interface RingOptions {
   readonly timeout: number;
@@ -368,7 +392,7 @@ async function ringMembers(
     // Answered but the call did not go ahead (either side hung up before the bridge): the member is free again.
     if (!transferred) service.sendMember(queue, answered.member.interface, { source: "dialplan", type: "complete", wrapuptime: 0 });
     if (ch.signal.aborted) throw new HangupError();
-    return { answered: false };
+    return { answered: false, dumped: true };
   }
   const ms = Math.floor((ch.now() - ringStart) / 1000);
   if (ch.signal.aborted || outcome.status === "CANCEL") {

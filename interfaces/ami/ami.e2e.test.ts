@@ -595,6 +595,9 @@ test("Originate to a phone that only rings: the INVITE is cancelled at Timeout, 
     c.close();
     phone.stop();
   }
+  // The next test's phone binds the same port: let this call's last messages (a 487 sipp resends
+  // on a loaded machine, Recall's ACK to it) land before it does.
+  await new Promise((r) => setTimeout(r, 1500));
 });
 
 /** The answering phone, which also takes a MESSAGE in the call's dialog and checks its text. */
@@ -616,6 +619,7 @@ Content-Length: 0
 
 test("SendText: a MESSAGE in the call's dialog, which the phone answers 200", async () => {
   const phone = startSipp({ scenario: uasWithMessage("hello from AMI"), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
   const c = await admin();
   try {
     c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", ActionID: "o" });

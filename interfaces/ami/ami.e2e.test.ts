@@ -595,9 +595,10 @@ test("Originate to a phone that only rings: the INVITE is cancelled at Timeout, 
     c.close();
     phone.stop();
   }
-  // The next test's phone binds the same port: let this call's last messages (a 487 sipp resends
-  // on a loaded machine, Recall's ACK to it) land before it does.
-  await new Promise((r) => setTimeout(r, 1500));
+  // The next test's phone binds the same port: let a CANCEL that Recall retransmits (its 200 late on a
+  // busy machine) land on this phone's closed port, not on the next phone as a CANCEL of a call it never
+  // had (sipp -m 1 then spends its one call on it and never answers the next INVITE).
+  await new Promise((r) => setTimeout(r, 2500));
 });
 
 /** The answering phone, which also takes a MESSAGE in the call's dialog and checks its text. */

@@ -10,13 +10,14 @@
  * fsync, checkpoint) are asynchronous: an fsync on a busy disk takes 100 ms and more,
  * and the event loop (SIP, ARI, AMI) must not wait for it.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from "node:fs";
-import { mkdir, open as openFile, rename } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProjectionName } from "../projection.js";
 import type { RowOrigin } from "../rows.js";
 import { NO_CHECKPOINT, noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "../sinks/sink.js";
 import { queueLogLine, type QueueLogRow } from "./fold.js";
+import { loadState, saveState, saveStateAsync } from "../sinks/state-file.js";
 
 interface State {
   checkpoint?: { offset: number; time: number | null; resume: number; bytes: number };
@@ -52,25 +53,10 @@ export class QueueLogFileSink implements Sink {
   }
 
   private load(): void {
-    this.state = existsSync(this.statePath) ? JSON.parse(readFileSync(this.statePath, "utf8")) as State : { rebuilding: false };
+    this.state = loadState<State>(this.statePath, () => ({ rebuilding: false }));
   }
 
-  /** As save, without blocking the event loop (the live writes). */
-  private async saveAsync(): Promise<void> {
-    await mkdir(dirname(this.statePath), { recursive: true });
-    const tmp = `${this.statePath}.tmp`;
-    const fh = await openFile(tmp, "w");
-    try { await fh.writeFile(JSON.stringify(this.state)); await fh.sync(); } finally { await fh.close(); }
-    await rename(tmp, this.statePath);
-  }
-
-  private save(): void {
-    mkdirSync(dirname(this.statePath), { recursive: true });
-    const tmp = `${this.statePath}.tmp`;
-    const fd = openSync(tmp, "w");
-    try { writeSync(fd, JSON.stringify(this.state)); fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, this.statePath);
-  }
+  private save(): void { saveState(this.statePath, this.state); }
 
   async open(projections: readonly ProjectionName[]): Promise<Map<ProjectionName, Checkpoint>> {
     const out = new Map<ProjectionName, Checkpoint>();
@@ -96,7 +82,7 @@ export class QueueLogFileSink implements Sink {
         bytes += data.length;
       }
       this.state.checkpoint = { offset: w.through, time: w.throughTime, resume: w.resume.get("queue_log") ?? w.through + 1, bytes };
-      await this.saveAsync();
+      await saveStateAsync(this.statePath, this.state);
     } catch (e) {
       throw new SinkError(this.name, (e as Error).message, { cause: e });
     }

@@ -8,12 +8,13 @@
  * first, the checkpoint replaced atomically (write + rename) last; `open` truncates
  * each file back to its recorded length, dropping rows a crash left past it.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ProjectionName } from "../projection.js";
 import { NO_CHECKPOINT, noCheckpoint, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
 import type { CdrRow, CelRow, RowOrigin } from "../rows.js";
 import { ByteBuilder } from "./bytes.js";
+import { loadState, saveState } from "./state-file.js";
 
 interface State {
   checkpoints: Partial<Record<ProjectionName, Checkpoint & { bytes: number }>>;
@@ -102,16 +103,10 @@ export class CsvSink implements Sink {
   }
 
   private load(): void {
-    this.state = existsSync(this.statePath) ? JSON.parse(readFileSync(this.statePath, "utf8")) as State : { checkpoints: {}, rebuilding: false };
+    this.state = loadState<State>(this.statePath, () => ({ checkpoints: {}, rebuilding: false }));
   }
 
-  private save(): void {
-    mkdirSync(dirname(this.statePath), { recursive: true });
-    const tmp = `${this.statePath}.tmp`;
-    const fd = openSync(tmp, "w");
-    try { writeSync(fd, JSON.stringify(this.state)); fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, this.statePath);
-  }
+  private save(): void { saveState(this.statePath, this.state); }
 
   async open(projections: readonly ProjectionName[]): Promise<Map<ProjectionName, Checkpoint>> {
     for (const f of Object.values(this.files)) mkdirSync(dirname(f), { recursive: true });

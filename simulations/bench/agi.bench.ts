@@ -9,11 +9,11 @@
  * and Recall's CPU and memory.
  */
 import { createServer, type Socket } from "node:net";
-import { readFileSync } from "node:fs";
 import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
 import { runSipp } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
+import { cpuSeconds, rssMiB } from "../../interfaces/cli/process-stats.js";
 
 const SESSIONS = Number(process.env.BENCH_AGI_SESSIONS ?? 200);
 const RATE = Number(process.env.BENCH_AGI_RATE ?? 50);
@@ -93,12 +93,6 @@ async function session(socket: Socket): Promise<void> {
   }
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
 
 async function main(): Promise<void> {

@@ -27,6 +27,7 @@ import { startSipp, runSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { registerExpecting } from "../../sip/sipp/scenarios.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
+import { cpuSeconds, rssMiB } from "../../interfaces/cli/process-stats.js";
 
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
@@ -49,16 +50,6 @@ exten => 801,1,Answer()
 `;
 
 /** CPU seconds (user + system, all threads) a process has used: fields 14 and 15 of /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN;

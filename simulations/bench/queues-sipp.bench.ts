@@ -31,6 +31,7 @@ import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { sendCommand } from "../../interfaces/console/server.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
+import { cpuSeconds } from "../../interfaces/cli/process-stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_QUEUE_RATE ?? 100);
@@ -40,12 +41,6 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const load = () => loadavg().map((l) => l.toFixed(2)).join(", ");
 const pct = (xs: number[], p: number) => xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] : NaN;
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 function config(port: number, agentPorts: readonly number[]): Record<string, string> {
   const agents: string[] = [];

@@ -10,12 +10,12 @@
  * BENCH_SECONDS (default 60), BENCH_RATE (3000), BENCH_TLS_RATE (1100) and BENCH_CONTACTS
  * (100000) scale it down; BENCH_ONLY=udp|capacity|tls runs one part.
  */
-import { readFileSync } from "node:fs";
 import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
 import { runSipp } from "../sipp/sipp.js";
 import { registerWithAuth } from "../sipp/scenarios.js";
 import { makeTestCertificates } from "../transport/test-certs.js";
 import { runTlsRegisterLoad } from "./tls-register-load.js";
+import { cpuSeconds, rssMiB } from "../../interfaces/cli/process-stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_RATE ?? 3000);
@@ -42,15 +42,6 @@ function pjsipConf(port: number, users: number): string {
 const users = (n: number) => "SEQUENTIAL\n" + Array.from({ length: n }, (_, i) => `${100000 + i};pw${100000 + i}`).join("\n") + "\n";
 
 /** CPU seconds (user + system) a process has used: with other work on the machine, what one registration costs. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function throughput() {
   const port = await freePort();

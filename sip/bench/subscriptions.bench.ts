@@ -13,20 +13,15 @@
  * BENCH_PROJECTIONS=off turns CDR and CEL off.
  */
 import { createSocket } from "node:dgram";
-import { readFileSync } from "node:fs";
 import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
 import { sendCommand } from "../../interfaces/console/server.js";
+import { rssMiB } from "../../interfaces/cli/process-stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const HINTS = Number(process.env.BENCH_HINTS ?? 1000);
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 5);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const header = (msg: string, name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, "mi").exec(msg)?.[1]?.trim() ?? "";
 

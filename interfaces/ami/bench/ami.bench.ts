@@ -10,11 +10,11 @@
  *      `Originate successfully queued`; time to that response and OriginateResponse outcomes.
  */
 import { createConnection, type Socket } from "node:net";
-import { readFileSync } from "node:fs";
 import { freePort, startRecall, type RecallProcess } from "../../cli/recall-process.js";
 import { startSipp, runSipp } from "../../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../../sip/sipp/call-scenarios.js";
 import { callerCalleePjsip } from "../../../sip/call/test-phones.js";
+import { cpuSeconds } from "../../cli/process-stats.js";
 
 const CLIENTS = Number(process.env.BENCH_AMI_CLIENTS ?? 100);
 const RATE = Number(process.env.BENCH_CALL_RATE ?? 200);
@@ -42,11 +42,6 @@ write = all
 `;
 
 /** CPU seconds (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, in clock ticks. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 

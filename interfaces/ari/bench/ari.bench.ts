@@ -10,13 +10,13 @@
  * event's timestamp: p50/p99/max), events out of order per channel, Recall's CPU and RSS.
  * Targets: REST p99 ≤ 20 ms, events p99 ≤ 50 ms, in order.
  */
-import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import WebSocket from "ws";
 import { freePort, startRecall } from "../../cli/recall-process.js";
 import { runSipp } from "../../../sip/sipp/sipp.js";
 import { uacCall } from "../../../sip/sipp/call-scenarios.js";
 import { callerCalleePjsip } from "../../../sip/call/test-phones.js";
+import { cpuSeconds, rssMiB } from "../../cli/process-stats.js";
 
 const CHANNELS = Number(process.env.BENCH_ARI_CHANNELS ?? 200);
 const RATE = Number(process.env.BENCH_ARI_RATE ?? 50);
@@ -51,12 +51,6 @@ const delays: number[] = [];
 const seen = new Map<string, string[]>();
 let inApp = 0, peak = 0, finished = 0, outOfOrder = 0;
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
 
 async function handle(event: { type: string; timestamp: string; channel?: { id: string; state: string }; playback?: { id: string; target_uri: string } }): Promise<void> {

@@ -308,3 +308,82 @@ export class TestChannel implements DialplanChannel {
 export function testDeps(overrides: Partial<DialplanDeps> = {}): DialplanDeps {
   return { globals: new Map<string, string>(), astdb: new MemoryAstDb(), liveDangerously: false, ...overrides };
 }
+
+/** Seed 003's AEL login/logout example, unchanged (its queues-loginout, queues-manip and the two macros): compiled in ael.test.ts, run against real queues in apps/queue.e2e.test.ts. */
+export const SEED_QUEUE_LOGIN_AEL = `
+context queues-loginout {
+6092 => {
+Answer();
+Read(AGENT_NUMBER,agent-enternum);
+VMAuthenticate(\${AGENT_NUMBER}@default,s);
+Set(queue-announce-success=1);
+goto queues-manip,I\${AGENT_NUMBER},1;
+}
+6093 => {
+Answer();
+Read(AGENT_NUMBER,agent-enternum);
+Set(queue-announce-success=1);
+goto queues-manip,O\${AGENT_NUMBER},1;
+}
+}
+context queues-manip {
+// Raquel Squelch
+_[IO]6121 => {
+&queue-addremove(dispatch,10,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Brittanica Spears
+_[IO]6165 => {
+&queue-addremove(dispatch,20,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Rock Hudson
+_[IO]6170 => {
+&queue-addremove(sales-general,10,\${EXTEN});
+&queue-addremove(customerservice,20,\${EXTEN});
+&queue-addremove(dispatch,30,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+// Saline Dye-on
+_[IO]6070 => {
+&queue-addremove(sales-general,20,\${EXTEN});
+&queue-addremove(customerservice,30,\${EXTEN});
+&queue-addremove(dispatch,30,\${EXTEN});
+&queue-success(\${EXTEN});
+}
+}
+macro queue-success(exten) {
+if (\${queue-announce-success} > 0) {
+switch(\${exten:0:1}) {
+case I:
+Playback(agent-loginok);
+Hangup();
+break;
+case O:
+Playback(agent-loggedoff);
+Hangup();
+break;
+}
+}
+}
+macro queue-addremove(queuename, penalty, exten) {
+switch(\${exten:0:1}) {
+case I:
+AddQueueMember(\${queuename},Local/\${exten:1}@agents,\${penalty});
+break;
+case O:
+RemoveQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+case P:
+PauseQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+case U:
+UnpauseQueueMember(\${queuename},Local/\${exten:1}@agents);
+break;
+default:
+Playback(invalid);
+break;
+}
+}
+`;
+

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadDialplanFiles, mergeDialplans, parseAel, patternRegex } from "./index.js";
 import { parseDialplan, DialplanError } from "../parser.js";
 import { runDialplan, globalsFromDialplan, type Application, type DialplanDeps } from "../executor.js";
-import { TestChannel, testDeps, type TestChannelOptions } from "../test-support.js";
+import { SEED_QUEUE_LOGIN_AEL, TestChannel, testDeps, type TestChannelOptions } from "../test-support.js";
 import { showDialplan, listHints } from "../show.js";
 import { isIgnoredPattern } from "../lookup.js";
 import { CONTINUE } from "../apps/index.js";
@@ -100,76 +100,9 @@ test("seed: the ivrmenu runs 1, and i goes back to s (goto s read as s,1 with a 
   ]);
 });
 
-const QUEUES = `
-context queues-loginout {
-  6092 => {
-    Answer();
-    Read(AGENT_NUMBER,agent-enternum);
-    VMAuthenticate(\${AGENT_NUMBER}@default,s);
-    Set(queue-announce-success=1);
-    goto queues-manip,I\${AGENT_NUMBER},1;
-  }
-  6093 => {
-    Answer();
-    Read(AGENT_NUMBER,agent-enternum);
-    Set(queue-announce-success=1);
-    goto queues-manip,O\${AGENT_NUMBER},1;
-  }
-}
-
-context queues-manip {
-  // Raquel Squelch
-  _[IO]6121 => {
-    &queue-addremove(dispatch,10,\${EXTEN});
-    &queue-success(\${EXTEN});
-  }
-  // Rock Hudson
-  _[IO]6170 => {
-    &queue-addremove(sales-general,10,\${EXTEN});
-    &queue-addremove(customerservice,20,\${EXTEN});
-    &queue-addremove(dispatch,30,\${EXTEN});
-    &queue-success(\${EXTEN});
-  }
-}
-
-macro queue-success(exten) {
-  if (\${queue-announce-success} > 0) {
-    switch(\${exten:0:1}) {
-      case I:
-        Playback(agent-loginok);
-        Hangup();
-        break;
-      case O:
-        Playback(agent-loggedoff);
-        Hangup();
-        break;
-    }
-  }
-}
-
-macro queue-addremove(queuename, penalty, exten) {
-  switch(\${exten:0:1}) {
-    case I:
-      AddQueueMember(\${queuename},Local/\${exten:1}@agents,\${penalty});
-      break;
-    case O:
-      RemoveQueueMember(\${queuename},Local/\${exten:1}@agents);
-      break;
-    case P:
-      PauseQueueMember(\${queuename},Local/\${exten:1}@agents);
-      break;
-    case U:
-      UnpauseQueueMember(\${queuename},Local/\${exten:1}@agents);
-      break;
-    default:
-      Playback(invalid);
-      break;
-  }
-}
-`;
 
 test("seed: the queue login/out macros compile to Gosub subroutines and their switches run", async () => {
-  const plan = compile(QUEUES);
+  const plan = compile(SEED_QUEUE_LOGIN_AEL);
   const shown = showDialplan(plan, "queue-addremove").text;
   assert.match(shown, /'~~s~~' =>\s+1\. Set\(LOCAL\(queuename\)=\$\{ARG1\}\)/);
   assert.match(shown, /GotoIf\(\$\["\$\{exten:0:1\}" = "P"\]\?__sw1_2\)/);

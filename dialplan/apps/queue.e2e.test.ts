@@ -20,87 +20,11 @@ import { uacCall, uasCall, type UasOptions } from "../../sip/sipp/call-scenarios
 import { fromUlaw, readWav, toUlaw } from "../../sip/sipp/audio.js";
 import { parseRtp } from "../../media-workers/rtp.js";
 import { createSocket } from "node:dgram";
+import { SEED_QUEUE_LOGIN_AEL } from "../test-support.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
 const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
-/** Seed 003's AEL login/logout example, unchanged (its queues-loginout, queues-manip and the two macros). */
-const SEED_AEL = `
-context queues-loginout {
-6092 => {
-Answer();
-Read(AGENT_NUMBER,agent-enternum);
-VMAuthenticate(\${AGENT_NUMBER}@default,s);
-Set(queue-announce-success=1);
-goto queues-manip,I\${AGENT_NUMBER},1;
-}
-6093 => {
-Answer();
-Read(AGENT_NUMBER,agent-enternum);
-Set(queue-announce-success=1);
-goto queues-manip,O\${AGENT_NUMBER},1;
-}
-}
-context queues-manip {
-// Raquel Squelch
-_[IO]6121 => {
-&queue-addremove(dispatch,10,\${EXTEN});
-&queue-success(\${EXTEN});
-}
-// Brittanica Spears
-_[IO]6165 => {
-&queue-addremove(dispatch,20,\${EXTEN});
-&queue-success(\${EXTEN});
-}
-// Rock Hudson
-_[IO]6170 => {
-&queue-addremove(sales-general,10,\${EXTEN});
-&queue-addremove(customerservice,20,\${EXTEN});
-&queue-addremove(dispatch,30,\${EXTEN});
-&queue-success(\${EXTEN});
-}
-// Saline Dye-on
-_[IO]6070 => {
-&queue-addremove(sales-general,20,\${EXTEN});
-&queue-addremove(customerservice,30,\${EXTEN});
-&queue-addremove(dispatch,30,\${EXTEN});
-&queue-success(\${EXTEN});
-}
-}
-macro queue-success(exten) {
-if (\${queue-announce-success} > 0) {
-switch(\${exten:0:1}) {
-case I:
-Playback(agent-loginok);
-Hangup();
-break;
-case O:
-Playback(agent-loggedoff);
-Hangup();
-break;
-}
-}
-}
-macro queue-addremove(queuename, penalty, exten) {
-switch(\${exten:0:1}) {
-case I:
-AddQueueMember(\${queuename},Local/\${exten:1}@agents,\${penalty});
-break;
-case O:
-RemoveQueueMember(\${queuename},Local/\${exten:1}@agents);
-break;
-case P:
-PauseQueueMember(\${queuename},Local/\${exten:1}@agents);
-break;
-case U:
-UnpauseQueueMember(\${queuename},Local/\${exten:1}@agents);
-break;
-default:
-Playback(invalid);
-break;
-}
-}
-`;
 
 let recall: RecallProcess;
 let port: number;
@@ -162,7 +86,7 @@ before(async () => {
   const seedQueues = memberSub + exitCtx + "\n[globals]\nQUEUE_100=sales\nQUEUE_101=support\n\n[seed-queues]\n" +
     "exten => _1XX,1,Set(thisQueue=${GLOBAL(QUEUE_${EXTEN})})\nexten => _1XX,n,Queue(${thisQueue})\n";
   const voicemail = "[general]\nformat = wav\n\n[default]\n6121 => 1234,Raquel Squelch\n6170 => 4321,Rock Hudson\n";
-  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions + seedQueues, "queues.conf": queues, "extensions.ael": SEED_AEL, "voicemail.conf": voicemail });
+  recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": extensions + seedQueues, "queues.conf": queues, "extensions.ael": SEED_QUEUE_LOGIN_AEL, "voicemail.conf": voicemail });
 });
 after(async () => { await recall?.stop(); });
 

@@ -63,7 +63,18 @@ async function callAtoB(): Promise<Received> {
   const ok = await a.next((m) => m.status === 200 && m.text.includes(`Call-ID: ${callId}`), 5000);
   assert.ok(ok, "A is answered once B answers");
   a.send(inDialog(a, ok, "ACK", 1));
+  await untilBridged();
   return ok;
+}
+
+/** Dial bridges the legs just after answering them; a Replaces before that names an unbridged leg (481). */
+async function untilBridged(): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const rows = (await recall.cli("core show channels concise")).trim().split("\n").filter((l) => l.startsWith("PJSIP/"));
+    if (rows.length === 2 && rows.every((r) => !r.includes("!(None)!"))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail("A and B are bridged within 5 s");
 }
 
 function replacesOf(ok: Received, extra = ""): string {

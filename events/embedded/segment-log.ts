@@ -5,7 +5,10 @@
  * and is named after the offset of its first record. Appends are group-committed:
  * every append made while a write is in flight goes into the next write, and a batch
  * is acknowledged only after `fdatasync` returns, so an acknowledged event survives
- * `kill -9` and power loss.
+ * `kill -9` and power loss. The write itself is a synchronous copy into the page cache
+ * (tens of microseconds); only the sync goes to the thread pool. Each trip through the
+ * pool waits for the event loop to come round, and under load that wait, not the disk,
+ * is what a record's subscribers (AMI, ARI, projections) feel.
  *
  * On open, the tail of the last segment is checked: a partial frame left by a crash
  * (never acknowledged) is cut off and reported; a bad frame with valid frames after
@@ -13,7 +16,7 @@
  */
 import {
   promises as fsp, openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, unlinkSync,
-  fstatSync, writev as fsWritev, writevSync as fsWritevSync, fdatasync, ftruncateSync, fsyncSync,
+  fstatSync, writevSync as fsWritevSync, fdatasync, ftruncateSync, fsyncSync,
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -35,8 +38,6 @@ export interface SegmentLogOptions {
   /**
    * fdatasync before acknowledging (default true). A simulation turns it off: its
    * crashes are simulated, the process and the disk stay up, and the sync costs most of its time.
-   * Without it a write is only a copy into the page cache, so it is made synchronously: a
-   * round trip through the thread pool would cost more than the copy.
    */
   readonly sync?: boolean;
   /** Check every payload against the catalogue when reading. */
@@ -229,8 +230,8 @@ export class SegmentLog implements EventLog {
   }
 
   private async flushLoop(): Promise<void> {
-    // Let appends of the same tick join the first write.
-    await new Promise<void>((r) => setImmediate(r));
+    // Let appends of the same turn join the first write (the actor runtime appends from a microtask).
+    await new Promise<void>((r) => queueMicrotask(r));
     while (this.queue.length) {
       const batch = this.queue;
       this.queue = [];
@@ -278,7 +279,7 @@ export class SegmentLog implements EventLog {
       count++;
     }
     try {
-      if (this.sync) await writeAll(fd, buffers); else writeAllNow(fd, buffers);
+      writeAll(fd, buffers);
       if (this.sync) await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
     } catch (e) {
       // Take back whatever part of the batch reached the file, and reopen next time.
@@ -501,27 +502,8 @@ export class SegmentLog implements EventLog {
   }
 }
 
-
 /** Write every buffer, in order, however many calls the kernel needs. */
-function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (rest: Buffer[]) => {
-      const chunk = rest.slice(0, 1024); // IOV_MAX
-      fsWritev(fd, chunk, null, (err, n) => {
-        if (err) return reject(err);
-        let left = n;
-        let i = 0;
-        while (i < rest.length && left >= rest[i].length) left -= rest[i++].length;
-        const remaining = rest.slice(i);
-        if (left > 0) remaining[0] = remaining[0].subarray(left);
-        if (remaining.length) step(remaining); else resolve();
-      });
-    };
-    step(buffers);
-  });
-}
-
-function writeAllNow(fd: number, buffers: Buffer[]): void {
+function writeAll(fd: number, buffers: Buffer[]): void {
   let rest = buffers;
   while (rest.length) {
     let left = fsWritevSync(fd, rest.slice(0, 1024)); // IOV_MAX

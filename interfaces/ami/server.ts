@@ -39,6 +39,12 @@ const MAX_UNREAD = 64 * 1024;
 const FAILED_LOGINS = 5;
 /** Events sent to the sessions before the feed lets the event loop turn. */
 const SLICE = 256;
+/**
+ * Log events wait at most this long (ms) to go out with the next ones. Each group commit
+ * brings a few events; with a hundred clients, a write per client per commit costs more
+ * than the events themselves, so under load the writes are paced (a lone event goes at once).
+ */
+const COALESCE_MS = 4;
 const THROTTLE_WINDOW_US = 60e6;
 
 export interface AmiServerDeps {
@@ -85,6 +91,10 @@ export class AmiServer {
    * every record appended before them, so a client sees them after what caused them.
    */
   private held: { at: number; out: Outgoing }[] = [];
+  /** Log events waiting for the next paced write (COALESCE_MS), and when the last one went. */
+  private outbox: Outgoing[] = [];
+  private outboxTimer: NodeJS.Timeout | undefined;
+  private lastWrite = 0;
 
   constructor(readonly deps: AmiServerDeps) {}
 
@@ -118,14 +128,29 @@ export class AmiServer {
     this.deps.logger.log("VERBOSE", "manager.c", `Manager registered listening on ${config.bindaddr}:${this.port}`);
   }
 
-  /**
-   * Log events to every logged-in session that is not resuming. Sessions that want the
-   * same events (same classes, no filters of their own) share one text, encoded once and
-   * written with one call each: with a hundred dashboards that is a hundred writes per
-   * batch, not a hundred per event.
-   */
+  /** Log events for the sessions: written now, or with the next paced write (COALESCE_MS). */
   private fanOut(outs: readonly Outgoing[]): void {
     if (!outs.length) return;
+    for (const o of outs) this.outbox.push(o);
+    if (this.outboxTimer) return;
+    const wait = this.lastWrite + COALESCE_MS - performance.now();
+    if (wait <= 0) this.writeOutbox();
+    else this.outboxTimer = setTimeout(() => this.writeOutbox(), wait);
+  }
+
+  /**
+   * The waiting log events to every logged-in session that is not resuming. Sessions that
+   * want the same events (same classes, no filters of their own) share one text, encoded
+   * once and written with one call each: with a hundred dashboards that is a hundred
+   * writes per paced write, not a hundred per event.
+   */
+  private writeOutbox(): void {
+    clearTimeout(this.outboxTimer);
+    this.outboxTimer = undefined;
+    const outs = this.outbox;
+    if (!outs.length) return;
+    this.outbox = [];
+    this.lastWrite = performance.now();
     // One UTF-8 encoding per view, not one per session (a hundred dashboards share one Buffer).
     const texts = new Map<string, Buffer | null>();
     for (const s of this.sessions) {
@@ -139,6 +164,7 @@ export class AmiServer {
 
   /** An event that is not in the log, to every logged-in session that wants it (resuming ones too). */
   private broadcast(out: Outgoing): void {
+    this.writeOutbox(); // after the log events before it
     for (const s of this.sessions) s.deliver(out);
   }
 
@@ -210,16 +236,23 @@ export class AmiServer {
     }
   }
 
-  /** A session's own follow of the log from `from` (ResumeFrom). */
+  /**
+   * A session's own follow of the log from `from` (ResumeFrom). It folds from the start of
+   * the log, SLICE records per turn of the event loop, so a client catching up on a long
+   * log does not stop the PBX while it reads.
+   */
   follow(from: number, deliver: (events: Outgoing[]) => Promise<void>): Subscription {
     const projection = new AmiEventProjection(this.deps.projection);
     return this.deps.log.subscribe(0, async (batch: EventRecord[]) => {
-      const out: Outgoing[] = [];
-      for (const r of batch) {
-        const events = this.project(projection, r);
-        if (r.offset >= from) for (const e of events) out.push(this.render(e));
+      for (let i = 0; i < batch.length; i += SLICE) {
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const out: Outgoing[] = [];
+        for (const r of batch.slice(i, i + SLICE)) {
+          const events = this.project(projection, r);
+          if (r.offset >= from) for (const e of events) out.push(this.render(e));
+        }
+        if (out.length) await deliver(out);
       }
-      if (out.length) await deliver(out);
     });
   }
 
@@ -241,6 +274,7 @@ class AmiSession {
   private readonly reader = new AmiReader();
   private challenge: string | undefined;
   private mask = new Set<AmiClass>();
+  private maskKey = "";
   private readonly filter = new EventFilter();
   private own: Subscription | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -397,12 +431,13 @@ class AmiSession {
     if (["on", "yes", "true", "1"].includes(v)) this.mask = new Set([...(user?.read ?? [])]);
     else if (["off", "no", "false", "0", ""].includes(v)) this.mask = new Set();
     else this.mask = new Set([...parseClasses(v).classes].filter(allowed));
+    this.maskKey = [...this.mask].sort().join(",");
     return this.mask.size ? "On" : "Off";
   }
 
   /** Sessions with the same key want the same events (filters make a session's key its own). */
   get viewKey(): string {
-    return this.filter.empty ? [...this.mask].sort().join(",") : `#${this.id}`;
+    return this.filter.empty ? this.maskKey : `#${this.id}`;
   }
 
   /** The text of the events this session wants, in order. */

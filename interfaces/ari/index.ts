@@ -106,8 +106,10 @@ export class Ari {
     if (!log || since >= to) return;
     const fold = new AriEventFold(this.stasis, this.fold);
     const apps = new Set(socket.apps);
-    for await (const batch of log.read(since, { to })) {
+    // A few hundred records per turn of the event loop: a client far behind must not stop the PBX.
+    for await (const batch of log.read(since, { to, batchSize: 256 })) {
       for (const record of batch) for (const d of fold.apply(record)) if (apps.has(d.app)) socket.replayed(d.event);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

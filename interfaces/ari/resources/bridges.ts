@@ -45,25 +45,32 @@ function bridgeRecording(ctx: AriContext, b: AriBridge): RecordTarget {
   const sessions = new Map<string, string>();
   return {
     uri: `bridge:${b.id}`, apps: bridgeApps(ctx, b),
-    start: async (file, append): Promise<MixMonitorStarted> => {
+    linkedid: () => b.members[0]?.context().linkedid,
+    // What the bridge plays, every member hears (Asterisk's recorder channel plays its beep into the bridge).
+    beep: async () => {
+      const session = await b.ownSession("announcer");
+      try { await ctx.core.media.play(session, ["beep"], {}); } finally { b.release(session); }
+    },
+    start: async (file, o): Promise<MixMonitorStarted> => {
       const session = await b.ownSession("recorder");
       const id = `bridge-${b.id}-${session}`;
       try {
-        const { done } = await ctx.core.media.record(session, file, { recId: id, ...(append ? { append: true } : {}) });
+        const { done } = await ctx.core.media.record(session, file, { recId: id, ...(o.append ? { append: true } : {}), ...(o.maxSilenceMs ? { maxSilenceMs: o.maxSilenceMs } : {}) });
         sessions.set(id, session);
-        return { id, file, done: done.then(() => { sessions.delete(id); b.release(session); }) };
+        return { id, file, done: done.then((r) => { sessions.delete(id); b.release(session); return r; }) };
       } catch (e) {
         b.release(session);
         throw e;
       }
     },
-    stop: async (id) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id); },
+    stop: async (id, trim) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id, trim); },
     control: async (id, change) => {
       const s = sessions.get(id);
       if (!s) return false;
       await ctx.core.media.controlRecord(s, id, change);
       return true;
     },
+    hears: (channel) => b.has(channel),
   };
 }
 

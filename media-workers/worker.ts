@@ -229,12 +229,14 @@ function silent(pcm: Int16Array | undefined): boolean {
  * the audio above the threshold, are counted; a run longer than `maxSilenceMs` ends it.
  */
 class Recorder {
-  private rxQ: Int16Array[] = [];
-  private txQ: Int16Array[] = [];
+  /** Frames as they arrived, each marked muted or not then: pause and mute apply in arrival order. */
+  private rxQ: Queued[] = [];
+  private txQ: Queued[] = [];
   private readonly mixed = new Int16Array(FRAME);
-  /** Paused: the audio is dropped and nothing written (the file is shorter by the pause). */
+  private readonly heard = new Int16Array(FRAME);
+  /** Paused: what arrives is dropped and nothing written (the file is shorter by the pause). */
   paused = false;
-  /** Muted: silence is written in place of the audio (the file keeps the wall time). */
+  /** Muted: silence is written in place of what arrives (the file keeps the wall time). */
   muted = false;
   /** Milliseconds of silence at the end of what is written, and of audio above the threshold. */
   silentRunMs = 0;
@@ -243,26 +245,33 @@ class Recorder {
     readonly bridgedOnly: boolean, readonly maxSilenceMs = 0) {}
   /** Silence detection is on and the silence at the end is longer than allowed. */
   get silenceExceeded(): boolean { return this.maxSilenceMs > 0 && this.silentRunMs > this.maxSilenceMs; }
-  rx(pcm: Int16Array): void { this.rxQ.push(pcm.slice(0, FRAME)); if (this.rxQ.length > 10) this.rxQ.shift(); }
-  tx(pcm: Int16Array): void { this.txQ.push(pcm.slice(0, FRAME)); if (this.txQ.length > 10) this.txQ.shift(); }
+  rx(pcm: Int16Array): void { this.queue(this.rxQ, pcm); }
+  tx(pcm: Int16Array): void { this.queue(this.txQ, pcm); }
+  private queue(q: Queued[], pcm: Int16Array): void {
+    if (this.paused) return;
+    q.push({ pcm: pcm.slice(0, FRAME), muted: this.muted });
+    if (q.length > 10) q.shift();
+  }
   tick(bridged: boolean): void {
+    if (this.paused && !this.rxQ.length && !this.txQ.length) return;
     const a = this.rxQ.shift(), b = this.txQ.shift();
-    if ((this.bridgedOnly && !bridged) || this.paused) { this.rxQ = []; this.txQ = []; return; }
-    for (let i = 0; i < FRAME; i++) {
-      const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
-      this.mixed[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-    }
+    if (this.bridgedOnly && !bridged) { this.rxQ = []; this.txQ = []; return; }
+    const sum = (out: Int16Array, x: Int16Array | undefined, y: Int16Array | undefined) => {
+      for (let i = 0; i < FRAME; i++) {
+        const v = (x && i < x.length ? x[i] : 0) + (y && i < y.length ? y[i] : 0);
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+    };
+    const written = (f: Queued | undefined) => (f && !f.muted ? f.pcm : undefined);
     if (this.maxSilenceMs > 0) {
-      if (silent(this.main ? this.mixed : this.rxW ? a : b)) this.silentRunMs += FRAME_MS;
+      // The audio as it was, muted or not (Asterisk's app.c judges the frame it read).
+      sum(this.heard, a?.pcm, b?.pcm);
+      if (silent(this.main ? this.heard : this.rxW ? a?.pcm : b?.pcm)) this.silentRunMs += FRAME_MS;
       else { this.silentRunMs = 0; this.talkingMs += FRAME_MS; }
     }
-    if (this.muted) {
-      this.main?.add(SILENCE); this.rxW?.add(SILENCE); this.txW?.add(SILENCE);
-      return;
-    }
-    this.main?.add(this.mixed);
-    this.rxW?.add(a ?? SILENCE);
-    this.txW?.add(b ?? SILENCE);
+    if (this.main) { sum(this.mixed, written(a), written(b)); this.main.add(this.mixed); }
+    this.rxW?.add(written(a) ?? SILENCE);
+    this.txW?.add(written(b) ?? SILENCE);
   }
   /** Cuts the silence at the end down to 200 ms (Asterisk trims so when silence detection is on). */
   trimSilence(): void {
@@ -279,6 +288,7 @@ class Recorder {
   }
 }
 const SILENCE = new Int16Array(FRAME);
+interface Queued { readonly pcm: Int16Array; readonly muted: boolean }
 
 // ---------- AudioSocket client ----------
 

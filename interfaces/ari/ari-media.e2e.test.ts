@@ -3,7 +3,8 @@
  * sockets the test owns (so it sends and hears real audio), plain HTTP and the event
  * WebSocket as an ARI application speaks them.
  * - a mixing bridge of three callers: each hears the sum of the other two; mute in/out;
- *   the bridge's recording holds everyone; a bridge playback and music on hold reach all;
+ *   the bridge's recording holds everyone; one with beep (every member hears it first)
+ *   and terminateOn=any ends on a member's digit; a bridge playback and music on hold reach all;
  * - snoop: a Snoop channel recorded through /channels/{snoopId}/record holds the caller's
  *   speech; a whispering snoop's playback reaches the caller; both end with the caller;
  *   `tone:busy` is heard on and off until stopped, `silence` sends silence until stopped;
@@ -286,6 +287,22 @@ test("a mixing bridge of three sipp callers: each hears the other two; mute; the
   const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length & 1)));
   const loud = [...samples].filter((v) => Math.abs(v - total) <= total * 0.06).length;
   assert.ok(loud >= 8000 * ARRIVED / 2, `${loud} samples of the recording hold all three (${total})`);
+
+  // A bridge recording with beep and terminateOn=any: every member hears the beep first; a digit from any member ends it.
+  const beep = frames(toUlaw(readWav(join(SOUNDS, "beep.wav"))));
+  t = Date.now();
+  const beeped = await rest("POST", `/bridges/${bid}/record`, "name=conf-beep&format=wav&beep=true&terminateOn=any");
+  assert.deepEqual([beeped.status, beeped.body.state], [201, "queued"]);
+  await app.wait("RecordingStarted after the beep", (e) => e.type === "RecordingStarted" && e.recording?.name === "conf-beep");
+  for (const [i, p] of phones.entries()) {
+    const m = identical(beep, payloads(p, t));
+    assert.ok(m.identical >= ARRIVED * beep.length, `phone ${i} heard the beep: ${JSON.stringify(m)} of ${beep.length} frames`);
+  }
+  await talk(phones.map((p, i) => [p, () => level(levels[i])]), 25);
+  await phones[2].dtmf("5");
+  const ended = await app.wait("RecordingFinished on a member's digit", (e) => e.type === "RecordingFinished" && e.recording?.name === "conf-beep");
+  assert.equal(ended.recording?.state, "done");
+  assert.ok(app.events.findIndex((e) => e.type === "ChannelDtmfReceived" && e.digit === "5") < app.events.indexOf(ended), "the digit's event first");
 
   // A playback on the bridge: every member hears the prompt's samples.
   const prompt = frames(toUlaw(readWav(join(SOUNDS, "hello-world.wav"))));

@@ -718,6 +718,14 @@ test("record's options: beep before the recording, terminateOn ends it on the ca
   assert.ok(second.length / 8 <= 1000 + 200 + 200, `${second.length / 8} ms stored: the speech and 200 ms of the quiet`);
   assert.ok(talkMs >= ARRIVED * 1000, `speech in it: ${talkMs} ms`);
 
+  // Cancelled while its beep plays: it never starts (canceled), and no file is left.
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt3&format=wav&beep=true")).status, 201);
+  assert.equal((await rest("DELETE", "/recordings/live/opt3")).status, 204);
+  const canceled = await finished("opt3");
+  assert.equal(canceled.recording?.state, "canceled");
+  assert.ok(!app.events.some((e) => e.type === "RecordingStarted" && e.recording?.name === "opt3"), "never started");
+  assert.equal((await rest("GET", "/recordings/stored/opt3")).status, 404);
+
   // The call's history (recall replay --linkedid) holds each recording's steps: the digit, the silence.
   const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", id], { timeout: 60_000 });
   assert.match(stdout, /recording:opt1@\d+ +#\d+ +dtmf:stop -> "recording"/);

@@ -8,7 +8,8 @@
  * to it and why it ended replay and show in the call's history. As Asterisk's
  * res_stasis_recording and app.c:
  * - `beep`: the beep is played first (to the channel, or to every member of the bridge);
- *   the answer is then 201 `queued` and RecordingStarted follows the beep;
+ *   the answer is then 201 `queued` and RecordingStarted follows the beep; stopped or
+ *   cancelled meanwhile, it never starts (canceled);
  * - `terminateOn` (#, *, any): that digit from the channel (or from any member of the
  *   bridge) ends the recording, after its ChannelDtmfReceived; the file is kept;
  * - `maxSilenceSeconds`: more silence than that (mean level under 256, dsp.conf's
@@ -167,6 +168,8 @@ export async function startRecording(ctx: AriContext, target: RecordTarget, p: V
 
   const begin = async (): Promise<{ value: string; context: RecordingContext } | undefined> => {
     if (spawn.beep) await target.beep();
+    // Stopped or cancelled while the beep played: disregarded, as Asterisk does a queued recording.
+    if (all.state(r)?.context.reason !== undefined) { finish({ durationMs: 0 }); return undefined; }
     const started = await target.start(file, { append: p.ifExists === "append", maxSilenceMs: maxSilenceSeconds * 1000 });
     r.recId = started.id;
     void started.done.then((result) => finish(result));
@@ -177,7 +180,8 @@ export async function startRecording(ctx: AriContext, target: RecordTarget, p: V
   const finish = (result: MixMonitorResult) => {
     all.byName.delete(name);
     const canceled = all.state(r)?.context.reason === "cancel";
-    if (canceled) { try { unlinkSync(file); } catch { /* already gone */ } }
+    // A cancelled recording's file goes (one never started leaves a stored one of that name alone).
+    if (canceled && r.recId) { try { unlinkSync(file); } catch { /* already gone */ } }
     const error = result.error ?? (!canceled && !existsSync(file) ? "the file was not written" : undefined);
     const end = all.send(r, {
       source: "media", type: "finish", durationMs: result.durationMs,
@@ -236,8 +240,8 @@ export function recordingsResource(ctx: AriContext): ResourceFamily {
     },
   });
   const stop = async (name: string, reason: "stop" | "cancel") => {
-    const { r } = liveOne(name);
-    all.send(r, { source: "ari", type: "stop", reason });
+    const { r, state } = liveOne(name);
+    all.send(r, { source: "ari", type: "stop", reason: state.value === "queued" ? "cancel" : reason });
     if (r.recId) await r.target.stop(r.recId, false).catch(() => undefined);
     return noContent;
   };

@@ -183,6 +183,9 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
   // Each change is logged on the bridge actor and comes back as Asterisk's BridgeVideoSourceChanged (the refused one is not a change).
   await until("two BridgeVideoSourceChanged", () => videoChanges.length >= 2);
   assert.deepEqual(videoChanges, [{ bridge: b.id, source: outbound!.id, old: undefined }, { bridge: b.id, source: undefined, old: outbound!.id }]);
+  // The call's history holds the bridge's steps while its caller is in it: both choices.
+  const { stdout: history } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", inbound!.id], { timeout: 60_000 });
+  assert.equal(history.split("\n").filter((l) => l.includes(`bridge:${b.id}`) && l.includes("ari:video.source")).length, 2, history);
   // As in Asterisk, a channel's hang-up leaves its bridge partner up: the application ends it.
   await inbound!.hangup();
   await until("the inbound channel's StasisEnd", () => byChannel(inbound!.id).includes("StasisEnd"));

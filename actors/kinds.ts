@@ -9,5 +9,6 @@ import { subscriptionKind } from "./subscription/machine.js";
 import { messageKind } from "./message/machine.js";
 import { queueKind } from "./queue/machine.js";
 import { queueMemberKind } from "./queue-member/machine.js";
+import { recordingKind } from "./recording/machine.js";
 
-export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind, messageKind, queueKind, queueMemberKind];
+export const actorKinds: readonly ActorKindDef[] = [contactKind, outboundRegistrationKind, channelKind, bridgeKind, astDbKind, subscriptionKind, messageKind, queueKind, queueMemberKind, recordingKind];

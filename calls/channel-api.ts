@@ -129,6 +129,16 @@ export interface MixMonitorRequest {
   readonly append?: boolean;
   /** b: only while the channel is bridged. */
   readonly bridgedOnly?: boolean;
+  /** Ends the recording after more silence than this (ARI's maxSilenceSeconds), its trailing silence cut to 200 ms. */
+  readonly maxSilenceMs?: number;
+}
+
+/** How a recording ended: its length, with silence detection the audio above the threshold, and whether silence ended it. */
+export interface MixMonitorResult {
+  readonly durationMs: number;
+  readonly talkingMs?: number;
+  readonly silence?: boolean;
+  readonly error?: string;
 }
 
 export interface MixMonitorStarted {
@@ -138,8 +148,8 @@ export interface MixMonitorStarted {
   readonly file?: string;
   readonly rxFile?: string;
   readonly txFile?: string;
-  /** Settles when the recording has ended and its files are closed (StopMixMonitor, hang-up). */
-  readonly done: Promise<void>;
+  /** Settles when the recording has ended and its files are closed (StopMixMonitor, hang-up, silence). */
+  readonly done: Promise<MixMonitorResult>;
 }
 
 export interface AudioSocketOutcome {

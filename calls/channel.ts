@@ -531,12 +531,14 @@ export class Channel implements DialplanChannel {
     const { done } = await media.record(session, file ?? "", {
       recId: id, ...(rxFile ? { rxPath: rxFile } : {}), ...(txFile ? { txPath: txFile } : {}),
       ...(request.append ? { append: true } : {}), ...(request.bridgedOnly ? { bridgedOnly: true } : {}),
+      ...(request.maxSilenceMs ? { maxSilenceMs: request.maxSilenceMs } : {}),
     });
     this.recordings.set(id, session);
     const finished = done.then((r) => {
       this.recordings.delete(id);
       if (r.error) this.log("ERROR", "app_mixmonitor.c", `Cannot write recording ${r.path}: ${r.error}`);
       this.log("VERBOSE", "app_mixmonitor.c", `End MixMonitor Recording ${this.name}`);
+      return r;
     });
     this.log("VERBOSE", "app_mixmonitor.c", `Begin MixMonitor Recording ${this.name}`);
     if (this.hungUp) await this.stopMixMonitor(id);
@@ -551,12 +553,13 @@ export class Channel implements DialplanChannel {
     return true;
   }
 
-  async stopMixMonitor(id?: string): Promise<boolean> {
+  /** Ends a recording (`id`, or the oldest); `trim` cuts its trailing silence (a recording with silence detection). */
+  async stopMixMonitor(id?: string, trim = false): Promise<boolean> {
     const recId = id ?? this.recordings.keys().next().value;
     const session = recId === undefined ? undefined : this.recordings.get(recId);
     if (recId === undefined || session === undefined) return false;
     this.recordings.delete(recId);
-    await this.host.media.stopRecord(session, recId).catch(() => undefined);
+    await this.host.media.stopRecord(session, recId, trim).catch(() => undefined);
     return true;
   }
 

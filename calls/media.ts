@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions, type RemoteInfo } from "../media-workers/index.js";
+import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions, type RecordingResult, type RemoteInfo } from "../media-workers/index.js";
 import { parseConfFile, resolveTemplates } from "../conf/tokenizer.js";
 
 /** Where one of our media sessions receives, as a media description announces it. */
@@ -156,9 +156,9 @@ export class CallMedia {
    * Starts a recording on session `id`; `done` settles when it ends, however it ends
    * (StopMixMonitor, hang-up), with its files closed.
    */
-  async record(id: string, path: string, options: RecordOptions & { recId: string }): Promise<{ done: Promise<{ path: string; durationMs: number; error?: string }> }> {
+  async record(id: string, path: string, options: RecordOptions & { recId: string }): Promise<{ done: Promise<RecordingResult> }> {
     let off = () => undefined as void;
-    const done = new Promise<{ path: string; durationMs: number; error?: string }>((resolve) => {
+    const done = new Promise<RecordingResult>((resolve) => {
       off = this.service.onEvent((e) => {
         if (e.type === "recordingFinished" && e.session === id && e.recId === options.recId) { off(); resolve(e); }
       });
@@ -171,7 +171,7 @@ export class CallMedia {
     }
     return { done };
   }
-  stopRecord(id: string, recId: string): Promise<{ path: string; durationMs: number; error?: string }> { return this.service.stopRecord(id, recId); }
+  stopRecord(id: string, recId: string, trim = false): Promise<RecordingResult> { return this.service.stopRecord(id, recId, trim); }
   controlRecord(id: string, recId: string, change: { paused?: boolean; muted?: boolean }): Promise<void> { return this.service.controlRecord(id, recId, change); }
 
   echo(id: string, on: boolean): Promise<void> { return this.service.echo(id, on); }

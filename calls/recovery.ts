@@ -7,7 +7,8 @@
  * and the live views close every call instead of showing it up forever. Queues too:
  * a caller who was waiting abandoned (ABANDON), a member who was in a queue call is
  * free again (its COMPLETECALLER carries the talk time since the member's last call
- * began; the hold time is not in the member's state and is given as 0).
+ * began; the hold time is not in the member's state and is given as 0). An ARI live
+ * recording has failed (its file is what was written before the stop).
  */
 import type { ActorRuntime } from "../actors/runtime.js";
 
@@ -27,6 +28,7 @@ export function endRecoveredCalls(runtime: ActorRuntime, now: number): { channel
     runtime.send(id, { source: "actor", type: "destroy" });
   }
   for (const id of bridges) if (runtime.state(id)) runtime.send(id, { source: "actor", type: "destroy" });
+  for (const id of runtime.ids("recording")) runtime.send(id, { source: "actor", type: "finish", durationMs: 0, error: "Recall restarted" });
   const seconds = (since: number) => Math.max(0, Math.round((now - since) / 1e6));
   let queueCallers = 0;
   for (const id of runtime.ids("queue")) {

@@ -269,7 +269,7 @@ export class TestChannel implements DialplanChannel {
     this.recordings.push({ ...request, id });
     this.events.push(`mixmonitor ${request.file}`);
     return {
-      id, done: Promise.resolve(),
+      id, done: Promise.resolve({ durationMs: 0 }),
       ...(request.file ? { file: path(request.file) } : {}),
       ...(request.rxFile ? { rxFile: path(request.rxFile) } : {}),
       ...(request.txFile ? { txFile: path(request.txFile) } : {}),

@@ -5,7 +5,7 @@
 
 export type ActorKind =
   | "contact" | "outbound-registration" | "channel" | "bridge" | "local"
-  | "queue" | "queue-member" | "astdb" | "subscription" | "message" | "system";
+  | "queue" | "queue-member" | "astdb" | "subscription" | "message" | "recording" | "system";
 
 /** What caused a transition: a SIP message summary, a timer, an AMI action, DTMF, a media event... */
 export interface Input {

@@ -45,7 +45,7 @@ export type SessionEvent =
   | TimeoutEvent
   | { type: "playbackFinished"; session: string; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
   | { type: "tonesFinished"; session: string }
-  | { type: "recordingFinished"; session: string; recId: string; path: string; durationMs: number; error?: string }
+  | { type: "recordingFinished"; session: string; recId: string; path: string; durationMs: number; talkingMs?: number; silence?: boolean; error?: string }
   | { type: "audioSocketFinished"; session: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { type: "audioSocketDtmf"; session: string; digit: string };
 
@@ -69,6 +69,17 @@ export interface RecordOptions {
   bridgedOnly?: boolean;
   /** Names the recording among several on one session (default: one per session). */
   recId?: string;
+  /** Ends the recording after more than this much silence (its trailing silence cut to 200 ms). */
+  maxSilenceMs?: number;
+}
+
+/** How a recording ended: its length, with silence detection the audio above the threshold, and whether silence ended it. */
+export interface RecordingResult {
+  readonly path: string;
+  readonly durationMs: number;
+  readonly talkingMs?: number;
+  readonly silence?: boolean;
+  readonly error?: string;
 }
 
 interface SessionEntry {
@@ -188,7 +199,11 @@ export class MediaService {
         return;
       }
       case "tonesDone": this.emitAll({ type: "tonesFinished", session: e.id }); return;
-      case "recordDone": this.emitAll({ type: "recordingFinished", session: e.id, recId: e.recId, path: e.path, durationMs: e.durationMs, ...(e.error ? { error: e.error } : {}) }); return;
+      case "recordDone": {
+        const { t: _t, id, ...result } = e;
+        this.emitAll({ type: "recordingFinished", session: id, ...result });
+        return;
+      }
       case "asDone": {
         const s = this.sessions.get(e.id);
         const r: AudioSocketResult = { status: e.status, connected: e.connected, ...(e.error ? { error: e.error } : {}) };
@@ -342,12 +357,12 @@ export class MediaService {
   async record(id: string, path: string, opts: RecordOptions = {}): Promise<void> {
     await this.call(this.entry(id).worker, {
       t: "record", id, path: path || undefined, rxPath: opts.rxPath, txPath: opts.txPath, recId: opts.recId,
-      append: opts.append, bridgedOnly: opts.bridgedOnly,
+      append: opts.append, bridgedOnly: opts.bridgedOnly, maxSilenceMs: opts.maxSilenceMs,
     });
   }
-  /** Ends a recording (`recId`, or the session's oldest); resolves once its files are closed. */
-  async stopRecord(id: string, recId?: string): Promise<{ recId: string; path: string; durationMs: number; error?: string }> {
-    return (await this.call(this.entry(id).worker, { t: "stopRecord", id, recId })) as { recId: string; path: string; durationMs: number; error?: string };
+  /** Ends a recording (`recId`, or the session's oldest); resolves once its files are closed. `trim`: cut its trailing silence. */
+  async stopRecord(id: string, recId?: string, trim = false): Promise<RecordingResult & { recId: string }> {
+    return (await this.call(this.entry(id).worker, { t: "stopRecord", id, recId, ...(trim ? { trim } : {}) })) as RecordingResult & { recId: string };
   }
 
   /** Pauses/resumes or mutes/unmutes a running recording (what is not given stays). */

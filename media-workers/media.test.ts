@@ -502,6 +502,36 @@ test("controlRecord: a paused recording writes nothing, a muted one writes silen
   await media.destroySession(s.id); peer.close();
 });
 
+test("maxSilenceMs: a recording ends itself after that much silence, keeping 200 ms of it; a trimmed stop cuts the silence at the end", async () => {
+  const peer = await new Peer().bind();
+  const s = await session(["ulaw"], peer);
+  const path = join(tmp, "silence.wav");
+  const finished = new Promise<{ durationMs: number; talkingMs?: number; silence?: boolean }>((resolve) => {
+    const off = media.onEvent((e) => { if (e.type === "recordingFinished" && e.recId === "q") { off(); resolve(e); } });
+  });
+  await media.record(s.id, path, { recId: "q", maxSilenceMs: 400 });
+  await peer.stream(s.localPort, 0, 25, () => 3000);                 // 0.5 s of speech
+  await peer.stream(s.localPort, 0, 50, (i) => (i % 2 ? 40 : -40));  // 1 s under the threshold: it ends after 0.4 s of it
+  const r = await finished;
+  assert.equal(r.silence, true);
+  assert.ok(r.talkingMs! >= 400 && r.talkingMs! <= 600, `talking ${r.talkingMs} ms`);
+  assert.ok(r.durationMs >= r.talkingMs! + 150 && r.durationMs <= r.talkingMs! + 260, `${r.durationMs} ms: the speech and 200 ms of silence`);
+  assert.equal(parseWav(readFileSync(path)).length, r.durationMs * 8);
+  await assert.rejects(media.stopRecord(s.id, "q"), /no recording q/);
+
+  // Stopped by the application while silent: without trim the silence stays, with trim 200 ms of it.
+  for (const trim of [false, true]) {
+    const file = join(tmp, `silence-${trim}.wav`);
+    await media.record(s.id, file, { recId: "t", maxSilenceMs: 5000 });
+    await peer.stream(s.localPort, 0, 25, () => 3000);
+    await peer.stream(s.localPort, 0, 40, () => 0);
+    const t = await media.stopRecord(s.id, "t", trim);
+    if (trim) assert.ok(t.durationMs <= t.talkingMs! + 260, `trimmed: ${t.durationMs} ms, talking ${t.talkingMs}`);
+    else assert.ok(t.durationMs >= t.talkingMs! + 600, `kept: ${t.durationMs} ms, talking ${t.talkingMs}`);
+  }
+  await media.destroySession(s.id); peer.close();
+});
+
 test("appending to something that is not an 8 kHz 16-bit WAV is an error, and the session goes on", async () => {
   const peer = await new Peer().bind();
   const s = await session(["ulaw"], peer);

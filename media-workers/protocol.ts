@@ -25,9 +25,13 @@ export type CommandBody =
   | { t: "mixAdd"; mix: string; id: string; worker: number }
   | { t: "mixRemove"; mix: string; id: string }
   | { t: "unbridge"; id: string }
-  /** MixMonitor: `path` mixed, `rxPath`/`txPath` one direction each (at least one of the three). */
-  | { t: "record"; id: string; recId?: string; path?: string; rxPath?: string; txPath?: string; append?: boolean; bridgedOnly?: boolean }
-  | { t: "stopRecord"; id: string; recId?: string }
+  /**
+   * MixMonitor: `path` mixed, `rxPath`/`txPath` one direction each (at least one of the three).
+   * `maxSilenceMs`: the recording ends itself after more silence than that (ARI's maxSilenceSeconds).
+   */
+  | { t: "record"; id: string; recId?: string; path?: string; rxPath?: string; txPath?: string; append?: boolean; bridgedOnly?: boolean; maxSilenceMs?: number }
+  /** `trim`: cut the trailing silence down to 200 ms, as Asterisk does when a recording with silence detection ends on a digit or its time. */
+  | { t: "stopRecord"; id: string; recId?: string; trim?: boolean }
   /** Pauses (nothing written) or mutes (silence written) a running recording; an omitted field is left as it is. */
   | { t: "controlRecord"; id: string; recId: string; paused?: boolean; muted?: boolean }
   /** Echo(): send back what the phone sends (audio and RFC 4733 events). */
@@ -59,7 +63,8 @@ export type MediaEvent =
   | { t: "timeout"; id: string; seconds: number }
   | { t: "playDone"; id: string; playId: number; status: "SUCCESS" | "FAILED"; interruptedBy?: string; stopped?: boolean; error?: string }
   | { t: "tonesDone"; id: string }
-  | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; error?: string }
+  /** `talkingMs` (with silence detection): the audio above the silence threshold; `silence`: it ended itself on silence. */
+  | { t: "recordDone"; id: string; recId: string; path: string; durationMs: number; talkingMs?: number; silence?: boolean; error?: string }
   | { t: "asDone"; id: string; status: "HANGUP" | "ERROR" | "STOPPED"; connected: boolean; error?: string }
   | { t: "asDtmf"; id: string; digit: string }
   | { t: "tap"; id: string; pcm: Uint8Array }

@@ -32,6 +32,7 @@ const peerOut = init.peerOut.map((s) => (s ? new MessageRing<PeerFrame>(s) : nul
 const peerIn = init.peerIn.map((s) => (s ? new MessageRing<PeerFrame>(s) : null));
 
 const FRAME = 160;
+const FRAME_MS = 20;
 const RTCP_INTERVAL_MS = 5000;
 /** Strict RTP learns a new source for this long after the remote address is set (as Asterisk does). */
 const LEARN_MS = 5000;
@@ -177,6 +178,18 @@ class WavWriter {
       return fh;
     });
   }
+  /** Drops the last `bytes` this recording wrote (trailing silence), as Asterisk's ast_stream_rewind before closing. */
+  trim(bytes: number): void {
+    this.flush();
+    const n = Math.min(bytes & ~1, this.bytes);
+    if (n <= 0) return;
+    this.bytes -= n;
+    const end = this.dataAt + this.base + this.bytes;
+    this.chain = this.chain.then(async (fh) => {
+      if (fh) await fh.truncate(end).catch((e: Error) => { this.error ??= e.message; });
+      return fh;
+    });
+  }
   /** Closes the file (the WAV sizes fixed up); resolves with the bytes this recording added. */
   async close(): Promise<number> {
     this.flush();
@@ -196,38 +209,76 @@ class WavWriter {
   }
 }
 
+/** Asterisk's silence threshold (dsp.conf `silencethreshold`): a frame whose mean absolute sample is below it is silent. */
+const SILENCE_THRESHOLD = 256;
+/** Silence kept at the end of a recording trimmed on silence (Asterisk's 200 ms). */
+const KEPT_SILENCE_MS = 200;
+
+function silent(pcm: Int16Array | undefined): boolean {
+  if (!pcm) return true;
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += Math.abs(pcm[i]);
+  return sum < SILENCE_THRESHOLD * pcm.length;
+}
+
 /**
  * MixMonitor: both directions mixed (and optionally each alone), one frame per tick.
  * `bridgedOnly` (option b) keeps only the ticks when the session is in a bridge or mix.
+ * With `maxSilenceMs`, each written frame is judged (the audio itself, muted or not, as
+ * Asterisk's app.c judges the frame it read): the run of silent frames at the end, and
+ * the audio above the threshold, are counted; a run longer than `maxSilenceMs` ends it.
  */
 class Recorder {
-  private rxQ: Int16Array[] = [];
-  private txQ: Int16Array[] = [];
+  /** Frames as they arrived, each marked muted or not then: pause and mute apply in arrival order. */
+  private rxQ: Queued[] = [];
+  private txQ: Queued[] = [];
   private readonly mixed = new Int16Array(FRAME);
-  /** Paused: the audio is dropped and nothing written (the file is shorter by the pause). */
+  private readonly heard = new Int16Array(FRAME);
+  /** Paused: what arrives is dropped and nothing written (the file is shorter by the pause). */
   paused = false;
-  /** Muted: silence is written in place of the audio (the file keeps the wall time). */
+  /** Muted: silence is written in place of what arrives (the file keeps the wall time). */
   muted = false;
+  /** Milliseconds of silence at the end of what is written, and of audio above the threshold. */
+  silentRunMs = 0;
+  talkingMs = 0;
   constructor(readonly recId: string, readonly main: WavWriter | undefined, readonly rxW: WavWriter | undefined, readonly txW: WavWriter | undefined,
-    readonly bridgedOnly: boolean) {}
-  rx(pcm: Int16Array): void { this.rxQ.push(pcm.slice(0, FRAME)); if (this.rxQ.length > 10) this.rxQ.shift(); }
-  tx(pcm: Int16Array): void { this.txQ.push(pcm.slice(0, FRAME)); if (this.txQ.length > 10) this.txQ.shift(); }
+    readonly bridgedOnly: boolean, readonly maxSilenceMs = 0) {}
+  /** Silence detection is on and the silence at the end is longer than allowed. */
+  get silenceExceeded(): boolean { return this.maxSilenceMs > 0 && this.silentRunMs > this.maxSilenceMs; }
+  rx(pcm: Int16Array): void { this.queue(this.rxQ, pcm); }
+  tx(pcm: Int16Array): void { this.queue(this.txQ, pcm); }
+  private queue(q: Queued[], pcm: Int16Array): void {
+    if (this.paused) return;
+    q.push({ pcm: pcm.slice(0, FRAME), muted: this.muted });
+    if (q.length > 10) q.shift();
+  }
   tick(bridged: boolean): void {
+    if (this.paused && !this.rxQ.length && !this.txQ.length) return;
     const a = this.rxQ.shift(), b = this.txQ.shift();
-    if ((this.bridgedOnly && !bridged) || this.paused) { this.rxQ = []; this.txQ = []; return; }
-    if (this.muted) {
-      this.main?.add(SILENCE); this.rxW?.add(SILENCE); this.txW?.add(SILENCE);
-      return;
-    }
-    if (this.main) {
+    if (this.bridgedOnly && !bridged) { this.rxQ = []; this.txQ = []; return; }
+    const sum = (out: Int16Array, x: Int16Array | undefined, y: Int16Array | undefined) => {
       for (let i = 0; i < FRAME; i++) {
-        const s = (a && i < a.length ? a[i] : 0) + (b && i < b.length ? b[i] : 0);
-        this.mixed[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+        const v = (x && i < x.length ? x[i] : 0) + (y && i < y.length ? y[i] : 0);
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
-      this.main.add(this.mixed);
+    };
+    const written = (f: Queued | undefined) => (f && !f.muted ? f.pcm : undefined);
+    if (this.maxSilenceMs > 0) {
+      // The audio as it was, muted or not (Asterisk's app.c judges the frame it read).
+      sum(this.heard, a?.pcm, b?.pcm);
+      if (silent(this.main ? this.heard : this.rxW ? a?.pcm : b?.pcm)) this.silentRunMs += FRAME_MS;
+      else { this.silentRunMs = 0; this.talkingMs += FRAME_MS; }
     }
-    this.rxW?.add(a ?? SILENCE);
-    this.txW?.add(b ?? SILENCE);
+    if (this.main) { sum(this.mixed, written(a), written(b)); this.main.add(this.mixed); }
+    this.rxW?.add(written(a) ?? SILENCE);
+    this.txW?.add(written(b) ?? SILENCE);
+  }
+  /** Cuts the silence at the end down to 200 ms (Asterisk trims so when silence detection is on). */
+  trimSilence(): void {
+    const ms = this.silentRunMs - KEPT_SILENCE_MS;
+    if (this.maxSilenceMs <= 0 || ms <= 0) return;
+    for (const w of [this.main, this.rxW, this.txW]) w?.trim(ms * 16);
+    this.silentRunMs = KEPT_SILENCE_MS;
   }
   get path(): string { return (this.main ?? this.rxW ?? this.txW)!.path; }
   async close(): Promise<{ bytes: number; error?: string }> {
@@ -237,6 +288,7 @@ class Recorder {
   }
 }
 const SILENCE = new Int16Array(FRAME);
+interface Queued { readonly pcm: Int16Array; readonly muted: boolean }
 
 // ---------- AudioSocket client ----------
 
@@ -670,7 +722,11 @@ class Session {
       }
       this.silentTicks = 0;
     } else this.silentTicks++;
-    if (this.recorders.length) { const bridged = !!(this.bridge || this.mix); for (const r of this.recorders) r.tick(bridged); }
+    if (this.recorders.length) {
+      const bridged = !!(this.bridge || this.mix);
+      for (const r of this.recorders) r.tick(bridged);
+      for (const r of this.recorders) if (r.silenceExceeded) void stopRecording(this, r.recId, { trim: true, silence: true }).catch(() => undefined);
+    }
     if (this.rtpTimeoutMs > 0 && this.remote && !this.timedOut && now - this.lastRxAt > this.rtpTimeoutMs) {
       this.timedOut = true;
       emit({ t: "timeout", id: this.id, seconds: this.rtpTimeoutMs / 1000 });
@@ -736,14 +792,21 @@ function bytesPcm(b: Uint8Array): Int16Array {
   return new Int16Array(copy.buffer, 0, copy.byteLength >> 1);
 }
 
-/** Ends one recording of the session (`recId`, or the oldest): files closed before it resolves. */
-async function stopRecording(s: Session, recId?: string): Promise<{ recId: string; path: string; durationMs: number; error?: string }> {
+/**
+ * Ends one recording of the session (`recId`, or the oldest): files closed before it resolves.
+ * `trim` cuts its trailing silence (with silence detection on); `silence`: it ended itself so.
+ */
+async function stopRecording(s: Session, recId?: string, how: { trim?: boolean; silence?: boolean } = {}): Promise<{ recId: string; path: string; durationMs: number; error?: string }> {
   const i = recId === undefined ? 0 : s.recorders.findIndex((r) => r.recId === recId);
   const r = s.recorders[i];
   if (!r) throw new Error(recId === undefined ? "not recording" : `no recording ${recId}`);
   s.recorders.splice(i, 1);
+  if (how.trim) r.trimSilence();
   const { bytes, error } = await r.close();
-  const res = { recId: r.recId, path: r.path, durationMs: Math.round(bytes / 16), ...(error ? { error } : {}) };
+  const res = {
+    recId: r.recId, path: r.path, durationMs: Math.round(bytes / 16),
+    ...(r.maxSilenceMs > 0 ? { talkingMs: r.talkingMs } : {}), ...(how.silence ? { silence: true } : {}), ...(error ? { error } : {}),
+  };
   emit({ t: "recordDone", id: s.id, ...res });
   return res;
 }
@@ -913,10 +976,10 @@ async function handle(c: Command): Promise<unknown> {
       const recId = c.recId ?? `${c.id}-rec`;
       if (s.recorders.some((r) => r.recId === recId)) throw new Error(`${c.id} is already recording as ${recId}`);
       const w = (path: string | undefined) => (path ? new WavWriter(path, !!c.append) : undefined);
-      s.recorders.push(new Recorder(recId, w(c.path), w(c.rxPath), w(c.txPath), !!c.bridgedOnly));
+      s.recorders.push(new Recorder(recId, w(c.path), w(c.rxPath), w(c.txPath), !!c.bridgedOnly, c.maxSilenceMs ?? 0));
       return undefined;
     }
-    case "stopRecord": return stopRecording(need(c.id), c.recId);
+    case "stopRecord": return stopRecording(need(c.id), c.recId, { trim: !!c.trim });
     case "controlRecord": {
       const r = need(c.id).recorders.find((x) => x.recId === c.recId);
       if (!r) throw new Error(`no recording ${c.recId}`);

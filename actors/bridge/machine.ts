@@ -13,7 +13,15 @@ export type CreateBridgeInput = { readonly source: Source; readonly type: "creat
 export type BridgeInput =
   | { readonly source: Source; readonly type: "enter"; readonly channel: string }
   | { readonly source: Source; readonly type: "leave"; readonly channel: string }
+  /** ARI's videoSource: `uniqueid` the single source, "" back to talker mode. */
+  | { readonly source: Source; readonly type: "video.source"; readonly uniqueid: string }
   | { readonly source: Source; readonly type: "destroy" };
+
+/** A channel leaves: out of the member list, and no longer the video source (the mode stays). */
+function left(c: BridgeContext, channel: string): Partial<BridgeContext> {
+  const channels = c.channels.filter((x) => x !== channel);
+  return c.videoSource !== undefined && `channel:${c.videoSource}` === channel ? { channels, videoSource: undefined } : { channels };
+}
 
 export const bridgeMachine = setup({
   types: {} as { context: BridgeContext; events: MachineEvent<BridgeInput>; input: SpawnInput<CreateBridgeInput> },
@@ -31,7 +39,9 @@ export const bridgeMachine = setup({
           actions: assign(({ context, event }) => (event.type === "enter"
             ? { channels: [...context.channels, event.channel], entered: context.entered + 1 } : {})),
         },
-        leave: { actions: assign(({ context, event }) => (event.type === "leave" ? { channels: context.channels.filter((c) => c !== event.channel) } : {})) },
+        leave: { actions: assign(({ context, event }) => (event.type === "leave" ? left(context, event.channel) : {})) },
+        "video.source": { actions: assign(({ event }) => (event.type === "video.source"
+          ? (event.uniqueid ? { videoMode: "single" as const, videoSource: event.uniqueid } : { videoMode: "talker" as const, videoSource: undefined }) : {})) },
         destroy: "destroyed",
       },
     },

@@ -1,7 +1,8 @@
 /**
  * bridge.transition v1: a bridge joining channels (two-party now, the same actor for
  * multi-party). Inputs: create (spawn: technology, name?), enter (channel), leave
- * (channel), destroy. BRIDGE_ENTER / BRIDGE_EXIT come from the channels' own inputs.
+ * (channel), video.source (channel id, or "" for talker mode: ARI's videoSource),
+ * destroy. BRIDGE_ENTER / BRIDGE_EXIT come from the channels' own inputs.
  */
 import { Schema } from "effect";
 import { transitionEvent } from "./common.js";
@@ -17,6 +18,12 @@ export const BridgeContext = Schema.Struct({
   createdAt: Schema.Number,
   /** How many channels have ever entered: more than two makes it multi-party for CDR. */
   entered: Schema.Number,
+  /**
+   * ARI's video mode, once an application chose one: `single` with `videoSource` (a channel's
+   * unique id, cleared when that channel leaves), `talker` again once cleared.
+   */
+  videoMode: Schema.optional(Schema.Literal("talker", "single")),
+  videoSource: Schema.optional(Schema.String),
 });
 export type BridgeContext = Schema.Schema.Type<typeof BridgeContext>;
 

@@ -11,6 +11,7 @@ import { BridgeTransitionV1 } from "./bridge.js";
 import { AstDbTransitionV1 } from "./astdb.js";
 import { SubscriptionTransitionV1 } from "./subscription.js";
 import { MessageTransitionV1 } from "./message.js";
+import { RecordingTransitionV1 } from "./recording.js";
 import { QueueMemberTransitionV1, QueueTransitionV1 } from "./queue.js";
 
 export interface EventTypeDef {
@@ -29,7 +30,7 @@ export interface CompiledEventType extends EventTypeDef {
 }
 
 const definitions: readonly EventTypeDef[] = [ContactTransitionV1, OutboundRegistrationTransitionV1, ChannelTransitionV1, BridgeTransitionV1, AstDbTransitionV1,
-  SubscriptionTransitionV1, MessageTransitionV1, QueueTransitionV1, QueueMemberTransitionV1];
+  SubscriptionTransitionV1, MessageTransitionV1, QueueTransitionV1, QueueMemberTransitionV1, RecordingTransitionV1];
 
 /** type → version → compiled definition. */
 const compiled = new Map<string, Map<number, CompiledEventType>>();

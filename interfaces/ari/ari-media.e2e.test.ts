@@ -3,7 +3,8 @@
  * sockets the test owns (so it sends and hears real audio), plain HTTP and the event
  * WebSocket as an ARI application speaks them.
  * - a mixing bridge of three callers: each hears the sum of the other two; mute in/out;
- *   the bridge's recording holds everyone; a bridge playback and music on hold reach all;
+ *   the bridge's recording holds everyone; one with beep (every member hears it first)
+ *   and terminateOn=any ends on a member's digit; a bridge playback and music on hold reach all;
  * - snoop: a Snoop channel recorded through /channels/{snoopId}/record holds the caller's
  *   speech; a whispering snoop's playback reaches the caller; both end with the caller;
  *   `tone:busy` is heard on and off until stopped, `silence` sends silence until stopped;
@@ -14,7 +15,11 @@
  * - redirect of an unanswered caller: 302 with the target as Contact; of an answered one:
  *   a REFER, whose NOTIFY Recall answers, and the phone hangs up;
  * - a live recording of a caller paused for a second (the file is shorter by it, the speech
- *   before and after intact) and muted (silence written in place of the audio);
+ *   before and after intact) and muted (silence written in place of the audio), each step
+ *   in the call's history;
+ * - record's options: the beep heard before RecordingStarted, terminateOn ending it on the
+ *   caller's RFC 4733 #, maxSilenceSeconds ending it in the quiet with 200 ms kept, ifExists
+ *   fail (409) / overwrite / append;
  * then the log passes `recall replay --verify`.
  */
 import { after, before, test } from "node:test";
@@ -78,6 +83,20 @@ class Phone {
     h[0] = 0x80; h[1] = 0; h.writeUInt16BE(this.seq++ & 0xffff, 2); h.writeUInt32BE(this.ts >>> 0, 4); h.writeUInt32BE(0x5eed0000 + this.port, 8);
     this.ts += 160;
     this.sock.send(Buffer.concat([h, frame]), this.remote, "127.0.0.1");
+  }
+  /** An RFC 4733 digit (payload type 101, as the SDP offers): three updates and three end packets, 100 ms long. */
+  async dtmf(digit: string): Promise<void> {
+    const event = "0123456789*#".indexOf(digit);
+    const ts = this.ts;
+    for (let i = 1; i <= 6; i++) {
+      const h = Buffer.alloc(16);
+      h[0] = 0x80; h[1] = 101 | (i === 1 ? 0x80 : 0); h.writeUInt16BE(this.seq++ & 0xffff, 2); h.writeUInt32BE(ts >>> 0, 4); h.writeUInt32BE(0x5eed0000 + this.port, 8);
+      const duration = Math.min(i, 4) * 200;
+      h[12] = event; h[13] = (i >= 4 ? 0x80 : 0) | 10; h.writeUInt16BE(duration, 14);
+      this.sock.send(h, this.remote, "127.0.0.1");
+      if (i < 4) await sleep(20);
+    }
+    this.ts += 800;
   }
   /** Frames heard since `from` (a Date.now()), decoded. */
   heard(from: number): Int16Array[] { return this.got.filter((g) => g.at >= from).map((g) => Int16Array.from(g.payload, ulawDecode)); }
@@ -205,6 +224,8 @@ exten => 304,1,Stasis(media,refer)
  same => n,Hangup()
 exten => 305,1,Stasis(media,recorded)
  same => n,Hangup()
+exten => 306,1,Stasis(media,options)
+ same => n,Hangup()
 `,
   });
 });
@@ -266,6 +287,22 @@ test("a mixing bridge of three sipp callers: each hears the other two; mute; the
   const samples = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length & 1)));
   const loud = [...samples].filter((v) => Math.abs(v - total) <= total * 0.06).length;
   assert.ok(loud >= 8000 * ARRIVED / 2, `${loud} samples of the recording hold all three (${total})`);
+
+  // A bridge recording with beep and terminateOn=any: every member hears the beep first; a digit from any member ends it.
+  const beep = frames(toUlaw(readWav(join(SOUNDS, "beep.wav"))));
+  t = Date.now();
+  const beeped = await rest("POST", `/bridges/${bid}/record`, "name=conf-beep&format=wav&beep=true&terminateOn=any");
+  assert.deepEqual([beeped.status, beeped.body.state], [201, "queued"]);
+  await app.wait("RecordingStarted after the beep", (e) => e.type === "RecordingStarted" && e.recording?.name === "conf-beep");
+  for (const [i, p] of phones.entries()) {
+    const m = identical(beep, payloads(p, t));
+    assert.ok(m.identical >= ARRIVED * beep.length, `phone ${i} heard the beep: ${JSON.stringify(m)} of ${beep.length} frames`);
+  }
+  await talk(phones.map((p, i) => [p, () => level(levels[i])]), 25);
+  await phones[2].dtmf("5");
+  const ended = await app.wait("RecordingFinished on a member's digit", (e) => e.type === "RecordingFinished" && e.recording?.name === "conf-beep");
+  assert.equal(ended.recording?.state, "done");
+  assert.ok(app.events.findIndex((e) => e.type === "ChannelDtmfReceived" && e.digit === "5") < app.events.indexOf(ended), "the digit's event first");
 
   // A playback on the bridge: every member hears the prompt's samples.
   const prompt = frames(toUlaw(readWav(join(SOUNDS, "hello-world.wav"))));
@@ -586,9 +623,114 @@ test("a live recording paused for a second is that much shorter, the speech befo
   rec.forEach((f, i) => { if (keys.has(Buffer.from(f).toString("latin1"))) last = i; });
   const tail = rec.slice(last + 1);
   // The longest run of silence after the speech (its own quiet last frames come first).
-  let run = 0, longest = 0;
-  for (const f of tail) { run = isSilent(f) ? run + 1 : 0; longest = Math.max(longest, run); }
+  let silentRun = 0, longest = 0;
+  for (const f of tail) { silentRun = isSilent(f) ? silentRun + 1 : 0; longest = Math.max(longest, silentRun); }
   assert.ok(longest >= ARRIVED * 50, `${longest} silent frames after the speech (muted for 50 frames)`);
+  // Pause, unpause, mute and unmute are the recording actor's logged steps, in the call's history.
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", id], { timeout: 60_000 });
+  const steps = stdout.split("\n").filter((l) => l.includes("recording:paused@")).map((l) => / (\w+:[\w.]+) -> "(\w+)"/.exec(l)?.slice(1).join(" "));
+  assert.deepEqual(steps, ["ari:start queued", "ari:record recording", "ari:pause paused", "ari:unpause recording", "ari:mute recording", "ari:unmute recording", "ari:stop recording", "media:finish done"]);
+  assert.equal((await rest("DELETE", `/channels/${id}`)).status, 204);
+  ok(await c.done, "caller");
+  app.ws.close();
+  phone.close();
+});
+
+/** A stored recording's samples (its WAV data), fetched over ARI. */
+async function storedPcm(name: string): Promise<Int16Array> {
+  const file = await fetch(`http://127.0.0.1:${httpPort}/ari/recordings/stored/${name}/file?${KEY}`);
+  assert.equal(file.status, 200, `stored recording ${name}`);
+  const wav = Buffer.from(await file.arrayBuffer());
+  return new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length & 1)));
+}
+
+test("record's options: beep before the recording, terminateOn ends it on the caller's #, maxSilenceSeconds on silence (200 ms kept), ifExists fail/overwrite/append; each recording is in the call's history", { skip }, async () => {
+  const app = await application("media");
+  const phone = await new Phone().bind();
+  const c = call("306", phone);
+  const start = await app.wait("StasisStart", (e) => e.type === "StasisStart" && e.args?.[0] === "options");
+  const id = start.channel!.id;
+  assert.equal((await rest("POST", `/channels/${id}/answer`)).status, 204);
+  await c.answered();
+  const speech = frames(toUlaw(readWav(join(SOUNDS, "tt-weasels.wav")))).slice(0, 50); // 1 s
+  const beep = frames(toUlaw(readWav(join(SOUNDS, "beep.wav"))));
+  const finished = (name: string) => app.wait(`RecordingFinished of ${name}`, (e) => e.type === "RecordingFinished" && e.recording?.name === name);
+  const index = (pred: (e: AriEvent) => boolean) => app.events.findIndex(pred);
+
+  // beep: 201 queued at once; the caller hears the beep, then RecordingStarted.
+  const asked = Date.now();
+  const queued = await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav&beep=true&terminateOn=%23");
+  assert.equal(queued.status, 201);
+  assert.equal(queued.body.state, "queued");
+  const started = await app.wait("RecordingStarted", (e) => e.type === "RecordingStarted" && e.recording?.name === "opt1");
+  const heard = payloads(phone, asked);
+  const m = identical(beep, heard);
+  assert.ok(m.identical >= ARRIVED * m.voiced && m.voiced >= ARRIVED * beep.length, `the beep before RecordingStarted: ${JSON.stringify(m)} of ${beep.length} frames`);
+  assert.equal(started.recording?.state, "recording");
+  // terminateOn=#: a 1 digit changes nothing, # ends it after its ChannelDtmfReceived; the file is kept.
+  await talk([[phone, (i) => speech[i]]], speech.length);
+  await phone.dtmf("1");
+  await sleep(300);
+  assert.equal((await rest("GET", "/recordings/live/opt1")).body.state, "recording", "1 is not a terminator");
+  await phone.dtmf("#");
+  const done1 = await finished("opt1");
+  assert.equal(done1.recording?.state, "done");
+  const dtmfAt = index((e) => e.type === "ChannelDtmfReceived" && e.digit === "#");
+  assert.ok(dtmfAt >= 0 && dtmfAt < app.events.indexOf(done1), "ChannelDtmfReceived # before RecordingFinished");
+  const first = await storedPcm("opt1");
+  assert.equal(identical(beep, recordedFrames(first)).identical, 0, "the beep is not in the recording");
+  assert.ok(identical(speech, recordedFrames(first)).identical >= ARRIVED * speech.length, "the speech is");
+
+  // ifExists: fail (the default) is 409 for a stored name, in any format; overwrite replaces; append adds.
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav")).status, 409);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=sln&ifExists=fail")).status, 409);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav&maxSilenceSeconds=-1")).status, 400);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav&terminateOn=5")).status, 400);
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav&ifExists=overwrite")).status, 201);
+  await talk([[phone, (i) => speech[i]]], 15);
+  assert.equal((await rest("POST", "/recordings/live/opt1/stop")).status, 204);
+  await app.wait("the overwrite's end", (e) => e.type === "RecordingFinished" && e.recording?.name === "opt1" && e !== done1);
+  const overwritten = await storedPcm("opt1");
+  assert.ok(overwritten.length < first.length / 2, `overwritten: ${overwritten.length} samples, was ${first.length}`);
+  const finishes = () => app.events.filter((e) => e.type === "RecordingFinished" && e.recording?.name === "opt1").length;
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt1&format=wav&ifExists=append")).status, 201);
+  await talk([[phone, (i) => speech[i]]], 25);
+  assert.equal((await rest("POST", "/recordings/live/opt1/stop")).status, 204);
+  await app.wait("the append's end", () => finishes() === 3);
+  const appended = await storedPcm("opt1");
+  assert.ok(appended.length > overwritten.length + 0.6 * 25 * 160, `appended: ${appended.length} samples after ${overwritten.length}`);
+  assert.deepEqual(appended.subarray(0, overwritten.length), overwritten, "what was there stays first");
+
+  // maxSilenceSeconds=1: speech, then quiet; it ends by itself 1 s into the quiet, 200 ms of it kept.
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt2&format=wav&maxSilenceSeconds=1")).status, 201);
+  const quietFrom = Date.now();
+  await talk([[phone, (i) => speech[i]]], speech.length);
+  const quiet = talk([[phone, () => level(30)]], 150); // 3 s under the threshold
+  const done2 = await finished("opt2");
+  const endedAfter = Date.now() - quietFrom;
+  await quiet;
+  assert.ok(endedAfter < 2900 + 1500, `ended ${endedAfter} ms after the start, during the 3 s of quiet`);
+  const r2 = done2.recording as unknown as { duration: number; talking_duration: number; silence_duration: number };
+  assert.equal(typeof r2.talking_duration, "number");
+  assert.equal(r2.silence_duration, r2.duration - r2.talking_duration);
+  const second = await storedPcm("opt2");
+  const talkMs = identical(speech, recordedFrames(second)).identical * 20;
+  assert.ok(second.length / 8 <= 1000 + 200 + 200, `${second.length / 8} ms stored: the speech and 200 ms of the quiet`);
+  assert.ok(talkMs >= ARRIVED * 1000, `speech in it: ${talkMs} ms`);
+
+  // Cancelled while its beep plays: it never starts (canceled), and no file is left.
+  assert.equal((await rest("POST", `/channels/${id}/record`, "name=opt3&format=wav&beep=true")).status, 201);
+  assert.equal((await rest("DELETE", "/recordings/live/opt3")).status, 204);
+  const canceled = await finished("opt3");
+  assert.equal(canceled.recording?.state, "canceled");
+  assert.ok(!app.events.some((e) => e.type === "RecordingStarted" && e.recording?.name === "opt3"), "never started");
+  assert.equal((await rest("GET", "/recordings/stored/opt3")).status, 404);
+
+  // The call's history (recall replay --linkedid) holds each recording's steps: the digit, the silence.
+  const { stdout } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", id], { timeout: 60_000 });
+  assert.match(stdout, /recording:opt1@\d+ +#\d+ +dtmf:stop -> "recording"/);
+  assert.match(stdout, /recording:opt1@\d+ +#\d+ +media:finish -> "done"/);
+  assert.match(stdout, /recording:opt2@\d+ +#\d+ +media:finish -> "done"/);
   assert.equal((await rest("DELETE", `/channels/${id}`)).status, 204);
   ok(await c.done, "caller");
   app.ws.close();

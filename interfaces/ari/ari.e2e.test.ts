@@ -164,6 +164,11 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
   assert.ok(listed.every((c) => c.state === "Up"));
   // videoSource, through ari-client's Swagger-generated operations: remembered and shown, as for an audio bridge in Asterisk.
   const b = bridge! as AriBridge & { setVideoSource(p: { channelId: string }): Promise<void>; clearVideoSource(): Promise<void> };
+  const videoChanges: { bridge: string; source?: string; old?: string }[] = [];
+  client.on("BridgeVideoSourceChanged", (e) => {
+    const v = e as unknown as { bridge: { id: string; video_source_id?: string }; old_video_source_id?: string };
+    videoChanges.push({ bridge: v.bridge.id, source: v.bridge.video_source_id, old: v.old_video_source_id });
+  });
   assert.equal((await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string }).video_mode, "talker");
   await b.setVideoSource({ channelId: outbound!.id });
   const single = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
@@ -175,6 +180,12 @@ test("ari-client: a sipp call reaches Stasis(), is answered, hears a prompt, is 
   await b.clearVideoSource();
   const talker = await client.bridges.get({ bridgeId: b.id }) as unknown as { video_mode: string; video_source_id?: string };
   assert.deepEqual([talker.video_mode, talker.video_source_id], ["talker", undefined]);
+  // Each change is logged on the bridge actor and comes back as Asterisk's BridgeVideoSourceChanged (the refused one is not a change).
+  await until("two BridgeVideoSourceChanged", () => videoChanges.length >= 2);
+  assert.deepEqual(videoChanges, [{ bridge: b.id, source: outbound!.id, old: undefined }, { bridge: b.id, source: undefined, old: outbound!.id }]);
+  // The call's history holds the bridge's steps while its caller is in it: both choices.
+  const { stdout: history } = await run(process.execPath, [join(packageRoot, "bin", "recall.js"), "replay", "--data", recall.dataDir, "--linkedid", inbound!.id], { timeout: 60_000 });
+  assert.equal(history.split("\n").filter((l) => l.includes(`bridge:${b.id}`) && l.includes("ari:video.source")).length, 2, history);
   // As in Asterisk, a channel's hang-up leaves its bridge partner up: the application ends it.
   await inbound!.hangup();
   await until("the inbound channel's StasisEnd", () => byChannel(inbound!.id).includes("StasisEnd"));

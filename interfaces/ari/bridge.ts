@@ -15,6 +15,7 @@
  */
 import type { Channel } from "../../calls/channel.js";
 import type { CallCore } from "../../calls/core.js";
+import type { BridgeContext } from "../../events/catalogue/bridge.js";
 
 type MediaMode = { kind: "none" } | { kind: "pair"; a: string; b: string } | { kind: "mix"; sessions: Set<string> };
 
@@ -29,13 +30,6 @@ export class AriBridge {
   private changes: Promise<void> = Promise.resolve();
   /** The announcer playing music on hold to the bridge, while it does. */
   moh: string | undefined;
-  /**
-   * The video mode an application chose (videoSource): `talker` as Asterisk's Stasis
-   * bridges start, `single` once a source is set. Recall carries no video; it is remembered and shown.
-   */
-  videoMode: "talker" | "single" = "talker";
-  /** The single video source's unique id; cleared when that channel leaves (the mode stays `single`). */
-  videoSource: string | undefined;
   destroyed = false;
 
   constructor(private readonly core: CallCore, readonly id: string, readonly type: string, readonly name: string, linkedid?: string) {
@@ -65,13 +59,27 @@ export class AriBridge {
     const listener = this.listeners.get(channel);
     if (listener) channel.onHangup.delete(listener);
     this.listeners.delete(channel);
-    if (this.videoSource === channel.context().uniqueid) this.videoSource = undefined;
     const session = channel.media;
     if (session) this.change(async () => { await this.leave(session); });
     channel.change({ type: "bridge.exit", bridge: this.id }, "ari");
     this.core.runtime.send(this.actor, { source: "ari", type: "leave", channel: channel.id });
     this.syncMedia();
     return true;
+  }
+
+  /**
+   * The video mode an application chose (videoSource), kept by the bridge actor so it
+   * replays: `talker` as Asterisk's Stasis bridges start, `single` with the source's unique
+   * id once one is set (cleared when that channel leaves). Recall carries no video.
+   */
+  get video(): { mode: "talker" | "single"; source?: string } {
+    const c = this.core.runtime.state(this.actor)?.context as BridgeContext | undefined;
+    return { mode: c?.videoMode ?? "talker", ...(c?.videoSource ? { source: c.videoSource } : {}) };
+  }
+
+  /** Sets the single video source (a member's unique id), or "" for talker mode. */
+  setVideoSource(uniqueid: string): void {
+    this.core.runtime.send(this.actor, { source: "ari", type: "video.source", uniqueid });
   }
 
   destroy(): void {

@@ -27,6 +27,7 @@ const EVENTS: Record<string, Record<string, ModelProperty>> = {
   BridgeCreated: { bridge: r("Bridge") },
   BridgeDestroyed: { bridge: r("Bridge") },
   BridgeMerged: { bridge: r("Bridge"), bridge_from: r("Bridge") },
+  BridgeVideoSourceChanged: { bridge: r("Bridge"), old_video_source_id: o("string") },
   BridgeBlindTransfer: { channel: r("Channel"), replace_channel: o("Channel"), transferee: o("Channel"), exten: r("string"), context: r("string"), result: r("string"), is_external: r("boolean"), bridge: o("Bridge") },
   BridgeAttendedTransfer: {
     transferer_first_leg: r("Channel"), transferer_second_leg: r("Channel"), transferee: o("Channel"), transfer_target: o("Channel"),

@@ -94,6 +94,22 @@ test("bridge records become BridgeCreated, ChannelEnteredBridge/LeftBridge and B
   assert.deepEqual(fold.apply(bridgeRecord({ type: "destroy" }, [])).map((d) => [d.app, d.event.type]), [["demo", "BridgeDestroyed"]]);
 });
 
+test("a video source set, cleared, or leaving the bridge is BridgeVideoSourceChanged (old_video_source_id once there was one), as Asterisk's app.c", () => {
+  const fold = new AriEventFold(subs({ bridge: { b1: ["demo"] } }));
+  const video = (input: Record<string, unknown>, channels: string[], source?: string) => {
+    const r = bridgeRecord(input, channels);
+    const context = { ...(r.state.context as object), videoMode: input.type === "video.source" && !input.uniqueid ? "talker" : "single", ...(source ? { videoSource: source } : {}) };
+    return fold.apply({ ...r, state: { ...r.state, context } }).map((d) => [d.event.type, (d.event.bridge as { video_source_id?: string }).video_source_id, d.event.old_video_source_id]);
+  };
+  fold.apply(bridgeRecord({ type: "create", id: "b1", technology: "simple_bridge" }, []));
+  fold.apply(bridgeRecord({ type: "enter", channel: "channel:x" }, ["channel:x"]));
+  assert.deepEqual(video({ type: "video.source", uniqueid: "x" }, ["channel:x"], "x"), [["BridgeVideoSourceChanged", "x", undefined]]);
+  assert.deepEqual(video({ type: "video.source", uniqueid: "x" }, ["channel:x"], "x"), [], "the same source again is no change");
+  assert.deepEqual(video({ type: "video.source", uniqueid: "" }, ["channel:x"]), [["BridgeVideoSourceChanged", undefined, "x"]]);
+  assert.deepEqual(video({ type: "video.source", uniqueid: "x" }, ["channel:x"], "x"), [["BridgeVideoSourceChanged", "x", undefined]]);
+  assert.deepEqual(video({ type: "leave", channel: "channel:x" }, []), [["BridgeVideoSourceChanged", undefined, "x"]], "the source left (no channel record: no ChannelLeftBridge here)");
+});
+
 test("Dial between two channels reaches the applications of both", () => {
   const fold = new AriEventFold(subs({ channel: { "2": ["callee-app"] } }));
   const caller = ctx({ uniqueid: "1" }), callee = ctx({ uniqueid: "2", name: "PJSIP/6002-00000002" });

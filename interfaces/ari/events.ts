@@ -232,19 +232,25 @@ export class AriEventFold {
   private bridge(record: EventRecord): Delivery[] {
     const input = record.input as { type: string; channel?: string };
     const context = record.state.context as BridgeContext;
+    const before = this.bridges.get(record.stream);
     this.bridges.set(record.stream, context);
     const timestamp = ariTime(record.time);
     const json = bridgeJson({
       id: context.id, type: this.subs.bridgeType(context.id) ?? "mixing", name: context.name,
       channels: context.channels.map((id) => this.channels.get(id)?.context.uniqueid ?? id.replace(/^channel:/, "")),
       createdAt: context.createdAt, creator: this.subs.bridgeType(context.id) ? "Stasis" : "Recall",
-      ...(this.subs.bridgeType(context.id) ? { videoMode: "talker" } : {}),
+      ...(this.subs.bridgeType(context.id) ? { videoMode: context.videoMode ?? "talker", ...(context.videoSource ? { videoSource: context.videoSource } : {}) } : {}),
     });
     const apps = new Set<string>([...this.subs.all(), ...this.subs.bridge(context.id)]);
     const out: Delivery[] = [];
     const to = (targets: Iterable<string>, type: string, fields: Record<string, unknown>) => {
       for (const app of targets) out.push({ app, event: { type, timestamp, ...fields, application: app, recall_offset: record.offset } });
     };
+    // Asterisk's app.c: a bridge snapshot whose video source differs from the last one (set, cleared, the source left).
+    const oldSource = before?.videoSource ?? "";
+    if (before && oldSource !== (context.videoSource ?? "")) {
+      to(apps, "BridgeVideoSourceChanged", { bridge: json, ...(oldSource ? { old_video_source_id: oldSource } : {}) });
+    }
     switch (input.type) {
       case "create": to(apps, "BridgeCreated", { bridge: json }); break;
       case "enter": case "leave": {

@@ -53,6 +53,8 @@ export class AriStasis implements StasisServices, Subscriptions {
   /** Channels created with POST /channels/create, not dialled yet. */
   readonly created = new Map<string, { endpoint: string; app: string; appArgs: string; variables: Record<string, string> }>();
   readonly stats = { delivered: 0, dropped: 0 };
+  /** Told of each digit a channel in an application sends, after its ChannelDtmfReceived (recordings' terminateOn). */
+  readonly digitTaps = new Set<(channel: Channel, digit: string) => void>();
   /** Channels muted by ARI (unique id → directions), so an unmute of one direction keeps the other. */
   readonly muted = new Map<string, { rx: boolean; tx: boolean }>();
 
@@ -192,6 +194,7 @@ export class AriStasis implements StasisServices, Subscriptions {
       // DTMF in an application is the application's: each digit is an event, nothing else sees it.
       const digits = (digit: string) => {
         this.emit(this.appsOfChannel(uniqueid), "ChannelDtmfReceived", { digit, duration_ms: 100, channel: this.channelJson(channel) });
+        for (const tap of this.digitTaps) tap(channel, digit);
         return true;
       };
       this.inStasis.set(uniqueid, { app: appName, channel, leave: finish });

@@ -8,6 +8,7 @@ import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { StateFold } from "../../actors/fold.js";
 import { verifyLog } from "../../actors/replay.js";
+import { CallHistory } from "./call-history.js";
 
 export interface ReplayOptions {
   readonly dataDir: string;
@@ -53,9 +54,10 @@ export async function replay(options: ReplayOptions, out: (s: string) => void): 
     }
     if (options.linkedid) {
       let n = 0;
+      const call = new CallHistory(options.linkedid);
       for await (const batch of log.read(0)) for (const r of batch) {
         if (until?.(r)) break;
-        if (r.linkedid !== options.linkedid) continue;
+        if (!call.has(r)) continue;
         n++;
         out(`${String(r.offset).padStart(8)}  ${iso(r.time)}  ${r.stream}  #${r.seq}  ${r.input.source}:${r.input.type}${agiExchange(r.input)} -> ${json(r.state.value)}${r.outputs.length ? `  => ${r.outputs.map((o) => o.type).join(", ")}` : ""}\n`);
       }

@@ -3,7 +3,7 @@
  * id, get, destroy, addChannel (role), removeChannel, music on hold. 400 a channel
  * that does not exist, 404 no such bridge, 409 the bridge is not ARI's, 422 a channel
  * not in an application; play, record and music on hold to every member (bridge.ts
- * says how). Not done: videoSource.
+ * says how); videoSource, kept by the bridge actor (Recall carries no video).
  */
 import { AriError, noContent, ok, type Operation, type Param, type ResourceFamily, type Values } from "../rest.js";
 import { newId, type AriContext } from "../context.js";
@@ -45,25 +45,32 @@ function bridgeRecording(ctx: AriContext, b: AriBridge): RecordTarget {
   const sessions = new Map<string, string>();
   return {
     uri: `bridge:${b.id}`, apps: bridgeApps(ctx, b),
-    start: async (file, append): Promise<MixMonitorStarted> => {
+    linkedid: () => b.members[0]?.context().linkedid,
+    // What the bridge plays, every member hears (Asterisk's recorder channel plays its beep into the bridge).
+    beep: async () => {
+      const session = await b.ownSession("announcer");
+      try { await ctx.core.media.play(session, ["beep"], {}); } finally { b.release(session); }
+    },
+    start: async (file, o): Promise<MixMonitorStarted> => {
       const session = await b.ownSession("recorder");
       const id = `bridge-${b.id}-${session}`;
       try {
-        const { done } = await ctx.core.media.record(session, file, { recId: id, ...(append ? { append: true } : {}) });
+        const { done } = await ctx.core.media.record(session, file, { recId: id, ...(o.append ? { append: true } : {}), ...(o.maxSilenceMs ? { maxSilenceMs: o.maxSilenceMs } : {}) });
         sessions.set(id, session);
-        return { id, file, done: done.then(() => { sessions.delete(id); b.release(session); }) };
+        return { id, file, done: done.then((r) => { sessions.delete(id); b.release(session); return r; }) };
       } catch (e) {
         b.release(session);
         throw e;
       }
     },
-    stop: async (id) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id); },
+    stop: async (id, trim) => { const s = sessions.get(id); if (s) await ctx.core.media.stopRecord(s, id, trim); },
     control: async (id, change) => {
       const s = sessions.get(id);
       if (!s) return false;
       await ctx.core.media.controlRecord(s, id, change);
       return true;
     },
+    hears: (channel) => b.has(channel),
   };
 }
 
@@ -73,7 +80,7 @@ const q = (name: string, extra: Partial<Param> = {}): Param => ({ name, paramTyp
 
 export function bridgeView(_ctx: AriContext, b: AriBridge): Record<string, unknown> {
   return bridgeJson({ id: b.id, type: b.type, name: b.name, channels: b.members.map((m) => m.context().uniqueid), createdAt: b.createdAt, creator: "Stasis",
-    videoMode: b.videoMode, ...(b.videoSource ? { videoSource: b.videoSource } : {}) });
+    videoMode: b.video.mode, ...(b.video.source ? { videoSource: b.video.source } : {}) });
 }
 
 function create(ctx: AriContext, p: Values, id?: string) {
@@ -161,16 +168,14 @@ export function bridgesResource(ctx: AriContext): ResourceFamily {
         if (!c || c.hungUp) throw new AriError(400, "Channel not found");
         if (!ctx.stasis.inStasis.has(id)) throw new AriError(422, "Channel not in Stasis application");
         if (!b.has(c)) throw new AriError(422, "Channel not in this bridge");
-        b.videoMode = "single";
-        b.videoSource = id;
+        b.setVideoSource(id);
         return noContent;
       } },
     { method: "DELETE", path: "/bridges/{bridgeId}/videoSource", nickname: "clearVideoSource", summary: "Removes any explicit video source in a multi-party mixing bridge. This operation has no effect on bridges with two or fewer participants. When no explicit video source is set, talk detection will be used to determine the active video stream.", responseClass: "void",
       params: [bridgeId], errors: [{ code: 404, reason: "Bridge not found" }],
       handler: ({ params }) => {
         const b = get(ctx, params.bridgeId as string);
-        b.videoMode = "talker";
-        b.videoSource = undefined;
+        b.setVideoSource("");
         return noContent;
       } },
     ...mediaOperations(ctx),

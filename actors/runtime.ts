@@ -6,8 +6,8 @@
  *
  * Contract: the log holds every transition the actors in memory have made, in the order
  * they made them, and nothing a transition asks for (a SIP answer, a timer, an observer's
- * fold) happens before its event is durable. One append is in flight at a time; the
- * turns gathered meanwhile go in the next one.
+ * fold, and through `afterDurable` a call's signalling) happens before its event is
+ * durable. One append is in flight at a time; the turns gathered meanwhile go in the next one.
  *
  * When the log refuses an append (disk full, an I/O error), the runtime neither drops
  * the transitions (memory would run ahead of the log for good: a call ended in memory
@@ -55,6 +55,8 @@ export interface Transition {
  */
 class TurnBatch {
   readonly drafts: EventDraft[] = [];
+  /** What waits for this batch to be durable (ActorRuntime.afterDurable), in the order it was asked. */
+  readonly after: (() => void)[] = [];
   readonly steps: { readonly actor: LiveActor; readonly state: ActorState; readonly outputs: readonly Output[] }[] = [];
   /** Resolves with the stored records once durable and every output is handed out. */
   readonly stored: Promise<EventRecord[]>;
@@ -196,6 +198,8 @@ export class ActorRuntime {
   /** Turns waiting for the log, oldest first: behind the append in flight, or held while the log refuses them. */
   private readonly waiting: TurnBatch[] = [];
   private inFlight = false;
+  /** The turns of the append in flight. */
+  private appending: readonly TurnBatch[] = [];
   /** Set while the log refuses appends: when the outage began and the retry armed on the clock. */
   private outage: { since: number; retry: Timer } | undefined;
 
@@ -230,6 +234,7 @@ export class ActorRuntime {
     const batches = this.waiting.splice(0);
     const drafts = batches.length === 1 ? batches[0].drafts : batches.flatMap((b) => b.drafts);
     this.inFlight = true;
+    this.appending = batches;
     const appended = this.options.log.append(drafts).then(
       (records) => {
         this.inFlight = false;
@@ -248,10 +253,13 @@ export class ActorRuntime {
           }
           batch.settle(Promise.resolve(own));
         }
+        this.appending = [];
+        for (const batch of batches) for (const fn of batch.after) this.run(fn);
         this.appendBatch();
       },
       (e: Error) => {
         this.inFlight = false;
+        this.appending = [];
         // Held, in order, ahead of anything made since: the log must read as the actors moved.
         this.waiting.unshift(...batches);
         const first = !this.outage;
@@ -325,6 +333,24 @@ export class ActorRuntime {
       for (const [name, at] of Object.entries(actor.pending)) this.arm(actor, name, at);
     }
     return { events: fold.events, actors: fold.liveCount };
+  }
+
+  /**
+   * Run `fn` once every transition made so far, and those the rest of this synchronous run
+   * makes, is durable (at once when none waits), after their outputs; in the order given.
+   * A channel driver sends a call's signalling through this (an answer, a BYE, an INVITE),
+   * so no phone hears of a transition a crash could take out of the log.
+   */
+  afterDurable(fn: () => void): void {
+    // A microtask later: the transition the caller makes right after asking is covered too.
+    queueMicrotask(() => {
+      const last = this.batch ?? this.waiting.at(-1) ?? this.appending.at(-1);
+      if (last) last.after.push(fn); else this.run(fn);
+    });
+  }
+
+  private run(fn: () => void): void {
+    try { fn(); } catch (e) { this.options.onError?.(e as Error); }
   }
 
   /** Wait until every transition so far is durable and its outputs handed out. */

@@ -223,23 +223,30 @@ export class Channel implements DialplanChannel {
   setConnected(party: { num?: string; name?: string }): void { this.change({ type: "connected", ...party }); }
   userEvent(name: string, extra: string): void { this.change({ type: "user.event", name, extra }); }
 
-  /** Answer an inbound leg: the driver answers with our SDP (or the bridged party's), the channel Up. */
+  /**
+   * Answer an inbound leg: the driver makes our SDP (or takes the bridged party's), the
+   * channel goes Up, and the driver's answer goes out once that is durable.
+   */
   async answer(): Promise<void> {
     if (this.hungUp) throw new HangupError();
     if (this.value === "up") return;
+    const up = () => { if (this.value !== "up") this.change({ type: "answer" }); };
     if (this.direction === "in" && this.signalling) {
-      await this.signalling.answer(() => this.ourSdp());
+      await this.signalling.answer(() => this.ourSdp(), up);
       if (this.hungUp) throw new HangupError();
     }
-    this.change({ type: "answer" });
+    up();
     this.onAnswer?.();
   }
 
   ringing(): void {
-    if (this.direction === "in" && this.value !== "up" && !this.hungUp) this.signalling?.ringing();
     if (this.value !== "ringing" && this.value !== "up") this.change({ type: "ringing" });
+    if (this.direction === "in" && this.value !== "up" && !this.hungUp) this.signalling?.ringing();
     this.onRinging?.();
   }
+
+  /** Run `fn` once this leg's transitions so far (and this run's) are durable: how drivers send signalling. */
+  afterDurable(fn: () => void): void { this.host.runtime.afterDurable(fn); }
 
   /** 183 with SDP (early media) to an unanswered caller. */
   progress(): void {

@@ -96,8 +96,12 @@ export interface ChannelDriver {
 
 /** A driver's part of one channel: how the core's orders reach the far end. */
 export interface ChannelSignalling {
-  /** Answer the unanswered inbound call, with our media description (made by `sdp` only when it is needed). */
-  answer(sdp: () => Promise<Buffer>): Promise<void>;
+  /**
+   * Answer the unanswered inbound call, with our media description (made by `sdp` only when
+   * it is needed): once it will answer, it calls `up` (the channel's answer transition) and
+   * sends the answer when that is durable (Channel.afterDurable), as it sends all signalling.
+   */
+  answer(sdp: () => Promise<Buffer>, up: () => void): Promise<void>;
   /** Tell the unanswered caller it rings. */
   ringing(): void;
   /** Early media to the unanswered caller (its description made by `sdp`). */

@@ -51,39 +51,56 @@ export class SipLeg implements ChannelSignalling {
     return tx && (tx.state === "proceeding" || tx.state === "trying") ? tx : undefined;
   }
 
-  async answer(sdp: () => Promise<Buffer>): Promise<void> {
+  /*
+   * Every message below leaves once the channel's transitions are durable
+   * (Channel.afterDurable): a crash never leaves a phone answered, rung or hung up by a
+   * call the log does not show. Each checks again then that it still applies.
+   */
+
+  async answer(sdp: () => Promise<Buffer>, up: () => void): Promise<void> {
     if (!this.pending()) return;
     const body = await sdp();
     if (this.channel.hungUp) return;
     const tx = this.pending();
     if (!tx) return;
-    const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
-    tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body, copyRecordRoute: true });
+    up();
     this.answered?.();
-    this.sessionTimer?.start();
+    this.channel.afterDurable(() => {
+      if (this.pending() !== tx) return; // cancelled meanwhile: the INVITE was answered 487
+      const timer: [string, string][] = this.sessionTimer ? sessionTimerHeaders(this.sessionTimer.terms) : [];
+      tx.respond(200, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"], ["Allow", ALLOW], ...timer], body, copyRecordRoute: true });
+      this.sessionTimer?.start();
+    });
   }
 
   ringing(): void {
-    if (this.invite && this.invite.lastStatus < 180) this.invite.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
+    this.channel.afterDurable(() => {
+      const tx = this.pending();
+      if (tx && tx.lastStatus < 180) tx.respond(180, { headers: [["Contact", this.contactHeader]], copyRecordRoute: true });
+    });
   }
 
   async earlyMedia(sdp: () => Promise<Buffer | undefined>): Promise<void> {
     const tx = this.invite;
     if (!tx || tx.lastStatus === 183) return;
     const body = await sdp();
-    if (body && tx.state === "proceeding" && tx.lastStatus !== 183 && !this.channel.hungUp) {
-      tx.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body, copyRecordRoute: true });
-    }
+    if (!body) return;
+    this.channel.afterDurable(() => {
+      if (tx.state === "proceeding" && tx.lastStatus !== 183 && !this.channel.hungUp) {
+        tx.respond(183, { headers: [["Contact", this.contactHeader], ["Content-Type", "application/sdp"]], body, copyRecordRoute: true });
+      }
+    });
   }
 
   reject(cause: number): void {
     this.sessionTimer?.stop();
-    this.pending()?.respond(sipResponseFromCause(cause));
+    const tx = this.pending();
+    if (tx) this.channel.afterDurable(() => { if (this.pending() === tx) tx.respond(sipResponseFromCause(cause)); });
   }
 
   bye(): void {
     this.sessionTimer?.stop();
-    this.host.bye(this);
+    this.channel.afterDurable(() => this.host.bye(this));
   }
 
   /** Up with SDP sent and received: its media moves only by re-INVITE. */
@@ -105,10 +122,10 @@ export class SipLeg implements ChannelSignalling {
     if (!tx && !answered) throw new RedirectError("invalid-state", `${this.channel.name} has no call to redirect`);
     const uri = this.host.redirectUri(resource);
     if (!uri) throw new RedirectError("unknown-target", `no endpoint or SIP URI '${resource}'`);
-    if (!tx) { this.host.refer(this, uri); return; }
+    if (!tx) { this.channel.afterDurable(() => this.host.refer(this, uri)); return; }
     this.sessionTimer?.stop();
-    tx.respond(302, { headers: [["Contact", `<${uri}>`]] });
     this.channel.remoteHangup(causeFromSipResponse(302), this.channel.name);
+    this.channel.afterDurable(() => { if (this.pending() === tx) tx.respond(302, { headers: [["Contact", `<${uri}>`]] }); });
   }
   released(): void {
     this.sessionTimer?.stop();

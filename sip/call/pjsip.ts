@@ -501,7 +501,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     callee.localSdp = offer;
     callee.change({ type: "dialing" }, "sip");
     let cseq = 1;
-    let current: ClientTransaction;
+    let current: ClientTransaction | undefined;
     const invite = (credentials?: { header: string; value: string }) => {
       const r = new SipRequest("INVITE", target.uri);
       r.set("From", from);
@@ -560,13 +560,22 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       onTimeout: () => { this.early.delete(earlyKey); callee.remoteHangup(Cause.NO_USER_RESPONSE, callee.name); on.failed(Cause.NO_USER_RESPONSE); },
       onTransportError: () => { this.early.delete(earlyKey); callee.remoteHangup(Cause.DESTINATION_OUT_OF_ORDER, callee.name); on.failed(Cause.DESTINATION_OUT_OF_ORDER); },
     });
-    current = send(invite(), false);
+    // The INVITE leaves once the callee's channel is durable; a leg ended before that is never called.
+    callee.afterDurable(() => {
+      if (!callee.hungUp) { current = send(invite(), false); return; }
+      this.early.delete(earlyKey);
+    });
     // Once a 2xx made the dialog there is nothing left to CANCEL (RFC 3261 §9.1): ending the call is a BYE.
     return {
       cancel: (cause) => {
         this.early.delete(earlyKey);
         // As chan_pjsip: a phone told the call was answered elsewhere shows no missed call.
-        if (!leg.dialog) current.cancel(cause === Cause.ANSWERED_ELSEWHERE ? 'SIP;cause=200;text="Call completed elsewhere"' : undefined);
+        if (current && !leg.dialog) current.cancel(cause === Cause.ANSWERED_ELSEWHERE ? 'SIP;cause=200;text="Call completed elsewhere"' : undefined);
+        if (!current && !callee.hungUp) { // not sent yet: it ends as a CANCELled INVITE would (487)
+          const ended = causeFromSipResponse(487);
+          callee.remoteHangup(ended, callee.name);
+          on.failed(ended, sipTechCause(487));
+        }
       },
     };
   }

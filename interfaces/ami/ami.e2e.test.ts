@@ -491,6 +491,62 @@ test("Bridge: two calls in Wait() are bridged (Tone: Both); when one hangs up th
   } finally { c.close(); phone.stop(); phone2.stop(); }
 });
 
+test("Bridge of a bridged channel: it moves out of its Dial bridge; the partner left behind is hung up; a moved Dial caller goes on after Dial", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  for (const move of ["callee", "caller"] as const) {
+    const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 2, timeoutMs: 30_000 });
+    const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+    try {
+      c.text = "";
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o1" });
+      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o1\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+      const [, dialBridge] = await c.until(new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (\\S+)\\r\\n[^]*?Channel: ${esc(caller)}\\r\\n`));
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o2" });
+      // Within one event: a Newexten of the third call's Wait (the caller's Dial came before it).
+      const [, third] = await c.until(/Event: Newexten\r\nPrivilege: dialplan,all\r\nChannel: (PJSIP\/6001-\w+)\r\n(?:(?!\r\n\r\n)[^])*?Application: Wait\r\n/);
+      const moved = move === "callee" ? callee : caller, left = move === "callee" ? caller : callee;
+      c.send({ Action: "Bridge", Channel1: third, Channel2: moved, ActionID: "b" });
+      await c.until(/Response: Success\r\nActionID: b\r\nMessage: Channels have been bridged\r\n/);
+      await c.until(new RegExp(`Event: BridgeLeave\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: ${dialBridge}\\r\\n[^]*?Channel: ${esc(moved)}\\r\\n`));
+      // The partner left behind: the Dial caller (no g option) or the called leg is hung up.
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(left)}\\r\\n`));
+      await c.until(new RegExp(`Event: BridgeDestroy\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: ${dialBridge}\\r\\n`));
+      const bridgeOf = (name: string) => c.until(new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (?!${dialBridge})(\\S+)\\r\\n[^]*?Channel: ${esc(name)}\\r\\n`)).then((m) => m[1]);
+      assert.equal(await bridgeOf(moved), await bridgeOf(third), "the moved channel and the third share a new bridge");
+      c.send({ Action: "Status", Channel: moved, ActionID: "st" });
+      await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${esc(moved)}\\r\\n[^]*?BridgedChannel: ${esc(third)}\\r\\n`));
+      if (move === "callee") c.send({ Action: "Hangup", Channel: third, ActionID: "h" });
+      else {
+        // The console's `channel request hangup` is Asterisk's soft hang-up: SoftHangupRequest, Cause 32 (explicit).
+        assert.match(await recall.cli(`channel request hangup ${third}`), /Requested Hangup on channel/);
+        await c.until(new RegExp(`Event: SoftHangupRequest\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(third)}\\r\\n[^]*?Linkedid: \\S+\\r\\nCause: 32\\r\\n`));
+      }
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(third)}\\r\\n`));
+      // A moved Dial caller goes on after its Dial (150's priority 2, Hangup); a moved called leg is hung up.
+      if (move === "caller") await c.until(new RegExp(`Event: Newexten\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${esc(caller)}\\r\\n[^]*?Exten: 150\\r\\nPriority: 2\\r\\n[^]*?Application: Hangup\\r\\n`));
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(moved)}\\r\\n`));
+      assert.equal((await phone.done).code, 0);
+      assert.equal((await phone2.done).code, 0);
+    } finally { phone.stop(); phone2.stop(); }
+    // Recall's CANCEL/BYE retransmissions end before the next phones bind the ports.
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  c.close();
+});
+
+test("Originate of a Local channel: LocalBridge names both halves, the dialplan side's context and exten, and LocalOptimization", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "Local/100@ami-test", Application: "Wait", Data: "1", Async: "true", ActionID: "lo" });
+    const [event] = await c.until(/Event: LocalBridge\r\nPrivilege: call,all\r\nLocalOneChannel: Local\/100@ami-test-\w+;1\r\n[^]*?LocalTwoChannel: Local\/100@ami-test-\w+;2\r\n[^]*?\r\n\r\n/);
+    assert.match(event, /\r\nContext: ami-test\r\nExten: 100\r\nLocalOptimization: Yes\r\n/);
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: lo\r\nResponse: Success\r\n/);
+    await c.until(/Event: Hangup\r\nPrivilege: call,all\r\nChannel: Local\/100@ami-test-\w+;1\r\n/);
+  } finally { c.close(); }
+});
+
 test("Atxfer: the caller of a Dial consults 300 while the called phone waits; its hang-up completes the transfer", async () => {
   const c = await admin();
   const esc = (name: string) => name.replace("/", "\\/");

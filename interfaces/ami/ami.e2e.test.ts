@@ -24,7 +24,7 @@ import { python3 } from "../../core/python.js";
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 let recall: RecallProcess;
-let sipPort: number, amiPort: number, phonePort: number, phone2Port: number;
+let sipPort: number, amiPort: number, phonePort: number, phone2Port: number, httpPort: number;
 
 const pjsip = (port: number, phone2Port: number) => `
 [udp]
@@ -78,9 +78,10 @@ exten => 400,1,Answer()
 exten => 6002,hint,PJSIP/6002
 `;
 
-const manager = (port: number) => `
+const manager = (port: number, web = "webenabled = yes") => `
 [general]
 enabled = yes
+${web}
 port = ${port}
 bindaddr = 127.0.0.1
 
@@ -97,9 +98,11 @@ read = call
 write = call
 `;
 
+const httpConf = (port: number) => `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${port}\n`;
+
 before(async () => {
-  [sipPort, amiPort, phonePort, phone2Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  [sipPort, amiPort, phonePort, phone2Port, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort), "http.conf": httpConf(httpPort) });
   await recall.waitFor(/AMI listening on 127\.0\.0\.1:\d+ \(2 users\)/);
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${sipPort}`, calls: 1, localPort: phonePort, inject: "SEQUENTIAL\n6001;secret-6001\n", timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -547,6 +550,47 @@ test("Originate of a Local channel: LocalBridge names both halves, the dialplan 
   } finally { c.close(); }
 });
 
+/** An AJAM client as a web page or script uses the HTTP manager: urllib with a cookie jar, one action per GET. */
+const ajamClient = (port: number) => `
+import http.cookiejar, sys, time, urllib.parse, urllib.request
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def action(**params):
+    with opener.open("http://127.0.0.1:${port}/rawman?" + urllib.parse.urlencode(params), timeout=30) as r:
+        return r.read().decode()
+print(action(action="Login", username="admin", secret="mypassword"), flush=True)
+print(action(action="Originate", channel="PJSIP/6001", context="ami-test", exten="100", priority="1", actionid="web", **{"async": "true"}), flush=True)
+seen = ""
+deadline = time.time() + 25
+while "Event: Hangup" not in seen and time.time() < deadline:
+    seen += action(action="WaitEvent", timeout="5")
+print(seen, flush=True)
+print(action(action="Logoff"), flush=True)
+print("[done]", flush=True)
+`;
+
+test("HTTP manager: a Python urllib client logs in on /rawman, originates to the sipp phone and takes the call's events with WaitEvent", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const dir = mkdtempSync(join(tmpdir(), "recall-ajam-py-"));
+  const script = join(dir, "ajam.py");
+  writeFileSync(script, ajamClient(httpPort));
+  try {
+    const { stdout } = await run(python3, [script], { timeout: 40_000 });
+    assert.match(stdout, /^Response: Success\r\nMessage: Authentication accepted\r\n/);
+    assert.match(stdout, /Response: Success\r\nActionID: web\r\nMessage: Originate successfully queued\r\n/);
+    // The call's events in their order, and the OriginateResponse of this action, all through WaitEvent.
+    const order = [...stdout.matchAll(/Event: (\w+)\r\n/g)].map((m) => m[1]).filter((e) => e !== "WaitEventComplete" && e !== "FullyBooted");
+    assert.equal(order[0], "Newchannel", stdout);
+    assert.ok(order.indexOf("OriginateResponse") > order.indexOf("Newchannel") && order.indexOf("Hangup") > order.indexOf("OriginateResponse"), order.join(" "));
+    assert.match(stdout, /Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: web\r\nResponse: Success\r\nChannel: PJSIP\/6001-\w+\r\n/);
+    assert.match(stdout, /Event: VarSet\r\nPrivilege: dialplan,all\r\n[^]*?Variable: AMI_SEEN\r\nValue: yes\r\n/);
+    assert.match(stdout, /Response: Goodbye\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally { phone.stop(); }
+  const status = await recall.cli("http show status");
+  for (const uri of ["/manager => HTML Manager Event Interface", "/mxml => XML Manager Event Interface", "/rawman => Raw HTTP Manager Event Interface"]) assert.ok(status.includes(uri), status);
+  await assertLogged(recall.dataDir, /HTTP Manager 'admin' logged on from 127\.0\.0\.1/);
+});
+
 test("Atxfer: the caller of a Dial consults 300 while the called phone waits; its hang-up completes the transfer", async () => {
   const c = await admin();
   const esc = (name: string) => name.replace("/", "\\/");
@@ -722,6 +766,33 @@ test("bad input: a 1 MB line, an unknown action, a half-written action; Recall a
   good.close();
 });
 
+test("every action with no parameters: one answer each, a missing parameter named, never a failure or a lost session", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "Events", EventMask: "off", ActionID: "off" });
+    await c.until(/ActionID: off\r\nEvents: Off\r\n/);
+    c.send({ Action: "ListCommands", ActionID: "lc" });
+    const [list] = await c.until(/Response: Success\r\nActionID: lc\r\n[^]*?\r\n\r\n/);
+    const names = [...list.matchAll(/^(\w+): .*\(Priv: /gm)].map((m) => m[1]).filter((n) => !/^(Login|Logoff|Challenge|WaitEvent)$/.test(n));
+    assert.ok(names.length >= 45, names.join(" "));
+    c.text = "";
+    names.forEach((name, i) => c.send({ Action: name, ActionID: `z${i}` }));
+    await c.until(new RegExp(`ActionID: z${names.length - 1}\\r\\n`), 30_000);
+    const answers = new Map([...c.text.matchAll(/Response: (\w+)\r\nActionID: z(\d+)\r\n(?:Message: ([^\r]*)\r\n)?/g)].map((m) => [names[Number(m[2])], `${m[1]} ${m[3] ?? ""}`.trim()]));
+    assert.deepEqual(names.filter((n) => !answers.has(n)), [], "every action answered");
+    assert.deepEqual([...answers].filter(([, a]) => /Action failed|Invalid\/unknown/.test(a)), []);
+    for (const [name, message] of [["Hangup", "No channel specified"], ["Originate", "Channel not specified"], ["Redirect", "Channel not specified"],
+      ["Bridge", "Missing channel parameter in request"], ["Atxfer", "No channel specified"], ["Getvar", "No variable specified"], ["Command", "No command provided"],
+      ["ExtensionState", "Extension not specified"], ["DBGet", "No family specified."], ["UserEvent", "No UserEvent specified"], ["PJSIPShowEndpoint", "Endpoint parameter missing."],
+      ["PJSIPRegister", "Registration parameter missing."], ["QueueAdd", "'Queue' not specified."], ["QueuePause", "Need 'Interface' and 'Paused' parameters."],
+      ["SendText", "No channel specified"], ["PlayDTMF", "Channel not specified"], ["MixMonitor", "No channel specified"]]) {
+      assert.equal(answers.get(name), `Error ${message}`, name);
+    }
+    c.send({ Action: "Ping", ActionID: "alive" });
+    await c.until(/ActionID: alive\r\nPing: Pong/);
+  } finally { c.close(); }
+});
+
 test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound, Reload, DBDel/DBDelTree, errors", async () => {
   const c = await admin();
   try {
@@ -777,6 +848,16 @@ test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so
     await c.until(/Response: Success\r\nActionID: q1\r\nMessage: Endpoint found, will qualify\r\n/);
     await c.until(/Event: ContactStatus\r\nPrivilege: system,all\r\nURI: sip:[^\r]*\r\nContactStatus: Unreachable\r\nAOR: 6001\r\nEndpointName: 6001\r\n/, 15_000);
   } finally { c.close(); }
+});
+
+test("without webenabled = yes in manager.conf there is no HTTP manager: /rawman is 404 while the HTTP server runs", async () => {
+  const port = await freePort();
+  const other = await startRecall({ "pjsip.conf": pjsip(await freePort(), await freePort()), "extensions.conf": extensions, "manager.conf": manager(await freePort(), ""), "http.conf": httpConf(port) });
+  try {
+    await other.waitFor(/AMI listening on/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/rawman?action=Ping`)).status, 404);
+    assert.doesNotMatch(await other.cli("http show status"), /rawman/);
+  } finally { await other.stop(); }
 });
 
 test("a manager port already taken costs AMI, not the PBX: an ERROR, and Recall starts", async () => {

@@ -510,8 +510,12 @@ test("Bridge of a bridged channel: it moves out of its Dial bridge; the partner 
       // Within one event: a Newexten of the third call's Wait (the caller's Dial came before it).
       const [, third] = await c.until(/Event: Newexten\r\nPrivilege: dialplan,all\r\nChannel: (PJSIP\/6001-\w+)\r\n(?:(?!\r\n\r\n)[^])*?Application: Wait\r\n/);
       const moved = move === "callee" ? callee : caller, left = move === "callee" ? caller : callee;
-      c.send({ Action: "Bridge", Channel1: third, Channel2: moved, ActionID: "b" });
-      await c.until(/Response: Success\r\nActionID: b\r\nMessage: Channels have been bridged\r\n/);
+      // The action through npm asterisk-manager, as a CRM would send it.
+      const client = managerClient("admin", "mypassword");
+      try {
+        const bridged = await act(client, { action: "Bridge", channel1: third, channel2: moved });
+        assert.equal(bridged.res.message, "Channels have been bridged", JSON.stringify(bridged));
+      } finally { client.disconnect(); }
       await c.until(new RegExp(`Event: BridgeLeave\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: ${dialBridge}\\r\\n[^]*?Channel: ${esc(moved)}\\r\\n`));
       // The partner left behind: the Dial caller (no g option) or the called leg is hung up.
       await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(left)}\\r\\n`));

@@ -167,7 +167,15 @@ export class CallCoreAdapter implements Pbx {
     const start = (me: Channel, other: Channel, beep: boolean): boolean => {
       const old = me.bridge;
       // When the other hangs up, this one goes on in its dialplan (true), as after Asterisk's Bridge action.
-      if (!old) return me.redirect({ run: async () => { const bridge = await arrive(me, other, beep); if (bridge) await stayBridged(me, bridge, () => true); } });
+      if (!old) {
+        return me.redirect({
+          run: async () => {
+            const bridge = await arrive(me, other, beep);
+            if (bridge) await stayBridged(me, bridge, () => true);
+            me.continueAt = undefined; // a place a later move set for a Dial: this wait goes on after its application instead
+          },
+        });
+      }
       let moved!: () => void;
       const hold = new Promise<void>((resolve) => { moved = resolve; });
       const ctx = me.context();

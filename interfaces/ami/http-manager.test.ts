@@ -21,7 +21,7 @@ import type { Pbx } from "./pbx.js";
 
 const pbx = { hangup: () => false, channels: () => [] } as unknown as Pbx;
 
-async function setup() {
+async function setup(maxPending?: number) {
   const { config } = parseManagerConf(resolveTemplates(parseConfText(`
 [general]
 enabled = yes
@@ -40,7 +40,7 @@ write = call
 `, "manager.conf")));
   const d = await calls.CallDriver.open();
   const logger = new MemoryLogger();
-  const ami = new AmiServer({ config, log: d.log, pbx, logger, clock: new SystemClock(), version: "test", startedAt: 0 });
+  const ami = new AmiServer({ config, log: d.log, pbx, logger, clock: new SystemClock(), version: "test", startedAt: 0, ...(maxPending ? { maxPending } : {}) });
   await ami.start();
   const http = new HttpServer({ http: { host: "127.0.0.1", port: 0 }, prefix: "", sessionLimit: 100, sessionInactivityMs: 30_000, sessionKeepAliveMs: 15_000 });
   await http.start();
@@ -144,6 +144,25 @@ test("mxml and manager formats, a form POST, MD5 challenge on one cookie, write 
     for (let i = 0; i < 20; i++) await client(base).rawman({ action: "Login", username: "nobody", secret: "x" });
     assert.equal(manager.size, 2);
     assert.match((await c.rawman({ action: "Ping" })).text, /Ping: Pong/, "the server goes on");
+  } finally { await stop(); }
+});
+
+test("a session that never takes its events is ended at the bound, logged; a session that does gets them all", async () => {
+  const { d, base, logger, manager, stop } = await setup(64 * 1024);
+  try {
+    const idle = client(base), reader = client(base);
+    for (const c of [idle, reader]) await c.rawman({ action: "Login", username: "admin", secret: "a" });
+    let text = "";
+    for (let i = 0; i < 40; i++) {
+      calls.answered(d);
+      await d.records();
+      text += (await reader.rawman({ action: "WaitEvent", timeout: "1" })).text;
+    }
+    while (!text.endsWith("Event: WaitEventComplete\r\n\r\n") || text.split("Event: Hangup\r\n").length - 1 < 80) text += (await reader.rawman({ action: "WaitEvent", timeout: "1" })).text;
+    assert.equal(text.split("Event: Hangup\r\n").length - 1, 80, "every call's two hang-ups");
+    assert.ok(logger.lines.some((l) => /WARNING manager\.c: HTTP Manager 'admin' at 127\.0\.0\.1 does not take its events \(over \d+ bytes waiting\); session ended/.test(l)), logger.lines.join("\n"));
+    assert.match((await idle.rawman({ action: "Ping" })).text, /Message: Permission denied/);
+    assert.equal(manager.size, 1);
   } finally { await stop(); }
 });
 

@@ -37,6 +37,8 @@ export abstract class ManagerSession {
   resuming = false;
   private challenge: string | undefined;
   private mask = new Set<AmiClass>();
+  /** The mask as viewKey shows it, made when the mask changes (the fan-out asks for it per session per write). */
+  private maskKey = "";
   private readonly filter = new EventFilter();
   /** A WaitEvent waiting for the next event (at most one per session: a new one ends the last). */
   private waiting: (() => void) | undefined;
@@ -187,12 +189,13 @@ export abstract class ManagerSession {
     if (["on", "yes", "true", "1"].includes(v)) this.mask = new Set([...(user?.read ?? [])]);
     else if (["off", "no", "false", "0", ""].includes(v)) this.mask = new Set();
     else this.mask = new Set([...parseClasses(v).classes].filter(allowed));
+    this.maskKey = [...this.mask].sort().join(",");
     return this.mask.size ? "On" : "Off";
   }
 
   /** Sessions with the same key want the same events (filters make a session's key its own). */
   get viewKey(): string {
-    return this.filter.empty ? [...this.mask].sort().join(",") : `#${this.id}`;
+    return this.filter.empty ? this.maskKey : `#${this.id}`;
   }
 
   /** The text of the events this session wants, in order. */

@@ -106,8 +106,8 @@ export class TwoPartyBridge {
   }
 
   /** A member hung up: everyone leaves, the bridge is destroyed. */
-  private end(by: Channel | null): void {
-    if (this.done) return;
+  private end(by: Channel | null): BridgeEnd | undefined {
+    if (this.done) return undefined;
     this.done = true;
     const members = [...this.members];
     const waiters = new Set(members.filter((m) => m.bridgeWaits > 0));
@@ -115,6 +115,7 @@ export class TwoPartyBridge {
     for (const m of members) this.exit(m, end);
     this.runtime.send(this.actor, { source: "dialplan", type: "destroy" });
     this.finish(end);
+    return end;
   }
 
   /** Put `next` in place of `old` (a Local half optimised out, a transfer target): old leaves, next enters. */
@@ -133,6 +134,21 @@ export class TwoPartyBridge {
     this.exit(keep, this.dissolved());
     this.members.splice(this.members.indexOf(keep), 1);
     this.end(null);
+  }
+
+  /**
+   * `channel` is taken into another bridge (AMI Bridge; Asterisk's bridge_move): it
+   * leaves, its waiter waits for `moved` and follows it, and the bridge dissolves for the
+   * partner left behind as if `channel` had hung up (a Dial caller goes on only with g; a
+   * called leg is hung up), as Asterisk dissolves a basic bridge left with one channel.
+   */
+  steal(channel: Channel, moved: Promise<void>): void {
+    const i = this.members.indexOf(channel);
+    if (i < 0 || this.done) return;
+    this.exit(channel, { ...this.dissolved(), hold: moved });
+    this.members.splice(i, 1);
+    const end = this.end(channel);
+    if (end && !end.handler) settle(end);
   }
 
   /** Everyone leaves without a hang-up (a blind transfer sends them elsewhere); the bridge is destroyed. */
@@ -184,7 +200,7 @@ export function settle(end: BridgeEnd): void {
  * transfer holds it out of its bridge (`BridgeEnd.hold`). Resolves with its last partner once it
  * leaves for good: the bridge ended (settled here when it is the handler; the leg
  * itself is hung up when its partner hung up, unless `goOn` says the dialplan goes
- * on), or it was sent elsewhere (a blind transfer; then `continueAt` says where).
+ * on or `continueAt` says where), or it was sent elsewhere (a blind transfer; then `continueAt` says where).
  */
 export async function stayBridged(channel: Channel, bridge: TwoPartyBridge, goOn: () => boolean): Promise<Channel | undefined> {
   channel.bridgeWaits++;
@@ -203,7 +219,8 @@ export async function stayBridged(channel: Channel, bridge: TwoPartyBridge, goOn
         return partner;
       }
       if (end.handler === channel) settle(end);
-      if (end.by !== channel && !goOn()) channel.hangup(16, end.by.context().hangupSource ?? end.by.name);
+      // A leg with a place to go on (continueAt: moved by AMI Bridge, Asterisk's after-bridge goto) is not hung up.
+      if (end.by !== channel && !goOn() && !channel.continueAt) channel.hangup(16, end.by.context().hangupSource ?? end.by.name);
       return partner;
     }
   } finally {

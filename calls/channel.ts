@@ -325,12 +325,16 @@ export class Channel implements DialplanChannel {
     if (this.value !== "up") this.reject(Cause.SWITCH_CONGESTION);
   }
 
-  /** Hang up from our side (dialplan, Dial): the driver refuses or ends the call, then the hangup input. */
-  hangup(cause: number, by = "dialplan/builtin"): void {
+  /**
+   * Hang up from our side (dialplan, Dial): the driver refuses or ends the call, then the
+   * hangup input. `soft`: Asterisk's soft-hangup reason when asked from outside the call
+   * (the console, ARI), which AMI reports as SoftHangupRequest.
+   */
+  hangup(cause: number, by = "dialplan/builtin", soft?: number): void {
     if (this.hungUp) return;
     if (this.value === "up") this.signalling?.bye();
     else if (this.direction === "in") this.reject(cause);
-    this.ended(cause, by);
+    this.ended(cause, by, soft);
   }
 
   /** The far end ended the leg (BYE, CANCEL, a failure response, a timeout). */
@@ -339,8 +343,8 @@ export class Channel implements DialplanChannel {
     this.ended(cause, by);
   }
 
-  private ended(cause: number, by: string): void {
-    this.change({ type: "hangup", cause, by }, "sip");
+  private ended(cause: number, by: string, soft?: number): void {
+    this.change({ type: "hangup", cause, by, ...(soft ? { soft } : {}) }, "sip");
     this.releaseHeld();
     this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.run.abort(HUNG_UP);

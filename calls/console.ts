@@ -5,6 +5,7 @@
 import type { CommandTable } from "../core/commands.js";
 import type { CallCore } from "./core.js";
 import type { Channel } from "./channel.js";
+import { SOFTHANGUP_EXPLICIT } from "./hangup-causes.js";
 
 const STATE_NAMES: Readonly<Record<string, string>> = {
   down: "Down", reserved: "Rsrvd", ring: "Ring", ringing: "Ringing", progress: "Ringing", busy: "Busy", dialing: "Dialing", up: "Up", hungup: "Down",
@@ -81,7 +82,7 @@ export function registerCallCommands(table: CommandTable, calls: CallCore, now: 
     const name = args[0] ?? "";
     const targets = name === "all" ? calls.list() : calls.list().filter((c) => c.name === name);
     if (!targets.length) return `${name} is not a known channel\n`;
-    for (const c of targets) c.hangup(16, "");
+    for (const c of targets) c.hangup(16, "", SOFTHANGUP_EXPLICIT);
     return targets.map((c) => `Requested Hangup on channel '${c.name}'\n`).join("");
   });
 }

@@ -236,6 +236,8 @@ export class CallCore implements ChannelHost {
     const other = this.byName(channelName);
     if (!other || other.hungUp) return { status: "CHANUNAVAIL" };
     const peer = await this.bridgeAnswered(caller, other, { targets: [], options: {} });
+    // Bridge() goes on at its next priority anyway: a place AMI Bridge set when it moved the caller is spent.
+    caller.continueAt = undefined;
     return { status: "ANSWER", peerName: peer.name };
   }
 }

@@ -60,6 +60,9 @@ export const Cause = {
 } as const;
 
 /** Asterisk's aliases (AST_CAUSE_BUSY is USER_BUSY, AST_CAUSE_CONGESTION is SWITCH_CONGESTION, ...). */
+/** Asterisk's AST_SOFTHANGUP_EXPLICIT: a hang-up asked for from outside the call (console, ARI); AMI's SoftHangupRequest Cause. */
+export const SOFTHANGUP_EXPLICIT = 32;
+
 export const CauseAlias = {
   BUSY: Cause.USER_BUSY,
   FAILURE: Cause.NETWORK_OUT_OF_ORDER,

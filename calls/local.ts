@@ -76,6 +76,7 @@ export class LocalChannels {
   private start(pair: LocalPair, local: LocalTarget, caller: Channel | undefined): void {
     pair.half2.remoteSdp = caller?.remoteSdp;
     if (caller) this.callers.set(pair.half2, caller);
+    pair.half1.change({ type: "local.bridge", other: pair.half2.id, optimize: !pair.noOptimize }, "actor");
     pair.half1.change({ type: "dialing" }, "actor");
     this.core.run(pair.half2, { context: local.context, exten: local.exten, priority: 1 }, () => this.pairs.delete(pair.half2));
   }

@@ -57,6 +57,8 @@ export type ChannelInput =
   /** An AGI program's command line and the result Recall answered (the session's exchange, in the log). */
   | { readonly source: Source; readonly type: "agi.command"; readonly command: string; readonly result: string }
   | { readonly source: Source; readonly type: "local.optimize"; readonly other: string; readonly peer?: string }
+  /** This `;1` half and its `;2` (`other`, a channel id) are called as one Local channel (AMI LocalBridge); `optimize` false for /n. */
+  | { readonly source: Source; readonly type: "local.bridge"; readonly other: string; readonly optimize: boolean }
   /** The phone put the call on hold (a=sendonly/inactive or c=0.0.0.0), or took it off (sendrecv again). */
   | { readonly source: Source; readonly type: "hold"; readonly musicclass?: string }
   | { readonly source: Source; readonly type: "unhold" }
@@ -73,8 +75,12 @@ export type ChannelInput =
    * DTMF atxfer, the transferer's second leg after a REFER with Replaces.
    */
   | { readonly source: Source; readonly type: "transfer.attended"; readonly bridge1: string; readonly bridge2: string; readonly channel2: string; readonly transferee: string; readonly target: string }
-  /** `by`: the channel name that caused the hang-up (CEL hangupsource), "" when the far end did. */
-  | { readonly source: Source; readonly type: "hangup"; readonly cause: number; readonly by?: string }
+  /**
+   * `by`: the channel name that caused the hang-up (CEL hangupsource), "" when the far end did.
+   * `soft`: Asterisk's soft-hangup reason when the hang-up was requested from outside the call
+   * (`channel request hangup`, ARI: 32, explicit), for AMI SoftHangupRequest.
+   */
+  | { readonly source: Source; readonly type: "hangup"; readonly cause: number; readonly by?: string; readonly soft?: number }
   | { readonly source: Source; readonly type: "destroy" };
 
 type ChannelEvent = MachineEvent<ChannelInput>;
@@ -120,7 +126,7 @@ const live = {
 const progress = (...states: Progress[]) => Object.fromEntries(states.map((s) => [s, s])) as Record<Progress, Progress>;
 
 const always = ["newexten", "app.start", "app.end", "setvar", "setvars", "cdr.set", "callerid", "connected", "dial.begin", "dial.end",
-  "bridge.enter", "bridge.exit", "linkedid", "user.event", "pickup", "agi.command", "local.optimize", "transfer.blind", "transfer.attended", "hold", "unhold", "held", "unheld", "dtmf"] as const;
+  "bridge.enter", "bridge.exit", "linkedid", "user.event", "pickup", "agi.command", "local.optimize", "local.bridge", "transfer.blind", "transfer.attended", "hold", "unhold", "held", "unheld", "dtmf"] as const;
 
 export const channelMachine = setup({
   types: {} as { context: ChannelContext; events: ChannelEvent; input: SpawnInput<CreateChannelInput> },

@@ -26,6 +26,7 @@
  *   agi.command  command, result                          (an AGI program's command line and the
  *                                                          result it was answered; source "agi")
  *   local.optimize  other (the far Local half), peer?     (Local channel optimised away)
+ *   local.bridge    other (the ;2 half), optimize         (this ;1 and its ;2 are called as one Local channel)
  *   transfer.blind  exten, context, bridge (bridge id), transferee (channel id)
  *                                                         (this channel blind-transferred its bridge partner)
  *   transfer.attended  bridge1, bridge2 (bridge ids), channel2, transferee, target (channel ids)
@@ -40,7 +41,8 @@
  *                                                          is ONHOLD, as chan_pjsip marks the held party's)
  *   unheld                                                (taken off hold, or the holder left)
  *   dtmf         digit, direction (received|sent), durationMs?   (a DTMF digit from or to the phone)
- *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or "")
+ *   hangup       cause (Q.850 number), by? (the channel name that caused it, "dialplan/builtin", or ""),
+ *                soft? (32: requested from outside the call, by the console or ARI)
  *   destroy                                               (after `h` ran: CHAN_END)
  */
 import { Schema } from "effect";

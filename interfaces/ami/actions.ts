@@ -81,12 +81,16 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
   listcommands: {
     write: [], synopsis: "List available manager commands.",
     handler: () => [ok(...Object.entries(ACTIONS).map(([name, a]) =>
-      [DISPLAY[name] ?? name, `${a.synopsis} (Priv: ${a.write.length ? a.write.join(",") : "<none>"})`] as [string, string]))],
+      [DISPLAY[name] ?? name, `${a.synopsis} (Priv: ${a.write.length ? a.write.join(",") : "<none>"})`] as [string, string]),
+    // The session answers these itself (session.ts).
+    ["Login", "Login Manager. (Priv: <none>)"], ["Logoff", "Logoff Manager. (Priv: <none>)"],
+    ["Challenge", "Generate Challenge for MD5 Auth. (Priv: <none>)"], ["WaitEvent", "Wait for an event to occur. (Priv: <none>)"])],
   },
   command: {
     write: ["command"], synopsis: "Execute Asterisk CLI Command.",
     handler: async ({ message, pbx }) => {
       const line = message.get("Command") ?? "";
+      if (!line.trim()) return error("No command provided");
       const output = await pbx.command(line);
       const lines = output.replace(/\n$/, "").split("\n");
       return [[["Response", "Success"], ["Message", "Command output follows"], ...lines.map((l) => ["Output", l] as [string, string])]];
@@ -225,6 +229,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
     write: ["call", "reporting"], synopsis: "Check Extension Status.",
     handler: ({ message, pbx }) => {
       const exten = message.get("Exten") ?? "", context = message.get("Context") || "default";
+      if (!exten) return error("Extension not specified");
       const s = pbx.extensionState(context, exten);
       return [ok(["Message", "Extension Status"], ["Exten", exten], ["Context", context], ["Hint", s?.hint ?? ""],
         ["Status", String(s ? s.status : -1)], ["StatusText", s ? extensionStateName(s.status) : "Unknown"])];
@@ -351,6 +356,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
     write: ["system"], synopsis: "Register an outbound registration.",
     handler: ({ message, pbx }) => {
       const name = message.get("Registration") ?? "";
+      if (!name) return error("Registration parameter missing.");
       return pbx.sendRegistration(name, "register") ? [ok(["Message", "Register sent"])] : error(`Unable to retrieve registration entry ${name}`);
     },
   },
@@ -358,6 +364,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
     write: ["system"], synopsis: "Unregister an outbound registration.",
     handler: ({ message, pbx }) => {
       const name = message.get("Registration") ?? "";
+      if (!name) return error("Registration parameter missing.");
       return pbx.sendRegistration(name, "unregister") ? [ok(["Message", "Unregister sent"])] : error(`Unable to retrieve registration entry ${name}`);
     },
   },

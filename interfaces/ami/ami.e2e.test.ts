@@ -24,7 +24,7 @@ import { python3 } from "../../core/python.js";
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 let recall: RecallProcess;
-let sipPort: number, amiPort: number, phonePort: number, phone2Port: number;
+let sipPort: number, amiPort: number, phonePort: number, phone2Port: number, httpPort: number;
 
 const pjsip = (port: number, phone2Port: number) => `
 [udp]
@@ -78,9 +78,10 @@ exten => 400,1,Answer()
 exten => 6002,hint,PJSIP/6002
 `;
 
-const manager = (port: number) => `
+const manager = (port: number, web = "webenabled = yes") => `
 [general]
 enabled = yes
+${web}
 port = ${port}
 bindaddr = 127.0.0.1
 
@@ -97,9 +98,11 @@ read = call
 write = call
 `;
 
+const httpConf = (port: number) => `[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = ${port}\n`;
+
 before(async () => {
-  [sipPort, amiPort, phonePort, phone2Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort) });
+  [sipPort, amiPort, phonePort, phone2Port, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  recall = await startRecall({ "pjsip.conf": pjsip(sipPort, phone2Port), "extensions.conf": extensions, "manager.conf": manager(amiPort), "http.conf": httpConf(httpPort) });
   await recall.waitFor(/AMI listening on 127\.0\.0\.1:\d+ \(2 users\)/);
   const reg = await runSipp({ scenario: registerWithAuth({ expires: 600 }), target: `127.0.0.1:${sipPort}`, calls: 1, localPort: phonePort, inject: "SEQUENTIAL\n6001;secret-6001\n", timeoutMs: 20_000 });
   assert.equal(reg.code, 0, reg.errors);
@@ -491,6 +494,107 @@ test("Bridge: two calls in Wait() are bridged (Tone: Both); when one hangs up th
   } finally { c.close(); phone.stop(); phone2.stop(); }
 });
 
+test("Bridge of a bridged channel: it moves out of its Dial bridge; the partner left behind is hung up; a moved Dial caller goes on after Dial", async () => {
+  const c = await admin();
+  const esc = (name: string) => name.replace("/", "\\/");
+  for (const move of ["callee", "caller"] as const) {
+    const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 2, timeoutMs: 30_000 });
+    const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
+    try {
+      c.text = "";
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o1" });
+      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o1\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
+      const [, dialBridge] = await c.until(new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (\\S+)\\r\\n[^]*?Channel: ${esc(caller)}\\r\\n`));
+      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o2" });
+      // Within one event: a Newexten of the third call's Wait (the caller's Dial came before it).
+      const [, third] = await c.until(/Event: Newexten\r\nPrivilege: dialplan,all\r\nChannel: (PJSIP\/6001-\w+)\r\n(?:(?!\r\n\r\n)[^])*?Application: Wait\r\n/);
+      const moved = move === "callee" ? callee : caller, left = move === "callee" ? caller : callee;
+      // The action through npm asterisk-manager, as a CRM would send it.
+      const client = managerClient("admin", "mypassword");
+      try {
+        const bridged = await act(client, { action: "Bridge", channel1: third, channel2: moved });
+        assert.equal(bridged.res.message, "Channels have been bridged", JSON.stringify(bridged));
+      } finally { client.disconnect(); }
+      await c.until(new RegExp(`Event: BridgeLeave\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: ${dialBridge}\\r\\n[^]*?Channel: ${esc(moved)}\\r\\n`));
+      // The partner left behind: the Dial caller (no g option) or the called leg is hung up.
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(left)}\\r\\n`));
+      await c.until(new RegExp(`Event: BridgeDestroy\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: ${dialBridge}\\r\\n`));
+      const bridgeOf = (name: string) => c.until(new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (?!${dialBridge})(\\S+)\\r\\n[^]*?Channel: ${esc(name)}\\r\\n`)).then((m) => m[1]);
+      assert.equal(await bridgeOf(moved), await bridgeOf(third), "the moved channel and the third share a new bridge");
+      c.send({ Action: "Status", Channel: moved, ActionID: "st" });
+      await c.until(new RegExp(`Event: Status\\r\\nActionID: st\\r\\nChannel: ${esc(moved)}\\r\\n[^]*?BridgedChannel: ${esc(third)}\\r\\n`));
+      if (move === "callee") c.send({ Action: "Hangup", Channel: third, ActionID: "h" });
+      else {
+        // The console's `channel request hangup` is Asterisk's soft hang-up: SoftHangupRequest, Cause 32 (explicit).
+        assert.match(await recall.cli(`channel request hangup ${third}`), /Requested Hangup on channel/);
+        await c.until(new RegExp(`Event: SoftHangupRequest\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(third)}\\r\\n[^]*?Linkedid: \\S+\\r\\nCause: 32\\r\\n`));
+      }
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(third)}\\r\\n`));
+      // A moved Dial caller goes on after its Dial (150's priority 2, Hangup); a moved called leg is hung up.
+      if (move === "caller") await c.until(new RegExp(`Event: Newexten\\r\\nPrivilege: dialplan,all\\r\\nChannel: ${esc(caller)}\\r\\n[^]*?Exten: 150\\r\\nPriority: 2\\r\\n[^]*?Application: Hangup\\r\\n`));
+      await c.until(new RegExp(`Event: Hangup\\r\\nPrivilege: call,all\\r\\nChannel: ${esc(moved)}\\r\\n`));
+      assert.equal((await phone.done).code, 0);
+      assert.equal((await phone2.done).code, 0);
+    } finally { phone.stop(); phone2.stop(); }
+    // Recall's CANCEL/BYE retransmissions end before the next phones bind the ports.
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  c.close();
+});
+
+test("Originate of a Local channel: LocalBridge names both halves, the dialplan side's context and exten, and LocalOptimization", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "Originate", Channel: "Local/100@ami-test", Application: "Wait", Data: "1", Async: "true", ActionID: "lo" });
+    const [event] = await c.until(/Event: LocalBridge\r\nPrivilege: call,all\r\nLocalOneChannel: Local\/100@ami-test-\w+;1\r\n[^]*?LocalTwoChannel: Local\/100@ami-test-\w+;2\r\n[^]*?\r\n\r\n/);
+    assert.match(event, /\r\nContext: ami-test\r\nExten: 100\r\nLocalOptimization: Yes\r\n/);
+    await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: lo\r\nResponse: Success\r\n/);
+    await c.until(/Event: Hangup\r\nPrivilege: call,all\r\nChannel: Local\/100@ami-test-\w+;1\r\n/);
+  } finally { c.close(); }
+});
+
+/** An AJAM client as a web page or script uses the HTTP manager: urllib with a cookie jar, one action per GET. */
+const ajamClient = (port: number) => `
+import http.cookiejar, sys, time, urllib.parse, urllib.request
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def action(**params):
+    with opener.open("http://127.0.0.1:${port}/rawman?" + urllib.parse.urlencode(params), timeout=30) as r:
+        return r.read().decode()
+print(action(action="Login", username="admin", secret="mypassword"), flush=True)
+print(action(action="Originate", channel="PJSIP/6001", context="ami-test", exten="100", priority="1", actionid="web", **{"async": "true"}), flush=True)
+seen = ""
+deadline = time.time() + 25
+while "Event: Hangup" not in seen and time.time() < deadline:
+    seen += action(action="WaitEvent", timeout="5")
+print(seen, flush=True)
+print(action(action="Logoff"), flush=True)
+print("[done]", flush=True)
+`;
+
+test("HTTP manager: a Python urllib client logs in on /rawman, originates to the sipp phone and takes the call's events with WaitEvent", async () => {
+  const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
+  const dir = mkdtempSync(join(tmpdir(), "recall-ajam-py-"));
+  const script = join(dir, "ajam.py");
+  writeFileSync(script, ajamClient(httpPort));
+  try {
+    const { stdout } = await run(python3, [script], { timeout: 40_000 });
+    assert.match(stdout, /^Response: Success\r\nMessage: Authentication accepted\r\n/);
+    assert.match(stdout, /Response: Success\r\nActionID: web\r\nMessage: Originate successfully queued\r\n/);
+    // The call's events in their order, and the OriginateResponse of this action, all through WaitEvent.
+    const order = [...stdout.matchAll(/Event: (\w+)\r\n/g)].map((m) => m[1]).filter((e) => e !== "WaitEventComplete" && e !== "FullyBooted");
+    assert.equal(order[0], "Newchannel", stdout);
+    assert.ok(order.indexOf("OriginateResponse") > order.indexOf("Newchannel") && order.indexOf("Hangup") > order.indexOf("OriginateResponse"), order.join(" "));
+    assert.match(stdout, /Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: web\r\nResponse: Success\r\nChannel: PJSIP\/6001-\w+\r\n/);
+    assert.match(stdout, /Event: VarSet\r\nPrivilege: dialplan,all\r\n[^]*?Variable: AMI_SEEN\r\nValue: yes\r\n/);
+    assert.match(stdout, /Response: Goodbye\r\n/);
+    assert.equal((await phone.done).code, 0);
+  } finally { phone.stop(); }
+  const status = await recall.cli("http show status");
+  for (const uri of ["/manager => HTML Manager Event Interface", "/mxml => XML Manager Event Interface", "/rawman => Raw HTTP Manager Event Interface"]) assert.ok(status.includes(uri), status);
+  await assertLogged(recall.dataDir, /HTTP Manager 'admin' logged on from 127\.0\.0\.1/);
+});
+
 test("Atxfer: the caller of a Dial consults 300 while the called phone waits; its hang-up completes the transfer", async () => {
   const c = await admin();
   const esc = (name: string) => name.replace("/", "\\/");
@@ -666,6 +770,33 @@ test("bad input: a 1 MB line, an unknown action, a half-written action; Recall a
   good.close();
 });
 
+test("every action with no parameters: one answer each, a missing parameter named, never a failure or a lost session", async () => {
+  const c = await admin();
+  try {
+    c.send({ Action: "Events", EventMask: "off", ActionID: "off" });
+    await c.until(/ActionID: off\r\nEvents: Off\r\n/);
+    c.send({ Action: "ListCommands", ActionID: "lc" });
+    const [list] = await c.until(/Response: Success\r\nActionID: lc\r\n[^]*?\r\n\r\n/);
+    const names = [...list.matchAll(/^(\w+): .*\(Priv: /gm)].map((m) => m[1]).filter((n) => !/^(Login|Logoff|Challenge|WaitEvent)$/.test(n));
+    assert.ok(names.length >= 45, names.join(" "));
+    c.text = "";
+    names.forEach((name, i) => c.send({ Action: name, ActionID: `z${i}` }));
+    await c.until(new RegExp(`ActionID: z${names.length - 1}\\r\\n`), 30_000);
+    const answers = new Map([...c.text.matchAll(/Response: (\w+)\r\nActionID: z(\d+)\r\n(?:Message: ([^\r]*)\r\n)?/g)].map((m) => [names[Number(m[2])], `${m[1]} ${m[3] ?? ""}`.trim()]));
+    assert.deepEqual(names.filter((n) => !answers.has(n)), [], "every action answered");
+    assert.deepEqual([...answers].filter(([, a]) => /Action failed|Invalid\/unknown/.test(a)), []);
+    for (const [name, message] of [["Hangup", "No channel specified"], ["Originate", "Channel not specified"], ["Redirect", "Channel not specified"],
+      ["Bridge", "Missing channel parameter in request"], ["Atxfer", "No channel specified"], ["Getvar", "No variable specified"], ["Command", "No command provided"],
+      ["ExtensionState", "Extension not specified"], ["DBGet", "No family specified."], ["UserEvent", "No UserEvent specified"], ["PJSIPShowEndpoint", "Endpoint parameter missing."],
+      ["PJSIPRegister", "Registration parameter missing."], ["QueueAdd", "'Queue' not specified."], ["QueuePause", "Need 'Interface' and 'Paused' parameters."],
+      ["SendText", "No channel specified"], ["PlayDTMF", "Channel not specified"], ["MixMonitor", "No channel specified"]]) {
+      assert.equal(answers.get(name), `Error ${message}`, name);
+    }
+    c.send({ Action: "Ping", ActionID: "alive" });
+    await c.until(/ActionID: alive\r\nPing: Pong/);
+  } finally { c.close(); }
+});
+
 test("CoreStatus, ListCommands, PJSIPShowEndpoint/Contacts/RegistrationsOutbound, Reload, DBDel/DBDelTree, errors", async () => {
   const c = await admin();
   try {
@@ -721,6 +852,16 @@ test("PJSIPQualify: an OPTIONS to the phone's contact now; nobody answers it, so
     await c.until(/Response: Success\r\nActionID: q1\r\nMessage: Endpoint found, will qualify\r\n/);
     await c.until(/Event: ContactStatus\r\nPrivilege: system,all\r\nURI: sip:[^\r]*\r\nContactStatus: Unreachable\r\nAOR: 6001\r\nEndpointName: 6001\r\n/, 15_000);
   } finally { c.close(); }
+});
+
+test("without webenabled = yes in manager.conf there is no HTTP manager: /rawman is 404 while the HTTP server runs", async () => {
+  const port = await freePort();
+  const other = await startRecall({ "pjsip.conf": pjsip(await freePort(), await freePort()), "extensions.conf": extensions, "manager.conf": manager(await freePort(), ""), "http.conf": httpConf(port) });
+  try {
+    await other.waitFor(/AMI listening on/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/rawman?action=Ping`)).status, 404);
+    assert.doesNotMatch(await other.cli("http show status"), /rawman/);
+  } finally { await other.stop(); }
 });
 
 test("a manager port already taken costs AMI, not the PBX: an ERROR, and Recall starts", async () => {

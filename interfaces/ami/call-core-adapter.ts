@@ -14,7 +14,7 @@ import type { CommandTable } from "../../core/commands.js";
 import type { OutboundRegistrationContext } from "../../events/catalogue/outbound-registration.js";
 import { registrationStatus } from "../../actors/outbound-registration/machine.js";
 import { Cause } from "../../calls/hangup-causes.js";
-import { stayBridged, type TwoPartyBridge } from "../../calls/bridge.js";
+import { holdBridge, stayBridged, type TwoPartyBridge } from "../../calls/bridge.js";
 import type { ChannelView, DialplanPosition, EndpointView, OriginateRequest, OriginateResult, OutboundRegistrationView, Pbx } from "./pbx.js";
 
 export interface CallCoreAdapterDeps {
@@ -125,39 +125,72 @@ export class CallCoreAdapter implements Pbx {
     return undefined;
   }
 
+  /**
+   * AMI Bridge, as Asterisk 22's action_bridge: a leg running an application has it
+   * interrupted and waits in the new bridge, going on after that application when the
+   * bridge ends; a leg already bridged is moved out of its bridge (bridge.ts steal: the
+   * partner left behind is treated as if it had hung up) and, if a Dial waited on it,
+   * that Dial goes on at its next priority when the new bridge ends (Asterisk's
+   * after-bridge goto); a moved called leg is hung up then. Tone channels hear a beep.
+   */
   bridge(channel1: string, channel2: string, tone: "none" | "Channel1" | "Channel2" | "Both"): string | undefined {
     const calls = this.calls;
     const a = this.live(channel1), b = this.live(channel2);
     if (!calls || !a) return `Channel1 does not exist: ${channel1}`;
     if (!b) return `Channel2 does not exist: ${channel2}`;
     if (a === b) return `Unable to add Channel2 to bridge: ${b.name} is Channel1`;
+    if (a.bridge && a.bridge === b.bridge) return `Unable to add Channel2 to bridge: ${b.name} is already bridged to ${a.name}`;
     for (const [n, c] of [[1, a], [2, b]] as const) {
-      // Recall interrupts what a leg's dialplan runs; a bridged leg or one with no dialplan cannot be taken yet.
-      if (c.bridge) return `Unable to add Channel${n} to bridge: ${c.name} is in a bridge already`;
-      if (!c.pbx) return `Unable to add Channel${n} to bridge: ${c.name} runs no dialplan`;
+      // A leg neither bridged nor running a dialplan (a called leg still ringing) has nowhere to come back to.
+      if (!c.bridge && !c.pbx) return `Unable to add Channel${n} to bridge: ${c.name} is neither bridged nor in the dialplan`;
     }
     let arrived = 0;
     let bothHere!: () => void;
     const together = new Promise<void>((resolve) => { bothHere = resolve; });
     let made: Promise<TwoPartyBridge> | undefined;
-    const join = (me: Channel, other: Channel, beep: boolean) => async (): Promise<void> => {
+    /** Answer, beep, wait for the other; the new bridge once both are here, undefined when either hung up first. */
+    const arrive = async (me: Channel, other: Channel, beep: boolean): Promise<TwoPartyBridge | undefined> => {
       if (me.state() !== "up") await me.answer();
       if (beep) await me.play(["beep"], { noAnswer: true }).catch(() => undefined);
       if (++arrived === 2) bothHere();
+      if (me.hungUp || other.hungUp) return undefined;
       // Wait for the other (it may still be hearing its beep); either hanging up meanwhile ends the wait.
       const gone = new Promise<"gone">((resolve) => {
         const done = () => resolve("gone");
-        me.signal.addEventListener("abort", done, { once: true });
+        me.onHangup.add(done);
         other.onHangup.add(done);
-        void together.finally(() => { me.signal.removeEventListener("abort", done); other.onHangup.delete(done); });
+        void together.finally(() => { me.onHangup.delete(done); other.onHangup.delete(done); });
       });
-      if ((await Promise.race([together.then(() => "here" as const), gone])) === "gone" || me.hungUp || other.hungUp) return;
-      const bridge = await (made ??= calls.bridgePair(a, b));
-      // When the other hangs up, this one goes on in its dialplan (true), as after Asterisk's Bridge action.
-      await stayBridged(me, bridge, () => true);
+      if ((await Promise.race([together.then(() => "here" as const), gone])) === "gone" || me.hungUp || other.hungUp) return undefined;
+      return made ??= calls.bridgePair(a, b).then((bridge) => { holdBridge(bridge); return bridge; });
     };
-    const ok1 = a.redirect({ run: join(a, b, tone === "Channel1" || tone === "Both") });
-    const ok2 = ok1 && b.redirect({ run: join(b, a, tone === "Channel2" || tone === "Both") });
+    const start = (me: Channel, other: Channel, beep: boolean): boolean => {
+      const old = me.bridge;
+      // When the other hangs up, this one goes on in its dialplan (true), as after Asterisk's Bridge action.
+      if (!old) {
+        return me.redirect({
+          run: async () => {
+            const bridge = await arrive(me, other, beep);
+            if (bridge) await stayBridged(me, bridge, () => true);
+            me.continueAt = undefined; // a place a later move set for a Dial: this wait goes on after its application instead
+          },
+        });
+      }
+      let moved!: () => void;
+      const hold = new Promise<void>((resolve) => { moved = resolve; });
+      const ctx = me.context();
+      if (me.bridgeWaits > 0) me.continueAt = { context: ctx.context, exten: ctx.exten, priority: ctx.priority + 1 };
+      for (const m of old.members) if (m.media) void calls.media.unbridge(m.media).catch(() => undefined);
+      old.steal(me, hold);
+      void arrive(me, other, beep).catch(() => undefined).then((bridge) => {
+        moved();
+        // Not bridged after all (the other hung up first): a called leg has no dialplan to go back to.
+        if (!bridge && !me.pbx && !me.hungUp) { me.hangup(Cause.NORMAL_CLEARING, other.name); me.destroy(); }
+      });
+      return true;
+    };
+    const ok1 = start(a, b, tone === "Channel1" || tone === "Both");
+    const ok2 = ok1 && start(b, a, tone === "Channel2" || tone === "Both");
     return ok1 && ok2 ? undefined : "Unable to add channels to bridge: a channel hung up";
   }
 

@@ -14,7 +14,9 @@ test("manager.conf: general options, users with classes, deny/permit and event f
 enabled = yes
 port = 5039
 bindaddr = 127.0.0.1
-webenabled = no
+webenabled = yes
+httptimeout = 120
+tlsenable = no
 
 [base](!)
 read = system,call
@@ -32,8 +34,10 @@ read = all
 write = all
 `);
   assert.deepEqual(errors, []);
-  assert.deepEqual(warnings.map((w) => `${w.line}: ${w.reason}`), ["6: [general] webenabled is accepted and not used by Recall"]);
+  assert.deepEqual(warnings.map((w) => `${w.line}: ${w.reason}`), ["8: [general] tlsenable is accepted and not used by Recall"]);
   assert.equal(config.enabled, true);
+  assert.equal(config.webEnabled, true);
+  assert.equal(config.httpTimeout, 120);
   assert.equal(config.port, 5039);
   assert.equal(config.bindaddr, "127.0.0.1");
   const admin = config.users.get("admin")!;

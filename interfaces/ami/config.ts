@@ -38,16 +38,20 @@ export interface ManagerConfig {
   /** Connections allowed to be unauthenticated at once. */
   readonly authLimit: number;
   readonly users: ReadonlyMap<string, ManagerUser>;
+  /** The HTTP manager (/rawman, /manager, /mxml on http.conf's server): `webenabled`, and `enabled` too, as in Asterisk. */
+  readonly webEnabled: boolean;
+  /** Seconds an HTTP manager session lives after its last request (`httptimeout`). */
+  readonly httpTimeout: number;
 }
 
 export interface ManagerDiagnostic { readonly file: string; readonly line: number; readonly reason: string }
 
 export const DEFAULT_MANAGER: ManagerConfig = {
   enabled: false, port: 5038, bindaddr: "0.0.0.0", displayConnects: true, timestampEvents: false,
-  authTimeout: 30, authLimit: 50, users: new Map(),
+  authTimeout: 30, authLimit: 50, users: new Map(), webEnabled: false, httpTimeout: 60,
 };
 
-const IGNORED_GENERAL = new Set(["webenabled", "httptimeout", "tlsenable", "tlsbindport", "tlsbindaddr", "tlscertfile", "tlsprivatekey",
+const IGNORED_GENERAL = new Set(["tlsenable", "tlsbindport", "tlsbindaddr", "tlscertfile", "tlsprivatekey",
   "tlscipher", "debug", "allowmultiplelogin", "channelvars", "mailboxcount", "hidecommands"]);
 const IGNORED_USER = new Set(["acl", "setvar", "allowmultiplelogin"]);
 
@@ -115,6 +119,8 @@ function readGeneral(entries: readonly ConfEntry[], base: ManagerConfig, errors:
       case "timestampevents": { const v = flag(); if (v !== undefined) g.timestampEvents = v; break; }
       case "authtimeout": { const v = count(1, 86400); if (v !== undefined) g.authTimeout = v; break; }
       case "authlimit": { const v = count(1, 100000); if (v !== undefined) g.authLimit = v; break; }
+      case "webenabled": { const v = flag(); if (v !== undefined) g.webEnabled = v; break; }
+      case "httptimeout": { const v = count(1, 86400); if (v !== undefined) g.httpTimeout = v; break; }
       default:
         warnings.push({ file: e.file, line: e.line, reason: IGNORED_GENERAL.has(key)
           ? `[general] ${e.key} is accepted and not used by Recall` : `[general] unknown option '${e.key}'` });

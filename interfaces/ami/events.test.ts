@@ -137,3 +137,22 @@ test("a Custom: device (AstDB CustomDevstate) gives DeviceStateChange, and Exten
     ["ExtensionStatus", "Exten=7001", "Context=internal", "Hint=Custom:lamp", "Status=0", "StatusText=Idle"],
   ]);
 });
+
+test("a hang-up asked for from outside the call is SoftHangupRequest with Cause 32; a Local channel called is LocalBridge", async () => {
+  const list = await events((d) => {
+    const a = d.channel(calls.alice, "in", { exten: "2002" });
+    const c = d.ctx(a);
+    const half1 = d.channel(calls.alice, "out", { exten: "2002", linkedid: c.linkedid, parent: a, callerId: c.callerId, local: "2002@internal", half: 1 });
+    const half2 = d.channel(calls.alice, "in", { exten: "2002", linkedid: c.linkedid, callerId: c.callerId, local: "2002@internal", half: 2 });
+    d.send(half1, "local.bridge", { other: half2, optimize: false });
+    d.send(half1, "dialing");
+    d.send(a, "hangup", { cause: 16, by: "", soft: 32 });
+    d.hangup(half1, 16, "");
+    return { a };
+  });
+  const bridge = list.find((e) => e.name === "LocalBridge")!;
+  assert.deepEqual([field(bridge, "LocalOneChannel"), field(bridge, "LocalTwoChannel"), field(bridge, "Context"), field(bridge, "Exten"), field(bridge, "LocalOptimization")],
+    ["Local/2002@internal-00000002;1", "Local/2002@internal-00000003;2", "internal", "2002", "No"]);
+  assert.deepEqual(list.filter((e) => /HangupRequest$/.test(e.name)).map((e) => `${e.name} ${field(e, "Channel")} ${field(e, "Cause")}`),
+    ["SoftHangupRequest PJSIP/1001-00000001 32", "HangupRequest Local/2002@internal-00000002;1 16"]);
+});

@@ -9,8 +9,9 @@
  *
  *   channel create → Newchannel · state change → Newstate · newexten/app.start → Newexten
  *   setvar(s) → VarSet · callerid → NewCallerid · connected → NewConnectedLine
- *   dial.begin/dial.end → DialBegin/DialEnd · hangup → HangupRequest · destroy → Hangup
- *   local.optimize → LocalOptimizationBegin + LocalOptimizationEnd
+ *   dial.begin/dial.end → DialBegin/DialEnd · hangup → HangupRequest (SoftHangupRequest when
+ *   asked from outside the call) · destroy → Hangup
+ *   local.bridge → LocalBridge · local.optimize → LocalOptimizationBegin + LocalOptimizationEnd
  *   transfer.blind → BlindTransfer · transfer.attended → AttendedTransfer
  *   bridge create/enter/leave/destroy → BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy
  *   contact → ContactStatus, PeerStatus (first contact / last contact of an endpoint)
@@ -188,7 +189,11 @@ export class AmiEventProjection {
         emit("DialEnd", ["call"], [...snap(), ...(dest ? channelFields(dest, "Dest") : []), ["DialStatus", String(input.status)]]);
         break;
       }
-      case "hangup": emit("HangupRequest", ["call"], [...snap(), ["Cause", String(input.cause)]]); break;
+      // A hang-up asked for from outside the call is Asterisk's ast_softhangup: SoftHangupRequest with the soft reason as Cause.
+      case "hangup":
+        if (input.soft) emit("SoftHangupRequest", ["call"], [...snap(), ["Cause", String(input.soft)]]);
+        else emit("HangupRequest", ["call"], [...snap(), ["Cause", String(input.cause)]]);
+        break;
       case "hold": emit("Hold", ["call"], [...snap(), ...(input.musicclass ? [["MusicClass", String(input.musicclass)] as [string, string]] : [])]); break;
       case "unhold": emit("Unhold", ["call"], snap()); break;
       case "dtmf": {
@@ -200,6 +205,12 @@ export class AmiEventProjection {
       case "destroy": {
         const cause = ctx.hangupCause ?? 16;
         emit("Hangup", ["call"], [...snap(), ["Cause", String(cause)], ["Cause-txt", causeText(cause)]]);
+        break;
+      }
+      case "local.bridge": {
+        const two = peerView(input.other);
+        if (two) emit("LocalBridge", ["call"], [...channelFields(view, "LocalOne"), ...channelFields(two, "LocalTwo"),
+          ["Context", two.ctx.context], ["Exten", two.ctx.exten], ["LocalOptimization", input.optimize ? "Yes" : "No"]]);
         break;
       }
       case "local.optimize": {

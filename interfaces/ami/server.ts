@@ -1,9 +1,8 @@
 /**
- * The AMI server (manager.conf): TCP on bindaddr:port, Asterisk's greeting, Login
- * (plain or MD5 Challenge) against manager.conf's users and their deny/permit, then
- * actions (actions.ts) checked against the user's write classes, and events (a
- * projection of the log, events.ts) filtered by the user's read classes, the
- * session's `Events:` mask and the event filters.
+ * The AMI server (manager.conf): TCP on bindaddr:port with Asterisk's greeting, and the
+ * event feed every manager session takes its events from (a projection of the log,
+ * events.ts). Login, actions and each session's event choice are session.ts's, shared
+ * with the HTTP manager (http-manager.ts).
  *
  * Guarantees and bounds:
  * - Every client sees events in log order. A client may log in with `ResumeFrom: N`
@@ -19,21 +18,19 @@
  *   Failures are logged as Asterisk logs them (fail2ban's asterisk filter matches).
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { createHash, randomInt } from "node:crypto";
 import type { EventLog, Subscription } from "../../events/log.js";
 import type { EventRecord } from "../../events/record.js";
 import type { Logger } from "../../core/logger.js";
 import type { Clock } from "../../core/clock.js";
-import { AmiReader, formatMessage, type AmiMessage } from "./message.js";
+import { AmiReader, formatMessage } from "./message.js";
 import { AmiEventProjection, type AmiEvent, type HintView } from "./events.js";
-import { EventFilter } from "./filter.js";
-import { parseClasses, privilegeHeader, type AmiClass } from "./classes.js";
-import { userAllows, type ManagerConfig, type ManagerUser } from "./config.js";
-import { ACTIONS, type Fields } from "./actions.js";
+import { privilegeHeader, type AmiClass } from "./classes.js";
+import type { ManagerConfig } from "./config.js";
+import type { Fields } from "./actions.js";
 import type { Pbx } from "./pbx.js";
+import { AMI_VERSION, ManagerSession, type Outgoing } from "./session.js";
 
-/** Asterisk 22's AMI version. */
-export const AMI_VERSION = "11.0.0";
+export { AMI_VERSION } from "./session.js";
 const MAX_PENDING = 4 * 1024 * 1024;
 const MAX_UNREAD = 64 * 1024;
 const FAILED_LOGINS = 5;
@@ -63,9 +60,6 @@ export interface AmiServerDeps {
   readonly maxPending?: number;
 }
 
-/** An event with its wire text made once for every session. */
-interface Outgoing { readonly event: AmiEvent; readonly text: string }
-
 function render(event: AmiEvent, timestamps: boolean): Outgoing {
   const headers: Fields = [["Event", event.name], ["Privilege", privilegeHeader(event.classes)]];
   if (timestamps && event.time !== undefined) headers.push(["Timestamp", (event.time / 1e6).toFixed(6)]);
@@ -75,7 +69,7 @@ function render(event: AmiEvent, timestamps: boolean): Outgoing {
 }
 
 export class AmiServer {
-  private readonly sessions = new Set<AmiSession>();
+  private readonly sessions = new Set<ManagerSession>();
   private server: Server | undefined;
   private feed: Subscription | undefined;
   private readonly failures = new Map<string, number[]>();
@@ -162,6 +156,10 @@ export class AmiServer {
     }
   }
 
+  /** A session of another carrier (the HTTP manager) gets events from its login until `detach`. */
+  attach(session: ManagerSession): void { this.sessions.add(session); }
+  detach(session: ManagerSession): void { this.sessions.delete(session); }
+
   /** An event that is not in the log, to every logged-in session that wants it (resuming ones too). */
   private broadcast(out: Outgoing): void {
     this.writeOutbox(); // after the log events before it
@@ -181,13 +179,14 @@ export class AmiServer {
 
   private accept(socket: Socket): void {
     const ip = socket.remoteAddress?.replace(/^::ffff:/, "") ?? "";
-    const unauthenticated = [...this.sessions].filter((s) => !s.user).length;
+    let unauthenticated = 0;
+    for (const s of this.sessions) if (!s.user) unauthenticated++;
     if (unauthenticated >= this.deps.config.authLimit) {
       this.deps.logger.log("WARNING", "manager.c", `${ip} rejected: more than ${this.deps.config.authLimit} unauthenticated sessions (authlimit)`);
       socket.destroy();
       return;
     }
-    const session = new AmiSession(this, socket, ip);
+    const session = new TcpSession(this, socket, ip);
     this.sessions.add(session);
     socket.on("close", () => { this.sessions.delete(session); session.closed(); });
   }
@@ -265,23 +264,17 @@ export class AmiServer {
   }
 }
 
-let sessionCount = 0;
-
-class AmiSession {
-  readonly id = ++sessionCount;
-  user: ManagerUser | undefined;
-  resuming = false;
+/** A TCP connection's session: Asterisk's greeting, actions in the order they came, events as they happen. */
+class TcpSession extends ManagerSession {
   private readonly reader = new AmiReader();
-  private challenge: string | undefined;
-  private mask = new Set<AmiClass>();
-  private maskKey = "";
-  private readonly filter = new EventFilter();
   private own: Subscription | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly authTimer: NodeJS.Timeout;
-  private gone = false;
+  private closedFlag = false;
+  private corked = false;
 
-  constructor(private readonly server: AmiServer, private readonly socket: Socket, private readonly ip: string) {
+  constructor(server: AmiServer, private readonly socket: Socket, ip: string) {
+    super(server, ip, "");
     socket.setEncoding("utf8");
     socket.setNoDelay(true);
     socket.write(`Asterisk Call Manager/${AMI_VERSION}\r\n`);
@@ -290,7 +283,7 @@ class AmiSession {
     this.authTimer = setTimeout(() => { if (!this.user) this.end(); }, server.deps.config.authTimeout * 1000);
   }
 
-  private get logger(): Logger { return this.server.deps.logger; }
+  get gone(): boolean { return this.closedFlag; }
 
   private data(chunk: string): void {
     for (const r of this.reader.push(chunk)) {
@@ -306,8 +299,8 @@ class AmiSession {
     }
   }
 
-  private write(text: string | Buffer): void {
-    if (this.gone) return;
+  protected write(text: string | Buffer): void {
+    if (this.closedFlag) return;
     const limit = this.server.deps.maxPending ?? MAX_PENDING;
     if (this.socket.writableLength > limit && !this.resuming) {
       this.logger.log("WARNING", "manager.c", `Manager '${this.user?.name ?? ""}' at ${this.ip} does not read its events (over ${limit} bytes waiting); disconnecting`);
@@ -323,99 +316,20 @@ class AmiSession {
     this.socket.write(text);
   }
 
-  private corked = false;
-
-  private reply(actionId: string | undefined, messages: Fields[]): void {
-    let text = "";
-    for (const m of messages) {
-      const headers = actionId === undefined ? m : [m[0], ["ActionID", actionId] as [string, string], ...m.slice(1).filter(([k]) => k !== "ActionID")];
-      text += formatMessage(headers);
-    }
+  protected writeEvent(text: string | Buffer): void {
     this.write(text);
+    this.eventArrived();
   }
 
-  private async action(m: AmiMessage): Promise<void> {
-    if (this.gone) return;
-    const name = (m.get("Action") ?? "").toLowerCase();
-    const id = m.get("ActionID");
-    const fail = (message: string) => this.reply(id, [[["Response", "Error"], ["Message", message]]]);
-    if (!name) return fail("Missing action in request");
-    if (name === "login") {
-      const wait = this.server.loginDelay(this.ip);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (this.gone) return;
-      return this.login(m, id);
-    }
-    if (name === "challenge") {
-      if ((m.get("AuthType") ?? "").toLowerCase() !== "md5") return fail("Must specify AuthType");
-      this.challenge ??= String(randomInt(100_000_000, 999_999_999));
-      return this.reply(id, [[["Response", "Success"], ["Challenge", this.challenge]]]);
-    }
-    if (name === "logoff") {
-      this.reply(id, [[["Response", "Goodbye"], ["Message", "Thanks for all the fish."]]]);
-      if (this.user && this.user.displayConnects && this.server.deps.config.displayConnects) {
-        this.logger.log("VERBOSE", "manager.c", `Manager '${this.user.name}' logged off from ${this.ip}`);
-      }
-      this.socket.end();
-      return;
-    }
-    const user = this.user;
-    // Asterisk 22 answers an action before Login as it answers one the user may not do.
-    if (!user) return fail("Permission denied");
-    const def = ACTIONS[name];
-    if (!def) return fail("Invalid/unknown command");
-    if (def.write.length && !def.write.some((c) => user.write.has(c))) return fail("Permission denied");
-    const { deps } = this.server;
-    try {
-      const messages = await def.handler({
-        message: m, pbx: deps.pbx, user: user.name, startedAt: deps.startedAt, reloadedAt: deps.startedAt,
-        now: () => deps.clock.now(), version: deps.version, amiVersion: AMI_VERSION,
-        session: { setEvents: (mask) => this.setEvents(mask), addFilter: (f) => this.filter.add(f) },
-        broadcast: (event, classes, headers) => this.server.emit(event, classes, headers),
-      });
-      this.reply(id, messages);
-    } catch (e) {
-      fail(`Action failed: ${(e as Error).message}`);
-    }
-  }
+  protected logoff(): void { this.socket.end(); }
 
-  private login(m: AmiMessage, id: string | undefined): void {
-    const fail = (message: string) => this.reply(id, [[["Response", "Error"], ["Message", message]]]);
-    if (this.user) return this.reply(id, [[["Response", "Success"], ["Message", "Already authenticated"]]]);
-    const username = m.get("Username") ?? "";
-    const user = this.server.deps.config.users.get(username);
-    const refuse = (line: string) => {
-      this.server.loginFailed(this.ip);
-      this.logger.log("NOTICE", "manager.c", line);
-      fail("Authentication failed");
-    };
-    if (!user) return refuse(`${this.ip} tried to authenticate with nonexistent user '${username}'`);
-    if (!userAllows(user, this.ip)) return refuse(`${this.ip} failed to pass IP ACL as '${username}'`);
-    const authType = (m.get("AuthType") ?? "").toLowerCase();
-    const good = authType === "md5"
-      ? this.challenge !== undefined && (m.get("Key") ?? "").toLowerCase() === createHash("md5").update(this.challenge + user.secret).digest("hex")
-      : (m.get("Secret") ?? "") === user.secret;
-    if (!good) return refuse(`${this.ip} failed to authenticate as '${username}'`);
-    this.user = user;
-    this.server.loginSucceeded(this.ip);
-    clearTimeout(this.authTimer);
-    this.setEvents(m.get("Events") ?? "on");
-    for (const f of user.eventFilters) this.filter.add(f);
-    if (user.displayConnects && this.server.deps.config.displayConnects) {
-      this.logger.log("VERBOSE", "manager.c", `Manager '${username}' logged on from ${this.ip}`);
-    }
-    this.reply(id, [[["Response", "Success"], ["Message", "Authentication accepted"]]]);
-    const uptime = Math.floor((this.server.deps.clock.now() - this.server.deps.startedAt) / 1e6);
-    this.deliver(this.server.render({ name: "FullyBooted", classes: ["system"], headers: [["Uptime", String(uptime)], ["LastReload", String(uptime)], ["Status", "Fully Booted"]] }));
-    const resume = m.get("ResumeFrom");
-    if (resume !== undefined && /^\d+$/.test(resume.trim())) this.resume(Number(resume));
-  }
+  protected override loggedIn(): void { clearTimeout(this.authTimer); }
 
   /** Follow the log from `from` on this session's own subscription, paced by the socket. */
-  private resume(from: number): void {
+  protected override resume(from: number): void {
     this.resuming = true;
     this.own = this.server.follow(from, async (events) => {
-      if (this.gone) return;
+      if (this.closedFlag) return;
       let text = "";
       for (const o of events) if (this.wants(o)) text += o.text;
       if (!text) return;
@@ -423,51 +337,18 @@ class AmiSession {
     });
   }
 
-  /** `Events: on|off|system,call,...` → the mask; returns "On" or "Off" as Asterisk answers. */
-  private setEvents(mask: string): string {
-    const v = mask.trim().toLowerCase();
-    const user = this.user;
-    const allowed = (c: AmiClass) => user?.read.has(c) ?? false;
-    if (["on", "yes", "true", "1"].includes(v)) this.mask = new Set([...(user?.read ?? [])]);
-    else if (["off", "no", "false", "0", ""].includes(v)) this.mask = new Set();
-    else this.mask = new Set([...parseClasses(v).classes].filter(allowed));
-    this.maskKey = [...this.mask].sort().join(",");
-    return this.mask.size ? "On" : "Off";
-  }
-
-  /** Sessions with the same key want the same events (filters make a session's key its own). */
-  get viewKey(): string {
-    return this.filter.empty ? this.maskKey : `#${this.id}`;
-  }
-
-  /** The text of the events this session wants, in order. */
-  select(outs: readonly Outgoing[]): string {
-    let text = "";
-    for (const o of outs) if (this.wants(o)) text += o.text;
-    return text;
-  }
-
-  send(bytes: Buffer): void { this.write(bytes); }
-
-  private wants(o: Outgoing): boolean {
-    if (!o.event.classes.some((c) => this.mask.has(c))) return false;
-    return this.filter.empty || this.filter.passes(o.text);
-  }
-
-  deliver(o: Outgoing): void {
-    if (this.user && this.wants(o)) this.write(o.text);
-  }
-
   end(): void {
-    if (this.gone) return;
-    this.gone = true;
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.closedSession();
     // A client that does not read would never take the rest: drop what waits for it.
     if (this.socket.writableLength > 0) this.socket.destroy();
     else { this.socket.end(); setTimeout(() => this.socket.destroy(), 1000).unref(); }
   }
 
   closed(): void {
-    this.gone = true;
+    this.closedFlag = true;
+    this.closedSession();
     clearTimeout(this.authTimer);
     void this.own?.close();
   }

@@ -155,7 +155,8 @@ export class AriEventFold {
         break;
       }
       case "hangup":
-        to(apps, "ChannelHangupRequest", { cause: Number(input.cause ?? 16), channel: json });
+        // A soft hang-up (DELETE /channels, the console) carries Asterisk's soft reason as its cause, as ast_softhangup publishes it.
+        to(apps, "ChannelHangupRequest", input.soft ? { cause: Number(input.soft), soft: true, channel: json } : { cause: Number(input.cause ?? 16), channel: json });
         break;
       case "destroy": {
         const cause = context.hangupCause ?? 16;

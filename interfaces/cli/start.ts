@@ -40,6 +40,7 @@ import { loadHttpConf } from "../http/http-conf.js";
 import { OutgoingSpool } from "../spool/outgoing-spool.js";
 import { loadManagerConf, managerProjections } from "../ami/config.js";
 import { AmiServer } from "../ami/server.js";
+import { HttpManager } from "../ami/http-manager.js";
 import { CallCoreAdapter } from "../ami/call-core-adapter.js";
 import { DeviceStates, followChannels } from "../../calls/device-state.js";
 import { endRecoveredCalls } from "../../calls/recovery.js";
@@ -287,6 +288,11 @@ const program = (options: StartOptions) => Effect.gen(function* () {
               queues, reloadQueues: () => { const out = loadQueues(); return out.startsWith("Queues not reloaded") ? out : undefined; } }),
           });
           await ami.start();
+          // The HTTP manager (/rawman, /manager, /mxml) on http.conf's server: webenabled and enabled, as in Asterisk.
+          if (manager.config.webEnabled) {
+            if (http.plain || http.secure) new HttpManager(ami).mount(http);
+            else logger.log("WARNING", "manager.c", "manager.conf webenabled = yes, but http.conf runs no HTTP server: no /rawman, /manager or /mxml");
+          }
           return ami;
         },
         catch: (e) => new Error(`AMI could not listen on ${manager.config.bindaddr}:${manager.config.port}: ${(e as Error).message}`),

@@ -7,7 +7,7 @@
 import { setImmediate as tick } from "node:timers/promises";
 import { join } from "node:path";
 import type { Channel } from "../../../calls/channel.js";
-import { Cause } from "../../../calls/hangup-causes.js";
+import { Cause, SOFTHANGUP_EXPLICIT } from "../../../calls/hangup-causes.js";
 import { parseLocal } from "../../../calls/local.js";
 import { AriError, noContent, ok, type AriCall, type Operation, type Param, type ResourceFamily } from "../rest.js";
 import { channelView } from "../stasis.js";
@@ -185,7 +185,7 @@ export function channelsResource(ctx: AriContext): ResourceFamily {
         if (params.reason_code !== undefined && params.reason !== undefined) throw new AriError(400, "reason and reason_code are mutually exclusive");
         const code = params.reason_code !== undefined ? Number(params.reason_code) : REASONS[(params.reason as string | undefined) ?? "normal"];
         if (!Number.isInteger(code) || code < 0) throw new AriError(400, "reason_code: a Q.850 cause number");
-        return { status: 204, afterwards: () => channel.hangup(code, "ARI") };
+        return { status: 204, afterwards: () => channel.hangup(code, "ARI", SOFTHANGUP_EXPLICIT) };
       } }),
     op({ method: "POST", path: "/channels/{channelId}/continue", nickname: "continueInDialplan", summary: "Exit application; continue execution in the dialplan.", responseClass: "void",
       params: [channelId, query("context"), query("extension"), query("priority", "int"), query("label")],

@@ -323,10 +323,10 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
   private bye_(tx: ServerTransaction): void {
     const channel = this.dialogs.get(`${tx.request.callId}|${tx.request.toTag}`);
     if (!channel) { tx.respond(481); return; }
-    tx.respond(200);
     const leg = sipLeg(channel);
     if (leg) this.untrack(leg);
     channel.remoteHangup(Cause.NORMAL_CLEARING);
+    channel.afterDurable(() => tx.respond(200)); // the phone hears the call ended once the log says so
   }
 
   /** DTMF by SIP INFO (application/dtmf-relay `Signal=5`, or application/dtmf `5`). */

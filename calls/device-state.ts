@@ -114,11 +114,29 @@ type Listener = (device: string, state: DeviceState) => void;
 
 interface ChannelEntry { readonly device: string; state: DeviceState; inUse: boolean }
 
+/**
+ * A device's live channels, counted by the state each contributes: the device's state is
+ * then a fold of a few counters, not of every channel (a trunk carries hundreds).
+ */
+class DeviceChannels {
+  size = 0;
+  inUse = 0;
+  private readonly counts = new Map<DeviceState, number>();
+  add(c: ChannelEntry, sign: 1 | -1): void {
+    this.size += sign;
+    if (c.inUse) this.inUse += sign;
+    const n = (this.counts.get(c.state) ?? 0) + sign;
+    if (n) this.counts.set(c.state, n); else this.counts.delete(c.state);
+  }
+  /** The states at least one channel contributes (aggregation looks at which, not how many). */
+  states(): Iterable<DeviceState> { return this.counts.keys(); }
+}
+
 export class DeviceStates {
   /** Live channels by actor id. */
   private readonly channels = new Map<string, ChannelEntry>();
-  /** device → channel ids, for the fold of one device. */
-  private readonly byDevice = new Map<string, Set<string>>();
+  /** device → its channels' counts, for the fold of one device. */
+  private readonly byDevice = new Map<string, DeviceChannels>();
   /** Devices a driver vouches for (PJSIP endpoints), by device name. */
   private readonly drivers = new Map<string, DriverDevice>();
   /** Techs whose devices must be known to a driver, else INVALID (PJSIP: no such endpoint). */
@@ -140,25 +158,29 @@ export class DeviceStates {
     if (!contribution) {
       if (!known) return;
       this.channels.delete(id);
-      const ids = this.byDevice.get(known.device);
-      ids?.delete(id);
-      if (ids && !ids.size) this.byDevice.delete(known.device);
+      const counts = this.byDevice.get(known.device)!;
+      counts.add(known, -1);
+      if (!counts.size) this.byDevice.delete(known.device);
       this.changed(known.device);
       return;
     }
     const inUse = value === "up" || value === "busy" || (value === "ring" && ctx.direction === "in");
     if (known) {
       if (known.state === contribution && known.inUse === inUse) return;
+      const counts = this.byDevice.get(known.device)!;
+      counts.add(known, -1);
       known.state = contribution;
       known.inUse = inUse;
+      counts.add(known, 1);
       this.changed(known.device);
       return;
     }
     const device = deviceOfChannel(ctx.name);
-    this.channels.set(id, { device, state: contribution, inUse });
-    let ids = this.byDevice.get(device);
-    if (!ids) this.byDevice.set(device, ids = new Set());
-    ids.add(id);
+    const entry = { device, state: contribution, inUse };
+    this.channels.set(id, entry);
+    let counts = this.byDevice.get(device);
+    if (!counts) this.byDevice.set(device, counts = new DeviceChannels());
+    counts.add(entry, 1);
     this.changed(device);
   }
 
@@ -189,17 +211,10 @@ export class DeviceStates {
     // A technology no driver serves (SIP/ without chan_sip): Asterisk's devicestate finds no channel tech, INVALID.
     if (slash >= 0 && !driver && tech !== "local" && this.driverTechs.size > 0 && !this.byDevice.get(device)?.size) return "INVALID";
     if (driver && !driver.reachable) return "UNAVAILABLE";
-    const ids = this.byDevice.get(device);
-    if (!ids?.size) return slash < 0 ? "UNKNOWN" : "NOT_INUSE";
-    let inUse = 0;
-    const states: DeviceState[] = [];
-    for (const id of ids) {
-      const c = this.channels.get(id)!;
-      states.push(c.state);
-      if (c.inUse) inUse++;
-    }
-    if (driver?.busyAt && inUse >= driver.busyAt) return "BUSY";
-    return aggregateDeviceStates(states);
+    const counts = this.byDevice.get(device);
+    if (!counts?.size) return slash < 0 ? "UNKNOWN" : "NOT_INUSE";
+    if (driver?.busyAt && counts.inUse >= driver.busyAt) return "BUSY";
+    return aggregateDeviceStates(counts.states());
   }
 
   /** The extension state of a hint's devices (ast_extension_state). */

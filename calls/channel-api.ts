@@ -60,6 +60,15 @@ export interface DialRequest {
   readonly beforeBridge?: (peer: DialplanChannel) => Promise<void>;
   /** A transfer moved the bridged call elsewhere (Queue()'s BLINDTRANSFER / ATTENDEDTRANSFER). Optional to honour. */
   readonly onTransfer?: (t: BridgeTransfer) => void;
+  /** A called leg reports ringing (Queue()'s R: the caller hears ringing instead of music from then on). Optional to honour. */
+  readonly onRinging?: () => void;
+  /**
+   * Every leg cancelled, whatever the reason (timeout, the caller hanging up), ends as
+   * answered elsewhere (cause 26; a SIP CANCEL says "Call completed elsewhere"): Queue()'s C.
+   */
+  readonly cancelAsAnsweredElsewhere?: boolean;
+  /** When the caller hangs up during the bridged call, the called party goes on in the dialplan here (Queue()'s F). */
+  readonly calleeGoOn?: { readonly context: string; readonly exten: string; readonly priority: number };
 }
 
 /** A transfer out of a bridge Dial made, as the bridge's owner hears of it. */
@@ -190,7 +199,7 @@ export interface DialplanChannel {
 
   /** Channel variables (inherited `_`/`__` prefixes kept in the stored name). */
   setVariable(name: string, value: string): void;
-  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void;
+  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount" | "dstchannel", value: string): void;
   setCallerId(party: { num?: string; name?: string }): void;
   /** `inhibit`: CONNECTEDLINE(...,i): store it without sending an update to the other party now. */
   setConnected(party: { num?: string; name?: string }, options?: { inhibit?: boolean }): void;

@@ -72,9 +72,11 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         l.channel.destroy();
       }
     };
+    /** Why a leg nobody answered is cancelled: `usual`, or answered elsewhere when the request says so (Queue()'s C). */
+    const cancelCause = (usual: number) => (request.cancelAsAnsweredElsewhere ? Cause.ANSWERED_ELSEWHERE : usual);
     const callerGone = () => {
       if (winner) return;
-      cancelOthers(Cause.NORMAL_CLEARING);
+      cancelOthers(cancelCause(Cause.NORMAL_CLEARING));
       finish({ status: "CANCEL" });
     };
     caller.onHangup.add(callerGone);
@@ -84,7 +86,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
     request.signal?.addEventListener("abort", () => {
       if (winner || settled) return;
-      cancelOthers(Cause.NO_ANSWER);
+      cancelOthers(cancelCause(Cause.NO_ANSWER));
       finish({ status: "NOANSWER" });
     }, { once: true });
     if ("r" in request.options) caller.ringing(); // r: ring the caller now, whatever the callee does
@@ -93,7 +95,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       ? clock.schedule(clock.now() + limit * 1e6, () => {
         if (winner || settled) return;
         logger.log("VERBOSE", "app_dial.c", `Nobody picked up in ${Math.round(limit * 1000)} ms`);
-        cancelOthers(Cause.NO_ANSWER);
+        cancelOthers(cancelCause(Cause.NO_ANSWER));
         finish({ status: "NOANSWER" });
       })
       : undefined;
@@ -118,6 +120,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
           } });
         }
         if (!moh) caller.ringing();
+        request.onRinging?.();
       },
       progress: (callee: Channel, sdp: Buffer | undefined) => {
         if (winner) return;

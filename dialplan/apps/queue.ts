@@ -30,6 +30,7 @@ import { calleeGosubTarget } from "../../calls/dial-gosub.js";
 import type { MemberView, QueueService } from "../../actors/queue/service.js";
 import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
+import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -46,6 +47,9 @@ const seconds = (µs: number) => Math.floor(µs / 1e6);
 /** Dial options Queue() passes on to the call layer (features during the call). */
 const PASSED_OPTIONS = ["t", "T", "h", "H", "k", "K", "w", "W", "x", "X"];
 
+/** An option's `[[context^]exten^]priority[(arg1[^arg2])]` as the dialplan writes it (`,` between the parts). */
+const caretArgs = (text: string) => text.replace(/\^/g, ",");
+
 const Queue: Application = async (env, data) => {
   const [name = "", optionText = "", url = "", announceoverride = "", timeoutText = "", agi = "", gosubArg = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
   if (name.trim() === "") { env.warn("app_queue.c", "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout[,agi[,gosub[,rule[,position]]]]]]]]"); return END; }
@@ -58,6 +62,15 @@ const Queue: Application = async (env, data) => {
   }
   const options = parseOptions(optionText);
   const ch = env.channel, me = ch.context();
+  // F: when the caller hangs up, the member goes on here (the caller's next priority without an argument).
+  let calleeGoOn: { context: string; exten: string; priority: number } | undefined;
+  if ("F" in options) {
+    const to = env.resolveGoto(options.F.trim() ? caretArgs(options.F) : "+1");
+    if (typeof to === "string") env.warn("app_queue.c", `Queue '${name}' option F: ${to}; ignored`);
+    else calleeGoOn = to;
+  }
+  // B: a subroutine on the caller before it joins (app_queue runs it once, before any member is called).
+  if (options.B?.trim()) await env.runSubroutine(ch, caretArgs(options.B.trim()));
   const uniqueid = me.uniqueid;
   const started = ch.now();
   const timeout = Number(timeoutText) > 0 ? Number(timeoutText) : 0;
@@ -110,7 +123,8 @@ const Queue: Application = async (env, data) => {
   const leaving = () => ({ uniqueid, position: where(), origposition, waittime: seconds(ch.now() - started) });
 
   const ringOnly = "r" in options;
-  const musicclass = env.channelSettings.get("musicclass") || q.musicclass || "default";
+  // CHANNEL(musicclass), then Queue()'s m(class), then the queue's musicclass.
+  const musicclass = env.channelSettings.get("musicclass") || options.m?.trim() || q.musicclass || "default";
   if (ringOnly) ch.ringing();
   else if (ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; env.warn("app_queue.c", e.message); });
 
@@ -118,6 +132,8 @@ const Queue: Application = async (env, data) => {
   for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
+  // b: a subroutine on each member's new channel before it is called (Dial's b).
+  if (options.b?.trim()) dialOptions.b = caretArgs(options.b.trim());
   // gosub (or the queue's membergosub): a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
   const gosub = gosubArg.trim() || q.membergosub;
   const gosubTarget = gosub ? calleeGosubTarget(gosub) : "";
@@ -200,7 +216,8 @@ const Queue: Application = async (env, data) => {
       // One try (app_queue's try_calling): ringall rings the best penalty tier of the free members for `timeout`;
       // the other strategies ring the best member, and the next best when it fails early, until `timeout` ends the try.
       const remaining = timeout ? started + timeout * 1e6 - ch.now() : Infinity;
-      const deadline = ch.now() + Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
+      const tryLength = Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
+      let deadline = ch.now() + tryLength;
       const tried = new Set<string>();
       /** The member list index of the last member rung in this try (linear's next try starts after it). */
       let last = -1;
@@ -223,6 +240,8 @@ const Queue: Application = async (env, data) => {
         const result = await ringMembers(env, service, name, ringing, now, {
           timeout: Number.isFinite(left) ? Math.max(1, Math.round(left / 1000)) / 1000 : Infinity,
           options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime, gosub: gosubTarget, announce: announceFiles, agi: agi.trim(),
+          queue: q, ringWhenRinging: "R" in options && !ringOnly, musicclass, answeredElsewhere: "C" in options,
+          ...(calleeGoOn ? { calleeGoOn } : {}),
         });
         if (result.answered) {
           if (ch.signal.aborted) throw new HangupError();
@@ -236,7 +255,10 @@ const Queue: Application = async (env, data) => {
           return END;
         }
         // A member who answered but never got the call (AGENTDUMP) ends the try, as do ringall and the timeout.
-        if (result.dumped || q.strategy === "ringall" || deadline - ch.now() <= 500_000) break;
+        if (result.dumped || q.strategy === "ringall") break;
+        // timeoutrestart: a member who failed early (busy, congestion, refused) gives the next one a whole `timeout`.
+        if (q.timeoutrestart && result.failedEarly) deadline = Math.min(ch.now() + tryLength, timeout ? started + timeout * 1e6 : Infinity);
+        if (deadline - ch.now() <= 500_000) break;
       }
       tries++;
       if (q.strategy === "linear" && last >= 0) linpos = (last + 1) % members.length;
@@ -287,7 +309,7 @@ function positionFiles(q: QueueConfig, position: number): string[] {
 }
 
 /** What ringing a group gave: nobody took the call, or a call that ended (with where the caller goes on after a transfer). */
-type RingResult = { readonly answered: false; readonly dumped?: boolean } | { readonly answered: true; readonly next?: DialOutcome["next"] };
+type RingResult = { readonly answered: false; readonly dumped?: boolean; readonly failedEarly?: boolean } | { readonly answered: true; readonly next?: DialOutcome["next"] };
 
 interface RingOptions {
   readonly timeout: number;
@@ -300,6 +322,14 @@ interface RingOptions {
   readonly gosub: string;
   readonly announce: readonly string[];
   readonly agi: string;
+  readonly queue: QueueConfig;
+  /** R: the caller hears ringing instead of music while a member rings, and music again after. */
+  readonly ringWhenRinging: boolean;
+  readonly musicclass: string;
+  /** C: members cancelled for any reason end as answered elsewhere. */
+  readonly answeredElsewhere: boolean;
+  /** F: where the member goes on when the caller hangs up. */
+  readonly calleeGoOn?: { readonly context: string; readonly exten: string; readonly priority: number };
 }
 
 /** Ring one group of members once. */
@@ -314,12 +344,24 @@ async function ringMembers(
   let connected = 0;
   service.setRinging(queue, group.map((m) => m.interface), true, me.uniqueid);
   let outcome: DialOutcome;
+  /** R: ringing replaced the music; the music comes back if nobody answers (app_queue's rna). */
+  let ringingHeard = false;
   try {
     outcome = await env.guard((signal) => ch.dial({
       targets: group.map((m) => ({ dialstring: m.interface })),
       ...(Number.isFinite(o.timeout) ? { timeout: o.timeout } : {}),
       options: o.options,
       ...(signal ? { signal } : {}),
+      ...(o.answeredElsewhere ? { cancelAsAnsweredElsewhere: true } : {}),
+      ...(o.calleeGoOn ? { calleeGoOn: o.calleeGoOn } : {}),
+      ...(o.ringWhenRinging ? {
+        onRinging: () => {
+          if (ringingHeard || answered) return;
+          ringingHeard = true;
+          ch.stopMusicOnHold?.();
+          ch.ringing();
+        },
+      } : {}),
       runSubroutine: (c, t) => env.runSubroutine(c, t),
       onAnswer: (peer) => {
         const iface = interfaceOf(peer.name);
@@ -355,6 +397,9 @@ async function ringMembers(
           source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: a.member.interface, agent: a.member.name, peerUniqueid: a.uniqueid,
           holdtime: seconds(connected - o.started), ringtime: seconds(a.at - ringStart), index: members.indexOf(a.member), count: members.length,
         });
+        // updatecdr: the caller's CDR names the member (its name, as chan_agents did) as dstchannel.
+        if (service.general.updatecdr) ch.setCdrField("dstchannel", a.member.name);
+        if (o.queue.monitorFormat) await startRecording(env, o.queue.monitorFormat);
         if (o.url) env.verbose(`Queue '${queue}': URL '${o.url}' not sent to ${peer.context().name} (its channel takes no URL)`);
         if (o.gosub && !peer.signal.aborted) await env.runSubroutine(peer, o.gosub).catch(hungUp);
         if (o.agi && !peer.signal.aborted && !ch.signal.aborted) await Promise.resolve(findApplication("AGI")!(env, o.agi)).catch(hungUp);
@@ -400,11 +445,54 @@ async function ringMembers(
     for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
     throw new HangupError();
   }
+  if (ringingHeard) await Promise.resolve(ch.startMusicOnHold?.(o.musicclass)).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  const ended = outcome.legs ?? [];
   for (const m of group) {
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
     env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
+    const leg = ended.find((l) => interfaceOf(l.channel) === m.interface);
+    autoPause(env, service, o.queue, m, leg ? failureOf(leg.cause) : "noanswer");
   }
-  return { answered: false };
+  // Every leg ended on its own (none was cancelled at the timeout): the ring failed early.
+  return { answered: false, failedEarly: ended.length >= group.length };
+}
+
+/** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */
+function failureOf(cause: number): "busy" | "unavail" | "other" {
+  if (cause === Cause.USER_BUSY) return "busy";
+  const status = dialStatusFromCauses([cause]);
+  return status === "CONGESTION" || status === "CHANUNAVAIL" ? "unavail" : "other";
+}
+
+/**
+ * autopause (app_queue's rna): a member who did not answer is paused with reason
+ * "Auto-Pause" in this queue (`yes`) or every queue (`all`: PAUSEALL first). A busy or
+ * unavailable member only with autopausebusy / autopauseunavail; never within
+ * `autopausedelay` seconds of its last call. The pause is a logged member input.
+ */
+function autoPause(env: ExecutionEnv, service: QueueService, q: QueueConfig, m: MemberView, failure: "busy" | "unavail" | "other" | "noanswer"): void {
+  if (q.autopause === "no") return;
+  if ((failure === "busy" && !q.autopausebusy) || (failure === "unavail" && !q.autopauseunavail)) return;
+  const now = service.member(q.name, m.interface);
+  if (!now || now.paused) return;
+  if (q.autopausedelay > 0 && now.lastCall !== 0 && env.channel.now() - now.lastCall < q.autopausedelay * 1e6) return;
+  const all = q.autopause === "all";
+  service.setPaused(all ? undefined : q.name, m.interface, true, "Auto-Pause", "dialplan");
+  env.verbose(all
+    ? `Auto-Pausing Queue Member ${m.interface} in all queues since they failed to answer on queue ${q.name}.`
+    : `Auto-Pausing Queue Member ${m.interface} in queue ${q.name} since they failed to answer.`);
+}
+
+/**
+ * monitor-format: MixMonitor of the bridged call on the caller's channel, as app_queue's
+ * setup_mixmonitor: `${MONITOR_FILENAME}` (else the caller's uniqueid) with the format as
+ * extension, option b plus `${MONITOR_OPTIONS}`, `${MONITOR_EXEC}` run afterwards.
+ */
+async function startRecording(env: ExecutionEnv, format: string): Promise<void> {
+  const file = env.getVar("MONITOR_FILENAME") || env.channel.context().uniqueid;
+  const exec = env.getVar("MONITOR_EXEC");
+  const args = `${file}.${format},b${env.getVar("MONITOR_OPTIONS") ?? ""}${exec ? `,${exec}` : ""}`;
+  await Promise.resolve(findApplication("MixMonitor")!(env, args)).catch((e: Error) => { if (!(e instanceof HangupError)) throw e; });
 }
 
 function completeCall(

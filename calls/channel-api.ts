@@ -49,9 +49,10 @@ export interface DialRequest {
   readonly runSubroutine?: (channel: DialplanChannel, target: string) => Promise<{ readonly result?: string; readonly retval?: string }>;
   /**
    * Called when a called leg answers, before the bridge (Queue()'s CONNECT needs the
-   * moment and the answering channel's uniqueid). Optional to honour.
+   * moment and the answering channel's uniqueid; `via`: the leg whose call forward it
+   * followed). Optional to honour.
    */
-  readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string }) => void;
+  readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string; readonly via?: string }) => void;
   /**
    * Runs after a called leg answered (and after its U() subroutine), before the bridge:
    * Queue() plays its announcement to the member and runs its AGI on the caller here.

@@ -45,7 +45,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
   }
   return new Promise<DialOutcome>((resolveOutcome) => {
-    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string }[] = [];
+    /** `via`: the channel whose forward (3xx) this leg follows. */
+    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string; via?: string }[] = [];
     let settled = false, winner: Channel | undefined;
     let answeredAt = 0;
     const seconds = (from: number) => Math.floor((clock.now() - from) / 1e6);
@@ -134,7 +135,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
         winner = callee;
         withdrawAll();
-        request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid });
+        const via = legs.find((l) => l.channel === callee)?.via;
+        request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid, ...(via ? { via } : {}) });
         if (moh) caller.stopMusicOnHold();
         answeredAt = clock.now();
         timeout?.cancel();
@@ -175,22 +177,39 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       progress: (sdp) => progress.progress(callee, sdp),
       answered: () => progress.answered(callee),
       failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; core.pickups.withdraw(callee); callee.destroy(); legFailed(); },
+      forwarded: (to) => forward(callee, to),
     });
-    for (const target of targets) {
+    /**
+     * A called party's forward (a SIP 3xx): a new leg to where it points, as app_dial and
+     * app_queue follow call forwards (an extension is dialled as Local/exten@context, the
+     * context FORWARD_CONTEXT or the forwarding leg's), unless `i` ignores forwards. It is
+     * placed before the forwarding leg fails, so the Dial goes on.
+     */
+    const forward = (from: Channel, to: string) => {
+      if (winner || settled || caller.hungUp) return;
+      if ("i" in request.options) { logger.log("VERBOSE", "app_dial.c", `Forwarding ${caller.name} to '${to}' prevented.`); return; }
+      const at = from.context();
+      const dialstring = to.includes("/") ? to : `Local/${to}@${at.vars.FORWARD_CONTEXT || at.context}`;
+      const r = resolve(core, dialstring);
+      if (r.problem || !r.targets.length) { logger.log("NOTICE", "app_dial.c", `Forwarding failed to create channel to dial '${dialstring}'${r.problem ? `: ${r.problem}` : ""}`); return; }
+      logger.log("VERBOSE", "app_dial.c", `Now forwarding ${caller.name} to '${dialstring}' (thanks to ${from.name})`);
+      for (const t of r.targets) place(t, from.name);
+    };
+    const place = (target: Target, via?: string) => {
       const ctx = caller.context();
       const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inheritedVariables(ctx.vars) };
       if ("local" in target) {
         const pair = core.locals.pair(target.local, { ...fields, context: target.local.context });
-        const leg: (typeof legs)[number] = { channel: pair.half1 };
+        const leg: (typeof legs)[number] = { channel: pair.half1, ...(via ? { via } : {}) };
         legs.push(leg);
         caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
         core.locals.call(pair, target.local, caller, legProgress(pair.half1, leg));
-        continue;
+        return;
       }
       const { target: outbound } = target;
       const driver = core.driver(target.driver)!;
       const callee = core.createChannel(outbound.channel, "out", { ...fields, context: outbound.context });
-      const leg: (typeof legs)[number] = { channel: callee };
+      const leg: (typeof legs)[number] = { channel: callee, ...(via ? { via } : {}) };
       legs.push(leg);
       caller.change({ type: "dial.begin", peer: callee.id, dialstring: outbound.dialstring });
       logger.log("VERBOSE", "app_dial.c", `Called ${outbound.dialstring}`);
@@ -207,7 +226,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
           legFailed();
         }
       })();
-    }
+    };
+    for (const target of targets) place(target);
     legFailed();
   });
 }

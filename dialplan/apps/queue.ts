@@ -31,6 +31,7 @@ import type { MemberView, QueueService } from "../../actors/queue/service.js";
 import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
 import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
+import { RINGBACK_TONE } from "../../calls/media.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -132,6 +133,8 @@ const Queue: Application = async (env, data) => {
   for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
+  // i: a member's call forward (SIP 3xx) is ignored; without it the forward is followed, as app_queue does.
+  if ("i" in options) dialOptions.i = "";
   // b: a subroutine on each member's new channel before it is called (Dial's b).
   if (options.b?.trim()) dialOptions.b = caretArgs(options.b.trim());
   // gosub (or the queue's membergosub): a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
@@ -359,15 +362,21 @@ async function ringMembers(
           if (ringingHeard || answered) return;
           ringingHeard = true;
           ch.stopMusicOnHold?.();
+          // As chan_pjsip: once media flows (the music's 183 with SDP, or an answered caller) a 180 is not sent;
+          // the ringing is heard in band instead.
+          const inBand = ch.state() !== "ring";
           ch.ringing();
+          if (inBand) ch.tones(RINGBACK_TONE);
         },
       } : {}),
       runSubroutine: (c, t) => env.runSubroutine(c, t),
       onAnswer: (peer) => {
-        const iface = interfaceOf(peer.name);
+        // A member who forwarded the call (3xx, followed without `i`) is still the member who took it.
+        const iface = interfaceOf(peer.via ?? peer.name);
         const member = group.find((m) => m.interface === iface) ?? group[0];
         const at = ch.now();
         answered = { member, uniqueid: peer.uniqueid, at };
+        if (ringingHeard) ch.stopTones();
         service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
         for (const m of group) {
           if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
@@ -445,7 +454,10 @@ async function ringMembers(
     for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
     throw new HangupError();
   }
-  if (ringingHeard) await Promise.resolve(ch.startMusicOnHold?.(o.musicclass)).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  if (ringingHeard) {
+    ch.stopTones();
+    await Promise.resolve(ch.startMusicOnHold?.(o.musicclass)).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  }
   const ended = outcome.legs ?? [];
   for (const m of group) {
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });

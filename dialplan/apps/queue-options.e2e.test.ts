@@ -13,7 +13,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,7 +21,7 @@ import { freePort, assertLogged, startRecall, type RecallProcess } from "../../i
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../../sip/sipp/call-scenarios.js";
-import { fromUlaw } from "../../sip/sipp/audio.js";
+import { fromUlaw, wavFile } from "../../sip/sipp/audio.js";
 import { parseRtp } from "../../media-workers/rtp.js";
 import { createSocket } from "node:dgram";
 
@@ -53,6 +53,7 @@ before(async () => {
     "[restart](base)", "strategy = linear", "timeout = 3", "retry = 5", "timeoutrestart = yes", "member => PJSIP/grace", "member => PJSIP/heidi", "",
     "[norestart](base)", "strategy = linear", "timeout = 3", "retry = 5", "member => PJSIP/grace", "member => PJSIP/heidi", "",
     "[ringq](base)", "member => PJSIP/frank,0,Frank", "",
+    "[mq](base)", "member => PJSIP/erin", "",
     "[ringr](base)", "strategy = linear", "timeout = 1", "retry = 2", "member => PJSIP/frank", "member => PJSIP/heidi", "",
     "[cq](base)", "timeout = 1", "member => PJSIP/frank,0,Frank", "",
     "[fwd](base)", "strategy = linear", "timeout = 5", "member => PJSIP/ivan", "member => PJSIP/judy", "",
@@ -61,18 +62,23 @@ before(async () => {
   const extensions = sample("extensions.conf").replace("[from-internal]\n", "[from-internal]\n" + [
     "exten => 7901,1,Queue(ap,r)", "exten => 7902,1,Queue(apall,r)", "exten => 7903,1,Queue(apbusy,r)", "exten => 7904,1,Queue(apnobusy,r)",
     "exten => 7905,1,Queue(apdelay,r)", "exten => 7906,1,Queue(restart,r)", "exten => 7907,1,Queue(norestart,r)",
-    "exten => 7916,1,Queue(ringr,R)", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
+    "exten => 7916,1,Queue(ringr,R)", "exten => 7917,1,Queue(mq,m(tonal))", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
     "exten => 7913,1,Queue(fwd)", "exten => 7914,1,Queue(fwd,i)", "exten => 7915,1,Queue(ringq,B(qsub^caller^1)b(qsub^member^1(hello)))",
     "exten => 7920,1,Set(MONITOR_FILENAME=qrec-${CALLERID(num)})\n same => n,Queue(mon)", "exten => 7921,1,Queue(mon)",
-    "exten => 7950,1,Dial(PJSIP/kate)",
+    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
   ].map((l) => `${l}\n same => n,Hangup()\n`).join(""));
   const contexts = "\n[fgoon]\nexten => s,1,NoOp(F: ${CHANNEL} went on after ${CALLERID(num)} hung up)\n same => n,Wait(1)\n same => n,Hangup()\n" +
+    "exten => dial,1,NoOp(Dial F: ${CHANNEL} went on)\n same => n,Hangup()\n" +
     "\n[qsub]\nexten => caller,1,NoOp(B on ${CHANNEL})\n same => n,Return()\nexten => member,1,NoOp(b on ${CHANNEL} with ${ARG1})\n same => n,Return()\n";
   // Music on hold: a few of Asterisk's prompts (speech is never the ring tone's 440 + 480 Hz).
   const moh = mkdtempSync(join(tmpdir(), "recall-moh-"));
   for (const f of ["agent-loginok", "queue-thankyou", "queue-callswaiting"]) copyFileSync(`/usr/share/asterisk/sounds/en/${f}.wav`, join(moh, `${f}.wav`));
+  // A second class for Queue()'s m(class): one second of 600 Hz.
+  const tonal = mkdtempSync(join(tmpdir(), "recall-moh-"));
+  writeFileSync(join(tonal, "tone.wav"), wavFile(Int16Array.from({ length: 8000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 600 * i) / 8000)))));
   recall = await startRecall({
-    "pjsip.conf": pjsip, "extensions.conf": extensions + contexts, "queues.conf": queues, "musiconhold.conf": `[default]\nmode = files\ndirectory = ${moh}\n`,
+    "pjsip.conf": pjsip, "extensions.conf": extensions + contexts, "queues.conf": queues,
+    "musiconhold.conf": `[default]\nmode = files\ndirectory = ${moh}\n\n[tonal]\nmode = files\ndirectory = ${tonal}\n`,
   });
 });
 after(async () => { await recall?.stop(); });
@@ -231,6 +237,25 @@ test("R: music while nobody rings, ringing (in band, after the music's 183) whil
   assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/frank", "RINGNOANSWER"], ["PJSIP/heidi", "CONNECT"], ["PJSIP/heidi", "COMPLETEAGENT"]]);
 });
 
+test("m(class): the caller waits to Queue()'s music class instead of the queue's", async () => {
+  const sock = createSocket("udp4");
+  const frames: { at: number; pcm: Int16Array }[] = [];
+  sock.on("message", (m) => { const h = parseRtp(m); if (h && h.payloadType === 0) frames.push({ at: Date.now(), pcm: fromUlaw(new Uint8Array(m.subarray(h.payloadOffset, h.payloadEnd))) }); });
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  let result;
+  try {
+    result = await call("7917", { erin: { status: 200, ringMs: 1500, holdMs: 300 } }, { mediaPort: sock.address().port });
+  } finally {
+    sock.close();
+  }
+  assert.equal(result.caller.code, 0, result.caller.errors);
+  const invite = received(result.called.erin.dir).find((m) => m.first.startsWith("INVITE"))!.at;
+  const waiting = frames.filter((f) => f.at >= invite + 100 && f.at <= invite + 1300);
+  assert.ok(waiting.length >= 20, `${waiting.length} frames while erin rang`);
+  const tonal = waiting.filter((f) => share(f.pcm, 600) > 0.8).length / waiting.length;
+  assert.ok(tonal > 0.8, `${tonal} of the frames are class tonal's 600 Hz`);
+});
+
 /** How much of a frame's energy is at `hz` (Goertzel): about 1 for a pure tone, 0.5 for each of two equal tones. */
 function share(pcm: Int16Array, hz: number): number {
   const k = (2 * Math.PI * hz) / 8000, c = 2 * Math.cos(k);
@@ -259,6 +284,13 @@ test("F: when the caller hangs up, the member goes on in the dialplan there inst
   assert.ok(bye - callerBye >= 900, `frank got BYE ${bye - callerBye} ms after the caller left (Wait(1) in fgoon)`);
   const lines = lastCall("ringq", await waitForLines(/ringq\|Frank\|COMPLETECALLER/)).filter((l) => l[2] === "ringq");
   assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["Frank", "CONNECT"], ["Frank", "COMPLETECALLER"]]);
+});
+
+test("Dial's F: the called party goes on there when the caller hangs up", async () => {
+  const { caller, called } = await call("7918", { frank: { status: 200 } }, { holdMs: 500 });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.frank.code, 0, called.frank.errors);
+  await assertLogged(recall.dataDir, /Dial F: PJSIP\/frank-[0-9a-f]+ went on/);
 });
 
 test("call forwarding: a member's 302 is followed (Local/exten@context, the member's CONNECT) and ignored with i (the next member rings)", async () => {

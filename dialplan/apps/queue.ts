@@ -32,6 +32,7 @@ import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
 import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
 import { RINGBACK_TONE } from "../../calls/media.js";
+import { calleeGoOnTarget } from "./dial.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -64,12 +65,7 @@ const Queue: Application = async (env, data) => {
   const options = parseOptions(optionText);
   const ch = env.channel, me = ch.context();
   // F: when the caller hangs up, the member goes on here (the caller's next priority without an argument).
-  let calleeGoOn: { context: string; exten: string; priority: number } | undefined;
-  if ("F" in options) {
-    const to = env.resolveGoto(options.F.trim() ? caretArgs(options.F) : "+1");
-    if (typeof to === "string") env.warn("app_queue.c", `Queue '${name}' option F: ${to}; ignored`);
-    else calleeGoOn = to;
-  }
+  const calleeGoOn = "F" in options ? calleeGoOnTarget(env, "Queue", options.F) : undefined;
   // B: a subroutine on the caller before it joins (app_queue runs it once, before any member is called).
   if (options.B?.trim()) await env.runSubroutine(ch, caretArgs(options.B.trim()));
   const uniqueid = me.uniqueid;

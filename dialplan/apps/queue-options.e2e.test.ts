@@ -2,10 +2,11 @@
  * Queue options and queues.conf settings that change how members are rung, end to end:
  * a real `recall start`, a sipp caller (6001) and sipp agents at static contacts.
  * autopause (yes, all, busy, autopausedelay) as queue_log PAUSE/PAUSEALL lines and
- * `queue show`; timeoutrestart against the same queue without it; Queue()'s R (ringing
- * while a member rings), C (CANCELs say "Call completed elsewhere"), F (the member goes
- * on in the dialplan when the caller hangs up), i (a member's 302 ignored; without it
- * followed), B and b (subroutines on the caller and on each member's channel);
+ * `queue show`; timeoutrestart against the same queue without it; Queue()'s R (ring
+ * tone heard while a member rings, music between), m(class) (heard), C (CANCELs say
+ * "Call completed elsewhere"), F (the member goes on in the dialplan when the caller
+ * hangs up; Dial's F too), i (a member's 302 ignored; without it followed), B and b
+ * (subroutines on the caller and on each member's channel);
  * monitor-format (MixMonitor files named as app_queue names them), updatecdr (the CDR's
  * dstchannel is the member's name). Ends with a rebuild of queue_log byte for byte and
  * `recall replay --verify`.

@@ -27,7 +27,7 @@ import { HangupError, type DialOutcome } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions } from "./basic.js";
 import { calleeGosubTarget } from "../../calls/dial-gosub.js";
-import type { MemberView, QueueService } from "../../actors/queue/service.js";
+import type { MemberView, QueueService, RingFailure } from "../../actors/queue/service.js";
 import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
 import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
@@ -459,36 +459,22 @@ async function ringMembers(
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
     env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
     const leg = ended.find((l) => interfaceOf(l.channel) === m.interface);
-    autoPause(env, service, o.queue, m, leg ? failureOf(leg.cause) : "noanswer");
+    const paused = service.autoPause(queue, m.interface, leg ? failureOf(leg.cause) : "noanswer", ch.now());
+    if (paused) {
+      env.verbose(paused === "all"
+        ? `Auto-Pausing Queue Member ${m.interface} in all queues since they failed to answer on queue ${queue}.`
+        : `Auto-Pausing Queue Member ${m.interface} in queue ${queue} since they failed to answer.`);
+    }
   }
   // Every leg ended on its own (none was cancelled at the timeout): the ring failed early.
   return { answered: false, failedEarly: ended.length >= group.length };
 }
 
 /** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */
-function failureOf(cause: number): "busy" | "unavail" | "other" {
+function failureOf(cause: number): RingFailure {
   if (cause === Cause.USER_BUSY) return "busy";
   const status = dialStatusFromCauses([cause]);
-  return status === "CONGESTION" || status === "CHANUNAVAIL" ? "unavail" : "other";
-}
-
-/**
- * autopause (app_queue's rna): a member who did not answer is paused with reason
- * "Auto-Pause" in this queue (`yes`) or every queue (`all`: PAUSEALL first). A busy or
- * unavailable member only with autopausebusy / autopauseunavail; never within
- * `autopausedelay` seconds of its last call. The pause is a logged member input.
- */
-function autoPause(env: ExecutionEnv, service: QueueService, q: QueueConfig, m: MemberView, failure: "busy" | "unavail" | "other" | "noanswer"): void {
-  if (q.autopause === "no") return;
-  if ((failure === "busy" && !q.autopausebusy) || (failure === "unavail" && !q.autopauseunavail)) return;
-  const now = service.member(q.name, m.interface);
-  if (!now || now.paused) return;
-  if (q.autopausedelay > 0 && now.lastCall !== 0 && env.channel.now() - now.lastCall < q.autopausedelay * 1e6) return;
-  const all = q.autopause === "all";
-  service.setPaused(all ? undefined : q.name, m.interface, true, "Auto-Pause", "dialplan");
-  env.verbose(all
-    ? `Auto-Pausing Queue Member ${m.interface} in all queues since they failed to answer on queue ${q.name}.`
-    : `Auto-Pausing Queue Member ${m.interface} in queue ${q.name} since they failed to answer.`);
+  return status === "CONGESTION" || status === "CHANUNAVAIL" ? "unavailable" : "other";
 }
 
 /**

@@ -85,6 +85,8 @@ export interface DialLegCause {
   readonly cause: number;
   /** Technology cause in the driver's words: "SIP 486 Busy Here" (driver.ts LegProgress.failed). */
   readonly tech?: string;
+  /** The leg asked for a call forward that the request's `i` option ignored. */
+  readonly forwardIgnored?: boolean;
 }
 
 export interface DialOutcome {

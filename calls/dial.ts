@@ -46,7 +46,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
   }
   return new Promise<DialOutcome>((resolveOutcome) => {
     /** `via`: the channel whose forward (3xx) this leg follows. */
-    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string; via?: string }[] = [];
+    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string; via?: string; forwardIgnored?: boolean }[] = [];
     let settled = false, winner: Channel | undefined;
     let answeredAt = 0;
     const seconds = (from: number) => Math.floor((clock.now() - from) / 1e6);
@@ -60,7 +60,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       caller.signal.removeEventListener("abort", redirected);
       if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
       const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
-        channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}),
+        channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}), ...(l.forwardIgnored ? { forwardIgnored: true } : {}),
       }));
       resolveOutcome({ ...outcome, dialedSeconds: seconds(started), ...(ended.length ? { legs: ended } : {}) });
     };
@@ -187,7 +187,12 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
      */
     const forward = (from: Channel, to: string) => {
       if (winner || settled || caller.hungUp) return;
-      if ("i" in request.options) { logger.log("VERBOSE", "app_dial.c", `Forwarding ${caller.name} to '${to}' prevented.`); return; }
+      if ("i" in request.options) {
+        const leg = legs.find((l) => l.channel === from);
+        if (leg) leg.forwardIgnored = true;
+        logger.log("VERBOSE", "app_dial.c", `Forwarding ${caller.name} to '${to}' prevented.`);
+        return;
+      }
       const at = from.context();
       const dialstring = to.includes("/") ? to : `Local/${to}@${at.vars.FORWARD_CONTEXT || at.context}`;
       const r = resolve(core, dialstring);

@@ -294,7 +294,7 @@ test("Dial's F: the called party goes on there when the caller hangs up", async 
   await assertLogged(recall.dataDir, /Dial F: PJSIP\/frank-[0-9a-f]+ went on/);
 });
 
-test("call forwarding: a member's 302 is followed (Local/exten@context, the member's CONNECT) and ignored with i (the next member rings)", async () => {
+test("call forwarding: a member's 302 is followed (Local/exten@context, the member's CONNECT) and ignored with i (the next member rings at the next try)", async () => {
   const forward = { status: 302, contact: "sip:7950@127.0.0.1" };
   const followed = await call("7913", { ivan: forward, kate: { status: 200, ringMs: 200, holdMs: 300 } });
   assert.equal(followed.caller.code, 0, followed.caller.errors);
@@ -306,7 +306,11 @@ test("call forwarding: a member's 302 is followed (Local/exten@context, the memb
   assert.equal(ignored.caller.code, 0, ignored.caller.errors);
   await assertLogged(recall.dataDir, /Forwarding PJSIP\/6001-[0-9a-f]+ to '7950' prevented\./);
   const second = lastCall("fwd", await waitForLines(/fwd\|PJSIP\/judy\|COMPLETEAGENT/)).filter((l) => l[2] === "fwd");
-  assert.deepEqual(second.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/ivan", "RINGNOANSWER"], ["PJSIP/judy", "CONNECT"], ["PJSIP/judy", "COMPLETEAGENT"]]);
+  // As app_queue: the member who asked is hung up with no RINGNOANSWER, the try ends, the next member rings after `retry`.
+  assert.deepEqual(second.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/judy", "CONNECT"], ["PJSIP/judy", "COMPLETEAGENT"]]);
+  const judyRang = received(ignored.called.judy.dir).find((m) => m.first.startsWith("INVITE"))!.at;
+  const ivanDone = received(ignored.called.ivan.dir).find((m) => m.first.startsWith("ACK"))!.at;
+  assert.ok(judyRang - ivanDone >= 900, `judy rang ${judyRang - ivanDone} ms after ivan's 302 (retry = 1 s)`);
   assert.deepEqual(received(ignored.called.kate.dir), [], "the forward target got no call");
 });
 

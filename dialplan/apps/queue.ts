@@ -254,7 +254,8 @@ const Queue: Application = async (env, data) => {
           return END;
         }
         // A member who answered but never got the call (AGENTDUMP) ends the try, as do ringall and the timeout.
-        if (result.dumped || q.strategy === "ringall") break;
+        // So does a member's call forward ignored with `i` (app_queue rings nobody else in that try).
+        if (result.dumped || result.forwardIgnored || q.strategy === "ringall") break;
         // timeoutrestart: a member who failed early (busy, congestion, refused) gives the next one a whole `timeout`.
         if (q.timeoutrestart && result.failedEarly) deadline = Math.min(ch.now() + tryLength, timeout ? started + timeout * 1e6 : Infinity);
         if (deadline - ch.now() <= 500_000) break;
@@ -308,7 +309,9 @@ function positionFiles(q: QueueConfig, position: number): string[] {
 }
 
 /** What ringing a group gave: nobody took the call, or a call that ended (with where the caller goes on after a transfer). */
-type RingResult = { readonly answered: false; readonly dumped?: boolean; readonly failedEarly?: boolean } | { readonly answered: true; readonly next?: DialOutcome["next"] };
+type RingResult =
+  | { readonly answered: false; readonly dumped?: boolean; readonly failedEarly?: boolean; readonly forwardIgnored?: boolean }
+  | { readonly answered: true; readonly next?: DialOutcome["next"] };
 
 interface RingOptions {
   readonly timeout: number;
@@ -455,7 +458,10 @@ async function ringMembers(
     await Promise.resolve(ch.startMusicOnHold?.(o.musicclass)).catch((e: Error) => { if (e instanceof HangupError) throw e; });
   }
   const ended = outcome.legs ?? [];
+  // A member whose call forward `i` ignored was hung up as app_queue does it: no RINGNOANSWER, no autopause.
+  const forwardIgnored = new Set(ended.filter((l) => l.forwardIgnored).map((l) => interfaceOf(l.channel)));
   for (const m of group) {
+    if (forwardIgnored.has(m.interface)) { env.verbose(`${m.interface} asked to forward the call; ignored (i)`); continue; }
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
     env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
     const leg = ended.find((l) => interfaceOf(l.channel) === m.interface);
@@ -466,8 +472,9 @@ async function ringMembers(
         : `Auto-Pausing Queue Member ${m.interface} in queue ${queue} since they failed to answer.`);
     }
   }
-  // Every leg ended on its own (none was cancelled at the timeout): the ring failed early.
-  return { answered: false, failedEarly: ended.length >= group.length };
+  // The legs all ended before the ring's timeout: the ring failed early.
+  const failedEarly = !Number.isFinite(o.timeout) || ch.now() - ringStart < o.timeout * 1e6 - 100_000;
+  return { answered: false, failedEarly, ...(forwardIgnored.size ? { forwardIgnored: true } : {}) };
 }
 
 /** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */

@@ -73,8 +73,13 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         l.channel.destroy();
       }
     };
-    /** Why a leg nobody answered is cancelled: `usual`, or answered elsewhere when the request says so (Queue()'s C). */
-    const cancelCause = (usual: number) => (request.cancelAsAnsweredElsewhere ? Cause.ANSWERED_ELSEWHERE : usual);
+    /**
+     * Why a leg nobody answered is cancelled: `usual`, or answered elsewhere when the request
+     * says so (Queue()'s C) or the caller itself ended so (a Local channel that lost a ring
+     * group: app_dial and app_queue inherit it).
+     */
+    const cancelCause = (usual: number) =>
+      (request.cancelAsAnsweredElsewhere || caller.context().hangupCause === Cause.ANSWERED_ELSEWHERE ? Cause.ANSWERED_ELSEWHERE : usual);
     const callerGone = () => {
       if (winner) return;
       cancelOthers(cancelCause(Cause.NORMAL_CLEARING));

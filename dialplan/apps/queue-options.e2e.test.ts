@@ -66,7 +66,7 @@ before(async () => {
     "exten => 7916,1,Queue(ringr,R)", "exten => 7917,1,Queue(mq,m(tonal))", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
     "exten => 7913,1,Queue(fwd)", "exten => 7914,1,Queue(fwd,i)", "exten => 7915,1,Queue(ringq,B(qsub^caller^1)b(qsub^member^1(hello)))",
     "exten => 7920,1,Set(MONITOR_FILENAME=qrec-${CALLERID(num)})\n same => n,Queue(mon)", "exten => 7921,1,Queue(mon)",
-    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
+    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
   ].map((l) => `${l}\n same => n,Hangup()\n`).join(""));
   const contexts = "\n[fgoon]\nexten => s,1,NoOp(F: ${CHANNEL} went on after ${CALLERID(num)} hung up)\n same => n,Wait(1)\n same => n,Hangup()\n" +
     "exten => dial,1,NoOp(Dial F: ${CHANNEL} went on)\n same => n,Hangup()\n" +
@@ -273,6 +273,15 @@ test("C: every CANCEL to a member (the ring timeout and the caller hanging up) s
   const cancels = received(called.frank.dir).filter((m) => m.first.startsWith("CANCEL"));
   assert.equal(cancels.length, 2);
   for (const c of cancels) assert.match(c.text, /^Reason: SIP;cause=200;text="Call completed elsewhere"/m);
+});
+
+test("a queue reached through a Local channel that lost a ring group: its members are cancelled as answered elsewhere too (no C needed)", async () => {
+  const { caller, called } = await call("7931", { frank: { stop: true }, judy: { status: 200, ringMs: 400, holdMs: 300 } });
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.judy.code, 0, called.judy.errors);
+  const cancels = received(called.frank.dir).filter((m) => m.first.startsWith("CANCEL"));
+  assert.equal(cancels.length, 1);
+  assert.match(cancels[0].text, /^Reason: SIP;cause=200;text="Call completed elsewhere"/m);
 });
 
 test("F: when the caller hangs up, the member goes on in the dialplan there instead of being hung up", async () => {

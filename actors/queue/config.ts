@@ -80,6 +80,10 @@ export interface QueueConfig {
   readonly autopauseunavail: boolean;
   /** Record answered calls with MixMonitor in this format (file extension); "" records nothing. */
   readonly monitorFormat: string;
+  /** Variables set on the caller and the member when it connects: MEMBER* (setinterfacevar), QE* (setqueueentryvar); QUEUE* also when the caller leaves (setqueuevar). */
+  readonly setinterfacevar: boolean;
+  readonly setqueueentryvar: boolean;
+  readonly setqueuevar: boolean;
   readonly members: readonly StaticMember[];
 }
 
@@ -102,7 +106,8 @@ export function defaultQueue(name: string, general: QueueGeneral = DEFAULT_GENER
     announceFrequency: 0, minAnnounceFrequency: 15, announceHoldtime: "no", announcePosition: "yes", announcePositionLimit: 5,
     periodicAnnounce: [], periodicAnnounceFrequency: 0, musicclass: "", context: "",
     penaltymemberslimit: 0, defaultrule: "", announce: "", membergosub: "", reportholdtime: false,
-    timeoutrestart: false, autopause: "no", autopausedelay: 0, autopausebusy: false, autopauseunavail: false, monitorFormat: "", members: [],
+    timeoutrestart: false, autopause: "no", autopausedelay: 0, autopausebusy: false, autopauseunavail: false, monitorFormat: "",
+    setinterfacevar: false, setqueueentryvar: false, setqueuevar: false, members: [],
   };
 }
 
@@ -166,7 +171,8 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     q[field] = n;
     return undefined;
   };
-  const bool = (field: "ringinuse" | "autofill" | "reportholdtime" | "timeoutrestart" | "autopausebusy" | "autopauseunavail") => {
+  const bool = (field: "ringinuse" | "autofill" | "reportholdtime" | "timeoutrestart" | "autopausebusy" | "autopauseunavail"
+    | "setinterfacevar" | "setqueueentryvar" | "setqueuevar") => {
     const b = yesNo(value);
     if (b === undefined) return `${e.key}: '${value}' is not yes or no`;
     q[field] = b;
@@ -201,6 +207,9 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     case "autofill": return bool("autofill");
     case "reportholdtime": return bool("reportholdtime");
     case "timeoutrestart": return bool("timeoutrestart");
+    case "setinterfacevar": return bool("setinterfacevar");
+    case "setqueueentryvar": return bool("setqueueentryvar");
+    case "setqueuevar": return bool("setqueuevar");
     case "autopausebusy": return bool("autopausebusy");
     case "autopauseunavail": return bool("autopauseunavail");
     case "autopausedelay": return setInt("autopausedelay");

@@ -55,6 +55,7 @@ before(async () => {
     "[norestart](base)", "strategy = linear", "timeout = 3", "retry = 5", "member => PJSIP/grace", "member => PJSIP/heidi", "",
     "[ringq](base)", "member => PJSIP/frank,0,Frank", "",
     "[mq](base)", "member => PJSIP/erin", "",
+    "[vars](base)", "setinterfacevar = yes", "setqueueentryvar = yes", "setqueuevar = yes", "member => PJSIP/frank,3,Frank", "",
     "[ringr](base)", "strategy = linear", "timeout = 1", "retry = 2", "member => PJSIP/frank", "member => PJSIP/heidi", "",
     "[cq](base)", "timeout = 1", "member => PJSIP/frank,0,Frank", "",
     "[fwd](base)", "strategy = linear", "timeout = 5", "member => PJSIP/ivan", "member => PJSIP/judy", "",
@@ -66,10 +67,11 @@ before(async () => {
     "exten => 7916,1,Queue(ringr,R)", "exten => 7917,1,Queue(mq,m(tonal))", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
     "exten => 7913,1,Queue(fwd)", "exten => 7914,1,Queue(fwd,i)", "exten => 7915,1,Queue(ringq,B(qsub^caller^1)b(qsub^member^1(hello)))",
     "exten => 7920,1,Set(MONITOR_FILENAME=qrec-${CALLERID(num)})\n same => n,Queue(mon)", "exten => 7921,1,Queue(mon)",
-    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
+    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7932,1,Queue(vars,c,,,,,varsub)\n same => n,NoOp(caller sees ${MEMBERINTERFACE} ${MEMBERNAME} calls=${MEMBERCALLS} pos=${QEORIGINALPOS} held=${QEHOLDTIME} completed=${QUEUECOMPLETED} of ${QUEUENAME})\n same => n,Set(x=${QUEUE_VARIABLES(restart)})\n same => n,NoOp(QUEUE_VARIABLES: ${QUEUESTRATEGY} completed=${QUEUECOMPLETED})", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
   ].map((l) => `${l}\n same => n,Hangup()\n`).join(""));
   const contexts = "\n[fgoon]\nexten => s,1,NoOp(F: ${CHANNEL} went on after ${CALLERID(num)} hung up)\n same => n,Wait(1)\n same => n,Hangup()\n" +
     "exten => dial,1,NoOp(Dial F: ${CHANNEL} went on)\n same => n,Hangup()\n" +
+    "\n[varsub]\nexten => s,1,NoOp(member sees ${MEMBERNAME} penalty=${MEMBERPENALTY} dynamic=${MEMBERDYNAMIC} pos=${QEORIGINALPOS} completed=${QUEUECOMPLETED} in ${QUEUENAME})\n same => n,Return()\n" +
     "\n[qsub]\nexten => caller,1,NoOp(B on ${CHANNEL})\n same => n,Return()\nexten => member,1,NoOp(b on ${CHANNEL} with ${ARG1})\n same => n,Return()\n";
   // Music on hold: a few of Asterisk's prompts (speech is never the ring tone's 440 + 480 Hz).
   const moh = mkdtempSync(join(tmpdir(), "recall-moh-"));
@@ -321,6 +323,14 @@ test("call forwarding: a member's 302 is followed (Local/exten@context, the memb
   const ivanDone = received(ignored.called.ivan.dir).find((m) => m.first.startsWith("ACK"))!.at;
   assert.ok(judyRang - ivanDone >= 900, `judy rang ${judyRang - ivanDone} ms after ivan's 302 (retry = 1 s)`);
   assert.deepEqual(received(ignored.called.kate.dir), [], "the forward target got no call");
+});
+
+test("setinterfacevar, setqueueentryvar, setqueuevar: MEMBER*, QE* and QUEUE* on the member when it connects and on the caller, QUEUE* again as it leaves", async () => {
+  const { caller } = await call("7932", { frank: { status: 200, ringMs: 1100, holdMs: 300 } });
+  assert.equal(caller.code, 0, caller.errors);
+  await assertLogged(recall.dataDir, /member sees Frank penalty=3 dynamic=0 pos=1 completed=\d+ in vars/);
+  await assertLogged(recall.dataDir, /caller sees PJSIP\/frank Frank calls=0 pos=1 held=1 completed=1 of vars/);
+  await assertLogged(recall.dataDir, /QUEUE_VARIABLES: linear completed=\d+/);
 });
 
 test("B and b: a subroutine on the caller before it joins, and on each member's channel before it is called", async () => {

@@ -33,6 +33,7 @@ import { numberFiles } from "../say.js";
 import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
 import { RINGBACK_TONE } from "../../calls/media.js";
 import { calleeGoOnTarget } from "./dial.js";
+import { queueVariables } from "../queue-functions.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -281,6 +282,8 @@ const Queue: Application = async (env, data) => {
     throw e;
   } finally {
     if (!ringOnly) ch.stopMusicOnHold?.();
+    // setqueuevar: the queue's statistics as the caller leaves, however it leaves (the `h` extension sees them too).
+    if (q.setqueuevar) for (const [v, value] of Object.entries(queueVariablesOf(service, name))) env.setVar(v, value);
   }
 };
 
@@ -405,6 +408,7 @@ async function ringMembers(
           source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: a.member.interface, agent: a.member.name, peerUniqueid: a.uniqueid,
           holdtime: seconds(connected - o.started), ringtime: seconds(a.at - ringStart), index: members.indexOf(a.member), count: members.length,
         });
+        setConnectVariables(env, service, queue, o, a.member.interface, peer);
         // updatecdr: the caller's CDR names the member (its name, as chan_agents did) as dstchannel.
         if (service.general.updatecdr) ch.setCdrField("dstchannel", a.member.name);
         if (o.queue.monitorFormat) await startRecording(env, o.queue.monitorFormat);
@@ -476,6 +480,28 @@ async function ringMembers(
   const failedEarly = !Number.isFinite(o.timeout) || ch.now() - ringStart < o.timeout * 1e6 - 100_000;
   return { answered: false, failedEarly, ...(forwardIgnored.size ? { forwardIgnored: true } : {}) };
 }
+
+/**
+ * setinterfacevar, setqueueentryvar and setqueuevar: what app_queue sets on the caller and
+ * the member once the member is connected (MEMBER*: the member before this call; QE*: this
+ * caller's hold time and original position; QUEUE*: the queue's statistics).
+ */
+function setConnectVariables(env: ExecutionEnv, service: QueueService, queue: string, o: RingOptions, iface: string, peer: DialplanChannel): void {
+  const q = o.queue, m = service.member(queue, iface);
+  const vars: Record<string, string> = {};
+  if (q.setinterfacevar && m) {
+    Object.assign(vars, {
+      MEMBERINTERFACE: m.interface, MEMBERNAME: m.name, MEMBERCALLS: String(m.callsTaken), MEMBERLASTCALL: String(seconds(m.lastCall)),
+      MEMBERPENALTY: String(m.penalty), MEMBERDYNAMIC: m.dynamic ? "1" : "0", MEMBERREALTIME: "0",
+    });
+  }
+  if (q.setqueueentryvar) Object.assign(vars, { QEHOLDTIME: String(seconds(env.channel.now() - o.started)), QEORIGINALPOS: String(o.origposition) });
+  if (q.setqueuevar) Object.assign(vars, queueVariablesOf(service, queue));
+  for (const [name, value] of Object.entries(vars)) { env.setVar(name, value); peer.setVariable(name, value); }
+}
+
+/** setqueuevar's variables: QUEUENAME and the queue's statistics. */
+const queueVariablesOf = (service: QueueService, queue: string) => ({ QUEUENAME: queue, ...queueVariables(service, queue) });
 
 /** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */
 function failureOf(cause: number): RingFailure {

@@ -82,6 +82,10 @@ export interface QueueConfig {
   readonly monitorFormat: string;
   /** Variables set on the caller and the member when it connects: MEMBER* (setinterfacevar), QE* (setqueueentryvar); QUEUE* also when the caller leaves (setqueuevar). */
   readonly setinterfacevar: boolean;
+  /** Seconds of silence for a member who answered before anything else (announcements, the bridge). */
+  readonly memberdelay: number;
+  /** Which timeout wins when Queue()'s is shorter than a try: `app` cuts the try short, `conf` rings the whole `timeout`. */
+  readonly timeoutpriority: "app" | "conf";
   readonly setqueueentryvar: boolean;
   readonly setqueuevar: boolean;
   readonly members: readonly StaticMember[];
@@ -107,7 +111,7 @@ export function defaultQueue(name: string, general: QueueGeneral = DEFAULT_GENER
     periodicAnnounce: [], periodicAnnounceFrequency: 0, musicclass: "", context: "",
     penaltymemberslimit: 0, defaultrule: "", announce: "", membergosub: "", reportholdtime: false,
     timeoutrestart: false, autopause: "no", autopausedelay: 0, autopausebusy: false, autopauseunavail: false, monitorFormat: "",
-    setinterfacevar: false, setqueueentryvar: false, setqueuevar: false, members: [],
+    setinterfacevar: false, setqueueentryvar: false, setqueuevar: false, memberdelay: 0, timeoutpriority: "app", members: [],
   };
 }
 
@@ -165,7 +169,7 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     return value !== "" && Number.isFinite(n) && n >= min ? Math.floor(n) : `'${value}' is not a number of at least ${min}`;
   };
   const setInt = (field: "timeout" | "retry" | "wrapuptime" | "weight" | "maxlen" | "servicelevel" | "announceFrequency" | "minAnnounceFrequency"
-    | "announcePositionLimit" | "periodicAnnounceFrequency" | "penaltymemberslimit" | "autopausedelay", min = 0) => {
+    | "announcePositionLimit" | "periodicAnnounceFrequency" | "penaltymemberslimit" | "autopausedelay" | "memberdelay", min = 0) => {
     const n = int(min);
     if (typeof n === "string") return `${e.key}: ${n}`;
     q[field] = n;
@@ -213,6 +217,13 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     case "autopausebusy": return bool("autopausebusy");
     case "autopauseunavail": return bool("autopauseunavail");
     case "autopausedelay": return setInt("autopausedelay");
+    case "memberdelay": return setInt("memberdelay");
+    case "timeoutpriority": {
+      const v = value.toLowerCase();
+      if (v !== "app" && v !== "conf") return `timeoutpriority: '${value}' is not app or conf`;
+      q.timeoutpriority = v;
+      return undefined;
+    }
     case "autopause": {
       const v = value.toLowerCase();
       if (v === "all") { q.autopause = "all"; return undefined; }

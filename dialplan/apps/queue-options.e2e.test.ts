@@ -55,6 +55,8 @@ before(async () => {
     "[norestart](base)", "strategy = linear", "timeout = 3", "retry = 5", "member => PJSIP/grace", "member => PJSIP/heidi", "",
     "[ringq](base)", "member => PJSIP/frank,0,Frank", "",
     "[mq](base)", "member => PJSIP/erin", "",
+    "[rh](base)", "timeout = 4", "memberdelay = 1", "reportholdtime = yes", "member => PJSIP/frank,0,Frank", "",
+    "[tconf](base)", "timeout = 3", "timeoutpriority = conf", "member => PJSIP/grace", "[tapp](base)", "timeout = 3", "member => PJSIP/grace", "",
     "[vars](base)", "setinterfacevar = yes", "setqueueentryvar = yes", "setqueuevar = yes", "member => PJSIP/frank,3,Frank", "",
     "[ringr](base)", "strategy = linear", "timeout = 1", "retry = 2", "member => PJSIP/frank", "member => PJSIP/heidi", "",
     "[cq](base)", "timeout = 1", "member => PJSIP/frank,0,Frank", "",
@@ -67,7 +69,8 @@ before(async () => {
     "exten => 7916,1,Queue(ringr,R)", "exten => 7917,1,Queue(mq,m(tonal))", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
     "exten => 7913,1,Queue(fwd)", "exten => 7914,1,Queue(fwd,i)", "exten => 7915,1,Queue(ringq,B(qsub^caller^1)b(qsub^member^1(hello)))",
     "exten => 7920,1,Set(MONITOR_FILENAME=qrec-${CALLERID(num)})\n same => n,Queue(mon)", "exten => 7921,1,Queue(mon)",
-    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7932,1,Queue(vars,c,,,,,varsub)\n same => n,NoOp(caller sees ${MEMBERINTERFACE} ${MEMBERNAME} calls=${MEMBERCALLS} pos=${QEORIGINALPOS} held=${QEHOLDTIME} completed=${QUEUECOMPLETED} of ${QUEUENAME})\n same => n,Set(x=${QUEUE_VARIABLES(restart)})\n same => n,NoOp(QUEUE_VARIABLES: ${QUEUESTRATEGY} completed=${QUEUECOMPLETED})", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
+    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7933,1,Queue(rh)",
+    "exten => 7934,1,Queue(tconf,r,,,1)\n same => n,Answer()", "exten => 7935,1,Queue(tapp,r,,,1)\n same => n,NoOp(tapp QUEUESTATUS=${QUEUESTATUS})\n same => n,Answer()", "exten => 7932,1,Queue(vars,c,,,,,varsub)\n same => n,NoOp(caller sees ${MEMBERINTERFACE} ${MEMBERNAME} calls=${MEMBERCALLS} pos=${QEORIGINALPOS} held=${QEHOLDTIME} completed=${QUEUECOMPLETED} of ${QUEUENAME})\n same => n,Set(x=${QUEUE_VARIABLES(restart)})\n same => n,NoOp(QUEUE_VARIABLES: ${QUEUESTRATEGY} completed=${QUEUECOMPLETED})", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
   ].map((l) => `${l}\n same => n,Hangup()\n`).join(""));
   const contexts = "\n[fgoon]\nexten => s,1,NoOp(F: ${CHANNEL} went on after ${CALLERID(num)} hung up)\n same => n,Wait(1)\n same => n,Hangup()\n" +
     "exten => dial,1,NoOp(Dial F: ${CHANNEL} went on)\n same => n,Hangup()\n" +
@@ -331,6 +334,33 @@ test("setinterfacevar, setqueueentryvar, setqueuevar: MEMBER*, QE* and QUEUE* on
   await assertLogged(recall.dataDir, /member sees Frank penalty=3 dynamic=0 pos=1 completed=\d+ in vars/);
   await assertLogged(recall.dataDir, /caller sees PJSIP\/frank Frank calls=0 pos=1 held=1 completed=1 of vars/);
   await assertLogged(recall.dataDir, /QUEUE_VARIABLES: linear completed=\d+/);
+});
+
+test("memberdelay and reportholdtime: the member waits a second, then hears how long the caller held (1 s delay + 2 s ringing: 3 seconds), before the bridge", async () => {
+  const { caller, called } = await call("7933", { frank: { status: 200, ringMs: 2100, holdMs: 4500 } }, {}, true);
+  assert.equal(caller.code, 0, caller.errors);
+  assert.equal(called.frank.code, 0, called.frank.errors);
+  await assertLogged(recall.dataDir, /Delaying member connect for 1 seconds/);
+  await assertLogged(recall.dataDir, /Queue 'rh': PJSIP\/frank-[0-9a-f]+ heard queue-reporthold&digits\/3&queue-seconds \(SUCCESS\)/);
+  const frankAnswered = received(called.frank.dir).find((m) => m.first.startsWith("ACK"))!.at;
+  const callerAnswered = received(caller.dir).find((m) => m.first.startsWith("SIP/2.0 200"))!.at;
+  assert.ok(callerAnswered - frankAnswered >= 1500, `the caller was connected ${callerAnswered - frankAnswered} ms after frank answered (1 s delay, then the report)`);
+  const lines = lastCall("rh", await waitForLines(/rh\|Frank\|COMPLETEAGENT/)).filter((l) => l[2] === "rh");
+  assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["Frank", "CONNECT"], ["Frank", "COMPLETEAGENT"]]);
+});
+
+test("timeoutpriority: with conf a member rings its whole timeout past Queue()'s; with app (the default) Queue()'s timeout cuts the ring", async () => {
+  const conf = await call("7934", { grace: { status: 200, ringMs: 2000, holdMs: 300 } });
+  assert.equal(conf.caller.code, 0, conf.caller.errors);
+  assert.equal(conf.called.grace.code, 0, conf.called.grace.errors);
+  assert.deepEqual(lastCall("tconf", await waitForLines(/tconf\|PJSIP\/grace\|COMPLETEAGENT/)).filter((l) => l[2] === "tconf").map((l) => l[4]),
+    ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]);
+  const app = await call("7935", { grace: {} });
+  assert.equal(app.caller.code, 0, app.caller.errors);
+  await assertLogged(recall.dataDir, /tapp QUEUESTATUS=TIMEOUT/);
+  const lines = lastCall("tapp", await waitForLines(/tapp\|NONE\|EXITWITHTIMEOUT/)).filter((l) => l[2] === "tapp");
+  assert.deepEqual(lines.map((l) => l[4]), ["ENTERQUEUE", "RINGNOANSWER", "EXITWITHTIMEOUT"]);
+  assert.ok(Number(lines[1][5]) < 1500, `grace rang ${lines[1][5]} ms (Queue()'s timeout 1 s)`);
 });
 
 test("B and b: a subroutine on the caller before it joins, and on each member's channel before it is called", async () => {

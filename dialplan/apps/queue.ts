@@ -216,7 +216,9 @@ const Queue: Application = async (env, data) => {
       // One try (app_queue's try_calling): ringall rings the best penalty tier of the free members for `timeout`;
       // the other strategies ring the best member, and the next best when it fails early, until `timeout` ends the try.
       const remaining = timeout ? started + timeout * 1e6 - ch.now() : Infinity;
-      const tryLength = Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
+      // timeoutpriority: `app` (the default) cuts a try short where the Queue timeout ends; `conf` rings the whole `timeout`.
+      const ringFor = q.timeout > 0 ? q.timeout * 1e6 : Infinity;
+      const tryLength = q.timeoutpriority === "conf" ? ringFor : Math.min(ringFor, Math.max(remaining, 1e6));
       let deadline = ch.now() + tryLength;
       const tried = new Set<string>();
       /** The member list index of the last member rung in this try (linear's next try starts after it). */
@@ -258,7 +260,7 @@ const Queue: Application = async (env, data) => {
         // So does a member's call forward ignored with `i` (app_queue rings nobody else in that try).
         if (result.dumped || result.forwardIgnored || q.strategy === "ringall") break;
         // timeoutrestart: a member who failed early (busy, congestion, refused) gives the next one a whole `timeout`.
-        if (q.timeoutrestart && result.failedEarly) deadline = Math.min(ch.now() + tryLength, timeout ? started + timeout * 1e6 : Infinity);
+        if (q.timeoutrestart && result.failedEarly) deadline = Math.min(ch.now() + tryLength, timeout && q.timeoutpriority === "app" ? started + timeout * 1e6 : Infinity);
         if (deadline - ch.now() <= 500_000) break;
       }
       tries++;
@@ -393,10 +395,19 @@ async function ringMembers(
       beforeBridge: async (peer: DialplanChannel) => {
         const a = answered!;
         const hungUp = (e: unknown) => { if (!(e instanceof HangupError)) throw e; };
-        if (o.announce.length) {
-          await peer.play(o.announce, { noAnswer: true })
-            .then((r) => env.verbose(`Queue '${queue}': ${peer.context().name} heard ${o.announce.join("&")} (${r.status})`), hungUp);
+        // memberdelay: silence for the member before anything else (app_queue's ast_safe_sleep on the member).
+        if (o.queue.memberdelay > 0) {
+          env.channel.log("NOTICE", "app_queue.c", `Delaying member connect for ${o.queue.memberdelay} seconds`);
+          await peer.sleep(o.queue.memberdelay * 1000).catch(hungUp);
         }
+        const memberHears = async (files: readonly string[]) => {
+          if (!files.length || peer.signal.aborted) return;
+          await peer.play(files, { noAnswer: true })
+            .then((r) => env.verbose(`Queue '${queue}': ${peer.context().name} heard ${files.join("&")} (${r.status})`), hungUp);
+        };
+        await memberHears(o.announce);
+        // reportholdtime: the member hears how long the caller held ("queue-reporthold", minutes, then seconds over 1).
+        if (o.queue.reportholdtime) await memberHears(holdtimeReport(ch.now() - o.started));
         if (ch.signal.aborted) return;
         if (peer.signal.aborted) {
           env.warn("app_queue.c", `Agent on ${peer.context().name} hungup on the customer.`);
@@ -502,6 +513,16 @@ function setConnectVariables(env: ExecutionEnv, service: QueueService, queue: st
 
 /** setqueuevar's variables: QUEUENAME and the queue's statistics. */
 const queueVariablesOf = (service: QueueService, queue: string) => ({ QUEUENAME: queue, ...queueVariables(service, queue) });
+
+/** reportholdtime's files for a hold of `µs`, as app_queue says it: minutes if any, seconds if more than one. */
+function holdtimeReport(µs: number): string[] {
+  const total = seconds(µs), minutes = Math.floor(total / 60), secs = total % 60;
+  return [
+    "queue-reporthold",
+    ...(minutes > 0 ? [...numberFiles(minutes), "queue-minutes"] : []),
+    ...(secs > 1 ? [...numberFiles(secs), "queue-seconds"] : []),
+  ];
+}
 
 /** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */
 function failureOf(cause: number): RingFailure {

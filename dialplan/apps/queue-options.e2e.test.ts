@@ -6,10 +6,12 @@
  * tone heard while a member rings, music between), m(class) (heard), C (CANCELs say
  * "Call completed elsewhere"), F (the member goes on in the dialplan when the caller
  * hangs up; Dial's F too), i (a member's 302 ignored; without it followed), B and b
- * (subroutines on the caller and on each member's channel);
+ * (subroutines on the caller and on each member's channel); a queue behind a Local
+ * channel that lost a ring group (its members cancelled as answered elsewhere);
  * monitor-format (MixMonitor files named as app_queue names them), updatecdr (the CDR's
- * dstchannel is the member's name). Ends with a rebuild of queue_log byte for byte and
- * `recall replay --verify`.
+ * dstchannel is the member's name), setinterfacevar/setqueueentryvar/setqueuevar,
+ * memberdelay and reportholdtime, timeoutpriority. Ends with a rebuild of queue_log byte
+ * for byte and `recall replay --verify`.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

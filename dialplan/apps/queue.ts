@@ -16,7 +16,12 @@
  * gosub, the caller runs the AGI, then CONNECT and the bridge, ended by COMPLETECALLER,
  * COMPLETEAGENT, BLINDTRANSFER or ATTENDEDTRANSFER. Or the caller hangs up (ABANDON),
  * the Queue timeout passes (EXITWITHTIMEOUT), or leavewhenempty empties the queue
- * (EXITEMPTY). QUEUESTATUS says why the caller came back.
+ * (EXITEMPTY). QUEUESTATUS says why the caller came back. Around the ring: autopause of
+ * a member who did not answer (QueueService.autoPause), timeoutrestart, the options
+ * R (ring tone while a member rings), C (cancel as answered elsewhere), F (the member
+ * goes on when the caller hangs up), i (a member's call forward ignored), b/B, m; after
+ * the answer: memberdelay, reportholdtime, the MEMBER/QE/QUEUE variables, updatecdr and
+ * monitor-format.
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { findApplication } from "./index.js";

@@ -17,6 +17,9 @@ import { Cause, dialStatusFromCauses } from "./hangup-causes.js";
 import { inheritedVariables } from "./variables.js";
 import { parseLocal, type LocalTarget } from "./local.js";
 
+/** The longest chain of Local channels a call forward may extend (Asterisk's default max_forwards). */
+const MAX_FORWARD_HOPS = 20;
+
 /** One resolved Dial target: a driver's leg, or a Local channel. */
 type Target = { readonly driver: string; readonly target: OutboundTarget } | { readonly local: LocalTarget; readonly dialstring: string };
 
@@ -196,6 +199,11 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         const leg = legs.find((l) => l.channel === from);
         if (leg) leg.forwardIgnored = true;
         logger.log("VERBOSE", "app_dial.c", `Forwarding ${caller.name} to '${to}' prevented.`);
+        return;
+      }
+      // Phones forwarding to each other would ring for ever: as Asterisk's max_forwards (20), a chain that long stops.
+      if (core.locals.depth(caller, MAX_FORWARD_HOPS) >= MAX_FORWARD_HOPS) {
+        logger.log("WARNING", "app_dial.c", `Forwarding ${caller.name} to '${to}' refused: the call has gone through ${MAX_FORWARD_HOPS} Local channels (a forwarding loop?)`);
         return;
       }
       const at = from.context();

@@ -92,6 +92,13 @@ export class LocalChannels {
     return origin;
   }
 
+  /** How many Local pairs lie between `channel` and the call that started it, counted up to `limit`. */
+  depth(channel: Channel, limit: number): number {
+    let n = 0;
+    for (let c: Channel | undefined = channel; c && c.tech === "Local" && n < limit; n++) c = this.callers.get(c);
+    return n;
+  }
+
   /**
    * A Local pair whose both halves are bridged (caller ↔ ;1, ;2 ↔ far party) leaves the
    * path: the far party moves into the caller's bridge and both halves hang up

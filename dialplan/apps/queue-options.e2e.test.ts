@@ -71,7 +71,7 @@ before(async () => {
     "exten => 7916,1,Queue(ringr,R)", "exten => 7917,1,Queue(mq,m(tonal))", "exten => 7911,1,Queue(cq,rC)", "exten => 7912,1,Queue(ringq,F(fgoon^s^1))",
     "exten => 7913,1,Queue(fwd)", "exten => 7914,1,Queue(fwd,i)", "exten => 7915,1,Queue(ringq,B(qsub^caller^1)b(qsub^member^1(hello)))",
     "exten => 7920,1,Set(MONITOR_FILENAME=qrec-${CALLERID(num)})\n same => n,Queue(mon)", "exten => 7921,1,Queue(mon)",
-    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7930,1,Queue(cq,r)", "exten => 7933,1,Queue(rh)",
+    "exten => 7950,1,Dial(PJSIP/kate)", "exten => 7951,1,Dial(PJSIP/kate)", "exten => 7936,1,Queue(fwd,r)", "exten => 7930,1,Queue(cq,r)", "exten => 7933,1,Queue(rh)",
     "exten => 7934,1,Queue(tconf,r,,,1)\n same => n,Answer()", "exten => 7935,1,Queue(tapp,r,,,1)\n same => n,NoOp(tapp QUEUESTATUS=${QUEUESTATUS})\n same => n,Answer()", "exten => 7932,1,Queue(vars,c,,,,,varsub)\n same => n,NoOp(caller sees ${MEMBERINTERFACE} ${MEMBERNAME} calls=${MEMBERCALLS} pos=${QEORIGINALPOS} held=${QEHOLDTIME} completed=${QUEUECOMPLETED} of ${QUEUENAME})\n same => n,Set(x=${QUEUE_VARIABLES(restart)})\n same => n,NoOp(QUEUE_VARIABLES: ${QUEUESTRATEGY} completed=${QUEUECOMPLETED})", "exten => 7931,1,Dial(Local/7930@from-internal&PJSIP/judy)", "exten => 7918,1,Dial(PJSIP/frank,,F(fgoon^dial^1))",
   ].map((l) => `${l}\n same => n,Hangup()\n`).join(""));
   const contexts = "\n[fgoon]\nexten => s,1,NoOp(F: ${CHANNEL} went on after ${CALLERID(num)} hung up)\n same => n,Wait(1)\n same => n,Hangup()\n" +
@@ -363,6 +363,17 @@ test("timeoutpriority: with conf a member rings its whole timeout past Queue()'s
   const lines = lastCall("tapp", await waitForLines(/tapp\|NONE\|EXITWITHTIMEOUT/)).filter((l) => l[2] === "tapp");
   assert.deepEqual(lines.map((l) => l[4]), ["ENTERQUEUE", "RINGNOANSWER", "EXITWITHTIMEOUT"]);
   assert.ok(Number(lines[1][5]) < 1500, `grace rang ${lines[1][5]} ms (Queue()'s timeout 1 s)`);
+});
+
+test("a forwarding loop (a phone forwarding to itself) stops after 20 Local channels with a warning; the caller stays in the queue", async () => {
+  const loop = { status: 302, contact: "sip:7951@127.0.0.1", calls: 40, stop: true };
+  const { caller, called } = await call("7936", { ivan: { status: 302, contact: "sip:7951@127.0.0.1" }, kate: loop, judy: { stop: true } }, { cancelAfterMs: 4000 });
+  assert.equal(caller.code, 0, caller.errors);
+  await assertLogged(recall.dataDir, /Forwarding Local\/7951@from-internal-[0-9a-f]+;2 to '7951' refused: the call has gone through 20 Local channels/);
+  const invites = received(called.kate.dir).filter((m) => m.first.startsWith("INVITE")).length;
+  assert.ok(invites >= 19 && invites <= 21, `kate was called ${invites} times`);
+  const lines = lastCall("fwd", await waitForLines(/fwd\|NONE\|ABANDON/)).filter((l) => l[2] === "fwd");
+  assert.deepEqual([lines[0][4], lines.at(-1)![4]], ["ENTERQUEUE", "ABANDON"]);
 });
 
 test("B and b: a subroutine on the caller before it joins, and on each member's channel before it is called", async () => {

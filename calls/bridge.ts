@@ -189,6 +189,13 @@ export function settle(end: BridgeEnd): void {
   const source = by.context().hangupSource ?? by.name;
   for (const m of end.members) {
     if (end.waiters.has(m)) continue;
+    if (m !== by && m.afterBridge && !m.hungUp) {
+      // Dial's or Queue()'s F: this party goes on in the dialplan.
+      const goOn = m.afterBridge;
+      m.afterBridge = undefined;
+      goOn();
+      continue;
+    }
     if (m !== by) m.hangup(16, source);
     if (!m.pbx) m.destroy();
   }

@@ -49,9 +49,10 @@ export interface DialRequest {
   readonly runSubroutine?: (channel: DialplanChannel, target: string) => Promise<{ readonly result?: string; readonly retval?: string }>;
   /**
    * Called when a called leg answers, before the bridge (Queue()'s CONNECT needs the
-   * moment and the answering channel's uniqueid). Optional to honour.
+   * moment and the answering channel's uniqueid; `via`: the leg whose call forward it
+   * followed). Optional to honour.
    */
-  readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string }) => void;
+  readonly onAnswer?: (peer: { readonly name: string; readonly uniqueid: string; readonly via?: string }) => void;
   /**
    * Runs after a called leg answered (and after its U() subroutine), before the bridge:
    * Queue() plays its announcement to the member and runs its AGI on the caller here.
@@ -60,6 +61,15 @@ export interface DialRequest {
   readonly beforeBridge?: (peer: DialplanChannel) => Promise<void>;
   /** A transfer moved the bridged call elsewhere (Queue()'s BLINDTRANSFER / ATTENDEDTRANSFER). Optional to honour. */
   readonly onTransfer?: (t: BridgeTransfer) => void;
+  /** A called leg reports ringing (Queue()'s R: the caller hears ringing instead of music from then on). Optional to honour. */
+  readonly onRinging?: () => void;
+  /**
+   * Every leg cancelled, whatever the reason (timeout, the caller hanging up), ends as
+   * answered elsewhere (cause 26; a SIP CANCEL says "Call completed elsewhere"): Queue()'s C.
+   */
+  readonly cancelAsAnsweredElsewhere?: boolean;
+  /** When the caller hangs up during the bridged call, the called party goes on in the dialplan here (Queue()'s F). */
+  readonly calleeGoOn?: { readonly context: string; readonly exten: string; readonly priority: number };
 }
 
 /** A transfer out of a bridge Dial made, as the bridge's owner hears of it. */
@@ -75,6 +85,8 @@ export interface DialLegCause {
   readonly cause: number;
   /** Technology cause in the driver's words: "SIP 486 Busy Here" (driver.ts LegProgress.failed). */
   readonly tech?: string;
+  /** The leg asked for a call forward that the request's `i` option ignored. */
+  readonly forwardIgnored?: boolean;
 }
 
 export interface DialOutcome {
@@ -200,7 +212,7 @@ export interface DialplanChannel {
 
   /** Channel variables (inherited `_`/`__` prefixes kept in the stored name). */
   setVariable(name: string, value: string): void;
-  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void;
+  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount" | "dstchannel", value: string): void;
   setCallerId(party: { num?: string; name?: string }): void;
   /** `inhibit`: CONNECTEDLINE(...,i): store it without sending an update to the other party now. */
   setConnected(party: { num?: string; name?: string }, options?: { inhibit?: boolean }): void;

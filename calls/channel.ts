@@ -49,6 +49,8 @@ export class Channel implements DialplanChannel {
   remoteSdp: Buffer | undefined;
   /** Our SDP, once sent. */
   localSdp: Buffer | undefined;
+  /** Where this called party goes when its partner hangs up, instead of being hung up (Dial's and Queue()'s F; bridge.ts settle). */
+  afterBridge: (() => void) | undefined;
   /** Called when the far end hangs up or the leg ends otherwise (Dial listens). */
   readonly onHangup = new Set<() => void>();
   /** Early media/answer SDP forwarded to the caller by Dial instead of our own (media not anchored). */
@@ -218,7 +220,7 @@ export class Channel implements DialplanChannel {
       : { type: "setvars", vars: Object.fromEntries(pending) };
     this.change(input);
   }
-  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void { this.change({ type: "cdr.set", field, value }); }
+  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount" | "dstchannel", value: string): void { this.change({ type: "cdr.set", field, value }); }
   setCallerId(party: { num?: string; name?: string }): void { this.change({ type: "callerid", ...party }); }
   setConnected(party: { num?: string; name?: string }): void { this.change({ type: "connected", ...party }); }
   userEvent(name: string, extra: string): void { this.change({ type: "user.event", name, extra }); }

@@ -186,6 +186,9 @@ export class CallCore implements ChannelHost {
     if (caller.state() !== "up") await caller.answer().catch(() => undefined);
     const bridge = await this.bridgePair(caller, callee, request.options);
     if (request.onTransfer) bridge.onTransfer = request.onTransfer;
+    // F(...): if the caller hangs up, the called party runs the dialplan there instead of being hung up (bridge.ts settle).
+    const goOn = request.calleeGoOn;
+    if (goOn) callee.afterBridge = () => { callee.pbx = true; this.run(callee, goOn); };
     // L(x[:y][:z]): the call lasts at most x ms; then the called party is hung up and the caller goes on.
     const limitMs = Number((request.options.L ?? "").split(":")[0]);
     let limited = false;
@@ -195,6 +198,7 @@ export class CallCore implements ChannelHost {
     }) : undefined;
     const peer = await stayBridged(caller, bridge, () => limited || "g" in request.options);
     limit?.cancel();
+    callee.afterBridge = undefined;
     return peer ?? callee;
   }
 

@@ -17,6 +17,9 @@ import { Cause, dialStatusFromCauses } from "./hangup-causes.js";
 import { inheritedVariables } from "./variables.js";
 import { parseLocal, type LocalTarget } from "./local.js";
 
+/** The longest chain of Local channels a call forward may extend (Asterisk's default max_forwards). */
+const MAX_FORWARD_HOPS = 20;
+
 /** One resolved Dial target: a driver's leg, or a Local channel. */
 type Target = { readonly driver: string; readonly target: OutboundTarget } | { readonly local: LocalTarget; readonly dialstring: string };
 
@@ -45,7 +48,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     return Promise.resolve({ status: "CHANUNAVAIL", dialedSeconds: 0 });
   }
   return new Promise<DialOutcome>((resolveOutcome) => {
-    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string }[] = [];
+    /** `via`: the channel whose forward (3xx) this leg follows. */
+    const legs: { channel: Channel; placed?: PlacedCall; cause?: number; techCause?: string; via?: string; forwardIgnored?: boolean }[] = [];
     let settled = false, winner: Channel | undefined;
     let answeredAt = 0;
     const seconds = (from: number) => Math.floor((clock.now() - from) / 1e6);
@@ -59,7 +63,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       caller.signal.removeEventListener("abort", redirected);
       if (!outcome.peerName) caller.change({ type: "dial.end", status: outcome.status });
       const ended = legs.filter((l) => l.cause !== undefined).map((l) => ({
-        channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}),
+        channel: l.channel.name, cause: l.cause!, ...(l.techCause ? { tech: l.techCause } : {}), ...(l.forwardIgnored ? { forwardIgnored: true } : {}),
       }));
       resolveOutcome({ ...outcome, dialedSeconds: seconds(started), ...(ended.length ? { legs: ended } : {}) });
     };
@@ -72,9 +76,16 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         l.channel.destroy();
       }
     };
+    /**
+     * Why a leg nobody answered is cancelled: `usual`, or answered elsewhere when the request
+     * says so (Queue()'s C) or the caller itself ended so (a Local channel that lost a ring
+     * group: app_dial and app_queue inherit it).
+     */
+    const cancelCause = (usual: number) =>
+      (request.cancelAsAnsweredElsewhere || caller.context().hangupCause === Cause.ANSWERED_ELSEWHERE ? Cause.ANSWERED_ELSEWHERE : usual);
     const callerGone = () => {
       if (winner) return;
-      cancelOthers(Cause.NORMAL_CLEARING);
+      cancelOthers(cancelCause(Cause.NORMAL_CLEARING));
       finish({ status: "CANCEL" });
     };
     caller.onHangup.add(callerGone);
@@ -84,7 +95,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
     // TIMEOUT(absolute) ran out while the legs ring: cancel them as at the dial timeout.
     request.signal?.addEventListener("abort", () => {
       if (winner || settled) return;
-      cancelOthers(Cause.NO_ANSWER);
+      cancelOthers(cancelCause(Cause.NO_ANSWER));
       finish({ status: "NOANSWER" });
     }, { once: true });
     if ("r" in request.options) caller.ringing(); // r: ring the caller now, whatever the callee does
@@ -93,7 +104,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       ? clock.schedule(clock.now() + limit * 1e6, () => {
         if (winner || settled) return;
         logger.log("VERBOSE", "app_dial.c", `Nobody picked up in ${Math.round(limit * 1000)} ms`);
-        cancelOthers(Cause.NO_ANSWER);
+        cancelOthers(cancelCause(Cause.NO_ANSWER));
         finish({ status: "NOANSWER" });
       })
       : undefined;
@@ -118,6 +129,7 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
           } });
         }
         if (!moh) caller.ringing();
+        request.onRinging?.();
       },
       progress: (callee: Channel, sdp: Buffer | undefined) => {
         if (winner) return;
@@ -131,7 +143,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
         if (winner || settled || caller.hungUp) { callee.hangup(Cause.NORMAL_CLEARING, caller.name); callee.destroy(); return; }
         winner = callee;
         withdrawAll();
-        request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid });
+        const via = legs.find((l) => l.channel === callee)?.via;
+        request.onAnswer?.({ name: callee.name, uniqueid: callee.context().uniqueid, ...(via ? { via } : {}) });
         if (moh) caller.stopMusicOnHold();
         answeredAt = clock.now();
         timeout?.cancel();
@@ -172,22 +185,49 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
       progress: (sdp) => progress.progress(callee, sdp),
       answered: () => progress.answered(callee),
       failed: (cause, techCause) => { leg.cause = cause; if (techCause) leg.techCause = techCause; core.pickups.withdraw(callee); callee.destroy(); legFailed(); },
+      forwarded: (to) => forward(callee, to),
     });
-    for (const target of targets) {
+    /**
+     * A called party's forward (a SIP 3xx): a new leg to where it points, as app_dial and
+     * app_queue follow call forwards (an extension is dialled as Local/exten@context, the
+     * context FORWARD_CONTEXT or the forwarding leg's), unless `i` ignores forwards. It is
+     * placed before the forwarding leg fails, so the Dial goes on.
+     */
+    const forward = (from: Channel, to: string) => {
+      if (winner || settled || caller.hungUp) return;
+      if ("i" in request.options) {
+        const leg = legs.find((l) => l.channel === from);
+        if (leg) leg.forwardIgnored = true;
+        logger.log("VERBOSE", "app_dial.c", `Forwarding ${caller.name} to '${to}' prevented.`);
+        return;
+      }
+      // Phones forwarding to each other would ring for ever: as Asterisk's max_forwards (20), a chain that long stops.
+      if (core.locals.depth(caller, MAX_FORWARD_HOPS) >= MAX_FORWARD_HOPS) {
+        logger.log("WARNING", "app_dial.c", `Forwarding ${caller.name} to '${to}' refused: the call has gone through ${MAX_FORWARD_HOPS} Local channels (a forwarding loop?)`);
+        return;
+      }
+      const at = from.context();
+      const dialstring = to.includes("/") ? to : `Local/${to}@${at.vars.FORWARD_CONTEXT || at.context}`;
+      const r = resolve(core, dialstring);
+      if (r.problem || !r.targets.length) { logger.log("NOTICE", "app_dial.c", `Forwarding failed to create channel to dial '${dialstring}'${r.problem ? `: ${r.problem}` : ""}`); return; }
+      logger.log("VERBOSE", "app_dial.c", `Now forwarding ${caller.name} to '${dialstring}' (thanks to ${from.name})`);
+      for (const t of r.targets) place(t, from.name);
+    };
+    const place = (target: Target, via?: string) => {
       const ctx = caller.context();
       const fields = { callerId: ctx.callerId, exten: ctx.exten, linkedid: ctx.linkedid, parent: caller, vars: inheritedVariables(ctx.vars) };
       if ("local" in target) {
         const pair = core.locals.pair(target.local, { ...fields, context: target.local.context });
-        const leg: (typeof legs)[number] = { channel: pair.half1 };
+        const leg: (typeof legs)[number] = { channel: pair.half1, ...(via ? { via } : {}) };
         legs.push(leg);
         caller.change({ type: "dial.begin", peer: pair.half1.id, dialstring: target.dialstring });
         core.locals.call(pair, target.local, caller, legProgress(pair.half1, leg));
-        continue;
+        return;
       }
       const { target: outbound } = target;
       const driver = core.driver(target.driver)!;
       const callee = core.createChannel(outbound.channel, "out", { ...fields, context: outbound.context });
-      const leg: (typeof legs)[number] = { channel: callee };
+      const leg: (typeof legs)[number] = { channel: callee, ...(via ? { via } : {}) };
       legs.push(leg);
       caller.change({ type: "dial.begin", peer: callee.id, dialstring: outbound.dialstring });
       logger.log("VERBOSE", "app_dial.c", `Called ${outbound.dialstring}`);
@@ -204,7 +244,8 @@ export function dial(core: CallCore, caller: Channel, request: DialRequest): Pro
           legFailed();
         }
       })();
-    }
+    };
+    for (const target of targets) place(target);
     legFailed();
   });
 }

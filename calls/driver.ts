@@ -64,6 +64,12 @@ export interface LegProgress {
   answered(): void;
   /** The leg failed: a Q.850 cause, and the technology's own words for it (`SIP 486 Busy Here`). */
   failed(cause: number, techCause?: string): void;
+  /**
+   * The called party asked for the call to go elsewhere (a SIP 3xx), just before the leg
+   * fails: an extension (dialled as a Local channel in the leg's context) or a dial
+   * string `TECH/...`. The dialling application follows it or, asked to, ignores it.
+   */
+  forwarded?(to: string): void;
 }
 
 /** A call placed by a driver, until it is answered. */

@@ -43,8 +43,13 @@ export class LocalChannels {
     const pair: LocalPair = { half1, half2, noOptimize: local.noOptimize };
     this.pairs.set(half1, pair);
     this.pairs.set(half2, pair);
-    // Whichever half ends first takes the other with it.
-    half1.onHangup.add(() => { if (!half2.hungUp) half2.hangup(Cause.NORMAL_CLEARING, half1.context().hangupSource ?? half1.name); });
+    // Whichever half ends first takes the other with it. As core_unreal, ;1 cancelled as answered elsewhere passes
+    // that on to ;2, so whatever ;2 dials is cancelled the same way (no missed call on those phones).
+    half1.onHangup.add(() => {
+      if (half2.hungUp) return;
+      const elsewhere = half1.context().hangupCause === Cause.ANSWERED_ELSEWHERE;
+      half2.hangup(elsewhere ? Cause.ANSWERED_ELSEWHERE : Cause.NORMAL_CLEARING, half1.context().hangupSource ?? half1.name);
+    });
     return pair;
   }
 
@@ -86,6 +91,13 @@ export class LocalChannels {
     let origin = channel;
     for (let i = 0; origin.tech === "Local" && i < 8; i++) origin = this.callers.get(origin) ?? origin;
     return origin;
+  }
+
+  /** How many Local pairs lie between `channel` and the call that started it, counted up to `limit`. */
+  depth(channel: Channel, limit: number): number {
+    let n = 0;
+    for (let c: Channel | undefined = channel; c && c.tech === "Local" && n < limit; n++) c = this.callers.get(c);
+    return n;
   }
 
   /**

@@ -7,10 +7,13 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { MediaService, type AudioSocketResult, type PlayResult, type RecordOptions, type RecordingResult, type RemoteInfo } from "../media-workers/index.js";
+import { MediaService, US_TONES, type AudioSocketResult, type PlayResult, type RecordOptions, type RecordingResult, type RemoteInfo } from "../media-workers/index.js";
 import { parseConfFile, resolveTemplates } from "../conf/tokenizer.js";
 
 /** Where one of our media sessions receives, as a media description announces it. */
+/** The ringback tone (indications.conf `ring`) a channel hears in band when ringing cannot be signalled. */
+export const RINGBACK_TONE = US_TONES.ring;
+
 export interface LocalSession {
   readonly codecs: readonly string[];
   readonly address: string;

@@ -113,24 +113,31 @@ const QUEUE_GET_CHANNEL: DialplanFunction = {
   },
 };
 
-/** QUEUE_VARIABLES(q): sets QUEUEMAX, QUEUESTRATEGY, QUEUECALLS, QUEUEHOLDTIME, QUEUETALKTIME, QUEUECOMPLETED, QUEUEABANDONED, QUEUESRVLEVEL, QUEUESRVLEVELPERF; reads as "". */
+/**
+ * A queue's statistics as app_queue's set_queue_variables names them (QUEUEMAX,
+ * QUEUESTRATEGY, QUEUECALLS, QUEUEHOLDTIME, QUEUETALKTIME, QUEUECOMPLETED, QUEUEABANDONED,
+ * QUEUESRVLEVEL, QUEUESRVLEVELPERF); undefined for an unknown queue.
+ */
+export function queueVariables(s: QueueService, queue: string): Record<string, string> | undefined {
+  const st = s.state(queue), c = s.config(queue);
+  if (!st || !c) return undefined;
+  const perf = st.completed > 0 ? (100 * st.completedInSl) / st.completed : 0;
+  return {
+    QUEUEMAX: String(c.maxlen), QUEUESTRATEGY: c.strategy, QUEUECALLS: String(st.callers.length),
+    QUEUEHOLDTIME: String(st.connected ? Math.round(st.holdtimeTotal / st.connected) : 0),
+    QUEUETALKTIME: String(st.completed ? Math.round(st.talktimeTotal / st.completed) : 0),
+    QUEUECOMPLETED: String(st.completed), QUEUEABANDONED: String(st.abandoned),
+    QUEUESRVLEVEL: String(c.servicelevel), QUEUESRVLEVELPERF: perf.toFixed(1),
+  };
+}
+
+/** QUEUE_VARIABLES(q): sets queueVariables' variables on the channel; reads as "". */
 const QUEUE_VARIABLES: DialplanFunction = {
   read(env, a) {
     const [queue = ""] = args(a);
     const s = service(env, "QUEUE_VARIABLES", queue);
-    const st = s?.state(queue);
-    const c = s?.config(queue);
-    if (!st || !c) return "";
-    const perf = st.completed > 0 ? (100 * st.completedInSl) / st.completed : 0;
-    env.setVar("QUEUEMAX", String(c.maxlen));
-    env.setVar("QUEUESTRATEGY", c.strategy);
-    env.setVar("QUEUECALLS", String(st.callers.length));
-    env.setVar("QUEUEHOLDTIME", String(st.connected ? Math.round(st.holdtimeTotal / st.connected) : 0));
-    env.setVar("QUEUETALKTIME", String(st.completed ? Math.round(st.talktimeTotal / st.completed) : 0));
-    env.setVar("QUEUECOMPLETED", String(st.completed));
-    env.setVar("QUEUEABANDONED", String(st.abandoned));
-    env.setVar("QUEUESRVLEVEL", String(c.servicelevel));
-    env.setVar("QUEUESRVLEVELPERF", perf.toFixed(1));
+    const vars = s && queueVariables(s, queue);
+    for (const [name, value] of Object.entries(vars ?? {})) env.setVar(name, value);
     return "";
   },
 };

@@ -137,7 +137,7 @@ export class TestChannel implements DialplanChannel {
     if (value === "") delete vars[name]; else vars[name] = value;
     this.ctx = { ...this.ctx, vars };
   }
-  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount", value: string): void {
+  setCdrField(field: "accountcode" | "userfield" | "amaflags" | "peeraccount" | "dstchannel", value: string): void {
     this.ctx = { ...this.ctx, [field]: value };
   }
   setCallerId(party: { num?: string; name?: string }): void {

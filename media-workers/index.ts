@@ -13,7 +13,7 @@ import { isCodec, type Codec } from "./g711.js";
 import type { Command, CommandBody, MediaEvent, PeerFrame, RemoteInfo, WorkerInit } from "./protocol.js";
 
 export type { RemoteInfo } from "./protocol.js";
-export { parseToneList, ringCadenceToneList, toneList, ToneError } from "./tones.js";
+export { parseToneList, ringCadenceToneList, toneList, ToneError, US_TONES } from "./tones.js";
 
 export interface MediaServiceOptions {
   /** Worker threads; default one per core. */

@@ -43,7 +43,7 @@ export type ChannelInput =
   | { readonly source: Source; readonly type: "app.end"; readonly app: string }
   | { readonly source: Source; readonly type: "setvar"; readonly name: string; readonly value: string }
   | { readonly source: Source; readonly type: "setvars"; readonly vars: Readonly<Record<string, string>> }
-  | { readonly source: Source; readonly type: "cdr.set"; readonly field: "accountcode" | "userfield" | "amaflags" | "peeraccount"; readonly value: string }
+  | { readonly source: Source; readonly type: "cdr.set"; readonly field: "accountcode" | "userfield" | "amaflags" | "peeraccount" | "dstchannel"; readonly value: string }
   | { readonly source: Source; readonly type: "callerid"; readonly num?: string; readonly name?: string }
   | { readonly source: Source; readonly type: "connected"; readonly num?: string; readonly name?: string }
   | { readonly source: Source; readonly type: "dial.begin"; readonly peer: string; readonly dialstring: string }
@@ -100,7 +100,8 @@ function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
       for (const [name, value] of Object.entries(e.vars)) if (value === "") delete vars[name]; else vars[name] = value;
       return { vars };
     }
-    case "cdr.set": return { [e.field]: e.value };
+    // dstchannel (queues.conf updatecdr) names the party B of the CDR record open now: the CDR fold reads it from the input.
+    case "cdr.set": return e.field === "dstchannel" ? {} : { [e.field]: e.value };
     case "callerid": return { callerId: { num: e.num ?? c.callerId.num, name: e.name ?? c.callerId.name } };
     case "connected": return { connected: { num: e.num ?? c.connected.num, name: e.name ?? c.connected.name } };
     case "dial.begin": return { peer: e.peer };

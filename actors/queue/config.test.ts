@@ -83,3 +83,21 @@ test("the sample configuration's queues.conf loads without a warning", async () 
   assert.deepEqual([q.strategy, q.timeout, q.wrapuptime, q.members.map((m) => m.name).join(",")], ["ringall", 15, 10, "Reception,Supervisor"]);
   assert.deepEqual([...c.queues.keys()], ["support"]);
 });
+
+test("timeoutrestart, autopause (yes/no/all and its delay, busy and unavail), monitor-format, updatecdr; bad values warn and keep the default", () => {
+  const c = load("[general]\nupdatecdr=yes\nmonitor-type=Monitor\n[a]\ntimeoutrestart=yes\nautopause=all\nautopausedelay=30\nautopausebusy=yes\nautopauseunavail=yes\nmonitor-format=wav\n" +
+    "[b]\nautopause=yes\nmemberdelay=2\ntimeoutpriority=conf\nsetinterfacevar=yes\nsetqueueentryvar=yes\nsetqueuevar=yes\n[c]\nautopause=sometimes\nautopausedelay=soon\ntimeoutrestart=maybe\n");
+  assert.equal(c.general.updatecdr, true);
+  const a = c.queues.get("a")!, b = c.queues.get("b")!, d = c.queues.get("c")!;
+  assert.deepEqual([a.timeoutrestart, a.autopause, a.autopausedelay, a.autopausebusy, a.autopauseunavail, a.monitorFormat], [true, "all", 30, true, true, "wav"]);
+  assert.deepEqual([b.autopause, b.timeoutrestart, b.monitorFormat, b.setinterfacevar, b.setqueueentryvar, b.setqueuevar], ["yes", false, "", true, true, true]);
+  assert.deepEqual([a.setinterfacevar, a.setqueueentryvar, a.setqueuevar, a.memberdelay, a.timeoutpriority], [false, false, false, 0, "app"]);
+  assert.deepEqual([b.memberdelay, b.timeoutpriority], [2, "conf"]);
+  assert.deepEqual([d.autopause, d.autopausedelay, d.timeoutrestart], ["no", 0, false]);
+  assert.deepEqual(c.warnings.map((w) => [w.line, w.reason]), [
+    [3, "[general] monitor-type: 'Monitor' is not supported, using MixMonitor"],
+    [19, "[c] autopause: 'sometimes' is not yes, no or all"],
+    [20, "[c] autopausedelay: 'soon' is not a number of at least 0"],
+    [21, "[c] timeoutrestart: 'maybe' is not yes or no"],
+  ]);
+});

@@ -69,6 +69,25 @@ export interface QueueConfig {
   /** Context run as a subroutine on the member's channel when no gosub argument is given. */
   readonly membergosub: string;
   readonly reportholdtime: boolean;
+  /** A member's busy or congestion (or other early failure) starts the try's `timeout` again (not for ringall). */
+  readonly timeoutrestart: boolean;
+  /** Pause a member who does not answer: in this queue (`yes`) or in every queue (`all`); reason "Auto-Pause". */
+  readonly autopause: "no" | "yes" | "all";
+  /** Seconds after a member's last call during which it is not auto-paused (0: always). */
+  readonly autopausedelay: number;
+  /** Auto-pause also a member who was busy, or unavailable (congestion, unreachable). */
+  readonly autopausebusy: boolean;
+  readonly autopauseunavail: boolean;
+  /** Record answered calls with MixMonitor in this format (file extension); "" records nothing. */
+  readonly monitorFormat: string;
+  /** Variables set on the caller and the member when it connects: MEMBER* (setinterfacevar), QE* (setqueueentryvar); QUEUE* also when the caller leaves (setqueuevar). */
+  readonly setinterfacevar: boolean;
+  /** Seconds of silence for a member who answered before anything else (announcements, the bridge). */
+  readonly memberdelay: number;
+  /** Which timeout wins when Queue()'s is shorter than a try: `app` cuts the try short, `conf` rings the whole `timeout`. */
+  readonly timeoutpriority: "app" | "conf";
+  readonly setqueueentryvar: boolean;
+  readonly setqueuevar: boolean;
   readonly members: readonly StaticMember[];
 }
 
@@ -90,7 +109,9 @@ export function defaultQueue(name: string, general: QueueGeneral = DEFAULT_GENER
     joinempty: [], leavewhenempty: [], ringinuse: true, autofill: general.autofill,
     announceFrequency: 0, minAnnounceFrequency: 15, announceHoldtime: "no", announcePosition: "yes", announcePositionLimit: 5,
     periodicAnnounce: [], periodicAnnounceFrequency: 0, musicclass: "", context: "",
-    penaltymemberslimit: 0, defaultrule: "", announce: "", membergosub: "", reportholdtime: false, members: [],
+    penaltymemberslimit: 0, defaultrule: "", announce: "", membergosub: "", reportholdtime: false,
+    timeoutrestart: false, autopause: "no", autopausedelay: 0, autopausebusy: false, autopauseunavail: false, monitorFormat: "",
+    setinterfacevar: false, setqueueentryvar: false, setqueuevar: false, memberdelay: 0, timeoutpriority: "app", members: [],
   };
 }
 
@@ -148,13 +169,14 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     return value !== "" && Number.isFinite(n) && n >= min ? Math.floor(n) : `'${value}' is not a number of at least ${min}`;
   };
   const setInt = (field: "timeout" | "retry" | "wrapuptime" | "weight" | "maxlen" | "servicelevel" | "announceFrequency" | "minAnnounceFrequency"
-    | "announcePositionLimit" | "periodicAnnounceFrequency" | "penaltymemberslimit", min = 0) => {
+    | "announcePositionLimit" | "periodicAnnounceFrequency" | "penaltymemberslimit" | "autopausedelay" | "memberdelay", min = 0) => {
     const n = int(min);
     if (typeof n === "string") return `${e.key}: ${n}`;
     q[field] = n;
     return undefined;
   };
-  const bool = (field: "ringinuse" | "autofill" | "reportholdtime") => {
+  const bool = (field: "ringinuse" | "autofill" | "reportholdtime" | "timeoutrestart" | "autopausebusy" | "autopauseunavail"
+    | "setinterfacevar" | "setqueueentryvar" | "setqueuevar") => {
     const b = yesNo(value);
     if (b === undefined) return `${e.key}: '${value}' is not yes or no`;
     q[field] = b;
@@ -188,6 +210,29 @@ function applyOption(q: Mutable<QueueConfig>, e: ConfEntry, members: StaticMembe
     case "ringinuse": return bool("ringinuse");
     case "autofill": return bool("autofill");
     case "reportholdtime": return bool("reportholdtime");
+    case "timeoutrestart": return bool("timeoutrestart");
+    case "setinterfacevar": return bool("setinterfacevar");
+    case "setqueueentryvar": return bool("setqueueentryvar");
+    case "setqueuevar": return bool("setqueuevar");
+    case "autopausebusy": return bool("autopausebusy");
+    case "autopauseunavail": return bool("autopauseunavail");
+    case "autopausedelay": return setInt("autopausedelay");
+    case "memberdelay": return setInt("memberdelay");
+    case "timeoutpriority": {
+      const v = value.toLowerCase();
+      if (v !== "app" && v !== "conf") return `timeoutpriority: '${value}' is not app or conf`;
+      q.timeoutpriority = v;
+      return undefined;
+    }
+    case "autopause": {
+      const v = value.toLowerCase();
+      if (v === "all") { q.autopause = "all"; return undefined; }
+      const b = yesNo(v);
+      if (b === undefined) return `autopause: '${value}' is not yes, no or all`;
+      q.autopause = b ? "yes" : "no";
+      return undefined;
+    }
+    case "monitor-format": q.monitorFormat = value; return undefined;
     case "joinempty": case "leavewhenempty": {
       const r = parseEmptyConditions(value, key === "joinempty");
       if (key === "joinempty") q.joinempty = r.conditions; else q.leavewhenempty = r.conditions;
@@ -238,7 +283,11 @@ export function loadQueuesConf(configDir: string): QueuesConf {
           persistentmembers: "persistentmembers", autofill: "autofill", shared_lastcall: "sharedLastcall",
           log_membername_as_agent: "logMembernameAsAgent", updatecdr: "updatecdr",
         };
-        if (key === "monitor-type") { g.monitorType = e.value.trim(); continue; }
+        if (key === "monitor-type") {
+          // Asterisk 22 records queue calls with MixMonitor only (app_monitor is gone).
+          if (e.value.trim().toLowerCase() !== "mixmonitor") warnings.push({ file: e.file, line: e.line, reason: `[general] monitor-type: '${e.value.trim()}' is not supported, using MixMonitor` });
+          continue;
+        }
         const field = fields[key];
         if (!field) continue;
         const b = yesNo(e.value);

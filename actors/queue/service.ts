@@ -31,6 +31,9 @@ export interface MemberView extends QueueMemberContext {
   readonly ringing: boolean;
 }
 
+/** How a member's ring ended without an answer, as autopause tells them apart. */
+export type RingFailure = "noanswer" | "busy" | "unavailable" | "other";
+
 export type AddResult = "ADDED" | "MEMBERALREADY" | "NOSUCHQUEUE";
 export type RemoveResult = "REMOVED" | "NOTINQUEUE" | "NOSUCHQUEUE" | "NOTDYNAMIC";
 
@@ -270,6 +273,24 @@ export class QueueService {
       this.runtime.send(id, paused ? { source, type: "pause", reason, ...all } : { source, type: "unpause", ...(reason ? { reason } : {}), ...all });
     }
     return found;
+  }
+
+  /**
+   * autopause (app_queue's rna): after a member's ring failed, pause it with reason
+   * "Auto-Pause" in the queue (`yes`) or every queue it is in (`all`, PAUSEALL first) —
+   * a busy one only with autopausebusy, an unavailable one only with autopauseunavail,
+   * none within autopausedelay seconds of its last call. `now` in µs. Where it was paused.
+   */
+  autoPause(queue: string, iface: string, failure: RingFailure, now: number, source: Source = "dialplan"): "queue" | "all" | undefined {
+    const q = this.conf.queues.get(queue);
+    if (!q || q.autopause === "no") return undefined;
+    if ((failure === "busy" && !q.autopausebusy) || (failure === "unavailable" && !q.autopauseunavail)) return undefined;
+    const m = this.runtime.state(queueMemberId(queue, iface))?.context as QueueMemberContext | undefined;
+    if (!m || m.paused || m.leaving) return undefined;
+    if (q.autopausedelay > 0 && m.lastCall !== 0 && now - m.lastCall < q.autopausedelay * 1e6) return undefined;
+    const all = q.autopause === "all";
+    this.setPaused(all ? undefined : queue, iface, true, "Auto-Pause", source);
+    return all ? "all" : "queue";
   }
 
   setPenalty(queue: string | undefined, iface: string, penalty: number, source: Source): boolean {

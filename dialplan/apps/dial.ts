@@ -7,6 +7,7 @@
  * After an answered call the caller's dialplan ends, unless `g` asks to go on.
  */
 import type { Application, ExecutionEnv } from "../executor.js";
+import type { Position } from "../search.js";
 import { splitArguments } from "../functions.js";
 import { HangupError, type DialOutcome, type DialRequest, type DialTarget } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
@@ -94,6 +95,7 @@ const Dial: Application = async (env, data) => {
     await env.channel.startMusicOnHold!(moh).catch((e: Error) => { if (e instanceof HangupError) throw e; env.warn("app_dial.c", e.message); });
   }
 
+  const calleeGoOn = "F" in options ? calleeGoOnTarget(env, "Dial", options.F) : undefined;
   const started = env.channel.now();
   let outcome: DialOutcome;
   try {
@@ -101,6 +103,7 @@ const Dial: Application = async (env, data) => {
       const request: DialRequest = {
         targets: parsed.targets,
         options,
+        ...(calleeGoOn ? { calleeGoOn } : {}),
         ...(parsed.timeout !== undefined ? { timeout: parsed.timeout } : {}),
         ...(parsed.url !== undefined ? { url: parsed.url } : {}),
         ...(signal ? { signal } : {}),
@@ -140,3 +143,15 @@ const Dial: Application = async (env, data) => {
 };
 
 export const dialApplications: Readonly<Record<string, Application>> = { Dial };
+
+/**
+ * Dial's and Queue()'s F(`[[context^]exten^]priority`): where the called party goes on
+ * when the caller hangs up (the caller's next priority without an argument); a bad
+ * place is a warning and the option is left out.
+ */
+export function calleeGoOnTarget(env: ExecutionEnv, app: string, arg: string): Position | undefined {
+  const to = env.resolveGoto(arg.trim() ? arg.replace(/\^/g, ",") : "+1");
+  if (typeof to !== "string") return to;
+  env.warn(app === "Dial" ? "app_dial.c" : "app_queue.c", `${app} option F: ${to}; ignored`);
+  return undefined;
+}

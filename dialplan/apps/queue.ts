@@ -16,7 +16,12 @@
  * gosub, the caller runs the AGI, then CONNECT and the bridge, ended by COMPLETECALLER,
  * COMPLETEAGENT, BLINDTRANSFER or ATTENDEDTRANSFER. Or the caller hangs up (ABANDON),
  * the Queue timeout passes (EXITWITHTIMEOUT), or leavewhenempty empties the queue
- * (EXITEMPTY). QUEUESTATUS says why the caller came back.
+ * (EXITEMPTY). QUEUESTATUS says why the caller came back. Around the ring: autopause of
+ * a member who did not answer (QueueService.autoPause), timeoutrestart, the options
+ * R (ring tone while a member rings), C (cancel as answered elsewhere), F (the member
+ * goes on when the caller hangs up), i (a member's call forward ignored), b/B, m; after
+ * the answer: memberdelay, reportholdtime, the MEMBER/QE/QUEUE variables, updatecdr and
+ * monitor-format.
  */
 import type { Application, ExecutionEnv } from "../executor.js";
 import { findApplication } from "./index.js";
@@ -27,9 +32,13 @@ import { HangupError, type DialOutcome } from "../../calls/channel-api.js";
 import { CONTINUE, END } from "./index.js";
 import { parseOptions } from "./basic.js";
 import { calleeGosubTarget } from "../../calls/dial-gosub.js";
-import type { MemberView, QueueService } from "../../actors/queue/service.js";
+import type { MemberView, QueueService, RingFailure } from "../../actors/queue/service.js";
 import type { QueueConfig } from "../../actors/queue/config.js";
 import { numberFiles } from "../say.js";
+import { Cause, dialStatusFromCauses } from "../../calls/hangup-causes.js";
+import { RINGBACK_TONE } from "../../calls/media.js";
+import { calleeGoOnTarget } from "./dial.js";
+import { queueVariables } from "../queue-functions.js";
 
 /** The interface a member channel belongs to: `PJSIP/alice-0000000a` → `PJSIP/alice`, `Local/1@c-00000001;1` → `Local/1@c`. */
 export function interfaceOf(channelName: string): string {
@@ -46,6 +55,9 @@ const seconds = (µs: number) => Math.floor(µs / 1e6);
 /** Dial options Queue() passes on to the call layer (features during the call). */
 const PASSED_OPTIONS = ["t", "T", "h", "H", "k", "K", "w", "W", "x", "X"];
 
+/** An option's `[[context^]exten^]priority[(arg1[^arg2])]` as the dialplan writes it (`,` between the parts). */
+const caretArgs = (text: string) => text.replace(/\^/g, ",");
+
 const Queue: Application = async (env, data) => {
   const [name = "", optionText = "", url = "", announceoverride = "", timeoutText = "", agi = "", gosubArg = "", ruleText = "", positionText = ""] = splitArguments(data, ",");
   if (name.trim() === "") { env.warn("app_queue.c", "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout[,agi[,gosub[,rule[,position]]]]]]]]"); return END; }
@@ -58,6 +70,10 @@ const Queue: Application = async (env, data) => {
   }
   const options = parseOptions(optionText);
   const ch = env.channel, me = ch.context();
+  // F: when the caller hangs up, the member goes on here (the caller's next priority without an argument).
+  const calleeGoOn = "F" in options ? calleeGoOnTarget(env, "Queue", options.F) : undefined;
+  // B: a subroutine on the caller before it joins (app_queue runs it once, before any member is called).
+  if (options.B?.trim()) await env.runSubroutine(ch, caretArgs(options.B.trim()));
   const uniqueid = me.uniqueid;
   const started = ch.now();
   const timeout = Number(timeoutText) > 0 ? Number(timeoutText) : 0;
@@ -110,7 +126,8 @@ const Queue: Application = async (env, data) => {
   const leaving = () => ({ uniqueid, position: where(), origposition, waittime: seconds(ch.now() - started) });
 
   const ringOnly = "r" in options;
-  const musicclass = env.channelSettings.get("musicclass") || q.musicclass || "default";
+  // CHANNEL(musicclass), then Queue()'s m(class), then the queue's musicclass.
+  const musicclass = env.channelSettings.get("musicclass") || options.m?.trim() || q.musicclass || "default";
   if (ringOnly) ch.ringing();
   else if (ch.startMusicOnHold) await ch.startMusicOnHold(musicclass).catch((e: Error) => { if (e instanceof HangupError) throw e; env.warn("app_queue.c", e.message); });
 
@@ -118,6 +135,10 @@ const Queue: Application = async (env, data) => {
   for (const o of PASSED_OPTIONS) if (o in options) dialOptions[o] = options[o];
   if (!ringOnly) dialOptions.m = musicclass;
   if ("c" in options) dialOptions.g = "";
+  // i: a member's call forward (SIP 3xx) is ignored; without it the forward is followed, as app_queue does.
+  if ("i" in options) dialOptions.i = "";
+  // b: a subroutine on each member's new channel before it is called (Dial's b).
+  if (options.b?.trim()) dialOptions.b = caretArgs(options.b.trim());
   // gosub (or the queue's membergosub): a subroutine (context, from s,1) on the member's channel once it answers, before the bridge.
   const gosub = gosubArg.trim() || q.membergosub;
   const gosubTarget = gosub ? calleeGosubTarget(gosub) : "";
@@ -200,7 +221,10 @@ const Queue: Application = async (env, data) => {
       // One try (app_queue's try_calling): ringall rings the best penalty tier of the free members for `timeout`;
       // the other strategies ring the best member, and the next best when it fails early, until `timeout` ends the try.
       const remaining = timeout ? started + timeout * 1e6 - ch.now() : Infinity;
-      const deadline = ch.now() + Math.min(q.timeout > 0 ? q.timeout * 1e6 : Infinity, Math.max(remaining, 1e6));
+      // timeoutpriority: `app` (the default) cuts a try short where the Queue timeout ends; `conf` rings the whole `timeout`.
+      const ringFor = q.timeout > 0 ? q.timeout * 1e6 : Infinity;
+      const tryLength = q.timeoutpriority === "conf" ? ringFor : Math.min(ringFor, Math.max(remaining, 1e6));
+      let deadline = ch.now() + tryLength;
       const tried = new Set<string>();
       /** The member list index of the last member rung in this try (linear's next try starts after it). */
       let last = -1;
@@ -223,6 +247,8 @@ const Queue: Application = async (env, data) => {
         const result = await ringMembers(env, service, name, ringing, now, {
           timeout: Number.isFinite(left) ? Math.max(1, Math.round(left / 1000)) / 1000 : Infinity,
           options: dialOptions, url, started, origposition, wrapuptime: q.wrapuptime, gosub: gosubTarget, announce: announceFiles, agi: agi.trim(),
+          queue: q, ringWhenRinging: "R" in options && !ringOnly, musicclass, answeredElsewhere: "C" in options,
+          ...(calleeGoOn ? { calleeGoOn } : {}),
         });
         if (result.answered) {
           if (ch.signal.aborted) throw new HangupError();
@@ -236,7 +262,11 @@ const Queue: Application = async (env, data) => {
           return END;
         }
         // A member who answered but never got the call (AGENTDUMP) ends the try, as do ringall and the timeout.
-        if (result.dumped || q.strategy === "ringall" || deadline - ch.now() <= 500_000) break;
+        // So does a member's call forward ignored with `i` (app_queue rings nobody else in that try).
+        if (result.dumped || result.forwardIgnored || q.strategy === "ringall") break;
+        // timeoutrestart: a member who failed early (busy, congestion, refused) gives the next one a whole `timeout`.
+        if (q.timeoutrestart && result.failedEarly) deadline = Math.min(ch.now() + tryLength, timeout && q.timeoutpriority === "app" ? started + timeout * 1e6 : Infinity);
+        if (deadline - ch.now() <= 500_000) break;
       }
       tries++;
       if (q.strategy === "linear" && last >= 0) linpos = (last + 1) % members.length;
@@ -259,6 +289,8 @@ const Queue: Application = async (env, data) => {
     throw e;
   } finally {
     if (!ringOnly) ch.stopMusicOnHold?.();
+    // setqueuevar: the queue's statistics as the caller leaves, however it leaves (the `h` extension sees them too).
+    if (q.setqueuevar) for (const [v, value] of Object.entries(queueVariablesOf(service, name))) env.setVar(v, value);
   }
 };
 
@@ -287,7 +319,9 @@ function positionFiles(q: QueueConfig, position: number): string[] {
 }
 
 /** What ringing a group gave: nobody took the call, or a call that ended (with where the caller goes on after a transfer). */
-type RingResult = { readonly answered: false; readonly dumped?: boolean } | { readonly answered: true; readonly next?: DialOutcome["next"] };
+type RingResult =
+  | { readonly answered: false; readonly dumped?: boolean; readonly failedEarly?: boolean; readonly forwardIgnored?: boolean }
+  | { readonly answered: true; readonly next?: DialOutcome["next"] };
 
 interface RingOptions {
   readonly timeout: number;
@@ -300,6 +334,14 @@ interface RingOptions {
   readonly gosub: string;
   readonly announce: readonly string[];
   readonly agi: string;
+  readonly queue: QueueConfig;
+  /** R: the caller hears ringing instead of music while a member rings, and music again after. */
+  readonly ringWhenRinging: boolean;
+  readonly musicclass: string;
+  /** C: members cancelled for any reason end as answered elsewhere. */
+  readonly answeredElsewhere: boolean;
+  /** F: where the member goes on when the caller hangs up. */
+  readonly calleeGoOn?: { readonly context: string; readonly exten: string; readonly priority: number };
 }
 
 /** Ring one group of members once. */
@@ -314,18 +356,36 @@ async function ringMembers(
   let connected = 0;
   service.setRinging(queue, group.map((m) => m.interface), true, me.uniqueid);
   let outcome: DialOutcome;
+  /** R: ringing replaced the music; the music comes back if nobody answers (app_queue's rna). */
+  let ringingHeard = false;
   try {
     outcome = await env.guard((signal) => ch.dial({
       targets: group.map((m) => ({ dialstring: m.interface })),
       ...(Number.isFinite(o.timeout) ? { timeout: o.timeout } : {}),
       options: o.options,
       ...(signal ? { signal } : {}),
+      ...(o.answeredElsewhere ? { cancelAsAnsweredElsewhere: true } : {}),
+      ...(o.calleeGoOn ? { calleeGoOn: o.calleeGoOn } : {}),
+      ...(o.ringWhenRinging ? {
+        onRinging: () => {
+          if (ringingHeard || answered) return;
+          ringingHeard = true;
+          ch.stopMusicOnHold?.();
+          // As chan_pjsip: once media flows (the music's 183 with SDP, or an answered caller) a 180 is not sent;
+          // the ringing is heard in band instead.
+          const inBand = ch.state() !== "ring";
+          ch.ringing();
+          if (inBand) ch.tones(RINGBACK_TONE);
+        },
+      } : {}),
       runSubroutine: (c, t) => env.runSubroutine(c, t),
       onAnswer: (peer) => {
-        const iface = interfaceOf(peer.name);
+        // A member who forwarded the call (3xx, followed without `i`) is still the member who took it.
+        const iface = interfaceOf(peer.via ?? peer.name);
         const member = group.find((m) => m.interface === iface) ?? group[0];
         const at = ch.now();
         answered = { member, uniqueid: peer.uniqueid, at };
+        if (ringingHeard) ch.stopTones();
         service.setRinging(queue, group.map((m) => m.interface), false, me.uniqueid);
         for (const m of group) {
           if (m !== member) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms: Math.floor((at - ringStart) / 1000) });
@@ -340,10 +400,19 @@ async function ringMembers(
       beforeBridge: async (peer: DialplanChannel) => {
         const a = answered!;
         const hungUp = (e: unknown) => { if (!(e instanceof HangupError)) throw e; };
-        if (o.announce.length) {
-          await peer.play(o.announce, { noAnswer: true })
-            .then((r) => env.verbose(`Queue '${queue}': ${peer.context().name} heard ${o.announce.join("&")} (${r.status})`), hungUp);
+        // memberdelay: silence for the member before anything else (app_queue's ast_safe_sleep on the member).
+        if (o.queue.memberdelay > 0) {
+          env.channel.log("NOTICE", "app_queue.c", `Delaying member connect for ${o.queue.memberdelay} seconds`);
+          await peer.sleep(o.queue.memberdelay * 1000).catch(hungUp);
         }
+        const memberHears = async (files: readonly string[]) => {
+          if (!files.length || peer.signal.aborted) return;
+          await peer.play(files, { noAnswer: true })
+            .then((r) => env.verbose(`Queue '${queue}': ${peer.context().name} heard ${files.join("&")} (${r.status})`), hungUp);
+        };
+        await memberHears(o.announce);
+        // reportholdtime: the member hears how long the caller held ("queue-reporthold", minutes, then seconds over 1).
+        if (o.queue.reportholdtime) await memberHears(holdtimeReport(ch.now() - o.started));
         if (ch.signal.aborted) return;
         if (peer.signal.aborted) {
           env.warn("app_queue.c", `Agent on ${peer.context().name} hungup on the customer.`);
@@ -355,6 +424,10 @@ async function ringMembers(
           source: "dialplan", type: "connect", uniqueid: me.uniqueid, interface: a.member.interface, agent: a.member.name, peerUniqueid: a.uniqueid,
           holdtime: seconds(connected - o.started), ringtime: seconds(a.at - ringStart), index: members.indexOf(a.member), count: members.length,
         });
+        setConnectVariables(env, service, queue, o, a.member.interface, peer);
+        // updatecdr: the caller's CDR names the member (its name, as chan_agents did) as dstchannel.
+        if (service.general.updatecdr) ch.setCdrField("dstchannel", a.member.name);
+        if (o.queue.monitorFormat) await startRecording(env, o.queue.monitorFormat);
         if (o.url) env.verbose(`Queue '${queue}': URL '${o.url}' not sent to ${peer.context().name} (its channel takes no URL)`);
         if (o.gosub && !peer.signal.aborted) await env.runSubroutine(peer, o.gosub).catch(hungUp);
         if (o.agi && !peer.signal.aborted && !ch.signal.aborted) await Promise.resolve(findApplication("AGI")!(env, o.agi)).catch(hungUp);
@@ -400,11 +473,79 @@ async function ringMembers(
     for (const m of group) service.sendQueue(queue, { source: "dialplan", type: "ringcanceled", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms });
     throw new HangupError();
   }
+  if (ringingHeard) {
+    ch.stopTones();
+    await Promise.resolve(ch.startMusicOnHold?.(o.musicclass)).catch((e: Error) => { if (e instanceof HangupError) throw e; });
+  }
+  const ended = outcome.legs ?? [];
+  // A member whose call forward `i` ignored was hung up as app_queue does it: no RINGNOANSWER, no autopause.
+  const forwardIgnored = new Set(ended.filter((l) => l.forwardIgnored).map((l) => interfaceOf(l.channel)));
   for (const m of group) {
+    if (forwardIgnored.has(m.interface)) { env.verbose(`${m.interface} asked to forward the call; ignored (i)`); continue; }
     service.sendQueue(queue, { source: "dialplan", type: "ringnoanswer", uniqueid: me.uniqueid, interface: m.interface, agent: m.name, ms, index: members.indexOf(m), count: members.length });
     env.verbose(`Nobody picked up in ${ms} ms (${m.interface})`);
+    const leg = ended.find((l) => interfaceOf(l.channel) === m.interface);
+    const paused = service.autoPause(queue, m.interface, leg ? failureOf(leg.cause) : "noanswer", ch.now());
+    if (paused) {
+      env.verbose(paused === "all"
+        ? `Auto-Pausing Queue Member ${m.interface} in all queues since they failed to answer on queue ${queue}.`
+        : `Auto-Pausing Queue Member ${m.interface} in queue ${queue} since they failed to answer.`);
+    }
   }
-  return { answered: false };
+  // The legs all ended before the ring's timeout: the ring failed early.
+  const failedEarly = !Number.isFinite(o.timeout) || ch.now() - ringStart < o.timeout * 1e6 - 100_000;
+  return { answered: false, failedEarly, ...(forwardIgnored.size ? { forwardIgnored: true } : {}) };
+}
+
+/**
+ * setinterfacevar, setqueueentryvar and setqueuevar: what app_queue sets on the caller and
+ * the member once the member is connected (MEMBER*: the member before this call; QE*: this
+ * caller's hold time and original position; QUEUE*: the queue's statistics).
+ */
+function setConnectVariables(env: ExecutionEnv, service: QueueService, queue: string, o: RingOptions, iface: string, peer: DialplanChannel): void {
+  const q = o.queue, m = service.member(queue, iface);
+  const vars: Record<string, string> = {};
+  if (q.setinterfacevar && m) {
+    Object.assign(vars, {
+      MEMBERINTERFACE: m.interface, MEMBERNAME: m.name, MEMBERCALLS: String(m.callsTaken), MEMBERLASTCALL: String(seconds(m.lastCall)),
+      MEMBERPENALTY: String(m.penalty), MEMBERDYNAMIC: m.dynamic ? "1" : "0", MEMBERREALTIME: "0",
+    });
+  }
+  if (q.setqueueentryvar) Object.assign(vars, { QEHOLDTIME: String(seconds(env.channel.now() - o.started)), QEORIGINALPOS: String(o.origposition) });
+  if (q.setqueuevar) Object.assign(vars, queueVariablesOf(service, queue));
+  for (const [name, value] of Object.entries(vars)) { env.setVar(name, value); peer.setVariable(name, value); }
+}
+
+/** setqueuevar's variables: QUEUENAME and the queue's statistics. */
+const queueVariablesOf = (service: QueueService, queue: string) => ({ QUEUENAME: queue, ...queueVariables(service, queue) });
+
+/** reportholdtime's files for a hold of `µs`, as app_queue says it: minutes if any, seconds if more than one. */
+function holdtimeReport(µs: number): string[] {
+  const total = seconds(µs), minutes = Math.floor(total / 60), secs = total % 60;
+  return [
+    "queue-reporthold",
+    ...(minutes > 0 ? [...numberFiles(minutes), "queue-minutes"] : []),
+    ...(secs > 1 ? [...numberFiles(secs), "queue-seconds"] : []),
+  ];
+}
+
+/** How a member's ring failed, for autopause: busy (autopausebusy), unavailable (autopauseunavail), or anything else. */
+function failureOf(cause: number): RingFailure {
+  if (cause === Cause.USER_BUSY) return "busy";
+  const status = dialStatusFromCauses([cause]);
+  return status === "CONGESTION" || status === "CHANUNAVAIL" ? "unavailable" : "other";
+}
+
+/**
+ * monitor-format: MixMonitor of the bridged call on the caller's channel, as app_queue's
+ * setup_mixmonitor: `${MONITOR_FILENAME}` (else the caller's uniqueid) with the format as
+ * extension, option b plus `${MONITOR_OPTIONS}`, `${MONITOR_EXEC}` run afterwards.
+ */
+async function startRecording(env: ExecutionEnv, format: string): Promise<void> {
+  const file = env.getVar("MONITOR_FILENAME") || env.channel.context().uniqueid;
+  const exec = env.getVar("MONITOR_EXEC");
+  const args = `${file}.${format},b${env.getVar("MONITOR_OPTIONS") ?? ""}${exec ? `,${exec}` : ""}`;
+  await Promise.resolve(findApplication("MixMonitor")!(env, args)).catch((e: Error) => { if (!(e instanceof HangupError)) throw e; });
 }
 
 function completeCall(

@@ -14,7 +14,7 @@
  *   app.end      app
  *   setvar       name, value                              (channel variable; "" clears)
  *   setvars      vars {name: value}                       (several set in one turn, in order)
- *   cdr.set      field (accountcode|userfield|amaflags|peeraccount), value
+ *   cdr.set      field (accountcode|userfield|amaflags|peeraccount|dstchannel), value
  *   callerid     num?, name?          connected   num?, name?
  *   dial.begin   peer (channel id), dialstring
  *   dial.end     status (ANSWER|BUSY|NOANSWER|CANCEL|CONGESTION|CHANUNAVAIL|...)

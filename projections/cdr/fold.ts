@@ -38,6 +38,8 @@ interface Segment {
   /** Party B: a channel stream id, and its name as last seen. */
   peer?: string;
   peerName: string;
+  /** queues.conf updatecdr: the queue member's name shown as dstchannel instead of party B's channel name. */
+  dstchannel?: string;
   /** Whether party B is a bridge partner (talk), not just a dial target. */
   bridged: boolean;
   dialStatus?: string;
@@ -197,8 +199,11 @@ export class CdrProjection implements Projection<CdrRow> {
         this.channels.delete(r.stream);
         this.parties.delete(r.stream);
         break;
+      case "cdr.set":
+        if (input.field === "dstchannel" && c.seg && !inH) c.seg.dstchannel = String(input.value);
+        break; // the other fields are read from the context when the record is finalised
       default:
-        break; // setvar, cdr.set, callerid...: read from the context when the record is finalised
+        break; // setvar, callerid...: read from the context when the record is finalised
     }
     for (let i = 0; i < out.length; i++) { out[i].log_offset = r.offset; out[i].log_index = i; }
     return out;
@@ -260,7 +265,7 @@ export class CdrProjection implements Projection<CdrRow> {
     const ms = answered ? Math.max(0, Math.floor((end - seg.answer!) / 1000)) : 0;
     out.push({
       accountcode: x.accountcode, src: x.callerId.num, dst: seg.dst, dcontext: seg.dcontext, clid: clid(x.callerId.name, x.callerId.num),
-      channel: x.name, dstchannel: seg.peerName, lastapp: seg.lastapp, lastdata: seg.lastdata,
+      channel: x.name, dstchannel: seg.dstchannel ?? seg.peerName, lastapp: seg.lastapp, lastdata: seg.lastdata,
       start: seg.start, answer: seg.answer, end,
       duration: Math.max(0, Math.floor((end - seg.start) / 1e6)),
       billsec: !answered ? 0 : s.initiatedseconds && ms % 1000 >= 500 ? Math.floor(ms / 1000) + 1 : Math.floor(ms / 1000),

@@ -55,7 +55,7 @@ test("exits, abandon, ring results and custom QueueLog lines; data1..data5 split
     memberRec({ type: "pause", reason: "lunch", all: true }),
   ].flatMap((r) => p.apply(r));
   assert.deepEqual(rows.map((r) => `${r.event}|${r.data}`), [
-    "ABANDON|2|3|14", "EXITWITHTIMEOUT|1|1|30", "EXITWITHKEY|5|1|2|4", "JOINEMPTY|", "RINGNOANSWER|15000", "MYEVENT|a|b", "PAUSE|lunch", "PAUSEALL|",
+    "ABANDON|2|3|14", "EXITWITHTIMEOUT|1|1|30", "EXITWITHKEY|5|1|2|4", "JOINEMPTY|", "RINGNOANSWER|15000", "MYEVENT|a|b", "PAUSEALL|lunch", "PAUSE|lunch",
   ]);
   assert.deepEqual([rows[2].data1, rows[2].data2, rows[2].data3, rows[2].data4, rows[2].data5], ["5", "1", "2", "4", ""]);
   assert.deepEqual(rows.map((r) => r.log_index), [0, 0, 0, 0, 0, 0, 0, 1]);

@@ -128,9 +128,10 @@ export class QueueLogProjection implements Projection<QueueLogRow> {
       case "remove": return m.dynamic ? [row(rec, 0, String(i.callid ?? "NONE"), m.queue, m.name, "REMOVEMEMBER", [""])] : [];
       case "pause": case "unpause": {
         const event = i.type === "pause" ? "PAUSE" : "UNPAUSE";
-        const lines = [row(rec, 0, "NONE", m.queue, m.name, event, [String(i.reason ?? "")])];
-        if (i.all) lines.push(row(rec, 1, "NONE", "NONE", m.name, `${event}ALL`, [""]));
-        return lines;
+        // As set_member_paused: PAUSEALL/UNPAUSEALL (with the reason) before the first queue's own line.
+        const reason = String(i.reason ?? "");
+        if (!i.all) return [row(rec, 0, "NONE", m.queue, m.name, event, [reason])];
+        return [row(rec, 0, "NONE", "NONE", m.name, `${event}ALL`, [reason]), row(rec, 1, "NONE", m.queue, m.name, event, [reason])];
       }
       default: return [];
     }

@@ -553,6 +553,10 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
           if (answer) { current = send(invite(answer), true); return; }
         }
         this.early.delete(earlyKey);
+        if (r.status >= 300 && r.status < 400) {
+          const to = redirectTarget(r, target.endpoint.name, target.endpoint.redirect_method);
+          if (to) on.forwarded?.(to);
+        }
         const cause = causeFromSipResponse(r.status);
         callee.remoteHangup(cause, callee.name);
         on.failed(cause, sipTechCause(r.status));
@@ -587,6 +591,23 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
     if (response.toTag) ack.set("To", response.get("To")!);
     tx.ack(ack, dialog.destination ?? fallback);
   }
+}
+
+/**
+ * Where a 3xx sends the call, as res_pjsip_session's on_redirected (redirect_method): `user`
+ * gives the first Contact's user part (an extension; user options after `;` dropped),
+ * `uri_core` a PJSIP dial string to the Contact through the same endpoint. `uri_pjsip`
+ * (PJSIP following the redirect itself) is not done: the call is not forwarded.
+ */
+function redirectTarget(r: SipResponse, endpoint: string, method: string): string | undefined {
+  let contacts;
+  try { contacts = r.contacts(); } catch { return undefined; }
+  if (contacts === "*" || !contacts.length) return undefined;
+  const uri = contacts[0].uri;
+  if (uri.scheme === "tel") return undefined;
+  if (method === "user") return uri.user ? safeDecode(uri.user.split(";")[0]) || undefined : undefined;
+  if (method === "uri_core") return `PJSIP/${endpoint}/${formatUri(uri)}`;
+  return undefined;
 }
 
 function safeDecode(s: string): string {

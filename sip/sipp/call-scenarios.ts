@@ -107,6 +107,8 @@ export interface UasOptions {
   readonly earlyMedia?: boolean;
   /** Challenge the first INVITE with 401 and require digest credentials of this username on the second. */
   readonly challengeUser?: string;
+  /** A Contact for a failure response: where a 3xx redirects the call. */
+  readonly contact?: string;
 }
 
 const reply = (status: string, sdp = false) => send([
@@ -169,6 +171,7 @@ export function uasCall(o: UasOptions): string {
     } else {
       parts.push(send([
         `SIP/2.0 ${o.status} ${REASONS[o.status] ?? "Failed"}`, "[last_Via:]", "[last_From:]", "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
+        ...(o.contact ? [`Contact: <${o.contact}>`] : []),
       ], [], false));
       parts.push('  <recv request="ACK"/>');
     }
@@ -177,5 +180,5 @@ export function uasCall(o: UasOptions): string {
 }
 
 const REASONS: Readonly<Record<number, string>> = {
-  403: "Forbidden", 404: "Not Found", 480: "Temporarily Unavailable", 486: "Busy Here", 503: "Service Unavailable", 603: "Decline",
+  302: "Moved Temporarily", 403: "Forbidden", 404: "Not Found", 480: "Temporarily Unavailable", 486: "Busy Here", 503: "Service Unavailable", 603: "Decline",
 };

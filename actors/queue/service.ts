@@ -161,19 +161,22 @@ export class QueueService {
     if (!set) return [];
     let i = 0;
     for (const iface of set) {
-      const state = this.runtime.state(queueMemberId(queue, iface));
-      if (!state) { set.delete(iface); continue; }
-      const m = state.context as QueueMemberContext;
-      views.push({
-        v: { ...m, state: String(state.value), device: this.deviceState(m.stateInterface), ringing: ringing?.has(iface) ?? false },
-        k: order.get(iface) ?? 1e6 + i++,
-      });
+      const v = this.view(queue, iface, ringing);
+      if (!v) { set.delete(iface); continue; }
+      views.push({ v, k: order.get(iface) ?? 1e6 + i++ });
     }
     return views.sort((a, b) => a.k - b.k).map((x) => x.v);
   }
 
   member(queue: string, iface: string): MemberView | undefined {
-    return this.members(queue).find((m) => m.interface === iface);
+    return this.index.get(queue)?.has(iface) ? this.view(queue, iface, this.ringingNow.get(queue)) : undefined;
+  }
+
+  private view(queue: string, iface: string, ringing: ReadonlyMap<string, string> | undefined): MemberView | undefined {
+    const state = this.runtime.state(queueMemberId(queue, iface));
+    if (!state) return undefined;
+    const m = state.context as QueueMemberContext;
+    return { ...m, state: String(state.value), device: this.deviceState(m.stateInterface), ringing: ringing?.has(iface) ?? false };
   }
 
   /** Whether a member can take a call now: logged in, not paused, not in a call or wrap-up, device free (unless ringinuse). */

@@ -48,7 +48,8 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
   const summary = await simulate(options);
   out(formatSummary(summary, Number(process.hrtime.bigint() - t0) / 1e9));
   if (summary.violation || a["no-projections"]) return summary.violation ? 1 : 0;
-  // The projections, as `recall rebuild` makes them, then CDR checked against what the phones saw.
+  // The projections, as `recall rebuild` makes them, then CDR checked against what the phones saw
+  // and CDR, CEL and queue_log against each other, call by call.
   const t1 = process.hrtime.bigint();
   const rebuilt = await rebuildCommand({ dataDir: a.data, configDir: a.config ?? join(a.data, "config"), sink: "chdb" }, out, err);
   if (rebuilt !== 0) return rebuilt;
@@ -56,7 +57,45 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
   out(`projections built in ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s; ${agreement.text}\n`);
   const queueLog = summary.queue ? await queueLogAgreement(a.data, summary) : { ok: true };
   if ("text" in queueLog) out(`${queueLog.text}\n`);
-  return agreement.ok && queueLog.ok ? 0 : 1;
+  const calls = await callAgreement(a.data);
+  out(`${calls.text}\n`);
+  return agreement.ok && queueLog.ok && calls.ok ? 0 : 1;
+}
+
+/** The first column of a query's rows (`recall query --format csv` names the columns first). */
+async function column(dataDir: string, sql: string): Promise<string[]> {
+  let csv = "";
+  const code = await queryCommand({ dataDir, format: "csv", sql }, (t) => { csv += t; }, () => undefined);
+  if (code !== 0) throw new Error(`query failed: ${sql}`);
+  return csv.split("\n").filter(Boolean).slice(1).map((line) => line.replace(/^"|"$/g, "")); // after the header
+}
+
+/**
+ * CDR, CEL and queue_log agree about every call: every call (linkedid) CDR records is
+ * one CEL ends (LINKEDID_END), every answered call CEL ends is in CDR, and every caller
+ * queue_log connects to an agent has answered CDR and a CEL bridge entry under the same uniqueid.
+ */
+export async function callAgreement(dataDir: string): Promise<{ ok: boolean; text: string }> {
+  const cdr = new Set(await column(dataDir, "SELECT DISTINCT linkedid FROM cdr"));
+  const ended = new Set(await column(dataDir, "SELECT DISTINCT linkedid FROM cel WHERE eventtype = 'LINKEDID_END'"));
+  // cdr.conf's unanswered=no leaves out calls nobody answered (an agent's *45 login): those CEL keeps alone.
+  const answeredCalls = new Set(await column(dataDir, "SELECT DISTINCT linkedid FROM cel WHERE eventtype = 'ANSWER'"));
+  const connected = await column(dataDir, "SELECT DISTINCT callid FROM queue_log WHERE event = 'CONNECT'");
+  const answered = new Set(await column(dataDir, "SELECT DISTINCT uniqueid FROM cdr WHERE disposition = 'ANSWERED'"));
+  const bridged = new Set(await column(dataDir, "SELECT DISTINCT uniqueid FROM cel WHERE eventtype = 'BRIDGE_ENTER'"));
+  const problems: string[] = [];
+  for (const id of cdr) if (!ended.has(id)) problems.push(`call ${id} in CDR has no CEL LINKEDID_END`);
+  for (const id of ended) if (answeredCalls.has(id) && !cdr.has(id)) problems.push(`answered call ${id} ended in CEL has no CDR`);
+  for (const id of connected) {
+    if (!answered.has(id)) problems.push(`caller ${id} connected in queue_log has no answered CDR`);
+    if (!bridged.has(id)) problems.push(`caller ${id} connected in queue_log has no CEL BRIDGE_ENTER`);
+  }
+  const ok = problems.length === 0;
+  return {
+    ok,
+    text: `CDR, CEL and queue_log ${ok ? "agree" : "DISAGREE"} about every call: ${cdr.size} calls in CDR, ${ended.size} ended in CEL (${answeredCalls.size} answered), ${connected.length} callers connected in queue_log` +
+      (ok ? "" : `; ${problems.length} disagreements, first: ${problems.slice(0, 3).join("; ")}`),
+  };
 }
 
 /** queue_log (the projection) and the queue actors' events (the log) count the same joins and ends. */

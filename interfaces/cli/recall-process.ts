@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { reapOnExit } from "../../core/reap.js";
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, statSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
@@ -51,25 +52,6 @@ async function bindable(port: number): Promise<boolean> {
     u.once("error", () => resolve(false));
     u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
   });
-}
-
-/**
- * Recall processes this test process started and has not seen exit: killed when the test
- * process ends, even when the runner stops it (a file's time limit sends SIGTERM), so a
- * stopped test leaves no PBX running behind it.
- */
-const running = new Set<ChildProcess>();
-let reaperInstalled = false;
-function reapOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  if (reaperInstalled) return;
-  reaperInstalled = true;
-  const killAll = () => { for (const c of running) c.kill("SIGKILL"); };
-  process.once("exit", killAll);
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => { killAll(); process.exit(128 + (signal === "SIGTERM" ? 15 : 2)); });
-  }
 }
 
 export interface RecallProcess {

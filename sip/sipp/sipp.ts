@@ -4,6 +4,7 @@
  * statistics. Every run is bounded (`-m` calls and a wall-clock timeout).
  */
 import { spawn } from "node:child_process";
+import { reapOnExit } from "../../core/reap.js";
 import { existsSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,6 +63,7 @@ export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: ()
   // -bg forks: run in the foreground instead so we can wait for it.
   const fg = args.filter((a) => a !== "-bg");
   const child = spawn("sipp", fg, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  reapOnExit(child); // a test that fails before stopping it leaves no sipp behind
   let stdout = "", stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; if (stdout.length > 1e6) stdout = stdout.slice(-5e5); });
   child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });

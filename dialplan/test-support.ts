@@ -5,6 +5,8 @@
  * takes microseconds and always gives the same result. (The call layer's end-to-end
  * tests use real SIP; this is only for the dialplan runtime.)
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   HangupError, type AudioSocketOutcome, type DialOutcome, type DialRequest, type DialplanChannel, type MediaResult,
   type MixMonitorRequest, type MixMonitorStarted, type RedirectingParty,
@@ -387,3 +389,19 @@ break;
 }
 `;
 
+
+/** DATA/queue_log as a real Recall wrote it, each line split at `|`. */
+export function queueLogLines(dataDir: string): string[][] {
+  return readFileSync(join(dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|"));
+}
+
+/** queue_log's lines once one matches `pattern` (written a moment after the call ends), or as they are after `timeoutMs`. */
+export async function waitForQueueLog(dataDir: string, pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let lines: string[][] = [];
+    try { lines = queueLogLines(dataDir); } catch { /* not written yet */ }
+    if (lines.some((l) => pattern.test(l.join("|"))) || Date.now() > until) return lines;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

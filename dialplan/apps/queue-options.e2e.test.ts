@@ -22,11 +22,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
+import { queueLogLines, waitForQueueLog } from "../test-support.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../../sip/sipp/call-scenarios.js";
-import { fromUlaw, wavFile } from "../../sip/sipp/audio.js";
-import { parseRtp } from "../../media-workers/rtp.js";
-import { createSocket } from "node:dgram";
+import { listenUlaw, rms, toneShare, wavFile } from "../../sip/sipp/audio.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -114,17 +113,8 @@ async function call(exten: string, agents: Partial<Record<Agent, Phone>>, expect
   return { caller, called };
 }
 
-const queueLog = () => readFileSync(join(recall.dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|"));
-
-async function waitForLines(pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    let lines: string[][] = [];
-    try { lines = queueLog(); } catch { /* not written yet */ }
-    if (lines.some((l) => pattern.test(l.join("|"))) || Date.now() > until) return lines;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const queueLog = () => queueLogLines(recall.dataDir);
+const waitForLines = (pattern: RegExp, timeoutMs?: number) => waitForQueueLog(recall.dataDir, pattern, timeoutMs);
 
 /** The messages a sipp received (first line, whole text, ms since the epoch), from its -trace_msg log. */
 function received(dir: string): { first: string; text: string; at: number }[] {
@@ -211,15 +201,12 @@ test("timeoutrestart: a member busy late in the try gives the next one a whole t
 
 test("R: music while nobody rings, ringing (in band, after the music's 183) while a member rings, music again after", async () => {
   // linear, timeout 1, retry 2: frank rings 0–1 s and is cancelled, music for 2 s, heidi rings 3–3.6 s and answers.
-  const sock = createSocket("udp4");
-  const frames: { at: number; pcm: Int16Array }[] = [];
-  sock.on("message", (m) => { const h = parseRtp(m); if (h && h.payloadType === 0) frames.push({ at: Date.now(), pcm: fromUlaw(new Uint8Array(m.subarray(h.payloadOffset, h.payloadEnd))) }); });
-  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  const audio = await listenUlaw(), frames = audio.frames;
   let result;
   try {
-    result = await call("7916", { frank: {}, heidi: { status: 200, ringMs: 600, holdMs: 300 } }, { mediaPort: sock.address().port }, true);
+    result = await call("7916", { frank: {}, heidi: { status: 200, ringMs: 600, holdMs: 300 } }, { mediaPort: audio.port }, true);
   } finally {
-    sock.close();
+    audio.close();
   }
   const { caller, called } = result;
   assert.equal(caller.code, 0, caller.errors);
@@ -234,44 +221,32 @@ test("R: music while nobody rings, ringing (in band, after the music's 183) whil
     assert.ok(inside.length >= 10, `${inside.length} frames between ${from} and ${to}`);
     return inside;
   };
-  const ringTone = (fs: typeof frames) => fs.filter((f) => share(f.pcm, 440) > 0.3 && share(f.pcm, 480) > 0.3).length / fs.length;
+  const ringTone = (fs: typeof frames) => fs.filter((f) => toneShare(f.pcm, 440) > 0.3 && toneShare(f.pcm, 480) > 0.3).length / fs.length;
   const frankRings = ringTone(between(at(frank, "INVITE") + 200, at(frank, "CANCEL") - 50));
   const music = between(at(frank, "CANCEL") + 300, at(heidi, "INVITE") - 100);
   const heidiRings = ringTone(between(at(heidi, "INVITE") + 150, at(heidi, "INVITE") + 550));
   assert.ok(frankRings > 0.8 && heidiRings > 0.8, `ring tone while frank (${frankRings}) and heidi (${heidiRings}) ring`);
-  const loud = music.filter((f) => Math.sqrt(f.pcm.reduce((a, x) => a + x * x, 0) / f.pcm.length) > 100).length / music.length;
+  const loud = music.filter((f) => rms(f.pcm) > 100).length / music.length;
   assert.ok(ringTone(music) < 0.1 && loud > 0.3, `music, not the ring tone, between the tries (ring tone ${ringTone(music)}, sound in ${loud})`);
   const lines = lastCall("ringr", await waitForLines(/ringr\|PJSIP\/heidi\|COMPLETEAGENT/)).filter((l) => l[2] === "ringr");
   assert.deepEqual(lines.map((l) => [l[3], l[4]]), [["NONE", "ENTERQUEUE"], ["PJSIP/frank", "RINGNOANSWER"], ["PJSIP/heidi", "CONNECT"], ["PJSIP/heidi", "COMPLETEAGENT"]]);
 });
 
 test("m(class): the caller waits to Queue()'s music class instead of the queue's", async () => {
-  const sock = createSocket("udp4");
-  const frames: { at: number; pcm: Int16Array }[] = [];
-  sock.on("message", (m) => { const h = parseRtp(m); if (h && h.payloadType === 0) frames.push({ at: Date.now(), pcm: fromUlaw(new Uint8Array(m.subarray(h.payloadOffset, h.payloadEnd))) }); });
-  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  const audio = await listenUlaw(), frames = audio.frames;
   let result;
   try {
-    result = await call("7917", { erin: { status: 200, ringMs: 1500, holdMs: 300 } }, { mediaPort: sock.address().port });
+    result = await call("7917", { erin: { status: 200, ringMs: 1500, holdMs: 300 } }, { mediaPort: audio.port });
   } finally {
-    sock.close();
+    audio.close();
   }
   assert.equal(result.caller.code, 0, result.caller.errors);
   const invite = received(result.called.erin.dir).find((m) => m.first.startsWith("INVITE"))!.at;
   const waiting = frames.filter((f) => f.at >= invite + 100 && f.at <= invite + 1300);
   assert.ok(waiting.length >= 20, `${waiting.length} frames while erin rang`);
-  const tonal = waiting.filter((f) => share(f.pcm, 600) > 0.8).length / waiting.length;
+  const tonal = waiting.filter((f) => toneShare(f.pcm, 600) > 0.8).length / waiting.length;
   assert.ok(tonal > 0.8, `${tonal} of the frames are class tonal's 600 Hz`);
 });
-
-/** How much of a frame's energy is at `hz` (Goertzel): about 1 for a pure tone, 0.5 for each of two equal tones. */
-function share(pcm: Int16Array, hz: number): number {
-  const k = (2 * Math.PI * hz) / 8000, c = 2 * Math.cos(k);
-  let s1 = 0, s2 = 0, energy = 0;
-  for (const x of pcm) { const s = x + c * s1 - s2; s2 = s1; s1 = s; energy += x * x; }
-  const power = s1 * s1 + s2 * s2 - c * s1 * s2;
-  return energy === 0 ? 0 : (2 * power) / (pcm.length * energy);
-}
 
 test("C: every CANCEL to a member (the ring timeout and the caller hanging up) says the call was completed elsewhere", async () => {
   // timeout 1, retry 1: frank rings 0–1 s (timeout), again from 2 s; the caller hangs up at 2.5 s.

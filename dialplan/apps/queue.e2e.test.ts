@@ -20,7 +20,7 @@ import { uacCall, uasCall, type UasOptions } from "../../sip/sipp/call-scenarios
 import { fromUlaw, readWav, toUlaw } from "../../sip/sipp/audio.js";
 import { parseRtp } from "../../media-workers/rtp.js";
 import { createSocket } from "node:dgram";
-import { SEED_QUEUE_LOGIN_AEL } from "../test-support.js";
+import { SEED_QUEUE_LOGIN_AEL, queueLogLines, waitForQueueLog } from "../test-support.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -103,17 +103,8 @@ async function call(exten: string, agents: Partial<Record<(typeof AGENTS)[number
   return { caller, called };
 }
 
-const queueLog = () => readFileSync(join(recall.dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|"));
-
-async function waitForLines(pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    let lines: string[][] = [];
-    try { lines = queueLog(); } catch { /* not written yet */ }
-    if (lines.some((l) => pattern.test(l.join("|"))) || Date.now() > until) return lines;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const queueLog = () => queueLogLines(recall.dataDir);
+const waitForLines = (pattern: RegExp, timeoutMs?: number) => waitForQueueLog(recall.dataDir, pattern, timeoutMs);
 
 test("queues.conf: bad values are named with file and line, and the queue loads with defaults", async () => {
   await assertLogged(recall.dataDir, /queues\.conf:\d+: \[broken\] strategy: unknown strategy 'sometimes', using ringall/);

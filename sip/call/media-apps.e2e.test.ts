@@ -27,6 +27,7 @@ import { buildRtp, parseRtp, telephoneEventPayload } from "../../media-workers/r
 import { decode, encode } from "../../media-workers/g711.js";
 import { parseWav, wavHeader } from "../../media-workers/wav.js";
 import { AS_AUDIO, AS_DTMF, AS_HANGUP, AS_UUID, AsParser, asFrame } from "../../media-workers/audiosocket.js";
+import { rms, toneShare } from "../sipp/audio.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,15 +43,6 @@ const tmp = mkdtempSync(join(tmpdir(), "recall-media-apps-"));
 
 const sine = (hz: number, amplitude = 8000) => (i: number) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000));
 
-/** How much of the signal's energy is at `hz` (Goertzel over the whole signal): about 1 for a pure tone, 0 for silence or another tone. */
-function share(pcm: Int16Array, hz: number): number {
-  const k = (2 * Math.PI * hz) / 8000, c = 2 * Math.cos(k);
-  let s1 = 0, s2 = 0, energy = 0;
-  for (const x of pcm) { const s = x + c * s1 - s2; s2 = s1; s1 = s; energy += x * x; }
-  const power = s1 * s1 + s2 * s2 - c * s1 * s2;
-  return energy === 0 ? 0 : (2 * power) / (pcm.length * energy);
-}
-const rms = (pcm: Int16Array) => Math.sqrt(pcm.reduce((a, x) => a + x * x, 0) / Math.max(1, pcm.length));
 
 /**
  * The 20 ms frames (160 samples) that are not silent and where each of `tones` has at
@@ -61,7 +53,7 @@ function toneFrames(pcm: Int16Array, tones: number[], min = 0.8): number {
   let n = 0;
   for (let at = 0; at + 160 <= pcm.length; at += 160) {
     const f = pcm.subarray(at, at + 160);
-    if (rms(f) > 500 && tones.every((hz) => share(f, hz) >= min)) n++;
+    if (rms(f) > 500 && tones.every((hz) => toneShare(f, hz) >= min)) n++;
   }
   return n;
 }

@@ -6,6 +6,7 @@
  * call with the audio that was sent.
  */
 import { readFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
 
 export function ulawEncode(sample: number): number {
   let s = sample, sign = 0;
@@ -183,4 +184,35 @@ export function matchPcm(reference: Int16Array, received: Int16Array, silence = 
     }
   }
   return { voiced, identical, lag, correlation: correlation(a, b) };
+}
+
+/** How much of the signal's energy is at `hz` (Goertzel): about 1 for a pure tone, 0.5 for each of two equal tones, 0 for silence or another tone. */
+export function toneShare(pcm: Int16Array, hz: number): number {
+  const k = (2 * Math.PI * hz) / 8000, c = 2 * Math.cos(k);
+  let s1 = 0, s2 = 0, energy = 0;
+  for (const x of pcm) { const s = x + c * s1 - s2; s2 = s1; s1 = s; energy += x * x; }
+  const power = s1 * s1 + s2 * s2 - c * s1 * s2;
+  return energy === 0 ? 0 : (2 * power) / (pcm.length * energy);
+}
+
+export const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, x) => a + x * x, 0) / Math.max(1, pcm.length));
+
+/** A socket a phone's SDP can name: every µ-law RTP packet it gets, decoded, with its arrival time (ms). */
+export interface UlawListener {
+  readonly port: number;
+  readonly frames: { readonly at: number; readonly pcm: Int16Array }[];
+  close(): void;
+}
+
+export async function listenUlaw(): Promise<UlawListener> {
+  const sock = createSocket("udp4");
+  const frames: { at: number; pcm: Int16Array }[] = [];
+  sock.on("message", (m) => {
+    if (m.length < 12 || m[0] >> 6 !== 2 || (m[1] & 0x7f) !== 0) return;
+    let start = 12 + 4 * (m[0] & 0x0f);
+    if (m[0] & 0x10 && m.length >= start + 4) start += 4 + 4 * m.readUInt16BE(start + 2);
+    frames.push({ at: Date.now(), pcm: fromUlaw(new Uint8Array(m.subarray(start))) });
+  });
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  return { port: sock.address().port, frames, close: () => sock.close() };
 }

@@ -27,4 +27,17 @@ export interface ActorKindDef {
   readonly eventType: string;
   readonly eventVersion: number;
   readonly machine: AnyStateMachine;
+  /**
+   * Inputs that every state short of the final one takes the same way: the machine's root
+   * `on` assigns `apply`'s fields and does nothing else (no target, no emit, no state
+   * overrides them). A step computes these without walking the machine; a test per kind
+   * shows both ways give the same state.
+   */
+  readonly contextUpdates?: ContextUpdates;
+}
+
+export interface ContextUpdates {
+  readonly types: ReadonlySet<string>;
+  /** The context fields the input changes (assigned over a copy of the context). */
+  apply(context: never, event: MachineEvent): object;
 }

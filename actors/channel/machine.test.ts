@@ -9,7 +9,9 @@ import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { ActorRuntime } from "../runtime.js";
 import { verifyLog } from "../replay.js";
 import { actorKinds } from "../kinds.js";
-import type { CreateChannelInput } from "./machine.js";
+import { channelKind, type ChannelInput, type CreateChannelInput } from "./machine.js";
+import { inputStep, spawnStep } from "../step.js";
+import type { ActorKindDef } from "../kind.js";
 
 const create = (direction: "in" | "out"): CreateChannelInput => ({
   source: "test", type: "create", name: "PJSIP/6001-00000001", uniqueid: "1700000000.1", linkedid: "1700000000.1", tech: "PJSIP",
@@ -99,4 +101,46 @@ test("agi.command inputs are logged while the leg rings, is up and after hang-up
   const result = await verifyLog(log, actorKinds);
   assert.equal(result.divergence, undefined);
   assert.equal(result.events, 7);
+});
+
+test("the inputs a step takes without walking the machine leave the state XState's own transition gives, in every state", () => {
+  const slow: ActorKindDef = { ...channelKind, contextUpdates: undefined };
+  const source = { now: 1_700_000_000_000_000, random32: () => 7 };
+  const updates: ChannelInput[] = [
+    { source: "test", type: "newexten", context: "c", exten: "s", priority: 2, app: "Dial", data: "PJSIP/6002" },
+    { source: "test", type: "newexten", context: "c", exten: "s", priority: 3 },
+    { source: "test", type: "app.start", app: "Queue", data: "sales" }, { source: "test", type: "app.end", app: "Queue" },
+    { source: "test", type: "setvar", name: "FOO", value: "bar" }, { source: "test", type: "setvar", name: "__ACCOUNT", value: "" },
+    { source: "test", type: "setvars", vars: { A: "1", __ACCOUNT: "" } },
+    { source: "test", type: "cdr.set", field: "userfield", value: "vip" }, { source: "test", type: "cdr.set", field: "dstchannel", value: "x" },
+    { source: "test", type: "callerid", num: "100" }, { source: "test", type: "connected", name: "Bob" },
+    { source: "test", type: "dial.begin", peer: "channel:2", dialstring: "PJSIP/6002" }, { source: "test", type: "dial.end", status: "ANSWER" },
+    { source: "test", type: "bridge.enter", bridge: "b1", peer: "channel:2" }, { source: "test", type: "bridge.exit", bridge: "b1" },
+    { source: "test", type: "linkedid", linkedid: "1.2" }, { source: "test", type: "user.event", name: "E" },
+    { source: "test", type: "pickup", pickup_channel: "channel:3" }, { source: "test", type: "agi.command", command: "ANSWER", result: "200 result=0" },
+    { source: "test", type: "local.optimize", other: "channel:4", peer: "channel:5" }, { source: "test", type: "local.bridge", other: "channel:4", optimize: true },
+    { source: "test", type: "transfer.blind", exten: "6003", context: "c", bridge: "b1", transferee: "channel:2" },
+    { source: "test", type: "transfer.attended", bridge1: "b1", bridge2: "b2", channel2: "channel:6", transferee: "channel:2", target: "channel:7" },
+    { source: "test", type: "hold", musicclass: "default" }, { source: "test", type: "unhold" },
+    { source: "test", type: "held", by: "channel:2" }, { source: "test", type: "unheld" },
+    { source: "test", type: "dtmf", digit: "5", direction: "received", durationMs: 120 },
+  ];
+  assert.deepEqual(new Set(updates.map((u) => u.type)), channelKind.contextUpdates!.types, "every fast input is tried");
+  const paths: ChannelInput[][] = [
+    [], [{ source: "test", type: "ringing" }], [{ source: "test", type: "progress" }], [{ source: "test", type: "busy" }],
+    [{ source: "test", type: "answer" }], [{ source: "test", type: "answer" }, { source: "test", type: "hangup", cause: 16 }],
+  ];
+  for (const direction of ["in", "out"] as const) {
+    for (const path of [...paths, [{ source: "test", type: "dialing" } as ChannelInput]]) {
+      let snapshot = spawnStep(channelKind, create(direction), source).snapshot;
+      for (const input of path) snapshot = inputStep(channelKind, snapshot, input, source).snapshot;
+      for (const input of updates) {
+        const fast = inputStep(channelKind, snapshot, input, source);
+        const walked = inputStep(slow, snapshot, input, source);
+        assert.deepEqual(fast.state, walked.state, `${input.type} in ${String(snapshot.value)}`);
+        assert.deepEqual(fast.outputs, walked.outputs);
+        snapshot = fast.snapshot;
+      }
+    }
+  }
 });

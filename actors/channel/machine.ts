@@ -172,4 +172,5 @@ export const channelKind: ActorKindDef = {
   eventType: "channel.transition",
   eventVersion: 1,
   machine: channelMachine,
+  contextUpdates: { types: new Set(always), apply: update as never },
 };

@@ -95,7 +95,7 @@ const Queue: Application = async (env, data) => {
   };
   /** penaltymemberslimit: a queue with that few members or fewer ignores penalties (and the window). */
   const penaltyOf = (m: MemberView, count: number) => count <= q.penaltymemberslimit ? 0 : effectivePenalty(window, m.penalty);
-  const outsideWindow = (m: MemberView) => penaltyOf(m, service.members(name).length) === undefined;
+  const outsideWindow = (m: MemberView, count: number) => penaltyOf(m, count) === undefined;
 
   // Join: maxlen, then joinempty.
   const waiting = service.callers(name);

@@ -154,7 +154,7 @@ export class MediaService {
     if (this.stopped) return Promise.reject(new MediaError("media service stopped"));
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
-      if (!this.cmd[worker].send({ ...c, req } as Command)) return reject(new MediaError("media command ring full"));
+      if (!this.cmd[worker].send({ req, ...c } as Command)) return reject(new MediaError("media command ring full"));
       this.pending.set(req, { resolve, reject });
     });
   }

@@ -72,7 +72,12 @@ test("msgpackr messages cross to another thread and back in order", async () => 
   assert.equal(got[300].sum, (300 & 0xff) + 1);
 });
 
-test("a burst pushed in one turn wakes a sleeping consumer once; a busy consumer is not woken at all", async () => {
+/** Resolves once `done()` holds (the wake-up reaches the consumer as a task of its own). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((res) => setTimeout(res, 5));
+}
+
+test("a burst pushed in one loop iteration wakes a sleeping consumer once; a busy consumer is not woken at all", async () => {
   const r = new RingBuffer(1 << 16);
   const atomics = Atomics as unknown as { notify: (ta: Int32Array, index: number, count?: number) => number };
   const notify = atomics.notify;
@@ -84,12 +89,11 @@ test("a burst pushed in one turn wakes a sleeping consumer once; a busy consumer
     void r.consume((m) => { got.push(m[0]); if (m[0] === 50) r.push(Uint8Array.of(200)); });
     await new Promise((res) => setImmediate(res)); // the consumer drained the empty ring and sleeps
     for (let i = 0; i < 100; i++) r.push(Uint8Array.of(i));
-    await new Promise((res) => setImmediate(res));
-    assert.equal(got.length, 101);
+    await until(() => got.length === 101);
     assert.equal(got.at(-1), 200);
     assert.equal(notifies, 1, "one wake-up for the whole turn");
-    r.push(Uint8Array.of(7)); // a later turn wakes it again: nothing is left behind
-    await new Promise((res) => setImmediate(res));
+    r.push(Uint8Array.of(7)); // a later iteration wakes it again: nothing is left behind
+    await until(() => got.length === 102);
     assert.deepEqual(got.slice(101), [7]);
     assert.equal(notifies, 2);
   } finally {

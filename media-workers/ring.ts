@@ -6,9 +6,10 @@
  * A full ring refuses the message and counts it: back-pressure is visible, never a
  * silent overwrite.
  *
- * Waking the consumer costs an `Atomics.notify` (a lock and a task posted to the other
- * thread): the producer wakes it once per turn of its own event loop, however many
- * messages it pushed in that turn, and only when the consumer sleeps (WAITING) with
+ * Waking the consumer costs an `Atomics.notify` (a lock, a task posted to the other
+ * thread and a syscall): the producer wakes it once per iteration of its own event loop
+ * (setImmediate: every datagram and timer handled in one poll share it), however many
+ * messages it pushed meanwhile, and only when the consumer sleeps (WAITING) with
  * messages unread. Every
  * push bumps SIGNAL at once, so a consumer about to sleep never misses one: its
  * waitAsync on the old SIGNAL returns at once.
@@ -80,13 +81,13 @@ export class RingBuffer {
     Atomics.add(this.ctl, SIGNAL, 1);
     if (!this.wakeQueued) {
       this.wakeQueued = true;
-      queueMicrotask(this.wake);
+      setImmediate(this.wake);
     }
     return true;
   }
 
   private wakeQueued = false;
-  /** At the end of the producer's turn: one notify for everything it pushed, if the consumer sleeps with some of it unread. */
+  /** After the producer's poll: one notify for everything it pushed, if the consumer sleeps with some of it unread. */
   private readonly wake = (): void => {
     this.wakeQueued = false;
     if (Atomics.load(this.ctl, WAITING) !== 0 && this.used > 0) Atomics.notify(this.ctl, SIGNAL);

@@ -103,9 +103,11 @@ export class ActorRuntime {
   private readonly handlers = new Map<string, OutputHandler[]>();
   private readonly observers = new Map<string, TransitionObserver[]>();
   private pending = new Set<Promise<unknown>>();
+  private readonly source: StepDraws;
 
   constructor(private readonly options: RuntimeOptions) {
     for (const def of options.kinds) this.kinds.set(def.kind, def);
+    this.source = new StepDraws(options.random);
   }
 
   private readonly durableListeners: ((records: readonly EventRecord[]) => void)[] = [];
@@ -168,21 +170,21 @@ export class ActorRuntime {
   }
 
   private step(actor: LiveActor, input: Input, compute: (source: StepSource) => StepResult): Transition {
-    let draws: number[] | undefined;
-    const random = this.options.random;
-    const source: StepSource = { now: this.options.clock.now(), random32: () => { const v = random.next32(); (draws ??= []).push(v); return v; } };
+    const source = this.source.begin(this.options.clock.now());
     const result = compute(source);
+    const draws = source.end();
     actor.snapshot = result.snapshot;
     actor.seq++;
     actor.pending = pendingTimers(actor.pending, result.outputs, result.state.done === true);
     if (result.state.done) this.retire(actor);
-    const draft: EventDraft = {
+    // Optional fields are set only when present (absent, not undefined), without throw-away objects.
+    const draft: Mutable<EventDraft> = {
       type: actor.def.eventType, v: actor.def.eventVersion, stream: actor.id, kind: actor.def.kind, seq: actor.seq,
       time: source.now, input, state: result.state, outputs: result.outputs,
-      ...(actor.linkedid ? { linkedid: actor.linkedid } : {}),
-      ...(draws ? { draws } : {}),
-      ...(hasKeys(actor.pending) ? { timers: actor.pending } : {}),
     };
+    if (actor.linkedid) draft.linkedid = actor.linkedid;
+    if (draws) draft.draws = draws;
+    if (hasKeys(actor.pending)) draft.timers = actor.pending;
     let batch = this.batch;
     if (!batch) {
       batch = this.batch = new TurnBatch();
@@ -364,6 +366,30 @@ export class ActorRuntime {
     for (const a of this.actors.values()) for (const t of a.timers.values()) t.cancel();
     this.outage?.retry.cancel();
   }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The time and random source of the step being made: one per runtime, reused (steps never
+ * nest), recording every value drawn so the log can replay it.
+ */
+class StepDraws implements StepSource {
+  now = 0;
+  private drawn: number[] | undefined;
+  constructor(private readonly random: Random) {}
+  begin(now: number): this {
+    this.now = now;
+    this.drawn = undefined;
+    return this;
+  }
+  readonly random32 = (): number => {
+    const v = this.random.next32();
+    (this.drawn ??= []).push(v);
+    return v;
+  };
+  /** The values the step drew, if any. */
+  end(): number[] | undefined { return this.drawn; }
 }
 
 function hasKeys(o: object): boolean {

@@ -103,6 +103,8 @@ export class MediaService {
   private readonly pending = new Map<number, Pending>();
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly load: number[];
+  /** Each worker's spare port pairs, oldest first (its `spare` events): a new session takes one without a round trip. */
+  private readonly spares: number[][];
   private readonly mixHosts = new Map<string, { worker: number; members: Set<string> }>();
   private readonly listeners: ((e: SessionEvent) => void)[] = [];
   private nextReq = 1;
@@ -113,9 +115,10 @@ export class MediaService {
   /** Warnings from workers (missing files, socket errors); replace to route them to a logger. */
   onWarning: (msg: string) => void = () => undefined;
 
-  private constructor(private readonly workers: Worker[], cmd: MessageRing<Command>[], evt: MessageRing<MediaEvent>[]) {
+  private constructor(private readonly workers: Worker[], cmd: MessageRing<Command>[], evt: MessageRing<MediaEvent>[], private readonly bindAddress: string) {
     this.cmd = cmd; this.evt = evt; this.workerCount = workers.length;
     this.load = workers.map(() => 0);
+    this.spares = workers.map(() => []);
   }
 
   static async start(options: MediaServiceOptions = {}): Promise<MediaService> {
@@ -128,22 +131,27 @@ export class MediaService {
     // peer[i][j]: frames from worker i to worker j.
     const peer = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? null : new MessageRing<PeerFrame>(peerBytes))));
     const entry = fileURLToPath(new URL("./worker.js", import.meta.url));
+    const bindAddress = options.bindAddress ?? "127.0.0.1";
     const workers = cmd.map((c, i) => {
       const init: WorkerInit = {
         index: i, cmd: c.sab, evt: evt[i].sab, workers: n, rtpStart, rtpEnd,
         peerIn: peer.map((row) => row[i]?.sab ?? null),
         peerOut: peer[i].map((r) => r?.sab ?? null),
-        bindAddress: options.bindAddress ?? "127.0.0.1",
+        bindAddress,
         strictRtp: options.strictRtp ?? true, probation: Math.max(1, options.probation ?? 4),
         soundsDir: options.soundsDir ?? "/usr/share/asterisk/sounds",
       };
       // The SABs travel once, in workerData; after that only the rings carry messages.
       return new Worker(entry, { workerData: init });
     });
-    const svc = new MediaService(workers, cmd, evt);
+    const svc = new MediaService(workers, cmd, evt, bindAddress);
     const ready = evt.map((ring, i) => new Promise<void>((resolve, reject) => {
       workers[i].once("error", reject);
-      void ring.consume((e) => { if (e.t === "ready") resolve(); else svc.handleEvent(e); });
+      void ring.consume((e) => {
+        if (e.t === "ready") resolve();
+        else if (e.t === "spare") svc.spares[i].push(e.port);
+        else svc.handleEvent(e);
+      });
     }));
     for (const w of workers) w.on("error", (e) => svc.onWarning(`media worker failed: ${e.message}`));
     await Promise.all(ready);
@@ -157,6 +165,13 @@ export class MediaService {
       if (!this.cmd[worker].send({ req, ...c } as Command)) return reject(new MediaError("media command ring full"));
       this.pending.set(req, { resolve, reject });
     });
+  }
+
+  /** Port pairs the workers hold bound for the next sessions. */
+  get sparePairs(): number {
+    let n = 0;
+    for (const ports of this.spares) n += ports.length;
+    return n;
   }
 
   private entry(id: string): SessionEntry {
@@ -243,9 +258,15 @@ export class MediaService {
     if (!partner) for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[worker]) worker = i;
     const id = `media-${this.nextSession++}`;
     this.load[worker]++;
-    const pending = this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric, tos: opts.tos, cos: opts.cos });
+    const port = this.spares[worker].shift();
+    const pending = this.call(worker, { t: "create", id, codecs: codecs as Codec[], rtpTimeout: opts.rtpTimeout, symmetric: opts.symmetric, tos: opts.tos, cos: opts.cos, ...(port !== undefined ? { port } : {}) });
     this.sessions.set(id, { worker, dtmf: [], timeout: [] });
     opts.opening?.(id);
+    if (port !== undefined) {
+      // A spare pair is bound already: the session is there for every command queued after this one.
+      pending.catch((e: Error) => this.onWarning(`media session ${id} on spare port ${port}: ${e.message}`));
+      return { id, localPort: port, localAddress: this.bindAddress };
+    }
     try {
       const r = (await pending) as { port: number; address: string };
       return { id, localPort: r.port, localAddress: r.address };

@@ -91,6 +91,28 @@ test("sessions get even ports in range on 127.0.0.1; unknown codec is a MediaErr
   await media.destroySession(a.id); await media.destroySession(b.id);
 });
 
+test("a session on a port pair its worker bound ahead is made without waiting for the worker, and carries RTP at once", async () => {
+  const full = 2 * 8; // two workers, eight spare pairs each
+  await until(() => media.sparePairs === full);
+  let made = false;
+  const pending = media.createSession({ codecs: ["ulaw"] }).then((s) => { made = true; return s; });
+  for (let i = 0; i < 5; i++) await Promise.resolve(); // microtasks only: no reply from a worker thread can arrive
+  assert.ok(made, "made before any worker replied");
+  assert.equal(media.sparePairs, full - 1);
+  const a = await pending;
+  const peer = await new Peer().bind();
+  try {
+    await media.setRemote(a.id, { address: "127.0.0.1", port: peer.port, codec: "ulaw", payloadType: 0 });
+    await media.echo(a.id, true);
+    for (let i = 0; i < 5; i++) peer.send(a.localPort, 0, new Uint8Array(160).fill(0x55));
+    await until(() => peer.got.length >= 5);
+  } finally {
+    peer.close();
+    await media.destroySession(a.id);
+  }
+  await until(() => media.sparePairs === full); // its worker bound another pair in its place
+});
+
 test("two sessions exchange RTP directly, negotiated through sip/sdp", async () => {
   const a = await media.createSession({ codecs: ["ulaw", "alaw"] });
   const b = await media.createSession({ codecs: ["alaw", "ulaw"] });

@@ -14,7 +14,8 @@ export interface RemoteInfo {
 }
 
 export type CommandBody =
-  | { t: "create"; id: string; codecs: Codec[]; rtpTimeout?: number; symmetric?: boolean; tos?: number; cos?: number }
+  /** `port`: one of the worker's spare pairs (its `spare` event), taken instead of binding a new one. */
+  | { t: "create"; id: string; codecs: Codec[]; rtpTimeout?: number; symmetric?: boolean; tos?: number; cos?: number; port?: number }
   | { t: "remote"; id: string; remote: RemoteInfo }
   | { t: "play"; id: string; playId: number; files: string[]; stopOnDtmf?: string; loop?: boolean; language?: string; dir?: string }
   | { t: "stopPlay"; id: string }
@@ -57,6 +58,8 @@ export type Command = CommandBody & { req: number };
 
 export type MediaEvent =
   | { t: "ready"; worker: number }
+  /** An RTP/RTCP port pair the worker has bound ahead of need: the main thread may name it in a `create`. */
+  | { t: "spare"; port: number }
   | { t: "reply"; req: number; ok: true; value?: unknown }
   | { t: "reply"; req: number; ok: false; error: string }
   | { t: "dtmf"; id: string; digit: string; durationMs: number }

@@ -894,6 +894,35 @@ async function allocatePorts(): Promise<{ port: number; rtp: Socket; rtcp: Socke
   throw new Error(`no free RTP port in ${init.rtpStart}-${init.rtpEnd}`);
 }
 
+/**
+ * Port pairs bound ahead of need, each announced to the main thread (a `spare` event): a
+ * `create` naming one takes it, so a call's session is made without the main thread
+ * waiting for this one (the round trip sat on every dialled leg's set-up). Kept topped up;
+ * when the range runs out, creates bind on demand as before.
+ */
+const SPARE_PAIRS = 8;
+const spare = new Map<number, { rtp: Socket; rtcp: Socket }>();
+let refilling = false;
+async function refill(): Promise<void> {
+  if (refilling) return;
+  refilling = true;
+  try {
+    while (spare.size < SPARE_PAIRS) {
+      const { port, rtp, rtcp } = await allocatePorts();
+      spare.set(port, { rtp, rtcp });
+      emit({ t: "spare", port });
+    }
+  } catch { /* no free port left: creates bind on demand and report it */ } finally { refilling = false; }
+}
+
+function takeSpare(port: number): { port: number; rtp: Socket; rtcp: Socket } {
+  const pair = spare.get(port);
+  if (!pair) throw new Error(`port ${port} is not a spare of media worker ${init.index}`);
+  spare.delete(port);
+  void refill();
+  return { port, ...pair };
+}
+
 let qosWarned = false;
 /** tos_audio/cos_audio where the OS allows it; when it does not, the call goes on unmarked and this worker says why once. */
 function markQos(rtp: Socket, rtcp: Socket, tos: number, cos: number): void {
@@ -913,7 +942,7 @@ async function handle(c: Command): Promise<unknown> {
   switch (c.t) {
     case "create": {
       if (!c.codecs.length || !c.codecs.every(isCodec)) throw new Error(`unsupported codec in [${c.codecs.join(",")}]`);
-      const { port, rtp, rtcp } = await allocatePorts();
+      const { port, rtp, rtcp } = c.port !== undefined ? takeSpare(c.port) : await allocatePorts();
       if (c.tos || c.cos) markQos(rtp, rtcp, c.tos ?? 0, c.cos ?? 0);
       const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
       sessions.set(c.id, s);
@@ -1091,3 +1120,4 @@ function sleepIfIdle(): void {
 void cmdRing.consume(onCommand);
 for (const r of peerIn) if (r) void r.consume(onPeer);
 emit({ t: "ready", worker: init.index });
+void refill();

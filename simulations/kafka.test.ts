@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
 import { KAFKA_ONCE, KAFKA_RESUME, type BrokerSabotage } from "./kafka.js";
+import { simulateCommand } from "./command.js";
 
 function kafkaDay(seed: number, brokerSabotage: BrokerSabotage, extra: Partial<SimulateOptions> = {}): SimulateOptions {
   const configDir = mkdtempSync(join(tmpdir(), "recall-sim-kafka-config-"));
@@ -42,4 +43,15 @@ test("a read-back that overstates where the partitions stand: the restarted ship
   assert.ok(s.faults.some((f) => f.startsWith("Kafka outage") && f.includes("crashed during it")), s.faults.join("\n"));
   assert.equal(s.violation?.invariant, KAFKA_RESUME, s.violation?.message);
   assert.match(s.violation.message, /after the restart, partition \d+ went on at record \d+, but the topic held this node's records there only up to \d+: outbox record \d+ was skipped/);
+});
+
+test("recall simulate --kafka writes backend = kafka into the generated configuration; with --config it is refused (that recall.conf says)", async () => {
+  let err = "";
+  assert.equal(await simulateCommand({ seed: "1", data: mkdtempSync(join(tmpdir(), "recall-sim-kafka-")), config: "/nonexistent", kafka: true }, () => undefined, (s) => { err += s; }), 2);
+  assert.match(err, /--kafka sets the generated configuration's log backend; with --config, set \[log\] backend = kafka in its recall.conf/);
+  let out = "";
+  const data = mkdtempSync(join(tmpdir(), "recall-sim-kafka-"));
+  assert.equal(await simulateCommand({ seed: "2", data, agents: "2", calls: "5", hours: "0.05", kafka: true, "no-projections": true }, (s) => { out += s; }, (s) => { out += s; }), 0, out);
+  assert.match(out, /kafka \(the real shipper, a simulated broker\): (\d+) events shipped to topic recall\.events \(8 partitions, \1 records there\)/);
+  assert.match(out, /invariants: 0 violations/);
 });

@@ -245,6 +245,8 @@ export function startShipper(kafka: SimKafka, o: { log: SegmentLog; clock: Clock
   const shipper = new Shipper({
     link: kafka.link(o.nodeId, o.alive, o.restarted), outbox, topic: kafka.topic, nodeId: o.nodeId, clock: o.clock,
     notice: () => undefined, batchSize: 5000, backoff: { initialMs: 250, maxMs: 5000 },
+    // A simulated second passes in a few milliseconds: a checkpoint a simulated minute keeps the writes near the real rate.
+    checkpointEveryMs: 60_000,
   });
   shipper.start();
   return { shipper, idle: () => outbox.idle() };
@@ -389,15 +391,19 @@ export class ShippingWatch {
     if (this.outage && this.outage.end === undefined) this.outage.crashed = true;
   }
 
-  /** After every step. */
-  async afterStep(): Promise<void> {
+  /** After every step; a promise only when a restarted shipper's resume point is to be checked against the log. */
+  afterStep(): Promise<void> | undefined {
+    const { kafka } = this.d;
+    if (kafka.problem) this.d.fail(kafka.problem);
+    this.follow();
+    if (!kafka.resumeCheck) return undefined;
+    return checkResume(kafka, this.d.pbx().log).then((p) => { if (p) this.d.fail(p); });
+  }
+
+  /** The outage's figures, and appends never waiting on it. */
+  private follow(): void {
     const { kafka } = this.d;
     const pbx = this.d.pbx();
-    if (kafka.problem) this.d.fail(kafka.problem);
-    if (kafka.resumeCheck) {
-      const p = await checkResume(kafka, pbx.log);
-      if (p) this.d.fail(p);
-    }
     const o = this.outage;
     if (!o || o.caughtUpAt !== undefined) return;
     // The PBX's appends never wait on Kafka: at the end of every instant, everything appended is acknowledged.

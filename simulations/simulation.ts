@@ -40,6 +40,8 @@ export interface SimulateOptions {
   readonly strategy?: Strategy;
   /** A configuration directory; without it, the sample dialplan with generated agent phones. */
   readonly configDir?: string;
+  /** The generated configuration's recall.conf sets `backend = kafka` (with `configDir`, its own recall.conf says). */
+  readonly kafka?: boolean;
   readonly progress?: (line: string) => void;
   /** Tests only: a simulated Kafka that loses or doubles a record, to show the invariants catch it. */
   readonly brokerSabotage?: BrokerSabotage;
@@ -87,8 +89,9 @@ const agentHost = (i: number) => `10.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
 const TRUNK_HOST = "10.2.0.1";
 
 /** The sample configuration's extensions.conf with one PJSIP phone per agent and the carrier trunk. */
-export function simulationConfig(dir: string, agents: number, strategy?: Strategy): void {
+export function simulationConfig(dir: string, agents: number, strategy?: Strategy, kafka = false): void {
   mkdirSync(dir, { recursive: true });
+  if (kafka) writeFileSync(join(dir, "recall.conf"), "; Written by recall simulate --kafka: the log is the Kafka backend's outbox, shipped to a simulated broker.\n[log]\nbackend = kafka\n");
   cpSync(join(sampleConfigDir, "extensions.conf"), join(dir, "extensions.conf"));
   // The sample's queues, with ringinuse off so that "a member is never in two calls" holds strictly.
   const queues = join(sampleConfigDir, "queues.conf");
@@ -145,7 +148,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     throw new Error(`--data ${dataDir} already holds a log: give a new directory (a simulation starts from an empty log so that its seed reproduces it)`);
   }
   const configDir = o.configDir ? resolve(o.configDir) : join(dataDir, "config");
-  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy);
+  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy, o.kafka);
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
@@ -173,7 +176,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     agents.push(new AgentPhone(agentName(i), agentHost(i), await sipHost(net.network, clock, world.derive(100 + i), agentHost(i)), clock, behaviour));
   }
 
-  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
+  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.kafka ? " --kafka" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
   // With queues (the sample's support queue at 7200), agents log in with *45 and take calls only from it.
   const queueMode = existsSync(join(configDir, "queues.conf"));
   const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce, members: queueMode });
@@ -309,7 +312,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     await pbx.settle();
     await drain(2);
     // The shipper reads the outbox from disk at times: time moves on only once it waits on the broker again.
-    await pbx.shipping?.idle();
+    if (pbx.shipping) await pbx.shipping.idle();
   };
   let violation: InvariantViolation | undefined;
   let nextReport = start + 3600e6;
@@ -326,7 +329,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
         continue;
       }
       invariants.afterStep();
-      await shipping?.afterStep();
+      const reading = shipping?.afterStep();
+      if (reading) await reading;
       if (clock.now() >= nextReport) {
         say(`${((clock.now() - start) / 3600e6).toFixed(0)} h: ${trunk.records.length} calls offered, ${trunk.active} in progress, log at offset ${pbx.log.nextOffset}`);
         nextReport += 3600e6;
@@ -335,12 +339,19 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     }
     // Let the last hang-ups finish their handshakes (retransmissions, Timer K) before the final checks.
     const settleUntil = clock.now() + 120e6;
-    while (await world.step(settleUntil, quiesce)) { invariants.afterStep(); await shipping?.afterStep(); }
+    while (await world.step(settleUntil, quiesce)) {
+      invariants.afterStep();
+      const reading = shipping?.afterStep();
+      if (reading) await reading;
+    }
     invariants.atEnd();
     if (shipping) {
       // Kafka may still be down, or shipping catching up: give it up to an hour.
       const limit = clock.now() + 3600e6;
-      while (!shipping.caughtUp && await world.step(limit, quiesce)) await shipping.afterStep();
+      while (!shipping.caughtUp && await world.step(limit, quiesce)) {
+        const reading = shipping.afterStep();
+        if (reading) await reading;
+      }
     }
   } catch (e) {
     if (!(e instanceof InvariantViolation)) throw e;
@@ -419,7 +430,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
 
 function describeOutage(f: OutageFigures, start: number): string {
   return `Kafka outage at ${clockTime(f.at - start)} for ${(f.micros / 1e6).toFixed(0)} s${f.crashed ? " (the PBX crashed during it)" : ""}: ` +
-    `${f.appended} events appended and ${f.setUp} of ${f.offered} calls answered meanwhile, ${f.lostAcks} acknowledgements lost, shipping lag up to ${f.maxLag} events; ` +
+    `${f.appended} events appended, ${f.offered} calls came in and ${f.setUp} were answered meanwhile; ${f.lostAcks} acknowledgements lost around it; shipping lag up to ${f.maxLag} events, ` +
     (f.caughtUpAt !== undefined ? `caught up at ${clockTime(f.caughtUpAt - start)}` : "not caught up when the day ended");
 }
 

@@ -82,7 +82,7 @@ export class KafkaEventLog implements EventLog {
     if (!o.brokers.length) throw new EventLogError("Kafka event log: no brokers configured");
     // Bodies are checked against the catalogue where records are read back (from
     // Kafka); the shipper forwards them as they are.
-    const outbox = await SegmentLog.open(o.dir, { ...o.outbox, validate: false, notice });
+    const outbox = await SegmentLog.open(o.dir, { ...o.outbox, validate: false, notice, keepPayloads: true });
     const kafka = kafkaClient({ brokers: o.brokers, clientId, ...(o.kafkaLogLevel !== undefined ? { logLevel: o.kafkaLogLevel } : {}) });
     const link = new KafkajsLink({
       kafka, topic: o.topic, partitions: o.partitions ?? 8, nodeId, clientId, brokers: o.brokers, notice,

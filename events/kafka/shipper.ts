@@ -61,6 +61,8 @@ export interface ShipperConfig {
   /** Most records per request. */
   readonly batchSize: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  /** How often the shipped position is written down, at most (default 1 s). */
+  readonly checkpointEveryMs?: number;
 }
 
 export interface ShippingStatus {
@@ -337,7 +339,7 @@ export class Shipper {
   /** Remember how far shipping got (a hint: the topic itself is the truth). */
   private checkpoint(force: boolean): void {
     const now = this.nowMs();
-    if (this.last.length === 0 || (!force && now - this.checkpointedAt < CHECKPOINT_EVERY_MS)) return;
+    if (this.last.length === 0 || (!force && now - this.checkpointedAt < (this.c.checkpointEveryMs ?? CHECKPOINT_EVERY_MS))) return;
     this.checkpointedAt = now;
     try {
       const tmp = `${this.checkpointPath}.tmp`;

@@ -68,7 +68,7 @@ export class SimKafka {
   readonly stats = { sends: 0, failed: 0, lostAcks: 0, records: 0 };
   /** The first thing seen wrong in what landed. */
   problem: TopicProblem | undefined;
-  /** A restarted shipper's first landing, to check against the outbox (see Shipping.afterStep). */
+  /** A restarted shipper's first landing, to check against the outbox (see checkResume). */
   resumeCheck: { before: number[]; first: Map<number, number> } | undefined;
   private parts: Partition[] | null = null;
   private readonly nodes: string[] = [];

@@ -196,9 +196,21 @@ export function encodeFrame(r: EventRecord, crc?: (payload: Buffer) => number): 
   return out;
 }
 
-/** The record's payload alone (what Kafka messages and worker threads carry); a stored record gives its own bytes back. */
+/**
+ * Payloads of records the embedded log has just framed (`rememberPayload`): the Kafka
+ * shipper reads fresh records from the log's memory, and sends these bytes instead of
+ * encoding each record a second time. Weak: an entry goes with its record.
+ */
+const framed = new WeakMap<EventRecord, Buffer>();
+
+/** Remember `frame` (from encodeFrame) as the bytes of `r`, which must not change afterwards. */
+export function rememberPayload(r: EventRecord, frame: Buffer): void {
+  framed.set(r, frame.subarray(FRAME_HEADER));
+}
+
+/** The record's payload alone (what Kafka messages and worker threads carry); a stored or just framed record gives its own bytes back. */
 export function encodeRecord(r: EventRecord): Buffer {
-  return (r instanceof StoredRecord ? r.payload() : undefined) ?? encodeFrame(r).subarray(FRAME_HEADER);
+  return (r instanceof StoredRecord ? r.payload() : framed.get(r)) ?? encodeFrame(r).subarray(FRAME_HEADER);
 }
 
 function fail(offset: number | undefined, reason: string): never {

@@ -6,7 +6,7 @@ import { formatSummary, simulate, type SimulationSummary } from "./simulation.js
 import { STRATEGIES, type Strategy } from "../actors/queue/config.js";
 
 export interface SimulateArgs {
-  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; strategy?: string; "no-projections"?: boolean;
+  seed?: string; data?: string; agents?: string; calls?: string; hours?: string; faults?: boolean; "disk-full"?: boolean; config?: string; strategy?: string; kafka?: boolean; "no-projections"?: boolean;
 }
 
 function count(name: string, value: string | undefined, fallback: number, o: { min: number; real?: boolean }): number {
@@ -28,6 +28,10 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
     err(`recall simulate: --strategy ${a.strategy}: expected one of ${STRATEGIES.join(", ")}\n`);
     return 2;
   }
+  if (a.kafka && a.config !== undefined) {
+    err("recall simulate: --kafka sets the generated configuration's log backend; with --config, set [log] backend = kafka in its recall.conf\n");
+    return 2;
+  }
   if (a.strategy !== undefined && a.config !== undefined) {
     err("recall simulate: --strategy changes the sample's queue; with --config, set the strategy in its queues.conf\n");
     return 2;
@@ -39,6 +43,7 @@ export async function simulateCommand(a: SimulateArgs, out: (s: string) => void,
     hours: count("hours", a.hours, 1, { min: 0.01, real: true }),
     faults: a.faults ?? false,
     diskFull: a["disk-full"] ?? false,
+    kafka: a.kafka ?? false,
     ...(a.strategy ? { strategy: a.strategy as Strategy } : {}),
     ...(a.config ? { configDir: a.config } : {}),
     progress: (line: string) => out(`${line}\n`),

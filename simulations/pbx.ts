@@ -34,8 +34,9 @@ import { QueueService } from "../actors/queue/service.js";
 import { loadQueuesConf } from "../actors/queue/config.js";
 import { formatDiagnostic } from "../conf/tokenizer.js";
 import { PBX } from "./phones.js";
+import type { ShipperHandle } from "./kafka.js";
 
-interface PbxState { alive: boolean; acknowledged: number; diskFull: boolean }
+interface PbxState { alive: boolean; acknowledged: number; diskFull: boolean; appended?: () => void }
 
 /** A clock whose timers die with the process that set them. */
 class MortalClock implements Clock {
@@ -57,6 +58,8 @@ function mortalLog(log: SegmentLog, state: PbxState): EventLog {
           if (state.diskFull) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
           const records = await target.append(drafts);
           if (records.length) state.acknowledged = Math.max(state.acknowledged, records[records.length - 1].offset + 1);
+          // With the Kafka backend the log is its outbox, and an append wakes the shipper (as KafkaEventLog.append does).
+          state.appended?.();
           return records;
         };
       }
@@ -74,6 +77,8 @@ export interface PbxOptions {
   readonly network: MemoryNetwork;
   readonly logger: Logger;
   readonly onError: (e: Error) => void;
+  /** With the Kafka backend: start this process's shipper, which ships its log (the outbox). */
+  readonly ship?: (log: SegmentLog, clock: Clock, alive: () => boolean) => ShipperHandle;
 }
 
 export class SimPbx {
@@ -87,13 +92,18 @@ export class SimPbx {
     private readonly state: PbxState,
     /** Calls a restart ended: channels and bridges recovered from the log without their signalling. */
     readonly ended: { channels: number; bridges: number; queueCallers: number },
+    /** With the Kafka backend: the shipper, which dies with the process. */
+    readonly shipping: ShipperHandle | undefined,
   ) {}
 
   static async start(o: PbxOptions): Promise<SimPbx> {
     // A simulation's crashes are simulated: the disk stays, so no fdatasync (most of the time otherwise).
-    const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false });
+    // With Kafka the log is the outbox, and keeps fresh records' bytes for the shipper (as KafkaEventLog opens it).
+    const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false, keepPayloads: o.ship !== undefined });
     const state: PbxState = { alive: true, acknowledged: log.nextOffset, diskFull: false };
     const clock = new MortalClock(o.clock);
+    const shipping = o.ship?.(log, clock, () => state.alive);
+    if (shipping) state.appended = () => shipping.shipper.wake();
     const runtime = new ActorRuntime({ log: mortalLog(log, state), clock, random: o.random, kinds: actorKinds, onError: o.onError, notice: (m) => o.logger.log("NOTICE", "runtime", m) });
     await runtime.recover(log);
     const ended = endRecoveredCalls(runtime, o.clock.now());
@@ -121,7 +131,7 @@ export class SimPbx {
       localPresence: dialplan.localPresence,
       subscriptions: { devices, watchers, mailboxes, hint: dialplan.hint },
     });
-    const pbx = new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended);
+    const pbx = new SimPbx(log, runtime, sip.calls!.core, media, sip, clock, state, ended, shipping);
     runtime.observe("channel", () => { pbx.channelChanges++; });
     return pbx;
   }
@@ -150,6 +160,7 @@ export class SimPbx {
   /** A clean stop at the end of the day. */
   async stop(): Promise<void> {
     await this.runtime.settle();
+    await this.shipping?.shipper.stop(0);
     this.clock.alive = false;
     this.runtime.stop();
     await this.sip.stop();

@@ -22,6 +22,7 @@ import { QueueOrder, QUEUE_ORDER } from "./queue-order.js";
 import { loadQueuesConf } from "../actors/queue/config.js";
 import { loadRecallConf } from "../interfaces/cli/recall-conf.js";
 import type { Strategy } from "../actors/queue/config.js";
+import { ShippingWatch, SimKafka, TopicCheck, startShipper, type BrokerSabotage, type OutageFigures } from "./kafka.js";
 
 const ENDS_ONCE = "every ENTERQUEUE ends in exactly one CONNECT, ABANDON or EXIT";
 import { Invariants, InvariantViolation } from "./invariants.js";
@@ -39,7 +40,11 @@ export interface SimulateOptions {
   readonly strategy?: Strategy;
   /** A configuration directory; without it, the sample dialplan with generated agent phones. */
   readonly configDir?: string;
+  /** The generated configuration's recall.conf sets `backend = kafka` (with `configDir`, its own recall.conf says). */
+  readonly kafka?: boolean;
   readonly progress?: (line: string) => void;
+  /** Tests only: a simulated Kafka that loses or doubles a record, to show the invariants catch it. */
+  readonly brokerSabotage?: BrokerSabotage;
 }
 
 export interface SimulationSummary {
@@ -60,8 +65,18 @@ export interface SimulationSummary {
   readonly queue?: QueueOutcomes;
   /** The faults injected, in order. */
   readonly faults: readonly string[];
-  /** Set when recall.conf asks for the Kafka backend: what the simulation ran instead, and why. */
-  readonly logNote?: string;
+  /** With `backend = kafka` in recall.conf: what the real shipper shipped to the simulated broker. */
+  readonly kafka?: {
+    readonly topic: string;
+    readonly partitions: number;
+    /** Outbox records the shipper had shipped when the day ended. */
+    readonly shipped: number;
+    /** Records of this node in the topic. */
+    readonly inTopic: number;
+    readonly sends: number;
+    readonly failed: number;
+    readonly lostAcks: number;
+  };
   readonly network: { sent: number; lost: number; duplicated: number };
   /** Calls Recall placed out through the carrier, as the carrier saw them (503: refused in a trunk fault). */
   readonly outbound: { offered: number; refused: number; answered: number };
@@ -74,8 +89,9 @@ const agentHost = (i: number) => `10.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
 const TRUNK_HOST = "10.2.0.1";
 
 /** The sample configuration's extensions.conf with one PJSIP phone per agent and the carrier trunk. */
-export function simulationConfig(dir: string, agents: number, strategy?: Strategy): void {
+export function simulationConfig(dir: string, agents: number, strategy?: Strategy, kafka = false): void {
   mkdirSync(dir, { recursive: true });
+  if (kafka) writeFileSync(join(dir, "recall.conf"), "; Written by recall simulate --kafka: the log is the Kafka backend's outbox, shipped to a simulated broker.\n[log]\nbackend = kafka\n");
   cpSync(join(sampleConfigDir, "extensions.conf"), join(dir, "extensions.conf"));
   // The sample's queues, with ringinuse off so that "a member is never in two calls" holds strictly.
   const queues = join(sampleConfigDir, "queues.conf");
@@ -132,16 +148,25 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     throw new Error(`--data ${dataDir} already holds a log: give a new directory (a simulation starts from an empty log so that its seed reproduces it)`);
   }
   const configDir = o.configDir ? resolve(o.configDir) : join(dataDir, "config");
-  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy);
+  if (!o.configDir) simulationConfig(configDir, o.agents, o.strategy, o.kafka);
 
   const world = new World(o.seed);
   const { clock, dice, net } = world;
   const logger = new CountingLogger();
+  const settings = loadRecallConf(configDir);
+  // With the Kafka backend the log is its outbox, which the real shipper ships to a simulated broker.
+  const kafka = settings.log.backend === "kafka"
+    ? new SimKafka(clock, new Dice(world.derive(54)), settings.kafka.topic, settings.kafka.partitions, o.brokerSabotage)
+    : undefined;
   let incarnation = 0;
-  const startPbx = () => SimPbx.start({
-    dataDir, configDir, clock, random: world.derive(1 + 1000 * incarnation++), network: net.network, logger,
-    onError: (e) => { logger.warnings++; logger.last = e.message; },
-  });
+  const startPbx = () => {
+    const restarted = incarnation > 0;
+    return SimPbx.start({
+      dataDir, configDir, clock, random: world.derive(1 + 1000 * incarnation++), network: net.network, logger,
+      onError: (e) => { logger.warnings++; logger.last = e.message; },
+      ...(kafka ? { ship: (log, pclock, alive) => startShipper(kafka, { log, clock: pclock, alive, nodeId: settings.nodeId, restarted }) } : {}),
+    });
+  };
   let pbx = await startPbx();
 
   const trunk = new CallerTrunk(await sipHost(net.network, clock, world.derive(2), TRUNK_HOST), clock, TRUNK_HOST);
@@ -151,10 +176,14 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     agents.push(new AgentPhone(agentName(i), agentHost(i), await sipHost(net.network, clock, world.derive(100 + i), agentHost(i)), clock, behaviour));
   }
 
-  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
+  const reproduce = `recall simulate --seed ${o.seed} --data NEW_DIR --agents ${o.agents} --calls ${o.calls} --hours ${o.hours}${o.faults ? " --faults" : ""}${o.diskFull ? " --disk-full" : ""}${o.kafka ? " --kafka" : ""}${o.strategy ? ` --strategy ${o.strategy}` : ""}${o.configDir ? ` --config ${o.configDir}` : ""}`;
   // With queues (the sample's support queue at 7200), agents log in with *45 and take calls only from it.
   const queueMode = existsSync(join(configDir, "queues.conf"));
   const invariants = new Invariants({ pbx: () => pbx, trunk, agents, seed: o.seed, clock, reproduce, members: queueMode });
+  const shipping = kafka && new ShippingWatch({
+    kafka, clock, pbx: () => pbx, calls: () => trunk.records, noted: (i) => invariants.noted(i),
+    fail: (p) => { throw new InvariantViolation(p.invariant, p.detail, o.seed, p.offset, p.stream, reproduce); },
+  });
   const start = clock.now();
   const end = start + Math.round(o.hours * 3600e6);
   const meanGap = (o.hours * 3600e6) / Math.max(1, o.calls);
@@ -244,6 +273,23 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     });
   }
 
+  if (o.faults && shipping) {
+    // Kafka goes away for a few minutes mid-day, after a minute of lost acknowledgements;
+    // when the day has a crash, half the time the crash falls inside the outage.
+    const when = new Dice(world.derive(53));
+    const lasts = Math.round(when.around(180e6, 0.3));
+    const firstCrash = crashes.length ? Math.min(...crashes) : undefined;
+    const at = firstCrash !== undefined && when.chance(0.5)
+      ? Math.max(start + 60e6, firstCrash - Math.round((0.2 + 0.6 * when.unit()) * lasts))
+      : start + Math.round((0.3 + 0.4 * when.unit()) * (end - start));
+    clock.schedule(at - 60e6, () => shipping.flaky(0.3));
+    clock.schedule(at, () => {
+      const fault = faults.push(`Kafka outage at ${clockTime(at - start)}`) - 1;
+      shipping.outageBegins((f) => { faults[fault] = describeOutage(f, start); });
+      clock.schedule(at + lasts, () => shipping.outageEnds());
+    });
+  }
+
   /** The PBX dies mid-call and comes back from its log after a few seconds. */
   const crashAndRestart = async () => {
     const acknowledged = pbx.acknowledged;
@@ -258,10 +304,16 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     clock.advanceTo(back);
     pbx = await startPbx();
     invariants.afterRestart(acknowledged, offset);
+    shipping?.restarted();
     faults.push(`crash at ${clockTime(clock.now() - start)} (log offset ${offset}), back after ${(down / 1e6).toFixed(1)} s: ${pbx.ended.channels} channels, ${pbx.ended.bridges} bridges and ${pbx.ended.queueCallers} queue calls ended by the restart`);
   };
 
-  const quiesce = async () => { await pbx.settle(); await drain(2); };
+  const quiesce = async () => {
+    await pbx.settle();
+    await drain(2);
+    // The shipper reads the outbox from disk at times: time moves on only once it waits on the broker again.
+    if (pbx.shipping) await pbx.shipping.idle();
+  };
   let violation: InvariantViolation | undefined;
   let nextReport = start + 3600e6;
   // After the last arrival, calls in progress may finish (the day's end is not a hang-up).
@@ -277,6 +329,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
         continue;
       }
       invariants.afterStep();
+      const reading = shipping?.afterStep();
+      if (reading) await reading;
       if (clock.now() >= nextReport) {
         say(`${((clock.now() - start) / 3600e6).toFixed(0)} h: ${trunk.records.length} calls offered, ${trunk.active} in progress, log at offset ${pbx.log.nextOffset}`);
         nextReport += 3600e6;
@@ -285,18 +339,34 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     }
     // Let the last hang-ups finish their handshakes (retransmissions, Timer K) before the final checks.
     const settleUntil = clock.now() + 120e6;
-    while (await world.step(settleUntil, quiesce)) invariants.afterStep();
+    while (await world.step(settleUntil, quiesce)) {
+      invariants.afterStep();
+      const reading = shipping?.afterStep();
+      if (reading) await reading;
+    }
     invariants.atEnd();
+    if (shipping) {
+      // Kafka may still be down, or shipping catching up: give it up to an hour.
+      const limit = clock.now() + 3600e6;
+      while (!shipping.caughtUp && await world.step(limit, quiesce)) {
+        const reading = shipping.afterStep();
+        if (reading) await reading;
+      }
+    }
   } catch (e) {
     if (!(e instanceof InvariantViolation)) throw e;
     violation = e;
   }
+  // A run stopped by a violation still describes the outage it was in.
+  shipping?.report();
+  const shipped = pbx.shipping?.shipper.status.shipped ?? 0;
   await pbx.stop();
   const log = pbx.log;
+  const topic = kafka && !violation ? new TopicCheck(kafka, settings.nodeId) : undefined;
   // The queue folds read the log in the same pass as the replay (or on their own when it does not run to the end).
   const order = queueMode ? new QueueOrder(loadQueuesConf(configDir).general.autofill) : undefined;
   const outcomes = new QueueOutcomeFold();
-  const observe = (r: EventRecord) => { outcomes.add(r); order?.add(r); };
+  const observe = (r: EventRecord) => { outcomes.add(r); order?.add(r); topic?.add(r); };
   let folded = false;
   if (!violation) {
     const replay = await verifyLog(log, actorKinds, { observe });
@@ -319,10 +389,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
   if (!folded) for await (const batch of log.read(0)) for (const r of batch) observe(r);
   order?.finish();
   const queue = outcomes.result();
-  // A Kafka outage cannot reach the PBX: that backend acknowledges appends from its local outbox, which this log is.
-  const logNote = loadRecallConf(configDir).log.backend === "kafka"
-    ? "recall.conf asks for Kafka; the simulation ran the log on the embedded backend, which is the Kafka backend's outbox (appends are acknowledged there, so a Kafka outage never reaches the PBX); shipping to Kafka is not simulated"
-    : undefined;
+  const lost = topic?.finish();
+  if (lost && !violation) violation = new InvariantViolation(lost.invariant, lost.detail, o.seed, lost.offset, lost.stream, reproduce);
   if (order) {
     invariants.noted(QUEUE_ORDER);
     const v = order.violation;
@@ -349,9 +417,21 @@ export async function simulate(o: SimulateOptions): Promise<SimulationSummary> {
     other: records.filter((r) => r.outcome !== "answered" && r.outcome !== "abandoned" && r.outcome !== "refused").length,
     serviceLevel: records.length ? within / records.length : 1,
     events, steps: world.steps, virtualSeconds: (clock.now() - start) / 1e6,
-    invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(logNote ? { logNote } : {}), ...(queue ? { queue } : {}),
+    invariants: invariants.checked, ...(violation ? { violation } : {}), faults, ...(queue ? { queue } : {}),
+    ...(kafka ? {
+      kafka: {
+        topic: kafka.topic, partitions: kafka.partitions.length, shipped, inTopic: kafka.partitions.reduce((n, p) => n + p.offsets.length, 0),
+        sends: kafka.stats.sends, failed: kafka.stats.failed, lostAcks: kafka.stats.lostAcks,
+      },
+    } : {}),
     network: { ...net.stats }, outbound: { ...trunk.outbound }, warnings: logger.warnings, ...(logger.last ? { lastWarning: logger.last } : {}),
   };
+}
+
+function describeOutage(f: OutageFigures, start: number): string {
+  return `Kafka outage at ${clockTime(f.at - start)} for ${(f.micros / 1e6).toFixed(0)} s${f.crashed ? " (the PBX crashed during it)" : ""}: ` +
+    `${f.appended} events appended, ${f.offered} calls came in and ${f.setUp} were answered meanwhile; ${f.lostAcks} acknowledgements lost around it; shipping lag up to ${f.maxLag} events, ` +
+    (f.caughtUpAt !== undefined ? `caught up at ${clockTime(f.caughtUpAt - start)}` : "not caught up when the day ended");
 }
 
 const clockTime = (micros: number) => {
@@ -370,7 +450,10 @@ export function formatSummary(s: SimulationSummary, wallSeconds: number): string
     `calls out through the carrier: ${s.outbound.offered} placed, ${s.outbound.answered} answered, ${s.outbound.refused} refused with 503`,
     `network: ${s.network.sent} packets, ${s.network.lost} lost, ${s.network.duplicated} duplicated; ${s.warnings} warnings logged${s.lastWarning ? ` (last: ${s.lastWarning})` : ""}`,
     ...(s.faults.length ? [`faults: ${s.faults.length}`, ...s.faults.map((f) => `  ${f}`)] : []),
-    ...(s.logNote ? [`log: ${s.logNote}`] : []),
+    ...(s.kafka ? [
+      `kafka (the real shipper, a simulated broker): ${s.kafka.shipped} events shipped to topic ${s.kafka.topic} (${s.kafka.partitions} partitions, ${s.kafka.inTopic} records there) ` +
+      `in ${s.kafka.sends} sends; ${s.kafka.failed} requests failed, ${s.kafka.lostAcks} acknowledgements lost`,
+    ] : []),
     `invariants checked: ${s.invariants.join("; ")}`,
     s.violation ? `invariants: VIOLATED: ${s.violation.message}` : "invariants: 0 violations",
   ];

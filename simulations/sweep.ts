@@ -4,7 +4,8 @@
  * reproduction and its data directory kept; passing ones are deleted.
  * The support queue's strategy turns with the seed (seed 1 ringall, 2 leastrecent, ... in
  * the order of STRATEGIES), so a sweep covers every strategy; --strategy fixes one.
- * Usage: node dist/simulations/sweep.js [--from N] [--count N] [--agents A] [--calls C] [--hours H] [--strategy S] [--no-faults]
+ * --kafka runs each day on the Kafka backend (shipped to a simulated broker, with its outage).
+ * Usage: node dist/simulations/sweep.js [--from N] [--count N] [--agents A] [--calls C] [--hours H] [--strategy S] [--kafka] [--no-faults]
  */
 import { parseArgs } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ import { STRATEGIES, type Strategy } from "../actors/queue/config.js";
 const { values } = parseArgs({ options: {
   from: { type: "string", default: "1" }, count: { type: "string", default: "100" }, agents: { type: "string", default: "10" },
   calls: { type: "string", default: "300" }, hours: { type: "string", default: "2" }, strategy: { type: "string" }, "no-faults": { type: "boolean", default: false },
+  kafka: { type: "boolean", default: false },
 } });
 const from = Number(values.from), count = Number(values.count);
 const t0 = process.hrtime.bigint();
@@ -25,7 +27,7 @@ for (let seed = from; seed < from + count; seed++) {
   const t = process.hrtime.bigint();
   const strategy = (values.strategy ?? STRATEGIES[(seed - 1) % STRATEGIES.length]) as Strategy;
   if (!STRATEGIES.includes(strategy)) throw new Error(`--strategy ${strategy}: expected one of ${STRATEGIES.join(", ")}`);
-  const s = await simulate({ seed, dataDir, agents: Number(values.agents), calls: Number(values.calls), hours: Number(values.hours), faults: !values["no-faults"], strategy });
+  const s = await simulate({ seed, dataDir, agents: Number(values.agents), calls: Number(values.calls), hours: Number(values.hours), faults: !values["no-faults"], strategy, kafka: values.kafka });
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
   if (s.violation) {
     failed.push(`seed ${seed} (${strategy}): ${s.violation.message} (data kept in ${dataDir})`);

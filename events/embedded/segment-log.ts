@@ -21,7 +21,7 @@ import {
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { lookupEventType } from "../catalogue/index.js";
-import { decodeEnvelope, decodeRecord, encodeFrame, isFinal, type Envelope } from "../codec.js";
+import { decodeEnvelope, decodeRecord, encodeFrame, isFinal, rememberPayload, type Envelope } from "../codec.js";
 import { EventLogError, type EventLog, type ReadOptions, type Subscription } from "../log.js";
 import type { EventDraft, EventRecord } from "../record.js";
 
@@ -44,6 +44,11 @@ export interface SegmentLogOptions {
   readonly validate?: boolean;
   /** Receives operator-facing notices (tail recovery, lock take-over). */
   readonly notice?: (message: string) => void;
+  /**
+   * Keep each appended record's encoded payload with it (codec.ts, rememberPayload), for
+   * the Kafka shipper reading this log as its outbox: it sends those bytes as they are.
+   */
+  readonly keepPayloads?: boolean;
 }
 
 interface Segment {
@@ -134,6 +139,7 @@ export class SegmentLog implements EventLog {
     private readonly validate: boolean,
     private readonly notice: (message: string) => void,
     private readonly sync = true,
+    private readonly keepPayloads = false,
   ) {}
 
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
@@ -144,6 +150,7 @@ export class SegmentLog implements EventLog {
       options.validate ?? true,
       options.notice ?? ((m) => process.stderr.write(`${m}\n`)),
       options.sync ?? true,
+      options.keepPayloads ?? false,
     );
     log.load();
     return log;
@@ -218,6 +225,7 @@ export class SegmentLog implements EventLog {
       if (!lookupEventType(d.type, d.v)) return Promise.reject(new EventLogError(`cannot append unknown event ${d.type} v${d.v}`));
       const r = placed(d, this.next + records.length);
       const f = encodeFrame(r, crc32);
+      if (this.keepPayloads) rememberPayload(r, f);
       records.push(r);
       frames.push(f);
       size += f.length;

@@ -19,6 +19,7 @@ import { EventLogError, type EventLog, type ReadOptions, type Subscription } fro
 import type { EventDraft, EventRecord } from "../record.js";
 import { TopicReader } from "./reader.js";
 import { Shipper, type ShippingStatus } from "./shipper.js";
+import { KafkajsLink } from "./kafkajs-link.js";
 import { Signal, tapGroupId } from "./tap.js";
 import { decodeMessage, isOwn, kafkaClient } from "./topic.js";
 
@@ -81,11 +82,14 @@ export class KafkaEventLog implements EventLog {
     if (!o.brokers.length) throw new EventLogError("Kafka event log: no brokers configured");
     // Bodies are checked against the catalogue where records are read back (from
     // Kafka); the shipper forwards them as they are.
-    const outbox = await SegmentLog.open(o.dir, { ...o.outbox, validate: false, notice });
+    const outbox = await SegmentLog.open(o.dir, { ...o.outbox, validate: false, notice, keepPayloads: true });
     const kafka = kafkaClient({ brokers: o.brokers, clientId, ...(o.kafkaLogLevel !== undefined ? { logLevel: o.kafkaLogLevel } : {}) });
-    const shipper = new Shipper({
-      kafka, outbox, topic: o.topic, partitions: o.partitions ?? 8, nodeId, clientId, brokers: o.brokers, notice,
+    const link = new KafkajsLink({
+      kafka, topic: o.topic, partitions: o.partitions ?? 8, nodeId, clientId, brokers: o.brokers, notice,
       ...(o.kafkaLogLevel !== undefined ? { kafkaLogLevel: o.kafkaLogLevel } : {}),
+    });
+    const shipper = new Shipper({
+      link, outbox, topic: o.topic, nodeId, notice,
       batchSize: o.shipBatch ?? 5000,
       backoff: { initialMs: o.retry?.initialMs ?? 250, maxMs: o.retry?.maxMs ?? 5000 },
     });

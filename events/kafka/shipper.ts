@@ -1,8 +1,8 @@
 /**
  * The shipper: moves records from the outbox (the local embedded log every append is
- * made durable in first) to the Kafka topic, in offset order, one batch at a time,
- * with an idempotent producer (acks=-1, one request in flight) that runs in its own
- * thread (remote-producer.ts); the next batch is read and encoded while one is sent.
+ * made durable in first) to the Kafka topic, in offset order, one batch at a time
+ * (with kafkajs: an idempotent producer, acks=-1, one request in flight, in its own
+ * thread); the next batch is read and encoded while one is sent.
  *
  * Exactly once, without duplicates after a crash or an outage: before shipping, and
  * again after any failed send, the shipper reads back what its node already has in
@@ -13,34 +13,56 @@
  * When Kafka is unreachable, appends go on (the outbox takes them), the shipper
  * retries with back-off, says so once and then every 10 s with the number of
  * events waiting, and catches up when the broker is back.
+ *
+ * What it needs from Kafka is a KafkaLink: kafkajs against a real broker
+ * (kafkajs-link.ts), or the simulated broker of `recall simulate`, which also gives it
+ * a virtual clock for its back-off and its 1 s / 10 s checkpoint and report timing.
  */
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import type { Kafka, logLevel } from "kafkajs";
+import { SystemClock, type Clock, type Timer } from "../../core/clock.js";
 import type { SegmentLog } from "../embedded/segment-log.js";
 import { EventLogError } from "../log.js";
-import { lastShippedOffsets } from "./resume.js";
-import { Signal, tapGroupId } from "./tap.js";
+import { Signal } from "./tap.js";
 import { classify } from "./errors.js";
-import { RemoteProducer, type EncodedBatch } from "./remote-producer.js";
-import { ensureTopic, partitionOf } from "./topic.js";
+import type { EncodedBatch } from "./remote-producer.js";
+import { partitionOf } from "./topic.js";
 import { encodeRecord } from "../codec.js";
 
+/** What the shipper needs from Kafka. Failures reject with a ShipError or an error `classify` understands. */
+export interface KafkaLink {
+  /** Where Kafka is, for messages. */
+  readonly where: string;
+  /**
+   * Connect, create the topic unless it exists, and read back, per partition, the
+   * highest node offset of this node's records in it (-1: none). The answer has one
+   * entry per partition the topic really has.
+   */
+  prepare(): Promise<number[]>;
+  /** Open the producer (after `prepare`). */
+  connect(): Promise<void>;
+  /** Send one batch (each message in its partition); resolves once Kafka acknowledged all of it. */
+  send(batch: EncodedBatch): Promise<void>;
+  /** Drop the producer: after a failure, or at stop. */
+  close(): Promise<void>;
+}
+
+/** What the shipper reads of the outbox. */
+export type Outbox = Pick<SegmentLog, "dir" | "durableOffset" | "nextOffset" | "read">;
+
 export interface ShipperConfig {
-  readonly kafka: Kafka;
-  readonly outbox: SegmentLog;
+  readonly link: KafkaLink;
+  readonly outbox: Outbox;
   readonly topic: string;
-  /** Partitions of the topic when the shipper creates it. */
-  readonly partitions: number;
   readonly nodeId: string;
-  readonly clientId: string;
-  /** Where Kafka is (for the producer thread and messages). */
-  readonly brokers: readonly string[];
-  readonly kafkaLogLevel?: logLevel;
+  /** Back-off waits and checkpoint and report timing (default: the system clock). */
+  readonly clock?: Clock;
   readonly notice: (message: string) => void;
   /** Most records per request. */
   readonly batchSize: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  /** How often the shipped position is written down, at most (default 1 s). */
+  readonly checkpointEveryMs?: number;
 }
 
 export interface ShippingStatus {
@@ -71,7 +93,6 @@ const ANNOUNCE_AFTER_MS = 2000;
 export class Shipper {
   private position: number;
   private last: number[] = [];
-  private producer: RemoteProducer | null = null;
   private pending: Pending | null = null;
   private ready = false;
   /** Set by `wake`: new records arrived since the loop last looked. */
@@ -85,12 +106,14 @@ export class Shipper {
   private readonly changed = new Signal();
   private readonly progress = new Signal();
   private readonly stopped = new Signal();
-  private readonly node: Buffer;
+  /** Ends the back-off wait under way, if any (stop does not wait it out). */
+  private wakeSleeper: (() => void) | null = null;
+  private readonly clock: Clock;
   private readonly checkpointPath: string;
   private loop: Promise<void> | null = null;
 
   constructor(private readonly c: ShipperConfig) {
-    this.node = Buffer.from(c.nodeId);
+    this.clock = c.clock ?? new SystemClock();
     this.checkpointPath = join(c.outbox.dir, "kafka-shipped.json");
     this.position = 0;
   }
@@ -130,14 +153,14 @@ export class Shipper {
     this.stopping = true;
     this.changed.notify();
     this.stopped.notify();
+    this.wakeSleeper?.();
     this.progress.notify();
     // A send to a broker that went silent can take a while to fail: don't wait for it.
     const giveUp = new Signal();
     await Promise.race([this.loop, giveUp.wait(5000)]);
     giveUp.notify();
     this.checkpoint(true);
-    await this.producer?.close();
-    this.producer = null;
+    await this.c.link.close();
   }
 
   private async run(): Promise<void> {
@@ -153,7 +176,7 @@ export class Shipper {
         }
         // Prepare the next batch while this one is on the wire (it starts after this
         // batch, so the per-partition filter gives the same answer either way).
-        const sending = this.pending.batch.keys.length ? this.producer!.send(this.c.topic, this.pending.batch) : Promise.resolve();
+        const sending = this.pending.batch.keys.length ? this.c.link.send(this.pending.batch) : Promise.resolve();
         const ahead = this.nextBatch(this.pending.end);
         try {
           await sending;
@@ -168,38 +191,45 @@ export class Shipper {
         const failure = classify(e);
         this.failed(failure.reason, failure.unreachable);
         await this.dropProducer();
-        await this.stopped.wait(delay);
+        await this.sleep(delay);
         delay = Math.min(delay * 2, this.c.backoff.maxMs);
       }
     }
   }
 
+  /** Wait `ms` on the clock, or until stopped. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: Timer | undefined;
+      const done = () => {
+        timer?.cancel();
+        this.wakeSleeper = null;
+        resolve();
+      };
+      this.wakeSleeper = done;
+      timer = this.clock.schedule(this.clock.now() + ms * 1000, done);
+    });
+  }
+
+  /** Milliseconds on the clock. */
+  private nowMs(): number { return this.clock.now() / 1000; }
+
   /** Connect, make sure the topic exists, and find where each partition stands. */
   private async prepare(): Promise<void> {
-    const admin = this.c.kafka.admin();
-    try {
-      await admin.connect();
-      const partitions = await ensureTopic(admin, this.c.topic, this.c.partitions, this.c.notice);
-      const last = await lastShippedOffsets({
-        kafka: this.c.kafka, admin, topic: this.c.topic, node: this.node, groupId: tapGroupId(this.c.clientId, this.c.nodeId),
-      });
-      const highest = Math.max(-1, ...last);
-      if (highest >= this.c.outbox.durableOffset) {
-        throw new EventLogError(
-          `Kafka topic ${this.c.topic} already holds events of node '${this.c.nodeId}' up to offset ${highest}, but the outbox ${this.c.outbox.dir} ends at ${this.c.outbox.durableOffset - 1}: ` +
-          `the outbox was replaced, or another node uses the id '${this.c.nodeId}'; nothing is shipped until this is resolved`,
-        );
-      }
-      this.last = Array.from({ length: partitions }, (_, p) => last[p] ?? -1);
-      this.position = this.resumePoint(highest);
-      this.producer = await RemoteProducer.start({
-        brokers: this.c.brokers, clientId: this.c.clientId, ...(this.c.kafkaLogLevel !== undefined ? { logLevel: this.c.kafkaLogLevel } : {}),
-      });
-      this.ready = true;
-      this.connected = true;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+    const last = await this.c.link.prepare();
+    if (last.length === 0) throw new EventLogError(`Kafka topic ${this.c.topic} has no partitions`);
+    const highest = Math.max(-1, ...last);
+    if (highest >= this.c.outbox.durableOffset) {
+      throw new EventLogError(
+        `Kafka topic ${this.c.topic} already holds events of node '${this.c.nodeId}' up to offset ${highest}, but the outbox ${this.c.outbox.dir} ends at ${this.c.outbox.durableOffset - 1}: ` +
+        `the outbox was replaced, or another node uses the id '${this.c.nodeId}'; nothing is shipped until this is resolved`,
+      );
     }
+    this.last = last;
+    this.position = this.resumePoint(highest);
+    await this.c.link.connect();
+    this.ready = true;
+    this.connected = true;
   }
 
   /**
@@ -264,7 +294,7 @@ export class Shipper {
     this.connected = true;
     this.error = undefined;
     if (this.outage?.announced) {
-      const s = ((performance.now() - this.outage.since) / 1000).toFixed(1);
+      const s = ((this.nowMs() - this.outage.since) / 1000).toFixed(1);
       this.c.notice(`kafka: shipping to ${this.c.topic} again after ${s} s; ${this.status.lag} events still waiting in the outbox`);
       this.catchingUp = true;
     }
@@ -278,7 +308,7 @@ export class Shipper {
   }
 
   private failed(reason: string, unreachable: boolean): void {
-    const now = performance.now();
+    const now = this.nowMs();
     this.connected = false;
     this.error = reason;
     this.outage ??= { since: now, reported: now, announced: false };
@@ -290,7 +320,7 @@ export class Shipper {
       o.announced = true;
       o.reported = now;
       this.c.notice(
-        `kafka: cannot ship events to topic ${this.c.topic} at ${this.c.brokers.join(",")}: ${reason}; ` +
+        `kafka: cannot ship events to topic ${this.c.topic} at ${this.c.link.where}: ${reason}; ` +
         `appends go on into the outbox ${this.c.outbox.dir} (${lag} events waiting) and are shipped when Kafka is back; retrying`,
       );
     } else if (now - o.reported >= REPORT_EVERY_MS) {
@@ -303,14 +333,13 @@ export class Shipper {
   private async dropProducer(): Promise<void> {
     this.pending = null;
     this.ready = false;
-    await this.producer?.close();
-    this.producer = null;
+    await this.c.link.close();
   }
 
   /** Remember how far shipping got (a hint: the topic itself is the truth). */
   private checkpoint(force: boolean): void {
-    const now = performance.now();
-    if (this.last.length === 0 || (!force && now - this.checkpointedAt < CHECKPOINT_EVERY_MS)) return;
+    const now = this.nowMs();
+    if (this.last.length === 0 || (!force && now - this.checkpointedAt < (this.c.checkpointEveryMs ?? CHECKPOINT_EVERY_MS))) return;
     this.checkpointedAt = now;
     try {
       const tmp = `${this.checkpointPath}.tmp`;

@@ -23,7 +23,7 @@ const usage = `Usage: recall <command> [options]
                                              ClickHouse SQL over the cdr and cel tables
   rebuild --data DIR [--sink chdb|clickhouse|csv]
                                              rebuild projections from the log
-  simulate --seed N --data DIR [--agents A] [--calls C] [--hours H] [--faults] [--disk-full] [--strategy S] [--config DIR] [--no-projections]
+  simulate --seed N --data DIR [--agents A] [--calls C] [--hours H] [--faults] [--disk-full] [--kafka] [--strategy S] [--config DIR] [--no-projections]
                                              a call-centre day against simulated phones on a virtual clock,
                                              invariants checked; the same seed writes the same log
 `;
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     case "simulate": {
       const { values } = parseArgs({ args: rest, options: {
         seed: { type: "string" }, data: { type: "string" }, agents: { type: "string" }, calls: { type: "string" },
-        hours: { type: "string" }, faults: { type: "boolean" }, "disk-full": { type: "boolean" }, config: { type: "string" }, strategy: { type: "string" }, "no-projections": { type: "boolean" },
+        hours: { type: "string" }, faults: { type: "boolean" }, "disk-full": { type: "boolean" }, kafka: { type: "boolean" }, config: { type: "string" }, strategy: { type: "string" }, "no-projections": { type: "boolean" },
       } });
       const { simulateCommand } = await import("../../simulations/command.js");
       return simulateCommand(values, write, (s) => process.stderr.write(s));

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openChdbSink } from "../../projections/sinks/chdb.js";
@@ -10,6 +10,9 @@ import { CallCounts, pageOfCalls } from "./cdr-calls.js";
 import { callsQuery, parseFilter, whereOf } from "./cdr-query.js";
 import { cdrBody } from "./cdr-page.js";
 import { WebConsole } from "./console.js";
+import { HttpServer } from "../http/server.js";
+import { loadManagerConf } from "../ami/config.js";
+import { artifacts, CHROMIUM, launchChromium } from "./browser.js";
 
 /**
  * 12,000 calls of one to four legs in a real chDB, shaped to catch a window that cuts a
@@ -81,4 +84,41 @@ test("a count still running is left to the page's script (/cdr/count) and shared
   const again = await web.cdrView(f, 20);
   assert.equal(again.totalCalls, 2, "a count just made is on the next page");
   assert.match(cdrBody("", again).text, /<span class="calls">2<\/span> calls, 3 records · page 1 of <span class="pages">1<\/span>/);
+});
+
+test("in chromium: a page whose count is slow shows its calls at once, then its script fills in the count and the last page", { skip: !existsSync(CHROMIUM) && "chromium is not installed", timeout: 120_000 }, async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const ids = Array.from({ length: 50 }, (_, i) => `1790000${String(100 - i).padStart(3, "0")}.${i}`);
+  const query = async (sql: string): Promise<string> => {
+    if (sql.includes(" AS lo,")) return `{"lo":1790000000,"hi":1790000100,"n":"120"}\n`;
+    if (sql.startsWith("SELECT count() AS calls")) { await gate; return `{"calls":"120","rows":"120"}\n`; }
+    if (sql.includes("GROUP BY linkedid")) return ids.map((linkedid) => JSON.stringify({ linkedid })).join("\n");
+    return ids.map((linkedid) => JSON.stringify({ start: "2026-09-21 12:00:00", src: "1001", dst: "200", clid: "", duration: 1, billsec: 1, disposition: "ANSWERED",
+      lastapp: "Dial", channel: "", dstchannel: "", uniqueid: linkedid, userfield: "", accountcode: "", linkedid, peeraccount: "" })).join("\n");
+  };
+  const confDir = mkdtempSync(join(tmpdir(), "recall-cdr-conf-"));
+  writeFileSync(join(confDir, "manager.conf"), "[general]\nenabled = no\n[supervisor]\nsecret = s3cret\nread = reporting\n");
+  const { config } = loadManagerConf(confDir);
+  rmSync(confDir, { recursive: true, force: true });
+  const http = new HttpServer({ http: { host: "127.0.0.1", port: 0 }, prefix: "", sessionLimit: 10, sessionInactivityMs: 10_000, sessionKeepAliveMs: 10_000 });
+  new WebConsole({ query: (sql) => query(sql), users: () => config.users, logger: new MemoryLogger(), prefix: "" }).mount(http);
+  await http.start();
+  const { context, close } = await launchChromium();
+  try {
+    const page = await context.newPage();
+    await page.setExtraHTTPHeaders({ authorization: `Basic ${Buffer.from("supervisor:s3cret").toString("base64")}` });
+    await page.goto(`http://127.0.0.1:${http.plain!.port}/cdr?src=1001`);
+    assert.equal(await page.locator("#cdr tbody.call").count(), 50);
+    assert.match(await page.textContent("#count") ?? "", /^counting calls, 120 records · page 1 of …/);
+    assert.equal(await page.locator("a", { hasText: "Next ›" }).count(), 1, "a full page has a next one");
+    release();
+    await page.waitForFunction(`document.querySelector("#count .calls").textContent === "120"`, undefined, { timeout: 10_000 });
+    assert.match(await page.textContent("#count") ?? "", /^120 calls, 120 records · page 1 of 3/);
+    assert.match(await page.getAttribute("a#last", "href") ?? "", /page=3/);
+    await page.screenshot({ path: join(artifacts, "20-cdr-count-filled.png"), fullPage: true });
+  } finally {
+    await close();
+    await http.stop();
+  }
 });

@@ -209,7 +209,7 @@ export class WebConsole {
   }
 
   async cdr(req: IncomingMessage, res: ServerResponse, user: ManagerUser): Promise<void> {
-    // A bare /cdr opens the last 24 hours, in the URL: grouping every call ever made is seconds on millions of rows.
+    // A bare /cdr opens the last 24 hours, in the URL: the view most wanted (`/cdr?` is the whole table).
     if (!(req.url ?? "").includes("?")) {
       const from = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
       this.redirect(res, `/cdr?from=${encodeURIComponent(from)}`);

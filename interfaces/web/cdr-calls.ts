@@ -41,7 +41,7 @@ export async function pageOfCalls(query: Query, f: CdrFilter): Promise<{ ids: st
   // A first guess holding about four rows per wanted call, then four times wider each time.
   let width = Math.max(60, Math.ceil(((hi - lo + 1) * Math.min(1, (4 * wanted) / rows))));
   for (;;) {
-    const edge = f.dir === "desc" ? Math.max(0, hi - width) : lo + width + 1;
+    const edge = f.dir === "desc" ? Math.max(lo, hi - width) : Math.min(hi + 1, lo + width + 1);
     const covers = f.dir === "desc" ? edge <= lo : edge > hi;
     const w = windowQuery(f, edge);
     const ids = rowsOf<{ linkedid: string }>(await query(w.sql, w.params, "JSONEachRow")).map((r) => r.linkedid);

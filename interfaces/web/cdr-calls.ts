@@ -25,6 +25,11 @@ export const MAX_WINDOWED = 10_000;
 
 const rowsOf = <T>(text: string): T[] => text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
 
+/** Whether the filter's page may come from a window (sorted by time, not too deep). */
+export function windowed(f: CdrFilter): boolean {
+  return f.sort === "start" && f.page * f.size <= MAX_WINDOWED;
+}
+
 /** The linkedids of the filter's page, in the page's order, and how many rows match. */
 export async function pageOfCalls(query: Query, f: CdrFilter): Promise<{ ids: string[]; rows: number }> {
   const b = boundsQuery(f);
@@ -33,7 +38,7 @@ export async function pageOfCalls(query: Query, f: CdrFilter): Promise<{ ids: st
   if (rows === 0) return { ids: [], rows };
   const wanted = f.page * f.size;
   // A window pays (two passes, one through the primary key) only when it is a small part of the range.
-  if (f.sort !== "start" || wanted > MAX_WINDOWED || rows < 20 * wanted) {
+  if (!windowed(f) || rows < 20 * wanted) {
     const c = callsQuery(f);
     return { ids: rowsOf<{ linkedid: string }>(await query(c.sql, c.params, "JSONEachRow")).map((r) => r.linkedid), rows };
   }

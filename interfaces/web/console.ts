@@ -17,7 +17,7 @@ import { createReadStream, statSync } from "node:fs";
 import type { Wallboard } from "./wallboard.js";
 import { queuesBody, boardFragment, WALLBOARD_STYLE } from "./queues-page.js";
 import { clientIp, sessionCookie, WebAuth, type Login } from "./auth.js";
-import { CallCounts, pageOfCalls, type CallCount } from "./cdr-calls.js";
+import { CallCounts, pageOfCalls, windowed, type CallCount } from "./cdr-calls.js";
 import { csvQuery, FilterError, parseFilter, rowsQuery, type CdrFilter } from "./cdr-query.js";
 import { cdrBody, type CdrRecord, type CdrView } from "./cdr-page.js";
 import { html } from "./html.js";
@@ -182,10 +182,11 @@ export class WebConsole {
     const query = this.#query();
     const started = process.hrtime.bigint();
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
+    // A page that groups the whole range anyway counts beside it; a windowed page comes first, its count after.
+    const early = windowed(filter) ? undefined : this.callCount(filter);
     const { ids, rows: totalRows } = await pageOfCalls(query, filter);
-    // The page's rows before the count: chDB runs one query at a time.
     const rows = ids.length ? rowsOf<CdrRecord>(await query(rowsQuery(filter, ids).sql, rowsQuery(filter, ids).params, "JSONEachRow")) : [];
-    const counting = this.callCount(filter);
+    const counting = early ?? this.callCount(filter);
     let timer: NodeJS.Timeout | undefined;
     const count = await Promise.race([counting, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), Math.max(0, countWaitMs - elapsed())); })]);
     clearTimeout(timer);

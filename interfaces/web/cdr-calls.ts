@@ -5,15 +5,16 @@
  * Why a wide view was slow: a page of calls sorted by their first leg meant grouping
  * every matching row by linkedid (millions of string keys for a month) to sort the
  * groups, and a second full pass (uniqExact) to count them. Now:
- * - The page, when sorted by time (the default) over many rows, is found in a time window at the
- *   range's newest (or oldest) edge, widened until it holds the page: a call whose
+ * - The page, when sorted by time (the default) over many rows, is found in a time
+ *   window at the range's newest (or oldest) edge, widened until it holds the page: a call whose
  *   first matching leg lies inside the window has a row there, and any call outside it
  *   sorts after every call inside, so the window's page is the page of the whole range
  *   (same order, same ties). Other sorts, and pages past MAX_WINDOWED calls, group the
  *   whole range as before.
- * - The count groups by linkedid once (exact: the keys themselves are compared) and
- *   runs after the page; `CallCounts` shares a count still running with the page's
- *   own follow-up request (/cdr/count), so a slow count is computed once.
+ * - The count groups by linkedid once (exact: the keys themselves are compared; on
+ *   chDB about twice as fast as uniqExact) and runs after a windowed page, so it cannot
+ *   hold up the page's own queries (in chDB they queued behind it); `CallCounts` shares a count still running with the page's own
+ *   follow-up request (/cdr/count), so a slow count is computed once.
  */
 import type { QueryParams } from "../../projections/sinks/sql.js";
 import { boundsQuery, callsQuery, countQuery, windowQuery, type CdrFilter } from "./cdr-query.js";

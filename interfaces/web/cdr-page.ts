@@ -1,5 +1,5 @@
 /** The /cdr page (seed 003, "CDR 查询页面设计"): filters, one page of calls, each call's legs. */
-import { html, type Html } from "./html.js";
+import { html, raw, type Html } from "./html.js";
 import { DISPOSITIONS, PAGE_SIZES, filterParams, type CdrFilter } from "./cdr-query.js";
 
 export interface CdrRecord {
@@ -12,7 +12,8 @@ export interface CdrRecord {
 export interface CdrView {
   readonly filter: CdrFilter;
   readonly calls: readonly { linkedid: string; rows: readonly CdrRecord[] }[];
-  readonly totalCalls: number;
+  /** Undefined while the count still runs (the page's script asks /cdr/count). */
+  readonly totalCalls?: number;
   readonly totalRows: number;
   readonly ms: number;
   readonly error?: string;
@@ -59,13 +60,21 @@ function row(base: string, r: CdrRecord, first: boolean, legs: number): Html {
 
 export function cdrBody(base: string, view: CdrView): Html {
   const f = view.filter;
-  const pages = Math.max(1, Math.ceil(view.totalCalls / f.size));
-  const pageLink = (page: number, label: string) => page < 1 || page > pages || page === f.page
+  // Until the count is in, the page knows only whether its own page is full.
+  const pages = view.totalCalls === undefined ? undefined : Math.max(1, Math.ceil(view.totalCalls / f.size));
+  const lastKnown = pages ?? (view.calls.length === f.size ? f.page + 1 : f.page);
+  const pageLink = (page: number, label: string) => page < 1 || page > lastKnown || page === f.page
     ? html`<span class="off">${label}</span>`
     : html`<a class="button plain" href="${base}/cdr?${filterParams(f, { page }).toString()}">${label}</a>`;
+  const counting = pages === undefined ? html`<script>${raw(`(function(){var c=document.getElementById("count");
+fetch(${JSON.stringify(`${base}/cdr/count?${filterParams(f).toString()}`)},{credentials:"same-origin"}).then(function(r){if(!r.ok)throw r.status;return r.json()}).then(function(d){
+c.querySelector(".calls").textContent=d.calls;c.querySelector(".pages").textContent=d.pages;
+var last=document.getElementById("last");if(d.pages>${f.page}&&last){var a=document.createElement("a");a.className="button plain";a.id="last";a.textContent=last.textContent;
+a.href=${JSON.stringify(`${base}/cdr?${filterParams(f, { page: "PAGES" }).toString()}`)}.replace("PAGES",d.pages);last.replaceWith(a)}
+}).catch(function(){c.querySelector(".calls").textContent="?"})})();`)}</script>` : "";
   return html`<h1>Call records</h1>${filters(base, f)}
 ${view.error ? html`<div class="error" role="alert">${view.error}</div>` : ""}
-<div class="summary"><span id="count">${view.totalCalls} calls, ${view.totalRows} records · page ${f.page} of ${pages} · ${view.ms} ms</span>
+<div class="summary"><span id="count"><span class="calls">${view.totalCalls ?? "counting"}</span> calls, ${view.totalRows} records · page ${f.page} of <span class="pages">${pages ?? "…"}</span> · ${view.ms} ms</span>
 <a class="button plain" id="csv" href="${base}/cdr.csv?${filterParams(f, { page: undefined, size: undefined }).toString()}">Export CSV</a></div>
 <div class="scroll"><table id="cdr"><thead><tr>${header(base, f, "start", "Time")}${header(base, f, "src", "Caller")}${header(base, f, "dst", "Callee")}
 ${header(base, f, "disposition", "Status")}${header(base, f, "duration", "Duration")}${header(base, f, "billsec", "Billed")}
@@ -73,5 +82,5 @@ ${header(base, f, "disposition", "Status")}${header(base, f, "duration", "Durati
 ${view.calls.length === 0 ? html`<tbody><tr><td colspan="9" class="empty">No calls match.</td></tr></tbody>` : ""}
 ${view.calls.map((c) => html`<tbody class="call">${c.rows.map((r, i) => row(base, r, i === 0, c.rows.length))}</tbody>`)}
 </table></div>
-<div class="pager">${pageLink(1, "« First")}${pageLink(f.page - 1, "‹ Previous")}${pageLink(f.page + 1, "Next ›")}${pageLink(pages, "Last »")}</div>`;
+<div class="pager">${pageLink(1, "« First")}${pageLink(f.page - 1, "‹ Previous")}${pageLink(f.page + 1, "Next ›")}${pages === undefined ? html`<span class="off" id="last">Last »</span>` : pageLink(pages, "Last »")}</div>${counting}`;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { callsQuery, csvQuery, FilterError, filterParams, parseFilter, rowsQuery } from "./cdr-query.js";
+import { boundsQuery, callsQuery, countQuery, csvQuery, windowQuery, FilterError, filterParams, parseFilter, rowsQuery } from "./cdr-query.js";
 import { html, raw } from "./html.js";
 
 const parse = (q: string) => parseFilter(new URLSearchParams(q));
@@ -8,7 +8,7 @@ const parse = (q: string) => parseFilter(new URLSearchParams(q));
 test("no value a user gives ever appears in the SQL text", () => {
   const marker = "ZQX'\"`;--";
   const f = parse(new URLSearchParams({ src: marker, dst: marker, accountcode: marker, linkedid: marker, uniqueid: marker, from: "2026-12-06T10:00", to: "2026-12-07", duration: "30", disposition: "BUSY" }).toString());
-  for (const q of [callsQuery(f).sql, callsQuery(f).countSql, rowsQuery(f, [marker]).sql, csvQuery(f).sql]) {
+  for (const q of [callsQuery(f).sql, countQuery(f).sql, boundsQuery(f).sql, windowQuery(f, 1).sql, windowQuery({ ...f, dir: "asc" }, 1).sql, rowsQuery(f, [marker]).sql, csvQuery(f).sql]) {
     assert.doesNotMatch(q, /ZQX|2026|30|BUSY/, q);
   }
   const { params } = callsQuery(f);

@@ -126,15 +126,41 @@ export const CDR_COLUMNS = ["start", "src", "dst", "clid", "duration", "billsec"
 
 const select = `start, src, dst, clid, duration, billsec, disposition, lastapp, channel, dstchannel, uniqueid, userfield, accountcode, linkedid, peeraccount`;
 
-/** The page's calls: linkedids in the chosen order, one page of them, and how many there are. */
-export function callsQuery(f: CdrFilter): { sql: string; countSql: string; params: QueryParams } {
+/** The page's calls: linkedids in the chosen order, one page of them (every matching call grouped; cdr-calls.ts). */
+export function callsQuery(f: CdrFilter): { sql: string; params: QueryParams } {
   const { where, params } = whereOf(f);
   return {
     sql: `SELECT linkedid, ${SORTS[f.sort]} AS k, min(start) AS first FROM cdr WHERE ${where} GROUP BY linkedid ` +
       `ORDER BY k ${f.dir === "asc" ? "ASC" : "DESC"}, first ${f.dir === "asc" ? "ASC" : "DESC"}, linkedid LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
-    countSql: `SELECT uniqExact(linkedid) AS calls, count() AS rows FROM cdr WHERE ${where}`,
     params: { ...params, limit: f.size, offset: (f.page - 1) * f.size },
   };
+}
+
+/** The matching rows' time span (whole seconds) and number. */
+export function boundsQuery(f: CdrFilter): { sql: string; params: QueryParams } {
+  const { where, params } = whereOf(f);
+  return { sql: `SELECT toUInt32(toUnixTimestamp(min(start))) AS lo, toUInt32(toUnixTimestamp(max(start))) AS hi, count() AS n FROM cdr WHERE ${where}`, params };
+}
+
+/**
+ * The page among calls with a matching row at or after `edge` (newest first: their
+ * first leg, over all their matching rows, must be at or after it too) or before it
+ * (oldest first: there the window's own rows give the first leg).
+ */
+export function windowQuery(f: CdrFilter, edge: number): { sql: string; params: QueryParams } {
+  const { where, params } = whereOf(f);
+  const page = `LIMIT {limit:UInt32} OFFSET {offset:UInt64}`;
+  const all = { ...params, edge, limit: f.size, offset: (f.page - 1) * f.size };
+  return f.dir === "desc"
+    ? { sql: `SELECT linkedid, min(start) AS k FROM cdr WHERE ${where} AND linkedid IN (SELECT linkedid FROM cdr WHERE ${where} AND start >= toDateTime({edge:UInt32}, 'UTC')) ` +
+        `GROUP BY linkedid HAVING k >= toDateTime({edge:UInt32}, 'UTC') ORDER BY k DESC, linkedid ${page}`, params: all }
+    : { sql: `SELECT linkedid, min(start) AS k FROM cdr WHERE ${where} AND start < toDateTime({edge:UInt32}, 'UTC') GROUP BY linkedid ORDER BY k ASC, linkedid ${page}`, params: all };
+}
+
+/** Every matching call counted once: grouped by linkedid. */
+export function countQuery(f: CdrFilter): { sql: string; params: QueryParams } {
+  const { where, params } = whereOf(f);
+  return { sql: `SELECT count() AS calls, sum(n) AS rows FROM (SELECT linkedid, count() AS n FROM cdr WHERE ${where} GROUP BY linkedid)`, params };
 }
 
 /** The matching rows of the given calls, legs in order. */

@@ -17,7 +17,8 @@ import { createReadStream, statSync } from "node:fs";
 import type { Wallboard } from "./wallboard.js";
 import { queuesBody, boardFragment, WALLBOARD_STYLE } from "./queues-page.js";
 import { clientIp, sessionCookie, WebAuth, type Login } from "./auth.js";
-import { callsQuery, csvQuery, FilterError, parseFilter, rowsQuery, type CdrFilter } from "./cdr-query.js";
+import { CallCounts, pageOfCalls, windowed, type CallCount } from "./cdr-calls.js";
+import { csvQuery, FilterError, parseFilter, rowsQuery, type CdrFilter } from "./cdr-query.js";
 import { cdrBody, type CdrRecord, type CdrView } from "./cdr-page.js";
 import { html } from "./html.js";
 import { page } from "./layout.js";
@@ -46,6 +47,8 @@ const MAX_UNREAD_STREAM = 1 << 20;
 const KEEPALIVE_MS = 15_000;
 
 const MAX_FORM_BYTES = 4096;
+/** How long a page waits for its count before leaving it to its script. */
+const COUNT_WAIT_MS = 300;
 
 const headers = (type: string) => ({
   "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
@@ -56,6 +59,7 @@ const rowsOf = <T>(text: string): T[] => text.split("\n").filter(Boolean).map((l
 export class WebConsole {
   readonly auth: WebAuth;
   readonly base: string;
+  readonly #counts = new CallCounts();
 
   constructor(private readonly deps: WebConsoleDeps) {
     this.auth = new WebAuth(deps.users, deps.logger);
@@ -67,6 +71,7 @@ export class WebConsole {
     http.route("/login", "Web console login", ["GET", "HEAD", "POST"], (q, s) => this.login(q, s));
     http.route("/logout", "Web console logout", ["GET", "POST"], (q, s) => this.logout(q, s));
     http.route("/cdr", "Call records", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.cdr(q, s, user)));
+    http.route("/cdr/count", "How many calls match a filter (JSON)", ["GET"], (q, s) => this.gate(q, s, () => this.cdrCount(q, s)));
     http.route("/cdr.csv", "Call records as CSV", ["GET", "HEAD"], (q, s) => this.gate(q, s, () => this.csv(q, s)));
     http.route("/calls/*", "A call's timeline", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.call(q, s, user)));
     http.route("/queues", "Queue wallboard", ["GET", "HEAD"], (q, s) => this.gate(q, s, (user) => this.queues(s, user)));
@@ -169,26 +174,43 @@ export class WebConsole {
     }
   }
 
-  async cdrView(filter: CdrFilter): Promise<CdrView> {
+  /**
+   * A page of calls: the page first, then the count, waited for until COUNT_WAIT_MS after
+   * the start; a count still running then is left to the page's script (/cdr/count).
+   */
+  async cdrView(filter: CdrFilter, countWaitMs = COUNT_WAIT_MS): Promise<CdrView> {
     const query = this.#query();
     const started = process.hrtime.bigint();
-    const calls = callsQuery(filter);
-    const [ids, [count]] = await Promise.all([
-      query(calls.sql, calls.params, "JSONEachRow").then((t) => rowsOf<{ linkedid: string }>(t).map((r) => r.linkedid)),
-      query(calls.countSql, calls.params, "JSONEachRow").then((t) => rowsOf<{ calls: string; rows: string }>(t)),
-    ]);
+    const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
+    // A page that groups the whole range anyway counts beside it; a windowed page comes first, its count after.
+    const early = windowed(filter) ? undefined : this.callCount(filter);
+    const { ids, rows: totalRows } = await pageOfCalls(query, filter);
     const rows = ids.length ? rowsOf<CdrRecord>(await query(rowsQuery(filter, ids).sql, rowsQuery(filter, ids).params, "JSONEachRow")) : [];
+    const counting = early ?? this.callCount(filter);
+    let timer: NodeJS.Timeout | undefined;
+    const count = await Promise.race([counting, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), Math.max(0, countWaitMs - elapsed())); })]);
+    clearTimeout(timer);
+    counting.catch((e: Error) => this.deps.logger.log("WARNING", "web", `web console: counting calls: ${e.message}`));
     const byCall = new Map<string, CdrRecord[]>(ids.map((id) => [id, []]));
     for (const r of rows) byCall.get(r.linkedid)?.push(r);
-    return {
-      filter, calls: [...byCall].map(([linkedid, legs]) => ({ linkedid, rows: legs })),
-      totalCalls: Number(count?.calls ?? 0), totalRows: Number(count?.rows ?? 0),
-      ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
-    };
+    return { filter, calls: [...byCall].map(([linkedid, legs]) => ({ linkedid, rows: legs })), totalCalls: count?.calls, totalRows, ms: elapsed() };
+  }
+
+  /** How many calls and rows match (shared with a count of the same filter still running). */
+  callCount(filter: CdrFilter): Promise<CallCount> {
+    return this.#counts.count(this.#query(), filter);
+  }
+
+  /** How many calls match, as JSON: the /cdr page asks when its count was not ready. */
+  async cdrCount(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const filter = this.#filter(req, res);
+    if (!filter) return;
+    const { calls, rows } = await this.callCount(filter);
+    res.writeHead(200, headers("application/json")).end(JSON.stringify({ calls, rows, pages: Math.max(1, Math.ceil(calls / filter.size)) }));
   }
 
   async cdr(req: IncomingMessage, res: ServerResponse, user: ManagerUser): Promise<void> {
-    // A bare /cdr opens the last 24 hours, in the URL: grouping every call ever made is seconds on millions of rows.
+    // A bare /cdr opens the last 24 hours, in the URL: the view most wanted (`/cdr?` is the whole table).
     if (!(req.url ?? "").includes("?")) {
       const from = new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 16);
       this.redirect(res, `/cdr?from=${encodeURIComponent(from)}`);

@@ -42,3 +42,33 @@ test("the wallboard's history: today's ENTERQUEUE/CONNECT/ABANDON per queue sinc
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the history's day is the server's: queue_log lines either side of Kolkata's midnight (18:30 UTC) land on their own day", async () => {
+  const tz = process.env.TZ;
+  process.env.TZ = "Asia/Kolkata";
+  const dir = mkdtempSync(join(tmpdir(), "recall-qhist-tz-"));
+  const sink = await openChdbSink(dir);
+  try {
+    await sink.open(["queue_log"]);
+    const midnight = Date.UTC(2026, 11, 7, 18, 30); // 00:00 on the 8th in Kolkata
+    const at = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+    let offset = 0;
+    const row = (ms: number, event: string, data1 = "") => `('${at(ms)}', 'c${offset}', 'support', 'PJSIP/6001', '${event}', '', '${data1}', '', '', '', '', ${offset++}, 0)`;
+    await sink.query(`INSERT INTO queue_log VALUES ${[
+      row(midnight - 60_000, "ENTERQUEUE"), row(midnight - 30_000, "ENTERQUEUE"),
+      row(midnight - 1000, "CONNECT", "59"), // 23:59:59 on the 7th
+      row(midnight + 1000, "CONNECT", "31"), // waited across midnight: answered on the 8th
+      row(midnight + 5000, "ENTERQUEUE"), row(midnight + 9000, "ABANDON", "1|1|4"),
+    ].join(", ")}`, "CSV");
+    const h = await queueHistory((sql, params, format) => sink.queryBound(sql, params, format), offset, midnight + 3600_000, () => 20);
+    assert.equal(h.day, midnight);
+    assert.deepEqual(h.today.get("support"), { offered: 1, answered: 1, abandoned: 1, answeredInSl: 0, holdtimeTotal: 31 });
+    // Half a second before midnight the log held the first three lines.
+    const before = await queueHistory((sql, params, format) => sink.queryBound(sql, params, format), 3, midnight - 500, () => 20);
+    assert.deepEqual(before.today.get("support"), { offered: 2, answered: 1, abandoned: 0, answeredInSl: 0, holdtimeTotal: 59 }, "seen from 23:59:59.5 on the 7th");
+  } finally {
+    if (tz === undefined) delete process.env.TZ; else process.env.TZ = tz;
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -74,3 +74,41 @@ test("today: queue_log's history before the start plus what the counters grow by
   board.seed({ day: midnight, today: new Map([["support", { offered: 5, answered: 5, abandoned: 0, answeredInSl: 5, holdtimeTotal: 5 }]]), intervals: [] });
   assert.equal(board.today("support").offered, 0);
 });
+
+test("at local midnight (the server's time zone; Asia/Kolkata here, UTC+5:30) an open board is sent again with the day at zero; calls either side count on their own day", async () => {
+  const tz = process.env.TZ;
+  process.env.TZ = "Asia/Kolkata";
+  try {
+    const midnight = midnightOf(Date.UTC(2026, 11, 7, 12));
+    assert.equal(midnight, Date.UTC(2026, 11, 6, 18, 30), "midnight of 7 December in Kolkata is 18:30 UTC the day before");
+    let now = midnight + 24 * 3600_000 - 30_000; // 23:59:30 on the 7th
+    const timers: { due: number; fn: () => void }[] = [];
+    const { api, emit } = actors();
+    const board = new Wallboard(api, undefined, () => now, (ms, fn) => timers.push({ due: now + ms, fn }));
+    let sent = 0;
+    board.onChange(() => sent++);
+    const caller = { uniqueid: "a", channel: "PJSIP/x", callerIdNum: "100", callerIdName: "", enteredAt: 0, position: 1 };
+    emit("queue", "queue:support", "active", queue());
+    emit("queue", "queue:support", "active", queue({ callers: [caller] }));
+    emit("queue", "queue:support", "active", queue({ callers: [], connected: 1, holdtimeTotal: 5 }));
+    assert.equal(board.today("support").answered, 1);
+    await Promise.resolve();
+    sent = 0;
+    // Nothing happens in the queue; the clock passes midnight and the timer set for it fires.
+    const next = timers.shift()!;
+    assert.ok(next.due > midnight + 24 * 3600_000 && next.due < midnight + 24 * 3600_000 + 1000, "the timer is set for midnight");
+    now = next.due;
+    next.fn();
+    await Promise.resolve();
+    assert.equal(sent, 1, "the open board was sent again");
+    assert.deepEqual(board.today("support"), { offered: 0, answered: 0, abandoned: 0, answeredInSl: 0, holdtimeTotal: 0 });
+    assert.equal(timers.length, 1, "the next boundary is set");
+    // 00:00:35 on the 8th: a caller waits 3 s and abandons; the 7th's call stays on the 7th.
+    now += 30_000;
+    emit("queue", "queue:support", "active", queue({ connected: 1, holdtimeTotal: 5, callers: [{ ...caller, uniqueid: "b" }] }));
+    emit("queue", "queue:support", "active", queue({ connected: 1, holdtimeTotal: 5, abandoned: 1 }));
+    assert.deepEqual(board.today("support"), { offered: 1, answered: 0, abandoned: 1, answeredInSl: 0, holdtimeTotal: 0 });
+  } finally {
+    if (tz === undefined) delete process.env.TZ; else process.env.TZ = tz;
+  }
+});

@@ -4,7 +4,9 @@
  * states, for a member's phone ringing), so what the board shows is what the log
  * says. Contract: a change reaches every listener in the same turn of the event loop
  * as the transition is observed (coalesced per turn, no timer), so the board lags
- * the log by the page's network time only; at most MAX_LISTENERS listeners.
+ * the log by the page's network time only; at most MAX_LISTENERS listeners. At local
+ * midnight and at each interval's start every listener hears a change too, so an open
+ * board rolls over to the new day with no call moving.
  *
  * Per queue: callers waiting and since when, members (idle, ringing, in call,
  * wrap-up, paused with reason, unavailable), and today's figures: calls offered,
@@ -82,6 +84,17 @@ export function midnightOf(ms: number): number {
   return d.getTime();
 }
 
+/** The next local midnight after `ms` (a day of 23 or 25 hours where the clocks change). */
+export function nextMidnight(ms: number): number {
+  const d = new Date(ms);
+  d.setHours(24, 0, 0, 0);
+  return d.getTime();
+}
+
+/** Runs `fn` once after `ms` (setTimeout, not holding the process open; tests drive their own). */
+export type Timer = (ms: number, fn: () => void) => void;
+const realTimer: Timer = (ms, fn) => { setTimeout(fn, ms).unref(); };
+
 interface MemberContext {
   readonly queue: string; readonly interface: string; readonly name: string; readonly stateInterface: string; readonly penalty: number;
   readonly paused: boolean; readonly reason: string; readonly lastPause: number; readonly callsTaken: number; readonly lastCall: number;
@@ -100,7 +113,7 @@ export class Wallboard {
   #pending = false;
   version = 0;
 
-  constructor(actors: QueueActors, private readonly devices: Devices | undefined, private readonly nowMs: () => number) {
+  constructor(actors: QueueActors, private readonly devices: Devices | undefined, private readonly nowMs: () => number, private readonly timer: Timer = realTimer) {
     for (const id of actors.ids("queue")) { const s = actors.state(id); if (s) this.#queue(id, s, false); }
     for (const id of actors.ids("queue-member")) { const s = actors.state(id); if (s) this.#member(id, s); }
     actors.observe("queue", (id, state) => { this.#queue(id, state, true); this.#changed(); });
@@ -108,6 +121,17 @@ export class Wallboard {
     devices?.onChange((device) => {
       for (const m of this.#members.values()) if (m.context.stateInterface === device || m.context.interface === device) { this.#changed(); return; }
     });
+    this.#atNextBoundary();
+  }
+
+  /**
+   * At local midnight (and at each interval's start) the open boards are sent again even
+   * if no call moves: the day's figures start afresh and the chart gains its new bar.
+   */
+  #atNextBoundary(): void {
+    const now = this.nowMs();
+    const next = Math.min(nextMidnight(now), (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS);
+    this.timer(next - now + 5, () => { this.#changed(); this.#atNextBoundary(); });
   }
 
   #interval(): Interval {

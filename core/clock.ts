@@ -28,12 +28,15 @@ export class SystemClock implements Clock {
 
   schedule(at: number, fn: () => void): Timer {
     const delayMs = Math.max(0, (at - this.now()) / 1000);
-    // setTimeout caps at 2^31-1 ms; longer waits re-arm.
+    // setTimeout caps at 2^31-1 ms; longer waits re-arm. It may also fire early: it counts
+    // from the loop's cached time, which lags while a turn runs long. A timer fires at or
+    // after `at`, never before (an absolute timeout that fired early found itself not yet
+    // expired, and the dialplan ran its priority again).
     let handle: NodeJS.Timeout;
     const arm = (ms: number) => {
       handle = setTimeout(() => {
         const left = (at - this.now()) / 1000;
-        if (left > 1) arm(left); else fn();
+        if (left > 0) arm(Math.ceil(left)); else fn();
       }, Math.min(ms, 2 ** 31 - 1));
       handle.unref?.();
     };

@@ -233,7 +233,8 @@ test("an application that never answers its channel: the channel's absolute time
   ok(await runSipp({ scenario: uacCall({ exten: "202", expect: 480 }), target: `127.0.0.1:${sipPort}`, calls: 1, timeoutMs: 30_000 }), "caller to 202");
   assert.ok(Date.now() - started >= 1900, "ended by the 2 s timeout");
   await until("StasisEnd and ChannelDestroyed", () => events.some((e) => e.type === "ChannelDestroyed"));
-  assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"]);
+  assert.deepEqual(events.map((e) => e.type), ["StasisStart", "StasisEnd", "ChannelDestroyed"],
+    JSON.stringify(events.map((e) => [e.type, (e as { channel?: { id: string; dialplan?: unknown } }).channel?.id, (e as { channel?: { dialplan?: unknown } }).channel?.dialplan, e.args, (e as { timestamp?: string }).timestamp])));
   assert.deepEqual(events[0].args, ["idle"]);
   client.stop();
 });

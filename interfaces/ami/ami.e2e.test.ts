@@ -344,6 +344,13 @@ test("a client resumes from a log offset: every event since then, in order, each
 });
 
 /** A logged-in raw client with every event. */
+/** Originates PJSIP/6001 into ami-test 150 (which dials 6002); the caller's channel name once OriginateResponse says so. */
+async function originateCaller(c: RawClient, actionId = "o"): Promise<string> {
+  c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: actionId });
+  const [, caller] = await c.until(new RegExp(`Event: OriginateResponse\\r\\nPrivilege: call,all\\r\\nActionID: ${actionId}\\r\\nResponse: Success\\r\\nChannel: (PJSIP\\/6001-\\w+)\\r\\n`));
+  return caller;
+}
+
 async function admin(): Promise<RawClient> {
   const c = new RawClient(amiPort);
   c.send({ Action: "Login", Username: "admin", Secret: "mypassword", ActionID: "login" });
@@ -358,8 +365,7 @@ test("Originate into a Dial, ExtensionState while bridged, then BlindTransfer of
   try {
     c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es0" });
     await c.until(/ActionID: es0\r\nMessage: Extension Status\r\nExten: 6002\r\nContext: ami-test\r\nHint: PJSIP\/6002\r\nStatus: 0\r\nStatusText: Idle\r\n/);
-    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
-    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const caller = await originateCaller(c);
     const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
     await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
     c.send({ Action: "ExtensionState", Exten: "6002", Context: "ami-test", ActionID: "es1" });
@@ -386,8 +392,7 @@ test("Redirect: the called phone's leg leaves the bridge for the dialplan, the o
     const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
     try {
       c.text = "";
-      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
-      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const caller = await originateCaller(c);
       const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
       await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${caller.replace("/", "\\/")}\\r\\n`));
       c.send({ Action: "Redirect", Channel: callee, Context: "ami-test", Exten: "200", Priority: "1", ...(dual ? { ExtraChannel: caller, ExtraExten: "200" } : {}), ActionID: "r" });
@@ -445,8 +450,7 @@ test("Redirect of a caller whose Dial() is still ringing: the called phone gets 
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
   const phone2 = startSipp({ scenario: uasCall({}), localPort: phone2Port, calls: 1, timeoutMs: 30_000 }); // rings until cancelled
   try {
-    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
-    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const caller = await originateCaller(c);
     const [, callee] = await c.until(/Event: Newstate\r\nPrivilege: call,all\r\nChannel: (PJSIP\/6002-\w+)\r\nChannelState: 5\r\n/);
     c.send({ Action: "Redirect", Channel: caller, Context: "ami-test", Exten: "200", Priority: "1", ActionID: "r" });
     await c.until(/Response: Success\r\nActionID: r\r\nMessage: Redirect successful\r\n/);
@@ -502,8 +506,7 @@ test("Bridge of a bridged channel: it moves out of its Dial bridge; the partner 
     const phone2 = startSipp({ scenario: uasCall({ status: 200 }), localPort: phone2Port, calls: 1, timeoutMs: 30_000 });
     try {
       c.text = "";
-      c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o1" });
-      const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o1\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+      const caller = await originateCaller(c, "o1");
       const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
       const [, dialBridge] = await c.until(new RegExp(`Event: BridgeEnter\\r\\nPrivilege: call,all\\r\\nBridgeUniqueid: (\\S+)\\r\\n[^]*?Channel: ${esc(caller)}\\r\\n`));
       c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "300", Priority: "1", Async: "true", ActionID: "o2" });
@@ -603,8 +606,7 @@ test("Atxfer: the caller of a Dial consults 300 while the called phone waits; it
   try {
     c.send({ Action: "Atxfer", Channel: "PJSIP/none-1", Exten: "300", ActionID: "a0" });
     await c.until(/Response: Error\r\nActionID: a0\r\nMessage: Channel specified does not exist\r\n/);
-    c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: "o" });
-    const [, caller] = await c.until(/Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: o\r\nResponse: Success\r\nChannel: (PJSIP\/6001-\w+)\r\n/);
+    const caller = await originateCaller(c);
     const [, callee] = await c.until(/Event: BridgeEnter\r\n[^]*?Channel: (PJSIP\/6002-\w+)\r\n/);
     await c.until(new RegExp(`Event: BridgeEnter\\r\\n[^]*?Channel: ${esc(caller)}\\r\\n`));
     c.send({ Action: "Atxfer", Channel: caller, Exten: "300", Context: "ami-test", ActionID: "a" });

@@ -20,6 +20,8 @@ const run = promisify(execFile);
 let recall: RecallProcess;
 let port: number;
 let a: UdpPeer, b: UdpPeer, c: UdpPeer, d: UdpPeer;
+/** Makes each in-dialog request's branch unique. */
+let requests = 0;
 
 const phone = (name: string, peer: UdpPeer, group: string) => `
 [${name}]
@@ -56,7 +58,7 @@ after(async () => { for (const p of [a, b, c, d]) p?.close(); await recall?.stop
 
 function inDialog(peer: UdpPeer, ok: Received, method: string, cseq: number): string {
   return [
-    `${method} sip:x@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-${method}-${cseq}-${peer.port}-${Math.random().toString(36).slice(2)};rport`,
+    `${method} sip:x@127.0.0.1:${port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-${method}-${cseq}-${peer.port}-${++requests};rport`,
     "Max-Forwards: 70", `From: ${headerValue(ok.text, "From")}`, `To: ${headerValue(ok.text, "To")}`,
     `Call-ID: ${headerValue(ok.text, "Call-ID")}`, `CSeq: ${cseq} ${method}`, "Content-Length: 0", "", "",
   ].join("\r\n");

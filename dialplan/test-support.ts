@@ -395,13 +395,18 @@ export function queueLogLines(dataDir: string): string[][] {
   return readFileSync(join(dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|"));
 }
 
-/** queue_log's lines once one matches `pattern` (written a moment after the call ends), or as they are after `timeoutMs`. */
-export async function waitForQueueLog(dataDir: string, pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
+/** queue_log's lines once `done` holds for them (they are written a moment after the call ends), or as they are after `timeoutMs`. */
+export async function waitForQueueLines(dataDir: string, done: (lines: string[][]) => boolean, timeoutMs = 5000): Promise<string[][]> {
   // Counted polls rather than the wall clock: nothing under dialplan/ reads the time itself.
   for (let polls = Math.ceil(timeoutMs / 100); ; polls--) {
     let lines: string[][] = [];
     try { lines = queueLogLines(dataDir); } catch { /* not written yet */ }
-    if (lines.some((l) => pattern.test(l.join("|"))) || polls <= 0) return lines;
+    if (done(lines) || polls <= 0) return lines;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** queue_log's lines once one matches `pattern`, or as they are after `timeoutMs`. */
+export function waitForQueueLog(dataDir: string, pattern: RegExp, timeoutMs = 5000): Promise<string[][]> {
+  return waitForQueueLines(dataDir, (lines) => lines.some((l) => pattern.test(l.join("|"))), timeoutMs);
 }

@@ -16,13 +16,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
+import { waitForQueueLines } from "../test-support.js";
 import { runSipp, sippLogLine, startSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { uacSecondLine, uasRefer } from "../../sip/sipp/transfer-scenarios.js";
@@ -110,20 +111,14 @@ const caller = (exten: string, o: { holdMs?: number } = {}) => runSipp({
   scenario: uacCall({ exten, from: "6001", auth: true, ...o }), target: `127.0.0.1:${port}`, calls: 1, inject: phoneCredentials("6001"), timeoutMs: 40_000,
 });
 const phone = (name: string, scenario: string, calls = 1) => startSipp({ scenario, localPort: ports[name], calls, timeoutMs: 40_000 });
-const queueLog = () => existsSync(join(recall.dataDir, "queue_log"))
-  ? readFileSync(join(recall.dataDir, "queue_log"), "utf8").split("\n").filter(Boolean).map((l) => l.split("|")) : [];
-
-/** The queue_log lines of the last call into `queue` once `event` is among them. */
-async function callLines(queue: string, event: string): Promise<string[][]> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const lines = queueLog().filter((l) => l[2] === queue);
-    const callid = lines.filter((l) => l[4] === "ENTERQUEUE").at(-1)?.[1];
-    const mine = lines.filter((l) => l[1] === callid);
-    if (mine.some((l) => l[4] === event) || Date.now() > until) return mine;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The queue_log lines of the last call into `queue` (once `event` is among them). */
+const lastCall = (all: string[][], queue: string): string[][] => {
+  const lines = all.filter((l) => l[2] === queue);
+  const callid = lines.filter((l) => l[4] === "ENTERQUEUE").at(-1)?.[1];
+  return lines.filter((l) => l[1] === callid);
+};
+const callLines = async (queue: string, event: string): Promise<string[][]> =>
+  lastCall(await waitForQueueLines(recall.dataDir, (all) => lastCall(all, queue).some((l) => l[4] === event)), queue);
 
 test("queuerules.conf: `queue show rules` lists each rule's steps as Asterisk words them; a malformed step is a warning with file and line", async () => {
   assert.equal(await recall.cli("queue show rules stepup"),
@@ -221,11 +216,8 @@ test("Queue()'s position: a second caller asks for position 1 and goes in front 
   const waiting = [...show.matchAll(/      (\d)\. (PJSIP\/6001-[0-9a-f]+)/g)].map((m) => [m[1], m[2]]);
   assert.equal(waiting.length, 2, show);
   ok(await first, "first caller"); ok(await second, "second caller");
-  let lines: string[][] = [];
-  for (let i = 0; i < 50 && lines.filter((l) => l[4] === "EXITWITHTIMEOUT").length < 2; i++) {
-    if (i) await new Promise((r) => setTimeout(r, 100));
-    lines = queueLog().filter((l) => l[2] === "pos");
-  }
+  const inPos = (all: string[][]) => all.filter((l) => l[2] === "pos");
+  const lines = inPos(await waitForQueueLines(recall.dataDir, (all) => inPos(all).filter((l) => l[4] === "EXITWITHTIMEOUT").length >= 2));
   const enters = lines.filter((l) => l[4] === "ENTERQUEUE").slice(-2);
   assert.deepEqual(enters.map((l) => l[7]), ["1", "1"], "both ENTERQUEUE at position 1");
   const exitOf = (callid: string) => {

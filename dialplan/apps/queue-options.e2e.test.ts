@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
-import { queueLogLines, waitForQueueLog } from "../test-support.js";
+import { waitForQueueLines, waitForQueueLog } from "../test-support.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../../sip/sipp/call-scenarios.js";
 import { listenUlaw, rms, toneShare, wavFile } from "../../sip/sipp/audio.js";
@@ -113,7 +113,6 @@ async function call(exten: string, agents: Partial<Record<Agent, Phone>>, expect
   return { caller, called };
 }
 
-const queueLog = () => queueLogLines(recall.dataDir);
 const waitForLines = (pattern: RegExp, timeoutMs?: number) => waitForQueueLog(recall.dataDir, pattern, timeoutMs);
 
 /** The messages a sipp received (first line, whole text, ms since the epoch), from its -trace_msg log. */
@@ -363,14 +362,11 @@ test("monitor-format: the bridged call is recorded as MONITOR_FILENAME.wav, else
     const { caller } = await call(exten, { frank: { status: 200, ringMs: 100, holdMs: 1000 } });
     assert.equal(caller.code, 0, caller.errors);
   }
-  const until = Date.now() + 5000;
-  let lines = queueLog();
-  while (lines.filter((l) => l[2] === "mon" && l[4] === "COMPLETEAGENT").length < 2 && Date.now() < until) { await new Promise((r) => setTimeout(r, 100)); lines = queueLog(); }
+  const lines = await waitForQueueLines(recall.dataDir, (all) => all.filter((l) => l[2] === "mon" && l[4] === "COMPLETEAGENT").length >= 2);
   const second = lines.filter((l) => l[2] === "mon" && l[4] === "ENTERQUEUE").at(-1)![1];
   for (const name of ["qrec-6001.wav", `${second}.wav`]) {
     const file = join(recall.dataDir, "monitor", name);
-    const until = Date.now() + 3000;
-    while (!existsSync(file) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    for (let polls = 30; polls > 0 && !existsSync(file); polls--) await new Promise((r) => setTimeout(r, 100));
     const wav = readFileSync(file);
     assert.equal(wav.subarray(0, 4).toString(), "RIFF");
     assert.ok(wav.length > 44 + 8000, `${name}: ${wav.length} bytes for about a second of talk`);

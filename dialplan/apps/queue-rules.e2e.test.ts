@@ -277,7 +277,7 @@ test("a member's attended REFER with Replaces: ATTENDEDTRANSFER|BRIDGE|<bridge>|
   const harness = createSocket("udp4");
   await new Promise<void>((resolve) => harness.bind(0, "127.0.0.1", () => resolve()));
   harness.send([
-    `MESSAGE sip:uas@127.0.0.1:${ports["6003"]} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${harness.address().port};branch=z9hG4bKqharness${Date.now()}`,
+    `MESSAGE sip:uas@127.0.0.1:${ports["6003"]} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${harness.address().port};branch=z9hG4bKqharness-${callId}`,
     "From: <sip:test@127.0.0.1>;tag=harness", "To: <sip:uas@127.0.0.1>", `Call-ID: ${call1}`, "CSeq: 1 MESSAGE",
     `X-Replaces: ${encodeURIComponent(`${callId};to-tag=${toTag};from-tag=${fromTag}`)}`, "Content-Length: 0", "", "",
   ].join("\r\n"), ports["6003"], "127.0.0.1");

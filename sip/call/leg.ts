@@ -6,7 +6,7 @@
  */
 import type { Channel } from "../../calls/channel.js";
 import type { ChannelSignalling } from "../../calls/driver.js";
-import type { ServerTransaction } from "../transaction/index.js";
+import type { ClientTransaction, ServerTransaction } from "../transaction/index.js";
 import type { Dialog } from "./dialog.js";
 import { causeFromSipResponse, sipResponseFromCause } from "./causes.js";
 import { RedirectError } from "../../calls/driver.js";
@@ -31,6 +31,8 @@ export interface SipLegHost {
 export class SipLeg implements ChannelSignalling {
   /** The INVITE we are answering (inbound legs, until a final response is sent). */
   invite: ServerTransaction | undefined;
+  /** The INVITE we sent (outbound legs); told to forget the call once the channel is gone (it lingers 32 s). */
+  outgoing: ClientTransaction | undefined;
   /** The established dialog, once answered (inbound) or once the 2xx came (outbound). */
   dialog: Dialog | undefined;
   /** `Call-ID|our tag`, the key in-dialog requests find this leg by. */
@@ -129,6 +131,7 @@ export class SipLeg implements ChannelSignalling {
   }
   released(): void {
     this.sessionTimer?.stop();
+    this.outgoing?.forget();
     this.host.released(this);
   }
 }

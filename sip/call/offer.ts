@@ -11,7 +11,7 @@
  *   (unless the endpoint has `timers = no`).
  */
 import type { SipRequest } from "../message/index.js";
-import { parseParams, unquote } from "../message/index.js";
+import { ownBytes, parseParams, unquote } from "../message/index.js";
 import { SdpError, parseSdp } from "../sdp/sdp.js";
 import { remoteMedia } from "../sdp/offer-answer.js";
 import type { Endpoint } from "../config/model.js";
@@ -91,7 +91,7 @@ export function sdpPart(body: Buffer, contentType: string): Buffer | undefined {
     const isSdp = /^content-type:\s*application\/sdp\b/im.test(head);
     if (!isSdp || !split) continue;
     const content = part.slice(split.index + split[0].length).replace(/\r?\n$/, "");
-    return Buffer.from(content, "latin1");
+    return ownBytes(content);
   }
   return undefined;
 }

@@ -516,7 +516,7 @@ export class PjsipDriver implements ChannelDriver, SipLegHost {
       r.body = offer;
       return r;
     };
-    const send = (request: SipRequest, authenticated: boolean): ClientTransaction => transactions.sendRequest(request, destination, {
+    const send = (request: SipRequest, authenticated: boolean): ClientTransaction => leg.outgoing = transactions.sendRequest(request, destination, {
       onProvisional: (r) => {
         if (r.status === 180 || r.status === 181 || r.status === 182) on.ringing();
         else if (r.status === 183) {

@@ -32,7 +32,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { Random } from "../../core/random.js";
 import type { PjsipModel } from "../config/model.js";
-import { reasonPhrase } from "../message/index.js";
+import { ownBytes, reasonPhrase } from "../message/index.js";
 import { SdpError, createAnswer, isHoldOffer, parseSdp, remoteMedia, CODECS } from "../sdp/index.js";
 import type { ServerTransaction, TransactionLayer } from "../transaction/index.js";
 import type { TwoPartyBridge } from "../../calls/bridge.js";
@@ -83,7 +83,7 @@ export function versioned(sdp: Buffer, previous: Buffer | undefined): Buffer {
   let version: string;
   try { version = (BigInt(o[2]) + 1n).toString(); } catch { version = "1"; }
   o[2] = version;
-  return Buffer.from(text.replace(ORIGIN, `o=${o.join(" ")}$2`), "latin1");
+  return ownBytes(text.replace(ORIGIN, `o=${o.join(" ")}$2`));
 }
 
 const KNOWN = Object.keys(CODECS);
@@ -392,7 +392,7 @@ export class Reinvites {
       tx.respond(status, { headers: [["Warning", `399 recall "${(e as Error).message.replace(/"/g, "'")}"`]] });
       return;
     }
-    const body = versioned(Buffer.from(answer.text, "latin1"), channel.localSdp);
+    const body = versioned(ownBytes(answer.text), channel.localSdp);
     channel.remoteSdp = offer;
     channel.localSdp = body;
     void this.host.media.service.setRemote(id, answer.remote).catch((e: Error) => this.warn(`Media of ${channel.name}: ${e.message}`));

@@ -11,7 +11,7 @@
  */
 import { SipParseError } from "./errors.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./limits.js";
-import { EMPTY_BODY, type SipMessage } from "./message.js";
+import { EMPTY_BODY, ownBytes, type SipMessage } from "./message.js";
 import { type ParsedHead, findBodyStart, finishMessage, parseHead, salvage } from "./parser.js";
 import { CR, LF, parseDecimal, trimWhite } from "./text.js";
 import { knownHeader } from "./header-names.js";
@@ -133,7 +133,7 @@ export class StreamFramer {
     const { parsed, text, bodyStart, length } = this.#head;
     const end = bodyStart + length;
     if (this.buffered < end) return false;
-    const body = length === 0 ? EMPTY_BODY : Buffer.from(this.#buf.subarray(this.#start + bodyStart, this.#start + end));
+    const body = length === 0 ? EMPTY_BODY : ownBytes(this.#buf.subarray(this.#start + bodyStart, this.#start + end));
     this.#start += end;
     this.#head = undefined;
     this.#searched = 0;

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SipParseError } from "./errors.js";
-import { SipRequest, SipResponse, bytesToUtf8, header, utf8ToBytes } from "./message.js";
+import { SipRequest, SipResponse, bytesToUtf8, header, ownBytes, utf8ToBytes } from "./message.js";
 import { formatNameAddr, parseNameAddr } from "./name-addr.js";
 import { parseMessage } from "./parser.js";
 import { buildResponse, reasonPhrase } from "./response.js";
@@ -158,5 +158,16 @@ describe("buildResponse", () => {
     assert.equal(reasonPhrase(423), "Interval Too Brief");
     assert.equal(reasonPhrase(499), "Bad Request");
     assert.equal(parseNameAddr(buildResponse(register(), 403).get("To")!).params.size, 0);
+  });
+});
+
+describe("ownBytes", () => {
+  it("copies a byte string or bytes into a Buffer with its own memory, not a slice of the shared pool", () => {
+    const pooled = Buffer.from("v=0\r\n", "latin1");
+    assert.ok(pooled.buffer.byteLength > pooled.length, "Node pools small buffers (what ownBytes avoids)");
+    for (const b of [ownBytes("v=0\r\né"), ownBytes(Buffer.from("v=0\r\né", "latin1"))]) {
+      assert.equal(b.buffer.byteLength, b.length);
+      assert.equal(b.toString("latin1"), "v=0\r\né");
+    }
   });
 });

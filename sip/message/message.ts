@@ -48,6 +48,18 @@ export function utf8ToBytes(text: string): string {
   return Buffer.from(text, "utf8").toString("latin1");
 }
 
+/**
+ * Bytes (a latin1 byte string, or a copy of `source`) in a Buffer of their own, for a body
+ * kept as long as its call: a small Buffer is otherwise a slice of Node's shared 8 KiB pool,
+ * and keeping it keeps the whole slab.
+ */
+export function ownBytes(source: string | Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(source.length);
+  if (typeof source === "string") out.write(source, 0, "latin1");
+  else out.set(source);
+  return out;
+}
+
 /** A header byte string read as UTF-8 (invalid sequences become U+FFFD). */
 export function bytesToUtf8(bytes: string): string {
   return Buffer.from(bytes, "latin1").toString("utf8");

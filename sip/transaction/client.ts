@@ -32,6 +32,8 @@ export interface ClientHandlers {
   onTransportError?(error: Error, tx: ClientTransaction): void;
 }
 
+const NO_HANDLERS: ClientHandlers = Object.freeze({});
+
 export class ClientTransaction {
   /** The request as sent, with our Via on top. */
   readonly request: SipRequest;
@@ -41,14 +43,19 @@ export class ClientTransaction {
   readonly isInvite: boolean;
   readonly #host: TransactionHost;
   readonly #key: string;
-  readonly #handlers: ClientHandlers;
-  readonly #data: Buffer;
+  /** Emptied once no handler can be called any more, so a lingering transaction does not keep its call alive. */
+  #handlers: ClientHandlers;
+  /** The request's bytes, while it may be retransmitted. */
+  #data: Buffer | undefined;
   #state: ClientState;
   #retransmit: Timer | undefined;
   #timeout: Timer | undefined;
   #interval = 0;
-  /** The ACK of a non-2xx final, or the TU's ACK of the 2xx with To tag #ackTag; resent when the response is retransmitted. */
-  #ack: { data: Buffer; target: Target } | undefined;
+  /**
+   * The ACK of a non-2xx final, or the TU's ACK of the 2xx with To tag #ackTag; resent when the response is
+   * retransmitted. Kept as a byte string: a kept Buffer would pin the 8 KiB pool slab it was cut from for 32 s.
+   */
+  #ack: { text: string; target: Target } | undefined;
   #ackTag: string | undefined;
   /** To tags of the 2xx seen (forks). */
   #tags: Set<string> | undefined;
@@ -77,7 +84,7 @@ export class ClientTransaction {
   start(): void {
     const host = this.#host;
     host.stats.requestsOut++;
-    host.send(this.#data, this.route, this.#sendFailed);
+    host.send(this.#data!, this.route, this.#sendFailed);
     if (this.#state === "terminated") return; // failed synchronously
     if (!this.route.transport.reliable) this.#retransmitEvery(host.timers.t1);
     this.#timeout = this.#at(host.timers.timeout, () => this.#timedOut()); // Timer B or F
@@ -106,8 +113,17 @@ export class ClientTransaction {
    */
   ack(ack: SipRequest, destination: Destination): void {
     if (ack.method !== "ACK") throw new TypeError(`ack() sends an ACK, not ${ack.method}`);
-    this.#ack = this.#host.sendAck(ack, destination);
+    const sent = this.#host.sendAck(ack, destination);
+    this.#ack = { text: sent.data.toString("latin1"), target: sent.target };
     this.#ackTag = ack.toTag;
+  }
+
+  /**
+   * The TU wants no more 2xx of other forks (its call is over): drop its handlers. What is
+   * left lingers until Timer M only to absorb retransmissions and resend the ACK.
+   */
+  forget(): void {
+    this.#handlers = NO_HANDLERS;
   }
 
   /** @internal A response with this transaction's branch and method. */
@@ -150,6 +166,7 @@ export class ClientTransaction {
       return;
     }
     this.#cancelTimers();
+    this.#data = undefined; // never sent again
     const timers = host.timers;
     const reliable = this.route.transport.reliable;
     if (!this.isInvite) {
@@ -167,6 +184,7 @@ export class ClientTransaction {
       this.#timeout = this.#at(timers.timeout, () => this.#terminate()); // Timer M
     }
     this.#call("onFinal", response);
+    if (this.#state !== "accepted") this.#handlers = NO_HANDLERS; // only a fork's 2xx is told later
   }
 
   /** @internal Stop timers and forget the transaction (layer shutdown). */
@@ -219,9 +237,10 @@ export class ClientTransaction {
     const fields = this.#headers("ACK", response.get("To")!);
     for (const route of this.request.getAll("Route")) fields.push(header("Route", route));
     const ack = new SipRequest("ACK", this.request.uri, fields);
-    this.#ack = { data: serializeMessage(ack), target: this.route };
+    const data = serializeMessage(ack);
+    this.#ack = { text: data.toString("latin1"), target: this.route };
     this.#host.stats.acksOut++;
-    this.#host.send(this.#ack.data, this.route);
+    this.#host.send(data, this.route);
   }
 
   /** The request's top Via, From, Call-ID and CSeq number, with `method`, Max-Forwards 70 and the given To. */
@@ -236,7 +255,7 @@ export class ClientTransaction {
   #resendAck(): void {
     const ack = this.#ack!;
     this.#host.stats.acksOut++;
-    this.#host.send(ack.data, ack.target);
+    this.#host.send(Buffer.from(ack.text, "latin1"), ack.target);
   }
 
   #at(delay: number, fn: () => void): Timer {
@@ -250,7 +269,7 @@ export class ClientTransaction {
     this.#retransmit = this.#at(interval, () => {
       const host = this.#host;
       host.stats.requestRetransmissionsOut++;
-      host.send(this.#data, this.route, this.#sendFailed);
+      host.send(this.#data!, this.route, this.#sendFailed);
       const t2 = host.timers.t2;
       const next = this.isInvite ? 2 * this.#interval : this.#state === "proceeding" ? t2 : Math.min(2 * this.#interval, t2);
       this.#retransmitEvery(next);
@@ -267,6 +286,7 @@ export class ClientTransaction {
     if (this.#state === "terminated") return;
     this.#state = "terminated";
     this.#cancelTimers();
+    this.#data = this.#ack = undefined;
     this.#host.clientDone(this.#key, this);
   }
 }

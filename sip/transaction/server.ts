@@ -38,12 +38,12 @@ export class CompletedTransaction {
   constructor(
     private readonly host: TransactionHost,
     readonly key: string,
-    last: Buffer,
+    last: string,
     private readonly target: Target,
     /** When Timer J ends it (Clock time). */
     readonly expires: number,
   ) {
-    this.#last = last.toString("latin1");
+    this.#last = last;
   }
 
   retransmitted(_source: Source): void {
@@ -68,8 +68,11 @@ export class ServerTransaction {
   readonly #key: string;
   #state: ServerState;
   #target: Target | undefined;
-  /** The last response sent, as bytes, for retransmissions. */
-  #last: Buffer | undefined;
+  /**
+   * The last response sent, for retransmissions: the provisional's bytes, or the final's as a
+   * byte string (kept until Timer H or L, 32 s: a Buffer would pin its 8 KiB pool slab).
+   */
+  #last: Buffer | string | undefined;
   #lastStatus = 0;
   #localTag: string | undefined;
   #retransmit: Timer | undefined;
@@ -137,7 +140,7 @@ export class ServerTransaction {
     if (this.isInvite && status === 100 && this.#lastStatus > 100) return response; // a 100 after 18x says nothing
     const host = this.#host;
     const data = serializeMessage(response);
-    this.#last = data;
+    this.#last = status < 200 ? data : data.toString("latin1");
     this.#lastStatus = status;
     if (this.#target === undefined) {
       this.#target = host.responseTarget(response.via, this.source);
@@ -155,13 +158,14 @@ export class ServerTransaction {
     const reliable = this.#target.transport.reliable;
     const timers = host.timers;
     this.#cancelTimers();
+    this.#onCancel = undefined; // nothing left to cancel
     if (!this.isInvite) {
       if (reliable) this.#terminate();
       else {
         // Timer J: the layer keeps only the response; the request (and the datagram it was read from) can go.
         this.#state = "completed";
         host.serverDone(this.#key, this);
-        host.keepCompleted(new CompletedTransaction(host, this.#key, data, this.#target, host.clock.now() + timers.timeout));
+        host.keepCompleted(new CompletedTransaction(host, this.#key, this.#last as string, this.#target, host.clock.now() + timers.timeout));
       }
     } else if (status >= 300) {
       this.#state = "completed";
@@ -206,7 +210,7 @@ export class ServerTransaction {
       ? (this.#target = { transport: target.transport, host: target.host, port: target.port, connection })
       : target;
     host.stats.responseRetransmissionsOut++;
-    host.send(this.#last, to);
+    this.#resend(to);
   }
 
   /** @internal An ACK with this INVITE's branch: the end of a non-2xx exchange. True if it should go on to the TU (it acknowledges a 2xx). */
@@ -214,6 +218,7 @@ export class ServerTransaction {
     if (this.#state === "accepted") return this.acknowledged();
     if (this.#state !== "completed") return false;
     this.#state = "confirmed";
+    this.#onFailure = undefined; // acknowledged: it can no longer fail
     this.#cancelTimers();
     if (this.#target?.transport.reliable) this.#terminate();
     else this.#timeout = this.#at(this.#host.timers.t4, () => this.#terminate()); // Timer I
@@ -224,6 +229,7 @@ export class ServerTransaction {
   acknowledged(): boolean {
     if (this.#acked) return false;
     this.#acked = true;
+    this.#onFailure = undefined; // Timer L now only absorbs retransmissions
     this.#retransmit?.cancel();
     this.#retransmit = undefined;
     return true;
@@ -282,9 +288,14 @@ export class ServerTransaction {
     this.#retransmit = this.#at(interval, () => {
       const host = this.#host;
       host.stats.responseRetransmissionsOut++;
-      host.send(this.#last!, this.#target!);
+      this.#resend(this.#target!);
       this.#retransmitEvery(Math.min(2 * this.#interval, host.timers.t2));
     });
+  }
+
+  #resend(to: Target): void {
+    const last = this.#last!;
+    this.#host.send(typeof last === "string" ? Buffer.from(last, "latin1") : last, to);
   }
 
   #cancelTimers(): void {

@@ -4,6 +4,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { VirtualClock } from "../../core/clock.js";
 import { type SipMessage, SipParseError, type SipRequest, type SipResponse } from "../message/index.js";
 import { MemoryNetwork } from "../transport/index.js";
@@ -367,5 +369,63 @@ describe("CANCEL", () => {
     clock.advance(5 * MS);
     assert.equal((peer.got[0] as SipResponse).status, 481);
     assert.equal(uas.stats.cancelsIn, 1);
+  });
+});
+
+describe("a transaction lingering for its timers keeps only what they need", () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  /** Whether what `ref` points at survives a full collection (WeakRef targets are kept until the job ends). */
+  const alive = async (ref: WeakRef<object>) => {
+    await new Promise((r) => setImmediate(r));
+    gc();
+    return ref.deref() !== undefined;
+  };
+
+  it("client: a non-INVITE's handlers go with its final response, an INVITE's once the TU forgets it", async () => {
+    const { clock, network, uac } = await world();
+    const peer = await rawPeer(network, "10.0.0.9");
+    const send = (method: string, callId: string) => {
+      const handlers = { onFinal: () => undefined }; // stands for the call the handlers close over
+      const tx = uac.sendRequest(makeRequest(method, "sip:bob@10.0.0.9", { callId }), { host: "10.0.0.9" }, handlers);
+      return { tx, handlers: new WeakRef(handlers) };
+    };
+    const options = send("OPTIONS", "gc-1");
+    const invite = send("INVITE", "gc-2");
+    clock.advance(2 * MS);
+    for (const req of peer.got as SipRequest[]) {
+      peer.send([`SIP/2.0 200 OK`, `Via: ${req.get("Via")}`, `From: ${req.get("From")}`, `To: ${req.get("To")};tag=t`,
+        `Call-ID: ${req.callId}`, `CSeq: ${req.get("CSeq")}`, `Content-Length: 0`, ``, ``].join("\r\n"), "10.0.0.1");
+    }
+    clock.advance(2 * MS);
+    assert.deepEqual([options.tx.state, invite.tx.state], ["completed", "accepted"]);
+    assert.equal(await alive(options.handlers), false, "Timer K needs no handler");
+    assert.equal(await alive(invite.handlers), true, "a fork's 2xx may still come to the TU");
+    invite.tx.forget();
+    assert.equal(await alive(invite.handlers), false);
+    assert.equal(uac.clientTransactions, 2, "both still absorb retransmissions");
+  });
+
+  it("server: an INVITE answered 2xx lets go of onCancel at the answer and of onFailure at the ACK", async () => {
+    const { clock, network, uas } = await world();
+    const peer = await rawPeer(network);
+    let refs: { cancel: WeakRef<object>; failure: WeakRef<object> } | undefined;
+    uas.onRequest((tx) => {
+      const onCancel = () => undefined;
+      const onFailure = () => undefined;
+      tx.onCancel(onCancel);
+      tx.onFailure(onFailure);
+      refs = { cancel: new WeakRef(onCancel), failure: new WeakRef(onFailure) };
+      tx.respond(200, { headers: [["Contact", "<sip:bob@10.0.0.2>"]] });
+    });
+    peer.send(rawRequest("INVITE", "sip:bob@10.0.0.2", VIA("z9hG4bKgc1"), { callId: "gc-3", fromTag: "f1" }));
+    clock.advance(2 * MS);
+    assert.equal(await alive(refs!.cancel), false);
+    assert.equal(await alive(refs!.failure), true, "no ACK yet: Timer L may still fail it");
+    const ok = peer.got.find((m) => m.callId === "gc-3") as SipResponse;
+    peer.send(rawRequest("ACK", "sip:bob@10.0.0.2", VIA("z9hG4bKgcack"), { callId: "gc-3", fromTag: "f1", toTag: ok.toTag }));
+    clock.advance(2 * MS);
+    assert.equal(await alive(refs!.failure), false);
+    assert.equal(uas.serverTransactions, 1, "Timer L still absorbs retransmissions");
   });
 });

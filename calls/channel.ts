@@ -38,7 +38,7 @@ type Change = Distribute<ChannelInput>;
 export class Channel implements DialplanChannel {
   /** "PJSIP" for SIP legs, "Local" for the halves of a Local channel, ARI's media channels (media-channels.ts). */
   readonly tech: ChannelContext["tech"];
-  private readonly aborter = new AbortController();
+  #hungUp = false;
   private last: ChannelContext;
   private value = "down";
   private readonly digits: string[] = [];
@@ -142,7 +142,7 @@ export class Channel implements DialplanChannel {
     return this.pendingView;
   };
   state = (): string => this.value;
-  get hungUp(): boolean { return this.aborter.signal.aborted; }
+  get hungUp(): boolean { return this.#hungUp; }
   now(): number { return this.host.clock.now(); }
 
   /** Apply an input to the channel actor (logged); a no-op once the actor is gone. */
@@ -348,8 +348,8 @@ export class Channel implements DialplanChannel {
   private ended(cause: number, by: string, soft?: number): void {
     this.change({ type: "hangup", cause, by, ...(soft ? { soft } : {}) }, "sip");
     this.releaseHeld();
-    this.aborter.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
-    this.run.abort(HUNG_UP);
+    this.#hungUp = true;
+    this.run.abort(HUNG_UP); // a shared reason: abort() would build a DOMException with a stack each time
     this.digitWaiter?.(undefined);
     for (const listener of [...this.onHangup]) listener();
   }

@@ -46,6 +46,8 @@ export class SystemClock implements Clock {
 }
 
 /** A clock that moves only when told to: for tests, simulations and replay. */
+const NOTHING = (): void => undefined;
+
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
@@ -62,9 +64,11 @@ export class VirtualClock implements Clock {
 
   schedule(at: number, fn: () => void): Timer {
     const id = this.seq++;
-    this.push({ at, id, fn });
+    const entry = { at, id, fn };
+    this.push(entry);
     this.live.add(id);
-    return { cancel: () => { this.live.delete(id); } };
+    // A cancelled timer stays in the heap until its time: let go of what its function holds now.
+    return { cancel: () => { this.live.delete(id); entry.fn = NOTHING; } };
   }
 
   /** Advance to `to`, firing due timers in time order (ties in scheduling order). */

@@ -35,8 +35,7 @@ export interface ClientHandlers {
 const NO_HANDLERS: ClientHandlers = Object.freeze({});
 
 export class ClientTransaction {
-  /** The request as sent, with our Via on top. */
-  readonly request: SipRequest;
+  #request: SipRequest | undefined;
   readonly branch: string;
   /** Transport, address and the sent-by advertised in our Via. */
   readonly route: Route;
@@ -67,13 +66,19 @@ export class ClientTransaction {
   constructor(host: TransactionHost, key: string, request: SipRequest, route: Route, branch: string, handlers: ClientHandlers) {
     this.#host = host;
     this.#key = key;
-    this.request = request;
+    this.#request = request;
     this.route = route;
     this.branch = branch;
     this.isInvite = request.method === "INVITE";
     this.#handlers = handlers;
     this.#state = this.isInvite ? "calling" : "trying";
     this.#data = serializeMessage(request);
+  }
+
+  /** The request as sent, with our Via on top; gone once the TU has forgotten the transaction. */
+  get request(): SipRequest {
+    if (this.#request === undefined) throw new TypeError("the transaction was forgotten: its request is gone");
+    return this.#request;
   }
 
   get state(): ClientState {
@@ -119,11 +124,13 @@ export class ClientTransaction {
   }
 
   /**
-   * The TU wants no more 2xx of other forks (its call is over): drop its handlers. What is
-   * left lingers until Timer M only to absorb retransmissions and resend the ACK.
+   * The TU wants no more 2xx of other forks (its call is over): drop its handlers and the
+   * request. What is left lingers until Timer M only to absorb retransmissions and resend the ACK.
    */
   forget(): void {
+    if (this.#state === "calling" || this.#state === "proceeding" || this.#state === "trying") return; // still sending
     this.#handlers = NO_HANDLERS;
+    this.#request = undefined;
   }
 
   /** @internal A response with this transaction's branch and method. */

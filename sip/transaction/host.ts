@@ -3,7 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SipRequest, Via } from "../message/index.js";
 import type { Destination, Route, Source, Target } from "../transport/index.js";
 import type { ClientHandlers, ClientTransaction } from "./client.js";
-import type { CompletedTransaction, ServerTransaction } from "./server.js";
+import type { AcknowledgedInvite, CompletedTransaction, ServerTransaction } from "./server.js";
 import type { TimerValues } from "./timers.js";
 
 export interface TransactionStats {
@@ -65,6 +65,8 @@ export interface TransactionHost {
   serverDone(key: string, tx: ServerTransaction | CompletedTransaction): void;
   /** Replace a non-INVITE transaction that answered over UDP by what absorbs its retransmissions. */
   keepCompleted(entry: CompletedTransaction): void;
+  /** An acknowledged 2xx INVITE: `entry` stands in for `tx` until Timer L. */
+  keepAcknowledged(tx: ServerTransaction, entry: AcknowledgedInvite): void;
   clientDone(key: string, tx: ClientTransaction): void;
   /** A 2xx to an INVITE was sent: its ACK (matched by `key`) goes to `tx`. */
   awaitAck(key: string, tx: ServerTransaction): void;

@@ -17,7 +17,7 @@ import { type ClientHandlers, ClientTransaction } from "./client.js";
 import { type TransactionHost, type TransactionStats, emptyTransactionStats } from "./host.js";
 import { ExpiryQueue } from "./expiry.js";
 import { ackKey, clientKey, serverKey } from "./keys.js";
-import { type CompletedTransaction, ServerTransaction } from "./server.js";
+import { type AcknowledgedInvite, type CompletedTransaction, ServerTransaction } from "./server.js";
 import { type TimerSettings, type TimerValues, timerValues } from "./timers.js";
 
 export interface TransactionLayerOptions {
@@ -48,12 +48,14 @@ export class TransactionLayer {
   readonly stats: TransactionStats = emptyTransactionStats();
   readonly #random: Random;
   readonly #logger: Logger | undefined;
-  readonly #servers = new Map<string, ServerTransaction | CompletedTransaction>();
+  readonly #servers = new Map<string, ServerTransaction | CompletedTransaction | AcknowledgedInvite>();
   readonly #clients = new Map<string, ClientTransaction>();
   /** Answered non-INVITE transactions absorbing retransmissions until Timer J, oldest first. */
   readonly #completed: ExpiryQueue<CompletedTransaction>;
-  /** INVITE server transactions that sent a 2xx, by the key of the ACK they wait for. */
-  readonly #acks = new Map<string, ServerTransaction>();
+  /** INVITE server transactions answered 2xx, by the key of their ACK (acknowledged ones until Timer L). */
+  readonly #acks = new Map<string, ServerTransaction | AcknowledgedInvite>();
+  /** Acknowledged 2xx INVITEs absorbing retransmissions until Timer L, oldest first. */
+  readonly #acknowledged: ExpiryQueue<AcknowledgedInvite>;
   #onRequest: RequestHandler | undefined;
   #onAck: AckHandler | undefined;
   #onStrayResponse: ((response: SipResponse, source: Source) => void) | undefined;
@@ -68,6 +70,10 @@ export class TransactionLayer {
     const transports = this.transports;
     const servers = this.#servers, clients = this.#clients, acks = this.#acks;
     this.#completed = new ExpiryQueue(this.clock, (entry) => { if (servers.get(entry.key) === entry) servers.delete(entry.key); });
+    this.#acknowledged = new ExpiryQueue(this.clock, (entry) => {
+      if (servers.get(entry.key) === entry) servers.delete(entry.key);
+      if (acks.get(entry.ackKey) === entry) acks.delete(entry.ackKey);
+    });
     this.#host = {
       clock: this.clock,
       timers: this.timers,
@@ -81,6 +87,11 @@ export class TransactionLayer {
       keepCompleted: (entry) => {
         servers.set(entry.key, entry);
         this.#completed.add(entry);
+      },
+      keepAcknowledged: (tx, entry) => {
+        if (servers.get(entry.key) === tx) servers.set(entry.key, entry);
+        if (acks.get(entry.ackKey) === tx) acks.set(entry.ackKey, entry);
+        this.#acknowledged.add(entry);
       },
       clientDone: (key, tx) => { if (clients.get(key) === tx) clients.delete(key); },
       awaitAck: (key, tx) => { acks.set(key, tx); },
@@ -158,6 +169,7 @@ export class TransactionLayer {
     for (const tx of [...this.#servers.values()]) if (tx instanceof ServerTransaction) tx.dispose();
     for (const tx of [...this.#clients.values()]) tx.dispose();
     this.#completed.clear();
+    this.#acknowledged.clear();
     this.#servers.clear();
     this.#acks.clear();
   }
@@ -238,6 +250,7 @@ export class TransactionLayer {
     this.stats.acksIn++;
     const found = this.#servers.get(serverKey(ack, "INVITE"));
     const invite = found instanceof ServerTransaction ? found : undefined;
+    if (found !== undefined && invite === undefined) return; // an acknowledged INVITE's lingering entry absorbs it
     let acknowledged: ServerTransaction | undefined;
     if (invite !== undefined && invite.state !== "accepted") {
       invite.ackReceived();
@@ -249,7 +262,7 @@ export class TransactionLayer {
     } else {
       const waiting = this.#acks.get(ackKey(ack.callId, ack.cseq.seq, ack.fromTag, ack.toTag));
       if (waiting !== undefined) {
-        if (!waiting.acknowledged()) return;
+        if (!(waiting instanceof ServerTransaction) || !waiting.acknowledged()) return;
         acknowledged = waiting;
       } else this.stats.strayAcks++;
     }

@@ -53,6 +53,24 @@ export class CompletedTransaction {
   }
 }
 
+/**
+ * What the layer keeps of an INVITE answered 2xx once its ACK came, until Timer L (64*T1
+ * after the ACK): it absorbs retransmitted INVITEs and ACKs (RFC 6026 §7.1). The transaction
+ * object, with its request and whatever its TU's handlers close over, can go; it stays
+ * `accepted` for whoever still holds it.
+ */
+export class AcknowledgedInvite {
+  constructor(private readonly host: TransactionHost, readonly key: string, readonly ackKey: string, readonly expires: number) {}
+
+  retransmitted(_source: Source): void {
+    this.host.stats.requestRetransmissionsIn++;
+  }
+
+  acknowledged(): boolean {
+    return false;
+  }
+}
+
 /** Thrown by respond() when the transaction cannot send that response any more. */
 export class TransactionStateError extends Error {
   override readonly name = "TransactionStateError";
@@ -229,9 +247,12 @@ export class ServerTransaction {
   acknowledged(): boolean {
     if (this.#acked) return false;
     this.#acked = true;
-    this.#onFailure = undefined; // Timer L now only absorbs retransmissions
-    this.#retransmit?.cancel();
-    this.#retransmit = undefined;
+    this.#onFailure = undefined;
+    this.#cancelTimers();
+    this.#last = undefined;
+    // Timer L now only absorbs retransmissions: the layer keeps a small entry for that.
+    const host = this.#host;
+    host.keepAcknowledged(this, new AcknowledgedInvite(host, this.#key, this.#ackKey!, host.clock.now() + host.timers.timeout));
     return true;
   }
 

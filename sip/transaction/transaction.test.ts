@@ -403,19 +403,20 @@ describe("a transaction lingering for its timers keeps only what they need", () 
     assert.equal(await alive(invite.handlers), true, "a fork's 2xx may still come to the TU");
     invite.tx.forget();
     assert.equal(await alive(invite.handlers), false);
+    assert.throws(() => invite.tx.request, /forgotten/);
     assert.equal(uac.clientTransactions, 2, "both still absorb retransmissions");
   });
 
   it("server: an INVITE answered 2xx lets go of onCancel at the answer and of onFailure at the ACK", async () => {
     const { clock, network, uas } = await world();
     const peer = await rawPeer(network);
-    let refs: { cancel: WeakRef<object>; failure: WeakRef<object> } | undefined;
+    let refs: { cancel: WeakRef<object>; failure: WeakRef<object>; tx: WeakRef<object> } | undefined;
     uas.onRequest((tx) => {
       const onCancel = () => undefined;
       const onFailure = () => undefined;
       tx.onCancel(onCancel);
       tx.onFailure(onFailure);
-      refs = { cancel: new WeakRef(onCancel), failure: new WeakRef(onFailure) };
+      refs = { cancel: new WeakRef(onCancel), failure: new WeakRef(onFailure), tx: new WeakRef(tx) };
       tx.respond(200, { headers: [["Contact", "<sip:bob@10.0.0.2>"]] });
     });
     peer.send(rawRequest("INVITE", "sip:bob@10.0.0.2", VIA("z9hG4bKgc1"), { callId: "gc-3", fromTag: "f1" }));
@@ -423,9 +424,19 @@ describe("a transaction lingering for its timers keeps only what they need", () 
     assert.equal(await alive(refs!.cancel), false);
     assert.equal(await alive(refs!.failure), true, "no ACK yet: Timer L may still fail it");
     const ok = peer.got.find((m) => m.callId === "gc-3") as SipResponse;
-    peer.send(rawRequest("ACK", "sip:bob@10.0.0.2", VIA("z9hG4bKgcack"), { callId: "gc-3", fromTag: "f1", toTag: ok.toTag }));
+    const ack = rawRequest("ACK", "sip:bob@10.0.0.2", VIA("z9hG4bKgcack"), { callId: "gc-3", fromTag: "f1", toTag: ok.toTag });
+    peer.send(ack);
     clock.advance(2 * MS);
     assert.equal(await alive(refs!.failure), false);
-    assert.equal(uas.serverTransactions, 1, "Timer L still absorbs retransmissions");
+    assert.equal(await alive(refs!.tx), false, "the request and the transaction object go; a small entry stays for Timer L");
+    assert.equal(uas.serverTransactions, 1);
+    const responses = peer.got.length;
+    peer.send(rawRequest("INVITE", "sip:bob@10.0.0.2", VIA("z9hG4bKgc1"), { callId: "gc-3", fromTag: "f1" }));
+    peer.send(ack);
+    clock.advance(2 * MS);
+    assert.equal(peer.got.length, responses, "a retransmitted INVITE and ACK are absorbed");
+    assert.deepEqual([uas.stats.requestRetransmissionsIn, uas.stats.acksOf2xx, uas.stats.strayAcks], [1, 1, 0]);
+    clock.advance(33 * S);
+    assert.equal(uas.serverTransactions, 0, "Timer L");
   });
 });

@@ -10,6 +10,15 @@ export function cpuSeconds(pid: number): number {
 
 /** Resident memory of `pid` in MiB (NaN when /proc does not say). */
 export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return residentMiB(pid).rss;
+}
+
+/**
+ * Resident memory of `pid` in MiB, and the part of it that is anonymous (heaps, buffers):
+ * the rest is mapped files, mostly node's and chDB's libraries (about 220 MiB for Recall).
+ */
+export function residentMiB(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => { const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status); return m ? Number(m[1]) / 1024 : NaN; };
+  return { rss: kb("VmRSS"), anon: kb("RssAnon") };
 }

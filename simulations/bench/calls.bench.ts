@@ -2,8 +2,8 @@
  * npm run bench:calls — Recall under sipp load on 127.0.0.1, reported as issue 17's table:
  * per step, calls offered / completed / failed, retransmissions on both sides, INVITE→200
  * (REGISTER→200) response time p50 / p99 / max from sipp's -trace_rtt, Recall's CPU (all
- * threads) and peak RSS, judged by the overload rule: any failed call, any retransmission, or
- * a p99 over 100 ms is overload.
+ * threads) and peak RSS (with its anonymous part: the rest is mapped libraries), judged by
+ * the overload rule: any failed call, any retransmission, or a p99 over 100 ms is overload.
  *
  * Loads (each on its own Recall, live projections on, every transition logged):
  *   b2bua     `Dial(PJSIP/uas)` with `direct_media = no` (both legs anchored), the stock
@@ -16,7 +16,9 @@
  *   BENCH_B2BUA_RATES (100,300,500), BENCH_ANSWER_RATES (300,1000), BENCH_REGISTER_RATES (3000,4500),
  *   BENCH_IDLE (0): that many concurrent idle bridged calls, RSS held (issue 4's figure);
  *   BENCH_SHED=off: no load shedding on the event loop's lag (recall.conf [calls] overload_delay_ms = 0),
- *   to see the latency of an overloaded Recall instead of its 503s (on a machine others share).
+ *   to see the latency of an overloaded Recall instead of its 503s (on a machine others share);
+ *   BENCH_WIRE=1: also INVITE→200 from a packet capture on lo (tcpdump; wire.ts), to the microsecond:
+ *   sipp's response times move in the kernel's 4 ms clock ticks.
  * A quick run that fits in two minutes:
  *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=5 BENCH_B2BUA_RATES=100,250 BENCH_ANSWER_RATES=300 BENCH_REGISTER_RATES=3000
  */
@@ -27,7 +29,8 @@ import { startSipp, runSipp, type SippResult } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { registerExpecting } from "../../sip/sipp/scenarios.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
-import { cpuSeconds, rssMiB } from "../../interfaces/cli/process-stats.js";
+import { cpuSeconds, residentMiB, rssMiB } from "../../interfaces/cli/process-stats.js";
+import { captureInvites } from "./wire.js";
 
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
@@ -35,6 +38,7 @@ const WARMUP = Number(env.BENCH_WARMUP_SECONDS ?? 10);
 const ONLY = env.BENCH_ONLY;
 const rates = (name: string, fallback: string) => (env[name] ?? fallback).split(",").filter(Boolean).map(Number);
 const IDLE = Number(env.BENCH_IDLE ?? 0);
+const WIRE = env.BENCH_WIRE === "1";
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The overload rule of issue 17. */
@@ -61,6 +65,8 @@ interface Step {
   readonly seconds: number;
   /** Runs the load; resolves with the caller's sipp result and the callee's (if any). */
   readonly run: (calls: number) => Promise<{ caller: SippResult; callee?: SippResult }>;
+  /** Recall's SIP port, for BENCH_WIRE's capture of the INVITEs sent to it. */
+  readonly port?: number;
 }
 
 /** One step: the load, Recall's CPU and peak RSS meanwhile, one line of figures and the verdict. */
@@ -70,9 +76,15 @@ async function step(recall: RecallProcess, s: Step, judged = true): Promise<void
   const calls = Math.round(s.rate * s.seconds);
   const cpuBefore = cpuSeconds(pid);
   const started = performance.now();
-  let peak = rssMiB(pid);
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 250);
+  const peak = residentMiB(pid);
+  const sampler = setInterval(() => {
+    const now = residentMiB(pid);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.anon = Math.max(peak.anon, now.anon);
+  }, 250);
+  const wire = WIRE && s.port !== undefined ? await captureInvites(s.port) : undefined;
   const { caller, callee } = await s.run(calls).finally(() => clearInterval(sampler));
+  const onWire = await wire?.stop();
   const elapsed = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(pid) - cpuBefore;
   const times = [...caller.responseTimesMs].sort((a, b) => a - b);
@@ -87,7 +99,12 @@ async function step(recall: RecallProcess, s: Step, judged = true): Promise<void
   console.log(`${s.label} ${fmt(s.rate)}/s × ${s.seconds} s: offered ${fmt(calls)}, completed ${fmt(caller.successful)}, failed ${fmt(caller.failed)}; ` +
     `retransmissions caller ${fmt(caller.retransmissions)}${callee ? `, callee ${fmt(callee.retransmissions)}` : ""}; ` +
     `response p50 ${p50} ms, p99 ${p99} ms, max ${max} ms (${fmt(times.length)} timed); ` +
-    `Recall CPU ${Math.round((cpu / elapsed) * 100)} % of a core (${((cpu * 1000) / Math.max(1, caller.successful)).toFixed(2)} ms each), peak RSS ${fmt(peak)} MiB — ${verdict}`);
+    `Recall CPU ${Math.round((cpu / elapsed) * 100)} % of a core (${((cpu * 1000) / Math.max(1, caller.successful)).toFixed(2)} ms each), peak RSS ${fmt(peak.rss)} MiB (anonymous ${fmt(peak.anon)}) — ${verdict}`);
+  if (onWire) {
+    const t = onWire.sort((a, b) => a - b);
+    const ms = (v: number) => v.toFixed(2);
+    console.log(`  on the wire (capture on lo): INVITE→200 p50 ${ms(percentile(t, 0.5))} ms, p99 ${ms(percentile(t, 0.99))} ms, max ${ms(t[t.length - 1] ?? NaN)} ms (${fmt(t.length)} calls)`);
+  }
   if (caller.failed > 0) console.log(`  why calls failed (sipp, first lines): ${[...new Set(caller.errors.split("\n").map((l) => l.replace(/^[\d\-\t :.]+/, "").slice(0, 160)).filter(Boolean))].slice(0, 3).join(" | ")}`);
 }
 
@@ -138,7 +155,7 @@ async function b2bua(): Promise<void> {
     };
     const label = "B2BUA Dial(PJSIP/uas), 1 s calls, direct_media=no,";
     if (WARMUP > 0) await step(recall, { label: `${label} warm-up`, rate: 100, seconds: WARMUP, run: run(100, WARMUP) }, false);
-    for (const rate of rates("BENCH_B2BUA_RATES", "100,300,500")) await step(recall, { label, rate, seconds: SECONDS, run: run(rate, SECONDS) });
+    for (const rate of rates("BENCH_B2BUA_RATES", "100,300,500")) await step(recall, { label, rate, seconds: SECONDS, run: run(rate, SECONDS), port });
   });
 }
 
@@ -152,7 +169,7 @@ async function answer(): Promise<void> {
     });
     const label = "Answer() Wait(1) Hangup()";
     if (WARMUP > 0) await step(recall, { label: `${label} warm-up`, rate: 100, seconds: WARMUP, run: run(100, WARMUP) }, false);
-    for (const rate of rates("BENCH_ANSWER_RATES", "300,1000")) await step(recall, { label, rate, seconds: SECONDS, run: run(rate, SECONDS) });
+    for (const rate of rates("BENCH_ANSWER_RATES", "300,1000")) await step(recall, { label, rate, seconds: SECONDS, run: run(rate, SECONDS), port });
   });
 }
 

@@ -29,11 +29,22 @@ export interface ActorKindDef {
   readonly machine: AnyStateMachine;
   /**
    * Inputs that every state short of the final one takes the same way: the machine's root
-   * `on` assigns `apply`'s fields and does nothing else (no target, no emit, no state
+   * `on` (or its one state short of the final one's) assigns `apply`'s fields and does nothing else (no target, no emit, no state
    * overrides them). A step computes these without walking the machine; a test per kind
    * shows both ways give the same state.
    */
   readonly contextUpdates?: ContextUpdates;
+  /**
+   * Inputs that move the machine from one state to a sibling, assigning fields and emitting
+   * nothing (flatStateChanges reads them off a flat machine's config). A step computes these
+   * without walking the machine too; the same test shows both ways agree.
+   */
+  readonly stateChanges?: StateChanges;
+}
+
+export interface StateChanges {
+  /** The state `input` moves `state` to and the fields it assigns, or undefined where XState must walk the machine. */
+  next(state: string, context: never, event: MachineEvent): { readonly target: string; readonly fields?: object } | undefined;
 }
 
 export interface ContextUpdates {

@@ -4,7 +4,7 @@
  */
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from "xstate";
 import type { ActorState, Input, Output } from "../events/record.js";
-import type { ActorKindDef, TransitionEnv } from "./kind.js";
+import type { ActorKindDef, MachineEvent, StateChanges, TransitionEnv } from "./kind.js";
 
 export interface StepResult {
   readonly snapshot: AnyMachineSnapshot;
@@ -73,9 +73,61 @@ export function inputStep(def: ActorKindDef, from: AnyMachineSnapshot, input: In
     const snapshot = { ...from, context: { ...from.context, ...updates.apply(from.context as never, { env, ...input }) } } as AnyMachineSnapshot;
     return { snapshot, state: persist(snapshot), outputs: [] };
   }
+  const change = def.stateChanges && from.status === "active" && typeof from.value === "string"
+    ? def.stateChanges.next(from.value, from.context as never, { env, ...input }) : undefined;
+  if (change) {
+    const context = change.fields ? { ...from.context, ...change.fields } : from.context;
+    const snapshot = { ...settled(def.machine, change.target), context } as AnyMachineSnapshot;
+    return { snapshot, state: persist(snapshot), outputs: [] };
+  }
   const s = scopeFor(def.machine);
   const snapshot = withFastContext(def.machine.transition(from, { env, ...input }, s.scope) as AnyMachineSnapshot, from.context);
   return { snapshot, state: persist(snapshot), outputs: outputsOf(s.actions) };
+}
+
+/**
+ * The transitions of a flat machine (atomic states under the root) that a step can take
+ * without XState: an unguarded `on` entry to a sibling state whose actions, if any, are
+ * one of `patches` (the assign it stands for, as a function of context and event). A
+ * state with entry or exit actions, or an `always`, is left to XState, as is anything else.
+ */
+export function flatStateChanges(machine: AnyStateMachine, patches: Readonly<Record<string, (context: never, event: MachineEvent) => object>>): StateChanges {
+  type Node = { on?: Record<string, unknown>; entry?: unknown; exit?: unknown; always?: unknown; states?: unknown };
+  const states = (machine.config.states ?? {}) as Record<string, Node>;
+  const simple = (name: string) => states[name] !== undefined && !states[name].states && !states[name].entry && !states[name].exit && !states[name].always;
+  const table = new Map<string, Map<string, { target: string; patch?: (context: never, event: MachineEvent) => object }>>();
+  for (const [name, node] of Object.entries(states)) {
+    if (!simple(name)) continue;
+    const row = new Map<string, { target: string; patch?: (context: never, event: MachineEvent) => object }>();
+    for (const [type, t] of Object.entries(node.on ?? {})) {
+      const d = (typeof t === "string" ? { target: t } : t) as { target?: unknown; guard?: unknown; actions?: unknown; reenter?: unknown };
+      if (Array.isArray(t) || d.guard !== undefined || d.reenter || typeof d.target !== "string" || !simple(d.target)) continue;
+      const actions = d.actions === undefined ? [] : [d.actions].flat();
+      if (actions.length > 1 || actions.some((a) => typeof a !== "string" || !Object.hasOwn(patches, a))) continue;
+      row.set(type, { target: d.target, patch: actions.length ? patches[actions[0] as string] : undefined });
+    }
+    table.set(name, row);
+  }
+  return {
+    next(state, context, event) {
+      const t = table.get(state)?.get(event.type);
+      return t && (t.patch ? { target: t.target, fields: t.patch(context, event) } : { target: t.target });
+    },
+  };
+}
+
+/** A snapshot of `machine` at rest in `state` (a final one is done), its context to be filled in; one per state. */
+const settledStates = new WeakMap<AnyStateMachine, Map<string, AnyMachineSnapshot>>();
+function settled(machine: AnyStateMachine, state: string): AnyMachineSnapshot {
+  let byState = settledStates.get(machine);
+  if (!byState) settledStates.set(machine, byState = new Map());
+  let snapshot = byState.get(state);
+  if (!snapshot) {
+    snapshot = machine.resolveState({ value: state as never, context: {} as never }) as AnyMachineSnapshot;
+    if ((machine.config.states as Record<string, { type?: string }>)[state].type === "final") snapshot = { ...snapshot, status: "done" } as AnyMachineSnapshot;
+    byState.set(state, snapshot);
+  }
+  return snapshot;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { assign, setup } from "xstate";
 import type { BridgeContext } from "../../events/catalogue/bridge.js";
 import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
+import { flatStateChanges } from "../step.js";
 
 type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "ari";
 
@@ -23,8 +24,23 @@ function left(c: BridgeContext, channel: string): Partial<BridgeContext> {
   return c.videoSource !== undefined && `channel:${c.videoSource}` === channel ? { channels, videoSource: undefined } : { channels };
 }
 
+type BridgeEvent = MachineEvent<BridgeInput>;
+
+/** What entering, leaving and choosing the video source assign (a channel already in does not enter again). */
+function update(c: BridgeContext, e: BridgeEvent): Partial<BridgeContext> {
+  switch (e.type) {
+    case "enter": return c.channels.includes(e.channel) ? {} : { channels: [...c.channels, e.channel], entered: c.entered + 1 };
+    case "leave": return left(c, e.channel);
+    case "video.source": return e.uniqueid ? { videoMode: "single", videoSource: e.uniqueid } : { videoMode: "talker", videoSource: undefined };
+    default: return {};
+  }
+}
+
+const updates = ["enter", "leave", "video.source"] as const;
+
 export const bridgeMachine = setup({
-  types: {} as { context: BridgeContext; events: MachineEvent<BridgeInput>; input: SpawnInput<CreateBridgeInput> },
+  types: {} as { context: BridgeContext; events: BridgeEvent; input: SpawnInput<CreateBridgeInput> },
+  actions: { update: assign(({ context, event }) => update(context, event)) },
 }).createMachine({
   id: "bridge",
   context: ({ input }) => ({
@@ -32,21 +48,13 @@ export const bridgeMachine = setup({
   }),
   initial: "active",
   states: {
-    active: {
-      on: {
-        enter: {
-          guard: ({ context, event }) => !context.channels.includes(event.type === "enter" ? event.channel : ""),
-          actions: assign(({ context, event }) => (event.type === "enter"
-            ? { channels: [...context.channels, event.channel], entered: context.entered + 1 } : {})),
-        },
-        leave: { actions: assign(({ context, event }) => (event.type === "leave" ? left(context, event.channel) : {})) },
-        "video.source": { actions: assign(({ event }) => (event.type === "video.source"
-          ? (event.uniqueid ? { videoMode: "single" as const, videoSource: event.uniqueid } : { videoMode: "talker" as const, videoSource: undefined }) : {})) },
-        destroy: "destroyed",
-      },
-    },
+    active: { on: { ...Object.fromEntries(updates.map((t) => [t, { actions: "update" }])), destroy: "destroyed" } },
     destroyed: { type: "final" },
   },
 });
 
-export const bridgeKind: ActorKindDef = { kind: "bridge", eventType: "bridge.transition", eventVersion: 1, machine: bridgeMachine };
+export const bridgeKind: ActorKindDef = {
+  kind: "bridge", eventType: "bridge.transition", eventVersion: 1, machine: bridgeMachine,
+  contextUpdates: { types: new Set(updates), apply: update as never },
+  stateChanges: flatStateChanges(bridgeMachine, {}),
+};

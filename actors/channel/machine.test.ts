@@ -104,7 +104,7 @@ test("agi.command inputs are logged while the leg rings, is up and after hang-up
 });
 
 test("the inputs a step takes without walking the machine leave the state XState's own transition gives, in every state", () => {
-  const slow: ActorKindDef = { ...channelKind, contextUpdates: undefined };
+  const slow: ActorKindDef = { ...channelKind, contextUpdates: undefined, stateChanges: undefined };
   const source = { now: 1_700_000_000_000_000, random32: () => 7 };
   const updates: ChannelInput[] = [
     { source: "test", type: "newexten", context: "c", exten: "s", priority: 2, app: "Dial", data: "PJSIP/6002" },
@@ -126,6 +126,10 @@ test("the inputs a step takes without walking the machine leave the state XState
     { source: "test", type: "dtmf", digit: "5", direction: "received", durationMs: 120 },
   ];
   assert.deepEqual(new Set(updates.map((u) => u.type)), channelKind.contextUpdates!.types, "every fast input is tried");
+  const changes: ChannelInput[] = [
+    ...(["ring", "ringing", "progress", "busy", "dialing", "answer", "destroy"] as const).map((type) => ({ source: "test", type }) as ChannelInput),
+    { source: "test", type: "hangup", cause: 17, by: "PJSIP/6001-00000001" }, { source: "test", type: "hangup", cause: 16 },
+  ];
   const paths: ChannelInput[][] = [
     [], [{ source: "test", type: "ringing" }], [{ source: "test", type: "progress" }], [{ source: "test", type: "busy" }],
     [{ source: "test", type: "answer" }], [{ source: "test", type: "answer" }, { source: "test", type: "hangup", cause: 16 }],
@@ -141,6 +145,19 @@ test("the inputs a step takes without walking the machine leave the state XState
         assert.deepEqual(fast.outputs, walked.outputs);
         snapshot = fast.snapshot;
       }
+      // State changes (and inputs a state ignores), each from here, then every other input after it from either snapshot.
+      for (const input of changes) {
+        const fast = inputStep(channelKind, snapshot, input, source);
+        const walked = inputStep(slow, snapshot, input, source);
+        const where = `${input.type} in ${String(snapshot.value)}`;
+        assert.deepEqual(fast.state, walked.state, where);
+        assert.deepEqual(fast.outputs, walked.outputs, where);
+        for (const next of changes) {
+          assert.deepEqual(inputStep(slow, fast.snapshot, next, source).state, inputStep(slow, walked.snapshot, next, source).state, `${next.type} after ${where}`);
+        }
+      }
     }
   }
+  const taken = (state: string) => changes.filter((i) => channelKind.stateChanges!.next(state, {} as never, { ...i, env: source } as never) !== undefined).length;
+  assert.deepEqual([taken("down"), taken("up"), taken("hungup"), taken("destroyed")], [8, 2, 1, 0], "the state changes are taken without XState");
 });

@@ -11,6 +11,7 @@
 import { assign, setup } from "xstate";
 import type { ChannelContext } from "../../events/catalogue/channel.js";
 import type { ActorKindDef, MachineEvent, SpawnInput } from "../kind.js";
+import { flatStateChanges } from "../step.js";
 
 type Source = "sip" | "dialplan" | "actor" | "test" | "cli" | "ami" | "media" | "dtmf" | "agi" | "spool" | "ari";
 
@@ -118,6 +119,13 @@ function update(c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> {
   }
 }
 
+/** What answering assigns: the first answer's time. */
+const answered = (c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> => ({ answeredAt: c.answeredAt ?? e.env.now });
+
+/** What hanging up assigns. */
+const hungup = (_c: ChannelContext, e: ChannelEvent): Partial<ChannelContext> =>
+  (e.type === "hangup" ? { hungupAt: e.env.now, hangupCause: e.cause, hangupSource: e.by ?? "" } : {});
+
 /** Transitions every state before `up` has: answer and hang-up. */
 const live = {
   answer: { target: "up", actions: "answered" },
@@ -134,9 +142,8 @@ export const channelMachine = setup({
   actions: {
     // The changed fields only: assign merges them into a copy of the context itself.
     update: assign(({ context, event }) => update(context, event)),
-    answered: assign({ answeredAt: ({ context, event }) => context.answeredAt ?? event.env.now }),
-    hungup: assign(({ event }) => (event.type === "hangup"
-      ? { hungupAt: event.env.now, hangupCause: event.cause, hangupSource: event.by ?? "" } : {})),
+    answered: assign(({ context, event }) => answered(context, event)),
+    hungup: assign(({ context, event }) => hungup(context, event)),
   },
 }).createMachine({
   id: "channel",
@@ -173,4 +180,5 @@ export const channelKind: ActorKindDef = {
   eventVersion: 1,
   machine: channelMachine,
   contextUpdates: { types: new Set(always), apply: update as never },
+  stateChanges: flatStateChanges(channelMachine, { answered: answered as never, hungup: hungup as never }),
 };

@@ -352,6 +352,7 @@ export class MediaService {
   /** Leave whatever bridge or mix the session is in. */
   async unbridge(id: string): Promise<void> {
     const e = this.entry(id);
+    if (!e.bridgedWith && !e.mix) return; // in neither: nothing for its worker to undo (only bridge and joinMix join one)
     const jobs: Promise<unknown>[] = [this.call(e.worker, { t: "unbridge", id })];
     if (e.bridgedWith) {
       const other = this.sessions.get(e.bridgedWith);

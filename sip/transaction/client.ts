@@ -15,6 +15,7 @@ import type { Timer } from "../../core/clock.js";
 import { type HeaderField, SipRequest, type SipResponse, header, serializeMessage } from "../message/index.js";
 import type { Destination, Route, Target } from "../transport/index.js";
 import type { TransactionHost } from "./host.js";
+import { ownString } from "./keys.js";
 
 export type ClientState = "calling" | "trying" | "proceeding" | "completed" | "accepted" | "terminated";
 
@@ -120,7 +121,7 @@ export class ClientTransaction {
     if (ack.method !== "ACK") throw new TypeError(`ack() sends an ACK, not ${ack.method}`);
     const sent = this.#host.sendAck(ack, destination);
     this.#ack = { text: sent.data.toString("latin1"), target: sent.target };
-    this.#ackTag = ack.toTag;
+    this.#ackTag = ack.toTag === undefined ? undefined : ownString(ack.toTag);
   }
 
   /**
@@ -156,7 +157,7 @@ export class ClientTransaction {
         if (this.#ack !== undefined && this.#ackTag === response.toTag) this.#resendAck();
         return;
       }
-      this.#tags!.add(tag);
+      this.#tags!.add(ownString(tag));
       host.stats.responsesIn++;
       this.#call("onFinal", response);
       return;
@@ -187,7 +188,7 @@ export class ClientTransaction {
       else this.#timeout = this.#at(timers.d, () => this.#terminate()); // Timer D
     } else {
       this.#state = "accepted";
-      this.#tags = new Set([response.toTag ?? ""]);
+      this.#tags = new Set([ownString(response.toTag ?? "")]); // kept until Timer M
       this.#timeout = this.#at(timers.timeout, () => this.#terminate()); // Timer M
     }
     this.#call("onFinal", response);

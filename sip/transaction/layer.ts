@@ -84,13 +84,16 @@ export class TransactionLayer {
       sendAck: (ack, destination) => this.#sendOutside(ack, destination),
       startClient: (request, route, branch, handlers) => this.#startClient(request, route, branch, handlers),
       serverDone: (key, tx) => { if (servers.get(key) === tx) servers.delete(key); },
+      // An entry replaces its transaction under its own copy of the key: Map.set on a key it
+      // has keeps the old key string, and with it the received message's text (keys.ts ownString).
       keepCompleted: (entry) => {
+        servers.delete(entry.key);
         servers.set(entry.key, entry);
         this.#completed.add(entry);
       },
       keepAcknowledged: (tx, entry) => {
-        if (servers.get(entry.key) === tx) servers.set(entry.key, entry);
-        if (acks.get(entry.ackKey) === tx) acks.set(entry.ackKey, entry);
+        if (servers.get(entry.key) === tx) { servers.delete(entry.key); servers.set(entry.key, entry); }
+        if (acks.get(entry.ackKey) === tx) { acks.delete(entry.ackKey); acks.set(entry.ackKey, entry); }
         this.#acknowledged.add(entry);
       },
       clientDone: (key, tx) => { if (clients.get(key) === tx) clients.delete(key); },

@@ -15,7 +15,7 @@ import type { Timer } from "../../core/clock.js";
 import { type ResponseOptions, type SipRequest, SipResponse, buildResponse, serializeMessage } from "../message/index.js";
 import type { Source, Target } from "../transport/index.js";
 import type { TransactionHost } from "./host.js";
-import { ackKey } from "./keys.js";
+import { ackKey, ownString } from "./keys.js";
 
 export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
 
@@ -34,15 +34,17 @@ export class CompletedTransaction {
    * the whole 8 KiB pool slab it was cut from for 32 s.
    */
   readonly #last: string;
+  readonly key: string;
 
   constructor(
     private readonly host: TransactionHost,
-    readonly key: string,
+    key: string,
     last: string,
     private readonly target: Target,
     /** When Timer J ends it (Clock time). */
     readonly expires: number,
   ) {
+    this.key = ownString(key);
     this.#last = last;
   }
 
@@ -60,7 +62,13 @@ export class CompletedTransaction {
  * `accepted` for whoever still holds it.
  */
 export class AcknowledgedInvite {
-  constructor(private readonly host: TransactionHost, readonly key: string, readonly ackKey: string, readonly expires: number) {}
+  readonly key: string;
+  readonly ackKey: string;
+
+  constructor(private readonly host: TransactionHost, key: string, ackKey: string, readonly expires: number) {
+    this.key = ownString(key);
+    this.ackKey = ownString(ackKey);
+  }
 
   retransmitted(_source: Source): void {
     this.host.stats.requestRetransmissionsIn++;

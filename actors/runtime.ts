@@ -240,7 +240,10 @@ export class ActorRuntime {
     const appended = this.options.log.append(drafts).then(
       (records) => {
         this.inFlight = false;
+        this.appending = [];
         if (this.outage) this.recovered(records.length);
+        // The turns that waited go to the log now: their sync overlaps handing out these outputs.
+        this.appendBatch();
         for (const listener of this.durableListeners) {
           try { listener(records); } catch (e) { this.options.onError?.(e as Error); }
         }
@@ -255,9 +258,7 @@ export class ActorRuntime {
           }
           batch.settle(Promise.resolve(own));
         }
-        this.appending = [];
         for (const batch of batches) for (const fn of batch.after) this.run(fn);
-        this.appendBatch();
       },
       (e: Error) => {
         this.inFlight = false;

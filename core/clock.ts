@@ -45,9 +45,9 @@ export class SystemClock implements Clock {
   }
 }
 
-/** A clock that moves only when told to: for tests, simulations and replay. */
 const NOTHING = (): void => undefined;
 
+/** A clock that moves only when told to: for tests, simulations and replay. */
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;

@@ -343,7 +343,6 @@ test("a client resumes from a log offset: every event since then, in order, each
   } finally { c.close(); }
 });
 
-/** A logged-in raw client with every event. */
 /** Originates PJSIP/6001 into ami-test 150 (which dials 6002); the caller's channel name once OriginateResponse says so. */
 async function originateCaller(c: RawClient, actionId = "o"): Promise<string> {
   c.send({ Action: "Originate", Channel: "PJSIP/6001", Context: "ami-test", Exten: "150", Priority: "1", Async: "true", ActionID: actionId });
@@ -351,6 +350,7 @@ async function originateCaller(c: RawClient, actionId = "o"): Promise<string> {
   return caller;
 }
 
+/** A logged-in raw client with every event. */
 async function admin(): Promise<RawClient> {
   const c = new RawClient(amiPort);
   c.send({ Action: "Login", Username: "admin", Secret: "mypassword", ActionID: "login" });

@@ -9,7 +9,7 @@ export { type NameAddr, formatNameAddr, parseNameAddr, tagOf } from "./name-addr
 export { BRANCH_COOKIE, type Via, branchOf, formatVia, parseVia } from "./via.js";
 export { type CSeq, formatCSeq, parseCSeq } from "./cseq.js";
 export {
-  EMPTY_BODY, type HeaderField, type SipMessage, SipRequest, SipResponse, bytesToUtf8, header, ownBytes, utf8ToBytes,
+  EMPTY_BODY, type HeaderField, type SipMessage, SipRequest, SipResponse, bytesToUtf8, header, ownBytes, ownString, utf8ToBytes,
 } from "./message.js";
 export { findBodyStart, parseMessage } from "./parser.js";
 export { StreamFramer, type StreamFramerOptions } from "./framer.js";

@@ -60,6 +60,15 @@ export function ownBytes(source: string | Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * A byte string as a string of its own. Keys and tags are cut from a received message's text
+ * (or joined from such cuts), and V8 keeps that whole text alive as long as any cut of it
+ * lives: something kept 32 s for a transaction's timers would keep the message's head.
+ */
+export function ownString(s: string): string {
+  return Buffer.from(s, "latin1").toString("latin1");
+}
+
 /** A header byte string read as UTF-8 (invalid sequences become U+FFFD). */
 export function bytesToUtf8(bytes: string): string {
   return Buffer.from(bytes, "latin1").toString("utf8");

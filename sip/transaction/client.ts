@@ -12,10 +12,9 @@
  * Timer K, T4 over UDP, absorbs retransmitted responses).
  */
 import type { Timer } from "../../core/clock.js";
-import { type HeaderField, SipRequest, type SipResponse, header, serializeMessage } from "../message/index.js";
+import { type HeaderField, SipRequest, type SipResponse, header, ownString, serializeMessage } from "../message/index.js";
 import type { Destination, Route, Target } from "../transport/index.js";
 import type { TransactionHost } from "./host.js";
-import { ownString } from "./keys.js";
 
 export type ClientState = "calling" | "trying" | "proceeding" | "completed" | "accepted" | "terminated";
 

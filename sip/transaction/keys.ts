@@ -6,15 +6,6 @@
  */
 import { BRANCH_COOKIE, type SipRequest } from "../message/index.js";
 
-/**
- * `s` as a string of its own. Keys and tags are cut from a received message's text (or
- * joined from such cuts), and V8 keeps that whole text alive as long as any cut of it
- * lives: an entry kept 32 s for its timers would keep the message's head with it.
- */
-export function ownString(s: string): string {
-  return Buffer.from(s, "latin1").toString("latin1");
-}
-
 /** Key of the server transaction `request` belongs to, taken as a request of `method`. */
 export function serverKey(request: SipRequest, method: string): string {
   const via = request.via;

@@ -85,7 +85,7 @@ export class TransactionLayer {
       startClient: (request, route, branch, handlers) => this.#startClient(request, route, branch, handlers),
       serverDone: (key, tx) => { if (servers.get(key) === tx) servers.delete(key); },
       // An entry replaces its transaction under its own copy of the key: Map.set on a key it
-      // has keeps the old key string, and with it the received message's text (keys.ts ownString).
+      // has keeps the old key string, and with it the received message's text (message.ts ownString).
       keepCompleted: (entry) => {
         servers.delete(entry.key);
         servers.set(entry.key, entry);

@@ -12,10 +12,10 @@
  * lasts 64*T1 (Timer L) to absorb retransmitted INVITEs.
  */
 import type { Timer } from "../../core/clock.js";
-import { type ResponseOptions, type SipRequest, SipResponse, buildResponse, serializeMessage } from "../message/index.js";
+import { type ResponseOptions, type SipRequest, SipResponse, buildResponse, ownString, serializeMessage } from "../message/index.js";
 import type { Source, Target } from "../transport/index.js";
 import type { TransactionHost } from "./host.js";
-import { ackKey, ownString } from "./keys.js";
+import { ackKey } from "./keys.js";
 
 export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
 

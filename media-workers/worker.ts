@@ -946,6 +946,7 @@ async function handle(c: Command): Promise<unknown> {
       if (c.tos || c.cos) markQos(rtp, rtcp, c.tos ?? 0, c.cos ?? 0);
       const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
       sessions.set(c.id, s);
+      clockSlot(s.id).set(s.id, s);
       wake();
       return { port, address: init.bindAddress };
     }
@@ -1061,6 +1062,7 @@ async function handle(c: Command): Promise<unknown> {
       const s = sessions.get(c.id);
       if (!s) return undefined;
       sessions.delete(c.id);
+      clockSlot(c.id).delete(c.id);
       slotOf.delete(c.id);
       sleepIfIdle();
       await s.close();
@@ -1084,16 +1086,19 @@ function onPeer(f: PeerFrame): void {
 
 // Every session still gets a 20 ms frame clock, but sessions are spread over ten 2 ms
 // slots so a worker never sends all its packets in one burst (bursts are jitter).
+// Each slot holds its own sessions: a tick walks a tenth of them, not all.
 const SLOTS = 10;
 let slot = 0;
 const slotOf = new Map<string, number>();
+const slotSessions = Array.from({ length: SLOTS }, () => new Map<string, Session>());
 let nextSlot = 0;
+function clockSlot(id: string): Map<string, Session> {
+  let k = slotOf.get(id);
+  if (k === undefined) { k = nextSlot++ % SLOTS; slotOf.set(id, k); }
+  return slotSessions[k];
+}
 const mediaClock = new MediaClock(20 / SLOTS, (now) => {
-  for (const s of sessions.values()) {
-    let k = slotOf.get(s.id);
-    if (k === undefined) { k = nextSlot++ % SLOTS; slotOf.set(s.id, k); }
-    if (k === slot) s.tick(now);
-  }
+  for (const s of slotSessions[slot].values()) s.tick(now);
   if (slot === 0) {
     for (const m of mixes.values()) {
       mixFrameMs.push(m.tick());

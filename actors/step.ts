@@ -4,7 +4,7 @@
  */
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from "xstate";
 import type { ActorState, Input, Output } from "../events/record.js";
-import type { ActorKindDef, MachineEvent, StateChanges, TransitionEnv } from "./kind.js";
+import type { ActorKindDef, MachineEvent, SpawnInput, StateChanges, TransitionEnv } from "./kind.js";
 
 export interface StepResult {
   readonly snapshot: AnyMachineSnapshot;
@@ -61,6 +61,12 @@ function scopeFor(machine: AnyStateMachine): ReusableScope {
 
 export function spawnStep(def: ActorKindDef, input: Input, source: StepSource): StepResult {
   const env: TransitionEnv = source;
+  if (def.spawnState) {
+    const factory = def.machine.config.context as (args: { input: SpawnInput }) => Record<string, unknown>;
+    const context = factory({ input: { spawn: input, env } });
+    const snapshot = { ...settled(def.machine, def.spawnState(context as never)), context } as AnyMachineSnapshot;
+    return { snapshot, state: persist(snapshot), outputs: [] };
+  }
   const s = scopeFor(def.machine);
   const snapshot = withFastContext(def.machine.getInitialSnapshot(s.scope, { spawn: input, env }) as AnyMachineSnapshot, undefined);
   return { snapshot, state: persist(snapshot), outputs: outputsOf(s.actions) };
@@ -123,6 +129,8 @@ function settled(machine: AnyStateMachine, state: string): AnyMachineSnapshot {
   if (!byState) settledStates.set(machine, byState = new Map());
   let snapshot = byState.get(state);
   if (!snapshot) {
+    const node = (machine.config.states as Record<string, { states?: unknown; entry?: unknown; always?: unknown } | undefined>)[state];
+    if (!node || node.states || node.entry || node.always) throw new Error(`${machine.id}: "${state}" is not a plain state to rest in`);
     snapshot = machine.resolveState({ value: state as never, context: {} as never }) as AnyMachineSnapshot;
     if ((machine.config.states as Record<string, { type?: string }>)[state].type === "final") snapshot = { ...snapshot, status: "done" } as AnyMachineSnapshot;
     byState.set(state, snapshot);

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import type { AnyMachineSnapshot } from "xstate";
 import type { ActorKindDef } from "../kind.js";
 import { inputStep, spawnStep } from "../step.js";
-import { bridgeKind, type BridgeInput } from "./machine.js";
+import { bridgeKind, type BridgeInput, type CreateBridgeInput } from "./machine.js";
 
 const source = { now: 1_700_000_000_000_000, random32: () => 7 };
-const slow: ActorKindDef = { ...bridgeKind, contextUpdates: undefined, stateChanges: undefined };
+const slow: ActorKindDef = { ...bridgeKind, contextUpdates: undefined, stateChanges: undefined, spawnState: undefined };
 const input = (type: BridgeInput["type"], field?: string): BridgeInput =>
   (type === "enter" || type === "leave" ? { source: "test", type, channel: field! }
     : type === "video.source" ? { source: "test", type, uniqueid: field ?? "" } : { source: "test", type }) as BridgeInput;
@@ -16,8 +16,12 @@ test("a bridge's members and video source, stepped without XState and by XState 
     input("enter", "channel:1"), input("enter", "channel:2"), input("enter", "channel:1"), input("video.source", "2"),
     input("leave", "channel:2"), input("video.source"), input("leave", "channel:9"), input("destroy"), input("enter", "channel:3"),
   ];
-  let fast: AnyMachineSnapshot = spawnStep(bridgeKind, { source: "test", type: "create", id: "b1", technology: "simple_bridge" }, source).snapshot;
-  let walked = fast;
+  const create: CreateBridgeInput = { source: "test", type: "create", id: "b1", technology: "simple_bridge", name: "conf" };
+  const spawned = spawnStep(bridgeKind, create, source), spawnWalked = spawnStep(slow, create, source);
+  assert.deepEqual(spawned.state, spawnWalked.state);
+  assert.deepEqual(spawned.outputs, spawnWalked.outputs);
+  let fast: AnyMachineSnapshot = spawned.snapshot;
+  let walked = spawnWalked.snapshot;
   const seen: unknown[] = [];
   for (const step of steps) {
     const a = inputStep(bridgeKind, fast, step, source), b = inputStep(slow, walked, step, source);

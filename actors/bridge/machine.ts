@@ -57,4 +57,5 @@ export const bridgeKind: ActorKindDef = {
   kind: "bridge", eventType: "bridge.transition", eventVersion: 1, machine: bridgeMachine,
   contextUpdates: { types: new Set(updates), apply: update as never },
   stateChanges: flatStateChanges(bridgeMachine, {}),
+  spawnState: () => "active",
 };

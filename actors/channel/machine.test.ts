@@ -10,7 +10,7 @@ import { ActorRuntime } from "../runtime.js";
 import { verifyLog } from "../replay.js";
 import { actorKinds } from "../kinds.js";
 import { channelKind, type ChannelInput, type CreateChannelInput } from "./machine.js";
-import { inputStep, spawnStep } from "../step.js";
+import { inputStep, persist, spawnStep } from "../step.js";
 import type { ActorKindDef } from "../kind.js";
 
 const create = (direction: "in" | "out"): CreateChannelInput => ({
@@ -104,7 +104,7 @@ test("agi.command inputs are logged while the leg rings, is up and after hang-up
 });
 
 test("the inputs a step takes without walking the machine leave the state XState's own transition gives, in every state", () => {
-  const slow: ActorKindDef = { ...channelKind, contextUpdates: undefined, stateChanges: undefined };
+  const slow: ActorKindDef = { ...channelKind, contextUpdates: undefined, stateChanges: undefined, spawnState: undefined };
   const source = { now: 1_700_000_000_000_000, random32: () => 7 };
   const updates: ChannelInput[] = [
     { source: "test", type: "newexten", context: "c", exten: "s", priority: 2, app: "Dial", data: "PJSIP/6002" },
@@ -136,8 +136,16 @@ test("the inputs a step takes without walking the machine leave the state XState
   ];
   for (const direction of ["in", "out"] as const) {
     for (const path of [...paths, [{ source: "test", type: "dialing" } as ChannelInput]]) {
-      let snapshot = spawnStep(channelKind, create(direction), source).snapshot;
-      for (const input of path) snapshot = inputStep(channelKind, snapshot, input, source).snapshot;
+      const spawned = spawnStep(channelKind, create(direction), source), spawnWalked = spawnStep(slow, create(direction), source);
+      assert.deepEqual(spawned.state, spawnWalked.state, `spawned ${direction}`);
+      assert.deepEqual(spawned.outputs, spawnWalked.outputs);
+      assert.deepEqual(spawned.snapshot.value, direction === "in" ? "ring" : "down");
+      let snapshot = spawned.snapshot, walkedFromSpawn = spawnWalked.snapshot;
+      for (const input of path) {
+        snapshot = inputStep(channelKind, snapshot, input, source).snapshot;
+        walkedFromSpawn = inputStep(slow, walkedFromSpawn, input, source).snapshot;
+        assert.deepEqual(persist(snapshot), persist(walkedFromSpawn), `${input.type} after spawning ${direction}`);
+      }
       for (const input of updates) {
         const fast = inputStep(channelKind, snapshot, input, source);
         const walked = inputStep(slow, snapshot, input, source);

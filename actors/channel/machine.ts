@@ -161,7 +161,7 @@ export const channelMachine = setup({
   on: Object.fromEntries(always.map((t) => [t, { actions: "update" }])),
   states: {
     /** An incoming call starts ringing (Ring); a leg being dialled starts Down. */
-    start: { always: [{ guard: ({ context }) => context.direction === "in", target: "ring" }, { target: "down" }] },
+    start: { always: [{ guard: ({ context }) => firstState(context) === "ring", target: "ring" }, { target: "down" }] },
     down: { on: { ...progress("ring", "ringing", "progress", "dialing", "busy"), ...live } },
     ring: { on: { ...progress("ringing", "progress", "busy"), ...live } },
     dialing: { on: { ...progress("ringing", "progress", "busy"), ...live } },
@@ -174,6 +174,11 @@ export const channelMachine = setup({
   },
 });
 
+/** Where a new channel rests: an incoming call rings, a leg being dialled is Down. */
+function firstState(context: ChannelContext): "ring" | "down" {
+  return context.direction === "in" ? "ring" : "down";
+}
+
 export const channelKind: ActorKindDef = {
   kind: "channel",
   eventType: "channel.transition",
@@ -181,4 +186,5 @@ export const channelKind: ActorKindDef = {
   machine: channelMachine,
   contextUpdates: { types: new Set(always), apply: update as never },
   stateChanges: flatStateChanges(channelMachine, { answered: answered as never, hungup: hungup as never }),
+  spawnState: firstState as never,
 };

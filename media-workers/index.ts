@@ -350,10 +350,16 @@ export class MediaService {
   }
 
   /** Leave whatever bridge or mix the session is in. */
-  async unbridge(id: string): Promise<void> {
+  async unbridge(id: string): Promise<void> { await this.leave(id, true); }
+
+  /**
+   * Take the session out of its bridge or mix: its partner's or host's worker lets go of it,
+   * and its own worker too when `own` (a session destroyed next is let go of with it).
+   */
+  private async leave(id: string, own: boolean): Promise<void> {
     const e = this.entry(id);
     if (!e.bridgedWith && !e.mix) return; // in neither: nothing for its worker to undo (only bridge and joinMix join one)
-    const jobs: Promise<unknown>[] = [this.call(e.worker, { t: "unbridge", id })];
+    const jobs: Promise<unknown>[] = own ? [this.call(e.worker, { t: "unbridge", id })] : [];
     if (e.bridgedWith) {
       const other = this.sessions.get(e.bridgedWith);
       if (other && other.bridgedWith === id) { other.bridgedWith = undefined; jobs.push(this.call(other.worker, { t: "unbridge", id: e.bridgedWith })); }
@@ -490,7 +496,7 @@ export class MediaService {
   async destroySession(id: string): Promise<void> {
     const e = this.sessions.get(id);
     if (!e) return;
-    await this.unbridge(id).catch(() => undefined);
+    await this.leave(id, false).catch(() => undefined);
     this.sessions.delete(id);
     this.load[e.worker]--;
     e.play?.resolve({ status: "SUCCESS", stopped: true });

@@ -148,3 +148,34 @@ test("kill -9 while appending loses no acknowledged event", async () => {
   back.forEach((r, i) => assert.equal(r.offset, i));
   await log.close();
 });
+
+test("a read-only view follows a live writer: it takes in only what the writer says is durable, across new segments, and its subscribers see every record once, in order", async () => {
+  const dir = freshDir();
+  const writer = await SegmentLog.open(dir, { ...quiet, maxSegmentBytes: 2048 });
+  await writer.append(Array.from({ length: 10 }, (_, i) => sampleDraft("contact:t", i + 1)));
+  const heard: number[] = [];
+  const stop = writer.onDurable((d) => heard.push(d));
+  // Written but, for the view, not yet durable: it must not take them in.
+  await writer.append(Array.from({ length: 5 }, (_, i) => sampleDraft("contact:t", i + 11)));
+  assert.deepEqual(heard, [15]);
+  const view = await SegmentLog.open(dir, { ...quiet, readOnly: true, until: 10 });
+  assert.equal(view.durableOffset, 10);
+  const seen: number[] = [];
+  const sub = view.subscribe(0, (batch) => { seen.push(...batch.map((r) => r.offset)); });
+  for (let i = 0; i < 8; i++) {
+    await writer.append(Array.from({ length: 7 }, (_, j) => sampleDraft("contact:t", 16 + i * 7 + j)));
+    view.advance(writer.durableOffset);
+  }
+  assert.ok(segments(dir).length > 3, "the writer started new segments while the view followed");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(seen, Array.from({ length: 71 }, (_, i) => i));
+  assert.deepEqual((await readAll(view)).map((r) => r.seq), Array.from({ length: 71 }, (_, i) => i + 1));
+  assert.throws(() => view.advance(1000), /offset 71 is durable but not in/);
+  await assert.rejects(view.append([sampleDraft("contact:t", 72)]), /read-only/);
+  stop();
+  await writer.append([sampleDraft("contact:t", 72)]);
+  assert.equal(heard.length, 9, "a stopped listener hears nothing more");
+  await sub.close();
+  await view.close();
+  await writer.close();
+});

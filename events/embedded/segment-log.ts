@@ -16,7 +16,7 @@
  */
 import {
   promises as fsp, openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, unlinkSync,
-  fstatSync, writevSync as fsWritevSync, fdatasync, ftruncateSync, fsyncSync,
+  fstatSync, readSync, writevSync as fsWritevSync, fdatasync, ftruncateSync, fsyncSync,
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -35,6 +35,12 @@ export interface SegmentLogOptions {
   readonly maxSegmentBytes?: number;
   /** Open without writing: no lock, no tail repair (a torn tail is only reported). */
   readonly readOnly?: boolean;
+  /**
+   * Read-only: the writer's durable offset, for a view of a log a live writer is appending
+   * to. Records at or after it are not taken in (they may yet be taken back) until
+   * `advance` says they are durable.
+   */
+  readonly until?: number;
   /**
    * fdatasync before acknowledging (default true). A simulation turns it off: its
    * crashes are simulated, the process and the disk stay up, and the sync costs most of its time.
@@ -96,9 +102,9 @@ export function logHolder(dir: string): number | undefined {
 const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
 
 /** Walk the frames of `buf`; returns where valid frames end and why walking stopped. */
-function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void): { end: number; problem?: string } {
+function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void, maxFrames = Infinity): { end: number; problem?: string } {
   let pos = start;
-  while (pos < buf.length) {
+  for (let n = 0; pos < buf.length && n < maxFrames; n++) {
     if (buf.length - pos < HEADER) return { end: pos, problem: "partial frame header" };
     const len = buf.readUInt32LE(pos);
     if (len === 0 || len > MAX_FRAME) return { end: pos, problem: `bad frame length ${len}` };
@@ -129,6 +135,7 @@ export class SegmentLog implements EventLog {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private readonly waiters = new Set<() => void>();
+  private readonly durableListeners = new Set<(durable: number) => void>();
   private recent: EventRecord[] = [];
   private recentBase = 0;
 
@@ -140,6 +147,7 @@ export class SegmentLog implements EventLog {
     private readonly notice: (message: string) => void,
     private readonly sync = true,
     private readonly keepPayloads = false,
+    private readonly until = Infinity,
   ) {}
 
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
@@ -151,6 +159,7 @@ export class SegmentLog implements EventLog {
       options.notice ?? ((m) => process.stderr.write(`${m}\n`)),
       options.sync ?? true,
       options.keepPayloads ?? false,
+      options.readOnly ? options.until ?? Infinity : Infinity,
     );
     log.load();
     return log;
@@ -194,8 +203,9 @@ export class SegmentLog implements EventLog {
     const buf = readFileSync(seg.path);
     let count = 0;
     const index: number[] = [];
-    const { end, problem } = walkFrames(buf, 0, (pos) => { if (count % INDEX_EVERY === 0) index.push(pos); count++; });
-    if (problem) {
+    const limit = Math.max(0, this.until - seg.base);
+    const { end, problem } = walkFrames(buf, 0, (pos) => { if (count % INDEX_EVERY === 0) index.push(pos); count++; }, limit);
+    if (problem && count < limit) {
       if (validFrameAfter(buf, end)) {
         throw new EventLogError(`event log corrupt at offset ${seg.base + count} (${seg.path}, byte ${end}): ${problem}; valid records follow it, so it is not a torn write`, seg.base + count);
       }
@@ -263,8 +273,56 @@ export class SegmentLog implements EventLog {
         p.resolve(p.records);
       }
       for (const w of [...this.waiters]) w();
+      for (const l of this.durableListeners) l(this.durable);
     }
     this.flushing = null;
+  }
+
+  /** Hear the durable offset each time it moves (after the subscribers are woken); returns the way to stop. */
+  onDurable(listener: (durable: number) => void): () => void {
+    this.durableListeners.add(listener);
+    return () => { this.durableListeners.delete(listener); };
+  }
+
+  /**
+   * A read-only view following a live writer (another thread or process): take in the
+   * records it has made durable up to `durable` (where this view ends up), from its last
+   * segment on into any new one it started, and wake the subscribers.
+   */
+  advance(durable: number): void {
+    if (!this.readOnly) throw new EventLogError("only a read-only view of the event log follows its writer");
+    const before = this.durable;
+    while (this.durable < durable) {
+      const last = this.segments.at(-1);
+      if (last) this.takeIn(last, durable - (last.base + last.count));
+      const end = last ? last.base + last.count : 0;
+      this.durable = this.next = end;
+      if (end >= durable) break;
+      // The rest is in the segment the writer started at `end`.
+      const path = join(this.dir, segmentName(end));
+      if (last?.path === path || !statSync(path, { throwIfNoEntry: false })) {
+        throw new EventLogError(`event log: offset ${end} is durable but not in ${this.dir}`, end);
+      }
+      this.segments.push({ base: end, path, count: 0, bytes: 0, index: [], indexed: true });
+    }
+    if (this.durable > before) for (const w of [...this.waiters]) w();
+  }
+
+  /** Walk up to `want` more frames of a followed segment from where this view ends. */
+  private takeIn(seg: Segment, want: number): void {
+    const fd = openSync(seg.path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= seg.bytes || want <= 0) return;
+      const buf = Buffer.allocUnsafe(size - seg.bytes);
+      const got = readSync(fd, buf, 0, buf.length, seg.bytes);
+      let count = seg.count;
+      const { end } = walkFrames(buf.subarray(0, got), 0, (pos) => { if (count % INDEX_EVERY === 0) seg.index.push(seg.bytes + pos); count++; }, want);
+      seg.count = count;
+      seg.bytes += end;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private async write(batch: Pending[]): Promise<void> {

@@ -16,7 +16,6 @@ import type { QueryParams, SqlSink } from "./sinks/sql.js";
 import { serveQueries } from "./query-server.js";
 
 export interface RunningProjections {
-  readonly sinks: readonly SinkRunner[];
   /** Lines for `recall show projections`-style status: per sink, stored offset, lag. */
   status(): SinkStatus[];
   /**
@@ -59,11 +58,17 @@ export async function openSinks(names: readonly string[], dataDir: string, setti
   return sinks;
 }
 
+/** Projections running in this thread, with their runners. */
+export interface LiveProjections extends RunningProjections {
+  readonly sinks: readonly SinkRunner[];
+}
+
 /**
- * Run the projections live inside `recall start`: each sink catches up from its
- * checkpoint, then follows the log as events become durable.
+ * Run the projections live in this thread (`recall start` runs this in a worker,
+ * in-worker.ts): each sink catches up from its checkpoint, then follows the log as
+ * events become durable.
  */
-export async function startProjections(log: EventLog, configDir: string, dataDir: string, options: StartOptions = {}): Promise<RunningProjections> {
+export async function startProjections(log: EventLog, configDir: string, dataDir: string, options: StartOptions = {}): Promise<LiveProjections> {
   const settings = options.settings ?? loadProjectionSettings(configDir);
   const report: RunnerReport = options.report ?? {
     problem: (sink, e) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}\n`),

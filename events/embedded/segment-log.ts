@@ -67,6 +67,8 @@ interface Segment {
   /** Byte position of record `k * INDEX_EVERY`; complete once `indexed`. */
   index: number[];
   indexed: boolean;
+  /** A followed segment's latest take-ins (offset, byte position): a follower's next read starts there, not at the index entry before. */
+  marks?: { offset: number; pos: number }[];
 }
 
 interface Pending {
@@ -102,14 +104,14 @@ export function logHolder(dir: string): number | undefined {
 const segmentName = (base: number) => `${String(base).padStart(20, "0")}.seg`;
 
 /** Walk the frames of `buf`; returns where valid frames end and why walking stopped. */
-function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void, maxFrames = Infinity): { end: number; problem?: string } {
+function walkFrames(buf: Buffer, start: number, onFrame: (pos: number, len: number) => void, maxFrames = Infinity, checksums = true): { end: number; problem?: string } {
   let pos = start;
   for (let n = 0; pos < buf.length && n < maxFrames; n++) {
     if (buf.length - pos < HEADER) return { end: pos, problem: "partial frame header" };
     const len = buf.readUInt32LE(pos);
     if (len === 0 || len > MAX_FRAME) return { end: pos, problem: `bad frame length ${len}` };
     if (pos + HEADER + len > buf.length) return { end: pos, problem: "frame runs past the end of the file" };
-    if (crc32(buf.subarray(pos + HEADER, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) return { end: pos, problem: "checksum mismatch" };
+    if (checksums && crc32(buf.subarray(pos + HEADER, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) return { end: pos, problem: "checksum mismatch" };
     onFrame(pos, len);
     pos += HEADER + len;
   }
@@ -317,7 +319,12 @@ export class SegmentLog implements EventLog {
       const buf = Buffer.allocUnsafe(size - seg.bytes);
       const got = readSync(fd, buf, 0, buf.length, seg.bytes);
       let count = seg.count;
-      const { end } = walkFrames(buf.subarray(0, got), 0, (pos) => { if (count % INDEX_EVERY === 0) seg.index.push(seg.bytes + pos); count++; }, want);
+      // Lengths only: every frame is checksummed when it is read.
+      const { end } = walkFrames(buf.subarray(0, got), 0, (pos) => { if (count % INDEX_EVERY === 0) seg.index.push(seg.bytes + pos); count++; }, want, false);
+      if (count > seg.count) {
+        (seg.marks ??= []).push({ offset: seg.base + seg.count, pos: seg.bytes });
+        if (seg.marks.length > 64) seg.marks.splice(0, 32);
+      }
       seg.count = count;
       seg.bytes += end;
     } finally {
@@ -442,6 +449,8 @@ export class SegmentLog implements EventLog {
     const slot = building ? 0 : Math.floor((from - seg.base) / INDEX_EVERY);
     let pos = building ? 0 : seg.index[slot] ?? 0;
     let offset = seg.base + slot * INDEX_EVERY;
+    const mark = building ? undefined : seg.marks?.findLast((m) => m.offset <= from && m.offset > offset);
+    if (mark) ({ offset, pos } = mark);
     const limit = seg.bytes;
     const fd = await fsp.open(seg.path, "r");
     // The next chunk is read while this one is decoded: the fold never waits on the disk (or the page cache's copy).

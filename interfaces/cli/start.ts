@@ -25,6 +25,7 @@ import { DialplanService } from "./dialplan-service.js";
 import { AstDb } from "../../actors/astdb/astdb.js";
 import { registerDatabaseCommands } from "../../actors/astdb/console.js";
 import { startProjections } from "../../projections/runner.js";
+import { startProjectionsInWorker } from "../../projections/in-worker.js";
 import { MediaService } from "../../media-workers/index.js";
 import { CallMedia, loadMusicOnHold } from "../../calls/media.js";
 import { sdpDescriptions } from "../../sip/sdp/index.js";
@@ -162,7 +163,10 @@ const program = (options: StartOptions) => Effect.gen(function* () {
   });
   // CDR and CEL follow the local log (the outbox with Kafka), from each sink's checkpoint.
   const projections = yield* Effect.acquireRelease(
-    Effect.tryPromise({ try: () => startProjections(local, options.configDir, options.dataDir), catch: (e) => e as Error }),
+    Effect.tryPromise({
+      try: () => (local instanceof SegmentLog ? startProjectionsInWorker(local, options.configDir, options.dataDir) : startProjections(local, options.configDir, options.dataDir)),
+      catch: (e) => e as Error,
+    }),
     (p) => Effect.promise(() => p.close()),
   );
   table.register("recall show projections", "Show each CDR/CEL sink's position and lag", () => projections.status().map((s) =>

@@ -1,16 +1,22 @@
 /**
- * `recall start`'s live projections, run in a worker thread (worker.ts). Folding CDR, CEL
- * and queue_log, encoding their rows and handing them to chDB cost the main thread about a
- * tenth of its time at 500 calls/s, time a call's set-up waited behind; in the worker they
- * run beside it. The worker reads the log from its files (a read-only view), told here how
- * far it is durable at most every DURABLE_EVERY_MS, so what it stores is what the same
- * runner in this thread would store, from the same checkpoints. `recall query` is answered
- * by the worker's chDB session, and status and queries cross as messages.
+ * `recall start`'s live projections, folded in a worker thread (worker.ts). Folding CDR,
+ * CEL and queue_log and encoding their rows cost the main thread about a tenth of its time
+ * at 500 calls/s, time a call's set-up waited behind; in the worker it runs beside it.
+ * The worker reads the log from its files (a read-only view), told here how far it is
+ * durable at most every DURABLE_EVERY_MS, so what it stores is what the same runner in
+ * this thread would store, from the same checkpoints. The chDB session stays here (chDB
+ * in a worker crashes the process when the worker ends): the worker's chDB sink sends
+ * its statements and Native blocks, which chDB runs on its own threads, and `recall
+ * query` and the web console's queries are answered here as before.
  */
 import { Worker } from "node:worker_threads";
 import type { SegmentLog } from "../events/embedded/segment-log.js";
+import { loadProjectionSettings } from "./config.js";
+import { serveQueries } from "./query-server.js";
 import type { RunningProjections } from "./runner.js";
 import type { SinkStatus } from "./sink-runner.js";
+import { openChdb, type ChdbOpened } from "./sinks/chdb.js";
+import { ClickHouseSink } from "./sinks/clickhouse.js";
 import type { QueryParams } from "./sinks/sql.js";
 
 export interface ProjectionsWorkerData {
@@ -19,29 +25,36 @@ export interface ProjectionsWorkerData {
   /** The writer's log directory and its durable offset when the worker started. */
   readonly logDir: string;
   readonly durable: number;
+  /** The chDB sink's directory and server version, when recall.conf has it. */
+  readonly chdb?: { readonly dir: string; readonly version: string };
 }
+
+export type EngineOp = "exec" | "select" | "insertTsv" | "insertNative" | "deleteWhere";
 
 export type ToProjections =
   | { readonly t: "durable"; readonly offset: number }
-  | { readonly t: "query"; readonly id: number; readonly sql: string; readonly params: QueryParams; readonly format: string }
+  | { readonly t: "engineAnswer"; readonly id: number; readonly value?: unknown; readonly error?: string }
   | { readonly t: "close" };
 
 export type FromProjections =
-  | { readonly t: "ready"; readonly query: boolean }
+  | { readonly t: "ready" }
   | { readonly t: "failed"; readonly message: string }
   | { readonly t: "status"; readonly status: SinkStatus[]; readonly head: number }
-  | { readonly t: "answer"; readonly id: number; readonly text?: string; readonly error?: string }
+  | { readonly t: "engine"; readonly id: number; readonly op: EngineOp; readonly args: unknown[] }
   | { readonly t: "closed" };
 
 /** How often at most the worker hears the durable offset: the rows are written every 500 ms anyway. */
 export const DURABLE_EVERY_MS = 50;
 
 export async function startProjectionsInWorker(log: SegmentLog, configDir: string, dataDir: string): Promise<RunningProjections> {
-  const data: ProjectionsWorkerData = { configDir, dataDir, logDir: log.dir, durable: log.durableOffset };
+  const settings = loadProjectionSettings(configDir);
+  // Opened here first: a data directory another Recall holds fails the start, as before.
+  const chdb: ChdbOpened | undefined = settings.sinks.includes("chdb") ? await openChdb(dataDir) : undefined;
+  const data: ProjectionsWorkerData = {
+    configDir, dataDir, logDir: log.dir, durable: log.durableOffset, ...(chdb ? { chdb: { dir: chdb.dir, version: chdb.version } } : {}),
+  };
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   let latest: { status: SinkStatus[]; head: number } = { status: [], head: data.durable };
-  const answers = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
   let closed: (() => void) | undefined;
 
   // The durable offset, at most every DURABLE_EVERY_MS: one message for many group commits.
@@ -49,40 +62,44 @@ export async function startProjectionsInWorker(log: SegmentLog, configDir: strin
   const tell = () => { timer = undefined; worker.postMessage({ t: "durable", offset: log.durableOffset } satisfies ToProjections); };
   const stopListening = log.onDurable(() => { timer ??= setTimeout(tell, DURABLE_EVERY_MS); });
 
-  const ready = await new Promise<boolean>((resolve, reject) => {
-    worker.on("message", (m: FromProjections) => {
-      if (m.t === "ready") resolve(m.query);
-      else if (m.t === "failed") reject(new Error(m.message));
-      else if (m.t === "status") latest = m;
-      else if (m.t === "answer") {
-        const a = answers.get(m.id);
-        answers.delete(m.id);
-        if (m.error !== undefined) a?.reject(new Error(m.error)); else a?.resolve(m.text ?? "");
-      } else if (m.t === "closed") closed?.();
+  const runEngine = (id: number, op: EngineOp, args: unknown[]) => {
+    const engine = chdb!.engine;
+    const done = op === "insertNative" ? engine.insertNative(args[0] as string, args[1] as string[], Buffer.from(args[2] as ArrayBuffer))
+      : (engine[op] as (...a: unknown[]) => Promise<unknown>)(...args);
+    done.then(
+      (value) => worker.postMessage({ t: "engineAnswer", id, value } satisfies ToProjections),
+      (e: Error) => worker.postMessage({ t: "engineAnswer", id, error: e.message } satisfies ToProjections),
+    );
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.on("message", (m: FromProjections) => {
+        if (m.t === "engine") runEngine(m.id, m.op, m.args);
+        else if (m.t === "status") latest = m;
+        else if (m.t === "ready") resolve();
+        else if (m.t === "failed") reject(new Error(m.message));
+        else if (m.t === "closed") closed?.();
+      });
+      worker.once("error", reject);
+      worker.once("exit", (code) => { reject(new Error(`projections worker exited (${code})`)); closed?.(); });
     });
-    worker.once("error", reject);
-    worker.once("exit", (code) => {
-      reject(new Error(`projections worker exited (${code})`));
-      for (const a of answers.values()) a.reject(new Error("projections worker exited"));
-      answers.clear();
-      closed?.();
-    });
-  }).catch(async (e: Error) => {
+  } catch (e) {
     stopListening();
     clearTimeout(timer);
     await worker.terminate();
+    await chdb?.engine.close();
     throw e;
-  });
+  }
   worker.on("error", (e) => process.stderr.write(`WARNING: projections worker: ${e.message}\n`));
 
+  // Queries are answered here: by chDB, else by the ClickHouse server.
+  const server = settings.sinks.includes("clickhouse") && !chdb ? new ClickHouseSink(settings.clickhouse) : undefined;
+  const queries = chdb && await serveQueries(dataDir, (sql, format) => chdb.engine.raw(sql, format));
+  const bound = chdb ? chdb.engine.bound.bind(chdb.engine) : server ? server.queryBound.bind(server) : undefined;
+
   return {
-    ...(ready ? {
-      query: (sql: string, params: QueryParams, format: string) => new Promise<string>((resolve, reject) => {
-        const id = nextId++;
-        answers.set(id, { resolve, reject });
-        worker.postMessage({ t: "query", id, sql, params, format } satisfies ToProjections);
-      }),
-    } : {}),
+    ...(bound ? { query: (sql: string, params: QueryParams, format: string) => bound(sql, params, format) } : {}),
     // The worker's view may trail the log by a few ms: what it has not seen is lag too.
     status: () => latest.status.map((s) => ({ ...s, lagEvents: s.lagEvents + Math.max(0, log.nextOffset - latest.head) })),
     close: async () => {
@@ -91,8 +108,11 @@ export async function startProjectionsInWorker(log: SegmentLog, configDir: strin
       const done = new Promise<void>((resolve) => { closed = resolve; });
       worker.postMessage({ t: "durable", offset: log.durableOffset } satisfies ToProjections);
       worker.postMessage({ t: "close" } satisfies ToProjections);
-      await done;
+      await done; // its last writes went through the engine meanwhile
       await worker.terminate();
+      await queries?.close();
+      await server?.close();
+      await chdb?.engine.close();
     },
   };
 }

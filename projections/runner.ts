@@ -34,6 +34,8 @@ export interface StartOptions {
   readonly serveQueries?: boolean;
   /** Start live writes at most this often (default LIVE_WRITE_INTERVAL_MS). */
   readonly minWriteIntervalMs?: number;
+  /** How to open the chDB sink (default: a session in this thread). */
+  readonly openChdb?: () => Promise<SqlSink>;
 }
 
 /**
@@ -46,10 +48,10 @@ export interface StartOptions {
 export const LIVE_WRITE_INTERVAL_MS = 500;
 
 /** Open the sinks recall.conf [projections] sinks names (chdb by default). */
-export async function openSinks(names: readonly string[], dataDir: string, settings: ProjectionSettings): Promise<Sink[]> {
+export async function openSinks(names: readonly string[], dataDir: string, settings: ProjectionSettings, openChdb: () => Promise<Sink> = () => openChdbSink(dataDir)): Promise<Sink[]> {
   const sinks: Sink[] = [];
   for (const n of names) {
-    if (n === "chdb") sinks.push(await openChdbSink(dataDir));
+    if (n === "chdb") sinks.push(await openChdb());
     else if (n === "clickhouse") sinks.push(new ClickHouseSink(settings.clickhouse));
     else if (n === "csv") sinks.push(new CsvSink(dataDir, settings.cel.dateformat));
     else if (n === "queue_log") sinks.push(new QueueLogFileSink(dataDir));
@@ -75,7 +77,7 @@ export async function startProjections(log: EventLog, configDir: string, dataDir
     failure: (sink, e, ms) => process.stderr.write(`WARNING: projections (${sink}): ${e.message}; retrying in ${ms} ms\n`),
   };
   // DATA/queue_log is always written, as Asterisk always writes its queue_log file.
-  const sinks = await openSinks([...settings.sinks, "queue_log"], dataDir, settings);
+  const sinks = await openSinks([...settings.sinks, "queue_log"], dataDir, settings, options.openChdb);
   const runners = sinks.map((s) => new SinkRunner(s, settings, report, { minWriteIntervalMs: options.minWriteIntervalMs ?? LIVE_WRITE_INTERVAL_MS }));
   const subs: Subscription[] = [];
   for (const runner of runners) subs.push(await follow(log, runner, report));

@@ -71,7 +71,19 @@ class ChdbEngine implements SqlEngine {
   async close(): Promise<void> { this.session.close(); }
 }
 
+/** The chDB session's engine, for a sink here or in the projections' worker (which cannot hold chDB itself). */
+export interface ChdbOpened {
+  readonly engine: SqlEngine & { raw(sql: string, format: string): Promise<string>; bound(sql: string, params: QueryParams, format: string): Promise<string> };
+  readonly dir: string;
+  readonly version: string;
+}
+
 export async function openChdbSink(dataDir: string): Promise<SqlSink> {
+  const { engine, dir, version } = await openChdb(dataDir);
+  return new SqlSink("chdb", dir, engine, dialectOf(version));
+}
+
+export async function openChdb(dataDir: string): Promise<ChdbOpened> {
   const dir = chdbDir(dataDir);
   mkdirSync(dir, { recursive: true });
   const { Session } = require("chdb") as { Session: new (path: string) => ChdbSession };
@@ -86,5 +98,5 @@ export async function openChdbSink(dataDir: string): Promise<SqlSink> {
   const spool = join(dataDir, "projections");
   for (const f of readdirSync(spool)) if (/^insert-\d+\.native$/.test(f)) rmSync(join(spool, f), { force: true });
   const version = session.query("SELECT version()", "TSV").trim();
-  return new SqlSink("chdb", dir, new ChdbEngine(session, spool), dialectOf(version));
+  return { engine: new ChdbEngine(session, spool), dir, version };
 }

@@ -34,6 +34,45 @@ export interface ClientHandlers {
 
 const NO_HANDLERS: ClientHandlers = Object.freeze({});
 
+/**
+ * An accepted INVITE its TU has forgotten (ClientTransaction.forget), in the layer's map
+ * until Timer M: it sends the TU's ACK again for each retransmitted 2xx and absorbs the
+ * rest (a 2xx of another fork has no TU to go to any more). At 500 calls/s some 16,000
+ * such INVITEs linger; this keeps their tags and ACK and drops the rest.
+ */
+export class AcceptedInvite {
+  readonly key: string;
+
+  constructor(
+    private readonly host: TransactionHost, key: string, private readonly tags: Set<string>,
+    private readonly sentAck: { readonly text: string; readonly target: Target } | undefined, private readonly ackTag: string | undefined,
+    readonly expires: number,
+  ) {
+    this.key = ownString(key);
+  }
+
+  receive(response: SipResponse): void {
+    const stats = this.host.stats;
+    const status = response.status, tag = response.toTag ?? "";
+    if (status < 200 || status >= 300) {
+      stats.responseRetransmissionsIn++; // a late 1xx or non-2xx says nothing new
+      return;
+    }
+    if (this.tags.has(tag)) {
+      stats.responseRetransmissionsIn++;
+      if (this.sentAck !== undefined && this.ackTag === response.toTag) {
+        stats.acksOut++;
+        this.host.send(Buffer.from(this.sentAck.text, "latin1"), this.sentAck.target);
+      }
+      return;
+    }
+    this.tags.add(ownString(tag));
+    stats.responsesIn++;
+  }
+
+  dispose(): void { /* no timer of its own: the layer's expiry queue holds it */ }
+}
+
 export class ClientTransaction {
   #request: SipRequest | undefined;
   readonly branch: string;
@@ -131,6 +170,11 @@ export class ClientTransaction {
     if (this.#state === "calling" || this.#state === "proceeding" || this.#state === "trying") return; // still sending
     this.#handlers = NO_HANDLERS;
     this.#request = undefined;
+    if (this.#state !== "accepted") return;
+    // A small entry takes over until Timer M (counted from now): this object, its timer and closures can go.
+    this.#cancelTimers();
+    const host = this.#host;
+    host.keepAccepted(this, new AcceptedInvite(host, this.#key, this.#tags!, this.#ack, this.#ackTag, host.clock.now() + host.timers.timeout));
   }
 
   /** @internal A response with this transaction's branch and method. */

@@ -2,7 +2,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { SipRequest, Via } from "../message/index.js";
 import type { Destination, Route, Source, Target } from "../transport/index.js";
-import type { ClientHandlers, ClientTransaction } from "./client.js";
+import type { AcceptedInvite, ClientHandlers, ClientTransaction } from "./client.js";
 import type { AcknowledgedInvite, CompletedTransaction, ServerTransaction } from "./server.js";
 import type { TimerValues } from "./timers.js";
 
@@ -68,6 +68,8 @@ export interface TransactionHost {
   /** An acknowledged 2xx INVITE: `entry` stands in for `tx` until Timer L. */
   keepAcknowledged(tx: ServerTransaction, entry: AcknowledgedInvite): void;
   clientDone(key: string, tx: ClientTransaction): void;
+  /** A forgotten accepted INVITE: `entry` stands in for `tx` until Timer M. */
+  keepAccepted(tx: ClientTransaction, entry: AcceptedInvite): void;
   /** A 2xx to an INVITE was sent: its ACK (matched by `key`) goes to `tx`. */
   awaitAck(key: string, tx: ServerTransaction): void;
   ackDone(key: string, tx: ServerTransaction): void;

@@ -13,7 +13,7 @@ import type { Logger } from "../../core/logger.js";
 import { type Random, randomHex } from "../../core/random.js";
 import { BRANCH_COOKIE, SipParseError, type SipRequest, type SipResponse, formatHost, serializeMessage } from "../message/index.js";
 import { type Destination, type Route, type Source, type TransportLayer, viaTransport } from "../transport/index.js";
-import { type ClientHandlers, ClientTransaction } from "./client.js";
+import { type AcceptedInvite, type ClientHandlers, ClientTransaction } from "./client.js";
 import { type TransactionHost, type TransactionStats, emptyTransactionStats } from "./host.js";
 import { ExpiryQueue } from "./expiry.js";
 import { ackKey, clientKey, serverKey } from "./keys.js";
@@ -49,7 +49,9 @@ export class TransactionLayer {
   readonly #random: Random;
   readonly #logger: Logger | undefined;
   readonly #servers = new Map<string, ServerTransaction | CompletedTransaction | AcknowledgedInvite>();
-  readonly #clients = new Map<string, ClientTransaction>();
+  readonly #clients = new Map<string, ClientTransaction | AcceptedInvite>();
+  /** Forgotten accepted INVITEs absorbing 2xx retransmissions until Timer M, oldest first. */
+  readonly #accepted: ExpiryQueue<AcceptedInvite>;
   /** Answered non-INVITE transactions absorbing retransmissions until Timer J, oldest first. */
   readonly #completed: ExpiryQueue<CompletedTransaction>;
   /** INVITE server transactions answered 2xx, by the key of their ACK (acknowledged ones until Timer L). */
@@ -70,6 +72,7 @@ export class TransactionLayer {
     const transports = this.transports;
     const servers = this.#servers, clients = this.#clients, acks = this.#acks;
     this.#completed = new ExpiryQueue(this.clock, (entry) => { if (servers.get(entry.key) === entry) servers.delete(entry.key); });
+    this.#accepted = new ExpiryQueue(this.clock, (entry) => { if (clients.get(entry.key) === entry) clients.delete(entry.key); });
     this.#acknowledged = new ExpiryQueue(this.clock, (entry) => {
       if (servers.get(entry.key) === entry) servers.delete(entry.key);
       if (acks.get(entry.ackKey) === entry) acks.delete(entry.ackKey);
@@ -97,6 +100,12 @@ export class TransactionLayer {
         this.#acknowledged.add(entry);
       },
       clientDone: (key, tx) => { if (clients.get(key) === tx) clients.delete(key); },
+      keepAccepted: (tx, entry) => {
+        if (clients.get(entry.key) !== tx) return;
+        clients.delete(entry.key);
+        clients.set(entry.key, entry);
+        this.#accepted.add(entry);
+      },
       awaitAck: (key, tx) => { acks.set(key, tx); },
       ackDone: (key, tx) => { if (acks.get(key) === tx) acks.delete(key); },
       handlerError: (error, what) => this.#handlerError(error, what),
@@ -173,6 +182,8 @@ export class TransactionLayer {
     for (const tx of [...this.#clients.values()]) tx.dispose();
     this.#completed.clear();
     this.#acknowledged.clear();
+    this.#accepted.clear();
+    this.#clients.clear();
     this.#servers.clear();
     this.#acks.clear();
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { VirtualClock } from "../../core/clock.js";
-import { type SipMessage, SipParseError, type SipRequest, type SipResponse } from "../message/index.js";
+import { type SipMessage, SipParseError, SipRequest, type SipResponse } from "../message/index.js";
 import { MemoryNetwork } from "../transport/index.js";
 import type { ClientTransaction } from "./client.js";
 import type { ServerTransaction } from "./server.js";
@@ -405,6 +405,41 @@ describe("a transaction lingering for its timers keeps only what they need", () 
     assert.equal(await alive(invite.handlers), false);
     assert.throws(() => invite.tx.request, /forgotten/);
     assert.equal(uac.clientTransactions, 2, "both still absorb retransmissions");
+  });
+
+  it("client: a forgotten accepted INVITE leaves a small entry that resends its ACK until Timer M, and the transaction goes", async () => {
+    const { clock, network, uac } = await world();
+    const peer = await rawPeer(network, "10.0.0.9");
+    const ok = (req: SipRequest, tag: string) => [`SIP/2.0 200 OK`, `Via: ${req.get("Via")}`, `From: ${req.get("From")}`, `To: ${req.get("To")};tag=${tag}`,
+      `Call-ID: ${req.callId}`, `CSeq: ${req.get("CSeq")}`, `Content-Length: 0`, ``, ``].join("\r\n");
+    const txRef = ((): WeakRef<object> => {
+      const tx = uac.sendRequest(makeRequest("INVITE", "sip:bob@10.0.0.9", { callId: "gc-4" }), { host: "10.0.0.9" }, { onFinal: () => undefined });
+      clock.advance(2 * MS);
+      peer.send(ok(peer.got[0] as SipRequest, "t1"), "10.0.0.1");
+      clock.advance(2 * MS);
+      assert.equal(tx.state, "accepted");
+      tx.ack(makeRequest("ACK", "sip:bob@10.0.0.9", { callId: "gc-4", toTag: "t1" }), { host: "10.0.0.9" });
+      tx.forget();
+      return new WeakRef(tx);
+    })();
+    assert.equal(await alive(txRef), false, "the transaction object goes");
+    assert.equal(uac.clientTransactions, 1, "its entry stays");
+    const acks = () => peer.got.filter((m) => m instanceof SipRequest && m.method === "ACK").length;
+    clock.advance(2 * MS);
+    assert.equal(acks(), 1);
+    const invite = peer.got[0] as SipRequest;
+    peer.send(ok(invite, "t1"), "10.0.0.1"); // retransmitted 2xx: the ACK again
+    peer.send(ok(invite, "t2"), "10.0.0.1"); // another fork's: absorbed, its TU is gone
+    peer.send(ok(invite, "t2"), "10.0.0.1");
+    clock.advance(2 * MS);
+    assert.equal(acks(), 2);
+    assert.deepEqual([uac.stats.responsesIn, uac.stats.responseRetransmissionsIn, uac.stats.acksOut], [2, 2, 2]);
+    clock.advance(33 * S);
+    assert.equal(uac.clientTransactions, 0, "Timer M");
+    peer.send(ok(invite, "t1"), "10.0.0.1");
+    clock.advance(2 * MS);
+    assert.equal(acks(), 2);
+    assert.equal(uac.stats.strayResponses, 1, "after Timer M a 2xx matches nothing");
   });
 
   it("server: an INVITE answered 2xx lets go of onCancel at the answer and of onFailure at the ACK", async () => {

@@ -52,12 +52,17 @@ class RemoteEngine implements SqlEngine {
 const engine = new RemoteEngine();
 let log: SegmentLog | undefined, running: RunningProjections | undefined;
 let opened = false;
+/** The durable offset last heard; taken in once the view is open. */
+let heard = durable;
+const advance = () => {
+  try { log!.advance(heard); } catch (e) { say(`WARNING: projections: ${(e as Error).message}`); }
+};
 port.on("message", (m: ToProjections) => {
   if (m.t === "engineAnswer") engine.answer(m.id, m.value, m.error);
-  else if (!opened) return;
   else if (m.t === "durable") {
-    try { log!.advance(m.offset); } catch (e) { say(`WARNING: projections: ${(e as Error).message}`); }
-  } else if (m.t === "close") {
+    heard = Math.max(heard, m.offset);
+    if (opened) advance();
+  } else if (m.t === "close" && opened) { // main closes only a worker that said it was ready
     clearInterval(statusTimer);
     void running!.close().catch((e: Error) => say(`WARNING: projections: ${e.message}`))
       .then(() => log!.close())
@@ -76,6 +81,7 @@ try {
     ...(chdb ? { openChdb: async () => new SqlSink("chdb", chdb.dir, engine, dialectOf(chdb.version)) } : {}),
   });
   opened = true;
+  advance();
   // Often enough for `recall show projections` and the wallboard; each is a few hundred bytes.
   statusTimer = setInterval(() => post(status()), 250);
   post({ t: "ready" });

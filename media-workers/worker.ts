@@ -400,6 +400,8 @@ const usedPorts = new Set<number>();
 let portCursor = 0;
 
 class Session {
+  /** The 2 ms slot of the frame clock that ticks it. */
+  clockSlot = 0;
   readonly rx = new ReceiverStats();
   readonly ssrc = randomInt(1, 0xffffffff);
   private seq = randomInt(0, 0xffff);
@@ -946,7 +948,8 @@ async function handle(c: Command): Promise<unknown> {
       if (c.tos || c.cos) markQos(rtp, rtcp, c.tos ?? 0, c.cos ?? 0);
       const s = new Session(c.id, c.codecs, rtp, rtcp, port, Math.max(0, (c.rtpTimeout ?? 0) * 1000), !!c.symmetric);
       sessions.set(c.id, s);
-      clockSlot(s.id).set(s.id, s);
+      s.clockSlot = nextSlot++ % SLOTS;
+      slotSessions[s.clockSlot].set(s.id, s);
       wake();
       return { port, address: init.bindAddress };
     }
@@ -1062,8 +1065,7 @@ async function handle(c: Command): Promise<unknown> {
       const s = sessions.get(c.id);
       if (!s) return undefined;
       sessions.delete(c.id);
-      clockSlot(c.id).delete(c.id);
-      slotOf.delete(c.id);
+      slotSessions[s.clockSlot].delete(c.id);
       sleepIfIdle();
       await s.close();
       return undefined;
@@ -1089,14 +1091,8 @@ function onPeer(f: PeerFrame): void {
 // Each slot holds its own sessions: a tick walks a tenth of them, not all.
 const SLOTS = 10;
 let slot = 0;
-const slotOf = new Map<string, number>();
 const slotSessions = Array.from({ length: SLOTS }, () => new Map<string, Session>());
 let nextSlot = 0;
-function clockSlot(id: string): Map<string, Session> {
-  let k = slotOf.get(id);
-  if (k === undefined) { k = nextSlot++ % SLOTS; slotOf.set(id, k); }
-  return slotSessions[k];
-}
 const mediaClock = new MediaClock(20 / SLOTS, (now) => {
   for (const s of slotSessions[slot].values()) s.tick(now);
   if (slot === 0) {

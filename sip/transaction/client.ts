@@ -35,6 +35,29 @@ export interface ClientHandlers {
 const NO_HANDLERS: ClientHandlers = Object.freeze({});
 
 /**
+ * A response to an INVITE already accepted (RFC 6026): its 2xx again ("again"), the 2xx
+ * of another fork ("fork", its To tag now known), or a late 1xx or non-2xx that says
+ * nothing new (undefined). Counted either way.
+ */
+function afterAccept(host: TransactionHost, tags: Set<string>, response: SipResponse): "again" | "fork" | undefined {
+  const status = response.status, tag = response.toTag ?? "";
+  if (status >= 200 && status < 300 && !tags.has(tag)) {
+    tags.add(ownString(tag));
+    host.stats.responsesIn++;
+    return "fork";
+  }
+  host.stats.responseRetransmissionsIn++;
+  return status >= 200 && status < 300 ? "again" : undefined;
+}
+
+/** Send a kept ACK again (a retransmitted final or 2xx asks for it), if there is one. */
+function resendAck(host: TransactionHost, ack: { readonly text: string; readonly target: Target } | undefined): void {
+  if (ack === undefined) return;
+  host.stats.acksOut++;
+  host.send(Buffer.from(ack.text, "latin1"), ack.target);
+}
+
+/**
  * An accepted INVITE its TU has forgotten (ClientTransaction.forget), in the layer's map
  * until Timer M: it sends the TU's ACK again for each retransmitted 2xx and absorbs the
  * rest (a 2xx of another fork has no TU to go to any more). At 500 calls/s some 16,000
@@ -52,22 +75,7 @@ export class AcceptedInvite {
   }
 
   receive(response: SipResponse): void {
-    const stats = this.host.stats;
-    const status = response.status, tag = response.toTag ?? "";
-    if (status < 200 || status >= 300) {
-      stats.responseRetransmissionsIn++; // a late 1xx or non-2xx says nothing new
-      return;
-    }
-    if (this.tags.has(tag)) {
-      stats.responseRetransmissionsIn++;
-      if (this.sentAck !== undefined && this.ackTag === response.toTag) {
-        stats.acksOut++;
-        this.host.send(Buffer.from(this.sentAck.text, "latin1"), this.sentAck.target);
-      }
-      return;
-    }
-    this.tags.add(ownString(tag));
-    stats.responsesIn++;
+    if (afterAccept(this.host, this.tags, response) === "again" && this.ackTag === response.toTag) resendAck(this.host, this.sentAck);
   }
 
   dispose(): void { /* no timer of its own: the layer's expiry queue holds it */ }
@@ -185,24 +193,13 @@ export class ClientTransaction {
     if (state === "terminated") return;
     if (state === "completed") {
       host.stats.responseRetransmissionsIn++;
-      if (this.isInvite && status >= 300) this.#resendAck();
+      if (this.isInvite && status >= 300) resendAck(host, this.#ack);
       return;
     }
     if (state === "accepted") {
-      // Only 2xx matter now: a late 1xx or non-2xx says nothing new.
-      if (status < 200 || status >= 300) {
-        host.stats.responseRetransmissionsIn++;
-        return;
-      }
-      const tag = response.toTag ?? "";
-      if (this.#tags!.has(tag)) {
-        host.stats.responseRetransmissionsIn++;
-        if (this.#ack !== undefined && this.#ackTag === response.toTag) this.#resendAck();
-        return;
-      }
-      this.#tags!.add(ownString(tag));
-      host.stats.responsesIn++;
-      this.#call("onFinal", response);
+      const seen = afterAccept(host, this.#tags!, response);
+      if (seen === "fork") this.#call("onFinal", response);
+      else if (seen === "again" && this.#ackTag === response.toTag) resendAck(host, this.#ack);
       return;
     }
     host.stats.responsesIn++;
@@ -303,11 +300,6 @@ export class ClientTransaction {
     ];
   }
 
-  #resendAck(): void {
-    const ack = this.#ack!;
-    this.#host.stats.acksOut++;
-    this.#host.send(Buffer.from(ack.text, "latin1"), ack.target);
-  }
 
   #at(delay: number, fn: () => void): Timer {
     const clock = this.#host.clock;

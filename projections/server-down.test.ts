@@ -7,12 +7,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as calls from "./test/calls.js";
 import { allCel, defaultCdr, defaultClickHouse } from "./config.js";
 import { startProjections } from "./runner.js";
+import { startProjectionsInWorker } from "./in-worker.js";
+import type { SegmentLog } from "../events/embedded/segment-log.js";
 import type { SqlSink } from "./sinks/sql.js";
 import type { ClickHouseSink } from "./sinks/clickhouse.js";
 import { freePort } from "../interfaces/cli/recall-process.js";
@@ -82,6 +84,30 @@ test("a ClickHouse server down at start and again later: the PBX runs on, failur
     await running.close();
     await d.log.close();
     try { stop(); } catch { /* already stopped */ }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("in recall start's projections thread, the ClickHouse server sink follows the log and answers queries from the main thread", { skip: !haveServer && "clickhouse-server is not installed", timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "recall-server-worker-"));
+  const data = join(dir, "clickhouse");
+  const port = await freePort(), tcp = await freePort();
+  execFileSync("sh", [join(scripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" });
+  const config = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  writeFileSync(join(config, "recall.conf"), `[projections]\nsinks = clickhouse\n[clickhouse]\nurl = http://127.0.0.1:${port}\ndatabase = recall\n`);
+  const d = await calls.CallDriver.open(dir);
+  const running = await startProjectionsInWorker(d.log as SegmentLog, config, dir);
+  try {
+    for (let i = 0; i < 3; i++) { calls.answered(d); calls.busy(d); d.advance(1); }
+    await d.settle();
+    const head = d.log.nextOffset - 1;
+    await until("the server sink has every record", () => running.status().every((s) => s.through === head && s.failing === null));
+    assert.deepEqual(running.status().map((s) => s.sink), ["clickhouse", "queue_log"]);
+    assert.equal(await running.query!("SELECT disposition, count() AS n FROM recall.cdr GROUP BY disposition ORDER BY disposition", {}, "CSV"), '"ANSWERED",6\n"BUSY",3\n');
+  } finally {
+    await running.close();
+    await d.log.close();
+    execFileSync("sh", [join(scripts, "stop.sh"), data]);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,11 +4,14 @@
  * A segment holds consecutive records as frames `[u32 length][u32 crc32][payload]`
  * and is named after the offset of its first record. Appends are group-committed:
  * every append made while a write is in flight goes into the next write, and a batch
- * is acknowledged only after `fdatasync` returns, so an acknowledged event survives
- * `kill -9` and power loss. The write itself is a synchronous copy into the page cache
- * (tens of microseconds); only the sync goes to the thread pool. Each trip through the
- * pool waits for the event loop to come round, and under load that wait, not the disk,
- * is what a record's subscribers (AMI, ARI, projections) feel.
+ * is acknowledged only after it is on the disk, so an acknowledged event survives
+ * `kill -9` and power loss. The segment is open with O_DSYNC and the batch goes to it in
+ * one `writev` on the thread pool: the call returns once the data (and the file's new
+ * size) are stored, as a write plus `fdatasync` would, in one trip through the pool and
+ * with no copy on the event loop (the copy into the page cache was 3 % of the main
+ * thread at 500 calls/s). Each trip through the pool waits for the event loop to come
+ * round, and under load that wait, not the disk, is what a record's subscribers (AMI,
+ * ARI, projections) feel.
  *
  * On open, the tail of the last segment is checked: a partial frame left by a crash
  * (never acknowledged) is cut off and reported; a bad frame with valid frames after
@@ -16,7 +19,7 @@
  */
 import {
   promises as fsp, openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, unlinkSync,
-  fstatSync, readSync, writevSync as fsWritevSync, fdatasync, ftruncateSync, fsyncSync,
+  fstatSync, readSync, writevSync as fsWritevSync, writev as fsWritev, ftruncateSync, fsyncSync, constants as fsConstants,
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -42,7 +45,7 @@ export interface SegmentLogOptions {
    */
   readonly until?: number;
   /**
-   * fdatasync before acknowledging (default true). A simulation turns it off: its
+   * Store each batch on the disk before acknowledging it (default true). A simulation turns it off: its
    * crashes are simulated, the process and the disk stay up, and the sync costs most of its time.
    */
   readonly sync?: boolean;
@@ -55,6 +58,13 @@ export interface SegmentLogOptions {
    * the Kafka shipper reading this log as its outbox: it sends those bytes as they are.
    */
   readonly keepPayloads?: boolean;
+  /**
+   * Keep the last few thousand appended records in memory for readers of the tail
+   * (default true). `recall start` turns it off: its projections follow the log from
+   * their own thread, and records held here for half a second outlived the young
+   * generation, a third of what the PBX's heap promoted at 500 calls/s.
+   */
+  readonly cacheTail?: boolean;
 }
 
 interface Segment {
@@ -150,6 +160,7 @@ export class SegmentLog implements EventLog {
     private readonly sync = true,
     private readonly keepPayloads = false,
     private readonly until = Infinity,
+    private readonly cacheTail = true,
   ) {}
 
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
@@ -162,6 +173,7 @@ export class SegmentLog implements EventLog {
       options.sync ?? true,
       options.keepPayloads ?? false,
       options.readOnly ? options.until ?? Infinity : Infinity,
+      options.cacheTail ?? true,
     );
     log.load();
     return log;
@@ -339,7 +351,7 @@ export class SegmentLog implements EventLog {
       seg = { base: this.durable, path: join(this.dir, segmentName(this.durable)), count: 0, bytes: 0, index: [], indexed: true };
       this.segments.push(seg);
     }
-    if (this.fd === null) this.fd = openSync(seg.path, "a");
+    if (this.fd === null) this.fd = openSync(seg.path, this.sync ? APPEND_DSYNC : "a");
     const fd = this.fd;
     const buffers: Buffer[] = [];
     let pos = seg.bytes;
@@ -352,8 +364,7 @@ export class SegmentLog implements EventLog {
       count++;
     }
     try {
-      writeAll(fd, buffers);
-      if (this.sync) await new Promise<void>((res, rej) => fdatasync(fd, (err) => (err ? rej(err) : res())));
+      if (this.sync) await writeAllDurably(fd, buffers); else writeAll(fd, buffers);
     } catch (e) {
       // Take back whatever part of the batch reached the file, and reopen next time.
       try { fsyncTruncate(fd, seg.bytes); } catch { /* the next open repairs the tail */ }
@@ -368,6 +379,7 @@ export class SegmentLog implements EventLog {
   }
 
   private remember(records: EventRecord[]): void {
+    if (!this.cacheTail) { this.recentBase = this.durable; return; }
     this.recent.push(...records);
     if (this.recent.length > RECENT_CAP * 2) {
       const drop = this.recent.length - RECENT_CAP;
@@ -577,16 +589,33 @@ export class SegmentLog implements EventLog {
   }
 }
 
+const APPEND_DSYNC = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+const IOV_MAX = 1024;
+
 /** Write every buffer, in order, however many calls the kernel needs. */
 function writeAll(fd: number, buffers: Buffer[]): void {
   let rest = buffers;
+  while (rest.length) rest = unwritten(rest, fsWritevSync(fd, rest.slice(0, IOV_MAX)));
+}
+
+/** The same on the thread pool, to a segment open with O_DSYNC: stored when it resolves. */
+async function writeAllDurably(fd: number, buffers: Buffer[]): Promise<void> {
+  // More than IOV_MAX frames would take several writes, each waiting for the disk.
+  let rest = buffers.length > IOV_MAX ? [Buffer.concat(buffers)] : buffers;
   while (rest.length) {
-    let left = fsWritevSync(fd, rest.slice(0, 1024)); // IOV_MAX
-    let i = 0;
-    while (i < rest.length && left >= rest[i].length) left -= rest[i++].length;
-    rest = rest.slice(i);
-    if (left > 0) rest[0] = rest[0].subarray(left);
+    const chunk = rest;
+    const wrote = await new Promise<number>((res, rej) => fsWritev(fd, chunk, (err, n) => (err ? rej(err) : res(n))));
+    rest = unwritten(rest, wrote);
   }
+}
+
+/** What is left of `buffers` once the first `wrote` bytes are written. */
+function unwritten(buffers: Buffer[], wrote: number): Buffer[] {
+  let i = 0;
+  while (i < buffers.length && wrote >= buffers[i].length) wrote -= buffers[i++].length;
+  const rest = buffers.slice(i);
+  if (wrote > 0) rest[0] = rest[0].subarray(wrote);
+  return rest;
 }
 
 function fsyncTruncate(fd: number, size: number): void {

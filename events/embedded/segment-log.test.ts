@@ -25,6 +25,12 @@ eventLogContract("embedded, tiny segments", {
   reopen: async (log: EventLog) => { await log.close(); return SegmentLog.open((log as SegmentLog).dir, { ...quiet, maxSegmentBytes: 2048 }); },
 });
 
+// As `recall start` opens it: every read of the tail decodes the segment files.
+eventLogContract("embedded, no tail cache", {
+  open: () => SegmentLog.open(freshDir(), { ...quiet, cacheTail: false }),
+  reopen: async (log: EventLog) => { await log.close(); return SegmentLog.open((log as SegmentLog).dir, { ...quiet, cacheTail: false }); },
+});
+
 async function readAll(log: EventLog): Promise<EventRecord[]> {
   const out: EventRecord[] = [];
   for await (const b of log.read(0)) out.push(...b);

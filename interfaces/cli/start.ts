@@ -69,7 +69,8 @@ const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`
  */
 function openLog(dataDir: string, settings: RecallSettings): Promise<EventLog> {
   const dir = join(dataDir, "log");
-  if (settings.log.backend === "embedded") return SegmentLog.open(dir);
+  // Its projections follow it from their own thread (in-worker.ts): no reader here needs its tail in memory.
+  if (settings.log.backend === "embedded") return SegmentLog.open(dir, { cacheTail: false });
   const { brokers, topic, partitions, clientId } = settings.kafka;
   return KafkaEventLog.open({
     dir, brokers, topic, partitions, clientId, nodeId: settings.nodeId,

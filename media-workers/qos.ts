@@ -1,6 +1,6 @@
 /**
  * tos_audio / cos_audio on a session's sockets. Node's UDP sockets cannot set IP_TOS or
- * SO_PRIORITY, so the marks go through Recall's one native helper (qos/qos.c, built by
+ * SO_PRIORITY, so the marks go through a native helper (qos/qos.c, built by
  * `npm run build` into dist/). Without it nothing is marked and `applyQos` says why.
  */
 import { createRequire } from "node:module";

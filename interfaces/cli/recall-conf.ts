@@ -3,6 +3,7 @@
  * the config directory is an Asterisk file read as Asterisk reads it.
  *
  *   [general]  node_id = pbx1                    ; names this node in a multi-node log
+ *              pin_event_loop = yes             ; the event loop on a CPU of its own (core/affinity.ts)
  *   [log]      backend = embedded | kafka
  *   [kafka]    brokers = 127.0.0.1:9092[,...]   topic = recall.events   partitions = 8
  *   [clickhouse], [projections]: see projections/config.ts
@@ -12,15 +13,19 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError, parseConfFile } from "../../conf/tokenizer.js";
+import { yesNo } from "../../conf/yes-no.js";
 
 export interface RecallSettings {
   readonly nodeId: string;
+  /** [general] pin_event_loop: the event loop on a CPU of its own (core/affinity.ts). */
+  readonly pinEventLoop: boolean;
   readonly log: { readonly backend: "embedded" | "kafka" };
   readonly kafka: { readonly brokers: readonly string[]; readonly topic: string; readonly partitions: number; readonly clientId: string };
 }
 
 export const defaultSettings: RecallSettings = {
   nodeId: "recall",
+  pinEventLoop: false,
   log: { backend: "embedded" },
   kafka: { brokers: ["127.0.0.1:9092"], topic: "recall.events", partitions: 8, clientId: "recall" },
 };
@@ -30,6 +35,7 @@ export function loadRecallConf(configDir: string): RecallSettings {
   const path = join(configDir, "recall.conf");
   if (!existsSync(path)) return defaultSettings;
   let nodeId = defaultSettings.nodeId;
+  let pinEventLoop = defaultSettings.pinEventLoop;
   let backend = defaultSettings.log.backend;
   let { brokers, topic, partitions, clientId } = defaultSettings.kafka;
   for (const section of parseConfFile(path).sections) {
@@ -42,6 +48,12 @@ export function loadRecallConf(configDir: string): RecallSettings {
           if (!/^[A-Za-z0-9_.-]+$/.test(e.value)) throw bad("letters, digits, '_', '.' and '-' only");
           nodeId = e.value;
           break;
+        case "general.pin_event_loop": {
+          const on = yesNo(e.value);
+          if (on === undefined) throw bad(`'${e.value}' is not yes or no`);
+          pinEventLoop = on;
+          break;
+        }
         case "log.backend":
           if (e.value !== "embedded" && e.value !== "kafka") throw bad(`'${e.value}' is not a log backend (embedded or kafka)`);
           backend = e.value;
@@ -65,5 +77,5 @@ export function loadRecallConf(configDir: string): RecallSettings {
       }
     }
   }
-  return { nodeId, log: { backend }, kafka: { brokers, topic, partitions, clientId } };
+  return { nodeId, pinEventLoop, log: { backend }, kafka: { brokers, topic, partitions, clientId } };
 }

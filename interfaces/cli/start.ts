@@ -16,6 +16,7 @@ import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { KafkaEventLog } from "../../events/kafka/kafka-log.js";
 import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
+import { pinEventLoop } from "../../core/affinity.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { CommandTable } from "../../core/commands.js";
@@ -131,7 +132,7 @@ const waitForStop = (console: { request?: (r: StopRequest) => void }) => Effect.
   return Effect.sync(() => { process.off("SIGINT", on); process.off("SIGTERM", on); console.request = undefined; });
 });
 
-const program = (options: StartOptions) => Effect.gen(function* () {
+const program = (options: StartOptions, settings: RecallSettings) => Effect.gen(function* () {
   const log = yield* EventLogService;
   const clock = yield* ClockService;
   const random = yield* RandomService;
@@ -313,6 +314,12 @@ const program = (options: StartOptions) => Effect.gen(function* () {
     Effect.sync(() => startAri({ configDir: options.configDir, dataDir: options.dataDir, sip: sipServer, http, log: local, random, logger, dialplan, table, version, startedAt })),
     (ari) => Effect.sync(() => ari?.close()),
   );
+  if (settings.pinEventLoop) {
+    // Last, once the workers and chDB's threads exist: they go to the other CPUs.
+    const pinned = yield* Effect.acquireRelease(Effect.sync(pinEventLoop), (p) => Effect.sync(() => { if (typeof p !== "string") p.stop(); }));
+    if (typeof pinned === "string") logger.log("WARNING", "recall.conf", `pin_event_loop: ${pinned}; the event loop shares every CPU`);
+    else yield* say(`Event loop on CPU ${pinned.loop}, the other threads on CPU ${pinned.others.join(",")}`);
+  }
   yield* say("Recall ready. `recall cli -rx \"core show help\"` lists console commands.");
 
   registerInstance(process.cwd(), options.dataDir);
@@ -335,7 +342,7 @@ export async function start(options: StartOptions): Promise<number> {
     Layer.succeed(ClockService, new SystemClock()),
     Layer.succeed(RandomService, new SystemRandom()),
   );
-  const stop = await Effect.runPromise(Effect.scoped(program({ configDir, dataDir })).pipe(Effect.provide(layer)));
+  const stop = await Effect.runPromise(Effect.scoped(program({ configDir, dataDir }, settings)).pipe(Effect.provide(layer)));
   return stop.restart ? restartProcess() : 0;
 }
 

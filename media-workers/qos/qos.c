@@ -1,5 +1,5 @@
 /*
- * Recall's one native helper: the QoS marks of a UDP socket (tos_audio, cos_audio).
+ * A native helper (built by infra/build-native.sh): the QoS marks of a UDP socket (tos_audio, cos_audio).
  * Node's dgram sockets cannot set IP_TOS or SO_PRIORITY, so the media workers hand the
  * socket's descriptor here. Node-API only, so one build serves every Node release.
  *

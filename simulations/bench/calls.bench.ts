@@ -17,6 +17,8 @@
  *   BENCH_IDLE (0): that many concurrent idle bridged calls, RSS held (issue 4's figure);
  *   BENCH_SHED=off: no load shedding on the event loop's lag (recall.conf [calls] overload_delay_ms = 0),
  *   to see the latency of an overloaded Recall instead of its 503s (on a machine others share);
+ *   BENCH_PIN=0: the event loop shares every CPU (recall.conf [general] pin_event_loop = no;
+ *   the bench runs one Recall at a time, with it on);
  *   BENCH_WIRE=1: also INVITE→200 from a packet capture on lo (tcpdump; wire.ts), to the microsecond:
  *   sipp's response times move in the kernel's 4 ms clock ticks.
  * A quick run that fits in two minutes:
@@ -39,6 +41,7 @@ const ONLY = env.BENCH_ONLY;
 const rates = (name: string, fallback: string) => (env[name] ?? fallback).split(",").filter(Boolean).map(Number);
 const IDLE = Number(env.BENCH_IDLE ?? 0);
 const WIRE = env.BENCH_WIRE === "1";
+const PIN = env.BENCH_PIN !== "0";
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The overload rule of issue 17. */
@@ -123,8 +126,9 @@ async function idleChannels(recall: RecallProcess): Promise<void> {
 
 async function withRecall(files: (port: number, uasPort: number) => Record<string, string>, body: (recall: RecallProcess, port: number, uasPort: number) => Promise<void>): Promise<void> {
   const port = await freePort(), uasPort = await freePort();
-  const shed: Record<string, string> = env.BENCH_SHED === "off" ? { "recall.conf": "[calls]\noverload_delay_ms = 0\n" } : {};
-  const recall = await startRecall({ ...files(port, uasPort), ...shed });
+  const conf = `[general]\npin_event_loop = ${PIN ? "yes" : "no"}\n${env.BENCH_SHED === "off" ? "[calls]\noverload_delay_ms = 0\n" : ""}`;
+  const recall = await startRecall({ ...files(port, uasPort), "recall.conf": conf });
+  if (PIN) console.log(recall.output().match(/^Event loop on CPU .*$/m)?.[0] ?? "the event loop is not pinned (see recall's warning)");
   try { await body(recall, port, uasPort); } finally { await recall.stop(); }
 }
 

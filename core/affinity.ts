@@ -6,9 +6,9 @@
  *
  * The event loop is the serial part of the PBX: every SIP message and every transition
  * passes through it. Left to the scheduler, it was runnable but waiting 16-19 % of the
- * time at B2BUA 500 calls/s on two CPUs, mostly behind the threads it had just woken (a
- * media worker told of a command, a pool thread given a write). Pinned, it waited 10 %
- * and INVITE→200 p99 fell from 88-300 ms to 68-84 ms.
+ * time at B2BUA 500 calls/s on two CPUs, often behind the threads it had just woken (a
+ * media worker told of a command, a pool thread given a write). Pinned, it waited 10 %,
+ * and no run's INVITE→200 p99 went past 100 ms (unpinned, two of five did).
  *
  * Threads inherit their creator's CPUs, so threads started later (chDB starts some on
  * demand) would share the loop's CPU: the threads are looked at again every few seconds.

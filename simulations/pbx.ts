@@ -97,7 +97,7 @@ export class SimPbx {
   ) {}
 
   static async start(o: PbxOptions): Promise<SimPbx> {
-    // A simulation's crashes are simulated: the disk stays, so no fdatasync (most of the time otherwise).
+    // A simulation's crashes are simulated: the disk stays, so no synchronous writes (most of the time otherwise).
     // With Kafka the log is the outbox, and keeps fresh records' bytes for the shipper (as KafkaEventLog opens it).
     const log = await SegmentLog.open(join(o.dataDir, "log"), { notice: () => undefined, sync: false, keepPayloads: o.ship !== undefined });
     const state: PbxState = { alive: true, acknowledged: log.nextOffset, diskFull: false };

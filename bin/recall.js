@@ -8,10 +8,9 @@
 // Calls in progress are promoted there; starting from V8's small default, a PBX under load
 // ran a full GC every second or two while its heap grew, each stopping calls for 5-20 ms
 // (B2BUA 100 calls/s: INVITE→200 p99 20-24 ms with the default, 12-16 ms with it).
-// That is for the main thread, whose heap is sized by now. The worker threads (media,
-// projections) hold little for long; with it each let garbage pile up to ~100 MB before
-// its first full GC (B2BUA 500 calls/s: RSS 1,170 MiB with it, 973 without): they start
-// from V8's default.
+// Both are for the main thread, whose heap is sized by now: the worker threads (media,
+// projections) hold little for long, and each has its own small young generation
+// (resourceLimits where it is started; the flag would override them).
 // --no-allocation-site-pretenuring: V8 allocates a site's objects straight in the old
 // generation once most of them have outlived a young-generation GC. Under load that
 // verdict, once reached, sticks for objects that mostly die young (each transition's
@@ -20,6 +19,7 @@
 // instead of 51 (V8's sampling heap profiler) and ran 4-5 full GCs in a 40 s run instead of 7.
 import v8 from "node:v8";
 v8.setFlagsFromString("--initial-old-space-size=0");
+v8.setFlagsFromString("--max-semi-space-size=0");
 v8.setFlagsFromString("--no-allocation-site-pretenuring");
 // The `recall` command. The TypeScript build lives in dist/ (npm ci builds it).
 import("../dist/interfaces/cli/main.js").catch((e) => {

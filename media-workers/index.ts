@@ -142,7 +142,7 @@ export class MediaService {
         soundsDir: options.soundsDir ?? "/usr/share/asterisk/sounds",
       };
       // The SABs travel once, in workerData; after that only the rings carry messages.
-      return new Worker(entry, { workerData: init });
+      return new Worker(entry, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
     });
     const svc = new MediaService(workers, cmd, evt, bindAddress);
     const ready = evt.map((ring, i) => new Promise<void>((resolve, reject) => {

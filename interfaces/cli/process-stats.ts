@@ -15,7 +15,7 @@ export function rssMiB(pid: number): number {
 
 /**
  * Resident memory of `pid` in MiB, and the part of it that is anonymous (heaps, buffers):
- * the rest is mapped files, mostly node's and chDB's libraries (about 220 MiB for Recall).
+ * the rest is mapped files, mostly node's and chDB's code (about 100 MiB for Recall once up).
  */
 export function residentMiB(pid: number): { rss: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -13,6 +13,9 @@ export class ByteBuilder {
 
   get length(): number { return this.len; }
 
+  /** Empty again, keeping the buffer. */
+  clear(): void { this.len = 0; }
+
   /** Room for `n` more bytes. */
   private room(n: number): Buffer {
     if (this.len + n > this.buf.length) {

@@ -28,6 +28,8 @@ interface Column {
   readonly outputs: number;
   /** The column's name, type and values, appended to `b`. */
   write(b: ByteBuilder): void;
+  /** Empty again, its buffers kept for the next block. */
+  clear(): void;
 }
 
 const TWO32 = 4294967296;
@@ -36,6 +38,7 @@ const TWO32 = 4294967296;
 class Numbers {
   values = new Float64Array(1024);
   length = 0;
+  clear(): void { this.length = 0; }
   push(v: number): void {
     if (this.length === this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
@@ -68,6 +71,7 @@ class StringColumn implements Column {
   private readonly data = new ByteBuilder(1 << 16);
   constructor(readonly name: string) {}
   add(s: string): void { this.data.lengthPrefixed(s); }
+  clear(): void { this.data.clear(); }
   write(b: ByteBuilder): void {
     b.lengthPrefixed(this.name);
     b.lengthPrefixed("String");
@@ -82,6 +86,13 @@ class DictionaryColumn implements Column {
   private readonly index = new Map<string, number>([["", 0]]);
   private readonly rows = new Numbers();
   constructor(readonly name: string) { this.keys.lengthPrefixed(""); }
+  clear(): void {
+    this.keys.clear();
+    this.keys.lengthPrefixed("");
+    this.index.clear();
+    this.index.set("", 0);
+    this.rows.clear();
+  }
   add(s: string): void {
     let i = this.index.get(s);
     if (i === undefined) {
@@ -110,6 +121,7 @@ class IntColumn implements Column {
   private readonly values = new Numbers();
   constructor(readonly name: string, private readonly type: "UInt8" | "UInt32" | "UInt64") {}
   add(v: number): void { this.values.push(v); }
+  clear(): void { this.values.clear(); }
   write(b: ByteBuilder): void {
     b.lengthPrefixed(this.name);
     b.lengthPrefixed(this.type);
@@ -126,6 +138,7 @@ class TimeColumn implements Column {
     this.nulls = nullable ? new Numbers() : null;
     this.outputs = dialect === "legacy" ? 2 : 1;
   }
+  clear(): void { this.us.clear(); this.nulls?.clear(); }
   add(v: number | null): void {
     if (v === null || v === undefined) { this.nulls!.push(1); this.us.push(0); return; }
     this.nulls?.push(0);
@@ -174,10 +187,16 @@ type S = { add(s: string): void };
 type N = { add(v: number): void };
 type T = { add(v: number | null): void };
 
-/** Rows of one table as a Native block; `add` as the folds produce them, `bytes` once. */
+/**
+ * Rows of one table as a Native block; `add` as the folds produce them, `bytes` once.
+ * `clear` makes it ready for the next block with the buffers it has grown: the live
+ * projections write a block of each table every half second, and new buffers each time
+ * were megabytes a second of large allocations for the thread's C heap to fragment.
+ */
 export class NativeRows {
   count = 0;
   private readonly cols: Column[];
+  private readonly block = new ByteBuilder(1 << 16);
   private readonly addRow: (r: RowOrigin) => void;
 
   constructor(readonly table: ProjectionName, dialect: Dialect) {
@@ -220,19 +239,18 @@ export class NativeRows {
     this.count += rows.length;
   }
 
-  /** The block (empty when no row was added: a block of no rows is no insert). */
+  clear(): void {
+    for (const c of this.cols) c.clear();
+    this.count = 0;
+  }
+
+  /** The block (empty when no row was added: a block of no rows is no insert); a view, valid until the next call. */
   bytes(): Buffer {
-    const b = new ByteBuilder(1 << 16);
+    const b = this.block;
+    b.clear();
     b.varint(this.cols.reduce((n, c) => n + c.outputs, 0));
     b.varint(this.count);
     for (const c of this.cols) c.write(b);
     return b.bytes();
   }
-}
-
-/** Rows as one Native block. */
-export function toNative(table: ProjectionName, rows: readonly RowOrigin[], d: Dialect): Buffer {
-  const n = new NativeRows(table, d);
-  n.add(rows);
-  return n.bytes();
 }

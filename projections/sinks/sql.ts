@@ -8,7 +8,7 @@
  * deletes whatever rows lie past them: a write cut short by a crash or an error.
  */
 import type { ProjectionName } from "../projection.js";
-import { NativeRows, toNative } from "./native.js";
+import { NativeRows } from "./native.js";
 import { noCheckpoint, rowCount, SinkError, type Checkpoint, type EncodedRows, type Sink, type SinkWrite } from "./sink.js";
 import type { RowOrigin } from "../rows.js";
 import { CHECKPOINTS, createCheckpoints, createTable, insertColumns, projectionTables, type Dialect } from "./schema.js";
@@ -30,6 +30,8 @@ const CHECKPOINT_COLUMNS = ["proj", "through", "resume", "through_time", "versio
 
 export class SqlSink implements Sink {
   private version = 0;
+
+  private readonly blocks = new Map<ProjectionName, NativeRows>();
 
   constructor(readonly name: string, readonly location: string, private readonly engine: SqlEngine, readonly dialect: Dialect, private readonly database?: string) {}
 
@@ -63,7 +65,7 @@ export class SqlSink implements Sink {
       await Promise.all([...w.rows].map(([p, rows]) => {
         if (!rowCount(rows)) return undefined;
         const columns = insertColumns(p, this.dialect);
-        return this.engine.insertNative(this.t(p), columns, rows instanceof NativeRows ? rows.bytes() : toNative(p, rows as readonly RowOrigin[], this.dialect));
+        return this.engine.insertNative(this.t(p), columns, rows instanceof NativeRows ? rows.bytes() : this.block(p, rows as readonly RowOrigin[]));
       }));
       const version = ++this.version;
       const lines = [...w.rows.keys()].map((p) => `${p}\t${w.through}\t${w.resume.get(p) ?? w.through + 1}\t${w.throughTime}\t${version}`);
@@ -71,6 +73,15 @@ export class SqlSink implements Sink {
     } catch (e) {
       throw new SinkError(this.name, (e as Error).message, { cause: e });
     }
+  }
+
+  /** Live rows as a Native block, in the table's reused encoder: one write at a time uses it. */
+  private block(p: ProjectionName, rows: readonly RowOrigin[]): Buffer {
+    let n = this.blocks.get(p);
+    if (!n) this.blocks.set(p, (n = new NativeRows(p, this.dialect)));
+    n.clear();
+    n.add(rows);
+    return n.bytes();
   }
 
   encoder(projection: ProjectionName): EncodedRows {

@@ -37,7 +37,7 @@ test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows
     assert.ok(released > 60, `${released} MiB released: loading chDB maps well over 100 MiB of its code`);
     const resident = libraryResidentMiB(pid, "libchdb.so");
     assert.ok(resident < released, `chDB resident ${resident.toFixed(0)} MiB after releasing ${released}`);
-    // The whole process, idle: 390 MiB before (180 of them chDB's code, 90 the workers' young generations).
+    // The whole process, idle: 390 MiB before, 180 of them chDB's code.
     const { rss } = residentMiB(pid);
     assert.ok(rss < 330, `idle RSS ${rss.toFixed(0)} MiB`);
     // A call after the release: its CDR goes through chDB's insert code, mapped again as it runs.

@@ -17,13 +17,10 @@
 // event record, XState's snapshots), and each becomes work for a full GC. At B2BUA 500
 // calls/s, with the event log's tail cache off too, the main heap promoted 34 KB per call
 // instead of 51 (V8's sampling heap profiler) and ran 4-5 full GCs in a 40 s run instead of 7.
-// JE_MALLOC_CONF: chDB carries its own jemalloc, which keeps freed pages 5 s before giving
-// them back; 1 s halves what it holds under load (set before chDB is loaded).
 import v8 from "node:v8";
 v8.setFlagsFromString("--initial-old-space-size=0");
 v8.setFlagsFromString("--max-semi-space-size=0");
 v8.setFlagsFromString("--no-allocation-site-pretenuring");
-process.env.JE_MALLOC_CONF ??= "dirty_decay_ms:1000";
 // The `recall` command. The TypeScript build lives in dist/ (npm ci builds it).
 import("../dist/interfaces/cli/main.js").catch((e) => {
   if (e && e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("dist/interfaces/cli/main.js")) {

@@ -9,7 +9,7 @@
 // ran a full GC every second or two while its heap grew, each stopping calls for 5-20 ms
 // (B2BUA 100 calls/s: INVITE→200 p99 20-24 ms with the default, 12-16 ms with it).
 // Both are for the main thread, whose heap is sized by now: the worker threads (media,
-// projections) hold little for long, and each has its own small young generation
+// projections) hold little for long, and each sets its own young generation
 // (resourceLimits where it is started; the flag would override them).
 // --no-allocation-site-pretenuring: V8 allocates a site's objects straight in the old
 // generation once most of them have outlived a young-generation GC. Under load that

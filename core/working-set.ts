@@ -19,13 +19,13 @@ import { createRequire } from "node:module";
 
 interface WorkingSetHelper { release(address: number, length: number): void }
 
-interface Mapping { readonly start: number; readonly end: number; readonly writable: boolean; rss: number; privateCopy: boolean }
+export interface Mapping { readonly start: number; readonly end: number; readonly writable: boolean; rss: number; privateCopy: boolean }
 
-/** The process's mappings of files whose path contains `library`, from /proc/self/smaps. */
-function mappingsOf(library: string): Mapping[] {
+/** A process's mappings of files whose path contains `library`, from /proc/PID/smaps (this process's by default). */
+export function mappingsOf(library: string, pid: number | "self" = "self"): Mapping[] {
   const found: Mapping[] = [];
   let current: Mapping | undefined;
-  for (const line of readFileSync("/proc/self/smaps", "latin1").split("\n")) {
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "latin1").split("\n")) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       current = head[4].includes(library)

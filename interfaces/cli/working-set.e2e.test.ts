@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startRecall } from "./recall-process.js";
 import { residentMiB } from "./process-stats.js";
@@ -9,19 +9,9 @@ import { packageRoot } from "./paths.js";
 import { runSipp } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
+import { mappingsOf } from "../../core/working-set.js";
 
 const built = existsSync(new URL("../../core/working-set.node", import.meta.url));
-
-/** Resident MiB of `pid`'s mappings of files whose path contains `library`. */
-function libraryResidentMiB(pid: number, library: string): number {
-  let kb = 0, inLibrary = false;
-  for (const line of readFileSync(`/proc/${pid}/smaps`, "latin1").split("\n")) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (head) inLibrary = head[1].includes(library);
-    else if (inLibrary) kb += Number(/^Rss:\s+(\d+) kB/.exec(line)?.[1] ?? 0);
-  }
-  return kb / 1024;
-}
 
 test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows", { skip: built ? false : "working-set helper not built" }, async () => {
   const port = await freePort();
@@ -35,7 +25,7 @@ test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows
     assert.ok(m, pbx.output());
     const released = Number(m[1]), pid = pbx.child.pid!;
     assert.ok(released > 60, `${released} MiB released: loading chDB maps well over 100 MiB of its code`);
-    const resident = libraryResidentMiB(pid, "libchdb.so");
+    const resident = mappingsOf("libchdb.so", pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
     assert.ok(resident < released, `chDB resident ${resident.toFixed(0)} MiB after releasing ${released}`);
     // The whole process, idle: 390 MiB before, 180 of them chDB's code.
     const { rss } = residentMiB(pid);

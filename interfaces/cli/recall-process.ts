@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { reapOnExit } from "../../core/reap.js";
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, statSync } from "node:fs";
+import { reapOnExit, tempDir } from "../../core/reap.js";
+import { mkdirSync, writeFileSync, readFileSync, existsSync, statSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -76,12 +76,12 @@ export const testLoggerConf = "[logfiles]\nconsole => notice,warning,error,secur
 
 /** Start Recall with these config files (name → text) and an empty data directory (or `dataDir`). */
 export async function startRecall(files: Record<string, string>, options: { dataDir?: string; cwd?: string } = {}): Promise<RecallProcess> {
-  const configDir = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  const configDir = tempDir("recall-conf-");
   for (const [name, text] of Object.entries({ "logger.conf": testLoggerConf, ...files })) writeFileSync(join(configDir, name), text);
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "recall-data-"));
+  const dataDir = options.dataDir ?? tempDir("recall-data-");
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
   // As `npm start` runs it (its young and old generation sizes: bin/recall.js says why), plus RECALL_NODE_ARGS.
-  const nodeArgs = ["--max-semi-space-size=16", "--initial-old-space-size=128", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const nodeArgs = ["--max-semi-space-size=16", "--initial-old-space-size=128", "--max-old-space-size=1536", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   reapOnExit(child);
   let out = "";

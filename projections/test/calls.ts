@@ -4,10 +4,9 @@
  * (calls/dial.ts, bridge.ts, channel.ts) and its PJSIP driver (sip/call/pjsip.ts) send them. Each scenario returns
  * the channel names and uniqueids it used so tests can compare rows field by field.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
+import { tempDir } from "../../core/reap.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import type { EventLog } from "../../events/log.js";
@@ -29,7 +28,7 @@ export class CallDriver {
   private bridges = 0;
   constructor(readonly runtime: ActorRuntime, readonly clock: VirtualClock, readonly log: EventLog) {}
 
-  static async open(dir = mkdtempSync(join(tmpdir(), "recall-proj-")), start = T0): Promise<CallDriver> {
+  static async open(dir = tempDir("recall-proj-"), start = T0): Promise<CallDriver> {
     const log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
     const clock = new VirtualClock(start);
     return new CallDriver(new ActorRuntime({ log, clock, random: new SeededRandom(11), kinds: actorKinds }), clock, log);

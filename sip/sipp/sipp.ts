@@ -4,9 +4,8 @@
  * statistics. Every run is bounded (`-m` calls and a wall-clock timeout).
  */
 import { spawn } from "node:child_process";
-import { reapOnExit } from "../../core/reap.js";
-import { existsSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { reapOnExit, tempDir } from "../../core/reap.js";
+import { existsSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 export interface SippOptions {
@@ -45,7 +44,7 @@ export interface SippResult {
 
 /** Start sipp; `done` settles when it exits. `stop()` ends it early (SIGUSR1 = graceful quit). */
 export function startSipp(o: SippOptions): { done: Promise<SippResult>; stop: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sipp-"));
+  const dir = tempDir("recall-sipp-");
   const scenario = typeof o.scenario === "string" ? ["-sf", join(dir, "scenario.xml")] : ["-sn", o.scenario.builtin];
   if (typeof o.scenario === "string") writeFileSync(join(dir, "scenario.xml"), o.scenario);
   const args = [

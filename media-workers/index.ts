@@ -31,7 +31,12 @@ export interface MediaServiceOptions {
   probation?: number;
   /** Root of the sound files; the language folder ("en") is looked for under it. */
   soundsDir?: string;
-  /** Bytes per command/event ring (default 4 MiB) and per worker-to-worker ring (default 8 MiB). */
+  /**
+   * Bytes per command/event ring (default 1 MiB) and per worker-to-worker ring (default 2 MiB).
+   * A ring's pages stay resident once its writes have gone round it once: 1 MiB holds some
+   * 10,000 commands or events, 2 MiB some 10,000 RTP packets, far more than a thread falls
+   * behind in a GC pause; a full ring refuses and counts, it never overwrites.
+   */
   ringBytes?: number;
   peerRingBytes?: number;
 }
@@ -125,7 +130,7 @@ export class MediaService {
     const n = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
     const rtpStart = options.rtpStart ?? 10000, rtpEnd = options.rtpEnd ?? 20000;
     if (!(rtpStart > 0 && rtpEnd <= 65535 && rtpEnd - rtpStart >= 2 * n + 1)) throw new MediaError(`bad RTP port range ${rtpStart}-${rtpEnd}`);
-    const ringBytes = options.ringBytes ?? 4 << 20, peerBytes = options.peerRingBytes ?? 8 << 20;
+    const ringBytes = options.ringBytes ?? 1 << 20, peerBytes = options.peerRingBytes ?? 2 << 20;
     const cmd = Array.from({ length: n }, () => new MessageRing<Command>(ringBytes));
     const evt = Array.from({ length: n }, () => new MessageRing<MediaEvent>(ringBytes));
     // peer[i][j]: frames from worker i to worker j.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16 --initial-old-space-size=128 --max-old-space-size=1536
+#!/usr/bin/env -S node --max-semi-space-size=16 --initial-old-space-size=128
 // --max-semi-space-size: a 16 MB young generation. A busy PBX allocates short-lived objects
 // per message and per event; a larger nursery scavenges less often but each scavenge stops
 // the event loop longer (64 MB: up to 46 ms; 16 MB: up to 25 ms at 100 calls/s), and a call
@@ -8,16 +8,9 @@
 // Calls in progress are promoted there; starting from V8's small default, a PBX under load
 // ran a full GC every second or two while its heap grew, each stopping calls for 5-20 ms
 // (B2BUA 100 calls/s: INVITE→200 p99 20-24 ms with the default, 12-16 ms with it).
-// Those two are for the main thread, whose heap is sized by now: the worker threads (media,
+// Both are for the main thread, whose heap is sized by now: the worker threads (media,
 // projections) hold little for long, and each sets its own young generation
 // (resourceLimits where it is started; the flag would override them).
-// --max-old-space-size: each isolate's heap may reach 1.5 GB (V8's default here: 4 GB). V8
-// lets the old generation grow to 4 times what a full GC kept when the limit is 2 GB or
-// more, less below it (1.8 times at 1.5 GB). At B2BUA 500 calls/s the main thread keeps
-// about 90 MB: with 4 GB it grew to 340 MB between full GCs, now to about 200, a full GC
-// every 4-5 s instead of 10 (60 s runs in the same hour: peak RSS 571-587 MiB against
-// 797-821, p99 64 and 88 ms against 52 and 72). 1 GB saved 20 MiB more but fell behind
-// for good in one run of five. Past the limit node stops with "heap out of memory".
 // --no-allocation-site-pretenuring: V8 allocates a site's objects straight in the old
 // generation once most of them have outlived a young-generation GC. Under load that
 // verdict, once reached, sticks for objects that mostly die young (each transition's

@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { assign, setup, type AnyStateMachine } from "xstate";
 import { VirtualClock } from "../core/clock.js";
 import { SeededRandom } from "../core/random.js";
@@ -11,13 +8,14 @@ import { ActorRuntime } from "./runtime.js";
 import { verifyLog } from "./replay.js";
 import { contactKind, contactMachine, type RegisterInput } from "./contact/machine.js";
 import type { ActorKindDef } from "./kind.js";
+import { tempDir } from "../core/reap.js";
 
 const register = (uri: string, expires: number, cseq: number): RegisterInput => ({
   source: "test", type: "register", aor: "6001", uri, expires, callId: "c@p", cseq, userAgent: "ua", received: "udp:127.0.0.1:5062", endpoint: "6001",
 });
 
 async function recordScenario(kinds: readonly ActorKindDef[]) {
-  const dir = mkdtempSync(join(tmpdir(), "recall-replay-"));
+  const dir = tempDir("recall-replay-");
   const log = await SegmentLog.open(dir, { notice: () => undefined });
   const clock = new VirtualClock();
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(42), kinds });

@@ -5,9 +5,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ActorRuntime } from "./runtime.js";
 import { actorKinds } from "./kinds.js";
 import { verifyLog } from "./replay.js";
@@ -16,10 +13,11 @@ import { SeededRandom } from "../core/random.js";
 import { SegmentLog } from "../events/embedded/segment-log.js";
 import type { EventLog } from "../events/log.js";
 import { queueMemberId } from "./queue-member/machine.js";
+import { tempDir } from "../core/reap.js";
 
 test("a refused append holds the transitions and their outputs, retries on the clock, and stores them in order once the log takes them", async () => {
   const clock = new VirtualClock(1_000_000_000_000_000);
-  const segments = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-runtime-")), { notice: () => undefined, sync: false });
+  const segments = await SegmentLog.open(tempDir("recall-runtime-"), { notice: () => undefined, sync: false });
   let full = false;
   const log = new Proxy(segments, {
     get(target, prop) {

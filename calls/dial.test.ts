@@ -6,9 +6,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../core/clock.js";
 import { MemoryLogger } from "../core/logger.js";
 import { SeededRandom } from "../core/random.js";
@@ -20,6 +17,7 @@ import type { Channel } from "./channel.js";
 import { CallCore } from "./core.js";
 import type { ChannelDriver, LegProgress, OutboundCall, OutboundTarget, PlacedCall } from "./driver.js";
 import type { CallMedia } from "./media.js";
+import { tempDir } from "../core/reap.js";
 
 /** A driver whose calls wait for the test: `legs[i].answer()`, `.fail(cause)`, `.ring()`. */
 class ScriptedDriver implements ChannelDriver {
@@ -49,7 +47,7 @@ class ScriptedDriver implements ChannelDriver {
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 async function setup() {
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-dial-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-dial-"), { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(5), kinds: actorKinds });
   const logger = new MemoryLogger();

@@ -1,17 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfText } from "../conf/tokenizer.js";
 import {
   DEFAULT_FEATURES, DEFAULT_FEATUREMAP, featuresFromDialOptions, loadFeatures, matchFeature, parseFeatures, showFeatures, type FeatureName,
 } from "./features.js";
+import { tempDir } from "../core/reap.js";
 
 const parse = (text: string) => parseFeatures(parseConfText(text, "features.conf"));
 
 test("no features.conf: Asterisk's defaults (blindxfer #, disconnect *, atxfer off; 1000 ms / 3 s / 15 s)", () => {
-  const { config, warnings } = loadFeatures(mkdtempSync(join(tmpdir(), "features-")));
+  const { config, warnings } = loadFeatures(tempDir("features-"));
   assert.deepEqual(warnings, []);
   assert.equal(config, DEFAULT_FEATURES);
   assert.deepEqual(config.featuremap, { blindxfer: "#", disconnect: "*", automon: "", atxfer: "", parkcall: "", automixmon: "" });
@@ -90,7 +90,7 @@ missing =>
 });
 
 test("features.conf is read with the shared tokenizer: #include and templates work", () => {
-  const dir = mkdtempSync(join(tmpdir(), "features-"));
+  const dir = tempDir("features-");
   writeFileSync(join(dir, "features.conf"), "[general]\n#include \"xfer.conf\"\n[featuremap]\natxfer => *3\n");
   writeFileSync(join(dir, "xfer.conf"), "transferdigittimeout = 7\n");
   const { config } = loadFeatures(dir);

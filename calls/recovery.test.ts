@@ -1,17 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../core/clock.js";
 import { SeededRandom } from "../core/random.js";
 import { SegmentLog } from "../events/embedded/segment-log.js";
 import { ActorRuntime } from "../actors/runtime.js";
 import { actorKinds } from "../actors/kinds.js";
 import { endRecoveredCalls } from "./recovery.js";
+import { tempDir } from "../core/reap.js";
 
 test("after a restart an ARI recording left running has failed, in the log (it would otherwise show as recording for ever)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-recovery-"));
+  const dir = tempDir("recall-recovery-");
   const clock = new VirtualClock(1_700_000_000_000_000);
   const first = await SegmentLog.open(dir, { notice: () => undefined });
   const before = new ActorRuntime({ log: first, clock, random: new SeededRandom(1), kinds: actorKinds });

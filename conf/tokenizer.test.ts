@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError, type ConfFile, parseConfFile, parseConfText, resolveTemplates } from "./tokenizer.js";
+import { tempDir } from "../core/reap.js";
 
 const kv = (file: ConfFile, index: number) => file.sections[index].entries.map((e) => [e.key, e.op, e.value]);
 
 function withDir(files: Record<string, string>, body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), "conf-test-"));
+  const dir = tempDir("conf-test-");
   try {
     for (const [name, text] of Object.entries(files)) {
       mkdirSync(join(dir, name, ".."), { recursive: true });

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { AsteriskLogger, formatLogLine, type LogLevel, type LoggerSettings, type RotateStrategy } from "./logger.js";
 import { VirtualClock } from "./clock.js";
+import { tempDir } from "./reap.js";
 
 const clock = () => new VirtualClock(Date.UTC(2026, 0, 1) * 1000);
-const tempDir = () => mkdtempSync(join(tmpdir(), "recall-logger-"));
+const loggerDir = () => tempDir("recall-logger-");
 const settings = (channels: Record<string, string[]>, extra: Partial<LoggerSettings> = {}): LoggerSettings => ({
   rotateStrategy: "sequential", appendHostname: false, queueLog: true, queueLogName: "queue_log",
   channels: Object.entries(channels).map(([name, levels]) => ({
@@ -27,7 +27,7 @@ test("log lines look like Asterisk's: [Mon DD HH:MM:SS] LEVEL[pid] source: messa
 });
 
 test("verbose lines are written once per turn; a warning writes at once, after the lines before it", async () => {
-  const dir = tempDir();
+  const dir = loggerDir();
   const writes: string[] = [];
   const logger = new AsteriskLogger(clock(), (text) => writes.push(text), { dir, settings: settings({ console: ["notice", "warning", "error"], "messages.log": ["verbose", "warning"] }) });
   logger.log("VERBOSE", "pbx.c", "one");
@@ -45,7 +45,7 @@ test("verbose lines are written once per turn; a warning writes at once, after t
 });
 
 test("each channel takes the levels logger.conf lists; verbosity and debug levels apply", async () => {
-  const dir = tempDir();
+  const dir = loggerDir();
   const consoleOut: string[] = [];
   const logger = new AsteriskLogger(clock(), (t) => consoleOut.push(t), {
     dir, verbose: 3,
@@ -78,7 +78,7 @@ test("each channel takes the levels logger.conf lists; verbosity and debug level
 
 for (const strategy of ["sequential", "rotate", "timestamp"] as RotateStrategy[]) {
   test(`logger rotate (${strategy}) under load loses no line and doubles none`, async () => {
-    const dir = tempDir();
+    const dir = loggerDir();
     const c = clock();
     const logger = new AsteriskLogger(c, () => undefined, { dir, settings: settings({ "messages.log": ["verbose", "notice"] }, { rotateStrategy: strategy }) });
     const total = 32_000, every = 5000;

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfError } from "../conf/tokenizer.js";
 import { HINT, type Dialplan } from "./model.js";
 import { DialplanError, loadDialplan, parseDialplan } from "./parser.js";
 import { getVariable } from "./variables.js";
+import { tempDir } from "../core/reap.js";
 
 const SAMPLE = "infra/sample-config/extensions.conf";
 
@@ -142,7 +142,7 @@ test("warnings: duplicate label, _. and text after the parenthesis", () => {
 });
 
 test("#include files are followed and positions name the included file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-dialplan-"));
+  const dir = tempDir("recall-dialplan-");
   writeFileSync(join(dir, "extensions.conf"), "[c]\nexten => 1,1,NoOp\n#include users.conf\n");
   writeFileSync(join(dir, "users.conf"), "exten => 2,1,NoOp\nexten => 2,1,Dup\n");
   try { loadDialplan(join(dir, "extensions.conf")); assert.fail("expected an error"); } catch (e) {

@@ -1,17 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync, symlinkSync, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { packageRoot } from "../interfaces/cli/paths.js";
+import { tempDir } from "../core/reap.js";
 
 /**
  * A PATH that finds everything this one does except the named commands: one directory of
  * links to every entry of every PATH directory, first one wins, as the shell looks them up.
  */
 function pathWithout(hidden: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), "recall-path-"));
+  const dir = tempDir("recall-path-");
   for (const source of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
     let names: string[];
     try { names = readdirSync(source); } catch { continue; }

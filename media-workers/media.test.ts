@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { MediaService, MediaError, type DtmfEvent, type SessionEvent } from "./index.js";
@@ -13,10 +12,11 @@ import { parseWav, wavHeader } from "./wav.js";
 import { AS_AUDIO, AS_DTMF, AS_UUID, AsParser, asFrame } from "./audiosocket.js";
 import { createAnswer, createOffer } from "../sip/sdp/index.js";
 import { tosProbe } from "./tos-probe.js";
+import { tempDir } from "../core/reap.js";
 
 const SOUNDS = "/usr/share/asterisk/sounds";
 const HAVE_SOUNDS = existsSync(join(SOUNDS, "en", "hello-world.wav"));
-const tmp = mkdtempSync(join(tmpdir(), "recall-media-"));
+const tmp = tempDir("recall-media-");
 let media: MediaService;
 
 interface Got { h: RtpHeader; payload: Buffer; at: number }

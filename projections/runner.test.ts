@@ -1,17 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as calls from "./test/calls.js";
 import { startProjections } from "./runner.js";
 import { askRunning } from "./query-server.js";
 import { startProjectionsInWorker } from "./in-worker.js";
 import type { SegmentLog } from "../events/embedded/segment-log.js";
+import { tempDir } from "../core/reap.js";
 
 test("live: projections follow the log into chDB, report lag, and answer recall query over the socket", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-live-"));
-  const config = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  const dir = tempDir("recall-live-");
+  const config = tempDir("recall-conf-");
   writeFileSync(join(config, "recall.conf"), "[projections]\nsinks = chdb,csv\n");
   const d = await calls.CallDriver.open(dir);
   calls.answered(d);
@@ -35,8 +35,8 @@ test("live: projections follow the log into chDB, report lag, and answer recall 
 });
 
 test("in a worker: projections read the log as far as it is durable, from their checkpoints, and answer queries across the thread", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-live-"));
-  const config = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  const dir = tempDir("recall-live-");
+  const config = tempDir("recall-conf-");
   writeFileSync(join(config, "recall.conf"), "[projections]\nsinks = chdb\n");
   const d = await calls.CallDriver.open(dir);
   const log = d.log as SegmentLog;

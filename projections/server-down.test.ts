@@ -7,8 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as calls from "./test/calls.js";
 import { allCel, defaultCdr, defaultClickHouse } from "./config.js";
@@ -18,6 +17,7 @@ import type { SegmentLog } from "../events/embedded/segment-log.js";
 import type { SqlSink } from "./sinks/sql.js";
 import type { ClickHouseSink } from "./sinks/clickhouse.js";
 import { freePort } from "../interfaces/cli/recall-process.js";
+import { tempDir } from "../core/reap.js";
 
 const scripts = resolve(process.cwd(), "infra", "clickhouse");
 const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr/bin/clickhouse-server");
@@ -31,7 +31,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60
 }
 
 test("a ClickHouse server down at start and again later: the PBX runs on, failures are reported with back-off, and no row is lost or doubled", { skip: !haveServer && "clickhouse-server is not installed", timeout: 240_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-server-down-"));
+  const dir = tempDir("recall-server-down-");
   const data = join(dir, "clickhouse");
   const port = await freePort(), tcp = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -89,11 +89,11 @@ test("a ClickHouse server down at start and again later: the PBX runs on, failur
 });
 
 test("in recall start's projections thread, the ClickHouse server sink follows the log and answers queries from the main thread", { skip: !haveServer && "clickhouse-server is not installed", timeout: 240_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-server-worker-"));
+  const dir = tempDir("recall-server-worker-");
   const data = join(dir, "clickhouse");
   const port = await freePort(), tcp = await freePort();
   execFileSync("sh", [join(scripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" });
-  const config = mkdtempSync(join(tmpdir(), "recall-conf-"));
+  const config = tempDir("recall-conf-");
   writeFileSync(join(config, "recall.conf"), `[projections]\nsinks = clickhouse\n[clickhouse]\nurl = http://127.0.0.1:${port}\ndatabase = recall\n`);
   const d = await calls.CallDriver.open(dir);
   const running = await startProjectionsInWorker(d.log as SegmentLog, config, dir);

@@ -5,14 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { callAgreement, simulateCommand } from "./command.js";
 import { openChdbSink } from "../projections/sinks/chdb.js";
+import { tempDir } from "../core/reap.js";
 
 test("a simulated queue day's CDR, CEL and queue_log agree about every call, and a CDR row taken away is caught", async () => {
-  const data = mkdtempSync(join(tmpdir(), "recall-sim-agree-"));
+  const data = tempDir("recall-sim-agree-");
   let out = "";
   const code = await simulateCommand({ seed: "3", data, agents: "4", calls: "40", hours: "0.5" }, (s) => { out += s; }, (s) => { out += s; });
   assert.equal(code, 0, out);

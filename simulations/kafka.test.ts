@@ -6,19 +6,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
 import { KAFKA_ONCE, KAFKA_RESUME, type BrokerSabotage } from "./kafka.js";
 import { simulateCommand } from "./command.js";
+import { tempDir } from "../core/reap.js";
 
 function kafkaDay(seed: number, brokerSabotage: BrokerSabotage, extra: Partial<SimulateOptions> = {}): SimulateOptions {
-  const configDir = mkdtempSync(join(tmpdir(), "recall-sim-kafka-config-"));
+  const configDir = tempDir("recall-sim-kafka-config-");
   simulationConfig(configDir, 3);
   rmSync(join(configDir, "queues.conf"), { force: true });
   writeFileSync(join(configDir, "recall.conf"), "[log]\nbackend = kafka\n");
-  return { seed, dataDir: mkdtempSync(join(tmpdir(), `recall-sim-kafka-${seed}-`)), agents: 3, calls: 20, hours: 0.2, faults: false, configDir, brokerSabotage, ...extra };
+  return { seed, dataDir: tempDir(`recall-sim-kafka-${seed}-`), agents: 3, calls: 20, hours: 0.2, faults: false, configDir, brokerSabotage, ...extra };
 }
 
 test("a broker that loses one record it acknowledged: the record is named missing from its partition", async () => {
@@ -47,10 +47,10 @@ test("a read-back that overstates where the partitions stand: the restarted ship
 
 test("recall simulate --kafka writes backend = kafka into the generated configuration; with --config it is refused (that recall.conf says)", async () => {
   let err = "";
-  assert.equal(await simulateCommand({ seed: "1", data: mkdtempSync(join(tmpdir(), "recall-sim-kafka-")), config: "/nonexistent", kafka: true }, () => undefined, (s) => { err += s; }), 2);
+  assert.equal(await simulateCommand({ seed: "1", data: tempDir("recall-sim-kafka-"), config: "/nonexistent", kafka: true }, () => undefined, (s) => { err += s; }), 2);
   assert.match(err, /--kafka sets the generated configuration's log backend; with --config, set \[log\] backend = kafka in its recall.conf/);
   let out = "";
-  const data = mkdtempSync(join(tmpdir(), "recall-sim-kafka-"));
+  const data = tempDir("recall-sim-kafka-");
   assert.equal(await simulateCommand({ seed: "2", data, agents: "2", calls: "5", hours: "0.05", kafka: true, "no-projections": true }, (s) => { out += s; }, (s) => { out += s; }), 0, out);
   assert.match(out, /kafka \(the real shipper, a simulated broker\): (\d+) events shipped to topic recall\.events \(8 partitions, \1 records there\)/);
   assert.match(out, /invariants: 0 violations/);

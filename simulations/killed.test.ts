@@ -5,18 +5,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SegmentLog } from "../events/embedded/segment-log.js";
 import { verifyLog } from "../actors/replay.js";
 import { actorKinds } from "../actors/kinds.js";
+import { tempDir } from "../core/reap.js";
 
 const recall = join(fileURLToPath(import.meta.url), "..", "..", "..", "bin", "recall.js");
 
 test("a simulation killed midway leaves a readable, replayable data directory", async () => {
-  const data = mkdtempSync(join(tmpdir(), "recall-sim-killed-"));
+  const data = tempDir("recall-sim-killed-");
   const child = spawn(process.execPath, [recall, "simulate", "--seed", "9", "--data", data, "--agents", "6", "--calls", "3000", "--hours", "6", "--faults", "--no-projections"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const killed = await new Promise<boolean>((resolve) => {

@@ -6,8 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simulate, simulationConfig, type SimulateOptions } from "./simulation.js";
 import { World, drain } from "./world.js";
@@ -15,14 +14,15 @@ import { QUEUE_ORDER } from "./queue-order.js";
 import { KAFKA_APPENDS, KAFKA_ONCE, KAFKA_RESUME } from "./kafka.js";
 import { STRATEGIES } from "../actors/queue/config.js";
 import type { MemoryPacket } from "../sip/transport/index.js";
+import { tempDir } from "../core/reap.js";
 
 const day = (seed: number, extra: Partial<SimulateOptions> = {}): SimulateOptions => ({
-  seed, dataDir: mkdtempSync(join(tmpdir(), `recall-sim-${seed}-`)), agents: 4, calls: 40, hours: 0.5, faults: false, ...extra,
+  seed, dataDir: tempDir(`recall-sim-${seed}-`), agents: 4, calls: 40, hours: 0.5, faults: false, ...extra,
 });
 
 /** The sample dialplan without queues: callers Dial an agent's extension directly. */
 const directConfig = (agents: number) => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sim-config-"));
+  const dir = tempDir("recall-sim-config-");
   simulationConfig(dir, agents);
   rmSync(join(dir, "queues.conf"), { force: true });
   return dir;

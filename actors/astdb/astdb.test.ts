@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -11,6 +8,7 @@ import { ActorRuntime } from "../runtime.js";
 import { actorKinds } from "../kinds.js";
 import { AstDb } from "./astdb.js";
 import { registerDatabaseCommands } from "./console.js";
+import { tempDir } from "../../core/reap.js";
 
 async function open(dir: string) {
   const log = await SegmentLog.open(dir, { notice: () => undefined });
@@ -23,7 +21,7 @@ async function open(dir: string) {
 }
 
 test("AstDB keys are events: put, update, delete, deltree, and they survive a restart", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-astdb-"));
+  const dir = tempDir("recall-astdb-");
   const a = await open(dir);
   assert.equal(await a.run("database put cidname 6001 Alice Smith"), "Updated database successfully\n");
   a.db.put("cidname", "6002", "Bob");

@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -12,6 +9,7 @@ import { actorKinds } from "../kinds.js";
 import { channelKind, type ChannelInput, type CreateChannelInput } from "./machine.js";
 import { inputStep, persist, spawnStep } from "../step.js";
 import type { ActorKindDef } from "../kind.js";
+import { tempDir } from "../../core/reap.js";
 
 const create = (direction: "in" | "out"): CreateChannelInput => ({
   source: "test", type: "create", name: "PJSIP/6001-00000001", uniqueid: "1700000000.1", linkedid: "1700000000.1", tech: "PJSIP",
@@ -19,7 +17,7 @@ const create = (direction: "in" | "out"): CreateChannelInput => ({
 });
 
 async function setup() {
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-channel-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-channel-"), { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   return { log, clock, runtime: new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds }) };
 }

@@ -1,21 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import type { EventRecord } from "../../events/record.js";
 import { ActorRuntime } from "../runtime.js";
 import { contactId, contactKind, type RegisterInput } from "./machine.js";
+import { tempDir } from "../../core/reap.js";
 
 const register = (uri: string, expires: number, cseq: number): RegisterInput => ({
   source: "test", type: "register", aor: "6001", uri, expires, callId: "abc@phone", cseq, userAgent: "sipp", received: "udp:127.0.0.1:5062", endpoint: "6001",
 });
 
 async function setup() {
-  const dir = mkdtempSync(join(tmpdir(), "recall-contact-"));
+  const dir = tempDir("recall-contact-");
   const log = await SegmentLog.open(dir, { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(7), kinds: [contactKind] });

@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -11,6 +8,7 @@ import { ActorRuntime } from "../runtime.js";
 import { verifyLog } from "../replay.js";
 import { actorKinds } from "../kinds.js";
 import { outboundRegistrationId, registrationStatus, type StartInput } from "./machine.js";
+import { tempDir } from "../../core/reap.js";
 
 const ID = outboundRegistrationId("my_provider");
 
@@ -23,7 +21,7 @@ function settings(over: Partial<StartInput> = {}): StartInput {
 }
 
 async function harness(over: Partial<StartInput> = {}) {
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-outreg-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-outreg-"), { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(11), kinds: actorKinds });
   const sent: Output[] = [];

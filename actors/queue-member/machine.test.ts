@@ -4,15 +4,13 @@ import { ActorRuntime } from "../runtime.js";
 import { actorKinds } from "../kinds.js";
 import { VirtualClock } from "../../core/clock.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { SeededRandom } from "../../core/random.js";
 import { queueMemberId } from "./machine.js";
+import { tempDir } from "../../core/reap.js";
 
 test("a member in a call goes to wrap-up for its wrap-up time, then is available; removed in a call it leaves after the call", async () => {
   const clock = new VirtualClock(1_000_000_000_000_000);
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-member-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-member-"), { notice: () => undefined });
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(1), kinds: actorKinds });
   const id = queueMemberId("q", "PJSIP/a");
   runtime.spawn("queue-member", id, { source: "test", type: "add", queue: "q", interface: "PJSIP/a", name: "A", stateInterface: "PJSIP/a", penalty: 0, paused: false, dynamic: true });

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadQueuesConf, parseEmptyConditions, parseMemberLine } from "./config.js";
+import { tempDir } from "../../core/reap.js";
 
 function load(queues: string, rules?: string) {
-  const dir = mkdtempSync(join(tmpdir(), "recall-queues-"));
+  const dir = tempDir("recall-queues-");
   writeFileSync(join(dir, "queues.conf"), queues);
   if (rules) writeFileSync(join(dir, "queuerules.conf"), rules);
   return loadQueuesConf(dir);

@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -12,11 +9,12 @@ import { verifyLog } from "../replay.js";
 import { queueId } from "./machine.js";
 import type { QueueContext } from "../../events/catalogue/queue.js";
 import { STRATEGIES } from "./config.js";
+import { tempDir } from "../../core/reap.js";
 
 const candidates = Array.from({ length: 6 }, (_, i) => ({ id: `PJSIP/m${i}`, penalty: i % 2, callsTaken: 6 - i, lastCall: i * 1e6, index: i }));
 
 test("every strategy's ring order, random ones included, replays exactly from the log; callers keep their order and positions", async () => {
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-queue-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-queue-"), { notice: () => undefined });
   const clock = new VirtualClock(1_800_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(9), kinds: actorKinds });
   const orders: string[][][] = [];

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
@@ -15,15 +14,16 @@ import { verifyLog } from "../replay.js";
 import { queueMemberId } from "../queue-member/machine.js";
 import { loadQueuesConf } from "./config.js";
 import { QueueService } from "./service.js";
+import { tempDir } from "../../core/reap.js";
 
 test("autopause: yes pauses in the queue, all everywhere (PAUSEALL first); busy, unavailable and autopausedelay as queues.conf says; it replays", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-autopause-"));
+  const dir = tempDir("recall-autopause-");
   writeFileSync(join(dir, "queues.conf"), [
     "[yes]", "autopause = yes", "autopausedelay = 60", "member => PJSIP/a,0,Anna", "member => PJSIP/b", "member => PJSIP/c",
     "[busy]", "autopause = yes", "autopausebusy = yes", "autopauseunavail = yes", "member => PJSIP/d",
     "[all]", "autopause = all", "member => PJSIP/e,0,Eve", "[other]", "member => PJSIP/e,0,Eve", "[off]", "member => PJSIP/f",
   ].join("\n"));
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-autopause-log-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-autopause-log-"), { notice: () => undefined });
   const clock = new VirtualClock(1_800_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds });
   const service = new QueueService(runtime);

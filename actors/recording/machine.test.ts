@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -10,6 +7,7 @@ import type { EventRecord } from "../../events/record.js";
 import { ActorRuntime } from "../runtime.js";
 import { verifyLog } from "../replay.js";
 import { recordingKind, type StartRecordingInput } from "./machine.js";
+import { tempDir } from "../../core/reap.js";
 
 const start = (maxDurationSeconds: number): StartRecordingInput => ({
   source: "test", type: "start", name: "msg", format: "wav", target: "channel:1.1", file: "/tmp/msg.wav", ifExists: "fail",
@@ -17,7 +15,7 @@ const start = (maxDurationSeconds: number): StartRecordingInput => ({
 });
 
 async function setup() {
-  const dir = mkdtempSync(join(tmpdir(), "recall-recording-"));
+  const dir = tempDir("recall-recording-");
   const log = await SegmentLog.open(dir, { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(7), kinds: [recordingKind] });

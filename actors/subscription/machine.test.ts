@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
@@ -11,6 +8,7 @@ import { ActorRuntime } from "../runtime.js";
 import { actorKinds } from "../kinds.js";
 import { verifyLog } from "../replay.js";
 import { subscriptionId, type SubscribeInput } from "./machine.js";
+import { tempDir } from "../../core/reap.js";
 
 const subscribe: SubscribeInput = {
   source: "test", type: "subscribe", event: "dialog", accept: "application/dialog-info+xml", endpoint: "6001",
@@ -20,7 +18,7 @@ const subscribe: SubscribeInput = {
 };
 
 test("a subscription NOTIFYs at start, on each real change and refresh, and ends with a terminated NOTIFY at expiry; replay verifies", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sub-"));
+  const dir = tempDir("recall-sub-");
   const log = await SegmentLog.open(dir, { notice: () => undefined });
   const clock = new VirtualClock(1_700_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(7), kinds: actorKinds });
@@ -47,7 +45,7 @@ test("a subscription NOTIFYs at start, on each real change and refresh, and ends
 });
 
 test("unsubscribe sends a final NOTIFY without a reason; a refused NOTIFY ends the subscription silently", async () => {
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-sub-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-sub-"), { notice: () => undefined });
   const runtime = new ActorRuntime({ log, clock: new VirtualClock(1e15), random: new SeededRandom(1), kinds: actorKinds });
   const a = subscriptionId("a", "1"), b = subscriptionId("b", "1");
   runtime.spawn("subscription", a, { ...subscribe, callId: "a", localTag: "1" });

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDialplanFiles, mergeDialplans, parseAel, patternRegex } from "./index.js";
 import { parseDialplan, DialplanError } from "../parser.js";
@@ -11,6 +10,7 @@ import { showDialplan, listHints } from "../show.js";
 import { isIgnoredPattern } from "../lookup.js";
 import { CONTINUE } from "../apps/index.js";
 import type { Dialplan } from "../model.js";
+import { tempDir } from "../../core/reap.js";
 
 const compile = (text: string) => parseAel(text, "extensions.ael").dialplan;
 
@@ -315,7 +315,7 @@ abstract context template { s => NoOp(t); }
 });
 
 test("comments, #include and applications with blanks in their arguments", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "ael-"));
+  const dir = tempDir("ael-");
   writeFileSync(join(dir, "more.ael"), "context more {\n  1 => NoOp(from more);\n}\n");
   writeFileSync(join(dir, "extensions.ael"), `/* a
   block comment */
@@ -398,7 +398,7 @@ test("extensions.conf and extensions.ael feed one dialplan: a context in both is
 });
 
 test("loadDialplanFiles: either file alone, both, neither; errors thrown with their file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ael-load-"));
+  const dir = tempDir("ael-load-");
   assert.equal(loadDialplanFiles(dir), undefined);
   writeFileSync(join(dir, "extensions.ael"), "context a { 1 => NoOp(); }\n");
   assert.deepEqual([...loadDialplanFiles(dir)!.dialplan.contexts.keys()], ["a"]);

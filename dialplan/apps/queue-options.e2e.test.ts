@@ -16,8 +16,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -26,6 +25,7 @@ import { waitForQueueLines, waitForQueueLog } from "../test-support.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall, uasCall, type UacOptions, type UasOptions } from "../../sip/sipp/call-scenarios.js";
 import { listenUlaw, rms, toneShare, wavFile } from "../../sip/sipp/audio.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -78,10 +78,10 @@ before(async () => {
     "\n[varsub]\nexten => s,1,NoOp(member sees ${MEMBERNAME} penalty=${MEMBERPENALTY} dynamic=${MEMBERDYNAMIC} pos=${QEORIGINALPOS} completed=${QUEUECOMPLETED} in ${QUEUENAME})\n same => n,Return()\n" +
     "\n[qsub]\nexten => caller,1,NoOp(B on ${CHANNEL})\n same => n,Return()\nexten => member,1,NoOp(b on ${CHANNEL} with ${ARG1})\n same => n,Return()\n";
   // Music on hold: a few of Asterisk's prompts (speech is never the ring tone's 440 + 480 Hz).
-  const moh = mkdtempSync(join(tmpdir(), "recall-moh-"));
+  const moh = tempDir("recall-moh-");
   for (const f of ["agent-loginok", "queue-thankyou", "queue-callswaiting"]) copyFileSync(`/usr/share/asterisk/sounds/en/${f}.wav`, join(moh, `${f}.wav`));
   // A second class for Queue()'s m(class): one second of 600 Hz.
-  const tonal = mkdtempSync(join(tmpdir(), "recall-moh-"));
+  const tonal = tempDir("recall-moh-");
   writeFileSync(join(tonal, "tone.wav"), wavFile(Int16Array.from({ length: 8000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 600 * i) / 8000)))));
   recall = await startRecall({
     "pjsip.conf": pjsip, "extensions.conf": extensions + contexts, "queues.conf": queues,

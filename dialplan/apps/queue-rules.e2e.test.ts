@@ -16,9 +16,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -28,6 +27,7 @@ import { runSipp, sippLogLine, startSipp, type SippResult } from "../../sip/sipp
 import { uacCall, uasCall } from "../../sip/sipp/call-scenarios.js";
 import { uacSecondLine, uasRefer } from "../../sip/sipp/transfer-scenarios.js";
 import { phoneCredentials, phonesPjsip } from "../../sip/call/test-phones.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -35,7 +35,7 @@ let recall: RecallProcess;
 let port: number;
 /** 6001 the caller; 6002 Alice, 6003 Bob, 6004 Carol (agents); 6005 the attended transfer's target; b2: Bob's second line. */
 const ports: Record<string, number> = {};
-const tmp = mkdtempSync(join(tmpdir(), "recall-queue-rules-"));
+const tmp = tempDir("recall-queue-rules-");
 
 before(async () => {
   port = await freePort();

@@ -8,13 +8,13 @@
  *   node dist/events/bench/kafka.bench.js      (BENCH_EVENTS=200000 by default)
  * Starts and stops its own broker.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { startBroker } from "../../infra/kafka/broker.js";
 import { KafkaEventLog } from "../kafka/kafka-log.js";
 import { sampleDraft } from "../testing.js";
 import type { EventDraft } from "../record.js";
+import { tempDir } from "../../core/reap.js";
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 200_000);
 const TARGET = 50_000;
@@ -31,7 +31,7 @@ function report(name: string, perSecond: number, target?: number) {
 const drafts = (from: number): EventDraft[] =>
   Array.from({ length: BATCH }, (_, k) => sampleDraft(`contact:${(from + k) % STREAMS}`, Math.floor((from + k) / STREAMS) + 1, from + k));
 
-const root = mkdtempSync(join(tmpdir(), "recall-kafka-bench-"));
+const root = tempDir("recall-kafka-bench-");
 const broker = await startBroker();
 const notices: string[] = [];
 const open = (name: string, brokers = broker.brokers) => KafkaEventLog.open({

@@ -6,10 +6,9 @@
  *      re-running the machines (`replay --verify`), reported alongside.
  * Kafka's figure comes from events/bench/kafka.bench.ts.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SegmentLog } from "../embedded/segment-log.js";
 import { ActorRuntime } from "../../actors/runtime.js";
@@ -18,6 +17,7 @@ import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { sampleDraft } from "../testing.js";
 import type { EventDraft } from "../record.js";
+import { tempDir } from "../../core/reap.js";
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = 1000;
@@ -98,7 +98,7 @@ async function replay(dir: string) {
   console.log(`replay --verify (re-running every transition): ${fmt(r.verify)} events/s, ${r.divergence ? "DIVERGENCE" : "0 divergences"}`);
 }
 
-const root = mkdtempSync(join(tmpdir(), "recall-bench-"));
+const root = tempDir("recall-bench-");
 try {
   console.log(`Embedded event log benchmark (${fmt(TOTAL)} events, Node ${process.version})`);
   await throughput(join(root, "a"));

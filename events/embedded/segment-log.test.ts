@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, appendFileSync, readdirSync, readFileSync, writeFileSync, symlinkSync, unlinkSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readdirSync, readFileSync, writeFileSync, symlinkSync, unlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { crc32 } from "node:zlib";
@@ -11,9 +10,10 @@ import { encodeRecord } from "../codec.js";
 import { sampleDraft } from "../testing.js";
 import type { EventLog } from "../log.js";
 import type { EventRecord } from "../record.js";
+import { tempDir } from "../../core/reap.js";
 
 const quiet = { notice: () => undefined };
-const freshDir = () => mkdtempSync(join(tmpdir(), "recall-log-"));
+const freshDir = () => tempDir("recall-log-");
 
 eventLogContract("embedded", {
   open: () => SegmentLog.open(freshDir(), quiet),

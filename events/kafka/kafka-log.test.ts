@@ -5,8 +5,7 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { startBroker } from "../../infra/kafka/broker.js";
 import { eventLogContract } from "../log-contract.js";
@@ -17,11 +16,12 @@ import { Partitioners } from "kafkajs";
 import { KafkaEventLog, type KafkaEventLogOptions } from "./kafka-log.js";
 import { assertExactlyOnce, dumpTopic } from "./testing.js";
 import { kafkaClient } from "./topic.js";
+import { tempDir } from "../../core/reap.js";
 
 const broker = await startBroker();
 after(() => broker.stop());
 
-const freshDir = () => mkdtempSync(join(tmpdir(), "recall-kafka-outbox-"));
+const freshDir = () => tempDir("recall-kafka-outbox-");
 let topics = 0;
 const openLog = (over: Partial<KafkaEventLogOptions> = {}) => KafkaEventLog.open({
   dir: freshDir(), brokers: broker.brokers, topic: `t${++topics}`, notice: () => undefined, retry: { initialMs: 100, maxMs: 1000 }, ...over,

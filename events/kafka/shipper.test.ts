@@ -7,9 +7,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Partitioners } from "kafkajs";
 import { freePorts, startBroker, type Broker } from "../../infra/kafka/broker.js";
 import { SegmentLog } from "../embedded/segment-log.js";
@@ -18,11 +15,12 @@ import type { EventRecord } from "../record.js";
 import { KafkaEventLog, type KafkaEventLogOptions } from "./kafka-log.js";
 import { assertExactlyOnce, dumpTopic } from "./testing.js";
 import { kafkaClient, partitionOf, toMessage } from "./topic.js";
+import { tempDir } from "../../core/reap.js";
 
 const broker = await startBroker();
 after(() => broker.stop());
 
-const freshDir = () => mkdtempSync(join(tmpdir(), "recall-kafka-outbox-"));
+const freshDir = () => tempDir("recall-kafka-outbox-");
 let topics = 0;
 const fast = { initialMs: 100, maxMs: 500 };
 

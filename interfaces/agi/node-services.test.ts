@@ -7,16 +7,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Socket } from "node:net";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeAgiServices, MAX_LINE } from "./node-services.js";
 import type { ActorRuntime } from "../../actors/runtime.js";
 import type { AgiLink, AgiOpen } from "../../dialplan/apps/agi/services.js";
+import { tempDir } from "../../core/reap.js";
 
 const sent: unknown[] = [];
 const runtime = { send: (id: string, input: unknown) => { sent.push([id, input]); return undefined; } } as unknown as ActorRuntime;
-const dir = mkdtempSync(join(tmpdir(), "recall-agi-links-"));
+const dir = tempDir("recall-agi-links-");
 const services = nodeAgiServices({ runtime, agiDir: dir, version: "test" });
 
 function linkOf(o: AgiOpen): AgiLink {

@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
 import { createRequire } from "node:module";
-import { writeFileSync, mkdtempSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../cli/recall-process.js";
@@ -20,6 +19,7 @@ import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { registerWithAuth } from "../../sip/sipp/scenarios.js";
 import { uasCall } from "../../sip/sipp/call-scenarios.js";
 import { python3 } from "../../core/python.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -299,7 +299,7 @@ builtins.print = functools.partial(builtins.print, flush=True)
 
 test("panoramisk runs seed 003's example: Originate to the registered sipp phone, its events, Originate response, logoff", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
-  const dir = mkdtempSync(join(tmpdir(), "recall-ami-py-"));
+  const dir = tempDir("recall-ami-py-");
   const script = join(dir, "example.py");
   writeFileSync(script, panoramiskShim + seedExample(amiPort));
   const py = spawn(python3, [script], { stdio: ["ignore", "pipe", "pipe"] });
@@ -577,7 +577,7 @@ print("[done]", flush=True)
 
 test("HTTP manager: a Python urllib client logs in on /rawman, originates to the sipp phone and takes the call's events with WaitEvent", async () => {
   const phone = startSipp({ scenario: uasCall({ status: 200 }), localPort: phonePort, calls: 1, timeoutMs: 30_000 });
-  const dir = mkdtempSync(join(tmpdir(), "recall-ajam-py-"));
+  const dir = tempDir("recall-ajam-py-");
   const script = join(dir, "ajam.py");
   writeFileSync(script, ajamClient(httpPort));
   try {

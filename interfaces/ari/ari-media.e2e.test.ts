@@ -28,7 +28,6 @@ import { execFile } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server, type Socket as TcpSocket } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import WebSocket from "ws";
@@ -40,11 +39,12 @@ import { send } from "../../sip/sipp/xml.js";
 import { logAnswerPort, loggedPort } from "../../sip/sipp/media-scenarios.js";
 import { frames, readWav, toUlaw, ulawDecode, ulawEncode } from "../../sip/sipp/audio.js";
 import { AS_AUDIO, AS_HANGUP, AS_UUID, AsParser, asFrame } from "../../media-workers/audiosocket.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const SOUNDS = "/usr/share/asterisk/sounds/en";
 const skip = !existsSync(join(SOUNDS, "hello-world.wav")) ? "asterisk-core-sounds-en-wav is not installed" : false;
-const tmp = mkdtempSync(join(tmpdir(), "recall-ari-media-"));
+const tmp = tempDir("recall-ari-media-");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * How much of the audio sent must arrive. On a quiet machine all of it does; at load

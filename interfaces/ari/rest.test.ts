@@ -1,8 +1,7 @@
 /** The router and the Swagger documents made from one operation table; ari.conf's parser. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AriError, AriRouter, ok, type ResourceFamily } from "./rest.js";
 import { familyDocument, resourcesDocument } from "./api-docs.js";
@@ -10,6 +9,7 @@ import { parseAriConf } from "./ari-conf.js";
 import { ConfError } from "../../conf/tokenizer.js";
 import { authenticate, cryptMatches } from "./auth.js";
 import type { IncomingMessage } from "node:http";
+import { tempDir } from "../../core/reap.js";
 
 const family: ResourceFamily = {
   name: "things", description: "Things",
@@ -71,7 +71,7 @@ test("Swagger 1.2 documents: resources.json lists each family, a family document
 });
 
 test("ari.conf: general settings and users; errors name file, line and object", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ari-conf-"));
+  const dir = tempDir("ari-conf-");
   const file = join(dir, "ari.conf");
   writeFileSync(file, "[general]\nenabled = yes\npretty = yes\nallowed_origins = http://a, http://b\nwebsocket_write_timeout = 250\n\n[app]\ntype = user\npassword = s3cret\n\n[watch]\ntype = user\nread_only = yes\npassword = x\npassword_format = crypt\n");
   const conf = parseAriConf(file);
@@ -92,7 +92,7 @@ test("ari.conf: general settings and users; errors name file, line and object", 
 });
 
 test("auth: Basic and api_key, plain and crypt passwords; 401 otherwise; a read-only user's writes 403", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ari-auth-"));
+  const dir = tempDir("ari-auth-");
   const file = join(dir, "ari.conf");
   // `openssl passwd -6 -salt abcdefgh secret`, as `ari mkpasswd` would make it.
   const hash = "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -14,10 +13,11 @@ import { freePort } from "./recall-process.js";
 import { sampleConfigDir } from "./paths.js";
 import * as calls from "../../projections/test/calls.js";
 import type { EventRecord } from "../../events/record.js";
+import { tempDir } from "../../core/reap.js";
 
 /** The sample configuration, with its SIP port moved to a free one (tests run side by side). */
 async function sampleConfigOnFreePort(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sample-"));
+  const dir = tempDir("recall-sample-");
   const port = await freePort();
   for (const f of readdirSync(sampleConfigDir)) writeFileSync(join(dir, f), readFileSync(join(sampleConfigDir, f), "utf8").replace(/:5060\b/g, `:${port}`));
   return dir;
@@ -38,7 +38,7 @@ async function recall_(args: string[]) {
 
 /** A data directory whose log holds a few contacts' lives. */
 async function recordedData(): Promise<string> {
-  const data = mkdtempSync(join(tmpdir(), "recall-cli-"));
+  const data = tempDir("recall-cli-");
   const log = await SegmentLog.open(join(data, "log"), { notice: () => undefined });
   const clock = new VirtualClock(Date.parse("2026-11-25T10:00:00Z") * 1000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds });
@@ -114,7 +114,7 @@ test("recall start serves console commands, keeps one writer per data dir, and s
 });
 
 test("recall query: SQL over the empty projection tables, and a syntax error is ClickHouse's message, not a stack trace", async () => {
-  const data = mkdtempSync(join(tmpdir(), "recall-query-"));
+  const data = tempDir("recall-query-");
   const ok = await recall_(["query", "--data", data, "--format", "csv", "SELECT count() AS n FROM cdr"]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout.trim(), '"n"\n0');
@@ -125,7 +125,7 @@ test("recall query: SQL over the empty projection tables, and a syntax error is 
 });
 
 test("recall rebuild reports an event the folds do not expect, with its offset, and folds every other call", async () => {
-  const data = mkdtempSync(join(tmpdir(), "recall-rebuild-odd-"));
+  const data = tempDir("recall-rebuild-odd-");
   const d = await calls.CallDriver.open(data);
   calls.answered(d);
   await d.settle();

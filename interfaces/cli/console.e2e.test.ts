@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,6 +15,7 @@ import { packageRoot } from "./paths.js";
 import { commandsFromHelp, complete } from "../console/completion.js";
 import { runSipp, startSipp } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const recallBin = join(packageRoot, "bin", "recall.js");
@@ -32,11 +33,11 @@ const exitOf = (child: import("node:child_process").ChildProcess, timeoutMs: num
 });
 
 test("recall cli without --data finds the instance started from the same directory, or the one RECALL_DATA names", { timeout: 120_000 }, async () => {
-  const here = mkdtempSync(join(tmpdir(), "recall-cwd-"));
+  const here = tempDir("recall-cwd-");
   const recall = await startRecall({ "pjsip.conf": await pjsip() }, { cwd: here });
   try {
     assert.match(await cliFrom(here, "core show settings"), new RegExp(`Data directory: +${recall.dataDir}\\n`));
-    const elsewhere = mkdtempSync(join(tmpdir(), "recall-cwd-"));
+    const elsewhere = tempDir("recall-cwd-");
     assert.match(await cliFrom(elsewhere, "core show settings", { RECALL_DATA: recall.dataDir }), new RegExp(`Process ID: +${recall.child.pid}\\n`));
     await assert.rejects(cliFrom(elsewhere, "core show uptime"), /Unable to connect to a running Recall .*data\/recall\.ctl/, "elsewhere, without RECALL_DATA: ./data, where nothing runs");
 
@@ -135,7 +136,7 @@ test("core restart under systemd exits with status 75, which the unit restarts",
 
 test("recall start --config refuses a directory that does not exist, saying which", { timeout: 30_000 }, async () => {
   const missing = join(tmpdir(), "recall-no-such-config");
-  const r = await run(process.execPath, [recallBin, "start", "--config", missing, "--data", mkdtempSync(join(tmpdir(), "recall-data-"))], { timeout: 20_000 }).then(() => ({ code: 0, stderr: "" }), (e: { code: number; stderr: string }) => e);
+  const r = await run(process.execPath, [recallBin, "start", "--config", missing, "--data", tempDir("recall-data-")], { timeout: 20_000 }).then(() => ({ code: 0, stderr: "" }), (e: { code: number; stderr: string }) => e);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `recall: --config ${missing}: no such directory; give the directory that holds pjsip.conf, extensions.conf and the other .conf files (without --config: the sample configuration)\n`);
 });

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadLoggerConf } from "./logger-conf.js";
+import { tempDir } from "../../core/reap.js";
 
 const dirWith = (text?: string) => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-loggerconf-"));
+  const dir = tempDir("recall-loggerconf-");
   if (text !== undefined) writeFileSync(join(dir, "logger.conf"), text);
   return dir;
 };

@@ -9,13 +9,13 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { REBUILD_WRITE_BATCH } from "../../projections/rebuild.js";
 import * as calls from "../../projections/test/calls.js";
 import { freePort, startRecall } from "./recall-process.js";
 import { askRunning } from "../../projections/query-server.js";
+import { tempDir } from "../../core/reap.js";
 
 const recall = join(process.cwd(), "bin", "recall.js");
 const mix = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.gosub, calls.local, calls.blindTransfer, calls.attendedTransfer, calls.hangup17];
@@ -24,7 +24,7 @@ const mix = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.gos
 let logDir: Promise<string> | undefined;
 function bigLog(): Promise<string> {
   logDir ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "recall-rebuild-kill-"));
+    const dir = tempDir("recall-rebuild-kill-");
     const d = await calls.CallDriver.open(dir);
     for (let i = 0; d.log.nextOffset < REBUILD_WRITE_BATCH; i++) {
       mix[i % mix.length](d);
@@ -42,13 +42,13 @@ after(async () => { if (logDir) rmSync(await logDir, { recursive: true, force: t
 
 /** A fresh data directory with a copy of the log. */
 async function dataDir(): Promise<string> {
-  const data = mkdtempSync(join(tmpdir(), "recall-rebuild-data-"));
+  const data = tempDir("recall-rebuild-data-");
   cpSync(join(await bigLog(), "log"), join(data, "log"), { recursive: true });
   return data;
 }
 
 function configDir(recallConf = ""): string {
-  const dir = mkdtempSync(join(tmpdir(), "recall-rebuild-conf-"));
+  const dir = tempDir("recall-rebuild-conf-");
   if (recallConf) writeFileSync(join(dir, "recall.conf"), recallConf);
   return dir;
 }
@@ -141,7 +141,7 @@ test("recall start SIGKILLed while its projections catch up, started again: chDB
     assert.ok(caughtUp(await second.cli("recall show projections")), "chDB and CSV caught up");
   } finally { await second.stop(); }
   // The reference: a clean rebuild of the same log (as the live runs left it).
-  const clean = mkdtempSync(join(tmpdir(), "recall-rebuild-data-"));
+  const clean = tempDir("recall-rebuild-data-");
   cpSync(join(live, "log"), join(clean, "log"), { recursive: true });
   for (const sink of ["chdb", "csv"]) {
     const reference = await rebuild(clean, configDir(), sink);
@@ -164,7 +164,7 @@ const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr
 
 test("recall rebuild into a ClickHouse server, SIGKILLed after its first write and run again, holds exactly the rows of a clean rebuild",
   { skip: !haveServer && "clickhouse-server is not installed", timeout: 300_000 }, async () => {
-    const server = mkdtempSync(join(tmpdir(), "recall-rebuild-ch-"));
+    const server = tempDir("recall-rebuild-ch-");
     mkdirSync(server, { recursive: true });
     const port = await freePort();
     const url = execFileSync("sh", [join(chScripts, "start.sh"), String(port), server], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(await freePort()) }, encoding: "utf8" }).trim();
@@ -191,7 +191,7 @@ test("recall rebuild into a ClickHouse server, SIGKILLed after its first write a
 
 test("recall rebuild into a ClickHouse server that stops after the first write: it warns, retries with back-off, and once the server is back ends with a clean rebuild's rows",
   { skip: !haveServer && "clickhouse-server is not installed", timeout: 300_000 }, async () => {
-    const server = mkdtempSync(join(tmpdir(), "recall-rebuild-outage-"));
+    const server = tempDir("recall-rebuild-outage-");
     const port = await freePort(), tcp = await freePort();
     const start = () => execFileSync("sh", [join(chScripts, "start.sh"), String(port), server], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" }).trim();
     const url = start();

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadRtpConf } from "./rtp-conf.js";
 import { ConfError } from "../../conf/tokenizer.js";
+import { tempDir } from "../../core/reap.js";
 
 const dirWith = (text?: string) => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-rtpconf-"));
+  const dir = tempDir("recall-rtpconf-");
   if (text !== undefined) writeFileSync(join(dir, "rtp.conf"), text);
   return dir;
 };

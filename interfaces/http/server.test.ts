@@ -6,10 +6,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
 import { ConfError } from "../../conf/tokenizer.js";
@@ -22,6 +21,7 @@ import { CommandTable } from "../../core/commands.js";
 import { startHttp } from "../cli/http-service.js";
 import { loadHttpConf } from "./http-conf.js";
 import { HttpServer } from "./server.js";
+import { tempDir } from "../../core/reap.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -29,7 +29,7 @@ let certs: TestCertificates;
 before(() => { certs = makeTestCertificates(); });
 
 function confDir(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "recall-http-"));
+  const dir = tempDir("recall-http-");
   writeFileSync(join(dir, "http.conf"), text);
   return dir;
 }
@@ -66,7 +66,7 @@ describe("http.conf", () => {
     assert.equal(conf.prefix, "asterisk");
     assert.equal(loadHttpConf(confDir("[general]\nenabled = no\nbindaddr = 127.0.0.1\n")).http, undefined);
     assert.equal(loadHttpConf(confDir("[general]\nenabled = yes\n")).http, undefined);
-    assert.equal(loadHttpConf(mkdtempSync(join(tmpdir(), "recall-http-none-"))).http, undefined);
+    assert.equal(loadHttpConf(tempDir("recall-http-none-")).http, undefined);
     assert.deepEqual(loadHttpConf(confDir("[general]\nenabled=yes\nbindaddr=::1\ntlsenable=yes\ntlsbindaddr=[::1]:9443\ntlscertfile=c\ntlsprivatekey=k\n")).https, { host: "::1", port: 9443, certFile: "c", keyFile: "k" });
     assert.throws(() => loadHttpConf(confDir("[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = 99999\n")),
       (e: Error) => e instanceof ConfError && /http\.conf:4.*bindport: a port from 1 to 65535, not "99999"/.test(`${(e as ConfError).file}:${(e as ConfError).line} ${e.message}`));

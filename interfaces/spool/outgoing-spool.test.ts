@@ -6,19 +6,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { MemoryLogger } from "../../core/logger.js";
 import { OriginateReason, type OriginateOutcome, type OriginateRequest } from "../../calls/originate.js";
 import type { Channel } from "../../calls/channel.js";
 import { OutgoingSpool } from "./outgoing-spool.js";
+import { tempDir } from "../../core/reap.js";
 
 const SEC = 1_000_000;
 
 function setup(answer: (request: OriginateRequest, n: number) => OriginateReason | Promise<OriginateReason>, maxCalls?: number) {
-  const dir = mkdtempSync(join(tmpdir(), "recall-spool-"));
+  const dir = tempDir("recall-spool-");
   const clock = new VirtualClock(Math.floor(Date.now() / 1000) * SEC);
   const logger = new MemoryLogger();
   const calls: { request: OriginateRequest; at: number; recorded: Record<string, string> }[] = [];
@@ -206,7 +206,7 @@ test("a file removed during its call is not written again: no retry", async () =
 });
 
 test("a spool directory that cannot be made disables the spool with a warning, nothing thrown", () => {
-  const file = join(mkdtempSync(join(tmpdir(), "recall-spool-")), "a-file");
+  const file = join(tempDir("recall-spool-"), "a-file");
   writeFileSync(file, "");
   const logger = new MemoryLogger();
   const spool = new OutgoingSpool({ dir: join(file, "spool"), clock: new VirtualClock(), logger, originate: async () => ({ reason: OriginateReason.FAILURE, cause: 0 }), watch: false });

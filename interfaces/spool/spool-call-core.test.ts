@@ -6,8 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { MemoryLogger } from "../../core/logger.js";
@@ -21,6 +20,7 @@ import { CallCore } from "../../calls/core.js";
 import type { ChannelDriver, LegProgress, OutboundCall, OutboundTarget, PlacedCall } from "../../calls/driver.js";
 import type { CallMedia } from "../../calls/media.js";
 import { OutgoingSpool } from "./outgoing-spool.js";
+import { tempDir } from "../../core/reap.js";
 
 const SEC = 1_000_000;
 
@@ -49,7 +49,7 @@ class ScriptedDriver implements ChannelDriver {
 const flush = async () => { for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r)); };
 
 test("a busy first attempt and an answered retry, through the call core: the decisions are inputs of the channels' actors, Codecs narrow the channel's, the log replays", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-spool-core-"));
+  const dir = tempDir("recall-spool-core-");
   const log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
   const clock = new VirtualClock(Math.floor(Date.now() / 1000) * SEC);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds });
@@ -109,7 +109,7 @@ test("a busy first attempt and an answered retry, through the call core: the dec
 });
 
 test("Codecs with nothing in common with the endpoint's: the call fails before it is placed (reason 0) and is retried as any failure", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-spool-core-"));
+  const dir = tempDir("recall-spool-core-");
   const log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
   const clock = new VirtualClock(Math.floor(Date.now() / 1000) * SEC);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds });

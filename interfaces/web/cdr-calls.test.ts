@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openChdbSink } from "../../projections/sinks/chdb.js";
 import { MemoryLogger } from "../../core/logger.js";
@@ -13,6 +12,7 @@ import { WebConsole } from "./console.js";
 import { HttpServer } from "../http/server.js";
 import { loadManagerConf } from "../ami/config.js";
 import { artifacts, CHROMIUM, launchChromium } from "./browser.js";
+import { tempDir } from "../../core/reap.js";
 
 /**
  * 12,000 calls of one to four legs in a real chDB, shaped to catch a window that cuts a
@@ -28,7 +28,7 @@ SELECT toString(1000 + (c * 13 + k) % 40), '200', ['ANSWERED', 'NO ANSWER', 'BUS
 FROM (SELECT intDiv(number, 4) AS c, number % 4 AS k FROM numbers(48000)) WHERE k < 1 + (c * 7) % 4`;
 
 test("a page of calls from a time window is the page the whole range gives, for every filter, direction and page; the count groups exactly", { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-cdr-calls-"));
+  const dir = tempDir("recall-cdr-calls-");
   const sink = await openChdbSink(dir);
   try {
     await sink.open(["cdr"]);
@@ -97,7 +97,7 @@ test("in chromium: a page whose count is slow shows its calls at once, then its 
     return ids.map((linkedid) => JSON.stringify({ start: "2026-09-21 12:00:00", src: "1001", dst: "200", clid: "", duration: 1, billsec: 1, disposition: "ANSWERED",
       lastapp: "Dial", channel: "", dstchannel: "", uniqueid: linkedid, userfield: "", accountcode: "", linkedid, peeraccount: "" })).join("\n");
   };
-  const confDir = mkdtempSync(join(tmpdir(), "recall-cdr-conf-"));
+  const confDir = tempDir("recall-cdr-conf-");
   writeFileSync(join(confDir, "manager.conf"), "[general]\nenabled = no\n[supervisor]\nsecret = s3cret\nread = reporting\n");
   const { config } = loadManagerConf(confDir);
   rmSync(confDir, { recursive: true, force: true });

@@ -8,8 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { openChdbSink } from "../../projections/sinks/chdb.js";
@@ -20,6 +19,7 @@ import { MemoryLogger } from "../../core/logger.js";
 import { freePort } from "../cli/recall-process.js";
 import { parseFilter } from "./cdr-query.js";
 import { WebConsole } from "./console.js";
+import { tempDir } from "../../core/reap.js";
 
 const NASTY = "O'Brien\\'); DROP TABLE cdr; --";
 const ROWS: [string, string, string, string][] = [
@@ -54,7 +54,7 @@ async function check(sink: SqlSink) {
 }
 
 test("chDB: bound parameters", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-web-sql-"));
+  const dir = tempDir("recall-web-sql-");
   const sink = await openChdbSink(dir);
   try {
     await sink.open(["cdr", "cel"]);
@@ -69,7 +69,7 @@ test("chDB: bound parameters", async () => {
 const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr/bin/clickhouse-server");
 test("ClickHouse server: the same queries, the same answers", { skip: !haveServer && "clickhouse-server is not installed", timeout: 120_000 }, async () => {
   const scripts = resolve(process.cwd(), "infra", "clickhouse");
-  const data = mkdtempSync(join(tmpdir(), "recall-web-ch-"));
+  const data = tempDir("recall-web-ch-");
   const port = await freePort(), tcp = await freePort();
   const url = execFileSync("sh", [join(scripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8", timeout: 90_000 }).trim();
   try {

@@ -1,15 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { openChdbSink } from "../../projections/sinks/chdb.js";
 import { queueHistory } from "./queue-history.js";
 import { INTERVAL_MS, midnightOf } from "./wallboard.js";
+import { tempDir } from "../../core/reap.js";
 
 /** queue_log rows in a real chDB: today's totals and the chart's intervals come back; older days, later offsets and other events do not. */
 test("the wallboard's history: today's ENTERQUEUE/CONNECT/ABANDON per queue since local midnight, below the given offset", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-qhist-"));
+  const dir = tempDir("recall-qhist-");
   const sink = await openChdbSink(dir);
   try {
     await sink.open(["queue_log"]);
@@ -46,7 +45,7 @@ test("the wallboard's history: today's ENTERQUEUE/CONNECT/ABANDON per queue sinc
 test("the history's day is the server's: queue_log lines either side of Kolkata's midnight (18:30 UTC) land on their own day", async () => {
   const tz = process.env.TZ;
   process.env.TZ = "Asia/Kolkata";
-  const dir = mkdtempSync(join(tmpdir(), "recall-qhist-tz-"));
+  const dir = tempDir("recall-qhist-tz-");
   const sink = await openChdbSink(dir);
   try {
     await sink.open(["queue_log"]);

@@ -18,8 +18,7 @@
  *   node dist/media-workers/bench/media.bench.js [--workers 2,1] [--seconds 4] [--max 2000] [--all] [--only playback,bridge,conf] [--from N]
  * (`--all`: run every step up to --max instead of stopping at the first miss; `--from`: skip steps below N.)
  */
-import { mkdtempSync, symlinkSync, existsSync, writeFileSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, existsSync, writeFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { execFileSync, spawn } from "node:child_process";
@@ -27,6 +26,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { MediaService } from "../index.js";
 import { wavHeader } from "../wav.js";
+import { tempDir } from "../../core/reap.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : def; };
@@ -78,7 +78,7 @@ interface PhonesResult { samples: Float64Array; packets: number; lost: number; c
 
 const PHONES_SRC = fileURLToPath(new URL("../../../media-workers/bench/phones.c", import.meta.url));
 const PHONES = fileURLToPath(new URL("./phones", import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), "bench-media-"));
+const scratch = tempDir("bench-media-");
 let phonesMade = 0;
 
 /** A phones process (phones.c) with `sockets` sockets, measuring `mode`. */
@@ -198,7 +198,7 @@ function print(r: Row): void {
 
 async function main(): Promise<void> {
   const prompt = "/usr/share/asterisk/sounds/en/hello-world.wav";
-  const dir = mkdtempSync(join(tmpdir(), "bench-moh-"));
+  const dir = tempDir("bench-moh-");
   if (existsSync(prompt)) symlinkSync(prompt, join(dir, "hello-world.wav"));
   else writeFileSync(join(dir, "tone.wav"), Buffer.concat([wavHeader(32000), Buffer.alloc(32000, 7)]));
   const best: Record<string, number> = {};

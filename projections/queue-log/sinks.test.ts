@@ -6,8 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defaultClickHouse } from "../config.js";
 import { openChdbSink } from "../sinks/chdb.js";
@@ -16,6 +15,7 @@ import type { SqlSink } from "../sinks/sql.js";
 import { columnsOf } from "../sinks/schema.js";
 import { freePort } from "../../interfaces/cli/recall-process.js";
 import type { QueueLogRow } from "./fold.js";
+import { tempDir } from "../../core/reap.js";
 
 const T = 1_796_593_738_123_456;
 const rows: QueueLogRow[] = [
@@ -43,7 +43,7 @@ async function roundTrip(sink: SqlSink): Promise<void> {
 }
 
 test("chDB: queue_log rows stored and read back exactly", async () => {
-  const sink = await openChdbSink(mkdtempSync(join(tmpdir(), "recall-qlog-")));
+  const sink = await openChdbSink(tempDir("recall-qlog-"));
   try { await roundTrip(sink); } finally { await sink.close(); }
 });
 
@@ -51,7 +51,7 @@ const haveServer = existsSync("/usr/sbin/clickhouse-server") || existsSync("/usr
 
 test("ClickHouse server: queue_log rows stored and read back exactly", { skip: !haveServer && "clickhouse-server is not installed" }, async () => {
   const scripts = resolve(process.cwd(), "infra", "clickhouse");
-  const data = join(mkdtempSync(join(tmpdir(), "recall-qlog-ch-")), "clickhouse");
+  const data = join(tempDir("recall-qlog-ch-"), "clickhouse");
   const port = await freePort(), tcp = await freePort();
   const url = execFileSync("sh", [join(scripts, "start.sh"), String(port), data], { env: { ...process.env, CLICKHOUSE_TCP_PORT: String(tcp) }, encoding: "utf8" }).trim();
   try {

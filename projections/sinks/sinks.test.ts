@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { CdrProjection } from "../cdr/fold.js";
@@ -18,13 +17,14 @@ import type { Sink, SinkWrite } from "./sink.js";
 import type { SqlSink } from "./sql.js";
 import { columnsOf } from "./schema.js";
 import { freePort } from "../../interfaces/cli/recall-process.js";
+import { tempDir } from "../../core/reap.js";
 
 const settings = { cdr: defaultCdr, cel: allCel };
 const scenarios = [calls.answered, calls.busy, calls.noAnswer, calls.cancel, calls.declined, calls.unreachable, calls.hangup17, calls.gosub, calls.local, calls.blindTransfer, calls.attendedTransfer];
 
 /** A data directory whose log holds `rounds` of every scenario, and the rows the folds give for it. */
 async function fixture(rounds: number) {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sinks-"));
+  const dir = tempDir("recall-sinks-");
   const d = await calls.CallDriver.open(dir);
   for (let i = 0; i < rounds; i++) for (const s of scenarios) { s(d); d.advance(7); }
   const records = await d.records();

@@ -6,10 +6,9 @@
  *   events/s, beside README's CDR/CEL rebuild figure (target: at least as fast).
  * Queue() through sipp agents at 100 callers/s is simulations/bench/queues-sipp.bench.ts.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
+import { tempDir } from "../../core/reap.js";
 import { SeededRandom } from "../../core/random.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
 import { ActorRuntime } from "../../actors/runtime.js";
@@ -27,7 +26,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "recall-bench-queues-"));
+  const dir = tempDir("recall-bench-queues-");
   const log = await SegmentLog.open(join(dir, "log"), { notice: () => undefined });
   const clock = new VirtualClock(1_800_000_000_000_000);
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(1), kinds: actorKinds });

@@ -3,9 +3,9 @@
  * (no audio devices; file and G.711 modules only), one account, a fixed local port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../../core/reap.js";
 
 export interface BaresipOptions {
   /** The account line, e.g. `<sip:6001@127.0.0.1:5060;transport=udp>;auth_pass=secret;regint=60`. */
@@ -32,7 +32,7 @@ export interface Baresip {
 }
 
 export function startBaresip(o: BaresipOptions): Baresip {
-  const dir = mkdtempSync(join(tmpdir(), "recall-baresip-"));
+  const dir = tempDir("recall-baresip-");
   writeFileSync(join(dir, "config"), [
     "poll_method epoll",
     `sip_listen 127.0.0.1:${o.localPort}`,

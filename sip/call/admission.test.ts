@@ -4,12 +4,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { MemoryLogger } from "../../core/logger.js";
 import { CallAdmission, DEFAULT_ADMISSION, loadAdmissionLimits } from "./admission.js";
+import { tempDir } from "../../core/reap.js";
 
 const SECOND = 1_000_000;
 
@@ -78,7 +78,7 @@ test("a lagging event loop with few calls being set up sheds nothing (a Recall s
 });
 
 test("recall.conf [calls]: options read, bad values named by file and line with the default kept", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-admission-"));
+  const dir = tempDir("recall-admission-");
   writeFileSync(join(dir, "recall.conf"), "[calls]\nmax_setup_calls = 300\noverload_delay_ms = 0\noverload_retry_after = x\nmax_calls = 5\n");
   const { limits, errors } = loadAdmissionLimits(dir);
   assert.deepEqual(limits, { maxSetupCalls: 300, overloadDelayMs: 0, retryAfterSeconds: DEFAULT_ADMISSION.retryAfterSeconds });

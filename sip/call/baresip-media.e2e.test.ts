@@ -12,13 +12,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startRecall } from "../../interfaces/cli/recall-process.js";
 import { packageRoot } from "../../interfaces/cli/paths.js";
 import { startBaresip } from "../baresip/baresip.js";
 import { fromUlaw, matchPcm, readWav, toUlaw } from "../sipp/audio.js";
+import { tempDir } from "../../core/reap.js";
 
 const SOUNDS = "/usr/share/asterisk/sounds/en";
 const sample = (file: string) => readFileSync(join(packageRoot, "infra", "sample-config", file), "utf8");
@@ -37,7 +37,7 @@ test("baresip 6001 and 6002 talk through Recall with media anchored: each phone 
   const pjsip = sample("pjsip.conf").replace(/bind\s*=\s*[\d.]+:5060/g, `bind = 127.0.0.1:${port}`).replace(/qualify_frequency = \d+/g, "qualify_frequency = 0");
   assert.match(pjsip, /direct_media\s*=\s*no/, "the sample endpoints anchor media");
   const recall = await startRecall({ "pjsip.conf": pjsip, "extensions.conf": sample("extensions.conf") });
-  const [callerDir, calleeDir] = [mkdtempSync(join(tmpdir(), "recall-baresip-6001-")), mkdtempSync(join(tmpdir(), "recall-baresip-6002-"))];
+  const [callerDir, calleeDir] = [tempDir("recall-baresip-6001-"), tempDir("recall-baresip-6002-")];
   // The caller says tt-weasels (3 s; baresip hangs up when its file ends), the called phone demo-thanks (5.5 s).
   const media = (sound: string, dir: string) => [
     "module aufile.so", "module aubridge.so", "module sndfile.so", `snd_path ${dir}`,

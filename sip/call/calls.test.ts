@@ -5,9 +5,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "../../core/clock.js";
 import { SystemRandom } from "../../core/random.js";
@@ -28,6 +27,7 @@ import { OriginateReason, type OriginateRequest } from "../../calls/originate.js
 import { sdpDescriptions } from "../sdp/index.js";
 import { tosProbe } from "../../media-workers/tos-probe.js";
 import { MediaService } from "../../media-workers/index.js";
+import { tempDir } from "../../core/reap.js";
 
 let server: SipServer;
 let media: MediaService;
@@ -78,7 +78,7 @@ async function script(channel: Channel, start: { exten: string }): Promise<void>
 before(async () => {
   port = await freePort();
   uasPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "recall-calls-"));
+  const dir = tempDir("recall-calls-");
   writeFileSync(join(dir, "pjsip.conf"), `
 [udp]
 type = transport

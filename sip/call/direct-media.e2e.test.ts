@@ -14,7 +14,6 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -26,13 +25,14 @@ import { uacSecondLine, uasRefer } from "../sipp/transfer-scenarios.js";
 import { holdingCaller, loggedSdps, reinvitedCallee, reinvitedCaller, transferringCaller, type LoggedSdp } from "../sipp/reinvite-scenarios.js";
 import { buildRtp, parseRtp } from "../../media-workers/rtp.js";
 import { parseWav, wavHeader } from "../../media-workers/wav.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let recall: RecallProcess;
 let port: number, phoneA: number, phoneB: number, phoneB2: number, phoneC: number, phoneD: number;
 const credentials = phoneCredentials;
-const tmp = mkdtempSync(join(tmpdir(), "recall-direct-media-"));
+const tmp = tempDir("recall-direct-media-");
 
 /** A phone's RTP port: sends µ-law packets, keeps who sent what. */
 class Rtp {

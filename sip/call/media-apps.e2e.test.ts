@@ -14,7 +14,6 @@ import { execFile } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -28,6 +27,7 @@ import { decode, encode } from "../../media-workers/g711.js";
 import { parseWav, wavHeader } from "../../media-workers/wav.js";
 import { AS_AUDIO, AS_DTMF, AS_HANGUP, AS_UUID, AsParser, asFrame } from "../../media-workers/audiosocket.js";
 import { rms, toneShare } from "../sipp/audio.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +37,7 @@ let recall: RecallProcess;
 let port: number, calleePort: number, closedPort: number;
 let audioSocket: Server;
 const service = { uuid: "", digits: "", frames: 0 };
-const tmp = mkdtempSync(join(tmpdir(), "recall-media-apps-"));
+const tmp = tempDir("recall-media-apps-");
 
 // ---- audio helpers ----
 

@@ -17,7 +17,6 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, messages, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -28,6 +27,7 @@ import { RtpStream } from "../sipp/pcap.js";
 import { uacCall } from "../sipp/call-scenarios.js";
 import { canPlayPcap, loggedPort, pcapCaller, portCallee } from "../sipp/media-scenarios.js";
 import { frames, matchFrames, readWav, toUlaw } from "../sipp/audio.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +37,7 @@ const skip = !canPlayPcap() ? "sipp needs root or CAP_NET_RAW to play a capture"
 
 let recall: RecallProcess;
 let port: number, calleePort: number;
-const tmp = mkdtempSync(join(tmpdir(), "recall-media-e2e-"));
+const tmp = tempDir("recall-media-e2e-");
 
 /** A phone's RTP socket: keeps every RTP packet that arrives, with its sender's port. */
 class RtpSink {

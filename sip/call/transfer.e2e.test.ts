@@ -9,8 +9,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, assertLogged, startRecall, type RecallProcess } from "../../interfaces/cli/recall-process.js";
@@ -19,6 +17,7 @@ import { packageRoot } from "../../interfaces/cli/paths.js";
 import { runSipp, sippLogLine, startSipp, type SippResult } from "../sipp/sipp.js";
 import { uacCall, uasCall } from "../sipp/call-scenarios.js";
 import { uacSecondLine, uasRefer } from "../sipp/transfer-scenarios.js";
+import { tempDir } from "../../core/reap.js";
 
 const run = promisify(execFile);
 let recall: RecallProcess;
@@ -146,7 +145,7 @@ test("TRANSFER_CONTEXT on the transferer picks the context a blind REFER's targe
 });
 
 test("attended REFER with Replaces: A↔B and B2↔C become A↔C; both of B's legs get BYE; C joins A's linkedid", async () => {
-  const logs = mkdtempSync(join(tmpdir(), "recall-xfer-"));
+  const logs = tempDir("recall-xfer-");
   const line1Log = join(logs, "line1.log"), line2Log = join(logs, "line2.log");
   const b = startSipp({
     scenario: uasRefer({ referTo: `sip:6003@127.0.0.1:${port}?Replaces=[$replaces]`, replacesFromMessage: true, outcome: { notify: "200 OK" } }),

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lines, loadTexts } from "./fixtures.js";
 import { loadPjsipConfig } from "./load.js";
 import { contactsOfAor, diffPjsipModels } from "./model.js";
+import { tempDir } from "../../core/reap.js";
 
 // ---------------------------------------------------------------------------------------
 // Seed 003's example configurations load, with the values they describe.
@@ -382,7 +382,7 @@ test("a template error or a syntax error loads nothing from that file; unmodelle
 // From a directory, and reload diffs
 
 function withDir(files: Record<string, string>, body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), "pjsip-test-"));
+  const dir = tempDir("pjsip-test-");
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     body(dir);

@@ -1,8 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { MemoryLogger } from "../../core/logger.js";
@@ -13,6 +10,7 @@ import { contactId } from "../../actors/contact/machine.js";
 import { loadTexts } from "../config/fixtures.js";
 import { AuthSecurity } from "../endpoint/security.js";
 import { Registrar } from "./registrar.js";
+import { tempDir } from "../../core/reap.js";
 
 const conf = `
 [phone1]
@@ -27,7 +25,7 @@ contact = sip:phone1@192.168.1.99:5060
 test("PJSIP_DIAL_CONTACTS joins every contact of the endpoint's AORs with &, as seed 000 shows", async () => {
   const { model, errors } = loadTexts({ pjsip: conf });
   assert.deepEqual(errors, []);
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-dial-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-dial-"), { notice: () => undefined });
   const clock = new VirtualClock();
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(1), kinds: actorKinds });
   const reg = (uri: string) => ({ source: "test" as const, type: "register" as const, aor: "phone1", uri, expires: 3600, callId: uri, cseq: 1, userAgent: "x", received: "udp:192.168.1.27:5060", endpoint: "phone1" });

@@ -6,9 +6,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { VirtualClock } from "../../core/clock.js";
 import { SeededRandom } from "../../core/random.js";
 import { MemoryLogger } from "../../core/logger.js";
@@ -25,6 +22,7 @@ import { MemoryNetwork } from "../transport/index.js";
 import type { SipRequest, SipResponse } from "../message/index.js";
 import { makeRequest, memoryLayer } from "../transaction/test-support.js";
 import { Subscriptions } from "./subscriptions.js";
+import { tempDir } from "../../core/reap.js";
 
 const conf = `
 [phone]
@@ -41,7 +39,7 @@ test("423, 404 outside subscribe_context, NOTIFYs on change and at expiry, 481 f
   const network = new MemoryNetwork(clock);
   const pbx = await memoryLayer(network, clock, { host: "10.0.0.1" });
   const phone = await memoryLayer(network, clock, { host: "10.0.0.2", seed: 2 });
-  const log = await SegmentLog.open(mkdtempSync(join(tmpdir(), "recall-subs-")), { notice: () => undefined });
+  const log = await SegmentLog.open(tempDir("recall-subs-"), { notice: () => undefined });
   const runtime = new ActorRuntime({ log, clock, random: new SeededRandom(3), kinds: actorKinds });
   const logger = new MemoryLogger();
   const devices = new DeviceStates();

@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Clock, SystemClock, VirtualClock } from "../../core/clock.js";
 import { SeededRandom, SystemRandom } from "../../core/random.js";
@@ -17,6 +16,7 @@ import { type SipResponse } from "../message/index.js";
 import { TransportLayer } from "../transport/index.js";
 import { TransactionLayer } from "./layer.js";
 import { makeRequest, rawRequest } from "./test-support.js";
+import { tempDir } from "../../core/reap.js";
 
 const layers: TransactionLayer[] = [];
 after(async () => {
@@ -205,7 +205,7 @@ function errorsOf(dir: string): string {
 }
 
 describe("sipp", { skip: !sippAvailable && "sipp is not installed (apt-get install sip-tester)" }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "recall-sipp-"));
+  const dir = tempDir("recall-sipp-");
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [transport, flag] of [["udp", "u1"], ["tcp", "t1"]] as const) {

@@ -5,9 +5,9 @@
  * temporary directory.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../../core/reap.js";
 
 export interface TestCertificates {
   readonly dir: string;
@@ -28,7 +28,7 @@ function openssl(dir: string, args: string[]): void {
 }
 
 export function makeTestCertificates(): TestCertificates {
-  const dir = mkdtempSync(join(tmpdir(), "recall-certs-"));
+  const dir = tempDir("recall-certs-");
   const p = (f: string) => join(dir, f);
   const days = ["-days", "2"];
   openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", ...days, "-subj", "/CN=Recall Test CA"]);

@@ -16,8 +16,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, messages, startRecall, type RecallProcess } from "../../../interfaces/cli/recall-process.js";
@@ -28,6 +27,7 @@ import { uacCall } from "../../../sip/sipp/call-scenarios.js";
 import { RtpStream } from "../../../sip/sipp/pcap.js";
 import { canPlayPcap, pcapCaller } from "../../../sip/sipp/media-scenarios.js";
 import { python3 } from "../../../core/python.js";
+import { tempDir } from "../../../core/reap.js";
 
 const run = promisify(execFile);
 const skip = !canPlayPcap() ? "sipp needs root or CAP_NET_RAW to play a capture"
@@ -39,7 +39,7 @@ let port: number;
 /** What panoramisk parsed of an answer: `result` and `endpos` as [value, text in parentheses]. */
 type Parsed = { result?: [string, string]; endpos?: [string, string]; status_code?: number; error?: string };
 const reports: { route: string; results: Record<string, Parsed>; env: Record<string, string> }[] = [];
-const tmp = mkdtempSync(join(tmpdir(), "recall-agi-e2e-"));
+const tmp = tempDir("recall-agi-e2e-");
 
 /** Waits (bounded) until the FastAGI server has reported on `route`. */
 async function report(route: string, timeoutMs = 15_000) {

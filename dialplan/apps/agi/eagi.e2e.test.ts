@@ -8,8 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { assertLogged, freePort, messages, startRecall, type RecallProcess } from "../../../interfaces/cli/recall-process.js";
@@ -19,12 +18,13 @@ import { RtpStream } from "../../../sip/sipp/pcap.js";
 import { canPlayPcap, pcapCaller } from "../../../sip/sipp/media-scenarios.js";
 import { fromUlaw, matchPcm, readWav, toUlaw } from "../../../sip/sipp/audio.js";
 import { callerCalleePjsip } from "../../../sip/call/test-phones.js";
+import { tempDir } from "../../../core/reap.js";
 
 const run = promisify(execFile);
 const SOUNDS = "/usr/share/asterisk/sounds/en";
 const skip = !canPlayPcap() ? "sipp needs root or CAP_NET_RAW to play a capture"
   : !existsSync(join(SOUNDS, "tt-weasels.wav")) ? "asterisk-core-sounds-en-wav is not installed" : false;
-const tmp = mkdtempSync(join(tmpdir(), "recall-eagi-"));
+const tmp = tempDir("recall-eagi-");
 let recall: RecallProcess;
 let sipPort: number;
 

@@ -39,10 +39,10 @@ const NO_HANDLERS: ClientHandlers = Object.freeze({});
  * of another fork ("fork", its To tag now known), or a late 1xx or non-2xx that says
  * nothing new (undefined). Counted either way.
  */
-function afterAccept(host: TransactionHost, tags: Set<string>, response: SipResponse): "again" | "fork" | undefined {
+function afterAccept(host: TransactionHost, tags: string[], response: SipResponse): "again" | "fork" | undefined {
   const status = response.status, tag = response.toTag ?? "";
-  if (status >= 200 && status < 300 && !tags.has(tag)) {
-    tags.add(ownString(tag));
+  if (status >= 200 && status < 300 && !tags.includes(tag)) {
+    tags.push(ownString(tag));
     host.stats.responsesIn++;
     return "fork";
   }
@@ -61,21 +61,26 @@ function resendAck(host: TransactionHost, ack: { readonly text: string; readonly
  * An accepted INVITE its TU has forgotten (ClientTransaction.forget), in the layer's map
  * until Timer M: it sends the TU's ACK again for each retransmitted 2xx and absorbs the
  * rest (a 2xx of another fork has no TU to go to any more). At 500 calls/s some 16,000
- * such INVITEs linger; this keeps their tags and ACK and drops the rest.
+ * such INVITEs linger; this keeps their tags and ACK (off the heap, in KeptBytes) and drops the rest.
  */
 export class AcceptedInvite {
   readonly key: string;
 
   constructor(
-    private readonly host: TransactionHost, key: string, private readonly tags: Set<string>,
-    private readonly sentAck: { readonly text: string; readonly target: Target } | undefined, private readonly ackTag: string | undefined,
+    private readonly host: TransactionHost, key: string, private readonly tags: string[],
+    /** The ACK's handle in the layer's KeptBytes, and where it went. */
+    private readonly sentAck: { readonly handle: number; readonly target: Target } | undefined, private readonly ackTag: string | undefined,
     readonly expires: number,
   ) {
     this.key = ownString(key);
   }
 
   receive(response: SipResponse): void {
-    if (afterAccept(this.host, this.tags, response) === "again" && this.ackTag === response.toTag) resendAck(this.host, this.sentAck);
+    if (afterAccept(this.host, this.tags, response) !== "again" || this.ackTag !== response.toTag || this.sentAck === undefined) return;
+    const data = this.host.kept.get(this.sentAck.handle);
+    if (data === undefined) return;
+    this.host.stats.acksOut++;
+    this.host.send(data, this.sentAck.target);
   }
 
   dispose(): void { /* no timer of its own: the layer's expiry queue holds it */ }
@@ -103,8 +108,8 @@ export class ClientTransaction {
    */
   #ack: { text: string; target: Target } | undefined;
   #ackTag: string | undefined;
-  /** To tags of the 2xx seen (forks). */
-  #tags: Set<string> | undefined;
+  /** To tags of the 2xx seen (forks): one but for a forked INVITE. */
+  #tags: string[] | undefined;
   #cancelWanted = false;
   #cancelReason: string | undefined;
   #cancelSent = false;
@@ -182,7 +187,9 @@ export class ClientTransaction {
     // A small entry takes over until Timer M (counted from now): this object, its timer and closures can go.
     this.#cancelTimers();
     const host = this.#host;
-    host.keepAccepted(this, new AcceptedInvite(host, this.#key, this.#tags!, this.#ack, this.#ackTag, host.clock.now() + host.timers.timeout));
+    const expires = host.clock.now() + host.timers.timeout;
+    const ack = this.#ack && { handle: host.kept.put(this.#ack.text, expires), target: this.#ack.target };
+    host.keepAccepted(this, new AcceptedInvite(host, this.#key, this.#tags!, ack, this.#ackTag, expires));
   }
 
   /** @internal A response with this transaction's branch and method. */
@@ -228,7 +235,7 @@ export class ClientTransaction {
       else this.#timeout = this.#at(timers.d, () => this.#terminate()); // Timer D
     } else {
       this.#state = "accepted";
-      this.#tags = new Set([ownString(response.toTag ?? "")]); // kept until Timer M
+      this.#tags = [ownString(response.toTag ?? "")]; // kept until Timer M
       this.#timeout = this.#at(timers.timeout, () => this.#terminate()); // Timer M
     }
     this.#call("onFinal", response);

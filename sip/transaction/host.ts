@@ -3,6 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SipRequest, Via } from "../message/index.js";
 import type { Destination, Route, Source, Target } from "../transport/index.js";
 import type { AcceptedInvite, ClientHandlers, ClientTransaction } from "./client.js";
+import type { KeptBytes } from "./kept-bytes.js";
 import type { AcknowledgedInvite, CompletedTransaction, ServerTransaction } from "./server.js";
 import type { TimerValues } from "./timers.js";
 
@@ -55,6 +56,8 @@ export interface TransactionHost {
   readonly clock: Clock;
   readonly timers: TimerValues;
   readonly stats: TransactionStats;
+  /** What lingering entries keep to send again (Timers J and M). */
+  readonly kept: KeptBytes;
   send(data: Buffer, target: Target, onError?: (error: Error) => void): void;
   responseTarget(via: Via, source: Source): Target | undefined;
   newTag(): string;

@@ -16,6 +16,7 @@ import { type Destination, type Route, type Source, type TransportLayer, viaTran
 import { type AcceptedInvite, type ClientHandlers, ClientTransaction } from "./client.js";
 import { type TransactionHost, type TransactionStats, emptyTransactionStats } from "./host.js";
 import { ExpiryQueue } from "./expiry.js";
+import { KeptBytes } from "./kept-bytes.js";
 import { ackKey, clientKey, serverKey } from "./keys.js";
 import { type AcknowledgedInvite, type CompletedTransaction, ServerTransaction } from "./server.js";
 import { type TimerSettings, type TimerValues, timerValues } from "./timers.js";
@@ -58,6 +59,8 @@ export class TransactionLayer {
   readonly #acks = new Map<string, ServerTransaction | AcknowledgedInvite>();
   /** Acknowledged 2xx INVITEs absorbing retransmissions until Timer L, oldest first. */
   readonly #acknowledged: ExpiryQueue<AcknowledgedInvite>;
+  /** The responses and ACKs the #completed and #accepted entries send again. */
+  readonly #kept: KeptBytes;
   #onRequest: RequestHandler | undefined;
   #onAck: AckHandler | undefined;
   #onStrayResponse: ((response: SipResponse, source: Source) => void) | undefined;
@@ -71,8 +74,9 @@ export class TransactionLayer {
     this.timers = timerValues(options.timers);
     const transports = this.transports;
     const servers = this.#servers, clients = this.#clients, acks = this.#acks;
-    this.#completed = new ExpiryQueue(this.clock, (entry) => { if (servers.get(entry.key) === entry) servers.delete(entry.key); });
-    this.#accepted = new ExpiryQueue(this.clock, (entry) => { if (clients.get(entry.key) === entry) clients.delete(entry.key); });
+    const kept = this.#kept = new KeptBytes(this.clock);
+    this.#completed = new ExpiryQueue(this.clock, (entry) => { if (servers.get(entry.key) === entry) servers.delete(entry.key); kept.drop(); });
+    this.#accepted = new ExpiryQueue(this.clock, (entry) => { if (clients.get(entry.key) === entry) clients.delete(entry.key); kept.drop(); });
     this.#acknowledged = new ExpiryQueue(this.clock, (entry) => {
       if (servers.get(entry.key) === entry) servers.delete(entry.key);
       if (acks.get(entry.ackKey) === entry) acks.delete(entry.ackKey);
@@ -81,6 +85,7 @@ export class TransactionLayer {
       clock: this.clock,
       timers: this.timers,
       stats: this.stats,
+      kept,
       send: (data, target, onError) => transports.send(data, target, onError),
       responseTarget: (via, source) => transports.responseTarget(via, source),
       newTag: () => this.newTag(),
@@ -183,6 +188,7 @@ export class TransactionLayer {
     this.#completed.clear();
     this.#acknowledged.clear();
     this.#accepted.clear();
+    this.#kept.clear();
     this.#clients.clear();
     this.#servers.clear();
     this.#acks.clear();

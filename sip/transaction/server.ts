@@ -24,34 +24,31 @@ export type ServerFailure = "timeout" | "transport-error";
 
 /**
  * What the layer keeps of a non-INVITE server transaction once its final response went
- * out over an unreliable transport: that response, sent again for each retransmitted
- * request until Timer J (64*T1) ends it. The transaction object itself stays in state
+ * out over an unreliable transport: that response (off the heap, in KeptBytes), sent again
+ * for each retransmitted request until Timer J (64*T1) ends it. The transaction object itself stays in state
  * `completed` for whoever still holds it.
  */
 export class CompletedTransaction {
-  /**
-   * The response as a byte string: it is rarely sent again, and a kept Buffer would pin
-   * the whole 8 KiB pool slab it was cut from for 32 s.
-   */
-  readonly #last: string;
   readonly key: string;
 
   constructor(
     private readonly host: TransactionHost,
     key: string,
-    last: string,
+    /** The response, in the layer's KeptBytes. */
+    private readonly response: number,
     private readonly target: Target,
     /** When Timer J ends it (Clock time). */
     readonly expires: number,
   ) {
     this.key = ownString(key);
-    this.#last = last;
   }
 
   retransmitted(_source: Source): void {
     this.host.stats.requestRetransmissionsIn++;
+    const data = this.host.kept.get(this.response);
+    if (data === undefined) return;
     this.host.stats.responseRetransmissionsOut++;
-    this.host.send(Buffer.from(this.#last, "latin1"), this.target);
+    this.host.send(data, this.target);
   }
 }
 
@@ -166,7 +163,8 @@ export class ServerTransaction {
     if (this.isInvite && status === 100 && this.#lastStatus > 100) return response; // a 100 after 18x says nothing
     const host = this.#host;
     const data = serializeMessage(response);
-    this.#last = status < 200 ? data : data.toString("latin1");
+    // A non-INVITE's final is resent by the layer's entry (UDP) or never (reliable transports).
+    this.#last = status < 200 ? data : this.isInvite ? data.toString("latin1") : undefined;
     this.#lastStatus = status;
     if (this.#target === undefined) {
       this.#target = host.responseTarget(response.via, this.source);
@@ -191,7 +189,8 @@ export class ServerTransaction {
         // Timer J: the layer keeps only the response; the request (and the datagram it was read from) can go.
         this.#state = "completed";
         host.serverDone(this.#key, this);
-        host.keepCompleted(new CompletedTransaction(host, this.#key, this.#last as string, this.#target, host.clock.now() + timers.timeout));
+        const expires = host.clock.now() + timers.timeout;
+        host.keepCompleted(new CompletedTransaction(host, this.#key, host.kept.put(data, expires), this.#target, expires));
       }
     } else if (status >= 300) {
       this.#state = "completed";

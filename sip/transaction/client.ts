@@ -188,7 +188,7 @@ export class ClientTransaction {
     this.#cancelTimers();
     const host = this.#host;
     const expires = host.clock.now() + host.timers.timeout;
-    const ack = this.#ack && { handle: host.kept.put(this.#ack.text, expires), target: this.#ack.target };
+    const ack = this.#ack && { handle: host.kept.put(this.#ack.text, expires), target: host.shareTarget(this.#ack.target) };
     host.keepAccepted(this, new AcceptedInvite(host, this.#key, this.#tags!, ack, this.#ackTag, expires));
   }
 

@@ -58,6 +58,8 @@ export interface TransactionHost {
   readonly stats: TransactionStats;
   /** What lingering entries keep to send again (Timers J and M). */
   readonly kept: KeptBytes;
+  /** The same target as one object per peer, for what lingers (a connection's target is its own). */
+  shareTarget(target: Target): Target;
   send(data: Buffer, target: Target, onError?: (error: Error) => void): void;
   responseTarget(via: Via, source: Source): Target | undefined;
   newTag(): string;

@@ -12,7 +12,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { type Random, randomHex } from "../../core/random.js";
 import { BRANCH_COOKIE, SipParseError, type SipRequest, type SipResponse, formatHost, serializeMessage } from "../message/index.js";
-import { type Destination, type Route, type Source, type TransportLayer, viaTransport } from "../transport/index.js";
+import { type Destination, type Route, type Source, type Target, type TransportLayer, viaTransport } from "../transport/index.js";
 import { type AcceptedInvite, type ClientHandlers, ClientTransaction } from "./client.js";
 import { type TransactionHost, type TransactionStats, emptyTransactionStats } from "./host.js";
 import { ExpiryQueue } from "./expiry.js";
@@ -61,6 +61,11 @@ export class TransactionLayer {
   readonly #acknowledged: ExpiryQueue<AcknowledgedInvite>;
   /** The responses and ACKs the #completed and #accepted entries send again. */
   readonly #kept: KeptBytes;
+  /**
+   * Where they send them, one object per peer ("host port"): at 500 calls/s some 32,000
+   * entries linger, nearly all for a handful of peers.
+   */
+  readonly #targets = new Map<string, Target>();
   #onRequest: RequestHandler | undefined;
   #onAck: AckHandler | undefined;
   #onStrayResponse: ((response: SipResponse, source: Source) => void) | undefined;
@@ -86,6 +91,7 @@ export class TransactionLayer {
       timers: this.timers,
       stats: this.stats,
       kept,
+      shareTarget: (target) => this.#shareTarget(target),
       send: (data, target, onError) => transports.send(data, target, onError),
       responseTarget: (via, source) => transports.responseTarget(via, source),
       newTag: () => this.newTag(),
@@ -308,6 +314,18 @@ export class TransactionLayer {
     } catch (e) {
       this.#handlerError(e, "onStrayResponse");
     }
+  }
+
+  #shareTarget(target: Target): Target {
+    if (target.connection !== undefined) return target;
+    const key = target.host + " " + target.port;
+    let shared = this.#targets.get(key);
+    if (shared === undefined) {
+      if (this.#targets.size >= 4096) this.#targets.clear(); // many peers: share less, never grow without bound
+      shared = { transport: target.transport, host: target.host, port: target.port };
+      this.#targets.set(key, shared);
+    }
+    return shared.transport === target.transport ? shared : target;
   }
 
   #handlerError(error: unknown, what: string): void {

@@ -190,7 +190,7 @@ export class ServerTransaction {
         this.#state = "completed";
         host.serverDone(this.#key, this);
         const expires = host.clock.now() + timers.timeout;
-        host.keepCompleted(new CompletedTransaction(host, this.#key, host.kept.put(data, expires), this.#target, expires));
+        host.keepCompleted(new CompletedTransaction(host, this.#key, host.kept.put(data, expires), host.shareTarget(this.#target), expires));
       }
     } else if (status >= 300) {
       this.#state = "completed";

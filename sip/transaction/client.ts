@@ -127,9 +127,9 @@ export class ClientTransaction {
     this.#data = serializeMessage(request);
   }
 
-  /** The request as sent, with our Via on top; gone once the TU has forgotten the transaction. */
+  /** The request as sent, with our Via on top; gone once the TU has forgotten the transaction, or a non-INVITE's final response has been handled. */
   get request(): SipRequest {
-    if (this.#request === undefined) throw new TypeError("the transaction was forgotten: its request is gone");
+    if (this.#request === undefined) throw new TypeError("the transaction was forgotten or answered: its request is gone");
     return this.#request;
   }
 
@@ -239,7 +239,10 @@ export class ClientTransaction {
       this.#timeout = this.#at(timers.timeout, () => this.#terminate()); // Timer M
     }
     this.#call("onFinal", response);
-    if (this.#state !== "accepted") this.#handlers = NO_HANDLERS; // only a fork's 2xx is told later
+    if (this.#state === "accepted") return; // only a fork's 2xx is told later
+    this.#handlers = NO_HANDLERS;
+    // Timer K only absorbs retransmitted responses: the request can go (a BYE's, 2,500 of them at 500 calls/s).
+    if (!this.isInvite) this.#request = undefined;
   }
 
   /** @internal Stop timers and forget the transaction (layer shutdown). */

@@ -382,13 +382,16 @@ describe("a transaction lingering for its timers keeps only what they need", () 
     return ref.deref() !== undefined;
   };
 
-  it("client: a non-INVITE's handlers go with its final response, an INVITE's once the TU forgets it", async () => {
+  it("client: a non-INVITE's handlers and request go with its final response, an INVITE's once the TU forgets it", async () => {
     const { clock, network, uac } = await world();
     const peer = await rawPeer(network, "10.0.0.9");
+    const methodsSeen: string[] = [];
     const send = (method: string, callId: string) => {
-      const handlers = { onFinal: () => undefined }; // stands for the call the handlers close over
-      const tx = uac.sendRequest(makeRequest(method, "sip:bob@10.0.0.9", { callId }), { host: "10.0.0.9" }, handlers);
-      return { tx, handlers: new WeakRef(handlers) };
+      // Stands for the call the handlers close over; it reads the request as a TU does (an auth retry).
+      const handlers = { onFinal: (_r: SipResponse, tx: ClientTransaction) => { methodsSeen.push(tx.request.method); } };
+      const request = makeRequest(method, "sip:bob@10.0.0.9", { callId });
+      const tx = uac.sendRequest(request, { host: "10.0.0.9" }, handlers);
+      return { tx, handlers: new WeakRef(handlers), request: new WeakRef(request) };
     };
     const options = send("OPTIONS", "gc-1");
     const invite = send("INVITE", "gc-2");
@@ -399,7 +402,10 @@ describe("a transaction lingering for its timers keeps only what they need", () 
     }
     clock.advance(2 * MS);
     assert.deepEqual([options.tx.state, invite.tx.state], ["completed", "accepted"]);
+    assert.deepEqual(methodsSeen, ["OPTIONS", "INVITE"], "onFinal still has the request");
     assert.equal(await alive(options.handlers), false, "Timer K needs no handler");
+    assert.equal(await alive(options.request), false, "nor the request");
+    assert.throws(() => options.tx.request, /answered/);
     assert.equal(await alive(invite.handlers), true, "a fork's 2xx may still come to the TU");
     invite.tx.forget();
     assert.equal(await alive(invite.handlers), false);

@@ -32,7 +32,6 @@ export class KeptBytes {
    * Slabs go oldest first, so memory comes back on time when entries live the same time, as these do.
    */
   put(data: Buffer | string, expires: number): number {
-    this.drop();
     const length = typeof data === "string" ? data.length : data.byteLength;
     const need = LENGTH_BYTES + length;
     if (need >= OFFSET_SPAN) throw new RangeError(`${length} bytes are too many to keep for retransmission`);
@@ -59,7 +58,7 @@ export class KeptBytes {
     return slab.bytes.subarray(offset + LENGTH_BYTES, offset + LENGTH_BYTES + slab.bytes.readUInt32LE(offset));
   }
 
-  /** Drop the oldest slabs whose entries have all expired (called as entries expire, and on each put). */
+  /** Drop the oldest slabs whose entries have all expired (the layer calls it as its entries expire). */
   drop(): void {
     const now = this.clock.now();
     let n = 0;

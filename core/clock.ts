@@ -4,7 +4,7 @@
  * tests, simulations and replay, so that the same inputs give the same transitions.
  * Times are integer microseconds since the Unix epoch (CEL needs microseconds).
  */
-import { Context } from "effect";
+import * as Context from "effect/Context";
 
 export interface Timer { cancel(): void }
 

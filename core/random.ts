@@ -2,7 +2,7 @@
  * Randomness as a service. Tags, branches, Call-IDs, nonces and unique ids reach actors
  * only through an injected Random, so a replay can hand back the recorded values.
  */
-import { Context } from "effect";
+import * as Context from "effect/Context";
 import { randomBytes } from "node:crypto";
 
 export interface Random {

@@ -3,7 +3,7 @@
  * the events are durable; readers see events in offset order, and every backend keeps
  * the order of one stream.
  */
-import { Context } from "effect";
+import * as Context from "effect/Context";
 import type { Envelope } from "./codec.js";
 import type { EventDraft, EventRecord } from "./record.js";
 

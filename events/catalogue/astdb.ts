@@ -4,7 +4,7 @@
  * event and a restart rebuilds exactly the keys that exist. Inputs: put (spawn and
  * update: value), del (the key ends).
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const AstDbContext = Schema.Struct({ family: Schema.String, key: Schema.String, value: Schema.String });

@@ -4,7 +4,7 @@
  * (channel), video.source (channel id, or "" for talker mode: ARI's videoSource),
  * destroy. BRIDGE_ENTER / BRIDGE_EXIT come from the channels' own inputs.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const BridgeStateValue = Schema.Literal("active", "destroyed");

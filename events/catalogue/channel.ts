@@ -45,7 +45,7 @@
  *                soft? (32: requested from outside the call, by the console or ARI)
  *   destroy                                               (after `h` ran: CHAN_END)
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const ChannelStateValue = Schema.Literal(

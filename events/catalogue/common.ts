@@ -1,5 +1,5 @@
 /** Schema pieces shared by every event type of the catalogue. */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 
 export const InputSource = Schema.Literal(
   "sip", "timer", "ami", "ari", "agi", "cli", "dtmf", "media", "config", "dialplan", "actor", "test", "spool",

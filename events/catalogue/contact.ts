@@ -2,7 +2,7 @@
  * contact.transition v1: one binding of a URI to an AOR (a registration), from the
  * REGISTER that created it to its expiry or removal.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const ContactStateValue = Schema.Literal("registered", "expired", "removed");

@@ -2,7 +2,7 @@
  * The event catalogue: every event type the log may hold, each with its versions.
  * A record whose type or version is not listed here is rejected, never skipped.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import type { ActorKind } from "../record.js";
 import { ContactTransitionV1 } from "./contact.js";
 import { OutboundRegistrationTransitionV1 } from "./outbound-registration.js";

@@ -13,7 +13,7 @@
  *   send.failed  to, status (INVALID_PROTOCOL, INVALID_URI, FAILURE)
  *   end
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const MessageContext = Schema.Struct({

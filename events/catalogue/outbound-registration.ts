@@ -2,7 +2,7 @@
  * outbound-registration.transition v1: one `type=registration` of pjsip.conf, from
  * start to Registered, Rejected (temporarily, retrying; or permanently) and Stopped.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const OutboundRegistrationStateValue = Schema.Literal("unregistered", "registered", "rejected", "stopping", "stopped");

@@ -11,7 +11,7 @@
  * Member inputs: add (spawn), update (static member's configuration), pause, unpause,
  * penalty, ringinuse, connect, complete, timer (wrap-up ends), remove, reset.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const QueueCaller = Schema.Struct({

@@ -16,7 +16,7 @@
  *             → done | canceled (after stop/cancel) | failed (an error)
  *   fail      cause (it never started: the target could not be recorded)   → failed
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const RecordingStateValue = Schema.Literal("queued", "recording", "paused", "done", "failed", "canceled");

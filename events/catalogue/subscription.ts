@@ -16,7 +16,7 @@
  *   deactivate   (the hint is gone after a dialplan reload)   → final NOTIFY, terminated;reason=noresource
  * Outputs: notify {cseq, version, state, subscriptionState, expires?, reason?}, timer.set/cancel.
  */
-import { Schema } from "effect";
+import * as Schema from "effect/Schema";
 import { transitionEvent } from "./common.js";
 
 export const SubscriptionEvent = Schema.Literal("dialog", "presence", "message-summary");

@@ -3,7 +3,8 @@
  * Services are Effect layers (clock, random, event log) acquired and released in
  * scope, so a failing start or a SIGTERM closes the log cleanly.
  */
-import { Effect, Layer } from "effect";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -13,7 +14,7 @@ import { AsteriskLogger } from "../../core/logger.js";
 import { SipServer } from "../../sip/server.js";
 import { EventLogService } from "../../events/log.js";
 import { SegmentLog } from "../../events/embedded/segment-log.js";
-import { KafkaEventLog } from "../../events/kafka/kafka-log.js";
+import type { KafkaEventLog } from "../../events/kafka/kafka-log.js";
 import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
 import { pinEventLoop } from "../../core/affinity.js";
@@ -69,11 +70,12 @@ const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`
  * The event log recall.conf asks for. With Kafka, DATA/log is the outbox: appends are
  * durable there first and shipped on, so Kafka being down never stops calls.
  */
-function openLog(dataDir: string, settings: RecallSettings): Promise<EventLog> {
+async function openLog(dataDir: string, settings: RecallSettings): Promise<EventLog> {
   const dir = join(dataDir, "log");
   // Its projections follow it from their own thread (in-worker.ts): no reader here needs its tail in memory.
   if (settings.log.backend === "embedded") return SegmentLog.open(dir, { cacheTail: false });
   const { brokers, topic, partitions, clientId } = settings.kafka;
+  const { KafkaEventLog } = await import("../../events/kafka/kafka-log.js"); // kafkajs only when asked for
   return KafkaEventLog.open({
     dir, brokers, topic, partitions, clientId, nodeId: settings.nodeId,
     notice: (m) => process.stdout.write(`NOTICE: ${m}\n`),
@@ -88,9 +90,11 @@ const eventLog = (dataDir: string, settings: RecallSettings) => Layer.scoped(
   ),
 );
 
+const isKafka = (log: EventLog): log is KafkaEventLog => "outbox" in log;
+
 /** Where the log is, for the banner and `recall show log`. */
 function describeLog(log: EventLog, dataDir: string): string {
-  if (!(log instanceof KafkaEventLog)) return `embedded (${dataDir}/log)`;
+  if (!isKafka(log)) return `embedded (${dataDir}/log)`;
   const s = log.shipping;
   return `kafka topic ${log.topic} via outbox ${dataDir}/log; shipped ${s.shipped}, waiting ${s.lag}, ` +
     (s.connected ? "connected" : `not connected${s.error ? ` (${s.error})` : ""}`);
@@ -140,7 +144,7 @@ const program = (options: StartOptions, settings: RecallSettings) => Effect.gen(
   const startedAt = clock.now();
   const runtime = new ActorRuntime({ log, clock, random, kinds: actorKinds, onError: (e) => process.stderr.write(`ERROR: ${e.message}\n`), notice: (m) => process.stderr.write(`NOTICE: ${m}\n`) });
   // Recovery reads the local log (the outbox with Kafka): it holds every event of this node, reachable or not.
-  const local = log instanceof KafkaEventLog ? log.outbox : log;
+  const local = isKafka(log) ? log.outbox : log;
   const recovered = yield* Effect.tryPromise({ try: () => runtime.recover(local), catch: (e) => e as Error });
   yield* say(`Recall ${version}: event log ${describeLog(log, options.dataDir)}, ${recovered.events} events, ${recovered.actors} live actors recovered`);
   // Calls that were up when the last process stopped lost their SIP dialogs with it: end them in the log.

@@ -5,7 +5,7 @@
  * delete waits for system.mutations to report it done.
  */
 import { Readable } from "node:stream";
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { ClickHouseClient } from "@clickhouse/client";
 import { SqlSink, type QueryParams, type SqlEngine } from "./sql.js";
 import { dialectOf, type Dialect } from "./schema.js";
 import { inlineParams } from "./params.js";
@@ -106,6 +106,8 @@ export class ClickHouseSink implements Sink {
 }
 
 async function connect(settings: ClickHouseSettings): Promise<SqlSink> {
+  // Loaded only when a server is configured: every thread that folds projections would carry it otherwise.
+  const { createClient } = await import("@clickhouse/client");
   const common = {
     url: settings.url, username: settings.username, password: settings.password,
     log: { level: 127 as never }, // OFF: failures reach the runner as errors and are reported there, once

@@ -1,5 +1,5 @@
 /**
- * Lets go of a shared library's start-up code once the process is up.
+ * Lets go of the start-up code of a mapped executable (chDB's library, node itself) once the process is up.
  *
  * chDB is ClickHouse in one 540 MB library. Loading it runs the static initialisers of
  * the whole of ClickHouse (every function, format and storage engine registers itself),
@@ -9,6 +9,9 @@
  * its resident set (madvise MADV_DONTNEED): they stay in the page cache and come back on
  * their next use, as a minor fault. What chDB's inserts and merges keep using comes back
  * within seconds (B2BUA 500 calls/s: about 65 MiB of the 180).
+ *
+ * Node's own executable is the same case on a smaller scale: 44 MiB of it are resident once
+ * Recall is up (ICU's data, the bootstrap), 31 MiB under B2BUA 500 calls/s after the release.
  *
  * Only mappings that are read-only and hold no private copy are touched: relocated data
  * (RELRO) is private and would be lost. Node has no call for madvise; the native helper

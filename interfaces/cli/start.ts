@@ -319,9 +319,11 @@ const program = (options: StartOptions, settings: RecallSettings) => Effect.gen(
     Effect.sync(() => startAri({ configDir: options.configDir, dataDir: options.dataDir, sip: sipServer, http, log: local, random, logger, dialplan, table, version, startedAt })),
     (ari) => Effect.sync(() => ari?.close()),
   );
-  // chDB's start-up code, run once, need not stay resident (core/working-set.ts says why).
-  const released = releaseLibraryPages("libchdb.so");
-  if (typeof released === "number") yield* say(`chDB: ${Math.round(released / 1048576)} MiB of start-up code released from memory`);
+  // chDB's and node's start-up code, run once, need not stay resident (core/working-set.ts says why).
+  for (const [name, file] of [["chDB", "libchdb.so"], ["node", process.execPath]]) {
+    const released = releaseLibraryPages(file);
+    if (typeof released === "number") yield* say(`${name}: ${Math.round(released / 1048576)} MiB of start-up code released from memory`);
+  }
   if (settings.pinEventLoop) {
     // Last, once the workers and chDB's threads exist: they go to the other CPUs.
     const pinned = yield* Effect.acquireRelease(Effect.sync(pinEventLoop), (p) => Effect.sync(() => { if (typeof p !== "string") p.stop(); }));

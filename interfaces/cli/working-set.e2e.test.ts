@@ -27,6 +27,11 @@ test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows
     assert.ok(released > 60, `${released} MiB released: loading chDB maps well over 100 MiB of its code`);
     const resident = mappingsOf("libchdb.so", pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
     assert.ok(resident < released, `chDB resident ${resident.toFixed(0)} MiB after releasing ${released}`);
+    // Node's executable likewise: what its bootstrap touched goes, what the PBX runs comes back.
+    const node = /node: (\d+) MiB of start-up code released from memory/.exec(pbx.output());
+    assert.ok(node, pbx.output());
+    const nodeResident = mappingsOf(process.execPath, pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
+    assert.ok(nodeResident < Number(node[1]), `node resident ${nodeResident.toFixed(0)} MiB after releasing ${node[1]}`);
     // The whole process, idle: 390 MiB before, 180 of them chDB's code.
     const { rss } = residentMiB(pid);
     assert.ok(rss < 330, `idle RSS ${rss.toFixed(0)} MiB`);

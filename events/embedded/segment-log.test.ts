@@ -105,6 +105,22 @@ test("a record of an unknown event version is rejected on read with its offset a
   await reopened.close();
 });
 
+test("a body that does not match its type's schema is rejected when read, with its offset; a log opened with validate: false reads it as it is", async () => {
+  const dir = freshDir();
+  const log = await SegmentLog.open(dir, quiet);
+  await log.append([sampleDraft("contact:s", 1)]);
+  await log.close();
+  const draft = sampleDraft("contact:s", 2);
+  appendFileSync(segments(dir)[0], rawFrame({ ...draft, offset: 1, state: { ...draft.state, value: 42 } } as unknown as EventRecord));
+  const checked = await SegmentLog.open(dir, { ...quiet, readOnly: true });
+  const records = await readAll(checked); // bodies are decoded, and checked, when first used
+  assert.throws(() => records[1].state, /offset 1: state does not match contact\.transition v1/);
+  await checked.close();
+  const unchecked = await SegmentLog.open(dir, { ...quiet, readOnly: true, validate: false });
+  assert.equal((await readAll(unchecked))[1].state.value, 42);
+  await unchecked.close();
+});
+
 test("disk full: the failing batch is refused with a clear error, acknowledged events stay, writing resumes when space returns", async () => {
   const dir = freshDir();
   let log = await SegmentLog.open(dir, { ...quiet, maxSegmentBytes: 1024 });

@@ -1,5 +1,6 @@
 /**
- * Lets go of the start-up code of a mapped executable (chDB's library, node itself) once the process is up.
+ * Lets go of the start-up code of a mapped executable (chDB's library, node itself) once
+ * the process is up.
  *
  * chDB is ClickHouse in one 540 MB library. Loading it runs the static initialisers of
  * the whole of ClickHouse (every function, format and storage engine registers itself),

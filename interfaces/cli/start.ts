@@ -90,6 +90,7 @@ const eventLog = (dataDir: string, settings: RecallSettings) => Layer.scoped(
   ),
 );
 
+/** The Kafka log by its outbox (its class is imported only when recall.conf asks for Kafka, so no instanceof). */
 const isKafka = (log: EventLog): log is KafkaEventLog => "outbox" in log;
 
 /** Where the log is, for the banner and `recall show log`. */

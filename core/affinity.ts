@@ -15,11 +15,23 @@
  * Node cannot set affinity; the native helper (affinity/affinity.c) does.
  */
 import { readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 
 interface AffinityHelper { allowed(): number[]; pin(tid: number, cpus: number[]): boolean }
 
 const RESCAN_MS = 5000;
+
+/**
+ * How many media workers to start: one per CPU the process may use, less the event loop's
+ * own when it is pinned. Workers beyond that would only share those CPUs: on two CPUs,
+ * two workers on the one CPU left did the same work as one, and each costs its own heap
+ * (B2BUA 500 calls/s: peak RSS 509 MiB with one against 529 with two, p99 the same).
+ */
+export function mediaWorkerCount(pinned: boolean): number {
+  const cpus = availableParallelism();
+  return pinned ? Math.max(1, cpus - 1) : cpus;
+}
 
 /** How the threads were placed, for the startup line. */
 export interface Pinning { readonly loop: number; readonly others: readonly number[]; stop(): void }

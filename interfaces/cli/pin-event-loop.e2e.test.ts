@@ -24,7 +24,7 @@ function cpusOf(pid: number): Map<number, Set<number>> {
   return out;
 }
 
-test("pin_event_loop = yes: the event loop runs on a CPU of its own, every other thread of the process on the others", { skip }, async () => {
+test("pin_event_loop = yes: the event loop runs on a CPU of its own, every other thread of the process on the others, one media worker per CPU left", { skip }, async () => {
   const pbx = await startRecall({ "recall.conf": "[general]\npin_event_loop = yes\n" });
   try {
     const m = /Event loop on CPU (\d+), the other threads on CPU ([\d,]+)/.exec(pbx.output());
@@ -37,6 +37,9 @@ test("pin_event_loop = yes: the event loop runs on a CPU of its own, every other
     const threads = cpusOf(pid);
     assert.deepEqual([...threads.get(pid)!], [loop]);
     assert.ok(threads.size > 10, "media workers, the projections' thread, libuv's pool, V8's helpers, chDB's pools");
+    // The media workers share the CPUs the loop leaves: one per CPU left, not one per CPU.
+    const workers = availableParallelism() - 1;
+    assert.match(pbx.output(), new RegExp(`Media: ${workers} workers?, RTP ports 10000-20000`));
   } finally {
     await pbx.stop();
   }
@@ -46,6 +49,7 @@ test("without pin_event_loop the event loop may run on every CPU", { skip }, asy
   const pbx = await startRecall({});
   try {
     assert.doesNotMatch(pbx.output(), /Event loop on CPU/);
+    assert.match(pbx.output(), new RegExp(`Media: ${availableParallelism()} workers?, `));
     assert.equal(cpusOf(pbx.child.pid!).get(pbx.child.pid!)!.size, availableParallelism());
   } finally {
     await pbx.stop();

@@ -17,8 +17,8 @@ import { SegmentLog } from "../../events/embedded/segment-log.js";
 import type { KafkaEventLog } from "../../events/kafka/kafka-log.js";
 import type { EventLog } from "../../events/log.js";
 import { loadRecallConf, type RecallSettings } from "./recall-conf.js";
-import { pinEventLoop } from "../../core/affinity.js";
-import { releaseLibraryPages } from "../../core/working-set.js";
+import { mediaWorkerCount, pinEventLoop } from "../../core/affinity.js";
+import { RELEASE_AGAIN_MS, releaseLibraryPages, type Released } from "../../core/working-set.js";
 import { ActorRuntime } from "../../actors/runtime.js";
 import { actorKinds } from "../../actors/kinds.js";
 import { CommandTable } from "../../core/commands.js";
@@ -197,10 +197,11 @@ const program = (options: StartOptions, settings: RecallSettings) => Effect.gen(
   registerDatabaseCommands(table, astdb);
   const rtp = loadRtpConf(options.configDir);
   const media = yield* Effect.acquireRelease(
-    Effect.tryPromise({ try: () => MediaService.start({ ...rtp, soundsDir: "/usr/share/asterisk/sounds" }), catch: (e) => e as Error }),
+    Effect.tryPromise({ try: () => MediaService.start({ ...rtp, workers: mediaWorkerCount(settings.pinEventLoop), soundsDir: "/usr/share/asterisk/sounds" }), catch: (e) => e as Error }),
     (m) => Effect.promise(() => m.stop()),
   );
   media.onWarning = (m) => logger.log("WARNING", "res_rtp_asterisk.c", m);
+  yield* say(`Media: ${media.workerCount} worker${media.workerCount === 1 ? "" : "s"}, RTP ports ${rtp.rtpStart}-${rtp.rtpEnd}`);
   let sip: SipServer | undefined;
   // Device and extension states: folded from the channels, fed by the PJSIP driver and Custom: devices; hints watched by subscriptions, members' states read by queues.
   const devices = new DeviceStates();

@@ -321,10 +321,19 @@ const program = (options: StartOptions, settings: RecallSettings) => Effect.gen(
     Effect.sync(() => startAri({ configDir: options.configDir, dataDir: options.dataDir, sip: sipServer, http, log: local, random, logger, dialplan, table, version, startedAt })),
     (ari) => Effect.sync(() => ari?.close()),
   );
-  // chDB's and node's start-up code, run once, need not stay resident (core/working-set.ts says why).
+  // chDB's and node's start-up code, run once, need not stay resident, nor code not run for a while (core/working-set.ts says why).
+  const releases: Released[] = [];
   for (const [name, file] of [["chDB", "libchdb.so"], ["node", process.execPath]]) {
     const released = releaseLibraryPages(file);
-    if (typeof released === "number") yield* say(`${name}: ${Math.round(released / 1048576)} MiB of start-up code released from memory`);
+    if (typeof released === "string") continue;
+    releases.push(released);
+    yield* say(`${name}: ${Math.round(released.bytes / 1048576)} MiB of start-up code released from memory`);
+  }
+  if (releases.length) {
+    yield* Effect.acquireRelease(
+      Effect.sync(() => setInterval(() => { for (const r of releases) r.again(); }, RELEASE_AGAIN_MS).unref()),
+      (timer) => Effect.sync(() => clearInterval(timer)),
+    );
   }
   if (settings.pinEventLoop) {
     // Last, once the workers and chDB's threads exist: they go to the other CPUs.

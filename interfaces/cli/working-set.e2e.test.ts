@@ -9,11 +9,11 @@ import { packageRoot } from "./paths.js";
 import { runSipp } from "../../sip/sipp/sipp.js";
 import { uacCall } from "../../sip/sipp/call-scenarios.js";
 import { callerCalleePjsip } from "../../sip/call/test-phones.js";
-import { mappingsOf } from "../../core/working-set.js";
+import { mappingsOf, RELEASE_AGAIN_MS } from "../../core/working-set.js";
 
 const built = existsSync(new URL("../../core/working-set.node", import.meta.url));
 
-test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows", { skip: built ? false : "working-set helper not built" }, async () => {
+test("once up, Recall lets go of chDB's start-up code, and again of what ran since; chDB still takes the rows", { skip: built ? false : "working-set helper not built" }, async () => {
   const port = await freePort();
   const pbx = await startRecall({
     "pjsip.conf": callerCalleePjsip(port, await freePort(), { context: "t" }),
@@ -42,6 +42,15 @@ test("once up, Recall lets go of chDB's start-up code; chDB still takes the rows
       "SELECT dst, disposition FROM cdr"], { encoding: "utf8" }).trim().split("\n").slice(1).join("\n"); // below the header
     for (let i = 0; i < 50 && !rows(); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(rows(), "801\tANSWERED");
+    // What ran since (the insert, the query) is released again within RELEASE_AGAIN_MS.
+    const chdbResident = () => mappingsOf("libchdb.so", pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
+    const afterUse = chdbResident();
+    let later = afterUse;
+    for (const until = performance.now() + RELEASE_AGAIN_MS + 3000; performance.now() < until && later > afterUse - 2;) {
+      await new Promise((r) => setTimeout(r, 250));
+      later = chdbResident();
+    }
+    assert.ok(later <= afterUse - 2, `chDB resident ${afterUse.toFixed(1)} MiB after the call, ${later.toFixed(1)} MiB ${RELEASE_AGAIN_MS / 1000} s later`);
   } finally {
     code = await pbx.stop();
   }

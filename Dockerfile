@@ -40,4 +40,4 @@ ENV RECALL_DATA=/var/lib/recall NODE_ENV=production
 VOLUME ["/etc/recall", "/var/lib/recall"]
 EXPOSE 5060/udp 5060/tcp 10000-20000/udp
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=8", "--initial-old-space-size=128", "/opt/recall/bin/recall.js", "start", "--config", "/etc/recall", "--data", "/var/lib/recall"]
+CMD ["node", "--max-semi-space-size=16", "--initial-old-space-size=128", "/opt/recall/bin/recall.js", "start", "--config", "/etc/recall", "--data", "/var/lib/recall"]

@@ -1,11 +1,9 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --initial-old-space-size=128
-// --max-semi-space-size: 8 MB semi-spaces. A busy PBX allocates short-lived objects per
-// message and per event; a larger nursery scavenges less often but each scavenge stops the
-// event loop longer (64 MB: up to 46 ms; 16 MB: up to 25 ms at 100 calls/s), and a call
-// set-up's tail is made of such stops. A call lives a second or more, so what it holds is
-// promoted with any nursery; 8 MB instead of 16 took some 20 MiB off the peak RSS at B2BUA
-// 500 calls/s for the same CPU (`npm start`, the service unit and the tests' `recall start`
-// pass the same flags). Bulk replays (`npm run bench:projections`) run with 64 MB.
+#!/usr/bin/env -S node --max-semi-space-size=16 --initial-old-space-size=128
+// --max-semi-space-size: a 16 MB young generation. A busy PBX allocates short-lived objects
+// per message and per event; a larger nursery scavenges less often but each scavenge stops
+// the event loop longer (64 MB: up to 46 ms; 16 MB: up to 25 ms at 100 calls/s), and a call
+// set-up's tail is made of such stops (`npm start`, the service unit and the tests' `recall
+// start` pass the same flags). Bulk replays (`npm run bench:projections`) run with 64 MB.
 // --initial-old-space-size: the old generation may reach 128 MB before its first full GC.
 // Calls in progress are promoted there; starting from V8's small default, a PBX under load
 // ran a full GC every second or two while its heap grew, each stopping calls for 5-20 ms

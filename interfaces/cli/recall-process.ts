@@ -81,7 +81,7 @@ export async function startRecall(files: Record<string, string>, options: { data
   const dataDir = options.dataDir ?? tempDir("recall-data-");
   // RECALL_NODE_ARGS passes node flags to the child (e.g. --cpu-prof when profiling a benchmark).
   // As `npm start` runs it (its young and old generation sizes: bin/recall.js says why), plus RECALL_NODE_ARGS.
-  const nodeArgs = ["--max-semi-space-size=8", "--initial-old-space-size=128", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const nodeArgs = ["--max-semi-space-size=16", "--initial-old-space-size=128", ...(process.env.RECALL_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, recallBin, "start", "--config", configDir, "--data", dataDir], { stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   reapOnExit(child);
   let out = "";

@@ -13,6 +13,9 @@ import { mappingsOf, RELEASE_AGAIN_MS } from "../../core/working-set.js";
 
 const built = existsSync(new URL("../../core/working-set.node", import.meta.url));
 
+/** MiB of `library`'s mappings resident in process `pid`. */
+const mappedMiB = (library: string, pid: number) => mappingsOf(library, pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
+
 test("once up, Recall lets go of chDB's start-up code, and again of what ran since; chDB still takes the rows", { skip: built ? false : "working-set helper not built" }, async () => {
   const port = await freePort();
   const pbx = await startRecall({
@@ -25,12 +28,12 @@ test("once up, Recall lets go of chDB's start-up code, and again of what ran sin
     assert.ok(m, pbx.output());
     const released = Number(m[1]), pid = pbx.child.pid!;
     assert.ok(released > 60, `${released} MiB released: loading chDB maps well over 100 MiB of its code`);
-    const resident = mappingsOf("libchdb.so", pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
+    const resident = mappedMiB("libchdb.so", pid);
     assert.ok(resident < released, `chDB resident ${resident.toFixed(0)} MiB after releasing ${released}`);
     // Node's executable likewise: what its bootstrap touched goes, what the PBX runs comes back.
     const node = /node: (\d+) MiB of start-up code released from memory/.exec(pbx.output());
     assert.ok(node, pbx.output());
-    const nodeResident = mappingsOf(process.execPath, pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
+    const nodeResident = mappedMiB(process.execPath, pid);
     assert.ok(nodeResident < Number(node[1]), `node resident ${nodeResident.toFixed(0)} MiB after releasing ${node[1]}`);
     // The whole process, idle: 390 MiB before, 180 of them chDB's code.
     const { rss } = residentMiB(pid);
@@ -43,12 +46,11 @@ test("once up, Recall lets go of chDB's start-up code, and again of what ran sin
     for (let i = 0; i < 50 && !rows(); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(rows(), "801\tANSWERED");
     // What ran since (the insert, the query) is released again within RELEASE_AGAIN_MS.
-    const chdbResident = () => mappingsOf("libchdb.so", pid).reduce((sum, m) => sum + m.rss, 0) / 1048576;
-    const afterUse = chdbResident();
+    const afterUse = mappedMiB("libchdb.so", pid);
     let later = afterUse;
     for (const until = performance.now() + RELEASE_AGAIN_MS + 3000; performance.now() < until && later > afterUse - 2;) {
       await new Promise((r) => setTimeout(r, 250));
-      later = chdbResident();
+      later = mappedMiB("libchdb.so", pid);
     }
     assert.ok(later <= afterUse - 2, `chDB resident ${afterUse.toFixed(1)} MiB after the call, ${later.toFixed(1)} MiB ${RELEASE_AGAIN_MS / 1000} s later`);
   } finally {
